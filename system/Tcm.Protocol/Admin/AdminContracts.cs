@@ -1,0 +1,195 @@
+namespace Tcm.Protocol.Admin;
+
+/// <summary>Notification Server settings, <c>GET/PUT /tcm/admin/settings</c>.</summary>
+public sealed record ServerSettings
+{
+    /// <summary>"Time critical management: Communication". Off by default: no agent gets a persistent connection until an admin enables it.</summary>
+    public bool TcmEnabled { get; init; }
+}
+
+/// <summary>
+/// Which agents a profile or a settings policy applies to. An agent is targeted when <see cref="All"/> is set,
+/// or its id or computer name is in <see cref="Agents"/>, or every rule in <see cref="Rules"/> matches (and there is at least one).
+/// </summary>
+public sealed record Targets
+{
+    public bool All { get; init; }
+    /// <summary>Agent ids or computer names.</summary>
+    public IReadOnlyList<string> Agents { get; init; } = [];
+    /// <summary>Attribute rules, all of which must match.</summary>
+    public IReadOnlyList<TargetRule> Rules { get; init; } = [];
+
+    /// <summary>Every agent.</summary>
+    public static Targets Everyone { get; } = new() { All = true };
+}
+
+/// <summary>
+/// Matches an agent attribute against a pattern (<c>*</c> and <c>?</c> wildcards, case-insensitive).
+/// Attributes: <c>computerName</c>, <c>domain</c>, <c>os</c>, and any attribute the agent registered with (<c>site</c>, <c>group</c>, ...).
+/// </summary>
+public sealed record TargetRule(string Attribute, string Pattern);
+
+/// <summary>A communication profile: how targeted agents talk to the Notification Server.</summary>
+public sealed record CommunicationProfile
+{
+    public string Id { get; init; } = "";
+    public required string Name { get; init; }
+    /// <summary>Lower first: an agent gets the first profile (by priority, then name) whose targets include it.</summary>
+    public int Priority { get; init; } = 100;
+    /// <summary>NS host:port names the agent calls directly. Empty: the server's own public address.</summary>
+    public IReadOnlyList<string> ServerHosts { get; init; } = [];
+    public bool UseHttps { get; init; } = true;
+    /// <summary>"Persistent connection is enabled".</summary>
+    public bool PersistentConnection { get; init; } = true;
+    public CemSettings? Cem { get; init; }
+    public Targets Targets { get; init; } = Targets.Everyone;
+}
+
+/// <summary>A targeted agent settings policy.</summary>
+public sealed record TargetedAgentSettings
+{
+    public string Id { get; init; } = "";
+    public required string Name { get; init; }
+    /// <summary>Lower first: an agent gets the first policy whose targets include it; none means defaults.</summary>
+    public int Priority { get; init; } = 100;
+    public AgentSettings Settings { get; init; } = new();
+    public Targets Targets { get; init; } = Targets.Everyone;
+}
+
+/// <summary>How the agent currently reaches its server.</summary>
+public enum ConnectionMode
+{
+    /// <summary>Not connected, or not known yet.</summary>
+    Offline,
+    /// <summary>Calls the server directly.</summary>
+    Direct,
+    /// <summary>Calls the CEM Internet Gateway.</summary>
+    Cem,
+}
+
+/// <summary>What carries the agent's traffic.</summary>
+public enum TransportKind
+{
+    /// <summary>Plain HTTP requests, polling.</summary>
+    Http,
+    /// <summary>The persistent WebSocket channel.</summary>
+    Persistent,
+}
+
+/// <summary>The agent's Network Status panel, as in the product: one per connection (NS, TS).</summary>
+public sealed record NetworkStatus
+{
+    /// <summary>"Notification Server:" line: the address and how it is reached.</summary>
+    public string? ServerAddress { get; init; }
+    public ConnectionMode Mode { get; init; }
+    /// <summary>"Available directly", "Available via internet gateway", "Not available".</summary>
+    public string Availability { get; init; } = "Not available";
+    /// <summary>"CEM Mode:" line.</summary>
+    public string CemState { get; init; } = "Cloud-enabled Management mode is not active";
+    public TransportKind Transport { get; init; }
+    /// <summary>"Server Connection: Persistent" or "HTTP"; with a reason when persistent is not used.</summary>
+    public string? TransportDetail { get; init; }
+    public string? TlsProtocol { get; init; }
+    public string? CipherSuite { get; init; }
+    public string? GatewayTlsProtocol { get; init; }
+    public string? GatewayCipherSuite { get; init; }
+    public long BytesSent { get; init; }
+    public long BytesReceived { get; init; }
+    public DateTimeOffset? ConnectedSince { get; init; }
+    /// <summary>Why the mode is what it is (the routing decision's reason).</summary>
+    public string? RouteReason { get; init; }
+    /// <summary>The Client Task Agent's Task Server connection, once there is one.</summary>
+    public NetworkStatus? TaskServer { get; init; }
+}
+
+/// <summary>An agent as the admin API lists it.</summary>
+public sealed record AgentInfo
+{
+    public required string Id { get; init; }
+    public required string ComputerName { get; init; }
+    public string? Domain { get; init; }
+    public string? OsName { get; init; }
+    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+    public string? ProfileId { get; init; }
+    public DateTimeOffset RegisteredAt { get; init; }
+    public DateTimeOffset? LastContact { get; init; }
+    /// <summary>Whether a persistent connection is open right now.</summary>
+    public bool Connected { get; init; }
+    public ConnectionMode Mode { get; init; }
+    public TransportKind Transport { get; init; }
+    /// <summary>The route the agent reported (<c>direct</c>, <c>cem</c>), and through which gateway.</summary>
+    public string? Route { get; init; }
+    public long BytesSent { get; init; }
+    public long BytesReceived { get; init; }
+    public long LastAckedSeq { get; init; }
+    public long PendingPushes { get; init; }
+    /// <summary>The agent's own Network Status as it last reported it.</summary>
+    public NetworkStatus? NetworkStatus { get; init; }
+}
+
+/// <summary>A page of agents.</summary>
+public sealed record AgentPage(IReadOnlyList<AgentInfo> Items, int Total, int Skip, int Take);
+
+/// <summary>Counts of the fleet by state.</summary>
+public sealed record FleetSummary
+{
+    public int Total { get; init; }
+    public int Persistent { get; init; }
+    public int Http { get; init; }
+    public int Direct { get; init; }
+    public int Cem { get; init; }
+    public int Offline { get; init; }
+}
+
+/// <summary>Push a task to targets, <c>POST /tcm/admin/actions/task</c>.</summary>
+public sealed record PushTaskRequest
+{
+    public required string Command { get; init; }
+    public string? Name { get; init; }
+    public IReadOnlyDictionary<string, string>? Parameters { get; init; }
+    public int TimeoutSeconds { get; init; } = 300;
+    public required Targets Targets { get; init; }
+}
+
+/// <summary>Push the current policy to targets now, <c>POST /tcm/admin/actions/policy</c>.</summary>
+public sealed record PushPolicyRequest
+{
+    public required Targets Targets { get; init; }
+}
+
+/// <summary>On-demand inventory, <c>POST /tcm/admin/actions/inventory</c>.</summary>
+public sealed record InventoryNowRequest
+{
+    public IReadOnlyList<string>? Classes { get; init; }
+    public required Targets Targets { get; init; }
+}
+
+/// <summary>What an action push returned.</summary>
+public sealed record ActionCreated(string ActionId, string Kind, int TargetCount, int SentOverChannel);
+
+/// <summary>An action with per-agent status, <c>GET /tcm/admin/actions/{id}</c>.</summary>
+public sealed record ActionStatus
+{
+    public required string ActionId { get; init; }
+    /// <summary><c>task</c>, <c>policy</c> or <c>inventory</c>.</summary>
+    public required string Kind { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public required IReadOnlyDictionary<string, int> Counts { get; init; }
+    public required IReadOnlyList<ActionTargetStatus> Targets { get; init; }
+}
+
+/// <summary>One agent's progress on an action.</summary>
+public sealed record ActionTargetStatus
+{
+    public required string AgentId { get; init; }
+    public required string ComputerName { get; init; }
+    public required Tcm.Protocol.TaskState State { get; init; }
+    /// <summary><c>persistent</c> or <c>http</c>: how the push reached the agent.</summary>
+    public string? DeliveredVia { get; init; }
+    public DateTimeOffset? DeliveredAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public string? Output { get; init; }
+    public int? ExitCode { get; init; }
+    /// <summary>Number of times a result for this target arrived (1 when exactly-once holds).</summary>
+    public int ResultCount { get; init; }
+}

@@ -1,0 +1,218 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tcm.Protocol;
+
+/// <summary>
+/// One channel message: a UTF-8 JSON object in one WebSocket text message, discriminated by <c>kind</c>.
+/// The closed set of kinds is listed on this type; <c>docs/protocol.md</c> specifies each.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(HelloMessage), MessageKinds.Hello)]
+[JsonDerivedType(typeof(WelcomeMessage), MessageKinds.Welcome)]
+[JsonDerivedType(typeof(AckMessage), MessageKinds.Ack)]
+[JsonDerivedType(typeof(PolicyPushMessage), MessageKinds.PolicyPush)]
+[JsonDerivedType(typeof(TaskPushMessage), MessageKinds.TaskPush)]
+[JsonDerivedType(typeof(TaskStatusMessage), MessageKinds.TaskStatus)]
+[JsonDerivedType(typeof(TaskResultMessage), MessageKinds.TaskResult)]
+[JsonDerivedType(typeof(InventoryRequestMessage), MessageKinds.InventoryRequest)]
+[JsonDerivedType(typeof(InventoryResultMessage), MessageKinds.InventoryResult)]
+[JsonDerivedType(typeof(HttpRequestMessage), MessageKinds.HttpRequest)]
+[JsonDerivedType(typeof(HttpResponseMessage), MessageKinds.HttpResponse)]
+[JsonDerivedType(typeof(TerminateMessage), MessageKinds.Terminate)]
+[JsonDerivedType(typeof(ErrorMessage), MessageKinds.Error)]
+public abstract record Message;
+
+/// <summary>The <c>kind</c> discriminator values.</summary>
+public static class MessageKinds
+{
+    public const string Hello = "hello";
+    public const string Welcome = "welcome";
+    public const string Ack = "ack";
+    public const string PolicyPush = "policy.push";
+    public const string TaskPush = "task.push";
+    public const string TaskStatus = "task.status";
+    public const string TaskResult = "task.result";
+    public const string InventoryRequest = "inventory.request";
+    public const string InventoryResult = "inventory.result";
+    public const string HttpRequest = "http.request";
+    public const string HttpResponse = "http.response";
+    public const string Terminate = "terminate";
+    public const string Error = "error";
+
+    /// <summary>Every kind this version knows, for diagnostics.</summary>
+    public static readonly IReadOnlyList<string> All =
+        [Hello, Welcome, Ack, PolicyPush, TaskPush, TaskStatus, TaskResult, InventoryRequest, InventoryResult, HttpRequest, HttpResponse, Terminate, Error];
+}
+
+/// <summary>Which server a channel goes to: the core agent's Notification Server channel or the Client Task Agent's Task Server channel.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ChannelRole>))]
+public enum ChannelRole
+{
+    /// <summary>Core agent to Notification Server.</summary>
+    [JsonStringEnumMemberName("ns")] NotificationServer,
+    /// <summary>Client Task Agent to Task Server.</summary>
+    [JsonStringEnumMemberName("ts")] TaskServer,
+}
+
+/// <summary>Agent to server, first message on a channel.</summary>
+public sealed record HelloMessage : Message
+{
+    /// <summary>The protocol version the agent speaks.</summary>
+    public required int ProtocolVersion { get; init; }
+    /// <summary>The agent id issued at registration; must match the client certificate's subject.</summary>
+    public required string AgentId { get; init; }
+    /// <summary>The agent software version, informational.</summary>
+    public string? AgentVersion { get; init; }
+    /// <summary>Which connection this is.</summary>
+    public ChannelRole Role { get; init; } = ChannelRole.NotificationServer;
+    /// <summary>Highest push sequence number the agent has received; the server treats everything up to it as acknowledged and re-sends the rest.</summary>
+    public long LastReceivedSeq { get; init; }
+    /// <summary>The agent's route to the server: <c>direct</c> or <c>cem</c>, informational.</summary>
+    public string? Route { get; init; }
+}
+
+/// <summary>Server to agent, answer to <see cref="HelloMessage"/>.</summary>
+public sealed record WelcomeMessage : Message
+{
+    public required int ProtocolVersion { get; init; }
+    public required string AgentId { get; init; }
+    /// <summary>Name of the server, as shown in the agent's Network Status.</summary>
+    public required string ServerName { get; init; }
+    /// <summary>Server-chosen id of this connection, for logs on both sides.</summary>
+    public required string ConnectionId { get; init; }
+    /// <summary>Largest message the server accepts; the agent must not send larger.</summary>
+    public int MaxMessageBytes { get; init; } = ProtocolConstants.DefaultMaxMessageBytes;
+    /// <summary>The ETag of the agent's current policy; an agent holding another ETag should request its policy.</summary>
+    public string? PolicyEtag { get; init; }
+}
+
+/// <summary>
+/// Acknowledgement. Agent to server: <see cref="UpToSeq"/> confirms receipt of every push with a lower or equal sequence number.
+/// Server to agent: <see cref="Keys"/> confirms that results with these idempotency keys are stored.
+/// </summary>
+public sealed record AckMessage : Message
+{
+    public long? UpToSeq { get; init; }
+    public IReadOnlyList<string>? Keys { get; init; }
+}
+
+/// <summary>A server-to-agent message that must be delivered: it carries a per-agent, per-role sequence number.</summary>
+public abstract record PushMessage : Message
+{
+    /// <summary>Per agent and channel role, starting at 1, gap-free, increasing.</summary>
+    public required long Seq { get; init; }
+}
+
+/// <summary>PushPolicy: the agent's new policy, to apply at once.</summary>
+public sealed record PolicyPushMessage : PushMessage
+{
+    public required PolicyDocument Policy { get; init; }
+}
+
+/// <summary>PushTask: run a task now.</summary>
+public sealed record TaskPushMessage : PushMessage
+{
+    public required string TaskId { get; init; }
+    /// <summary>What to run: <c>echo</c>, <c>sleep</c>, <c>inventory</c>, or an executor-specific name.</summary>
+    public required string Command { get; init; }
+    public string? Name { get; init; }
+    public IReadOnlyDictionary<string, string>? Parameters { get; init; }
+    /// <summary>How long the task may run before the agent reports it timed out.</summary>
+    public int TimeoutSeconds { get; init; } = 300;
+    /// <summary>When the server created the push (UTC), for delivery-latency measurement.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>Task states an agent reports.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TaskState>))]
+public enum TaskState
+{
+    [JsonStringEnumMemberName("pending")] Pending,
+    [JsonStringEnumMemberName("delivered")] Delivered,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("succeeded")] Succeeded,
+    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName("timed-out")] TimedOut,
+}
+
+/// <summary>Agent to server: progress of a task.</summary>
+public sealed record TaskStatusMessage : Message
+{
+    public required string TaskId { get; init; }
+    public required TaskState State { get; init; }
+    public string? Detail { get; init; }
+    public DateTimeOffset At { get; init; }
+}
+
+/// <summary>Agent to server: the outcome of a task. Stored once per <see cref="IdempotencyKey"/>; the server answers with an <see cref="AckMessage"/> naming the key.</summary>
+public sealed record TaskResultMessage : Message
+{
+    public required string TaskId { get; init; }
+    /// <summary><c>{agentId}:{taskId}</c> by convention; unique per result.</summary>
+    public required string IdempotencyKey { get; init; }
+    /// <summary><see cref="TaskState.Succeeded"/>, <see cref="TaskState.Failed"/> or <see cref="TaskState.TimedOut"/>.</summary>
+    public required TaskState State { get; init; }
+    public int ExitCode { get; init; }
+    public string? Output { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
+}
+
+/// <summary>Server to agent: collect inventory now (on-demand inventory).</summary>
+public sealed record InventoryRequestMessage : PushMessage
+{
+    public required string RequestId { get; init; }
+    /// <summary>Inventory classes wanted; empty means basic inventory.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>Agent to server: the answer to an <see cref="InventoryRequestMessage"/>. Stored once per key, acknowledged like a task result.</summary>
+public sealed record InventoryResultMessage : Message
+{
+    public required string RequestId { get; init; }
+    public required string IdempotencyKey { get; init; }
+    public required BasicInventory Inventory { get; init; }
+}
+
+/// <summary>
+/// An ordinary agent HTTP request carried over the channel instead of a new HTTP round trip.
+/// Either side may send one; the peer answers with an <see cref="HttpResponseMessage"/> of the same <see cref="Id"/>.
+/// </summary>
+public sealed record HttpRequestMessage : Message
+{
+    /// <summary>Correlates the response; unique among the sender's requests in flight.</summary>
+    public required long Id { get; init; }
+    public required string Method { get; init; }
+    /// <summary>Path and query, e.g. <c>/tcm/agent/policy</c>.</summary>
+    public required string Path { get; init; }
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    /// <summary>The body as JSON, when there is one.</summary>
+    public JsonElement? Body { get; init; }
+}
+
+/// <summary>The answer to an <see cref="HttpRequestMessage"/>.</summary>
+public sealed record HttpResponseMessage : Message
+{
+    public required long Id { get; init; }
+    public required int Status { get; init; }
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    public JsonElement? Body { get; init; }
+}
+
+/// <summary>Server to agent: close this persistent connection. The agent closes, works over HTTP, and reconnects after <see cref="ReconnectAfterSeconds"/>.</summary>
+public sealed record TerminateMessage : Message
+{
+    public required string Reason { get; init; }
+    public int ReconnectAfterSeconds { get; init; } = 60;
+}
+
+/// <summary>Either side: something went wrong. When <see cref="Fatal"/>, the sender closes the channel after it.</summary>
+public sealed record ErrorMessage : Message
+{
+    /// <summary>One of <see cref="CloseReasons"/>, or another short machine-readable code.</summary>
+    public required string Code { get; init; }
+    public required string Detail { get; init; }
+    public bool Fatal { get; init; }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.Protocol;
+
+/// <summary>Source-generated System.Text.Json metadata for every TCM contract (camelCase, nulls omitted).</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    AllowOutOfOrderMetadataProperties = true,
+    UseStringEnumConverter = true,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(Message))]
+[JsonSerializable(typeof(InstallPackage))]
+[JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(RegisterResponse))]
+[JsonSerializable(typeof(PolicyDocument))]
+[JsonSerializable(typeof(EventBatch))]
+[JsonSerializable(typeof(BasicInventory))]
+[JsonSerializable(typeof(PendingPushes))]
+[JsonSerializable(typeof(ResultReceipt))]
+[JsonSerializable(typeof(ErrorBody))]
+[JsonSerializable(typeof(ServerSettings))]
+[JsonSerializable(typeof(CommunicationProfile))]
+[JsonSerializable(typeof(IReadOnlyList<CommunicationProfile>))]
+[JsonSerializable(typeof(TargetedAgentSettings))]
+[JsonSerializable(typeof(IReadOnlyList<TargetedAgentSettings>))]
+[JsonSerializable(typeof(AgentInfo))]
+[JsonSerializable(typeof(AgentPage))]
+[JsonSerializable(typeof(FleetSummary))]
+[JsonSerializable(typeof(NetworkStatus))]
+[JsonSerializable(typeof(PushTaskRequest))]
+[JsonSerializable(typeof(PushPolicyRequest))]
+[JsonSerializable(typeof(InventoryNowRequest))]
+[JsonSerializable(typeof(ActionCreated))]
+[JsonSerializable(typeof(ActionStatus))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
+public sealed partial class ProtocolJsonContext : JsonSerializerContext;
