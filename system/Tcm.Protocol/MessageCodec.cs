@@ -77,6 +77,11 @@ public static class MessageCodec
         string? kind = null;
         try
         {
+            var validator = new Utf8JsonReader(utf8Json);
+            while (validator.Read())
+            {
+            }
+
             var reader = new Utf8JsonReader(utf8Json);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {

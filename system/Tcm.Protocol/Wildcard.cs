@@ -11,15 +11,16 @@ public static class Wildcard
         int t = 0, p = 0, starP = -1, starT = 0;
         while (t < text.Length)
         {
-            if (p < pattern.Length && (pattern[p] == '?' || char.ToUpperInvariant(pattern[p]) == char.ToUpperInvariant(text[t])))
-            {
-                t++;
-                p++;
-            }
-            else if (p < pattern.Length && pattern[p] == '*')
+            // '*' is tested first: in the pattern it is always a wildcard, even where the text has a literal '*'.
+            if (p < pattern.Length && pattern[p] == '*')
             {
                 starP = p++;
                 starT = t;
+            }
+            else if (p < pattern.Length && (pattern[p] == '?' || char.ToUpperInvariant(pattern[p]) == char.ToUpperInvariant(text[t])))
+            {
+                t++;
+                p++;
             }
             else if (starP >= 0)
             {
