@@ -1,0 +1,191 @@
+using Tcm.Protocol;
+
+namespace Tcm.Simulator.Scenarios;
+
+/// <summary>
+/// One timeline event: when it happens (<see cref="Trigger"/>), what it does (<see cref="Action"/>) and to whom (<see cref="Select"/>).
+/// An event "has happened" once its action has been carried out (for <c>start-agents</c> with a ramp: once the last agent started;
+/// for a condition trigger: once the condition held or its timeout elapsed); <c>after: &lt;id&gt;</c> counts from then.
+/// </summary>
+internal sealed record TimelineEvent
+{
+    /// <summary>The <c>id:</c> given in the file, or <c>{kind}-{n}</c> (n = 1-based position) when none was.</summary>
+    public required string Id { get; init; }
+    /// <summary>Whether <see cref="Id"/> was written in the file.</summary>
+    public bool HasExplicitId { get; init; }
+    public required Trigger Trigger { get; init; }
+    public required ScenarioAction Action { get; init; }
+    public Selection Select { get; init; } = Selection.All;
+    public SourcePosition Position { get; init; }
+
+    public override string ToString() => $"{Id}: {Trigger} {Action.Kind}" + (Select.IsAll ? "" : $" [{Select}]");
+}
+
+/// <summary>When an event happens.</summary>
+internal abstract record Trigger;
+
+/// <summary><c>at: 30s</c>: this long after the run started.</summary>
+internal sealed record AtTrigger(TimeSpan At) : Trigger
+{
+    public override string ToString() => $"at {DurationText.Format(At)}";
+}
+
+/// <summary><c>after: &lt;event-id&gt;</c> (+ <c>delay</c>): when another event has happened.</summary>
+internal sealed record AfterEventTrigger(string EventId, TimeSpan Delay) : Trigger
+{
+    public override string ToString() => Delay == TimeSpan.Zero ? $"after {EventId}" : $"{DurationText.Format(Delay)} after {EventId}";
+}
+
+/// <summary>
+/// <c>after: &lt;condition&gt;</c> (+ <c>delay</c>, <c>timeout</c>): when a condition first holds, counted from the start of the run.
+/// When <see cref="Timeout"/> elapses first, the event happens anyway and the report marks it timed out.
+/// </summary>
+internal sealed record AfterConditionTrigger(Condition Condition, TimeSpan Delay, TimeSpan? Timeout) : Trigger
+{
+    public override string ToString() => $"after {Condition.Text}" + (Timeout is { } t ? $" (timeout {DurationText.Format(t)})" : "");
+}
+
+// ------------------------------------------------------------------ actions
+
+/// <summary>What an event does. <see cref="Kind"/> is the <c>do:</c> word.</summary>
+internal abstract record ScenarioAction
+{
+    public abstract string Kind { get; }
+}
+
+/// <summary><c>start-agents</c>: start the selected agents that are not running, spread evenly over <see cref="Ramp"/>.</summary>
+internal sealed record StartAgentsAction(TimeSpan Ramp) : ScenarioAction
+{
+    public override string Kind => ActionKinds.StartAgents;
+}
+
+/// <summary><c>stop-agents</c>: stop the selected agents (service stop: connections closed gracefully).</summary>
+internal sealed record StopAgentsAction : ScenarioAction
+{
+    public override string Kind => ActionKinds.StopAgents;
+}
+
+/// <summary><c>vpn-up</c>: connect the VPN of the selected agents that have a VPN client.</summary>
+internal sealed record VpnUpAction : ScenarioAction
+{
+    public override string Kind => ActionKinds.VpnUp;
+}
+
+/// <summary><c>vpn-down</c>: disconnect the VPN of the selected agents.</summary>
+internal sealed record VpnDownAction : ScenarioAction
+{
+    public override string Kind => ActionKinds.VpnDown;
+}
+
+/// <summary><c>move</c>: take the selected agents to another location (their sockets break, as a laptop's do).</summary>
+internal sealed record MoveAction(AgentLocation To) : ScenarioAction
+{
+    public override string Kind => ActionKinds.Move;
+}
+
+/// <summary><c>set-tcm</c>: switch the server setting "TCM communication".</summary>
+internal sealed record SetTcmAction(bool Enabled) : ScenarioAction
+{
+    public override string Kind => ActionKinds.SetTcm;
+}
+
+/// <summary><c>set-settings</c>: change targeted agent settings of the selected groups (the server pushes the new policy).</summary>
+internal sealed record SetSettingsAction(SettingsSpec Settings) : ScenarioAction
+{
+    public override string Kind => ActionKinds.SetSettings;
+}
+
+/// <summary><c>push-task</c>: an admin pushes a task to the selected agents. <see cref="Timeout"/> is the task's timeout.</summary>
+internal sealed record PushTaskAction(string Command, IReadOnlyDictionary<string, string> Parameters, TimeSpan Timeout) : ScenarioAction
+{
+    public override string Kind => ActionKinds.PushTask;
+}
+
+/// <summary><c>push-policy</c>: push the current policy to the selected agents now.</summary>
+internal sealed record PushPolicyAction : ScenarioAction
+{
+    public override string Kind => ActionKinds.PushPolicy;
+}
+
+/// <summary><c>inventory-now</c>: on-demand inventory of the selected agents.</summary>
+internal sealed record InventoryNowAction(IReadOnlyList<string> Classes) : ScenarioAction
+{
+    public override string Kind => ActionKinds.InventoryNow;
+}
+
+/// <summary><c>terminate-connections</c>: the admin's "Terminate persistent connection" for the selected agents.</summary>
+internal sealed record TerminateConnectionsAction(TimeSpan ReconnectAfter) : ScenarioAction
+{
+    public override string Kind => ActionKinds.TerminateConnections;
+}
+
+/// <summary><c>drop-connections</c>: the selected agents' network drops every open socket (no close handshake).</summary>
+internal sealed record DropConnectionsAction : ScenarioAction
+{
+    public override string Kind => ActionKinds.DropConnections;
+}
+
+/// <summary>What <see cref="ServerAction"/> does to a server.</summary>
+internal enum ServerOperation
+{
+    /// <summary><c>stop-server</c>: graceful shutdown (connections closed with a close frame).</summary>
+    Stop,
+    /// <summary><c>start-server</c>: start it again on the same address.</summary>
+    Start,
+    /// <summary><c>kill-server</c>: the process dies (sockets reset, nothing flushed).</summary>
+    Kill,
+}
+
+/// <summary><c>stop-server</c> / <c>start-server</c> / <c>kill-server</c> with <c>server: ns|ts1|ts2|...|gateway</c>.</summary>
+internal sealed record ServerAction(ServerOperation Operation, string Server) : ScenarioAction
+{
+    public override string Kind => Operation switch
+    {
+        ServerOperation.Stop => ActionKinds.StopServer,
+        ServerOperation.Start => ActionKinds.StartServer,
+        _ => ActionKinds.KillServer,
+    };
+}
+
+/// <summary><c>download-package</c>: the selected agents download a package offered on these codebases.</summary>
+internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseKind> Codebases) : ScenarioAction
+{
+    public override string Kind => ActionKinds.DownloadPackage;
+}
+
+/// <summary><c>wait</c> (or no <c>do:</c>): nothing; a point on the timeline others can be <c>after</c>.</summary>
+internal sealed record WaitAction : ScenarioAction
+{
+    public override string Kind => ActionKinds.Wait;
+}
+
+/// <summary>The <c>do:</c> words.</summary>
+internal static class ActionKinds
+{
+    public const string StartAgents = "start-agents";
+    public const string StopAgents = "stop-agents";
+    public const string VpnUp = "vpn-up";
+    public const string VpnDown = "vpn-down";
+    public const string Move = "move";
+    public const string SetTcm = "set-tcm";
+    public const string SetSettings = "set-settings";
+    public const string PushTask = "push-task";
+    public const string PushPolicy = "push-policy";
+    public const string InventoryNow = "inventory-now";
+    public const string TerminateConnections = "terminate-connections";
+    public const string DropConnections = "drop-connections";
+    public const string StopServer = "stop-server";
+    public const string StartServer = "start-server";
+    public const string KillServer = "kill-server";
+    public const string DownloadPackage = "download-package";
+    public const string Wait = "wait";
+
+    public static readonly IReadOnlyList<string> All =
+    [
+        StartAgents, StopAgents, VpnUp, VpnDown, Move, SetTcm, SetSettings, PushTask, PushPolicy, InventoryNow,
+        TerminateConnections, DropConnections, StopServer, StartServer, KillServer, DownloadPackage, Wait,
+    ];
+
+    /// <summary>Actions whose results can be measured (<c>task-completed</c>, latency percentiles).</summary>
+    public static bool IsPush(string kind) => kind is PushTask or InventoryNow or PushPolicy;
+}

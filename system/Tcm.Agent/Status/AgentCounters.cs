@@ -1,0 +1,68 @@
+namespace Tcm.Agent.Status;
+
+/// <summary>What one agent has done on the wire since it was created. Thread-safe, monotonic; read any time.</summary>
+public sealed class AgentCounters
+{
+    private long _httpRequests;
+    private long _channelRequests;
+    private long _bytesSent;
+    private long _bytesReceived;
+    private long _pushesReceived;
+    private long _resultsSent;
+    private long _resultsAcknowledged;
+    private long _channelConnects;
+    private long _reconnects;
+    private long _refusals;
+    private long _registrations;
+
+    /// <summary>Requests sent as plain HTTP requests (polls, posts, registration).</summary>
+    public long HttpRequests => Volatile.Read(ref _httpRequests);
+
+    /// <summary>Requests sent as <c>http.request</c> over the persistent channel.</summary>
+    public long ChannelRequests => Volatile.Read(ref _channelRequests);
+
+    /// <summary>Application bytes sent to the server (above TLS), HTTP and channel together.</summary>
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    /// <summary>Application bytes received from the server (above TLS), HTTP and channel together.</summary>
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    /// <summary>Pushes received (over the channel or HTTP), duplicates included.</summary>
+    public long PushesReceived => Volatile.Read(ref _pushesReceived);
+
+    /// <summary>Result sends (task and inventory results), re-sends included.</summary>
+    public long ResultsSent => Volatile.Read(ref _resultsSent);
+
+    /// <summary>Results the server acknowledged as stored.</summary>
+    public long ResultsAcknowledged => Volatile.Read(ref _resultsAcknowledged);
+
+    /// <summary>Persistent connections established (welcome received).</summary>
+    public long ChannelConnects => Volatile.Read(ref _channelConnects);
+
+    /// <summary>Persistent connections established after an earlier one was lost, refused or terminated.</summary>
+    public long Reconnects => Volatile.Read(ref _reconnects);
+
+    /// <summary>Channel upgrades the server refused (or closed with a refusal reason).</summary>
+    public long Refusals => Volatile.Read(ref _refusals);
+
+    /// <summary>Successful registrations (1, or more after re-registering).</summary>
+    public long Registrations => Volatile.Read(ref _registrations);
+
+    internal void AddHttpRequest() => Interlocked.Increment(ref _httpRequests);
+    internal void AddChannelRequest() => Interlocked.Increment(ref _channelRequests);
+    internal void AddBytesSent(long count) => Interlocked.Add(ref _bytesSent, count);
+    internal void AddBytesReceived(long count) => Interlocked.Add(ref _bytesReceived, count);
+    internal void AddPushReceived() => Interlocked.Increment(ref _pushesReceived);
+    internal void AddResultSent() => Interlocked.Increment(ref _resultsSent);
+    internal void AddResultAcknowledged() => Interlocked.Increment(ref _resultsAcknowledged);
+    internal void AddRefusal() => Interlocked.Increment(ref _refusals);
+    internal void AddRegistration() => Interlocked.Increment(ref _registrations);
+
+    internal void AddChannelConnect()
+    {
+        if (Interlocked.Increment(ref _channelConnects) > 1)
+        {
+            Interlocked.Increment(ref _reconnects);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using Tcm.Agent.State;
+using Tcm.Protocol;
+
+namespace Tcm.Agent.Tasks;
+
+/// <summary>What to do with a push that arrived.</summary>
+internal enum PushDisposition
+{
+    /// <summary>First time seen: act on it, then ack.</summary>
+    New,
+    /// <summary>Its sequence number was already received: ignore it, ack again.</summary>
+    DuplicateSeq,
+    /// <summary>A new sequence number for a task (or inventory request) already accepted: ack it, never run it twice.</summary>
+    DuplicateTask,
+}
+
+/// <summary>
+/// The agent's delivery bookkeeping ("nothing lost, nothing twice"): last received push per role, ids of tasks already accepted
+/// (bounded), and results kept until the server acknowledges them. Thread-safe; the receive loop, task runners and HTTP poller share it.
+/// </summary>
+internal sealed class DeliveryBook
+{
+    /// <summary>How many task ids the agent remembers; older ones fall off (the server never re-sends a push that old).</summary>
+    public const int DefaultTaskIdCapacity = 1000;
+
+    private readonly Lock _gate = new();
+    private readonly int _taskIdCapacity;
+    private long _lastNsSeq;
+    private long _lastTsSeq;
+    private readonly HashSet<string> _taskIds = new(StringComparer.Ordinal);
+    private readonly Queue<string> _taskIdOrder = new();
+    // Few entries (results in flight), so a list keeps order at no cost.
+    private readonly List<KeyValuePair<string, Message>> _results = [];
+
+    public DeliveryBook(AgentState? state = null, int taskIdCapacity = DefaultTaskIdCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(taskIdCapacity, 1);
+        _taskIdCapacity = taskIdCapacity;
+        if (state is null)
+        {
+            return;
+        }
+
+        _lastNsSeq = state.LastReceivedSeq.GetValueOrDefault(ChannelRole.NotificationServer);
+        _lastTsSeq = state.LastReceivedSeq.GetValueOrDefault(ChannelRole.TaskServer);
+        foreach (var id in state.CompletedTaskIds)
+        {
+            RememberTaskId(id);
+        }
+
+        foreach (var result in state.UnacknowledgedResults)
+        {
+            if (GetIdempotencyKey(result) is { } key)
+            {
+                _results.Add(new(key, result));
+            }
+        }
+    }
+
+    /// <summary>The highest sequence number received for <paramref name="role"/>; the cumulative ack.</summary>
+    public long LastReceivedSeq(ChannelRole role)
+    {
+        lock (_gate)
+        {
+            return role == ChannelRole.TaskServer ? _lastTsSeq : _lastNsSeq;
+        }
+    }
+
+    /// <summary>Records a push and says what to do with it. A new task id is remembered at once, so it is never run twice.</summary>
+    public PushDisposition Record(ChannelRole role, PushMessage push)
+    {
+        ArgumentNullException.ThrowIfNull(push);
+        lock (_gate)
+        {
+            ref var last = ref role == ChannelRole.TaskServer ? ref _lastTsSeq : ref _lastNsSeq;
+            if (push.Seq <= last)
+            {
+                return PushDisposition.DuplicateSeq;
+            }
+
+            last = push.Seq;
+            var id = push switch
+            {
+                TaskPushMessage t => "task:" + t.TaskId,
+                InventoryRequestMessage i => "inventory:" + i.RequestId,
+                _ => null,
+            };
+            if (id is null)
+            {
+                return PushDisposition.New;
+            }
+
+            if (_taskIds.Contains(id))
+            {
+                return PushDisposition.DuplicateTask;
+            }
+
+            RememberTaskId(id);
+            return PushDisposition.New;
+        }
+    }
+
+    /// <summary>Whether a task id was already accepted.</summary>
+    public bool HasTask(string taskId)
+    {
+        lock (_gate)
+        {
+            return _taskIds.Contains("task:" + taskId);
+        }
+    }
+
+    /// <summary>Keeps a result until <see cref="Acknowledge"/>; replaces a result of the same key.</summary>
+    public void AddResult(Message result)
+    {
+        var key = GetIdempotencyKey(result) ?? throw new ArgumentException("not a result message", nameof(result));
+        lock (_gate)
+        {
+            _results.RemoveAll(r => r.Key == key);
+            _results.Add(new(key, result));
+        }
+    }
+
+    /// <summary>Forgets an acknowledged result; false when it was not pending.</summary>
+    public bool Acknowledge(string idempotencyKey)
+    {
+        lock (_gate)
+        {
+            return _results.RemoveAll(r => r.Key == idempotencyKey) > 0;
+        }
+    }
+
+    /// <summary>Results not yet acknowledged, oldest first.</summary>
+    public IReadOnlyList<Message> PendingResults()
+    {
+        lock (_gate)
+        {
+            return _results.Count == 0 ? [] : _results.ConvertAll(r => r.Value);
+        }
+    }
+
+    /// <summary>Number of results not yet acknowledged.</summary>
+    public int PendingResultCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _results.Count;
+            }
+        }
+    }
+
+    /// <summary>The bookkeeping part of a state snapshot, on top of <paramref name="state"/>'s identity and policy.</summary>
+    public AgentState WriteTo(AgentState state)
+    {
+        lock (_gate)
+        {
+            return state with
+            {
+                LastReceivedSeq = new Dictionary<ChannelRole, long>
+                {
+                    [ChannelRole.NotificationServer] = _lastNsSeq,
+                    [ChannelRole.TaskServer] = _lastTsSeq,
+                },
+                CompletedTaskIds = [.. _taskIdOrder],
+                UnacknowledgedResults = _results.ConvertAll(r => r.Value),
+            };
+        }
+    }
+
+    /// <summary>The idempotency key of a result message, or null for any other message.</summary>
+    public static string? GetIdempotencyKey(Message message) => message switch
+    {
+        TaskResultMessage t => t.IdempotencyKey,
+        InventoryResultMessage i => i.IdempotencyKey,
+        _ => null,
+    };
+
+    private void RememberTaskId(string id)
+    {
+        if (!_taskIds.Add(id))
+        {
+            return;
+        }
+
+        _taskIdOrder.Enqueue(id);
+        while (_taskIdOrder.Count > _taskIdCapacity)
+        {
+            _taskIds.Remove(_taskIdOrder.Dequeue());
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Tcm.NotificationServer;
+using Tcm.Protocol;
+
+namespace Tcm.Host.Commands;
+
+/// <summary><c>tcm ns</c>: runs a Notification Server.</summary>
+internal static class NotificationServerCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Data folder: SQLite database, development CA, admin key, install package. Default: data/ns" };
+        var port = new Option<int?>("--port") { Description = "HTTPS port for agents, the channel and the admin API. Default: 4443" };
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" };
+        var publicHost = new Option<string?>("--public-host") { Description = "Host name agents use to reach this server (goes into the server certificate and the default profile). Default: localhost" };
+        var name = new Option<string?>("--name") { Description = "Server name shown to agents. Default: the machine name" };
+        var adminKey = new Option<string?>("--admin-key") { Description = "Admin API key. Default: generated on first run into <data>/admin.key" };
+        var tcm = new Option<bool?>("--tcm-on-first-run") { Description = "Turn the 'TCM communication' setting on when the database is created (it is off by default, as in the product)" };
+
+        var command = new Command("ns", "Run a Notification Server: agent registration and HTTP endpoints, the persistent channel, the admin API. Settings also come from appsettings.json, environment variables (NotificationServer__Port=...) and --NotificationServer:Port=... style arguments.")
+        {
+            data, port, listen, publicHost, name, adminKey, tcm,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, ct) =>
+        {
+            var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
+            var section = builder.Configuration.GetSection("NotificationServer");
+            Set(section, nameof(NotificationServerOptions.DataDirectory), parse.GetValue(data));
+            Set(section, nameof(NotificationServerOptions.Port), parse.GetValue(port)?.ToString());
+            Set(section, nameof(NotificationServerOptions.ListenAddress), parse.GetValue(listen));
+            Set(section, nameof(NotificationServerOptions.PublicHostName), parse.GetValue(publicHost));
+            Set(section, nameof(NotificationServerOptions.ServerName), parse.GetValue(name));
+            Set(section, nameof(NotificationServerOptions.AdminApiKey), parse.GetValue(adminKey));
+            Set(section, nameof(NotificationServerOptions.TcmEnabledAtFirstRun), parse.GetValue(tcm)?.ToString());
+
+            builder.AddNotificationServer();
+            var app = builder.Build();
+            app.MapNotificationServer();
+
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync($"tcm ns: invalid settings:\n  {string.Join("\n  ", ex.Failures)}");
+                return 2;
+            }
+
+            var info = app.Services.GetRequiredService<NotificationServerInfo>();
+            var options = app.Services.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
+            var packagePath = Path.Combine(options.DataDirectory, "agent-package.json");
+            if (!File.Exists(packagePath))
+            {
+                var package = await info.CreateInstallPackageAsync(cancellationToken: ct);
+                await File.WriteAllTextAsync(packagePath, JsonSerializer.Serialize(package, ProtocolJsonContext.Default.InstallPackage), ct);
+            }
+
+            Console.WriteLine($"Notification Server '{options.ServerName}' listening on {info.BaseUrl}");
+            Console.WriteLine($"  data folder:     {Path.GetFullPath(options.DataDirectory)}");
+            Console.WriteLine($"  admin key file:  {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} (unless --admin-key was given)");
+            Console.WriteLine($"  install package: {Path.GetFullPath(packagePath)} (Default profile)");
+            Console.WriteLine("Press Ctrl+C to stop.");
+
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Set(IConfigurationSection section, string key, string? value)
+    {
+        if (value is not null)
+        {
+            section[key] = value;
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using Tcm.Agent;
+using Tcm.Functional.Tests.Infrastructure;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.Functional.Tests;
+
+/// <summary>A real Notification Server on 127.0.0.1 and real agents: the persistent channel, its refusals and the HTTP fallback.</summary>
+public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private readonly List<TcmAgent> _agents = [];
+    private NotificationServerHost _server = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TcmOff_AgentPollsOverHttp_AndReceivesPushedTaskAtNextPoll()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: false);
+        var agent = await StartAgentAsync("PC-01", poll: TimeSpan.FromMilliseconds(500));
+        var id = await AgentHarness.WaitForIdAsync(agent);
+        var status = await WaitForTransportAsync(agent, TransportKind.Http);
+        status.TransportDetail.Should().Contain(CloseReasons.TcmDisabled);
+
+        var action = await _server.PushTaskAsync(Echo("over http", id));
+        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
+
+        action.SentOverChannel.Should().Be(0);
+        target.DeliveredVia.Should().Be("http");
+        target.Output.Should().Be("over http");
+        target.ResultCount.Should().Be(1);
+    }
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task TcmOn_PushedTaskArrivesOverTheChannel_NotAtAPoll(string httpVersion)
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        // Polls once an hour: a task done within the deadline came over the channel.
+        var agent = await StartAgentAsync("PC-02", httpVersion: Version.Parse(httpVersion));
+        var id = await AgentHarness.WaitForIdAsync(agent);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+
+        var action = await _server.PushTaskAsync(Echo("over the channel", id));
+        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
+
+        action.SentOverChannel.Should().Be(1);
+        target.DeliveredVia.Should().Be("persistent");
+        target.Output.Should().Be("over the channel");
+        target.ResultCount.Should().Be(1);
+        (await _server.GetAgentAsync(id)).Transport.Should().Be(TransportKind.Persistent);
+    }
+
+    [Fact]
+    public async Task ServerStoppedMidTask_AgentFallsBack_AndTheResultArrivesExactlyOnceWhenItReturns()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        var agent = await StartAgentAsync("PC-03");
+        var id = await AgentHarness.WaitForIdAsync(agent);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+
+        var action = await _server.PushTaskAsync(new PushTaskRequest
+        {
+            Command = "sleep",
+            Parameters = new Dictionary<string, string> { ["seconds"] = "2" },
+            Targets = new Targets { Agents = [id] },
+        });
+        await WaitForTargetAsync(action.ActionId, TaskState.Running);
+
+        await _server.StopAsync();
+        await WaitForTransportAsync(agent, TransportKind.Http);
+        // The task finishes while the server is down; its result must wait in the agent, not vanish.
+        await Eventually.WaitAsync(() => agent.Counters.ResultsPending, n => n == 1, Deadline, "the result to be held by the agent");
+        await _server.StartAsync();
+
+        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
+        target.ResultCount.Should().Be(1);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var after = await _server.GetActionAsync(action.ActionId);
+        after.Targets.Single().ResultCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task AgentOutsideTheProfileTargets_IsRefusedTheChannel_AndStillGetsTasksOverHttp()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        var profile = await _server.GetDefaultProfileAsync();
+        await _server.UpdateProfileAsync(profile with { Targets = new Targets { Rules = [new TargetRule("group", "pilot")] } });
+
+        var pilot = await StartAgentAsync("PC-PILOT", attributes: new Dictionary<string, string> { ["group"] = "pilot" });
+        var other = await StartAgentAsync("PC-SALES", poll: TimeSpan.FromMilliseconds(500), attributes: new Dictionary<string, string> { ["group"] = "sales" });
+        var otherId = await AgentHarness.WaitForIdAsync(other);
+
+        await WaitForTransportAsync(pilot, TransportKind.Persistent);
+        var refused = await WaitForTransportAsync(other, TransportKind.Http);
+        refused.TransportDetail.Should().Contain(CloseReasons.NotTargeted);
+
+        var action = await _server.PushTaskAsync(Echo("still delivered", otherId));
+        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
+        target.DeliveredVia.Should().Be("http");
+    }
+
+    [Fact]
+    public async Task TurningTcmOn_MovesAPollingAgentToTheChannel_AndOff_MovesItBack()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: false);
+        var agent = await StartAgentAsync("PC-04", poll: TimeSpan.FromMilliseconds(500));
+        await WaitForTransportAsync(agent, TransportKind.Http);
+
+        await _server.SetTcmAsync(true);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+
+        await _server.SetTcmAsync(false);
+        var status = await WaitForTransportAsync(agent, TransportKind.Http);
+        status.TransportDetail.Should().Contain(CloseReasons.TcmDisabled);
+    }
+
+    [Fact]
+    public async Task TerminatePersistentConnection_AgentWorksOverHttp_ThenReturnsToTheChannel()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        var agent = await StartAgentAsync("PC-05");
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var reconnectsBefore = agent.Counters.Reconnects;
+
+        await agent.TerminatePersistentConnectionAsync(TimeSpan.FromMilliseconds(700));
+
+        await WaitForTransportAsync(agent, TransportKind.Http);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        agent.Counters.Reconnects.Should().BeGreaterThan(reconnectsBefore);
+    }
+
+    [Fact]
+    public async Task AdminTerminate_ClosesTheAgentsChannel()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        var agent = await StartAgentAsync("PC-06");
+        var id = await AgentHarness.WaitForIdAsync(agent);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+
+        var response = await _server.Admin.PostAsync($"/tcm/admin/agents/{id}/terminate", content: null);
+
+        response.StatusCode.Should().BeOneOf(HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.NoContent);
+        var status = await WaitForTransportAsync(agent, TransportKind.Http);
+        status.TransportDetail.Should().Contain("terminate");
+        (await Eventually.WaitAsync(() => _server.GetAgentAsync(id), a => !a.Connected, Deadline, "the server to see the channel closed")).Connected.Should().BeFalse();
+    }
+
+    private async Task<TcmAgent> StartAgentAsync(string name, TimeSpan? poll = null, IReadOnlyDictionary<string, string>? attributes = null, Version? httpVersion = null)
+    {
+        var agent = await AgentHarness.StartAgentAsync(_server, output, name, poll, attributes, httpVersion);
+        _agents.Add(agent);
+        return agent;
+    }
+
+    private static Task<NetworkStatus> WaitForTransportAsync(TcmAgent agent, TransportKind transport) =>
+        Eventually.WaitAsync(agent.GetNetworkStatus, s => s.Transport == transport, Deadline, $"transport {transport}");
+
+    private async Task<ActionTargetStatus> WaitForTargetAsync(string actionId, TaskState state)
+    {
+        var action = await Eventually.WaitAsync(() => _server.GetActionAsync(actionId), a => a.Targets.All(t => t.State == state), Deadline, $"every target {state}");
+        return action.Targets.Single();
+    }
+
+    private static PushTaskRequest Echo(string text, string agentId) => new()
+    {
+        Command = "echo",
+        Parameters = new Dictionary<string, string> { ["text"] = text },
+        Targets = new Targets { Agents = [agentId] },
+    };
+}
