@@ -14,7 +14,10 @@ internal sealed record Scenario
     /// <summary>Seed of every random choice (fleet, task outcomes, jitter). Default 1.</summary>
     public int Seed { get; init; } = 1;
     /// <summary>Hard stop of the run (<c>duration:</c>). Default 5 minutes.</summary>
-    public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Duration { get; init; } = DefaultDuration;
+
+    /// <summary>The run length when a file gives no <c>duration</c>: 5 minutes.</summary>
+    public static TimeSpan DefaultDuration { get; } = TimeSpan.FromMinutes(5);
     /// <summary>What the fleet runs against.</summary>
     public SystemSpec System { get; init; } = new LabSystem();
     public required FleetSpec Fleet { get; init; }

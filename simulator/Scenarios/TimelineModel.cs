@@ -37,11 +37,15 @@ internal sealed record AfterEventTrigger(string EventId, TimeSpan Delay) : Trigg
 }
 
 /// <summary>
-/// <c>after: &lt;condition&gt;</c> (+ <c>delay</c>, <c>timeout</c>): when a condition first holds, counted from the start of the run.
-/// When <see cref="Timeout"/> elapses first, the event happens anyway and the report marks it timed out.
+/// <c>after: &lt;condition&gt;</c> (+ <c>delay</c>, <c>timeout</c>): when the condition first holds, checked from the moment the
+/// previous event in the file (<see cref="SinceEventId"/>) has happened, or from the start for the first event; the timeout
+/// counts from then too. When <see cref="Timeout"/> elapses first, the event happens anyway and the report marks it timed out.
 /// </summary>
 internal sealed record AfterConditionTrigger(Condition Condition, TimeSpan Delay, TimeSpan? Timeout) : Trigger
 {
+    /// <summary>The event before this one in the file, or null when this is the first event.</summary>
+    public string? SinceEventId { get; init; }
+
     public override string ToString() => $"after {Condition.Text}" + (Timeout is { } t ? $" (timeout {DurationText.Format(t)})" : "");
 }
 

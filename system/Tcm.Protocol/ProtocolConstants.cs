@@ -55,6 +55,9 @@ public static class TcmPaths
     /// <summary>POST <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/>; returns <see cref="ResultReceipt"/>.</summary>
     public const string TaskResult = "/tcm/agent/tasks/result";
 
+    /// <summary>Server to agent, over the channel only: GET the agent's Network Status.</summary>
+    public const string AgentStatus = "/tcm/agent/status";
+
     /// <summary>The persistent channel: a WebSocket (HTTP/1.1 upgrade or HTTP/2 extended CONNECT).</summary>
     public const string Channel = "/tcm/agent/channel";
 

@@ -34,8 +34,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         _server = await NotificationServerHost.StartAsync(output, tcmOn: false);
         var agent = await StartAgentAsync("PC-01", poll: TimeSpan.FromMilliseconds(500));
         var id = await AgentHarness.WaitForIdAsync(agent);
-        var status = await WaitForTransportAsync(agent, TransportKind.Http);
-        status.TransportDetail.Should().Contain(CloseReasons.TcmDisabled);
+        await WaitForHttpBecauseAsync(agent, CloseReasons.TcmDisabled);
 
         var action = await _server.PushTaskAsync(Echo("over http", id));
         var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
@@ -86,7 +85,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         await _server.StopAsync();
         await WaitForTransportAsync(agent, TransportKind.Http);
         // The task finishes while the server is down; its result must wait in the agent, not vanish.
-        await Eventually.WaitAsync(() => agent.Counters.ResultsPending, n => n == 1, Deadline, "the result to be held by the agent");
+        await Eventually.WaitAsync(() => agent.PendingResults, n => n == 1, Deadline, "the result to be held by the agent");
         await _server.StartAsync();
 
         var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
@@ -108,8 +107,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         var otherId = await AgentHarness.WaitForIdAsync(other);
 
         await WaitForTransportAsync(pilot, TransportKind.Persistent);
-        var refused = await WaitForTransportAsync(other, TransportKind.Http);
-        refused.TransportDetail.Should().Contain(CloseReasons.NotTargeted);
+        await WaitForHttpBecauseAsync(other, CloseReasons.NotTargeted);
 
         var action = await _server.PushTaskAsync(Echo("still delivered", otherId));
         var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
@@ -127,8 +125,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         await WaitForTransportAsync(agent, TransportKind.Persistent);
 
         await _server.SetTcmAsync(false);
-        var status = await WaitForTransportAsync(agent, TransportKind.Http);
-        status.TransportDetail.Should().Contain(CloseReasons.TcmDisabled);
+        await WaitForHttpBecauseAsync(agent, CloseReasons.TcmDisabled);
     }
 
     [Fact]
@@ -157,8 +154,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         var response = await _server.Admin.PostAsync($"/tcm/admin/agents/{id}/terminate", content: null);
 
         response.StatusCode.Should().BeOneOf(HttpStatusCode.OK, HttpStatusCode.Accepted, HttpStatusCode.NoContent);
-        var status = await WaitForTransportAsync(agent, TransportKind.Http);
-        status.TransportDetail.Should().Contain("terminate");
+        await WaitForHttpBecauseAsync(agent, "terminate");
         (await Eventually.WaitAsync(() => _server.GetAgentAsync(id), a => !a.Connected, Deadline, "the server to see the channel closed")).Connected.Should().BeFalse();
     }
 
@@ -171,6 +167,14 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
 
     private static Task<NetworkStatus> WaitForTransportAsync(TcmAgent agent, TransportKind transport) =>
         Eventually.WaitAsync(agent.GetNetworkStatus, s => s.Transport == transport, Deadline, $"transport {transport}");
+
+    /// <summary>Waits until the agent works over HTTP and its Network Status says why.</summary>
+    private static Task<NetworkStatus> WaitForHttpBecauseAsync(TcmAgent agent, string reason) =>
+        Eventually.WaitAsync(
+            agent.GetNetworkStatus,
+            s => s.Transport == TransportKind.Http && (s.TransportDetail?.Contains(reason, StringComparison.Ordinal) ?? false),
+            Deadline,
+            $"HTTP because of {reason}");
 
     private async Task<ActionTargetStatus> WaitForTargetAsync(string actionId, TaskState state)
     {

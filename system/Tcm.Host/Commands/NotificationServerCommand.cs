@@ -55,7 +55,7 @@ internal static class NotificationServerCommand
             var packagePath = Path.Combine(options.DataDirectory, "agent-package.json");
             if (!File.Exists(packagePath))
             {
-                var package = await info.CreateInstallPackageAsync(cancellationToken: ct);
+                var package = await info.CreateInstallPackageAsync(ct: ct);
                 await File.WriteAllTextAsync(packagePath, JsonSerializer.Serialize(package, ProtocolJsonContext.Default.InstallPackage), ct);
             }
 

@@ -1,0 +1,86 @@
+namespace Tcm.LoadTests.Variants;
+
+/// <summary>Wire protocol of the agents' channels.</summary>
+internal enum ChannelProtocol
+{
+    /// <summary>HTTP/1.1 upgrade: one TCP connection per WebSocket.</summary>
+    Http1,
+
+    /// <summary>HTTP/2 extended CONNECT (RFC 8441): the agent's NS and TS channels share one TCP connection.</summary>
+    Http2,
+}
+
+/// <summary>How a target is set up for one run.</summary>
+internal sealed record TargetSettings
+{
+    public ChannelProtocol Protocol { get; init; } = ChannelProtocol.Http1;
+
+    /// <summary><c>lab</c> (start the server here) or the URL of a running server.</summary>
+    public string Target { get; init; } = "lab";
+
+    /// <summary>In lab mode, run the server in its own process (honest memory figures, and twice the connections within the open-file limit).</summary>
+    public bool ServerInOwnProcess { get; init; } = true;
+
+    /// <summary>PEM file of the CA that signed the server's certificate (for a URL target); null trusts the system store.</summary>
+    public string? CaCertificatePath { get; init; }
+
+    /// <summary>This process's shard number (0-based) and the number of shards.</summary>
+    public int Shard { get; init; }
+
+    public int Shards { get; init; } = 1;
+
+    /// <summary>Where diagnostics go.</summary>
+    public TextWriter Log { get; init; } = TextWriter.Null;
+}
+
+/// <summary>Creates the targets of one variant.</summary>
+internal interface ILoadTargetFactory
+{
+    /// <summary><c>baseline</c> or <c>tcm</c>.</summary>
+    string Variant { get; }
+
+    /// <summary>Null when the variant can run; otherwise why not.</summary>
+    string? UnavailableReason { get; }
+
+    /// <summary>A target for one run.</summary>
+    ILoadTarget Create(TargetSettings settings);
+
+    /// <summary>
+    /// Starts a server shared by several shard processes and returns the arguments that point a shard at it
+    /// (<c>--target URL --ca file</c>) and the server's lifetime.
+    /// </summary>
+    Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken);
+}
+
+/// <summary>A server started for shards.</summary>
+internal sealed record SharedServer(IReadOnlyList<string> ShardArguments, IAsyncDisposable Lifetime);
+
+/// <summary>The variants this build knows.</summary>
+internal static class VariantCatalog
+{
+    /// <summary>Every variant, baseline first.</summary>
+    public static IReadOnlyList<ILoadTargetFactory> All { get; } = [new Baseline.BaselineTargetFactory(), new TcmTargetFactory()];
+
+    /// <summary>The factory of a variant, or null.</summary>
+    public static ILoadTargetFactory? Find(string variant) =>
+        All.FirstOrDefault(f => f.Variant.Equals(variant, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>
+/// Placeholder of the TCM variant until the Notification Server, gateway and simulator are stable. To implement: an
+/// <see cref="ILoadTarget"/> whose <c>StartAsync</c> starts the NS (and gateway) as in the simulator's lab (or attaches to
+/// <c>--target URL</c>), whose <c>ConnectAsync</c> starts one virtual agent and completes at its hello/welcome, whose
+/// <c>PushToAllAsync</c> pushes an echo task through the admin API and counts results, and whose <c>MeasureAsync</c> reads the
+/// server's diagnostics.
+/// </summary>
+internal sealed class TcmTargetFactory : ILoadTargetFactory
+{
+    public string Variant => "tcm";
+
+    public string? UnavailableReason => "the TCM variant is not built yet: it lands once the Notification Server and the simulator's virtual agents are stable (see Variants/ILoadTarget.cs)";
+
+    public ILoadTarget Create(TargetSettings settings) => throw new NotSupportedException(UnavailableReason);
+
+    public Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken) =>
+        throw new NotSupportedException(UnavailableReason);
+}

@@ -1,0 +1,88 @@
+using Tcm.Protocol;
+using Tcm.Simulator.Scenarios;
+
+namespace Tcm.Simulator.Fleet;
+
+/// <summary>
+/// Everything about one virtual agent that does not change during a run: identity, machine, group, starting location and VPN,
+/// CEM validity, inventory. Built by <see cref="FleetBuilder"/>; agent <see cref="Index"/> k is the same for a seed whatever
+/// the order or shard it is built in.
+/// </summary>
+internal sealed record AgentSpec
+{
+    /// <summary>0-based position in the fleet; shards take <c>Index % N == i</c>.</summary>
+    public required int Index { get; init; }
+    /// <summary>NetBIOS-style name, unique in the fleet, e.g. <c>NYC-LT-00042</c>.</summary>
+    public required string ComputerName { get; init; }
+    /// <summary>AD domain, e.g. <c>contoso.local</c>.</summary>
+    public required string Domain { get; init; }
+    /// <summary>Logged-on user, e.g. <c>CONTOSO\jsmith</c>.</summary>
+    public required string User { get; init; }
+    public required string OsName { get; init; }
+    public required string OsVersion { get; init; }
+    /// <summary>Site attribute (targets can match it).</summary>
+    public required string Site { get; init; }
+    /// <summary>The scenario group this agent belongs to.</summary>
+    public required GroupSpec Group { get; init; }
+    /// <summary>Where it starts.</summary>
+    public required AgentLocation Location { get; init; }
+    /// <summary>VPN client and state at start.</summary>
+    public required VpnState Vpn { get; init; }
+    /// <summary>The adapter the VPN client adds; null without a VPN client.</summary>
+    public VpnAdapterSpec? VpnAdapter { get; init; }
+    public required CemValidity Cem { get; init; }
+    public required HardwareInfo Hardware { get; init; }
+    /// <summary>Installed applications (shared catalogue entries).</summary>
+    public required IReadOnlyList<InstalledSoftware> Software { get; init; }
+    /// <summary>Seed of this agent's own random choices (task durations and failures).</summary>
+    public required ulong Seed { get; init; }
+
+    /// <summary>The group's name.</summary>
+    public string GroupName => Group.Name;
+
+    /// <summary>Attributes the agent registers with, for targets: <c>site</c>, <c>group</c>, <c>location</c>, <c>os</c>.</summary>
+    public IReadOnlyDictionary<string, string> Attributes() => new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["site"] = Site,
+        ["group"] = Group.Name,
+        ["location"] = Location == AgentLocation.Office ? "office" : "internet",
+        ["os"] = OsName,
+        ["model"] = Hardware.Model,
+    };
+
+    /// <summary>The inventory the agent reports, collected at <paramref name="at"/>.</summary>
+    /// <param name="at">Collection time.</param>
+    /// <param name="ipAddresses">Addresses of the up adapters now.</param>
+    /// <param name="includeSoftware">Whether to include installed software (basic inventory does not).</param>
+    public BasicInventory ToInventory(DateTimeOffset at, IReadOnlyList<string>? ipAddresses, bool includeSoftware) => new()
+    {
+        ComputerName = ComputerName,
+        Domain = Domain,
+        OsName = OsName,
+        OsVersion = OsVersion,
+        ProcessorCount = Hardware.ProcessorCount,
+        MemoryBytes = Hardware.MemoryBytes,
+        IpAddresses = ipAddresses,
+        LoggedOnUser = User,
+        Software = includeSoftware ? Software : null,
+        CollectedAt = at,
+    };
+}
+
+/// <summary>The machine.</summary>
+internal sealed record HardwareInfo(string Manufacturer, string Model, string SerialNumber, int ProcessorCount, long MemoryBytes, long DiskBytes);
+
+/// <summary>A fleet: the agents of one shard (or all), with the fleet-wide facts.</summary>
+internal sealed record FleetModel
+{
+    /// <summary>The agents built (only the shard's when a shard was given), ordered by index.</summary>
+    public required IReadOnlyList<AgentSpec> Agents { get; init; }
+    /// <summary>Agents in the whole fleet (all shards).</summary>
+    public required int TotalAgents { get; init; }
+    /// <summary>Agents per group in the whole fleet, by group name.</summary>
+    public required IReadOnlyDictionary<string, int> GroupCounts { get; init; }
+    /// <summary>The fleet's AD domain.</summary>
+    public required string Domain { get; init; }
+    public required int Seed { get; init; }
+    public ShardSpec? Shard { get; init; }
+}

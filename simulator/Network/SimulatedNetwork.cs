@@ -1,0 +1,321 @@
+using System.Net;
+using System.Net.Sockets;
+using Tcm.Agent.Network;
+using Tcm.Simulator.Scenarios;
+
+namespace Tcm.Simulator.Network;
+
+/// <summary>
+/// One virtual agent's network (<see cref="INetwork"/>): where the machine is, its adapters, and what it can reach.
+/// Reachability is enforced at connect time, as design.md's "Network model" says:
+/// <list type="bullet">
+/// <item>Corporate endpoints from the office (over Ethernet), or from the internet only while the VPN is up (over the VPN adapter);</item>
+/// <item>Public endpoints from anywhere, over Ethernet or Wi-Fi, never over the VPN adapter (split tunnelling).</item>
+/// </list>
+/// What is unreachable fails quickly with <see cref="SocketError.NetworkUnreachable"/>; everything else opens a real loopback socket
+/// (NoDelay) to the server registered in the <see cref="NetworkTopology"/>, wrapped in a stream that counts bytes per
+/// (adapter, destination class, purpose). Changing location or VPN raises <see cref="AdaptersChanged"/> and breaks the sockets whose
+/// route no longer holds, as a real laptop's do; <see cref="DropConnections"/> breaks them all.
+/// Per-agent state is a few fields and a short list of open connections.
+/// </summary>
+internal sealed class SimulatedNetwork : INetwork
+{
+    /// <summary>Ethernet adapter shown in the office.</summary>
+    public static readonly (string Name, string Description) EthernetAdapter = ("Ethernet", "Intel(R) Ethernet Connection (4) I219-LM");
+
+    /// <summary>Wi-Fi adapter shown at home, as in the support article.</summary>
+    public static readonly (string Name, string Description) WiFiAdapter = ("Wi-Fi", "Intel(R) Dual Band Wireless-AC 8265");
+
+    private readonly NetworkTopology _topology;
+    private readonly VpnAdapterSpec? _vpnAdapter;
+    private readonly int _addressSeed;
+    private readonly Lock _sync = new();
+    private List<SimulatedConnection>? _open;
+    private AgentLocation _location;
+    private bool _vpnUp;
+
+    /// <param name="topology">The run's shared topology.</param>
+    /// <param name="location">Where the machine starts.</param>
+    /// <param name="vpnAdapter">The adapter the VPN client adds, or null when no VPN client is installed.</param>
+    /// <param name="vpnUp">Whether the VPN starts connected (needs <paramref name="vpnAdapter"/>).</param>
+    /// <param name="addressSeed">Makes the machine's addresses distinct (use the agent index).</param>
+    public SimulatedNetwork(NetworkTopology topology, AgentLocation location, VpnAdapterSpec? vpnAdapter = null, bool vpnUp = false, int addressSeed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        if (vpnUp && vpnAdapter is null)
+        {
+            throw new ArgumentException("A VPN cannot be up without a VPN adapter.", nameof(vpnUp));
+        }
+
+        _topology = topology;
+        _location = location;
+        _vpnAdapter = vpnAdapter;
+        _vpnUp = vpnUp;
+        _addressSeed = addressSeed;
+    }
+
+    /// <inheritdoc />
+    public event EventHandler? AdaptersChanged;
+
+    /// <summary>Where the machine is now.</summary>
+    public AgentLocation Location
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _location;
+            }
+        }
+    }
+
+    /// <summary>VPN state now: none (no client), down or up.</summary>
+    public VpnState Vpn
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _vpnAdapter is null ? VpnState.None : _vpnUp ? VpnState.Up : VpnState.Down;
+            }
+        }
+    }
+
+    /// <summary>Whether a VPN client is installed.</summary>
+    public bool HasVpnClient => _vpnAdapter is not null;
+
+    /// <summary>Simulated sockets of this agent open right now.</summary>
+    public int OpenConnections
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _open?.Count ?? 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The adapter a connection to an endpoint of <paramref name="destination"/> would leave by now, or null when it is unreachable.
+    /// </summary>
+    public AdapterKind? RouteTo(EndpointClass destination)
+    {
+        lock (_sync)
+        {
+            return Route(_location, _vpnUp, destination);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, TrafficPurpose purpose, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var registered = _topology.Find(endpoint);
+        if (registered is null)
+        {
+            return ValueTask.FromException<Stream>(new SocketException((int)SocketError.HostNotFound));
+        }
+
+        var route = RouteTo(registered.Class);
+        if (route is null)
+        {
+            _topology.Counters.AddUnreachable(registered.Class, purpose);
+            return ValueTask.FromException<Stream>(new SocketException((int)SocketError.NetworkUnreachable));
+        }
+
+        if (!registered.IsUp)
+        {
+            return ValueTask.FromException<Stream>(new SocketException((int)SocketError.ConnectionRefused));
+        }
+
+        return ConnectCoreAsync(registered, route.Value, purpose, cancellationToken);
+    }
+
+    private async ValueTask<Stream> ConnectCoreAsync(RegisteredEndpoint registered, AdapterKind route, TrafficPurpose purpose, CancellationToken cancellationToken)
+    {
+        if (!_topology.TryOpenSocket())
+        {
+            throw new SocketException((int)SocketError.TooManyOpenSockets);
+        }
+
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SimulatedConnection? connection = null;
+        try
+        {
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(_topology.ConnectTimeout);
+                try
+                {
+                    await socket.ConnectAsync(registered.Target, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new SocketException((int)SocketError.TimedOut);
+                }
+            }
+
+            connection = new SimulatedConnection(this, socket, route, registered.Class, purpose, _topology);
+            lock (_sync)
+            {
+                // The machine may have moved while we were connecting: that socket would not have survived.
+                if (Route(_location, _vpnUp, registered.Class) != route)
+                {
+                    connection.MarkUntracked();
+                    connection.Dispose();
+                    throw new SocketException((int)SocketError.NetworkUnreachable);
+                }
+
+                (_open ??= new List<SimulatedConnection>(2)).Add(connection);
+            }
+
+            _topology.Counters.AddConnection(TrafficCounters.Cell(route, registered.Class, purpose));
+            return connection;
+        }
+        catch
+        {
+            if (connection is null)
+            {
+                _topology.SocketClosed();
+            }
+
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<NetworkAdapter> GetAdapters()
+    {
+        AgentLocation location;
+        bool vpnUp;
+        lock (_sync)
+        {
+            location = _location;
+            vpnUp = _vpnUp;
+        }
+
+        var x = (_addressSeed / 250) % 250;
+        var y = (_addressSeed % 250) + 2;
+        var office = location == AgentLocation.Office;
+        var adapters = new List<NetworkAdapter>(3)
+        {
+            new(EthernetAdapter.Name, EthernetAdapter.Description, office, office ? [$"10.20.{x}.{y}"] : []),
+            new(WiFiAdapter.Name, WiFiAdapter.Description, !office, office ? [] : [$"192.168.1.{y}"]),
+        };
+        if (_vpnAdapter is { } vpn)
+        {
+            adapters.Add(new NetworkAdapter(vpn.Name, vpn.Description, vpnUp, vpnUp ? [$"10.1.{x}.{y}"] : []));
+        }
+
+        return adapters;
+    }
+
+    /// <summary>Takes the machine to <paramref name="location"/>: sockets whose route changes break; raises <see cref="AdaptersChanged"/>.</summary>
+    /// <returns>Whether anything changed.</returns>
+    public bool MoveTo(AgentLocation location)
+    {
+        lock (_sync)
+        {
+            if (_location == location)
+            {
+                return false;
+            }
+
+            _location = location;
+        }
+
+        BreakInvalidRoutes();
+        AdaptersChanged?.Invoke(this, EventArgs.Empty);
+        return true;
+    }
+
+    /// <summary>Connects or disconnects the VPN: sockets over the VPN break when it goes down; raises <see cref="AdaptersChanged"/>.</summary>
+    /// <returns>Whether anything changed.</returns>
+    /// <exception cref="InvalidOperationException">No VPN client is installed.</exception>
+    public bool SetVpn(bool up)
+    {
+        if (_vpnAdapter is null)
+        {
+            throw new InvalidOperationException("This machine has no VPN client.");
+        }
+
+        lock (_sync)
+        {
+            if (_vpnUp == up)
+            {
+                return false;
+            }
+
+            _vpnUp = up;
+        }
+
+        BreakInvalidRoutes();
+        AdaptersChanged?.Invoke(this, EventArgs.Empty);
+        return true;
+    }
+
+    /// <summary>Simulates a network drop: every open socket of this agent is reset (no close handshake). Adapters do not change.</summary>
+    /// <returns>How many sockets were broken.</returns>
+    public int DropConnections()
+    {
+        SimulatedConnection[] victims;
+        lock (_sync)
+        {
+            victims = _open?.ToArray() ?? [];
+        }
+
+        foreach (var connection in victims)
+        {
+            connection.Abort();
+        }
+
+        return victims.Length;
+    }
+
+    private void BreakInvalidRoutes()
+    {
+        List<SimulatedConnection>? victims = null;
+        lock (_sync)
+        {
+            if (_open is null)
+            {
+                return;
+            }
+
+            foreach (var connection in _open)
+            {
+                if (Route(_location, _vpnUp, connection.Destination) != connection.Adapter)
+                {
+                    (victims ??= []).Add(connection);
+                }
+            }
+        }
+
+        if (victims is not null)
+        {
+            foreach (var connection in victims)
+            {
+                connection.Abort();
+            }
+        }
+    }
+
+    internal void Closed(SimulatedConnection connection)
+    {
+        lock (_sync)
+        {
+            _open?.Remove(connection);
+        }
+    }
+
+    /// <summary>The routing table of design.md: which adapter a destination is reached by, or null (unreachable).</summary>
+    internal static AdapterKind? Route(AgentLocation location, bool vpnUp, EndpointClass destination) => (location, destination) switch
+    {
+        (AgentLocation.Office, _) => AdapterKind.Ethernet,
+        (AgentLocation.Internet, EndpointClass.Public) => AdapterKind.WiFi,
+        (AgentLocation.Internet, EndpointClass.Corporate) when vpnUp => AdapterKind.Vpn,
+        _ => null,
+    };
+}

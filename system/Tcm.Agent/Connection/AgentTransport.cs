@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Tcm.Agent.Network;
+using Tcm.Agent.Status;
+using Tcm.Protocol;
+
+namespace Tcm.Agent.Connection;
+
+/// <summary>
+/// One agent's way to its server: a single <see cref="SocketsHttpHandler"/> whose every socket comes from <see cref="INetwork"/>,
+/// whose TLS trusts only the package CA and presents the agent's certificate, and which counts bytes and records the negotiated TLS.
+/// The channel's <see cref="System.Net.WebSockets.ClientWebSocket"/> uses the same handler through <see cref="Invoker"/>.
+/// Owns the client certificate it is given.
+/// </summary>
+internal sealed class AgentTransport : IDisposable
+{
+    /// <summary>Carries the <see cref="TrafficPurpose"/> of a request to the connect callback.</summary>
+    public static readonly HttpRequestOptionsKey<TrafficPurpose> PurposeKey = new("Tcm.TrafficPurpose");
+
+    /// <summary>The refusal header of every TCM error answer.</summary>
+    public const string RefusalHeader = "X-Tcm-Refusal";
+
+    // Every simulated agent trusts the same CA: parse it once per process, not once per agent.
+    private static readonly ConcurrentDictionary<string, X509Certificate2> _caByPem = new(StringComparer.Ordinal);
+
+    private readonly SocketsHttpHandler _handler;
+    private readonly AgentCounters _counters;
+    private readonly Version _httpVersion;
+    private readonly X509Certificate2? _clientCertificate;
+    private volatile TlsInfo? _tls;
+
+    public AgentTransport(INetwork network, string caPem, X509Certificate2? clientCertificate, AgentCounters counters, Version httpVersion, TimeSpan connectTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        _counters = counters;
+        _httpVersion = httpVersion;
+        _clientCertificate = clientCertificate;
+        var ca = GetCa(caPem);
+        _handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = connectTimeout,
+            // An HTTP-only agent polls rarely; it must not hold a socket (an open file) between polls.
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(15),
+            ConnectCallback = async (context, ct) =>
+            {
+                var purpose = context.InitialRequestMessage.Options.TryGetValue(PurposeKey, out var p) ? p : TrafficPurpose.Management;
+                return await network.ConnectAsync(context.DnsEndPoint, purpose, ct).ConfigureAwait(false);
+            },
+            PlaintextStreamFilter = (context, ct) =>
+            {
+                if (context.PlaintextStream is SslStream ssl)
+                {
+                    _tls = new TlsInfo(FormatProtocol(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString());
+                }
+
+                return ValueTask.FromResult<Stream>(new CountingStream(context.PlaintextStream, _counters));
+            },
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ValidateServerCertificate(certificate, errors, ca),
+                CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                // A context is sent whatever issuers the server lists; a collection would be filtered by them.
+                ClientCertificateContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, null, offline: true),
+            },
+        };
+        Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
+    }
+
+    /// <summary>For the channel's <c>ClientWebSocket.ConnectAsync(uri, invoker, ct)</c>; the handler outlives it.</summary>
+    public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>The TLS protocol and cipher suite of the last connection, once there was one.</summary>
+    public TlsInfo? Tls => _tls;
+
+    /// <summary>
+    /// Sends one request and reads the whole answer. Throws for network failures and timeouts
+    /// (<see cref="HttpRequestException"/>, <see cref="TimeoutException"/>); HTTP error statuses are returned, not thrown.
+    /// </summary>
+    public async Task<AgentResponse> SendAsync(HttpMethod method, Uri uri, byte[]? jsonBody, string? ifNoneMatch, TimeProvider time, TimeSpan timeout, CancellationToken ct)
+    {
+        using var request = new System.Net.Http.HttpRequestMessage(method, uri)
+        {
+            Version = _httpVersion,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        request.Options.Set(PurposeKey, TrafficPurpose.Management);
+        if (jsonBody is not null)
+        {
+            request.Content = new ByteArrayContent(jsonBody);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        if (ifNoneMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", Quote(ifNoneMatch));
+        }
+
+        using var timeoutCts = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
+        _counters.AddHttpRequest();
+        try
+        {
+            using var response = await Invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+            JsonElement? body = null;
+            if (bytes.Length > 0 && IsJson(response))
+            {
+                try
+                {
+                    body = JsonElement.Parse(bytes);
+                }
+                catch (JsonException)
+                {
+                    // A non-JSON error page (a proxy, a crashed server) is reported by status alone.
+                }
+            }
+
+            var etag = response.Headers.ETag?.Tag is { } tag ? Unquote(tag) : null;
+            var refusal = response.Headers.TryGetValues(RefusalHeader, out var values) ? values.FirstOrDefault() : null;
+            return new AgentResponse((int)response.StatusCode, etag, refusal, body);
+        }
+        catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{method} {uri.AbsolutePath} got no answer within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    /// <summary>Serializes a request body with the protocol's source-generated metadata.</summary>
+    public static byte[] Serialize<T>(T value, JsonTypeInfo<T> typeInfo) => JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+
+    /// <summary>
+    /// Accepts the server only when its certificate chains to the package CA (custom root trust, no revocation check)
+    /// and its name matches the address dialled.
+    /// </summary>
+    public static bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca)
+    {
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        try
+        {
+            return chain.Build(leaf);
+        }
+        finally
+        {
+            if (!ReferenceEquals(leaf, certificate))
+            {
+                leaf.Dispose();
+            }
+
+            foreach (var element in chain.ChainElements)
+            {
+                if (!ReferenceEquals(element.Certificate, leaf) && !ReferenceEquals(element.Certificate, ca))
+                {
+                    element.Certificate.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>The CA certificate for a PEM, shared process-wide.</summary>
+    public static X509Certificate2 GetCa(string caPem)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(caPem);
+        return _caByPem.GetOrAdd(caPem, static pem => X509Certificate2.CreateFromPem(pem));
+    }
+
+    /// <summary>The client certificate with its private key, usable by TLS on every platform.</summary>
+    public static X509Certificate2 LoadClientCertificate(string certificatePem, string privateKeyPem)
+    {
+        var certificate = X509Certificate2.CreateFromPem(certificatePem, privateKeyPem);
+        if (!OperatingSystem.IsWindows())
+        {
+            return certificate;
+        }
+
+        // SChannel cannot use an ephemeral key: round-trip through PKCS#12 to get a persisted one.
+        using (certificate)
+        {
+            return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+        }
+    }
+
+    public void Dispose()
+    {
+        Invoker.Dispose();
+        _handler.Dispose();
+        _clientCertificate?.Dispose();
+    }
+
+    private static bool IsJson(System.Net.Http.HttpResponseMessage response) =>
+        response.Content.Headers.ContentType?.MediaType is not { } media || media.Contains("json", StringComparison.OrdinalIgnoreCase);
+
+    private static string FormatProtocol(System.Security.Authentication.SslProtocols protocol) => protocol switch
+    {
+#pragma warning disable SYSLIB0039 // the names of old protocols, for display only
+        System.Security.Authentication.SslProtocols.Tls => "TLS 1.0",
+        System.Security.Authentication.SslProtocols.Tls11 => "TLS 1.1",
+#pragma warning restore SYSLIB0039
+        System.Security.Authentication.SslProtocols.Tls12 => "TLS 1.2",
+        System.Security.Authentication.SslProtocols.Tls13 => "TLS 1.3",
+        _ => protocol.ToString(),
+    };
+
+    private static string Quote(string etag) => etag.StartsWith('"') ? etag : $"\"{etag}\"";
+
+    private static string Unquote(string tag) => tag.Length >= 2 && tag[0] == '"' && tag[^1] == '"' ? tag[1..^1] : tag;
+}
+
+/// <summary>The negotiated TLS of a connection, for the Network Status panel.</summary>
+internal sealed record TlsInfo(string Protocol, string CipherSuite);
+
+/// <summary>An answer from the server, over HTTP or as an <c>http.response</c> over the channel.</summary>
+internal readonly record struct AgentResponse(int Status, string? ETag, string? Refusal, JsonElement? Body)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    /// <summary>The refusal code: the <c>X-Tcm-Refusal</c> header, else the <see cref="ErrorBody"/> code.</summary>
+    public string? ErrorCode => Refusal ?? (Status >= 400 ? TryRead(ProtocolJsonContext.Default.ErrorBody)?.Code : null);
+
+    /// <summary>The <see cref="ErrorBody"/> detail, when there is one.</summary>
+    public string? ErrorDetail => Status >= 400 ? TryRead(ProtocolJsonContext.Default.ErrorBody)?.Detail : null;
+
+    /// <summary>The body as <typeparamref name="T"/>; throws <see cref="AgentProtocolException"/> when missing or malformed.</summary>
+    public T Read<T>(JsonTypeInfo<T> typeInfo) where T : class =>
+        TryRead(typeInfo) ?? throw new AgentProtocolException($"expected a {typeof(T).Name} body in the HTTP {Status} answer");
+
+    /// <summary>The body as <typeparamref name="T"/>, or null when missing or malformed.</summary>
+    public T? TryRead<T>(JsonTypeInfo<T> typeInfo) where T : class
+    {
+        if (Body is not { ValueKind: JsonValueKind.Object or JsonValueKind.Array } body)
+        {
+            return null;
+        }
+
+        try
+        {
+            return body.Deserialize(typeInfo);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Throws for an unknown agent (403 unknown-agent) and for any other non-success status.</summary>
+    public AgentResponse EnsureSuccess(string what)
+    {
+        if (Status == 403 && ErrorCode == CloseReasons.UnknownAgent)
+        {
+            throw new UnknownAgentException($"{what}: the server does not know this agent (403 {CloseReasons.UnknownAgent})");
+        }
+
+        if (!IsSuccess && Status != 304)
+        {
+            throw new AgentProtocolException($"{what}: HTTP {Status}{(ErrorCode is { } code ? $" {code}" : "")}{(ErrorDetail is { } detail ? $": {detail}" : "")}");
+        }
+
+        return this;
+    }
+}
+
+/// <summary>The server answered, but not as the contract says it should (an error status, a missing body).</summary>
+internal class AgentProtocolException(string message) : Exception(message);
+
+/// <summary>The server does not know the agent's id: the agent must register again with its install package.</summary>
+internal sealed class UnknownAgentException(string message) : AgentProtocolException(message);

@@ -1,0 +1,445 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
+using Tcm.Agent.Connection;
+using Tcm.Agent.Network;
+using Tcm.Agent.Registration;
+using Tcm.Agent.State;
+using Tcm.Agent.Status;
+using Tcm.Agent.Tasks;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.Agent;
+
+/// <summary>
+/// The core agent: registers with its install package, keeps a persistent channel to its Notification Server when the policy allows
+/// (HTTP polling otherwise, and while it reconnects), runs pushed tasks once each, and delivers every result until acknowledged.
+/// One async loop per agent, driven by one timer; no thread and no receive buffer is held while idle.
+/// </summary>
+public sealed partial class TcmAgent : IAsyncDisposable
+{
+    private static readonly TimeSpan DefaultTerminateDelay = TimeSpan.FromSeconds(60);
+
+    private readonly AgentOptions _options;
+    private readonly INetwork _network;
+    private readonly IAgentStateStore _store;
+    private readonly ITaskExecutor _executor;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly LoopSignal _signal;
+    private readonly Backoff _backoff;
+    private readonly SemaphoreSlim _saveGate = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly CancellationTokenSource _stopCts = new();
+
+    private DeliveryBook _book = new();
+    private volatile AgentState? _identity;
+    private volatile PolicyDocument? _policy;
+    private volatile AgentTransport? _transport;
+    private volatile AgentChannel? _channel;
+    private string? _previousAgentId;
+    private Task? _loop;
+    private int _lifecycle; // 0 new, 1 started, 2 stopped
+    private volatile bool _stopping;
+
+    // Schedule: written by the loop, and by the API and message handlers under _gate.
+    private DateTimeOffset _nextPolicyRefresh;
+    private DateTimeOffset _nextTaskPoll;
+    private DateTimeOffset _channelNotBefore;
+    private bool _channelBlockedUntilPolicy;
+    private bool _terminateRequested;
+
+    // Network Status facts, under _gate.
+    private AgentRoute? _route;
+    private bool _reachable;
+    private string? _httpReason;
+    private DateTimeOffset? _connectedSince;
+    private NetworkStatus? _lastPostedStatus;
+    private (ConnectionMode Mode, TransportKind Transport, string? Detail) _lastRaised;
+
+    /// <summary>Creates an agent; nothing happens until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">What the agent is and how it behaves.</param>
+    /// <param name="network">Every socket the agent opens comes from here (<see cref="OsNetwork"/>, or the simulator's).</param>
+    /// <param name="store">Where identity, delivery bookkeeping and policy survive restarts.</param>
+    /// <param name="executor">Runs pushed tasks and collects inventory.</param>
+    /// <param name="time">The clock of every delay, timeout and timestamp.</param>
+    /// <param name="loggers">Logging; the connection lines follow the product's wording.</param>
+    public TcmAgent(AgentOptions options, INetwork network, IAgentStateStore store, ITaskExecutor executor, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.Package);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.ComputerName);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(loggers);
+        _options = options;
+        _network = network;
+        _store = store;
+        _executor = executor;
+        _time = time;
+        _logger = loggers.CreateLogger<TcmAgent>();
+        _signal = new LoopSignal(time);
+        _backoff = new Backoff(options.Backoff);
+        _lastRaised = (ConnectionMode.Offline, TransportKind.Http, null);
+    }
+
+    /// <summary>The id the server issued at registration; null before the agent has registered.</summary>
+    public string? AgentId => _identity?.AgentId;
+
+    /// <summary>The policy in force; null before the agent has one.</summary>
+    public PolicyDocument? Policy => _policy;
+
+    /// <summary>Results the agent holds until the server acknowledges them (kept across dropped connections).</summary>
+    public int PendingResults => _book.PendingResultCount;
+
+    /// <summary>What the agent has done on the wire.</summary>
+    public AgentCounters Counters { get; } = new();
+
+    /// <summary>
+    /// Raised when the Network Status' mode, transport or transport detail changes (connected, fell back to HTTP, went offline).
+    /// Raised on the agent's loop: handlers must be quick and must not block.
+    /// </summary>
+    public event EventHandler? StatusChanged;
+
+    /// <summary>
+    /// Loads the saved state, registers with the install package when there is none (retrying with back-off until
+    /// <paramref name="ct"/> is cancelled), and starts the connection loop. Returns once started, not once connected.
+    /// </summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (Interlocked.CompareExchange(ref _lifecycle, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("the agent was already started");
+        }
+
+        var state = await _store.LoadAsync(ct).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        if (state is not null)
+        {
+            _identity = state;
+            _book = new DeliveryBook(state);
+            _policy = state.Policy;
+            CreateTransport(state);
+            // A restarted agent checks in at once.
+            _nextPolicyRefresh = now;
+        }
+        else
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopCts.Token);
+            await RegisterWithRetryAsync(linked.Token).ConfigureAwait(false);
+            // The registration answer carried the policy.
+            _nextPolicyRefresh = now + PolicyRefreshInterval;
+        }
+
+        _nextTaskPoll = now;
+        UpdateRoute();
+        Log.Started(_logger, _options.ComputerName, AgentId!, _route!.HostAndPort);
+        var stop = _stopCts.Token;
+        _loop = Task.Run(() => RunLoopAsync(stop), CancellationToken.None);
+    }
+
+    /// <summary>Closes the channel cleanly (normal closure), stops the loop and running tasks, and saves the state.</summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        if (Interlocked.CompareExchange(ref _lifecycle, 2, 1) != 1)
+        {
+            return;
+        }
+
+        _stopping = true;
+        if (_channel is { } channel)
+        {
+            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", ct).ConfigureAwait(false);
+            try
+            {
+                // The server answers the close; the loop then ends by itself instead of aborting the socket.
+                await _loop!.WaitAsync(TimeSpan.FromSeconds(5), _time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        await _stopCts.CancelAsync().ConfigureAwait(false);
+        _signal.Set();
+        try
+        {
+            await _loop!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(_background.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _httpReason = "stopped";
+                _connectedSince = null;
+                _reachable = false;
+            }
+
+            RaiseStatusChangedIfNeeded();
+            await SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
+            Log.Stopped(_logger, AgentId);
+        }
+    }
+
+    /// <summary>The agent's Network Status panel, now. Cheap: no I/O.</summary>
+    public NetworkStatus GetNetworkStatus()
+    {
+        var tls = _transport?.Tls;
+        ConnectionFacts facts;
+        lock (_gate)
+        {
+            facts = new ConnectionFacts
+            {
+                ServerAddress = _route?.HostAndPort,
+                RouteMode = _route?.Mode ?? ConnectionMode.Direct,
+                RouteReason = _route?.Reason,
+                Reachable = _reachable,
+                Persistent = _channel is not null && _connectedSince is not null,
+                HttpReason = _httpReason,
+                TlsProtocol = tls?.Protocol,
+                CipherSuite = tls?.CipherSuite,
+                BytesSent = Counters.BytesSent,
+                BytesReceived = Counters.BytesReceived,
+                ConnectedSince = _connectedSince,
+            };
+        }
+
+        return NetworkStatusMapper.Map(facts);
+    }
+
+    /// <summary>
+    /// The Network Status panel's "Terminate persistent connection": closes the channel and works over HTTP for
+    /// <paramref name="reconnectAfter"/> (default 60 seconds), then tries the channel again.
+    /// </summary>
+    public async Task TerminatePersistentConnectionAsync(TimeSpan? reconnectAfter = null, CancellationToken ct = default)
+    {
+        var delay = reconnectAfter ?? DefaultTerminateDelay;
+        var channel = _channel;
+        lock (_gate)
+        {
+            _channelNotBefore = _time.GetUtcNow() + delay;
+            _terminateRequested = channel is not null;
+            _httpReason = $"terminated: the persistent connection was terminated on the agent; reconnecting after {Format(delay)}";
+        }
+
+        Log.Terminated(_logger, _route?.HostAndPort, "terminated on the agent", Format(delay));
+        if (channel is not null)
+        {
+            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "terminated: persistent connection terminated on the agent", ct).ConfigureAwait(false);
+        }
+
+        RaiseStatusChangedIfNeeded();
+        _signal.Set();
+    }
+
+    /// <summary>Requests the policy now (over the channel when connected, else HTTP) and applies it when it changed.</summary>
+    public async Task RequestPolicyNowAsync(CancellationToken ct = default)
+    {
+        if (_identity is null)
+        {
+            throw new InvalidOperationException("the agent is not registered yet");
+        }
+
+        await RefreshPolicyAsync(ct).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _nextPolicyRefresh = _time.GetUtcNow() + PolicyRefreshInterval;
+        }
+    }
+
+    /// <summary>Stops the agent (see <see cref="StopAsync"/>) and releases its handler and timer.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        Interlocked.Exchange(ref _lifecycle, 2);
+        _transport?.Dispose();
+        _signal.Dispose();
+        _stopCts.Dispose();
+    }
+
+    private TimeSpan PolicyRefreshInterval =>
+        _options.PolicyRefreshOverride ?? TimeSpan.FromSeconds(Math.Max(1, (_policy?.Settings ?? new AgentSettings()).PolicyRefreshSeconds));
+
+    private TimeSpan TaskPollInterval =>
+        _options.TaskPollOverride ?? TimeSpan.FromSeconds(Math.Max(1, (_policy?.Settings ?? new AgentSettings()).TaskPollSeconds));
+
+    private async Task RegisterWithRetryAsync(CancellationToken ct)
+    {
+        var server = RouteResolver.ResolveRoute(_options.Package, null).HostAndPort;
+        while (true)
+        {
+            var attempt = _backoff.Attempt + 1;
+            Log.Registering(_logger, _options.ComputerName, server, attempt);
+            try
+            {
+                var identity = await Registrar.RegisterAsync(_options, _network, Counters, _time, _previousAgentId, ct).ConfigureAwait(false);
+                Counters.AddRegistration();
+                // A new agent id starts a new push sequence and owns no earlier results.
+                _book = new DeliveryBook();
+                _identity = identity;
+                _policy = identity.Policy;
+                CreateTransport(identity);
+                _backoff.Reset();
+                lock (_gate)
+                {
+                    _reachable = true;
+                    _channelBlockedUntilPolicy = false;
+                    _lastPostedStatus = null;
+                }
+
+                await SaveStateAsync(ct).ConfigureAwait(false);
+                Log.Registered(_logger, identity.AgentId, server);
+                UpdateRoute();
+                RaiseStatusChangedIfNeeded();
+                return;
+            }
+            catch (Exception ex) when (ex is RegistrationRefusedException or AgentProtocolException || IsNetworkFailure(ex, ct))
+            {
+                lock (_gate)
+                {
+                    _reachable = ex is RegistrationRefusedException;
+                }
+
+                var delay = _backoff.Next();
+                Log.RegistrationFailed(_logger, server, attempt, ex.Message, Format(delay));
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void CreateTransport(AgentState identity)
+    {
+        var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
+        var transport = new AgentTransport(_network, identity.CaCertificatePem, certificate, Counters, _options.HttpVersion, _options.RequestTimeout);
+        Interlocked.Exchange(ref _transport, transport)?.Dispose();
+    }
+
+    private AgentRoute UpdateRoute()
+    {
+        var route = RouteResolver.ResolveRoute(_options.Package, _policy);
+        lock (_gate)
+        {
+            _route = route;
+        }
+
+        return route;
+    }
+
+    private async Task SaveStateAsync(CancellationToken ct)
+    {
+        if (_identity is null)
+        {
+            return;
+        }
+
+        await _saveGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Snapshot inside the gate: a later save always writes the newer state.
+            var snapshot = _book.WriteTo(_identity with { Policy = _policy });
+            await _store.SaveAsync(snapshot, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.SaveFailed(_logger, ex);
+        }
+        finally
+        {
+            _saveGate.Release();
+        }
+    }
+
+    private void RaiseStatusChangedIfNeeded()
+    {
+        var status = GetNetworkStatus();
+        var now = (status.Mode, status.Transport, status.TransportDetail);
+        lock (_gate)
+        {
+            if (now == _lastRaised)
+            {
+                return;
+            }
+
+            _lastRaised = now;
+        }
+
+        try
+        {
+            StatusChanged?.Invoke(this, EventArgs.Empty);
+        }
+        catch (Exception ex)
+        {
+            // A subscriber's bug must not stop the agent.
+            Log.StatusHandlerFailed(_logger, ex);
+        }
+    }
+
+    private void SetReachable(bool reachable)
+    {
+        lock (_gate)
+        {
+            if (_reachable == reachable)
+            {
+                return;
+            }
+
+            _reachable = reachable;
+        }
+
+        RaiseStatusChangedIfNeeded();
+    }
+
+    private void StartBackground(Func<CancellationToken, Task> work)
+    {
+        var stop = _stopCts.Token;
+        var task = Task.Run(() => work(stop), CancellationToken.None);
+        _background.TryAdd(task, 0);
+        _ = task.ContinueWith(
+            static (t, state) => ((TcmAgent)state!)._background.TryRemove(t, out _),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private static bool IsNetworkFailure(Exception ex, CancellationToken ct) =>
+        ex is HttpRequestException or TimeoutException or IOException or SocketException or AuthenticationException or WebSocketException
+            or AgentChannelClosedException or ObjectDisposedException
+        || (ex is OperationCanceledException && !ct.IsCancellationRequested);
+
+    internal static string Format(TimeSpan delay) =>
+        delay < TimeSpan.FromSeconds(1) ? $"{delay.TotalMilliseconds:0} ms"
+        : delay < TimeSpan.FromMinutes(2) ? $"{delay.TotalSeconds:0.#} s"
+        : $"{delay.TotalMinutes:0.#} min";
+
+    private static partial class Log
+    {
+        [LoggerMessage(1000, LogLevel.Information, "Agent '{ComputerName}' started as agent {AgentId}; Notification Server '{Server}'", EventName = "Started")]
+        public static partial void Started(ILogger logger, string computerName, string agentId, string server);
+
+        [LoggerMessage(1001, LogLevel.Information, "Agent {AgentId} stopped", EventName = "Stopped")]
+        public static partial void Stopped(ILogger logger, string? agentId);
+
+        [LoggerMessage(1010, LogLevel.Information, "Registering '{ComputerName}' with Notification Server '{Server}', attempt {Attempt}", EventName = "Registering")]
+        public static partial void Registering(ILogger logger, string computerName, string server, int attempt);
+
+        [LoggerMessage(1011, LogLevel.Information, "Registered as agent {AgentId} with Notification Server '{Server}'", EventName = "Registered")]
+        public static partial void Registered(ILogger logger, string agentId, string server);
+
+        [LoggerMessage(1012, LogLevel.Warning, "Registration with Notification Server '{Server}' failed, attempt {Attempt}: {Reason}. Next attempt in {Delay}", EventName = "RegistrationFailed")]
+        public static partial void RegistrationFailed(ILogger logger, string server, int attempt, string reason, string delay);
+
+        [LoggerMessage(1060, LogLevel.Error, "Saving the agent state failed; it is saved again at the next change", EventName = "SaveFailed")]
+        public static partial void SaveFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1062, LogLevel.Error, "A StatusChanged handler threw", EventName = "StatusHandlerFailed")]
+        public static partial void StatusHandlerFailed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using Tcm.NotificationServer.Agents;
+using Tcm.Protocol;
+
+namespace Tcm.NotificationServer.Admin;
+
+/// <summary>Answers of the admin API, serialized with the source-generated contract metadata.</summary>
+internal static class AdminResults
+{
+    public static IResult Ok<T>(T value, JsonTypeInfo<T> typeInfo) => Results.Json(value, typeInfo);
+
+    public static IResult Created<T>(string location, T value, JsonTypeInfo<T> typeInfo) => new CreatedResult<T>(location, value, typeInfo);
+
+    public static IResult Error(int status, string code, string detail) => new ErrorResult(status, code, detail);
+
+    public static IResult BadRequest(string detail) => Error(StatusCodes.Status400BadRequest, "bad-request", detail);
+
+    public static IResult NotFound(string what) => Error(StatusCodes.Status404NotFound, "not-found", what);
+
+    /// <summary>Reads a JSON body; the error names what is wrong (missing property, wrong type, where).</summary>
+    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo)
+        where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync(request.Body, typeInfo, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return value is null ? (null, BadRequest($"body: a {typeof(T).Name} JSON object is required")) : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, BadRequest($"body: not a valid {typeof(T).Name}: {ex.Message}"));
+        }
+    }
+
+    private sealed class ErrorResult(int status, string code, string detail) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers[AgentApiResponse.RefusalHeader] = code;
+            return Results.Json(new ErrorBody { Code = code, Detail = detail }, ProtocolJsonContext.Default.ErrorBody, statusCode: status).ExecuteAsync(httpContext);
+        }
+    }
+
+    private sealed class CreatedResult<T>(string location, T value, JsonTypeInfo<T> typeInfo) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.Location = location;
+            return Results.Json(value, typeInfo, statusCode: StatusCodes.Status201Created).ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Certificates;
+using Tcm.NotificationServer.Delivery;
+using Tcm.NotificationServer.Policy;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+
+namespace Tcm.NotificationServer.Agents;
+
+/// <summary>
+/// The agent endpoints as plain handlers: (agent, method, path, headers, body) in, (status, headers, JSON body) out.
+/// The HTTP endpoints and the channel's <c>http.request</c> dispatcher call the very same code.
+/// </summary>
+internal sealed partial class AgentApi(
+    AgentDirectory directory,
+    PolicyService policy,
+    DeliveryService delivery,
+    CertificateAuthority authority,
+    TcmStore store,
+    TimeProvider time,
+    ILogger<AgentApi> logger)
+{
+    /// <summary>Handles an authenticated agent request.</summary>
+    public async ValueTask<AgentApiResponse> HandleAsync(
+        AgentRecord agent,
+        string method,
+        string pathAndQuery,
+        Func<string, string?> header,
+        ReadOnlyMemory<byte> body)
+    {
+        agent.Touch(time.GetUtcNow());
+        var queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart];
+        var query = queryStart < 0 ? "" : pathAndQuery[(queryStart + 1)..];
+        var isGet = string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase);
+        var isPost = string.Equals(method, "POST", StringComparison.OrdinalIgnoreCase);
+        switch (path)
+        {
+            case TcmPaths.Policy when isGet:
+                return GetPolicy(agent, header("If-None-Match"));
+            case TcmPaths.Events when isPost:
+                return PostEvents(agent, body);
+            case TcmPaths.Inventory when isPost:
+                return PostInventory(agent, body);
+            case TcmPaths.Tasks when isGet:
+                return GetTasks(agent, query);
+            case TcmPaths.TaskStatus when isPost:
+                return PostTaskStatus(agent, body);
+            case TcmPaths.TaskResult when isPost:
+                return await PostResultAsync(agent, body).ConfigureAwait(false);
+            case TcmPaths.Policy or TcmPaths.Events or TcmPaths.Inventory or TcmPaths.Tasks or TcmPaths.TaskStatus or TcmPaths.TaskResult:
+                return AgentApiResponse.Error(405, "method-not-allowed", $"{method} is not allowed on {path}");
+            default:
+                return AgentApiResponse.Error(404, "not-found", $"no agent endpoint at '{path}'");
+        }
+    }
+
+    /// <summary>POST /tcm/agent/register: checks the token, signs the CSR, stores the agent, returns its certificate and policy.</summary>
+    public async Task<AgentApiResponse> RegisterAsync(ReadOnlyMemory<byte> body)
+    {
+        if (!TryRead(body, ProtocolJsonContext.Default.RegisterRequest, out var request, out var error))
+        {
+            return error;
+        }
+
+        var package = directory.FindPackage(request.RegistrationToken);
+        if (package is null)
+        {
+            Log.BadToken(logger, request.ComputerName);
+            return AgentApiResponse.Error(401, "bad-registration-token", "the registration token is not valid or was revoked; install the agent with a current install package");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.ComputerName) || request.ComputerName.Length > 255)
+        {
+            return AgentApiResponse.Error(400, "bad-request", "computerName: must be 1 to 255 characters");
+        }
+
+        var agentId = AgentIds.NewId();
+        string certificatePem;
+        try
+        {
+            certificatePem = authority.SignAgentCertificate(request.CertificateSigningRequestPem, agentId);
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            return AgentApiResponse.Error(400, "bad-request", $"certificateSigningRequestPem: not a valid PKCS#10 request in PEM ({ex.Message})");
+        }
+
+        var now = time.GetUtcNow();
+        var agent = new AgentRecord
+        {
+            Id = agentId,
+            ComputerName = request.ComputerName.Trim(),
+            Domain = request.Domain,
+            OsName = request.OsName,
+            Attributes = request.Attributes is { } attributes ? new Dictionary<string, string>(attributes, StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string>(),
+            RegisteredAt = now,
+        };
+        agent.Touch(now);
+        await directory.AddAsync(agent, request.PreviousAgentId, package.Id).ConfigureAwait(false);
+        Log.Registered(logger, agentId, agent.ComputerName, package.Id);
+        var response = new RegisterResponse
+        {
+            AgentId = agentId,
+            ClientCertificatePem = certificatePem,
+            CaCertificatePem = authority.CertificatePem,
+            Policy = policy.GetPolicy(agent),
+        };
+        return AgentApiResponse.Json(200, response, ProtocolJsonContext.Default.RegisterResponse);
+    }
+
+    private AgentApiResponse GetPolicy(AgentRecord agent, string? ifNoneMatch)
+    {
+        var document = policy.GetPolicy(agent);
+        var etag = $"\"{document.Etag}\"";
+        var headers = new Dictionary<string, string> { ["ETag"] = etag };
+        if (ifNoneMatch is not null && EtagMatches(ifNoneMatch, document.Etag))
+        {
+            return new AgentApiResponse(304, null, headers);
+        }
+
+        return AgentApiResponse.Json(200, document, ProtocolJsonContext.Default.PolicyDocument, headers);
+    }
+
+    /// <summary>Whether an <c>If-None-Match</c> value names <paramref name="etag"/> (quoted or not, weak or not, or <c>*</c>).</summary>
+    internal static bool EtagMatches(string ifNoneMatch, string etag)
+    {
+        foreach (var part in ifNoneMatch.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = part.StartsWith("W/", StringComparison.Ordinal) ? part[2..] : part;
+            if (candidate == "*" || candidate.Trim('"') == etag)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private AgentApiResponse PostEvents(AgentRecord agent, ReadOnlyMemory<byte> body)
+    {
+        if (!TryRead(body, ProtocolJsonContext.Default.EventBatch, out var batch, out var error))
+        {
+            return error;
+        }
+
+        if (batch.NetworkStatus is { } status)
+        {
+            agent.NetworkStatus = status;
+            var json = TcmStore.Serialize(status, ProtocolJsonContext.Default.NetworkStatus);
+            store.Writer.Post(ctx => ctx.Execute("UPDATE agents SET network_status=@p1 WHERE id=@p0", agent.Id, json), "network status");
+        }
+
+        Log.Events(logger, agent.Id, batch.Events.Count);
+        return AgentApiResponse.NoContent;
+    }
+
+    private AgentApiResponse PostInventory(AgentRecord agent, ReadOnlyMemory<byte> body)
+    {
+        if (!TryRead(body, ProtocolJsonContext.Default.BasicInventory, out var inventory, out var error))
+        {
+            return error;
+        }
+
+        var json = TcmStore.Serialize(inventory, ProtocolJsonContext.Default.BasicInventory);
+        store.Writer.Post(ctx => ctx.Execute("UPDATE agents SET inventory=@p1 WHERE id=@p0", agent.Id, json), "inventory");
+        return AgentApiResponse.NoContent;
+    }
+
+    private AgentApiResponse GetTasks(AgentRecord agent, string query)
+    {
+        long after = 0;
+        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var separator = pair.IndexOf('=', StringComparison.Ordinal);
+            if (separator > 0 && pair[..separator] == "after")
+            {
+                if (!long.TryParse(pair[(separator + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out after))
+                {
+                    return AgentApiResponse.Error(400, "bad-request", "after: must be a non-negative integer (the last push sequence number received)");
+                }
+            }
+        }
+
+        var pending = delivery.HandOut(agent, after);
+        return AgentApiResponse.Json(200, pending, ProtocolJsonContext.Default.PendingPushes);
+    }
+
+    private AgentApiResponse PostTaskStatus(AgentRecord agent, ReadOnlyMemory<byte> body)
+    {
+        var decoded = MessageCodec.Decode(body.Span, int.MaxValue);
+        if (decoded.Message is not TaskStatusMessage status)
+        {
+            return AgentApiResponse.Error(400, "bad-request", decoded.Detail ?? "body: expected a 'task.status' message (kind included)");
+        }
+
+        delivery.RecordStatus(agent, status);
+        return AgentApiResponse.NoContent;
+    }
+
+    private async Task<AgentApiResponse> PostResultAsync(AgentRecord agent, ReadOnlyMemory<byte> body)
+    {
+        var decoded = MessageCodec.Decode(body.Span, int.MaxValue);
+        if (decoded.Message is not (TaskResultMessage or InventoryResultMessage))
+        {
+            return AgentApiResponse.Error(400, "bad-request", decoded.Detail ?? "body: expected a 'task.result' or 'inventory.result' message (kind included)");
+        }
+
+        try
+        {
+            var receipt = await delivery.StoreResultAsync(agent, decoded.Message).ConfigureAwait(false);
+            return AgentApiResponse.Json(200, receipt, ProtocolJsonContext.Default.ResultReceipt);
+        }
+        catch (ArgumentException ex)
+        {
+            return AgentApiResponse.Error(400, "bad-request", ex.Message);
+        }
+    }
+
+    private static bool TryRead<T>(ReadOnlyMemory<byte> body, JsonTypeInfo<T> typeInfo, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value, out AgentApiResponse error)
+        where T : class
+    {
+        error = AgentApiResponse.NoContent;
+        try
+        {
+            value = body.IsEmpty ? null : JsonSerializer.Deserialize(body.Span, typeInfo);
+        }
+        catch (JsonException ex)
+        {
+            value = null;
+            error = AgentApiResponse.Error(400, "bad-request", $"body: not a valid {typeof(T).Name}: {ex.Message}");
+            return false;
+        }
+
+        if (value is null)
+        {
+            error = AgentApiResponse.Error(400, "bad-request", $"body: a {typeof(T).Name} JSON object is required");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Registered agent {AgentId} ({ComputerName}) from install package {PackageId}")]
+        public static partial void Registered(ILogger logger, string agentId, string computerName, string packageId);
+
+        [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Refused a registration of '{ComputerName}': the registration token is not valid")]
+        public static partial void BadToken(ILogger logger, string computerName);
+
+        [LoggerMessage(EventId = 502, Level = LogLevel.Debug, Message = "Agent {AgentId} posted {Count} events")]
+        public static partial void Events(ILogger logger, string agentId, int count);
+    }
+}
+
+/// <summary>What an agent handler answers: status, headers and a UTF-8 JSON body.</summary>
+internal sealed record AgentApiResponse(int Status, byte[]? Body, IReadOnlyDictionary<string, string>? Headers = null)
+{
+    /// <summary>Header that names the refusal code on every 4xx/5xx answer.</summary>
+    public const string RefusalHeader = "X-Tcm-Refusal";
+
+    public static AgentApiResponse NoContent { get; } = new(204, null);
+
+    public static AgentApiResponse Json<T>(int status, T value, JsonTypeInfo<T> typeInfo, IReadOnlyDictionary<string, string>? headers = null) =>
+        new(status, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), headers);
+
+    public static AgentApiResponse Error(int status, string code, string detail) =>
+        new(status, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody { Code = code, Detail = detail }, ProtocolJsonContext.Default.ErrorBody),
+            new Dictionary<string, string> { [RefusalHeader] = code });
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+
+namespace Tcm.NotificationServer.Agents;
+
+/// <summary>
+/// Every registered agent, cached in memory (loaded at start, added at registration), and the registration tokens of
+/// the install packages (kept as SHA-256 hashes, in the store and here).
+/// </summary>
+internal sealed class AgentDirectory
+{
+    private readonly TcmStore _store;
+    private readonly ConcurrentDictionary<string, AgentRecord> _agents;
+    private readonly ConcurrentDictionary<string, PackageGrant> _packagesByTokenHash;
+
+    public AgentDirectory(TcmStore store)
+    {
+        _store = store;
+        _agents = new ConcurrentDictionary<string, AgentRecord>(store.LoadAgents().Select(a => KeyValuePair.Create(a.Id, a)), StringComparer.Ordinal);
+        _packagesByTokenHash = new ConcurrentDictionary<string, PackageGrant>(
+            store.LoadInstallPackages().Select(p => KeyValuePair.Create(p.TokenHash, new PackageGrant(p.Id, p.ProfileId))),
+            StringComparer.Ordinal);
+    }
+
+    public int Count => _agents.Count;
+
+    /// <summary>A snapshot-free view of every agent; enumerating it is safe while agents register.</summary>
+    public IEnumerable<AgentRecord> All => _agents.Values;
+
+    public bool TryGet(string agentId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AgentRecord? agent) =>
+        _agents.TryGetValue(agentId, out agent);
+
+    /// <summary>Stores a newly registered agent, then makes it visible.</summary>
+    public async Task AddAsync(AgentRecord agent, string? previousAgentId, string packageId)
+    {
+        var attributes = TcmStore.Serialize(agent.Attributes, ProtocolJsonContext.Default.IReadOnlyDictionaryStringString);
+        await _store.Writer.WriteAsync(ctx => ctx.Execute(
+            "INSERT INTO agents(id, name, domain, os, attributes, registered_at, last_contact, next_seq, acked_seq, previous_id, package_id) VALUES(@p0,@p1,@p2,@p3,@p4,@p5,@p6,1,0,@p7,@p8)",
+            agent.Id, agent.ComputerName, agent.Domain, agent.OsName, attributes, agent.RegisteredAt.ToUnixTimeMilliseconds(),
+            agent.LastContact?.ToUnixTimeMilliseconds(), previousAgentId, packageId)).ConfigureAwait(false);
+        _agents[agent.Id] = agent;
+    }
+
+    /// <summary>The install package a registration token belongs to, or null.</summary>
+    public PackageGrant? FindPackage(string? registrationToken) =>
+        string.IsNullOrEmpty(registrationToken) ? null : _packagesByTokenHash.GetValueOrDefault(HashToken(registrationToken));
+
+    /// <summary>Creates an install package grant; returns the registration token (only its hash is kept).</summary>
+    public async Task<string> CreatePackageAsync(string? profileId, DateTimeOffset now)
+    {
+        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var hash = HashToken(token);
+        await _store.Writer.WriteAsync(ctx => ctx.Execute(
+            "INSERT INTO install_packages(id, profile_id, token_hash, created_at) VALUES(@p0,@p1,@p2,@p3)",
+            id, profileId, hash, now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        _packagesByTokenHash[hash] = new PackageGrant(id, profileId);
+        return token;
+    }
+
+    private static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>An install package a registration token was issued for.</summary>
+internal sealed record PackageGrant(string Id, string? ProfileId);

@@ -1,0 +1,115 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tcm.Protocol;
+
+namespace Tcm.NotificationServer.Agents;
+
+/// <summary>Maps the agent HTTP endpoints onto <see cref="AgentApi"/>.</summary>
+internal static class AgentHttpEndpoints
+{
+    public static void MapAgentEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost(TcmPaths.Register, RegisterAsync).ExcludeFromDescription();
+        endpoints.MapGet(TcmPaths.Policy, HandleAsync).ExcludeFromDescription();
+        endpoints.MapPost(TcmPaths.Events, HandleAsync).ExcludeFromDescription();
+        endpoints.MapPost(TcmPaths.Inventory, HandleAsync).ExcludeFromDescription();
+        endpoints.MapGet(TcmPaths.Tasks, HandleAsync).ExcludeFromDescription();
+        endpoints.MapPost(TcmPaths.TaskStatus, HandleAsync).ExcludeFromDescription();
+        endpoints.MapPost(TcmPaths.TaskResult, HandleAsync).ExcludeFromDescription();
+    }
+
+    private static async Task RegisterAsync(HttpContext context)
+    {
+        var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        if (body is null)
+        {
+            return;
+        }
+
+        var response = await context.RequestServices.GetRequiredService<AgentApi>().RegisterAsync(body.Value).ConfigureAwait(false);
+        await WriteAsync(context, response).ConfigureAwait(false);
+    }
+
+    private static async Task HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var authentication = services.GetRequiredService<AgentAuthenticator>().Authenticate(context);
+        if (authentication.Agent is not { } agent)
+        {
+            await WriteAsync(context, authentication.Refusal!).ConfigureAwait(false);
+            return;
+        }
+
+        var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        if (body is null)
+        {
+            return;
+        }
+
+        var request = context.Request;
+        var headers = request.Headers;
+        var response = await services.GetRequiredService<AgentApi>().HandleAsync(
+            agent,
+            request.Method,
+            request.Path.Value + request.QueryString.Value,
+            name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
+            body.Value).ConfigureAwait(false);
+        await WriteAsync(context, response).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the request body up to the maximum message size; answers 413 itself and returns null when larger.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context)
+    {
+        var max = context.RequestServices.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxMessageBytes;
+        if (context.Request.ContentLength is > 0 and var length && length > max)
+        {
+            await WriteAsync(context, AgentApiResponse.Error(StatusCodes.Status413PayloadTooLarge, CloseReasons.TooLarge, $"body: {length} bytes exceed the maximum of {max}")).ConfigureAwait(false);
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        var stream = context.Request.Body;
+        while (true)
+        {
+            var memory = buffer.GetMemory(4096);
+            var read = await stream.ReadAsync(memory, context.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > max)
+            {
+                await WriteAsync(context, AgentApiResponse.Error(StatusCodes.Status413PayloadTooLarge, CloseReasons.TooLarge, $"body: more than the maximum of {max} bytes")).ConfigureAwait(false);
+                return null;
+            }
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>Writes an <see cref="AgentApiResponse"/> as an HTTP response.</summary>
+    public static async Task WriteAsync(HttpContext context, AgentApiResponse response)
+    {
+        context.Response.StatusCode = response.Status;
+        if (response.Headers is { } headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                context.Response.Headers[name] = value;
+            }
+        }
+
+        if (response.Body is { } body)
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

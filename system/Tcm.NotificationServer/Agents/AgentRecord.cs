@@ -1,0 +1,127 @@
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Agents;
+
+/// <summary>
+/// An agent as the server keeps it in memory: its registration, delivery counters and last reported state.
+/// The store holds the same row; hot paths read only this object.
+/// </summary>
+internal sealed class AgentRecord
+{
+    private long _lastContactMs;
+    private long _persistedContactMs;
+    private long _ackedSeq;
+
+    public required string Id { get; init; }
+    public required string ComputerName { get; init; }
+    public string? Domain { get; init; }
+    public string? OsName { get; init; }
+    public required IReadOnlyDictionary<string, string> Attributes { get; init; }
+    public DateTimeOffset RegisteredAt { get; init; }
+
+    /// <summary>The next push sequence number to allocate; changed only under the delivery gate.</summary>
+    public long NextSeq { get; set; } = 1;
+
+    /// <summary>Highest acknowledged push sequence number.</summary>
+    public long AckedSeq => Interlocked.Read(ref _ackedSeq);
+
+    /// <summary>Pushes stored but not acknowledged.</summary>
+    public long PendingPushes => Math.Max(0, NextSeq - 1 - AckedSeq);
+
+    /// <summary>The Network Status the agent last posted or returned.</summary>
+    public NetworkStatus? NetworkStatus { get; set; }
+
+    /// <summary>The route the agent's last hello reported.</summary>
+    public string? Route { get; set; }
+
+    public long BytesSent;
+    public long BytesReceived;
+
+    /// <summary>The policy computed for the agent and the policy version it was computed from.</summary>
+    public (int Version, PolicyDocument Policy)? CachedPolicy { get; set; }
+
+    public DateTimeOffset? LastContact
+    {
+        get
+        {
+            var ms = Interlocked.Read(ref _lastContactMs);
+            return ms == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        }
+    }
+
+    /// <summary>Raises the acknowledged sequence number; returns the previous value when it moved, or -1.</summary>
+    public long RaiseAckedSeq(long upToSeq)
+    {
+        while (true)
+        {
+            var current = Interlocked.Read(ref _ackedSeq);
+            if (upToSeq <= current)
+            {
+                return -1;
+            }
+
+            if (Interlocked.CompareExchange(ref _ackedSeq, upToSeq, current) == current)
+            {
+                return current;
+            }
+        }
+    }
+
+    internal void InitializeState(long nextSeq, long ackedSeq, long? lastContactMs)
+    {
+        NextSeq = Math.Max(1, nextSeq);
+        _ackedSeq = ackedSeq;
+        _lastContactMs = lastContactMs ?? 0;
+        _persistedContactMs = _lastContactMs;
+    }
+
+    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastContactMs, now.ToUnixTimeMilliseconds());
+
+    /// <summary>Whether the last contact changed since it was last written; marks it written.</summary>
+    public bool TryTakeDirtyContact(out long lastContactMs)
+    {
+        lastContactMs = Interlocked.Read(ref _lastContactMs);
+        if (lastContactMs == Interlocked.Read(ref _persistedContactMs))
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _persistedContactMs, lastContactMs);
+        return true;
+    }
+
+    /// <summary>A value for target rules: <c>computerName</c>, <c>domain</c>, <c>os</c>, or a registered attribute.</summary>
+    public string? GetAttribute(string name)
+    {
+        if (string.Equals(name, "computerName", StringComparison.OrdinalIgnoreCase))
+        {
+            return ComputerName;
+        }
+
+        if (string.Equals(name, "domain", StringComparison.OrdinalIgnoreCase))
+        {
+            return Domain;
+        }
+
+        if (string.Equals(name, "os", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "osName", StringComparison.OrdinalIgnoreCase))
+        {
+            return OsName;
+        }
+
+        if (Attributes.TryGetValue(name, out var value))
+        {
+            return value;
+        }
+
+        foreach (var (key, v) in Attributes)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+
+namespace Tcm.NotificationServer.Channel;
+
+/// <summary>
+/// One heartbeat for all channels (not a timer per connection): closes channels that sent no hello in time, aborts
+/// channels that did not answer our close, and writes changed last-contact times in one batch. On shutdown it closes
+/// every channel with <c>server-shutdown</c>.
+/// </summary>
+internal sealed partial class ChannelHousekeeping(
+    ConnectionRegistry registry,
+    AgentDirectory directory,
+    TcmStore store,
+    IOptions<NotificationServerOptions> options,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<ChannelHousekeeping> logger) : BackgroundService
+{
+    private static readonly TimeSpan ContactFlushInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SlowTick = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The tick period: a fifth of the hello timeout, between 100 ms and 1 s.</summary>
+    internal TimeSpan Period { get; } = TimeSpan.FromTicks(Math.Clamp(options.Value.HelloTimeout.Ticks / 5, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(1).Ticks));
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStopping.Register(CloseAll);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        var lastFlush = time.GetUtcNow();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                var started = time.GetTimestamp();
+                var now = time.GetUtcNow();
+                Tick(now);
+                if (now - lastFlush >= ContactFlushInterval)
+                {
+                    lastFlush = now;
+                    FlushContacts();
+                }
+
+                var elapsed = time.GetElapsedTime(started);
+                if (elapsed > SlowTick)
+                {
+                    Log.SlowTick(logger, elapsed.TotalMilliseconds, registry.All.Count);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        FlushContacts();
+    }
+
+    /// <summary>One pass over every open channel.</summary>
+    internal void Tick(DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var helloTimeoutMs = (long)options.Value.HelloTimeout.TotalMilliseconds;
+        foreach (var session in registry.All)
+        {
+            if (session.IsAwaitingHello && nowMs - session.OpenedAtMs > helloTimeoutMs)
+            {
+                session.BeginClose(WebSocketCloseStatus.PolicyViolation, CloseReasons.HelloTimeout,
+                    $"no hello within {options.Value.HelloTimeout.TotalSeconds:0.#} s", sendError: true);
+            }
+            else if (session.IsClosing && session.CloseDeadlineMs != 0 && nowMs > session.CloseDeadlineMs)
+            {
+                session.Abort();
+            }
+        }
+    }
+
+    private void FlushContacts()
+    {
+        List<(string Id, long Ms)>? dirty = null;
+        foreach (var agent in directory.All)
+        {
+            if (agent.TryTakeDirtyContact(out var ms))
+            {
+                (dirty ??= []).Add((agent.Id, ms));
+            }
+        }
+
+        if (dirty is null)
+        {
+            return;
+        }
+
+        store.Writer.Post(
+            ctx =>
+            {
+                foreach (var (id, ms) in dirty)
+                {
+                    ctx.Execute("UPDATE agents SET last_contact=@p1 WHERE id=@p0", id, ms);
+                }
+            },
+            "last contact");
+    }
+
+    private void CloseAll()
+    {
+        var sessions = registry.All.ToList();
+        if (sessions.Count == 0)
+        {
+            return;
+        }
+
+        Log.ClosingAll(logger, sessions.Count);
+        foreach (var session in sessions)
+        {
+            session.BeginClose(WebSocketCloseStatus.EndpointUnavailable, CloseReasons.ServerShutdown, "the server is stopping");
+        }
+
+        // why: the heartbeat stops with the host; agents that do not answer the close must not hold up the shutdown.
+        _ = Task.Delay(TimeSpan.FromSeconds(3), time).ContinueWith(
+            _ =>
+            {
+                foreach (var session in registry.All)
+                {
+                    session.Abort();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "Channel housekeeping took {ElapsedMs:0} ms for {Count} channels")]
+        public static partial void SlowTick(ILogger logger, double elapsedMs, int count);
+
+        [LoggerMessage(EventId = 321, Level = LogLevel.Information, Message = "Closing {Count} channels: the server is stopping")]
+        public static partial void ClosingAll(ILogger logger, int count);
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Delivery;
+using Tcm.NotificationServer.Diagnostics;
+using Tcm.NotificationServer.Policy;
+
+namespace Tcm.NotificationServer.Channel;
+
+/// <summary>What every <see cref="ChannelSession"/> needs, shared, so a session holds one reference instead of ten.</summary>
+internal sealed class ChannelServices(
+    IOptions<NotificationServerOptions> options,
+    ConnectionRegistry registry,
+    DeliveryService delivery,
+    PolicyService policy,
+    AgentApi api,
+    NsMetrics metrics,
+    TimeProvider time,
+    ILogger<ChannelSession> logger)
+{
+    public ConnectionRegistry Registry { get; } = registry;
+    public DeliveryService Delivery { get; } = delivery;
+    public PolicyService Policy { get; } = policy;
+    public AgentApi Api { get; } = api;
+    public NsMetrics Metrics { get; } = metrics;
+    public TimeProvider Time { get; } = time;
+    public ILogger Logger { get; } = logger;
+    public NotificationServerOptions Options { get; } = options.Value;
+    public int MaxMessageBytes { get; } = options.Value.MaxMessageBytes;
+    public string ServerName { get; } = options.Value.ServerName;
+
+    /// <summary>How long a closing channel may take to answer our close before it is aborted.</summary>
+    public TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(5);
+}

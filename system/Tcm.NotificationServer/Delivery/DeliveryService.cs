@@ -1,0 +1,321 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Channel;
+using Tcm.NotificationServer.Diagnostics;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Delivery;
+
+/// <summary>
+/// Nothing lost, nothing twice: allocates push sequence numbers, stores pushes before sending them, processes
+/// cumulative acknowledgements, re-sends on hello, hands pushes out over HTTP, and stores results once.
+/// <para>
+/// Every push and every session start runs under one gate: a hello that re-sends from the store and a fan-out that
+/// sends fresh pushes cannot interleave, so an agent always receives its pushes in sequence order.
+/// </para>
+/// </summary>
+internal sealed partial class DeliveryService(
+    TcmStore store,
+    ConnectionRegistry registry,
+    NsMetrics metrics,
+    TimeProvider time,
+    ILogger<DeliveryService> logger)
+{
+    /// <summary><see cref="ActionTargetStatus.DeliveredVia"/> for the channel.</summary>
+    public const string ViaPersistent = "persistent";
+
+    /// <summary><see cref="ActionTargetStatus.DeliveredVia"/> for HTTP polling.</summary>
+    public const string ViaHttp = "http";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>
+    /// Stores one push per target (and the action, when given) in one transaction, then queues each push on the target's
+    /// channel when it has one, without waiting for the sends. Returns how many went out over a channel.
+    /// </summary>
+    public async Task<int> PushAsync(
+        IReadOnlyList<AgentRecord> targets,
+        Func<AgentRecord, long, PushMessage> build,
+        NewAction? action = null,
+        CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[targets.Count];
+            for (var i = 0; i < targets.Count; i++)
+            {
+                var agent = targets[i];
+                var message = build(agent, agent.NextSeq);
+                pushes[i] = (agent, agent.NextSeq, KindOf(message), MessageCodec.Encode(message));
+            }
+
+            await store.Writer.WriteAsync(ctx =>
+            {
+                if (action is not null)
+                {
+                    ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", action.Id, action.Kind, nowMs, action.RequestJson);
+                }
+
+                foreach (var (agent, seq, kind, payload) in pushes)
+                {
+                    ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
+                    ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
+                    if (action is not null)
+                    {
+                        ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agent.Id);
+                    }
+                }
+            }).ConfigureAwait(false);
+
+            var sent = 0;
+            foreach (var (agent, seq, _, payload) in pushes)
+            {
+                agent.NextSeq = seq + 1;
+                if (registry.TryGetActive(agent.Id, out var session) && session.Ready)
+                {
+                    session.SendPayload(payload);
+                    sent++;
+                }
+            }
+
+            metrics.PushesSent(sent);
+            Log.Pushed(logger, pushes.Length, sent, action?.Id);
+            return sent;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, queues the
+    /// welcome, re-sends every push after the acknowledged one, in order, and only then lets fresh pushes through.
+    /// </summary>
+    public async Task StartSessionAsync(ChannelSession session, WelcomeMessage welcome, long lastReceivedSeq)
+    {
+        var agent = session.Agent;
+        Ack(agent, lastReceivedSeq, ViaPersistent);
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            session.Send(welcome);
+            var from = agent.AckedSeq;
+            if (agent.NextSeq - 1 > from)
+            {
+                var pending = store.GetPushesAfter(agent.Id, from);
+                foreach (var (_, payload) in pending)
+                {
+                    session.SendPayload(payload);
+                }
+
+                metrics.PushesSent(pending.Count);
+            }
+
+            session.Ready = true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A cumulative acknowledgement of every push up to <paramref name="upToSeq"/>. Cheap: the store write is queued.</summary>
+    public void Ack(AgentRecord agent, long upToSeq, string via)
+    {
+        upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
+        var previous = agent.RaiseAckedSeq(upToSeq);
+        if (previous < 0)
+        {
+            return;
+        }
+
+        metrics.Ack();
+        _ = AckCoreAsync(agent.Id, previous, upToSeq, via);
+    }
+
+    private async Task AckCoreAsync(string agentId, long previous, long upToSeq, string via)
+    {
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            var created = await store.Writer.WriteAsync(ctx =>
+            {
+                var createdAt = ctx.Query("SELECT created_at FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL", r => r.GetInt64(0), agentId, previous, upToSeq);
+                ctx.Execute(
+                    """
+                    UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
+                        delivered_via = COALESCE(delivered_via, @p3), delivered_at = COALESCE(delivered_at, @p4)
+                    WHERE agent_id = @p0 AND action_id IN
+                        (SELECT action_id FROM pushes WHERE agent_id = @p0 AND seq > @p1 AND seq <= @p2 AND action_id IS NOT NULL)
+                    """,
+                    agentId, previous, upToSeq, via, nowMs);
+                ctx.Execute("UPDATE pushes SET acked_at=@p3 WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL", agentId, previous, upToSeq, nowMs);
+                ctx.Execute("UPDATE agents SET acked_seq=MAX(acked_seq,@p1) WHERE id=@p0", agentId, upToSeq);
+                return createdAt;
+            }).ConfigureAwait(false);
+            foreach (var createdMs in created)
+            {
+                metrics.DeliveryLatency(nowMs - createdMs);
+            }
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
+        {
+            Log.AckFailed(logger, agentId, upToSeq, ex);
+        }
+    }
+
+    /// <summary>
+    /// The HTTP fallback: acknowledges everything up to <paramref name="after"/> and returns every push after it that
+    /// is not acknowledged, in order.
+    /// </summary>
+    public PendingPushes HandOut(AgentRecord agent, long after)
+    {
+        Ack(agent, after, ViaHttp);
+        var from = Math.Max(after, agent.AckedSeq);
+        if (agent.NextSeq - 1 <= from)
+        {
+            return new PendingPushes { Items = [] };
+        }
+
+        var items = new List<Message>();
+        foreach (var (_, payload) in store.GetPushesAfter(agent.Id, from))
+        {
+            if (MessageCodec.Decode(payload, int.MaxValue).Message is { } message)
+            {
+                items.Add(message);
+            }
+        }
+
+        return new PendingPushes { Items = items };
+    }
+
+    /// <summary>Best effort: a running task moves its action target to running.</summary>
+    public void RecordStatus(AgentRecord agent, TaskStatusMessage status)
+    {
+        if (status.State != TaskState.Running)
+        {
+            return;
+        }
+
+        store.Writer.Post(
+            ctx => ctx.Execute("UPDATE action_targets SET status='running' WHERE action_id=@p0 AND agent_id=@p1 AND status IN ('pending','delivered')", status.TaskId, agent.Id),
+            "task status");
+    }
+
+    /// <summary>
+    /// Stores a <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/> once per idempotency key; the
+    /// returned task completes after the store committed, so the caller may acknowledge it.
+    /// Throws <see cref="ArgumentException"/> for a result that does not belong to the agent.
+    /// </summary>
+    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result)
+    {
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (key, kind, refId, state, output, exitCode, inventory) = result switch
+        {
+            TaskResultMessage task => (task.IdempotencyKey, MessageKinds.TaskResult, task.TaskId, task.State, task.Output, (int?)task.ExitCode, (string?)null),
+            InventoryResultMessage inv => (inv.IdempotencyKey, MessageKinds.InventoryResult, inv.RequestId, TaskState.Succeeded,
+                $"inventory of {inv.Inventory.ComputerName}: {inv.Inventory.Software?.Count ?? 0} applications", (int?)null,
+                TcmStore.Serialize(inv.Inventory, ProtocolJsonContext.Default.BasicInventory)),
+            _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
+        };
+        if (string.IsNullOrEmpty(key) || !key.StartsWith(agent.Id + ":", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"idempotencyKey '{key}' must start with the agent id '{agent.Id}:'", nameof(result));
+        }
+
+        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
+        {
+            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
+        }
+
+        var payload = MessageCodec.Encode(result);
+        var stateText = StateText(state);
+        var duplicate = await store.Writer.WriteAsync(ctx =>
+        {
+            var inserted = ctx.Execute(
+                "INSERT OR IGNORE INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)",
+                key, agent.Id, kind, refId, System.Text.Encoding.UTF8.GetString(payload), nowMs);
+            if (inserted == 0)
+            {
+                return true;
+            }
+
+            ctx.Execute(
+                """
+                UPDATE action_targets SET status=@p2, completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,
+                    delivered_at=COALESCE(delivered_at,@p3)
+                WHERE action_id=@p0 AND agent_id=@p1
+                """,
+                refId, agent.Id, stateText, nowMs, output, exitCode);
+            if (inventory is not null)
+            {
+                ctx.Execute("UPDATE agents SET inventory=@p1 WHERE id=@p0", agent.Id, inventory);
+            }
+
+            return false;
+        }).ConfigureAwait(false);
+
+        if (duplicate)
+        {
+            metrics.DuplicateResult();
+        }
+        else
+        {
+            metrics.ResultStored();
+        }
+
+        return new ResultReceipt { IdempotencyKey = key, Duplicate = duplicate };
+    }
+
+    /// <summary>A new action id: 16 hex digits from <see cref="RandomNumberGenerator"/>.</summary>
+    public static string NewActionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>The kebab name of a task state, as the store and the API use it.</summary>
+    public static string StateText(TaskState state) => state switch
+    {
+        TaskState.Pending => "pending",
+        TaskState.Delivered => "delivered",
+        TaskState.Running => "running",
+        TaskState.Succeeded => "succeeded",
+        TaskState.Failed => "failed",
+        TaskState.TimedOut => "timed-out",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static TaskState ParseState(string text) => text switch
+    {
+        "pending" => TaskState.Pending,
+        "delivered" => TaskState.Delivered,
+        "running" => TaskState.Running,
+        "succeeded" => TaskState.Succeeded,
+        "failed" => TaskState.Failed,
+        "timed-out" => TaskState.TimedOut,
+        _ => throw new ArgumentOutOfRangeException(nameof(text), text, "unknown task state"),
+    };
+
+    private static string KindOf(PushMessage message) => message switch
+    {
+        TaskPushMessage => MessageKinds.TaskPush,
+        PolicyPushMessage => MessageKinds.PolicyPush,
+        InventoryRequestMessage => MessageKinds.InventoryRequest,
+        _ => throw new ArgumentException($"'{message.GetType().Name}' is not a push kind", nameof(message)),
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Stored {Count} pushes, {Sent} sent over a channel (action {ActionId})")]
+        public static partial void Pushed(ILogger logger, int count, int sent, string? actionId);
+
+        [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Recording the acknowledgement of agent {AgentId} up to seq {UpToSeq} failed")]
+        public static partial void AckFailed(ILogger logger, string agentId, long upToSeq, Exception exception);
+    }
+}
+
+/// <summary>An action created together with its pushes.</summary>
+internal sealed record NewAction(string Id, string Kind, string? RequestJson);

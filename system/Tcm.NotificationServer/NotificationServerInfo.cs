@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Certificates;
+using Tcm.NotificationServer.Policy;
+using Tcm.Protocol;
+
+namespace Tcm.NotificationServer;
+
+/// <summary>
+/// What a host, the simulator's lab and tests need to know about a running Notification Server: where it listens,
+/// its admin key, its CA, and a way to build install packages. Resolve it from <c>app.Services</c>.
+/// </summary>
+public sealed class NotificationServerInfo
+{
+    private readonly ServerAddresses _addresses;
+    private readonly CertificateAuthority _authority;
+    private readonly AgentDirectory _directory;
+    private readonly PolicyService _policy;
+    private readonly TimeProvider _time;
+
+    internal NotificationServerInfo(
+        ServerAddresses addresses,
+        CertificateAuthority authority,
+        AgentDirectory directory,
+        PolicyService policy,
+        TimeProvider time,
+        string adminApiKey)
+    {
+        _addresses = addresses;
+        _authority = authority;
+        _directory = directory;
+        _policy = policy;
+        _time = time;
+        AdminApiKey = adminApiKey;
+    }
+
+    /// <summary>The bound URL, e.g. <c>https://127.0.0.1:4443</c>. Available after the application started.</summary>
+    public string BaseUrl => _addresses.BaseUrl;
+
+    /// <summary>The URL given to agents in install packages: <c>https://{PublicHostName}:{port}</c>. Available after start.</summary>
+    public string PublicUrl => _addresses.PublicBaseUrl;
+
+    /// <summary>The admin API key: from the options, or generated into <c>&lt;data&gt;/admin.key</c> on first run.</summary>
+    public string AdminApiKey { get; }
+
+    /// <summary>The CA certificate as PEM: agents trust the server only through it.</summary>
+    public string CaCertificatePem => _authority.CertificatePem;
+
+    /// <summary>The CA certificate (without its private key).</summary>
+    public X509Certificate2 CaCertificate => _authority.PublicCertificate;
+
+    /// <summary>
+    /// Creates an install package with a new registration token, for the profile <paramref name="profileId"/> (or none).
+    /// Throws <see cref="ArgumentException"/> when the profile does not exist. Call after the application started.
+    /// </summary>
+    public async Task<InstallPackage> CreateInstallPackageAsync(string? profileId = null, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        Protocol.Admin.CommunicationProfile? profile = null;
+        if (profileId is not null)
+        {
+            profile = _policy.Configuration.Profiles.FirstOrDefault(p => p.Id == profileId)
+                ?? throw new ArgumentException($"There is no communication profile '{profileId}'.", nameof(profileId));
+        }
+
+        var serverUrl = _addresses.PublicBaseUrl;
+        var token = await _directory.CreatePackageAsync(profileId, _time.GetUtcNow()).ConfigureAwait(false);
+        return new InstallPackage
+        {
+            ServerUrl = serverUrl,
+            RegistrationToken = token,
+            CaCertificatePem = _authority.CertificatePem,
+            ProfileId = profile?.Id,
+            ProfileName = profile?.Name,
+            Cem = profile?.Cem,
+        };
+    }
+
+    /// <summary>The configured key, or the one in <c>admin.key</c>, created on first run.</summary>
+    internal static string LoadOrCreateAdminKey(string dataDirectory, string? configuredKey)
+    {
+        if (!string.IsNullOrWhiteSpace(configuredKey))
+        {
+            return configuredKey.Trim();
+        }
+
+        var path = Path.Combine(dataDirectory, "admin.key");
+        if (File.Exists(path))
+        {
+            var existing = File.ReadAllText(path).Trim();
+            if (existing.Length >= 16)
+            {
+                return existing;
+            }
+        }
+
+        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        CertificateAuthority.WritePrivateFile(path, Encoding.UTF8.GetBytes(key + "\n"));
+        return key;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Policy;
+
+/// <summary>
+/// The server settings, communication profiles and targeted agent settings (kept in memory, persisted in the store),
+/// and the policy each agent gets from them.
+/// </summary>
+internal sealed class PolicyService
+{
+    /// <summary>Id of the built-in profile created on first run.</summary>
+    public const string DefaultProfileId = "default";
+
+    private const string ServerSettingsKey = "server";
+    private readonly TcmStore _store;
+    private readonly ServerAddresses _addresses;
+    private readonly SemaphoreSlim _changeGate = new(1, 1);
+    private volatile PolicyConfiguration _configuration;
+
+    public PolicyService(TcmStore store, ServerAddresses addresses, IOptions<NotificationServerOptions> options)
+    {
+        _store = store;
+        _addresses = addresses;
+        var settingsJson = store.GetSetting(ServerSettingsKey);
+        ServerSettings settings;
+        if (settingsJson is null)
+        {
+            // why: first run. TCM is off unless the host asked otherwise, and the built-in Default profile targets everyone.
+            settings = new ServerSettings { TcmEnabled = options.Value.TcmEnabledAtFirstRun ?? false };
+            var profile = DefaultProfile;
+            store.Writer.WriteAsync(ctx =>
+            {
+                ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings));
+                ctx.Execute("INSERT OR IGNORE INTO profiles(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", profile.Id, profile.Name, profile.Priority, TcmStore.Serialize(profile, ProtocolJsonContext.Default.CommunicationProfile));
+            }).GetAwaiter().GetResult();
+        }
+        else
+        {
+            settings = TcmStore.Deserialize(settingsJson, ProtocolJsonContext.Default.ServerSettings);
+        }
+
+        _configuration = new PolicyConfiguration(1, settings, Sort(store.LoadProfiles()), Sort(store.LoadTargetedSettings()));
+    }
+
+    /// <summary>The built-in profile: persistent connection on, every agent, priority 1000.</summary>
+    public static CommunicationProfile DefaultProfile { get; } = new()
+    {
+        Id = DefaultProfileId,
+        Name = "Default",
+        Priority = 1000,
+        PersistentConnection = true,
+        Targets = Targets.Everyone,
+    };
+
+    /// <summary>The current configuration; replaced as a whole on every change.</summary>
+    public PolicyConfiguration Configuration => _configuration;
+
+    /// <summary>The agent's policy, cached on the agent until the configuration changes.</summary>
+    public PolicyDocument GetPolicy(AgentRecord agent)
+    {
+        var configuration = _configuration;
+        if (agent.CachedPolicy is { } cached && cached.Version == configuration.Version)
+        {
+            return cached.Policy;
+        }
+
+        var policy = Compute(configuration, agent, _addresses.PublicHostPort);
+        agent.CachedPolicy = (configuration.Version, policy);
+        return policy;
+    }
+
+    /// <summary>Computes an agent's policy from a configuration.</summary>
+    public static PolicyDocument Compute(PolicyConfiguration configuration, AgentRecord agent, string publicHostPort)
+    {
+        var profile = configuration.Profiles.FirstOrDefault(p => TargetMatcher.Matches(p.Targets, agent));
+        var communication = profile is null
+            ? new CommunicationSettings { ServerHosts = [publicHostPort], PersistentConnection = false }
+            : new CommunicationSettings
+            {
+                ProfileId = profile.Id,
+                ProfileName = profile.Name,
+                ServerHosts = profile.ServerHosts is { Count: > 0 } hosts ? hosts : [publicHostPort],
+                UseHttps = profile.UseHttps,
+                PersistentConnection = profile.PersistentConnection,
+                Cem = profile.Cem,
+            };
+        var settings = configuration.TargetedSettings.FirstOrDefault(s => TargetMatcher.Matches(s.Targets, agent))?.Settings ?? new AgentSettings();
+        var policy = new PolicyDocument
+        {
+            Etag = "",
+            AgentId = agent.Id,
+            TcmEnabled = configuration.Settings.TcmEnabled,
+            Communication = communication,
+            Settings = settings,
+        };
+        return policy with { Etag = ComputeEtag(policy) };
+    }
+
+    /// <summary>First 16 hex digits of SHA-256 over the policy's JSON without the ETag.</summary>
+    public static string ComputeEtag(PolicyDocument policy)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(policy with { Etag = "" }, ProtocolJsonContext.Default.PolicyDocument);
+        return Convert.ToHexStringLower(SHA256.HashData(json))[..16];
+    }
+
+    /// <summary>Whether a policy lets the agent hold a persistent connection, and if not, the refusal code.</summary>
+    public static string? ChannelRefusal(PolicyDocument policy) =>
+        !policy.TcmEnabled ? CloseReasons.TcmDisabled
+        : !policy.Communication.PersistentConnection ? CloseReasons.NotTargeted
+        : null;
+
+    public Task UpdateSettingsAsync(ServerSettings settings) => ChangeAsync(
+        ctx => ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings)),
+        c => c with { Settings = settings });
+
+    public Task UpsertProfileAsync(CommunicationProfile profile) => ChangeAsync(
+        ctx => ctx.Execute("INSERT OR REPLACE INTO profiles(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", profile.Id, profile.Name, profile.Priority, TcmStore.Serialize(profile, ProtocolJsonContext.Default.CommunicationProfile)),
+        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != profile.Id).Append(profile)) });
+
+    public Task DeleteProfileAsync(string id) => ChangeAsync(
+        ctx => ctx.Execute("DELETE FROM profiles WHERE id=@p0", id),
+        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != id)) });
+
+    public Task UpsertTargetedSettingsAsync(TargetedAgentSettings settings) => ChangeAsync(
+        ctx => ctx.Execute("INSERT OR REPLACE INTO targeted_settings(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", settings.Id, settings.Name, settings.Priority, TcmStore.Serialize(settings, ProtocolJsonContext.Default.TargetedAgentSettings)),
+        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != settings.Id).Append(settings)) });
+
+    public Task DeleteTargetedSettingsAsync(string id) => ChangeAsync(
+        ctx => ctx.Execute("DELETE FROM targeted_settings WHERE id=@p0", id),
+        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != id)) });
+
+    private async Task ChangeAsync(Action<WriteContext> persist, Func<PolicyConfiguration, PolicyConfiguration> apply)
+    {
+        await _changeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _store.Writer.WriteAsync(persist).ConfigureAwait(false);
+            var current = _configuration;
+            _configuration = apply(current) with { Version = current.Version + 1 };
+        }
+        finally
+        {
+            _changeGate.Release();
+        }
+    }
+
+    private static IReadOnlyList<CommunicationProfile> Sort(IEnumerable<CommunicationProfile> profiles) =>
+        [.. profiles.OrderBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
+
+    private static IReadOnlyList<TargetedAgentSettings> Sort(IEnumerable<TargetedAgentSettings> settings) =>
+        [.. settings.OrderBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
+}
+
+/// <summary>An immutable snapshot of everything policies are computed from.</summary>
+internal sealed record PolicyConfiguration(
+    int Version,
+    ServerSettings Settings,
+    IReadOnlyList<CommunicationProfile> Profiles,
+    IReadOnlyList<TargetedAgentSettings> TargetedSettings);

@@ -1,0 +1,174 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Agents;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Store;
+
+/// <summary>
+/// The embedded store: one SQLite file (<c>tcm.db</c>, WAL) in the data folder. Every write goes through
+/// <see cref="Writer"/>; reads use short-lived pooled connections, which WAL lets run beside the writer.
+/// </summary>
+internal sealed class TcmStore : IAsyncDisposable
+{
+    internal const string FileName = "tcm.db";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS profiles(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS targeted_settings(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS install_packages(id TEXT PRIMARY KEY, profile_id TEXT, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS agents(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, domain TEXT, os TEXT, attributes TEXT NOT NULL, registered_at INTEGER NOT NULL,
+            last_contact INTEGER, next_seq INTEGER NOT NULL DEFAULT 1, acked_seq INTEGER NOT NULL DEFAULT 0, network_status TEXT,
+            inventory TEXT, previous_id TEXT, package_id TEXT);
+        CREATE TABLE IF NOT EXISTS pushes(
+            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, action_id TEXT,
+            created_at INTEGER NOT NULL, acked_at INTEGER, PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS actions(id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT);
+        CREATE TABLE IF NOT EXISTS action_targets(
+            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, status TEXT NOT NULL, delivered_via TEXT, delivered_at INTEGER,
+            completed_at INTEGER, output TEXT, exit_code INTEGER, result_count INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS results(
+            idempotency_key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, kind TEXT NOT NULL, ref_id TEXT NOT NULL,
+            payload TEXT NOT NULL, received_at INTEGER NOT NULL);
+        """;
+
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writerConnection;
+
+    public TcmStore(string dataDirectory, ILogger logger)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        Path = System.IO.Path.Combine(dataDirectory, FileName);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _writerConnection = new SqliteConnection(_connectionString);
+        _writerConnection.Open();
+        using (var command = _writerConnection.CreateCommand())
+        {
+            command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;" + Schema;
+            command.ExecuteNonQuery();
+        }
+
+        Writer = new SqliteWriteBatcher(_writerConnection, logger);
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The one writer.</summary>
+    public SqliteWriteBatcher Writer { get; }
+
+    /// <summary>Whether the store can serve a query (health check).</summary>
+    public bool IsOpen
+    {
+        get
+        {
+            try
+            {
+                using var connection = OpenRead();
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT 1";
+                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            }
+            catch (SqliteException)
+            {
+                return false;
+            }
+        }
+    }
+
+    public SqliteConnection OpenRead()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Runs a query on a pooled read connection.</summary>
+    public List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params ReadOnlySpan<object?> args)
+    {
+        using var connection = OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < args.Length; i++)
+        {
+            command.Parameters.AddWithValue("@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), args[i] ?? DBNull.Value);
+        }
+
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(map(reader));
+        }
+
+        return rows;
+    }
+
+    public string? GetSetting(string key) =>
+        Query("SELECT value FROM settings WHERE key=@p0", r => r.GetString(0), key).FirstOrDefault();
+
+    public List<CommunicationProfile> LoadProfiles() =>
+        Query("SELECT body FROM profiles", r => Deserialize(r.GetString(0), ProtocolJsonContext.Default.CommunicationProfile));
+
+    public List<TargetedAgentSettings> LoadTargetedSettings() =>
+        Query("SELECT body FROM targeted_settings", r => Deserialize(r.GetString(0), ProtocolJsonContext.Default.TargetedAgentSettings));
+
+    public List<(string Id, string? ProfileId, string TokenHash)> LoadInstallPackages() =>
+        Query("SELECT id, profile_id, token_hash FROM install_packages WHERE revoked=0", r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2)));
+
+    public List<AgentRecord> LoadAgents() =>
+        Query(
+            """
+            SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
+                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id)
+            FROM agents a
+            """,
+            r =>
+            {
+                var attributes = Deserialize(r.GetString(4), ProtocolJsonContext.Default.IReadOnlyDictionaryStringString);
+                var agent = new AgentRecord
+                {
+                    Id = r.GetString(0),
+                    ComputerName = r.GetString(1),
+                    Domain = r.IsDBNull(2) ? null : r.GetString(2),
+                    OsName = r.IsDBNull(3) ? null : r.GetString(3),
+                    Attributes = attributes,
+                    RegisteredAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
+                    NetworkStatus = r.IsDBNull(9) ? null : Deserialize(r.GetString(9), ProtocolJsonContext.Default.NetworkStatus),
+                };
+                var maxSeq = r.IsDBNull(10) ? 0 : r.GetInt64(10);
+                agent.InitializeState(Math.Max(r.GetInt64(7), maxSeq + 1), r.GetInt64(8), r.IsDBNull(6) ? null : r.GetInt64(6));
+                return agent;
+            });
+
+    /// <summary>Stored pushes of an agent with <c>seq &gt; afterSeq</c>, in order, as the UTF-8 JSON that goes on the wire.</summary>
+    public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq) =>
+        Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (r.GetInt64(0), (byte[])r.GetValue(1)), agentId, afterSeq);
+
+    internal static string Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        JsonSerializer.Serialize(value, typeInfo);
+
+    internal static T Deserialize<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        JsonSerializer.Deserialize(json, typeInfo) ?? throw new InvalidDataException($"The store holds JSON null where a {typeof(T).Name} was expected.");
+
+    internal static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Writer.DisposeAsync().ConfigureAwait(false);
+        SqliteConnection.ClearPool(_writerConnection);
+        await _writerConnection.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,129 @@
+using Tcm.Agent.Tasks;
+using Tcm.Protocol;
+
+namespace Tcm.Agent.Tests;
+
+public sealed class DeliveryBookTests
+{
+    [Fact]
+    public void Record_NewSeq_IsNew_AndAdvancesTheCumulativeAck()
+    {
+        var book = new DeliveryBook();
+
+        book.Record(ChannelRole.NotificationServer, TestData.Task(1, "t1")).Should().Be(PushDisposition.New);
+        book.Record(ChannelRole.NotificationServer, TestData.Task(2, "t2")).Should().Be(PushDisposition.New);
+
+        book.LastReceivedSeq(ChannelRole.NotificationServer).Should().Be(2);
+        book.LastReceivedSeq(ChannelRole.TaskServer).Should().Be(0, "each role has its own sequence");
+    }
+
+    [Fact]
+    public void Record_SeqAlreadyReceived_IsDuplicate_AndDoesNotMoveTheAck()
+    {
+        var book = new DeliveryBook();
+        book.Record(ChannelRole.NotificationServer, TestData.Task(1, "t1"));
+        book.Record(ChannelRole.NotificationServer, TestData.Task(2, "t2"));
+
+        book.Record(ChannelRole.NotificationServer, TestData.Task(2, "t2")).Should().Be(PushDisposition.DuplicateSeq);
+        book.Record(ChannelRole.NotificationServer, TestData.Task(1, "t1")).Should().Be(PushDisposition.DuplicateSeq);
+
+        book.LastReceivedSeq(ChannelRole.NotificationServer).Should().Be(2);
+    }
+
+    [Fact]
+    public void Record_SameTaskIdUnderNewSeq_IsNeverRunTwice()
+    {
+        var book = new DeliveryBook();
+        book.Record(ChannelRole.NotificationServer, TestData.Task(1, "t1"));
+
+        book.Record(ChannelRole.NotificationServer, TestData.Task(7, "t1")).Should().Be(PushDisposition.DuplicateTask);
+
+        book.LastReceivedSeq(ChannelRole.NotificationServer).Should().Be(7, "the push is still acknowledged");
+        book.HasTask("t1").Should().BeTrue();
+    }
+
+    [Fact]
+    public void Record_InventoryRequests_AreDedupedByRequestId()
+    {
+        var book = new DeliveryBook();
+        var request = new InventoryRequestMessage { Seq = 1, RequestId = "r1" };
+
+        book.Record(ChannelRole.NotificationServer, request).Should().Be(PushDisposition.New);
+        book.Record(ChannelRole.NotificationServer, request with { Seq = 2 }).Should().Be(PushDisposition.DuplicateTask);
+    }
+
+    [Fact]
+    public void Record_PolicyPushes_HaveNoTaskId_AndAreNewPerSeq()
+    {
+        var book = new DeliveryBook();
+        var push = new PolicyPushMessage { Seq = 1, Policy = TestData.Policy() };
+
+        book.Record(ChannelRole.NotificationServer, push).Should().Be(PushDisposition.New);
+        book.Record(ChannelRole.NotificationServer, push with { Seq = 2 }).Should().Be(PushDisposition.New);
+    }
+
+    [Fact]
+    public void TaskIds_AreBounded_OldestForgottenFirst()
+    {
+        var book = new DeliveryBook(taskIdCapacity: 3);
+        for (var i = 1; i <= 5; i++)
+        {
+            book.Record(ChannelRole.NotificationServer, TestData.Task(i, $"t{i}"));
+        }
+
+        book.HasTask("t1").Should().BeFalse();
+        book.HasTask("t2").Should().BeFalse();
+        book.HasTask("t5").Should().BeTrue();
+        book.WriteTo(TestData.State()).CompletedTaskIds.Should().Equal("task:t3", "task:t4", "task:t5");
+    }
+
+    [Fact]
+    public void Results_AreKeptUntilAcknowledged_InOrder()
+    {
+        var book = new DeliveryBook();
+        book.AddResult(TestData.Result("t1"));
+        book.AddResult(TestData.Result("t2"));
+
+        book.PendingResults().Select(DeliveryBook.GetIdempotencyKey).Should().Equal("a1:t1", "a1:t2");
+
+        book.Acknowledge("a1:t1").Should().BeTrue();
+        book.Acknowledge("a1:t1").Should().BeFalse("a second ack of the same key is harmless");
+        book.PendingResults().Select(DeliveryBook.GetIdempotencyKey).Should().Equal("a1:t2");
+        book.PendingResultCount.Should().Be(1);
+    }
+
+    [Fact]
+    public void AddResult_SameKey_ReplacesInsteadOfDuplicating()
+    {
+        var book = new DeliveryBook();
+        book.AddResult(TestData.Result("t1", TaskState.Failed));
+        book.AddResult(TestData.Result("t1", TaskState.Succeeded));
+
+        book.PendingResults().Should().ContainSingle().Which.As<TaskResultMessage>().State.Should().Be(TaskState.Succeeded);
+    }
+
+    [Fact]
+    public void State_RoundTrip_KeepsSeqTaskIdsAndUnackedResults_SoTheyAreResentAfterRestart()
+    {
+        var book = new DeliveryBook();
+        book.Record(ChannelRole.NotificationServer, TestData.Task(4, "t4"));
+        book.Record(ChannelRole.TaskServer, TestData.Task(9, "ts9"));
+        book.AddResult(TestData.Result("t4"));
+        book.AddResult(new InventoryResultMessage { RequestId = "r1", IdempotencyKey = "a1:r1", Inventory = new BasicInventory { ComputerName = "pc" } });
+
+        var restored = new DeliveryBook(book.WriteTo(TestData.State()));
+
+        restored.LastReceivedSeq(ChannelRole.NotificationServer).Should().Be(4);
+        restored.LastReceivedSeq(ChannelRole.TaskServer).Should().Be(9);
+        restored.Record(ChannelRole.NotificationServer, TestData.Task(5, "t4")).Should().Be(PushDisposition.DuplicateTask);
+        restored.PendingResults().Select(DeliveryBook.GetIdempotencyKey).Should().Equal("a1:t4", "a1:r1");
+    }
+
+    [Fact]
+    public void AddResult_NotAResult_Throws()
+    {
+        var act = () => new DeliveryBook().AddResult(new AckMessage { UpToSeq = 1 });
+
+        act.Should().Throw<ArgumentException>();
+    }
+}

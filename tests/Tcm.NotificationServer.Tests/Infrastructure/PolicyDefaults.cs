@@ -1,0 +1,8 @@
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Tests.Infrastructure;
+
+internal static class PolicyDefaults
+{
+    public static CommunicationProfile DefaultProfile => Tcm.NotificationServer.Policy.PolicyService.DefaultProfile;
+}
