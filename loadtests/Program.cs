@@ -1,1 +1,3 @@
-return 0;
+using Tcm.LoadTests.Cli;
+
+return await LoadTestCli.RunAsync(args).ConfigureAwait(false);

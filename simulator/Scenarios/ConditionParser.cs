@@ -484,8 +484,7 @@ internal sealed class ConditionParser
             var start = i;
             if (c is '<' or '>' or '=' or '!')
             {
-                i++;
-                if (i < text.Length && text[i] == '=')
+                while (i < text.Length && text[i] is '<' or '>' or '=' or '!')
                 {
                     i++;
                 }

@@ -70,7 +70,7 @@ public sealed record CommunicationSettings
     public string? ProfileName { get; init; }
     /// <summary>Notification Server host names the agent may call directly (host:port).</summary>
     public required IReadOnlyList<string> ServerHosts { get; init; }
-    public bool UseHttps { get; init; } = true;
+    public bool UseHttps { get; set; } = true;
     /// <summary>"Persistent connection is enabled" on the profile.</summary>
     public bool PersistentConnection { get; init; }
     /// <summary>CEM (Internet Gateway) settings; null when the profile has none.</summary>
@@ -85,24 +85,24 @@ public sealed record CemSettings
     /// <summary>PEM of the CA the gateway's certificate chains to; empty means the NS CA.</summary>
     public string? GatewayCaCertificatePem { get; init; }
     /// <summary>Whether an admin switched the settings on.</summary>
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>Targeted agent settings.</summary>
 public sealed record AgentSettings
 {
     /// <summary>How often the agent requests its policy over HTTP when it has no channel. Default 60 minutes.</summary>
-    public int PolicyRefreshSeconds { get; init; } = 3600;
+    public int PolicyRefreshSeconds { get; set; } = 3600;
     /// <summary>How often the agent polls for tasks over HTTP when it has no channel. Default 60 minutes.</summary>
-    public int TaskPollSeconds { get; init; } = 3600;
+    public int TaskPollSeconds { get; set; } = 3600;
     /// <summary>"VPN Adapters Detection": adapter names or descriptions, <c>*</c> and <c>?</c> wildcards, case-insensitive.</summary>
-    public IReadOnlyList<string> VpnAdapters { get; init; } = [];
+    public IReadOnlyList<string> VpnAdapters { get; set; } = [];
     /// <summary>"Prefer CEM gateway connection".</summary>
     public bool PreferCem { get; init; }
     /// <summary>"Prefer CEM gateway connection if VPN connection is established".</summary>
     public bool PreferCemIfVpn { get; init; }
     /// <summary>WebSocket ping interval of persistent connections.</summary>
-    public int KeepAliveSeconds { get; init; } = 30;
+    public int KeepAliveSeconds { get; set; } = 30;
 }
 
 /// <summary>How the Client Task Agent picks a Task Server.</summary>
@@ -117,7 +117,7 @@ public enum TaskServerSelection
 /// <summary>The Task Servers offered to an agent.</summary>
 public sealed record TaskServerPolicy
 {
-    public TaskServerSelection Selection { get; init; } = TaskServerSelection.FewestComputers;
+    public TaskServerSelection Selection { get; set; } = TaskServerSelection.FewestComputers;
     public required IReadOnlyList<TaskServerEntry> Servers { get; init; }
 }
 
@@ -128,7 +128,7 @@ public sealed record TaskServerEntry
     /// <summary>host:port.</summary>
     public required string Address { get; init; }
     public int RegisteredAgents { get; init; }
-    public int MaxAgents { get; init; } = 5000;
+    public int MaxAgents { get; set; } = 5000;
     public string? Site { get; init; }
 }
 

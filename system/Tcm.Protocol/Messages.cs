@@ -65,7 +65,7 @@ public sealed record HelloMessage : Message
     /// <summary>The agent software version, informational.</summary>
     public string? AgentVersion { get; init; }
     /// <summary>Which connection this is.</summary>
-    public ChannelRole Role { get; init; } = ChannelRole.NotificationServer;
+    public ChannelRole Role { get; set; } = ChannelRole.NotificationServer;
     /// <summary>Highest push sequence number the agent has received; the server treats everything up to it as acknowledged and re-sends the rest.</summary>
     public long LastReceivedSeq { get; init; }
     /// <summary>The agent's route to the server: <c>direct</c> or <c>cem</c>, informational.</summary>
@@ -82,7 +82,7 @@ public sealed record WelcomeMessage : Message
     /// <summary>Server-chosen id of this connection, for logs on both sides.</summary>
     public required string ConnectionId { get; init; }
     /// <summary>Largest message the server accepts; the agent must not send larger.</summary>
-    public int MaxMessageBytes { get; init; } = ProtocolConstants.DefaultMaxMessageBytes;
+    public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
     /// <summary>The ETag of the agent's current policy; an agent holding another ETag should request its policy.</summary>
     public string? PolicyEtag { get; init; }
 }
@@ -119,7 +119,7 @@ public sealed record TaskPushMessage : PushMessage
     public string? Name { get; init; }
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
     /// <summary>How long the task may run before the agent reports it timed out.</summary>
-    public int TimeoutSeconds { get; init; } = 300;
+    public int TimeoutSeconds { get; set; } = 300;
     /// <summary>When the server created the push (UTC), for delivery-latency measurement.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 }
@@ -205,7 +205,7 @@ public sealed record HttpResponseMessage : Message
 public sealed record TerminateMessage : Message
 {
     public required string Reason { get; init; }
-    public int ReconnectAfterSeconds { get; init; } = 60;
+    public int ReconnectAfterSeconds { get; set; } = 60;
 }
 
 /// <summary>Either side: something went wrong. When <see cref="Fatal"/>, the sender closes the channel after it.</summary>

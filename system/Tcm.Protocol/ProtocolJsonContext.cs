@@ -5,6 +5,11 @@ using Tcm.Protocol.Admin;
 namespace Tcm.Protocol;
 
 /// <summary>Source-generated System.Text.Json metadata for every TCM contract (camelCase, nulls omitted).</summary>
+/// <remarks>
+/// Contract properties that have a documented default are <c>set</c>, not <c>init</c>: the source generator assigns every
+/// init-only property in an object initializer, so an omitted one would get the CLR default instead of the documented one
+/// (dotnet/runtime#84484). <c>ContractDefaultsTests</c> guards this.
+/// </remarks>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

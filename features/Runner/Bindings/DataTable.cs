@@ -76,12 +76,13 @@ internal sealed class DataTable
         [.. Rows.Select(r => TableMapper.Map<T>(Header.Zip(r.Cells, (h, v) => (h, v)), $"row at position {r.Index + 1}"))];
 
     /// <summary>
-    /// One <typeparamref name="T"/> from a vertical table (two columns: field, value; the header row is a field too
-    /// unless it reads "Field | Value"), or from a horizontal table with exactly one row.
+    /// One <typeparamref name="T"/> from a vertical table: any two-column table is read as field | value pairs, its
+    /// first row included unless it reads "Field | Value" (or "Name | Value"). A table with more columns must have
+    /// exactly one row under its header.
     /// </summary>
     public T CreateInstance<T>()
     {
-        if (Header.Count == 2 && !(Rows.Count == 1 && IsVerticalHeader()))
+        if (Header.Count == 2)
         {
             var pairs = AllRows
                 .Where((r, i) => i > 0 || !IsVerticalHeader())

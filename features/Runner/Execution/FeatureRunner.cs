@@ -194,20 +194,21 @@ internal static class FeatureRunner
         }
 
         var snippets = steps.Where(s => s.Snippet is not null).Select(s => s.Snippet!).Distinct().ToList();
+        string? snippetText = null;
         if (snippets.Count > 0)
         {
-            problems.Add(
-                "Define the undefined step(s) in a [Binding] class (using Tcm.Features.Runner;):" + Environment.NewLine + Environment.NewLine +
-                string.Join(Environment.NewLine + Environment.NewLine, snippets));
+            snippetText = "Define the undefined step(s) in a [Binding] class (using Tcm.Features.Runner;):" + Environment.NewLine + Environment.NewLine +
+                string.Join(Environment.NewLine + Environment.NewLine, snippets);
+            problems.Add(snippetText);
         }
 
         var final = status ?? ExecutionStatus.Passed;
         var message = problems.Count == 0 ? null : string.Join(Environment.NewLine + Environment.NewLine, problems);
         log.Line($"→ {final.ToString().ToLowerInvariant()} ({Ms(clock.Elapsed)})");
-        if (message is not null)
+        if (snippetText is not null)
         {
             log.Line("");
-            log.Line(message);
+            log.Line(snippetText);
         }
 
         return new ScenarioResult(pickle, final, steps, beforeHooks, afterHooks, clock.Elapsed, message, firstError);
@@ -293,14 +294,18 @@ internal static class FeatureRunner
         return new FeatureHooksResult(results, error);
     }
 
-    /// <summary>Runs a whole feature: before-feature hooks, every scenario in file order sharing one <see cref="FeatureContext"/>, after-feature hooks.</summary>
+    /// <summary>
+    /// Runs a whole feature: before-feature hooks, every scenario in file order sharing one <see cref="FeatureContext"/>
+    /// (a new one unless <paramref name="featureContext"/> is given), after-feature hooks.
+    /// </summary>
     public static async Task<FeatureResult> RunFeatureAsync(
         GherkinFeature feature,
         BindingRegistry registry,
         ITestOutputHelper? output = null,
+        FeatureContext? featureContext = null,
         CancellationToken cancellationToken = default)
     {
-        var featureContext = new FeatureContext(feature.Info);
+        featureContext ??= new FeatureContext(feature.Info);
         var before = await RunBeforeFeatureAsync(featureContext, registry, output);
         var scenarios = new List<ScenarioResult>();
         foreach (var pickle in feature.Scenarios)

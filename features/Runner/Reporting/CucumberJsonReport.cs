@@ -32,17 +32,19 @@ internal sealed class CucumberJsonReport
     }
 
     /// <summary>Where the report goes: $TCM_CUCUMBER_JSON/cucumber.json (or the file it names), else TestResults/cucumber.json under the current directory.</summary>
-    public static string DefaultPath()
+    public static string DefaultPath() =>
+        ResolvePath(Environment.GetEnvironmentVariable(PathVariable), Environment.CurrentDirectory);
+
+    /// <summary>The report path for a configured value (a folder, or a file ending in .json) and a working directory.</summary>
+    public static string ResolvePath(string? configured, string workingDirectory)
     {
-        var configured = Environment.GetEnvironmentVariable(PathVariable);
         if (!string.IsNullOrWhiteSpace(configured))
         {
-            return configured.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-                ? Path.GetFullPath(configured)
-                : Path.GetFullPath(Path.Combine(configured, "cucumber.json"));
+            var path = Path.Combine(workingDirectory, configured);
+            return Path.GetFullPath(path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? path : Path.Combine(path, "cucumber.json"));
         }
 
-        return Path.GetFullPath(Path.Combine(Environment.CurrentDirectory, "TestResults", "cucumber.json"));
+        return Path.GetFullPath(Path.Combine(workingDirectory, "TestResults", "cucumber.json"));
     }
 
     /// <summary>Adds (or replaces, for the same scenario) one result.</summary>

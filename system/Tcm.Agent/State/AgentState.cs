@@ -21,13 +21,13 @@ public sealed record AgentState
     public required string CaCertificatePem { get; init; }
 
     /// <summary>The highest push sequence number received, per channel role.</summary>
-    public IReadOnlyDictionary<ChannelRole, long> LastReceivedSeq { get; init; } = new Dictionary<ChannelRole, long>();
+    public IReadOnlyDictionary<ChannelRole, long> LastReceivedSeq { get; set; } = new Dictionary<ChannelRole, long>();
 
     /// <summary>Ids of tasks already accepted (run or running), oldest first, bounded; a task id in here is never run again.</summary>
-    public IReadOnlyList<string> CompletedTaskIds { get; init; } = [];
+    public IReadOnlyList<string> CompletedTaskIds { get; set; } = [];
 
     /// <summary>Results (<see cref="TaskResultMessage"/>, <see cref="InventoryResultMessage"/>) not yet acknowledged by the server, oldest first.</summary>
-    public IReadOnlyList<Message> UnacknowledgedResults { get; init; } = [];
+    public IReadOnlyList<Message> UnacknowledgedResults { get; set; } = [];
 
     /// <summary>The current policy, if the agent has one.</summary>
     public PolicyDocument? Policy { get; init; }

@@ -442,10 +442,13 @@ internal sealed partial class ChannelSession
     /// <summary>Queues a message; it is sent after everything queued before it.</summary>
     public void Send(Message message) => SendPayload(MessageCodec.Encode(message));
 
-    /// <summary>Queues a message that is already UTF-8 JSON.</summary>
-    public void SendPayload(byte[] utf8Json) => Enqueue(new Outgoing(utf8Json, null, null, null));
+    /// <summary>
+    /// Queues a message that is already UTF-8 JSON. With <paramref name="offload"/>, an idle queue starts draining on the
+    /// thread pool instead of the caller's thread, so a fan-out to thousands of channels spreads the TLS work over the cores.
+    /// </summary>
+    public void SendPayload(byte[] utf8Json, bool offload = false) => Enqueue(new Outgoing(utf8Json, null, null, null), offload);
 
-    private void Enqueue(Outgoing item)
+    private void Enqueue(Outgoing item, bool offload = false)
     {
         lock (_sendLock)
         {
@@ -458,7 +461,14 @@ internal sealed partial class ChannelSession
             _sending = true;
         }
 
-        _ = DrainAsync(item);
+        if (offload)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.DrainAsync(state.Item), (Session: this, Item: item), preferLocal: false);
+        }
+        else
+        {
+            _ = DrainAsync(item);
+        }
     }
 
     private async Task DrainAsync(Outgoing item)

@@ -78,7 +78,7 @@ internal sealed partial class DeliveryService(
                 agent.NextSeq = seq + 1;
                 if (registry.TryGetActive(agent.Id, out var session) && session.Ready)
                 {
-                    session.SendPayload(payload);
+                    session.SendPayload(payload, offload: true);
                     sent++;
                 }
             }

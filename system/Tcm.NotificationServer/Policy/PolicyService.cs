@@ -150,10 +150,12 @@ internal sealed class PolicyService
         }
     }
 
-    private static IReadOnlyList<CommunicationProfile> Sort(IEnumerable<CommunicationProfile> profiles) =>
+    /// <summary>Profiles in matching order: priority, then name.</summary>
+    internal static IReadOnlyList<CommunicationProfile> Sort(IEnumerable<CommunicationProfile> profiles) =>
         [.. profiles.OrderBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
 
-    private static IReadOnlyList<TargetedAgentSettings> Sort(IEnumerable<TargetedAgentSettings> settings) =>
+    /// <summary>Targeted settings in matching order: priority, then name.</summary>
+    internal static IReadOnlyList<TargetedAgentSettings> Sort(IEnumerable<TargetedAgentSettings> settings) =>
         [.. settings.OrderBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
 }
 

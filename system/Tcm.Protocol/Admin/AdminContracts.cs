@@ -15,9 +15,9 @@ public sealed record Targets
 {
     public bool All { get; init; }
     /// <summary>Agent ids or computer names.</summary>
-    public IReadOnlyList<string> Agents { get; init; } = [];
+    public IReadOnlyList<string> Agents { get; set; } = [];
     /// <summary>Attribute rules, all of which must match.</summary>
-    public IReadOnlyList<TargetRule> Rules { get; init; } = [];
+    public IReadOnlyList<TargetRule> Rules { get; set; } = [];
 
     /// <summary>Every agent.</summary>
     public static Targets Everyone { get; } = new() { All = true };
@@ -32,28 +32,28 @@ public sealed record TargetRule(string Attribute, string Pattern);
 /// <summary>A communication profile: how targeted agents talk to the Notification Server.</summary>
 public sealed record CommunicationProfile
 {
-    public string Id { get; init; } = "";
+    public string Id { get; set; } = "";
     public required string Name { get; init; }
     /// <summary>Lower first: an agent gets the first profile (by priority, then name) whose targets include it.</summary>
-    public int Priority { get; init; } = 100;
+    public int Priority { get; set; } = 100;
     /// <summary>NS host:port names the agent calls directly. Empty: the server's own public address.</summary>
-    public IReadOnlyList<string> ServerHosts { get; init; } = [];
-    public bool UseHttps { get; init; } = true;
+    public IReadOnlyList<string> ServerHosts { get; set; } = [];
+    public bool UseHttps { get; set; } = true;
     /// <summary>"Persistent connection is enabled".</summary>
-    public bool PersistentConnection { get; init; } = true;
+    public bool PersistentConnection { get; set; } = true;
     public CemSettings? Cem { get; init; }
-    public Targets Targets { get; init; } = Targets.Everyone;
+    public Targets Targets { get; set; } = Targets.Everyone;
 }
 
 /// <summary>A targeted agent settings policy.</summary>
 public sealed record TargetedAgentSettings
 {
-    public string Id { get; init; } = "";
+    public string Id { get; set; } = "";
     public required string Name { get; init; }
     /// <summary>Lower first: an agent gets the first policy whose targets include it; none means defaults.</summary>
-    public int Priority { get; init; } = 100;
-    public AgentSettings Settings { get; init; } = new();
-    public Targets Targets { get; init; } = Targets.Everyone;
+    public int Priority { get; set; } = 100;
+    public AgentSettings Settings { get; set; } = new();
+    public Targets Targets { get; set; } = Targets.Everyone;
 }
 
 /// <summary>How the agent currently reaches its server.</summary>
@@ -83,9 +83,9 @@ public sealed record NetworkStatus
     public string? ServerAddress { get; init; }
     public ConnectionMode Mode { get; init; }
     /// <summary>"Available directly", "Available via internet gateway", "Not available".</summary>
-    public string Availability { get; init; } = "Not available";
+    public string Availability { get; set; } = "Not available";
     /// <summary>"CEM Mode:" line.</summary>
-    public string CemState { get; init; } = "Cloud-enabled Management mode is not active";
+    public string CemState { get; set; } = "Cloud-enabled Management mode is not active";
     public TransportKind Transport { get; init; }
     /// <summary>"Server Connection: Persistent" or "HTTP"; with a reason when persistent is not used.</summary>
     public string? TransportDetail { get; init; }
@@ -109,7 +109,7 @@ public sealed record AgentInfo
     public required string ComputerName { get; init; }
     public string? Domain { get; init; }
     public string? OsName { get; init; }
-    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Attributes { get; set; } = new Dictionary<string, string>();
     public string? ProfileId { get; init; }
     public DateTimeOffset RegisteredAt { get; init; }
     public DateTimeOffset? LastContact { get; init; }
@@ -147,7 +147,7 @@ public sealed record PushTaskRequest
     public required string Command { get; init; }
     public string? Name { get; init; }
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
-    public int TimeoutSeconds { get; init; } = 300;
+    public int TimeoutSeconds { get; set; } = 300;
     public required Targets Targets { get; init; }
 }
 

@@ -143,7 +143,7 @@ public sealed class ScenarioLoaderTests
     {
         var errors = Errors(Minimal + "  - after: persistent => 95%\n");
 
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:22:23: expected a comparison (>=, <=, >, <, ==, !=) (got '=>')");
+        errors.Should().ContainSingle().Which.Should().Be("t.yaml:21:23: expected a comparison (>=, <=, >, <, ==, !=) (got '=>')");
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public sealed class ScenarioLoaderTests
     {
         var errors = Errors(Minimal + "  - after: persistant >= 95%\n");
 
-        errors.Should().ContainSingle().Which.Should().StartWith("t.yaml:22:12: unknown measure 'persistant'; did you mean 'persistent'?");
+        errors.Should().ContainSingle().Which.Should().StartWith("t.yaml:21:12: unknown measure 'persistant'; did you mean 'persistent'?");
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class ScenarioLoaderTests
     {
         var errors = Errors(Minimal + "  - after: \"cem >= 99% of homee\"\n");
 
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:22:27: unknown group 'homee'; did you mean 'home'?");
+        errors.Should().ContainSingle().Which.Should().Be("t.yaml:21:27: unknown group 'homee'; did you mean 'home'?");
     }
 
     [Fact]
@@ -175,10 +175,10 @@ public sealed class ScenarioLoaderTests
             """);
 
         errors.Should().HaveCount(4);
-        errors[0].Should().Be("t.yaml:23:42: unknown event id 'flipp'; did you mean 'start'?");
-        errors[1].Should().Be("t.yaml:24:21: event 'start' is a start-agents event; this needs a push-task, inventory-now or push-policy event");
-        errors[2].Should().Be("t.yaml:25:24: use '==' to compare (got '=')");
-        errors[3].Should().StartWith("t.yaml:26:33: 'legacy' needs 'legacy: compare'");
+        errors[0].Should().Be("t.yaml:22:42: unknown event id 'flipp'; expected one of: start, push");
+        errors[1].Should().Be("t.yaml:23:20: event 'start' is a start-agents event; this needs a push-task, inventory-now or push-policy event");
+        errors[2].Should().Be("t.yaml:24:24: use '==' to compare (got '=')");
+        errors[3].Should().StartWith("t.yaml:25:33: 'legacy' needs 'legacy: compare'");
     }
 
     [Fact]

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Tcm.LoadTests.Baseline.Client;
+using Tcm.LoadTests.Baseline.Server;
+using Tcm.LoadTests.Harness.Reports;
+using Tcm.LoadTests.Variants;
+
+namespace Tcm.LoadTests.Baseline;
+
+/// <summary>
+/// The <c>baseline</c> variant: bare Kestrel and bare <see cref="System.Net.WebSockets.ClientWebSocket"/>, TLS on loopback.
+/// In lab mode it makes a CA and server certificate and starts <see cref="BaselineServer"/> in its own process (default)
+/// or in this one; given a URL it attaches to a server started by <c>serve-baseline</c> (how shards share one server).
+/// </summary>
+internal sealed class BaselineTarget : ILoadTarget
+{
+    private readonly TargetSettings _settings;
+    private BaselineCertificates? _certificates;
+    private X509Certificate2? _trustedCa;
+    private string? _tempFolder;
+    private BaselineServer? _inProcess;
+    private BaselineServerProcess? _process;
+    private HttpClient? _control;
+    private RemoteCertificateValidationCallback _validator = BaselineCertificates.Validator(null);
+    private Uri _server = new("https://127.0.0.1:0");
+
+    public BaselineTarget(TargetSettings settings) => _settings = settings;
+
+    public string Variant => "baseline";
+
+    public string Description => _settings.Target == "lab"
+        ? $"bare Kestrel + ClientWebSocket, TLS on loopback, {ProtocolText}, server {(_settings.ServerInOwnProcess ? "in its own process" : "in the load-test process")}"
+        : $"bare Kestrel at {_settings.Target}, {ProtocolText}";
+
+    public int ChannelsPerAgent => _settings.Protocol == ChannelProtocol.Http2 ? 2 : 1;
+
+    /// <summary>The server's address once started.</summary>
+    public Uri Server => _server;
+
+    private string ProtocolText => _settings.Protocol == ChannelProtocol.Http2 ? "HTTP/2 (NS + TS WebSocket on one connection)" : "HTTP/1.1 (one WebSocket per connection)";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_settings.Target != "lab")
+        {
+            _server = new Uri(_settings.Target);
+            if (_settings.CaCertificatePath is { } caPath)
+            {
+                _trustedCa = X509CertificateLoader.LoadCertificate(System.Text.Encoding.ASCII.GetBytes(await File.ReadAllTextAsync(caPath, cancellationToken).ConfigureAwait(false)));
+            }
+
+            _validator = BaselineCertificates.Validator(_trustedCa);
+            _control = CreateControlClient(_server, _validator);
+            return;
+        }
+
+        _certificates = BaselineCertificates.Create();
+        _validator = BaselineCertificates.Validator(_certificates.Ca);
+        if (_settings.ServerInOwnProcess)
+        {
+            _tempFolder = Directory.CreateTempSubdirectory("tcm-baseline-").FullName;
+            var pfx = Path.Combine(_tempFolder, "server.pfx");
+            _certificates.WriteServerPfx(pfx);
+            _process = new BaselineServerProcess(pfx, _settings.Log);
+            await _process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+            _server = new Uri($"https://127.0.0.1:{_process.Port}");
+            _control = CreateControlClient(_server, _validator);
+        }
+        else
+        {
+            _inProcess = new BaselineServer(_certificates.Server, 0);
+            await _inProcess.StartAsync(cancellationToken).ConfigureAwait(false);
+            _server = _inProcess.BaseAddress;
+        }
+    }
+
+    public async Task<IAgentChannel> ConnectAsync(int agentIndex, IPushObserver observer, CancellationToken cancellationToken) =>
+        await BaselineAgentChannel.ConnectAsync(_server, _settings.Protocol, agentIndex, _settings.Shard, _validator, observer, cancellationToken).ConfigureAwait(false);
+
+    public async Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_inProcess is not null)
+        {
+            return await _inProcess.FanoutAsync(sizeBytes, timeout, -1, cancellationToken).ConfigureAwait(false);
+        }
+
+        var group = _settings.Target == "lab" ? -1 : _settings.Shard;
+        var url = string.Create(CultureInfo.InvariantCulture, $"/control/fanout?size={sizeBytes}&timeoutMs={(long)timeout.TotalMilliseconds}&group={group}");
+        using var response = await Control.PostAsync(url, null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<FanoutResult>(JsonReport.Options, cancellationToken).ConfigureAwait(false)
+               ?? throw new InvalidOperationException("The server returned no fan-out result.");
+    }
+
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken)
+    {
+        if (_inProcess is not null)
+        {
+            await _inProcess.RestartAsync(downtime, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (_process is not null)
+        {
+            var port = _process.Port;
+            _process.Kill();
+            await Task.Delay(downtime, cancellationToken).ConfigureAwait(false);
+            await _process.StartAsync(port, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var url = string.Create(CultureInfo.InvariantCulture, $"/control/restart?downMs={(long)downtime.TotalMilliseconds}");
+        using var response = await Control.PostAsync(url, null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        await Task.Delay(downtime, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ServerSnapshot> MeasureAsync(bool fullCollect, CancellationToken cancellationToken)
+    {
+        if (_inProcess is not null)
+        {
+            return _inProcess.Snapshot(fullCollect);
+        }
+
+        var snapshot = await Control.GetFromJsonAsync<ServerSnapshot>(fullCollect ? "/control/stats?collect=true" : "/control/stats", JsonReport.Options, cancellationToken).ConfigureAwait(false);
+        return snapshot ?? throw new InvalidOperationException("The server returned no figures.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _control?.Dispose();
+        if (_process is not null)
+        {
+            await _process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_inProcess is not null)
+        {
+            await _inProcess.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _certificates?.Dispose();
+        _trustedCa?.Dispose();
+        if (_tempFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(_tempFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is harmless.
+            }
+        }
+    }
+
+    private HttpClient Control => _control ?? throw new InvalidOperationException("The target is not started.");
+
+    private static HttpClient CreateControlClient(Uri server, RemoteCertificateValidationCallback validator) =>
+        new(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = validator } })
+        {
+            BaseAddress = server,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+}
+
+/// <summary>Creates baseline targets, and the shared baseline server of a sharded run.</summary>
+internal sealed class BaselineTargetFactory : ILoadTargetFactory
+{
+    public string Variant => "baseline";
+
+    public string? UnavailableReason => null;
+
+    public ILoadTarget Create(TargetSettings settings) => new BaselineTarget(settings);
+
+    public async Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Target != "lab")
+        {
+            var args = new List<string> { "--target", settings.Target };
+            if (settings.CaCertificatePath is not null)
+            {
+                args.AddRange(["--ca", settings.CaCertificatePath]);
+            }
+
+            return new SharedServer(args, new NothingToDispose());
+        }
+
+        var certificates = BaselineCertificates.Create();
+        var folder = Directory.CreateTempSubdirectory("tcm-baseline-shared-").FullName;
+        var pfx = Path.Combine(folder, "server.pfx");
+        var ca = Path.Combine(folder, "ca.pem");
+        certificates.WriteServerPfx(pfx);
+        certificates.WriteCaPem(ca);
+        var process = new BaselineServerProcess(pfx, settings.Log);
+        await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+        return new SharedServer(
+            ["--target", $"https://127.0.0.1:{process.Port}", "--ca", ca],
+            new SharedLifetime(process, certificates, folder));
+    }
+
+    private sealed class NothingToDispose : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class SharedLifetime(BaselineServerProcess process, BaselineCertificates certificates, string folder) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            certificates.Dispose();
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Harmless.
+            }
+        }
+    }
+}

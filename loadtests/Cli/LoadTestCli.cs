@@ -1,0 +1,237 @@
+using System.CommandLine;
+using System.Globalization;
+using Tcm.LoadTests.Baseline.Server;
+using Tcm.LoadTests.Harness.Thresholds;
+using Tcm.LoadTests.Tests;
+using Tcm.LoadTests.Variants;
+
+namespace Tcm.LoadTests.Cli;
+
+/// <summary>
+/// The command line: <c>list</c>, one command per test with the common options (<c>--agents --duration --target
+/// --report --processes --variant --protocol --threshold</c>) and its own, and the hidden <c>serve-baseline</c>.
+/// Exit codes: 0 passed, 1 a threshold failed, 2 usage error, 3 the run failed.
+/// </summary>
+internal static class LoadTestCli
+{
+    /// <summary>Parses and runs.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, CancellationToken cancellationToken = default)
+    {
+        output ??= Console.Out;
+        var root = Build(output, args);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await output.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+            }
+
+            await output.WriteLineAsync("Try 'list' for the tests, or '<test> --help'.").ConfigureAwait(false);
+            return ExitCodes.UsageError;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static RootCommand Build(TextWriter output, string[] args)
+    {
+        var root = new RootCommand("TCM load tests for capacity planners. Each test runs a bare-stack baseline and the TCM variant and reports TCM as a ratio to it.");
+        var list = new Command("list", "List the load tests.");
+        list.SetAction(_ =>
+        {
+            foreach (var test in TestCatalog.All)
+            {
+                output.WriteLine($"{test.Name,-18} {test.Description}");
+            }
+
+            output.WriteLine();
+            output.WriteLine("Run one: dotnet run -c Release --project loadtests -- <test> [--agents N] [--duration D] [--target lab|URL] [--report DIR] [--processes P]");
+            return ExitCodes.Passed;
+        });
+        root.Subcommands.Add(list);
+
+        foreach (var test in TestCatalog.All)
+        {
+            root.Subcommands.Add(BuildTestCommand(test, output, args));
+        }
+
+        var port = new Option<int>("--port") { Description = "Port (0: any free).", DefaultValueFactory = _ => 0 };
+        var pfx = new Option<string>("--pfx") { Description = "PKCS#12 file of the server certificate.", Required = true };
+        var foreground = new Option<bool>("--foreground") { Description = "Run until Ctrl+C instead of until standard input closes." };
+        var serve = new Command("serve-baseline", "Run the bare baseline server (used by the tests as a child process, and to attach shards to).")
+        {
+            Hidden = true,
+        };
+        serve.Options.Add(port);
+        serve.Options.Add(pfx);
+        serve.Options.Add(foreground);
+        serve.SetAction((parse, ct) => ServeBaselineCommand.RunAsync(parse.GetValue(port), parse.GetValue(pfx)!, !parse.GetValue(foreground), ct));
+        root.Subcommands.Add(serve);
+        return root;
+    }
+
+    private static Command BuildTestCommand(ILoadTest test, TextWriter output, string[] args)
+    {
+        var command = new Command(test.Name, test.Description);
+        var agents = new Option<int>("--agents", "-n") { Description = $"Agents (connections) in all. Default {test.DefaultAgents:N0}.", DefaultValueFactory = _ => test.DefaultAgents };
+        var duration = new Option<string>("--duration", "-d") { Description = $"{char.ToUpperInvariant(test.DurationMeaning[0])}{test.DurationMeaning[1..]} (500ms, 30s, 2m). Default {DurationText.Format(test.DefaultDuration)}." };
+        var target = new Option<string>("--target") { Description = "'lab' starts the server here; a URL (https://host:port) attaches to a running one. Default lab.", DefaultValueFactory = _ => "lab" };
+        var report = new Option<string>("--report") { Description = "Folder for report.html, .md, .csv and .json. Default reports/<test>-<time>." };
+        var processes = new Option<int>("--processes", "-p") { Description = "Load-generator processes, each with its share of the agents; their results are merged. Default 1.", DefaultValueFactory = _ => 1 };
+        var variant = new Option<string>("--variant") { Description = "baseline, tcm or both (both: the same invocation, TCM reported as ratios to the baseline). Default both.", DefaultValueFactory = _ => "both" };
+        variant.AcceptOnlyFromAmong("baseline", "tcm", "both");
+        var protocol = new Option<string>("--protocol") { Description = $"h1 (HTTP/1.1), h2 (HTTP/2, NS and TS channels on one connection) or both. Default {(test.DefaultProtocols.Count > 1 ? "both" : "h1")}." };
+        protocol.AcceptOnlyFromAmong("h1", "h2", "both");
+        var threshold = new Option<string[]>("--threshold", "-t")
+        {
+            Description = $"A pass/fail rule, repeatable: '[scenario[/step]:] metric op value', e.g. 'connect: p99 < 250ms', 'fail% < 0.1', 'rps > 100'. Defaults: {string.Join("; ", test.DefaultThresholds)}.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var noDefaults = new Option<bool>("--no-default-thresholds") { Description = "Apply only the --threshold rules." };
+        var server = new Option<string>("--server") { Description = "Baseline server in its own process (honest memory figures) or in this one: process or inproc. Default process.", DefaultValueFactory = _ => "process" };
+        server.AcceptOnlyFromAmong("process", "inproc");
+        var ca = new Option<string>("--ca") { Description = "PEM file of the CA that signed a --target server's certificate." };
+        var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of the live table." };
+        var shard = new Option<string>("--shard") { Hidden = true, Description = "k/P: run as shard k of P (set by --processes)." };
+        var jsonOut = new Option<string>("--json-out") { Hidden = true, Description = "Shard mode: write the JSON result here." };
+        var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{p.Description}. Default {p.Default}.", DefaultValueFactory = _ => p.Default })).ToList();
+
+        Option[] all = [agents, duration, target, report, processes, variant, protocol, threshold, noDefaults, server, ca, plain, shard, jsonOut];
+        foreach (var option in all.Concat(parameters.Select(p => (Option)p.Option)))
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var errors = new List<string>();
+            var agentCount = parse.GetValue(agents);
+            if (agentCount < 1)
+            {
+                errors.Add("--agents must be at least 1.");
+            }
+
+            var runFor = test.DefaultDuration;
+            if (parse.GetValue(duration) is { } durationText && !DurationText.TryParse(durationText, out runFor))
+            {
+                errors.Add($"--duration '{durationText}' is not a duration (500ms, 30s, 2m, 1h).");
+            }
+
+            var targetText = parse.GetValue(target)!;
+            if (targetText != "lab" && !(Uri.TryCreate(targetText, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps))
+            {
+                errors.Add($"--target must be 'lab' or an https:// URL, not '{targetText}'.");
+            }
+
+            var processCount = parse.GetValue(processes);
+            if (processCount is < 1 or > 64)
+            {
+                errors.Add("--processes must be between 1 and 64.");
+            }
+
+            var caPath = parse.GetValue(ca);
+            if (caPath is not null && !File.Exists(caPath))
+            {
+                errors.Add($"--ca file '{caPath}' does not exist.");
+            }
+
+            var thresholds = parse.GetValue(threshold) ?? [];
+            foreach (var text in thresholds)
+            {
+                try
+                {
+                    Threshold.Parse(text);
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add(ex.Message);
+                }
+            }
+
+            var values = new Dictionary<string, string>();
+            foreach (var (p, option) in parameters)
+            {
+                var value = parse.GetValue(option) ?? p.Default;
+                values[p.Name] = value;
+                if (DurationText.TryParse(p.Default, out _) && !DurationText.TryParse(value, out _))
+                {
+                    errors.Add($"{p.Name} '{value}' is not a duration (500ms, 30s, 2m).");
+                }
+                else if (int.TryParse(p.Default, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) && !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+                {
+                    errors.Add($"{p.Name} '{value}' is not a whole number.");
+                }
+            }
+
+            var (shardNumber, shardCount) = (0, 1);
+            if (parse.GetValue(shard) is { } shardText)
+            {
+                var parts = shardText.Split('/');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out shardNumber) || !int.TryParse(parts[1], out shardCount) || shardNumber < 0 || shardNumber >= shardCount)
+                {
+                    errors.Add($"--shard '{shardText}' must be k/P with 0 <= k < P.");
+                }
+            }
+
+            var variantText = parse.GetValue(variant)!;
+            var protocolText = parse.GetValue(protocol);
+            if (errors.Count > 0)
+            {
+                foreach (var error in errors)
+                {
+                    await output.WriteLineAsync($"error: {error}").ConfigureAwait(false);
+                }
+
+                return ExitCodes.UsageError;
+            }
+
+            var options = new RunOptions
+            {
+                Agents = agentCount,
+                Duration = runFor,
+                Target = targetText,
+                CaPath = caPath,
+                ServerInOwnProcess = parse.GetValue(server) != "inproc",
+                ReportFolder = parse.GetValue(report),
+                Processes = processCount,
+                Variants = variantText == "both" ? ["baseline", "tcm"] : [variantText],
+                VariantExplicit = variantText != "both",
+                Protocols = protocolText switch
+                {
+                    "h1" => [ChannelProtocol.Http1],
+                    "h2" => [ChannelProtocol.Http2],
+                    "both" => [ChannelProtocol.Http1, ChannelProtocol.Http2],
+                    _ => test.DefaultProtocols,
+                },
+                Thresholds = thresholds,
+                DefaultThresholds = !parse.GetValue(noDefaults),
+                Plain = parse.GetValue(plain),
+                Parameters = values,
+                Shard = shardNumber,
+                Shards = shardCount,
+                JsonOut = parse.GetValue(jsonOut),
+                CommandLine = "dotnet run -c Release --project loadtests -- " + string.Join(' ', args.Select(Quote)),
+            };
+
+            try
+            {
+                var (exitCode, _) = await new TestHost(test, options, output).RunAsync(ct).ConfigureAwait(false);
+                return exitCode;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await output.WriteLineAsync("cancelled").ConfigureAwait(false);
+                return ExitCodes.RunError;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or HttpRequestException or System.Net.Sockets.SocketException)
+            {
+                await output.WriteLineAsync($"error: the run failed: {ex.Message}").ConfigureAwait(false);
+                return ExitCodes.RunError;
+            }
+        });
+        return command;
+    }
+
+    private static string Quote(string arg) => arg.Contains(' ', StringComparison.Ordinal) || arg.Contains('<', StringComparison.Ordinal) || arg.Contains('>', StringComparison.Ordinal) ? $"'{arg}'" : arg;
+}

@@ -1,0 +1,38 @@
+using Tcm.LoadTests.Variants;
+
+namespace Tcm.LoadTests.Cli;
+
+/// <summary>The options of one invocation of a test, validated.</summary>
+internal sealed record RunOptions
+{
+    public int Agents { get; init; }
+    public TimeSpan Duration { get; init; }
+    public string Target { get; init; } = "lab";
+    public string? CaPath { get; init; }
+    public bool ServerInOwnProcess { get; init; } = true;
+    public string? ReportFolder { get; init; }
+    public int Processes { get; init; } = 1;
+    public IReadOnlyList<string> Variants { get; init; } = ["baseline", "tcm"];
+
+    /// <summary>True when the planner named the variant(s) explicitly (an unavailable one is then an error).</summary>
+    public bool VariantExplicit { get; init; }
+
+    public IReadOnlyList<ChannelProtocol> Protocols { get; init; } = [];
+    public IReadOnlyList<string> Thresholds { get; init; } = [];
+    public bool DefaultThresholds { get; init; } = true;
+    public bool Plain { get; init; }
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Set in a shard child: its number and the number of shards.</summary>
+    public int Shard { get; init; }
+
+    public int Shards { get; init; } = 1;
+
+    /// <summary>Set in a shard child: where to write its JSON.</summary>
+    public string? JsonOut { get; init; }
+
+    public bool IsShard => JsonOut is not null;
+
+    /// <summary>The command as typed.</summary>
+    public string CommandLine { get; init; } = "";
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Tcm.LoadTests.Harness;
+using Tcm.LoadTests.Harness.Load;
+using Tcm.LoadTests.Harness.Statistics;
+using Tcm.LoadTests.Variants;
+
+namespace Tcm.LoadTests.Tests;
+
+/// <summary>
+/// connect-storm: N agents start at once, from cold (no connection) to their channel open. Closed model, one copy per
+/// agent: a copy connects (step <c>connect</c>, retried after a second on failure) and then holds its channel. The scenario
+/// stops itself <c>--hold</c> after the last agent connected, or at <c>--duration</c>.
+/// Figures: time to all connected, handshake rate (mean and peak per second), failures.
+/// </summary>
+internal sealed class ConnectStormTest : ILoadTest
+{
+    public string Name => "connect-storm";
+
+    public string Description => "N agents from cold to connected channel at once: time to all connected, handshake rate, failures";
+
+    public int DefaultAgents => 2000;
+
+    public TimeSpan DefaultDuration => TimeSpan.FromMinutes(2);
+
+    public string DurationMeaning => "the longest the storm may take before the run gives up";
+
+    public IReadOnlyList<ChannelProtocol> DefaultProtocols => [ChannelProtocol.Http1, ChannelProtocol.Http2];
+
+    public IReadOnlyList<TestParameter> Parameters =>
+    [
+        new("--hold", "how long all agents stay connected after the last one arrived", "3s"),
+        new("--retry", "pause before an agent retries a failed connect", "1s"),
+    ];
+
+    public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1", "time-to-all-connected < 60s"];
+
+    public IReadOnlyList<ScenarioProps> Build(TestContext context)
+    {
+        var agents = context.Agents;
+        var hold = context.GetDuration("--hold");
+        var retry = context.GetDuration("--retry");
+        var tracker = new AgentTracker();
+        long firstAttempt = 0;
+        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", async ctx =>
+            {
+                if (ctx.CopyState is IAgentChannel held)
+                {
+                    // Hold the channel; a drop during the storm is a failure and the copy connects again.
+                    await held.Closed.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    ctx.CopyState = null;
+                    tracker.OnDisconnected();
+                    await held.DisposeAsync().ConfigureAwait(false);
+                    return Response.Fail("channel dropped");
+                }
+
+                Interlocked.CompareExchange(ref firstAttempt, Stopwatch.GetTimestamp(), 0);
+                IAgentChannel? channel = null;
+                var response = await Step.Run("connect", ctx, async () =>
+                {
+                    channel = await context.Target.ConnectAsync(context.AgentOffset + ctx.CopyNumber, NullPushObserver.Instance, ctx.CancellationToken).ConfigureAwait(false);
+                    return Response.Ok();
+                }).ConfigureAwait(false);
+                if (response.IsError || channel is null)
+                {
+                    await Task.Delay(retry, ctx.TimeProvider, ctx.CancellationToken).ConfigureAwait(false);
+                    return response;
+                }
+
+                ctx.CopyState = channel;
+                if (tracker.OnConnected() == agents)
+                {
+                    var elapsed = Stopwatch.GetElapsedTime(Interlocked.Read(ref firstAttempt));
+                    ctx.Gauges.Set("time-to-all-connected", elapsed.TotalSeconds, "s", GaugeMerge.Max, "from the first connect attempt to the last agent connected");
+                    ctx.Gauges.Set("handshake-rate-mean", agents / Math.Max(elapsed.TotalSeconds, 1e-3), "/s", GaugeMerge.Sum, "agents / time to all connected");
+                    ctx.Gauges.Set("handshake-rate-peak", tracker.PeakPerSecond(), "/s", GaugeMerge.Sum, "most connections completed within one second");
+                    _ = StopAfterAsync(ctx, hold, $"all {agents} agents connected");
+                }
+
+                return Response.Ok();
+            })
+            .WithInit(async ctx =>
+            {
+                tracker.Attach(ctx.Gauges);
+                ctx.Gauges.Set("agents", agents, "", GaugeMerge.Sum, "agents in the storm");
+                await WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
+            })
+            .WithLoadSimulations(Simulation.KeepConstant(agents, context.Duration))
+            .WithMaxDuration(context.Duration + TimeSpan.FromMinutes(1));
+        return [scenario];
+    }
+
+    /// <summary>Connects and closes a few agents so JIT and TLS set-up costs are not counted as the storm.</summary>
+    internal static async Task WarmUpAsync(TestContext context, CancellationToken cancellationToken)
+    {
+        var channels = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => context.Target.ConnectAsync(-1 - i, NullPushObserver.Instance, cancellationToken))).ConfigureAwait(false);
+        foreach (var channel in channels)
+        {
+            await channel.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task StopAfterAsync(ScenarioContext context, TimeSpan hold, string reason)
+    {
+        try
+        {
+            await Task.Delay(hold, context.TimeProvider, context.Runtime.StopToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        context.StopScenario(reason);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Tcm.LoadTests.Harness;
+using Tcm.LoadTests.Harness.Load;
+using Tcm.LoadTests.Harness.Statistics;
+using Tcm.LoadTests.Variants;
+
+namespace Tcm.LoadTests.Tests;
+
+/// <summary>
+/// idle-hold: N agents ramp up (closed model, one copy per held channel) and then sit idle. The server is measured before
+/// any agent and again once all are connected and settled, each time after a full compacting collection: managed heap and
+/// working set deltas divided by the connections the server holds. The client's managed heap delta is divided by its
+/// agents. Then CPU of both processes is read over an idle window of <c>--duration</c>. The scenario stops itself after.
+/// </summary>
+internal sealed class IdleHoldTest : ILoadTest
+{
+    public string Name => "idle-hold";
+
+    public string Description => "N idle connections held: server heap and working set per connection, client heap per agent, idle CPU";
+
+    public int DefaultAgents => 2000;
+
+    public TimeSpan DefaultDuration => TimeSpan.FromSeconds(20);
+
+    public string DurationMeaning => "the idle window over which CPU is measured";
+
+    public IReadOnlyList<ChannelProtocol> DefaultProtocols => [ChannelProtocol.Http1, ChannelProtocol.Http2];
+
+    public IReadOnlyList<TestParameter> Parameters =>
+    [
+        new("--ramp", "time to bring all agents up (RampingConstant)", "10s"),
+        new("--settle", "wait after the last agent connected before measuring memory", "5s"),
+    ];
+
+    public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1"];
+
+    public IReadOnlyList<ScenarioProps> Build(TestContext context)
+    {
+        var agents = context.Agents;
+        var ramp = context.GetDuration("--ramp");
+        var settle = context.GetDuration("--settle");
+        var tracker = new AgentTracker();
+        Task? measuring = null;
+        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", ctx => HoldOrConnectAsync(ctx, context, tracker))
+            .WithInit(async ctx =>
+            {
+                tracker.Attach(ctx.Gauges);
+                await ConnectStormTest.WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
+                var server0 = await context.Target.MeasureAsync(true, ctx.CancellationToken).ConfigureAwait(false);
+                var client0 = ClientHeap();
+                measuring = MeasureAsync(ctx, context, tracker, server0, client0, ramp + settle + TimeSpan.FromMinutes(1), settle);
+            })
+            .WithClean(async _ =>
+            {
+                if (measuring is not null)
+                {
+                    await measuring.ConfigureAwait(false);
+                }
+            })
+            .WithLoadSimulations(
+                Simulation.RampingConstant(agents, ramp),
+                Simulation.KeepConstant(agents, settle + context.Duration + TimeSpan.FromMinutes(2)));
+        return [scenario];
+    }
+
+    /// <summary>A copy's iteration: connect when it holds nothing, otherwise hold until the channel drops.</summary>
+    internal static async Task<Response> HoldOrConnectAsync(ScenarioContext ctx, TestContext context, AgentTracker tracker)
+    {
+        if (ctx.CopyState is IAgentChannel held)
+        {
+            await held.Closed.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
+            ctx.CopyState = null;
+            tracker.OnDisconnected();
+            await held.DisposeAsync().ConfigureAwait(false);
+            return Response.Fail("channel dropped");
+        }
+
+        IAgentChannel? channel = null;
+        var response = await Step.Run("connect", ctx, async () =>
+        {
+            channel = await context.Target.ConnectAsync(context.AgentOffset + ctx.CopyNumber, NullPushObserver.Instance, ctx.CancellationToken).ConfigureAwait(false);
+            return Response.Ok();
+        }).ConfigureAwait(false);
+        if (channel is null)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), ctx.TimeProvider, ctx.CancellationToken).ConfigureAwait(false);
+            return response;
+        }
+
+        ctx.CopyState = channel;
+        tracker.OnConnected();
+        return response;
+    }
+
+    private static long ClientHeap()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static async Task MeasureAsync(ScenarioInitContext ctx, TestContext context, AgentTracker tracker, ServerSnapshot server0, long client0, TimeSpan connectTimeout, TimeSpan settle)
+    {
+        var token = ctx.CancellationToken;
+        try
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(connectTimeout.TotalSeconds * Stopwatch.Frequency);
+            while (tracker.Connected < context.Agents && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), context.Time, token).ConfigureAwait(false);
+            }
+
+            await Task.Delay(settle, context.Time, token).ConfigureAwait(false);
+            var server1 = await context.Target.MeasureAsync(true, token).ConfigureAwait(false);
+            var client1 = ClientHeap();
+            var clientCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+            var clientAt1 = Stopwatch.GetTimestamp();
+            var connections = Math.Max(1, server1.Connections);
+            var held = Math.Max(1, tracker.Connected);
+            ctx.Gauges.Set("server-connections", server1.Connections, "", GaugeMerge.Max, "TCP connections the server holds (WebSockets: " + server1.WebSockets + ")");
+            ctx.Gauges.Set("server-heap-per-connection", (server1.ManagedBytes - server0.ManagedBytes) / (double)connections, "bytes", GaugeMerge.Mean, "server managed heap delta after a full GC / connections");
+            ctx.Gauges.Set("server-ws-per-connection", (server1.WorkingSetBytes - server0.WorkingSetBytes) / (double)connections, "bytes", GaugeMerge.Mean, "server working set delta / connections");
+            ctx.Gauges.Set("client-heap-per-agent", (client1 - client0) / (double)held, "bytes", GaugeMerge.Mean, "load generator managed heap delta after a full GC / agents it holds");
+            ctx.Gauges.Set("server-heap", server1.ManagedBytes, "bytes", GaugeMerge.Max, "server managed heap with all connections, after a full GC");
+            ctx.Gauges.Set("server-working-set", server1.WorkingSetBytes, "bytes", GaugeMerge.Max, "server working set with all connections");
+
+            await Task.Delay(context.Duration, context.Time, token).ConfigureAwait(false);
+            var server2 = await context.Target.MeasureAsync(false, token).ConfigureAwait(false);
+            var clientCpu2 = Process.GetCurrentProcess().TotalProcessorTime;
+            var serverWallMs = Stopwatch.GetElapsedTime(server1.Timestamp, server2.Timestamp).TotalMilliseconds;
+            var clientWallMs = Stopwatch.GetElapsedTime(clientAt1).TotalMilliseconds;
+            var serverCpu = 100 * (server2.CpuMsBeforeCollect - server1.CpuMsAfterCollect) / Math.Max(serverWallMs, 1);
+            var clientCpu = 100 * (clientCpu2 - clientCpu1).TotalMilliseconds / Math.Max(clientWallMs, 1);
+            ctx.Gauges.Set("server-idle-cpu", serverCpu, "%", GaugeMerge.Mean, $"server CPU over the idle window, % of one core ({Environment.ProcessorCount} cores)");
+            ctx.Gauges.Set("server-idle-cpu-machine", serverCpu / Environment.ProcessorCount, "%", GaugeMerge.Mean, "server CPU over the idle window, % of the machine");
+            ctx.Gauges.Set("client-idle-cpu", clientCpu, "%", GaugeMerge.Sum, "load generator CPU over the idle window, % of one core");
+            ctx.StopScenario("measured");
+        }
+        catch (OperationCanceledException)
+        {
+            // The run stopped before the measurement finished; gauges set so far stay.
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
+        {
+            ctx.Gauges.Set("measurement-failed", 1, "", GaugeMerge.Max, ex.Message);
+            ctx.StopScenario("measurement failed: " + ex.Message);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Certificates;
+using Tcm.NotificationServer.Channel;
+
+namespace Tcm.NotificationServer.Tests.Unit;
+
+public sealed class CloseDescriptionTests
+{
+    [Fact]
+    public void Format_IsCodeColonDetail() => CloseDescription.Format("tcm-disabled", "off").Should().Be("tcm-disabled: off");
+
+    [Fact]
+    public void Format_TruncatesTo123Utf8Bytes_OnACharacterBoundary()
+    {
+        var text = CloseDescription.Format("malformed-message", new string('é', 200));
+        Encoding.UTF8.GetByteCount(text).Should().BeLessThanOrEqualTo(123);
+        text.Should().StartWith("malformed-message: é");
+        Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)).Should().Be(text);
+    }
+}
+
+public sealed class AgentApiTests
+{
+    [Theory]
+    [InlineData("\"abc\"", true)]
+    [InlineData("abc", true)]
+    [InlineData("W/\"abc\"", true)]
+    [InlineData("\"x\", \"abc\"", true)]
+    [InlineData("*", true)]
+    [InlineData("\"abd\"", false)]
+    public void EtagMatches_AcceptsQuotedWeakAndLists(string ifNoneMatch, bool expected) =>
+        AgentApi.EtagMatches(ifNoneMatch, "abc").Should().Be(expected);
+}
+
+public sealed class NotificationServerOptionsValidatorTests
+{
+    [Fact]
+    public void Defaults_AreValid() =>
+        new NotificationServerOptionsValidator().Validate(null, new NotificationServerOptions()).Succeeded.Should().BeTrue();
+
+    [Fact]
+    public void BadValues_NameTheSetting()
+    {
+        var result = new NotificationServerOptionsValidator().Validate(null, new NotificationServerOptions
+        {
+            Port = 70000,
+            ListenAddress = "not an address",
+            AdminApiKey = "short",
+            HelloTimeout = TimeSpan.Zero,
+        });
+        result.Failed.Should().BeTrue();
+        result.Failures.Should().Contain(f => f.StartsWith("NotificationServer:Port", StringComparison.Ordinal))
+            .And.Contain(f => f.StartsWith("NotificationServer:ListenAddress", StringComparison.Ordinal))
+            .And.Contain(f => f.StartsWith("NotificationServer:AdminApiKey", StringComparison.Ordinal))
+            .And.Contain(f => f.StartsWith("NotificationServer:HelloTimeout", StringComparison.Ordinal));
+    }
+}
+
+public sealed class CertificateAuthorityTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "ca-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+
+    [Fact]
+    public void Ca_IsCreatedOnce_AndReloaded()
+    {
+        Directory.CreateDirectory(_directory);
+        using var first = CertificateAuthority.LoadOrCreate(_directory, TimeProvider.System, NullLogger.Instance);
+        using var second = CertificateAuthority.LoadOrCreate(_directory, TimeProvider.System, NullLogger.Instance);
+        second.CertificatePem.Should().Be(first.CertificatePem);
+        var constraints = first.PublicCertificate.Extensions.OfType<X509BasicConstraintsExtension>().Single();
+        constraints.CertificateAuthority.Should().BeTrue();
+        first.PublicCertificate.GetECDsaPublicKey().Should().NotBeNull();
+        (first.PublicCertificate.NotAfter - first.PublicCertificate.NotBefore).TotalDays.Should().BeGreaterThan(3650);
+    }
+
+    [Fact]
+    public void SignedAgentCertificate_HasTheAgentIdAsSubject_AndValidates()
+    {
+        Directory.CreateDirectory(_directory);
+        using var authority = CertificateAuthority.LoadOrCreate(_directory, TimeProvider.System, NullLogger.Instance);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest("CN=what-the-agent-asked", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        var id = AgentIds.NewId();
+
+        using var certificate = X509Certificate2.CreateFromPem(authority.SignAgentCertificate(csr, id));
+        certificate.Subject.Should().Be($"CN={id}");
+        certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>()
+            .Should().ContainSingle(o => o.Value == "1.3.6.1.5.5.7.3.2");
+        authority.Validate(certificate).AgentId.Should().Be(id);
+        authority.Validate(certificate).AgentId.Should().Be(id, "the second check comes from the cache");
+        authority.Validate(null).IsValid.Should().BeFalse();
+    }
+
+    [Fact]
+    public void CertificateFromAnotherCa_IsRefused()
+    {
+        Directory.CreateDirectory(Path.Combine(_directory, "a"));
+        Directory.CreateDirectory(Path.Combine(_directory, "b"));
+        using var ours = CertificateAuthority.LoadOrCreate(Path.Combine(_directory, "a"), TimeProvider.System, NullLogger.Instance);
+        using var theirs = CertificateAuthority.LoadOrCreate(Path.Combine(_directory, "b"), TimeProvider.System, NullLogger.Instance);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        using var foreign = X509Certificate2.CreateFromPem(theirs.SignAgentCertificate(csr, AgentIds.NewId()));
+
+        var check = ours.Validate(foreign);
+        check.IsValid.Should().BeFalse();
+        check.Reason.Should().Contain("CA");
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
+
+/// <summary>The channel's receive loop relies on a zero-byte read waiting for data without consuming it.</summary>
+public sealed class ZeroByteReadTests
+{
+    [Fact]
+    public async Task ZeroByteReceive_WaitsForAFrame_ThenTheDataIsStillThere()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+        using var server = WebSocket.CreateFromStream(accepted.GetStream(), new WebSocketCreationOptions { IsServer = true });
+        using var agent = WebSocket.CreateFromStream(client.GetStream(), new WebSocketCreationOptions { IsServer = false });
+
+        var wait = server.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+        wait.IsCompleted.Should().BeFalse("nothing was sent yet");
+        await agent.SendAsync("{\"kind\":\"ack\"}"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        var first = await wait;
+        first.Count.Should().Be(0);
+        first.MessageType.Should().Be(WebSocketMessageType.Text);
+        first.EndOfMessage.Should().BeFalse();
+        var buffer = new byte[64];
+        var rest = await server.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+        Encoding.UTF8.GetString(buffer, 0, rest.Count).Should().Be("{\"kind\":\"ack\"}");
+        rest.EndOfMessage.Should().BeTrue();
+    }
+}
