@@ -19,6 +19,11 @@ public sealed class CucumberJsonReportTests
         {
         }
 
+        [Given("^a step with text:$")]
+        public void Text(string text)
+        {
+        }
+
         [When("^a step that throws$")]
         public void Throws() => throw new InvalidOperationException("broken");
 
@@ -52,11 +57,11 @@ public sealed class CucumberJsonReportTests
             Then a later step
 
           Scenario: Pending
-            Given a step that passes
-            Then a step that is pending
+            Given a step with text:
               """
               some text
               """
+            Then a step that is pending
         """";
 
     private static async Task<(IReadOnlyList<ScenarioResult> Results, JsonElement Json)> RunAndReport()
@@ -139,7 +144,7 @@ public sealed class CucumberJsonReportTests
         unwritten.TryGetProperty("match", out _).Should().BeFalse();
         unwritten.GetProperty("result").GetProperty("error_message").GetString().Should().Contain("public void GivenAStepNobodyWrote()");
 
-        feature.GetProperty("elements")[3].GetProperty("steps")[1].GetProperty("doc_string").GetProperty("value").GetString().Should().Be("some text");
+        feature.GetProperty("elements")[3].GetProperty("steps")[0].GetProperty("doc_string").GetProperty("value").GetString().Should().Be("some text");
     }
 
     [Fact]

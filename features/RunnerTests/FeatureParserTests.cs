@@ -86,11 +86,11 @@ public sealed class FeatureParserTests
     }
 
     [Fact]
-    public void RuleKeyword_IsNotGherkin5_AndFailsToParse()
+    public void RuleKeyword_IsNotGherkin5_AndFailsLoudlyInsteadOfBeingReadAsDescription()
     {
-        var parse = () => FeatureParser.Parse("Feature: F\n  Rule: R\n    Scenario: S\n      Given a step\n");
+        var parse = () => FeatureParser.Parse("Feature: F\n  Rule: R\n    Scenario: S\n      Given a step\n", "rule.feature");
 
-        parse.Should().Throw<FeatureParseException>();
+        parse.Should().Throw<FeatureParseException>().WithMessage("rule.feature(2): Rule blocks need Gherkin 6*");
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public sealed class XunitAdapterTests
     }
 
     [Fact]
-    public void Catalog_ReportsAFileThatDoesNotParse_InsteadOfDroppingIt()
+    public void Catalog_ReportsAFileThatDoesNotParse_AndIgnoresCopiesUnderBin()
     {
         var root = Directory.CreateTempSubdirectory("features-");
         try
@@ -107,6 +107,8 @@ public sealed class XunitAdapterTests
             Directory.CreateDirectory(Path.Combine(root.FullName, "sub"));
             File.WriteAllText(Path.Combine(root.FullName, "sub", "good.feature"), "Feature: Good\n  Scenario: S\n    Given x\n");
             File.WriteAllText(Path.Combine(root.FullName, "bad.feature"), "Feature: Bad\n  Scenario: S\n    Given x\n  nonsense\n");
+            Directory.CreateDirectory(Path.Combine(root.FullName, "bin", "Debug"));
+            File.WriteAllText(Path.Combine(root.FullName, "bin", "Debug", "copy.feature"), "Feature: Copied output\n");
 
             var catalog = FeatureCatalog.For(root.FullName);
 

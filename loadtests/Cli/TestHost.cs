@@ -379,6 +379,11 @@ internal sealed class TestHost
     private void PrintSummary(LoadTestReport report, IReadOnlyList<string> files)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(_out), Ansi = _options.Plain || Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect });
+        if (_options.Plain || Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 200;
+        }
+
         foreach (var variant in report.Variants)
         {
             foreach (var scenario in variant.Scenarios)

@@ -11,18 +11,19 @@ namespace Tcm.LoadTests.Tests;
 /// </summary>
 internal sealed class AgentTracker
 {
-    private readonly ConcurrentDictionary<long, int> _perSecond = new();
-    private readonly long _origin = Stopwatch.GetTimestamp();
+    private readonly ConcurrentQueue<long> _completions = new();
     private int _connected;
     private GaugeSet? _gauges;
+    private CancellationToken _frozen;
 
     /// <summary>Agents connected now.</summary>
     public int Connected => Volatile.Read(ref _connected);
 
-    /// <summary>Publishes the connections gauge into <paramref name="gauges"/>.</summary>
-    public void Attach(GaugeSet gauges)
+    /// <summary>Publishes the connections gauge into <paramref name="gauges"/> until <paramref name="stop"/> (so the report keeps the count at the stop, not after the teardown).</summary>
+    public void Attach(GaugeSet gauges, CancellationToken stop = default)
     {
         _gauges = gauges;
+        _frozen = stop;
         gauges.Set(GaugeSet.Connections, Connected, "agents", GaugeMerge.Sum, "agents connected at the end");
     }
 
@@ -30,7 +31,7 @@ internal sealed class AgentTracker
     public int OnConnected()
     {
         var n = Interlocked.Increment(ref _connected);
-        _perSecond.AddOrUpdate((long)Stopwatch.GetElapsedTime(_origin).TotalSeconds, 1, static (_, c) => c + 1);
+        _completions.Enqueue(Stopwatch.GetTimestamp());
         _gauges?.Set(GaugeSet.Connections, n, "agents", GaugeMerge.Sum, "agents connected at the end");
         return n;
     }
@@ -39,13 +40,33 @@ internal sealed class AgentTracker
     public void OnDisconnected()
     {
         var n = Interlocked.Decrement(ref _connected);
+        if (_frozen.IsCancellationRequested)
+        {
+            return;
+        }
+
         _gauges?.Set(GaugeSet.Connections, n, "agents", GaugeMerge.Sum, "agents connected at the end");
     }
 
-    /// <summary>Most connections completed within one second, since <paramref name="since"/> (a Stopwatch timestamp).</summary>
-    public int PeakPerSecond(long since = 0)
+    /// <summary>Most connections completed within any one-second window, counting from <paramref name="since"/> (a Stopwatch timestamp).</summary>
+    public int PeakPerSecond(long since = 0) => PeakInWindow(_completions.Where(t => t >= since), Stopwatch.Frequency);
+
+    /// <summary>Most of <paramref name="timestamps"/> inside any window of <paramref name="window"/> ticks (sliding).</summary>
+    internal static int PeakInWindow(IEnumerable<long> timestamps, long window)
     {
-        var from = since == 0 ? 0 : (long)Stopwatch.GetElapsedTime(_origin, since).TotalSeconds;
-        return _perSecond.Where(p => p.Key >= from).Select(p => p.Value).DefaultIfEmpty(0).Max();
+        var sorted = timestamps.Order().ToArray();
+        var peak = 0;
+        var first = 0;
+        for (var last = 0; last < sorted.Length; last++)
+        {
+            while (sorted[last] - sorted[first] >= window)
+            {
+                first++;
+            }
+
+            peak = Math.Max(peak, last - first + 1);
+        }
+
+        return peak;
     }
 }

@@ -80,7 +80,7 @@ internal sealed class ConnectStormTest : ILoadTest
             })
             .WithInit(async ctx =>
             {
-                tracker.Attach(ctx.Gauges);
+                tracker.Attach(ctx.Gauges, ctx.CancellationToken);
                 ctx.Gauges.Set("agents", agents, "", GaugeMerge.Sum, "agents in the storm");
                 await WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
             })

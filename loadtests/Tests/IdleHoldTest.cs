@@ -44,7 +44,7 @@ internal sealed class IdleHoldTest : ILoadTest
         var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", ctx => HoldOrConnectAsync(ctx, context, tracker))
             .WithInit(async ctx =>
             {
-                tracker.Attach(ctx.Gauges);
+                tracker.Attach(ctx.Gauges, ctx.CancellationToken);
                 await ConnectStormTest.WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
                 var server0 = await context.Target.MeasureAsync(true, ctx.CancellationToken).ConfigureAwait(false);
                 var client0 = ClientHeap();

@@ -105,7 +105,7 @@ internal sealed class ReconnectStormTest : ILoadTest
             })
             .WithInit(async ctx =>
             {
-                tracker.Attach(ctx.Gauges);
+                tracker.Attach(ctx.Gauges, ctx.CancellationToken);
                 await ConnectStormTest.WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
                 restarting = RestartWhenAllConnectedAsync(ctx, context, tracker, settle, down, t => Interlocked.Exchange(ref restartedAt, t), t => Interlocked.Exchange(ref backUpAt, t));
             })

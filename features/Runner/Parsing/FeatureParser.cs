@@ -37,6 +37,7 @@ internal static partial class FeatureParser
         }
 
         var feature = document.Feature;
+        RejectRules(text, uri, feature?.Language ?? "en");
         if (feature is null)
         {
             // An empty file, or one with only comments: nothing to run.
@@ -109,6 +110,33 @@ internal static partial class FeatureParser
     }
 
     private static readonly KeyValuePair<string, string>[] NoValues = [];
+
+    /// <summary>
+    /// Gherkin 5 reads a "Rule:" line as free description text, which would silently flatten the rules; say so instead.
+    /// </summary>
+    private static void RejectRules(string text, string uri, string language)
+    {
+        if (language != "en")
+        {
+            return;
+        }
+
+        var lines = text.Split('\n');
+        var inDocString = false;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.StartsWith("\"\"\"", StringComparison.Ordinal) || line.StartsWith("```", StringComparison.Ordinal))
+            {
+                inDocString = !inDocString;
+            }
+            else if (!inDocString && line.StartsWith("Rule:", StringComparison.Ordinal))
+            {
+                throw new FeatureParseException(
+                    $"{uri}({i + 1}): Rule blocks need Gherkin 6 or later and this runner parses with Gherkin 5; remove the Rule line (tag its scenarios instead).");
+            }
+        }
+    }
 
     private static IEnumerable<ScenarioStep> Steps(
         Ast.Background? background,

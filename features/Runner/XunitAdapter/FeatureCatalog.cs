@@ -22,6 +22,12 @@ internal sealed class FeatureCatalog
             foreach (var path in Directory.EnumerateFiles(root, "*.feature", SearchOption.AllDirectories))
             {
                 var uri = Path.GetRelativePath(root, path).Replace('\\', '/');
+                if (uri.Split('/').SkipLast(1).Any(folder => folder is "bin" or "obj"))
+                {
+                    // A build output copied into itself, never a feature of its own.
+                    continue;
+                }
+
                 try
                 {
                     files.Add(new FeatureFile(uri, FeatureParser.ParseFile(path, uri), null));

@@ -38,17 +38,26 @@ internal sealed record WordRow(string Word, int Count);
 [Binding]
 internal sealed class HookBindings(HookLog log)
 {
-    private static int s_beforeFeatureRuns;
-    private static int s_hooksScenarios;
+    private static readonly Dictionary<string, (int BeforeFeatureRuns, int Scenarios)> s_counts = [];
 
-    public static int BeforeFeatureRuns => s_beforeFeatureRuns;
-
-    public static int HooksScenarios => s_hooksScenarios;
+    /// <summary>How often the before-feature hook ran, and how many scenarios started, per feature file in this process.</summary>
+    public static (int BeforeFeatureRuns, int Scenarios) Counts(FeatureInfo feature)
+    {
+        lock (s_counts)
+        {
+            return s_counts.GetValueOrDefault(feature.Uri);
+        }
+    }
 
     [BeforeFeature("hooks")]
     public static void CountFeature(FeatureContext feature)
     {
-        Interlocked.Increment(ref s_beforeFeatureRuns);
+        lock (s_counts)
+        {
+            var counts = s_counts.GetValueOrDefault(feature.FeatureInfo.Uri);
+            s_counts[feature.FeatureInfo.Uri] = counts with { BeforeFeatureRuns = counts.BeforeFeatureRuns + 1 };
+        }
+
         feature.Set(new FeatureCounter());
     }
 
@@ -57,7 +66,11 @@ internal sealed class HookBindings(HookLog log)
     {
         log.Ran.Add("hooks");
         feature.Get<FeatureCounter>().Scenarios++;
-        Interlocked.Increment(ref s_hooksScenarios);
+        lock (s_counts)
+        {
+            var counts = s_counts.GetValueOrDefault(feature.FeatureInfo.Uri);
+            s_counts[feature.FeatureInfo.Uri] = counts with { Scenarios = counts.Scenarios + 1 };
+        }
     }
 
     [BeforeScenario("never-used")]
@@ -110,11 +123,11 @@ internal sealed class WordBagSteps(WordBag bag, HookLog log, ScenarioContext sce
         scenario.ScenarioInfo.Tags.Should().Equal(tags.Split(',', StringSplitOptions.TrimEntries));
 
     [Then("^the before-feature hook ran once$")]
-    public void ThenTheBeforeFeatureHookRanOnce() => HookBindings.BeforeFeatureRuns.Should().Be(1);
+    public void ThenTheBeforeFeatureHookRanOnce() => HookBindings.Counts(scenario.FeatureContext.FeatureInfo).BeforeFeatureRuns.Should().Be(1);
 
     [Then("^the feature context has counted every scenario of this feature so far$")]
     public void ThenTheFeatureContextHasCountedEveryScenario() =>
-        scenario.FeatureContext.Get<FeatureCounter>().Scenarios.Should().Be(HookBindings.HooksScenarios).And.BeGreaterThan(0);
+        scenario.FeatureContext.Get<FeatureCounter>().Scenarios.Should().Be(HookBindings.Counts(scenario.FeatureContext.FeatureInfo).Scenarios).And.BeGreaterThan(0);
 }
 
 [Binding]

@@ -158,7 +158,7 @@ internal static class NetworkStatusText
         w.AppendLine($"Network Status (as of {asOfUtc:u})");
         Line(w, "Notification Server:", $"{s.Availability}{(s.ServerAddress is null ? "" : $" ({s.ServerAddress})")}{Tls(s.TlsProtocol, s.CipherSuite)}");
         Line(w, "CEM Mode:", $"{s.CemState}{Tls(s.GatewayTlsProtocol, s.GatewayCipherSuite)}");
-        Line(w, "Server Connection:", $"{(s.Transport == TransportKind.Persistent ? "Persistent" : "HTTP")} Sent: {Kb(s.BytesSent)} Received: {Kb(s.BytesReceived)}{(s.TransportDetail is null ? "" : $" ({s.TransportDetail})")}");
+        Line(w, "Server Connection:", $"{s.TransportDetail ?? (s.Transport == TransportKind.Persistent ? "Persistent" : "HTTP")} Sent: {Kb(s.BytesSent)} Received: {Kb(s.BytesReceived)}");
         if (s.RouteReason is not null)
         {
             Line(w, "Route:", s.RouteReason);

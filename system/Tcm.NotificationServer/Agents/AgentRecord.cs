@@ -38,8 +38,8 @@ internal sealed class AgentRecord
     public long BytesSent;
     public long BytesReceived;
 
-    /// <summary>The policy computed for the agent and the policy version it was computed from.</summary>
-    public (int Version, PolicyDocument Policy)? CachedPolicy { get; set; }
+    /// <summary>The policy computed for the agent and the configuration version it was computed from (one reference, so never torn).</summary>
+    public CachedPolicy? CachedPolicy { get; set; }
 
     public DateTimeOffset? LastContact
     {
@@ -125,3 +125,6 @@ internal sealed class AgentRecord
         return null;
     }
 }
+
+/// <summary>A policy and the configuration version it was computed from.</summary>
+internal sealed record CachedPolicy(int Version, PolicyDocument Policy);

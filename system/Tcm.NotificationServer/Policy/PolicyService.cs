@@ -71,7 +71,7 @@ internal sealed class PolicyService
         }
 
         var policy = Compute(configuration, agent, _addresses.PublicHostPort);
-        agent.CachedPolicy = (configuration.Version, policy);
+        agent.CachedPolicy = new CachedPolicy(configuration.Version, policy);
         return policy;
     }
 
