@@ -96,7 +96,7 @@ public sealed class CucumberJsonReportTests
     [Fact]
     public async Task Ambiguous_IsWrittenAsFailed_WithTheCandidates()
     {
-        var scenario = Gherkin.Scenario("Feature: F\n  Scenario: S\n    Given a passing step\n");
+        var scenario = InMemory.Scenario("Feature: F\n  Scenario: S\n    Given a passing step\n");
         var registry = BindingRegistry.FromTypes(typeof(Steps), typeof(AmbiguousTwin));
         var result = await FeatureRunner.RunScenarioAsync(scenario, registry);
 

@@ -69,8 +69,8 @@ public sealed class FeatureRunnerTests
 
     private static async Task<(ScenarioResult Result, Journal Journal, CapturedOutput Output)> Run(string steps, BindingRegistry? registry = null)
     {
-        var scenario = Gherkin.Scenario("Feature: Engine\n\n  Scenario: Under test\n" + steps);
-        var (context, journal) = Gherkin.Context(scenario);
+        var scenario = InMemory.Scenario("Feature: Engine\n\n  Scenario: Under test\n" + steps);
+        var (context, journal) = InMemory.Context(scenario);
         var output = new CapturedOutput();
         var result = await FeatureRunner.RunScenarioAsync(scenario, registry ?? s_registry, output, context);
         return (result, journal, output);
@@ -202,8 +202,8 @@ public sealed class FeatureRunnerTests
     [Fact]
     public async Task IgnoreTag_SkipsTheScenario()
     {
-        var scenario = Gherkin.Scenario("Feature: F\n  @ignore\n  Scenario: S\n    Given a step that passes\n");
-        var (context, journal) = Gherkin.Context(scenario);
+        var scenario = InMemory.Scenario("Feature: F\n  @ignore\n  Scenario: S\n    Given a step that passes\n");
+        var (context, journal) = InMemory.Context(scenario);
 
         var result = await FeatureRunner.RunScenarioAsync(scenario, s_registry, featureContext: context);
 

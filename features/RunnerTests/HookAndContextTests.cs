@@ -114,8 +114,8 @@ public sealed class HookAndContextTests
     [Fact]
     public async Task BindingClasses_ShareOneContextInstancePerScenario_DisposedAfterIt()
     {
-        var scenario = Gherkin.Scenario("Feature: F\n  Scenario: S\n    Given the first binding stores its thing\n    Then the second binding has the same thing\n");
-        var (context, journal) = Gherkin.Context(scenario);
+        var scenario = InMemory.Scenario("Feature: F\n  Scenario: S\n    Given the first binding stores its thing\n    Then the second binding has the same thing\n");
+        var (context, journal) = InMemory.Context(scenario);
 
         var result = await FeatureRunner.RunScenarioAsync(scenario, BindingRegistry.FromTypes(typeof(FirstSteps), typeof(SecondSteps)), featureContext: context);
 
@@ -128,7 +128,7 @@ public sealed class HookAndContextTests
     {
         var feature = FeatureParser.Parse(
             "@f\nFeature: F\n  @s\n  Scenario Outline: Row <n>\n    Given the scenario context is checked\n  @e\n  Examples:\n    | n |\n    | 7 |\n");
-        var (context, journal) = Gherkin.Context(feature.Scenarios[0]);
+        var (context, journal) = InMemory.Context(feature.Scenarios[0]);
 
         await FeatureRunner.RunScenarioAsync(feature.Scenarios[0], BindingRegistry.FromTypes(typeof(FirstSteps)), featureContext: context);
 
@@ -141,7 +141,7 @@ public sealed class HookAndContextTests
         var feature = FeatureParser.Parse(
             "Feature: F\n  @lab\n  Scenario: Tagged\n    Given the scenario context is checked\n  Scenario: Untagged\n    Given the scenario context is checked\n");
         var registry = BindingRegistry.FromTypes(typeof(Hooks), typeof(FirstSteps));
-        var (context, journal) = Gherkin.Context(feature.Scenarios[0]);
+        var (context, journal) = InMemory.Context(feature.Scenarios[0]);
 
         await FeatureRunner.RunScenarioAsync(feature.Scenarios[0], registry, featureContext: context);
         await FeatureRunner.RunScenarioAsync(feature.Scenarios[1], registry, featureContext: context);
@@ -158,8 +158,8 @@ public sealed class HookAndContextTests
     [Fact]
     public async Task FailingBeforeScenarioHook_FailsTheScenario_SkipsSteps_AndRunsAfterHooks()
     {
-        var scenario = Gherkin.Scenario("Feature: F\n  Scenario: S\n    Given a step\n");
-        var (context, journal) = Gherkin.Context(scenario);
+        var scenario = InMemory.Scenario("Feature: F\n  Scenario: S\n    Given a step\n");
+        var (context, journal) = InMemory.Context(scenario);
         var output = new CapturedOutput();
 
         var result = await FeatureRunner.RunScenarioAsync(scenario, BindingRegistry.FromTypes(typeof(FailingBeforeHook)), output, context);
@@ -206,7 +206,7 @@ public sealed class HookAndContextTests
     public async Task BindingDefinitionErrors_FailEveryScenario_NamingTheMistakes()
     {
         var registry = BindingRegistry.FromTypes(typeof(BrokenBindings));
-        var scenario = Gherkin.Scenario("Feature: F\n  Scenario: S\n    Given a step\n");
+        var scenario = InMemory.Scenario("Feature: F\n  Scenario: S\n    Given a step\n");
 
         var result = await FeatureRunner.RunScenarioAsync(scenario, registry);
 

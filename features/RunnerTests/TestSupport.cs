@@ -57,7 +57,7 @@ internal sealed class Journal
     }
 }
 
-internal static class Gherkin
+internal static class InMemory
 {
     /// <summary>The only scenario of <paramref name="featureText"/>.</summary>
     public static ScenarioPickle Scenario(string featureText) => FeatureParser.Parse(featureText, "test.feature").Scenarios.Single();

@@ -1,0 +1,125 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.Simulator.Engine;
+
+/// <summary>The simulator's client of the Notification Server admin API: what an administrator would click, as typed calls.</summary>
+internal sealed class AdminClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public AdminClient(Uri baseAddress, string adminKey, X509Certificate2? trustedCa)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
+        if (trustedCa is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(trustedCa);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                using var presented = new X509Certificate2(certificate);
+                return chain.Build(presented);
+            };
+        }
+
+        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        _http.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, adminKey);
+    }
+
+    public Task SetTcmAsync(bool enabled, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, "/tcm/admin/settings", JsonContent.Create(new ServerSettings { TcmEnabled = enabled }, ProtocolJsonContext.Default.ServerSettings), ct);
+
+    public async Task<IReadOnlyList<CommunicationProfile>> GetProfilesAsync(CancellationToken ct) =>
+        await GetAsync("/tcm/admin/profiles", ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile, ct);
+
+    public async Task<CommunicationProfile> SaveProfileAsync(CommunicationProfile profile, CancellationToken ct)
+    {
+        var creating = string.IsNullOrEmpty(profile.Id);
+        var response = await SendAsync(
+            creating ? HttpMethod.Post : HttpMethod.Put,
+            creating ? "/tcm/admin/profiles" : $"/tcm/admin/profiles/{profile.Id}",
+            JsonContent.Create(profile, ProtocolJsonContext.Default.CommunicationProfile),
+            ct);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.CommunicationProfile, ct))!;
+    }
+
+    public async Task<IReadOnlyList<TargetedAgentSettings>> GetAgentSettingsAsync(CancellationToken ct) =>
+        await GetAsync("/tcm/admin/agent-settings", ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings, ct);
+
+    public async Task<TargetedAgentSettings> SaveAgentSettingsAsync(TargetedAgentSettings settings, CancellationToken ct)
+    {
+        var creating = string.IsNullOrEmpty(settings.Id);
+        var response = await SendAsync(
+            creating ? HttpMethod.Post : HttpMethod.Put,
+            creating ? "/tcm/admin/agent-settings" : $"/tcm/admin/agent-settings/{settings.Id}",
+            JsonContent.Create(settings, ProtocolJsonContext.Default.TargetedAgentSettings),
+            ct);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TargetedAgentSettings, ct))!;
+    }
+
+    public async Task<InstallPackage> CreatePackageAsync(string profileId, CancellationToken ct)
+    {
+        var response = await SendAsync(HttpMethod.Post, $"/tcm/admin/profiles/{profileId}/package", null, ct);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.InstallPackage, ct))!;
+    }
+
+    public Task<ActionCreated> PushTaskAsync(PushTaskRequest request, CancellationToken ct) =>
+        PostActionAsync("task", JsonContent.Create(request, ProtocolJsonContext.Default.PushTaskRequest), ct);
+
+    public Task<ActionCreated> PushPolicyAsync(PushPolicyRequest request, CancellationToken ct) =>
+        PostActionAsync("policy", JsonContent.Create(request, ProtocolJsonContext.Default.PushPolicyRequest), ct);
+
+    public Task<ActionCreated> InventoryNowAsync(InventoryNowRequest request, CancellationToken ct) =>
+        PostActionAsync("inventory", JsonContent.Create(request, ProtocolJsonContext.Default.InventoryNowRequest), ct);
+
+    public async Task<ActionStatus> GetActionAsync(string actionId, CancellationToken ct) =>
+        await GetAsync($"/tcm/admin/actions/{actionId}", ProtocolJsonContext.Default.ActionStatus, ct);
+
+    public Task TerminateAsync(string agentId, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"/tcm/admin/agents/{agentId}/terminate", null, ct);
+
+    public async Task<FleetSummary> GetFleetAsync(CancellationToken ct) =>
+        await GetAsync("/tcm/admin/fleet", ProtocolJsonContext.Default.FleetSummary, ct);
+
+    public async Task<IReadOnlyDictionary<string, long>> GetMetricsAsync(CancellationToken ct) =>
+        await GetAsync("/tcm/admin/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64, ct);
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<ActionCreated> PostActionAsync(string kind, HttpContent content, CancellationToken ct)
+    {
+        var response = await SendAsync(HttpMethod.Post, $"/tcm/admin/actions/{kind}", content, ct);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ActionCreated, ct))!;
+    }
+
+    private async Task<T> GetAsync<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        var response = await SendAsync(HttpMethod.Get, path, null, ct);
+        return (await response.Content.ReadFromJsonAsync(type, ct))!;
+    }
+
+    private async Task<System.Net.Http.HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        var response = await _http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(ct);
+            throw new AdminApiException($"{method} {path} answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}");
+        }
+
+        return response;
+    }
+}
+
+/// <summary>The admin API refused or failed a call; the message carries the server's answer.</summary>
+internal sealed class AdminApiException(string message) : Exception(message);

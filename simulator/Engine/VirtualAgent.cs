@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Tcm.Agent;
+using Tcm.Agent.State;
+using Tcm.Agent.Tasks;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+using Tcm.Simulator.Fleet;
+using Tcm.Simulator.Network;
+
+namespace Tcm.Simulator.Engine;
+
+/// <summary>One simulated endpoint: the real <see cref="TcmAgent"/> over its own <see cref="SimulatedNetwork"/>.</summary>
+internal sealed class VirtualAgent : IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
+    private readonly RecordingExecutor _executor;
+    private TcmAgent? _agent;
+    private int _running;
+
+    public VirtualAgent(AgentSpec spec, SimulatedNetwork network, AgentOptions options, ITaskExecutor executor, TimeProvider time, ILoggerFactory loggers)
+    {
+        Spec = spec;
+        Network = network;
+        _options = options;
+        _time = time;
+        _loggers = loggers;
+        _executor = new RecordingExecutor(executor);
+    }
+
+    public AgentSpec Spec { get; }
+
+    public SimulatedNetwork Network { get; }
+
+    public bool IsRunning => Volatile.Read(ref _running) == 1;
+
+    public string? AgentId => _agent?.AgentId;
+
+    public TcmAgent? Agent => _agent;
+
+    /// <summary>How many times each task id ran on this agent (exactly-once checks).</summary>
+    public IReadOnlyDictionary<string, int> Executions => _executor.Executions;
+
+    /// <summary>When the agent was started and stopped, for agent-hours.</summary>
+    public TimeSpan RunningTime(DateTimeOffset now) => _startedAt is { } s ? (_stoppedAt ?? now) - s + _ranBefore : _ranBefore;
+
+    private DateTimeOffset? _startedAt;
+    private DateTimeOffset? _stoppedAt;
+    private TimeSpan _ranBefore;
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            return;
+        }
+
+        // The agent keeps its identity across stop/start, as a real machine keeps its agent state on disk.
+        _store ??= new InMemoryAgentStateStore();
+        _agent = new TcmAgent(_options, Network, _store, _executor, _time, _loggers);
+        _startedAt = _time.GetUtcNow();
+        _stoppedAt = null;
+        await _agent.StartAsync(ct);
+    }
+
+    private InMemoryAgentStateStore? _store;
+
+    public async Task StopAsync(CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref _running, 0) == 0 || _agent is not { } agent)
+        {
+            return;
+        }
+
+        try
+        {
+            await agent.StopAsync(ct);
+        }
+        finally
+        {
+            await agent.DisposeAsync();
+            var now = _time.GetUtcNow();
+            _ranBefore += now - (_startedAt ?? now);
+            _startedAt = null;
+            _stoppedAt = null;
+        }
+    }
+
+    /// <summary>The agent's NS connection state as the Network Status panel shows it; offline when not running.</summary>
+    public (ConnectionMode Mode, TransportKind Transport, bool Running) State()
+    {
+        if (!IsRunning || _agent is not { } agent)
+        {
+            return (ConnectionMode.Offline, TransportKind.Http, false);
+        }
+
+        var status = agent.GetNetworkStatus();
+        return (status.Mode, status.Transport, true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await StopAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Counts executions per task id around the simulated executor: a duplicate run is measured, not assumed away.</summary>
+    private sealed class RecordingExecutor(ITaskExecutor inner) : ITaskExecutor
+    {
+        private readonly ConcurrentDictionary<string, int> _executions = new(StringComparer.Ordinal);
+
+        public IReadOnlyDictionary<string, int> Executions => _executions;
+
+        public ValueTask<TaskOutcome> ExecuteAsync(TaskPushMessage task, CancellationToken cancellationToken)
+        {
+            _executions.AddOrUpdate(task.TaskId, 1, (_, n) => n + 1);
+            return inner.ExecuteAsync(task, cancellationToken);
+        }
+
+        public ValueTask<BasicInventory> CollectInventoryAsync(IReadOnlyList<string>? classes, CancellationToken cancellationToken) =>
+            inner.CollectInventoryAsync(classes, cancellationToken);
+    }
+}
