@@ -1,5 +1,5 @@
 using Tcm.Simulator.Cli;
 using Tcm.Simulator.Scenarios;
 
-// The scenario engine (IScenarioRunner) is wired here; until it exists, `run` validates and exits 3.
-return await new SimulatorCli(() => new PlaceholderScenarioRunner()).InvokeAsync(args);
+// The scenario engine runs what the CLI has loaded and validated.
+return await new SimulatorCli(() => new Tcm.Simulator.Engine.ScenarioRunner()).InvokeAsync(args);

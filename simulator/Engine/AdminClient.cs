@@ -109,7 +109,7 @@ internal sealed class AdminClient : IDisposable
 
     private async Task<System.Net.Http.HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var request = new System.Net.Http.HttpRequestMessage(method, path) { Content = content };
         var response = await _http.SendAsync(request, ct);
         if (!response.IsSuccessStatusCode)
         {

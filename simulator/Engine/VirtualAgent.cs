@@ -19,6 +19,11 @@ internal sealed class VirtualAgent : IAsyncDisposable
     private readonly RecordingExecutor _executor;
     private TcmAgent? _agent;
     private int _running;
+    private InMemoryAgentStateStore? _store;
+    private CancellationTokenSource? _lifetime;
+    private Task? _starting;
+    private DateTimeOffset? _startedAt;
+    private TimeSpan _ranBefore;
 
     public VirtualAgent(AgentSpec spec, SimulatedNetwork network, AgentOptions options, ITaskExecutor executor, TimeProvider time, ILoggerFactory loggers)
     {
@@ -43,29 +48,28 @@ internal sealed class VirtualAgent : IAsyncDisposable
     /// <summary>How many times each task id ran on this agent (exactly-once checks).</summary>
     public IReadOnlyDictionary<string, int> Executions => _executor.Executions;
 
-    /// <summary>When the agent was started and stopped, for agent-hours.</summary>
-    public TimeSpan RunningTime(DateTimeOffset now) => _startedAt is { } s ? (_stoppedAt ?? now) - s + _ranBefore : _ranBefore;
+    /// <summary>How long the agent has run in all, for agent-hours.</summary>
+    public TimeSpan RunningTime(DateTimeOffset now) => _startedAt is { } s ? now - s + _ranBefore : _ranBefore;
 
-    private DateTimeOffset? _startedAt;
-    private DateTimeOffset? _stoppedAt;
-    private TimeSpan _ranBefore;
-
-    public async Task StartAsync(CancellationToken ct)
+    /// <summary>
+    /// Starts the agent and returns at once: registration and connection go on in the background, as on a real machine
+    /// that boots without a route to its server (it keeps retrying with back-off until it has one, or until stopped).
+    /// </summary>
+    public Task StartAsync(CancellationToken ct)
     {
         if (Interlocked.Exchange(ref _running, 1) == 1)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         // The agent keeps its identity across stop/start, as a real machine keeps its agent state on disk.
         _store ??= new InMemoryAgentStateStore();
+        _lifetime = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _agent = new TcmAgent(_options, Network, _store, _executor, _time, _loggers);
         _startedAt = _time.GetUtcNow();
-        _stoppedAt = null;
-        await _agent.StartAsync(ct);
+        _starting = _agent.StartAsync(_lifetime.Token);
+        return Task.CompletedTask;
     }
-
-    private InMemoryAgentStateStore? _store;
 
     public async Task StopAsync(CancellationToken ct)
     {
@@ -76,15 +80,22 @@ internal sealed class VirtualAgent : IAsyncDisposable
 
         try
         {
+            await (_lifetime?.CancelAsync() ?? Task.CompletedTask);
+            if (_starting is { } starting)
+            {
+                await starting.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
             await agent.StopAsync(ct);
         }
         finally
         {
             await agent.DisposeAsync();
+            _lifetime?.Dispose();
+            _lifetime = null;
             var now = _time.GetUtcNow();
             _ranBefore += now - (_startedAt ?? now);
             _startedAt = null;
-            _stoppedAt = null;
         }
     }
 

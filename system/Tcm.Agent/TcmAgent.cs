@@ -29,8 +29,8 @@ public sealed partial class TcmAgent : IAsyncDisposable
     private readonly ITaskExecutor _executor;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly LoopSignal _signal;
-    private readonly Backoff _backoff;
+    private readonly ServerConnection _ns;
+    private readonly ServerConnection _ts;
     private readonly SemaphoreSlim _saveGate = new(1, 1);
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<Task, byte> _background = new();
@@ -39,27 +39,18 @@ public sealed partial class TcmAgent : IAsyncDisposable
     private DeliveryBook _book = new();
     private volatile AgentState? _identity;
     private volatile PolicyDocument? _policy;
-    private volatile AgentTransport? _transport;
-    private volatile AgentChannel? _channel;
     private string? _previousAgentId;
     private Task? _loop;
+    private Task? _taskLoop;
     private int _lifecycle; // 0 new, 1 started, 2 stopped
     private volatile bool _stopping;
 
-    // Schedule: written by the loop, and by the API and message handlers under _gate.
+    // Schedule: written by the loop, and by the API and message handlers under _gate (per-connection state is in _ns and _ts).
     private DateTimeOffset _nextPolicyRefresh;
-    private DateTimeOffset _nextTaskPoll;
-    private DateTimeOffset _channelNotBefore;
-    private bool _channelBlockedUntilPolicy;
-    private bool _terminateRequested;
 
     // Network Status facts, under _gate.
-    private AgentRoute? _route;
-    private bool _reachable;
-    private string? _httpReason;
-    private DateTimeOffset? _connectedSince;
     private NetworkStatus? _lastPostedStatus;
-    private (ConnectionMode Mode, TransportKind Transport, string? Detail) _lastRaised;
+    private (ConnectionMode Mode, TransportKind Transport, string? Detail, ConnectionMode? TsMode, TransportKind? TsTransport, string? TsDetail) _lastRaised;
 
     /// <summary>Creates an agent; nothing happens until <see cref="StartAsync"/>.</summary>
     /// <param name="options">What the agent is and how it behaves.</param>
@@ -84,9 +75,9 @@ public sealed partial class TcmAgent : IAsyncDisposable
         _executor = executor;
         _time = time;
         _logger = loggers.CreateLogger<TcmAgent>();
-        _signal = new LoopSignal(time);
-        _backoff = new Backoff(options.Backoff);
-        _lastRaised = (ConnectionMode.Offline, TransportKind.Http, null);
+        _ns = new ServerConnection(ChannelRole.NotificationServer, TrafficPurpose.Management, options.Backoff, time) { Counters = Counters };
+        _ts = new ServerConnection(ChannelRole.TaskServer, TrafficPurpose.TaskServer, options.Backoff, time);
+        _lastRaised = (ConnectionMode.Offline, TransportKind.Http, null, null, null, null);
     }
 
     /// <summary>The id the server issued at registration; null before the agent has registered.</summary>
@@ -137,11 +128,13 @@ public sealed partial class TcmAgent : IAsyncDisposable
             _nextPolicyRefresh = now + PolicyRefreshInterval;
         }
 
-        _nextTaskPoll = now;
-        UpdateRoute();
-        Log.Started(_logger, _options.ComputerName, AgentId!, _route!.HostAndPort);
+        _ns.NextTaskPoll = now;
+        _ts.NextTaskPoll = now;
+        var route = UpdateRoute();
+        Log.Started(_logger, _options.ComputerName, AgentId!, route.HostAndPort);
         var stop = _stopCts.Token;
         _loop = Task.Run(() => RunLoopAsync(stop), CancellationToken.None);
+        _taskLoop = Task.Run(() => RunTaskAgentLoopAsync(stop), CancellationToken.None);
     }
 
     /// <summary>Closes the channel cleanly (normal closure), stops the loop and running tasks, and saves the state.</summary>
@@ -153,33 +146,42 @@ public sealed partial class TcmAgent : IAsyncDisposable
         }
 
         _stopping = true;
-        if (_channel is { } channel)
+        foreach (var (connection, loop) in new[] { (_ns, _loop), (_ts, _taskLoop) })
         {
-            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", ct).ConfigureAwait(false);
-            try
+            if (connection.Channel is { } channel)
             {
-                // The server answers the close; the loop then ends by itself instead of aborting the socket.
-                await _loop!.WaitAsync(TimeSpan.FromSeconds(5), _time, ct).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
+                await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", ct).ConfigureAwait(false);
+                try
+                {
+                    // The server answers the close; the loop then ends by itself instead of aborting the socket.
+                    await (loop ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5), _time, ct).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
             }
         }
 
         await _stopCts.CancelAsync().ConfigureAwait(false);
-        _signal.Set();
+        _ns.Signal.Set();
+        _ts.Signal.Set();
         try
         {
-            await _loop!.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // No loop yet when the agent is stopped while it is still registering: cancelling _stopCts ends that.
+            await (_loop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await (_taskLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await Task.WhenAll(_background.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
             lock (_gate)
             {
-                _httpReason = "stopped";
-                _connectedSince = null;
-                _reachable = false;
+                foreach (var connection in new[] { _ns, _ts })
+                {
+                    connection.HttpReason = "stopped";
+                    connection.ConnectedSince = null;
+                    connection.Reachable = false;
+                }
             }
 
             RaiseStatusChangedIfNeeded();
@@ -188,30 +190,39 @@ public sealed partial class TcmAgent : IAsyncDisposable
         }
     }
 
-    /// <summary>The agent's Network Status panel, now. Cheap: no I/O.</summary>
+    /// <summary>The agent's Network Status panel, now, with the Client Task Agent's Task Server connection once it has one. Cheap: no I/O.</summary>
     public NetworkStatus GetNetworkStatus()
     {
-        var tls = _transport?.Tls;
-        ConnectionFacts facts;
+        var status = NetworkStatusMapper.Map(Facts(_ns));
+        bool hasTaskServer;
         lock (_gate)
         {
-            facts = new ConnectionFacts
-            {
-                ServerAddress = _route?.HostAndPort,
-                RouteMode = _route?.Mode ?? ConnectionMode.Direct,
-                RouteReason = _route?.Reason,
-                Reachable = _reachable,
-                Persistent = _channel is not null && _connectedSince is not null,
-                HttpReason = _httpReason,
-                TlsProtocol = tls?.Protocol,
-                CipherSuite = tls?.CipherSuite,
-                BytesSent = Counters.BytesSent,
-                BytesReceived = Counters.BytesReceived,
-                ConnectedSince = _connectedSince,
-            };
+            hasTaskServer = _ts.Route is not null;
         }
 
-        return NetworkStatusMapper.Map(facts);
+        return hasTaskServer ? status with { TaskServer = NetworkStatusMapper.Map(Facts(_ts)) } : status;
+    }
+
+    private ConnectionFacts Facts(ServerConnection connection)
+    {
+        var tls = connection.Transport?.Tls;
+        lock (_gate)
+        {
+            return new ConnectionFacts
+            {
+                ServerAddress = connection.Route?.HostAndPort,
+                RouteMode = connection.Route?.Mode ?? ConnectionMode.Direct,
+                RouteReason = connection.Route?.Reason,
+                Reachable = connection.Reachable,
+                Persistent = connection.Channel is not null && connection.ConnectedSince is not null,
+                HttpReason = connection.HttpReason,
+                TlsProtocol = tls?.Protocol,
+                CipherSuite = tls?.CipherSuite,
+                BytesSent = connection.Counters.BytesSent,
+                BytesReceived = connection.Counters.BytesReceived,
+                ConnectedSince = connection.ConnectedSince,
+            };
+        }
     }
 
     /// <summary>
@@ -221,22 +232,24 @@ public sealed partial class TcmAgent : IAsyncDisposable
     public async Task TerminatePersistentConnectionAsync(TimeSpan? reconnectAfter = null, CancellationToken ct = default)
     {
         var delay = reconnectAfter ?? DefaultTerminateDelay;
-        var channel = _channel;
+        var channel = _ns.Channel;
+        string? host;
         lock (_gate)
         {
-            _channelNotBefore = _time.GetUtcNow() + delay;
-            _terminateRequested = channel is not null;
-            _httpReason = $"terminated: the persistent connection was terminated on the agent; reconnecting after {Format(delay)}";
+            _ns.ChannelNotBefore = _time.GetUtcNow() + delay;
+            _ns.TerminateRequested = channel is not null;
+            _ns.HttpReason = $"terminated: the persistent connection was terminated on the agent; reconnecting after {Format(delay)}";
+            host = _ns.Route?.HostAndPort;
         }
 
-        Log.Terminated(_logger, _route?.HostAndPort, "terminated on the agent", Format(delay));
+        Log.Terminated(_logger, host, "terminated on the agent", Format(delay));
         if (channel is not null)
         {
             await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "terminated: persistent connection terminated on the agent", ct).ConfigureAwait(false);
         }
 
         RaiseStatusChangedIfNeeded();
-        _signal.Set();
+        _ns.Signal.Set();
     }
 
     /// <summary>Requests the policy now (over the channel when connected, else HTTP) and applies it when it changed.</summary>
@@ -259,8 +272,8 @@ public sealed partial class TcmAgent : IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         Interlocked.Exchange(ref _lifecycle, 2);
-        _transport?.Dispose();
-        _signal.Dispose();
+        _ns.Dispose();
+        _ts.Dispose();
         _stopCts.Dispose();
     }
 
@@ -275,7 +288,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         var server = RouteResolver.ResolveRoute(_options.Package, null).HostAndPort;
         while (true)
         {
-            var attempt = _backoff.Attempt + 1;
+            var attempt = _ns.Backoff.Attempt + 1;
             Log.Registering(_logger, _options.ComputerName, server, attempt);
             try
             {
@@ -286,11 +299,11 @@ public sealed partial class TcmAgent : IAsyncDisposable
                 _identity = identity;
                 _policy = identity.Policy;
                 CreateTransport(identity);
-                _backoff.Reset();
+                _ns.Backoff.Reset();
                 lock (_gate)
                 {
-                    _reachable = true;
-                    _channelBlockedUntilPolicy = false;
+                    _ns.Reachable = true;
+                    _ns.ChannelBlockedUntilPolicy = false;
                     _lastPostedStatus = null;
                 }
 
@@ -304,10 +317,10 @@ public sealed partial class TcmAgent : IAsyncDisposable
             {
                 lock (_gate)
                 {
-                    _reachable = ex is RegistrationRefusedException;
+                    _ns.Reachable = ex is RegistrationRefusedException;
                 }
 
-                var delay = _backoff.Next();
+                var delay = _ns.Backoff.Next();
                 Log.RegistrationFailed(_logger, server, attempt, ex.Message, Format(delay));
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
@@ -316,9 +329,12 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
     private void CreateTransport(AgentState identity)
     {
-        var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
-        var transport = new AgentTransport(_network, identity.CaCertificatePem, certificate, Counters, _options.HttpVersion, _options.RequestTimeout);
-        Interlocked.Exchange(ref _transport, transport)?.Dispose();
+        foreach (var connection in new[] { _ns, _ts })
+        {
+            var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
+            var transport = new AgentTransport(_network, identity.CaCertificatePem, certificate, connection.Counters, _options.HttpVersion, _options.RequestTimeout, connection.Purpose);
+            Interlocked.Exchange(ref connection.Transport, transport)?.Dispose();
+        }
     }
 
     private AgentRoute UpdateRoute()
@@ -326,7 +342,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         var route = RouteResolver.ResolveRoute(_options.Package, _policy);
         lock (_gate)
         {
-            _route = route;
+            _ns.Route = route;
         }
 
         return route;
@@ -359,7 +375,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
     private void RaiseStatusChangedIfNeeded()
     {
         var status = GetNetworkStatus();
-        var now = (status.Mode, status.Transport, status.TransportDetail);
+        var now = (status.Mode, status.Transport, status.TransportDetail, status.TaskServer?.Mode, status.TaskServer?.Transport, status.TaskServer?.TransportDetail);
         lock (_gate)
         {
             if (now == _lastRaised)
@@ -381,16 +397,16 @@ public sealed partial class TcmAgent : IAsyncDisposable
         }
     }
 
-    private void SetReachable(bool reachable)
+    private void SetReachable(ServerConnection connection, bool reachable)
     {
         lock (_gate)
         {
-            if (_reachable == reachable)
+            if (connection.Reachable == reachable)
             {
                 return;
             }
 
-            _reachable = reachable;
+            connection.Reachable = reachable;
         }
 
         RaiseStatusChangedIfNeeded();

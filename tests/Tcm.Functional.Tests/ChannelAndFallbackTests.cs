@@ -158,6 +158,30 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         (await Eventually.WaitAsync(() => _server.GetAgentAsync(id), a => !a.Connected, Deadline, "the server to see the channel closed")).Connected.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task AgentStoppedWhileItCannotReachItsServer_StopsCleanly()
+    {
+        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        var package = await _server.Info.CreateInstallPackageAsync();
+        await _server.StopAsync();
+        await using var agent = new TcmAgent(
+            new AgentOptions { Package = package, ComputerName = "PC-UNREACHABLE", Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromMilliseconds(200) } },
+            new Tcm.Agent.Network.OsNetwork(),
+            new Tcm.Agent.State.InMemoryAgentStateStore(),
+            new Tcm.Agent.Tasks.BuiltInTaskExecutor(),
+            TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        using var lifetime = new CancellationTokenSource();
+
+        var starting = agent.StartAsync(lifetime.Token);
+        await agent.StopAsync(CancellationToken.None);
+
+        await starting.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(Deadline);
+        starting.IsCompletedSuccessfully.Should().BeFalse("registration never succeeded");
+        agent.AgentId.Should().BeNull();
+        agent.GetNetworkStatus().Mode.Should().Be(ConnectionMode.Offline);
+    }
+
     private async Task<TcmAgent> StartAgentAsync(string name, TimeSpan? poll = null, IReadOnlyDictionary<string, string>? attributes = null, Version? httpVersion = null)
     {
         var agent = await AgentHarness.StartAgentAsync(_server, output, name, poll, attributes, httpVersion);

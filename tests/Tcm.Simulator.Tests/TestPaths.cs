@@ -17,7 +17,6 @@ internal static class TestPaths
             }
         }
 
-        // Built outside the repository: fall back to the known location.
-        return "/work/main";
+        throw new InvalidOperationException($"cannot find TCM.sln above {AppContext.BaseDirectory}: run the tests from a checkout of the repository");
     }
 }

@@ -1,0 +1,37 @@
+using Tcm.Simulator.Engine;
+using Tcm.Simulator.Reports;
+using Tcm.Simulator.Scenarios;
+
+namespace Tcm.Simulator.Tests.Engine;
+
+/// <summary>The engine end to end: a real Notification Server in the lab, real agents over simulated networks, a scenario file.</summary>
+public sealed class ScenarioRunnerTests
+{
+    [Fact]
+    public async Task SmallOfficeScenario_PushesReachEveryone_AndSurviveAServerKill()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Engine", "small-office.yaml");
+        var scenario = ScenarioLoader.LoadOrThrow(path);
+        var reportDirectory = Path.Combine(Path.GetTempPath(), "tcm-sim-tests", Guid.NewGuid().ToString("N")[..8]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        var report = await new ScenarioRunner().RunAsync(scenario, new RunOptions { ScenarioPath = path, ReportDirectory = reportDirectory }, timeout.Token);
+
+        report.Expectations.Where(e => !e.Passed).Should().BeEmpty();
+        report.Passed.Should().BeTrue();
+        report.EndReason.Should().Be("completed");
+        report.Agents.Should().Be(30);
+        var hello = report.Actions.Single(a => a.Id == "hello");
+        hello.Targets.Should().Be(30);
+        hello.Succeeded.Should().Be(30);
+        hello.DeliveredOverChannel.Should().Be(30, "every agent held a persistent connection when the task was pushed");
+        report.Actions.Single(a => a.Id == "again").Succeeded.Should().Be(30, "agents came back after the server was killed and restarted");
+        report.Timeline.Should().OnlyContain(e => e.Outcome == EventOutcome.Done);
+        report.Samples.Should().NotBeEmpty();
+        report.Traffic.Rows.Should().Contain(r => r.Adapter == "Vpn" && r.BytesSent > 0, "VPN users reach the corporate Notification Server over their VPN adapter");
+
+        var files = await ReportWriter.WriteAllAsync(report, reportDirectory);
+        files.Select(Path.GetFileName).Should().BeEquivalentTo(["report.json", "report.md", "report.html"]);
+        Directory.Delete(reportDirectory, recursive: true);
+    }
+}
