@@ -74,12 +74,12 @@ internal static class LoadTestCli
     private static Command BuildTestCommand(ILoadTest test, TextWriter output, string[] args)
     {
         var command = new Command(test.Name, test.Description);
-        var agents = new Option<int>("--agents", "-n") { Description = $"Agents (connections) in all. Default {test.DefaultAgents:N0}.", DefaultValueFactory = _ => test.DefaultAgents };
+        var agents = new Option<int>("--agents", "-n") { Description = $"Agents (connections) in all.", DefaultValueFactory = _ => test.DefaultAgents };
         var duration = new Option<string>("--duration", "-d") { Description = $"{char.ToUpperInvariant(test.DurationMeaning[0])}{test.DurationMeaning[1..]} (500ms, 30s, 2m). Default {DurationText.Format(test.DefaultDuration)}." };
-        var target = new Option<string>("--target") { Description = "'lab' starts the server here; a URL (https://host:port) attaches to a running one. Default lab.", DefaultValueFactory = _ => "lab" };
+        var target = new Option<string>("--target") { Description = "'lab' starts the server here; a URL (https://host:port) attaches to a running one.", DefaultValueFactory = _ => "lab" };
         var report = new Option<string>("--report") { Description = "Folder for report.html, .md, .csv and .json. Default reports/<test>-<time>." };
-        var processes = new Option<int>("--processes", "-p") { Description = "Load-generator processes, each with its share of the agents; their results are merged. Default 1.", DefaultValueFactory = _ => 1 };
-        var variant = new Option<string>("--variant") { Description = "baseline, tcm or both (both: the same invocation, TCM reported as ratios to the baseline). Default both.", DefaultValueFactory = _ => "both" };
+        var processes = new Option<int>("--processes", "-p") { Description = "Load-generator processes, each with its share of the agents; their results are merged.", DefaultValueFactory = _ => 1 };
+        var variant = new Option<string>("--variant") { Description = "baseline, tcm or both (both: the same invocation, TCM reported as ratios to the baseline).", DefaultValueFactory = _ => "both" };
         variant.AcceptOnlyFromAmong("baseline", "tcm", "both");
         var protocol = new Option<string>("--protocol") { Description = $"h1 (HTTP/1.1), h2 (HTTP/2, NS and TS channels on one connection) or both. Default {(test.DefaultProtocols.Count > 1 ? "both" : "h1")}." };
         protocol.AcceptOnlyFromAmong("h1", "h2", "both");
@@ -89,13 +89,13 @@ internal static class LoadTestCli
             Arity = ArgumentArity.ZeroOrMore,
         };
         var noDefaults = new Option<bool>("--no-default-thresholds") { Description = "Apply only the --threshold rules." };
-        var server = new Option<string>("--server") { Description = "Baseline server in its own process (honest memory figures) or in this one: process or inproc. Default process.", DefaultValueFactory = _ => "process" };
+        var server = new Option<string>("--server") { Description = "Baseline server in its own process (honest memory figures) or in this one: process or inproc.", DefaultValueFactory = _ => "process" };
         server.AcceptOnlyFromAmong("process", "inproc");
         var ca = new Option<string>("--ca") { Description = "PEM file of the CA that signed a --target server's certificate." };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of the live table." };
         var shard = new Option<string>("--shard") { Hidden = true, Description = "k/P: run as shard k of P (set by --processes)." };
         var jsonOut = new Option<string>("--json-out") { Hidden = true, Description = "Shard mode: write the JSON result here." };
-        var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{p.Description}. Default {p.Default}.", DefaultValueFactory = _ => p.Default })).ToList();
+        var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{char.ToUpperInvariant(p.Description[0])}{p.Description[1..]}.", DefaultValueFactory = _ => p.Default })).ToList();
 
         Option[] all = [agents, duration, target, report, processes, variant, protocol, threshold, noDefaults, server, ca, plain, shard, jsonOut];
         foreach (var option in all.Concat(parameters.Select(p => (Option)p.Option)))

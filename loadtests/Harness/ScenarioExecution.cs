@@ -407,7 +407,7 @@ internal sealed class ScenarioExecution
         }
         catch (Exception ex)
         {
-            response = Response.Fail($"{ex.GetType().Name}: {ex.Message}");
+            response = Response.Fail(Step.Describe(ex));
         }
 
         if (token.IsCancellationRequested && response.IsError)

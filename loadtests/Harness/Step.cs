@@ -25,7 +25,7 @@ internal static class Step
         }
         catch (Exception ex)
         {
-            response = Response.Fail($"{ex.GetType().Name}: {ex.Message}");
+            response = Response.Fail(Describe(ex));
         }
 
         if (response.IsError)
@@ -38,5 +38,17 @@ internal static class Step
         }
 
         return response;
+    }
+
+    /// <summary>An exception and its inner causes in one line ("WebSocketException: Unable to connect ... &lt;- IOException: ...").</summary>
+    public static string Describe(Exception exception)
+    {
+        var parts = new List<string>();
+        for (var e = exception; e is not null && parts.Count < 4; e = e.InnerException)
+        {
+            parts.Add($"{e.GetType().Name}: {e.Message}");
+        }
+
+        return string.Join(" <- ", parts);
     }
 }

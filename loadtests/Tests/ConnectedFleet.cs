@@ -35,7 +35,7 @@ internal sealed class ConnectedFleet : IAsyncDisposable
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                     {
-                        scenario.MeasureFail("connect", $"{ex.GetType().Name}: {ex.Message}");
+                        scenario.MeasureFail("connect", Step.Describe(ex));
                         await Task.Delay(TimeSpan.FromMilliseconds(500), context.Time, ct).ConfigureAwait(false);
                     }
                 }

@@ -28,7 +28,7 @@ internal sealed class IdleHoldTest : ILoadTest
 
     public IReadOnlyList<TestParameter> Parameters =>
     [
-        new("--ramp", "time to bring all agents up (RampingConstant)", "10s"),
+        new("--ramp", "time to bring all agents up (RampingConstant)", "20s"),
         new("--settle", "wait after the last agent connected before measuring memory", "5s"),
     ];
 

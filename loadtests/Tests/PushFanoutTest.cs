@@ -49,6 +49,11 @@ internal sealed class PushFanoutTest : ILoadTest
                 var response = await Step.Run("fanout", ctx, async () =>
                 {
                     result = await context.Target.PushToAllAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false);
+                    if (result.Sent + result.SendFailures < fleet.Count)
+                    {
+                        return Response.Fail($"the server reached {result.Sent + result.SendFailures} of {fleet.Count} agents");
+                    }
+
                     return result.Echoed >= result.Sent && result.SendFailures == 0
                         ? Response.Ok(sizeBytes: (long)result.Sent * size)
                         : Response.Fail($"{result.Sent - result.Echoed} of {result.Sent} echoes missing, {result.SendFailures} sends failed");
@@ -67,6 +72,9 @@ internal sealed class PushFanoutTest : ILoadTest
                 await fleet.ConnectAsync(context, ctx, context.Agents, context.GetInt("--connect-concurrency"), observer, ctx.CancellationToken).ConfigureAwait(false);
                 ctx.Gauges.Set("agents", fleet.Count, "", GaugeMerge.Sum, "agents connected for the fan-outs");
                 ctx.Gauges.Set(GaugeSet.Connections, fleet.Count, "agents", GaugeMerge.Sum, "agents connected");
+
+                // A client sees its upgrade complete a moment before the server has registered the socket: let it settle.
+                await Task.Delay(TimeSpan.FromSeconds(1), context.Time, ctx.CancellationToken).ConfigureAwait(false);
             })
             .WithClean(async _ => await fleet.DisposeAsync().ConfigureAwait(false))
             .WithLoadSimulations(Simulation.Inject(1, interval, context.Duration))

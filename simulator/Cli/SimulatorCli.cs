@@ -87,9 +87,20 @@ internal sealed class SimulatorCli
         var keepRunning = new Option<bool>("--keep-running") { Description = "After the timeline, keep the lab and the fleet up until Ctrl+C (look around with the admin API)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log the servers and agents at Debug level." };
 
+        var target = new Option<string?>("--target") { Description = "Run the fleet against a system that already runs (its Notification Server URL, e.g. https://localhost:4443) instead of the scenario's system; server events (stop-server, ...) then fail, as the simulator does not own the servers.", HelpName = "URL" };
+        var adminKey = new Option<string?>("--admin-key") { Description = "Admin API key of the --target system. Default: the TCM_ADMIN_KEY environment variable.", HelpName = "KEY" };
+        var ca = new Option<string?>("--ca") { Description = "PEM file of the --target system's CA (e.g. <ns data>/ca.pem), so its certificate is trusted.", HelpName = "FILE" };
+        target.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : null;
+            if (text is not null && (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps))
+            {
+                r.AddError($"--target must be the Notification Server's https URL, e.g. https://localhost:4443 (got '{text}')");
+            }
+        });
         var command = new Command("run", "Run a scenario and write its report. Exit code 0 when every expectation held, 1 when one failed, 2 when the scenario is invalid.")
         {
-            scenario, report, agents, seed, shard, keepRunning, verbose,
+            scenario, report, agents, seed, shard, keepRunning, verbose, target, adminKey, ca,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -102,6 +113,11 @@ internal sealed class SimulatorCli
             }
 
             var model = loaded.Scenario!;
+            if (parseResult.GetValue(target) is { } url)
+            {
+                model = model with { System = new Scenarios.ExternalSystem { Url = new Uri(url), AdminKey = parseResult.GetValue(adminKey), CaFile = parseResult.GetValue(ca) } };
+            }
+
             var options = new RunOptions
             {
                 ScenarioPath = path,

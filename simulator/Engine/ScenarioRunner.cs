@@ -63,6 +63,7 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         await ConfigureAsync(system.Admin, scenario, fleet, notes, cancellationToken);
 
         // :: Step 4: virtual agents (created now, started by the timeline)
+        var (managedBefore, workingSetBefore) = MeasureProcess();
         var agents = CreateAgents(fleet, topology, system.Package, options, loggerFactory);
         var actions = new ActionTracker(system.Admin);
         var evaluator = new ExpectationEvaluator(scenario.Expectations);
@@ -121,6 +122,20 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         await actions.RefreshAsync(CancellationToken.None);
         snapshot = FleetSnapshot.Take(agents, clock.Elapsed.TotalSeconds);
         samples.Add(snapshot.ToSample(topology.OpenSockets));
+        var (managedWithFleet, workingSetWithFleet) = MeasureProcess();
+        var sample = snapshot.ToSample(topology.OpenSockets);
+        var process = new ProcessFigures
+        {
+            AgentsRunning = sample.Running,
+            AgentsPersistent = sample.Persistent,
+            ServersInProcess = scenario.System is LabSystem,
+            ManagedBytesBefore = managedBefore,
+            ManagedBytesWithFleet = managedWithFleet,
+            WorkingSetBefore = workingSetBefore,
+            WorkingSetWithFleet = workingSetWithFleet,
+            PeakOpenSockets = topology.PeakOpenSockets,
+            CpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+        };
         var pendingResults = agents.Sum(a => a.Agent?.PendingResults ?? 0);
         var duplicateExecutions = agents.Sum(a => a.Executions.Count(e => e.Value > 1));
         var traffic = BuildTraffic(agents, topology);
@@ -153,7 +168,18 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             Traffic = traffic,
             Expectations = results,
             Notes = notes,
+            Process = process,
         };
+    }
+
+    /// <summary>Managed heap after a full, compacting collection, and the working set: the figures per agent are differences of these.</summary>
+    private static (long Managed, long WorkingSet) MeasureProcess()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var self = Process.GetCurrentProcess();
+        return (GC.GetTotalMemory(forceFullCollection: false), self.WorkingSet64);
     }
 
     private static List<VirtualAgent> CreateAgents(FleetModel fleet, NetworkTopology topology, InstallPackage package, RunOptions options, ILoggerFactory loggers)

@@ -111,6 +111,14 @@ internal static class MarkdownReportWriter
             sb.AppendLine(CultureInfo.InvariantCulture, $"TCM vs legacy: requests per agent-hour {Ratio(legacy.RequestsPerAgentHour, r.Traffic.RequestsPerAgentHour)} fewer, bytes per agent-hour {Ratio(legacy.BytesPerAgentHour, r.Traffic.BytesPerAgentHour)} fewer.");
         }
 
+        if (r.Process is { } p)
+        {
+            sb.AppendLine().AppendLine("## Simulator process").AppendLine();
+            sb.AppendLine("| agents running (persistent) | managed per agent | working set per agent | peak open sockets | CPU | servers in process |");
+            sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {p.AgentsRunning} ({p.AgentsPersistent}) | {p.ManagedBytesPerAgent / 1024:0.0} KB | {p.WorkingSetPerAgent / 1024:0.0} KB | {p.PeakOpenSockets} | {p.CpuSeconds:0.0} s | {(p.ServersInProcess ? "yes: figures include the servers' side" : "no: the agents alone")} |");
+        }
+
         if (r.Notes.Count > 0)
         {
             sb.AppendLine().AppendLine("## Notes").AppendLine();

@@ -40,6 +40,9 @@ internal sealed record SimulationReport
     /// <summary>Anything a reader should know (warnings, skipped events, environment).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>What the fleet cost the simulator process (memory per agent), measured before the fleet stopped.</summary>
+    public ProcessFigures? Process { get; init; }
+
     /// <summary>Wall-clock length of the run.</summary>
     [JsonIgnore]
     public TimeSpan Duration => EndedAt - StartedAt;
@@ -227,3 +230,25 @@ internal sealed record TrafficRow(string Adapter, string Destination, string Pur
 /// <param name="Observed">The figure, e.g. <c>99.6% (996/1000) at 4.2s after vpn-flip</c>.</param>
 /// <param name="Detail">Why it failed, or notes.</param>
 internal sealed record ExpectationResult(string Name, string Text, bool Passed, string Observed, string? Detail = null);
+
+/// <summary>
+/// The simulator process's cost for the fleet: managed heap and working set after a full collection, before the agents
+/// were created and again with the fleet up, divided by the agents that were running. With an in-process lab the figures
+/// include the servers' side of every connection; against an external system they are the virtual agents' alone.
+/// </summary>
+internal sealed record ProcessFigures
+{
+    public required int AgentsRunning { get; init; }
+    public required int AgentsPersistent { get; init; }
+    public required bool ServersInProcess { get; init; }
+    public required long ManagedBytesBefore { get; init; }
+    public required long ManagedBytesWithFleet { get; init; }
+    public required long WorkingSetBefore { get; init; }
+    public required long WorkingSetWithFleet { get; init; }
+    public int PeakOpenSockets { get; init; }
+    public double CpuSeconds { get; init; }
+
+    public double ManagedBytesPerAgent => AgentsRunning == 0 ? 0 : (double)(ManagedBytesWithFleet - ManagedBytesBefore) / AgentsRunning;
+
+    public double WorkingSetPerAgent => AgentsRunning == 0 ? 0 : (double)(WorkingSetWithFleet - WorkingSetBefore) / AgentsRunning;
+}

@@ -39,7 +39,7 @@ internal sealed class StepCollector
     {
         Interlocked.Increment(ref _fail);
         Interlocked.Increment(ref _intervalFail);
-        var key = string.IsNullOrWhiteSpace(message) ? "(no message)" : message.Length > 200 ? message[..200] : message;
+        var key = string.IsNullOrWhiteSpace(message) ? "(no message)" : message.Length > 400 ? message[..400] : message;
         if (_failMessages.Count < MaxDistinctMessages || _failMessages.ContainsKey(key))
         {
             _failMessages.AddOrUpdate(key, 1, static (_, n) => n + 1);

@@ -59,10 +59,15 @@ internal static class NotificationServerCommand
                 await File.WriteAllTextAsync(packagePath, JsonSerializer.Serialize(package, ProtocolJsonContext.Default.InstallPackage), ct);
             }
 
+            // Tools that talk to this server (the simulator's --target, scripts) trust it through this file.
+            var caPath = Path.Combine(options.DataDirectory, "ca.pem");
+            await File.WriteAllTextAsync(caPath, info.CaCertificatePem, ct);
+
             Console.WriteLine($"Notification Server '{options.ServerName}' listening on {info.BaseUrl}");
             Console.WriteLine($"  data folder:     {Path.GetFullPath(options.DataDirectory)}");
             Console.WriteLine($"  admin key file:  {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} (unless --admin-key was given)");
             Console.WriteLine($"  install package: {Path.GetFullPath(packagePath)} (Default profile)");
+            Console.WriteLine($"  CA certificate:  {Path.GetFullPath(caPath)}");
             Console.WriteLine("Press Ctrl+C to stop.");
 
             await app.WaitForShutdownAsync(ct);

@@ -1,0 +1,124 @@
+using Tcm.LoadTests.Cli;
+using Tcm.LoadTests.Harness.Reports;
+
+namespace Tcm.LoadTests.Tests;
+
+/// <summary>
+/// Each baseline test end to end with a handful of agents, through the command line: checks the harness and the reports,
+/// not the speed (figures come from load-test runs, never from unit tests).
+/// </summary>
+[Collection(nameof(BaselineSmokeTests))]
+public sealed class BaselineSmokeTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tcm-smoke-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    public static TheoryData<string, string[]> Runs => new()
+    {
+        { "connect-storm", ["--agents", "20", "--hold", "200ms", "--server", "inproc"] },
+        { "push-fanout", ["--agents", "20", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--server", "inproc"] },
+        { "idle-hold", ["--agents", "20", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2"] },
+        { "reconnect-storm", ["--agents", "20", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--protocol", "h1", "--server", "inproc"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public async Task BaselineTest_RunsToTheEnd_AndWritesEveryReport(string test, string[] options)
+    {
+        var (exitCode, output, report) = await RunAsync([test, "--variant", "baseline", .. options]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Variants.Should().ContainSingle().Which.Variant.Should().Be("baseline");
+        var scenarios = report.Variants[0].Scenarios;
+        scenarios.Should().NotBeEmpty();
+        scenarios.Should().OnlyContain(s => s.Name.StartsWith(test, StringComparison.Ordinal));
+        scenarios.Should().OnlyContain(s => s.FindStep("connect") != null && s.FindStep("connect")!.Ok.Count >= 20);
+        scenarios.Should().OnlyContain(s => s.TimeSeries.Count > 0);
+        report.Thresholds.Should().NotBeEmpty().And.OnlyContain(t => t.Passed);
+        File.ReadAllText(Path.Combine(_folder, "report.html")).Should().Contain("<svg");
+        File.ReadAllLines(Path.Combine(_folder, "report.csv")).Length.Should().BeGreaterThan(scenarios.Count);
+    }
+
+    [Fact]
+    public async Task PushFanout_ReportsDeliveryAndRoundTrip_ForEveryAgent()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants[0].Scenarios.Single();
+        var rounds = scenario.FindStep("fanout")!.Ok.Count;
+        rounds.Should().BeGreaterThan(0);
+        scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 10);
+        scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 10);
+    }
+
+    [Fact]
+    public async Task Sharded_Run_MergesTheShards()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "12", "--processes", "2", "--duration", "1s", "--interval", "500ms", "--protocol", "h1"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants[0].Scenarios.Single();
+        scenario.Shards.Should().Be(2);
+        scenario.FindStep("connect")!.Ok.Count.Should().Be(12);
+        scenario.FindGauge("agents")!.Value.Should().Be(12);
+        scenario.FindStep("deliver")!.Ok.Count.Should().Be(scenario.FindStep("fanout")!.Ok.Count * 6);
+    }
+
+    [Fact]
+    public async Task BothVariants_SkipsTheTcmVariantWithANote_UntilItExists()
+    {
+        var (exitCode, output, report) = await RunAsync(["connect-storm", "--agents", "5", "--protocol", "h1", "--server", "inproc", "--hold", "100ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Notes.Should().ContainSingle(n => n.Contains("tcm", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FailingThreshold_GivesExitCodeOne_AndIsListed()
+    {
+        var (exitCode, _, report) = await RunAsync(["connect-storm", "--variant", "baseline", "--agents", "5", "--protocol", "h1", "--server", "inproc", "--hold", "100ms", "--threshold", "connect: p99 < 1us"]);
+
+        exitCode.Should().Be(ExitCodes.ThresholdsFailed);
+        report.Thresholds.Should().Contain(t => !t.Passed && t.Text == "connect: p99 < 1us");
+    }
+
+    [Theory]
+    [InlineData("no-such-test")]
+    [InlineData("connect-storm", "--threshold", "p99 fast")]
+    [InlineData("connect-storm", "--duration", "soon")]
+    [InlineData("connect-storm", "--variant", "tcm")]
+    [InlineData("connect-storm", "--target", "ftp://x")]
+    public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
+    {
+        var output = new StringWriter();
+        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder], output);
+
+        exitCode.Should().Be(ExitCodes.UsageError);
+        output.ToString().Should().Contain("error");
+    }
+
+    [Fact]
+    public async Task List_ShowsEveryTest()
+    {
+        var output = new StringWriter();
+        (await LoadTestCli.RunAsync(["list"], output)).Should().Be(0);
+        output.ToString().Should().Contain("connect-storm").And.Contain("push-fanout").And.Contain("idle-hold").And.Contain("reconnect-storm");
+    }
+
+    private async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)
+    {
+        var output = new StringWriter();
+        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder, "--plain"], output);
+        var json = Path.Combine(_folder, "report.json");
+        File.Exists(json).Should().BeTrue(output.ToString());
+        return (exitCode, output.ToString(), JsonReport.Read(await File.ReadAllTextAsync(json)));
+    }
+}
