@@ -58,6 +58,20 @@ internal sealed class TestHost
         foreach (var variantName in _options.Variants)
         {
             var factory = VariantCatalog.Find(variantName)!;
+            if (!_test.Variants.Contains(factory.Variant, StringComparer.OrdinalIgnoreCase))
+            {
+                var reason = $"{_test.Name} has no {factory.Variant} variant (it compares {string.Join(" and ", _test.Variants)} only)";
+                if (_options.VariantExplicit)
+                {
+                    _out.WriteLine($"error: cannot run variant '{variantName}': {reason}.");
+                    return (ExitCodes.UsageError, null);
+                }
+
+                notes.Add($"variant '{variantName}' skipped: {reason}");
+                _out.WriteLine($"note: variant '{variantName}' skipped: {reason}.");
+                continue;
+            }
+
             if (factory.UnavailableReason is { } why)
             {
                 if (_options.VariantExplicit)

@@ -12,6 +12,7 @@ namespace Tcm.LoadTests.Tests;
 internal sealed class AgentTracker
 {
     private readonly ConcurrentQueue<long> _completions = new();
+    private readonly Lock _gaugeGate = new();
     private int _connected;
     private GaugeSet? _gauges;
     private CancellationToken _frozen;
@@ -32,20 +33,32 @@ internal sealed class AgentTracker
     {
         var n = Interlocked.Increment(ref _connected);
         _completions.Enqueue(Stopwatch.GetTimestamp());
-        _gauges?.Set(GaugeSet.Connections, n, "agents", GaugeMerge.Sum, "agents connected at the end");
+        PublishCount();
         return n;
     }
 
     /// <summary>An agent's channel dropped.</summary>
     public void OnDisconnected()
     {
-        var n = Interlocked.Decrement(ref _connected);
+        Interlocked.Decrement(ref _connected);
         if (_frozen.IsCancellationRequested)
         {
             return;
         }
 
-        _gauges?.Set(GaugeSet.Connections, n, "agents", GaugeMerge.Sum, "agents connected at the end");
+        PublishCount();
+    }
+
+    /// <summary>Sets the gauge to the count read under a lock, so a slower thread never writes an older count last.</summary>
+    private void PublishCount()
+    {
+        lock (_gaugeGate)
+        {
+            if (!_frozen.IsCancellationRequested)
+            {
+                _gauges?.Set(GaugeSet.Connections, Connected, "agents", GaugeMerge.Sum, "agents connected at the end");
+            }
+        }
     }
 
     /// <summary>Most connections completed within any one-second window, counting from <paramref name="since"/> (a Stopwatch timestamp).</summary>

@@ -11,6 +11,9 @@ namespace Tcm.LoadTests.Tests;
 /// agent: a copy connects (step <c>connect</c>, retried after a second on failure) and then holds its channel. The scenario
 /// stops itself <c>--hold</c> after the last agent connected, or at <c>--duration</c>.
 /// Figures: time to all connected, handshake rate (mean and peak per second), failures.
+/// With real agents (<see cref="IAgentFleetTarget"/>, the tcm variant) the init first registers every agent
+/// (<c>--register-concurrency</c> at a time; step <c>register</c>, gauges <c>registration-*</c>) and then restarts the server,
+/// so the storm is what follows a server restart: already-registered agents from cold to persistent.
 /// </summary>
 internal sealed class ConnectStormTest : ILoadTest
 {
@@ -30,6 +33,7 @@ internal sealed class ConnectStormTest : ILoadTest
     [
         new("--hold", "how long all agents stay connected after the last one arrived", "3s"),
         new("--retry", "pause before an agent retries a failed connect", "1s"),
+        new("--register-concurrency", "tcm only: registrations at once before the storm (the storm then follows a server restart)", "32"),
     ];
 
     public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1", "time-to-all-connected < 60s"];
@@ -82,6 +86,11 @@ internal sealed class ConnectStormTest : ILoadTest
             {
                 tracker.Attach(ctx.Gauges, ctx.CancellationToken);
                 ctx.Gauges.Set("agents", agents, "", GaugeMerge.Sum, "agents in the storm");
+                if (context.Target is IAgentFleetTarget fleet)
+                {
+                    await RegisterThenRestartAsync(context, fleet, ctx, ctx.CancellationToken).ConfigureAwait(false);
+                }
+
                 await WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
             })
             .WithLoadSimulations(Simulation.KeepConstant(agents, context.Duration))
@@ -96,6 +105,53 @@ internal sealed class ConnectStormTest : ILoadTest
         foreach (var channel in channels)
         {
             await channel.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Registers every agent of this process (and the warm-up agents), measured as step <c>register</c>, then restarts the
+    /// server (lab, one process) so the storm meets a freshly started server with every agent already known to it.
+    /// </summary>
+    private static async Task RegisterThenRestartAsync(TestContext context, IAgentFleetTarget fleet, ScenarioInitContext scenario, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var registered = 0;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(-8, context.Agents + 8),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.GetInt("--register-concurrency")), CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var index = i < 0 ? i : context.AgentOffset + i;
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    await fleet.RegisterAsync(index, ct).ConfigureAwait(false);
+                    if (i >= 0)
+                    {
+                        scenario.Measure("register", Stopwatch.GetElapsedTime(start));
+                        Interlocked.Increment(ref registered);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    scenario.MeasureFail("register", Step.Describe(ex));
+                }
+            }).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        scenario.Gauges.Set("registration-time", elapsed.TotalSeconds, "s", GaugeMerge.Max, "registering every agent before the storm (not part of the storm)");
+        scenario.Gauges.Set("registration-rate", registered / Math.Max(elapsed.TotalSeconds, 1e-3), "/s", GaugeMerge.Sum, $"agents registered per second, {context.GetInt("--register-concurrency")} at a time");
+        if (context.Shards == 1)
+        {
+            try
+            {
+                var before = Stopwatch.GetTimestamp();
+                await context.Target.RestartAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                scenario.Gauges.Set("server-restart", Stopwatch.GetElapsedTime(before).TotalSeconds, "s", GaugeMerge.Max, "server killed and started again between registration and the storm");
+            }
+            catch (NotSupportedException)
+            {
+                // A server this process does not own: the storm follows the registrations directly.
+            }
         }
     }
 

@@ -34,6 +34,9 @@ internal interface ILoadTest
     /// <summary>Thresholds applied unless <c>--threshold</c> replaces them.</summary>
     IReadOnlyList<string> DefaultThresholds { get; }
 
+    /// <summary>The variants this test has (others are skipped with a note). Default: baseline and tcm.</summary>
+    IReadOnlyList<string> Variants => ["baseline", "tcm"];
+
     /// <summary>The scenarios of one run.</summary>
     IReadOnlyList<ScenarioProps> Build(TestContext context);
 }

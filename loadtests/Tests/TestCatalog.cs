@@ -9,6 +9,7 @@ internal static class TestCatalog
         new ConnectStormTest(),
         new PushFanoutTest(),
         new IdleHoldTest(),
+        new PollingVsChannelTest(),
         new ReconnectStormTest(),
     ];
 

@@ -59,28 +59,9 @@ internal sealed record SharedServer(IReadOnlyList<string> ShardArguments, IAsync
 internal static class VariantCatalog
 {
     /// <summary>Every variant, baseline first.</summary>
-    public static IReadOnlyList<ILoadTargetFactory> All { get; } = [new Baseline.BaselineTargetFactory(), new TcmTargetFactory()];
+    public static IReadOnlyList<ILoadTargetFactory> All { get; } = [new Baseline.BaselineTargetFactory(), new TcmVariant.TcmTargetFactory()];
 
     /// <summary>The factory of a variant, or null.</summary>
     public static ILoadTargetFactory? Find(string variant) =>
         All.FirstOrDefault(f => f.Variant.Equals(variant, StringComparison.OrdinalIgnoreCase));
-}
-
-/// <summary>
-/// Placeholder of the TCM variant until the Notification Server, gateway and simulator are stable. To implement: an
-/// <see cref="ILoadTarget"/> whose <c>StartAsync</c> starts the NS (and gateway) as in the simulator's lab (or attaches to
-/// <c>--target URL</c>), whose <c>ConnectAsync</c> starts one virtual agent and completes at its hello/welcome, whose
-/// <c>PushToAllAsync</c> pushes an echo task through the admin API and counts results, and whose <c>MeasureAsync</c> reads the
-/// server's diagnostics.
-/// </summary>
-internal sealed class TcmTargetFactory : ILoadTargetFactory
-{
-    public string Variant => "tcm";
-
-    public string? UnavailableReason => "the TCM variant is not built yet: it lands once the Notification Server and the simulator's virtual agents are stable (see Variants/ILoadTarget.cs)";
-
-    public ILoadTarget Create(TargetSettings settings) => throw new NotSupportedException(UnavailableReason);
-
-    public Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken) =>
-        throw new NotSupportedException(UnavailableReason);
 }

@@ -28,15 +28,15 @@ public sealed partial class TcmAgent
 
                 var route = UpdateRoute();
                 var now = _time.GetUtcNow();
-                if (ChannelWanted(now, out var notWantedReason, out var channelDue))
+                if (ChannelWanted(_ns, now, out var notWantedReason, out var channelDue))
                 {
-                    await RunChannelAsync(route, stop).ConfigureAwait(false);
+                    await RunChannelAsync(_ns, route, stop).ConfigureAwait(false);
                     continue;
                 }
 
                 if (notWantedReason is not null)
                 {
-                    SetHttpReason(notWantedReason);
+                    SetHttpReason(_ns, notWantedReason);
                 }
 
                 await DoDueHttpWorkAsync(route, stop).ConfigureAwait(false);
@@ -44,7 +44,7 @@ public sealed partial class TcmAgent
                 DateTimeOffset wakeAt;
                 lock (_gate)
                 {
-                    wakeAt = _nextPolicyRefresh < _nextTaskPoll ? _nextPolicyRefresh : _nextTaskPoll;
+                    wakeAt = _nextPolicyRefresh < _ns.NextTaskPoll ? _nextPolicyRefresh : _ns.NextTaskPoll;
                 }
 
                 if (channelDue is { } due && due < wakeAt)
@@ -52,7 +52,7 @@ public sealed partial class TcmAgent
                     wakeAt = due;
                 }
 
-                await _signal.WaitAsync(wakeAt - _time.GetUtcNow(), stop).ConfigureAwait(false);
+                await _ns.Signal.WaitAsync(wakeAt - _time.GetUtcNow(), stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -63,14 +63,15 @@ public sealed partial class TcmAgent
                 Log.UnknownAgent(_logger, AgentId, ex.Message);
                 _previousAgentId = AgentId;
                 _identity = null;
+                _ts.Signal.Set();
             }
             catch (Exception ex)
             {
-                var delay = _backoff.Next();
+                var delay = _ns.Backoff.Next();
                 Log.LoopFailed(_logger, Format(delay), ex);
                 try
                 {
-                    await _signal.WaitAsync(delay, stop).ConfigureAwait(false);
+                    await _ns.Signal.WaitAsync(delay, stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -84,7 +85,7 @@ public sealed partial class TcmAgent
     /// Whether to open the channel now. When not: the reason to show (null to keep the current one, e.g. a refusal or back-off)
     /// and, when the policy allows the channel, when it is due again.
     /// </summary>
-    private bool ChannelWanted(DateTimeOffset now, out string? reason, out DateTimeOffset? due)
+    private bool ChannelWanted(ServerConnection connection, DateTimeOffset now, out string? reason, out DateTimeOffset? due)
     {
         due = null;
         var policy = _policy;
@@ -103,14 +104,14 @@ public sealed partial class TcmAgent
         reason = null;
         lock (_gate)
         {
-            if (_channelBlockedUntilPolicy)
+            if (connection.ChannelBlockedUntilPolicy)
             {
                 return false;
             }
 
-            if (now < _channelNotBefore)
+            if (now < connection.ChannelNotBefore)
             {
-                due = _channelNotBefore;
+                due = connection.ChannelNotBefore;
                 return false;
             }
         }
@@ -134,10 +135,10 @@ public sealed partial class TcmAgent
     /// <item>Classify the end (dropped, refused, terminated, stopped), fail pending requests so they retry over HTTP, schedule the next attempt.</item>
     /// </list>
     /// </summary>
-    private async Task RunChannelAsync(AgentRoute route, CancellationToken stop)
+    private async Task RunChannelAsync(ServerConnection conn, AgentRoute route, CancellationToken stop)
     {
-        var transport = _transport ?? throw new InvalidOperationException("no transport before registration");
-        var attempt = _backoff.Attempt + 1;
+        var transport = conn.Transport ?? throw new InvalidOperationException("no transport before registration");
+        var attempt = conn.Backoff.Attempt + 1;
         var uri = route.ChannelUri;
         var host = route.HostAndPort;
 
@@ -174,15 +175,15 @@ public sealed partial class TcmAgent
                 socket.Dispose();
                 if (status >= 400)
                 {
-                    SetReachable(true);
-                    OnRefused(route, status, refusal);
+                    SetReachable(conn, true);
+                    OnRefused(conn, route, status, refusal);
                     return;
                 }
 
                 var reason = timeout.IsCancellationRequested ? $"no answer within {Format(_options.RequestTimeout)}" : Describe(ex);
-                SetReachable(false);
+                SetReachable(conn, false);
                 Log.ConnectFailed(_logger, host, reason);
-                BackOff(route, $"connection failed: {reason}");
+                BackOff(conn, route, $"connection failed: {reason}");
                 return;
             }
         }
@@ -192,7 +193,7 @@ public sealed partial class TcmAgent
 
         // :: Step 4: connected
         Log.TargetConnected(_logger, host);
-        SetReachable(true);
+        SetReachable(conn, true);
         var channel = new AgentChannel(socket, _time);
         var connected = false;
         string? failure = null;
@@ -204,8 +205,8 @@ public sealed partial class TcmAgent
                 ProtocolVersion = ProtocolConstants.Version,
                 AgentId = _identity!.AgentId,
                 AgentVersion = _options.AgentVersion,
-                Role = ChannelRole.NotificationServer,
-                LastReceivedSeq = _book.LastReceivedSeq(ChannelRole.NotificationServer),
+                Role = conn.Role,
+                LastReceivedSeq = _book.LastReceivedSeq(conn.Role),
                 Route = route.Mode == Protocol.Admin.ConnectionMode.Cem ? "cem" : "direct",
             }, stop).ConfigureAwait(false);
 
@@ -251,29 +252,29 @@ public sealed partial class TcmAgent
             string? previousReason;
             lock (_gate)
             {
-                previousReason = _httpReason;
-                _httpReason = null;
-                _connectedSince = _time.GetUtcNow();
-                _channel = channel;
+                previousReason = conn.HttpReason;
+                conn.HttpReason = null;
+                conn.ConnectedSince = _time.GetUtcNow();
+                conn.Channel = channel;
             }
 
             connected = true;
-            _backoff.Reset();
-            Counters.AddChannelConnect();
-            if (Counters.ChannelConnects > 1 && previousReason is not null)
+            conn.Backoff.Reset();
+            conn.Counters.AddChannelConnect();
+            if (conn.Counters.ChannelConnects > 1 && previousReason is not null)
             {
                 Log.ReturnToChannel(_logger, host, previousReason);
             }
 
             Log.ChannelEstablished(_logger, host, welcome.ServerName, welcome.ConnectionId);
             RaiseStatusChangedIfNeeded();
-            if (welcome.PolicyEtag is { } etag && etag != _policy?.Etag)
+            if (conn.Role == ChannelRole.NotificationServer && welcome.PolicyEtag is { } etag && etag != _policy?.Etag)
             {
                 // In the background: the answer arrives through this very receive loop.
                 StartBackground(RefreshPolicyInBackgroundAsync);
             }
 
-            foreach (var result in _book.PendingResults())
+            foreach (var result in _book.PendingResults(conn.Role))
             {
                 await channel.SendAsync(result, stop).ConfigureAwait(false);
                 Counters.AddResultSent();
@@ -282,7 +283,7 @@ public sealed partial class TcmAgent
             // :: Step 8: receive and dispatch until the channel ends
             while (await channel.ReceiveAsync(stop).ConfigureAwait(false) is { } message)
             {
-                await DispatchAsync(channel, route, message, stop).ConfigureAwait(false);
+                await DispatchAsync(conn, channel, route, message, stop).ConfigureAwait(false);
             }
         }
         catch (ChannelProtocolException ex)
@@ -300,8 +301,8 @@ public sealed partial class TcmAgent
             // :: Step 9: classify the end, release the channel, schedule what comes next
             lock (_gate)
             {
-                _channel = null;
-                _connectedSince = null;
+                conn.Channel = null;
+                conn.ConnectedSince = null;
             }
 
             channel.FailPending("the persistent connection closed");
@@ -315,17 +316,23 @@ public sealed partial class TcmAgent
             channel.Dispose();
             if (!_stopping && !stop.IsCancellationRequested)
             {
-                OnChannelEnded(route, connected, closeStatus, description, failure);
+                OnChannelEnded(conn, route, connected, closeStatus, description, failure);
             }
         }
     }
 
-    private void OnRefused(AgentRoute route, int status, string? code)
+    private void OnRefused(ServerConnection conn, AgentRoute route, int status, string? code)
     {
         Counters.AddRefusal();
         code ??= $"http-{status}";
         var detail = DescribeRefusal(code, status);
         Log.ChannelRefused(_logger, route.HostAndPort, status, code, detail);
+        if (conn.Role == ChannelRole.TaskServer && code is CloseReasons.TaskServerFull or CloseReasons.BadCertificate or CloseReasons.UnknownAgent)
+        {
+            FailOver(conn, route, $"{code}: {detail}");
+            return;
+        }
+
         if (code == CloseReasons.UnknownAgent)
         {
             throw new UnknownAgentException($"channel refused with HTTP {status} {code}");
@@ -333,15 +340,15 @@ public sealed partial class TcmAgent
 
         if (RefusalCodes.Contains(code))
         {
-            FallBackUntilPolicy(route, $"{code}: {detail}");
+            FallBackUntilPolicy(conn, route, $"{code}: {detail}");
             return;
         }
 
         // Anything else (404, 5xx, an overloaded proxy) is a failure that may pass: back off.
-        BackOff(route, $"{code}: {detail}");
+        BackOff(conn, route, $"{code}: {detail}");
     }
 
-    private void OnChannelEnded(AgentRoute route, bool wasConnected, WebSocketCloseStatus? closeStatus, string? description, string? failure)
+    private void OnChannelEnded(ServerConnection conn, AgentRoute route, bool wasConnected, WebSocketCloseStatus? closeStatus, string? description, string? failure)
     {
         if (closeStatus is not null || description is not null)
         {
@@ -355,21 +362,31 @@ public sealed partial class TcmAgent
             var now = _time.GetUtcNow();
             lock (_gate)
             {
-                _nextTaskPoll = now + TaskPollInterval * Random.Shared.NextDouble();
-                _nextPolicyRefresh = now + PolicyRefreshInterval;
+                conn.NextTaskPoll = now + TaskPollInterval * Random.Shared.NextDouble();
+                if (conn.Role == ChannelRole.NotificationServer)
+                {
+                    _nextPolicyRefresh = now + PolicyRefreshInterval;
+                }
             }
         }
 
         bool terminated;
         lock (_gate)
         {
-            terminated = _terminateRequested;
-            _terminateRequested = false;
+            terminated = conn.TerminateRequested;
+            conn.TerminateRequested = false;
         }
 
         if (terminated)
         {
             RaiseStatusChangedIfNeeded();
+            return;
+        }
+
+        if (conn.Role == ChannelRole.TaskServer && code is not CloseReasons.Terminated)
+        {
+            // The Client Task Agent does not wait for a Task Server that went away or turned it down: it tries the next one.
+            FailOver(conn, route, failure ?? (description is { Length: > 0 } ? $"closed: {description}" : "connection lost"));
             return;
         }
 
@@ -381,7 +398,7 @@ public sealed partial class TcmAgent
         if (code is not null && RefusalCodes.Contains(code))
         {
             Counters.AddRefusal();
-            FallBackUntilPolicy(route, $"{code}: {detail}");
+            FallBackUntilPolicy(conn, route, $"{code}: {detail}");
             return;
         }
 
@@ -390,66 +407,66 @@ public sealed partial class TcmAgent
             var delay = DefaultTerminateDelay;
             lock (_gate)
             {
-                _channelNotBefore = _time.GetUtcNow() + delay;
+                conn.ChannelNotBefore = _time.GetUtcNow() + delay;
             }
 
-            SetHttpReason($"{code}: {detail}; reconnecting after {Format(delay)}");
+            SetHttpReason(conn, $"{code}: {detail}; reconnecting after {Format(delay)}");
             Log.Terminated(_logger, route.HostAndPort, detail, Format(delay));
             return;
         }
 
-        BackOff(route, failure ?? (description is { Length: > 0 } ? $"closed: {description}" : "connection lost"));
+        BackOff(conn, route, failure ?? (description is { Length: > 0 } ? $"closed: {description}" : "connection lost"));
     }
 
-    private void FallBackUntilPolicy(AgentRoute route, string reason)
+    private void FallBackUntilPolicy(ServerConnection conn, AgentRoute route, string reason)
     {
         DateTimeOffset policyAt, tasksAt;
         lock (_gate)
         {
-            _channelBlockedUntilPolicy = true;
+            conn.ChannelBlockedUntilPolicy = true;
             policyAt = _nextPolicyRefresh;
-            tasksAt = _nextTaskPoll;
+            tasksAt = conn.NextTaskPoll;
         }
 
-        SetHttpReason(reason);
+        SetHttpReason(conn, reason);
         var now = _time.GetUtcNow();
         Log.FallbackToHttp(_logger, route.HostAndPort, reason, Format(Max(policyAt - now, TimeSpan.Zero)), Format(Max(tasksAt - now, TimeSpan.Zero)));
     }
 
-    private void BackOff(AgentRoute route, string reason)
+    private void BackOff(ServerConnection conn, AgentRoute route, string reason)
     {
-        var attempt = _backoff.Attempt + 1;
-        var delay = _backoff.Next();
+        var attempt = conn.Backoff.Attempt + 1;
+        var delay = conn.Backoff.Next();
         lock (_gate)
         {
-            _channelNotBefore = _time.GetUtcNow() + delay;
+            conn.ChannelNotBefore = _time.GetUtcNow() + delay;
         }
 
-        SetHttpReason($"reconnecting: {reason}");
+        SetHttpReason(conn, $"reconnecting: {reason}");
         Log.Backoff(_logger, route.HostAndPort, Format(delay), attempt, reason);
     }
 
-    private void SetHttpReason(string reason)
+    private void SetHttpReason(ServerConnection conn, string reason)
     {
         lock (_gate)
         {
-            if (_httpReason == reason)
+            if (conn.HttpReason == reason)
             {
                 return;
             }
 
-            _httpReason = reason;
+            conn.HttpReason = reason;
         }
 
         RaiseStatusChangedIfNeeded();
     }
 
-    private async Task DispatchAsync(AgentChannel channel, AgentRoute route, Message message, CancellationToken stop)
+    private async Task DispatchAsync(ServerConnection conn, AgentChannel channel, AgentRoute route, Message message, CancellationToken stop)
     {
         switch (message)
         {
             case PushMessage push:
-                await HandlePushAsync(push, channel, stop).ConfigureAwait(false);
+                await HandlePushAsync(conn, push, channel, stop).ConfigureAwait(false);
                 break;
 
             case AckMessage { Keys: { Count: > 0 } keys }:
@@ -482,9 +499,9 @@ public sealed partial class TcmAgent
                 var delay = TimeSpan.FromSeconds(Math.Max(0, terminate.ReconnectAfterSeconds));
                 lock (_gate)
                 {
-                    _channelNotBefore = _time.GetUtcNow() + delay;
-                    _terminateRequested = true;
-                    _httpReason = $"{CloseReasons.Terminated}: {terminate.Reason}; reconnecting after {Format(delay)}";
+                    conn.ChannelNotBefore = _time.GetUtcNow() + delay;
+                    conn.TerminateRequested = true;
+                    conn.HttpReason = $"{CloseReasons.Terminated}: {terminate.Reason}; reconnecting after {Format(delay)}";
                 }
 
                 Log.Terminated(_logger, route.HostAndPort, terminate.Reason, Format(delay));
@@ -534,7 +551,7 @@ public sealed partial class TcmAgent
     /// </summary>
     private async Task<AgentResponse> SendRequestAsync(HttpMethod method, string path, byte[]? body, string? ifNoneMatch, CancellationToken ct)
     {
-        if (_channel is { } channel)
+        if (_ns.Channel is { } channel)
         {
             try
             {
@@ -551,17 +568,17 @@ public sealed partial class TcmAgent
             }
         }
 
-        var transport = _transport ?? throw new InvalidOperationException("no transport before registration");
-        var route = _route ?? UpdateRoute();
+        var transport = _ns.Transport ?? throw new InvalidOperationException("no transport before registration");
+        var route = _ns.Route ?? UpdateRoute();
         try
         {
             var answer = await transport.SendAsync(method, route.For(path), body, ifNoneMatch, _time, _options.RequestTimeout, ct).ConfigureAwait(false);
-            SetReachable(true);
+            SetReachable(_ns, true);
             return answer;
         }
         catch (Exception ex) when (IsNetworkFailure(ex, ct))
         {
-            SetReachable(false);
+            SetReachable(_ns, false);
             throw;
         }
     }
@@ -573,7 +590,8 @@ public sealed partial class TcmAgent
         lock (_gate)
         {
             // Any answer to a policy request counts as the policy refresh a refused channel waits for.
-            _channelBlockedUntilPolicy = false;
+            _ns.ChannelBlockedUntilPolicy = false;
+            _ts.ChannelBlockedUntilPolicy = false;
         }
 
         if (response.Status != 304)
@@ -581,7 +599,8 @@ public sealed partial class TcmAgent
             await ApplyPolicyAsync(response.Read(ProtocolJsonContext.Default.PolicyDocument), "policy request", ct).ConfigureAwait(false);
         }
 
-        _signal.Set();
+        _ns.Signal.Set();
+        _ts.Signal.Set();
     }
 
     private async Task RefreshPolicyInBackgroundAsync(CancellationToken ct)
@@ -592,7 +611,7 @@ public sealed partial class TcmAgent
         }
         catch (Exception ex) when (ex is AgentProtocolException || IsNetworkFailure(ex, ct))
         {
-            Log.PolicyRequestFailed(_logger, _route?.HostAndPort, ex.Message);
+            Log.PolicyRequestFailed(_logger, _ns.Route?.HostAndPort, ex.Message);
         }
     }
 
@@ -602,7 +621,8 @@ public sealed partial class TcmAgent
         _policy = policy;
         lock (_gate)
         {
-            _channelBlockedUntilPolicy = false;
+            _ns.ChannelBlockedUntilPolicy = false;
+            _ts.ChannelBlockedUntilPolicy = false;
         }
 
         if (previous?.Etag != policy.Etag)
@@ -611,7 +631,8 @@ public sealed partial class TcmAgent
         }
 
         await SaveStateAsync(ct).ConfigureAwait(false);
-        _signal.Set();
+        _ns.Signal.Set();
+        _ts.Signal.Set();
     }
 
     private async Task DoDueHttpWorkAsync(AgentRoute route, CancellationToken stop)
@@ -621,7 +642,7 @@ public sealed partial class TcmAgent
         lock (_gate)
         {
             policyDue = now >= _nextPolicyRefresh;
-            tasksDue = now >= _nextTaskPoll;
+            tasksDue = now >= _ns.NextTaskPoll;
         }
 
         if (policyDue)
@@ -641,7 +662,7 @@ public sealed partial class TcmAgent
             }
 
             // A policy that now allows the channel goes there first; the loop comes back for the tasks.
-            if (ChannelWanted(_time.GetUtcNow(), out _, out _))
+            if (ChannelWanted(_ns, _time.GetUtcNow(), out _, out _))
             {
                 return;
             }
@@ -651,7 +672,7 @@ public sealed partial class TcmAgent
         {
             try
             {
-                await PollOverHttpAsync(stop).ConfigureAwait(false);
+                await PollOverHttpAsync(_ns, stop).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is AgentProtocolException and not UnknownAgentException || IsNetworkFailure(ex, stop))
             {
@@ -660,7 +681,7 @@ public sealed partial class TcmAgent
 
             lock (_gate)
             {
-                _nextTaskPoll = _time.GetUtcNow() + TaskPollInterval;
+                _ns.NextTaskPoll = _time.GetUtcNow() + TaskPollInterval;
             }
         }
     }

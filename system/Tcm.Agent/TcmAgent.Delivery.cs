@@ -13,10 +13,10 @@ public sealed partial class TcmAgent
     private const int MaxPollsPerCycle = 4;
 
     /// <summary>Records a push (persisted before the ack), acks it on the channel, then acts on it if it is new.</summary>
-    private async Task HandlePushAsync(PushMessage push, AgentChannel? channel, CancellationToken ct)
+    private async Task HandlePushAsync(ServerConnection conn, PushMessage push, AgentChannel? channel, CancellationToken ct)
     {
         Counters.AddPushReceived();
-        var disposition = _book.Record(ChannelRole.NotificationServer, push);
+        var disposition = _book.Record(conn.Role, push);
         if (disposition != PushDisposition.New)
         {
             Log.DuplicatePush(_logger, push.Seq, disposition.ToString());
@@ -29,7 +29,7 @@ public sealed partial class TcmAgent
 
         if (channel is not null)
         {
-            await channel.SendAsync(new AckMessage { UpToSeq = _book.LastReceivedSeq(ChannelRole.NotificationServer) }, ct).ConfigureAwait(false);
+            await channel.SendAsync(new AckMessage { UpToSeq = _book.LastReceivedSeq(conn.Role) }, ct).ConfigureAwait(false);
         }
 
         if (disposition != PushDisposition.New)
@@ -44,10 +44,10 @@ public sealed partial class TcmAgent
                 break;
             case TaskPushMessage task:
                 Log.TaskReceived(_logger, task.TaskId, task.Command, task.Seq);
-                StartBackground(stop => RunTaskAsync(task, stop));
+                StartBackground(stop => RunTaskAsync(conn, task, stop));
                 break;
             case InventoryRequestMessage inventory:
-                StartBackground(stop => RunInventoryAsync(inventory, stop));
+                StartBackground(stop => RunInventoryAsync(conn, inventory, stop));
                 break;
         }
     }
@@ -56,19 +56,19 @@ public sealed partial class TcmAgent
     /// One HTTP cycle: deliver pending results, fetch pending pushes (acknowledging what was received), and post the Network Status
     /// with an event when it changed.
     /// </summary>
-    private async Task PollOverHttpAsync(CancellationToken ct)
+    private async Task PollOverHttpAsync(ServerConnection conn, CancellationToken ct)
     {
-        await DeliverPendingResultsOverHttpAsync(ct).ConfigureAwait(false);
+        await DeliverPendingResultsOverHttpAsync(conn, ct).ConfigureAwait(false);
         for (var poll = 0; poll < MaxPollsPerCycle; poll++)
         {
-            var after = _book.LastReceivedSeq(ChannelRole.NotificationServer);
-            var response = (await SendHttpAsync(HttpMethod.Get, $"{TcmPaths.Tasks}?after={after}", null, ct).ConfigureAwait(false)).EnsureSuccess("task poll");
+            var after = _book.LastReceivedSeq(conn.Role);
+            var response = (await SendHttpAsync(conn, HttpMethod.Get, $"{TcmPaths.Tasks}?after={after}", null, ct).ConfigureAwait(false)).EnsureSuccess("task poll");
             var pending = response.Read(ProtocolJsonContext.Default.PendingPushes);
             foreach (var item in pending.Items)
             {
                 if (item is PushMessage push)
                 {
-                    await HandlePushAsync(push, channel: null, ct).ConfigureAwait(false);
+                    await HandlePushAsync(conn, push, channel: null, ct).ConfigureAwait(false);
                 }
             }
 
@@ -79,7 +79,10 @@ public sealed partial class TcmAgent
             }
         }
 
-        await PostNetworkStatusIfChangedAsync(ct).ConfigureAwait(false);
+        if (conn.Role == ChannelRole.NotificationServer)
+        {
+            await PostNetworkStatusIfChangedAsync(ct).ConfigureAwait(false);
+        }
     }
 
     private async Task PostNetworkStatusIfChangedAsync(CancellationToken ct)
@@ -107,10 +110,10 @@ public sealed partial class TcmAgent
         }
     }
 
-    private async Task RunTaskAsync(TaskPushMessage task, CancellationToken stop)
+    private async Task RunTaskAsync(ServerConnection conn, TaskPushMessage task, CancellationToken stop)
     {
         var startedAt = _time.GetUtcNow();
-        await SendStatusAsync(new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
+        await SendStatusAsync(conn, new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
 
         TaskState state;
         TaskOutcome outcome;
@@ -152,10 +155,10 @@ public sealed partial class TcmAgent
             FinishedAt = _time.GetUtcNow(),
         };
         Log.TaskFinished(_logger, task.TaskId, state, outcome.ExitCode);
-        await KeepAndDeliverAsync(result, stop).ConfigureAwait(false);
+        await KeepAndDeliverAsync(conn, result, stop).ConfigureAwait(false);
     }
 
-    private async Task RunInventoryAsync(InventoryRequestMessage request, CancellationToken stop)
+    private async Task RunInventoryAsync(ServerConnection conn, InventoryRequestMessage request, CancellationToken stop)
     {
         BasicInventory inventory;
         try
@@ -179,15 +182,15 @@ public sealed partial class TcmAgent
             IdempotencyKey = $"{AgentId}:{request.RequestId}",
             Inventory = inventory,
         };
-        await KeepAndDeliverAsync(result, stop).ConfigureAwait(false);
+        await KeepAndDeliverAsync(conn, result, stop).ConfigureAwait(false);
     }
 
     /// <summary>Keeps the result (persisted) until acknowledged, then sends it: over the channel, else over HTTP.</summary>
-    private async Task KeepAndDeliverAsync(Message result, CancellationToken ct)
+    private async Task KeepAndDeliverAsync(ServerConnection conn, Message result, CancellationToken ct)
     {
-        _book.AddResult(result);
+        _book.AddResult(result, conn.Role);
         await SaveStateAsync(ct).ConfigureAwait(false);
-        if (_channel is { } channel)
+        if (conn.Channel is { } channel)
         {
             try
             {
@@ -203,7 +206,7 @@ public sealed partial class TcmAgent
 
         try
         {
-            await PostResultOverHttpAsync(result, ct).ConfigureAwait(false);
+            await PostResultOverHttpAsync(conn, result, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AgentProtocolException || IsNetworkFailure(ex, ct))
         {
@@ -211,18 +214,18 @@ public sealed partial class TcmAgent
         }
     }
 
-    private async Task DeliverPendingResultsOverHttpAsync(CancellationToken ct)
+    private async Task DeliverPendingResultsOverHttpAsync(ServerConnection conn, CancellationToken ct)
     {
-        foreach (var result in _book.PendingResults())
+        foreach (var result in _book.PendingResults(conn.Role))
         {
-            await PostResultOverHttpAsync(result, ct).ConfigureAwait(false);
+            await PostResultOverHttpAsync(conn, result, ct).ConfigureAwait(false);
         }
     }
 
-    private async Task PostResultOverHttpAsync(Message result, CancellationToken ct)
+    private async Task PostResultOverHttpAsync(ServerConnection conn, Message result, CancellationToken ct)
     {
         Counters.AddResultSent();
-        var response = (await SendHttpAsync(HttpMethod.Post, TcmPaths.TaskResult, MessageCodec.Encode(result), ct).ConfigureAwait(false)).EnsureSuccess("result post");
+        var response = (await SendHttpAsync(conn, HttpMethod.Post, TcmPaths.TaskResult, MessageCodec.Encode(result), ct).ConfigureAwait(false)).EnsureSuccess("result post");
         var receipt = response.Read(ProtocolJsonContext.Default.ResultReceipt);
         if (_book.Acknowledge(receipt.IdempotencyKey))
         {
@@ -232,11 +235,11 @@ public sealed partial class TcmAgent
     }
 
     /// <summary>Best effort: a lost status is corrected by the result.</summary>
-    private async Task SendStatusAsync(TaskStatusMessage status, CancellationToken ct)
+    private async Task SendStatusAsync(ServerConnection conn, TaskStatusMessage status, CancellationToken ct)
     {
         try
         {
-            if (_channel is { } channel)
+            if (conn.Channel is { } channel)
             {
                 try
                 {
@@ -248,7 +251,7 @@ public sealed partial class TcmAgent
                 }
             }
 
-            (await SendHttpAsync(HttpMethod.Post, TcmPaths.TaskStatus, MessageCodec.Encode(status), ct).ConfigureAwait(false)).EnsureSuccess("task status post");
+            (await SendHttpAsync(conn, HttpMethod.Post, TcmPaths.TaskStatus, MessageCodec.Encode(status), ct).ConfigureAwait(false)).EnsureSuccess("task status post");
         }
         catch (Exception ex) when (ex is AgentProtocolException || IsNetworkFailure(ex, ct))
         {
@@ -257,19 +260,27 @@ public sealed partial class TcmAgent
     }
 
     /// <summary>A plain HTTP request (the endpoints that have no channel equivalent: task poll, status and result posts).</summary>
-    private async Task<AgentResponse> SendHttpAsync(HttpMethod method, string pathAndQuery, byte[]? body, CancellationToken ct)
+    private async Task<AgentResponse> SendHttpAsync(ServerConnection conn, HttpMethod method, string pathAndQuery, byte[]? body, CancellationToken ct)
     {
-        var transport = _transport ?? throw new InvalidOperationException("no transport before registration");
-        var route = _route ?? UpdateRoute();
+        var transport = conn.Transport ?? throw new InvalidOperationException("no transport before registration");
+        AgentRoute? route;
+        lock (_gate)
+        {
+            route = conn.Route;
+        }
+
+        route ??= conn.Role == ChannelRole.NotificationServer
+            ? UpdateRoute()
+            : throw new AgentChannelClosedException("no Task Server to deliver to yet");
         try
         {
             var response = await transport.SendAsync(method, route.For(pathAndQuery), body, null, _time, _options.RequestTimeout, ct).ConfigureAwait(false);
-            SetReachable(true);
+            SetReachable(conn, true);
             return response;
         }
         catch (Exception ex) when (IsNetworkFailure(ex, ct))
         {
-            SetReachable(false);
+            SetReachable(conn, false);
             throw;
         }
     }

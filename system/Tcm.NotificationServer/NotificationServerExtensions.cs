@@ -10,13 +10,16 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.NotificationServer.Admin;
+using Tcm.NotificationServer.AdminConsole;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Policy;
+using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.Store;
+using Tcm.NotificationServer.TaskServers;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer;
@@ -60,6 +63,9 @@ public static class NotificationServerExtensions
         services.AddSingleton<PolicyDistributor>();
         services.AddSingleton<AgentViews>();
         services.AddSingleton<AdminKeyFilter>();
+        services.AddTcmConsole();
+        services.AddSiteServers();
+        services.AddTaskServerSupport();
         services.AddSingleton(sp => new NotificationServerInfo(
             sp.GetRequiredService<ServerAddresses>(),
             sp.GetRequiredService<CertificateAuthority>(),
@@ -91,7 +97,10 @@ public static class NotificationServerExtensions
         app.MapHealthChecks(TcmPaths.Health);
         app.MapAgentEndpoints();
         app.MapChannel();
-        app.MapAdminApi();
+        app.MapAdminApi().MapProcessDiagnostics();
+        app.MapTcmConsole();
+        app.MapSiteServers();
+        app.MapTaskServerSupport();
         app.MapOpenApi().AddEndpointFilter<IEndpointConventionBuilder, AdminKeyFilter>();
         return app;
     }
@@ -114,6 +123,8 @@ public static class NotificationServerExtensions
             addresses.Add(listen);
         }
 
+        // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
         var certificate = authority.IssueServerCertificate(["localhost", Environment.MachineName, options.PublicHostName], addresses);
         void Https(ListenOptions listenOptions)
         {

@@ -47,4 +47,25 @@ public static class CloseReasons
 
     /// <summary>The agent did not send its hello in time.</summary>
     public const string HelloTimeout = "hello-timeout";
+
+    /// <summary>
+    /// A Task Server holds its maximum of registered agents (default 5,000) and takes no new one (HTTP 403 on any of its agent
+    /// endpoints and on the channel upgrade). Agent: fail over to the next Task Server of its policy.
+    /// </summary>
+    public const string TaskServerFull = "task-server-full";
+
+    /// <summary>Gateway: the relay address names a backend (<c>host:port</c>) that is not configured on the gateway (403).</summary>
+    public const string BackendNotConfigured = "backend-not-configured";
+
+    /// <summary>Gateway: the request is not <c>/relay/{host}:{port}/...</c>, or is a kind of request the gateway does not relay (400/405).</summary>
+    public const string MalformedRelayRequest = "malformed-relay-request";
+
+    /// <summary>Gateway: the certificate is not issued by a configured CA and is held until an administrator approves it (403).</summary>
+    public const string CertificateHeld = "certificate-held";
+
+    /// <summary>Gateway: an administrator blocked this certificate (403).</summary>
+    public const string CertificateBlocked = "certificate-blocked";
+
+    /// <summary>Gateway: the configured backend could not be reached or failed mid-request (502/504).</summary>
+    public const string BackendUnavailable = "backend-unavailable";
 }

@@ -73,15 +73,6 @@ public sealed class BaselineSmokeTests : IDisposable
     }
 
     [Fact]
-    public async Task BothVariants_SkipsTheTcmVariantWithANote_UntilItExists()
-    {
-        var (exitCode, output, report) = await RunAsync(["connect-storm", "--agents", "5", "--protocol", "h1", "--server", "inproc", "--hold", "100ms"]);
-
-        exitCode.Should().Be(ExitCodes.Passed, output);
-        report.Notes.Should().ContainSingle(n => n.Contains("tcm", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public async Task FailingThreshold_GivesExitCodeOne_AndIsListed()
     {
         var (exitCode, _, report) = await RunAsync(["connect-storm", "--variant", "baseline", "--agents", "5", "--protocol", "h1", "--server", "inproc", "--hold", "100ms", "--threshold", "connect: p99 < 1us"]);
@@ -94,7 +85,7 @@ public sealed class BaselineSmokeTests : IDisposable
     [InlineData("no-such-test")]
     [InlineData("connect-storm", "--threshold", "p99 fast")]
     [InlineData("connect-storm", "--duration", "soon")]
-    [InlineData("connect-storm", "--variant", "tcm")]
+    [InlineData("polling-vs-channel", "--variant", "baseline")]
     [InlineData("connect-storm", "--target", "ftp://x")]
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {
@@ -110,7 +101,7 @@ public sealed class BaselineSmokeTests : IDisposable
     {
         var output = new StringWriter();
         (await LoadTestCli.RunAsync(["list"], output)).Should().Be(0);
-        output.ToString().Should().Contain("connect-storm").And.Contain("push-fanout").And.Contain("idle-hold").And.Contain("reconnect-storm");
+        output.ToString().Should().Contain("connect-storm").And.Contain("push-fanout").And.Contain("idle-hold").And.Contain("polling-vs-channel").And.Contain("reconnect-storm");
     }
 
     private async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)

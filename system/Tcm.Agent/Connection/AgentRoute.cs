@@ -20,14 +20,27 @@ internal sealed record AgentRoute(ConnectionMode Mode, Uri BaseAddress, string R
 }
 
 /// <summary>
-/// Decides whom the agent calls. For now always Direct: to the policy's first server host, or to the install package's server before
-/// there is a policy. CEM routing through the gateway (prefer CEM, prefer CEM if VPN, direct unreachable) plugs in here.
+/// Decides whom the agent calls, for both of its connections: the core agent's to the Notification Server and the Client Task Agent's to
+/// its Task Server (the <c>taskServer</c> argument). The one decision (Direct or CEM) is taken here for both, so they never diverge. For
+/// now always Direct: to the policy's first server host (or the install package's server before there is a policy), or to the chosen
+/// Task Server's address. CEM routing through the gateway (prefer CEM, prefer CEM if VPN, direct unreachable) plugs in here.
 /// </summary>
 internal static class RouteResolver
 {
-    public static AgentRoute ResolveRoute(InstallPackage package, PolicyDocument? policy)
+    public static AgentRoute ResolveRoute(InstallPackage package, PolicyDocument? policy, TaskServerEntry? taskServer = null)
     {
         ArgumentNullException.ThrowIfNull(package);
+        if (taskServer is not null)
+        {
+            if (!TryParseHost(taskServer.Address, useHttps: true, out var tsAddress))
+            {
+                throw new InvalidOperationException($"the policy's Task Server '{taskServer.Id}' has no valid address ('{taskServer.Address}')");
+            }
+
+            var method = policy?.TaskServers?.Selection.ToString() ?? "policy";
+            return new AgentRoute(ConnectionMode.Direct, tsAddress, $"Direct: Task Server '{taskServer.Id}' chosen by {method}");
+        }
+
         var communication = policy?.Communication;
         if (communication is { ServerHosts: [var first, ..] } && TryParseHost(first, communication.UseHttps, out var address))
         {

@@ -33,9 +33,12 @@ internal sealed class AgentTransport : IDisposable
     private readonly Version _httpVersion;
     private readonly X509Certificate2? _clientCertificate;
     private volatile TlsInfo? _tls;
+    private readonly TrafficPurpose _purpose;
 
-    public AgentTransport(INetwork network, string caPem, X509Certificate2? clientCertificate, AgentCounters counters, Version httpVersion, TimeSpan connectTimeout)
+    public AgentTransport(INetwork network, string caPem, X509Certificate2? clientCertificate, AgentCounters counters, Version httpVersion, TimeSpan connectTimeout,
+        TrafficPurpose purpose = TrafficPurpose.Management)
     {
+        _purpose = purpose;
         ArgumentNullException.ThrowIfNull(network);
         _counters = counters;
         _httpVersion = httpVersion;
@@ -52,7 +55,7 @@ internal sealed class AgentTransport : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(15),
             ConnectCallback = async (context, ct) =>
             {
-                var purpose = context.InitialRequestMessage.Options.TryGetValue(PurposeKey, out var p) ? p : TrafficPurpose.Management;
+                var purpose = context.InitialRequestMessage.Options.TryGetValue(PurposeKey, out var p) ? p : _purpose;
                 return await network.ConnectAsync(context.DnsEndPoint, purpose, ct).ConfigureAwait(false);
             },
             PlaintextStreamFilter = (context, ct) =>
@@ -92,7 +95,7 @@ internal sealed class AgentTransport : IDisposable
             Version = _httpVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
-        request.Options.Set(PurposeKey, TrafficPurpose.Management);
+        request.Options.Set(PurposeKey, _purpose);
         if (jsonBody is not null)
         {
             request.Content = new ByteArrayContent(jsonBody);

@@ -29,6 +29,9 @@ public sealed record AgentState
     /// <summary>Results (<see cref="TaskResultMessage"/>, <see cref="InventoryResultMessage"/>) not yet acknowledged by the server, oldest first.</summary>
     public IReadOnlyList<Message> UnacknowledgedResults { get; set; } = [];
 
+    /// <summary>Which server each unacknowledged result goes to, by idempotency key (absent: the Notification Server).</summary>
+    public IReadOnlyDictionary<string, ChannelRole> ResultRoles { get; set; } = new Dictionary<string, ChannelRole>();
+
     /// <summary>The current policy, if the agent has one.</summary>
     public PolicyDocument? Policy { get; init; }
 }

@@ -31,6 +31,7 @@ internal sealed class DeliveryBook
     private readonly Queue<string> _taskIdOrder = new();
     // Few entries (results in flight), so a list keeps order at no cost.
     private readonly List<KeyValuePair<string, Message>> _results = [];
+    private readonly Dictionary<string, ChannelRole> _resultRoles = new(StringComparer.Ordinal);
 
     public DeliveryBook(AgentState? state = null, int taskIdCapacity = DefaultTaskIdCapacity)
     {
@@ -53,6 +54,10 @@ internal sealed class DeliveryBook
             if (GetIdempotencyKey(result) is { } key)
             {
                 _results.Add(new(key, result));
+                if (state.ResultRoles.TryGetValue(key, out var role) && role != ChannelRole.NotificationServer)
+                {
+                    _resultRoles[key] = role;
+                }
             }
         }
     }
@@ -110,13 +115,24 @@ internal sealed class DeliveryBook
     }
 
     /// <summary>Keeps a result until <see cref="Acknowledge"/>; replaces a result of the same key.</summary>
-    public void AddResult(Message result)
+    public void AddResult(Message result) => AddResult(result, ChannelRole.NotificationServer);
+
+    /// <summary>Keeps a result for the server of <paramref name="role"/> (the one that pushed the task) until <see cref="Acknowledge"/>.</summary>
+    public void AddResult(Message result, ChannelRole role)
     {
         var key = GetIdempotencyKey(result) ?? throw new ArgumentException("not a result message", nameof(result));
         lock (_gate)
         {
             _results.RemoveAll(r => r.Key == key);
             _results.Add(new(key, result));
+            if (role == ChannelRole.NotificationServer)
+            {
+                _resultRoles.Remove(key);
+            }
+            else
+            {
+                _resultRoles[key] = role;
+            }
         }
     }
 
@@ -125,6 +141,7 @@ internal sealed class DeliveryBook
     {
         lock (_gate)
         {
+            _resultRoles.Remove(idempotencyKey);
             return _results.RemoveAll(r => r.Key == idempotencyKey) > 0;
         }
     }
@@ -135,6 +152,15 @@ internal sealed class DeliveryBook
         lock (_gate)
         {
             return _results.Count == 0 ? [] : _results.ConvertAll(r => r.Value);
+        }
+    }
+
+    /// <summary>Results for the server of <paramref name="role"/> not yet acknowledged, oldest first.</summary>
+    public IReadOnlyList<Message> PendingResults(ChannelRole role)
+    {
+        lock (_gate)
+        {
+            return _results.Where(r => _resultRoles.GetValueOrDefault(r.Key, ChannelRole.NotificationServer) == role).Select(r => r.Value).ToList();
         }
     }
 
@@ -164,6 +190,7 @@ internal sealed class DeliveryBook
                 },
                 CompletedTaskIds = [.. _taskIdOrder],
                 UnacknowledgedResults = _results.ConvertAll(r => r.Value),
+                ResultRoles = new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),
             };
         }
     }

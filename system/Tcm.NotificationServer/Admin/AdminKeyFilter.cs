@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Tcm.NotificationServer.AdminConsole;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Admin;
@@ -8,8 +9,10 @@ namespace Tcm.NotificationServer.Admin;
 /// <summary>
 /// Requires the admin key in <c>X-Tcm-Admin-Key</c> or <c>Authorization: Bearer</c>; answers 401
 /// <c>admin-key-required</c> otherwise. The comparison takes the same time whatever the key.
+/// The admin console's session cookie stands in for the key (<see cref="ConsoleSessions"/>); with it, a state-changing
+/// request must also carry the console's header, else 403 <c>console-header-required</c> (CSRF guard).
 /// </summary>
-internal sealed class AdminKeyFilter(NotificationServerInfo info) : IEndpointFilter
+internal sealed class AdminKeyFilter(NotificationServerInfo info, ConsoleSessions sessions) : IEndpointFilter
 {
     /// <summary>The refusal code.</summary>
     public const string KeyRequired = "admin-key-required";
@@ -31,6 +34,15 @@ internal sealed class AdminKeyFilter(NotificationServerInfo info) : IEndpointFil
 
         if (!IsValid(presented))
         {
+            switch (sessions.Check(context.HttpContext))
+            {
+                case ConsoleSessionCheck.Valid:
+                    return next(context);
+                case ConsoleSessionCheck.MissingHeader:
+                    return ValueTask.FromResult<object?>(AdminResults.Error(
+                        StatusCodes.Status403Forbidden, "console-header-required", $"a console request that changes something must carry the {ConsoleSessions.HeaderName} header"));
+            }
+
             context.HttpContext.Response.Headers[Agents.AgentApiResponse.RefusalHeader] = KeyRequired;
             var body = new ErrorBody
             {
@@ -43,7 +55,8 @@ internal sealed class AdminKeyFilter(NotificationServerInfo info) : IEndpointFil
         return next(context);
     }
 
-    private bool IsValid(string? presented)
+    /// <summary>Whether this is the admin key (constant time).</summary>
+    public bool IsValid(string? presented)
     {
         if (string.IsNullOrEmpty(presented))
         {

@@ -98,7 +98,7 @@ internal sealed class AgentViews(AgentDirectory directory, ConnectionRegistry re
     {
         if (connected)
         {
-            return (string.Equals(agent.Route, "cem", StringComparison.OrdinalIgnoreCase) ? ConnectionMode.Cem : ConnectionMode.Direct, TransportKind.Persistent);
+            return (agent.Route?.StartsWith("cem", StringComparison.OrdinalIgnoreCase) == true ? ConnectionMode.Cem : ConnectionMode.Direct, TransportKind.Persistent);
         }
 
         if (agent.NetworkStatus is { } status)

@@ -1,30 +1,95 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Tcm.NotificationServer.Certificates;
+using Tcm.NotificationServer.SiteServers;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Agents;
 
-/// <summary>Identifies the agent behind a request by its TLS client certificate.</summary>
-internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDirectory directory)
+/// <summary>
+/// Identifies the agent behind a request by its TLS client certificate, or, for a request relayed by a CEM gateway, by the
+/// certificate the gateway forwards in <see cref="SiteServerPaths.ForwardedAgentCertificateHeader"/>. The header is honoured
+/// ONLY when the TLS client certificate is a registered gateway site-server certificate of this NS's CA
+/// (<see cref="SiteServerAuthenticator"/>); the forwarded certificate is then validated exactly like a direct one, and the
+/// agent's route becomes <c>cem via {gateway}</c>. From anyone else the header is refused: 401 <c>bad-certificate</c>.
+/// </summary>
+internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDirectory directory, SiteServerAuthenticator siteServers)
 {
     /// <summary>The agent, or the refusal: 401 <c>bad-certificate</c> or 403 <c>unknown-agent</c>.</summary>
     public AgentAuthentication Authenticate(HttpContext context)
     {
-        var check = authority.Validate(context.Connection.ClientCertificate);
-        if (!check.IsValid)
+        var certificate = context.Connection.ClientCertificate;
+        string? gateway = null;
+        X509Certificate2? forwarded = null;
+        try
         {
-            return new(null, AgentApiResponse.Error(StatusCodes.Status401Unauthorized, CloseReasons.BadCertificate, check.Reason!));
+            if (context.Request.Headers.TryGetValue(SiteServerPaths.ForwardedAgentCertificateHeader, out var header))
+            {
+                if (siteServers.Recognize(certificate) is not { Kind: SiteServerKind.Gateway } site)
+                {
+                    return Refuse($"the {SiteServerPaths.ForwardedAgentCertificateHeader} header is honoured only from a CEM gateway registered with this server");
+                }
+
+                forwarded = Decode(header.ToString());
+                if (forwarded is null)
+                {
+                    return Refuse($"the {SiteServerPaths.ForwardedAgentCertificateHeader} header from gateway '{site.Name}' is not a base64 DER certificate");
+                }
+
+                certificate = forwarded;
+                gateway = site.Name;
+            }
+
+            var check = authority.Validate(certificate);
+            if (!check.IsValid)
+            {
+                return Refuse(gateway is null ? check.Reason! : $"{check.Reason} (forwarded by gateway '{gateway}')");
+            }
+
+            if (!directory.TryGet(check.AgentId!, out var agent))
+            {
+                return new(null, AgentApiResponse.Error(StatusCodes.Status403Forbidden, CloseReasons.UnknownAgent,
+                    $"agent '{check.AgentId}' is not registered with this server; register again with the install package"), null);
+            }
+
+            if (gateway is not null)
+            {
+                agent.Route = CemRoute(gateway);
+            }
+
+            return new(agent, null, gateway);
+        }
+        finally
+        {
+            forwarded?.Dispose();
+        }
+    }
+
+    /// <summary>The route an agent has through a gateway: <c>cem via {gateway}</c>.</summary>
+    public static string CemRoute(string gateway) => "cem via " + gateway;
+
+    private static AgentAuthentication Refuse(string reason) =>
+        new(null, AgentApiResponse.Error(StatusCodes.Status401Unauthorized, CloseReasons.BadCertificate, reason), null);
+
+    private static X509Certificate2? Decode(string base64)
+    {
+        var bytes = new byte[base64.Length * 3 / 4 + 3];
+        if (!Convert.TryFromBase64String(base64.Trim(), bytes, out var length) || length == 0)
+        {
+            return null;
         }
 
-        if (!directory.TryGet(check.AgentId!, out var agent))
+        try
         {
-            return new(null, AgentApiResponse.Error(StatusCodes.Status403Forbidden, CloseReasons.UnknownAgent,
-                $"agent '{check.AgentId}' is not registered with this server; register again with the install package"));
+            return X509CertificateLoader.LoadCertificate(bytes.AsSpan(0, length));
         }
-
-        return new(agent, null);
+        catch (CryptographicException)
+        {
+            return null;
+        }
     }
 }
 
-/// <summary>An authenticated agent, or the refusal to answer with.</summary>
-internal readonly record struct AgentAuthentication(AgentRecord? Agent, AgentApiResponse? Refusal);
+/// <summary>An authenticated agent (and the gateway it came through, if any), or the refusal to answer with.</summary>
+internal readonly record struct AgentAuthentication(AgentRecord? Agent, AgentApiResponse? Refusal, string? ViaGateway);

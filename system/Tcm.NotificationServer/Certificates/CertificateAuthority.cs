@@ -35,6 +35,12 @@ internal sealed partial class CertificateAuthority : IDisposable
     /// <summary>The CA certificate as PEM, as agents receive it.</summary>
     public string CertificatePem { get; }
 
+    /// <summary>The CA certificate with its private key, for other issuers of this CA (site-server certificates).</summary>
+    internal X509Certificate2 IssuerCertificate => _ca;
+
+    /// <summary>The injected clock the CA issues and validates with.</summary>
+    internal TimeProvider Time => _time;
+
     /// <summary>Loads <c>ca.pfx</c> from <paramref name="dataDirectory"/>, or creates it (ECDSA P-256, 10 years) when absent.</summary>
     public static CertificateAuthority LoadOrCreate(string dataDirectory, TimeProvider time, ILogger logger)
     {
@@ -218,7 +224,7 @@ internal sealed partial class CertificateAuthority : IDisposable
         return new CachedValidation(agentId, null, notBefore, notAfter);
     }
 
-    private static byte[] NewSerialNumber()
+    internal static byte[] NewSerialNumber()
     {
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;

@@ -57,7 +57,7 @@ internal static partial class ChannelEndpoint
             KeepAliveTimeout = options.KeepAliveTimeout,
         }).ConfigureAwait(false);
 
-        var session = new ChannelSession(webSocket, agent, NewConnectionId(), services);
+        var session = new ChannelSession(webSocket, agent, NewConnectionId(), services) { ViaGateway = authentication.ViaGateway };
         services.Registry.Add(session);
         services.Metrics.ConnectionOpened();
         Log.Opened(services.Logger, session.ConnectionId, agent.Id, context.Request.Protocol);

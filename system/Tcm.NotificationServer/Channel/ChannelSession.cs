@@ -38,6 +38,9 @@ internal sealed partial class ChannelSession
     private long _nextRequestId;
     private ConcurrentDictionary<long, TaskCompletionSource<HttpResponseMessage?>>? _pendingRequests;
 
+    /// <summary>The CEM gateway the channel came through (its site-server name), or null for a direct channel.</summary>
+    public string? ViaGateway { get; init; }
+
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
     {
         _webSocket = webSocket;
@@ -304,7 +307,7 @@ internal sealed partial class ChannelSession
             return;
         }
 
-        Agent.Route = hello.Route;
+        Agent.Route = ViaGateway is { } gateway ? AgentAuthenticator.CemRoute(gateway) : hello.Route;
         var replaced = _services.Registry.Activate(this);
         replaced?.BeginClose(WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
         var policy = _services.Policy.GetPolicy(Agent);

@@ -58,6 +58,15 @@ internal sealed class PolicyService
         Targets = Targets.Everyone,
     };
 
+    /// <summary>
+    /// The Task Servers offered to an agent (set by the Task Server registry); null leaves <see cref="PolicyDocument.TaskServers"/> out.
+    /// Policies are recomputed on the next configuration change or <see cref="InvalidateAsync"/>.
+    /// </summary>
+    internal Func<AgentRecord, TaskServerPolicy?>? TaskServerSource { get; set; }
+
+    /// <summary>Makes every policy be computed again (something outside the configuration it depends on changed, e.g. the Task Servers).</summary>
+    public Task InvalidateAsync() => ChangeAsync(static _ => { }, static c => c);
+
     /// <summary>The current configuration; replaced as a whole on every change.</summary>
     public PolicyConfiguration Configuration => _configuration;
 
@@ -71,6 +80,12 @@ internal sealed class PolicyService
         }
 
         var policy = Compute(configuration, agent, _addresses.PublicHostPort);
+        if (TaskServerSource?.Invoke(agent) is { } taskServers)
+        {
+            policy = policy with { TaskServers = taskServers };
+            policy = policy with { Etag = ComputeEtag(policy) };
+        }
+
         agent.CachedPolicy = new CachedPolicy(configuration.Version, policy);
         return policy;
     }

@@ -29,6 +29,9 @@ internal sealed class NotificationServerHost : IAsyncDisposable
     public HttpClient Admin { get; private set; } = null!;
     public bool IsRunning => _app is not null;
 
+    /// <summary>The running server's services (its CA, for stub backends that need a certificate it issued).</summary>
+    public IServiceProvider Services => (_app ?? throw new InvalidOperationException("not running")).Services;
+
     public static async Task<NotificationServerHost> StartAsync(ITestOutputHelper output, bool tcmOn)
     {
         var dir = Path.Combine(Path.GetTempPath(), "tcm-tests", Guid.NewGuid().ToString("N")[..12]);

@@ -1,0 +1,204 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tcm.Features.Runner;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+using Tcm.Simulator.Engine;
+using Tcm.Simulator.Network;
+using Tcm.Simulator.Scenarios;
+
+namespace Tcm.Features.Drivers;
+
+/// <summary>
+/// One feature's lab: the simulator's in-process <see cref="Lab"/> (the real Notification Server on loopback, a fresh data
+/// folder) and the <see cref="NetworkTopology"/> the virtual agents dial through. Lives in the <see cref="FeatureContext"/>,
+/// which disposes it after the feature. Remembers the administrator's configuration at start, so each scenario can be
+/// given the lab back as it found it (<see cref="LabDriver.ResetAsync"/>).
+/// </summary>
+internal sealed class LabHost : IAsyncDisposable
+{
+    /// <summary>What a feature's lab asks the simulator for: TCM on, and the Task Servers and gateway as soon as the lab can run them.</summary>
+    private static readonly LabSystem s_spec = new() { Tcm = true, TaskServers = 2, Gateway = true, Persistent = true };
+
+    private LabHost(NetworkTopology topology, Lab lab, string dataDirectory)
+    {
+        Topology = topology;
+        Lab = lab;
+        DataDirectory = dataDirectory;
+    }
+
+    public NetworkTopology Topology { get; }
+
+    public Lab Lab { get; }
+
+    public string DataDirectory { get; }
+
+    public AdminClient Admin => Lab.Admin;
+
+    public InstallPackage Package => Lab.Package;
+
+    /// <summary>Whether the Notification Server runs (a scenario may stop it; the next one gets it back).</summary>
+    public bool NotificationServerRunning { get; set; } = true;
+
+    public IReadOnlyList<CommunicationProfile> BaselineProfiles { get; private set; } = [];
+
+    public IReadOnlyList<TargetedAgentSettings> BaselineSettings { get; private set; } = [];
+
+    /// <summary>Whether the lab runs a CEM gateway (an endpoint labelled <c>gateway</c> in the topology).</summary>
+    public bool HasGateway => Topology.FindByLabel("gateway") is not null;
+
+    /// <summary>How many Task Servers the lab runs (endpoints labelled <c>ts1</c>, <c>ts2</c>, ...).</summary>
+    public int TaskServers => Topology.Endpoints.Count(e => e.Label.StartsWith("ts", StringComparison.OrdinalIgnoreCase) && e.Label.Length > 2 && char.IsDigit(e.Label[2]));
+
+    public static async Task<LabHost> StartAsync(CancellationToken ct)
+    {
+        var topology = new NetworkTopology { ConnectTimeout = TimeSpan.FromSeconds(5) };
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "tcm-features", Guid.NewGuid().ToString("N")[..12]);
+        ILoggerFactory serverLogs = NullLoggerFactory.Instance;
+        var lab = await Lab.StartAsync(s_spec, topology, dataDirectory, keepData: false, serverLogs, ct);
+        var host = new LabHost(topology, lab, dataDirectory);
+        await lab.Admin.SetTcmAsync(true, ct);
+        host.BaselineProfiles = await lab.Admin.GetProfilesAsync(ct);
+        host.BaselineSettings = await lab.Admin.GetAgentSettingsAsync(ct);
+        return host;
+    }
+
+    public ValueTask DisposeAsync() => Lab.DisposeAsync();
+}
+
+/// <summary>
+/// The scenario's handle on the lab: starts the feature's lab on first use (one per feature, kept in the
+/// <see cref="FeatureContext"/>), stops and starts its servers, says which capabilities it has (steps that need a missing
+/// one are pending, naming it), and gives the next scenario the lab back as this one found it.
+/// </summary>
+internal sealed class LabDriver(FeatureContext feature, ScenarioContext scenario)
+{
+    /// <summary>What a Notification Server is called in steps and by the simulator.</summary>
+    public const string NotificationServer = "ns";
+
+    private CancellationToken Ct => scenario.CancellationToken;
+
+    /// <summary>The feature's lab, started now if this is the feature's first scenario to need it.</summary>
+    public async Task<LabHost> LabAsync()
+    {
+        if (feature.TryGetValue<LabHost>(out var host))
+        {
+            return host;
+        }
+
+        host = await LabHost.StartAsync(Ct);
+        feature.Set(host);
+        return host;
+    }
+
+    /// <summary>The lab if one was started for this feature; null otherwise.</summary>
+    public LabHost? Started => feature.TryGetValue<LabHost>(out var host) ? host : null;
+
+    public async Task<AdminClient> AdminAsync() => (await LabAsync()).Admin;
+
+    /// <summary>The lab must run a CEM gateway; until the Gateway issue adds it to the simulator's lab, the step is pending.</summary>
+    public async Task RequireGatewayAsync()
+    {
+        if (!(await LabAsync()).HasGateway)
+        {
+            throw new PendingStepException(
+                "Missing capability: the lab runs no CEM Internet Gateway yet (simulator Lab hosts only the Notification Server; the Gateway issue adds it and registers a 'gateway' endpoint).");
+        }
+    }
+
+    /// <summary>The lab must run at least <paramref name="count"/> Task Servers; pending until the Task Server issue adds them to the lab.</summary>
+    public async Task RequireTaskServersAsync(int count)
+    {
+        var running = (await LabAsync()).TaskServers;
+        if (running < count)
+        {
+            throw new PendingStepException(
+                $"Missing capability: the lab runs {running} Task Server(s), this step needs {count} (simulator Lab hosts only the Notification Server; the Task Server issue adds 'ts1', 'ts2').");
+        }
+    }
+
+    /// <summary>Stops a server gracefully (<paramref name="kill"/>: connections cut at once, nothing flushed).</summary>
+    public async Task StopServerAsync(string server, bool kill)
+    {
+        var host = await LabAsync();
+        RequireKnownServer(server, host);
+        await host.Lab.ControlAsync(kill ? ServerOperation.Kill : ServerOperation.Stop, server, Ct);
+        if (server == NotificationServer)
+        {
+            host.NotificationServerRunning = false;
+        }
+    }
+
+    /// <summary>Starts a stopped server again on the same address and data folder.</summary>
+    public async Task StartServerAsync(string server)
+    {
+        var host = await LabAsync();
+        RequireKnownServer(server, host);
+        await host.Lab.ControlAsync(ServerOperation.Start, server, Ct);
+        if (server == NotificationServer)
+        {
+            host.NotificationServerRunning = true;
+        }
+    }
+
+    /// <summary>
+    /// Gives the lab back as the scenario found it: the Notification Server running, TCM communication on, the profiles and
+    /// targeted agent settings the lab started with restored, and any the scenario added made to target nobody (the
+    /// admin client cannot delete them). Agents are stopped by the <see cref="FleetDriver"/> itself.
+    /// </summary>
+    public async Task ResetAsync(CancellationToken ct)
+    {
+        if (Started is not { } host)
+        {
+            return;
+        }
+
+        if (!host.NotificationServerRunning)
+        {
+            await host.Lab.ControlAsync(ServerOperation.Start, NotificationServer, ct);
+            host.NotificationServerRunning = true;
+        }
+
+        var admin = host.Admin;
+        await admin.SetTcmAsync(true, ct);
+        foreach (var profile in await admin.GetProfilesAsync(ct))
+        {
+            var baseline = host.BaselineProfiles.FirstOrDefault(p => p.Id == profile.Id);
+            var wanted = baseline ?? profile with { Targets = Nobody };
+            if (!Same(wanted, profile, ProtocolJsonContext.Default.CommunicationProfile))
+            {
+                await admin.SaveProfileAsync(wanted, ct);
+            }
+        }
+
+        foreach (var settings in await admin.GetAgentSettingsAsync(ct))
+        {
+            var baseline = host.BaselineSettings.FirstOrDefault(s => s.Id == settings.Id);
+            var wanted = baseline ?? settings with { Targets = Nobody };
+            if (!Same(wanted, settings, ProtocolJsonContext.Default.TargetedAgentSettings))
+            {
+                await admin.SaveAgentSettingsAsync(wanted, ct);
+            }
+        }
+    }
+
+    /// <summary>Targets that match no agent: how the reset retires what a scenario added.</summary>
+    public static Targets Nobody => new() { All = false, Agents = [], Rules = [] };
+
+    /// <summary>Equal as the admin API would store them (records holding lists compare those by reference).</summary>
+    private static bool Same<T>(T a, T b, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        System.Text.Json.JsonSerializer.Serialize(a, type) == System.Text.Json.JsonSerializer.Serialize(b, type);
+
+    private static void RequireKnownServer(string server, LabHost host)
+    {
+        if (server == "gateway" && !host.HasGateway)
+        {
+            throw new PendingStepException("Missing capability: the lab runs no CEM Internet Gateway yet, so it cannot be stopped or started (the Gateway issue adds it).");
+        }
+
+        if (server.StartsWith("ts", StringComparison.Ordinal) && host.Topology.FindByLabel(server) is null)
+        {
+            throw new PendingStepException($"Missing capability: the lab runs no Task Server '{server}' yet (the Task Server issue adds them).");
+        }
+    }
+}

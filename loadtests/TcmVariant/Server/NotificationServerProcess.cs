@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Tcm.LoadTests.Baseline.Server;
+
+namespace Tcm.LoadTests.TcmVariant.Server;
+
+/// <summary>
+/// The real Notification Server in its own process: <c>dotnet tcm.dll ns --data DIR --port P --tcm-on-first-run</c>, logging at
+/// Warning, workstation concurrent GC like the baseline server (the product's default is server GC; the ratio should measure
+/// TCM's logic, not the GC mode). Ready when it prints its "listening on" line, after which <c>admin.key</c>, <c>ca.pem</c> and
+/// <c>agent-package.json</c> are in the data folder. <see cref="Kill"/> is a crash; the child is also killed when this process exits.
+/// </summary>
+internal sealed partial class NotificationServerProcess : IAsyncDisposable
+{
+    /// <summary>Environment variable that points at a <c>tcm.dll</c> to use instead of the one built beside the repo.</summary>
+    public const string HostPathVariable = "TCM_HOST_DLL";
+
+    private readonly string _dataFolder;
+    private readonly string _adminKey;
+    private readonly TextWriter _log;
+    private Process? _process;
+
+    public NotificationServerProcess(string dataFolder, string adminKey, TextWriter log)
+    {
+        _dataFolder = dataFolder;
+        _adminKey = adminKey;
+        _log = log;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
+    }
+
+    /// <summary>The port the server listens on (0 until started).</summary>
+    public int Port { get; private set; }
+
+    /// <summary>The child's process id.</summary>
+    public int ProcessId => _process?.Id ?? 0;
+
+    /// <summary>The data folder (database, CA, admin key, install package).</summary>
+    public string DataFolder => _dataFolder;
+
+    /// <summary>The <c>tcm.dll</c> this build runs: <c>TCM_HOST_DLL</c>, else <c>system/Tcm.Host/bin/&lt;configuration&gt;/net10.0/tcm.dll</c> (built with this project).</summary>
+    public static string HostPath()
+    {
+        if (Environment.GetEnvironmentVariable(HostPathVariable) is { Length: > 0 } overridden)
+        {
+            return overridden;
+        }
+
+        var built = typeof(NotificationServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "TcmHostPath")?.Value;
+        return built is null ? "tcm.dll" : Path.GetFullPath(built);
+    }
+
+    /// <summary>Null when the server can be started; otherwise why not.</summary>
+    public static string? UnavailableReason()
+    {
+        var path = HostPath();
+        return File.Exists(path)
+            ? null
+            : $"the Notification Server host '{path}' is not built: run 'dotnet build -c Release system/Tcm.Host' (or set {HostPathVariable})";
+    }
+
+    /// <summary>Starts the server on <paramref name="port"/> (0 for any free port) and waits until it listens.</summary>
+    public async Task StartAsync(int port, CancellationToken cancellationToken)
+    {
+        if (UnavailableReason() is { } why)
+        {
+            throw new InvalidOperationException(why);
+        }
+
+        var start = new ProcessStartInfo(SelfLauncher.DotnetHost()) { UseShellExecute = false };
+        foreach (var argument in new[]
+                 {
+                     HostPath(), "ns", "--data", _dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
+                     "--name", "NS-load", "--admin-key", _adminKey, "--tcm-on-first-run", "true",
+                     "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_gcServer"] = "0";
+        start.Environment["DOTNET_gcConcurrent"] = "1";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Notification Server process.");
+        _process = process;
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (stderr)
+            {
+                if (stderr.Length < 8000)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        var output = new System.Text.StringBuilder();
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                line = null;
+            }
+
+            if (line is null)
+            {
+                Kill();
+                string errors;
+                lock (stderr)
+                {
+                    errors = stderr.ToString();
+                }
+
+                throw new InvalidOperationException($"The Notification Server process ({HostPath()}) did not start: {output}{errors}".TrimEnd());
+            }
+
+            if (output.Length < 4000)
+            {
+                output.AppendLine(line);
+            }
+
+            if (ListeningLine().Match(line) is { Success: true } match)
+            {
+                Port = int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture);
+                _log.WriteLine($"Notification Server process {process.Id} listening on port {Port} (data {_dataFolder})");
+                _ = DrainAsync(process);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Kills the server (as a crash would): every connection drops without a goodbye.</summary>
+    public void Kill()
+    {
+        var process = Interlocked.Exchange(ref _process, null);
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task DrainAsync(Process process)
+    {
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is not null)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process ended.
+        }
+    }
+
+    /// <summary>A lifetime with nothing to end (a server this process did not start).</summary>
+    internal sealed class Nothing : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [GeneratedRegex(@"listening on https?://[^\s:/]+:(?<port>\d+)")]
+    private static partial Regex ListeningLine();
+}

@@ -1,0 +1,368 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Tcm.Agent;
+using Tcm.LoadTests.Harness.Statistics;
+using Tcm.LoadTests.TcmVariant.Client;
+using Tcm.LoadTests.TcmVariant.Server;
+using Tcm.LoadTests.Variants;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+using Tcm.Simulator.Engine;
+
+namespace Tcm.LoadTests.TcmVariant;
+
+/// <summary>
+/// The <c>tcm</c> variant: the real Notification Server (<c>tcm ns</c>) in its own process and the real <see cref="TcmAgent"/>
+/// for every agent, registered from the server's install package, over loopback TLS.
+/// <list type="bullet">
+/// <item><see cref="ConnectAsync"/>: starts the agent from its saved state (registering first when it has none) and returns when
+/// its Network Status says Persistent (TCP, TLS with the client certificate, upgrade or extended CONNECT, hello, welcome);
+/// one attempt: a fallback to HTTP fails it. <c>Closed</c> completes when the agent falls back.</item>
+/// <item><see cref="PushToAllAsync"/>: an <c>echo</c> task through the admin API (<c>POST /tcm/admin/actions/task</c>) to this
+/// process's fleet; delivery is seen by the agents' executor (<c>now - TaskPushMessage.CreatedAt</c>), the round trip is
+/// <c>CompletedAt - CreatedAt</c> per target from <c>GET /tcm/admin/actions/{id}</c>, read once every agent had its result
+/// acknowledged.</item>
+/// <item><see cref="RestartAsync"/>: kills the server process and starts it again on the same port and data folder.</item>
+/// <item><see cref="MeasureAsync"/>: <c>GET /tcm/admin/diagnostics/process?collect=true</c>.</item>
+/// </list>
+/// Given a URL (shards), it attaches to a running server with <c>--ca</c> and the admin key in <c>TCM_ADMIN_KEY</c>.
+/// </summary>
+internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
+{
+    /// <summary>The environment variable carrying the admin key of a <c>--target URL</c> server (the simulator's convention).</summary>
+    public const string AdminKeyVariable = "TCM_ADMIN_KEY";
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly TargetSettings _settings;
+    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly ConcurrentDictionary<int, AgentSlot> _slots = new();
+    private readonly ConcurrentDictionary<TcmAgentChannel, byte> _running = new();
+    private NotificationServerProcess? _process;
+    private string? _dataFolder;
+    private string? _adminKey;
+    private X509Certificate2? _ca;
+    private InstallPackage? _package;
+    private AdminClient? _admin;
+    private HttpClient? _diagnostics;
+    private Uri _server = new("https://127.0.0.1:0");
+    private volatile bool _tcmOn = true;
+
+    public TcmTarget(TargetSettings settings) => _settings = settings;
+
+    public string Variant => "tcm";
+
+    public string Description => _settings.Target == "lab"
+        ? $"TCM: Notification Server (tcm ns, own process, workstation GC, SQLite) + real TcmAgent per agent, TLS on loopback, {ProtocolText}"
+        : $"TCM: Notification Server at {_settings.Target} + real TcmAgent per agent, {ProtocolText}";
+
+    public int ChannelsPerAgent => 1;
+
+    public TimeSpan? TaskPollInterval { get; set; }
+
+    public int PersistentAgents => _running.Keys.Count(c => c.AgentIndex >= 0 && c.IsPersistent);
+
+    public AgentTraffic Traffic
+    {
+        get
+        {
+            var agents = _running.Keys.Where(c => c.AgentIndex >= 0).Select(c => c.Agent.Counters).ToList();
+            return new AgentTraffic
+            {
+                Agents = agents.Count,
+                HttpRequests = agents.Sum(c => c.HttpRequests),
+                ChannelRequests = agents.Sum(c => c.ChannelRequests),
+                ChannelConnects = agents.Sum(c => c.ChannelConnects),
+                BytesSent = agents.Sum(c => c.BytesSent),
+                BytesReceived = agents.Sum(c => c.BytesReceived),
+            };
+        }
+    }
+
+    private string ProtocolText => _settings.Protocol == ChannelProtocol.Http2
+        ? "HTTP/2 (the agent's NS channel as extended CONNECT; no Task Server, so one WebSocket per connection)"
+        : "HTTP/1.1 (one WebSocket per connection)";
+
+    private AdminClient Admin => _admin ?? throw new InvalidOperationException("The target is not started.");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_settings.Target == "lab")
+        {
+            _dataFolder = Directory.CreateTempSubdirectory("tcm-load-ns-").FullName;
+            _adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+            _process = new NotificationServerProcess(_dataFolder, _adminKey, _settings.Log);
+            await _process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+            _server = new Uri($"https://127.0.0.1:{_process.Port}");
+            _ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(_dataFolder, "ca.pem"), cancellationToken).ConfigureAwait(false));
+            _package = JsonSerializer.Deserialize(
+                await File.ReadAllTextAsync(Path.Combine(_dataFolder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
+                ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
+            CreateClients();
+            return;
+        }
+
+        _server = new Uri(_settings.Target);
+        _adminKey = Environment.GetEnvironmentVariable(AdminKeyVariable)
+            ?? throw new InvalidOperationException($"the tcm variant needs the admin key of {_settings.Target} in the {AdminKeyVariable} environment variable");
+        if (_settings.CaCertificatePath is { } caPath)
+        {
+            _ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(caPath, cancellationToken).ConfigureAwait(false));
+        }
+
+        CreateClients();
+        var profiles = await Admin.GetProfilesAsync(cancellationToken).ConfigureAwait(false);
+        var profile = profiles.OrderBy(p => p.Priority).FirstOrDefault(p => p.Name == "Default") ?? profiles.OrderBy(p => p.Priority).First();
+        _package = await Admin.CreatePackageAsync(profile.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IAgentChannel> ConnectAsync(int agentIndex, IPushObserver observer, CancellationToken cancellationToken)
+    {
+        var slot = Slot(agentIndex);
+        slot.Executor.Observer = observer;
+        return await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: _tcmOn, ConnectTimeout, OnStarted, OnDisposed, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RegisterAsync(int agentIndex, CancellationToken cancellationToken)
+    {
+        var slot = Slot(agentIndex);
+        if (slot.IsRegistered)
+        {
+            return;
+        }
+
+        // StartAsync returns once registered; stopping at once leaves the identity in the slot's store.
+        var channel = await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: false, ConnectTimeout, _ => { }, _ => { }, cancellationToken).ConfigureAwait(false);
+        await channel.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async Task SetTcmCommunicationAsync(bool enabled, CancellationToken cancellationToken)
+    {
+        await Admin.SetTcmAsync(enabled, cancellationToken).ConfigureAwait(false);
+        _tcmOn = enabled;
+    }
+
+    public async Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var fleet = _running.Keys.Where(c => c.AgentIndex >= 0).ToList();
+        var acknowledgedBefore = fleet.ToDictionary(c => c, c => c.Agent.Counters.ResultsAcknowledged);
+        List<TargetRule> rules = [new("loadtest", "fleet")];
+        if (_settings.Shards > 1)
+        {
+            rules.Add(new TargetRule("loadtest-shard", _settings.Shard.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var created = await Admin.PushTaskAsync(
+            new PushTaskRequest
+            {
+                Command = "echo",
+                Name = "load-test echo",
+                Parameters = new Dictionary<string, string> { ["text"] = new string('x', Math.Max(1, sizeBytes)) },
+                TimeoutSeconds = 60,
+                Targets = new Targets { Rules = rules },
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        // Every agent's result acknowledged (seen in-process, no polling of the server), or the timeout.
+        var deadline = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline && fleet.Any(c => c.Agent.Counters.ResultsAcknowledged <= acknowledgedBefore[c]))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        var status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
+        var roundTrip = new LogHistogram();
+        var cutoff = status.CreatedAt + timeout;
+        var echoed = 0;
+        DateTimeOffset? last = null;
+        foreach (var target in status.Targets)
+        {
+            if (target.CompletedAt is { } completed && completed <= cutoff)
+            {
+                echoed++;
+                roundTrip.Record(completed - status.CreatedAt < TimeSpan.Zero ? TimeSpan.Zero : completed - status.CreatedAt);
+                last = last is null || completed > last ? completed : last;
+            }
+        }
+
+        // With the channel on, a push the server could not write to a channel (queued for the next HTTP poll) is a failed send.
+        var viaChannel = _tcmOn ? created.SentOverChannel : created.TargetCount;
+        return new FanoutResult
+        {
+            Sent = viaChannel,
+            Echoed = Math.Min(echoed, viaChannel),
+            SendFailures = created.TargetCount - viaChannel,
+            TimeToAllEchoedMs = last is { } l ? (l - status.CreatedAt).TotalMilliseconds : timeout.TotalMilliseconds,
+            RoundTrip = roundTrip.ToData(),
+        };
+    }
+
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken)
+    {
+        if (_process is null)
+        {
+            throw new NotSupportedException($"the tcm variant restarts only a server it started (--target lab), not {_settings.Target}");
+        }
+
+        var port = _process.Port;
+        _process.Kill();
+        await Task.Delay(downtime, _time, cancellationToken).ConfigureAwait(false);
+        await _process.StartAsync(port, cancellationToken).ConfigureAwait(false);
+        CreateClients();
+    }
+
+    public async Task<ServerSnapshot> MeasureAsync(bool fullCollect, CancellationToken cancellationToken)
+    {
+        var client = _diagnostics ?? throw new InvalidOperationException("The target is not started.");
+        var figures = await client.GetFromJsonAsync(
+            fullCollect ? "/tcm/admin/diagnostics/process?collect=true" : "/tcm/admin/diagnostics/process",
+            ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64,
+            cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The Notification Server returned no figures.");
+        long Get(string key) => figures.TryGetValue(key, out var value)
+            ? value
+            : throw new InvalidOperationException($"The Notification Server's diagnostics lack '{key}': is it older than this load test?");
+        return new ServerSnapshot
+        {
+            ProcessId = (int)Get("process.id"),
+            WebSockets = Get("channels.live"),
+            Connections = Get("connections.tcp"),
+            Accepted = Get("channels.accepted"),
+            PeakAcceptsPerSecond = Get("connections.tcp_peak_accepts_per_second"),
+            ManagedBytes = Get("gc.managed_bytes"),
+            WorkingSetBytes = Get("process.working_set_bytes"),
+            CpuMsBeforeCollect = Get("process.cpu_us_before_collect") / 1000.0,
+            CpuMsAfterCollect = Get("process.cpu_us_after_collect") / 1000.0,
+            Timestamp = Get("process.stopwatch_timestamp"),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Parallel.ForEachAsync(_running.Keys.ToList(), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) => await c.DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+        _admin?.Dispose();
+        _diagnostics?.Dispose();
+        if (_process is not null)
+        {
+            await _process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _ca?.Dispose();
+        if (_dataFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(_dataFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is harmless.
+            }
+        }
+    }
+
+    private AgentSlot Slot(int agentIndex) => _slots.GetOrAdd(agentIndex, i => new AgentSlot(i, _time));
+
+    private AgentOptions Options(AgentSlot slot) => new()
+    {
+        Package = _package ?? throw new InvalidOperationException("The target is not started."),
+        ComputerName = slot.ComputerName,
+        Domain = "load.test",
+        OsName = "load-test",
+        Attributes = new Dictionary<string, string>
+        {
+            ["loadtest"] = slot.Index >= 0 ? "fleet" : "warmup",
+            ["loadtest-shard"] = _settings.Shard.ToString(CultureInfo.InvariantCulture),
+        },
+        HttpVersion = _settings.Protocol == ChannelProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+        TaskPollOverride = TaskPollInterval,
+    };
+
+    private void OnStarted(TcmAgentChannel channel) => _running[channel] = 0;
+
+    private void OnDisposed(TcmAgentChannel channel) => _running.TryRemove(channel, out _);
+
+    private void CreateClients()
+    {
+        _admin?.Dispose();
+        _diagnostics?.Dispose();
+        _admin = new AdminClient(_server, _adminKey!, _ca);
+        var ca = _ca;
+        var handler = new SocketsHttpHandler();
+        if (ca is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                using var presented = new X509Certificate2(certificate);
+                return chain.Build(presented);
+            };
+        }
+
+        _diagnostics = new HttpClient(handler) { BaseAddress = _server, Timeout = TimeSpan.FromMinutes(2) };
+        _diagnostics.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, _adminKey);
+    }
+}
+
+/// <summary>Creates TCM targets, and the shared Notification Server of a sharded run.</summary>
+internal sealed class TcmTargetFactory : ILoadTargetFactory
+{
+    public string Variant => "tcm";
+
+    public string? UnavailableReason => NotificationServerProcess.UnavailableReason();
+
+    public ILoadTarget Create(TargetSettings settings) => new TcmTarget(settings);
+
+    public async Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Target != "lab")
+        {
+            var args = new List<string> { "--target", settings.Target };
+            if (settings.CaCertificatePath is not null)
+            {
+                args.AddRange(["--ca", settings.CaCertificatePath]);
+            }
+
+            return new SharedServer(args, new NotificationServerProcess.Nothing());
+        }
+
+        var folder = Directory.CreateTempSubdirectory("tcm-load-ns-shared-").FullName;
+        var adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        var process = new NotificationServerProcess(folder, adminKey, settings.Log);
+        await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+
+        // The shard processes inherit this process's environment: that is how they get the admin key.
+        Environment.SetEnvironmentVariable(TcmTarget.AdminKeyVariable, adminKey);
+        return new SharedServer(
+            ["--target", $"https://127.0.0.1:{process.Port}", "--ca", Path.Combine(folder, "ca.pem")],
+            new SharedLifetime(process, folder));
+    }
+
+    private sealed class SharedLifetime(NotificationServerProcess process, string folder) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Harmless.
+            }
+        }
+    }
+}

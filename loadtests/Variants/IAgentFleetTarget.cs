@@ -1,0 +1,59 @@
+namespace Tcm.LoadTests.Variants;
+
+/// <summary>
+/// What a target with real agents can do beyond <see cref="ILoadTarget"/> (the <c>tcm</c> variant; the bare baseline has no
+/// registration, no policy and no polling): register agents ahead of a storm, switch the server's "TCM communication"
+/// setting (persistent channel or legacy HTTP polling), and read the agents' own wire counters.
+/// </summary>
+internal interface IAgentFleetTarget
+{
+    /// <summary>The task poll interval of agents started from now on (legacy HTTP polling); null keeps the policy's.</summary>
+    TimeSpan? TaskPollInterval { get; set; }
+
+    /// <summary>Registers agent <paramref name="agentIndex"/> with the install package (ECDSA key, CSR, signed certificate) and leaves it stopped.</summary>
+    Task RegisterAsync(int agentIndex, CancellationToken cancellationToken);
+
+    /// <summary>Turns the server's "TCM communication" setting on (agents keep a persistent channel) or off (HTTP polling).</summary>
+    Task SetTcmCommunicationAsync(bool enabled, CancellationToken cancellationToken);
+
+    /// <summary>The agents of this process that hold a persistent channel now.</summary>
+    int PersistentAgents { get; }
+
+    /// <summary>The sum of the wire counters of every agent this process runs now.</summary>
+    AgentTraffic Traffic { get; }
+}
+
+/// <summary>What agents did on the wire (application bytes above TLS), summed.</summary>
+internal sealed record AgentTraffic
+{
+    public int Agents { get; init; }
+
+    /// <summary>Plain HTTP requests (registration, polls, posts).</summary>
+    public long HttpRequests { get; init; }
+
+    /// <summary>Requests carried over the persistent channel (<c>http.request</c>).</summary>
+    public long ChannelRequests { get; init; }
+
+    /// <summary>Persistent channels established (each one an HTTP upgrade or extended CONNECT).</summary>
+    public long ChannelConnects { get; init; }
+
+    public long BytesSent { get; init; }
+
+    public long BytesReceived { get; init; }
+
+    /// <summary>Every request the server had to answer: HTTP requests, channel requests and channel upgrades.</summary>
+    public long Requests => HttpRequests + ChannelRequests + ChannelConnects;
+
+    public long Bytes => BytesSent + BytesReceived;
+
+    /// <summary>The difference <c>this - earlier</c>.</summary>
+    public AgentTraffic Since(AgentTraffic earlier) => new()
+    {
+        Agents = Agents,
+        HttpRequests = HttpRequests - earlier.HttpRequests,
+        ChannelRequests = ChannelRequests - earlier.ChannelRequests,
+        ChannelConnects = ChannelConnects - earlier.ChannelConnects,
+        BytesSent = BytesSent - earlier.BytesSent,
+        BytesReceived = BytesReceived - earlier.BytesReceived,
+    };
+}

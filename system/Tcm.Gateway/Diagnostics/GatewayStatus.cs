@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tcm.Gateway.Certificates;
+using Tcm.Protocol;
+
+namespace Tcm.Gateway.Diagnostics;
+
+/// <summary><c>GET /gateway/status</c>: the gateway's counters.</summary>
+public sealed record GatewayStatus
+{
+    public required string Name { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset Now { get; init; }
+    /// <summary>Agent TLS connections open now (one per agent: HTTP/2 carries its NS and TS channels together).</summary>
+    public long AgentsConnected { get; init; }
+    /// <summary>WebSocket tunnels open now, all backends.</summary>
+    public long TunnelsOpen { get; init; }
+    public long ConnectsTotal { get; init; }
+    public double ConnectsPerSecond { get; init; }
+    public long RejectionsTotal { get; init; }
+    public double RejectionsPerSecond { get; init; }
+    public IReadOnlyDictionary<string, long> RejectionsByCode { get; set; } = new Dictionary<string, long>();
+    public long HandshakeFailures { get; init; }
+    public long BytesToBackends { get; init; }
+    public long BytesToAgents { get; init; }
+    public int CertificatesHeld { get; init; }
+    public int CertificatesApproved { get; init; }
+    public int CertificatesBlocked { get; init; }
+    public IReadOnlyList<BackendStatus> Backends { get; set; } = [];
+    /// <summary>Managed heap and process working set, in bytes.</summary>
+    public long ManagedBytes { get; init; }
+    public long WorkingSetBytes { get; init; }
+}
+
+/// <summary>One backend's counters.</summary>
+public sealed record BackendStatus
+{
+    public required string Name { get; init; }
+    public required string Address { get; init; }
+    public BackendKind Kind { get; init; }
+    public long TunnelsOpen { get; init; }
+    public long TunnelsTotal { get; init; }
+    public long Requests { get; init; }
+}
+
+/// <summary>Source-generated JSON of the gateway's own contracts.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true, WriteIndented = false)]
+[JsonSerializable(typeof(GatewayStatus))]
+[JsonSerializable(typeof(CertificateList))]
+[JsonSerializable(typeof(CertificateDecisions))]
+public sealed partial class GatewayJsonContext : JsonSerializerContext;

@@ -1,0 +1,102 @@
+using Tcm.Protocol;
+
+namespace Tcm.Gateway;
+
+/// <summary>
+/// Options of the CEM Internet Gateway, bound from the configuration section <c>Gateway</c> and validated when the host
+/// starts (<see cref="GatewayOptionsValidator"/>).
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Gateway";
+
+    /// <summary>The gateway's name: in refusals, logs, the <c>X-Tcm-Via</c> header and its site-server registration. Default <see cref="Environment.MachineName"/>.</summary>
+    public string Name { get; set; } = Environment.MachineName;
+
+    /// <summary>Folder holding the gateway's identity (<c>identity/</c>), certificate approvals and generated admin key. Default <c>data/gateway</c>.</summary>
+    public string DataDirectory { get; set; } = "data/gateway";
+
+    /// <summary>IP address the agent listener binds; <c>*</c> listens on every address. Default <c>127.0.0.1</c>.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>TLS port agents connect to (HTTP/1.1 and HTTP/2); 0 picks a free port (tests). Default <see cref="ProtocolConstants.DefaultGatewayPort"/> (8443).</summary>
+    public int Port { get; set; } = ProtocolConstants.DefaultGatewayPort;
+
+    /// <summary>Host name agents use to reach the gateway (sent in its site-server registration). Default <c>localhost</c>.</summary>
+    public string PublicHostName { get; set; } = "localhost";
+
+    /// <summary>The only addresses the gateway relays to. At least one Notification Server. Default empty (invalid).</summary>
+    public List<GatewayBackendOptions> Backends { get; set; } = [];
+
+    /// <summary>Extra NS CA certificates (PEM files) whose agents are accepted, beyond the CAs fetched at registration. Default empty.</summary>
+    public List<string> CaCertificateFiles { get; set; } = [];
+
+    /// <summary>
+    /// When true, a client certificate that no configured CA issued is held (refused with <c>certificate-held</c> and listed as
+    /// pending) until an administrator approves or blocks it; when false it is refused with <c>bad-certificate</c>. Default false.
+    /// </summary>
+    public bool HoldUnknownCertificates { get; set; }
+
+    /// <summary>Key of the status endpoints and the approval API. Default null: generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c>.</summary>
+    public string? AdminApiKey { get; set; }
+
+    /// <summary>A tunnel with no byte in either direction for this long is closed. Default 2 minutes (the channel pings every 30 s).</summary>
+    public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>An inbound HTTP connection with no request in flight is closed after this long (Kestrel keep-alive). Default 2 minutes.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>HTTP/2 keep-alive ping delay, inbound and towards the backends; zero disables. Default 30 seconds.</summary>
+    public TimeSpan Http2KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an HTTP/2 keep-alive ping may wait for its acknowledgement. Default 20 seconds.</summary>
+    public TimeSpan Http2KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Time to open a connection to a backend (TCP and TLS). Default 10 seconds.</summary>
+    public TimeSpan BackendConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time a backend may take to answer a relayed request's headers (and a tunnel's upgrade). Default 100 seconds.</summary>
+    public TimeSpan BackendResponseTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Largest number of concurrent HTTP/2 streams (tunnels, requests) one agent connection may open. Default 8.</summary>
+    public int MaxStreamsPerAgentConnection { get; set; } = 8;
+}
+
+/// <summary>One backend the gateway relays to.</summary>
+public sealed class GatewayBackendOptions
+{
+    /// <summary>Name shown in counters and logs, and the key of the backend's identity folder entries. Required.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary><c>host:port</c> exactly as agents address it after <c>/relay/</c>, and as the gateway dials it. Required.</summary>
+    public string Address { get; set; } = "";
+
+    /// <summary>Notification Server or Task Server. Default <see cref="BackendKind.NotificationServer"/>.</summary>
+    public BackendKind Kind { get; set; } = BackendKind.NotificationServer;
+
+    /// <summary>
+    /// NS backends: the one-time site-server token the NS administrator created (<c>POST /tcm/admin/site-servers</c>, kind
+    /// gateway). Used once, when <c>identity/{Name}.pfx</c> does not exist yet. Default null.
+    /// </summary>
+    public string? RegistrationToken { get; set; }
+
+    /// <summary>The backend's CA (PEM file). NS backends: default null, fetched at registration into <c>identity/{Name}.ca.pem</c>.</summary>
+    public string? CaCertificateFile { get; set; }
+
+    /// <summary>
+    /// TS backends: the name of the NS backend whose CA issued the Task Server's certificate; the gateway presents that NS's
+    /// site-server certificate to it. Default null: the first NS backend.
+    /// </summary>
+    public string? Identity { get; set; }
+}
+
+/// <summary>What a backend is.</summary>
+public enum BackendKind
+{
+    /// <summary>A Notification Server: the gateway registers with it and holds a certificate from its CA.</summary>
+    NotificationServer,
+
+    /// <summary>A Task Server: reached with the identity of the NS it belongs to.</summary>
+    TaskServer,
+}

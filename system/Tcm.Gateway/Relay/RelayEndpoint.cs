@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.Gateway.Diagnostics;
+using Tcm.Protocol;
+
+namespace Tcm.Gateway.Relay;
+
+/// <summary>
+/// Every request to the agent listener that is not one of the gateway's own endpoints: checks the agent's certificate, the
+/// relay address and the backend, then hands the request to <see cref="TunnelRelay"/> or <see cref="HttpRelay"/>. Anything
+/// else is refused with an <see cref="ErrorBody"/> and <c>X-Tcm-Refusal</c> that say why: the gateway is never an open proxy.
+/// </summary>
+internal static partial class RelayEndpoint
+{
+    /// <summary>The response header that carries a refusal's code.</summary>
+    public const string RefusalHeader = "X-Tcm-Refusal";
+
+    public static async Task HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices.GetRequiredService<RelayServices>();
+
+        // Who: the agent's certificate, before anything about the backends is said.
+        var certificate = context.Connection.ClientCertificate;
+        var verdict = services.Certificates.Check(certificate);
+        if (!verdict.Accepted)
+        {
+            await RefuseAsync(context, services, verdict.Status, verdict.Code!, verdict.Detail!).ConfigureAwait(false);
+            return;
+        }
+
+        // Where: /relay/{host}:{port}{path}, to a configured backend only.
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (!RelayAddress.TryParse(rawTarget, out var address, out var problem))
+        {
+            await RefuseAsync(context, services, StatusCodes.Status400BadRequest, CloseReasons.MalformedRelayRequest, problem).ConfigureAwait(false);
+            return;
+        }
+
+        if (!services.Backends.TryGet(address.Backend, out var backend))
+        {
+            await RefuseAsync(context, services, StatusCodes.Status403Forbidden, CloseReasons.BackendNotConfigured,
+                $"no backend '{address.Backend}' is configured on gateway '{services.GatewayName}'; configured: {services.Backends.Configured}").ConfigureAwait(false);
+            return;
+        }
+
+        // What: a WebSocket, or an ordinary request; a plain CONNECT would make the gateway a proxy.
+        var forwarded = Convert.ToBase64String(certificate!.RawData);
+        RelayError error;
+        if (TunnelRelay.IsWebSocketOpening(context))
+        {
+            error = await TunnelRelay.RelayAsync(context, backend, address, forwarded, services).ConfigureAwait(false);
+        }
+        else if (HttpMethods.IsConnect(context.Request.Method))
+        {
+            await RefuseAsync(context, services, StatusCodes.Status405MethodNotAllowed, CloseReasons.MalformedRelayRequest,
+                "CONNECT is relayed only as a WebSocket (:protocol websocket); the gateway is not a proxy").ConfigureAwait(false);
+            return;
+        }
+        else
+        {
+            error = await HttpRelay.RelayAsync(context, backend, address, forwarded, services).ConfigureAwait(false);
+        }
+
+        if (error is not (RelayError.None or RelayError.UpgradeRefused or RelayError.Canceled))
+        {
+            Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
+        }
+    }
+
+    /// <summary>Answers with a refusal: status, <c>X-Tcm-Refusal</c>, an <see cref="ErrorBody"/>; counts and logs it.</summary>
+    public static async Task RefuseAsync(HttpContext context, RelayServices services, int status, string code, string detail)
+    {
+        services.Metrics.Rejected(code);
+        var remote = context.Connection.RemoteIpAddress?.ToString();
+        if (code == CloseReasons.BackendNotConfigured)
+        {
+            Log.BackendNotConfigured(services.Logger, remote, detail);
+        }
+        else
+        {
+            Log.Refused(services.Logger, code, remote, detail);
+        }
+
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.Headers[RefusalHeader] = code;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody { Code = code, Detail = detail }, ProtocolJsonContext.Default.ErrorBody);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Refused a request from {RemoteAddress}: backend-not-configured: {Detail}")]
+        public static partial void BackendNotConfigured(ILogger logger, string? remoteAddress, string detail);
+
+        [LoggerMessage(EventId = 611, Level = LogLevel.Information, Message = "Refused a request ({Code}) from {RemoteAddress}: {Detail}")]
+        public static partial void Refused(ILogger logger, string code, string? remoteAddress, string detail);
+
+        [LoggerMessage(EventId = 612, Level = LogLevel.Debug, Message = "Relay to backend '{Backend}' ({Path}) ended: {Error}: {Message}")]
+        public static partial void RelayFailed(ILogger logger, string backend, string path, RelayError error, string message);
+    }
+}

@@ -1,0 +1,49 @@
+namespace Tcm.Gateway.Relay;
+
+/// <summary>How a relayed exchange ended. Returned, not thrown: exceptions are for bugs.</summary>
+internal enum RelayError
+{
+    /// <summary>Completed.</summary>
+    None,
+    /// <summary>The backend could not be reached (connect, TLS) or did not answer in time.</summary>
+    BackendUnreachable,
+    /// <summary>The backend answered the tunnel's upgrade with something other than a WebSocket; its answer was passed on.</summary>
+    UpgradeRefused,
+    /// <summary>Reading the agent's request body failed (the agent went away).</summary>
+    RequestBodyAgent,
+    /// <summary>Sending the request body to the backend failed.</summary>
+    RequestBodyBackend,
+    /// <summary>Reading the backend's response body failed.</summary>
+    ResponseBodyBackend,
+    /// <summary>Writing the response to the agent failed (the agent went away).</summary>
+    ResponseBodyAgent,
+    /// <summary>The agent's side of a tunnel failed (reset, not a clean end of stream).</summary>
+    TunnelAgent,
+    /// <summary>The backend's side of a tunnel failed.</summary>
+    TunnelBackend,
+    /// <summary>The tunnel carried no byte either way for longer than the idle timeout.</summary>
+    TunnelIdle,
+    /// <summary>The agent aborted the request, or the gateway is stopping.</summary>
+    Canceled,
+}
+
+/// <summary>Text for <see cref="RelayError"/>.</summary>
+internal static class RelayErrors
+{
+    /// <summary>One message per value, for logs and refusals.</summary>
+    public static string GetMessage(this RelayError error) => error switch
+    {
+        RelayError.None => "completed",
+        RelayError.BackendUnreachable => "the backend could not be reached or did not answer in time",
+        RelayError.UpgradeRefused => "the backend refused the WebSocket; its answer was passed to the agent",
+        RelayError.RequestBodyAgent => "reading the request body from the agent failed",
+        RelayError.RequestBodyBackend => "sending the request body to the backend failed",
+        RelayError.ResponseBodyBackend => "reading the response body from the backend failed",
+        RelayError.ResponseBodyAgent => "writing the response to the agent failed",
+        RelayError.TunnelAgent => "the agent's side of the tunnel failed",
+        RelayError.TunnelBackend => "the backend's side of the tunnel failed",
+        RelayError.TunnelIdle => "the tunnel was idle for longer than the idle timeout",
+        RelayError.Canceled => "the agent aborted the request, or the gateway is stopping",
+        _ => throw new ArgumentOutOfRangeException(nameof(error), error, "unknown relay error"),
+    };
+}

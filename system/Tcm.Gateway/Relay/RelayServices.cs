@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tcm.Gateway.Certificates;
+using Tcm.Gateway.Diagnostics;
+
+namespace Tcm.Gateway.Relay;
+
+/// <summary>What every relayed exchange needs, in one object.</summary>
+internal sealed class RelayServices(
+    IOptions<GatewayOptions> options,
+    BackendRegistry backends,
+    AgentCertificateValidator certificates,
+    TunnelRegistry tunnels,
+    GatewayMetrics metrics,
+    TimeProvider time,
+    ILogger<RelayServices> logger)
+{
+    public GatewayOptions Options { get; } = options.Value;
+    public string GatewayName { get; } = options.Value.Name;
+    public BackendRegistry Backends { get; } = backends;
+    public AgentCertificateValidator Certificates { get; } = certificates;
+    public TunnelRegistry Tunnels { get; } = tunnels;
+    public GatewayMetrics Metrics { get; } = metrics;
+    public TimeProvider Time { get; } = time;
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>Cancelled when the gateway stops: ends every tunnel.</summary>
+    public CancellationTokenSource Stopping { get; } = new();
+}

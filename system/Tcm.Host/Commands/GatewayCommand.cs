@@ -1,0 +1,123 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+using Tcm.Gateway;
+
+namespace Tcm.Host.Commands;
+
+/// <summary><c>tcm gateway</c>: runs a CEM Internet Gateway in front of one or more Notification Servers and Task Servers.</summary>
+internal static class GatewayCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with a \"Gateway\" section (backends, CA files, timeouts, HoldUnknownCertificates); see docs/protocol.md" };
+        var data = new Option<string?>("--data") { Description = "Data folder: the gateway's certificates (identity/), approvals, admin key. Default: data/gateway" };
+        var port = new Option<int?>("--port") { Description = "TLS port for agents (HTTP/1.1 and HTTP/2). Default: 8443" };
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" };
+        var publicHost = new Option<string?>("--public-host") { Description = "Host name agents use to reach the gateway (goes into its certificate at registration). Default: localhost" };
+        var name = new Option<string?>("--name") { Description = "Gateway name (refusals, X-Tcm-Via, site-server registration). Default: the machine name" };
+        var adminKey = new Option<string?>("--admin-key") { Description = "Key of the status page and approval API. Default: generated on first run into <data>/admin.key" };
+        var hold = new Option<bool?>("--hold-unknown-certificates") { Description = "Hold certificates no configured CA issued until an administrator approves them (instead of refusing them)" };
+        var notificationServers = new Option<string[]>("--ns") { Description = "A Notification Server backend: name=host:port[=registration-token]; repeatable (several NSs at once)" };
+        var taskServers = new Option<string[]>("--ts") { Description = "A Task Server backend: name=host:port[=ns-name whose certificate to present]; repeatable" };
+
+        var command = new Command("gateway", "Run a CEM Internet Gateway: agents on the internet reach the configured Notification and Task Servers through it, and nothing else. Settings also come from --config, appsettings.json, environment variables (Gateway__Port=...) and --Gateway:Port=... style arguments.")
+        {
+            config, data, port, listen, publicHost, name, adminKey, hold, notificationServers, taskServers,
+        };
+        command.Subcommands.Add(GatewayBench.Create());
+        foreach (var role in GatewayBench.CreateRoles())
+        {
+            command.Subcommands.Add(role);
+        }
+
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, ct) =>
+        {
+            var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
+            if (parse.GetValue(config) is { } file)
+            {
+                if (!file.Exists)
+                {
+                    await Console.Error.WriteLineAsync($"tcm gateway: the settings file '{file.FullName}' does not exist.");
+                    return 2;
+                }
+
+                builder.Configuration.AddJsonFile(file.FullName, optional: false);
+            }
+
+            var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
+            Set(section, nameof(GatewayOptions.DataDirectory), parse.GetValue(data));
+            Set(section, nameof(GatewayOptions.Port), parse.GetValue(port)?.ToString());
+            Set(section, nameof(GatewayOptions.ListenAddress), parse.GetValue(listen));
+            Set(section, nameof(GatewayOptions.PublicHostName), parse.GetValue(publicHost));
+            Set(section, nameof(GatewayOptions.Name), parse.GetValue(name));
+            Set(section, nameof(GatewayOptions.AdminApiKey), parse.GetValue(adminKey));
+            Set(section, nameof(GatewayOptions.HoldUnknownCertificates), parse.GetValue(hold)?.ToString());
+            var index = section.GetSection(nameof(GatewayOptions.Backends)).GetChildren().Count();
+            foreach (var (values, kind) in new[] { (parse.GetValue(notificationServers), BackendKind.NotificationServer), (parse.GetValue(taskServers), BackendKind.TaskServer) })
+            {
+                foreach (var value in values ?? [])
+                {
+                    var parts = value.Split('=', 3);
+                    if (parts.Length < 2)
+                    {
+                        await Console.Error.WriteLineAsync($"tcm gateway: '{value}' is not name=host:port[=...]");
+                        return 2;
+                    }
+
+                    var backend = section.GetSection($"{nameof(GatewayOptions.Backends)}:{index++}");
+                    backend[nameof(GatewayBackendOptions.Name)] = parts[0];
+                    backend[nameof(GatewayBackendOptions.Address)] = parts[1];
+                    backend[nameof(GatewayBackendOptions.Kind)] = kind.ToString();
+                    if (parts.Length == 3)
+                    {
+                        backend[kind == BackendKind.NotificationServer ? nameof(GatewayBackendOptions.RegistrationToken) : nameof(GatewayBackendOptions.Identity)] = parts[2];
+                    }
+                }
+            }
+
+            builder.AddGateway();
+            WebApplication app;
+            try
+            {
+                // why: Build already configures Kestrel, which loads (or registers) the gateway's identity.
+                app = builder.Build();
+                app.MapGateway();
+                await app.StartAsync(ct);
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync($"tcm gateway: invalid settings:\n  {string.Join("\n  ", ex.Failures)}");
+                return 2;
+            }
+            catch (InvalidOperationException ex)
+            {
+                await Console.Error.WriteLineAsync($"tcm gateway: {ex.Message}");
+                return 2;
+            }
+
+            var info = app.Services.GetRequiredService<GatewayInfo>();
+            var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            Console.WriteLine($"CEM gateway '{info.Name}' listening on {info.BaseUrl}");
+            foreach (var (backendName, address, kind) in info.Backends)
+            {
+                Console.WriteLine($"  {kind,-18} {backendName,-10} agents use {info.RelayBase(address)}");
+            }
+
+            Console.WriteLine($"  data folder:  {Path.GetFullPath(options.DataDirectory)}");
+            Console.WriteLine($"  status page:  {info.BaseUrl}/gateway/status/page (admin key: {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} unless --admin-key was given)");
+            Console.WriteLine("Press Ctrl+C to stop.");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Set(IConfigurationSection section, string key, string? value)
+    {
+        if (value is not null)
+        {
+            section[key] = value;
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Admin;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Delivery;
+using Tcm.NotificationServer.Policy;
+using Tcm.NotificationServer.SiteServers;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+using static Tcm.NotificationServer.Admin.AdminResults;
+
+namespace Tcm.NotificationServer.TaskServers;
+
+/// <summary>
+/// The Task Servers' endpoints under <c>/tcm/site/ts</c> (site-server certificate of kind task-server) and the admin API for tasks
+/// through Task Servers: <c>POST /tcm/admin/actions/ts-task</c>, <c>GET /tcm/admin/task-servers</c>,
+/// <c>GET/PUT /tcm/admin/task-servers/selection</c>.
+/// </summary>
+internal static partial class TaskServerEndpoints
+{
+    private const string Json = "application/json";
+    private const int MaxWaitSeconds = 60;
+
+    public static IServiceCollection AddTaskServerSupport(this IServiceCollection services) => services.AddSingleton<TaskServerRegistry>();
+
+    public static void MapTaskServerSupport(this IEndpointRouteBuilder endpoints)
+    {
+        _ = endpoints.ServiceProvider.GetRequiredService<TaskServerRegistry>();
+        endpoints.MapPost(TaskServerPaths.Report, ReportAsync).ExcludeFromDescription();
+        endpoints.MapGet(TaskServerPaths.Work, WorkAsync).ExcludeFromDescription();
+        endpoints.MapPost(TaskServerPaths.Accepted, AcceptedAsync).ExcludeFromDescription();
+        endpoints.MapPost(TaskServerPaths.Status, StatusAsync).ExcludeFromDescription();
+        endpoints.MapPost(TaskServerPaths.Results, ResultsAsync).ExcludeFromDescription();
+
+        var admin = endpoints.MapGroup(TcmPaths.Admin).AddEndpointFilter<AdminKeyFilter>().WithTags("Task Servers");
+        admin.MapGet("/task-servers", (TaskServerRegistry registry) => Ok(registry.List(), ProtocolJsonContext.Default.IReadOnlyListTaskServerInfoView))
+            .WithName("ListTaskServers").WithSummary("Registered Task Servers with their agent counts.").Produces<IReadOnlyList<TaskServerInfoView>>();
+
+        admin.MapGet("/task-servers/selection", (TaskServerRegistry registry) => Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings))
+            .WithName("GetTaskServerSelection").WithSummary("How agents choose their Task Server.").Produces<TaskServerSelectionSettings>();
+
+        admin.MapPut("/task-servers/selection", async (HttpRequest request, TaskServerRegistry registry, PolicyDistributor distributor) =>
+        {
+            var (selection, error) = await ReadAsync(request, ProtocolJsonContext.Default.TaskServerSelectionSettings);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            await registry.SetSelectionAsync(selection!);
+            await distributor.DistributeAsync(request.HttpContext.RequestAborted);
+            return Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings);
+        })
+            .WithName("PutTaskServerSelection").WithSummary("Sets the selection method (fewest-computers, available-capacity, ordered-list) and the ordered list per site; connected agents get their new policy at once.")
+            .Accepts<TaskServerSelectionSettings>(Json).Produces<TaskServerSelectionSettings>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+
+        admin.MapPost("/actions/ts-task", async (HttpRequest request, AgentDirectory directory, TaskServerRegistry registry, TimeProvider time) =>
+        {
+            var (body, error) = await ReadAsync(request, ProtocolJsonContext.Default.PushTaskRequest);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var task = body!;
+            if (AdminValidation.Validate(task) is { } problem)
+            {
+                return BadRequest(problem);
+            }
+
+            var actionId = DeliveryService.NewActionId();
+            var now = time.GetUtcNow();
+            var agents = directory.All.Where(a => TargetMatcher.Matches(task.Targets, a)).ToList();
+            var handed = await registry.AddTasksAsync(actionId, agents, agent => new TaskServerAssignment
+            {
+                ActionId = actionId,
+                AgentId = agent.Id,
+                Command = task.Command,
+                Name = task.Name,
+                Parameters = task.Parameters,
+                TimeoutSeconds = task.TimeoutSeconds,
+                CreatedAt = now,
+            }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest));
+            return Created($"{TcmPaths.Admin}/actions/{actionId}", new ActionCreated(actionId, TaskServerActionKinds.TsTask, agents.Count, handed), ProtocolJsonContext.Default.ActionCreated);
+        })
+            .WithName("PushTaskThroughTaskServers").WithSummary("Pushes a task to the targeted agents through the Task Servers that hold them (their Client Task Agents); status at GET /tcm/admin/actions/{id}.")
+            .Accepts<PushTaskRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+    }
+
+    private static async Task ReportAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is not { } server)
+        {
+            return;
+        }
+
+        if (await ReadBodyAsync(context, ProtocolJsonContext.Default.TaskServerReport) is not { } report)
+        {
+            return;
+        }
+
+        await context.RequestServices.GetRequiredService<TaskServerRegistry>().ReportAsync(server, report);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task WorkAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is not { } server)
+        {
+            return;
+        }
+
+        var wait = 25;
+        if (context.Request.Query["wait"] is { Count: > 0 } text
+            && (!int.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
+        {
+            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Error(400, "bad-request", $"wait: seconds, 0 to {MaxWaitSeconds}"));
+            return;
+        }
+
+        var registry = context.RequestServices.GetRequiredService<TaskServerRegistry>();
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        var state = registry.Get(server);
+        // why: a long poll must not hold up the NS's shutdown; the TS just polls again (and re-reports) when the NS is back.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
+            context.RequestAborted, context.RequestServices.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping);
+        state.BeginPoll();
+        try
+        {
+            var deadline = time.GetUtcNow().AddSeconds(wait);
+            TaskServerWork work;
+            while (true)
+            {
+                state.LastContact = time.GetUtcNow();
+                work = registry.TakeWork(state);
+                var left = deadline - time.GetUtcNow();
+                if (work.Tasks.Count > 0 || work.Released.Count > 0 || left <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await state.Signal.WaitAsync(left, time, stopping.Token);
+                }
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (OperationCanceledException)
+                {
+                    work = new TaskServerWork();
+                    break;
+                }
+            }
+
+            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Json(200, work, ProtocolJsonContext.Default.TaskServerWork));
+        }
+        finally
+        {
+            state.EndPoll();
+        }
+    }
+
+    private static async Task AcceptedAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is not { } server || await ReadBodyAsync(context, ProtocolJsonContext.Default.TaskServerAccepted) is not { } accepted)
+        {
+            return;
+        }
+
+        var registry = context.RequestServices.GetRequiredService<TaskServerRegistry>();
+        registry.Accept(registry.Get(server), accepted.Items);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task StatusAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is null || await ReadBodyAsync(context, ProtocolJsonContext.Default.TaskServerStatusBatch) is not { } batch)
+        {
+            return;
+        }
+
+        context.RequestServices.GetRequiredService<TaskServerRegistry>().RecordStatus(batch.Items);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task ResultsAsync(HttpContext context)
+    {
+        if (await AuthenticateAsync(context) is not { } server || await ReadBodyAsync(context, ProtocolJsonContext.Default.TaskServerResultBatch) is not { } batch)
+        {
+            return;
+        }
+
+        var services = context.RequestServices;
+        var directory = services.GetRequiredService<AgentDirectory>();
+        var delivery = services.GetRequiredService<DeliveryService>();
+        var registry = services.GetRequiredService<TaskServerRegistry>();
+        var logger = services.GetRequiredService<ILogger<TaskServerRegistry>>();
+        var receipts = new List<ResultReceipt>(batch.Items.Count);
+        var refused = new List<string>();
+        foreach (var item in batch.Items)
+        {
+            var key = item.Result switch
+            {
+                TaskResultMessage t => t.IdempotencyKey,
+                InventoryResultMessage i => i.IdempotencyKey,
+                _ => "",
+            };
+            if (!directory.TryGet(item.AgentId, out var agent))
+            {
+                Log.ResultRefused(logger, server.Name, key, $"unknown agent '{item.AgentId}'");
+                refused.Add(key);
+                continue;
+            }
+
+            try
+            {
+                receipts.Add(await delivery.StoreResultAsync(agent, item.Result));
+                if (item.Result is TaskResultMessage task)
+                {
+                    registry.Forget(agent.Id, task.TaskId);
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                Log.ResultRefused(logger, server.Name, key, ex.Message);
+                refused.Add(key);
+            }
+        }
+
+        await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Json(200, new TaskServerResultReceipts { Receipts = receipts, Refused = refused }, ProtocolJsonContext.Default.TaskServerResultReceipts));
+    }
+
+    private static async Task<SiteServerRecord?> AuthenticateAsync(HttpContext context)
+    {
+        var authentication = context.RequestServices.GetRequiredService<SiteServerAuthenticator>().Authenticate(context, SiteServerKind.TaskServer);
+        if (authentication.Server is null)
+        {
+            await AgentHttpEndpoints.WriteAsync(context, authentication.Refusal!);
+        }
+
+        return authentication.Server;
+    }
+
+    private static async Task<T?> ReadBodyAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo)
+        where T : class
+    {
+        string? problem = null;
+        T? value = null;
+        try
+        {
+            value = await JsonSerializer.DeserializeAsync(context.Request.Body, typeInfo, context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            problem = ex.Message;
+        }
+
+        if (value is null)
+        {
+            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Error(400, "bad-request", $"body: not a valid {typeof(T).Name}{(problem is null ? "" : ": " + problem)}"));
+        }
+
+        return value;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 730, Level = LogLevel.Warning, Message = "Task Server '{Server}' forwarded result {Key} that is refused: {Reason}")]
+        public static partial void ResultRefused(ILogger logger, string server, string key, string reason);
+    }
+}

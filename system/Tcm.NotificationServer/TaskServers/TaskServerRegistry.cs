@@ -1,0 +1,552 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Delivery;
+using Tcm.NotificationServer.Policy;
+using Tcm.NotificationServer.SiteServers;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.TaskServers;
+
+/// <summary>
+/// What the NS knows about its Task Servers: which agents each holds (from their reports), the tasks for agents that are not yet
+/// delivered (table <c>ts_tasks</c>, offered to the Task Server holding the agent until it accepts them), and the selection settings
+/// that make <see cref="PolicyDocument.TaskServers"/>.
+/// <para>
+/// An agent is held by the Task Server that reported it last. When it moves (fail-over), its undelivered tasks are offered to the new
+/// Task Server and the old one is told to release it; agents and Task Servers deduplicate by task id, so an offer that arrives twice
+/// is harmless.
+/// </para>
+/// </summary>
+internal sealed partial class TaskServerRegistry
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS ts_tasks(
+            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, payload TEXT NOT NULL, accepted_by TEXT, PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
+        """;
+
+    private const string SelectionKey = "task-server-selection";
+    private static readonly TimeSpan OnlineWindow = TimeSpan.FromSeconds(90);
+
+    private readonly TcmStore _store;
+    private readonly SiteServerDirectory _sites;
+    private readonly PolicyService _policy;
+    private readonly PolicyDistributor _distributor;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, TaskServerState> _servers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _holder = new(StringComparer.Ordinal);
+    // Undelivered tasks per agent; guarded by locking the list.
+    private readonly ConcurrentDictionary<string, List<PendingTsTask>> _pending = new(StringComparer.Ordinal);
+    private volatile TaskServerSelectionSettings _selection;
+
+    public TaskServerRegistry(TcmStore store, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger)
+    {
+        _store = store;
+        _sites = sites;
+        _policy = policy;
+        _distributor = distributor;
+        _time = time;
+        _logger = logger;
+        store.Writer.WriteAsync(ctx => ctx.Execute(Schema)).GetAwaiter().GetResult();
+        _selection = store.GetSetting(SelectionKey) is { } json
+            ? TcmStore.Deserialize(json, ProtocolJsonContext.Default.TaskServerSelectionSettings)
+            : new TaskServerSelectionSettings();
+        foreach (var (actionId, agentId, payload, acceptedBy) in store.Query(
+            """
+            SELECT t.action_id, t.agent_id, t.payload, t.accepted_by FROM ts_tasks t
+            JOIN action_targets a ON a.action_id = t.action_id AND a.agent_id = t.agent_id WHERE a.status = 'pending'
+            """,
+            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3))))
+        {
+            var assignment = TcmStore.Deserialize(payload, ProtocolJsonContext.Default.TaskServerAssignment);
+            _pending.GetOrAdd(agentId, static _ => []).Add(new PendingTsTask(actionId, assignment) { AcceptedBy = acceptedBy });
+        }
+
+        policy.TaskServerSource = PolicyFor;
+        sites.Registered = record => record.Kind == SiteServerKind.TaskServer ? OnTaskServersChangedAsync() : Task.CompletedTask;
+    }
+
+    /// <summary>The selection method and ordered lists.</summary>
+    public TaskServerSelectionSettings Selection => _selection;
+
+    /// <summary>The runtime state of a Task Server, created on first contact.</summary>
+    public TaskServerState Get(SiteServerRecord record) => _servers.GetOrAdd(record.Id, _ => new TaskServerState(record));
+
+    /// <summary>The Task Server holding an agent, if any.</summary>
+    public string? HolderOf(string agentId) => _holder.GetValueOrDefault(agentId);
+
+    /// <summary>Every registered Task Server with its counts.</summary>
+    public IReadOnlyList<TaskServerInfoView> List()
+    {
+        var now = _time.GetUtcNow();
+        return [.. _sites.All.Where(s => s.Kind == SiteServerKind.TaskServer && s.Thumbprint is not null).Select(s =>
+        {
+            var state = _servers.GetValueOrDefault(s.Id);
+            return new TaskServerInfoView
+            {
+                Id = s.Id,
+                Name = s.Name,
+                Address = s.Address,
+                Site = s.Site,
+                MaxAgents = s.MaxAgents,
+                RegisteredAgents = state?.AgentCount ?? 0,
+                ConnectedAgents = state?.ConnectedCount ?? 0,
+                Online = state is not null && (state.Polling > 0 || now - state.LastContact < OnlineWindow),
+                LastContact = state?.LastContact == default ? null : state?.LastContact,
+            };
+        })];
+    }
+
+    /// <summary>Applies a Task Server's report of the agents it holds.</summary>
+    public async Task ReportAsync(SiteServerRecord record, TaskServerReport report)
+    {
+        var state = Get(record);
+        state.LastContact = _time.GetUtcNow();
+        var addressChanged = report.Address is { Length: > 0 } address && address != record.Address;
+        _sites.UpdateAddress(record, report.Address is { Length: > 0 } ? report.Address : null, report.MaxAgents);
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var agent in report.Agents)
+        {
+            listed.Add(agent.AgentId);
+            state.SetAgent(agent.AgentId, agent.Connected);
+            var previous = _holder.GetValueOrDefault(agent.AgentId);
+            _holder[agent.AgentId] = record.Id;
+            if (previous is not null && previous != record.Id && _servers.TryGetValue(previous, out var old))
+            {
+                old.Release(agent.AgentId);
+                Log.AgentMoved(_logger, agent.AgentId, old.Record.Name, record.Name);
+            }
+
+            if (previous != record.Id || report.Full)
+            {
+                state.MarkDirty(agent.AgentId);
+            }
+        }
+
+        var removed = report.Full ? state.AgentIds.Where(id => !listed.Contains(id)).ToList() : report.Removed;
+        foreach (var agentId in removed)
+        {
+            state.RemoveAgent(agentId);
+            _holder.TryRemove(KeyValuePair.Create(agentId, record.Id));
+        }
+
+        state.Signal.Set();
+        if (addressChanged)
+        {
+            await OnTaskServersChangedAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tasks to offer to a Task Server now (for agents it holds, not yet accepted by it), and agents it must release.</summary>
+    public TaskServerWork TakeWork(TaskServerState state)
+    {
+        var tasks = new List<TaskServerAssignment>();
+        foreach (var agentId in state.DirtyAgents())
+        {
+            var offered = false;
+            if (HolderOf(agentId) == state.Record.Id && _pending.TryGetValue(agentId, out var list))
+            {
+                lock (list)
+                {
+                    foreach (var task in list)
+                    {
+                        if (task.AcceptedBy != state.Record.Id)
+                        {
+                            tasks.Add(task.Assignment);
+                            offered = true;
+                        }
+                    }
+                }
+            }
+
+            if (!offered)
+            {
+                state.ClearDirty(agentId);
+            }
+        }
+
+        return new TaskServerWork { Tasks = tasks, Released = state.TakeReleased() };
+    }
+
+    /// <summary>Stores the tasks of a new action for its targets and wakes the Task Servers that hold them; returns how many were handed to an online Task Server.</summary>
+    public async Task<int> AddTasksAsync(string actionId, IReadOnlyList<AgentRecord> agents, Func<AgentRecord, TaskServerAssignment> build, string requestJson)
+    {
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var items = agents.Select(a => (Agent: a, Assignment: build(a))).ToList();
+        await _store.Writer.WriteAsync(ctx =>
+        {
+            ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", actionId, TaskServerActionKinds.TsTask, nowMs, requestJson);
+            foreach (var (agent, assignment) in items)
+            {
+                ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", actionId, agent.Id);
+                ctx.Execute("INSERT INTO ts_tasks(action_id, agent_id, payload) VALUES(@p0,@p1,@p2)", actionId, agent.Id,
+                    TcmStore.Serialize(assignment, ProtocolJsonContext.Default.TaskServerAssignment));
+            }
+        }).ConfigureAwait(false);
+
+        var handed = 0;
+        var now = _time.GetUtcNow();
+        var woken = new HashSet<TaskServerState>();
+        foreach (var (agent, assignment) in items)
+        {
+            var list = _pending.GetOrAdd(agent.Id, static _ => []);
+            lock (list)
+            {
+                list.Add(new PendingTsTask(actionId, assignment));
+            }
+
+            if (HolderOf(agent.Id) is { } holder && _servers.TryGetValue(holder, out var state))
+            {
+                state.MarkDirty(agent.Id);
+                woken.Add(state);
+                if (state.Polling > 0 || now - state.LastContact < OnlineWindow)
+                {
+                    handed++;
+                }
+            }
+        }
+
+        foreach (var state in woken)
+        {
+            state.Signal.Set();
+        }
+
+        Log.TasksAdded(_logger, actionId, items.Count, handed);
+        return handed;
+    }
+
+    /// <summary>The Task Server stored these tasks: stop offering them to it.</summary>
+    public void Accept(TaskServerState state, IReadOnlyList<TaskServerTaskRef> items)
+    {
+        foreach (var item in items)
+        {
+            if (_pending.TryGetValue(item.AgentId, out var list))
+            {
+                lock (list)
+                {
+                    foreach (var task in list)
+                    {
+                        if (task.ActionId == item.ActionId)
+                        {
+                            task.AcceptedBy = state.Record.Id;
+                        }
+                    }
+                }
+            }
+        }
+
+        var id = state.Record.Id;
+        _store.Writer.Post(
+            ctx =>
+            {
+                foreach (var item in items)
+                {
+                    ctx.Execute("UPDATE ts_tasks SET accepted_by=@p2 WHERE action_id=@p0 AND agent_id=@p1", item.ActionId, item.AgentId, id);
+                }
+            },
+            "task server accepted");
+    }
+
+    /// <summary>Task states from a Task Server: delivered (the agent acknowledged the push) and running.</summary>
+    public void RecordStatus(IReadOnlyList<TaskServerStatusItem> items)
+    {
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var item in items)
+        {
+            if (item.State is TaskState.Delivered or TaskState.Running or TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut)
+            {
+                Forget(item.AgentId, item.TaskId);
+            }
+        }
+
+        _store.Writer.Post(
+            ctx =>
+            {
+                foreach (var item in items)
+                {
+                    var at = item.At == default ? nowMs : item.At.ToUnixTimeMilliseconds();
+                    if (item.State == TaskState.Delivered)
+                    {
+                        ctx.Execute(
+                            """
+                            UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
+                                delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
+                            WHERE action_id = @p0 AND agent_id = @p1
+                            """,
+                            item.TaskId, item.AgentId, item.Via ?? DeliveryService.ViaPersistent, at);
+                    }
+                    else if (item.State == TaskState.Running)
+                    {
+                        ctx.Execute(
+                            """
+                            UPDATE action_targets SET status='running', delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
+                            WHERE action_id=@p0 AND agent_id=@p1 AND status IN ('pending','delivered')
+                            """,
+                            item.TaskId, item.AgentId, item.Via ?? DeliveryService.ViaPersistent, at);
+                    }
+                }
+            },
+            "task server status");
+    }
+
+    /// <summary>A final result arrived: the task is no longer offered to anyone.</summary>
+    public void Forget(string agentId, string taskId)
+    {
+        if (_pending.TryGetValue(agentId, out var list))
+        {
+            lock (list)
+            {
+                list.RemoveAll(t => t.ActionId == taskId);
+            }
+        }
+    }
+
+    /// <summary>Changes the selection settings; every policy is computed again (and pushed to connected agents by the caller).</summary>
+    public async Task SetSelectionAsync(TaskServerSelectionSettings selection)
+    {
+        await _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", SelectionKey,
+            TcmStore.Serialize(selection, ProtocolJsonContext.Default.TaskServerSelectionSettings))).ConfigureAwait(false);
+        _selection = selection;
+        await _policy.InvalidateAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A Task Server registered or moved: policies list it from now on, and connected agents get theirs at once.</summary>
+    public async Task OnTaskServersChangedAsync()
+    {
+        await _policy.InvalidateAsync().ConfigureAwait(false);
+        await _distributor.DistributeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="PolicyDocument.TaskServers"/> of an agent: every registered Task Server, ordered for an ordered list by the agent's site.</summary>
+    private TaskServerPolicy? PolicyFor(AgentRecord agent)
+    {
+        var servers = _sites.All.Where(s => s.Kind == SiteServerKind.TaskServer && s.Thumbprint is not null && s.Address is not null).ToList();
+        if (servers.Count == 0)
+        {
+            return null;
+        }
+
+        var selection = _selection;
+        if (selection.Selection == TaskServerSelection.OrderedList)
+        {
+            var site = agent.GetAttribute("site");
+            var order = (site is not null ? selection.OrderedBySite.FirstOrDefault(p => string.Equals(p.Key, site, StringComparison.OrdinalIgnoreCase)).Value : null)
+                ?? selection.OrderedBySite.GetValueOrDefault("*")
+                ?? [];
+            servers = [.. servers.OrderBy(s =>
+            {
+                var index = order.ToList().FindIndex(o => o == s.Id || string.Equals(o, s.Name, StringComparison.OrdinalIgnoreCase));
+                return index < 0 ? int.MaxValue : index;
+            }).ThenBy(s => s.Name, StringComparer.Ordinal)];
+        }
+
+        return new TaskServerPolicy
+        {
+            Selection = selection.Selection,
+            Servers = [.. servers.Select(s => new TaskServerEntry
+            {
+                Id = s.Id,
+                Address = s.Address!,
+                RegisteredAgents = _servers.TryGetValue(s.Id, out var state) ? state.AgentCount : 0,
+                MaxAgents = s.MaxAgents,
+                Site = s.Site,
+            })],
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 720, Level = LogLevel.Information, Message = "Task action {ActionId}: {Count} targets, {Handed} handed to an online Task Server")]
+        public static partial void TasksAdded(ILogger logger, string actionId, int count, int handed);
+
+        [LoggerMessage(EventId = 721, Level = LogLevel.Information, Message = "Agent {AgentId} moved from Task Server '{From}' to '{To}'")]
+        public static partial void AgentMoved(ILogger logger, string agentId, string from, string to);
+    }
+}
+
+/// <summary>A task not yet delivered to its agent, and the Task Server that accepted it last.</summary>
+internal sealed class PendingTsTask(string actionId, TaskServerAssignment assignment)
+{
+    public string ActionId { get; } = actionId;
+    public TaskServerAssignment Assignment { get; } = assignment;
+    public string? AcceptedBy { get; set; }
+}
+
+/// <summary>The live state of one Task Server at the NS.</summary>
+internal sealed class TaskServerState(SiteServerRecord record)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, bool> _agents = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+    private int _polling;
+
+    public SiteServerRecord Record { get; } = record;
+
+    /// <summary>Wakes the Task Server's long poll.</summary>
+    public WorkSignal Signal { get; } = new();
+
+    public DateTimeOffset LastContact { get; set; }
+
+    /// <summary>Long polls open now.</summary>
+    public int Polling => Volatile.Read(ref _polling);
+
+    public int AgentCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _agents.Count;
+            }
+        }
+    }
+
+    public int ConnectedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _agents.Values.Count(c => c);
+            }
+        }
+    }
+
+    public List<string> AgentIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _agents.Keys];
+            }
+        }
+    }
+
+    public void BeginPoll() => Interlocked.Increment(ref _polling);
+
+    public void EndPoll() => Interlocked.Decrement(ref _polling);
+
+    public void SetAgent(string agentId, bool connected)
+    {
+        lock (_gate)
+        {
+            _agents[agentId] = connected;
+            _released.Remove(agentId);
+        }
+    }
+
+    public void RemoveAgent(string agentId)
+    {
+        lock (_gate)
+        {
+            _agents.Remove(agentId);
+            _dirty.Remove(agentId);
+        }
+    }
+
+    public void Release(string agentId)
+    {
+        lock (_gate)
+        {
+            _agents.Remove(agentId);
+            _dirty.Remove(agentId);
+            _released.Add(agentId);
+        }
+
+        Signal.Set();
+    }
+
+    public void MarkDirty(string agentId)
+    {
+        lock (_gate)
+        {
+            _dirty.Add(agentId);
+        }
+    }
+
+    public void ClearDirty(string agentId)
+    {
+        lock (_gate)
+        {
+            _dirty.Remove(agentId);
+        }
+    }
+
+    public List<string> DirtyAgents()
+    {
+        lock (_gate)
+        {
+            return [.. _dirty];
+        }
+    }
+
+    public IReadOnlyList<string> TakeReleased()
+    {
+        lock (_gate)
+        {
+            if (_released.Count == 0)
+            {
+                return [];
+            }
+
+            var released = _released.ToList();
+            _released.Clear();
+            return released;
+        }
+    }
+}
+
+/// <summary>An auto-reset signal a long poll waits on; a set with nobody waiting is remembered.</summary>
+internal sealed class WorkSignal
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _set;
+
+    public void Set()
+    {
+        TaskCompletionSource current;
+        lock (_gate)
+        {
+            _set = true;
+            current = _next;
+            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        current.TrySetResult();
+    }
+
+    /// <summary>Returns at once when set since the last wait, else when set or after <paramref name="timeout"/>.</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    {
+        Task task;
+        lock (_gate)
+        {
+            if (_set)
+            {
+                _set = false;
+                return;
+            }
+
+            task = _next.Task;
+        }
+
+        try
+        {
+            await task.WaitAsync(timeout, time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        lock (_gate)
+        {
+            _set = false;
+        }
+    }
+}

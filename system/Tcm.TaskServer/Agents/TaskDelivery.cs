@@ -1,0 +1,416 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tcm.Protocol;
+using Tcm.TaskServer.Channel;
+using Tcm.TaskServer.Diagnostics;
+using Tcm.TaskServer.Store;
+
+namespace Tcm.TaskServer.Agents;
+
+/// <summary>One agent registered with the Task Server.</summary>
+internal sealed class TsAgent(string id, long nextSeq, long ackedSeq)
+{
+    public string Id { get; } = id;
+
+    /// <summary>Serialises push allocation and session start, so pushes leave in sequence order.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    public long NextSeq { get; set; } = nextSeq;
+
+    public long AckedSeq { get; set; } = ackedSeq;
+
+    /// <summary>The agent's Client Task Agent channel, once it said hello.</summary>
+    public TsSession? Session { get; set; }
+}
+
+/// <summary>
+/// The Task Server's delivery: agents (at most <see cref="TaskServerOptions.MaxAgents"/>), their <c>ts</c> push sequence, pushes kept
+/// until acknowledged (re-sent on hello, handed out by the HTTP task poll), results stored once per idempotency key, and the outbox of
+/// statuses and results for the NS. Nothing is acknowledged to an agent before it is in the store.
+/// </summary>
+internal sealed partial class TaskDelivery
+{
+    /// <summary><see cref="TaskServerStatusItem.Via"/> values.</summary>
+    public const string ViaPersistent = "persistent";
+    public const string ViaHttp = "http";
+
+    private readonly TsStore _store;
+    private readonly TsMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly int _maxAgents;
+    private readonly ConcurrentDictionary<string, TsAgent> _agents;
+    private readonly Lock _registerGate = new();
+    private readonly Lock _reportGate = new();
+    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+
+    public TaskDelivery(TsStore store, TsMetrics metrics, IOptions<TaskServerOptions> options, TimeProvider time, ILogger<TaskDelivery> logger)
+    {
+        _store = store;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _maxAgents = options.Value.MaxAgents;
+        _agents = new ConcurrentDictionary<string, TsAgent>(
+            store.Query("SELECT id, next_seq, acked_seq FROM agents", r => new TsAgent(r.GetString(0), r.GetInt64(1), r.GetInt64(2)))
+                .Select(a => KeyValuePair.Create(a.Id, a)),
+            StringComparer.Ordinal);
+        metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount);
+    }
+
+    /// <summary>Raised when something was added to the outbox or the agent list changed (the NS link wakes up).</summary>
+    public event Action? Changed;
+
+    public int MaxAgents => _maxAgents;
+
+    public int AgentCount => _agents.Count;
+
+    public int ConnectedCount => _agents.Values.Count(a => a.Session is not null);
+
+    public IEnumerable<TsAgent> Agents => _agents.Values;
+
+    /// <summary>Statuses and results not yet forwarded to the NS.</summary>
+    public int OutboxCount => (int)_store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0)).First();
+
+    /// <summary>The agent, registered now if new and there is room; null with the refusal (403 <c>task-server-full</c>) otherwise.</summary>
+    public TsAgent? GetOrRegister(string agentId, out TsResponse? refusal, bool ignoreLimit = false)
+    {
+        refusal = null;
+        if (_agents.TryGetValue(agentId, out var agent))
+        {
+            return agent;
+        }
+
+        lock (_registerGate)
+        {
+            if (_agents.TryGetValue(agentId, out agent))
+            {
+                return agent;
+            }
+
+            if (!ignoreLimit && _agents.Count >= _maxAgents)
+            {
+                _metrics.Refused(CloseReasons.TaskServerFull);
+                Log.Full(_logger, agentId, _maxAgents);
+                refusal = TsResponse.Error(403, CloseReasons.TaskServerFull,
+                    $"this Task Server holds its maximum of {_maxAgents} agents; use the next Task Server of the policy");
+                return null;
+            }
+
+            _store.Execute("INSERT OR IGNORE INTO agents(id, registered_at) VALUES(@p0,@p1)", agentId, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            agent = new TsAgent(agentId, 1, 0);
+            _agents[agentId] = agent;
+        }
+
+        Log.AgentRegistered(_logger, agentId, _agents.Count, _maxAgents);
+        MarkChanged(agentId);
+        return agent;
+    }
+
+    /// <summary>The agent moved to another Task Server: forget it (frees its registration).</summary>
+    public void Release(string agentId)
+    {
+        if (!_agents.TryRemove(agentId, out var agent))
+        {
+            return;
+        }
+
+        _store.InTransaction(s =>
+        {
+            s.Execute("DELETE FROM pushes WHERE agent_id=@p0", agentId);
+            return s.Execute("DELETE FROM agents WHERE id=@p0", agentId);
+        });
+        agent.Session?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "the agent moved to another Task Server");
+        lock (_reportGate)
+        {
+            _changed.Remove(agentId);
+        }
+
+        Log.AgentReleased(_logger, agentId);
+    }
+
+    /// <summary>Marks an agent's registration or connection as changed, for the next report to the NS.</summary>
+    public void MarkChanged(string agentId)
+    {
+        lock (_reportGate)
+        {
+            _changed.Add(agentId);
+            _removed.Remove(agentId);
+        }
+
+        Changed?.Invoke();
+    }
+
+    /// <summary>The report for the NS: every agent when <paramref name="full"/>, else the changes since the last one.</summary>
+    public (List<TaskServerAgentState> Agents, List<string> Removed) TakeReport(bool full)
+    {
+        List<string> changed, removed;
+        lock (_reportGate)
+        {
+            changed = [.. _changed];
+            removed = [.. _removed];
+            _changed.Clear();
+            _removed.Clear();
+        }
+
+        IEnumerable<string> ids = full ? _agents.Keys : changed;
+        var agents = new List<TaskServerAgentState>();
+        foreach (var id in ids)
+        {
+            if (_agents.TryGetValue(id, out var agent))
+            {
+                agents.Add(new TaskServerAgentState(id, agent.Session is not null));
+            }
+        }
+
+        return (agents, full ? [] : removed);
+    }
+
+    /// <summary>Puts back a report that could not be sent.</summary>
+    public void RestoreReport(IEnumerable<string> agentIds)
+    {
+        lock (_reportGate)
+        {
+            _changed.UnionWith(agentIds);
+        }
+    }
+
+    /// <summary>
+    /// Stores tasks from the NS as pushes in their agents' sequence (once per agent and action), sends them on open channels, and
+    /// returns the tasks now stored (including ones stored before), for the NS's acceptance list.
+    /// </summary>
+    public async Task<List<TaskServerTaskRef>> AcceptAsync(IReadOnlyList<TaskServerAssignment> tasks, CancellationToken ct)
+    {
+        var accepted = new List<TaskServerTaskRef>(tasks.Count);
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var task in tasks)
+        {
+            var agent = GetOrRegister(task.AgentId, out _, ignoreLimit: true)!;
+            await agent.Gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var exists = _store.Query("SELECT 1 FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => true, agent.Id, task.ActionId).Count > 0;
+                if (!exists)
+                {
+                    var seq = agent.NextSeq;
+                    var payload = MessageCodec.Encode(new TaskPushMessage
+                    {
+                        Seq = seq,
+                        TaskId = task.ActionId,
+                        Command = task.Command,
+                        Name = task.Name,
+                        Parameters = task.Parameters,
+                        TimeoutSeconds = task.TimeoutSeconds,
+                        CreatedAt = task.CreatedAt,
+                    });
+                    _store.InTransaction(s =>
+                    {
+                        s.Execute("INSERT INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs);
+                        return s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
+                    });
+                    agent.NextSeq = seq + 1;
+                    if (agent.Session is { Ready: true } session)
+                    {
+                        session.SendPayload(payload);
+                        _metrics.PushSent();
+                    }
+                }
+
+                accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
+            }
+            finally
+            {
+                agent.Gate.Release();
+            }
+        }
+
+        return accepted;
+    }
+
+    /// <summary>Starts a channel after hello: takes <paramref name="lastReceivedSeq"/> as an ack, sends the welcome, re-sends what is not acknowledged.</summary>
+    public async Task StartSessionAsync(TsAgent agent, TsSession session, WelcomeMessage welcome, long lastReceivedSeq)
+    {
+        Ack(agent, lastReceivedSeq, ViaPersistent);
+        await agent.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var previous = agent.Session;
+            agent.Session = session;
+            previous?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
+            session.Send(welcome);
+            foreach (var payload in _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, agent.AckedSeq))
+            {
+                session.SendPayload(payload);
+                _metrics.PushSent();
+            }
+
+            session.Ready = true;
+        }
+        finally
+        {
+            agent.Gate.Release();
+        }
+
+        MarkChanged(agent.Id);
+    }
+
+    /// <summary>The channel ended.</summary>
+    public void EndSession(TsAgent agent, TsSession session)
+    {
+        if (ReferenceEquals(agent.Session, session))
+        {
+            agent.Session = null;
+            MarkChanged(agent.Id);
+        }
+    }
+
+    /// <summary>Cumulative acknowledgement: pushes up to <paramref name="upToSeq"/> are delivered (a status for the NS each) and dropped.</summary>
+    public void Ack(TsAgent agent, long upToSeq, string via)
+    {
+        List<string> delivered;
+        lock (agent)
+        {
+            upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
+            if (upToSeq <= agent.AckedSeq)
+            {
+                return;
+            }
+
+            var from = agent.AckedSeq;
+            var at = _time.GetUtcNow();
+            delivered = _store.InTransaction(s =>
+            {
+                var rows = s.Query("SELECT action_id, created_at FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2", r => (r.GetString(0), r.GetInt64(1)), agent.Id, from, upToSeq);
+                foreach (var (actionId, _) in rows)
+                {
+                    AddToOutbox(s, "status", JsonSerializer.Serialize(
+                        new TaskServerStatusItem { AgentId = agent.Id, TaskId = actionId, State = TaskState.Delivered, Via = via, At = at },
+                        ProtocolJsonContext.Default.TaskServerStatusItem));
+                }
+
+                s.Execute("DELETE FROM pushes WHERE agent_id=@p0 AND seq<=@p1", agent.Id, upToSeq);
+                s.Execute("UPDATE agents SET acked_seq=@p1 WHERE id=@p0", agent.Id, upToSeq);
+                foreach (var (_, createdMs) in rows)
+                {
+                    _metrics.DeliveryLatency(at.ToUnixTimeMilliseconds() - createdMs);
+                }
+
+                return rows.ConvertAll(r => r.Item1);
+            });
+            agent.AckedSeq = upToSeq;
+        }
+
+        if (delivered.Count > 0)
+        {
+            Changed?.Invoke();
+        }
+    }
+
+    /// <summary>The HTTP fallback: acknowledges up to <paramref name="after"/> and returns every push after it not acknowledged, in order.</summary>
+    public PendingPushes HandOut(TsAgent agent, long after)
+    {
+        Ack(agent, after, ViaHttp);
+        var items = new List<Message>();
+        foreach (var payload in _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, Math.Max(after, agent.AckedSeq)))
+        {
+            if (MessageCodec.Decode(payload, int.MaxValue).Message is { } message)
+            {
+                items.Add(message);
+            }
+        }
+
+        return new PendingPushes { Items = items };
+    }
+
+    /// <summary>A task state from the agent, for the NS (running; final states come with the result).</summary>
+    public void RecordStatus(TsAgent agent, TaskStatusMessage status, string via)
+    {
+        if (status.State is not (TaskState.Running or TaskState.Delivered))
+        {
+            return;
+        }
+
+        _store.InTransaction(s => AddToOutbox(s, "status", JsonSerializer.Serialize(
+            new TaskServerStatusItem { AgentId = agent.Id, TaskId = status.TaskId, State = status.State, Via = via, At = status.At == default ? _time.GetUtcNow() : status.At },
+            ProtocolJsonContext.Default.TaskServerStatusItem)));
+        Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// Stores a result once per idempotency key and queues it for the NS; the agent may be acknowledged when this returns.
+    /// Throws <see cref="ArgumentException"/> for a result that is not the agent's or not final.
+    /// </summary>
+    public ResultReceipt StoreResult(TsAgent agent, Message result)
+    {
+        var (key, state) = result switch
+        {
+            TaskResultMessage t => (t.IdempotencyKey, t.State),
+            InventoryResultMessage i => (i.IdempotencyKey, TaskState.Succeeded),
+            _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
+        };
+        if (string.IsNullOrEmpty(key) || !key.StartsWith(agent.Id + ":", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"idempotencyKey '{key}' must start with the agent id '{agent.Id}:'", nameof(result));
+        }
+
+        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
+        {
+            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
+        }
+
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var inserted = _store.InTransaction(s =>
+        {
+            if (s.Execute("INSERT OR IGNORE INTO results(idempotency_key, agent_id, received_at) VALUES(@p0,@p1,@p2)", key, agent.Id, nowMs) == 0)
+            {
+                return false;
+            }
+
+            AddToOutbox(s, "result", JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem));
+            return true;
+        });
+        _metrics.ResultReceived(duplicate: !inserted);
+        if (inserted)
+        {
+            Changed?.Invoke();
+        }
+
+        return new ResultReceipt { IdempotencyKey = key, Duplicate = !inserted };
+    }
+
+    /// <summary>The oldest outbox entries.</summary>
+    public List<(long Id, string Kind, string Payload)> PeekOutbox(int max) =>
+        _store.Query("SELECT id, kind, payload FROM outbox ORDER BY id LIMIT @p0", r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), max);
+
+    /// <summary>Drops forwarded outbox entries.</summary>
+    public void RemoveFromOutbox(IEnumerable<long> ids)
+    {
+        _store.InTransaction(s =>
+        {
+            foreach (var id in ids)
+            {
+                s.Execute("DELETE FROM outbox WHERE id=@p0", id);
+            }
+
+            return 0;
+        });
+    }
+
+    private static int AddToOutbox(TsStore store, string kind, string payload) =>
+        store.Execute("INSERT INTO outbox(kind, payload) VALUES(@p0,@p1)", kind, payload);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Agent {AgentId} registered with the Task Server ({Count} of {Max})")]
+        public static partial void AgentRegistered(ILogger logger, string agentId, int count, int max);
+
+        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Refused agent {AgentId}: the Task Server holds its maximum of {Max} agents (task-server-full)")]
+        public static partial void Full(ILogger logger, string agentId, int max);
+
+        [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Agent {AgentId} released: it is held by another Task Server now")]
+        public static partial void AgentReleased(ILogger logger, string agentId);
+    }
+}

@@ -1,0 +1,297 @@
+using System.Net.Http.Json;
+using System.Net.Security;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tcm.Protocol;
+using Tcm.TaskServer.Agents;
+using Tcm.TaskServer.Diagnostics;
+using Tcm.TaskServer.Identity;
+
+namespace Tcm.TaskServer.NotificationServerLink;
+
+/// <summary>
+/// The Task Server's link to its Notification Server, with its site-server certificate:
+/// <list type="number">
+/// <item>work loop: report every agent held (full report), then keep a long poll on <see cref="TaskServerPaths.Work"/> open; tasks
+/// that arrive are stored as pushes, sent on open channels, and confirmed with <see cref="TaskServerPaths.Accepted"/>; released agents
+/// are forgotten. Any failure: back off (full jitter) and start again with a full report, so a restarted NS learns everything.</item>
+/// <item>forward loop: on every change, report agent changes and drain the outbox (statuses, then results) in order; an entry leaves
+/// the outbox only after the NS confirmed it, so results survive an unreachable NS and a restarted Task Server (store and forward).</item>
+/// </list>
+/// </summary>
+internal sealed partial class NotificationServerLink : BackgroundService
+{
+    private const int BatchSize = 200;
+
+    private readonly TaskServerOptions _options;
+    private readonly TaskDelivery _delivery;
+    private readonly TsMetrics _metrics;
+    private readonly TaskServerAddresses _addresses;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly HttpClient _client;
+    private readonly SocketsHttpHandler _handler;
+    private readonly SemaphoreSlim _changed = new(0, int.MaxValue);
+    private readonly IHostApplicationLifetime _lifetime;
+    private volatile bool _reachable;
+
+    public NotificationServerLink(IOptions<TaskServerOptions> options, TaskServerIdentity identity, TaskDelivery delivery, TsMetrics metrics,
+        TaskServerAddresses addresses, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NotificationServerLink> logger)
+    {
+        _lifetime = lifetime;
+        _options = options.Value;
+        _delivery = delivery;
+        _metrics = metrics;
+        _addresses = addresses;
+        _time = time;
+        _logger = logger;
+        _handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, c, _, e) => TaskServerIdentity.ValidateServer(c, e, identity.Ca),
+                ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, null, offline: true),
+            },
+        };
+        _client = new HttpClient(_handler, disposeHandler: false)
+        {
+            BaseAddress = new Uri(_options.NotificationServerUrl),
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        delivery.Changed += Wake;
+    }
+
+    /// <summary>Whether the last exchange with the NS succeeded.</summary>
+    public bool Reachable => _reachable;
+
+    private void Wake()
+    {
+        if (_changed.CurrentCount == 0)
+        {
+            _changed.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // why: the report carries the bound address, known once Kestrel listens (port 0 in tests and the lab).
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (_lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        await Task.WhenAll(Task.Run(() => WorkLoopAsync(stoppingToken), CancellationToken.None), Task.Run(() => ForwardLoopAsync(stoppingToken), CancellationToken.None)).ConfigureAwait(false);
+    }
+
+    private async Task WorkLoopAsync(CancellationToken stop)
+    {
+        var attempt = 0;
+        var reported = false;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!reported)
+                {
+                    var (agents, _) = _delivery.TakeReport(full: true);
+                    await PostAsync(TaskServerPaths.Report, new TaskServerReport { Address = _addresses.PublicHostPort, MaxAgents = _delivery.MaxAgents, Full = true, Agents = agents },
+                        ProtocolJsonContext.Default.TaskServerReport, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                    reported = true;
+                    Log.Connected(_logger, _options.NotificationServerUrl, agents.Count);
+                }
+
+                var wait = (int)Math.Clamp(_options.WorkPollWait.TotalSeconds, 0, 60);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                timeout.CancelAfter(TimeSpan.FromSeconds(wait + 15));
+                var work = await _client.GetFromJsonAsync($"{TaskServerPaths.Work}?wait={wait}", ProtocolJsonContext.Default.TaskServerWork, timeout.Token).ConfigureAwait(false)
+                    ?? new TaskServerWork();
+                SetReachable(true);
+                attempt = 0;
+                foreach (var agentId in work.Released)
+                {
+                    _delivery.Release(agentId);
+                }
+
+                if (work.Tasks.Count > 0)
+                {
+                    var accepted = await _delivery.AcceptAsync(work.Tasks, stop).ConfigureAwait(false);
+                    Log.TasksReceived(_logger, work.Tasks.Count);
+                    await PostAsync(TaskServerPaths.Accepted, new TaskServerAccepted { Items = accepted }, ProtocolJsonContext.Default.TaskServerAccepted, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException)
+            {
+                reported = false;
+                SetReachable(false);
+                _metrics.ForwardFailed();
+                var delay = Delay(attempt++);
+                Log.Unreachable(_logger, _options.NotificationServerUrl, ex.Message, delay.TotalMilliseconds);
+                await DelayAsync(delay, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ForwardLoopAsync(CancellationToken stop)
+    {
+        var attempt = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _changed.WaitAsync(TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            List<TaskServerAgentState>? pending = null;
+            try
+            {
+                var (agents, removed) = _delivery.TakeReport(full: false);
+                pending = agents;
+                if (agents.Count > 0 || removed.Count > 0)
+                {
+                    await PostAsync(TaskServerPaths.Report, new TaskServerReport { Address = _addresses.PublicHostPort, MaxAgents = _delivery.MaxAgents, Agents = agents, Removed = removed },
+                        ProtocolJsonContext.Default.TaskServerReport, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                }
+
+                pending = null;
+                await DrainOutboxAsync(stop).ConfigureAwait(false);
+                attempt = 0;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException)
+            {
+                if (pending is not null)
+                {
+                    _delivery.RestoreReport(pending.Select(a => a.AgentId));
+                }
+
+                SetReachable(false);
+                _metrics.ForwardFailed();
+                var delay = Delay(attempt++);
+                Log.ForwardFailed(_logger, ex.Message, delay.TotalMilliseconds);
+                await DelayAsync(delay, stop).ConfigureAwait(false);
+                Wake();
+            }
+        }
+    }
+
+    private async Task DrainOutboxAsync(CancellationToken stop)
+    {
+        while (true)
+        {
+            var batch = _delivery.PeekOutbox(BatchSize);
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            // why: in outbox order, one kind at a time: a status never overtakes the result that follows it.
+            var kind = batch[0].Kind;
+            var run = batch.TakeWhile(e => e.Kind == kind).ToList();
+            if (kind == "status")
+            {
+                var items = run.Select(e => System.Text.Json.JsonSerializer.Deserialize(e.Payload, ProtocolJsonContext.Default.TaskServerStatusItem)!).ToList();
+                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = items }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+            }
+            else
+            {
+                var items = run.Select(e => System.Text.Json.JsonSerializer.Deserialize(e.Payload, ProtocolJsonContext.Default.TaskServerResultItem)!).ToList();
+                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = items }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
+                Log.ResultsForwarded(_logger, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+            }
+
+            _delivery.RemoveFromOutbox(run.Select(e => e.Id));
+            _metrics.Forward(run.Count);
+        }
+    }
+
+    private async Task PostAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
+    {
+        using var response = await SendAsync(path, body, typeInfo, timeout, stop).ConfigureAwait(false);
+    }
+
+    private async Task<System.Net.Http.HttpResponseMessage> SendAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        cts.CancelAfter(timeout);
+        var response = await _client.PostAsJsonAsync(path, body, typeInfo, cts.Token).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var text = await response.Content.ReadAsStringAsync(cts.Token).ConfigureAwait(false);
+            response.Dispose();
+            throw new HttpRequestException($"POST {path}: HTTP {(int)response.StatusCode} {text}");
+        }
+
+        SetReachable(true);
+        return response;
+    }
+
+    private void SetReachable(bool reachable) => _reachable = reachable;
+
+    private TimeSpan Delay(int attempt)
+    {
+        var ceiling = Math.Min(_options.NotificationServerRetryMax.TotalMilliseconds, 500 * Math.Pow(2, Math.Min(attempt, 20)));
+        return TimeSpan.FromMilliseconds(Math.Max(50, ceiling * Random.Shared.NextDouble()));
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _delivery.Changed -= Wake;
+        _client.Dispose();
+        _handler.Dispose();
+        _changed.Dispose();
+        base.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2300, Level = LogLevel.Information, Message = "Connected to Notification Server {Url}: reported {Count} agents, waiting for tasks")]
+        public static partial void Connected(ILogger logger, string url, int count);
+
+        [LoggerMessage(EventId = 2301, Level = LogLevel.Warning, Message = "Notification Server {Url} unreachable ({Reason}); retrying in {DelayMs:0} ms, results are kept meanwhile")]
+        public static partial void Unreachable(ILogger logger, string url, string reason, double delayMs);
+
+        [LoggerMessage(EventId = 2302, Level = LogLevel.Debug, Message = "Received {Count} tasks from the Notification Server")]
+        public static partial void TasksReceived(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, Message = "Forwarding to the Notification Server failed ({Reason}); kept in the outbox, retrying in {DelayMs:0} ms")]
+        public static partial void ForwardFailed(ILogger logger, string reason, double delayMs);
+
+        [LoggerMessage(EventId = 2304, Level = LogLevel.Debug, Message = "Forwarded {Stored} results to the Notification Server ({Refused} refused)")]
+        public static partial void ResultsForwarded(ILogger logger, int stored, int refused);
+    }
+}

@@ -1,0 +1,204 @@
+using Microsoft.Playwright;
+using Tcm.Agent;
+using Tcm.Console.Tests.Infrastructure;
+
+namespace Tcm.Console.Tests;
+
+/// <summary>
+/// The console in Debian's Chromium (Playwright for .NET) against a real Notification Server and real agents: sign in,
+/// enable TCM, create a profile targeted at a group, watch those agents move to persistent without a reload, push a task
+/// and watch the results arrive, open an agent's Network Status and terminate its persistent connection. Every page is
+/// photographed into <c>TestResults/console-screenshots/</c> under the working directory.
+/// </summary>
+public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string[] LaunchArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    private static readonly string ScreenshotDirectory = Path.Combine(Directory.GetCurrentDirectory(), "TestResults", "console-screenshots");
+    private readonly List<string> _browserErrors = [];
+    private ConsoleServerHost? _server;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [ChromiumFact]
+    public async Task Administrator_enables_tcm_targets_a_group_pushes_a_task_and_terminates_a_connection()
+    {
+        ChromiumFactAttribute.EnsureInstalled();
+        Directory.CreateDirectory(ScreenshotDirectory);
+        _server = await ConsoleServerHost.StartAsync(output);
+
+        // The built-in Default profile targets everyone with persistent connection on; switch that off, so only the
+        // group the administrator targets below moves to persistent.
+        var defaultProfile = await _server.GetProfileAsync("default");
+        defaultProfile.PersistentConnection = false;
+        await _server.PutProfileAsync(defaultProfile);
+
+        var poll = TimeSpan.FromMilliseconds(500);
+        var agents = new List<TcmAgent>();
+        foreach (var (name, group) in new[] { ("SALES-01", "sales"), ("SALES-02", "sales"), ("SALES-03", "sales"), ("ENG-01", "engineering"), ("ENG-02", "engineering"), ("ENG-03", "engineering") })
+        {
+            agents.Add(await _server.StartAgentAsync(name, group, poll));
+        }
+
+        foreach (var agent in agents)
+        {
+            await Eventually.WaitAsync(() => agent.AgentId, id => id is not null, TimeSpan.FromSeconds(30), "the agent to register");
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumFactAttribute.Path, Headless = true, Args = LaunchArgs });
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            IgnoreHTTPSErrors = true,
+            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
+            BaseURL = _server.BaseUrl,
+        });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        Watch(page);
+
+        // Sign in.
+        await page.GotoAsync("/console/");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/console/login$"));
+        await page.FillAsync("#admin-key", "wrong key");
+        await page.ClickAsync("#login-submit");
+        await Assertions.Expect(page.Locator("#login-error")).ToContainTextAsync("not the admin key");
+        _browserErrors.RemoveAll(e => e.Contains("status of 401", StringComparison.Ordinal)); // the refused key, on purpose
+        await page.FillAsync("#admin-key", _server.Info.AdminApiKey);
+        await Shot(page, "01-login");
+        await page.ClickAsync("#login-submit");
+        await Assertions.Expect(page.Locator("#fleet-stats")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-stat=total]")).ToHaveTextAsync("6");
+        await Assertions.Expect(page.Locator("#tcm-pill")).ToHaveTextAsync("TCM off");
+
+        // A second tab keeps the Fleet page open: it must follow what happens without a reload.
+        var fleetTab = await context.NewPageAsync();
+        Watch(fleetTab);
+        await fleetTab.GotoAsync("/console/#/fleet");
+        await Assertions.Expect(fleetTab.Locator("[data-stat=persistent]")).ToHaveTextAsync("0");
+        await Assertions.Expect(fleetTab.Locator("#live")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("live-on"));
+
+        // Settings: TCM communication on.
+        await page.GotoAsync("/console/#/settings");
+        await Assertions.Expect(page.Locator("#tcm-enabled")).Not.ToBeCheckedAsync();
+        await page.ClickAsync("label.switch");
+        await Assertions.Expect(page.Locator("#tcm-enabled-label")).ToHaveTextAsync("On");
+        await page.ClickAsync("#save-settings");
+        await Assertions.Expect(page.Locator("#tcm-pill")).ToHaveTextAsync("TCM on");
+        await Shot(page, "02-settings");
+
+        // A communication profile with persistent connection, targeted at the sales group.
+        await page.GotoAsync("/console/#/profiles");
+        await page.ClickAsync("#new-profile");
+        await page.FillAsync("#p-name", "Sales: persistent connection");
+        await page.FillAsync("#p-priority", "10");
+        await Assertions.Expect(page.Locator("#p-persistent")).ToBeCheckedAsync();
+        await page.Locator(".rule-row .rule-attr").First.FillAsync("group");
+        await page.Locator(".rule-row .rule-pattern").First.FillAsync("sales");
+        await Shot(page, "03-profile-edit");
+        await page.ClickAsync("#save-profile");
+        await Assertions.Expect(page.Locator("#profiles-table")).ToContainTextAsync("Sales: persistent connection");
+        await Assertions.Expect(page.Locator("#profiles-table")).ToContainTextAsync("group = sales");
+        await Shot(page, "04-profiles");
+
+        // The open Fleet tab sees the three sales agents move to persistent, pushed by the server's feed.
+        await Assertions.Expect(fleetTab.Locator("[data-stat=persistent]")).ToHaveTextAsync("3", new() { Timeout = 30_000 });
+        await Assertions.Expect(fleetTab.Locator("[data-stat=http]")).ToHaveTextAsync("3");
+        await Assertions.Expect(fleetTab.Locator("#agents tbody tr")).ToHaveCountAsync(6);
+        await Assertions.Expect(fleetTab.Locator("#agents tr[data-name=SALES-01]")).ToContainTextAsync("Persistent", new() { Timeout = 10_000 });
+        await Shot(fleetTab, "05-fleet");
+        await fleetTab.CloseAsync();
+
+        // Targeted agent settings: the VPN adapters list and "Prefer CEM gateway connection if VPN connection is established".
+        await page.GotoAsync("/console/#/agent-settings");
+        await Shot(page, "06-agent-settings-empty");
+        await page.ClickAsync("#new-agent-settings");
+        await page.FillAsync("#s-name", "Road warriors");
+        await page.FillAsync("#s-vpn", "*Virtual Network Adapter*\nPANGP*");
+        await page.CheckAsync("#s-prefer-cem-vpn");
+        await page.ClickAsync("#s-scope-selected");
+        await page.ClickAsync("#s-add-rule");
+        await page.Locator(".rule-row .rule-attr").First.FillAsync("site");
+        await page.Locator(".rule-row .rule-pattern").First.FillAsync("Berlin");
+        await Shot(page, "07-agent-settings-edit");
+        await page.ClickAsync("#save-settings");
+        await Assertions.Expect(page.Locator("#agent-settings-table")).ToContainTextAsync("Road warriors");
+        await Assertions.Expect(page.Locator("#agent-settings-table")).ToContainTextAsync("PANGP*");
+        await Shot(page, "08-agent-settings");
+
+        // Actions: push an echo task to the sales group and watch the three results arrive.
+        await page.GotoAsync("/console/#/actions");
+        await page.FillAsync("#a-name", "Console check-in");
+        await page.Locator(".rule-row .rule-pattern").First.FillAsync("sales");
+        await page.ClickAsync("#run-action");
+        await Assertions.Expect(page.Locator("#action-progress")).ToHaveTextAsync("Complete", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-count=succeeded]")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("#action-targets tbody tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#action-targets")).ToContainTextAsync("Hello from the TCM console");
+        await Assertions.Expect(page.Locator("#action-targets")).ToContainTextAsync("persistent");
+        await Shot(page, "09-actions");
+
+        // Fleet search, then SALES-01's Network Status, then terminate its persistent connection.
+        await page.GotoAsync("/console/#/fleet");
+        await page.FillAsync("#agent-search", "SALES-01");
+        await Assertions.Expect(page.Locator("#agents tbody tr")).ToHaveCountAsync(1);
+        await page.ClickAsync("#agents tbody tr a");
+        await Assertions.Expect(page.Locator("#server-connection")).ToHaveTextAsync("Persistent");
+        await Assertions.Expect(page.Locator("#ns-availability")).ToContainTextAsync("Available");
+        await Assertions.Expect(page.Locator("#network-status")).ToContainTextAsync("Cryptographic protocol");
+        await Shot(page, "10-agent-network-status");
+        await page.ClickAsync("#terminate");
+        await Assertions.Expect(page.Locator("#server-connection")).ToHaveTextAsync("HTTP");
+        await Shot(page, "11-agent-terminated");
+        var sales01 = agents[0].AgentId!;
+        (await _server.GetAgentAsync(sales01)).Connected.Should().BeFalse("the administrator terminated the persistent connection");
+
+        // Task Servers and gateways: none on this server.
+        await page.GotoAsync("/console/#/servers");
+        await Assertions.Expect(page.Locator("#task-servers")).ToContainTextAsync("No Task Servers");
+        await Shot(page, "12-servers");
+
+        _browserErrors.Should().BeEmpty("the console must run without script errors");
+    }
+
+    private void Watch(IPage page)
+    {
+        page.PageError += (_, error) => _browserErrors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _browserErrors.Add(message.Text);
+            }
+        };
+    }
+
+    private async Task Shot(IPage page, string name)
+    {
+        // Toasts are transient; they would hide the table under them.
+        await page.EvaluateAsync("() => document.getElementById('toasts')?.replaceChildren()");
+        var path = Path.Combine(ScreenshotDirectory, name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        output.WriteLine($"screenshot: {path}");
+    }
+}

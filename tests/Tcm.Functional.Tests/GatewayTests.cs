@@ -1,0 +1,397 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Tcm.Functional.Tests.Infrastructure;
+using Tcm.Gateway;
+using Tcm.Gateway.Certificates;
+using Tcm.Gateway.Diagnostics;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+using HttpResponseMessage = System.Net.Http.HttpResponseMessage;
+using HttpRequestMessage = System.Net.Http.HttpRequestMessage;
+
+namespace Tcm.Functional.Tests;
+
+/// <summary>
+/// A real CEM gateway in front of real Notification Servers (and a Task-Server-like stub), with clients that present real
+/// agent certificates obtained by registering: HTTP and the channel through the relay, restarts under live tunnels, and
+/// every refusal with its reason while the other agents carry on.
+/// </summary>
+public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private readonly List<NotificationServerHost> _servers = [];
+    private readonly List<IAsyncDisposable> _disposables = [];
+    private readonly List<CemAgent> _agents = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var disposable in Enumerable.Reverse(_disposables))
+        {
+            await disposable.DisposeAsync();
+        }
+
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        foreach (var agent in _agents)
+        {
+            agent.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task HttpAndChannels_ReachTwoNotificationServers_ThroughOneGateway(string httpVersion)
+    {
+        var version = Version.Parse(httpVersion);
+        var ns1 = await StartServerAsync();
+        var ns2 = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns1, ns2]);
+        var a = await RegisterAsync(ns1, "PC-A");
+        var b = await RegisterAsync(ns2, "PC-B");
+
+        foreach (var agent in new[] { a, b })
+        {
+            using var http = agent.Through(gateway, version: version);
+            using var response = await http.GetAsync(TcmPaths.Policy);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            response.Version.Should().Be(version);
+            (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.PolicyDocument))!.AgentId.Should().Be(agent.Id);
+        }
+
+        var (channelA, welcomeA) = await a.ConnectAsync(gateway, version);
+        var (channelB, welcomeB) = await b.ConnectAsync(gateway, version);
+        await using var _ = channelA;
+        await using var __ = channelB;
+        welcomeA.AgentId.Should().Be(a.Id);
+        welcomeB.AgentId.Should().Be(b.Id);
+
+        var action = await ns1.PushTaskAsync(Echo("through the gateway", a.Id));
+        var push = await channelA.ReceiveAsync<TaskPushMessage>();
+        await channelA.SendAsync(new AckMessage { UpToSeq = push.Seq });
+        await channelA.SendAsync(Result(a.Id, push, "through the gateway"));
+        await channelA.ReceiveAsync<AckMessage>(ack => ack.Keys?.Contains($"{a.Id}:{push.TaskId}") == true);
+        var target = (await Eventually.WaitAsync(() => ns1.GetActionAsync(action.ActionId), s => s.Targets.All(t => t.State == TaskState.Succeeded), Deadline, "the task done")).Targets.Single();
+        target.DeliveredVia.Should().Be("persistent");
+        target.ResultCount.Should().Be(1);
+
+        var viewed = await ns1.GetAgentAsync(a.Id);
+        viewed.Mode.Should().Be(ConnectionMode.Cem);
+        viewed.Route.Should().Be($"cem via {GatewayHost.Name}");
+        (await ns2.GetAgentAsync(b.Id)).Route.Should().Be($"cem via {GatewayHost.Name}");
+
+        var status = await gateway.GetStatusAsync();
+        status.Backends.Select(s => (s.Name, s.TunnelsOpen)).Should().BeEquivalentTo(new[] { ("ns1", 1L), ("ns2", 1L) });
+        status.BytesToAgents.Should().BeGreaterThan(0);
+        status.BytesToBackends.Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task ForwardedAgentCertificateHeader_FromAnyoneButAGateway_IsRefused()
+    {
+        var ns = await StartServerAsync();
+        var a = await RegisterAsync(ns, "PC-A");
+        var b = await RegisterAsync(ns, "PC-B");
+        using var http = new HttpClient(CemAgent.CreateHandler(ns.Info.CaCertificate, a.Certificate)) { BaseAddress = new Uri(ns.Info.BaseUrl) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, TcmPaths.Policy);
+        request.Headers.Add(SiteServerPaths.ForwardedAgentCertificateHeader, Convert.ToBase64String(b.Certificate.RawData));
+
+        using var response = await http.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        response.Headers.GetValues("X-Tcm-Refusal").Should().Equal(CloseReasons.BadCertificate);
+        (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!.Detail.Should().Contain("only from a CEM gateway");
+    }
+
+    [Fact]
+    public async Task BackendRestarted_UnderLiveTunnels_AgentsReconnect_AndNothingIsLost()
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var (channel, _) = await a.ConnectAsync(gateway, HttpVersion.Version20);
+        var action = await ns.PushTaskAsync(Echo("survives a restart", a.Id));
+        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        // Received but not acknowledged: the server must send it again after the restart.
+
+        await ns.StopAsync();
+        var (message, _, _) = await ReceiveUntilEndAsync(channel);
+        message.Should().BeNull("the tunnel ends when its backend goes away");
+        await channel.DisposeAsync();
+        await ns.StartAsync();
+
+        var (again, _) = await ReconnectAsync(a, gateway);
+        await using (again)
+        {
+            var resent = await again.ReceiveAsync<TaskPushMessage>();
+            resent.TaskId.Should().Be(push.TaskId);
+            await again.SendAsync(new AckMessage { UpToSeq = resent.Seq });
+            await again.SendAsync(Result(a.Id, resent, "survives a restart"));
+            await again.ReceiveAsync<AckMessage>(ack => ack.Keys is { Count: > 0 });
+        }
+
+        var target = (await Eventually.WaitAsync(() => ns.GetActionAsync(action.ActionId), s => s.Targets.All(t => t.State == TaskState.Succeeded), Deadline, "the task done")).Targets.Single();
+        target.ResultCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task GatewayRestarted_UnderLiveTunnels_AgentsReconnect_AndNothingIsLost()
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var (channel, _) = await a.ConnectAsync(gateway, HttpVersion.Version11);
+        var action = await ns.PushTaskAsync(Echo("survives the gateway", a.Id));
+        var push = await channel.ReceiveAsync<TaskPushMessage>();
+
+        await gateway.StopAsync();
+        var (message, _, _) = await ReceiveUntilEndAsync(channel);
+        message.Should().BeNull();
+        await channel.DisposeAsync();
+        await Eventually.WaitAsync(() => ns.GetAgentAsync(a.Id), i => !i.Connected, Deadline, "the NS to see the channel gone");
+        await gateway.StartAsync();
+
+        var (again, _) = await ReconnectAsync(a, gateway);
+        await using (again)
+        {
+            var resent = await again.ReceiveAsync<TaskPushMessage>();
+            resent.TaskId.Should().Be(push.TaskId);
+            await again.SendAsync(Result(a.Id, resent, "survives the gateway"));
+            await again.ReceiveAsync<AckMessage>(ack => ack.Keys is { Count: > 0 });
+        }
+
+        (await Eventually.WaitAsync(() => ns.GetActionAsync(action.ActionId), s => s.Targets.All(t => t.State == TaskState.Succeeded), Deadline, "the task done"))
+            .Targets.Single().ResultCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Refusals_SayWhy_WhileOtherAgentsCarryOn()
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var b = await RegisterAsync(ns, "PC-B");
+        var (channel, _) = await a.ConnectAsync(gateway, HttpVersion.Version20);
+        await using var _ = channel;
+
+        // A backend the gateway is not configured for: the refusal names the mismatch.
+        using (var http = b.Through(gateway, backend: "ns1.corp:4444"))
+        {
+            var refusal = await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.BackendNotConfigured);
+            refusal.Detail.Should().Be($"no backend 'ns1.corp:4444' is configured on gateway '{GatewayHost.Name}'; configured: 127.0.0.1:{ns.Port}");
+        }
+
+        var channelRefused = await FluentActions.Awaiting(() => b.OpenChannelAsync(gateway, HttpVersion.Version20, backend: $"127.0.0.1:{ns.Port + 1}"))
+            .Should().ThrowAsync<ChannelRefused>();
+        channelRefused.Which.Code.Should().Be(CloseReasons.BackendNotConfigured);
+
+        // Certificates: none, and one no configured CA issued.
+        using var stranger = CemAgent.SelfSigned("stranger");
+        using (var http = b.Through(gateway, certificate: stranger))
+        {
+            (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate)).Detail
+                .Should().Contain($"not issued by a CA configured on gateway '{GatewayHost.Name}'");
+        }
+
+        using (var anonymous = new HttpClient(CemAgent.CreateHandler(gateway.Trust, null)))
+        {
+            (await RefusalAsync(await anonymous.GetAsync($"{gateway.Info.BaseUrl}/relay/127.0.0.1:{ns.Port}{TcmPaths.Policy}"), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate))
+                .Detail.Should().Contain("no client certificate");
+        }
+
+        // Malformed relay addresses.
+        using (var raw = new HttpClient(CemAgent.CreateHandler(gateway.Trust, b.Certificate)) { BaseAddress = new Uri(gateway.Info.BaseUrl) })
+        {
+            foreach (var (path, says) in new[] { ("/relay/ns1.corp/tcm/agent/policy", "is not host:port"), ("/relay/ns1.corp:99999/x", "1..65535"), ("/tcm/agent/policy", "relays only /relay/"), ("/relay/bad_host!:443/", "is not a DNS name") })
+            {
+                (await RefusalAsync(await raw.GetAsync(path), HttpStatusCode.BadRequest, CloseReasons.MalformedRelayRequest)).Detail.Should().Contain(says, path);
+            }
+        }
+
+        // The other agent carried on: its channel still answers.
+        await channel.SendAsync(new Tcm.Protocol.HttpRequestMessage { Id = 1, Method = "GET", Path = TcmPaths.Policy });
+        (await channel.ReceiveAsync<Tcm.Protocol.HttpResponseMessage>(r => r.Id == 1)).Status.Should().Be(200);
+        using (var http = a.Through(gateway))
+        {
+            (await http.GetAsync(TcmPaths.Policy)).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var status = await gateway.GetStatusAsync();
+        status.RejectionsByCode[CloseReasons.BackendNotConfigured].Should().Be(2);
+        status.RejectionsByCode[CloseReasons.BadCertificate].Should().Be(2);
+        status.RejectionsByCode[CloseReasons.MalformedRelayRequest].Should().Be(4);
+        var page = await gateway.Admin.GetStringAsync(GatewayPaths.StatusPage);
+        page.Should().Contain("Agents connected").And.Contain(CloseReasons.BackendNotConfigured).And.NotContain("http://").And.NotContain("<script");
+    }
+
+    [Fact]
+    public async Task BackendRefusalBeforeTheUpgrade_ReachesTheAgentUnchanged()
+    {
+        var ns = await StartServerAsync(tcmOn: false);
+        var gateway = await StartGatewayAsync([ns]);
+        var a = await RegisterAsync(ns, "PC-A");
+
+        var refused = await FluentActions.Awaiting(() => a.OpenChannelAsync(gateway, HttpVersion.Version20)).Should().ThrowAsync<ChannelRefused>();
+
+        refused.Which.Status.Should().Be(HttpStatusCode.Forbidden);
+        refused.Which.Code.Should().Be(CloseReasons.TcmDisabled);
+    }
+
+    [Fact]
+    public async Task UnknownCertificate_IsHeld_UntilApproved_AndBlockedAfterwards()
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns], o => o.HoldUnknownCertificates = true);
+        var a = await RegisterAsync(ns, "PC-A");
+        using var stranger = CemAgent.SelfSigned("stranger");
+        using var http = a.Through(gateway, certificate: stranger);
+
+        (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.CertificateHeld)).Detail.Should().Contain("held until an administrator approves it");
+        var held = (await gateway.Admin.GetFromJsonAsync(GatewayPaths.Certificates, GatewayJsonContext.Default.CertificateList))!.Held.Single();
+        held.Subject.Should().Be("CN=stranger");
+
+        (await gateway.Admin.PostAsync($"{GatewayPaths.Certificates}/{held.Thumbprint}/approve", null)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        // Approved at the gateway: the request reaches the NS, whose own refusal comes back unchanged.
+        (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate)).Detail.Should().Contain("does not chain");
+
+        (await gateway.Admin.PostAsync($"{GatewayPaths.Certificates}/{held.Thumbprint}/block", null)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.CertificateBlocked);
+        var status = await gateway.GetStatusAsync();
+        (status.CertificatesHeld, status.CertificatesApproved, status.CertificatesBlocked).Should().Be((0, 0, 1));
+    }
+
+    [Fact]
+    public async Task Http2_OneConnection_CarriesTheNsAndTaskServerChannels()
+    {
+        var ns = await StartServerAsync();
+        var ts = await StubTaskServer.StartAsync(ns);
+        _disposables.Add(ts);
+        var gateway = await StartGatewayAsync([ns], extra: [new GatewayBackendOptions { Name = "ts1", Address = ts.Address, Kind = BackendKind.TaskServer, Identity = "ns1" }]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var connections = new StrongBox<int>();
+        using var invoker = new HttpMessageInvoker(CemAgent.CreateHandler(gateway.Trust, a.Certificate, connections));
+
+        var (nsChannel, welcome) = await a.ConnectAsync(gateway, HttpVersion.Version20, invoker: invoker);
+        await using var _ = nsChannel;
+        var tsChannel = await a.OpenChannelAsync(gateway, HttpVersion.Version20, invoker, backend: ts.Address, path: StubTaskServer.ChannelPath);
+        await using var __ = tsChannel;
+
+        welcome.AgentId.Should().Be(a.Id);
+        var hello = await ReceiveTextAsync(tsChannel.Socket);
+        hello.Should().Be($"via={GatewayHost.Name};forwarded=True;client=CN={GatewayHost.Name}, OU=gateway");
+        await tsChannel.Socket.SendAsync(Encoding.UTF8.GetBytes("ping over h2"), WebSocketMessageType.Text, true, CancellationToken.None);
+        (await ReceiveTextAsync(tsChannel.Socket)).Should().Be("ping over h2");
+        connections.Value.Should().Be(1, "both channels are streams of one HTTP/2 connection");
+        var status = await gateway.GetStatusAsync();
+        status.TunnelsOpen.Should().Be(2);
+        status.Backends.Single(s => s.Name == "ts1").TunnelsOpen.Should().Be(1);
+
+        // A close from the backend reaches the agent with its status and description.
+        await tsChannel.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent done", CancellationToken.None);
+        var (_, closeStatus, description) = await tsChannel.ReceiveOrCloseAsync();
+        (closeStatus, description).Should().Be((WebSocketCloseStatus.NormalClosure, "bye"));
+    }
+
+    private async Task<NotificationServerHost> StartServerAsync(bool tcmOn = true)
+    {
+        var server = await NotificationServerHost.StartAsync(output, tcmOn);
+        _servers.Add(server);
+        return server;
+    }
+
+    private async Task<GatewayHost> StartGatewayAsync(IReadOnlyList<NotificationServerHost> servers, Action<GatewayOptions>? configure = null, IEnumerable<GatewayBackendOptions>? extra = null)
+    {
+        var gateway = await GatewayHost.StartAsync(output, servers, extra, configure);
+        _disposables.Add(gateway);
+        return gateway;
+    }
+
+    private async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string name)
+    {
+        var agent = await CemAgent.RegisterAsync(ns, name);
+        _agents.Add(agent);
+        return agent;
+    }
+
+    /// <summary>Reconnects (as an agent's back-off would) until a welcome arrives or the deadline passes.</summary>
+    private async Task<(CemChannel, WelcomeMessage)> ReconnectAsync(CemAgent agent, GatewayHost gateway)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await agent.ConnectAsync(gateway, HttpVersion.Version20);
+            }
+            catch (Exception ex) when (ex is ChannelRefused or HttpRequestException or WebSocketException or InvalidOperationException && clock.Elapsed < Deadline)
+            {
+                output.WriteLine($"reconnect: {ex.Message}");
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Reads until the channel ends (close frame or abort); returns the first message that is not a push, or null.</summary>
+    private static async Task<(Message?, WebSocketCloseStatus?, string?)> ReceiveUntilEndAsync(CemChannel channel)
+    {
+        try
+        {
+            while (true)
+            {
+                var (message, status, description) = await channel.ReceiveOrCloseAsync(Deadline);
+                if (message is null)
+                {
+                    return (null, status, description);
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            return (null, null, null);
+        }
+    }
+
+    private static async Task<ErrorBody> RefusalAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        using (response)
+        {
+            response.StatusCode.Should().Be(status);
+            response.Headers.GetValues("X-Tcm-Refusal").Should().Equal(code);
+            var body = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!;
+            body.Code.Should().Be(code);
+            return body;
+        }
+    }
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(Deadline);
+        var result = await socket.ReceiveAsync(buffer, timeout.Token);
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    private static PushTaskRequest Echo(string text, string agentId) => new()
+    {
+        Command = "echo",
+        Parameters = new Dictionary<string, string> { ["text"] = text },
+        Targets = new Targets { Agents = [agentId] },
+    };
+
+    private static TaskResultMessage Result(string agentId, TaskPushMessage push, string output) => new()
+    {
+        TaskId = push.TaskId,
+        IdempotencyKey = $"{agentId}:{push.TaskId}",
+        State = TaskState.Succeeded,
+        ExitCode = 0,
+        Output = output,
+    };
+}

@@ -1,0 +1,113 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.Gateway;
+using Tcm.Gateway.Diagnostics;
+using Tcm.Protocol;
+
+namespace Tcm.Functional.Tests.Infrastructure;
+
+/// <summary>A real CEM gateway on 127.0.0.1 with its own data folder, restartable on the same port and identity.</summary>
+internal sealed class GatewayHost : IAsyncDisposable
+{
+    public const string Name = "gw-test";
+    private readonly ITestOutputHelper _output;
+    private readonly List<GatewayBackendOptions> _backends;
+    private readonly Action<GatewayOptions>? _configure;
+    private WebApplication? _app;
+
+    private GatewayHost(ITestOutputHelper output, string dataDirectory, List<GatewayBackendOptions> backends, Action<GatewayOptions>? configure, X509Certificate2 trust)
+    {
+        _output = output;
+        DataDirectory = dataDirectory;
+        _backends = backends;
+        _configure = configure;
+        Trust = trust;
+    }
+
+    public string DataDirectory { get; }
+    public int Port { get; private set; }
+    public GatewayInfo Info { get; private set; } = null!;
+    public HttpClient Admin { get; private set; } = null!;
+
+    /// <summary>The CA the gateway's TLS certificate chains to (its first NS's): what an agent's CEM settings trust.</summary>
+    public X509Certificate2 Trust { get; }
+
+    /// <summary>
+    /// Starts a gateway for <paramref name="notificationServers"/> (each registered as a site server of kind gateway with a
+    /// fresh token, so the gateway registers itself with each) and <paramref name="extraBackends"/>.
+    /// </summary>
+    public static async Task<GatewayHost> StartAsync(ITestOutputHelper output, IReadOnlyList<NotificationServerHost> notificationServers,
+        IEnumerable<GatewayBackendOptions>? extraBackends = null, Action<GatewayOptions>? configure = null)
+    {
+        var backends = new List<GatewayBackendOptions>();
+        for (var i = 0; i < notificationServers.Count; i++)
+        {
+            var ns = notificationServers[i];
+            var response = await ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/site-servers",
+                new CreateSiteServerRequest { Name = Name, Kind = SiteServerKind.Gateway }, ProtocolJsonContext.Default.CreateSiteServerRequest);
+            response.EnsureSuccessStatusCode();
+            var created = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated))!;
+            backends.Add(new GatewayBackendOptions { Name = $"ns{i + 1}", Address = $"127.0.0.1:{ns.Port}", Kind = BackendKind.NotificationServer, RegistrationToken = created.RegistrationToken });
+        }
+
+        backends.AddRange(extraBackends ?? []);
+        var dir = Path.Combine(Path.GetTempPath(), "tcm-tests", "gw-" + Guid.NewGuid().ToString("N")[..12]);
+        // A copy: the NS disposes its own when it stops, and the gateway outlives NS restarts.
+        var host = new GatewayHost(output, dir, backends, configure, X509CertificateLoader.LoadCertificate(notificationServers[0].Info.CaCertificate.RawData));
+        await host.StartAsync();
+        return host;
+    }
+
+    public async Task StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders().AddProvider(new XunitLoggerProvider(_output, "GW   ")).SetMinimumLevel(LogLevel.Information);
+        builder.AddGateway(o =>
+        {
+            o.Name = Name;
+            o.DataDirectory = DataDirectory;
+            o.Port = Port;
+            o.ListenAddress = "127.0.0.1";
+            o.Backends = _backends;
+            _configure?.Invoke(o);
+        });
+        var app = builder.Build();
+        app.MapGateway();
+        await app.StartAsync();
+        _app = app;
+        Info = app.Services.GetRequiredService<GatewayInfo>();
+        Port = new Uri(Info.BaseUrl).Port;
+        Admin?.Dispose();
+        Admin = new HttpClient(CemAgent.CreateHandler(Trust, null)) { BaseAddress = new Uri(Info.BaseUrl) };
+        Admin.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, Info.AdminApiKey);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    public async Task<GatewayStatus> GetStatusAsync() =>
+        (await Admin.GetFromJsonAsync(GatewayPaths.Status, GatewayJsonContext.Default.GatewayStatus))!;
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Admin?.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

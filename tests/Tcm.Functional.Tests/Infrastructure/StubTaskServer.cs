@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Certificates;
+using Tcm.Protocol;
+
+namespace Tcm.Functional.Tests.Infrastructure;
+
+/// <summary>
+/// A Task-Server-like backend: TLS with a certificate from an NS's CA, HTTP/1.1 and HTTP/2, a WebSocket at
+/// <see cref="ChannelPath"/> that first says what identity the gateway forwarded, then echoes.
+/// </summary>
+internal sealed class StubTaskServer : IAsyncDisposable
+{
+    public const string ChannelPath = "/tcm/ts/channel";
+    private readonly WebApplication _app;
+
+    private StubTaskServer(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public static async Task<StubTaskServer> StartAsync(NotificationServerHost ns)
+    {
+        var authority = ns.Services.GetRequiredService<CertificateAuthority>();
+        var certificate = authority.IssueServerCertificate(["localhost"], [IPAddress.Loopback]);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, ClientCertificateMode = ClientCertificateMode.AllowCertificate, ClientCertificateValidation = (_, _, _) => true });
+        }));
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Map(ChannelPath, async (HttpContext context) =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
+
+            var via = context.Request.Headers[SiteServerPaths.ViaHeader].ToString();
+            var forwarded = context.Request.Headers[SiteServerPaths.ForwardedAgentCertificateHeader].ToString();
+            var gatewayCertificate = context.Connection.ClientCertificate?.Subject ?? "none";
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(ProtocolConstants.SubProtocol);
+            await socket.SendAsync(Encoding.UTF8.GetBytes($"via={via};forwarded={forwarded.Length > 0};client={gatewayCertificate}"), WebSocketMessageType.Text, true, context.RequestAborted);
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", context.RequestAborted);
+                    return;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, context.RequestAborted);
+            }
+        });
+        await app.StartAsync();
+        var port = new Uri(app.Urls.First()).Port;
+        return new StubTaskServer(app, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

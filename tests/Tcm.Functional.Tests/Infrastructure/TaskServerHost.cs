@@ -1,0 +1,92 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.Protocol;
+using Tcm.TaskServer;
+
+namespace Tcm.Functional.Tests.Infrastructure;
+
+/// <summary>A real Task Server on 127.0.0.1: created at the NS by the admin API (token), registered on first start, killable.</summary>
+internal sealed class TaskServerHost : IAsyncDisposable
+{
+    private readonly ITestOutputHelper _output;
+    private readonly NotificationServerHost _ns;
+    private readonly string _token;
+    private readonly int _maxAgents;
+    private WebApplication? _app;
+
+    private TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents)
+    {
+        _output = output;
+        _ns = ns;
+        Name = name;
+        _token = token;
+        _maxAgents = maxAgents;
+        DataDirectory = Path.Combine(Path.GetTempPath(), "tcm-tests", "ts-" + Guid.NewGuid().ToString("N")[..12]);
+    }
+
+    public string Name { get; }
+    public string DataDirectory { get; }
+    public TaskServerInfo Info { get; private set; } = null!;
+    public bool IsRunning => _app is not null;
+
+    /// <summary>Creates the site server at the NS (admin API) and starts the Task Server with the token.</summary>
+    public static async Task<TaskServerHost> StartAsync(ITestOutputHelper output, NotificationServerHost ns, string name, int maxAgents = 5000)
+    {
+        var response = await ns.Admin.PostAsJsonAsync("/tcm/admin/site-servers", new CreateSiteServerRequest { Name = name, Kind = SiteServerKind.TaskServer }, ProtocolJsonContext.Default.CreateSiteServerRequest);
+        response.EnsureSuccessStatusCode();
+        var created = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated))!;
+        var host = new TaskServerHost(output, ns, name, created.RegistrationToken, maxAgents);
+        await host.StartAsync();
+        return host;
+    }
+
+    public async Task StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders().AddProvider(new XunitLoggerProvider(_output, $"{Name,-5}")).SetMinimumLevel(LogLevel.Information);
+        builder.AddTaskServer(o =>
+        {
+            o.DataDirectory = DataDirectory;
+            o.Port = 0;
+            o.ListenAddress = "127.0.0.1";
+            o.PublicHostName = "127.0.0.1";
+            o.NotificationServerUrl = _ns.Info.BaseUrl;
+            o.NotificationServerCaPem = _ns.Info.CaCertificatePem;
+            o.RegistrationToken = _token;
+            o.MaxAgents = _maxAgents;
+            o.NotificationServerRetryMax = TimeSpan.FromMilliseconds(500);
+        });
+        var app = builder.Build();
+        app.MapTaskServer();
+        await app.StartAsync();
+        _app = app;
+        Info = app.Services.GetRequiredService<TaskServerInfo>();
+    }
+
+    /// <summary>Stops at once: open connections are aborted, as when the process dies.</summary>
+    public async Task KillAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync();
+            await app.StopAsync(now.Token);
+            await app.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

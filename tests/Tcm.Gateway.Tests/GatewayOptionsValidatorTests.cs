@@ -1,0 +1,47 @@
+namespace Tcm.Gateway.Tests;
+
+public sealed class GatewayOptionsValidatorTests
+{
+    private static GatewayOptions Valid() => new()
+    {
+        Name = "gw1",
+        Backends =
+        [
+            new GatewayBackendOptions { Name = "ns1", Address = "ns1.corp:4443" },
+            new GatewayBackendOptions { Name = "ts1", Address = "ts1.corp:4726", Kind = BackendKind.TaskServer },
+        ],
+    };
+
+    [Fact]
+    public void TheDefaultsWithBackends_AreValid() =>
+        new GatewayOptionsValidator().Validate(null, Valid()).Succeeded.Should().BeTrue();
+
+    [Fact]
+    public void EveryProblem_IsNamedWithItsSetting()
+    {
+        var options = Valid();
+        options.Port = 70000;
+        options.ListenAddress = "somewhere";
+        options.TunnelIdleTimeout = TimeSpan.Zero;
+        options.Backends.Add(new GatewayBackendOptions { Name = "ns1", Address = "NS1.corp:4443" });
+        options.Backends.Add(new GatewayBackendOptions { Name = "ns3", Address = "ns3.corp" });
+        options.Backends.Add(new GatewayBackendOptions { Name = "ts2", Address = "ts2.corp:4726", Kind = BackendKind.TaskServer, Identity = "nsX" });
+
+        var failures = new GatewayOptionsValidator().Validate(null, options).Failures!.ToList();
+
+        failures.Should().Contain(f => f.StartsWith("Gateway:Port 70000"));
+        failures.Should().Contain(f => f.StartsWith("Gateway:ListenAddress 'somewhere'"));
+        failures.Should().Contain(f => f.StartsWith("Gateway:TunnelIdleTimeout"));
+        failures.Should().Contain("Gateway:Backends:2:Name 'ns1' is used by another backend.");
+        failures.Should().Contain("Gateway:Backends:2:Address 'NS1.corp:4443' is also the address of backend 'ns1'.");
+        failures.Should().Contain(f => f.StartsWith("Gateway:Backends:3:Address:") && f.Contains("needs its port"));
+        failures.Should().Contain("Gateway:Backends:4:Identity 'nsX' names no Notification Server backend.");
+    }
+
+    [Fact]
+    public void NoNotificationServer_IsRefused()
+    {
+        var options = new GatewayOptions { Backends = [new GatewayBackendOptions { Name = "ts1", Address = "ts1:4726", Kind = BackendKind.TaskServer }] };
+        new GatewayOptionsValidator().Validate(null, options).Failures.Should().Contain(f => f.Contains("no Notification Server"));
+    }
+}

@@ -1,0 +1,124 @@
+using Tcm.LoadTests.Cli;
+using Tcm.LoadTests.Harness.Reports;
+
+namespace Tcm.LoadTests.Tests;
+
+/// <summary>
+/// Each test's tcm variant end to end with a handful of real agents against the real Notification Server in its own process,
+/// through the command line: checks the variant, the harness and the reports, not the speed.
+/// </summary>
+[Collection(nameof(BaselineSmokeTests))]
+public sealed class TcmSmokeTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tcm-smoke-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    public static TheoryData<string, string[]> Runs => new()
+    {
+        { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h1"] },
+        { "push-fanout", ["--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1"] },
+        { "idle-hold", ["--agents", "6", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2"] },
+        { "reconnect-storm", ["--agents", "6", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--ramp", "500ms", "--protocol", "h1"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public async Task TcmTest_RunsToTheEnd_AndWritesEveryReport(string test, string[] options)
+    {
+        var (exitCode, output, report) = await RunAsync([test, "--variant", "tcm", .. options]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Variants.Should().ContainSingle().Which.Variant.Should().Be("tcm");
+        report.Variants[0].Target.Should().Contain("Notification Server");
+        var scenarios = report.Variants[0].Scenarios;
+        scenarios.Should().ContainSingle().Which.Name.Should().StartWith(test);
+        scenarios[0].FindStep("connect")!.Ok.Count.Should().BeGreaterThanOrEqualTo(6);
+        scenarios[0].TimeSeries.Should().NotBeEmpty();
+        report.Thresholds.Should().NotBeEmpty().And.OnlyContain(t => t.Passed);
+        File.ReadAllText(Path.Combine(_folder, "report.html")).Should().Contain("<svg");
+    }
+
+    [Fact]
+    public async Task ConnectStorm_RegistersFirst_ThenStormsARestartedServer()
+    {
+        var (exitCode, output, report) = await RunAsync(["connect-storm", "--variant", "tcm", "--agents", "5", "--protocol", "h1", "--hold", "100ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants[0].Scenarios.Single();
+        scenario.FindStep("register")!.Ok.Count.Should().Be(5);
+        scenario.FindGauge("registration-rate")!.Value.Should().BePositive();
+        scenario.FindGauge("server-restart").Should().NotBeNull();
+        scenario.FindGauge("time-to-all-connected").Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task PushFanout_MeasuresDeliveryAndResult_ForEveryAgent()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants[0].Scenarios.Single();
+        var rounds = scenario.FindStep("fanout")!.Ok.Count;
+        rounds.Should().BeGreaterThan(0);
+        scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 5);
+        scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 5);
+    }
+
+    [Fact]
+    public async Task IdleHold_ReadsTheServerProcessFigures()
+    {
+        var (exitCode, output, report) = await RunAsync(["idle-hold", "--variant", "tcm", "--agents", "5", "--duration", "500ms", "--ramp", "200ms", "--settle", "200ms", "--protocol", "h1"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants[0].Scenarios.Single();
+        scenario.FindGauge("server-connections")!.Value.Should().BeGreaterThanOrEqualTo(5);
+        scenario.FindGauge("server-heap")!.Value.Should().BePositive();
+        scenario.FindGauge("server-working-set")!.Value.Should().BePositive();
+        scenario.FindGauge("measurement-failed").Should().BeNull();
+    }
+
+    [Fact]
+    public async Task PollingVsChannel_MeasuresBothModes_AndSkipsTheBaselineWithANote()
+    {
+        var (exitCode, output, report) = await RunAsync(
+            ["polling-vs-channel", "--agents", "4", "--poll-interval", "1s", "--duration", "3s", "--settle", "300ms", "--no-default-thresholds", "--threshold", "connect: fail% < 0.1"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Notes.Should().ContainSingle(n => n.Contains("baseline", StringComparison.Ordinal));
+        var scenario = report.Variants.Should().ContainSingle().Which.Scenarios.Single();
+        scenario.FindStep("channel-action")!.Ok.Count.Should().Be(1, output);
+        scenario.FindStep("polling-action")!.Ok.Count.Should().Be(1, output);
+        scenario.FindStep("channel-time-to-action")!.Ok.Count.Should().Be(4);
+        scenario.FindStep("polling-time-to-action")!.Ok.Count.Should().Be(4);
+        scenario.FindGauge("polling-requests-per-agent-hour")!.Value.Should().BeGreaterThan(scenario.FindGauge("channel-requests-per-agent-hour")!.Value);
+        scenario.FindGauge("requests-ratio")!.Value.Should().BeGreaterThan(1);
+        scenario.FindGauge("bytes-ratio")!.Value.Should().BePositive();
+    }
+
+    [Fact]
+    public async Task BothVariants_RunInOneInvocation_AndReportRatios()
+    {
+        var (exitCode, output, report) = await RunAsync(["connect-storm", "--agents", "4", "--protocol", "h1", "--server", "inproc", "--hold", "100ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Variants.Select(v => v.Variant).Should().Equal("baseline", "tcm");
+        report.Notes.Should().BeEmpty();
+        report.Ratios.Should().NotBeEmpty();
+    }
+
+    private async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)
+    {
+        var output = new StringWriter();
+        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder, "--plain"], output);
+        var json = Path.Combine(_folder, "report.json");
+        File.Exists(json).Should().BeTrue(output.ToString());
+        return (exitCode, output.ToString(), JsonReport.Read(await File.ReadAllTextAsync(json)));
+    }
+}
