@@ -42,6 +42,12 @@ public sealed record AgentOptions
     /// <summary>How long the agent waits for the server's welcome after sending hello. Default 10 seconds.</summary>
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the reachability probe (a TCP connect to the Notification Server, made only while the route is re-evaluated) may take.
+    /// Default 3 seconds.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How long one request may take, over HTTP or as an <c>http.request</c> over the channel. Default 30 seconds.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -26,6 +26,7 @@ public sealed partial class TcmAgent
                     continue;
                 }
 
+                await _routes.EnsureCurrentAsync(stop).ConfigureAwait(false);
                 var route = UpdateRoute();
                 var now = _time.GetUtcNow();
                 if (ChannelWanted(_ns, now, out var notWantedReason, out var channelDue))
@@ -137,13 +138,21 @@ public sealed partial class TcmAgent
     /// </summary>
     private async Task RunChannelAsync(ServerConnection conn, AgentRoute route, CancellationToken stop)
     {
-        var transport = conn.Transport ?? throw new InvalidOperationException("no transport before registration");
+        var transport = TransportFor(conn, route);
         var attempt = conn.Backoff.Attempt + 1;
         var uri = route.ChannelUri;
         var host = route.HostAndPort;
 
         // :: Step 1: log the attempt
-        Log.Connecting(_logger, route.BaseAddress.Host, uri.GetLeftPart(UriPartial.Authority), attempt);
+        if (route.Mode == Protocol.Admin.ConnectionMode.Cem)
+        {
+            Log.CemPreferred(_logger, CemTargets(conn, route));
+            Log.ConnectingToGateway(_logger, host[..host.LastIndexOf(':')], route.BaseAddress.Host, route.BaseAddress.Port, attempt);
+        }
+        else
+        {
+            Log.Connecting(_logger, route.BaseAddress.Host, uri.GetLeftPart(UriPartial.Authority), attempt);
+        }
 
         // :: Step 2: open the WebSocket through the agent's handler
         var socket = new ClientWebSocket();
@@ -258,6 +267,17 @@ public sealed partial class TcmAgent
                 conn.Channel = channel;
             }
 
+            if (!route.Plan.SameRouteAs(_routes.Plan))
+            {
+                // The decision changed while this channel was connecting: it moves to the new route like the others.
+                lock (_gate)
+                {
+                    conn.RouteChangeRequested = true;
+                }
+
+                await CloseForRouteChangeAsync(channel, _routes.Plan).ConfigureAwait(false);
+            }
+
             connected = true;
             conn.Backoff.Reset();
             conn.Counters.AddChannelConnect();
@@ -353,6 +373,21 @@ public sealed partial class TcmAgent
         if (closeStatus is not null || description is not null)
         {
             Log.ChannelClosed(_logger, route.HostAndPort, closeStatus?.ToString() ?? "-", description ?? "");
+        }
+
+        bool routeChanged;
+        lock (_gate)
+        {
+            routeChanged = conn.RouteChangeRequested;
+            conn.RouteChangeRequested = false;
+        }
+
+        if (routeChanged)
+        {
+            // Not a failure: the routing decision changed; reconnect at once on the new route.
+            conn.Signal.Set();
+            RaiseStatusChangedIfNeeded();
+            return;
         }
 
         var (code, detail) = SplitReason(description);
@@ -568,8 +603,8 @@ public sealed partial class TcmAgent
             }
         }
 
-        var transport = _ns.Transport ?? throw new InvalidOperationException("no transport before registration");
         var route = _ns.Route ?? UpdateRoute();
+        var transport = TransportFor(_ns, route);
         try
         {
             var answer = await transport.SendAsync(method, route.For(path), body, ifNoneMatch, _time, _options.RequestTimeout, ct).ConfigureAwait(false);
@@ -623,6 +658,13 @@ public sealed partial class TcmAgent
         {
             _ns.ChannelBlockedUntilPolicy = false;
             _ts.ChannelBlockedUntilPolicy = false;
+        }
+
+        if (RoutingInputsChanged(previous, policy))
+        {
+            // Applied without a restart: both connections move if the decision changes.
+            _routes.Request($"policy {policy.Etag} from {source}");
+            StartBackground(ReevaluateInBackgroundAsync);
         }
 
         if (previous?.Etag != policy.Etag)

@@ -262,7 +262,6 @@ public sealed partial class TcmAgent
     /// <summary>A plain HTTP request (the endpoints that have no channel equivalent: task poll, status and result posts).</summary>
     private async Task<AgentResponse> SendHttpAsync(ServerConnection conn, HttpMethod method, string pathAndQuery, byte[]? body, CancellationToken ct)
     {
-        var transport = conn.Transport ?? throw new InvalidOperationException("no transport before registration");
         AgentRoute? route;
         lock (_gate)
         {
@@ -272,6 +271,7 @@ public sealed partial class TcmAgent
         route ??= conn.Role == ChannelRole.NotificationServer
             ? UpdateRoute()
             : throw new AgentChannelClosedException("no Task Server to deliver to yet");
+        var transport = TransportFor(conn, route);
         try
         {
             var response = await transport.SendAsync(method, route.For(pathAndQuery), body, null, _time, _options.RequestTimeout, ct).ConfigureAwait(false);

@@ -18,7 +18,7 @@ public sealed partial class TcmAgent
     /// The Client Task Agent's loop:
     /// <list type="number">
     /// <item>wait for an identity and a policy that lists Task Servers;</item>
-    /// <item>pick one by the policy's method (the one in use first while it works), and decide the route through <see cref="RouteResolver.ResolveRoute"/>;</item>
+    /// <item>pick one by the policy's method (the one in use first while it works), and decide the route through <c>RouteResolver.ResolveRoute</c> (with the plan the NS connection follows too);</item>
     /// <item>if the policy allows persistent connections, run the channel (hello role <c>ts</c>) until it ends; a refusal
     /// (<c>task-server-full</c>) or a dead server fails over to the next Task Server at once;</item>
     /// <item>otherwise poll the Task Server over HTTP every task poll interval, delivering kept results first; a failed poll fails over too.</item>
@@ -30,6 +30,12 @@ public sealed partial class TcmAgent
         {
             try
             {
+                if (_identity is not null)
+                {
+                    // The same decision as the NS connection's: wait for a pending re-evaluation before connecting.
+                    await _routes.EnsureCurrentAsync(stop).ConfigureAwait(false);
+                }
+
                 var now = _time.GetUtcNow();
                 var policy = _policy;
                 if (_identity is null || SelectTaskServer(policy, now) is not { } route)
@@ -129,7 +135,7 @@ public sealed partial class TcmAgent
         }
 
         var chosen = order[0];
-        var route = RouteResolver.ResolveRoute(_options.Package, policy, chosen);
+        var route = RouteResolver.ResolveRoute(_options.Package, policy, _routes.Plan, chosen);
         lock (_gate)
         {
             _ts.Route = route;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Tcm.Agent.Connection;
 using Tcm.Agent.Network;
 using Tcm.Agent.Registration;
+using Tcm.Agent.Routing;
 using Tcm.Agent.State;
 using Tcm.Agent.Status;
 using Tcm.Agent.Tasks;
@@ -31,6 +32,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ServerConnection _ns;
     private readonly ServerConnection _ts;
+    private readonly RouteKeeper _routes;
     private readonly SemaphoreSlim _saveGate = new(1, 1);
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<Task, byte> _background = new();
@@ -78,6 +80,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         _ns = new ServerConnection(ChannelRole.NotificationServer, TrafficPurpose.Management, options.Backoff, time) { Counters = Counters };
         _ts = new ServerConnection(ChannelRole.TaskServer, TrafficPurpose.TaskServer, options.Backoff, time);
         _lastRaised = (ConnectionMode.Offline, TransportKind.Http, null, null, null, null);
+        _routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, _logger) { RouteChanged = MoveConnectionsAsync };
     }
 
     /// <summary>The id the server issued at registration; null before the agent has registered.</summary>
@@ -111,6 +114,10 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
         var state = await _store.LoadAsync(ct).ConfigureAwait(false);
         var now = _time.GetUtcNow();
+        // Fix #1 of the support article: adapter detection completes before the first connection attempt. Changes from here on
+        // request a re-evaluation, which every connection attempt awaits.
+        _network.AdaptersChanged += OnAdaptersChanged;
+        _routes.Request("agent start");
         if (state is not null)
         {
             _identity = state;
@@ -130,6 +137,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
         _ns.NextTaskPoll = now;
         _ts.NextTaskPoll = now;
+        await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
         var route = UpdateRoute();
         Log.Started(_logger, _options.ComputerName, AgentId!, route.HostAndPort);
         var stop = _stopCts.Token;
@@ -146,6 +154,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         }
 
         _stopping = true;
+        _network.AdaptersChanged -= OnAdaptersChanged;
         foreach (var (connection, loop) in new[] { (_ns, _loop), (_ts, _taskLoop) })
         {
             if (connection.Channel is { } channel)
@@ -205,11 +214,21 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
     private ConnectionFacts Facts(ServerConnection connection)
     {
-        var tls = connection.Transport?.Tls;
+        AgentRoute? route;
+        lock (_gate)
+        {
+            route = connection.Route;
+        }
+
+        var cem = route?.Mode == ConnectionMode.Cem;
+        var tls = cem ? null : connection.Transport?.Tls;
+        var gatewayTls = cem ? Volatile.Read(ref _gatewayTransport)?.Tls : null;
         lock (_gate)
         {
             return new ConnectionFacts
             {
+                GatewayTlsProtocol = gatewayTls?.Protocol,
+                GatewayCipherSuite = gatewayTls?.CipherSuite,
                 ServerAddress = connection.Route?.HostAndPort,
                 RouteMode = connection.Route?.Mode ?? ConnectionMode.Direct,
                 RouteReason = connection.Route?.Reason,
@@ -274,6 +293,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         Interlocked.Exchange(ref _lifecycle, 2);
         _ns.Dispose();
         _ts.Dispose();
+        Interlocked.Exchange(ref _gatewayTransport, null)?.Dispose();
         _stopCts.Dispose();
     }
 
@@ -289,10 +309,24 @@ public sealed partial class TcmAgent : IAsyncDisposable
         while (true)
         {
             var attempt = _ns.Backoff.Attempt + 1;
-            Log.Registering(_logger, _options.ComputerName, server, attempt);
+            // An agent that starts on the internet with CEM settings in its package registers through the gateway.
+            var plan = await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
+            var route = RouteResolver.ResolveRoute(_options.Package, null, plan);
+            var trust = route.Mode == ConnectionMode.Cem && !string.IsNullOrWhiteSpace(plan.Cem?.GatewayCaCertificatePem)
+                ? plan.Cem.GatewayCaCertificatePem
+                : _options.Package.CaCertificatePem;
+            if (route.Mode == ConnectionMode.Cem)
+            {
+                Log.RegisteringViaGateway(_logger, _options.ComputerName, server, route.Gateway!, attempt);
+            }
+            else
+            {
+                Log.Registering(_logger, _options.ComputerName, server, attempt);
+            }
+
             try
             {
-                var identity = await Registrar.RegisterAsync(_options, _network, Counters, _time, _previousAgentId, ct).ConfigureAwait(false);
+                var identity = await Registrar.RegisterAsync(_options, _network, Counters, _time, _previousAgentId, route, trust, ct).ConfigureAwait(false);
                 Counters.AddRegistration();
                 // A new agent id starts a new push sequence and owns no earlier results.
                 _book = new DeliveryBook();
@@ -309,6 +343,8 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
                 await SaveStateAsync(ct).ConfigureAwait(false);
                 Log.Registered(_logger, identity.AgentId, server);
+                _routes.Request("policy received at registration");
+                await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
                 UpdateRoute();
                 RaiseStatusChangedIfNeeded();
                 return;
@@ -318,6 +354,11 @@ public sealed partial class TcmAgent : IAsyncDisposable
                 lock (_gate)
                 {
                     _ns.Reachable = ex is RegistrationRefusedException;
+                }
+
+                if (ex is not RegistrationRefusedException)
+                {
+                    _routes.Request("registration failed");
                 }
 
                 var delay = _ns.Backoff.Next();
@@ -335,11 +376,19 @@ public sealed partial class TcmAgent : IAsyncDisposable
             var transport = new AgentTransport(_network, identity.CaCertificatePem, certificate, connection.Counters, _options.HttpVersion, _options.RequestTimeout, connection.Purpose);
             Interlocked.Exchange(ref connection.Transport, transport)?.Dispose();
         }
+
+        // A new identity is a new client certificate: the gateway's handler is built again when next needed.
+        lock (_gate)
+        {
+            _gatewayKey = null;
+        }
+
+        Interlocked.Exchange(ref _gatewayTransport, null)?.Dispose();
     }
 
     private AgentRoute UpdateRoute()
     {
-        var route = RouteResolver.ResolveRoute(_options.Package, _policy);
+        var route = RouteResolver.ResolveRoute(_options.Package, _policy, _routes.Plan);
         lock (_gate)
         {
             _ns.Route = route;
@@ -399,6 +448,12 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
     private void SetReachable(ServerConnection connection, bool reachable)
     {
+        if (!reachable)
+        {
+            // A failed connection re-evaluates the route before the next attempt (it probes the server directly).
+            _routes.Request($"a connection to the {connection.ServerKind} failed");
+        }
+
         lock (_gate)
         {
             if (connection.Reachable == reachable)
@@ -445,6 +500,9 @@ public sealed partial class TcmAgent : IAsyncDisposable
 
         [LoggerMessage(1010, LogLevel.Information, "Registering '{ComputerName}' with Notification Server '{Server}', attempt {Attempt}", EventName = "Registering")]
         public static partial void Registering(ILogger logger, string computerName, string server, int attempt);
+
+        [LoggerMessage(1014, LogLevel.Information, "Registering '{ComputerName}' with Notification Server '{Server}' through CEM gateway '{Gateway}', attempt {Attempt}", EventName = "RegisteringViaGateway")]
+        public static partial void RegisteringViaGateway(ILogger logger, string computerName, string server, string gateway, int attempt);
 
         [LoggerMessage(1011, LogLevel.Information, "Registered as agent {AgentId} with Notification Server '{Server}'", EventName = "Registered")]
         public static partial void Registered(ILogger logger, string agentId, string server);

@@ -56,6 +56,9 @@ internal sealed class ServerConnection : IDisposable
 
     public bool TerminateRequested;
 
+    /// <summary>The channel is being closed because the routing decision changed: reconnect at once on the new route.</summary>
+    public bool RouteChangeRequested;
+
     /// <summary>Task Server only: the id of the server in use (sticky until it refuses or fails).</summary>
     public string? ServerId;
 

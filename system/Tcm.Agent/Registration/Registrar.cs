@@ -18,7 +18,16 @@ internal sealed class RegistrationRefusedException(string message) : Exception(m
 /// </summary>
 internal static class Registrar
 {
-    public static async Task<AgentState> RegisterAsync(AgentOptions options, INetwork network, AgentCounters counters, TimeProvider time, string? previousAgentId, CancellationToken ct)
+    /// <param name="options">The agent's install package, computer name and attributes.</param>
+    /// <param name="network">Where the socket comes from.</param>
+    /// <param name="counters">Counts the bytes.</param>
+    /// <param name="time">The clock of the request timeout.</param>
+    /// <param name="previousAgentId">The id before a lost state, so the server keeps history.</param>
+    /// <param name="route">Whom to call: the package's server directly, or its relay URL on the CEM gateway.</param>
+    /// <param name="trustPem">The CA the answering server's certificate must chain to (the package CA, or the gateway CA of the CEM settings).</param>
+    /// <param name="ct">Cancels the request.</param>
+    public static async Task<AgentState> RegisterAsync(AgentOptions options, INetwork network, AgentCounters counters, TimeProvider time, string? previousAgentId,
+        AgentRoute route, string trustPem, CancellationToken ct)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var subject = new X500DistinguishedNameBuilder();
@@ -35,9 +44,8 @@ internal static class Registrar
             PreviousAgentId = previousAgentId,
         };
 
-        var route = RouteResolver.ResolveRoute(options.Package, policy: null);
         // A handler without a client certificate, used once: the agent's own handler is built with the certificate this returns.
-        using var transport = new AgentTransport(network, options.Package.CaCertificatePem, clientCertificate: null, counters, options.HttpVersion, options.RequestTimeout);
+        using var transport = new AgentTransport(network, trustPem, clientCertificate: null, counters, options.HttpVersion, options.RequestTimeout);
         var response = await transport.SendAsync(
             HttpMethod.Post,
             route.For(TcmPaths.Register),

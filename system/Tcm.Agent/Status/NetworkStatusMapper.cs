@@ -15,6 +15,9 @@ internal sealed record ConnectionFacts
     public string? HttpReason { get; init; }
     public string? TlsProtocol { get; init; }
     public string? CipherSuite { get; init; }
+    /// <summary>The agent-to-gateway leg's TLS, in CEM mode (the gateway-to-backend leg is not visible to the agent).</summary>
+    public string? GatewayTlsProtocol { get; init; }
+    public string? GatewayCipherSuite { get; init; }
     public long BytesSent { get; init; }
     public long BytesReceived { get; init; }
     public DateTimeOffset? ConnectedSince { get; init; }
@@ -49,6 +52,8 @@ internal static class NetworkStatusMapper
             TransportDetail = facts.Persistent ? "Persistent" : facts.HttpReason is { } reason ? $"HTTP ({reason})" : "HTTP",
             TlsProtocol = facts.TlsProtocol,
             CipherSuite = facts.CipherSuite,
+            GatewayTlsProtocol = facts.GatewayTlsProtocol,
+            GatewayCipherSuite = facts.GatewayCipherSuite,
             BytesSent = facts.BytesSent,
             BytesReceived = facts.BytesReceived,
             ConnectedSince = facts.Persistent ? facts.ConnectedSince : null,
