@@ -93,6 +93,16 @@ internal sealed class AdminClient : IDisposable
     public async Task<IReadOnlyDictionary<string, long>> GetMetricsAsync(CancellationToken ct) =>
         await GetAsync("/tcm/admin/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64, ct);
 
+    public async Task<SiteServerCreated> CreateSiteServerAsync(CreateSiteServerRequest request, CancellationToken ct)
+    {
+        var response = await SendAsync(HttpMethod.Post, "/tcm/admin/site-servers", JsonContent.Create(request, ProtocolJsonContext.Default.CreateSiteServerRequest), ct);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated, ct))!;
+    }
+
+    /// <summary>Pushes a task through the Task Servers (the Client Task Agent's connection).</summary>
+    public Task<ActionCreated> PushTaskThroughTaskServersAsync(PushTaskRequest request, CancellationToken ct) =>
+        PostActionAsync("ts-task", JsonContent.Create(request, ProtocolJsonContext.Default.PushTaskRequest), ct);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<ActionCreated> PostActionAsync(string kind, HttpContent content, CancellationToken ct)

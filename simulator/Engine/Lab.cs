@@ -7,6 +7,7 @@ using Tcm.NotificationServer;
 using Tcm.Protocol;
 using Tcm.Simulator.Network;
 using Tcm.Simulator.Scenarios;
+using Tcm.TaskServer;
 
 namespace Tcm.Simulator.Engine;
 
@@ -23,11 +24,17 @@ internal interface ISystemUnderTest : IAsyncDisposable
 
     string Description { get; }
 
+    /// <summary>Whether pushed tasks go through Task Servers (the Client Task Agent's connection) rather than the NS channel.</summary>
+    bool HasTaskServers { get; }
+
     /// <summary>Stops (gracefully), kills (connections cut at once) or starts a server by its scenario name (<c>ns</c>, <c>ts1</c>, <c>gateway</c>).</summary>
     Task ControlAsync(ServerOperation operation, string server, CancellationToken ct);
 }
 
-/// <summary>An in-process lab: a real Notification Server on 127.0.0.1 behind the simulated network's corporate address.</summary>
+/// <summary>
+/// An in-process lab: a real Notification Server and Task Servers on 127.0.0.1, each behind the simulated network's
+/// corporate host name (<c>ns.tcm.lab</c>, <c>ts1.tcm.lab</c>, ...), each with its own data folder, restartable on its port.
+/// </summary>
 internal sealed class Lab : ISystemUnderTest
 {
     /// <summary>The NS host name agents dial; the simulated network maps it to the loopback port.</summary>
@@ -37,10 +44,8 @@ internal sealed class Lab : ISystemUnderTest
     private readonly bool _keepData;
     private readonly ILoggerFactory _loggers;
     private readonly NetworkTopology _topology;
-    private WebApplication? _ns;
-    private int _port;
-    private RegisteredEndpoint? _nsEndpoint;
-    private bool _tcmAtFirstRun;
+    private readonly List<HostedServer> _servers = [];
+    private NotificationServerInfo _ns = null!;
 
     private Lab(NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers)
     {
@@ -54,45 +59,52 @@ internal sealed class Lab : ISystemUnderTest
 
     public InstallPackage Package { get; private set; } = null!;
 
-    public string Description => $"lab: Notification Server https://{NotificationServerHost}:{_port} (127.0.0.1:{_port}), data in {_dataDirectory}";
+    public bool HasTaskServers => _servers.Any(s => s.Name.StartsWith("ts", StringComparison.Ordinal));
+
+    public string Description => "lab: " + string.Join(", ", _servers.Select(s => $"{s.Name} https://{s.HostName}:{s.Port}")) + $"; data in {_dataDirectory}";
 
     public static async Task<Lab> StartAsync(LabSystem spec, NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers, CancellationToken ct)
     {
-        var lab = new Lab(topology, dataDirectory, keepData, loggers) { _tcmAtFirstRun = spec.Tcm };
-        await lab.StartNotificationServerAsync(ct);
-        var info = lab._ns!.Services.GetRequiredService<NotificationServerInfo>();
-        lab.Admin = new AdminClient(new Uri(info.BaseUrl), info.AdminApiKey, X509Certificate2.CreateFromPem(info.CaCertificatePem));
-        lab.Package = await info.CreateInstallPackageAsync(ct: ct);
-        return lab;
+        var lab = new Lab(topology, dataDirectory, keepData, loggers);
+        try
+        {
+            await lab.StartAllAsync(spec, ct);
+            return lab;
+        }
+        catch
+        {
+            await lab.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task ControlAsync(ServerOperation operation, string server, CancellationToken ct)
     {
-        if (!string.Equals(server, "ns", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new NotSupportedException($"the lab has no server '{server}' yet: it runs the Notification Server ('ns'); Task Servers and the gateway join it with their issues");
-        }
-
+        var hosted = _servers.FirstOrDefault(s => string.Equals(s.Name, server, StringComparison.OrdinalIgnoreCase))
+            ?? throw new NotSupportedException($"the lab has no server '{server}'; it runs {string.Join(", ", _servers.Select(s => s.Name))}");
         switch (operation)
         {
-            case ServerOperation.Start when _ns is null:
-                await StartNotificationServerAsync(ct);
-                break;
             case ServerOperation.Start:
+                await hosted.StartAsync(ct);
                 break;
             case ServerOperation.Stop:
-                await StopNotificationServerAsync(TimeSpan.FromSeconds(5));
+                await hosted.StopAsync(TimeSpan.FromSeconds(5));
                 break;
             case ServerOperation.Kill:
                 // A kill gives connections no goodbye: the shutdown window is zero, so Kestrel aborts them.
-                await StopNotificationServerAsync(TimeSpan.Zero);
+                await hosted.StopAsync(TimeSpan.Zero);
                 break;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopNotificationServerAsync(TimeSpan.FromSeconds(2));
+        // Task Servers first: they hold long polls open on the NS.
+        for (var i = _servers.Count - 1; i >= 0; i--)
+        {
+            await _servers[i].StopAsync(TimeSpan.FromSeconds(2));
+        }
+
         Admin?.Dispose();
         if (!_keepData)
         {
@@ -106,53 +118,124 @@ internal sealed class Lab : ISystemUnderTest
         }
     }
 
-    private async Task StartNotificationServerAsync(CancellationToken ct)
+    private async Task StartAllAsync(LabSystem spec, CancellationToken ct)
+    {
+        var ns = new HostedServer("ns", NotificationServerHost, EndpointClass.Corporate, _topology, (port, c) => StartNotificationServerAsync(port, spec.Tcm, c));
+        _servers.Add(ns);
+        await ns.StartAsync(ct);
+        _ns = ns.App!.Services.GetRequiredService<NotificationServerInfo>();
+        Admin = new AdminClient(new Uri(_ns.BaseUrl), _ns.AdminApiKey, X509Certificate2.CreateFromPem(_ns.CaCertificatePem));
+        Package = await _ns.CreateInstallPackageAsync(ct: ct);
+
+        for (var i = 1; i <= spec.TaskServers; i++)
+        {
+            var name = $"ts{i}";
+            var created = await Admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = name, Kind = SiteServerKind.TaskServer }, ct);
+            var ts = new HostedServer(name, $"{name}.tcm.lab", EndpointClass.Corporate, _topology, (port, c) => StartTaskServerAsync(name, port, created.RegistrationToken, c));
+            _servers.Add(ts);
+            await ts.StartAsync(ct);
+        }
+    }
+
+    private async Task<WebApplication> StartNotificationServerAsync(int port, bool tcm, CancellationToken ct)
+    {
+        var builder = CreateBuilder();
+        builder.AddNotificationServer(o =>
+        {
+            o.DataDirectory = Path.Combine(_dataDirectory, "ns");
+            o.ListenAddress = "127.0.0.1";
+            o.Port = port;
+            o.PublicHostName = NotificationServerHost;
+            o.ServerName = "NS1";
+            o.TcmEnabledAtFirstRun = tcm;
+        });
+        var app = builder.Build();
+        app.MapNotificationServer();
+        await app.StartAsync(ct);
+        return app;
+    }
+
+    private async Task<WebApplication> StartTaskServerAsync(string name, int port, string token, CancellationToken ct)
+    {
+        var builder = CreateBuilder();
+        builder.AddTaskServer(o =>
+        {
+            o.DataDirectory = Path.Combine(_dataDirectory, name);
+            o.ListenAddress = "127.0.0.1";
+            o.Port = port;
+            o.PublicHostName = $"{name}.tcm.lab";
+            // The Task Server itself is not simulated: it reaches the NS on the real loopback address.
+            o.NotificationServerUrl = _ns.BaseUrl;
+            o.NotificationServerCaPem = _ns.CaCertificatePem;
+            o.RegistrationToken = token;
+        });
+        var app = builder.Build();
+        app.MapTaskServer();
+        await app.StartAsync(ct);
+        return app;
+    }
+
+    private WebApplicationBuilder CreateBuilder()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_loggers);
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.AddNotificationServer(o =>
-        {
-            o.DataDirectory = _dataDirectory;
-            o.ListenAddress = "127.0.0.1";
-            o.Port = _port;
-            o.PublicHostName = NotificationServerHost;
-            o.ServerName = "NS1";
-            o.TcmEnabledAtFirstRun = _tcmAtFirstRun;
-        });
-        var app = builder.Build();
-        app.MapNotificationServer();
-        await app.StartAsync(ct);
-        _ns = app;
-        _port = new Uri(app.Services.GetRequiredService<NotificationServerInfo>().BaseUrl).Port;
-        _nsEndpoint ??= _topology.Register(NotificationServerHost, _port, EndpointClass.Corporate, new IPEndPoint(IPAddress.Loopback, _port), "ns");
-        _nsEndpoint.IsUp = true;
+        return builder;
     }
 
-    private async Task StopNotificationServerAsync(TimeSpan grace)
+    /// <summary>One server of the lab: started on port 0 the first time, then always on that port, so agents find it again.</summary>
+    private sealed class HostedServer(string name, string hostName, EndpointClass endpointClass, NetworkTopology topology, Func<int, CancellationToken, Task<WebApplication>> start)
     {
-        if (_ns is not { } app)
+        private RegisteredEndpoint? _endpoint;
+
+        public string Name { get; } = name;
+
+        public string HostName { get; } = hostName;
+
+        public int Port { get; private set; }
+
+        public WebApplication? App { get; private set; }
+
+        public async Task StartAsync(CancellationToken ct)
         {
-            return;
+            if (App is not null)
+            {
+                return;
+            }
+
+            App = await start(Port, ct);
+            var address = App.Urls.Select(u => new Uri(u)).FirstOrDefault()
+                ?? throw new InvalidOperationException($"{Name} started without an address");
+            Port = address.Port;
+            _endpoint ??= topology.Register(HostName, Port, endpointClass, new IPEndPoint(IPAddress.Loopback, Port), Name);
+            _endpoint.IsUp = true;
         }
 
-        _ns = null;
-        if (_nsEndpoint is not null)
+        public async Task StopAsync(TimeSpan grace)
         {
-            _nsEndpoint.IsUp = false;
-        }
+            if (App is not { } app)
+            {
+                return;
+            }
 
-        using var window = new CancellationTokenSource(grace);
-        try
-        {
-            await app.StopAsync(window.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+            App = null;
+            if (_endpoint is not null)
+            {
+                _endpoint.IsUp = false;
+            }
 
-        await app.DisposeAsync();
+            using var window = new CancellationTokenSource(grace);
+            try
+            {
+                await app.StopAsync(window.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.DisposeAsync();
+        }
     }
 }
 
@@ -172,10 +255,12 @@ internal sealed class ExternalSystem : ISystemUnderTest
 
     public string Description { get; }
 
+    public bool HasTaskServers => false;
+
     public static async Task<ExternalSystem> ConnectAsync(Scenarios.ExternalSystem spec, NetworkTopology topology, CancellationToken ct)
     {
         var adminKey = spec.AdminKey ?? Environment.GetEnvironmentVariable("TCM_ADMIN_KEY")
-            ?? throw new InvalidOperationException("an external system needs an admin key: set system.external.adminKey in the scenario or the TCM_ADMIN_KEY environment variable");
+            ?? throw new InvalidOperationException("an external system needs an admin key: set system.external.adminKey in the scenario, --admin-key, or the TCM_ADMIN_KEY environment variable");
         var ca = spec.CaFile is null ? null : X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(spec.CaFile, ct));
         var admin = new AdminClient(spec.Url, adminKey, ca);
         var profiles = await admin.GetProfilesAsync(ct);

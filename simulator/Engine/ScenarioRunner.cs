@@ -54,9 +54,9 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             _ => throw new NotSupportedException(scenario.System.GetType().Name),
         };
         notes.Add(system.Description);
-        if (scenario.System is LabSystem { TaskServers: > 0 } or LabSystem { Gateway: true })
+        if (scenario.System is LabSystem { Gateway: true })
         {
-            notes.Add("the lab runs the Notification Server only: Task Servers and the CEM gateway join it with their issues, so agents on the internet without VPN have no route yet");
+            notes.Add("the lab has no CEM gateway yet: agents on the internet without VPN have no route");
         }
 
         // :: Step 3: the administrator's set-up the scenario asks for
@@ -73,7 +73,8 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         var endReason = "completed";
         FleetSnapshot snapshot = FleetSnapshot.Take(agents, 0);
 
-        // :: Step 5: the loop
+        // :: Step 5: the loop. The scenario's clock starts here: "at: 0s" is when the system is up and the fleet is built.
+        clock.Restart();
         using var tick = new PeriodicTimer(Tick);
         var nextSample = 0.0;
         try
@@ -291,14 +292,18 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
                 await SaveSettingsAsync(system.Admin, scenario, settings.Settings, ct);
                 return null;
             case PushTaskAction task:
-                var created = await system.Admin.PushTaskAsync(new PushTaskRequest
+                var request = new PushTaskRequest
                 {
                     Command = task.Command,
                     Name = e.Id,
                     Parameters = task.Parameters,
                     TimeoutSeconds = Math.Max(1, (int)Math.Ceiling(task.Timeout.TotalSeconds)),
                     Targets = TargetsOf(e.Select, selected),
-                }, ct);
+                };
+                // As in the product: where there are Task Servers, tasks go through them (the Client Task Agent's connection).
+                var created = system.HasTaskServers
+                    ? await system.Admin.PushTaskThroughTaskServersAsync(request, ct)
+                    : await system.Admin.PushTaskAsync(request, ct);
                 actions.Add(e.Id, "task", task.Command, created, now);
                 return $"{created.TargetCount} targets, {created.SentOverChannel} sent over the channel at once";
             case InventoryNowAction inventory:

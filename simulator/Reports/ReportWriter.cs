@@ -15,9 +15,11 @@ internal static class ReportWriter
         var json = Path.Combine(directory, "report.json");
         var md = Path.Combine(directory, "report.md");
         var html = Path.Combine(directory, "report.html");
-        await File.WriteAllTextAsync(json, ToJson(report), Encoding.UTF8, cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(md, MarkdownReportWriter.Write(report), Encoding.UTF8, cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(html, HtmlReportWriter.Write(report), Encoding.UTF8, cancellationToken).ConfigureAwait(false);
+        // No byte-order mark: tools such as jq and Python's json refuse one.
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+        await File.WriteAllTextAsync(json, ToJson(report), utf8, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(md, MarkdownReportWriter.Write(report), utf8, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(html, HtmlReportWriter.Write(report), utf8, cancellationToken).ConfigureAwait(false);
         return [json, md, html];
     }
 

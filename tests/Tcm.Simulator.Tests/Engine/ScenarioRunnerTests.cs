@@ -32,6 +32,7 @@ public sealed class ScenarioRunnerTests
 
         var files = await ReportWriter.WriteAllAsync(report, reportDirectory);
         files.Select(Path.GetFileName).Should().BeEquivalentTo(["report.json", "report.md", "report.html"]);
+        (await File.ReadAllBytesAsync(files[0])).Take(1).Should().Equal((byte)'{'); // no byte-order mark: jq and friends read it
         Directory.Delete(reportDirectory, recursive: true);
     }
 }
