@@ -5,7 +5,7 @@ namespace Tcm.LoadTests.Variants;
 /// <summary>
 /// The seam between a load test and the system it loads. A test is written once against this interface; each variant
 /// supplies a target: <c>baseline</c> is bare Kestrel and bare <c>ClientWebSocket</c> (see <c>Baseline/BaselineTarget</c>),
-/// <c>tcm</c> will be the Notification Server (and gateway) with the simulator's virtual agents. The same test code then
+/// <c>tcm</c> is the real Notification Server in its own process with the real agent (see <c>TcmVariant/TcmTarget</c>). The same test code then
 /// measures both in one invocation and reports TCM's figures as ratios to the baseline's.
 /// </summary>
 /// <remarks>

@@ -179,6 +179,12 @@ public sealed partial class TcmAgent
         if (allExcluded)
         {
             BackOff(conn, route, $"every Task Server refused or failed; last: {reason}");
+            lock (_gate)
+            {
+                // Polling backs off too: a refused poll must not be retried in a tight loop.
+                conn.NextTaskPoll = conn.ChannelNotBefore;
+            }
+
             return;
         }
 

@@ -21,7 +21,7 @@ namespace Tcm.Gateway.Relay;
 /// </summary>
 internal static class HttpRelay
 {
-    public static async ValueTask<RelayError> RelayAsync(HttpContext context, Backend backend, RelayAddress address, string agentCertificate, RelayServices services)
+    public static async ValueTask<RelayError> RelayAsync(HttpContext context, Backend backend, RelayAddress address, string? agentCertificate, RelayServices services)
     {
         var aborted = context.RequestAborted;
 

@@ -24,6 +24,11 @@ internal static partial class RelayEndpoint
 
         // Who: the agent's certificate, before anything about the backends is said.
         var certificate = context.Connection.ClientCertificate;
+        if (certificate is null && await TryRelayRegistrationAsync(context, services).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var verdict = services.Certificates.Check(certificate);
         if (!verdict.Accepted)
         {
@@ -68,6 +73,32 @@ internal static partial class RelayEndpoint
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
         }
+    }
+
+    /// <summary>
+    /// An agent that starts on the internet registers through the gateway before it has a certificate: exactly
+    /// <c>POST /relay/{ns}/tcm/agent/register</c> to a configured Notification Server passes without a client certificate (the
+    /// registration token in the body authenticates it at the NS); nothing is forwarded as the agent's identity. Anything else
+    /// without a certificate is refused as before.
+    /// </summary>
+    private static async Task<bool> TryRelayRegistrationAsync(HttpContext context, RelayServices services)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method)
+            || !RelayAddress.TryParse(context.Features.Get<IHttpRequestFeature>()?.RawTarget, out var address, out _)
+            || address.PathAndQuery != TcmPaths.Register
+            || !services.Backends.TryGet(address.Backend, out var backend)
+            || backend.Kind != BackendKind.NotificationServer)
+        {
+            return false;
+        }
+
+        var error = await HttpRelay.RelayAsync(context, backend, address, agentCertificate: null, services).ConfigureAwait(false);
+        if (error is not (RelayError.None or RelayError.Canceled))
+        {
+            Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
+        }
+
+        return true;
     }
 
     /// <summary>Answers with a refusal: status, <c>X-Tcm-Refusal</c>, an <see cref="ErrorBody"/>; counts and logs it.</summary>

@@ -39,7 +39,8 @@ internal static class RelayHeaders
     }
 
     /// <summary>Copies the agent's request headers to the upstream request, adding the forwarded identity.</summary>
-    public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage upstream, string agentCertificateBase64, string gatewayName)
+    /// <remarks>No <paramref name="agentCertificateBase64"/> (an agent registering, which has none yet): no forwarded certificate.</remarks>
+    public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage upstream, string? agentCertificateBase64, string gatewayName)
     {
         var headers = context.Request.Headers;
         var connection = headers.Connection;
@@ -57,7 +58,11 @@ internal static class RelayHeaders
             }
         }
 
-        upstream.Headers.TryAddWithoutValidation(SiteServerPaths.ForwardedAgentCertificateHeader, agentCertificateBase64);
+        if (agentCertificateBase64 is not null)
+        {
+            upstream.Headers.TryAddWithoutValidation(SiteServerPaths.ForwardedAgentCertificateHeader, agentCertificateBase64);
+        }
+
         upstream.Headers.TryAddWithoutValidation(SiteServerPaths.ViaHeader, gatewayName);
     }
 

@@ -1,0 +1,176 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Tcm.Agent;
+using Tcm.Agent.Network;
+using Tcm.Agent.State;
+using Tcm.Agent.Tasks;
+using Tcm.Functional.Tests.Infrastructure;
+using Tcm.Gateway;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.Functional.Tests;
+
+/// <summary>
+/// The support article "Prefer CEM connection if connected to VPN", end to end: a real NS, a real TS, a real gateway and a package
+/// server on 127.0.0.1, and a real agent on a <see cref="TestNetwork"/> whose VPN adapter and location the test changes.
+/// </summary>
+public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly List<TcmAgent> _agents = [];
+    private NotificationServerHost _ns = null!;
+    private TaskServerHost _ts = null!;
+    private PackageServer _packages = null!;
+    private GatewayHost _gateway = null!;
+    private readonly TestNetwork _network = new();
+
+    public async Task InitializeAsync()
+    {
+        _ns = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _ts = await TaskServerHost.StartAsync(output, _ns, "ts1");
+        _packages = await PackageServer.StartAsync(_ns);
+        _gateway = await GatewayHost.StartAsync(output, [_ns],
+        [
+            new GatewayBackendOptions { Name = "ts1", Address = _ts.Info.Address, Kind = BackendKind.TaskServer, Identity = "ns1" },
+            new GatewayBackendOptions { Name = "packages", Address = _packages.HttpsAddress, Kind = BackendKind.TaskServer, Identity = "ns1" },
+        ]);
+        _network.AddCorporate(_ns.Port, new Uri("https://" + _ts.Info.Address).Port, _packages.HttpsPort, _packages.HttpPort, _packages.UncPort);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        await _gateway.DisposeAsync();
+        await _packages.DisposeAsync();
+        await _ts.DisposeAsync();
+        await _ns.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Article_VpnUpBeforeStart_VpnDown_VpnUpAgain_StaysCem_AndPackagesNeverTakeTheVpn()
+    {
+        await ConfigureAsync(new AgentSettings { VpnAdapters = ["Check Point*"], PreferCemIfVpn = true });
+
+        // 1. VPN connected before the agent starts: CEM, for the NS and the TS connection alike.
+        _network.SetVpn(true);
+        var agent = await StartAgentAsync("PC-VPN");
+        await WaitForBothAsync(agent, ConnectionMode.Cem, "both connections persistent through the gateway");
+        var status = agent.GetNetworkStatus();
+        status.Availability.Should().Be("Available via internet gateway");
+        status.CemState.Should().Be("Cloud-enabled Management mode is active");
+        status.GatewayTlsProtocol.Should().NotBeNull();
+        status.RouteReason.Should().Contain("if VPN connection is established");
+        status.TaskServer!.Mode.Should().Be(ConnectionMode.Cem);
+        var afterStart = _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer);
+        afterStart.Should().BeLessThanOrEqualTo(1, "only the registration (before there was a policy) went directly");
+        (await _ns.GetAgentAsync(agent.AgentId!)).Route.Should().StartWith("cem via");
+
+        // 2. VPN shut down: CEM (the NS is not reachable directly).
+        _network.SetVpn(false);
+        await Eventually.WaitAsync(() => agent.RoutePlan, p => p.Reason.Contains("not reachable directly", StringComparison.Ordinal), Deadline, "the decision without VPN");
+        await WaitForBothAsync(agent, ConnectionMode.Cem, "still CEM without VPN");
+
+        // 3. Back on VPN: stays CEM, and a package downloads over the internet, not over the VPN.
+        _network.SetVpn(true);
+        await Eventually.WaitAsync(() => agent.RoutePlan, p => p.Reason.Contains("VPN adapter", StringComparison.Ordinal), Deadline, "the decision with VPN again");
+        await WaitForBothAsync(agent, ConnectionMode.Cem, "still CEM with VPN again");
+        var result = await agent.DownloadPackageAsync(_packages.Package(), CancellationToken.None);
+
+        result.Succeeded.Should().BeTrue(string.Join("; ", result.Notes));
+        result.Codebase!.Kind.Should().Be(CodebaseKind.Https, "fix #2: HTTPS over UNC and HTTP while CEM is preferred");
+        result.ThroughGateway.Should().BeTrue();
+        result.Bytes.Should().Be(PackageServer.Content.Length);
+        _network.BytesOver(TestNetwork.Vpn, TrafficPurpose.Download).Should().Be(0, "no package downloads over the VPN");
+        _network.BytesOver(TestNetwork.WiFi, TrafficPurpose.Download).Should().BeGreaterThan(PackageServer.Content.Length);
+        _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(afterStart, "no management connection took the VPN");
+    }
+
+    [Fact]
+    public async Task VpnAdapterAppearingDuringStartUp_NoConnectionLeavesDirect()
+    {
+        await ConfigureAsync(new AgentSettings { VpnAdapters = [TestNetwork.VpnDescription], PreferCemIfVpn = true });
+        // On the internet without VPN: the agent registers through the gateway (package CEM settings); the VPN comes up while the
+        // agent checks the server's reachability after registration, before any persistent connection.
+        var fired = 0;
+        _network.BeforeProbe = n =>
+        {
+            if (n == 2 && Interlocked.Exchange(ref fired, 1) == 0)
+            {
+                _network.SetVpn(true);
+            }
+        };
+
+        var agent = await StartAgentAsync("PC-RACE");
+        await WaitForBothAsync(agent, ConnectionMode.Cem, "both connections through the gateway");
+
+        fired.Should().Be(1, "the VPN came up during start-up");
+        _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(0, "fix #1: no connection left directly");
+        agent.RoutePlan.Reason.Should().Contain("VPN adapter");
+    }
+
+    [Fact]
+    public async Task SettingsChangedByPolicyWhileConnected_BothConnectionsSwitchWithoutRestart()
+    {
+        var settingsId = await ConfigureAsync(new AgentSettings());
+        _network.SetOffice(true);
+        var agent = await StartAgentAsync("PC-OFFICE");
+        await WaitForBothAsync(agent, ConnectionMode.Direct, "both connections direct in the office");
+
+        var response = await _ns.Admin.PutAsJsonAsync($"{TcmPaths.Admin}/agent-settings/{settingsId}",
+            new TargetedAgentSettings { Id = settingsId, Name = "routing", Priority = 1, Settings = new AgentSettings { PreferCem = true } },
+            ProtocolJsonContext.Default.TargetedAgentSettings);
+        response.EnsureSuccessStatusCode();
+
+        await WaitForBothAsync(agent, ConnectionMode.Cem, "both connections moved to the gateway");
+        agent.GetNetworkStatus().RouteReason.Should().Contain("'Prefer CEM gateway connection' is set");
+    }
+
+    [Fact]
+    public async Task PreferCem_WithInvalidCemSettings_StaysDirect_AndSaysWhy()
+    {
+        await ConfigureAsync(new AgentSettings { PreferCem = true }, new CemSettings { GatewayAddress = _gateway.Info.HostAndPort, Enabled = false });
+        _network.SetOffice(true);
+        var agent = await StartAgentAsync("PC-BADCEM");
+        await WaitForBothAsync(agent, ConnectionMode.Direct, "both connections direct");
+
+        agent.GetNetworkStatus().RouteReason.Should().Contain("'Prefer CEM gateway connection' is set but the CEM settings are invalid: the CEM settings are switched off");
+    }
+
+    private async Task<string> ConfigureAsync(AgentSettings settings, CemSettings? cem = null)
+    {
+        var profile = await _ns.GetDefaultProfileAsync();
+        await _ns.UpdateProfileAsync(profile with { Cem = cem ?? new CemSettings { GatewayAddress = _gateway.Info.HostAndPort } });
+        var response = await _ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
+            new TargetedAgentSettings { Name = "routing", Priority = 1, Settings = settings }, ProtocolJsonContext.Default.TargetedAgentSettings);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TargetedAgentSettings))!.Id;
+    }
+
+    private async Task<TcmAgent> StartAgentAsync(string computerName)
+    {
+        var package = await _ns.Info.CreateInstallPackageAsync();
+        var loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output, $"{computerName,-5}")).SetMinimumLevel(LogLevel.Information));
+        var agent = new TcmAgent(new AgentOptions
+        {
+            Package = package,
+            ComputerName = computerName,
+            Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromMilliseconds(800) },
+            PolicyRefreshOverride = TimeSpan.FromHours(1),
+            TaskPollOverride = TimeSpan.FromHours(1),
+            ProbeTimeout = TimeSpan.FromSeconds(2),
+        }, _network, new InMemoryAgentStateStore(), new BuiltInTaskExecutor(), TimeProvider.System, loggers);
+        _agents.Add(agent);
+        await agent.StartAsync(CancellationToken.None);
+        return agent;
+    }
+
+    private static Task WaitForBothAsync(TcmAgent agent, ConnectionMode mode, string what) =>
+        Eventually.WaitAsync(agent.GetNetworkStatus,
+            s => s.Mode == mode && s.Transport == TransportKind.Persistent && s.TaskServer is { Transport: TransportKind.Persistent } ts && ts.Mode == mode,
+            Deadline, what);
+}
