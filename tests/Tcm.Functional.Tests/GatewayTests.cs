@@ -186,7 +186,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         using (var http = b.Through(gateway, backend: "ns1.corp:4444"))
         {
             var refusal = await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.BackendNotConfigured);
-            refusal.Detail.Should().Be($"no backend 'ns1.corp:4444' is configured on gateway '{GatewayHost.Name}'; configured: 127.0.0.1:{ns.Port}");
+            refusal.Detail.Should().Be($"no backend 'ns1.corp:4444' is configured on gateway '{GatewayHost.Name}'; configured: {a.Backend}");
         }
 
         var channelRefused = await FluentActions.Awaiting(() => b.OpenChannelAsync(gateway, HttpVersion.Version20, backend: $"127.0.0.1:{ns.Port + 1}"))
@@ -203,7 +203,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
 
         using (var anonymous = new HttpClient(CemAgent.CreateHandler(gateway.Trust, null)))
         {
-            (await RefusalAsync(await anonymous.GetAsync($"{gateway.Info.BaseUrl}/relay/127.0.0.1:{ns.Port}{TcmPaths.Policy}"), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate))
+            (await RefusalAsync(await anonymous.GetAsync($"{gateway.Info.BaseUrl}/relay/{a.Backend}{TcmPaths.Policy}"), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate))
                 .Detail.Should().Contain("no client certificate");
         }
 

@@ -42,7 +42,7 @@ internal sealed class CemAgent : IDisposable
         var registered = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.RegisterResponse))!;
         using var certificate = X509Certificate2.CreateFromPem(registered.ClientCertificatePem);
         using var withKey = certificate.CopyWithPrivateKey(key);
-        return new CemAgent(registered.AgentId, X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null), $"127.0.0.1:{ns.Port}");
+        return new CemAgent(registered.AgentId, X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null), new Uri(ns.Info.PublicUrl).Authority);
     }
 
     /// <summary>A self-signed client certificate no NS issued.</summary>

@@ -50,7 +50,8 @@ internal sealed class GatewayHost : IAsyncDisposable
                 new CreateSiteServerRequest { Name = Name, Kind = SiteServerKind.Gateway }, ProtocolJsonContext.Default.CreateSiteServerRequest);
             response.EnsureSuccessStatusCode();
             var created = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated))!;
-            backends.Add(new GatewayBackendOptions { Name = $"ns{i + 1}", Address = $"127.0.0.1:{ns.Port}", Kind = BackendKind.NotificationServer, RegistrationToken = created.RegistrationToken });
+            // The address agents are given (policies, install packages): localhost, as the NS publishes it.
+            backends.Add(new GatewayBackendOptions { Name = $"ns{i + 1}", Address = new Uri(ns.Info.PublicUrl).Authority, Kind = BackendKind.NotificationServer, RegistrationToken = created.RegistrationToken });
         }
 
         backends.AddRange(extraBackends ?? []);
