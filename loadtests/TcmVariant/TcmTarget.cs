@@ -175,7 +175,14 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
 
+        // The server's word is final: overlapping rounds can make the acknowledgement count run ahead of this action.
         var status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
+        while (status.Targets.Any(t => t.CompletedAt is null) && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
+            status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
+        }
+
         var roundTrip = new LogHistogram();
         var cutoff = status.CreatedAt + timeout;
         var echoed = 0;

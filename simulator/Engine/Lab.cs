@@ -7,6 +7,7 @@ using Tcm.NotificationServer;
 using Tcm.Protocol;
 using Tcm.Simulator.Network;
 using Tcm.Simulator.Scenarios;
+using Tcm.Gateway;
 using Tcm.TaskServer;
 
 namespace Tcm.Simulator.Engine;
@@ -26,6 +27,9 @@ internal interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>Whether pushed tasks go through Task Servers (the Client Task Agent's connection) rather than the NS channel.</summary>
     bool HasTaskServers { get; }
+
+    /// <summary>The CEM settings agents get (the gateway's address), or null when the system has no gateway.</summary>
+    CemSettings? Cem { get; }
 
     /// <summary>Stops (gracefully), kills (connections cut at once) or starts a server by its scenario name (<c>ns</c>, <c>ts1</c>, <c>gateway</c>).</summary>
     Task ControlAsync(ServerOperation operation, string server, CancellationToken ct);
@@ -60,6 +64,8 @@ internal sealed class Lab : ISystemUnderTest
     public InstallPackage Package { get; private set; } = null!;
 
     public bool HasTaskServers => _servers.Any(s => s.Name.StartsWith("ts", StringComparison.Ordinal));
+
+    public CemSettings? Cem { get; private set; }
 
     public string Description => "lab: " + string.Join(", ", _servers.Select(s => $"{s.Name} https://{s.HostName}:{s.Port}")) + $"; data in {_dataDirectory}";
 
@@ -135,6 +141,52 @@ internal sealed class Lab : ISystemUnderTest
             _servers.Add(ts);
             await ts.StartAsync(ct);
         }
+
+        if (spec.Gateway)
+        {
+            var created = await Admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "gateway", Kind = SiteServerKind.Gateway }, ct);
+            var backends = _servers.ToArray();
+            var gateway = new HostedServer("gateway", GatewayHost, EndpointClass.Public, _topology, (port, c) => StartGatewayAsync(port, backends, created.RegistrationToken, c));
+            _servers.Add(gateway);
+            await gateway.StartAsync(ct);
+            Cem = new CemSettings { GatewayAddress = $"{GatewayHost}:{gateway.Port}" };
+
+            // Every agent gets the CEM settings through the Default profile, and so does the install package,
+            // so an agent that first starts on the internet registers through the gateway.
+            var profiles = await Admin.GetProfilesAsync(ct);
+            var defaultProfile = profiles.First(p => p.Name == "Default");
+            await Admin.SaveProfileAsync(defaultProfile with { Cem = Cem }, ct);
+            Package = await _ns.CreateInstallPackageAsync(defaultProfile.Id, ct);
+        }
+    }
+
+    /// <summary>The gateway's public host name; the simulated network reaches it from anywhere, never over a VPN adapter.</summary>
+    public const string GatewayHost = "gw.tcm.lab";
+
+    private async Task<WebApplication> StartGatewayAsync(int port, IReadOnlyList<HostedServer> backends, string token, CancellationToken ct)
+    {
+        var builder = CreateBuilder();
+        builder.AddGateway(o =>
+        {
+            o.Name = "gw1";
+            o.DataDirectory = Path.Combine(_dataDirectory, "gateway");
+            o.ListenAddress = "127.0.0.1";
+            o.Port = port;
+            o.PublicHostName = GatewayHost;
+            o.Backends = backends.Select(b => new GatewayBackendOptions
+            {
+                Name = b.Name,
+                // Agents name the backends by their lab host names; the gateway dials their loopback ports.
+                Address = $"{b.HostName}:{b.Port}",
+                ConnectTo = $"127.0.0.1:{b.Port}",
+                Kind = b.Name == "ns" ? BackendKind.NotificationServer : BackendKind.TaskServer,
+                RegistrationToken = b.Name == "ns" ? token : null,
+            }).ToList();
+        });
+        var app = builder.Build();
+        app.MapGateway();
+        await app.StartAsync(ct);
+        return app;
     }
 
     private async Task<WebApplication> StartNotificationServerAsync(int port, bool tcm, CancellationToken ct)
@@ -256,6 +308,8 @@ internal sealed class ExternalSystem : ISystemUnderTest
     public string Description { get; }
 
     public bool HasTaskServers => false;
+
+    public CemSettings? Cem => null;
 
     public static async Task<ExternalSystem> ConnectAsync(Scenarios.ExternalSystem spec, NetworkTopology topology, CancellationToken ct)
     {

@@ -54,13 +54,8 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             _ => throw new NotSupportedException(scenario.System.GetType().Name),
         };
         notes.Add(system.Description);
-        if (scenario.System is LabSystem { Gateway: true })
-        {
-            notes.Add("the lab has no CEM gateway yet: agents on the internet without VPN have no route");
-        }
-
         // :: Step 3: the administrator's set-up the scenario asks for
-        await ConfigureAsync(system.Admin, scenario, fleet, notes, cancellationToken);
+        await ConfigureAsync(system.Admin, system.Cem, scenario, fleet, notes, cancellationToken);
 
         // :: Step 4: virtual agents (created now, started by the timeline)
         var (managedBefore, workingSetBefore) = MeasureProcess();
@@ -205,16 +200,15 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         return agents;
     }
 
-    private static async Task ConfigureAsync(AdminClient admin, Scenario scenario, FleetModel fleet, List<string> notes, CancellationToken ct)
+    private static async Task ConfigureAsync(AdminClient admin, CemSettings? cem, Scenario scenario, FleetModel fleet, List<string> notes, CancellationToken ct)
     {
         if (scenario.System is LabSystem lab)
         {
             await admin.SetTcmAsync(lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On, ct);
             if (!lab.Persistent)
             {
-                var profiles = await admin.GetProfilesAsync(ct);
-                var defaultProfile = profiles.First(p => p.Name == "Default");
-                await admin.SaveProfileAsync(defaultProfile with { PersistentConnection = false }, ct);
+                var current = (await admin.GetProfilesAsync(ct)).First(p => p.Name == "Default");
+                await admin.SaveProfileAsync(current with { PersistentConnection = false }, ct);
             }
         }
 
@@ -234,17 +228,32 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             }, ct);
         }
 
-        // Groups that opt out of persistent connections get a profile of their own that targets them by group.
+        // Groups that differ from the Default profile (no persistent connection, CEM settings missing or invalid) get a
+        // profile of their own that targets them by group, as an administrator would set it up.
+        var defaultProfile = (await admin.GetProfilesAsync(ct)).First(p => p.Name == "Default");
         var priority = 10;
-        foreach (var group in scenario.Fleet.Groups.Where(g => g.Persistent is not null && fleet.GroupCounts.GetValueOrDefault(g.Name) > 0))
+        foreach (var group in scenario.Fleet.Groups.Where(g => (g.Persistent is not null || g.Cem != CemValidity.Valid) && fleet.GroupCounts.GetValueOrDefault(g.Name) > 0))
         {
-            await admin.SaveProfileAsync(new CommunicationProfile
+            await admin.SaveProfileAsync(defaultProfile with
             {
+                Id = "",
                 Name = $"group {group.Name}",
                 Priority = priority++,
-                PersistentConnection = group.Persistent!.Value,
+                PersistentConnection = group.Persistent ?? defaultProfile.PersistentConnection,
+                Cem = group.Cem switch
+                {
+                    CemValidity.Missing => null,
+                    // An address without a port: the agent finds the settings invalid and says why.
+                    CemValidity.Invalid => new CemSettings { GatewayAddress = cem?.GatewayAddress.Split(':')[0] ?? "gateway-without-port" },
+                    _ => cem,
+                },
                 Targets = new Targets { Rules = [new TargetRule("group", group.Name)] },
             }, ct);
+        }
+
+        if (cem is null && scenario.Fleet.Groups.Any(g => g.Location == AgentLocation.Internet && g.Vpn != VpnState.Up))
+        {
+            notes.Add("the system has no CEM gateway: agents on the internet without VPN have no route to it");
         }
     }
 

@@ -72,6 +72,13 @@ public sealed class GatewayBackendOptions
     /// <summary><c>host:port</c> exactly as agents address it after <c>/relay/</c>, and as the gateway dials it. Required.</summary>
     public string Address { get; set; } = "";
 
+    /// <summary>
+    /// <c>host:port</c> the gateway opens its socket to when it differs from <see cref="Address"/> (a backend behind another
+    /// name, or the simulator's lab where backends have simulated names); TLS is still validated against <see cref="Address"/>'s
+    /// host. Default null: dial <see cref="Address"/>.
+    /// </summary>
+    public string? ConnectTo { get; set; }
+
     /// <summary>Notification Server or Task Server. Default <see cref="BackendKind.NotificationServer"/>.</summary>
     public BackendKind Kind { get; set; } = BackendKind.NotificationServer;
 

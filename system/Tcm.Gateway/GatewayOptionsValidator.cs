@@ -69,6 +69,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 addresses[address] = backend.Name;
             }
 
+            if (!string.IsNullOrWhiteSpace(backend.ConnectTo) && !RelayAddress.TryNormalizeHostAndPort(backend.ConnectTo, out _, out var connectProblem))
+            {
+                failures.Add($"{label}:ConnectTo: {connectProblem}.");
+            }
+
             if (backend.CaCertificateFile is { } ca && !File.Exists(ca))
             {
                 failures.Add($"{label}:CaCertificateFile '{ca}' does not exist.");

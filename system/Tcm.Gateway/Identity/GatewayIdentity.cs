@@ -111,7 +111,7 @@ internal sealed partial class GatewayIdentity : IDisposable
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest($"CN={options.Name}, OU=gateway", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
         X509Certificate2? presented = null;
-        using var handler = new SocketsHttpHandler();
+        using var handler = new SocketsHttpHandler { ConnectCallback = Relay.BackendDialer.Create([backend]) };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
             presented = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());

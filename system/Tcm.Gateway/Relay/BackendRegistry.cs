@@ -69,6 +69,7 @@ internal sealed class BackendRegistry : IDisposable
             handler.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
         }
 
+        handler.ConnectCallback = BackendDialer.Create(options.Backends);
         handler.SslOptions.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
         handler.SslOptions.ClientCertificates = [identity.Certificate];
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => identity.Certificate;
