@@ -186,42 +186,65 @@ internal sealed partial class TaskDelivery
     {
         var accepted = new List<TaskServerTaskRef>(tasks.Count);
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var task in tasks)
+
+        // A fan-out arrives as one batch: take every agent's gate in a fixed order (so two batches cannot deadlock),
+        // store all pushes in ONE transaction, then send. One commit per task made a 1,000-agent push take a second.
+        var agents = tasks.Select(t => t.AgentId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(id => GetOrRegister(id, out _, ignoreLimit: true)!).ToList();
+        var held = new List<TsAgent>(agents.Count);
+        try
         {
-            var agent = GetOrRegister(task.AgentId, out _, ignoreLimit: true)!;
-            await agent.Gate.WaitAsync(ct).ConfigureAwait(false);
-            try
+            foreach (var agent in agents)
             {
-                var exists = _store.Query("SELECT 1 FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => true, agent.Id, task.ActionId).Count > 0;
-                if (!exists)
+                await agent.Gate.WaitAsync(ct).ConfigureAwait(false);
+                held.Add(agent);
+            }
+
+            var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
+            var toSend = new List<(TsAgent Agent, byte[] Payload)>(tasks.Count);
+            _store.InTransaction(s =>
+            {
+                foreach (var task in tasks)
                 {
-                    var seq = agent.NextSeq;
-                    var payload = MessageCodec.Encode(new TaskPushMessage
+                    var agent = byId[task.AgentId];
+                    var exists = s.Query("SELECT 1 FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => true, agent.Id, task.ActionId).Count > 0;
+                    if (!exists)
                     {
-                        Seq = seq,
-                        TaskId = task.ActionId,
-                        Command = task.Command,
-                        Name = task.Name,
-                        Parameters = task.Parameters,
-                        TimeoutSeconds = task.TimeoutSeconds,
-                        CreatedAt = task.CreatedAt,
-                    });
-                    _store.InTransaction(s =>
-                    {
+                        var seq = agent.NextSeq;
+                        var payload = MessageCodec.Encode(new TaskPushMessage
+                        {
+                            Seq = seq,
+                            TaskId = task.ActionId,
+                            Command = task.Command,
+                            Name = task.Name,
+                            Parameters = task.Parameters,
+                            TimeoutSeconds = task.TimeoutSeconds,
+                            CreatedAt = task.CreatedAt,
+                        });
                         s.Execute("INSERT INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs);
-                        return s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
-                    });
-                    agent.NextSeq = seq + 1;
-                    if (agent.Session is { Ready: true } session)
-                    {
-                        session.SendPayload(payload);
-                        _metrics.PushSent();
+                        s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
+                        agent.NextSeq = seq + 1;
+                        toSend.Add((agent, payload));
                     }
+
+                    accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
                 }
 
-                accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
+                return 0;
+            });
+
+            foreach (var (agent, payload) in toSend)
+            {
+                if (agent.Session is { Ready: true } session)
+                {
+                    session.SendPayload(payload);
+                    _metrics.PushSent();
+                }
             }
-            finally
+        }
+        finally
+        {
+            foreach (var agent in held)
             {
                 agent.Gate.Release();
             }
@@ -230,7 +253,6 @@ internal sealed partial class TaskDelivery
         return accepted;
     }
 
-    /// <summary>Starts a channel after hello: takes <paramref name="lastReceivedSeq"/> as an ack, sends the welcome, re-sends what is not acknowledged.</summary>
     public async Task StartSessionAsync(TsAgent agent, TsSession session, WelcomeMessage welcome, long lastReceivedSeq)
     {
         Ack(agent, lastReceivedSeq, ViaPersistent);
