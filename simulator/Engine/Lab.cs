@@ -33,6 +33,12 @@ internal interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>Stops (gracefully), kills (connections cut at once) or starts a server by its scenario name (<c>ns</c>, <c>ts1</c>, <c>gateway</c>).</summary>
     Task ControlAsync(ServerOperation operation, string server, CancellationToken ct);
+
+    /// <summary>
+    /// Makes package <paramref name="id"/> (<paramref name="sizeBytes"/> bytes) available on the system's package server and returns
+    /// it with one codebase per kind in <paramref name="kinds"/>. Throws <see cref="NotSupportedException"/> when the system has none.
+    /// </summary>
+    PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds);
 }
 
 /// <summary>
@@ -50,6 +56,7 @@ internal sealed class Lab : ISystemUnderTest
     private readonly NetworkTopology _topology;
     private readonly List<HostedServer> _servers = [];
     private NotificationServerInfo _ns = null!;
+    private LabPackageServer? _packages;
 
     private Lab(NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers)
     {
@@ -103,12 +110,20 @@ internal sealed class Lab : ISystemUnderTest
         }
     }
 
+    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds) =>
+        (_packages ?? throw new NotSupportedException("the lab's package server is not running")).Publish(id, sizeBytes, kinds);
+
     public async ValueTask DisposeAsync()
     {
         // Task Servers first: they hold long polls open on the NS.
         for (var i = _servers.Count - 1; i >= 0; i--)
         {
             await _servers[i].StopAsync(TimeSpan.FromSeconds(2));
+        }
+
+        if (_packages is not null)
+        {
+            await _packages.DisposeAsync();
         }
 
         Admin?.Dispose();
@@ -142,11 +157,17 @@ internal sealed class Lab : ISystemUnderTest
             await ts.StartAsync(ct);
         }
 
+        // The corporate package server (UNC, HTTP, HTTPS codebases); its HTTPS listener is also a gateway backend.
+        var authority = ns.App!.Services.GetRequiredService<Tcm.NotificationServer.Certificates.CertificateAuthority>();
+        _packages = await LabPackageServer.StartAsync(
+            authority.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]), _topology, _loggers, ct);
+
         if (spec.Gateway)
         {
             var created = await Admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "gateway", Kind = SiteServerKind.Gateway }, ct);
             var backends = _servers.ToArray();
-            var gateway = new HostedServer("gateway", GatewayHost, EndpointClass.Public, _topology, (port, c) => StartGatewayAsync(port, backends, created.RegistrationToken, c));
+            var packages = _packages;
+            var gateway = new HostedServer("gateway", GatewayHost, EndpointClass.Public, _topology, (port, c) => StartGatewayAsync(port, backends, packages, created.RegistrationToken, c));
             _servers.Add(gateway);
             await gateway.StartAsync(ct);
             Cem = new CemSettings { GatewayAddress = $"{GatewayHost}:{gateway.Port}" };
@@ -163,7 +184,7 @@ internal sealed class Lab : ISystemUnderTest
     /// <summary>The gateway's public host name; the simulated network reaches it from anywhere, never over a VPN adapter.</summary>
     public const string GatewayHost = "gw.tcm.lab";
 
-    private async Task<WebApplication> StartGatewayAsync(int port, IReadOnlyList<HostedServer> backends, string token, CancellationToken ct)
+    private async Task<WebApplication> StartGatewayAsync(int port, IReadOnlyList<HostedServer> backends, LabPackageServer packages, string token, CancellationToken ct)
     {
         var builder = CreateBuilder();
         builder.AddGateway(o =>
@@ -181,6 +202,14 @@ internal sealed class Lab : ISystemUnderTest
                 ConnectTo = $"127.0.0.1:{b.Port}",
                 Kind = b.Name == "ns" ? BackendKind.NotificationServer : BackendKind.TaskServer,
                 RegistrationToken = b.Name == "ns" ? token : null,
+            }).Append(new GatewayBackendOptions
+            {
+                // HTTPS codebases: an agent in CEM fetches them through the relay (the package server's certificate is from the NS's CA).
+                Name = "packages",
+                Address = packages.HttpsAddress,
+                ConnectTo = $"127.0.0.1:{packages.HttpsPort}",
+                Kind = BackendKind.TaskServer,
+                Identity = "ns",
             }).ToList();
         });
         var app = builder.Build();
@@ -326,6 +355,9 @@ internal sealed class ExternalSystem : ISystemUnderTest
         topology.Register(url.Host, url.Port, EndpointClass.Corporate, new IPEndPoint(target, url.Port), "ns");
         return new ExternalSystem(admin, package, spec.Url);
     }
+
+    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds) =>
+        throw new NotSupportedException("package downloads need the lab's package server; an external system has none the simulator knows");
 
     public Task ControlAsync(ServerOperation operation, string server, CancellationToken ct) =>
         throw new NotSupportedException($"cannot {operation.ToString().ToLowerInvariant()} '{server}': the simulator does not own the servers of an external system");

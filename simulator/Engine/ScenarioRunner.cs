@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent;
@@ -30,11 +31,30 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
 
     public async Task<SimulationReport> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken)
     {
+        if (scenario.Fleet.Legacy != LegacyMode.Compare)
+        {
+            return await RunOnceAsync(scenario, options, "run.log", legacyFigures: null, cancellationToken);
+        }
+
+        // The same fleet, seed and timeline twice: first as before TCM (pure HTTP polling), then with TCM; the TCM
+        // report carries the legacy traffic so expectations such as "requests-per-agent-hour <= legacy / 20" can be judged.
+        Publish(options, s => s with { Phase = "legacy run (pure HTTP polling)" });
+        var legacy = await RunOnceAsync(scenario with { Fleet = scenario.Fleet with { Legacy = LegacyMode.On } }, options, "legacy-run.log", legacyFigures: null, cancellationToken);
+        var tcm = await RunOnceAsync(scenario with { Fleet = scenario.Fleet with { Legacy = LegacyMode.Off } }, options, "run.log", legacy.Traffic, cancellationToken);
+        return tcm with
+        {
+            LegacyTraffic = legacy.Traffic,
+            Notes = [.. tcm.Notes, $"legacy run of the same fleet: {legacy.Traffic.Requests:N0} requests, {legacy.Traffic.RequestsPerAgentHour:N1} per agent-hour; it ended: {legacy.EndReason}"],
+        };
+    }
+
+    private async Task<SimulationReport> RunOnceAsync(Scenario scenario, RunOptions options, string logFile, TrafficReport? legacyFigures, CancellationToken cancellationToken)
+    {
         var seed = options.SeedFor(scenario);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(options.ReportDirectory);
-        using var fileLog = new FileLoggerProvider(Path.Combine(options.ReportDirectory, "run.log"), options.Verbose ? LogLevel.Information : LogLevel.Warning);
+        using var fileLog = new FileLoggerProvider(Path.Combine(options.ReportDirectory, logFile), options.Verbose ? LogLevel.Information : LogLevel.Warning);
         using var loggers = options.LoggerFactory is null ? LoggerFactory.Create(b => b.AddProvider(fileLog).SetMinimumLevel(LogLevel.Trace)) : null;
         var loggerFactory = options.LoggerFactory ?? loggers!;
         var log = loggerFactory.CreateLogger<ScenarioRunner>();
@@ -84,7 +104,7 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
                     background.Add(FireAsync(due, agents, system, actions, scenario, seed, now, log, cancellationToken));
                 }
 
-                evaluator.Observe(snapshot, timeline.FiredAt);
+                evaluator.Observe(snapshot, timeline.HappenedAt);
                 if (now >= nextSample)
                 {
                     samples.Add(snapshot.ToSample(topology.OpenSockets));
@@ -135,13 +155,8 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         var pendingResults = agents.Sum(a => a.Agent?.PendingResults ?? 0);
         var duplicateExecutions = agents.Sum(a => a.Executions.Count(e => e.Value > 1));
         var traffic = BuildTraffic(agents, topology);
-        var facts = new RunFacts { Actions = actions, Traffic = traffic, PendingResultsAtEnd = pendingResults, DuplicateExecutions = duplicateExecutions };
+        var facts = new RunFacts { Actions = actions, Traffic = traffic, LegacyTraffic = legacyFigures, PendingResultsAtEnd = pendingResults, DuplicateExecutions = duplicateExecutions };
         var results = evaluator.Final(snapshot, facts);
-        if (scenario.Fleet.Legacy == LegacyMode.Compare)
-        {
-            notes.Add("fleet.legacy: compare is not run yet: expectations that compare with legacy fail with a note (the load test polling-vs-channel measures the comparison)");
-        }
-
         await StopAgentsAsync(agents);
 
         // :: Step 7: the report
@@ -337,13 +352,51 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             case ServerAction server:
                 await system.ControlAsync(server.Operation, server.Server, ct);
                 return null;
-            case DownloadPackageAction:
-                throw new NotSupportedException("package downloads arrive with the routing issue (codebase selection and the no-VPN rule)");
+            case DownloadPackageAction download:
+                return await DownloadAsync(download, selected, system, ct);
             case WaitAction:
                 return null;
             default:
                 throw new NotSupportedException($"the engine cannot perform '{e.Action.Kind}'");
         }
+    }
+
+    /// <summary>
+    /// Publishes the package on the system's package server and has each selected running agent download it (as the product does:
+    /// <see cref="Tcm.Agent.TcmAgent.DownloadPackageAsync"/> picks the codebase). The detail counts successes and the codebases used;
+    /// the bytes per adapter are counted by the simulated network (purpose Download).
+    /// </summary>
+    private static async Task<string> DownloadAsync(DownloadPackageAction download, IReadOnlyList<VirtualAgent> selected, ISystemUnderTest system, CancellationToken ct)
+    {
+        var package = system.PublishPackage(download.Package, download.SizeBytes, download.Codebases);
+        var agents = selected.Where(a => a.IsRunning && a.Agent?.AgentId is not null).ToArray();
+        var used = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var succeeded = 0;
+        await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (agent, c) =>
+        {
+            string key;
+            try
+            {
+                var result = await agent.Agent!.DownloadPackageAsync(package, c);
+                key = result.Succeeded
+                    ? $"{result.Codebase!.Kind}{(result.ThroughGateway ? " through the gateway" : " directly")}"
+                    : "failed";
+                if (result.Succeeded)
+                {
+                    Interlocked.Increment(ref succeeded);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Stopped or not registered any more since it was selected.
+                key = "failed";
+            }
+
+            used.AddOrUpdate(key, 1, (_, n) => n + 1);
+        });
+
+        var codebases = string.Join(", ", used.OrderByDescending(u => u.Value).ThenBy(u => u.Key, StringComparer.Ordinal).Select(u => $"{u.Key}: {u.Value}"));
+        return $"{succeeded} of {agents.Length} downloaded {download.Package} ({download.SizeBytes} bytes); {(codebases.Length == 0 ? "no agent" : codebases)}";
     }
 
     /// <summary>The selection as admin targets: everyone when the scenario selects all, otherwise the agents' ids.</summary>

@@ -56,15 +56,6 @@ internal sealed class Timeline
         }
     }
 
-    /// <summary>When an event fired (its action began), for windows such as "within 10s after vpn-flip".</summary>
-    public double? FiredAt(string eventId)
-    {
-        lock (_gate)
-        {
-            return _index.TryGetValue(eventId, out var i) ? _states[i].FiredAt : null;
-        }
-    }
-
     /// <summary>The events that become due now; each is returned once.</summary>
     public IReadOnlyList<DueEvent> Due(double now, FleetSnapshot fleet, ActionTracker actions)
     {
@@ -146,6 +137,18 @@ internal sealed class Timeline
                 return state.MetAt is { } met && now >= met + condition.Delay.TotalSeconds;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// When an event's action had happened (a server stopped, VPN adapters went up), in run seconds: windows such as
+    /// "within 30s after ts1-down" open here, so the state before the event cannot satisfy them.
+    /// </summary>
+    public double? HappenedAt(string eventId)
+    {
+        lock (_gate)
+        {
+            return DoneAt(eventId);
         }
     }
 
