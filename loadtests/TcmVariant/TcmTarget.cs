@@ -179,7 +179,8 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         var status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
         while (status.Targets.Any(t => t.CompletedAt is null) && Stopwatch.GetTimestamp() < deadline)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
+            // Each read is a query over every target: once a second, not to load the server being measured.
+            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
             status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
         }
 
