@@ -106,6 +106,18 @@ internal sealed class ExpectationEvaluator
     private static ExpectationResult Traffic(TrafficExpectation t, RunFacts facts)
     {
         var traffic = facts.Traffic;
+        var legacyTraffic = facts.LegacyTraffic;
+        if (t.AfterEventId is { } after)
+        {
+            if (!facts.TrafficAfter.TryGetValue(after, out var windowed))
+            {
+                return new ExpectationResult(t.Name, t.Text, false, "not measured", $"event '{after}' never happened");
+            }
+
+            traffic = windowed;
+            legacyTraffic = facts.LegacyTrafficAfter?.GetValueOrDefault(after);
+        }
+
         double observed = t.Metric switch
         {
             TrafficMetric.VpnPackageBytes => traffic.VpnPackageBytes,
@@ -120,7 +132,7 @@ internal sealed class ExpectationEvaluator
         var expected = t.Value;
         if (t.LegacyFactor is { } factor)
         {
-            if (facts.LegacyTraffic is not { } legacy)
+            if (legacyTraffic is not { } legacy)
             {
                 return new ExpectationResult(t.Name, t.Text, false, Format(observed), "compares with legacy, but the run has no legacy figures (fleet.legacy: compare)");
             }
@@ -255,6 +267,8 @@ internal sealed record RunFacts
     public required ActionTracker Actions { get; init; }
     public required TrafficReport Traffic { get; init; }
     public TrafficReport? LegacyTraffic { get; init; }
+    public IReadOnlyDictionary<string, TrafficReport> TrafficAfter { get; init; } = new Dictionary<string, TrafficReport>();
+    public IReadOnlyDictionary<string, TrafficReport>? LegacyTrafficAfter { get; init; }
     public int DuplicateExecutions { get; init; }
     public int PendingResultsAtEnd { get; init; }
 }

@@ -33,22 +33,23 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
     {
         if (scenario.Fleet.Legacy != LegacyMode.Compare)
         {
-            return await RunOnceAsync(scenario, options, "run.log", legacyFigures: null, cancellationToken);
+            return await RunOnceAsync(scenario, options, "run.log", legacy: null, cancellationToken);
         }
 
         // The same fleet, seed and timeline twice: first as before TCM (pure HTTP polling), then with TCM; the TCM
         // report carries the legacy traffic so expectations such as "requests-per-agent-hour <= legacy / 20" can be judged.
         Publish(options, s => s with { Phase = "legacy run (pure HTTP polling)" });
-        var legacy = await RunOnceAsync(scenario with { Fleet = scenario.Fleet with { Legacy = LegacyMode.On } }, options, "legacy-run.log", legacyFigures: null, cancellationToken);
-        var tcm = await RunOnceAsync(scenario with { Fleet = scenario.Fleet with { Legacy = LegacyMode.Off } }, options, "run.log", legacy.Traffic, cancellationToken);
+        var legacy = await RunOnceAsync(scenario with { Fleet = scenario.Fleet with { Legacy = LegacyMode.On } }, options, "legacy-run.log", legacy: null, cancellationToken);
+        var tcm = await RunOnceAsync(scenario with { Fleet = scenario.Fleet with { Legacy = LegacyMode.Off } }, options, "run.log", legacy, cancellationToken);
         return tcm with
         {
             LegacyTraffic = legacy.Traffic,
+            LegacyTrafficAfter = legacy.TrafficAfter,
             Notes = [.. tcm.Notes, $"legacy run of the same fleet: {legacy.Traffic.Requests:N0} requests, {legacy.Traffic.RequestsPerAgentHour:N1} per agent-hour; it ended: {legacy.EndReason}"],
         };
     }
 
-    private async Task<SimulationReport> RunOnceAsync(Scenario scenario, RunOptions options, string logFile, TrafficReport? legacyFigures, CancellationToken cancellationToken)
+    private async Task<SimulationReport> RunOnceAsync(Scenario scenario, RunOptions options, string logFile, SimulationReport? legacy, CancellationToken cancellationToken)
     {
         var seed = options.SeedFor(scenario);
         var started = DateTimeOffset.UtcNow;
@@ -87,6 +88,9 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         var background = new List<Task>();
         var endReason = "completed";
         FleetSnapshot snapshot = FleetSnapshot.Take(agents, 0);
+        // Traffic snapshots at the events that traffic expectations measure from ("requests-per-agent-hour ... after ready").
+        var windowEvents = scenario.Expectations.OfType<TrafficExpectation>().Select(t => t.AfterEventId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var trafficAt = new Dictionary<string, TrafficReport>(StringComparer.Ordinal);
 
         // :: Step 5: the loop. The scenario's clock starts here: "at: 0s" is when the system is up and the fleet is built.
         clock.Restart();
@@ -105,6 +109,14 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
                 }
 
                 evaluator.Observe(snapshot, timeline.HappenedAt);
+                foreach (var id in windowEvents)
+                {
+                    if (!trafficAt.ContainsKey(id) && timeline.HappenedAt(id) is not null)
+                    {
+                        trafficAt[id] = BuildTraffic(agents, topology);
+                    }
+                }
+
                 if (now >= nextSample)
                 {
                     samples.Add(snapshot.ToSample(topology.OpenSockets));
@@ -155,7 +167,17 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         var pendingResults = agents.Sum(a => a.Agent?.PendingResults ?? 0);
         var duplicateExecutions = agents.Sum(a => a.Executions.Count(e => e.Value > 1));
         var traffic = BuildTraffic(agents, topology);
-        var facts = new RunFacts { Actions = actions, Traffic = traffic, LegacyTraffic = legacyFigures, PendingResultsAtEnd = pendingResults, DuplicateExecutions = duplicateExecutions };
+        var trafficAfter = trafficAt.ToDictionary(kv => kv.Key, kv => traffic.Minus(kv.Value), StringComparer.Ordinal);
+        var facts = new RunFacts
+        {
+            Actions = actions,
+            Traffic = traffic,
+            LegacyTraffic = legacy?.Traffic,
+            TrafficAfter = trafficAfter,
+            LegacyTrafficAfter = legacy?.TrafficAfter,
+            PendingResultsAtEnd = pendingResults,
+            DuplicateExecutions = duplicateExecutions,
+        };
         var results = evaluator.Final(snapshot, facts);
         await StopAgentsAsync(agents);
 
@@ -177,6 +199,7 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             Samples = samples,
             Actions = actions.All.Select(a => a.ToReport()).ToArray(),
             Traffic = traffic,
+            TrafficAfter = trafficAfter,
             Expectations = results,
             Notes = notes,
             Process = process,

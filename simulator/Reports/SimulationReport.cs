@@ -36,6 +36,12 @@ internal sealed record SimulationReport
     public TrafficReport Traffic { get; init; } = new();
     /// <summary>The same fleet's traffic in legacy mode, when the scenario has <c>legacy: compare</c>.</summary>
     public TrafficReport? LegacyTraffic { get; init; }
+
+    /// <summary>Traffic counted after an event happened, by event id, for expectations that measure a steady state.</summary>
+    public IReadOnlyDictionary<string, TrafficReport> TrafficAfter { get; init; } = new Dictionary<string, TrafficReport>();
+
+    /// <summary>The legacy run's traffic after the same events.</summary>
+    public IReadOnlyDictionary<string, TrafficReport>? LegacyTrafficAfter { get; init; }
     public IReadOnlyList<ExpectationResult> Expectations { get; init; } = [];
     /// <summary>Anything a reader should know (warnings, skipped events, environment).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
@@ -214,6 +220,21 @@ internal sealed record TrafficReport
     public long Unreachable => Rows.Sum(r => r.Unreachable);
 
     /// <summary>The rows of the simulated network's counters now.</summary>
+    /// <summary>What happened between an earlier snapshot and this one.</summary>
+    public TrafficReport Minus(TrafficReport earlier)
+    {
+        var before = earlier.Rows.ToDictionary(r => (r.Adapter, r.Destination, r.Purpose));
+        return new TrafficReport
+        {
+            Rows = Rows.Select(r => before.TryGetValue((r.Adapter, r.Destination, r.Purpose), out var b)
+                ? r with { BytesSent = r.BytesSent - b.BytesSent, BytesReceived = r.BytesReceived - b.BytesReceived, Connections = r.Connections - b.Connections, Unreachable = r.Unreachable - b.Unreachable }
+                : r).ToArray(),
+            HttpRequests = HttpRequests - earlier.HttpRequests,
+            ChannelRequests = ChannelRequests - earlier.ChannelRequests,
+            AgentHours = AgentHours - earlier.AgentHours,
+        };
+    }
+
     public static IReadOnlyList<TrafficRow> RowsFrom(TrafficCounters counters) =>
         counters.Snapshot()
             .Select(c => new TrafficRow(c.Adapter?.ToString() ?? "(unreachable)", c.Destination.ToString(), c.Purpose.ToString(), c.BytesSent, c.BytesReceived, c.Connections, c.Unreachable))

@@ -194,7 +194,11 @@ internal enum TrafficMetric
 /// <c>vpn-package-bytes == 0</c>, <c>requests-per-agent-hour &lt;= legacy / 20</c>: a traffic figure against a number
 /// (with a size unit for bytes) or against the same figure of the legacy run (<c>legacy: compare</c>) times <see cref="LegacyFactor"/>.
 /// </summary>
-internal sealed record TrafficExpectation(TrafficMetric Metric, Comparison Op, double Value, double? LegacyFactor) : Expectation;
+internal sealed record TrafficExpectation(TrafficMetric Metric, Comparison Op, double Value, double? LegacyFactor) : Expectation
+{
+    /// <summary>Counts only the traffic after this event happened (steady state), instead of the whole run.</summary>
+    public string? AfterEventId { get; init; }
+}
 
 /// <summary>Which latency of a push.</summary>
 internal enum LatencyPhase

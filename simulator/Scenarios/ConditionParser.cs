@@ -33,7 +33,7 @@ internal readonly record struct ExpressionError(int Offset, string Message);
 ///              | action [within &lt;duration&gt;]
 ///              | no-lost-results | no-duplicate-results
 ///              | p&lt;NN&gt; &lt;delivered|completed&gt; [&lt;event-id&gt;] op &lt;duration&gt;
-///              | &lt;traffic&gt; op (&lt;number&gt; | &lt;size&gt; | legacy [/ N | * N])
+///              | &lt;traffic&gt; op (&lt;number&gt; | &lt;size&gt; | legacy [/ N | * N]) [after &lt;event-id&gt;]
 /// traffic     := vpn-package-bytes | vpn-bytes | package-bytes | bytes | requests
 ///              | requests-per-agent-hour | bytes-per-agent-hour | unreachable-connects
 /// </code>
@@ -292,7 +292,7 @@ internal sealed class ConditionParser
                 factor = sign.Text == "/" ? 1 / n : n;
             }
 
-            return new TrafficExpectation(metric, op, 0, factor) { Name = name, Text = _text.Trim(), Position = position };
+            return new TrafficExpectation(metric, op, 0, factor) { Name = name, Text = _text.Trim(), Position = position, AfterEventId = TrafficWindow() };
         }
 
         double value;
@@ -311,7 +311,21 @@ internal sealed class ConditionParser
             throw Fail(valueToken.Offset, $"expected a number, a size like 10MB, or 'legacy' (got '{valueToken.Text}')");
         }
 
-        return new TrafficExpectation(metric, op, value, null) { Name = name, Text = _text.Trim(), Position = position };
+        return new TrafficExpectation(metric, op, value, null) { Name = name, Text = _text.Trim(), Position = position, AfterEventId = TrafficWindow() };
+    }
+
+    /// <summary>Optional <c>after &lt;event-id&gt;</c>: traffic counted from that event on (steady state, without start-up).</summary>
+    private string? TrafficWindow()
+    {
+        if (!PeekIs("after"))
+        {
+            return null;
+        }
+
+        Take();
+        var id = Expect("an event id");
+        CheckEvent(id);
+        return id.Text;
     }
 
     private Population PopulationRef()

@@ -35,4 +35,28 @@ public sealed class ScenarioRunnerTests
         (await File.ReadAllBytesAsync(files[0])).Take(1).Should().Equal((byte)'{'); // no byte-order mark: jq and friends read it
         Directory.Delete(reportDirectory, recursive: true);
     }
+
+    [Fact]
+    public async Task DownloadPackageScenario_OfficeUsesUnc_CemUsesHttpsThroughTheGateway_NothingOverTheVpn()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Engine", "download-package.yaml");
+        var scenario = ScenarioLoader.LoadOrThrow(path);
+        var reportDirectory = Path.Combine(Path.GetTempPath(), "tcm-sim-tests", Guid.NewGuid().ToString("N")[..8]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        var report = await new ScenarioRunner().RunAsync(scenario, new RunOptions { ScenarioPath = path, ReportDirectory = reportDirectory }, timeout.Token);
+
+        report.Expectations.Where(e => !e.Passed).Should().BeEmpty();
+        report.Passed.Should().BeTrue();
+        var office = report.Timeline.Single(e => e.Id == "office-download");
+        office.Outcome.Should().Be(EventOutcome.Done);
+        office.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Unc directly: 3");
+        var vpn = report.Timeline.Single(e => e.Id == "vpn-download");
+        vpn.Outcome.Should().Be(EventOutcome.Done);
+        vpn.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Https through the gateway: 3");
+        if (Directory.Exists(reportDirectory))
+        {
+            Directory.Delete(reportDirectory, recursive: true);
+        }
+    }
 }
