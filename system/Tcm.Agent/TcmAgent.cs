@@ -334,6 +334,13 @@ public sealed partial class TcmAgent : IAsyncDisposable
                 _policy = identity.Policy;
                 CreateTransport(identity);
                 _ns.Backoff.Reset();
+                await SaveStateAsync(ct).ConfigureAwait(false);
+                Log.Registered(_logger, identity.AgentId, server);
+                _routes.Request("policy received at registration");
+                await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
+                UpdateRoute();
+                // Reachable only once the route follows the policy's decision: the Network Status never shows the route the
+                // registration took before the policy was known (e.g. "Available directly" over a VPN the policy prefers to avoid).
                 lock (_gate)
                 {
                     _ns.Reachable = true;
@@ -341,11 +348,6 @@ public sealed partial class TcmAgent : IAsyncDisposable
                     _lastPostedStatus = null;
                 }
 
-                await SaveStateAsync(ct).ConfigureAwait(false);
-                Log.Registered(_logger, identity.AgentId, server);
-                _routes.Request("policy received at registration");
-                await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
-                UpdateRoute();
                 RaiseStatusChangedIfNeeded();
                 return;
             }

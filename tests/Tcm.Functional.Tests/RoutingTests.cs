@@ -153,7 +153,10 @@ public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<TcmAgent> StartAgentAsync(string computerName)
     {
-        var package = await _ns.Info.CreateInstallPackageAsync();
+        // The package is built from the default profile, so it carries the profile's CEM settings (as a real install package does):
+        // an agent that starts on the internet registers through the gateway.
+        var profile = await _ns.GetDefaultProfileAsync();
+        var package = await _ns.Info.CreateInstallPackageAsync(profile.Id);
         var loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output, $"{computerName,-5}")).SetMinimumLevel(LogLevel.Information));
         var agent = new TcmAgent(new AgentOptions
         {

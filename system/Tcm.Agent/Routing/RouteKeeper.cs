@@ -63,26 +63,30 @@ internal sealed partial class RouteKeeper
     /// <summary>Requests a re-evaluation before the next connection attempt; <paramref name="trigger"/> is logged with the decision.</summary>
     public void Request(string trigger) => Volatile.Write(ref _pending, trigger);
 
-    /// <summary>Runs the requested re-evaluations (if any) and returns the decision in force.</summary>
+    /// <summary>
+    /// Runs the requested re-evaluations (if any) and returns the decision in force. Always waits for an evaluation in progress
+    /// (started by another caller, e.g. a re-evaluation in the background after an adapter change), so no caller connects on a
+    /// decision that is being replaced (the article's fix #1).
+    /// </summary>
     public async ValueTask<RoutePlan> EnsureCurrentAsync(CancellationToken ct)
     {
-        while (Volatile.Read(ref _pending) is not null)
+        while (true)
         {
             await _gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                if (Interlocked.Exchange(ref _pending, null) is { } trigger)
+                if (Interlocked.Exchange(ref _pending, null) is not { } trigger)
                 {
-                    await EvaluateAsync(trigger, ct).ConfigureAwait(false);
+                    return _plan;
                 }
+
+                await EvaluateAsync(trigger, ct).ConfigureAwait(false);
             }
             finally
             {
                 _gate.Release();
             }
         }
-
-        return _plan;
     }
 
     private async Task EvaluateAsync(string trigger, CancellationToken ct)
@@ -110,6 +114,14 @@ internal sealed partial class RouteKeeper
         if (!RouteResolver.PreferenceDecides(_package, policy, adapters))
         {
             reachable = await ProbeAsync(policy, ct).ConfigureAwait(false);
+        }
+
+        if (Volatile.Read(ref _pending) is { } newer)
+        {
+            // The adapters or the settings changed while probing (a VPN coming up during start-up): this decision would rest on
+            // stale facts, so none is published; the caller's loop evaluates again at once.
+            Log.EvaluationSuperseded(_logger, trigger, newer);
+            return;
         }
 
         var plan = RouteResolver.Decide(_package, policy, adapters, reachable);
@@ -159,6 +171,9 @@ internal sealed partial class RouteKeeper
 
         [LoggerMessage(1082, LogLevel.Debug, "Route unchanged: {Mode} ({Trigger}). {Reason}", EventName = "RouteUnchanged")]
         public static partial void RouteUnchanged(ILogger logger, string trigger, ConnectionMode mode, string reason);
+
+        [LoggerMessage(1087, LogLevel.Debug, "Route evaluation ({Trigger}) superseded before its decision: {Newer}", EventName = "EvaluationSuperseded")]
+        public static partial void EvaluationSuperseded(ILogger logger, string trigger, string newer);
 
         [LoggerMessage(1083, LogLevel.Debug, "Reachability probe of '{HostAndPort}' failed: {Reason}", EventName = "ProbeFailed")]
         public static partial void ProbeFailed(ILogger logger, string hostAndPort, string reason);
