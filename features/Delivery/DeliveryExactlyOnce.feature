@@ -63,10 +63,7 @@ Feature: Delivery of tasks, exactly once
     And every agent ran the task "sleep 2s" exactly once
     And the server stored exactly one result per agent for the task "sleep 2s"
 
-  @pending-capability @ignore
   Scenario: Task Server failover: tasks keep flowing when an agent's Task Server goes away
-    Pending capability: Task Servers in the lab (Task Server issue).
-
     Given the lab has 2 Task Servers
     And an agent "TS-FAIL-1" in the office
     And "TS-FAIL-1" is on the persistent connection to the Notification Server and to a Task Server

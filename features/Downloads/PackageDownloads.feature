@@ -4,8 +4,9 @@ Feature: Package downloads and the VPN
   method, the agent picks an HTTPS codebase, reached through the gateway, over UNC and HTTP, so no package leaves over a
   VPN adapter (support article 226695, fix 2). Without preferences, an office agent downloads from the nearest codebase.
 
-  Pending capability: package downloads (the agent's download client and codebase selection, package servers in the lab,
-  the simulator's download action) and the CEM gateway (Gateway and Routing issues).
+  Pending capability: codebases at sites. The product's Codebase has a kind and a location but no site, and the lab
+  runs one package server, so the Background's codebases at London, internet and Frankfurt, and "the nearest codebase",
+  cannot be set up or checked. Downloads themselves run: see the support article's step 3 in Routing/ConnectionChoice.
 
   Background:
     Given agents check for a new policy and poll for tasks every 2s

@@ -220,6 +220,45 @@ internal sealed class FleetDriver(LabDriver lab, ScenarioContext scenario) : IAs
         return Sum(await TrafficAsync(), purpose) - Sum(before, purpose);
     }
 
+    /// <summary>
+    /// Connections the scenario's agents opened straight to the servers' own (corporate) addresses since
+    /// <paramref name="before"/>, for management or Task Server traffic: anything but the gateway. Reachability probes do not count.
+    /// </summary>
+    public async Task<long> DirectServerConnectionsSinceAsync(IReadOnlyList<TrafficCell> before)
+    {
+        static long Sum(IEnumerable<TrafficCell> cells) =>
+            cells.Where(c => c.Destination == EndpointClass.Corporate && c.Purpose is TrafficPurpose.Management or TrafficPurpose.TaskServer).Sum(c => c.Connections);
+        return Sum(await TrafficAsync()) - Sum(before);
+    }
+
+    /// <summary>
+    /// The agent as an installed one: started until it has registered and received its policy (it is then on the persistent
+    /// connection), then stopped. It keeps its identity and policy (the virtual agent keeps its state store) for its next start.
+    /// </summary>
+    public async Task InstallAsync(string name)
+    {
+        await StartAsync(name);
+        await WaitForAsync(name, v => v.Persistent, DefaultWait, "to register and receive its policy");
+        await StopAsync(name);
+    }
+
+    private readonly Dictionary<(string Agent, string Package), DownloadResult> _downloads = [];
+
+    /// <summary>The agent downloads a package with its own download client (codebase choice, route) and keeps the outcome.</summary>
+    public async Task DownloadAsync(string name, PackageReference package)
+    {
+        var agent = Agent(name).Agent ?? throw new InvalidOperationException($"\"{name}\" is not running");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        _downloads[(name.ToUpperInvariant(), package.Id)] = await agent.DownloadPackageAsync(package, deadline.Token);
+    }
+
+    /// <summary>The outcome of the agent's download of <paramref name="packageId"/>.</summary>
+    public DownloadResult Download(string name, string packageId) =>
+        _downloads.TryGetValue((name.ToUpperInvariant(), packageId), out var result)
+            ? result
+            : throw new InvalidOperationException($"\"{name}\" has not downloaded the package '{packageId}'");
+
     /// <summary>Every agent's log, for a failed scenario's output.</summary>
     public IEnumerable<(string Name, AgentLog Log)> Logs => _agents.Select(a => (a.Key, a.Value.Log));
 
@@ -247,15 +286,14 @@ internal sealed class FleetDriver(LabDriver lab, ScenarioContext scenario) : IAs
         }
 
         // Valid and invalid settings only mean something next to a gateway that works: both need the lab's.
-        if (host.Topology.FindByLabel("gateway") is not { } gateway)
+        if (host.Cem is not { } cemSettings)
         {
             throw new PendingStepException(
-                $"Missing capability: {cem.ToString().ToLowerInvariant()} CEM settings need the lab's CEM Internet Gateway, which it does not run yet (the Gateway issue adds it).");
+                $"Missing capability: {cem.ToString().ToLowerInvariant()} CEM settings need the lab's CEM Internet Gateway, which it does not run (no 'gateway' endpoint in the topology).");
         }
 
-        return cem == CemValidity.Invalid
-            ? host.Package with { Cem = new CemSettings { GatewayAddress = "gateway.invalid.tcm.lab:8443" } }
-            : host.Package with { Cem = host.Package.Cem ?? new CemSettings { GatewayAddress = $"{gateway.Host}:{gateway.Port}" } };
+        // Invalid: the gateway's settings as an administrator switched them off, which the agent must refuse to use.
+        return host.Package with { Cem = cem == CemValidity.Invalid ? cemSettings with { Enabled = false } : cemSettings };
     }
 
     private static VpnAdapterSpec? VpnAdapterOf(string? text)

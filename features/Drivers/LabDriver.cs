@@ -37,6 +37,9 @@ internal sealed class LabHost : IAsyncDisposable
 
     public InstallPackage Package => Lab.Package;
 
+    /// <summary>The CEM settings of the lab's gateway (its address as agents dial it), or null when the lab runs no gateway.</summary>
+    public CemSettings? Cem => Lab.Cem;
+
     /// <summary>Whether the Notification Server runs (a scenario may stop it; the next one gets it back).</summary>
     public bool NotificationServerRunning { get; set; } = true;
 
@@ -58,6 +61,16 @@ internal sealed class LabHost : IAsyncDisposable
         var lab = await Lab.StartAsync(s_spec, topology, dataDirectory, keepData: false, serverLogs, ct);
         var host = new LabHost(topology, lab, dataDirectory);
         await lab.Admin.SetTcmAsync(true, ct);
+
+        // The lab hands every agent the gateway's CEM settings through the Default profile; a scenario says per machine
+        // whether it has valid, invalid or no CEM settings, so the features' lab leaves them to each agent's install package
+        // (the agent uses the policy's CEM settings, else its package's).
+        var profiles = await lab.Admin.GetProfilesAsync(ct);
+        foreach (var profile in profiles.Where(p => p.Cem is not null))
+        {
+            await lab.Admin.SaveProfileAsync(profile with { Cem = null }, ct);
+        }
+
         host.BaselineProfiles = await lab.Admin.GetProfilesAsync(ct);
         host.BaselineSettings = await lab.Admin.GetAgentSettingsAsync(ct);
         return host;
@@ -96,25 +109,52 @@ internal sealed class LabDriver(FeatureContext feature, ScenarioContext scenario
 
     public async Task<AdminClient> AdminAsync() => (await LabAsync()).Admin;
 
-    /// <summary>The lab must run a CEM gateway; until the Gateway issue adds it to the simulator's lab, the step is pending.</summary>
+    /// <summary>The lab must run a CEM gateway (a <c>gateway</c> endpoint in the topology); in a lab without one the step is pending.</summary>
     public async Task RequireGatewayAsync()
     {
         if (!(await LabAsync()).HasGateway)
         {
             throw new PendingStepException(
-                "Missing capability: the lab runs no CEM Internet Gateway yet (simulator Lab hosts only the Notification Server; the Gateway issue adds it and registers a 'gateway' endpoint).");
+                "Missing capability: the lab runs no CEM Internet Gateway (no 'gateway' endpoint in its network; LabSystem.Gateway starts one).");
         }
     }
 
-    /// <summary>The lab must run at least <paramref name="count"/> Task Servers; pending until the Task Server issue adds them to the lab.</summary>
+    /// <summary>The lab must run at least <paramref name="count"/> Task Servers (<c>ts1</c>, <c>ts2</c>, ...); pending in a lab with fewer.</summary>
     public async Task RequireTaskServersAsync(int count)
     {
         var running = (await LabAsync()).TaskServers;
         if (running < count)
         {
             throw new PendingStepException(
-                $"Missing capability: the lab runs {running} Task Server(s), this step needs {count} (simulator Lab hosts only the Notification Server; the Task Server issue adds 'ts1', 'ts2').");
+                $"Missing capability: the lab runs {running} Task Server(s), this step needs {count} (LabSystem.TaskServers starts 'ts1', 'ts2', ...).");
         }
+    }
+
+    /// <summary>The packages this scenario published, by their name in the scenario.</summary>
+    private readonly Dictionary<string, PackageReference> _packages = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Publishes a package of <paramref name="size"/> (<c>20MB</c>, <c>512KB</c>) on the lab's package server, one codebase per kind.</summary>
+    public async Task PublishPackageAsync(string package, string size, IReadOnlyList<CodebaseKind> kinds)
+    {
+        var host = await LabAsync();
+        var id = $"{package}-{Guid.NewGuid():N}"[..(package.Length + 9)];
+        _packages[package] = host.Lab.PublishPackage(id, Bytes(size), kinds);
+    }
+
+    /// <summary>A package this scenario published.</summary>
+    public PackageReference Package(string package) =>
+        _packages.TryGetValue(package, out var reference) ? reference : throw new InvalidOperationException($"the scenario published no package \"{package}\"");
+
+    private static long Bytes(string size)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(size, @"^(\d+)\s*(B|KB|MB|GB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!match.Success)
+        {
+            throw new FormatException($"'{size}' is not a size such as 20MB or 512KB");
+        }
+
+        var shift = match.Groups[2].Value.ToUpperInvariant() switch { "KB" => 10, "MB" => 20, "GB" => 30, _ => 0 };
+        return long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) << shift;
     }
 
     /// <summary>Stops a server gracefully (<paramref name="kill"/>: connections cut at once, nothing flushed).</summary>
@@ -193,12 +233,12 @@ internal sealed class LabDriver(FeatureContext feature, ScenarioContext scenario
     {
         if (server == "gateway" && !host.HasGateway)
         {
-            throw new PendingStepException("Missing capability: the lab runs no CEM Internet Gateway yet, so it cannot be stopped or started (the Gateway issue adds it).");
+            throw new PendingStepException("Missing capability: the lab runs no CEM Internet Gateway, so it cannot be stopped or started (LabSystem.Gateway starts one).");
         }
 
         if (server.StartsWith("ts", StringComparison.Ordinal) && host.Topology.FindByLabel(server) is null)
         {
-            throw new PendingStepException($"Missing capability: the lab runs no Task Server '{server}' yet (the Task Server issue adds them).");
+            throw new PendingStepException($"Missing capability: the lab runs no Task Server '{server}' (LabSystem.TaskServers starts them).");
         }
     }
 }

@@ -3,6 +3,7 @@ using Tcm.Features.Drivers;
 using Tcm.Features.Runner;
 using Tcm.Features.Runner.XunitAdapter;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Tcm.Features.ProductChecks;
 
@@ -12,9 +13,45 @@ namespace Tcm.Features.ProductChecks;
 /// green), says in its description what it waits for, and still has every step defined: when the capability lands, a
 /// developer removes <c>@ignore</c> and the scenario runs as written. No product scenario is ignored for any other reason.
 /// </summary>
-public sealed class PendingScenarioTests
+public sealed class PendingScenarioTests(ITestOutputHelper output)
 {
     private static readonly string[] s_productTags = ["fallback", "delivery", "routing", "downloads"];
+
+    /// <summary>
+    /// A pending mark is a claim that the lab or the product still lacks something. Each scenario tagged
+    /// <c>@pending-capability</c> is run as written (its <c>@ignore</c> set aside) in a lab like the features' own: it must
+    /// stop at a step that reports the capability missing. One that passes has its capability and must lose the mark; one
+    /// that fails is a broken scenario or a product bug, not a pending one.
+    /// </summary>
+    [Fact]
+    public async Task Scenarios_waiting_for_a_capability_really_stop_at_a_missing_one()
+    {
+        var registry = BindingRegistry.FromAssembly(typeof(LabDriver).Assembly);
+        var problems = new List<string>();
+        foreach (var feature in ProductScenarios().Where(s => s.HasTag("pending-capability")).GroupBy(s => s.Feature))
+        {
+            var context = new FeatureContext(feature.Key);
+            await FeatureRunner.RunBeforeFeatureAsync(context, registry, output);
+            try
+            {
+                foreach (var scenario in feature)
+                {
+                    var asWritten = scenario with { Tags = [.. scenario.Tags.Where(t => t != "ignore")] };
+                    var result = await FeatureRunner.RunScenarioAsync(asWritten, registry, output, context);
+                    if (result.Status != ExecutionStatus.Pending)
+                    {
+                        problems.Add($"{scenario.DisplayName}: {result.Status}{(result.FailureMessage is { } m ? " (" + m + ")" : "")}");
+                    }
+                }
+            }
+            finally
+            {
+                await FeatureRunner.RunAfterFeatureAsync(context, registry, output);
+            }
+        }
+
+        problems.Should().BeEmpty("a scenario marked @pending-capability must stop at a missing capability (remove the mark once it passes)");
+    }
 
     [Fact]
     public void Every_product_step_is_defined_once_even_in_scenarios_waiting_for_a_capability()

@@ -16,9 +16,6 @@ Feature: Connection choice: Direct or CEM
     And agents treat adapters matching "*Virtual Network Adapter*" as VPN adapters
 
   Scenario Outline: Rule <rule>: <situation>
-    Pending capability: for the rows tagged @pending-capability, valid and invalid CEM settings need the lab's CEM
-    Internet Gateway (Gateway issue) and the agent's CEM route (Routing issue).
-
     Given "Prefer CEM" is <prefer CEM>
     And "Prefer CEM if VPN" is <prefer CEM if VPN>
     And an agent "RULE-PC" <where> and <CEM settings> CEM settings
@@ -33,7 +30,6 @@ Feature: Connection choice: Direct or CEM
       | 1    | "Prefer CEM" without CEM settings falls through to 3   | on         | off               | in the office with no VPN client             | missing      | Direct                               |
       | 5    | at home without VPN or CEM settings                    | off        | off               | on the internet with no VPN client           | missing      | offline and retrying with back-off   |
 
-    @pending-capability @ignore
     Examples: Rules that need the CEM gateway
       | rule | situation                                              | prefer CEM | prefer CEM if VPN | where                                        | CEM settings | route                                |
       | 1    | "Prefer CEM" in the office                             | on         | off               | in the office with no VPN client             | valid        | connected through the gateway        |
@@ -46,22 +42,21 @@ Feature: Connection choice: Direct or CEM
       | 4    | at home without VPN, CEM settings valid                | off        | off               | on the internet with no VPN client           | valid        | connected through the gateway        |
       | 5    | at home without VPN, CEM settings invalid              | off        | off               | on the internet with no VPN client           | invalid      | offline and retrying with back-off   |
 
-  @pending-capability @ignore
   Scenario: Support article, step 1: VPN connected before the agent starts, so it starts in CEM mode
-    Pending capability: the lab's CEM Internet Gateway and the agent's CEM route (Gateway and Routing issues).
+    The article's agent is installed and has its policy, so it knows "Prefer CEM if VPN" when its service starts. (A
+    freshly installed agent registers before it has any policy, so that one call follows rule 3.)
 
     Given the lab has a CEM gateway
     And "Prefer CEM if VPN" is on
-    And an agent "ARTICLE-1" on the internet with its "checkpoint" VPN up and valid CEM settings
+    And an agent "ARTICLE-1" on the internet with its "checkpoint" VPN down and valid CEM settings
+    And "ARTICLE-1" has received its policy and was stopped
+    And the VPN of "ARTICLE-1" comes up
     When "ARTICLE-1" starts
     Then within 15s both of "ARTICLE-1"'s connections go through the gateway
     And "ARTICLE-1" never connected to the servers directly
     And no management traffic went over the VPN adapter
 
-  @pending-capability @ignore
   Scenario: Support article, step 2: the VPN is shut down, the agent stays in CEM mode
-    Pending capability: the lab's CEM Internet Gateway and the agent's CEM route (Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And "Prefer CEM if VPN" is on
     And an agent "ARTICLE-2" on the internet with its "checkpoint" VPN up and valid CEM settings
@@ -69,10 +64,7 @@ Feature: Connection choice: Direct or CEM
     When the VPN of "ARTICLE-2" goes down
     Then within 10s both of "ARTICLE-2"'s connections go through the gateway
 
-  @pending-capability @ignore
   Scenario: Support article, step 3: back on VPN, the agent stays in CEM mode and downloads nothing over the VPN
-    Pending capability: the CEM gateway, the agent's CEM route and package downloads (Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And "Prefer CEM if VPN" is on
     And a package "Office 365 patch" of 20MB is available from an HTTPS codebase and a UNC codebase
@@ -84,10 +76,7 @@ Feature: Connection choice: Direct or CEM
     And "ARTICLE-3" downloaded the package "Office 365 patch" from its HTTPS codebase
     And no package bytes went over the VPN adapter
 
-  @pending-capability @ignore
   Scenario: Both connections follow the same route
-    Pending capability: Task Servers and the CEM gateway in the lab, and the agent's CEM route (Task Server, Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And the lab has 1 Task Server
     And "Prefer CEM if VPN" is on
@@ -98,10 +87,7 @@ Feature: Connection choice: Direct or CEM
     And "Prefer CEM if VPN" is changed to off
     Then within 10s both of "BOTH-1"'s connections go through the gateway
 
-  @pending-capability @ignore
   Scenario Outline: VPN detection: <case>
-    Pending capability: the lab's CEM Internet Gateway and the agent's CEM route (Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And "Prefer CEM if VPN" is on
     And agents treat adapters matching "<pattern>" as VPN adapters
@@ -118,10 +104,7 @@ Feature: Connection choice: Direct or CEM
       | description matches in any case        | *pangp*                                                     | globalprotect                           | connected through the gateway |
       | nothing matches: not a VPN adapter     | *Cisco*                                                     | fortinet                                | Direct                        |
 
-  @pending-capability @ignore
   Scenario: A VPN adapter that appears while the agent starts is detected before the first connection
-    Pending capability: the lab's CEM Internet Gateway and the agent's CEM route (Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And "Prefer CEM if VPN" is on
     And an agent "RACE-1" on the internet with its "checkpoint" VPN down and valid CEM settings
@@ -129,10 +112,7 @@ Feature: Connection choice: Direct or CEM
     Then within 15s both of "RACE-1"'s connections go through the gateway
     And "RACE-1" never connected to the servers directly
 
-  @pending-capability @ignore
   Scenario: Settings changed by policy while connected take effect at once
-    Pending capability: the lab's CEM Internet Gateway and the agent's CEM route (Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And "Prefer CEM if VPN" is off
     And an agent "POLICY-1" on the internet with its "checkpoint" VPN up and valid CEM settings
@@ -143,10 +123,7 @@ Feature: Connection choice: Direct or CEM
     When "Prefer CEM if VPN" is changed to off
     Then within 10s "POLICY-1" is Direct
 
-  @pending-capability @ignore
   Scenario Outline: "Prefer CEM" with <CEM settings> CEM settings keeps the agent Direct and says why
-    Pending capability: the lab's CEM Internet Gateway and the agent's CEM route (Gateway and Routing issues).
-
     Given the lab has a CEM gateway
     And "Prefer CEM" is on
     And an agent "PREFER-1" in the office with no VPN client and <CEM settings> CEM settings
@@ -155,6 +132,6 @@ Feature: Connection choice: Direct or CEM
     And the Network Status of "PREFER-1" shows "<reason>"
 
     Examples:
-      | CEM settings | reason                 |
-      | missing      | no CEM settings        |
-      | invalid      | CEM settings invalid   |
+      | CEM settings | reason                   |
+      | missing      | no CEM settings          |
+      | invalid      | CEM settings are invalid |

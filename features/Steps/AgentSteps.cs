@@ -142,7 +142,11 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
             ? at
             : throw new InvalidOperationException("no server went away in this scenario");
         var until = scenario.TryGetValue<TimeSpan>(LabSteps.ServerBackKey, out var back) ? back : fleet.Now;
-        var retries = fleet.Log(name).Since(away, "Backoff").Where(e => e.At <= until).ToArray();
+        // The core agent's connection to its Notification Server (direct or through the gateway); the Client Task Agent's
+        // Task Server connection keeps a back-off of its own.
+        var retries = fleet.Log(name).Since(away, "Backoff")
+            .Where(e => e.At <= until && (e.Values.GetValueOrDefault("HostAndPort")?.ToString() ?? "").StartsWith(Tcm.Simulator.Engine.Lab.NotificationServerHost + ":", StringComparison.OrdinalIgnoreCase))
+            .ToArray();
         BackoffCheck.Verify(name, retries, until - away);
     }
 }

@@ -88,7 +88,7 @@ internal sealed class DeliverySteps(AdminDriver admin, FleetDriver fleet, LabDri
             CancellationToken.None);
     }
 
-    // :: Task Server failover (the lab has no Task Servers yet: pending through RequireTaskServersAsync)
+    // :: Task Server failover (the lab's ts1 and ts2; pending through RequireTaskServersAsync in a lab without them)
 
     [Given(@"^""([^""]+)"" is on the persistent connection to the Notification Server and to a Task Server$")]
     public async Task OnBothConnections(string name)

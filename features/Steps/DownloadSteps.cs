@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Tcm.Features.Drivers;
 using Tcm.Features.Runner;
+using Tcm.Protocol;
 
 namespace Tcm.Features.Steps;
 
@@ -8,30 +9,49 @@ namespace Tcm.Features.Steps;
 internal sealed record CodebaseRow(string Kind, string Site);
 
 /// <summary>
-/// Package downloads. The agent has no download client yet, the lab no package servers and the simulator's
-/// <c>download-package</c> action is not implemented: the steps that need them are pending, naming what is missing.
+/// Package downloads: packages published on the lab's package server (<c>pkg.tcm.lab</c>: UNC, HTTP and HTTPS codebases, the
+/// HTTPS one also reachable through the gateway), downloaded by the agent's own download client. Codebases have no site
+/// in the product and the lab has one package server, so steps that name sites are pending.
 /// </summary>
 [Binding]
-internal sealed class DownloadSteps(FleetDriver fleet)
+internal sealed class DownloadSteps(LabDriver lab, FleetDriver fleet)
 {
-    private const string Missing =
-        "Missing capability: package downloads (the agent's download client and codebase selection, package servers registered in the lab's network, the simulator's download-package action; Routing issue).";
+    private const string NoSites =
+        "Missing capability: codebases at sites (the product's Codebase has a kind and a location only, the lab runs one package server), so codebases at several sites and the nearest one cannot be set up or checked.";
 
     [Given(@"^a package ""([^""]+)"" of (\S+) is available from these codebases:$")]
-    public void PackageWithCodebases(string package, string size, DataTable codebases)
+    public Task PackageWithCodebases(string package, string size, DataTable codebases)
     {
-        _ = codebases.CreateSet<CodebaseRow>();
-        throw new PendingStepException(Missing);
+        var rows = codebases.CreateSet<CodebaseRow>().ToArray();
+        if (rows.Select(r => r.Site).Where(s => !s.Equals("internet", StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
+        {
+            throw new PendingStepException(NoSites);
+        }
+
+        return lab.PublishPackageAsync(package, size, [.. rows.Select(r => Enum.Parse<CodebaseKind>(r.Kind, ignoreCase: true))]);
     }
 
     [Given(@"^a package ""([^""]+)"" of (\S+) is available from an HTTPS codebase and a UNC codebase$")]
-    public void PackageWithHttpsAndUnc(string package, string size) => throw new PendingStepException(Missing);
+    public Task PackageWithHttpsAndUnc(string package, string size) => lab.PublishPackageAsync(package, size, [CodebaseKind.Https, CodebaseKind.Unc]);
 
     [StepDefinition(@"^""([^""]+)"" downloads the package ""([^""]+)""$")]
-    public void Downloads(string name, string package) => throw new PendingStepException(Missing);
+    public async Task Downloads(string name, string package) => await fleet.DownloadAsync(name, lab.Package(package));
 
     [Then(@"^""([^""]+)"" downloaded the package ""([^""]+)"" from its (HTTPS|HTTP|UNC) codebase(?: at site ""([^""]+)"")?$")]
-    public void DownloadedFrom(string name, string package, string kind, string site) => throw new PendingStepException(Missing);
+    public void DownloadedFrom(string name, string package, string kind, string site)
+    {
+        if (site.Length > 0)
+        {
+            throw new PendingStepException(NoSites);
+        }
+
+        var published = lab.Package(package);
+        var result = fleet.Download(name, published.Id);
+        var because = $"\"{name}\" should have downloaded \"{package}\" from its {kind} codebase; notes: {string.Join("; ", result.Notes)}";
+        result.Succeeded.Should().BeTrue(because);
+        result.Codebase!.Kind.Should().Be(Enum.Parse<CodebaseKind>(kind, ignoreCase: true), because);
+        result.Bytes.Should().Be(published.SizeBytes, because);
+    }
 
     [Then("^no package bytes went over the VPN adapter$")]
     public async Task NoPackageBytesOverVpn()
