@@ -142,12 +142,17 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
             ? at
             : throw new InvalidOperationException("no server went away in this scenario");
         var until = scenario.TryGetValue<TimeSpan>(LabSteps.ServerBackKey, out var back) ? back : fleet.Now;
-        // The core agent's connection to its Notification Server (direct or through the gateway); the Client Task Agent's
-        // Task Server connection keeps a back-off of its own.
-        var retries = fleet.Log(name).Since(away, "Backoff")
-            .Where(e => e.At <= until && (e.Values.GetValueOrDefault("HostAndPort")?.ToString() ?? "").StartsWith(Tcm.Simulator.Engine.Lab.NotificationServerHost + ":", StringComparison.OrdinalIgnoreCase))
-            .ToArray();
-        BackoffCheck.Verify(name, retries, until - away);
+        // Both connections back off: the core agent's to its Notification Server and, where the lab has Task Servers, the
+        // Client Task Agent's (whose retries must keep growing over whole rounds of its Task Server list).
+        var all = fleet.Log(name).Since(away, "Backoff").Where(e => e.At <= until).ToArray();
+        static string Host(AgentLogEntry e) => e.Values.GetValueOrDefault("HostAndPort")?.ToString() ?? "";
+        var ns = all.Where(e => Host(e).StartsWith(Tcm.Simulator.Engine.Lab.NotificationServerHost + ":", StringComparison.OrdinalIgnoreCase)).ToArray();
+        BackoffCheck.Verify(name, ns, until - away);
+        var ts = all.Where(e => Host(e).StartsWith("ts", StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (ts.Length >= 2)
+        {
+            BackoffCheck.Verify($"{name} (Task Server connection)", ts, until - away);
+        }
     }
 }
 

@@ -188,7 +188,8 @@ public sealed partial class TcmAgent
             return;
         }
 
-        conn.Backoff.Reset();
+        // The next server is tried at once, but the back-off is NOT reset here: it keeps growing over whole rounds of the list
+        // until a channel connects (which resets it), so an agent whose every Task Server is gone does not retry every second.
         lock (_gate)
         {
             conn.ChannelNotBefore = now;
