@@ -1,12 +1,8 @@
-@downloads @pending-capability @ignore
+@downloads
 Feature: Package downloads and the VPN
   A package can be downloaded from several codebases (HTTPS, HTTP, a UNC share). While CEM is the preferred connection
   method, the agent picks an HTTPS codebase, reached through the gateway, over UNC and HTTP, so no package leaves over a
-  VPN adapter (support article 226695, fix 2). Without preferences, an office agent downloads from the nearest codebase.
-
-  Pending capability: codebases at sites. The product's Codebase has a kind and a location but no site, and the lab
-  runs one package server, so the Background's codebases at London, internet and Frankfurt, and "the nearest codebase",
-  cannot be set up or checked. Downloads themselves run: see the support article's step 3 in Routing/ConnectionChoice.
+  VPN adapter (support article 226695, fix 2).
 
   Background:
     Given agents check for a new policy and poll for tasks every 2s
@@ -17,7 +13,6 @@ Feature: Package downloads and the VPN
       | UNC   | London    |
       | HTTP  | London    |
       | HTTPS | internet  |
-      | UNC   | Frankfurt |
 
   Scenario: While CEM is preferred, the HTTPS codebase is chosen over UNC and HTTP
     Given "Prefer CEM" is on
@@ -32,11 +27,4 @@ Feature: Package downloads and the VPN
     And "DL-VPN-1" is started and both of its connections go through the gateway
     When "DL-VPN-1" downloads the package "Office 365 patch"
     Then "DL-VPN-1" downloaded the package "Office 365 patch" from its HTTPS codebase
-    And no package bytes went over the VPN adapter
-
-  Scenario: An office agent without preferences downloads from the nearest codebase
-    Given an agent "DL-OFFICE-1" in the office with no VPN client and valid CEM settings, at site "London"
-    And "DL-OFFICE-1" is on the persistent connection
-    When "DL-OFFICE-1" downloads the package "Office 365 patch"
-    Then "DL-OFFICE-1" downloaded the package "Office 365 patch" from its UNC codebase at site "London"
     And no package bytes went over the VPN adapter

@@ -29,12 +29,16 @@ internal sealed class ExpectationEvaluator
     /// <summary>Whether every windowed expectation is decided (the run may end early only then).</summary>
     public bool WindowsDecided => _windows.All(w => w.Decided);
 
-    /// <summary>Feeds one snapshot to the open windows. <paramref name="eventTime"/> gives when an event fired, in run seconds.</summary>
-    public void Observe(FleetSnapshot snapshot, Func<string, double?> eventTime)
+    /// <summary>
+    /// Feeds one snapshot to the open windows. A window's deadline counts from when its event fired (<paramref name="firedAt"/>);
+    /// only snapshots taken after the event's action completed (<paramref name="happenedAt"/>) are evidence, so the state
+    /// before a server stopped, or before a ramp ended, cannot satisfy it.
+    /// </summary>
+    public void Observe(FleetSnapshot snapshot, Func<string, double?> firedAt, Func<string, double?> happenedAt)
     {
         foreach (var window in _windows)
         {
-            window.Observe(snapshot, eventTime);
+            window.Observe(snapshot, firedAt, happenedAt);
         }
     }
 
@@ -179,7 +183,7 @@ internal sealed class ExpectationEvaluator
 
         public bool Decided => _passed is not null;
 
-        public void Observe(FleetSnapshot snapshot, Func<string, double?> eventTime)
+        public void Observe(FleetSnapshot snapshot, Func<string, double?> firedAt, Func<string, double?> happenedAt)
         {
             if (_passed is not null)
             {
@@ -194,17 +198,26 @@ internal sealed class ExpectationEvaluator
                 _ => (null, null),
             };
             double start = 0;
+            double evidenceFrom = 0;
             if (afterEvent is not null)
             {
-                if (eventTime(afterEvent) is not { } fired)
+                if (firedAt(afterEvent) is not { } fired || happenedAt(afterEvent) is not { } happened)
                 {
+                    // Not happened yet; a within-window whose deadline passed meanwhile has failed.
+                    if (within is { } limit && firedAt(afterEvent) is { } f && snapshot.At - f > limit)
+                    {
+                        _passed = false;
+                        _detail = $"'{afterEvent}' had not completed {limit:0.#} s after it began";
+                    }
+
                     return;
                 }
 
                 start = fired;
+                evidenceFrom = happened;
             }
 
-            if (snapshot.At < start)
+            if (snapshot.At <= evidenceFrom)
             {
                 return;
             }

@@ -108,7 +108,7 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
                     background.Add(FireAsync(due, agents, system, actions, scenario, seed, now, log, cancellationToken));
                 }
 
-                evaluator.Observe(snapshot, timeline.HappenedAt);
+                evaluator.Observe(snapshot, timeline.FiredAt, timeline.HappenedAt);
                 foreach (var id in windowEvents)
                 {
                     if (!trafficAt.ContainsKey(id) && timeline.HappenedAt(id) is not null)

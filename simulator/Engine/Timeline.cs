@@ -140,6 +140,15 @@ internal sealed class Timeline
         }
     }
 
+    /// <summary>When an event fired (its action began), in run seconds: the deadline of "within 60s after start" counts from here.</summary>
+    public double? FiredAt(string eventId)
+    {
+        lock (_gate)
+        {
+            return _index.TryGetValue(eventId, out var i) ? _states[i].FiredAt : null;
+        }
+    }
+
     /// <summary>
     /// When an event's action had happened (a server stopped, VPN adapters went up), in run seconds: windows such as
     /// "within 30s after ts1-down" open here, so the state before the event cannot satisfy them.

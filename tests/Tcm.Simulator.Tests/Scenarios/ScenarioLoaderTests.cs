@@ -77,7 +77,7 @@ public sealed class ScenarioLoaderTests
         scenario.Expectations.OfType<StateExpectation>().Should().Contain(e =>
             e.Condition.Channel == ChannelScope.Both && e.Condition.Metric == StateMetric.Cem && e.Condition.Of.Group == "home-vpn"
             && e.Window == new WithinWindow(TimeSpan.FromSeconds(10), "vpn-flip"));
-        scenario.Expectations.OfType<LatencyExpectation>().Should().ContainSingle(e => e.EventId == "hello" && e.Threshold == TimeSpan.FromSeconds(1));
+        scenario.Expectations.OfType<LatencyExpectation>().Should().ContainSingle(e => e.EventId == "hello" && e.Threshold == TimeSpan.FromSeconds(2));
         scenario.Expectations.OfType<IntegrityExpectation>().Should().HaveCount(2);
     }
 
