@@ -1,3 +1,4 @@
+using Tcm.Testing;
 using Microsoft.Playwright;
 using Tcm.Agent;
 using Tcm.Console.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Tcm.Testing;
 using System.Net;
 using Tcm.Agent;
 using Tcm.Functional.Tests.Infrastructure;

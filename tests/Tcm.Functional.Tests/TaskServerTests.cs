@@ -1,3 +1,4 @@
+using Tcm.Testing;
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Tcm.Testing;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent;
 using Tcm.Agent.Network;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 
-namespace Tcm.Functional.Tests.Infrastructure;
+namespace Tcm.Testing;
 
-/// <summary>Waits on a condition with a deadline: no sleep-and-hope. Fails with what was last observed.</summary>
+/// <summary>Waits on a condition with a deadline: no sleep-and-hope. Fails with what was last observed. Shared by the test projects that link tests/Shared.</summary>
 internal static class Eventually
 {
     public static async Task<T> WaitAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan deadline, string what)
