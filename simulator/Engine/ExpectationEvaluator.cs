@@ -42,7 +42,8 @@ internal sealed class ExpectationEvaluator
         }
     }
 
-    public int Held(FleetSnapshot current, RunFacts facts) => _expectations.Count(e => Evaluate(e, current, facts).Passed);
+    /// <summary>The windowed expectations decided so far, for the live view (the rest are decided at the end).</summary>
+    public (int Held, int Failed) Decided => (_windows.Count(w => w.Passed == true), _windows.Count(w => w.Passed == false));
 
     public IReadOnlyList<ExpectationResult> Final(FleetSnapshot last, RunFacts facts) =>
         _expectations.Select(e => Evaluate(e, last, facts)).ToArray();
@@ -182,6 +183,8 @@ internal sealed class ExpectationEvaluator
         public StateExpectation Expectation { get; } = expectation;
 
         public bool Decided => _passed is not null;
+
+        public bool? Passed => _passed;
 
         public void Observe(FleetSnapshot snapshot, Func<string, double?> firedAt, Func<string, double?> happenedAt)
         {

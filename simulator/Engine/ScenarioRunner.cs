@@ -119,10 +119,11 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
 
                 if (now >= nextSample)
                 {
-                    samples.Add(snapshot.ToSample(topology.OpenSockets));
+                    var current = snapshot.ToSample(topology.OpenSockets);
+                    samples.Add(current);
                     nextSample = Math.Floor(now) + 1;
                     await actions.RefreshAsync(cancellationToken);
-                    PublishProgress(options, scenario, timeline, snapshot, actions, evaluator, topology, clock.Elapsed);
+                    PublishProgress(options, timeline, current, actions, evaluator, clock.Elapsed);
                 }
 
                 if (clock.Elapsed >= scenario.Duration)
@@ -475,9 +476,9 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         };
     }
 
-    private static void PublishProgress(RunOptions options, Scenario scenario, Timeline timeline, FleetSnapshot snapshot, ActionTracker actions, ExpectationEvaluator evaluator, NetworkTopology topology, TimeSpan elapsed)
+    private static void PublishProgress(RunOptions options, Timeline timeline, ModeSample sample, ActionTracker actions, ExpectationEvaluator evaluator, TimeSpan elapsed)
     {
-        var sample = snapshot.ToSample(topology.OpenSockets);
+        var (held, failed) = evaluator.Decided;
         Publish(options, s => s with
         {
             Phase = timeline.AllDone ? "settling" : "running the timeline",
@@ -491,6 +492,8 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             Persistent = sample.Persistent,
             Http = sample.Http,
             OpenSockets = sample.OpenSockets,
+            ExpectationsHeld = held,
+            ExpectationsFailed = failed,
             Pushes = actions.All.Select(a => { var r = a.ToReport(); return new PushProgress(a.EventId, a.Kind, r.Targets, r.Delivered, r.Completed, r.Failed + r.TimedOut); }).ToArray(),
         });
     }
