@@ -173,6 +173,9 @@ internal sealed class BaselineTargetFactory : ILoadTargetFactory
 
     public string? UnavailableReason => null;
 
+    /// <summary>Direct only: the floor of the stack has no gateway; TCM's gateway runs are compared with it.</summary>
+    public IReadOnlyList<AgentRoute> Routes { get; } = [AgentRoute.Direct];
+
     public ILoadTarget Create(TargetSettings settings) => new BaselineTarget(settings);
 
     public async Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken)

@@ -83,6 +83,8 @@ internal static class LoadTestCli
         variant.AcceptOnlyFromAmong("baseline", "tcm", "both");
         var protocol = new Option<string>("--protocol") { Description = $"h1 (HTTP/1.1), h2 (HTTP/2, NS and TS channels on one connection) or both. Default {(test.DefaultProtocols.Count > 1 ? "both" : "h1")}." };
         protocol.AcceptOnlyFromAmong("h1", "h2", "both");
+        var route = new Option<string>("--route") { Description = $"direct (agents call the Notification Server), gateway (agents prefer CEM: every connection through a CEM gateway in its own process; tcm only, compared with the baseline's direct run) or both. Default {(test.DefaultRoutes.Count > 1 ? "both" : "direct")}." };
+        route.AcceptOnlyFromAmong("direct", "gateway", "both");
         var threshold = new Option<string[]>("--threshold", "-t")
         {
             Description = $"A pass/fail rule, repeatable: '[scenario[/step]:] metric op value', e.g. 'connect: p99 < 250ms', 'fail% < 0.1', 'rps > 100'. Defaults: {string.Join("; ", test.DefaultThresholds)}.",
@@ -97,7 +99,7 @@ internal static class LoadTestCli
         var jsonOut = new Option<string>("--json-out") { Hidden = true, Description = "Shard mode: write the JSON result here." };
         var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{char.ToUpperInvariant(p.Description[0])}{p.Description[1..]}.", DefaultValueFactory = _ => p.Default })).ToList();
 
-        Option[] all = [agents, duration, target, report, processes, variant, protocol, threshold, noDefaults, server, ca, plain, shard, jsonOut];
+        Option[] all = [agents, duration, target, report, processes, variant, protocol, route, threshold, noDefaults, server, ca, plain, shard, jsonOut];
         foreach (var option in all.Concat(parameters.Select(p => (Option)p.Option)))
         {
             command.Options.Add(option);
@@ -176,6 +178,12 @@ internal static class LoadTestCli
 
             var variantText = parse.GetValue(variant)!;
             var protocolText = parse.GetValue(protocol);
+            var routeText = parse.GetValue(route);
+            if (routeText == "gateway" && variantText == "baseline")
+            {
+                errors.Add("--route gateway needs the tcm variant: the baseline has no gateway (its direct run is the floor TCM's gateway runs are compared with).");
+            }
+
             if (errors.Count > 0)
             {
                 foreach (var error in errors)
@@ -203,6 +211,13 @@ internal static class LoadTestCli
                     "h2" => [ChannelProtocol.Http2],
                     "both" => [ChannelProtocol.Http1, ChannelProtocol.Http2],
                     _ => test.DefaultProtocols,
+                },
+                Routes = routeText switch
+                {
+                    "direct" => [AgentRoute.Direct],
+                    "gateway" => [AgentRoute.Gateway],
+                    "both" => [AgentRoute.Direct, AgentRoute.Gateway],
+                    _ => test.DefaultRoutes,
                 },
                 Thresholds = thresholds,
                 DefaultThresholds = !parse.GetValue(noDefaults),

@@ -18,6 +18,9 @@ internal sealed record RunOptions
     public bool VariantExplicit { get; init; }
 
     public IReadOnlyList<ChannelProtocol> Protocols { get; init; } = [];
+
+    /// <summary>Routes to run; a variant runs those it has (the baseline is direct only).</summary>
+    public IReadOnlyList<AgentRoute> Routes { get; init; } = [AgentRoute.Direct];
     public IReadOnlyList<string> Thresholds { get; init; } = [];
     public bool DefaultThresholds { get; init; } = true;
     public bool Plain { get; init; }

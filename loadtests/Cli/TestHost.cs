@@ -85,6 +85,17 @@ internal sealed class TestHost
                 continue;
             }
 
+            if (_options.Routes.Except(factory.Routes).Any() && !_options.IsShard)
+            {
+                var missing = string.Join(", ", _options.Routes.Except(factory.Routes).Select(RouteName));
+                notes.Add($"variant '{factory.Variant}' has no {missing} route: {(factory.Variant == "baseline" ? "TCM's gateway runs are compared with the baseline's direct runs, the floor of the stack" : "skipped")}");
+            }
+
+            if (!_options.Routes.Intersect(factory.Routes).Any())
+            {
+                continue;
+            }
+
             variants.Add(_options.Processes > 1 && !_options.IsShard
                 ? await RunShardedAsync(factory, notes, cancellationToken).ConfigureAwait(false)
                 : await RunHereAsync(factory, cancellationToken).ConfigureAwait(false));
@@ -139,6 +150,7 @@ internal sealed class TestHost
             ["agents"] = _options.Agents.ToString("N0", CultureInfo.InvariantCulture),
             ["duration"] = $"{DurationText.Format(_options.Duration)} ({_test.DurationMeaning})",
             ["protocols"] = string.Join(", ", _options.Protocols.Select(p => p == ChannelProtocol.Http2 ? "HTTP/2" : "HTTP/1.1")),
+            ["routes"] = string.Join(", ", _options.Routes.Select(RouteName)),
             ["target"] = _options.Target,
             ["processes"] = _options.Processes.ToString(CultureInfo.InvariantCulture),
         };
@@ -157,11 +169,12 @@ internal sealed class TestHost
         string? stopReason = null;
         var description = "";
         var start = _time.GetTimestamp();
-        foreach (var protocol in _options.Protocols)
+        foreach (var (protocol, route) in Runs(factory))
         {
             var settings = new TargetSettings
             {
                 Protocol = protocol,
+                Route = route,
                 Target = _options.Target,
                 ServerInOwnProcess = _options.ServerInOwnProcess,
                 CaCertificatePath = _options.CaPath,
@@ -176,6 +189,7 @@ internal sealed class TestHost
             {
                 Target = target,
                 Protocol = protocol,
+                Route = route,
                 Agents = share,
                 AgentOffset = offset,
                 Duration = _options.Duration,
@@ -185,7 +199,7 @@ internal sealed class TestHost
                 Log = _out,
                 Parameters = _options.Parameters,
             };
-            var title = $"{_test.Name} {factory.Variant} {(protocol == ChannelProtocol.Http2 ? "h2" : "h1")}{(_options.IsShard ? $" shard {_options.Shard}" : "")}";
+            var title = $"{_test.Name} {factory.Variant} {(protocol == ChannelProtocol.Http2 ? "h2" : "h1")} {RouteName(route)}{(_options.IsShard ? $" shard {_options.Shard}" : "")}";
             await using var progress = new LiveProgress(_options.Plain || _options.IsShard, _out, _time);
             progress.Start(title);
             var runner = LoadTestRunner.RegisterScenarios([.. _test.Build(context)])
@@ -232,9 +246,9 @@ internal sealed class TestHost
         var folder = Directory.CreateTempSubdirectory("tcm-shards-").FullName;
         try
         {
-            foreach (var protocol in _options.Protocols)
+            foreach (var (protocol, route) in Runs(factory))
             {
-                var settings = new TargetSettings { Protocol = protocol, Target = _options.Target, CaCertificatePath = _options.CaPath, Log = _out };
+                var settings = new TargetSettings { Protocol = protocol, Route = route, Target = _options.Target, CaCertificatePath = _options.CaPath, Log = _out };
                 var shared = await factory.StartSharedAsync(settings, cancellationToken).ConfigureAwait(false);
                 await using (shared.Lifetime.ConfigureAwait(false))
                 {
@@ -244,9 +258,9 @@ internal sealed class TestHost
                     {
                         for (var shard = 0; shard < _options.Processes; shard++)
                         {
-                            var json = Path.Combine(folder, $"{factory.Variant}-{protocol}-{shard}.json");
+                            var json = Path.Combine(folder, $"{factory.Variant}-{protocol}-{route}-{shard}.json");
                             outputs.Add(json);
-                            children.Add(StartShard(factory.Variant, protocol, shard, json, shared.ShardArguments));
+                            children.Add(StartShard(factory.Variant, protocol, route, shard, json, shared.ShardArguments));
                         }
 
                         await StartTogetherAsync(children, cancellationToken).ConfigureAwait(false);
@@ -277,12 +291,15 @@ internal sealed class TestHost
                         }
                         else
                         {
-                            notes.Add($"shard {i} of {factory.Variant} {protocol} wrote no result");
+                            notes.Add($"shard {i} of {factory.Variant} {protocol} {RouteName(route)} wrote no result");
                         }
                     }
 
                     var shardVariants = reports.SelectMany(r => r.Variants).ToList();
-                    description = shardVariants.FirstOrDefault()?.Target ?? description;
+                    if (shardVariants.FirstOrDefault()?.Target is { } target)
+                    {
+                        description = description.Length == 0 ? target : description + "; " + target;
+                    }
                     merged.AddRange(ShardMerger.MergeScenarios(shardVariants.Select(v => v.Scenarios).ToList()));
                 }
             }
@@ -302,13 +319,23 @@ internal sealed class TestHost
         };
     }
 
-    private Process StartShard(string variant, ChannelProtocol protocol, int shard, string jsonOut, IReadOnlyList<string> sharedArguments)
+    /// <summary>The runs of a variant: every requested protocol, and every requested route the variant has.</summary>
+    private IEnumerable<(ChannelProtocol Protocol, AgentRoute Route)> Runs(ILoadTargetFactory factory) =>
+        from protocol in _options.Protocols
+        from route in _options.Routes
+        where factory.Routes.Contains(route)
+        select (protocol, route);
+
+    private static string RouteName(AgentRoute route) => route == AgentRoute.Gateway ? "gateway" : "direct";
+
+    private Process StartShard(string variant, ChannelProtocol protocol, AgentRoute route, int shard, string jsonOut, IReadOnlyList<string> sharedArguments)
     {
         var args = new List<string>
         {
             _test.Name,
             "--variant", variant,
             "--protocol", protocol == ChannelProtocol.Http2 ? "h2" : "h1",
+            "--route", RouteName(route),
             "--agents", _options.Agents.ToString(CultureInfo.InvariantCulture),
             "--duration", DurationText.Format(_options.Duration),
             "--shard", $"{shard}/{_options.Processes}",

@@ -30,11 +30,23 @@ namespace Tcm.LoadTests.TcmVariant;
 /// <item><see cref="MeasureAsync"/>: <c>GET /tcm/admin/diagnostics/process?collect=true</c>.</item>
 /// </list>
 /// Given a URL (shards), it attaches to a running server with <c>--ca</c> and the admin key in <c>TCM_ADMIN_KEY</c>.
+/// <para>
+/// <see cref="AgentRoute.Gateway"/>: a CEM gateway (<c>tcm gateway</c>) in its own process in front of the server, registered
+/// with it as a site server; the Default profile carries the gateway's address (so the install package does too) and a
+/// targeted agent settings policy turns "Prefer CEM gateway connection" on for every agent. An agent counts as connected
+/// only once its Network Status says Persistent through CEM. Its figures come from <c>GET /gateway/status?collect=true</c>.
+/// </para>
 /// </summary>
 internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
 {
     /// <summary>The environment variable carrying the admin key of a <c>--target URL</c> server (the simulator's convention).</summary>
     public const string AdminKeyVariable = "TCM_ADMIN_KEY";
+
+    /// <summary>The environment variable carrying the admin key of the shared CEM gateway of a sharded gateway run.</summary>
+    public const string GatewayAdminKeyVariable = "TCM_GATEWAY_ADMIN_KEY";
+
+    /// <summary>The name of the targeted agent settings that make agents prefer CEM in a gateway run.</summary>
+    internal const string PreferCemSettingsName = "load test: prefer CEM";
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(60);
 
@@ -42,7 +54,10 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly ConcurrentDictionary<int, AgentSlot> _slots = new();
     private readonly ConcurrentDictionary<TcmAgentChannel, byte> _running = new();
-    private NotificationServerProcess? _process;
+    private TcmHostProcess? _process;
+    private TcmHostProcess? _gatewayProcess;
+    private string? _gatewayAddress;
+    private HttpClient? _gatewayStatus;
     private string? _dataFolder;
     private string? _adminKey;
     private X509Certificate2? _ca;
@@ -56,9 +71,10 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
 
     public string Variant => "tcm";
 
-    public string Description => _settings.Target == "lab"
+    public string Description => (_settings.Target == "lab"
         ? $"TCM: Notification Server (tcm ns, own process, workstation GC, SQLite) + real TcmAgent per agent, TLS on loopback, {ProtocolText}"
-        : $"TCM: Notification Server at {_settings.Target} + real TcmAgent per agent, {ProtocolText}";
+        : $"TCM: Notification Server at {_settings.Target} + real TcmAgent per agent, {ProtocolText}")
+        + (_settings.Route == AgentRoute.Gateway ? $", through the CEM gateway ({(_gatewayProcess is not null ? "tcm gateway, own process" : _gatewayAddress)}; agents prefer CEM)" : ", direct");
 
     public int ChannelsPerAgent => 1;
 
@@ -95,7 +111,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         {
             _dataFolder = Directory.CreateTempSubdirectory("tcm-load-ns-").FullName;
             _adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-            _process = new NotificationServerProcess(_dataFolder, _adminKey, _settings.Log);
+            _process = TcmHostProcess.NotificationServer(_dataFolder, _adminKey, _settings.Log);
             await _process.StartAsync(0, cancellationToken).ConfigureAwait(false);
             _server = new Uri($"https://127.0.0.1:{_process.Port}");
             _ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(_dataFolder, "ca.pem"), cancellationToken).ConfigureAwait(false));
@@ -103,6 +119,14 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
                 await File.ReadAllTextAsync(Path.Combine(_dataFolder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
                 ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
             CreateClients();
+            if (_settings.Route == AgentRoute.Gateway)
+            {
+                var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+                (_gatewayProcess, _package) = await StartGatewayAsync(Admin, _package, _dataFolder, gatewayKey, _settings.Log, cancellationToken).ConfigureAwait(false);
+                _gatewayAddress = $"localhost:{_gatewayProcess.Port}";
+                _gatewayStatus = CreateStatusClient(_gatewayAddress, gatewayKey);
+            }
+
             return;
         }
 
@@ -118,13 +142,51 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         var profiles = await Admin.GetProfilesAsync(cancellationToken).ConfigureAwait(false);
         var profile = profiles.OrderBy(p => p.Priority).FirstOrDefault(p => p.Name == "Default") ?? profiles.OrderBy(p => p.Priority).First();
         _package = await Admin.CreatePackageAsync(profile.Id, cancellationToken).ConfigureAwait(false);
+        if (_settings.Route == AgentRoute.Gateway)
+        {
+            _gatewayAddress = profile.Cem?.GatewayAddress
+                ?? throw new InvalidOperationException($"--route gateway: the '{profile.Name}' profile of {_settings.Target} has no CEM gateway address (a sharded gateway run sets one up; for your own system, configure the gateway in the profile and a targeted policy with Prefer CEM on)");
+            if (Environment.GetEnvironmentVariable(GatewayAdminKeyVariable) is { Length: > 0 } gatewayKey)
+            {
+                _gatewayStatus = CreateStatusClient(_gatewayAddress, gatewayKey);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers a CEM gateway with the server behind <paramref name="admin"/>, starts it in its own process (data under
+    /// <paramref name="dataFolder"/>), puts its address into the Default profile and makes every agent prefer CEM; returns
+    /// the process and the install package that now carries the CEM settings.
+    /// </summary>
+    internal static async Task<(TcmHostProcess Process, InstallPackage Package)> StartGatewayAsync(
+        AdminClient admin, InstallPackage package, string dataFolder, string gatewayAdminKey, TextWriter log, CancellationToken cancellationToken)
+    {
+        var created = await admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "gw-load", Kind = SiteServerKind.Gateway }, cancellationToken).ConfigureAwait(false);
+        var notificationServer = new Uri(package.ServerUrl).Authority;
+        var process = TcmHostProcess.Gateway(Path.Combine(dataFolder, "gateway"), gatewayAdminKey, notificationServer, created.RegistrationToken, log);
+        try
+        {
+            await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+            var profiles = await admin.GetProfilesAsync(cancellationToken).ConfigureAwait(false);
+            var profile = profiles.First(p => p.Name == "Default");
+            await admin.SaveProfileAsync(profile with { Cem = new CemSettings { GatewayAddress = $"localhost:{process.Port}" } }, cancellationToken).ConfigureAwait(false);
+            await admin.SaveAgentSettingsAsync(
+                new TargetedAgentSettings { Name = PreferCemSettingsName, Priority = 1, Settings = new AgentSettings { PreferCem = true } },
+                cancellationToken).ConfigureAwait(false);
+            return (process, await admin.CreatePackageAsync(profile.Id, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     public async Task<IAgentChannel> ConnectAsync(int agentIndex, IPushObserver observer, CancellationToken cancellationToken)
     {
         var slot = Slot(agentIndex);
         slot.Executor.Observer = observer;
-        return await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: _tcmOn, ConnectTimeout, OnStarted, OnDisposed, cancellationToken).ConfigureAwait(false);
+        return await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: _tcmOn, ConnectTimeout, OnStarted, OnDisposed, cancellationToken, RequiredMode).ConfigureAwait(false);
     }
 
     public async Task RegisterAsync(int agentIndex, CancellationToken cancellationToken)
@@ -226,6 +288,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
 
     public async Task<ServerSnapshot> MeasureAsync(bool fullCollect, CancellationToken cancellationToken)
     {
+        var gateway = _gatewayStatus is { } status ? MeasureGatewayAsync(status, fullCollect, cancellationToken) : null;
         var client = _diagnostics ?? throw new InvalidOperationException("The target is not started.");
         var figures = await client.GetFromJsonAsync(
             fullCollect ? "/tcm/admin/diagnostics/process?collect=true" : "/tcm/admin/diagnostics/process",
@@ -246,6 +309,31 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             CpuMsBeforeCollect = Get("process.cpu_us_before_collect") / 1000.0,
             CpuMsAfterCollect = Get("process.cpu_us_after_collect") / 1000.0,
             Timestamp = Get("process.stopwatch_timestamp"),
+            Gateway = gateway is null ? null : await gateway.ConfigureAwait(false),
+        };
+    }
+
+    private async Task<ServerSnapshot> MeasureGatewayAsync(HttpClient client, bool fullCollect, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(fullCollect ? "/gateway/status?collect=true" : "/gateway/status", cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var root = json.RootElement;
+        long Get(string name) => root.TryGetProperty(name, out var value) && value.TryGetInt64(out var n)
+            ? n
+            : throw new InvalidOperationException($"The gateway's status lacks '{name}': is it older than this load test?");
+        var cpu = root.TryGetProperty("cpuTimeMs", out var cpuValue) ? cpuValue.GetDouble() : 0;
+        return new ServerSnapshot
+        {
+            ProcessId = (int)Get("processId"),
+            WebSockets = Get("tunnelsOpen"),
+            Connections = Get("agentsConnected"),
+            Accepted = Get("connectsTotal"),
+            ManagedBytes = Get("managedBytes"),
+            WorkingSetBytes = Get("workingSetBytes"),
+            CpuMsBeforeCollect = cpu,
+            CpuMsAfterCollect = cpu,
+            Timestamp = Stopwatch.GetTimestamp(),
         };
     }
 
@@ -254,6 +342,12 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         await Parallel.ForEachAsync(_running.Keys.ToList(), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) => await c.DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
         _admin?.Dispose();
         _diagnostics?.Dispose();
+        _gatewayStatus?.Dispose();
+        if (_gatewayProcess is not null)
+        {
+            await _gatewayProcess.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_process is not null)
         {
             await _process.DisposeAsync().ConfigureAwait(false);
@@ -274,6 +368,9 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     }
 
     private AgentSlot Slot(int agentIndex) => _slots.GetOrAdd(agentIndex, i => new AgentSlot(i, _time));
+
+    /// <summary>The route an agent must be persistent on before it counts as connected.</summary>
+    private ConnectionMode? RequiredMode => _settings.Route == AgentRoute.Gateway ? ConnectionMode.Cem : null;
 
     private AgentOptions Options(AgentSlot slot) => new()
     {
@@ -322,6 +419,51 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         _diagnostics = new HttpClient(handler) { BaseAddress = _server, Timeout = TimeSpan.FromMinutes(2) };
         _diagnostics.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, _adminKey);
     }
+
+    /// <summary>A client of the gateway's status endpoint (<paramref name="address"/> is <c>host:port</c>, dialled on 127.0.0.1).</summary>
+    private HttpClient CreateStatusClient(string address, string adminKey)
+    {
+        var ca = _ca;
+        var port = new Uri("https://" + address).Port;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port), ct).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        if (ca is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                using var presented = new X509Certificate2(certificate);
+                return chain.Build(presented);
+            };
+        }
+
+        var client = new HttpClient(handler) { BaseAddress = new Uri("https://" + address), Timeout = TimeSpan.FromMinutes(2) };
+        client.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, adminKey);
+        return client;
+    }
 }
 
 /// <summary>Creates TCM targets, and the shared Notification Server of a sharded run.</summary>
@@ -329,7 +471,9 @@ internal sealed class TcmTargetFactory : ILoadTargetFactory
 {
     public string Variant => "tcm";
 
-    public string? UnavailableReason => NotificationServerProcess.UnavailableReason();
+    public string? UnavailableReason => TcmHostProcess.UnavailableReason();
+
+    public IReadOnlyList<AgentRoute> Routes { get; } = [AgentRoute.Direct, AgentRoute.Gateway];
 
     public ILoadTarget Create(TargetSettings settings) => new TcmTarget(settings);
 
@@ -343,25 +487,56 @@ internal sealed class TcmTargetFactory : ILoadTargetFactory
                 args.AddRange(["--ca", settings.CaCertificatePath]);
             }
 
-            return new SharedServer(args, new NotificationServerProcess.Nothing());
+            return new SharedServer(args, new TcmHostProcess.Nothing());
         }
 
         var folder = Directory.CreateTempSubdirectory("tcm-load-ns-shared-").FullName;
         var adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        var process = new NotificationServerProcess(folder, adminKey, settings.Log);
-        await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+        var process = TcmHostProcess.NotificationServer(folder, adminKey, settings.Log);
+        TcmHostProcess? gateway = null;
+        try
+        {
+            await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+            if (settings.Route == AgentRoute.Gateway)
+            {
+                var caPem = await File.ReadAllTextAsync(Path.Combine(folder, "ca.pem"), cancellationToken).ConfigureAwait(false);
+                using var ca = X509Certificate2.CreateFromPem(caPem);
+                using var admin = new AdminClient(new Uri($"https://127.0.0.1:{process.Port}"), adminKey, ca);
+                var package = JsonSerializer.Deserialize(
+                    await File.ReadAllTextAsync(Path.Combine(folder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
+                    ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
+                var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+                (gateway, _) = await TcmTarget.StartGatewayAsync(admin, package, folder, gatewayKey, settings.Log, cancellationToken).ConfigureAwait(false);
+                Environment.SetEnvironmentVariable(TcmTarget.GatewayAdminKeyVariable, gatewayKey);
+            }
+        }
+        catch
+        {
+            if (gateway is not null)
+            {
+                await gateway.DisposeAsync().ConfigureAwait(false);
+            }
 
-        // The shard processes inherit this process's environment: that is how they get the admin key.
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        // The shard processes inherit this process's environment: that is how they get the admin keys.
         Environment.SetEnvironmentVariable(TcmTarget.AdminKeyVariable, adminKey);
         return new SharedServer(
             ["--target", $"https://127.0.0.1:{process.Port}", "--ca", Path.Combine(folder, "ca.pem")],
-            new SharedLifetime(process, folder));
+            new SharedLifetime(process, gateway, folder));
     }
 
-    private sealed class SharedLifetime(NotificationServerProcess process, string folder) : IAsyncDisposable
+    private sealed class SharedLifetime(TcmHostProcess process, TcmHostProcess? gateway, string folder) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
+            if (gateway is not null)
+            {
+                await gateway.DisposeAsync().ConfigureAwait(false);
+            }
+
             await process.DisposeAsync().ConfigureAwait(false);
             try
             {

@@ -36,6 +36,9 @@ internal sealed class ConnectStormTest : ILoadTest
         new("--register-concurrency", "tcm only: registrations at once before the storm (the storm then follows a server restart)", "32"),
     ];
 
+    /// <summary>Direct and through the CEM gateway (the "direct and through the gateway").</summary>
+    public IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct, AgentRoute.Gateway];
+
     public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1", "time-to-all-connected < 60s"];
 
     public IReadOnlyList<ScenarioProps> Build(TestContext context)
@@ -45,7 +48,7 @@ internal sealed class ConnectStormTest : ILoadTest
         var retry = context.GetDuration("--retry");
         var tracker = new AgentTracker();
         long firstAttempt = 0;
-        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", async ctx =>
+        var scenario = Scenario.Create(context.ScenarioName(Name), async ctx =>
             {
                 if (ctx.CopyState is IAgentChannel held)
                 {

@@ -28,6 +28,9 @@ internal interface ILoadTest
     /// <summary>Protocols run when <c>--protocol</c> is not given.</summary>
     IReadOnlyList<ChannelProtocol> DefaultProtocols { get; }
 
+    /// <summary>Routes run when <c>--route</c> is not given. Default: direct.</summary>
+    IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct];
+
     /// <summary>Options of this test beyond the common ones.</summary>
     IReadOnlyList<TestParameter> Parameters { get; }
 
@@ -50,6 +53,9 @@ internal sealed record TestContext
     public required ILoadTarget Target { get; init; }
     public ChannelProtocol Protocol { get; init; }
 
+    /// <summary>Direct, or through the CEM gateway.</summary>
+    public AgentRoute Route { get; init; } = AgentRoute.Direct;
+
     /// <summary>Agents of this process (its share when sharded).</summary>
     public int Agents { get; init; }
 
@@ -67,6 +73,12 @@ internal sealed record TestContext
 
     /// <summary><c>h1</c> or <c>h2</c>, the suffix of scenario names.</summary>
     public string ProtocolName => Protocol == ChannelProtocol.Http2 ? "h2" : "h1";
+
+    /// <summary>
+    /// The scenario name of test <paramref name="test"/> in this run: <c>{test}-{h1|h2}</c>, with <c>-gw</c> through the gateway
+    /// (<see cref="ScenarioNames.GatewaySuffix"/>); the ratios compare a <c>-gw</c> scenario with the baseline's direct one.
+    /// </summary>
+    public string ScenarioName(string test) => $"{test}-{ProtocolName}{(Route == AgentRoute.Gateway ? ScenarioNames.GatewaySuffix : "")}";
 
     /// <summary>A duration parameter.</summary>
     public TimeSpan GetDuration(string name) => DurationText.Parse(Parameters[name]);

@@ -32,6 +32,9 @@ internal sealed class IdleHoldTest : ILoadTest
         new("--settle", "wait after the last agent connected before measuring memory", "5s"),
     ];
 
+    /// <summary>Direct and through the CEM gateway (the "direct and through the gateway").</summary>
+    public IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct, AgentRoute.Gateway];
+
     public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1"];
 
     public IReadOnlyList<ScenarioProps> Build(TestContext context)
@@ -41,7 +44,7 @@ internal sealed class IdleHoldTest : ILoadTest
         var settle = context.GetDuration("--settle");
         var tracker = new AgentTracker();
         Task? measuring = null;
-        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", ctx => HoldOrConnectAsync(ctx, context, tracker))
+        var scenario = Scenario.Create(context.ScenarioName(Name), ctx => HoldOrConnectAsync(ctx, context, tracker))
             .WithInit(async ctx =>
             {
                 tracker.Attach(ctx.Gauges, ctx.CancellationToken);
@@ -115,14 +118,24 @@ internal sealed class IdleHoldTest : ILoadTest
             var client1 = ClientHeap();
             var clientCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
             var clientAt1 = Stopwatch.GetTimestamp();
-            var connections = Math.Max(1, server1.Connections);
+            // Through the gateway the server sees a few shared HTTP/2 upstreams, not the agents' connections: count its channels.
+            var connections = Math.Max(1, context.Route == AgentRoute.Gateway ? server1.WebSockets : server1.Connections);
             var held = Math.Max(1, tracker.Connected);
             ctx.Gauges.Set("server-connections", server1.Connections, "", GaugeMerge.Max, "TCP connections the server holds (WebSockets: " + server1.WebSockets + ")");
-            ctx.Gauges.Set("server-heap-per-connection", (server1.ManagedBytes - server0.ManagedBytes) / (double)connections, "bytes", GaugeMerge.Mean, "server managed heap delta after a full GC / connections");
-            ctx.Gauges.Set("server-ws-per-connection", (server1.WorkingSetBytes - server0.WorkingSetBytes) / (double)connections, "bytes", GaugeMerge.Mean, "server working set delta / connections");
+            ctx.Gauges.Set("server-heap-per-connection", (server1.ManagedBytes - server0.ManagedBytes) / (double)connections, "bytes", GaugeMerge.Mean, context.Route == AgentRoute.Gateway ? "server managed heap delta after a full GC / agent channels (relayed by the gateway)" : "server managed heap delta after a full GC / connections");
+            ctx.Gauges.Set("server-ws-per-connection", (server1.WorkingSetBytes - server0.WorkingSetBytes) / (double)connections, "bytes", GaugeMerge.Mean, context.Route == AgentRoute.Gateway ? "server working set delta / agent channels (relayed by the gateway)" : "server working set delta / connections");
             ctx.Gauges.Set("client-heap-per-agent", (client1 - client0) / (double)held, "bytes", GaugeMerge.Mean, "load generator managed heap delta after a full GC / agents it holds");
             ctx.Gauges.Set("server-heap", server1.ManagedBytes, "bytes", GaugeMerge.Max, "server managed heap with all connections, after a full GC");
             ctx.Gauges.Set("server-working-set", server1.WorkingSetBytes, "bytes", GaugeMerge.Max, "server working set with all connections");
+            if (server1.Gateway is { } gateway1 && server0.Gateway is { } gateway0)
+            {
+                // Per agent: one TLS connection each (HTTP/2 carries NS and TS channels together), whatever the protocol.
+                var agentsAtGateway = Math.Max(1, gateway1.Connections);
+                ctx.Gauges.Set("gateway-agents", gateway1.Connections, "agents", GaugeMerge.Max, $"agent TLS connections the CEM gateway holds (tunnels: {gateway1.WebSockets})");
+                ctx.Gauges.Set("gateway-heap-per-agent", (gateway1.ManagedBytes - gateway0.ManagedBytes) / (double)agentsAtGateway, "bytes", GaugeMerge.Mean, "CEM gateway managed heap delta after a full GC / agents");
+                ctx.Gauges.Set("gateway-ws-per-agent", (gateway1.WorkingSetBytes - gateway0.WorkingSetBytes) / (double)agentsAtGateway, "bytes", GaugeMerge.Mean, "CEM gateway working set delta / agents");
+                ctx.Gauges.Set("gateway-heap", gateway1.ManagedBytes, "bytes", GaugeMerge.Max, "CEM gateway managed heap with all agents, after a full GC");
+            }
 
             await Task.Delay(context.Duration, context.Time, token).ConfigureAwait(false);
             var server2 = await context.Target.MeasureAsync(false, token).ConfigureAwait(false);
@@ -134,6 +147,11 @@ internal sealed class IdleHoldTest : ILoadTest
             ctx.Gauges.Set("server-idle-cpu", serverCpu, "%", GaugeMerge.Mean, $"server CPU over the idle window, % of one core ({Environment.ProcessorCount} cores)");
             ctx.Gauges.Set("server-idle-cpu-machine", serverCpu / Environment.ProcessorCount, "%", GaugeMerge.Mean, "server CPU over the idle window, % of the machine");
             ctx.Gauges.Set("client-idle-cpu", clientCpu, "%", GaugeMerge.Sum, "load generator CPU over the idle window, % of one core");
+            if (server2.Gateway is { } gateway2 && server1.Gateway is { } gatewayBefore)
+            {
+                var gatewayCpu = 100 * (gateway2.CpuMsBeforeCollect - gatewayBefore.CpuMsAfterCollect) / Math.Max(serverWallMs, 1);
+                ctx.Gauges.Set("gateway-idle-cpu", gatewayCpu, "%", GaugeMerge.Mean, "CEM gateway CPU over the idle window, % of one core");
+            }
             ctx.StopScenario("measured");
         }
         catch (OperationCanceledException)

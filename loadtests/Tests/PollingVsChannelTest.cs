@@ -49,7 +49,7 @@ internal sealed class PollingVsChannelTest : ILoadTest
         var window = context.Duration < 2 * pollInterval ? 2 * pollInterval : context.Duration;
         var fleet = new ConnectedFleet();
         var observer = new PhaseObserver();
-        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", async ctx =>
+        var scenario = Scenario.Create(context.ScenarioName(Name), async ctx =>
             {
                 var channel = await MeasureModeAsync(ctx, context, fleetTarget, observer, "channel", window, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 

@@ -33,6 +33,9 @@ internal sealed class PushFanoutTest : ILoadTest
         new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
     ];
 
+    /// <summary>Direct and through the CEM gateway (the "direct and through the gateway").</summary>
+    public IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct, AgentRoute.Gateway];
+
     public IReadOnlyList<string> DefaultThresholds => ["fanout: fail% < 0.1", "deliver: p99 < 1s", "round-trip: p99 < 2s"];
 
     public IReadOnlyList<ScenarioProps> Build(TestContext context)
@@ -43,7 +46,7 @@ internal sealed class PushFanoutTest : ILoadTest
         var fleet = new ConnectedFleet();
         ScenarioInitContext? scenarioContext = null;
         var observer = new DeliveryObserver(() => scenarioContext);
-        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", async ctx =>
+        var scenario = Scenario.Create(context.ScenarioName(Name), async ctx =>
             {
                 FanoutResult? result = null;
                 var response = await Step.Run("fanout", ctx, async () =>

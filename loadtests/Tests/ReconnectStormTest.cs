@@ -52,7 +52,7 @@ internal sealed class ReconnectStormTest : ILoadTest
         var finished = 0;
         Task? restarting = null;
 
-        var scenario = Scenario.Create($"{Name}-{context.ProtocolName}", async ctx =>
+        var scenario = Scenario.Create(context.ScenarioName(Name), async ctx =>
             {
                 var droppedAt = ctx.CopyState is long dropped ? dropped : 0;
                 IAgentChannel? channel = null;

@@ -123,4 +123,10 @@ internal sealed record ServerSnapshot
 
     /// <summary>When the figures were taken (Stopwatch timestamp, comparable across processes on one machine).</summary>
     public long Timestamp { get; init; }
+
+    /// <summary>
+    /// The CEM gateway's figures taken at the same moment, when the agents go through one (<see cref="AgentRoute.Gateway"/>):
+    /// <see cref="WebSockets"/> are its tunnels, <see cref="Connections"/> its agent TLS connections, CPU from its process.
+    /// </summary>
+    public ServerSnapshot? Gateway { get; init; }
 }

@@ -10,10 +10,34 @@ internal enum ChannelProtocol
     Http2,
 }
 
+/// <summary>How agents reach the servers.</summary>
+internal enum AgentRoute
+{
+    /// <summary>Agents call the Notification Server directly.</summary>
+    Direct,
+
+    /// <summary>Agents prefer CEM: every connection goes through the CEM Internet Gateway, which relays it to the server.</summary>
+    Gateway,
+}
+
+/// <summary>Conventions of scenario names across variants and routes.</summary>
+internal static class ScenarioNames
+{
+    /// <summary>Ends the name of a scenario run through the CEM gateway.</summary>
+    public const string GatewaySuffix = "-gw";
+
+    /// <summary>The baseline scenario a TCM scenario is compared with: the same name, direct (the baseline has no gateway).</summary>
+    public static string BaselineOf(string scenario) =>
+        scenario.EndsWith(GatewaySuffix, StringComparison.OrdinalIgnoreCase) ? scenario[..^GatewaySuffix.Length] : scenario;
+}
+
 /// <summary>How a target is set up for one run.</summary>
 internal sealed record TargetSettings
 {
     public ChannelProtocol Protocol { get; init; } = ChannelProtocol.Http1;
+
+    /// <summary>Direct, or through the CEM gateway (only the tcm variant has a gateway).</summary>
+    public AgentRoute Route { get; init; } = AgentRoute.Direct;
 
     /// <summary><c>lab</c> (start the server here) or the URL of a running server.</summary>
     public string Target { get; init; } = "lab";
@@ -42,12 +66,15 @@ internal interface ILoadTargetFactory
     /// <summary>Null when the variant can run; otherwise why not.</summary>
     string? UnavailableReason { get; }
 
+    /// <summary>The routes this variant can run (the baseline has no gateway).</summary>
+    IReadOnlyList<AgentRoute> Routes { get; }
+
     /// <summary>A target for one run.</summary>
     ILoadTarget Create(TargetSettings settings);
 
     /// <summary>
-    /// Starts a server shared by several shard processes and returns the arguments that point a shard at it
-    /// (<c>--target URL --ca file</c>) and the server's lifetime.
+    /// Starts a server shared by several shard processes (with its gateway for <see cref="AgentRoute.Gateway"/>) and returns
+    /// the arguments that point a shard at it (<c>--target URL --ca file</c>) and the servers' lifetime.
     /// </summary>
     Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken);
 }

@@ -87,6 +87,8 @@ public sealed class BaselineSmokeTests : IDisposable
     [InlineData("connect-storm", "--duration", "soon")]
     [InlineData("polling-vs-channel", "--variant", "baseline")]
     [InlineData("connect-storm", "--target", "ftp://x")]
+    [InlineData("connect-storm", "--variant", "baseline", "--route", "gateway")]
+    [InlineData("connect-storm", "--route", "sideways")]
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {
         var output = new StringWriter();

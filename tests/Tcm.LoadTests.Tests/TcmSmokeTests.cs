@@ -22,9 +22,11 @@ public sealed class TcmSmokeTests : IDisposable
 
     public static TheoryData<string, string[]> Runs => new()
     {
-        { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h1"] },
-        { "push-fanout", ["--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1"] },
-        { "idle-hold", ["--agents", "6", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2"] },
+        { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h1", "--route", "direct"] },
+        { "push-fanout", ["--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--route", "direct"] },
+        { "idle-hold", ["--agents", "6", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2", "--route", "direct"] },
+        { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h2", "--route", "gateway"] },
+        { "push-fanout", ["--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--route", "gateway"] },
         { "reconnect-storm", ["--agents", "6", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--ramp", "500ms", "--protocol", "h1"] },
     };
 
@@ -37,8 +39,10 @@ public sealed class TcmSmokeTests : IDisposable
         exitCode.Should().Be(ExitCodes.Passed, output);
         report.Variants.Should().ContainSingle().Which.Variant.Should().Be("tcm");
         report.Variants[0].Target.Should().Contain("Notification Server");
+        var throughGateway = options.Contains("gateway");
+        report.Variants[0].Target.Should().Contain(throughGateway ? "through the CEM gateway" : "direct");
         var scenarios = report.Variants[0].Scenarios;
-        scenarios.Should().ContainSingle().Which.Name.Should().StartWith(test);
+        scenarios.Should().ContainSingle().Which.Name.Should().StartWith(test).And.Match(throughGateway ? "*-gw" : "*-h?");
         scenarios[0].FindStep("connect")!.Ok.Count.Should().BeGreaterThanOrEqualTo(6);
         scenarios[0].TimeSeries.Should().NotBeEmpty();
         report.Thresholds.Should().NotBeEmpty().And.OnlyContain(t => t.Passed);
@@ -48,7 +52,7 @@ public sealed class TcmSmokeTests : IDisposable
     [Fact]
     public async Task ConnectStorm_RegistersFirst_ThenStormsARestartedServer()
     {
-        var (exitCode, output, report) = await RunAsync(["connect-storm", "--variant", "tcm", "--agents", "5", "--protocol", "h1", "--hold", "100ms"]);
+        var (exitCode, output, report) = await RunAsync(["connect-storm", "--variant", "tcm", "--agents", "5", "--protocol", "h1", "--hold", "100ms", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();
@@ -61,7 +65,7 @@ public sealed class TcmSmokeTests : IDisposable
     [Fact]
     public async Task PushFanout_MeasuresDeliveryAndResult_ForEveryAgent()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();
@@ -74,7 +78,7 @@ public sealed class TcmSmokeTests : IDisposable
     [Fact]
     public async Task IdleHold_ReadsTheServerProcessFigures()
     {
-        var (exitCode, output, report) = await RunAsync(["idle-hold", "--variant", "tcm", "--agents", "5", "--duration", "500ms", "--ramp", "200ms", "--settle", "200ms", "--protocol", "h1"]);
+        var (exitCode, output, report) = await RunAsync(["idle-hold", "--variant", "tcm", "--agents", "5", "--duration", "500ms", "--ramp", "200ms", "--settle", "200ms", "--protocol", "h1", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();
@@ -105,12 +109,46 @@ public sealed class TcmSmokeTests : IDisposable
     [Fact]
     public async Task BothVariants_RunInOneInvocation_AndReportRatios()
     {
-        var (exitCode, output, report) = await RunAsync(["connect-storm", "--agents", "4", "--protocol", "h1", "--server", "inproc", "--hold", "100ms"]);
+        var (exitCode, output, report) = await RunAsync(["connect-storm", "--agents", "4", "--protocol", "h1", "--server", "inproc", "--hold", "100ms", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         report.Variants.Select(v => v.Variant).Should().Equal("baseline", "tcm");
         report.Notes.Should().BeEmpty();
         report.Ratios.Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public async Task IdleHold_ThroughTheGateway_ReadsTheGatewayProcess_AndComparesItWithTheBaselineServer()
+    {
+        var (exitCode, output, report) = await RunAsync(["idle-hold", "--agents", "5", "--duration", "500ms", "--ramp", "200ms", "--settle", "200ms", "--protocol", "h2", "--server", "inproc"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Notes.Should().ContainSingle(n => n.Contains("baseline", StringComparison.Ordinal) && n.Contains("gateway", StringComparison.Ordinal));
+        report.Variants.Single(v => v.Variant == "baseline").Scenarios.Select(s => s.Name).Should().Equal("idle-hold-h2");
+        var tcm = report.Variants.Single(v => v.Variant == "tcm").Scenarios;
+        tcm.Select(s => s.Name).Should().Equal("idle-hold-h2", "idle-hold-h2-gw");
+        var gateway = tcm[1];
+        gateway.FindGauge("gateway-agents")!.Value.Should().BeGreaterThanOrEqualTo(5, "every agent holds its connection at the gateway");
+        gateway.FindGauge("gateway-heap")!.Value.Should().BePositive();
+        gateway.FindGauge("measurement-failed").Should().BeNull();
+        tcm[0].FindGauge("gateway-agents").Should().BeNull("the direct run has no gateway");
+        report.Ratios.Should().Contain(r => r.Scenario == "idle-hold-h2-gw" && r.Metric == "gateway-heap-per-agent / baseline server-heap-per-connection");
+        report.Ratios.Should().Contain(r => r.Scenario == "idle-hold-h2" && r.Metric == "server-heap-per-connection");
+    }
+
+    [Fact]
+    public async Task Sharded_GatewayRun_SharesOneServerAndOneGateway_AndMergesTheShards()
+    {
+        var (exitCode, output, report) = await RunAsync(["connect-storm", "--variant", "tcm", "--agents", "6", "--processes", "2", "--protocol", "h2", "--route", "gateway", "--hold", "200ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var variant = report.Variants.Single();
+        variant.Target.Should().Contain("through the CEM gateway").And.Contain("2 load processes");
+        var scenario = variant.Scenarios.Single();
+        scenario.Name.Should().Be("connect-storm-h2-gw");
+        scenario.Shards.Should().Be(2);
+        scenario.FindStep("connect")!.Ok.Count.Should().BeGreaterThanOrEqualTo(6);
+        scenario.FindGauge("agents")!.Value.Should().Be(6);
     }
 
     private async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)

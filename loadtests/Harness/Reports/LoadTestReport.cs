@@ -89,21 +89,26 @@ internal sealed record EnvironmentInfo
 /// <summary>Computes TCM/baseline ratios for scenarios and steps with the same names.</summary>
 internal static class Ratios
 {
-    /// <summary>Ratios of every comparable figure: p50, p99, rps and fail% of iterations and steps, and every gauge.</summary>
+    /// <summary>
+    /// Ratios of every comparable figure: p50, p99, rps and fail% of iterations and steps, and every gauge. A TCM scenario is
+    /// compared with the baseline scenario of the same name; one through the gateway (<c>-gw</c>) with the baseline's direct
+    /// one, the floor of the stack (the baseline has no gateway). Rows are named by the TCM scenario.
+    /// </summary>
     public static IReadOnlyList<RatioRow> Compute(VariantReport baseline, VariantReport tcm)
     {
         var rows = new List<RatioRow>();
-        foreach (var b in baseline.Scenarios)
+        foreach (var t in tcm.Scenarios)
         {
-            var t = tcm.Scenarios.FirstOrDefault(s => s.Name.Equals(b.Name, StringComparison.OrdinalIgnoreCase));
-            if (t is null)
+            var baseName = Tcm.LoadTests.Variants.ScenarioNames.BaselineOf(t.Name);
+            var b = baseline.Scenarios.FirstOrDefault(s => s.Name.Equals(baseName, StringComparison.OrdinalIgnoreCase));
+            if (b is null)
             {
                 continue;
             }
 
             void Add(string metric, string unit, double baseValue, double tcmValue) => rows.Add(new RatioRow
             {
-                Scenario = b.Name,
+                Scenario = t.Name,
                 Metric = metric,
                 Unit = unit,
                 Baseline = baseValue,
@@ -134,8 +139,25 @@ internal static class Ratios
                     Add(bg.Name, bg.Unit, bg.Value, tg.Value);
                 }
             }
+
+            // The gateway holds the agents' connections as the bare server does: its figures against the floor's.
+            foreach (var (gatewayGauge, baselineGauge) in GatewayFloor)
+            {
+                if (t.FindGauge(gatewayGauge) is { } tg && b.FindGauge(baselineGauge) is { } bg)
+                {
+                    Add($"{gatewayGauge} / baseline {baselineGauge}", bg.Unit, bg.Value, tg.Value);
+                }
+            }
         }
 
         return rows;
     }
+
+    /// <summary>Gateway gauges and the baseline server's gauge each is compared with.</summary>
+    private static readonly (string Gateway, string Baseline)[] GatewayFloor =
+    [
+        ("gateway-heap-per-agent", "server-heap-per-connection"),
+        ("gateway-ws-per-agent", "server-ws-per-connection"),
+        ("gateway-idle-cpu", "server-idle-cpu"),
+    ];
 }

@@ -48,16 +48,18 @@ internal sealed class TcmAgentChannel : IAgentChannel
     private readonly AgentSlot _slot;
     private readonly TcmAgent _agent;
     private readonly bool _failOnFallback;
+    private readonly ConnectionMode? _requiredMode;
     private readonly Action<TcmAgentChannel> _onDisposed;
     private readonly TaskCompletionSource _persistent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _wasPersistent;
     private int _disposed;
 
-    private TcmAgentChannel(AgentSlot slot, AgentOptions options, TimeProvider time, bool failOnFallback, Action<TcmAgentChannel> onDisposed)
+    private TcmAgentChannel(AgentSlot slot, AgentOptions options, TimeProvider time, bool failOnFallback, ConnectionMode? requiredMode, Action<TcmAgentChannel> onDisposed)
     {
         _slot = slot;
         _failOnFallback = failOnFallback;
+        _requiredMode = requiredMode;
         _onDisposed = onDisposed;
         _agent = new TcmAgent(options, LoopbackNetwork.Instance, slot.Store, slot.Executor, time, NullLoggerFactory.Instance);
         _agent.StatusChanged += OnStatusChanged;
@@ -70,13 +72,15 @@ internal sealed class TcmAgentChannel : IAgentChannel
     /// <summary>The running agent (its counters, its Network Status).</summary>
     public TcmAgent Agent => _agent;
 
-    /// <summary>Whether the agent holds its persistent channel now.</summary>
-    public bool IsPersistent => _agent.GetNetworkStatus().Transport == TransportKind.Persistent;
+    /// <summary>Whether the agent holds its persistent channel now (on the required route, when one is required).</summary>
+    public bool IsPersistent => IsPersistentOnRoute(_agent.GetNetworkStatus());
 
     /// <summary>
     /// Starts agent <paramref name="slot"/>. With <paramref name="waitForPersistent"/>, returns when it is persistent and
     /// throws when it falls back to HTTP first or <paramref name="timeout"/> passes; otherwise returns once it runs
-    /// (registered). <paramref name="onStarted"/> is called before the wait, <paramref name="onDisposed"/> at dispose.
+    /// (registered). <paramref name="onStarted"/> is called before the wait, <paramref name="onDisposed"/> at dispose. With
+    /// <paramref name="requiredMode"/>, persistent means persistent on that route (<see cref="ConnectionMode.Cem"/>: through the
+    /// gateway); a newly registered agent may first connect directly and move once its policy says to prefer CEM.
     /// </summary>
     public static async Task<TcmAgentChannel> StartAsync(
         AgentSlot slot,
@@ -86,13 +90,14 @@ internal sealed class TcmAgentChannel : IAgentChannel
         TimeSpan timeout,
         Action<TcmAgentChannel> onStarted,
         Action<TcmAgentChannel> onDisposed,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ConnectionMode? requiredMode = null)
     {
         await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         TcmAgentChannel? channel = null;
         try
         {
-            channel = new TcmAgentChannel(slot, options, time, waitForPersistent, onDisposed);
+            channel = new TcmAgentChannel(slot, options, time, waitForPersistent, requiredMode, onDisposed);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
             try
@@ -106,7 +111,8 @@ internal sealed class TcmAgentChannel : IAgentChannel
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"agent {slot.ComputerName} was not {(waitForPersistent ? "persistent" : "registered")} within {timeout.TotalSeconds:0} s: {channel._agent.GetNetworkStatus().TransportDetail}");
+                var status = channel._agent.GetNetworkStatus();
+                throw new TimeoutException($"agent {slot.ComputerName} was not {(waitForPersistent ? "persistent" : "registered")}{(requiredMode is { } mode && waitForPersistent ? $" through {mode}" : "")} within {timeout.TotalSeconds:0} s: {status.Mode}, {status.TransportDetail}");
             }
 
             return channel;
@@ -151,7 +157,7 @@ internal sealed class TcmAgentChannel : IAgentChannel
     private void OnStatusChanged(object? sender, EventArgs e)
     {
         var status = _agent.GetNetworkStatus();
-        if (status.Transport == TransportKind.Persistent)
+        if (IsPersistentOnRoute(status))
         {
             _wasPersistent = true;
             _persistent.TrySetResult();
@@ -160,9 +166,12 @@ internal sealed class TcmAgentChannel : IAgentChannel
         {
             _closed.TrySetResult();
         }
-        else if (_failOnFallback && status.TransportDetail is { } detail && detail.StartsWith("HTTP (", StringComparison.Ordinal))
+        else if (_failOnFallback && (_requiredMode is null || status.Mode == _requiredMode) && status.TransportDetail is { } detail && detail.StartsWith("HTTP (", StringComparison.Ordinal))
         {
             _persistent.TrySetException(new InvalidOperationException($"agent {_slot.ComputerName} fell back to {detail}"));
         }
     }
+
+    private bool IsPersistentOnRoute(NetworkStatus status) =>
+        status.Transport == TransportKind.Persistent && (_requiredMode is null || status.Mode == _requiredMode);
 }

@@ -27,9 +27,12 @@ public sealed record GatewayStatus
     public int CertificatesApproved { get; init; }
     public int CertificatesBlocked { get; init; }
     public IReadOnlyList<BackendStatus> Backends { get; set; } = [];
-    /// <summary>Managed heap and process working set, in bytes.</summary>
+    /// <summary>Managed heap (after a full compacting collection when asked with <c>?collect=true</c>) and process working set, in bytes.</summary>
     public long ManagedBytes { get; init; }
     public long WorkingSetBytes { get; init; }
+    /// <summary>The gateway's process id and its CPU time so far (user + kernel), for capacity planning and load tests.</summary>
+    public int ProcessId { get; init; }
+    public double CpuTimeMs { get; init; }
 }
 
 /// <summary>One backend's counters.</summary>

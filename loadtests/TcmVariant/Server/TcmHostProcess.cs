@@ -7,25 +7,26 @@ using Tcm.LoadTests.Baseline.Server;
 namespace Tcm.LoadTests.TcmVariant.Server;
 
 /// <summary>
-/// The real Notification Server in its own process: <c>dotnet tcm.dll ns --data DIR --port P --tcm-on-first-run</c>, logging at
-/// Warning, workstation concurrent GC like the baseline server (the product's default is server GC; the ratio should measure
-/// TCM's logic, not the GC mode). Ready when it prints its "listening on" line, after which <c>admin.key</c>, <c>ca.pem</c> and
-/// <c>agent-package.json</c> are in the data folder. <see cref="Kill"/> is a crash; the child is also killed when this process exits.
+/// A product server in its own process: <c>dotnet tcm.dll &lt;role&gt; ...</c> (<see cref="NotificationServer"/>,
+/// <see cref="Gateway"/>), logging at Warning, workstation concurrent GC like the baseline server (the product's default is
+/// server GC; the ratio should measure TCM's logic, not the GC mode). Ready when it prints its "listening on" line.
+/// <see cref="Kill"/> is a crash; the child is also killed when this process exits.
 /// </summary>
-internal sealed partial class NotificationServerProcess : IAsyncDisposable
+internal sealed partial class TcmHostProcess : IAsyncDisposable
 {
     /// <summary>Environment variable that points at a <c>tcm.dll</c> to use instead of the one built beside the repo.</summary>
     public const string HostPathVariable = "TCM_HOST_DLL";
 
-    private readonly string _dataFolder;
-    private readonly string _adminKey;
+    private readonly string _role;
+    private readonly Func<int, IReadOnlyList<string>> _arguments;
     private readonly TextWriter _log;
     private Process? _process;
 
-    public NotificationServerProcess(string dataFolder, string adminKey, TextWriter log)
+    private TcmHostProcess(string role, string dataFolder, Func<int, IReadOnlyList<string>> arguments, TextWriter log)
     {
-        _dataFolder = dataFolder;
-        _adminKey = adminKey;
+        _role = role;
+        DataFolder = dataFolder;
+        _arguments = arguments;
         _log = log;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
     }
@@ -33,11 +34,40 @@ internal sealed partial class NotificationServerProcess : IAsyncDisposable
     /// <summary>The port the server listens on (0 until started).</summary>
     public int Port { get; private set; }
 
-    /// <summary>The child's process id.</summary>
+    /// <summary>The child's process id (0 when not running).</summary>
     public int ProcessId => _process?.Id ?? 0;
 
-    /// <summary>The data folder (database, CA, admin key, install package).</summary>
-    public string DataFolder => _dataFolder;
+    /// <summary>The data folder.</summary>
+    public string DataFolder { get; }
+
+    /// <summary>
+    /// <c>tcm ns --data DIR --port P --tcm-on-first-run true</c>: once listening, <c>ca.pem</c> and <c>agent-package.json</c>
+    /// are in <paramref name="dataFolder"/>.
+    /// </summary>
+    public static TcmHostProcess NotificationServer(string dataFolder, string adminKey, TextWriter log) =>
+        new("Notification Server", dataFolder, port =>
+        [
+            "ns", "--data", dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
+            "--name", "NS-load", "--admin-key", adminKey, "--tcm-on-first-run", "true",
+        ], log);
+
+    /// <summary>
+    /// <c>tcm gateway</c> in front of the Notification Server at <paramref name="notificationServer"/> (<c>host:port</c> as
+    /// agents name it, dialled on 127.0.0.1), registering with <paramref name="registrationToken"/> on first start.
+    /// </summary>
+    public static TcmHostProcess Gateway(string dataFolder, string adminKey, string notificationServer, string registrationToken, TextWriter log)
+    {
+        var nsPort = new Uri("https://" + notificationServer).Port;
+        return new("CEM gateway", dataFolder, port =>
+        [
+            "gateway", "--data", dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
+            "--public-host", "localhost", "--name", "gw-load", "--admin-key", adminKey,
+            // The backend as configuration (not --ns): agents name it by the install package's host, the gateway dials loopback.
+            "--Gateway:Backends:0:Name=ns", $"--Gateway:Backends:0:Address={notificationServer}", "--Gateway:Backends:0:Kind=NotificationServer",
+            $"--Gateway:Backends:0:RegistrationToken={registrationToken}",
+            $"--Gateway:Backends:0:ConnectTo=127.0.0.1:{nsPort.ToString(CultureInfo.InvariantCulture)}",
+        ], log);
+    }
 
     /// <summary>The <c>tcm.dll</c> this build runs: <c>TCM_HOST_DLL</c>, else <c>system/Tcm.Host/bin/&lt;configuration&gt;/net10.0/tcm.dll</c> (built with this project).</summary>
     public static string HostPath()
@@ -47,18 +77,18 @@ internal sealed partial class NotificationServerProcess : IAsyncDisposable
             return overridden;
         }
 
-        var built = typeof(NotificationServerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        var built = typeof(TcmHostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "TcmHostPath")?.Value;
         return built is null ? "tcm.dll" : Path.GetFullPath(built);
     }
 
-    /// <summary>Null when the server can be started; otherwise why not.</summary>
+    /// <summary>Null when the servers can be started; otherwise why not.</summary>
     public static string? UnavailableReason()
     {
         var path = HostPath();
         return File.Exists(path)
             ? null
-            : $"the Notification Server host '{path}' is not built: run 'dotnet build -c Release system/Tcm.Host' (or set {HostPathVariable})";
+            : $"the TCM server host '{path}' is not built: run 'dotnet build -c Release system/Tcm.Host' (or set {HostPathVariable})";
     }
 
     /// <summary>Starts the server on <paramref name="port"/> (0 for any free port) and waits until it listens.</summary>
@@ -70,16 +100,14 @@ internal sealed partial class NotificationServerProcess : IAsyncDisposable
         }
 
         var start = new ProcessStartInfo(SelfLauncher.DotnetHost()) { UseShellExecute = false };
-        foreach (var argument in new[]
-                 {
-                     HostPath(), "ns", "--data", _dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
-                     "--name", "NS-load", "--admin-key", _adminKey, "--tcm-on-first-run", "true",
-                     "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
-                 })
+        start.ArgumentList.Add(HostPath());
+        foreach (var argument in _arguments(port))
         {
             start.ArgumentList.Add(argument);
         }
 
+        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_gcConcurrent"] = "1";
@@ -87,7 +115,7 @@ internal sealed partial class NotificationServerProcess : IAsyncDisposable
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Notification Server process.");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the {_role} process.");
         _process = process;
         var stderr = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) =>
@@ -131,7 +159,7 @@ internal sealed partial class NotificationServerProcess : IAsyncDisposable
                     errors = stderr.ToString();
                 }
 
-                throw new InvalidOperationException($"The Notification Server process ({HostPath()}) did not start: {output}{errors}".TrimEnd());
+                throw new InvalidOperationException($"The {_role} process ({HostPath()} {_arguments(port)[0]}) did not start: {output}{errors}".TrimEnd());
             }
 
             if (output.Length < 4000)
@@ -142,11 +170,30 @@ internal sealed partial class NotificationServerProcess : IAsyncDisposable
             if (ListeningLine().Match(line) is { Success: true } match)
             {
                 Port = int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture);
-                _log.WriteLine($"Notification Server process {process.Id} listening on port {Port} (data {_dataFolder})");
+                _log.WriteLine($"{_role} process {process.Id} listening on port {Port} (data {DataFolder})");
                 _ = DrainAsync(process);
                 return;
             }
         }
+    }
+
+    /// <summary>The child's CPU time so far; zero when it is not running.</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            if (_process is { HasExited: false } process)
+            {
+                process.Refresh();
+                return process.TotalProcessorTime;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Gone meanwhile.
+        }
+
+        return TimeSpan.Zero;
     }
 
     /// <summary>Kills the server (as a crash would): every connection drops without a goodbye.</summary>
