@@ -1,9 +1,7 @@
-@downloads @pending-capability @ignore
+@downloads
 Feature: Package downloads from the nearest codebase
-  Without preferences, an office agent downloads from the codebase nearest to it.
-
-  Pending capability: codebases at sites. The product's Codebase has a kind and a location but no site, and the lab
-  runs one package server, so codebases at London and Frankfurt, and "the nearest codebase", cannot be set up or checked.
+  Without preferences, an office agent downloads from the codebase nearest to it: one at its own site first, then a
+  public one that serves every site, and a codebase at another site only last.
 
   Background:
     Given agents check for a new policy and poll for tasks every 2s
@@ -22,3 +20,15 @@ Feature: Package downloads from the nearest codebase
     When "DL-OFFICE-1" downloads the package "Office 365 patch"
     Then "DL-OFFICE-1" downloaded the package "Office 365 patch" from its UNC codebase at site "London"
     And no package bytes went over the VPN adapter
+
+  Scenario: An office agent at another site downloads from the codebase at its own site
+    Given an agent "DL-OFFICE-2" in the office with no VPN client and valid CEM settings, at site "Frankfurt"
+    And "DL-OFFICE-2" is on the persistent connection
+    When "DL-OFFICE-2" downloads the package "Office 365 patch"
+    Then "DL-OFFICE-2" downloaded the package "Office 365 patch" from its UNC codebase at site "Frankfurt"
+
+  Scenario: An office agent at a site without a codebase prefers the public codebase to another site's
+    Given an agent "DL-OFFICE-3" in the office with no VPN client and valid CEM settings, at site "Paris"
+    And "DL-OFFICE-3" is on the persistent connection
+    When "DL-OFFICE-3" downloads the package "Office 365 patch"
+    Then "DL-OFFICE-3" downloaded the package "Office 365 patch" from its HTTPS codebase at site "internet"

@@ -133,12 +133,15 @@ internal sealed class LabDriver(FeatureContext feature, ScenarioContext scenario
     /// <summary>The packages this scenario published, by their name in the scenario.</summary>
     private readonly Dictionary<string, PackageReference> _packages = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Publishes a package of <paramref name="size"/> (<c>20MB</c>, <c>512KB</c>) on the lab's package server, one codebase per kind.</summary>
-    public async Task PublishPackageAsync(string package, string size, IReadOnlyList<CodebaseKind> kinds)
+    /// <summary>
+    /// Publishes a package of <paramref name="size"/> (<c>20MB</c>, <c>512KB</c>) on the lab's package server, one codebase per
+    /// kind and site (a site's UNC and HTTP codebases on its own host, <c>pkg.{site}.tcm.lab</c>; no site: <c>pkg.tcm.lab</c>).
+    /// </summary>
+    public async Task PublishPackageAsync(string package, string size, IReadOnlyList<CodebaseSpec> codebases)
     {
         var host = await LabAsync();
         var id = $"{package}-{Guid.NewGuid():N}"[..(package.Length + 9)];
-        _packages[package] = host.Lab.PublishPackage(id, Bytes(size), kinds);
+        _packages[package] = host.Lab.PublishPackage(id, Bytes(size), codebases);
     }
 
     /// <summary>A package this scenario published.</summary>

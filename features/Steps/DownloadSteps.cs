@@ -2,37 +2,33 @@ using FluentAssertions;
 using Tcm.Features.Drivers;
 using Tcm.Features.Runner;
 using Tcm.Protocol;
+using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Features.Steps;
 
-/// <summary>One row of a package's codebases: kind (HTTPS, HTTP, UNC) and the site it serves (<c>internet</c> for a public one).</summary>
+/// <summary>One row of a package's codebases: kind (HTTPS, HTTP, UNC) and the site it serves (<c>internet</c> for a public one, no site).</summary>
 internal sealed record CodebaseRow(string Kind, string Site);
 
 /// <summary>
-/// Package downloads: packages published on the lab's package server (<c>pkg.tcm.lab</c>: UNC, HTTP and HTTPS codebases, the
-/// HTTPS one also reachable through the gateway), downloaded by the agent's own download client. Codebases have no site
-/// in the product and the lab has one package server, so steps that name sites are pending.
+/// Package downloads: packages published on the lab's package server (<c>pkg.tcm.lab</c>, and <c>pkg.{site}.tcm.lab</c> for a
+/// site's UNC and HTTP codebases; every HTTPS codebase is also reachable through the gateway), downloaded by the agent's own
+/// download client, which picks the codebase (nearest first unless CEM is preferred).
 /// </summary>
 [Binding]
 internal sealed class DownloadSteps(LabDriver lab, FleetDriver fleet)
 {
-    private const string NoSites =
-        "Missing capability: codebases at sites (the product's Codebase has a kind and a location only, the lab runs one package server), so codebases at several sites and the nearest one cannot be set up or checked.";
+    /// <summary>The site column's word for a public codebase, which serves every site (no site in the policy).</summary>
+    private const string Internet = "internet";
 
     [Given(@"^a package ""([^""]+)"" of (\S+) is available from these codebases:$")]
-    public Task PackageWithCodebases(string package, string size, DataTable codebases)
-    {
-        var rows = codebases.CreateSet<CodebaseRow>().ToArray();
-        if (rows.Select(r => r.Site).Where(s => !s.Equals("internet", StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
-        {
-            throw new PendingStepException(NoSites);
-        }
-
-        return lab.PublishPackageAsync(package, size, [.. rows.Select(r => Enum.Parse<CodebaseKind>(r.Kind, ignoreCase: true))]);
-    }
+    public Task PackageWithCodebases(string package, string size, DataTable codebases) =>
+        lab.PublishPackageAsync(package, size, [.. codebases.CreateSet<CodebaseRow>().Select(r => new CodebaseSpec(
+            Enum.Parse<CodebaseKind>(r.Kind, ignoreCase: true),
+            string.IsNullOrWhiteSpace(r.Site) || r.Site.Trim().Equals(Internet, StringComparison.OrdinalIgnoreCase) ? null : r.Site.Trim()))]);
 
     [Given(@"^a package ""([^""]+)"" of (\S+) is available from an HTTPS codebase and a UNC codebase$")]
-    public Task PackageWithHttpsAndUnc(string package, string size) => lab.PublishPackageAsync(package, size, [CodebaseKind.Https, CodebaseKind.Unc]);
+    public Task PackageWithHttpsAndUnc(string package, string size) =>
+        lab.PublishPackageAsync(package, size, [new CodebaseSpec(CodebaseKind.Https), new CodebaseSpec(CodebaseKind.Unc)]);
 
     [StepDefinition(@"^""([^""]+)"" downloads the package ""([^""]+)""$")]
     public async Task Downloads(string name, string package) => await fleet.DownloadAsync(name, lab.Package(package));
@@ -40,17 +36,17 @@ internal sealed class DownloadSteps(LabDriver lab, FleetDriver fleet)
     [Then(@"^""([^""]+)"" downloaded the package ""([^""]+)"" from its (HTTPS|HTTP|UNC) codebase(?: at site ""([^""]+)"")?$")]
     public void DownloadedFrom(string name, string package, string kind, string site)
     {
-        if (site.Length > 0)
-        {
-            throw new PendingStepException(NoSites);
-        }
-
         var published = lab.Package(package);
         var result = fleet.Download(name, published.Id);
         var because = $"\"{name}\" should have downloaded \"{package}\" from its {kind} codebase; notes: {string.Join("; ", result.Notes)}";
         result.Succeeded.Should().BeTrue(because);
         result.Codebase!.Kind.Should().Be(Enum.Parse<CodebaseKind>(kind, ignoreCase: true), because);
         result.Bytes.Should().Be(published.SizeBytes, because);
+        if (site.Length > 0)
+        {
+            var at = site.Equals(Internet, StringComparison.OrdinalIgnoreCase) ? null : site;
+            result.Codebase.Site.Should().Be(at, $"{because}; the codebase used was {result.Codebase.Location} ({result.Reason})");
+        }
     }
 
     [Then("^no package bytes went over the VPN adapter$")]

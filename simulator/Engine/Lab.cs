@@ -36,9 +36,10 @@ internal interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>
     /// Makes package <paramref name="id"/> (<paramref name="sizeBytes"/> bytes) available on the system's package server and returns
-    /// it with one codebase per kind in <paramref name="kinds"/>. Throws <see cref="NotSupportedException"/> when the system has none.
+    /// it with one codebase per distinct kind and site in <paramref name="codebases"/> (a site's UNC and HTTP codebases on the
+    /// site's own host, see <see cref="LabPackageServer"/>). Throws <see cref="NotSupportedException"/> when the system has none.
     /// </summary>
-    PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds);
+    PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases);
 }
 
 /// <summary>
@@ -110,8 +111,8 @@ internal sealed class Lab : ISystemUnderTest
         }
     }
 
-    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds) =>
-        (_packages ?? throw new NotSupportedException("the lab's package server is not running")).Publish(id, sizeBytes, kinds);
+    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases) =>
+        (_packages ?? throw new NotSupportedException("the lab's package server is not running")).Publish(id, sizeBytes, codebases);
 
     public async ValueTask DisposeAsync()
     {
@@ -157,7 +158,8 @@ internal sealed class Lab : ISystemUnderTest
             await ts.StartAsync(ct);
         }
 
-        // The corporate package server (UNC, HTTP, HTTPS codebases); its HTTPS listener is also a gateway backend.
+        // The corporate package server (UNC, HTTP, HTTPS codebases, and each site's host); its HTTPS listener is also a gateway
+        // backend, and serves every HTTPS codebase, so one at a site published after the gateway started is relayed too.
         var authority = ns.App!.Services.GetRequiredService<Tcm.NotificationServer.Certificates.CertificateAuthority>();
         _packages = await LabPackageServer.StartAsync(
             authority.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]), _topology, _loggers, ct);
@@ -356,7 +358,7 @@ internal sealed class ExternalSystem : ISystemUnderTest
         return new ExternalSystem(admin, package, spec.Url);
     }
 
-    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds) =>
+    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases) =>
         throw new NotSupportedException("package downloads need the lab's package server; an external system has none the simulator knows");
 
     public Task ControlAsync(ServerOperation operation, string server, CancellationToken ct) =>

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tcm.Protocol;
 using Tcm.Simulator.Network;
+using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Engine;
 
@@ -22,16 +23,25 @@ namespace Tcm.Simulator.Engine;
 /// <c>https://gw.tcm.lab:port/relay/pkg.tcm.lab:port/...</c>): the agent never calls a corporate codebase directly while CEM is preferred.
 /// HTTP serves <c>GET /packages/{id}</c>; "UNC" is the agent's TCM-UNC/1 line protocol (<c>READ share\path\n</c>, answered
 /// <c>OK {length}\n</c> and the bytes). A package serves <see cref="Publish"/>'s size of deterministic bytes.
+/// <para>
+/// Codebases at a site: the same listeners also answer as the site's package server, <c>pkg.{site}.tcm.lab</c> (see
+/// <see cref="SiteHostName"/>), registered as another corporate host on the same ports when a package first names the site. UNC and
+/// HTTP codebases at a site are located on that host. HTTPS codebases, whatever their site, stay on <see cref="HostName"/> (a site's
+/// under <c>/sites/{site}/packages/</c>): the gateway relays only to the backends it was started with, so this is how an HTTPS codebase
+/// at a site published after the gateway started stays reachable through it. Only the codebase's site decides its nearness.
+/// </para>
 /// </summary>
 internal sealed class LabPackageServer : IAsyncDisposable
 {
-    /// <summary>The package server's corporate host name.</summary>
+    /// <summary>The package server's corporate host name (codebases without a site, and every HTTPS codebase).</summary>
     public const string HostName = "pkg.tcm.lab";
 
     private const int ChunkBytes = 64 * 1024;
     private static readonly byte[] s_chunk = Enumerable.Range(0, ChunkBytes).Select(i => (byte)(i * 31)).ToArray();
     private readonly ConcurrentDictionary<string, long> _packages = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<string> _siteHosts = new(StringComparer.OrdinalIgnoreCase);
+    private NetworkTopology? _topology;
     private WebApplication? _app;
     private TcpListener? _unc;
     private Task _uncLoop = Task.CompletedTask;
@@ -68,11 +78,35 @@ internal sealed class LabPackageServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Makes <paramref name="id"/> available with <paramref name="sizeBytes"/> bytes and returns its codebases of <paramref name="kinds"/>.</summary>
-    public PackageReference Publish(string id, long sizeBytes, IReadOnlyList<CodebaseKind> kinds)
+    /// <summary>
+    /// The host name of <paramref name="site"/>'s package server: <c>pkg.{site}.tcm.lab</c>, the site lower-cased and every character
+    /// other than <c>a-z</c>, <c>0-9</c> and <c>-</c> replaced by <c>-</c> (<c>New York</c>: <c>pkg.new-york.tcm.lab</c>).
+    /// </summary>
+    public static string SiteHostName(string site)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(site);
+        var label = string.Concat(site.Trim().ToLowerInvariant().Select(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' ? c : '-'));
+        return $"pkg.{label}.tcm.lab";
+    }
+
+    /// <summary>
+    /// Makes <paramref name="id"/> available with <paramref name="sizeBytes"/> bytes and returns it with one codebase per distinct
+    /// kind and site of <paramref name="codebases"/>, in their order. A site named for the first time gets its host registered.
+    /// </summary>
+    public PackageReference Publish(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentOutOfRangeException.ThrowIfNegative(sizeBytes);
+        ArgumentNullException.ThrowIfNull(codebases);
+        var distinct = codebases
+            .Select(c => c with { Site = string.IsNullOrWhiteSpace(c.Site) ? null : c.Site.Trim() })
+            .DistinctBy(c => (c.Kind, c.Site?.ToUpperInvariant()))
+            .ToArray();
+        foreach (var site in distinct.Where(c => c.Kind != CodebaseKind.Https && c.Site is not null).Select(c => c.Site!))
+        {
+            RegisterSite(site);
+        }
+
         _packages[id] = sizeBytes;
         var file = Uri.EscapeDataString(id) + ".bin";
         return new PackageReference
@@ -80,17 +114,38 @@ internal sealed class LabPackageServer : IAsyncDisposable
             Id = id,
             Name = id,
             SizeBytes = sizeBytes,
-            Codebases = kinds.Distinct().Select(kind => new Codebase
+            Codebases = distinct.Select(c => new Codebase
             {
-                Kind = kind,
-                Location = kind switch
+                Kind = c.Kind,
+                Site = c.Site,
+                Location = (c.Kind, c.Site) switch
                 {
-                    CodebaseKind.Unc => $@"\\{HostName}@{UncPort}\packages\{file}",
-                    CodebaseKind.Http => $"http://{HostName}:{HttpPort}/packages/{file}",
-                    _ => $"https://{HostName}:{HttpsPort}/packages/{file}",
+                    (CodebaseKind.Unc, _) => $@"\\{Host(c.Site)}@{UncPort}\packages\{file}",
+                    (CodebaseKind.Http, _) => $"http://{Host(c.Site)}:{HttpPort}/packages/{file}",
+                    (_, null) => $"https://{HostName}:{HttpsPort}/packages/{file}",
+                    (_, { } site) => $"https://{HostName}:{HttpsPort}/sites/{Uri.EscapeDataString(site)}/packages/{file}",
                 },
             }).ToArray(),
         };
+    }
+
+    private static string Host(string? site) => site is null ? HostName : SiteHostName(site);
+
+    /// <summary>Registers <paramref name="site"/>'s host on the UNC and HTTP listeners' ports, once (the topology is thread-safe).</summary>
+    private void RegisterSite(string site)
+    {
+        var topology = _topology ?? throw new InvalidOperationException("the package server is not started");
+        var host = SiteHostName(site);
+        lock (_siteHosts)
+        {
+            if (!_siteHosts.Add(host))
+            {
+                return;
+            }
+
+            topology.Register(host, HttpPort, EndpointClass.Corporate, new IPEndPoint(IPAddress.Loopback, HttpPort), $"package server {site} (HTTP)");
+            topology.Register(host, UncPort, EndpointClass.Corporate, new IPEndPoint(IPAddress.Loopback, UncPort), $"package server {site} (UNC)");
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -125,6 +180,7 @@ internal sealed class LabPackageServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapGet("/packages/{file}", ServeHttpAsync);
+        app.MapGet("/sites/{site}/packages/{file}", (HttpContext context, string file) => ServeHttpAsync(context, file));
         await app.StartAsync(ct);
         _app = app;
         var urls = app.Urls.Select(u => new Uri(u)).ToList();
@@ -139,6 +195,7 @@ internal sealed class LabPackageServer : IAsyncDisposable
         topology.Register(HostName, HttpsPort, EndpointClass.Corporate, new IPEndPoint(IPAddress.Loopback, HttpsPort), "package server (HTTPS)");
         topology.Register(HostName, HttpPort, EndpointClass.Corporate, new IPEndPoint(IPAddress.Loopback, HttpPort), "package server (HTTP)");
         topology.Register(HostName, UncPort, EndpointClass.Corporate, new IPEndPoint(IPAddress.Loopback, UncPort), "package server (UNC)");
+        _topology = topology;
     }
 
     private async Task ServeHttpAsync(HttpContext context, string file)

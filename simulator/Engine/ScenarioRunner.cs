@@ -387,7 +387,8 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
 
     /// <summary>
     /// Publishes the package on the system's package server and has each selected running agent download it (as the product does:
-    /// <see cref="Tcm.Agent.TcmAgent.DownloadPackageAsync"/> picks the codebase). The detail counts successes and the codebases used;
+    /// <see cref="Tcm.Agent.TcmAgent.DownloadPackageAsync"/> picks the codebase, nearest to its site first unless CEM is preferred).
+    /// The detail counts successes and the codebases used (kind, site, directly or through the gateway);
     /// the bytes per adapter are counted by the simulated network (purpose Download).
     /// </summary>
     private static async Task<string> DownloadAsync(DownloadPackageAction download, IReadOnlyList<VirtualAgent> selected, ISystemUnderTest system, CancellationToken ct)
@@ -403,7 +404,7 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
             {
                 var result = await agent.Agent!.DownloadPackageAsync(package, c);
                 key = result.Succeeded
-                    ? $"{result.Codebase!.Kind}{(result.ThroughGateway ? " through the gateway" : " directly")}"
+                    ? $"{result.Codebase!.Kind}{(result.Codebase.Site is { } site ? $" at {site}" : "")}{(result.ThroughGateway ? " through the gateway" : " directly")}"
                     : "failed";
                 if (result.Succeeded)
                 {

@@ -59,6 +59,7 @@ internal static partial class ScenarioLoader
     private static readonly string[] s_settingsKeys = ["vpnAdapters", "preferCem", "preferCemIfVpn", "policyRefresh", "taskPoll", "keepAlive"];
     private static readonly string[] s_eventKeys = ["id", "at", "after", "delay", "timeout", "do", "select"];
     private static readonly string[] s_selectKeys = ["group", "share", "count", "where"];
+    private static readonly string[] s_codebaseKeys = ["kind", "site"];
     private static readonly string[] s_whereKeys = ["location", "vpn", "cem", "mode", "transport", "os", "site", "computerName", "domain"];
 
     /// <summary>The extra keys each action takes, besides <see cref="s_eventKeys"/>.</summary>
@@ -999,32 +1000,77 @@ internal static partial class ScenarioLoader
                 }
             }
 
-            IReadOnlyList<CodebaseKind> codebases = [CodebaseKind.Unc, CodebaseKind.Http, CodebaseKind.Https];
-            if (map.Get("codebases") is { } codebasesNode && StringList(codebasesNode, "codebases") is { } words)
+            IReadOnlyList<CodebaseSpec> codebases = [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)];
+            if (map.Get("codebases") is { } codebasesNode && Codebases(codebasesNode) is { } list)
             {
-                var list = new List<CodebaseKind>();
-                foreach (var word in words)
-                {
-                    switch (word.ToLowerInvariant())
-                    {
-                        case "unc": list.Add(CodebaseKind.Unc); break;
-                        case "http": list.Add(CodebaseKind.Http); break;
-                        case "https": list.Add(CodebaseKind.Https); break;
-                        default:
-                            Error(codebasesNode.Start, $"'codebases' may list unc, http and https (got '{word}')");
-                            break;
-                    }
-                }
-
-                if (list.Count == 0)
-                {
-                    Error(codebasesNode.Start, "'codebases' needs at least one of unc, http, https");
-                }
-
                 codebases = list;
             }
 
             return package is null ? null : new DownloadPackageAction(package, size, codebases);
+        }
+
+        /// <summary>
+        /// <c>codebases:</c> a list whose items are a kind (<c>unc</c>, <c>http</c>, <c>https</c>: a codebase without a site) or a
+        /// mapping <c>{ kind: unc, site: London }</c> (a codebase at that site).
+        /// </summary>
+        private List<CodebaseSpec>? Codebases(YamlNode node)
+        {
+            var errors = Errors.Count;
+            var list = new List<CodebaseSpec>();
+            foreach (var item in node is YamlSequenceNode sequence ? sequence.Children : [node])
+            {
+                if (item is YamlScalarNode scalar)
+                {
+                    if (CodebaseKindOf(scalar, "codebases") is { } kind)
+                    {
+                        list.Add(new CodebaseSpec(kind));
+                    }
+                }
+                else if (item is YamlMappingNode mapping)
+                {
+                    var map = new Map(this, mapping, "a codebase", s_codebaseKeys);
+                    var site = map.Get("site") is { } siteNode ? Text(siteNode, "site") : null;
+                    var kindNode = map.Get("kind");
+                    if (kindNode is null)
+                    {
+                        Error(mapping.Start, "a codebase needs 'kind' (unc, http or https), like { kind: unc, site: London }");
+                    }
+                    else if (kindNode is not YamlScalarNode kindScalar)
+                    {
+                        Error(kindNode.Start, $"'kind' must be unc, http or https (got {Describe(kindNode)})");
+                    }
+                    else if (CodebaseKindOf(kindScalar, "kind") is { } kind)
+                    {
+                        list.Add(new CodebaseSpec(kind, site));
+                    }
+                }
+                else
+                {
+                    Error(item.Start, $"'codebases' items must be unc, http, https or {{ kind: unc, site: London }} (got {Describe(item)})");
+                }
+            }
+
+            if (list.Count == 0 && Errors.Count == errors)
+            {
+                Error(node.Start, "'codebases' needs at least one of unc, http, https");
+            }
+
+            return list.Count == 0 ? null : list;
+        }
+
+        private CodebaseKind? CodebaseKindOf(YamlScalarNode node, string key)
+        {
+            switch (node.Value?.Trim().ToLowerInvariant())
+            {
+                case "unc": return CodebaseKind.Unc;
+                case "http": return CodebaseKind.Http;
+                case "https": return CodebaseKind.Https;
+                default:
+                    Error(node.Start, key == "kind"
+                        ? $"'kind' must be unc, http or https (got '{node.Value}')"
+                        : $"'codebases' may list unc, http and https, or {{ kind: unc, site: London }} (got '{node.Value}')");
+                    return null;
+            }
         }
 
         private Selection ReadSelection(YamlNode node)

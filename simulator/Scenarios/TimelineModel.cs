@@ -151,8 +151,11 @@ internal sealed record ServerAction(ServerOperation Operation, string Server) : 
     };
 }
 
+/// <summary>One codebase a package is offered on: its kind, and the site it serves (null: every site, like a public internet codebase).</summary>
+internal sealed record CodebaseSpec(CodebaseKind Kind, string? Site = null);
+
 /// <summary><c>download-package</c>: the selected agents download a package offered on these codebases.</summary>
-internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseKind> Codebases) : ScenarioAction
+internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseSpec> Codebases) : ScenarioAction
 {
     public override string Kind => ActionKinds.DownloadPackage;
 }

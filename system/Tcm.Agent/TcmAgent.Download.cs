@@ -19,10 +19,11 @@ public sealed partial class TcmAgent
     private const int MaxUncHeaderBytes = 1024;
 
     /// <summary>
-    /// Downloads <paramref name="package"/> from the best of its codebases (see <c>docs/architecture.md</c>, "Package downloads"):
+    /// Downloads <paramref name="package"/> from the best of its codebases (see <c>docs/architecture.md</c>, "Downloads"):
     /// while the routing decision is CEM, only HTTPS codebases, each through the CEM gateway's relay, so no download goes to a
-    /// corporate codebase directly (and so not over a VPN adapter); otherwise the nearest first (UNC, HTTP, then HTTPS). The next
-    /// codebase is tried when one fails. The content is read and hashed (SHA-256), not kept. Waits for a pending route re-evaluation
+    /// corporate codebase directly (and so not over a VPN adapter); otherwise the nearest first: codebases at the agent's site
+    /// (its <c>site</c> attribute), then those without a site, then those at other sites, each group UNC, HTTP, then HTTPS. The
+    /// next codebase is tried when one fails. The content is read and hashed (SHA-256), not kept. Waits for a pending route re-evaluation
     /// first. Does not change the Network Status, which reflects the management connection only.
     /// </summary>
     public async Task<DownloadResult> DownloadPackageAsync(PackageReference package, CancellationToken ct)
@@ -31,7 +32,7 @@ public sealed partial class TcmAgent
         var identity = _identity ?? throw new InvalidOperationException("the agent is not registered yet");
         var plan = await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
         var gateway = plan.Mode == ConnectionMode.Cem ? plan.Gateway : null;
-        var candidates = CodebaseSelector.Order(package.Codebases, gateway, out var skipped);
+        var candidates = CodebaseSelector.Order(package.Codebases, gateway, AgentSite, out var skipped);
         var notes = new List<string>(skipped);
         foreach (var note in skipped)
         {
@@ -41,7 +42,7 @@ public sealed partial class TcmAgent
         var trust = gateway is not null && !string.IsNullOrWhiteSpace(plan.Cem?.GatewayCaCertificatePem) ? plan.Cem.GatewayCaCertificatePem : identity.CaCertificatePem;
         foreach (var candidate in candidates)
         {
-            Log.Downloading(_logger, package.Id, candidate.Codebase.Kind, candidate.Codebase.Location, candidate.ThroughGateway ? $"through CEM gateway '{gateway}'" : "directly");
+            Log.Downloading(_logger, package.Id, candidate.Codebase.Kind, candidate.Codebase.Location, candidate.ThroughGateway ? $"through CEM gateway '{gateway}'" : "directly", candidate.Reason);
             try
             {
                 var (bytes, hash) = candidate.Url is { } url
@@ -54,6 +55,7 @@ public sealed partial class TcmAgent
                     Succeeded = true,
                     Codebase = candidate.Codebase,
                     ThroughGateway = candidate.ThroughGateway,
+                    Reason = candidate.Reason,
                     Bytes = bytes,
                     Sha256 = hash,
                     Mode = plan.EffectiveMode,
@@ -72,6 +74,11 @@ public sealed partial class TcmAgent
         Log.DownloadFailed(_logger, package.Id, notes.Count == 0 ? "the package has no codebase" : string.Join("; ", notes));
         return new DownloadResult { PackageId = package.Id, Mode = plan.EffectiveMode, Notes = notes };
     }
+
+    /// <summary>The agent's <c>site</c> attribute (the key compared case-insensitively), or null when it has none.</summary>
+    private string? AgentSite =>
+        _options.Attributes?.FirstOrDefault(a => string.Equals(a.Key, "site", StringComparison.OrdinalIgnoreCase)).Value is { } site
+        && !string.IsNullOrWhiteSpace(site) ? site : null;
 
     private async Task<(long Bytes, string Sha256)> DownloadHttpAsync(Uri url, State.AgentState identity, string trustPem, CancellationToken ct)
     {
@@ -161,8 +168,8 @@ public sealed partial class TcmAgent
 
     private static partial class Log
     {
-        [LoggerMessage(1090, LogLevel.Information, "Downloading package {PackageId} from {Kind} codebase '{Location}' {Via}", EventName = "Downloading")]
-        public static partial void Downloading(ILogger logger, string packageId, CodebaseKind kind, string location, string via);
+        [LoggerMessage(1090, LogLevel.Information, "Downloading package {PackageId} from {Kind} codebase '{Location}' {Via}; {Reason}", EventName = "Downloading")]
+        public static partial void Downloading(ILogger logger, string packageId, CodebaseKind kind, string location, string via, string reason);
 
         [LoggerMessage(1091, LogLevel.Information, "Package {PackageId} downloaded: {Bytes} bytes from '{Location}'", EventName = "Downloaded")]
         public static partial void Downloaded(ILogger logger, string packageId, long bytes, string location);

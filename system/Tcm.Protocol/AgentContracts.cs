@@ -156,6 +156,12 @@ public sealed record Codebase
     public required CodebaseKind Kind { get; init; }
     /// <summary>A UNC path or URL.</summary>
     public required string Location { get; init; }
+    /// <summary>
+    /// The site the codebase serves (compared with the agent's <c>site</c> attribute, case-insensitive), e.g. <c>London</c>.
+    /// Default null: the codebase serves every site (a public, internet codebase). Without a CEM preference the agent uses
+    /// codebases at its own site first, then those without a site, then those at other sites.
+    /// </summary>
+    public string? Site { get; init; }
 }
 
 /// <summary>Agent events, <see cref="TcmPaths.Events"/>.</summary>

@@ -2,11 +2,12 @@ using Tcm.Protocol;
 
 namespace Tcm.Agent.Download;
 
-/// <summary>One way to fetch a package: a codebase and the address the agent calls for it.</summary>
+/// <summary>One way to fetch a package: a codebase, the address the agent calls for it, and why it is in this place of the order.</summary>
 /// <param name="Codebase">The policy's codebase.</param>
 /// <param name="Url">For HTTP and HTTPS: the URL called (the gateway's relay URL when <paramref name="ThroughGateway"/>); null for UNC.</param>
 /// <param name="ThroughGateway">Whether the request goes to the CEM gateway (which relays it), not to the codebase's host.</param>
-internal sealed record DownloadCandidate(Codebase Codebase, Uri? Url, bool ThroughGateway);
+/// <param name="Reason">Why the codebase is used, for the agent's log: its nearness, or the CEM preference.</param>
+internal sealed record DownloadCandidate(Codebase Codebase, Uri? Url, bool ThroughGateway, string Reason);
 
 /// <summary>
 /// Download codebase selection, per the support article's fix #2. The agent cannot see routes (Windows routing decides the adapter),
@@ -15,14 +16,33 @@ internal sealed record DownloadCandidate(Codebase Codebase, Uri? Url, bool Throu
 /// <item>While CEM is the preferred method (the routing decision is CEM): only HTTPS codebases, each fetched through the CEM gateway's
 /// relay (<c>https://{gateway}/relay/{host:port}{path}</c>; a codebase that already is a relay URL on that gateway is used as it is).
 /// UNC and HTTP codebases are never used, and no corporate codebase is called directly, so no download leaves over a VPN adapter
-/// (unless the gateway itself is routed through the VPN, which the article's point 4 says no agent setting can avoid).</item>
-/// <item>Otherwise (office, or VPN without a CEM preference): the nearest codebase first: UNC, then HTTP, then HTTPS, called directly.</item>
+/// (unless the gateway itself is routed through the VPN, which the article's point 4 says no agent setting can avoid). Sites do
+/// not matter: the gateway is the only host called.</item>
+/// <item>Otherwise (office, or VPN without a CEM preference): the nearest codebase first, called directly. Nearness is the
+/// codebase's <see cref="Codebase.Site"/> against the agent's <c>site</c> attribute (case-insensitive): codebases at the agent's
+/// site, then those without a site (they serve every site), then those at other sites. An agent without a site has no own-site
+/// group: codebases without a site come first. Within a group UNC, then HTTP, then HTTPS.</item>
 /// </list>
 /// Within a kind, the policy's order is kept.
 /// </summary>
 internal static class CodebaseSelector
 {
-    public static IReadOnlyList<DownloadCandidate> Order(IReadOnlyList<Codebase> codebases, string? cemGateway, out IReadOnlyList<string> skipped)
+    private static readonly CodebaseKind[] s_kinds = [CodebaseKind.Unc, CodebaseKind.Http, CodebaseKind.Https];
+
+    /// <summary>How near a codebase is to the agent; the order of the groups.</summary>
+    private enum Nearness
+    {
+        AgentSite,
+        EverySite,
+        OtherSite,
+    }
+
+    /// <summary>
+    /// The codebases the agent uses, best first. <paramref name="cemGateway"/> is the gateway's <c>host:port</c> while CEM is the
+    /// preferred method, else null; <paramref name="agentSite"/> is the agent's <c>site</c> attribute (null or blank: none).
+    /// <paramref name="skipped"/> says which codebases are not used, and why.
+    /// </summary>
+    public static IReadOnlyList<DownloadCandidate> Order(IReadOnlyList<Codebase> codebases, string? cemGateway, string? agentSite, out IReadOnlyList<string> skipped)
     {
         ArgumentNullException.ThrowIfNull(codebases);
         var notUsed = new List<string>();
@@ -41,26 +61,32 @@ internal static class CodebaseSelector
                 var relayed = string.Equals(authority, cemGateway, StringComparison.OrdinalIgnoreCase) && url.AbsolutePath.StartsWith(GatewayPaths.Relay + "/", StringComparison.Ordinal)
                     ? url
                     : new Uri(GatewayPaths.RelayBase(cemGateway, authority) + url.PathAndQuery);
-                chosen.Add(new DownloadCandidate(codebase, relayed, ThroughGateway: true));
+                chosen.Add(new DownloadCandidate(codebase, relayed, ThroughGateway: true,
+                    "CEM is the preferred connection method: HTTPS codebases through the gateway only, whatever their site"));
             }
         }
         else
         {
-            foreach (var kind in new[] { CodebaseKind.Unc, CodebaseKind.Http, CodebaseKind.Https })
+            var site = string.IsNullOrWhiteSpace(agentSite) ? null : agentSite.Trim();
+            foreach (var nearness in Enum.GetValues<Nearness>())
             {
-                foreach (var codebase in codebases.Where(c => c.Kind == kind))
+                foreach (var kind in s_kinds)
                 {
-                    if (kind == CodebaseKind.Unc)
+                    foreach (var codebase in codebases.Where(c => c.Kind == kind && NearnessOf(c, site) == nearness))
                     {
-                        chosen.Add(new DownloadCandidate(codebase, null, ThroughGateway: false));
-                    }
-                    else if (Uri.TryCreate(codebase.Location, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
-                    {
-                        chosen.Add(new DownloadCandidate(codebase, url, ThroughGateway: false));
-                    }
-                    else
-                    {
-                        notUsed.Add($"{kind} codebase '{codebase.Location}' is not an absolute HTTP(S) URL");
+                        var reason = Describe(codebase, nearness, site);
+                        if (kind == CodebaseKind.Unc)
+                        {
+                            chosen.Add(new DownloadCandidate(codebase, null, ThroughGateway: false, reason));
+                        }
+                        else if (Uri.TryCreate(codebase.Location, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+                        {
+                            chosen.Add(new DownloadCandidate(codebase, url, ThroughGateway: false, reason));
+                        }
+                        else
+                        {
+                            notUsed.Add($"{kind} codebase '{codebase.Location}' is not an absolute HTTP(S) URL");
+                        }
                     }
                 }
             }
@@ -69,6 +95,22 @@ internal static class CodebaseSelector
         skipped = notUsed;
         return chosen;
     }
+
+    private static Nearness NearnessOf(Codebase codebase, string? agentSite) =>
+        string.IsNullOrWhiteSpace(codebase.Site) ? Nearness.EverySite
+        : agentSite is not null && string.Equals(codebase.Site.Trim(), agentSite, StringComparison.OrdinalIgnoreCase) ? Nearness.AgentSite
+        : Nearness.OtherSite;
+
+    private static string Describe(Codebase codebase, Nearness nearness, string? agentSite) => nearness switch
+    {
+        Nearness.AgentSite => $"nearest: at the agent's site '{agentSite}'",
+        Nearness.EverySite => agentSite is null
+            ? "no site (serves every site); the agent has no site"
+            : $"no site (serves every site), after the codebases at the agent's site '{agentSite}'",
+        _ => agentSite is null
+            ? $"at site '{codebase.Site}', after the codebases without a site; the agent has no site"
+            : $"at site '{codebase.Site}', not the agent's site '{agentSite}': after the codebases at its site and those without a site",
+    };
 }
 
 /// <summary>

@@ -17,6 +17,9 @@ public sealed record DownloadResult
     /// <summary>Whether it came through the CEM gateway's relay.</summary>
     public bool ThroughGateway { get; init; }
 
+    /// <summary>Why that codebase was used (its nearness to the agent's site, or the CEM preference); null when none delivered.</summary>
+    public string? Reason { get; init; }
+
     /// <summary>The package's size as received.</summary>
     public long Bytes { get; init; }
 

@@ -37,7 +37,7 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
-    public async Task DownloadPackageScenario_OfficeUsesUnc_CemUsesHttpsThroughTheGateway_NothingOverTheVpn()
+    public async Task DownloadPackageScenario_OfficeUsesTheNearestCodebase_CemUsesHttpsThroughTheGateway_NothingOverTheVpn()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Engine", "download-package.yaml");
         var scenario = ScenarioLoader.LoadOrThrow(path);
@@ -51,9 +51,12 @@ public sealed class ScenarioRunnerTests
         var office = report.Timeline.Single(e => e.Id == "office-download");
         office.Outcome.Should().Be(EventOutcome.Done);
         office.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Unc directly: 3");
+        var nearest = report.Timeline.Single(e => e.Id == "office-nearest");
+        nearest.Outcome.Should().Be(EventOutcome.Done);
+        nearest.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Http at london directly: 3", "the codebase at the agents' site comes before the public one and another site's UNC");
         var vpn = report.Timeline.Single(e => e.Id == "vpn-download");
         vpn.Outcome.Should().Be(EventOutcome.Done);
-        vpn.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Https through the gateway: 3");
+        vpn.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Https at Frankfurt through the gateway: 3", "while CEM is preferred the site does not matter, and an HTTPS codebase at a site is relayed too");
         if (Directory.Exists(reportDirectory))
         {
             Directory.Delete(reportDirectory, recursive: true);

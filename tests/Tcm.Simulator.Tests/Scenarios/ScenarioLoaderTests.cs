@@ -1,3 +1,4 @@
+using Tcm.Protocol;
 using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Tests.Scenarios;
@@ -271,6 +272,54 @@ public sealed class ScenarioLoaderTests
         select.Where.Location.Should().Be(AgentLocation.Internet);
         select.Where.Vpn.Should().Be(VpnState.Up);
         select.Where.Attributes["os"].Should().Be("Windows 11*");
+    }
+
+    [Fact]
+    public void DownloadCodebases_AreKindsOrKindsAtSites()
+    {
+        var result = ScenarioLoader.Parse("""
+            fleet: { agents: 1 }
+            timeline:
+              - id: plain
+                at: 1s
+                do: download-package
+                package: p1
+              - id: sites
+                at: 2s
+                do: download-package
+                package: p2
+                codebases: [{ kind: unc, site: London }, http, { kind: https }]
+            """, "t.yaml");
+
+        result.Errors.Should().BeEmpty();
+        result.Scenario!.FindEvent("plain")!.Action.Should().BeOfType<DownloadPackageAction>().Which.Codebases
+            .Should().Equal(new CodebaseSpec(CodebaseKind.Unc), new CodebaseSpec(CodebaseKind.Http), new CodebaseSpec(CodebaseKind.Https));
+        result.Scenario.FindEvent("sites")!.Action.Should().BeOfType<DownloadPackageAction>().Which.Codebases
+            .Should().Equal(new CodebaseSpec(CodebaseKind.Unc, "London"), new CodebaseSpec(CodebaseKind.Http), new CodebaseSpec(CodebaseKind.Https));
+    }
+
+    [Fact]
+    public void BadDownloadCodebases_SayWhereAndWhatIsAllowed()
+    {
+        var errors = Errors("""
+            fleet: { agents: 1 }
+            timeline:
+              - at: 1s
+                do: download-package
+                package: p
+                codebases: [smb, { kind: ftp }, { site: London }, { kind: unc, sight: Paris }]
+              - at: 2s
+                do: download-package
+                package: q
+                codebases: []
+            """);
+
+        errors.Should().Equal(
+            "t.yaml:6:17: 'codebases' may list unc, http and https, or { kind: unc, site: London } (got 'smb')",
+            "t.yaml:6:30: 'kind' must be unc, http or https (got 'ftp')",
+            "t.yaml:6:37: a codebase needs 'kind' (unc, http or https), like { kind: unc, site: London }",
+            "t.yaml:6:68: unknown key 'sight' in a codebase; expected one of: kind, site",
+            "t.yaml:10:16: 'codebases' needs at least one of unc, http, https");
     }
 
     [Fact]
