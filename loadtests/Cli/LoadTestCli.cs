@@ -85,6 +85,7 @@ internal static class LoadTestCli
         protocol.AcceptOnlyFromAmong("h1", "h2", "both");
         var route = new Option<string>("--route") { Description = $"direct (agents call the Notification Server), gateway (agents prefer CEM: every connection through a CEM gateway in its own process; tcm only, compared with the baseline's direct run) or both. Default {(test.DefaultRoutes.Count > 1 ? "both" : "direct")}." };
         route.AcceptOnlyFromAmong("direct", "gateway", "both");
+        var taskServer = new Option<bool>("--task-server") { Description = "tcm: run a Task Server (tcm ts, own process) too: every agent holds its NS and Task Server channels (one HTTP/2 connection with h2 through the gateway), tasks go through the Task Server." };
         var threshold = new Option<string[]>("--threshold", "-t")
         {
             Description = $"A pass/fail rule, repeatable: '[scenario[/step]:] metric op value', e.g. 'connect: p99 < 250ms', 'fail% < 0.1', 'rps > 100'. Defaults: {string.Join("; ", test.DefaultThresholds)}.",
@@ -99,7 +100,7 @@ internal static class LoadTestCli
         var jsonOut = new Option<string>("--json-out") { Hidden = true, Description = "Shard mode: write the JSON result here." };
         var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{char.ToUpperInvariant(p.Description[0])}{p.Description[1..]}.", DefaultValueFactory = _ => p.Default })).ToList();
 
-        Option[] all = [agents, duration, target, report, processes, variant, protocol, route, threshold, noDefaults, server, ca, plain, shard, jsonOut];
+        Option[] all = [agents, duration, target, report, processes, variant, protocol, route, taskServer, threshold, noDefaults, server, ca, plain, shard, jsonOut];
         foreach (var option in all.Concat(parameters.Select(p => (Option)p.Option)))
         {
             command.Options.Add(option);
@@ -212,6 +213,7 @@ internal static class LoadTestCli
                     "both" => [ChannelProtocol.Http1, ChannelProtocol.Http2],
                     _ => test.DefaultProtocols,
                 },
+                TaskServer = parse.GetValue(taskServer),
                 Routes = routeText switch
                 {
                     "direct" => [AgentRoute.Direct],

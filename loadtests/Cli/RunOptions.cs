@@ -19,6 +19,9 @@ internal sealed record RunOptions
 
     public IReadOnlyList<ChannelProtocol> Protocols { get; init; } = [];
 
+    /// <summary>tcm: run a Task Server too (two channels per agent, tasks through it).</summary>
+    public bool TaskServer { get; init; }
+
     /// <summary>Routes to run; a variant runs those it has (the baseline is direct only).</summary>
     public IReadOnlyList<AgentRoute> Routes { get; init; } = [AgentRoute.Direct];
     public IReadOnlyList<string> Thresholds { get; init; } = [];

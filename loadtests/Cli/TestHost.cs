@@ -151,6 +151,7 @@ internal sealed class TestHost
             ["duration"] = $"{DurationText.Format(_options.Duration)} ({_test.DurationMeaning})",
             ["protocols"] = string.Join(", ", _options.Protocols.Select(p => p == ChannelProtocol.Http2 ? "HTTP/2" : "HTTP/1.1")),
             ["routes"] = string.Join(", ", _options.Routes.Select(RouteName)),
+            ["task server"] = _options.TaskServer ? "yes (tcm)" : "no",
             ["target"] = _options.Target,
             ["processes"] = _options.Processes.ToString(CultureInfo.InvariantCulture),
         };
@@ -175,6 +176,7 @@ internal sealed class TestHost
             {
                 Protocol = protocol,
                 Route = route,
+                TaskServer = _options.TaskServer,
                 Target = _options.Target,
                 ServerInOwnProcess = _options.ServerInOwnProcess,
                 CaCertificatePath = _options.CaPath,
@@ -248,7 +250,7 @@ internal sealed class TestHost
         {
             foreach (var (protocol, route) in Runs(factory))
             {
-                var settings = new TargetSettings { Protocol = protocol, Route = route, Target = _options.Target, CaCertificatePath = _options.CaPath, Log = _out };
+                var settings = new TargetSettings { Protocol = protocol, Route = route, TaskServer = _options.TaskServer, Target = _options.Target, CaCertificatePath = _options.CaPath, Log = _out };
                 var shared = await factory.StartSharedAsync(settings, cancellationToken).ConfigureAwait(false);
                 await using (shared.Lifetime.ConfigureAwait(false))
                 {
@@ -342,6 +344,11 @@ internal sealed class TestHost
             "--json-out", jsonOut,
             "--plain",
         };
+        if (_options.TaskServer)
+        {
+            args.Add("--task-server");
+        }
+
         args.AddRange(sharedArguments);
         foreach (var (name, value) in _options.Parameters)
         {

@@ -45,6 +45,9 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     /// <summary>The environment variable carrying the admin key of the shared CEM gateway of a sharded gateway run.</summary>
     public const string GatewayAdminKeyVariable = "TCM_GATEWAY_ADMIN_KEY";
 
+    /// <summary>The environment variable carrying the process id of the shared Task Server of a sharded run (its figures are read from the process).</summary>
+    public const string TaskServerProcessVariable = "TCM_TASK_SERVER_PID";
+
     /// <summary>The name of the targeted agent settings that make agents prefer CEM in a gateway run.</summary>
     internal const string PreferCemSettingsName = "load test: prefer CEM";
 
@@ -56,6 +59,8 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     private readonly ConcurrentDictionary<TcmAgentChannel, byte> _running = new();
     private TcmHostProcess? _process;
     private TcmHostProcess? _gatewayProcess;
+    private TcmHostProcess? _taskServerProcess;
+    private int _taskServerPid;
     private string? _gatewayAddress;
     private HttpClient? _gatewayStatus;
     private string? _dataFolder;
@@ -76,7 +81,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         : $"TCM: Notification Server at {_settings.Target} + real TcmAgent per agent, {ProtocolText}")
         + (_settings.Route == AgentRoute.Gateway ? $", through the CEM gateway ({(_gatewayProcess is not null ? "tcm gateway, own process" : _gatewayAddress)}; agents prefer CEM)" : ", direct");
 
-    public int ChannelsPerAgent => 1;
+    public int ChannelsPerAgent => _settings.TaskServer ? 2 : 1;
 
     public TimeSpan? TaskPollInterval { get; set; }
 
@@ -99,9 +104,13 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         }
     }
 
-    private string ProtocolText => _settings.Protocol == ChannelProtocol.Http2
-        ? "HTTP/2 (the agent's NS channel as extended CONNECT; no Task Server, so one WebSocket per connection)"
-        : "HTTP/1.1 (one WebSocket per connection)";
+    private string ProtocolText => (_settings.Protocol, _settings.TaskServer) switch
+    {
+        (ChannelProtocol.Http2, false) => "HTTP/2 (the agent's NS channel as extended CONNECT; no Task Server, so one WebSocket per connection)",
+        (ChannelProtocol.Http2, true) => "HTTP/2 (NS and Task Server channels as extended CONNECT, on one connection through the gateway)",
+        (_, false) => "HTTP/1.1 (one WebSocket per connection)",
+        _ => "HTTP/1.1 (one WebSocket per connection, NS and Task Server channel each)",
+    } + (_settings.TaskServer ? $", a Task Server ({(_taskServerProcess is not null ? "tcm ts, own process" : "the server's")}) holding each agent's second channel" : "");
 
     private AdminClient Admin => _admin ?? throw new InvalidOperationException("The target is not started.");
 
@@ -119,10 +128,12 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
                 await File.ReadAllTextAsync(Path.Combine(_dataFolder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
                 ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
             CreateClients();
-            if (_settings.Route == AgentRoute.Gateway)
+            var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+            var started = await StartSiteServersAsync(Admin, _package, _server, _dataFolder, _settings, gatewayKey, cancellationToken).ConfigureAwait(false);
+            (_taskServerProcess, _gatewayProcess, _package) = (started.TaskServer, started.Gateway, started.Package);
+            _taskServerPid = _taskServerProcess?.ProcessId ?? 0;
+            if (_gatewayProcess is not null)
             {
-                var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-                (_gatewayProcess, _package) = await StartGatewayAsync(Admin, _package, _dataFolder, gatewayKey, _settings.Log, cancellationToken).ConfigureAwait(false);
                 _gatewayAddress = $"localhost:{_gatewayProcess.Port}";
                 _gatewayStatus = CreateStatusClient(_gatewayAddress, gatewayKey);
             }
@@ -151,6 +162,88 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
                 _gatewayStatus = CreateStatusClient(_gatewayAddress, gatewayKey);
             }
         }
+
+        if (_settings.TaskServer && int.TryParse(Environment.GetEnvironmentVariable(TaskServerProcessVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+        {
+            _taskServerPid = pid;
+        }
+    }
+
+    /// <summary>The Task Server and gateway processes a run started (either may be null), and the install package agents use.</summary>
+    internal sealed record SiteServers(TcmHostProcess? TaskServer, TcmHostProcess? Gateway, InstallPackage Package) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (Gateway is not null)
+            {
+                await Gateway.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (TaskServer is not null)
+            {
+                await TaskServer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts what <paramref name="settings"/> asks beside the Notification Server at <paramref name="server"/> (data under
+    /// <paramref name="dataFolder"/>): a Task Server (<c>tcm ts</c>, registered as a site server, accepting every agent of the
+    /// run) and, for <see cref="AgentRoute.Gateway"/>, a CEM gateway in front of both with every agent preferring CEM.
+    /// </summary>
+    internal static async Task<SiteServers> StartSiteServersAsync(
+        AdminClient admin, InstallPackage package, Uri server, string dataFolder, TargetSettings settings, string gatewayAdminKey, CancellationToken cancellationToken)
+    {
+        TcmHostProcess? taskServer = null;
+        try
+        {
+            if (settings.TaskServer)
+            {
+                var created = await admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "ts1", Kind = SiteServerKind.TaskServer }, cancellationToken).ConfigureAwait(false);
+                taskServer = TcmHostProcess.TaskServer(
+                    Path.Combine(dataFolder, "ts1"), server.ToString().TrimEnd('/'), Path.Combine(dataFolder, "ca.pem"), created.RegistrationToken, maxAgents: 1_000_000, settings.Log);
+                await taskServer.StartAsync(0, cancellationToken).ConfigureAwait(false);
+                await WaitForTaskServerAsync(admin, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (settings.Route != AgentRoute.Gateway)
+            {
+                return new SiteServers(taskServer, null, package);
+            }
+
+            var (gateway, withCem) = await StartGatewayAsync(admin, package, dataFolder, gatewayAdminKey, taskServer is null ? null : $"localhost:{taskServer.Port}", settings.Log, cancellationToken).ConfigureAwait(false);
+            return new SiteServers(taskServer, gateway, withCem);
+        }
+        catch
+        {
+            if (taskServer is not null)
+            {
+                await taskServer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Waits until the Notification Server lists the Task Server as registered with an address (it is then in every agent's policy).</summary>
+    private static async Task WaitForTaskServerAsync(AdminClient admin, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 30 * Stopwatch.Frequency;
+        while (true)
+        {
+            var servers = await admin.GetSiteServersAsync(cancellationToken).ConfigureAwait(false);
+            if (servers.Any(s => s.Kind == SiteServerKind.TaskServer && s.Registered && s.Address is not null))
+            {
+                return;
+            }
+
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new InvalidOperationException("The Task Server did not report its address to the Notification Server within 30 s.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -158,12 +251,12 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     /// <paramref name="dataFolder"/>), puts its address into the Default profile and makes every agent prefer CEM; returns
     /// the process and the install package that now carries the CEM settings.
     /// </summary>
-    internal static async Task<(TcmHostProcess Process, InstallPackage Package)> StartGatewayAsync(
-        AdminClient admin, InstallPackage package, string dataFolder, string gatewayAdminKey, TextWriter log, CancellationToken cancellationToken)
+    private static async Task<(TcmHostProcess Process, InstallPackage Package)> StartGatewayAsync(
+        AdminClient admin, InstallPackage package, string dataFolder, string gatewayAdminKey, string? taskServer, TextWriter log, CancellationToken cancellationToken)
     {
         var created = await admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "gw-load", Kind = SiteServerKind.Gateway }, cancellationToken).ConfigureAwait(false);
         var notificationServer = new Uri(package.ServerUrl).Authority;
-        var process = TcmHostProcess.Gateway(Path.Combine(dataFolder, "gateway"), gatewayAdminKey, notificationServer, created.RegistrationToken, log);
+        var process = TcmHostProcess.Gateway(Path.Combine(dataFolder, "gateway"), gatewayAdminKey, notificationServer, created.RegistrationToken, taskServer, log);
         try
         {
             await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
@@ -186,7 +279,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     {
         var slot = Slot(agentIndex);
         slot.Executor.Observer = observer;
-        return await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: _tcmOn, ConnectTimeout, OnStarted, OnDisposed, cancellationToken, RequiredMode).ConfigureAwait(false);
+        return await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: _tcmOn, ConnectTimeout, OnStarted, OnDisposed, cancellationToken, RequiredMode, _settings.TaskServer).ConfigureAwait(false);
     }
 
     public async Task RegisterAsync(int agentIndex, CancellationToken cancellationToken)
@@ -219,7 +312,10 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         }
 
         var started = Stopwatch.GetTimestamp();
-        var created = await Admin.PushTaskAsync(
+        // With a Task Server, tasks take the product's task path: the NS hands them to the Task Server, which pushes them to
+        // the agents' Client Task Agents.
+        Func<PushTaskRequest, CancellationToken, Task<ActionCreated>> push = _settings.TaskServer ? Admin.PushTaskThroughTaskServersAsync : Admin.PushTaskAsync;
+        var created = await push(
             new PushTaskRequest
             {
                 Command = "echo",
@@ -239,10 +335,13 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
 
         // The server's word is final: overlapping rounds can make the acknowledgement count run ahead of this action.
         var status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
+        var wait = TimeSpan.FromMilliseconds(100);
         while (status.Targets.Any(t => t.CompletedAt is null) && Stopwatch.GetTimestamp() < deadline)
         {
-            // Each read is a query over every target: once a second, not to load the server being measured.
-            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+            // Each read is a query over every target: 100 ms, then doubling to once a second, not to load the server being
+            // measured (results through a Task Server reach the NS a moment after the agent saw them acknowledged).
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            wait = TimeSpan.FromMilliseconds(Math.Min(1000, wait.TotalMilliseconds * 2));
             status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
         }
 
@@ -310,7 +409,29 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             CpuMsAfterCollect = Get("process.cpu_us_after_collect") / 1000.0,
             Timestamp = Get("process.stopwatch_timestamp"),
             Gateway = gateway is null ? null : await gateway.ConfigureAwait(false),
+            TaskServer = _taskServerPid != 0 ? MeasureProcess(_taskServerPid) : null,
         };
+    }
+
+    /// <summary>A process's working set and CPU time, read from outside (the Task Server has no diagnostics endpoint).</summary>
+    private static ServerSnapshot? MeasureProcess(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return new ServerSnapshot
+            {
+                ProcessId = pid,
+                WorkingSetBytes = process.WorkingSet64,
+                CpuMsBeforeCollect = process.TotalProcessorTime.TotalMilliseconds,
+                CpuMsAfterCollect = process.TotalProcessorTime.TotalMilliseconds,
+                Timestamp = Stopwatch.GetTimestamp(),
+            };
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     private async Task<ServerSnapshot> MeasureGatewayAsync(HttpClient client, bool fullCollect, CancellationToken cancellationToken)
@@ -343,10 +464,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         _admin?.Dispose();
         _diagnostics?.Dispose();
         _gatewayStatus?.Dispose();
-        if (_gatewayProcess is not null)
-        {
-            await _gatewayProcess.DisposeAsync().ConfigureAwait(false);
-        }
+        await new SiteServers(_taskServerProcess, _gatewayProcess, _package!).DisposeAsync().ConfigureAwait(false);
 
         if (_process is not null)
         {
@@ -493,28 +611,27 @@ internal sealed class TcmTargetFactory : ILoadTargetFactory
         var folder = Directory.CreateTempSubdirectory("tcm-load-ns-shared-").FullName;
         var adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var process = TcmHostProcess.NotificationServer(folder, adminKey, settings.Log);
-        TcmHostProcess? gateway = null;
+        TcmTarget.SiteServers? siteServers = null;
         try
         {
             await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
-            if (settings.Route == AgentRoute.Gateway)
-            {
-                var caPem = await File.ReadAllTextAsync(Path.Combine(folder, "ca.pem"), cancellationToken).ConfigureAwait(false);
-                using var ca = X509Certificate2.CreateFromPem(caPem);
-                using var admin = new AdminClient(new Uri($"https://127.0.0.1:{process.Port}"), adminKey, ca);
-                var package = JsonSerializer.Deserialize(
-                    await File.ReadAllTextAsync(Path.Combine(folder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
-                    ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
-                var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-                (gateway, _) = await TcmTarget.StartGatewayAsync(admin, package, folder, gatewayKey, settings.Log, cancellationToken).ConfigureAwait(false);
-                Environment.SetEnvironmentVariable(TcmTarget.GatewayAdminKeyVariable, gatewayKey);
-            }
+            var server = new Uri($"https://127.0.0.1:{process.Port}");
+            var caPem = await File.ReadAllTextAsync(Path.Combine(folder, "ca.pem"), cancellationToken).ConfigureAwait(false);
+            using var ca = X509Certificate2.CreateFromPem(caPem);
+            using var admin = new AdminClient(server, adminKey, ca);
+            var package = JsonSerializer.Deserialize(
+                await File.ReadAllTextAsync(Path.Combine(folder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
+                ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
+            var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+            siteServers = await TcmTarget.StartSiteServersAsync(admin, package, server, folder, settings, gatewayKey, cancellationToken).ConfigureAwait(false);
+            Environment.SetEnvironmentVariable(TcmTarget.GatewayAdminKeyVariable, siteServers.Gateway is null ? null : gatewayKey);
+            Environment.SetEnvironmentVariable(TcmTarget.TaskServerProcessVariable, siteServers.TaskServer?.ProcessId.ToString(CultureInfo.InvariantCulture));
         }
         catch
         {
-            if (gateway is not null)
+            if (siteServers is not null)
             {
-                await gateway.DisposeAsync().ConfigureAwait(false);
+                await siteServers.DisposeAsync().ConfigureAwait(false);
             }
 
             await process.DisposeAsync().ConfigureAwait(false);
@@ -525,17 +642,14 @@ internal sealed class TcmTargetFactory : ILoadTargetFactory
         Environment.SetEnvironmentVariable(TcmTarget.AdminKeyVariable, adminKey);
         return new SharedServer(
             ["--target", $"https://127.0.0.1:{process.Port}", "--ca", Path.Combine(folder, "ca.pem")],
-            new SharedLifetime(process, gateway, folder));
+            new SharedLifetime(process, siteServers, folder));
     }
 
-    private sealed class SharedLifetime(TcmHostProcess process, TcmHostProcess? gateway, string folder) : IAsyncDisposable
+    private sealed class SharedLifetime(TcmHostProcess process, TcmTarget.SiteServers siteServers, string folder) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
-            if (gateway is not null)
-            {
-                await gateway.DisposeAsync().ConfigureAwait(false);
-            }
+            await siteServers.DisposeAsync().ConfigureAwait(false);
 
             await process.DisposeAsync().ConfigureAwait(false);
             try

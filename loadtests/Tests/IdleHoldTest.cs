@@ -147,6 +147,17 @@ internal sealed class IdleHoldTest : ILoadTest
             ctx.Gauges.Set("server-idle-cpu", serverCpu, "%", GaugeMerge.Mean, $"server CPU over the idle window, % of one core ({Environment.ProcessorCount} cores)");
             ctx.Gauges.Set("server-idle-cpu-machine", serverCpu / Environment.ProcessorCount, "%", GaugeMerge.Mean, "server CPU over the idle window, % of the machine");
             ctx.Gauges.Set("client-idle-cpu", clientCpu, "%", GaugeMerge.Sum, "load generator CPU over the idle window, % of one core");
+            if (server1.TaskServer is { } ts1 && server0.TaskServer is { } ts0)
+            {
+                ctx.Gauges.Set("task-server-ws-per-agent", (ts1.WorkingSetBytes - ts0.WorkingSetBytes) / (double)held, "bytes", GaugeMerge.Mean, "Task Server working set delta / agents (read from its process; it has no heap endpoint)");
+                ctx.Gauges.Set("task-server-working-set", ts1.WorkingSetBytes, "bytes", GaugeMerge.Max, "Task Server working set with all agents");
+            }
+
+            if (server2.TaskServer is { } tsAfter && server1.TaskServer is { } tsBefore)
+            {
+                ctx.Gauges.Set("task-server-idle-cpu", 100 * (tsAfter.CpuMsBeforeCollect - tsBefore.CpuMsAfterCollect) / Math.Max(serverWallMs, 1), "%", GaugeMerge.Mean, "Task Server CPU over the idle window, % of one core");
+            }
+
             if (server2.Gateway is { } gateway2 && server1.Gateway is { } gatewayBefore)
             {
                 var gatewayCpu = 100 * (gateway2.CpuMsBeforeCollect - gatewayBefore.CpuMsAfterCollect) / Math.Max(serverWallMs, 1);

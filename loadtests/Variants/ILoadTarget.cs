@@ -129,4 +129,7 @@ internal sealed record ServerSnapshot
     /// <see cref="WebSockets"/> are its tunnels, <see cref="Connections"/> its agent TLS connections, CPU from its process.
     /// </summary>
     public ServerSnapshot? Gateway { get; init; }
+
+    /// <summary>The Task Server's process figures (working set and CPU, read from outside; no managed heap), when there is one.</summary>
+    public ServerSnapshot? TaskServer { get; init; }
 }

@@ -39,6 +39,9 @@ internal sealed record TargetSettings
     /// <summary>Direct, or through the CEM gateway (only the tcm variant has a gateway).</summary>
     public AgentRoute Route { get; init; } = AgentRoute.Direct;
 
+    /// <summary>tcm: a Task Server beside the Notification Server; every agent then holds two channels and tasks go through it.</summary>
+    public bool TaskServer { get; init; }
+
     /// <summary><c>lab</c> (start the server here) or the URL of a running server.</summary>
     public string Target { get; init; } = "lab";
 

@@ -99,6 +99,9 @@ internal sealed class AdminClient : IDisposable
         return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated, ct))!;
     }
 
+    public async Task<IReadOnlyList<SiteServerInfo>> GetSiteServersAsync(CancellationToken ct) =>
+        await GetAsync("/tcm/admin/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo, ct);
+
     /// <summary>Pushes a task through the Task Servers (the Client Task Agent's connection).</summary>
     public Task<ActionCreated> PushTaskThroughTaskServersAsync(PushTaskRequest request, CancellationToken ct) =>
         PostActionAsync("ts-task", JsonContent.Create(request, ProtocolJsonContext.Default.PushTaskRequest), ct);

@@ -137,6 +137,33 @@ public sealed class TcmSmokeTests : IDisposable
     }
 
     [Fact]
+    public async Task WithATaskServer_EveryAgentHoldsBothChannelsThroughTheGateway_AndTasksGoThroughTheTaskServer()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "gateway", "--task-server"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var variant = report.Variants.Single();
+        variant.Target.Should().Contain("Task Server").And.Contain("through the CEM gateway");
+        var scenario = variant.Scenarios.Single();
+        var rounds = scenario.FindStep("fanout")!.Ok.Count;
+        rounds.Should().BeGreaterThan(0);
+        scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 5, "every agent's Client Task Agent gets every task from the Task Server");
+        scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 5);
+    }
+
+    [Fact]
+    public async Task IdleHold_WithATaskServer_ReadsItsProcess()
+    {
+        var (exitCode, output, report) = await RunAsync(["idle-hold", "--variant", "tcm", "--agents", "5", "--duration", "500ms", "--ramp", "200ms", "--settle", "200ms", "--protocol", "h1", "--route", "direct", "--task-server"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants.Single().Scenarios.Single();
+        scenario.FindGauge("task-server-working-set")!.Value.Should().BePositive();
+        scenario.FindGauge("task-server-idle-cpu").Should().NotBeNull();
+        scenario.FindGauge("server-connections")!.Value.Should().BeGreaterThanOrEqualTo(5);
+    }
+
+    [Fact]
     public async Task Sharded_GatewayRun_SharesOneServerAndOneGateway_AndMergesTheShards()
     {
         var (exitCode, output, report) = await RunAsync(["connect-storm", "--variant", "tcm", "--agents", "6", "--processes", "2", "--protocol", "h2", "--route", "gateway", "--hold", "200ms"]);

@@ -49,14 +49,16 @@ internal sealed class TcmAgentChannel : IAgentChannel
     private readonly TcmAgent _agent;
     private readonly bool _failOnFallback;
     private readonly ConnectionMode? _requiredMode;
+    private readonly bool _requireTaskServer;
     private readonly Action<TcmAgentChannel> _onDisposed;
     private readonly TaskCompletionSource _persistent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _wasPersistent;
     private int _disposed;
 
-    private TcmAgentChannel(AgentSlot slot, AgentOptions options, TimeProvider time, bool failOnFallback, ConnectionMode? requiredMode, Action<TcmAgentChannel> onDisposed)
+    private TcmAgentChannel(AgentSlot slot, AgentOptions options, TimeProvider time, bool failOnFallback, ConnectionMode? requiredMode, bool requireTaskServer, Action<TcmAgentChannel> onDisposed)
     {
+        _requireTaskServer = requireTaskServer;
         _slot = slot;
         _failOnFallback = failOnFallback;
         _requiredMode = requiredMode;
@@ -80,7 +82,8 @@ internal sealed class TcmAgentChannel : IAgentChannel
     /// throws when it falls back to HTTP first or <paramref name="timeout"/> passes; otherwise returns once it runs
     /// (registered). <paramref name="onStarted"/> is called before the wait, <paramref name="onDisposed"/> at dispose. With
     /// <paramref name="requiredMode"/>, persistent means persistent on that route (<see cref="ConnectionMode.Cem"/>: through the
-    /// gateway); a newly registered agent may first connect directly and move once its policy says to prefer CEM.
+    /// gateway); a newly registered agent may first connect directly and move once its policy says to prefer CEM. With
+    /// <paramref name="requireTaskServer"/>, its Client Task Agent's channel to the Task Server must be persistent too.
     /// </summary>
     public static async Task<TcmAgentChannel> StartAsync(
         AgentSlot slot,
@@ -91,13 +94,14 @@ internal sealed class TcmAgentChannel : IAgentChannel
         Action<TcmAgentChannel> onStarted,
         Action<TcmAgentChannel> onDisposed,
         CancellationToken cancellationToken,
-        ConnectionMode? requiredMode = null)
+        ConnectionMode? requiredMode = null,
+        bool requireTaskServer = false)
     {
         await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         TcmAgentChannel? channel = null;
         try
         {
-            channel = new TcmAgentChannel(slot, options, time, waitForPersistent, requiredMode, onDisposed);
+            channel = new TcmAgentChannel(slot, options, time, waitForPersistent, requiredMode, requireTaskServer, onDisposed);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
             try
@@ -112,7 +116,7 @@ internal sealed class TcmAgentChannel : IAgentChannel
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 var status = channel._agent.GetNetworkStatus();
-                throw new TimeoutException($"agent {slot.ComputerName} was not {(waitForPersistent ? "persistent" : "registered")}{(requiredMode is { } mode && waitForPersistent ? $" through {mode}" : "")} within {timeout.TotalSeconds:0} s: {status.Mode}, {status.TransportDetail}");
+                throw new TimeoutException($"agent {slot.ComputerName} was not {(waitForPersistent ? "persistent" : "registered")}{(requiredMode is { } mode && waitForPersistent ? $" through {mode}" : "")}{(requireTaskServer && waitForPersistent ? " on both connections" : "")} within {timeout.TotalSeconds:0} s: NS {status.Mode}, {status.TransportDetail}; Task Server {status.TaskServer?.Mode}, {status.TaskServer?.TransportDetail ?? "none"}");
             }
 
             return channel;
@@ -173,5 +177,8 @@ internal sealed class TcmAgentChannel : IAgentChannel
     }
 
     private bool IsPersistentOnRoute(NetworkStatus status) =>
+        OnRoute(status) && (!_requireTaskServer || (status.TaskServer is { } ts && OnRoute(ts)));
+
+    private bool OnRoute(NetworkStatus status) =>
         status.Transport == TransportKind.Persistent && (_requiredMode is null || status.Mode == _requiredMode);
 }

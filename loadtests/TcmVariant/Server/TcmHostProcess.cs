@@ -52,21 +52,46 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
         ], log);
 
     /// <summary>
-    /// <c>tcm gateway</c> in front of the Notification Server at <paramref name="notificationServer"/> (<c>host:port</c> as
-    /// agents name it, dialled on 127.0.0.1), registering with <paramref name="registrationToken"/> on first start.
+    /// <c>tcm ts</c> registered with the Notification Server at <paramref name="notificationServerUrl"/> with
+    /// <paramref name="registrationToken"/>, published as <c>localhost</c>, accepting <paramref name="maxAgents"/>.
     /// </summary>
-    public static TcmHostProcess Gateway(string dataFolder, string adminKey, string notificationServer, string registrationToken, TextWriter log)
-    {
-        var nsPort = new Uri("https://" + notificationServer).Port;
-        return new("CEM gateway", dataFolder, port =>
+    public static TcmHostProcess TaskServer(string dataFolder, string notificationServerUrl, string caFile, string registrationToken, int maxAgents, TextWriter log) =>
+        new("Task Server", dataFolder, port =>
         [
-            "gateway", "--data", dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
-            "--public-host", "localhost", "--name", "gw-load", "--admin-key", adminKey,
-            // The backend as configuration (not --ns): agents name it by the install package's host, the gateway dials loopback.
-            "--Gateway:Backends:0:Name=ns", $"--Gateway:Backends:0:Address={notificationServer}", "--Gateway:Backends:0:Kind=NotificationServer",
-            $"--Gateway:Backends:0:RegistrationToken={registrationToken}",
-            $"--Gateway:Backends:0:ConnectTo=127.0.0.1:{nsPort.ToString(CultureInfo.InvariantCulture)}",
+            "ts", "--data", dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
+            "--public-host", "localhost", "--ns", notificationServerUrl, "--ns-ca", caFile, "--token", registrationToken,
+            "--max-agents", maxAgents.ToString(CultureInfo.InvariantCulture),
         ], log);
+
+    /// <summary>
+    /// <c>tcm gateway</c> in front of the Notification Server at <paramref name="notificationServer"/> (<c>host:port</c> as
+    /// agents name it, dialled on 127.0.0.1), registering with <paramref name="registrationToken"/> on first start, and of
+    /// the Task Server at <paramref name="taskServer"/> when there is one.
+    /// </summary>
+    public static TcmHostProcess Gateway(string dataFolder, string adminKey, string notificationServer, string registrationToken, string? taskServer, TextWriter log)
+    {
+        static string Port(string hostAndPort) => new Uri("https://" + hostAndPort).Port.ToString(CultureInfo.InvariantCulture);
+        return new("CEM gateway", dataFolder, port =>
+        {
+            List<string> arguments =
+            [
+                "gateway", "--data", dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
+                "--public-host", "localhost", "--name", "gw-load", "--admin-key", adminKey,
+                // Backends as configuration (not --ns/--ts): agents name them by their published host, the gateway dials loopback.
+                "--Gateway:Backends:0:Name=ns", $"--Gateway:Backends:0:Address={notificationServer}", "--Gateway:Backends:0:Kind=NotificationServer",
+                $"--Gateway:Backends:0:RegistrationToken={registrationToken}", $"--Gateway:Backends:0:ConnectTo=127.0.0.1:{Port(notificationServer)}",
+            ];
+            if (taskServer is not null)
+            {
+                arguments.AddRange(
+                [
+                    "--Gateway:Backends:1:Name=ts1", $"--Gateway:Backends:1:Address={taskServer}", "--Gateway:Backends:1:Kind=TaskServer",
+                    "--Gateway:Backends:1:Identity=ns", $"--Gateway:Backends:1:ConnectTo=127.0.0.1:{Port(taskServer)}",
+                ]);
+            }
+
+            return arguments;
+        }, log);
     }
 
     /// <summary>The <c>tcm.dll</c> this build runs: <c>TCM_HOST_DLL</c>, else <c>system/Tcm.Host/bin/&lt;configuration&gt;/net10.0/tcm.dll</c> (built with this project).</summary>
@@ -175,6 +200,25 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>The child's working set now; zero when it is not running.</summary>
+    public long WorkingSet()
+    {
+        try
+        {
+            if (_process is { HasExited: false } process)
+            {
+                process.Refresh();
+                return process.WorkingSet64;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Gone meanwhile.
+        }
+
+        return 0;
     }
 
     /// <summary>The child's CPU time so far; zero when it is not running.</summary>
