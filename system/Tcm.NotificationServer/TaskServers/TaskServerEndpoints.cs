@@ -206,6 +206,10 @@ internal static partial class TaskServerEndpoints
         var logger = services.GetRequiredService<ILogger<TaskServerRegistry>>();
         var receipts = new List<ResultReceipt>(batch.Items.Count);
         var refused = new List<string>();
+
+        // why: stored together, not one after another: the store's batching writer then commits the whole batch in a few
+        // transactions instead of one per result (a fan-out's results arrive here by the hundred).
+        var stores = new List<(TaskServerResultItem Item, string Key, string AgentId, Task<ResultReceipt> Stored)>(batch.Items.Count);
         foreach (var item in batch.Items)
         {
             var key = item.Result switch
@@ -221,12 +225,27 @@ internal static partial class TaskServerEndpoints
                 continue;
             }
 
+            Task<ResultReceipt> stored;
             try
             {
-                receipts.Add(await delivery.StoreResultAsync(agent, item.Result));
+                stored = delivery.StoreResultAsync(agent, item.Result);
+            }
+            catch (ArgumentException ex)
+            {
+                stored = Task.FromException<ResultReceipt>(ex);
+            }
+
+            stores.Add((item, key, agent.Id, stored));
+        }
+
+        foreach (var (item, key, agentId, stored) in stores)
+        {
+            try
+            {
+                receipts.Add(await stored);
                 if (item.Result is TaskResultMessage task)
                 {
-                    registry.Forget(agent.Id, task.TaskId);
+                    registry.Forget(agentId, task.TaskId);
                 }
             }
             catch (ArgumentException ex)

@@ -207,26 +207,71 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 return;
             }
 
-            // why: in outbox order, one kind at a time: a status never overtakes the result that follows it.
-            var kind = batch[0].Kind;
-            var run = batch.TakeWhile(e => e.Kind == kind).ToList();
+            var (statuses, results) = PlanBatch(batch);
+            if (statuses.Count > 0)
+            {
+                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = [.. statuses.Select(s => s.Item)] }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                _delivery.RemoveFromOutbox(statuses.Select(s => s.Id));
+                _metrics.Forward(statuses.Count);
+            }
+
+            if (results.Count > 0)
+            {
+                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = [.. results.Select(r => r.Item)] }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
+                Log.ResultsForwarded(_logger, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+                _delivery.RemoveFromOutbox(results.Select(r => r.Id));
+                _metrics.Forward(results.Count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Splits the head of the outbox into one status request and one result request. A fan-out leaves statuses and results
+    /// interleaved (status, result, status, result, ...); sending runs of one kind made that one request per item. What must
+    /// hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
+    /// task whose result it already holds; its statuses go first, its results second (outbox order within each).
+    /// </summary>
+    internal static (List<(long Id, TaskServerStatusItem Item)> Statuses, List<(long Id, TaskServerResultItem Item)> Results) PlanBatch(
+        IReadOnlyList<(long Id, string Kind, string Payload)> batch)
+    {
+        var statuses = new List<(long Id, TaskServerStatusItem Item)>();
+        var results = new List<(long Id, TaskServerResultItem Item)>();
+        var resulted = new HashSet<(string AgentId, string TaskId)>();
+        foreach (var (id, kind, payload) in batch)
+        {
             if (kind == "status")
             {
-                var items = run.Select(e => System.Text.Json.JsonSerializer.Deserialize(e.Payload, ProtocolJsonContext.Default.TaskServerStatusItem)!).ToList();
-                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = items }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                var item = System.Text.Json.JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerStatusItem)!;
+                if (resulted.Contains((item.AgentId, item.TaskId)))
+                {
+                    break;
+                }
+
+                statuses.Add((id, item));
             }
             else
             {
-                var items = run.Select(e => System.Text.Json.JsonSerializer.Deserialize(e.Payload, ProtocolJsonContext.Default.TaskServerResultItem)!).ToList();
-                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = items }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
-                Log.ResultsForwarded(_logger, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
-            }
+                var item = System.Text.Json.JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerResultItem)!;
+                if (ResultKey(item) is { } key)
+                {
+                    resulted.Add((item.AgentId, key));
+                }
 
-            _delivery.RemoveFromOutbox(run.Select(e => e.Id));
-            _metrics.Forward(run.Count);
+                results.Add((id, item));
+            }
         }
+
+        return (statuses, results);
     }
+
+    /// <summary>The task a result answers (the request id for inventory), or null for a result of another kind.</summary>
+    private static string? ResultKey(TaskServerResultItem item) => item.Result switch
+    {
+        TaskResultMessage task => task.TaskId,
+        InventoryResultMessage inventory => inventory.RequestId,
+        _ => null,
+    };
 
     private async Task PostAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
     {
