@@ -518,20 +518,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         var handler = new SocketsHttpHandler();
         if (ca is not null)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                if (certificate is null)
-                {
-                    return false;
-                }
-
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                using var presented = new X509Certificate2(certificate);
-                return chain.Build(presented);
-            };
+            handler.SslOptions.RemoteCertificateValidationCallback = AdminClient.TrustedBy(ca);
         }
 
         _diagnostics = new HttpClient(handler) { BaseAddress = _server, Timeout = TimeSpan.FromMinutes(2) };
@@ -562,20 +549,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         };
         if (ca is not null)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                if (certificate is null)
-                {
-                    return false;
-                }
-
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                using var presented = new X509Certificate2(certificate);
-                return chain.Build(presented);
-            };
+            handler.SslOptions.RemoteCertificateValidationCallback = AdminClient.TrustedBy(ca);
         }
 
         var client = new HttpClient(handler) { BaseAddress = new Uri("https://" + address), Timeout = TimeSpan.FromMinutes(2) };

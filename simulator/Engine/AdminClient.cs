@@ -15,25 +15,31 @@ internal sealed class AdminClient : IDisposable
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
         if (trustedCa is not null)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                if (certificate is null)
-                {
-                    return false;
-                }
-
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(trustedCa);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                using var presented = new X509Certificate2(certificate);
-                return chain.Build(presented);
-            };
+            handler.SslOptions.RemoteCertificateValidationCallback = TrustedBy(trustedCa);
         }
 
         _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
         _http.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, adminKey);
     }
+
+    /// <summary>
+    /// Accepts a server certificate that chains to <paramref name="ca"/> (no revocation check; the host name is not checked:
+    /// lab and load-test servers are dialled on 127.0.0.1 under names of their own).
+    /// </summary>
+    public static System.Net.Security.RemoteCertificateValidationCallback TrustedBy(X509Certificate2 ca) => (_, certificate, _, _) =>
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var presented = new X509Certificate2(certificate);
+        return chain.Build(presented);
+    };
 
     public Task SetTcmAsync(bool enabled, CancellationToken ct) =>
         SendAsync(HttpMethod.Put, "/tcm/admin/settings", JsonContent.Create(new ServerSettings { TcmEnabled = enabled }, ProtocolJsonContext.Default.ServerSettings), ct);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Baseline.Server;
 
@@ -13,114 +14,37 @@ internal sealed class BaselineServerProcess : IAsyncDisposable
     public const string ReadyPrefix = "READY port=";
 
     private readonly string _pfxPath;
-    private readonly TextWriter _log;
-    private Process? _process;
+    private readonly ServerChildProcess _child;
 
     public BaselineServerProcess(string pfxPath, TextWriter log)
     {
         _pfxPath = pfxPath;
-        _log = log;
+        _child = new ServerChildProcess("baseline server", log);
     }
 
     /// <summary>The port the child listens on (0 until started).</summary>
-    public int Port { get; private set; }
+    public int Port => _child.Port;
 
     /// <summary>The child's process id.</summary>
-    public int ProcessId => _process?.Id ?? 0;
+    public int ProcessId => _child.ProcessId;
 
     /// <summary>Starts the child on <paramref name="port"/> (0 for any) and waits until it listens.</summary>
-    public async Task StartAsync(int port, CancellationToken cancellationToken)
-    {
-        var start = SelfLauncher.StartInfo(["serve-baseline", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pfx", _pfxPath]);
-        start.RedirectStandardInput = true;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the baseline server process.");
-        _process = process;
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stderr)
-                {
-                    if (stderr.Length < 8000)
-                    {
-                        stderr.AppendLine(e.Data);
-                    }
-                }
-            }
-        };
-        process.BeginErrorReadLine();
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            string? line;
-            try
-            {
-                line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                line = null;
-            }
-
-            if (line is null)
-            {
-                Kill();
-                string errors;
-                lock (stderr)
-                {
-                    errors = stderr.ToString();
-                }
-
-                throw new InvalidOperationException($"The baseline server process did not start: {errors}".TrimEnd());
-            }
-
-            if (line.StartsWith(ReadyPrefix, StringComparison.Ordinal))
-            {
-                Port = int.Parse(line[ReadyPrefix.Length..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-                _log.WriteLine($"baseline server process {process.Id} listening on port {Port}");
-                _ = DrainAsync(process);
-                return;
-            }
-        }
-    }
+    public Task StartAsync(int port, CancellationToken cancellationToken) =>
+        _child.StartAsync(
+            SelfLauncher.StartInfo(["serve-baseline", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pfx", _pfxPath]),
+            line => line.StartsWith(ReadyPrefix, StringComparison.Ordinal)
+                ? int.Parse(line[ReadyPrefix.Length..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)
+                : null,
+            TimeSpan.FromSeconds(60),
+            detail: null,
+            cancellationToken);
 
     /// <summary>Kills the child (as a crash would).</summary>
-    public void Kill()
-    {
-        var process = _process;
-        _process = null;
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
-    }
+    public void Kill() => _child.Kill();
 
     public async ValueTask DisposeAsync()
     {
-        var process = _process;
-        if (process is not null && !process.HasExited)
+        if (_child.Process is { HasExited: false } process)
         {
             try
             {
@@ -136,20 +60,6 @@ internal sealed class BaselineServerProcess : IAsyncDisposable
         }
 
         Kill();
-    }
-
-    private static async Task DrainAsync(Process process)
-    {
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is not null)
-            {
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The process ended.
-        }
     }
 }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Tcm.LoadTests.Baseline.Server;
+using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.TcmVariant.Server;
 
@@ -17,25 +18,21 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
     /// <summary>Environment variable that points at a <c>tcm.dll</c> to use instead of the one built beside the repo.</summary>
     public const string HostPathVariable = "TCM_HOST_DLL";
 
-    private readonly string _role;
     private readonly Func<int, IReadOnlyList<string>> _arguments;
-    private readonly TextWriter _log;
-    private Process? _process;
+    private readonly ServerChildProcess _child;
 
     private TcmHostProcess(string role, string dataFolder, Func<int, IReadOnlyList<string>> arguments, TextWriter log)
     {
-        _role = role;
         DataFolder = dataFolder;
         _arguments = arguments;
-        _log = log;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
+        _child = new ServerChildProcess(role, log);
     }
 
     /// <summary>The port the server listens on (0 until started).</summary>
-    public int Port { get; private set; }
+    public int Port => _child.Port;
 
     /// <summary>The child's process id (0 when not running).</summary>
-    public int ProcessId => _process?.Id ?? 0;
+    public int ProcessId => _child.ProcessId;
 
     /// <summary>The data folder.</summary>
     public string DataFolder { get; }
@@ -124,9 +121,10 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
             throw new InvalidOperationException(why);
         }
 
-        var start = new ProcessStartInfo(SelfLauncher.DotnetHost()) { UseShellExecute = false };
+        var start = new ProcessStartInfo(SelfLauncher.DotnetHost());
         start.ArgumentList.Add(HostPath());
-        foreach (var argument in _arguments(port))
+        var arguments = _arguments(port);
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -137,154 +135,27 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_gcConcurrent"] = "1";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.RedirectStandardInput = true;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the {_role} process.");
-        _process = process;
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (stderr)
-            {
-                if (stderr.Length < 8000)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.BeginErrorReadLine();
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        var output = new System.Text.StringBuilder();
-        while (true)
-        {
-            string? line;
-            try
-            {
-                line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                line = null;
-            }
-
-            if (line is null)
-            {
-                Kill();
-                string errors;
-                lock (stderr)
-                {
-                    errors = stderr.ToString();
-                }
-
-                throw new InvalidOperationException($"The {_role} process ({HostPath()} {_arguments(port)[0]}) did not start: {output}{errors}".TrimEnd());
-            }
-
-            if (output.Length < 4000)
-            {
-                output.AppendLine(line);
-            }
-
-            if (ListeningLine().Match(line) is { Success: true } match)
-            {
-                Port = int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture);
-                _log.WriteLine($"{_role} process {process.Id} listening on port {Port} (data {DataFolder})");
-                _ = DrainAsync(process);
-                return;
-            }
-        }
-    }
-
-    /// <summary>The child's working set now; zero when it is not running.</summary>
-    public long WorkingSet()
-    {
-        try
-        {
-            if (_process is { HasExited: false } process)
-            {
-                process.Refresh();
-                return process.WorkingSet64;
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Gone meanwhile.
-        }
-
-        return 0;
+        await _child.StartAsync(
+            start,
+            line => ListeningLine().Match(line) is { Success: true } match ? int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture) : null,
+            TimeSpan.FromSeconds(90),
+            $"tcm {arguments[0]}, data {DataFolder}",
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The child's CPU time so far; zero when it is not running.</summary>
-    public TimeSpan CpuTime()
-    {
-        try
-        {
-            if (_process is { HasExited: false } process)
-            {
-                process.Refresh();
-                return process.TotalProcessorTime;
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Gone meanwhile.
-        }
+    public TimeSpan CpuTime() => _child.Usage().Cpu;
 
-        return TimeSpan.Zero;
-    }
+    /// <summary>The child's working set now; zero when it is not running.</summary>
+    public long WorkingSet() => _child.Usage().WorkingSet;
 
     /// <summary>Kills the server (as a crash would): every connection drops without a goodbye.</summary>
-    public void Kill()
-    {
-        var process = Interlocked.Exchange(ref _process, null);
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
-    }
+    public void Kill() => _child.Kill();
 
     public ValueTask DisposeAsync()
     {
         Kill();
         return ValueTask.CompletedTask;
-    }
-
-    private static async Task DrainAsync(Process process)
-    {
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is not null)
-            {
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The process ended.
-        }
     }
 
     /// <summary>A lifetime with nothing to end (a server this process did not start).</summary>
