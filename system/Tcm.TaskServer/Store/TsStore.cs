@@ -25,6 +25,10 @@ internal sealed class TsStore : IDisposable
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
 
+    // why: a fan-out runs the same few statements tens of thousands of times; each is parsed once and reused (under _gate).
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private SqliteTransaction? _transaction;
+
     public TsStore(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
@@ -42,8 +46,7 @@ internal sealed class TsStore : IDisposable
     {
         lock (_gate)
         {
-            using var command = Prepare(sql, args);
-            return command.ExecuteNonQuery();
+            return Prepare(sql, args).ExecuteNonQuery();
         }
     }
 
@@ -53,9 +56,17 @@ internal sealed class TsStore : IDisposable
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            var result = work(this);
-            transaction.Commit();
-            return result;
+            _transaction = transaction;
+            try
+            {
+                var result = work(this);
+                transaction.Commit();
+                return result;
+            }
+            finally
+            {
+                _transaction = null;
+            }
         }
     }
 
@@ -64,8 +75,7 @@ internal sealed class TsStore : IDisposable
     {
         lock (_gate)
         {
-            using var command = Prepare(sql, args);
-            using var reader = command.ExecuteReader();
+            using var reader = Prepare(sql, args).ExecuteReader();
             var rows = new List<T>();
             while (reader.Read())
             {
@@ -94,11 +104,26 @@ internal sealed class TsStore : IDisposable
 
     private SqliteCommand Prepare(string sql, ReadOnlySpan<object?> args)
     {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+
+        command.Transaction = _transaction;
+        var parameters = command.Parameters;
         for (var i = 0; i < args.Length; i++)
         {
-            command.Parameters.AddWithValue("@p" + i.ToString(CultureInfo.InvariantCulture), args[i] ?? DBNull.Value);
+            var value = args[i] ?? DBNull.Value;
+            if (i < parameters.Count)
+            {
+                parameters[i].Value = value;
+            }
+            else
+            {
+                parameters.AddWithValue("@p" + i.ToString(CultureInfo.InvariantCulture), value);
+            }
         }
 
         return command;
@@ -108,6 +133,12 @@ internal sealed class TsStore : IDisposable
     {
         lock (_gate)
         {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+
+            _commands.Clear();
             _connection.Dispose();
         }
     }
