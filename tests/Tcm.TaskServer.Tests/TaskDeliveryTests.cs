@@ -49,7 +49,7 @@ public sealed class TaskDeliveryTests : IDisposable
 
         accepted.Should().HaveCount(3, "an offer seen before is confirmed again, so the NS stops offering it");
         var agent = delivery.GetOrRegister(AgentA, out _)!;
-        var pending = delivery.HandOut(agent, after: 0).Items.Cast<TaskPushMessage>().ToList();
+        var pending = (await delivery.HandOutAsync(agent, after: 0)).Items.Cast<TaskPushMessage>().ToList();
         pending.Select(p => (p.Seq, p.TaskId)).Should().Equal((1, "t1"), (2, "t2"));
     }
 
@@ -60,7 +60,7 @@ public sealed class TaskDeliveryTests : IDisposable
         await delivery.AcceptAsync([Task("t1"), Task("t2")], CancellationToken.None);
         var agent = delivery.GetOrRegister(AgentA, out _)!;
 
-        var pending = delivery.HandOut(agent, after: 1);
+        var pending = await delivery.HandOutAsync(agent, after: 1);
 
         pending.Items.Should().ContainSingle().Which.Should().BeOfType<TaskPushMessage>().Which.TaskId.Should().Be("t2");
         var outbox = delivery.PeekOutbox(10);
@@ -70,17 +70,17 @@ public sealed class TaskDeliveryTests : IDisposable
     }
 
     [Fact]
-    public void StoreResult_StoresOncePerKey_AndRefusesAnotherAgentsKey()
+    public async Task StoreResult_StoresOncePerKey_AndRefusesAnotherAgentsKey()
     {
         var delivery = Create();
         var agent = delivery.GetOrRegister(AgentA, out _)!;
         var result = new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, Output = "ok" };
 
-        delivery.StoreResult(agent, result).Duplicate.Should().BeFalse();
-        delivery.StoreResult(agent, result).Duplicate.Should().BeTrue();
+        (await delivery.StoreResultAsync(agent, result)).Duplicate.Should().BeFalse();
+        (await delivery.StoreResultAsync(agent, result)).Duplicate.Should().BeTrue();
         delivery.PeekOutbox(10).Should().ContainSingle(e => e.Kind == "result");
-        var foreign = () => delivery.StoreResult(agent, result with { IdempotencyKey = $"{AgentB}:t1" });
-        foreign.Should().Throw<ArgumentException>();
+        var foreign = () => delivery.StoreResultAsync(agent, result with { IdempotencyKey = $"{AgentB}:t1" });
+        await foreign.Should().ThrowAsync<ArgumentException>();
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class TaskDeliveryTests : IDisposable
 
         var agent = restarted.GetOrRegister(AgentA, out _)!;
         agent.NextSeq.Should().Be(2);
-        restarted.HandOut(agent, 0).Items.Should().ContainSingle();
+        (await restarted.HandOutAsync(agent, 0)).Items.Should().ContainSingle();
     }
 
     private sealed class TestMeterFactory : IMeterFactory

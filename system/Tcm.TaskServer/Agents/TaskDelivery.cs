@@ -255,7 +255,7 @@ internal sealed partial class TaskDelivery
 
     public async Task StartSessionAsync(TsAgent agent, TsSession session, WelcomeMessage welcome, long lastReceivedSeq)
     {
-        Ack(agent, lastReceivedSeq, ViaPersistent);
+        await AckAsync(agent, lastReceivedSeq, ViaPersistent).ConfigureAwait(false);
         await agent.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -290,10 +290,12 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>Cumulative acknowledgement: pushes up to <paramref name="upToSeq"/> are delivered (a status for the NS each) and dropped.</summary>
-    public void Ack(TsAgent agent, long upToSeq, string via)
+    public async Task AckAsync(TsAgent agent, long upToSeq, string via)
     {
         List<string> delivered;
-        lock (agent)
+        // why: the agent's gate, not a lock: the write is awaited, and a fan-out being stored for this agent (AcceptAsync) holds it too.
+        await agent.Gate.WaitAsync().ConfigureAwait(false);
+        try
         {
             upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
             if (upToSeq <= agent.AckedSeq)
@@ -303,7 +305,7 @@ internal sealed partial class TaskDelivery
 
             var from = agent.AckedSeq;
             var at = _time.GetUtcNow();
-            delivered = _store.InTransaction(s =>
+            delivered = await _store.WriteAsync(s =>
             {
                 var rows = s.Query("SELECT action_id, created_at FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2", r => (r.GetString(0), r.GetInt64(1)), agent.Id, from, upToSeq);
                 foreach (var (actionId, _) in rows)
@@ -321,8 +323,12 @@ internal sealed partial class TaskDelivery
                 }
 
                 return rows.ConvertAll(r => r.Item1);
-            });
+            }).ConfigureAwait(false);
             agent.AckedSeq = upToSeq;
+        }
+        finally
+        {
+            agent.Gate.Release();
         }
 
         if (delivered.Count > 0)
@@ -332,9 +338,9 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>The HTTP fallback: acknowledges up to <paramref name="after"/> and returns every push after it not acknowledged, in order.</summary>
-    public PendingPushes HandOut(TsAgent agent, long after)
+    public async Task<PendingPushes> HandOutAsync(TsAgent agent, long after)
     {
-        Ack(agent, after, ViaHttp);
+        await AckAsync(agent, after, ViaHttp).ConfigureAwait(false);
         var items = new List<Message>();
         foreach (var payload in _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, Math.Max(after, agent.AckedSeq)))
         {
@@ -348,16 +354,17 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>A task state from the agent, for the NS (running; final states come with the result).</summary>
-    public void RecordStatus(TsAgent agent, TaskStatusMessage status, string via)
+    public async Task RecordStatusAsync(TsAgent agent, TaskStatusMessage status, string via)
     {
         if (status.State is not (TaskState.Running or TaskState.Delivered))
         {
             return;
         }
 
-        _store.InTransaction(s => AddToOutbox(s, "status", JsonSerializer.Serialize(
+        var item = JsonSerializer.Serialize(
             new TaskServerStatusItem { AgentId = agent.Id, TaskId = status.TaskId, State = status.State, Via = via, At = status.At == default ? _time.GetUtcNow() : status.At },
-            ProtocolJsonContext.Default.TaskServerStatusItem)));
+            ProtocolJsonContext.Default.TaskServerStatusItem);
+        await _store.WriteAsync(s => AddToOutbox(s, "status", item)).ConfigureAwait(false);
         Changed?.Invoke();
     }
 
@@ -365,7 +372,7 @@ internal sealed partial class TaskDelivery
     /// Stores a result once per idempotency key and queues it for the NS; the agent may be acknowledged when this returns.
     /// Throws <see cref="ArgumentException"/> for a result that is not the agent's or not final.
     /// </summary>
-    public ResultReceipt StoreResult(TsAgent agent, Message result)
+    public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result)
     {
         var (key, state) = result switch
         {
@@ -384,16 +391,17 @@ internal sealed partial class TaskDelivery
         }
 
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var inserted = _store.InTransaction(s =>
+        var item = JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem);
+        var inserted = await _store.WriteAsync(s =>
         {
             if (s.Execute("INSERT OR IGNORE INTO results(idempotency_key, agent_id, received_at) VALUES(@p0,@p1,@p2)", key, agent.Id, nowMs) == 0)
             {
                 return false;
             }
 
-            AddToOutbox(s, "result", JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem));
+            AddToOutbox(s, "result", item);
             return true;
-        });
+        }).ConfigureAwait(false);
         _metrics.ResultReceived(duplicate: !inserted);
         if (inserted)
         {

@@ -15,7 +15,7 @@ namespace Tcm.TaskServer.Agents;
 /// </summary>
 internal sealed class TsAgentApi(TaskDelivery delivery)
 {
-    public TsResponse Handle(TsAgent agent, string method, string pathAndQuery, ReadOnlyMemory<byte> body, string via)
+    public async Task<TsResponse> HandleAsync(TsAgent agent, string method, string pathAndQuery, ReadOnlyMemory<byte> body, string via)
     {
         var queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart];
@@ -35,11 +35,11 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
                     }
                 }
 
-                return TsResponse.Json(200, delivery.HandOut(agent, after), ProtocolJsonContext.Default.PendingPushes);
+                return TsResponse.Json(200, await delivery.HandOutAsync(agent, after).ConfigureAwait(false), ProtocolJsonContext.Default.PendingPushes);
             case TcmPaths.TaskStatus when isPost:
                 if (MessageCodec.Decode(body.Span, int.MaxValue) is { Message: TaskStatusMessage status })
                 {
-                    delivery.RecordStatus(agent, status, via);
+                    await delivery.RecordStatusAsync(agent, status, via).ConfigureAwait(false);
                     return TsResponse.NoContent;
                 }
 
@@ -53,7 +53,7 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
 
                 try
                 {
-                    return TsResponse.Json(200, delivery.StoreResult(agent, decoded.Message), ProtocolJsonContext.Default.ResultReceipt);
+                    return TsResponse.Json(200, await delivery.StoreResultAsync(agent, decoded.Message).ConfigureAwait(false), ProtocolJsonContext.Default.ResultReceipt);
                 }
                 catch (ArgumentException ex)
                 {
@@ -114,7 +114,7 @@ internal static class TsAgentEndpoints
         }
 
         var request = context.Request;
-        var response = services.GetRequiredService<TsAgentApi>().Handle(agent, request.Method, request.Path.Value + request.QueryString.Value, buffer.WrittenMemory, TaskDelivery.ViaHttp);
+        var response = await services.GetRequiredService<TsAgentApi>().HandleAsync(agent, request.Method, request.Path.Value + request.QueryString.Value, buffer.WrittenMemory, TaskDelivery.ViaHttp);
         await response.WriteAsync(context);
     }
 }

@@ -139,17 +139,17 @@ internal sealed partial class TsSession
         switch (message)
         {
             case AckMessage { UpToSeq: long upToSeq }:
-                _services.Delivery.Ack(Agent, upToSeq, TaskDelivery.ViaPersistent);
+                await _services.Delivery.AckAsync(Agent, upToSeq, TaskDelivery.ViaPersistent).ConfigureAwait(false);
                 break;
             case AckMessage:
                 break;
             case TaskStatusMessage status:
-                _services.Delivery.RecordStatus(Agent, status, TaskDelivery.ViaPersistent);
+                await _services.Delivery.RecordStatusAsync(Agent, status, TaskDelivery.ViaPersistent).ConfigureAwait(false);
                 break;
             case TaskResultMessage or InventoryResultMessage:
                 try
                 {
-                    var receipt = _services.Delivery.StoreResult(Agent, message);
+                    var receipt = await _services.Delivery.StoreResultAsync(Agent, message).ConfigureAwait(false);
                     Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
                 }
                 catch (ArgumentException ex)
@@ -160,7 +160,7 @@ internal sealed partial class TsSession
                 break;
             case Tcm.Protocol.HttpRequestMessage request:
                 var body = request.Body is { } element ? Encoding.UTF8.GetBytes(element.GetRawText()) : ReadOnlyMemory<byte>.Empty;
-                var response = _services.Api.Handle(Agent, request.Method, request.Path, body, TaskDelivery.ViaPersistent);
+                var response = await _services.Api.HandleAsync(Agent, request.Method, request.Path, body, TaskDelivery.ViaPersistent).ConfigureAwait(false);
                 Send(new Tcm.Protocol.HttpResponseMessage
                 {
                     Id = request.Id,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Tcm.TaskServer.Store;
@@ -7,6 +8,12 @@ namespace Tcm.TaskServer.Store;
 /// The Task Server's store: one SQLite file (<c>ts.db</c>, WAL) in the data folder. Holds the registered agents and their push
 /// sequence, the pushes until acknowledged, the keys of results received (once each), and the outbox of statuses and results not yet
 /// forwarded to the NS (store and forward). Statements are short and serialised on one connection.
+/// <para>
+/// The hot writes (acknowledgements, statuses, results: one each per agent per task) go through <see cref="WriteAsync"/>: a
+/// single writer commits whatever is queued in one transaction (each write in its own savepoint, so one that throws is rolled
+/// back alone) and completes the callers only after the commit. A fan-out to 10,000 agents is then a few dozen commits, not
+/// 30,000.
+/// </para>
 /// </summary>
 internal sealed class TsStore : IDisposable
 {
@@ -29,6 +36,12 @@ internal sealed class TsStore : IDisposable
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
 
+    /// <summary>Most writes committed together.</summary>
+    private const int MaxBatch = 512;
+
+    private readonly Channel<PendingWrite> _writes = System.Threading.Channels.Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
     public TsStore(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
@@ -36,6 +49,23 @@ internal sealed class TsStore : IDisposable
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _connection.Open();
         Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;" + Schema);
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction shared with the other writes queued meanwhile; completes once that
+    /// transaction is committed (with <paramref name="work"/>'s exception, its own changes rolled back, if it threw).
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<TsStore, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var pending = new PendingWrite<T>(work);
+        if (!_writes.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(TsStore));
+        }
+
+        return pending.Task;
     }
 
     /// <summary>The database file.</summary>
@@ -129,8 +159,66 @@ internal sealed class TsStore : IDisposable
         return command;
     }
 
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            try
+            {
+                InTransaction(s =>
+                {
+                    foreach (var write in batch)
+                    {
+                        s.Execute("SAVEPOINT write");
+                        if (write.Run(s))
+                        {
+                            s.Execute("RELEASE write");
+                        }
+                        else
+                        {
+                            s.Execute("ROLLBACK TO write");
+                            s.Execute("RELEASE write");
+                        }
+                    }
+
+                    return 0;
+                });
+                foreach (var write in batch)
+                {
+                    write.Complete();
+                }
+            }
+            catch (Exception ex) when (ex is SqliteException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The transaction as a whole failed (disk, closed store): nothing of it was kept, so no caller may proceed.
+                foreach (var write in batch)
+                {
+                    write.Fail(ex);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
     public void Dispose()
     {
+        _writes.Writer.TryComplete();
+        try
+        {
+            _writer.Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+            // Already reported to the writes' callers.
+        }
+
         lock (_gate)
         {
             foreach (var command in _commands.Values)
@@ -141,5 +229,57 @@ internal sealed class TsStore : IDisposable
             _commands.Clear();
             _connection.Dispose();
         }
+    }
+
+    /// <summary>A queued write and its caller's completion.</summary>
+    private abstract class PendingWrite
+    {
+        /// <summary>Runs the write; false when it threw (its exception is kept for the caller).</summary>
+        public abstract bool Run(TsStore store);
+
+        /// <summary>After the commit: the caller gets its result, or its own exception.</summary>
+        public abstract void Complete();
+
+        /// <summary>The shared transaction failed.</summary>
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<TsStore, T> work) : PendingWrite
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Task => _completion.Task;
+
+        public override bool Run(TsStore store)
+        {
+            try
+            {
+                _result = work(store);
+                _error = null;
+                return true;
+            }
+            catch (Exception ex)
+            {
+                // why: any exception of the caller's work belongs to the caller; the batch goes on without its changes.
+                _error = ex;
+                return false;
+            }
+        }
+
+        public override void Complete()
+        {
+            if (_error is not null)
+            {
+                _completion.TrySetException(_error);
+            }
+            else
+            {
+                _completion.TrySetResult(_result!);
+            }
+        }
+
+        public override void Fail(Exception exception) => _completion.TrySetException(exception);
     }
 }
