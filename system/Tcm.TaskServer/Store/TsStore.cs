@@ -194,9 +194,10 @@ internal sealed class TsStore : IDisposable
                     write.Complete();
                 }
             }
-            catch (Exception ex) when (ex is SqliteException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception ex)
             {
-                // The transaction as a whole failed (disk, closed store): nothing of it was kept, so no caller may proceed.
+                // why: every exception, so the writer never dies with callers waiting. The transaction as a whole failed (disk,
+                // closed store): nothing of it was kept, so no caller may proceed.
                 foreach (var write in batch)
                 {
                     write.Fail(ex);
