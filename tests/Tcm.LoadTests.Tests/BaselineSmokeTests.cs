@@ -8,18 +8,8 @@ namespace Tcm.LoadTests.Tests;
 /// not the speed (figures come from load-test runs, never from unit tests).
 /// </summary>
 [Collection(nameof(BaselineSmokeTests))]
-public sealed class BaselineSmokeTests : IDisposable
+public sealed class BaselineSmokeTests : SmokeRun
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tcm-smoke-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
-
     public static TheoryData<string, string[]> Runs => new()
     {
         { "connect-storm", ["--agents", "20", "--hold", "200ms", "--server", "inproc"] },
@@ -42,8 +32,8 @@ public sealed class BaselineSmokeTests : IDisposable
         scenarios.Should().OnlyContain(s => s.FindStep("connect") != null && s.FindStep("connect")!.Ok.Count >= 20);
         scenarios.Should().OnlyContain(s => s.TimeSeries.Count > 0);
         report.Thresholds.Should().NotBeEmpty().And.OnlyContain(t => t.Passed);
-        File.ReadAllText(Path.Combine(_folder, "report.html")).Should().Contain("<svg");
-        File.ReadAllLines(Path.Combine(_folder, "report.csv")).Length.Should().BeGreaterThan(scenarios.Count);
+        File.ReadAllText(Path.Combine(Folder, "report.html")).Should().Contain("<svg");
+        File.ReadAllLines(Path.Combine(Folder, "report.csv")).Length.Should().BeGreaterThan(scenarios.Count);
     }
 
     [Fact]
@@ -92,7 +82,7 @@ public sealed class BaselineSmokeTests : IDisposable
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {
         var output = new StringWriter();
-        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder], output);
+        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", Folder], output);
 
         exitCode.Should().Be(ExitCodes.UsageError);
         output.ToString().Should().Contain("error");
@@ -104,14 +94,5 @@ public sealed class BaselineSmokeTests : IDisposable
         var output = new StringWriter();
         (await LoadTestCli.RunAsync(["list"], output)).Should().Be(0);
         output.ToString().Should().Contain("connect-storm").And.Contain("push-fanout").And.Contain("idle-hold").And.Contain("polling-vs-channel").And.Contain("reconnect-storm");
-    }
-
-    private async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)
-    {
-        var output = new StringWriter();
-        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder, "--plain"], output);
-        var json = Path.Combine(_folder, "report.json");
-        File.Exists(json).Should().BeTrue(output.ToString());
-        return (exitCode, output.ToString(), JsonReport.Read(await File.ReadAllTextAsync(json)));
     }
 }

@@ -8,18 +8,8 @@ namespace Tcm.LoadTests.Tests;
 /// through the command line: checks the variant, the harness and the reports, not the speed.
 /// </summary>
 [Collection(nameof(BaselineSmokeTests))]
-public sealed class TcmSmokeTests : IDisposable
+public sealed class TcmSmokeTests : SmokeRun
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tcm-smoke-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
-
     public static TheoryData<string, string[]> Runs => new()
     {
         { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h1", "--route", "direct"] },
@@ -46,7 +36,7 @@ public sealed class TcmSmokeTests : IDisposable
         scenarios[0].FindStep("connect")!.Ok.Count.Should().BeGreaterThanOrEqualTo(6);
         scenarios[0].TimeSeries.Should().NotBeEmpty();
         report.Thresholds.Should().NotBeEmpty().And.OnlyContain(t => t.Passed);
-        File.ReadAllText(Path.Combine(_folder, "report.html")).Should().Contain("<svg");
+        File.ReadAllText(Path.Combine(Folder, "report.html")).Should().Contain("<svg");
     }
 
     [Fact]
@@ -176,14 +166,5 @@ public sealed class TcmSmokeTests : IDisposable
         scenario.Shards.Should().Be(2);
         scenario.FindStep("connect")!.Ok.Count.Should().BeGreaterThanOrEqualTo(6);
         scenario.FindGauge("agents")!.Value.Should().Be(6);
-    }
-
-    private async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)
-    {
-        var output = new StringWriter();
-        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder, "--plain"], output);
-        var json = Path.Combine(_folder, "report.json");
-        File.Exists(json).Should().BeTrue(output.ToString());
-        return (exitCode, output.ToString(), JsonReport.Read(await File.ReadAllTextAsync(json)));
     }
 }

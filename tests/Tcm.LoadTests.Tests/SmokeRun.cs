@@ -1,0 +1,31 @@
+using Tcm.LoadTests.Cli;
+using Tcm.LoadTests.Harness.Reports;
+
+namespace Tcm.LoadTests.Tests;
+
+/// <summary>A smoke test's run of the load-test command line: its own report folder (removed afterwards), output and report.</summary>
+public abstract class SmokeRun : IDisposable
+{
+    /// <summary>The run's report folder.</summary>
+    protected string Folder { get; } = Path.Combine(Path.GetTempPath(), "tcm-smoke-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Folder))
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs the command line with <paramref name="args"/> (plus <c>--report</c> and <c>--plain</c>); the report must exist.</summary>
+    private protected async Task<(int ExitCode, string Output, LoadTestReport Report)> RunAsync(string[] args)
+    {
+        var output = new StringWriter();
+        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", Folder, "--plain"], output);
+        var json = Path.Combine(Folder, "report.json");
+        File.Exists(json).Should().BeTrue(output.ToString());
+        return (exitCode, output.ToString(), JsonReport.Read(await File.ReadAllTextAsync(json)));
+    }
+}
