@@ -185,6 +185,11 @@ internal static class LoadTestCli
                 errors.Add("--route gateway needs the tcm variant: the baseline has no gateway (its direct run is the floor TCM's gateway runs are compared with).");
             }
 
+            if (parse.GetValue(taskServer) && variantText == "baseline")
+            {
+                errors.Add("--task-server needs the tcm variant: the baseline has no Task Server (its h2 run holds two bare WebSockets per connection instead).");
+            }
+
             if (errors.Count > 0)
             {
                 foreach (var error in errors)

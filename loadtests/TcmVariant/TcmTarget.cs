@@ -163,9 +163,18 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             }
         }
 
-        if (_settings.TaskServer && int.TryParse(Environment.GetEnvironmentVariable(TaskServerProcessVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+        if (_settings.TaskServer)
         {
-            _taskServerPid = pid;
+            var servers = await Admin.GetSiteServersAsync(cancellationToken).ConfigureAwait(false);
+            if (!servers.Any(s => s.Kind == SiteServerKind.TaskServer && s.Registered && s.Address is not null))
+            {
+                throw new InvalidOperationException($"--task-server: {_settings.Target} has no registered Task Server with an address, so no agent could hold its Task Server channel");
+            }
+
+            if (int.TryParse(Environment.GetEnvironmentVariable(TaskServerProcessVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+            {
+                _taskServerPid = pid;
+            }
         }
     }
 

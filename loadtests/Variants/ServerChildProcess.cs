@@ -104,25 +104,6 @@ internal sealed class ServerChildProcess
         }
     }
 
-    /// <summary>The child's CPU time so far and its working set now; zeros when it is not running.</summary>
-    public (TimeSpan Cpu, long WorkingSet) Usage()
-    {
-        try
-        {
-            if (_process is { HasExited: false } process)
-            {
-                process.Refresh();
-                return (process.TotalProcessorTime, process.WorkingSet64);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Gone meanwhile.
-        }
-
-        return (TimeSpan.Zero, 0);
-    }
-
     /// <summary>Kills the child (as a crash would): every connection drops without a goodbye.</summary>
     public void Kill()
     {

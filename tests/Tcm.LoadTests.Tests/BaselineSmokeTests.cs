@@ -79,6 +79,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [InlineData("connect-storm", "--target", "ftp://x")]
     [InlineData("connect-storm", "--variant", "baseline", "--route", "gateway")]
     [InlineData("connect-storm", "--route", "sideways")]
+    [InlineData("push-fanout", "--variant", "baseline", "--task-server")]
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {
         var output = new StringWriter();

@@ -143,12 +143,6 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The child's CPU time so far; zero when it is not running.</summary>
-    public TimeSpan CpuTime() => _child.Usage().Cpu;
-
-    /// <summary>The child's working set now; zero when it is not running.</summary>
-    public long WorkingSet() => _child.Usage().WorkingSet;
-
     /// <summary>Kills the server (as a crash would): every connection drops without a goodbye.</summary>
     public void Kill() => _child.Kill();
 
