@@ -6,6 +6,7 @@ using Reqnroll;
 using Reqnroll.Bindings;
 using Tcm.Features.Drivers;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Tcm.Features.ProductChecks;
 
@@ -15,8 +16,27 @@ namespace Tcm.Features.ProductChecks;
 /// stays green), says in its description what it waits for, and still has every step bound: when the capability lands, a
 /// developer removes both tags and the scenario runs as written. No product scenario is ignored for any other reason.
 /// </summary>
-public sealed class PendingScenarioTests
+public sealed class PendingScenarioTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// A pending mark is a claim that the lab or the product still lacks something. Each scenario tagged
+    /// <c>@pending-capability</c> is run as written (its <c>@ignore</c> set aside) through Reqnroll's own test runner, with the
+    /// features' bindings and hooks and a lab like theirs: it must stop at a step that reports the capability missing
+    /// (pending). One that passes has its capability and must lose the mark; one that fails is a broken scenario or a product
+    /// bug, not a pending one.
+    /// </summary>
+    [Fact]
+    public async Task Scenarios_waiting_for_a_capability_really_stop_at_a_missing_one()
+    {
+        var problems = new List<string>();
+        foreach (var feature in ProductScenarios.All().Where(s => s.HasTag("pending-capability")).GroupBy(s => s.File))
+        {
+            problems.AddRange(await PendingScenarioRun.RunAsWrittenAsync(feature.Key, [.. feature], output));
+        }
+
+        problems.Should().BeEmpty("a scenario marked @pending-capability must stop at a missing capability (remove the mark once it passes)");
+    }
+
     /// <summary>
     /// Reqnroll only finds an undefined or ambiguous step in a scenario it runs; an ignored scenario is never run, so this
     /// checks every product step (ignored scenarios' included) against the bindings, as Reqnroll matches them: the step's

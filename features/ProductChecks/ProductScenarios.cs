@@ -9,7 +9,8 @@ namespace Tcm.Features.ProductChecks;
 /// <param name="File">The feature file, relative to the build output.</param>
 /// <param name="Pickle">Its compiled steps (outline values substituted, background included) and tags (feature's, scenario's, Examples').</param>
 /// <param name="Description">The scenario's and the feature's description text.</param>
-internal sealed record ProductScenario(string File, Pickle Pickle, string Description)
+/// <param name="Feature">The feature the scenario belongs to.</param>
+internal sealed record ProductScenario(string File, Pickle Pickle, string Description, Feature Feature)
 {
     public string DisplayName => $"{File}: {Pickle.Name}";
 
@@ -36,7 +37,7 @@ internal static class ProductScenarios
             foreach (var pickle in new PickleCompiler(ids).Compile(document))
             {
                 var scenarioDescription = pickle.AstNodeIds.Select(id => descriptions.GetValueOrDefault(id)).FirstOrDefault(d => d is not null) ?? "";
-                var scenario = new ProductScenario(file, pickle, scenarioDescription + Environment.NewLine + document.Feature.Description);
+                var scenario = new ProductScenario(file, pickle, scenarioDescription + Environment.NewLine + document.Feature.Description, document.Feature);
                 if (Tags.Any(scenario.HasTag))
                 {
                     scenarios.Add(scenario);
