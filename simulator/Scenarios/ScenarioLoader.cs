@@ -1219,7 +1219,7 @@ internal static partial class ScenarioLoader
 
         private void CheckCycles(List<TimelineEvent> events)
         {
-            var byId = events.Where(e => e.HasExplicitId).ToDictionary(e => e.Id, StringComparer.Ordinal);
+            var byId = events.Where(e => e.HasExplicitId).DistinctBy(e => e.Id, StringComparer.Ordinal).ToDictionary(e => e.Id, StringComparer.Ordinal);
             foreach (var e in events)
             {
                 var seen = new HashSet<string>(StringComparer.Ordinal) { e.Id };
