@@ -7,7 +7,7 @@ namespace Tcm.Simulator.Scenarios;
 internal sealed class ActionValidator(ValidationContext context)
 {
     /// <summary>The keys each action takes, besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...).</summary>
-    public static readonly Dictionary<string, string[]> KeysOf = new()
+    public static readonly IReadOnlyDictionary<string, string[]> KeysOf = new Dictionary<string, string[]>
     {
         [ActionKinds.StartAgents] = ["ramp"],
         [ActionKinds.StopAgents] = [],

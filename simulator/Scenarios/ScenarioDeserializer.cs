@@ -8,12 +8,17 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace Tcm.Simulator.Scenarios;
 
+/// <summary>What <see cref="ScenarioDeserializer"/> read from a scenario file.</summary>
+/// <param name="Document">The document, or null when the file holds no value.</param>
+/// <param name="SecondDocument">Where a second YAML document starts (a scenario is one), or null.</param>
+/// <param name="RepeatedKeys">Keys written a second time in the same mapping (their values are dropped: the first counts).</param>
+internal sealed record ScenarioYaml(ScenarioDocument? Document, Mark? SecondDocument, IReadOnlyList<Mark> RepeatedKeys);
+
 /// <summary>
 /// Reads a scenario file into a <see cref="ScenarioDocument"/> with YamlDotNet's deserializer. It never rejects a value for
 /// its shape, so the validators can report every problem at once: a section whose value is not a mapping keeps it in
 /// <see cref="YamlSection.Other"/>, a key that is not a property is kept in <see cref="YamlSection.Keys"/> with its position, and
-/// every leaf stays a <see cref="YamlNode"/>, which carries its start mark; of a repeated key the first value counts.
-/// Only broken YAML throws.
+/// every leaf stays a <see cref="YamlNode"/>, which carries its start mark. Only broken YAML throws.
 /// </summary>
 internal static class ScenarioDeserializer
 {
@@ -22,38 +27,71 @@ internal static class ScenarioDeserializer
         .WithNodeDeserializer(new YamlNodeDeserializer(), s => s.OnTop())
         .Build();
 
-    /// <summary>The document, or null when the file holds no value; <paramref name="secondDocument"/> is where a second document starts.</summary>
-    /// <exception cref="YamlException">The text is not valid YAML, or an alias names no anchor, or a mapping of free-form values repeats a key.</exception>
-    public static ScenarioDocument? Deserialize(string text, out Mark? secondDocument)
+    /// <summary>Reads <paramref name="text"/>.</summary>
+    /// <exception cref="YamlException">The text is not valid YAML, or an alias names no anchor.</exception>
+    public static ScenarioYaml Deserialize(string text)
     {
-        secondDocument = null;
-        var parser = new ReplayParser(ReadEvents(text));
+        var repeatedKeys = new List<Mark>();
+        var parser = new ReplayParser(ReadEvents(text, repeatedKeys));
         parser.Consume<StreamStart>();
         if (!parser.TryConsume<DocumentStart>(out _) || parser.Current is Scalar { Value: "" })
         {
-            return null;
+            return new ScenarioYaml(null, null, repeatedKeys);
         }
 
         var document = (ScenarioDocument?)s_deserializer.Deserialize(parser, typeof(ScenarioDocument));
         parser.Consume<DocumentEnd>();
-        if (parser.TryConsume<DocumentStart>(out _))
-        {
-            secondDocument = parser.Current!.Start;
-        }
-
-        return document;
+        Mark? secondDocument = parser.TryConsume<DocumentStart>(out _) ? parser.Current!.Start : null;
+        return new ScenarioYaml(document, secondDocument, repeatedKeys);
     }
 
-    /// <summary>Every event of the text: broken YAML anywhere is reported before anything is read, and alone, as nothing after it can be trusted.</summary>
-    private static List<ParsingEvent> ReadEvents(string text)
+    /// <summary>
+    /// Every event of the text, so broken YAML anywhere is reported before anything is read, and alone (nothing after it
+    /// can be trusted). A key repeated in a mapping is recorded in <paramref name="repeatedKeys"/> and dropped with its value,
+    /// so the first value counts and the deserializer never sees a mapping it could not hold.
+    /// </summary>
+    private static List<ParsingEvent> ReadEvents(string text, List<Mark> repeatedKeys)
     {
         var events = new List<ParsingEvent>();
         var parser = new Parser(new StringReader(text));
+        var open = new Stack<Collection>();
+        var dropping = false;
+        var dropDepth = 0;
         try
         {
             while (parser.MoveNext())
             {
-                events.Add(parser.Current!);
+                var e = parser.Current!;
+                if (dropping)
+                {
+                    dropDepth += e is MappingStart or SequenceStart ? 1 : e is MappingEnd or SequenceEnd ? -1 : 0;
+                    dropping = dropDepth > 0;
+                    continue;
+                }
+
+                if (e is NodeEvent && open.TryPeek(out var parent) && parent.Keys is { } keys)
+                {
+                    var isKey = parent.AtKey;
+                    parent.AtKey = !parent.AtKey;
+                    if (isKey && e is Scalar key && !keys.Add(key.Value))
+                    {
+                        repeatedKeys.Add(key.Start);
+                        parent.AtKey = true;
+                        dropping = true;
+                        continue;
+                    }
+                }
+
+                if (e is MappingStart or SequenceStart)
+                {
+                    open.Push(new Collection { Keys = e is MappingStart ? new HashSet<string>(StringComparer.Ordinal) : null });
+                }
+                else if (e is MappingEnd or SequenceEnd)
+                {
+                    open.Pop();
+                }
+
+                events.Add(e);
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
@@ -64,6 +102,13 @@ internal static class ScenarioDeserializer
         }
 
         return events;
+    }
+
+    /// <summary>An open mapping (with the keys seen so far and whether its next node is a key) or sequence (no keys).</summary>
+    private sealed class Collection
+    {
+        public HashSet<string>? Keys { get; init; }
+        public bool AtKey { get; set; } = true;
     }
 
     /// <summary>Plays back the events <see cref="ReadEvents"/> read, for the deserializer.</summary>
@@ -151,12 +196,11 @@ internal static class ScenarioDeserializer
         private static void ReadMapping(IParser reader, YamlSection section, Func<IParser, Type, object?> nested)
         {
             var properties = s_properties.GetOrAdd(section.GetType(), PropertiesOf);
-            var seen = new HashSet<string>(StringComparer.Ordinal);
             while (!reader.TryConsume<MappingEnd>(out _))
             {
                 var key = (YamlNode)nested(reader, typeof(YamlNode))!;
                 section.Keys.Add(key);
-                if (key is not YamlScalarNode { Value: { } name } || !seen.Add(name) || !properties.TryGetValue(name, out var property))
+                if (key is not YamlScalarNode { Value: { } name } || !properties.TryGetValue(name, out var property))
                 {
                     reader.SkipThisAndNestedEvents();
                     continue;

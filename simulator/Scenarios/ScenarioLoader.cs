@@ -45,28 +45,29 @@ internal static class ScenarioLoader
 
     private static Scenario? Validate(string text, ValidationContext context)
     {
-        ScenarioDocument? document;
-        Mark? secondDocument;
+        ScenarioYaml yaml;
         try
         {
-            document = ScenarioDeserializer.Deserialize(text, out secondDocument);
+            yaml = ScenarioDeserializer.Deserialize(text);
         }
         catch (YamlException ex)
         {
-            var message = ex.Message.Contains("Duplicate key", StringComparison.OrdinalIgnoreCase)
-                ? "this key appears twice in the same mapping"
-                : $"not valid YAML: {(ex.InnerException ?? ex).Message}";
-            context.Error(ex.Start, message);
+            context.Error(ex.Start, $"not valid YAML: {(ex.InnerException ?? ex).Message}");
             return null;
         }
 
-        if (document is null)
+        foreach (var key in yaml.RepeatedKeys)
+        {
+            context.Error(key, "this key appears twice in the same mapping");
+        }
+
+        if (yaml.Document is not { } document)
         {
             context.Errors.Add(new ScenarioError(context.File, 1, 1, "the file is empty; a scenario needs at least 'fleet' (see docs/scenarios.md)"));
             return null;
         }
 
-        if (secondDocument is { } second)
+        if (yaml.SecondDocument is { } second)
         {
             context.Error(second, "one scenario per file: remove the second YAML document ('---')");
         }

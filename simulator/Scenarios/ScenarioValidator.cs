@@ -11,10 +11,9 @@ internal sealed class ScenarioValidator(ValidationContext context)
 {
     private static readonly IReadOnlyList<string> s_rootKeys = ScenarioDeserializer.KeysOf<ScenarioDocument>();
     private static readonly IReadOnlyList<string> s_labKeys = ScenarioDeserializer.KeysOf<LabDocument>();
-    private static readonly IReadOnlyList<string> s_settingsKeys = ScenarioDeserializer.KeysOf<SettingsDocument>();
 
     /// <summary>The settings keys, in the order error messages list them.</summary>
-    public static IReadOnlyList<string> SettingsKeys => s_settingsKeys;
+    public static IReadOnlyList<string> SettingsKeys { get; } = ScenarioDeserializer.KeysOf<SettingsDocument>();
 
     /// <summary>The scenario, or null when anything is wrong (every problem is in the context's errors).</summary>
     public Scenario? Validate(ScenarioDocument document)
@@ -183,11 +182,11 @@ internal sealed class ScenarioValidator(ValidationContext context)
     {
         if (document.Other is { } other)
         {
-            context.Error(other.Start, $"'settings' must be a mapping with keys like {string.Join(", ", s_settingsKeys)} (got {ValidationContext.Describe(other)})");
+            context.Error(other.Start, $"'settings' must be a mapping with keys like {string.Join(", ", SettingsKeys)} (got {ValidationContext.Describe(other)})");
             return new SettingsSpec();
         }
 
-        context.CheckKeys(document, "'settings'", s_settingsKeys);
+        context.CheckKeys(document, "'settings'", SettingsKeys);
         return new SettingsSpec
         {
             VpnAdapters = document.VpnAdapters is { } adapters ? context.StringList(adapters, "vpnAdapters") : null,

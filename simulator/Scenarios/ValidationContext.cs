@@ -13,11 +13,11 @@ namespace Tcm.Simulator.Scenarios;
 /// </summary>
 internal sealed partial class ValidationContext(string file) : IScenarioNames
 {
-    public static readonly Dictionary<string, AgentLocation> Locations = new() { ["office"] = AgentLocation.Office, ["internet"] = AgentLocation.Internet };
-    public static readonly Dictionary<string, VpnState> VpnStates = new() { ["none"] = VpnState.None, ["down"] = VpnState.Down, ["up"] = VpnState.Up };
-    public static readonly Dictionary<string, CemValidity> CemStates = new() { ["valid"] = CemValidity.Valid, ["missing"] = CemValidity.Missing, ["invalid"] = CemValidity.Invalid };
-    public static readonly Dictionary<string, ConnectionMode> Modes = new() { ["direct"] = ConnectionMode.Direct, ["cem"] = ConnectionMode.Cem, ["offline"] = ConnectionMode.Offline };
-    public static readonly Dictionary<string, TransportKind> Transports = new() { ["persistent"] = TransportKind.Persistent, ["http"] = TransportKind.Http };
+    public static readonly IReadOnlyDictionary<string, AgentLocation> Locations = new Dictionary<string, AgentLocation>() { ["office"] = AgentLocation.Office, ["internet"] = AgentLocation.Internet };
+    public static readonly IReadOnlyDictionary<string, VpnState> VpnStates = new Dictionary<string, VpnState>() { ["none"] = VpnState.None, ["down"] = VpnState.Down, ["up"] = VpnState.Up };
+    public static readonly IReadOnlyDictionary<string, CemValidity> CemStates = new Dictionary<string, CemValidity>() { ["valid"] = CemValidity.Valid, ["missing"] = CemValidity.Missing, ["invalid"] = CemValidity.Invalid };
+    public static readonly IReadOnlyDictionary<string, ConnectionMode> Modes = new Dictionary<string, ConnectionMode>() { ["direct"] = ConnectionMode.Direct, ["cem"] = ConnectionMode.Cem, ["offline"] = ConnectionMode.Offline };
+    public static readonly IReadOnlyDictionary<string, TransportKind> Transports = new Dictionary<string, TransportKind>() { ["persistent"] = TransportKind.Persistent, ["http"] = TransportKind.Http };
 
     public string File { get; } = file;
     public List<ScenarioError> Errors { get; } = [];
@@ -63,23 +63,16 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
     };
 
     /// <summary>
-    /// Reports the keys of <paramref name="section"/> not in <paramref name="allowed"/>, with a did-you-mean, and keys
-    /// written twice; <paramref name="explainUnknown"/> may give a better message for a key (an empty one: report nothing).
+    /// Reports the keys of <paramref name="section"/> not in <paramref name="allowed"/>, with a did-you-mean;
+    /// <paramref name="explainUnknown"/> may give a better message for a key (an empty one: report nothing).
     /// </summary>
     public void CheckKeys(YamlSection section, string context, IReadOnlyCollection<string> allowed, Func<string, string?>? explainUnknown = null)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var keyNode in section.Keys)
         {
             if (keyNode is not YamlScalarNode { Value: { } key })
             {
                 Error(keyNode.Start, $"keys in {context} must be plain words (got {Describe(keyNode)})");
-                continue;
-            }
-
-            if (!seen.Add(key))
-            {
-                Error(keyNode.Start, "this key appears twice in the same mapping");
                 continue;
             }
 
@@ -202,7 +195,7 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
         return null;
     }
 
-    public T? Word<T>(YamlNode node, string key, Dictionary<string, T> words)
+    public T? Word<T>(YamlNode node, string key, IReadOnlyDictionary<string, T> words)
         where T : struct
     {
         if (Scalar(node, key) is not { } text)
