@@ -6,7 +6,7 @@ namespace Tcm.Gateway;
 /// Options of the CEM Internet Gateway, bound from the configuration section <c>Gateway</c> and validated when the host
 /// starts (<see cref="GatewayOptionsValidator"/>).
 /// </summary>
-public sealed class GatewayOptions
+public sealed class GatewayOptions : ITcmServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Gateway";

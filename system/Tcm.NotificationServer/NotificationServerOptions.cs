@@ -6,7 +6,7 @@ namespace Tcm.NotificationServer;
 /// Options of the Notification Server, bound from the configuration section <c>NotificationServer</c>
 /// and validated when the host starts.
 /// </summary>
-public sealed class NotificationServerOptions
+public sealed class NotificationServerOptions : ITcmServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "NotificationServer";

@@ -11,6 +11,9 @@ namespace Tcm.Hosting.Certificates;
 /// </summary>
 public static class CertificateTrust
 {
+    /// <summary>The reason <see cref="ChainsTo(X509Certificate2, IEnumerable{X509Certificate2}, Oid?, out string)"/> gives for a chain that ends at a CA not asked for.</summary>
+    public const string UntrustedRoot = "untrusted root";
+
     /// <summary>The clientAuth extended key usage.</summary>
     public static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
 
@@ -19,13 +22,14 @@ public static class CertificateTrust
     /// <paramref name="usage"/> when given. The chain is checked at the certificate's own start, so the answer does not change
     /// with time. <paramref name="reason"/> says why not: the chain's status, or <c>untrusted root</c>.
     /// </summary>
-    public static bool ChainsTo(X509Certificate2 certificate, IReadOnlyCollection<X509Certificate2> roots, Oid? usage, out string reason)
+    public static bool ChainsTo(X509Certificate2 certificate, IEnumerable<X509Certificate2> roots, Oid? usage, out string reason)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(roots);
+        var trusted = roots as IReadOnlyCollection<X509Certificate2> ?? [.. roots];
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        foreach (var root in roots)
+        foreach (var root in trusted)
         {
             chain.ChainPolicy.CustomTrustStore.Add(root);
         }
@@ -47,9 +51,9 @@ public static class CertificateTrust
             }
 
             var top = chain.ChainElements[^1].Certificate;
-            if (!roots.Any(root => root.RawDataMemory.Span.SequenceEqual(top.RawDataMemory.Span)))
+            if (!trusted.Any(root => root.RawDataMemory.Span.SequenceEqual(top.RawDataMemory.Span)))
             {
-                reason = "untrusted root";
+                reason = UntrustedRoot;
                 return false;
             }
 

@@ -56,6 +56,12 @@ public sealed class DataFolder
             stream.Write(content);
         }
 
+        if (!OperatingSystem.IsWindows())
+        {
+            // why: UnixCreateMode applies only when the file is created; a temp file left behind keeps its old mode.
+            System.IO.File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         System.IO.File.Move(temp, path, overwrite: true);
     }
 

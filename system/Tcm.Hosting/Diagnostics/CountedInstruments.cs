@@ -9,6 +9,7 @@ namespace Tcm.Hosting.Diagnostics;
 public sealed class CountedCounter
 {
     private readonly Counter<long> _counter;
+    private readonly KeyValuePair<string, object?>? _tag;
     private long _total;
 
     /// <summary>Creates the counter <paramref name="name"/> on <paramref name="meter"/>.</summary>
@@ -18,13 +19,29 @@ public sealed class CountedCounter
         _counter = meter.CreateCounter<long>(name, unit, description);
     }
 
+    /// <summary>The part of <paramref name="counter"/> tagged <paramref name="tag"/>=<paramref name="value"/>, with a total of its own.</summary>
+    public CountedCounter(Counter<long> counter, string tag, string value)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
+        _counter = counter;
+        _tag = new KeyValuePair<string, object?>(tag, value);
+    }
+
     /// <summary>The total added so far.</summary>
     public long Total => Interlocked.Read(ref _total);
 
     /// <summary>Adds <paramref name="count"/>.</summary>
     public void Add(long count = 1)
     {
-        _counter.Add(count);
+        if (_tag is { } tag)
+        {
+            _counter.Add(count, tag);
+        }
+        else
+        {
+            _counter.Add(count);
+        }
+
         Interlocked.Add(ref _total, count);
     }
 

@@ -89,7 +89,17 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     /// <summary>Queues a write nobody waits for; a failure is logged with <paramref name="what"/>.</summary>
     public void Post(Action<TContext> write, string what)
     {
-        var task = WriteAsync(write, CancellationToken.None);
+        Task task;
+        try
+        {
+            task = WriteAsync(write, CancellationToken.None);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            Log.PostedWriteFailed(_logger, what, ex);
+            return;
+        }
+
         if (task.IsCompletedSuccessfully)
         {
             return;

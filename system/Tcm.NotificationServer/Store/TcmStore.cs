@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Tcm.Hosting.Storage;
 using Tcm.NotificationServer.Agents;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
@@ -38,8 +39,12 @@ internal sealed class TcmStore : IAsyncDisposable
             payload TEXT NOT NULL, received_at INTEGER NOT NULL);
         """;
 
+    /// <summary>Most writes in one transaction.</summary>
+    internal const int MaxWriteBatch = 2000;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writerConnection;
+    private readonly WriteContext _writeContext;
 
     public TcmStore(string dataDirectory, ILogger logger)
     {
@@ -60,14 +65,15 @@ internal sealed class TcmStore : IAsyncDisposable
             command.ExecuteNonQuery();
         }
 
-        Writer = new SqliteWriteBatcher(_writerConnection, logger);
+        _writeContext = new WriteContext(_writerConnection);
+        Writer = new SqliteWriteQueue<WriteContext>(_writerConnection, _writeContext, _writeContext.Bind, MaxWriteBatch, logger);
     }
 
     /// <summary>The database file.</summary>
     public string Path { get; }
 
     /// <summary>The one writer.</summary>
-    public SqliteWriteBatcher Writer { get; }
+    public SqliteWriteQueue<WriteContext> Writer { get; }
 
     /// <summary>Whether the store can serve a query (health check).</summary>
     public bool IsOpen
@@ -168,6 +174,7 @@ internal sealed class TcmStore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Writer.DisposeAsync().ConfigureAwait(false);
+        _writeContext.Dispose();
         SqliteConnection.ClearPool(_writerConnection);
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
     }
