@@ -19,7 +19,7 @@ public static class GatewayExtensions
 {
     /// <summary>
     /// Registers the gateway's services and options (section <c>Gateway</c>, then <paramref name="configure"/>; validated at
-    /// start) and configures Kestrel: one TLS listener on <see cref="GatewayOptions.ListenAddress"/>:<see cref="GatewayOptions.Port"/>,
+    /// start) and configures Kestrel: one TLS listener on <see cref="TcmServerOptions.ListenAddress"/>:<see cref="TcmServerOptions.Port"/>,
     /// HTTP/1.1 and HTTP/2, the gateway's site-server certificate, client certificates requested and checked by the relay
     /// (so a refusal is an answer with a reason, not a failed handshake).
     /// </summary>

@@ -1,15 +1,14 @@
-using Microsoft.Extensions.Options;
 using Tcm.Gateway.Relay;
 using Tcm.Hosting.Options;
 
 namespace Tcm.Gateway;
 
 /// <summary>Checks <see cref="GatewayOptions"/> at start, with messages that name the setting and say what is wrong.</summary>
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal sealed class GatewayOptionsValidator()
+    : TcmServerOptionsValidator<GatewayOptions>(GatewayOptions.SectionName, "the gateway's identity (default 'data/gateway')")
 {
-    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    protected override void Validate(GatewayOptions options, OptionsFailures failures)
     {
-        var failures = new OptionsFailures(GatewayOptions.SectionName);
         var prefix = failures.Prefix;
 
         if (string.IsNullOrWhiteSpace(options.Name) || options.Name.Any(c => char.IsControl(c) || c == ','))
@@ -17,7 +16,6 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"{prefix}Name '{options.Name}' must be a non-empty name without commas.");
         }
 
-        failures.Server(options, "the gateway's identity (default 'data/gateway')");
         if (options.Backends.Count == 0)
         {
             failures.Add($"{prefix}Backends is empty: configure at least one Notification Server (Name, Address host:port, Kind NotificationServer).");
@@ -84,6 +82,5 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         failures.Positive(options.Http2KeepAlivePingTimeout, nameof(GatewayOptions.Http2KeepAlivePingTimeout));
         failures.NotNegative(options.Http2KeepAlivePingDelay, nameof(GatewayOptions.Http2KeepAlivePingDelay), "zero disables the pings");
         failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));
-        return failures.Result;
     }
 }

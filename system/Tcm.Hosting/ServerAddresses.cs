@@ -9,7 +9,7 @@ namespace Tcm.Hosting;
 public sealed class ServerAddresses
 {
     private readonly IServer _server;
-    private readonly ITcmServerOptions _options;
+    private readonly TcmServerOptions _options;
     private readonly string _serverKind;
     private int _port;
 
@@ -17,7 +17,7 @@ public sealed class ServerAddresses
     /// <param name="server">The server, whose bound addresses are known after start.</param>
     /// <param name="options">The listen address, port and public name.</param>
     /// <param name="serverKind">What the server is, for the message when it is asked too early, e.g. <c>Task Server</c>.</param>
-    public ServerAddresses(IServer server, ITcmServerOptions options, string serverKind)
+    public ServerAddresses(IServer server, TcmServerOptions options, string serverKind)
     {
         _server = server;
         _options = options;

@@ -29,7 +29,7 @@ public static class TcmServerHostingExtensions
     /// <param name="serverKind">What the server is, in messages, e.g. <c>Notification Server</c>.</param>
     /// <param name="configure">Changes after binding (tests, the lab), or null.</param>
     public static TcmServerBuilder<TOptions> AddTcmServer<TOptions, TValidator>(this WebApplicationBuilder builder, string sectionName, string serverKind, Action<TOptions>? configure)
-        where TOptions : class, ITcmServerOptions
+        where TOptions : TcmServerOptions
         where TValidator : class, IValidateOptions<TOptions>
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -68,7 +68,7 @@ public static class TcmServerHostingExtensions
 
 /// <summary>What a server adds to <see cref="TcmServerHostingExtensions.AddTcmServer{TOptions, TValidator}"/>.</summary>
 public sealed class TcmServerBuilder<TOptions>
-    where TOptions : class, ITcmServerOptions
+    where TOptions : TcmServerOptions
 {
     internal TcmServerBuilder(WebApplicationBuilder builder) => Builder = builder;
 

@@ -27,7 +27,7 @@ public static class NotificationServerExtensions
     /// <summary>
     /// Registers the Notification Server's services and options (section <c>NotificationServer</c>, then
     /// <paramref name="configure"/>; validated at start), and configures Kestrel to listen on
-    /// <see cref="NotificationServerOptions.ListenAddress"/>:<see cref="NotificationServerOptions.Port"/> with HTTPS
+    /// <see cref="TcmServerOptions.ListenAddress"/>:<see cref="TcmServerOptions.Port"/> with HTTPS
     /// (a server certificate signed by the server's CA), HTTP/1.1 and HTTP/2, and optional client certificates, which the
     /// server validates itself against its CA.
     /// </summary>

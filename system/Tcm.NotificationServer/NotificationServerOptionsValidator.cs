@@ -1,15 +1,13 @@
-using Microsoft.Extensions.Options;
 using Tcm.Hosting.Options;
 
 namespace Tcm.NotificationServer;
 
 /// <summary>Checks <see cref="NotificationServerOptions"/> at start, with messages that name the setting and say what is wrong.</summary>
-internal sealed class NotificationServerOptionsValidator : IValidateOptions<NotificationServerOptions>
+internal sealed class NotificationServerOptionsValidator()
+    : TcmServerOptionsValidator<NotificationServerOptions>(NotificationServerOptions.SectionName, "the database and the CA (default 'data/ns')")
 {
-    public ValidateOptionsResult Validate(string? name, NotificationServerOptions options)
+    protected override void Validate(NotificationServerOptions options, OptionsFailures failures)
     {
-        var failures = new OptionsFailures(NotificationServerOptions.SectionName);
-        failures.Server(options, "the database and the CA (default 'data/ns')");
         failures.HostName(options.PublicHostName, nameof(NotificationServerOptions.PublicHostName));
         if (string.IsNullOrWhiteSpace(options.ServerName))
         {
@@ -21,6 +19,5 @@ internal sealed class NotificationServerOptionsValidator : IValidateOptions<Noti
         failures.Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(NotificationServerOptions.HelloTimeout));
         failures.NotNegative(options.KeepAliveInterval, nameof(NotificationServerOptions.KeepAliveInterval), "zero disables pings");
         failures.NotNegative(options.KeepAliveTimeout, nameof(NotificationServerOptions.KeepAliveTimeout));
-        return failures.Result;
     }
 }

@@ -19,7 +19,7 @@ public static class TaskServerExtensions
 {
     /// <summary>
     /// Registers the Task Server's services and options (section <c>TaskServer</c>, then <paramref name="configure"/>; validated at start),
-    /// and configures Kestrel: HTTPS on <see cref="TaskServerOptions.Port"/> (and <see cref="TaskServerOptions.SecondPort"/>) with the
+    /// and configures Kestrel: HTTPS on <see cref="TcmServerOptions.Port"/> (and <see cref="TaskServerOptions.SecondPort"/>) with the
     /// site-server certificate from the NS, HTTP/1.1 and HTTP/2, client certificates validated by the Task Server against the NS CA.
     /// </summary>
     public static WebApplicationBuilder AddTaskServer(this WebApplicationBuilder builder, Action<TaskServerOptions>? configure = null)

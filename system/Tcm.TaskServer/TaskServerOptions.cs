@@ -6,25 +6,19 @@ namespace Tcm.TaskServer;
 /// Options of the Task Server, bound from the configuration section <c>TaskServer</c> and validated when the host starts
 /// (<see cref="TaskServerOptionsValidator"/>).
 /// </summary>
-public sealed class TaskServerOptions : ITcmServerOptions
+public sealed class TaskServerOptions : TcmServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "TaskServer";
 
-    /// <summary>Folder holding the SQLite store (<c>ts.db</c>) and the identity from registration (<c>identity.json</c>, <c>identity.key</c>). Default <c>data/ts</c>.</summary>
-    public string DataDirectory { get; set; } = "data/ts";
-
-    /// <summary>IP address Kestrel listens on; <c>*</c> listens on every address. Default <c>127.0.0.1</c>.</summary>
-    public string ListenAddress { get; set; } = "127.0.0.1";
-
-    /// <summary>HTTPS port; 0 picks a free port (tests). Default 4726, the product's Task Server / CEM agent site port.</summary>
-    public int Port { get; set; } = ProtocolConstants.DefaultTaskServerPort;
+    /// <summary>Defaults: data in <c>data/ts</c> (SQLite store <c>ts.db</c>, the identity from registration <c>identity.json</c>/<c>identity.key</c>), port 4726, the product's Task Server / CEM agent site port.</summary>
+    public TaskServerOptions()
+        : base("data/ts", ProtocolConstants.DefaultTaskServerPort)
+    {
+    }
 
     /// <summary>A second HTTPS port with the same endpoints (e.g. one for the gateway, one for the LAN). Default null: none.</summary>
     public int? SecondPort { get; set; }
-
-    /// <summary>Host name agents use to reach this server: the address published in policies and the first SAN of its certificate. Default <c>localhost</c>.</summary>
-    public string PublicHostName { get; set; } = "localhost";
 
     /// <summary>More DNS names or IP addresses for the certificate (the loopback addresses and the listen address are always in). Default empty.</summary>
     public IList<string> HostNames { get; set; } = [];

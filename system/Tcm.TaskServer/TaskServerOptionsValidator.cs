@@ -1,15 +1,13 @@
-using Microsoft.Extensions.Options;
 using Tcm.Hosting.Options;
 
 namespace Tcm.TaskServer;
 
 /// <summary>Checks <see cref="TaskServerOptions"/> at start, with messages that name the setting and say what is wrong.</summary>
-internal sealed class TaskServerOptionsValidator : IValidateOptions<TaskServerOptions>
+internal sealed class TaskServerOptionsValidator()
+    : TcmServerOptionsValidator<TaskServerOptions>(TaskServerOptions.SectionName, "the store and the identity from registration (default 'data/ts')")
 {
-    public ValidateOptionsResult Validate(string? name, TaskServerOptions options)
+    protected override void Validate(TaskServerOptions options, OptionsFailures failures)
     {
-        var failures = new OptionsFailures(TaskServerOptions.SectionName);
-        failures.Server(options, "the store and the identity from registration (default 'data/ts')");
         failures.Port(options.SecondPort, nameof(TaskServerOptions.SecondPort));
         failures.HostName(options.PublicHostName, nameof(TaskServerOptions.PublicHostName));
         if (!Uri.TryCreate(options.NotificationServerUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
@@ -24,6 +22,5 @@ internal sealed class TaskServerOptionsValidator : IValidateOptions<TaskServerOp
         failures.NotNegative(options.KeepAliveTimeout, nameof(TaskServerOptions.KeepAliveTimeout));
         failures.Positive(options.WorkPollWait, nameof(TaskServerOptions.WorkPollWait));
         failures.Positive(options.NotificationServerRetryMax, nameof(TaskServerOptions.NotificationServerRetryMax));
-        return failures.Result;
     }
 }

@@ -6,7 +6,7 @@ namespace Tcm.Host.Commands;
 
 /// <summary>
 /// What <c>tcm ns</c>, <c>tcm ts</c> and <c>tcm gateway</c> share: the listener and data-folder options (each server's
-/// <see cref="ITcmServerOptions"/>), turning options into configuration, and starting the server with its failures printed as
+/// <see cref="TcmServerOptions"/>), turning options into configuration, and starting the server with its failures printed as
 /// one line a user can act on instead of a stack trace.
 /// </summary>
 internal sealed class ServerCommand
@@ -50,10 +50,10 @@ internal sealed class ServerCommand
         var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
         addConfiguration?.Invoke(builder);
         var section = builder.Configuration.GetSection(sectionName);
-        Set(section, nameof(ITcmServerOptions.DataDirectory), parse.GetValue(Data));
-        Set(section, nameof(ITcmServerOptions.Port), parse.GetValue(Port)?.ToString());
-        Set(section, nameof(ITcmServerOptions.ListenAddress), parse.GetValue(Listen));
-        Set(section, nameof(ITcmServerOptions.PublicHostName), parse.GetValue(PublicHost));
+        Set(section, nameof(TcmServerOptions.DataDirectory), parse.GetValue(Data));
+        Set(section, nameof(TcmServerOptions.Port), parse.GetValue(Port)?.ToString());
+        Set(section, nameof(TcmServerOptions.ListenAddress), parse.GetValue(Listen));
+        Set(section, nameof(TcmServerOptions.PublicHostName), parse.GetValue(PublicHost));
         return builder;
     }
 

@@ -8,14 +8,14 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace Tcm.Hosting.Listeners;
 
 /// <summary>
-/// The HTTPS listeners every TCM server has: on <see cref="ITcmServerOptions.ListenAddress"/> and each port, HTTP/1.1 and
+/// The HTTPS listeners every TCM server has: on <see cref="TcmServerOptions.ListenAddress"/> and each port, HTTP/1.1 and
 /// HTTP/2, TLS 1.2/1.3 with the certificate of a <see cref="ServerCertificateHolder"/>, client certificates requested but not
 /// checked in the handshake: the server checks them itself (cached per certificate) and answers with a reason, instead of
 /// failing the handshake.
 /// </summary>
 internal static class HttpsListeners
 {
-    public static void Configure(KestrelServerOptions kestrel, ITcmServerOptions options, ServerCertificateHolder certificate, TcmListenerSettings settings)
+    public static void Configure(KestrelServerOptions kestrel, TcmServerOptions options, ServerCertificateHolder certificate, TcmListenerSettings settings)
     {
         settings.Kestrel?.Invoke(kestrel);
         var handshake = new TlsHandshakeCallbackOptions

@@ -8,7 +8,7 @@ namespace Tcm.Hosting.Listeners;
 /// </summary>
 public sealed class TcmListenerSettings
 {
-    /// <summary>Ports listened on besides the options' <see cref="ITcmServerOptions.Port"/>, with the same endpoints.</summary>
+    /// <summary>Ports listened on besides the options' <see cref="TcmServerOptions.Port"/>, with the same endpoints.</summary>
     public IList<int> MorePorts { get; } = [];
 
     /// <summary>Kestrel limits and server settings. Default: none beyond Kestrel's.</summary>

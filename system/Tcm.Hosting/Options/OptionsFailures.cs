@@ -23,10 +23,10 @@ public sealed class OptionsFailures(string sectionName)
     /// <summary>Adds a message as it is.</summary>
     public void Add(string message) => _failures.Add(message);
 
-    /// <summary>The checks of <see cref="ITcmServerOptions"/>: data folder, listen address and port.</summary>
+    /// <summary>The checks of <see cref="TcmServerOptions"/>: data folder, listen address and port.</summary>
     /// <param name="options">The options.</param>
     /// <param name="dataPurpose">What the data folder holds and its default, e.g. <c>the database and the CA (default 'data/ns')</c>.</param>
-    public void Server(ITcmServerOptions options, string dataPurpose)
+    public void Server(TcmServerOptions options, string dataPurpose)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
