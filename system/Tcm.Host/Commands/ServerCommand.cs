@@ -73,11 +73,13 @@ internal sealed class ServerCommand
     public async Task<(WebApplication? App, int ExitCode)> StartAsync(WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, CancellationToken ct)
     {
         add(builder);
-        var app = builder.Build();
+        WebApplication? app = null;
         string problem;
         int exitCode;
         try
         {
+            // why: building configures Kestrel, which reads (and so validates) the options.
+            app = builder.Build();
             map(app);
             await app.StartAsync(ct);
             return (app, 0);
@@ -96,7 +98,11 @@ internal sealed class ServerCommand
         }
 
         await Console.Error.WriteLineAsync($"tcm {_name}: {problem}");
-        await app.DisposeAsync();
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+
         return (null, exitCode);
     }
 
