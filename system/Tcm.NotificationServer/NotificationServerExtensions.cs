@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
+using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.AdminConsole;
 using Tcm.NotificationServer.Agents;
@@ -47,6 +48,7 @@ public static class NotificationServerExtensions
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
         services.AddSingleton(sp => new TcmStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<ILogger<TcmStore>>()));
         services.AddSingleton<AgentDirectory>();
+        services.AddSingleton<ActionLedger>();
         services.AddSingleton<PolicyService>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<DeliveryService>();

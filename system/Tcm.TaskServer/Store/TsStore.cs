@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Hosting.Storage;
+using Tcm.Storage;
 
 namespace Tcm.TaskServer.Store;
 
@@ -20,16 +21,6 @@ internal sealed class TsStore : IDisposable
 {
     internal const string FileName = "ts.db";
 
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS agents(id TEXT PRIMARY KEY, registered_at INTEGER NOT NULL, next_seq INTEGER NOT NULL DEFAULT 1, acked_seq INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS pushes(
-            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, action_id TEXT NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT NULL,
-            PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
-        CREATE UNIQUE INDEX IF NOT EXISTS pushes_action ON pushes(agent_id, action_id);
-        CREATE TABLE IF NOT EXISTS results(idempotency_key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL);
-        """;
-
     /// <summary>Most writes committed together.</summary>
     private const int MaxBatch = 512;
 
@@ -47,7 +38,19 @@ internal sealed class TsStore : IDisposable
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _connection.Open();
         _statements = new SqliteStatements(_connection);
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;" + Schema);
+        try
+        {
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
+            Schema = SchemaMigrator.Migrate(_connection, TsSchema.Definition);
+        }
+        catch
+        {
+            // why: a refused or failed migration must not leave the file open (and locked) behind the failed start.
+            _statements.Dispose();
+            _connection.Dispose();
+            throw;
+        }
+
         _writer = new SqliteWriteQueue<TsStore>(_connection, this, transaction => _statements.Transaction = transaction, MaxBatch, logger ?? NullLogger.Instance, _gate);
     }
 
@@ -59,6 +62,9 @@ internal sealed class TsStore : IDisposable
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>What opening the store did to its schema.</summary>
+    public SchemaMigrationOutcome Schema { get; }
 
     /// <summary>Runs a statement; returns the rows changed.</summary>
     public int Execute(string sql, params ReadOnlySpan<object?> args)
