@@ -60,7 +60,7 @@ public static class GatewayExtensions
     public static WebApplication MapGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks(TcmPaths.Health);
+        app.MapTcmServerDefaults();
         app.MapGatewayEndpoints();
         // why: Map, not MapGet: HTTP/2 WebSockets arrive as extended CONNECT, and every method is relayed.
         app.Map(GatewayPaths.Relay + "/{**target}", RelayEndpoint.HandleAsync).ExcludeFromDescription();

@@ -86,8 +86,7 @@ public static class NotificationServerExtensions
         var options = app.Services.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
         _ = app.Services.GetRequiredService<NotificationServerInfo>();
 
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
-        app.MapHealthChecks(TcmPaths.Health);
+        app.MapTcmServerDefaults(options.KeepAliveInterval, options.KeepAliveTimeout);
         app.MapAgentEndpoints();
         app.MapChannel();
         app.MapAdminApi().MapProcessDiagnostics();

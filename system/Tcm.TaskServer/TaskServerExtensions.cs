@@ -62,8 +62,7 @@ public static class TaskServerExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<TaskServerOptions>>().Value;
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
-        app.MapHealthChecks(TcmPaths.Health);
+        app.MapTcmServerDefaults(options.KeepAliveInterval, options.KeepAliveTimeout);
         app.MapTsAgentEndpoints();
         app.MapTsChannel();
         return app;
