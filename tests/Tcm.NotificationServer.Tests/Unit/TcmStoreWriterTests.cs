@@ -5,7 +5,8 @@ using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 
-public sealed class SqliteWriteBatcherTests : IAsyncLifetime
+/// <summary>The Notification Server store's single writer (a <c>SqliteWriteQueue</c>) on its real database file.</summary>
+public sealed class TcmStoreWriterTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "writer-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
     private TcmStore _store = null!;
