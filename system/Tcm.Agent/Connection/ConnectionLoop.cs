@@ -38,6 +38,9 @@ namespace Tcm.Agent.Connection;
 /// </summary>
 internal sealed partial class ConnectionLoop : IDisposable
 {
+    /// <summary>How long a server may take to answer the agent's close before the agent cuts the socket.</summary>
+    private static readonly TimeSpan PolicyCloseGrace = TimeSpan.FromSeconds(5);
+
     private readonly AgentContext _agent;
     private readonly IConnectionRole _role;
     private readonly ILogger _logger;
@@ -292,9 +295,28 @@ internal sealed partial class ConnectionLoop : IDisposable
     private async Task CloseForPolicyAsync(AgentChannel channel, string reason)
     {
         Log.ClosingForPolicy(_logger, State.Route?.HostAndPort, reason);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time))
+        {
+            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
+        }
+
         // The server answers the close and the receive loop ends by itself; a server that does not is cut off.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time);
-        await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
+        _agent.StartBackground(async stop =>
+        {
+            try
+            {
+                await Task.Delay(PolicyCloseGrace, _agent.Time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (ReferenceEquals(State.Channel, channel))
+            {
+                channel.Socket.Abort();
+            }
+        });
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
