@@ -51,9 +51,11 @@ public sealed class TcmSettingTests(ITestOutputHelper output) : IAsyncLifetime
 
         // TCM off: both over HTTP, and both say why.
         await _ns.SetTcmAsync(false);
-        var off = await WaitForBothAsync(TransportKind.Http, "TCM off");
-        off.TransportDetail.Should().Contain(CloseReasons.TcmDisabled);
-        off.TaskServer!.TransportDetail.Should().Contain(CloseReasons.TcmDisabled);
+        await Eventually.WaitAsync(
+            _agent.GetNetworkStatus,
+            s => IsHttpBecauseTcmIsOff(s) && s.TaskServer is { } ts && IsHttpBecauseTcmIsOff(ts),
+            Deadline,
+            "both the NS and the Task Server connection to work over HTTP because TCM communication is off");
         await Eventually.WaitAsync(() => _ts.Info.IsConnected(id), connected => !connected, Deadline, "the Task Server to see the agent's channel closed");
 
         // A task through the Task Server still reaches the agent, over HTTP.
@@ -69,6 +71,9 @@ public sealed class TcmSettingTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForBothAsync(TransportKind.Persistent, "TCM on again");
         _ts.Info.IsConnected(id).Should().BeTrue();
     }
+
+    private static bool IsHttpBecauseTcmIsOff(NetworkStatus status) =>
+        status.Transport == TransportKind.Http && (status.TransportDetail?.Contains(CloseReasons.TcmDisabled, StringComparison.Ordinal) ?? false);
 
     private Task<NetworkStatus> WaitForBothAsync(TransportKind transport, string when) =>
         Eventually.WaitAsync(
