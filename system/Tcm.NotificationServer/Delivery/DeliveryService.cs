@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Diagnostics;
@@ -209,30 +210,21 @@ internal sealed partial class DeliveryService(
     }
 
     /// <summary>
-    /// Stores a <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/> once per idempotency key; the
-    /// returned task completes after the store committed, so the caller may acknowledge it.
-    /// Throws <see cref="ArgumentException"/> for a result that does not belong to the agent.
+    /// Stores a <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/> once per idempotency key, which must name the
+    /// agent and the task (see <see cref="ResultIdentity"/>); the returned task completes after the store committed, so the caller may
+    /// acknowledge it. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
     /// </summary>
     public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result)
     {
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (key, kind, refId, state, output, exitCode, inventory) = result switch
+        var (key, kind, refId, state) = ResultIdentity.Of(agent.Id, result);
+        var (output, exitCode, inventory) = result switch
         {
-            TaskResultMessage task => (task.IdempotencyKey, MessageKinds.TaskResult, task.TaskId, task.State, task.Output, (int?)task.ExitCode, (string?)null),
-            InventoryResultMessage inv => (inv.IdempotencyKey, MessageKinds.InventoryResult, inv.RequestId, TaskState.Succeeded,
-                $"inventory of {inv.Inventory.ComputerName}: {inv.Inventory.Software?.Count ?? 0} applications", (int?)null,
+            TaskResultMessage task => (task.Output, (int?)task.ExitCode, (string?)null),
+            InventoryResultMessage inv => ($"inventory of {inv.Inventory.ComputerName}: {inv.Inventory.Software?.Count ?? 0} applications", (int?)null,
                 TcmStore.Serialize(inv.Inventory, ProtocolJsonContext.Default.BasicInventory)),
             _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
         };
-        if (string.IsNullOrEmpty(key) || !key.StartsWith(agent.Id + ":", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"idempotencyKey '{key}' must start with the agent id '{agent.Id}:'", nameof(result));
-        }
-
-        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
-        {
-            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
-        }
 
         var payload = MessageCodec.Encode(result);
         var stateText = StateText(state);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Delivery;
 using Tcm.Protocol;
 using Tcm.TaskServer.Channel;
 using Tcm.TaskServer.Diagnostics;
@@ -369,27 +370,13 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>
-    /// Stores a result once per idempotency key and queues it for the NS; the agent may be acknowledged when this returns.
-    /// Throws <see cref="ArgumentException"/> for a result that is not the agent's or not final.
+    /// Stores a result once per idempotency key, which must name the agent and the task (see <see cref="ResultIdentity"/>), and queues
+    /// it for the NS; the agent may be acknowledged when this returns. Throws <see cref="ArgumentException"/> for a result that is not
+    /// the agent's, names another task or is not final.
     /// </summary>
     public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result)
     {
-        var (key, state) = result switch
-        {
-            TaskResultMessage t => (t.IdempotencyKey, t.State),
-            InventoryResultMessage i => (i.IdempotencyKey, TaskState.Succeeded),
-            _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
-        };
-        if (string.IsNullOrEmpty(key) || !key.StartsWith(agent.Id + ":", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"idempotencyKey '{key}' must start with the agent id '{agent.Id}:'", nameof(result));
-        }
-
-        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
-        {
-            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
-        }
-
+        var key = ResultIdentity.Of(agent.Id, result).Key;
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var item = JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem);
         var inserted = await _store.WriteAsync(s =>
