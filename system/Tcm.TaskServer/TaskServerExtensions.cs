@@ -52,6 +52,7 @@ public static class TaskServerExtensions
         services.AddSingleton<TaskDelivery>();
         services.AddSingleton<TsAgentApi>();
         services.AddSingleton<TsChannelServices>();
+        services.AddHostedService<TsChannelHousekeeping>();
         services.AddSingleton<NsLink>();
         services.AddHostedService(sp => sp.GetRequiredService<NsLink>());
         services.AddSingleton(sp => new TaskServerInfo(
