@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tcm.Channels.Delivery;
 using Tcm.Channels.Framing;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
@@ -16,7 +17,7 @@ namespace Tcm.NotificationServer.Channel;
 /// One agent's persistent channel to the Notification Server: the hello and welcome, then acks, statuses, results and
 /// <c>http.request</c>s from the agent. Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
-internal sealed partial class ChannelSession : ServerChannel
+internal sealed partial class ChannelSession : ServerChannel, IPushChannel
 {
     private readonly ChannelServices _services;
     private long _nextRequestId;
@@ -158,7 +159,7 @@ internal sealed partial class ChannelSession : ServerChannel
             PolicyEtag = policy.Etag,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
-        await _services.Delivery.StartSessionAsync(this, welcome, hello.LastReceivedSeq).ConfigureAwait(false);
+        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async ValueTask OnResultAsync(Message result)

@@ -49,6 +49,7 @@ internal sealed class ConnectionRegistry
     public void Remove(ChannelSession session)
     {
         _all.Remove(session);
+        session.Agent.DetachChannel(session);
         _byAgent.TryRemove(KeyValuePair.Create(session.Agent.Id, session));
     }
 }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Agents;
-using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol;
@@ -14,13 +13,13 @@ namespace Tcm.NotificationServer.Delivery;
 /// Nothing lost, nothing twice: allocates push sequence numbers, stores pushes before sending them, processes
 /// cumulative acknowledgements, re-sends on hello, hands pushes out over HTTP, and stores results once.
 /// <para>
-/// Every push and every session start runs under one gate: a hello that re-sends from the store and a fan-out that
-/// sends fresh pushes cannot interleave, so an agent always receives its pushes in sequence order.
+/// Pushes and session starts run under the gate of each agent they concern (<see cref="DeliveryEngine"/>): a hello that
+/// re-sends from the store and a fan-out that sends fresh pushes cannot interleave for that agent, so it always receives
+/// its pushes in sequence order, while other agents' hellos and pushes go on.
 /// </para>
 /// </summary>
 internal sealed partial class DeliveryService(
     TcmStore store,
-    ConnectionRegistry registry,
     NsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryService> logger)
@@ -30,8 +29,6 @@ internal sealed partial class DeliveryService(
 
     /// <summary><see cref="ActionTargetStatus.DeliveredVia"/> for HTTP polling.</summary>
     public const string ViaHttp = "http";
-
-    private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>
     /// Stores one push per target (and the action, when given) in one transaction, then queues each push on the target's
@@ -43,86 +40,86 @@ internal sealed partial class DeliveryService(
         NewAction? action = null,
         CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var gates = await DeliveryEngine.EnterAsync(Distinct(targets), static agent => agent.Id, cancellationToken).ConfigureAwait(false);
+        var agents = gates.Agents;
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
+        for (var i = 0; i < agents.Length; i++)
         {
-            var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[targets.Count];
-            for (var i = 0; i < targets.Count; i++)
+            var agent = agents[i];
+            var message = build(agent, agent.NextSeq);
+            pushes[i] = (agent, agent.NextSeq, KindOf(message), MessageCodec.Encode(message));
+        }
+
+        await store.Writer.WriteAsync(ctx =>
+        {
+            if (action is not null)
             {
-                var agent = targets[i];
-                var message = build(agent, agent.NextSeq);
-                pushes[i] = (agent, agent.NextSeq, KindOf(message), MessageCodec.Encode(message));
+                ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", action.Id, action.Kind, nowMs, action.RequestJson);
             }
 
-            await store.Writer.WriteAsync(ctx =>
+            foreach (var (agent, seq, kind, payload) in pushes)
             {
+                ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
+                ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
                 if (action is not null)
                 {
-                    ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", action.Id, action.Kind, nowMs, action.RequestJson);
-                }
-
-                foreach (var (agent, seq, kind, payload) in pushes)
-                {
-                    ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
-                    ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
-                    if (action is not null)
-                    {
-                        ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agent.Id);
-                    }
-                }
-            }).ConfigureAwait(false);
-
-            var sent = 0;
-            foreach (var (agent, seq, _, payload) in pushes)
-            {
-                agent.NextSeq = seq + 1;
-                if (registry.TryGetActive(agent.Id, out var session) && session.Ready)
-                {
-                    session.SendPayload(payload, offload: true);
-                    sent++;
+                    ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agent.Id);
                 }
             }
+        }).ConfigureAwait(false);
 
-            metrics.PushesSent(sent);
-            Log.Pushed(logger, pushes.Length, sent, action?.Id);
-            return sent;
-        }
-        finally
+        var sent = 0;
+        foreach (var (agent, seq, _, payload) in pushes)
         {
-            _gate.Release();
+            agent.NextSeq = seq + 1;
+            if (DeliveryEngine.TrySend(agent, payload, offload: true))
+            {
+                sent++;
+            }
         }
+
+        metrics.PushesSent(sent);
+        Log.Pushed(logger, pushes.Length, sent, action?.Id);
+        return sent;
     }
 
     /// <summary>
-    /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, queues the
-    /// welcome, re-sends every push after the acknowledged one, in order, and only then lets fresh pushes through.
+    /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the
+    /// agent's gate) makes <paramref name="channel"/> the agent's channel, queues the welcome, re-sends every push after the
+    /// acknowledged one, in order, and only then lets fresh pushes through.
     /// </summary>
-    public async Task StartSessionAsync(ChannelSession session, WelcomeMessage welcome, long lastReceivedSeq)
+    public async Task StartSessionAsync(AgentRecord agent, IPushChannel channel, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken cancellationToken)
     {
-        var agent = session.Agent;
         Ack(agent, lastReceivedSeq, ViaPersistent);
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
+        var (_, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, welcome, from => Payloads(store.GetPushesAfter(agent.Id, from)), cancellationToken).ConfigureAwait(false);
+        metrics.PushesSent(resent);
+    }
+
+    /// <summary>The channel ended: pushes wait in the store for the next hello or poll.</summary>
+    public static void EndSession(AgentRecord agent, IPushChannel channel) => agent.DetachChannel(channel);
+
+    private static AgentRecord[] Distinct(IReadOnlyList<AgentRecord> targets)
+    {
+        var set = new HashSet<AgentRecord>(targets.Count, ReferenceEqualityComparer.Instance);
+        var distinct = new AgentRecord[targets.Count];
+        var count = 0;
+        foreach (var agent in targets)
         {
-            session.Send(welcome);
-            var from = agent.AckedSeq;
-            if (agent.NextSeq - 1 > from)
+            if (set.Add(agent))
             {
-                var pending = store.GetPushesAfter(agent.Id, from);
-                foreach (var (_, payload) in pending)
-                {
-                    session.SendPayload(payload);
-                }
-
-                metrics.PushesSent(pending.Count);
+                distinct[count++] = agent;
             }
-
-            session.Ready = true;
         }
-        finally
+
+        return count == distinct.Length ? distinct : distinct[..count];
+    }
+
+    private static IEnumerable<byte[]> Payloads(IEnumerable<(long Seq, byte[] Payload)> pushes)
+    {
+        foreach (var (_, payload) in pushes)
         {
-            _gate.Release();
+            yield return payload;
         }
     }
 
@@ -184,16 +181,7 @@ internal sealed partial class DeliveryService(
             return new PendingPushes { Items = [] };
         }
 
-        var items = new List<Message>();
-        foreach (var (_, payload) in store.GetPushesAfter(agent.Id, from))
-        {
-            if (MessageCodec.Decode(payload, int.MaxValue).Message is { } message)
-            {
-                items.Add(message);
-            }
-        }
-
-        return new PendingPushes { Items = items };
+        return DeliveryEngine.HandOut(Payloads(store.GetPushesAfter(agent.Id, from)));
     }
 
     /// <summary>Best effort: a running task moves its action target to running.</summary>
