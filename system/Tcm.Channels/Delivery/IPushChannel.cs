@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Tcm.Protocol;
 
 namespace Tcm.Channels.Delivery;
@@ -13,4 +14,7 @@ public interface IPushChannel
 
     /// <summary>Queues a message that is already UTF-8 JSON; <paramref name="offload"/> starts an idle queue on the thread pool.</summary>
     void SendPayload(byte[] utf8Json, bool offload = false);
+
+    /// <summary>Queues an optional fatal error and the close frame (<c>code: detail</c>) after everything already queued.</summary>
+    void BeginClose(WebSocketCloseStatus status, string code, string detail, bool sendError = false);
 }

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Tcm.Channels.Delivery;
 using Tcm.Channels.Framing;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
@@ -11,7 +12,7 @@ namespace Tcm.TaskServer.Channel;
 /// One Client Task Agent channel: hello (role <c>ts</c>) and welcome, re-sent pushes, acks, task statuses and results (stored once,
 /// then acknowledged with <c>ack.keys</c>). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
-internal sealed partial class TsSession : ServerChannel
+internal sealed partial class TsSession : ServerChannel, IPushChannel
 {
     private readonly TsChannelServices _services;
     private bool _welcomed;
@@ -78,7 +79,7 @@ internal sealed partial class TsSession : ServerChannel
         switch (message)
         {
             case AckMessage { UpToSeq: long upToSeq }:
-                await _services.Delivery.AckAsync(Agent, upToSeq, TaskDelivery.ViaPersistent).ConfigureAwait(false);
+                await _services.Delivery.AckAsync(Agent, upToSeq, TaskDelivery.ViaPersistent, CancellationToken.None).ConfigureAwait(false);
                 break;
             case AckMessage:
                 break;
@@ -131,7 +132,7 @@ internal sealed partial class TsSession : ServerChannel
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
-        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq).ConfigureAwait(false);
+        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
     }
 
     protected override void OnFaulted(ChannelFault fault) => Log.Faulted(_services.Logger, ConnectionId, Agent.Id, fault.Code, fault.Detail);
