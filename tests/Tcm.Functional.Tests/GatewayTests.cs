@@ -1,4 +1,3 @@
-using Tcm.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -195,7 +194,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         channelRefused.Which.Code.Should().Be(CloseReasons.BackendNotConfigured);
 
         // Certificates: none, and one no configured CA issued.
-        using var stranger = CemAgent.SelfSigned("stranger");
+        using var stranger = TestCertificates.SelfSignedClient("stranger");
         using (var http = b.Through(gateway, certificate: stranger))
         {
             (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate)).Detail
@@ -236,7 +235,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task BackendRefusalBeforeTheUpgrade_ReachesTheAgentUnchanged()
     {
-        var ns = await StartServerAsync(tcmOn: false);
+        var ns = await StartServerAsync(tcmEnabled: false);
         var gateway = await StartGatewayAsync([ns]);
         var a = await RegisterAsync(ns, "PC-A");
 
@@ -252,7 +251,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         var ns = await StartServerAsync();
         var gateway = await StartGatewayAsync([ns], o => o.HoldUnknownCertificates = true);
         var a = await RegisterAsync(ns, "PC-A");
-        using var stranger = CemAgent.SelfSigned("stranger");
+        using var stranger = TestCertificates.SelfSignedClient("stranger");
         using var http = a.Through(gateway, certificate: stranger);
 
         (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.CertificateHeld)).Detail.Should().Contain("held until an administrator approves it");
@@ -301,9 +300,9 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         (closeStatus, description).Should().Be((WebSocketCloseStatus.NormalClosure, "bye"));
     }
 
-    private async Task<NotificationServerHost> StartServerAsync(bool tcmOn = true)
+    private async Task<NotificationServerHost> StartServerAsync(bool tcmEnabled = true)
     {
-        var server = await NotificationServerHost.StartAsync(output, tcmOn);
+        var server = await NotificationServerHost.StartAsync(output, tcmEnabled);
         _servers.Add(server);
         return server;
     }

@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Runtime.CompilerServices;
 using Tcm.Protocol;
@@ -31,54 +29,14 @@ internal sealed class CemAgent : IDisposable
 
     public static async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string computerName)
     {
-        var package = await ns.Info.CreateInstallPackageAsync();
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = new CertificateRequest($"CN={computerName}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        using var http = new HttpClient(CreateHandler(ns.Info.CaCertificate, null)) { BaseAddress = new Uri(ns.Info.BaseUrl) };
-        var response = await http.PostAsJsonAsync(TcmPaths.Register,
-            new RegisterRequest { RegistrationToken = package.RegistrationToken, ComputerName = computerName, CertificateSigningRequestPem = csr },
-            ProtocolJsonContext.Default.RegisterRequest);
-        response.EnsureSuccessStatusCode();
-        var registered = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.RegisterResponse))!;
-        using var certificate = X509Certificate2.CreateFromPem(registered.ClientCertificatePem);
-        using var withKey = certificate.CopyWithPrivateKey(key);
-        return new CemAgent(registered.AgentId, X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null), new Uri(ns.Info.PublicUrl).Authority);
-    }
-
-    /// <summary>A self-signed client certificate no NS issued.</summary>
-    public static X509Certificate2 SelfSigned(string subject)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+        var registered = await ns.RegisterAsync(computerName);
+        return new CemAgent(registered.Id, registered.Certificate, new Uri(ns.Info.PublicUrl).Authority);
     }
 
     /// <summary>A handler that trusts only <paramref name="trust"/> and presents <paramref name="clientCertificate"/>; counts its TCP connections.</summary>
     public static SocketsHttpHandler CreateHandler(X509Certificate2 trust, X509Certificate2? clientCertificate, StrongBox<int>? connections = null)
     {
-        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-        {
-            if (cert is null || (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-            {
-                return false;
-            }
-
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(trust);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            using var typed = X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
-            return chain.Build(typed);
-        };
-        if (clientCertificate is not null)
-        {
-            handler.SslOptions.ClientCertificates = [clientCertificate];
-            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
-        }
-
+        var handler = TestCertificates.CreateHandler(trust, clientCertificate);
         if (connections is not null)
         {
             handler.ConnectCallback = async (context, ct) =>

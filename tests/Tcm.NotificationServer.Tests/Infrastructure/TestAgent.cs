@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tcm.Protocol;
 
@@ -9,16 +8,14 @@ namespace Tcm.NotificationServer.Tests.Infrastructure;
 /// <summary>A registered agent: its certificate and an HTTP client that presents it.</summary>
 internal sealed class TestAgent : IDisposable
 {
-    private readonly NsTestServer _server;
-    private readonly ECDsa _key;
+    private readonly NotificationServerHost _server;
 
-    public TestAgent(NsTestServer server, RegisterResponse registration, X509Certificate2 certificate, ECDsa key)
+    public TestAgent(NotificationServerHost server, RegisteredAgent registered)
     {
         _server = server;
-        _key = key;
-        Registration = registration;
-        Certificate = certificate;
-        Http = new HttpClient(server.CreateHandler(certificate)) { BaseAddress = new Uri(server.Info.BaseUrl) };
+        Registration = registered.Registration;
+        Certificate = registered.Certificate;
+        Http = server.CreateClient(Certificate);
     }
 
     public string Id => Registration.AgentId;
@@ -40,7 +37,7 @@ internal sealed class TestAgent : IDisposable
         webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
         var handler = _server.CreateHandler(useCertificate ? certificate ?? Certificate : null);
         var invoker = new HttpMessageInvoker(handler);
-        using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
+        using var timeout = new CancellationTokenSource(Eventually.DefaultDeadline);
         try
         {
             await webSocket.ConnectAsync(_server.ChannelUri, invoker, timeout.Token);
@@ -67,7 +64,6 @@ internal sealed class TestAgent : IDisposable
     {
         Http.Dispose();
         Certificate.Dispose();
-        _key.Dispose();
     }
 }
 

@@ -20,7 +20,7 @@ internal sealed class TestChannel(ClientWebSocket webSocket, HttpMessageInvoker 
 
     public async Task SendRawAsync(byte[] bytes, WebSocketMessageType type = WebSocketMessageType.Text)
     {
-        using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
+        using var timeout = new CancellationTokenSource(Eventually.DefaultDeadline);
         await WebSocket.SendAsync(bytes, type, endOfMessage: true, timeout.Token);
     }
 
@@ -35,7 +35,7 @@ internal sealed class TestChannel(ClientWebSocket webSocket, HttpMessageInvoker 
     public async Task<T> ReceiveAsync<T>(Func<T, bool>? predicate = null, TimeSpan? timeout = null)
         where T : Message
     {
-        var deadline = DateTime.UtcNow + (timeout ?? Eventually.DefaultTimeout);
+        var deadline = DateTime.UtcNow + (timeout ?? Eventually.DefaultDeadline);
         while (true)
         {
             var remaining = deadline - DateTime.UtcNow;
@@ -54,7 +54,7 @@ internal sealed class TestChannel(ClientWebSocket webSocket, HttpMessageInvoker 
 
     public async Task<(Message? Message, WebSocketCloseStatus? Status, string? Description)> ReceiveOrCloseAsync(TimeSpan? timeout = null)
     {
-        using var cancel = new CancellationTokenSource(timeout ?? Eventually.DefaultTimeout);
+        using var cancel = new CancellationTokenSource(timeout ?? Eventually.DefaultDeadline);
         var count = 0;
         while (true)
         {

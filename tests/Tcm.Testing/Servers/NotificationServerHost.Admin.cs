@@ -77,7 +77,7 @@ public sealed partial class NotificationServerHost
     /// Registers a new agent the way a real one does (a fresh install package, its own key pair and a CSR) and returns the
     /// server's answer with the issued certificate joined to the key.
     /// </summary>
-    public async Task<RegisteredAgent> RegisterAgentAsync(
+    public async Task<RegisteredAgent> RegisterAsync(
         string computerName = "PC-0001",
         IReadOnlyDictionary<string, string>? attributes = null,
         string? domain = "corp.example",
