@@ -3,14 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Tcm.Testing;
 
-/// <summary>One log entry kept by <see cref="CollectingLoggerProvider"/>.</summary>
-public sealed record LogEntry(LogLevel Level, string Category, string Message, Exception? Exception);
-
 /// <summary>Keeps every log entry, at every level, so tests can assert on what was logged (a vanished peer logs no error).</summary>
 public sealed class CollectingLoggerProvider : ILoggerProvider
 {
     /// <summary>Every entry so far, in order.</summary>
-    public ConcurrentQueue<LogEntry> Entries { get; } = new();
+    public ConcurrentQueue<Entry> Entries { get; } = new();
 
     /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -20,6 +17,9 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
     {
     }
 
+    /// <summary>One log entry.</summary>
+    public sealed record Entry(LogLevel Level, string Category, string Message, Exception? Exception);
+
     private sealed class Logger(CollectingLoggerProvider owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -28,6 +28,6 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue(new LogEntry(logLevel, category, formatter(state, exception), exception));
+            owner.Entries.Enqueue(new Entry(logLevel, category, formatter(state, exception), exception));
     }
 }
