@@ -190,7 +190,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         var channelRefused = await FluentActions.Awaiting(() => b.OpenChannelAsync(gateway, HttpVersion.Version20, backend: $"127.0.0.1:{ns.Port + 1}"))
-            .Should().ThrowAsync<ChannelRefused>();
+            .Should().ThrowAsync<ChannelRefusedException>();
         channelRefused.Which.Code.Should().Be(CloseReasons.BackendNotConfigured);
 
         // Certificates: none, and one no configured CA issued.
@@ -239,7 +239,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         var gateway = await StartGatewayAsync([ns]);
         var a = await RegisterAsync(ns, "PC-A");
 
-        var refused = await FluentActions.Awaiting(() => a.OpenChannelAsync(gateway, HttpVersion.Version20)).Should().ThrowAsync<ChannelRefused>();
+        var refused = await FluentActions.Awaiting(() => a.OpenChannelAsync(gateway, HttpVersion.Version20)).Should().ThrowAsync<ChannelRefusedException>();
 
         refused.Which.Status.Should().Be(HttpStatusCode.Forbidden);
         refused.Which.Code.Should().Be(CloseReasons.TcmDisabled);
@@ -285,17 +285,17 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         await using var __ = tsChannel;
 
         welcome.AgentId.Should().Be(a.Id);
-        var hello = await ReceiveTextAsync(tsChannel.Socket);
+        var hello = await ReceiveTextAsync(tsChannel.WebSocket);
         hello.Should().Be($"via={GatewayHost.Name};forwarded=True;client=CN={GatewayHost.Name}, OU=gateway");
-        await tsChannel.Socket.SendAsync(Encoding.UTF8.GetBytes("ping over h2"), WebSocketMessageType.Text, true, CancellationToken.None);
-        (await ReceiveTextAsync(tsChannel.Socket)).Should().Be("ping over h2");
+        await tsChannel.WebSocket.SendAsync(Encoding.UTF8.GetBytes("ping over h2"), WebSocketMessageType.Text, true, CancellationToken.None);
+        (await ReceiveTextAsync(tsChannel.WebSocket)).Should().Be("ping over h2");
         connections.Value.Should().Be(1, "both channels are streams of one HTTP/2 connection");
         var status = await gateway.GetStatusAsync();
         status.TunnelsOpen.Should().Be(2);
         status.Backends.Single(s => s.Name == "ts1").TunnelsOpen.Should().Be(1);
 
         // A close from the backend reaches the agent with its status and description.
-        await tsChannel.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent done", CancellationToken.None);
+        await tsChannel.WebSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent done", CancellationToken.None);
         var (_, closeStatus, description) = await tsChannel.ReceiveOrCloseAsync();
         (closeStatus, description).Should().Be((WebSocketCloseStatus.NormalClosure, "bye"));
     }
@@ -322,7 +322,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Reconnects (as an agent's back-off would) until a welcome arrives or the deadline passes.</summary>
-    private async Task<(CemChannel, WelcomeMessage)> ReconnectAsync(CemAgent agent, GatewayHost gateway)
+    private async Task<(TestChannel, WelcomeMessage)> ReconnectAsync(CemAgent agent, GatewayHost gateway)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
@@ -331,7 +331,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 return await agent.ConnectAsync(gateway, HttpVersion.Version20);
             }
-            catch (Exception ex) when (ex is ChannelRefused or HttpRequestException or WebSocketException or InvalidOperationException && clock.Elapsed < Deadline)
+            catch (Exception ex) when (ex is ChannelRefusedException or HttpRequestException or WebSocketException or InvalidOperationException && clock.Elapsed < Deadline)
             {
                 output.WriteLine($"reconnect: {ex.Message}");
                 await Task.Delay(100);
@@ -340,7 +340,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Reads until the channel ends (close frame or abort); returns the first message that is not a push, or null.</summary>
-    private static async Task<(Message?, WebSocketCloseStatus?, string?)> ReceiveUntilEndAsync(CemChannel channel)
+    private static async Task<(Message?, WebSocketCloseStatus?, string?)> ReceiveUntilEndAsync(TestChannel channel)
     {
         try
         {
