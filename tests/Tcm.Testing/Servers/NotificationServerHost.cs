@@ -83,7 +83,16 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tcm-tests", "ns-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
         var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns);
-        await host.StartAsync(cancellationToken);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
         return host;
     }
 
@@ -108,8 +117,17 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
             _configure?.Invoke(o);
         });
         var app = builder.Build();
-        app.MapNotificationServer();
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            app.MapNotificationServer();
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         _app = app;
         Info = app.Services.GetRequiredService<NotificationServerInfo>();
         Port = new Uri(Info.BaseUrl).Port;
