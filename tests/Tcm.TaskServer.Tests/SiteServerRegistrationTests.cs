@@ -43,7 +43,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     {
         var created = await CreateAsync("ts1");
 
-        using var identity = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), Path.Combine(_dir, "ts1"), NullLogger.Instance, CancellationToken.None);
+        using var identity = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), Path.Combine(_dir, "ts1"), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         var certificate = identity.Certificate;
         certificate.HasPrivateKey.Should().BeTrue();
@@ -66,12 +66,12 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
         var created = await CreateAsync("ts2");
         var folder = Path.Combine(_dir, "ts2");
         string thumbprint;
-        using (var first = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), folder, NullLogger.Instance, CancellationToken.None))
+        using (var first = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), folder, TimeProvider.System, NullLogger.Instance, CancellationToken.None))
         {
             thumbprint = first.Certificate.Thumbprint;
         }
 
-        using var again = await TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), folder, NullLogger.Instance, CancellationToken.None);
+        using var again = await TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), folder, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         again.Certificate.Thumbprint.Should().Be(thumbprint);
     }
@@ -79,7 +79,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task BadToken_IsRefused_WithAClearMessage()
     {
-        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options("not-a-token"), Path.Combine(_dir, "bad"), NullLogger.Instance, CancellationToken.None);
+        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options("not-a-token"), Path.Combine(_dir, "bad"), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         (await register.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("bad-registration-token");
     }
@@ -87,7 +87,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task NoToken_OnFirstRun_SaysHowToGetOne()
     {
-        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), Path.Combine(_dir, "none"), NullLogger.Instance, CancellationToken.None);
+        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), Path.Combine(_dir, "none"), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         (await register.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("/tcm/admin/site-servers");
     }
