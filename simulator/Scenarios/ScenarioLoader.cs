@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Network;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
