@@ -2,7 +2,7 @@ using System.Globalization;
 using Tcm.Features.Runner;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Engine;
+using Tcm.Lab.Admin;
 
 namespace Tcm.Features.Drivers;
 

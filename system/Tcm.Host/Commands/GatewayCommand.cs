@@ -24,12 +24,6 @@ internal static class GatewayCommand
         {
             config, data, port, listen, publicHost, name, adminKey, hold, notificationServers, taskServers,
         };
-        command.Subcommands.Add(GatewayBench.Create());
-        foreach (var role in GatewayBench.CreateRoles())
-        {
-            command.Subcommands.Add(role);
-        }
-
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, ct) =>
         {

@@ -1,6 +1,5 @@
 using Tcm.Protocol;
 using Tcm.Simulator.Fleet;
-using Tcm.Simulator.Network;
 using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Tests.Fleet;

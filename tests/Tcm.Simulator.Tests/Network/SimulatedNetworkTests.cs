@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Tcm.Agent.Network;
-using Tcm.Simulator.Network;
 using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Tests.Network;
