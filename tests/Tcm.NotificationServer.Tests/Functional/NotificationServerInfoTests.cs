@@ -1,0 +1,28 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Tcm.NotificationServer.Tests.Infrastructure;
+
+namespace Tcm.NotificationServer.Tests.Functional;
+
+public sealed class NotificationServerInfoTests
+{
+    [Fact]
+    public async Task IssueServerCertificate_ChainsToTheNsCa_ForTheNamesAsked_WithItsKey_ForServerAuthentication()
+    {
+        await using var server = await NsTestServer.StartAsync();
+
+        using var certificate = server.Info.IssueServerCertificate(["pkg.tcm.lab"], [IPAddress.Loopback]);
+
+        certificate.HasPrivateKey.Should().BeTrue("a server presents it");
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(server.Info.CaCertificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.Build(certificate).Should().BeTrue("whoever trusts the NS's CA trusts it");
+        certificate.MatchesHostname("pkg.tcm.lab").Should().BeTrue();
+        certificate.MatchesHostname("127.0.0.1").Should().BeTrue();
+        certificate.MatchesHostname("other.tcm.lab").Should().BeFalse();
+        certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages
+            .Cast<System.Security.Cryptography.Oid>().Select(o => o.Value).Should().Contain("1.3.6.1.5.5.7.3.1");
+    }
+}
