@@ -7,7 +7,7 @@ namespace Tcm.Lab;
 
 /// <summary>
 /// The system under test: the real servers, started in this process on loopback ports with a fresh data folder
-/// (a lab), or a system that already runs elsewhere (external). Either way the simulator sees it through its admin API,
+/// (a lab), or a system that already runs elsewhere (external). Either way the simulator or a feature sees it through its admin API,
 /// an install package, and the endpoints it registers in the run's <see cref="NetworkTopology"/>.
 /// </summary>
 public interface ISystemUnderTest : IAsyncDisposable

@@ -5,7 +5,7 @@ using Tcm.Protocol.Admin;
 
 namespace Tcm.Lab.Admin;
 
-/// <summary>The simulator's client of the Notification Server admin API: what an administrator would click, as typed calls.</summary>
+/// <summary>The lab's client of the Notification Server admin API (simulator, features, load tests): what an administrator would click, as typed calls.</summary>
 public sealed class AdminClient : IDisposable
 {
     private readonly HttpClient _http;

@@ -8,7 +8,7 @@ using Tcm.Lab.Network;
 namespace Tcm.Lab.Fleet;
 
 /// <summary>
-/// The simulator's <see cref="ITaskExecutor"/>: tasks take the group's simulated duration (on the run's <see cref="TimeProvider"/>)
+/// The lab's <see cref="ITaskExecutor"/> for virtual agents: tasks take the group's simulated duration (on the run's <see cref="TimeProvider"/>)
 /// and fail at the group's failure rate; inventory comes from the <see cref="AgentSpec"/>. Outcomes are seeded by
 /// (agent seed, task id), so a re-run with the same seed makes the same agents fail the same tasks, in any order.
 /// Commands: <c>echo</c> (output = <c>text</c> parameter, immediate), <c>sleep</c> (<c>seconds</c> or <c>duration</c>), <c>fail</c>
