@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.AdminConsole;
 using Tcm.NotificationServer.Agents;
@@ -53,6 +54,7 @@ public static class NotificationServerExtensions
             DataDirectory(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
         services.AddSingleton(sp => new TcmStore(DataDirectory(sp), sp.GetRequiredService<ILogger<TcmStore>>()));
         services.AddSingleton<AgentDirectory>();
+        services.AddSingleton<ActionLedger>();
         services.AddSingleton<ServerAddresses>();
         services.AddSingleton<PolicyService>();
         services.AddSingleton<ConnectionRegistry>();

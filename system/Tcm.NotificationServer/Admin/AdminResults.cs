@@ -9,6 +9,9 @@ namespace Tcm.NotificationServer.Admin;
 /// <summary>Answers of the admin API, serialized with the source-generated contract metadata.</summary>
 internal static class AdminResults
 {
+    /// <summary>The content type of every admin request and answer body.</summary>
+    public const string Json = "application/json";
+
     public static IResult Ok<T>(T value, JsonTypeInfo<T> typeInfo) => Results.Json(value, typeInfo);
 
     public static IResult Created<T>(string location, T value, JsonTypeInfo<T> typeInfo) => new CreatedResult<T>(location, value, typeInfo);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Diagnostics;
@@ -19,6 +20,7 @@ namespace Tcm.NotificationServer.Delivery;
 /// </summary>
 internal sealed partial class DeliveryService(
     TcmStore store,
+    ActionLedger ledger,
     ConnectionRegistry registry,
     NsMetrics metrics,
     TimeProvider time,
@@ -58,17 +60,13 @@ internal sealed partial class DeliveryService(
             {
                 if (action is not null)
                 {
-                    ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", action.Id, action.Kind, nowMs, action.RequestJson);
+                    ledger.Create(ctx, action, nowMs, pushes.Select(p => p.Agent.Id));
                 }
 
                 foreach (var (agent, seq, kind, payload) in pushes)
                 {
                     ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
                     ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
-                    if (action is not null)
-                    {
-                        ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agent.Id);
-                    }
                 }
             }).ConfigureAwait(false);
 
@@ -147,14 +145,7 @@ internal sealed partial class DeliveryService(
             var created = await store.Writer.WriteAsync(ctx =>
             {
                 var createdAt = ctx.Query("SELECT created_at FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL", r => r.GetInt64(0), agentId, previous, upToSeq);
-                ctx.Execute(
-                    """
-                    UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
-                        delivered_via = COALESCE(delivered_via, @p3), delivered_at = COALESCE(delivered_at, @p4)
-                    WHERE agent_id = @p0 AND action_id IN
-                        (SELECT action_id FROM pushes WHERE agent_id = @p0 AND seq > @p1 AND seq <= @p2 AND action_id IS NOT NULL)
-                    """,
-                    agentId, previous, upToSeq, via, nowMs);
+                ledger.MarkAcknowledged(ctx, agentId, previous, upToSeq, via, nowMs);
                 ctx.Execute("UPDATE pushes SET acked_at=@p3 WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL", agentId, previous, upToSeq, nowMs);
                 ctx.Execute("UPDATE agents SET acked_seq=MAX(acked_seq,@p1) WHERE id=@p0", agentId, upToSeq);
                 return createdAt;
@@ -203,9 +194,7 @@ internal sealed partial class DeliveryService(
             return;
         }
 
-        store.Writer.Post(
-            ctx => ctx.Execute("UPDATE action_targets SET status='running' WHERE action_id=@p0 AND agent_id=@p1 AND status IN ('pending','delivered')", status.TaskId, agent.Id),
-            "task status");
+        ledger.Post([new TargetProgress(status.TaskId, agent.Id, TaskState.Running)], "task status");
     }
 
     /// <summary>
@@ -235,7 +224,6 @@ internal sealed partial class DeliveryService(
         }
 
         var payload = MessageCodec.Encode(result);
-        var stateText = StateText(state);
         var duplicate = await store.Writer.WriteAsync(ctx =>
         {
             var inserted = ctx.Execute(
@@ -246,13 +234,7 @@ internal sealed partial class DeliveryService(
                 return true;
             }
 
-            ctx.Execute(
-                """
-                UPDATE action_targets SET status=@p2, completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,
-                    delivered_at=COALESCE(delivered_at,@p3)
-                WHERE action_id=@p0 AND agent_id=@p1
-                """,
-                refId, agent.Id, stateText, nowMs, output, exitCode);
+            ledger.Complete(ctx, refId, agent.Id, state, nowMs, output, exitCode);
             if (inventory is not null)
             {
                 ctx.Execute("UPDATE agents SET inventory=@p1 WHERE id=@p0", agent.Id, inventory);
@@ -276,29 +258,6 @@ internal sealed partial class DeliveryService(
     /// <summary>A new action id: 16 hex digits from <see cref="RandomNumberGenerator"/>.</summary>
     public static string NewActionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
-    /// <summary>The kebab name of a task state, as the store and the API use it.</summary>
-    public static string StateText(TaskState state) => state switch
-    {
-        TaskState.Pending => "pending",
-        TaskState.Delivered => "delivered",
-        TaskState.Running => "running",
-        TaskState.Succeeded => "succeeded",
-        TaskState.Failed => "failed",
-        TaskState.TimedOut => "timed-out",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
-    };
-
-    public static TaskState ParseState(string text) => text switch
-    {
-        "pending" => TaskState.Pending,
-        "delivered" => TaskState.Delivered,
-        "running" => TaskState.Running,
-        "succeeded" => TaskState.Succeeded,
-        "failed" => TaskState.Failed,
-        "timed-out" => TaskState.TimedOut,
-        _ => throw new ArgumentOutOfRangeException(nameof(text), text, "unknown task state"),
-    };
-
     private static string KindOf(PushMessage message) => message switch
     {
         TaskPushMessage => MessageKinds.TaskPush,
@@ -316,6 +275,3 @@ internal sealed partial class DeliveryService(
         public static partial void AckFailed(ILogger logger, string agentId, long upToSeq, Exception exception);
     }
 }
-
-/// <summary>An action created together with its pushes.</summary>
-internal sealed record NewAction(string Id, string Kind, string? RequestJson);

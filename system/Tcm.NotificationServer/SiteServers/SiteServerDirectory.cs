@@ -43,12 +43,6 @@ internal sealed class SiteServerRecord
 /// </summary>
 internal sealed class SiteServerDirectory
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS site_servers(
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
-            registered_at INTEGER, address TEXT, host_names TEXT, site TEXT, max_agents INTEGER NOT NULL DEFAULT 5000, thumbprint TEXT);
-        """;
-
     private readonly TcmStore _store;
     private readonly ConcurrentDictionary<string, SiteServerRecord> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SiteServerRecord> _byThumbprint = new(StringComparer.Ordinal);
@@ -56,7 +50,6 @@ internal sealed class SiteServerDirectory
     public SiteServerDirectory(TcmStore store)
     {
         _store = store;
-        store.Writer.WriteAsync(ctx => ctx.Execute(Schema)).GetAwaiter().GetResult();
         foreach (var record in store.Query(
             "SELECT id, name, kind, token_hash, created_at, registered_at, address, host_names, site, max_agents, thumbprint FROM site_servers",
             r => new SiteServerRecord

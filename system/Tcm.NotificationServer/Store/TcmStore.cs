@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Agents;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
+using Tcm.Storage;
 
 namespace Tcm.NotificationServer.Store;
 
@@ -12,31 +13,9 @@ namespace Tcm.NotificationServer.Store;
 /// The embedded store: one SQLite file (<c>tcm.db</c>, WAL) in the data folder. Every write goes through
 /// <see cref="Writer"/>; reads use short-lived pooled connections, which WAL lets run beside the writer.
 /// </summary>
-internal sealed class TcmStore : IAsyncDisposable
+internal sealed partial class TcmStore : IAsyncDisposable
 {
     internal const string FileName = "tcm.db";
-
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS profiles(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS targeted_settings(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS install_packages(id TEXT PRIMARY KEY, profile_id TEXT, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS agents(
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, domain TEXT, os TEXT, attributes TEXT NOT NULL, registered_at INTEGER NOT NULL,
-            last_contact INTEGER, next_seq INTEGER NOT NULL DEFAULT 1, acked_seq INTEGER NOT NULL DEFAULT 0, network_status TEXT,
-            inventory TEXT, previous_id TEXT, package_id TEXT);
-        CREATE TABLE IF NOT EXISTS pushes(
-            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, action_id TEXT,
-            created_at INTEGER NOT NULL, acked_at INTEGER, PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS actions(id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT);
-        CREATE TABLE IF NOT EXISTS action_targets(
-            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, status TEXT NOT NULL, delivered_via TEXT, delivered_at INTEGER,
-            completed_at INTEGER, output TEXT, exit_code INTEGER, result_count INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS results(
-            idempotency_key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, kind TEXT NOT NULL, ref_id TEXT NOT NULL,
-            payload TEXT NOT NULL, received_at INTEGER NOT NULL);
-        """;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writerConnection;
@@ -54,17 +33,33 @@ internal sealed class TcmStore : IAsyncDisposable
         }.ToString();
         _writerConnection = new SqliteConnection(_connectionString);
         _writerConnection.Open();
-        using (var command = _writerConnection.CreateCommand())
+        try
         {
-            command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;" + Schema;
-            command.ExecuteNonQuery();
+            using (var command = _writerConnection.CreateCommand())
+            {
+                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+                command.ExecuteNonQuery();
+            }
+
+            Schema = SchemaMigrator.Migrate(_writerConnection, TcmSchema.Definition);
+        }
+        catch
+        {
+            // why: a refused or failed migration must not leave the file open (and locked) behind the failed start.
+            SqliteConnection.ClearPool(_writerConnection);
+            _writerConnection.Dispose();
+            throw;
         }
 
+        Log.SchemaReady(logger, FileName, Schema.FromVersion, Schema.ToVersion, Schema.AdoptedUnversioned);
         Writer = new SqliteWriteBatcher(_writerConnection, logger);
     }
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>What opening the store did to its schema.</summary>
+    public SchemaMigrationOutcome Schema { get; }
 
     /// <summary>The one writer.</summary>
     public SqliteWriteBatcher Writer { get; }
@@ -170,5 +165,11 @@ internal sealed class TcmStore : IAsyncDisposable
         await Writer.DisposeAsync().ConfigureAwait(false);
         SqliteConnection.ClearPool(_writerConnection);
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Store {Store} at schema version {ToVersion} (found {FromVersion}, adopted from before versioning: {Adopted})")]
+        public static partial void SchemaReady(ILogger logger, string store, int fromVersion, int toVersion, bool adopted);
     }
 }

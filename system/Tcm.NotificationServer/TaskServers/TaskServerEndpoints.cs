@@ -25,7 +25,6 @@ namespace Tcm.NotificationServer.TaskServers;
 /// </summary>
 internal static partial class TaskServerEndpoints
 {
-    private const string Json = "application/json";
     private const int MaxWaitSeconds = 60;
 
     public static IServiceCollection AddTaskServerSupport(this IServiceCollection services) => services.AddSingleton<TaskServerRegistry>();

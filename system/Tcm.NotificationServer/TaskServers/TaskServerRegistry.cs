@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
@@ -22,15 +23,11 @@ namespace Tcm.NotificationServer.TaskServers;
 /// </summary>
 internal sealed partial class TaskServerRegistry
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS ts_tasks(
-            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, payload TEXT NOT NULL, accepted_by TEXT, PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
-        """;
-
     private const string SelectionKey = "task-server-selection";
     private static readonly TimeSpan OnlineWindow = TimeSpan.FromSeconds(90);
 
     private readonly TcmStore _store;
+    private readonly ActionLedger _ledger;
     private readonly SiteServerDirectory _sites;
     private readonly PolicyService _policy;
     private readonly PolicyDistributor _distributor;
@@ -42,25 +39,28 @@ internal sealed partial class TaskServerRegistry
     private readonly ConcurrentDictionary<string, List<PendingTsTask>> _pending = new(StringComparer.Ordinal);
     private volatile TaskServerSelectionSettings _selection;
 
-    public TaskServerRegistry(TcmStore store, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger)
+    public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger)
     {
         _store = store;
+        _ledger = ledger;
         _sites = sites;
         _policy = policy;
         _distributor = distributor;
         _time = time;
         _logger = logger;
-        store.Writer.WriteAsync(ctx => ctx.Execute(Schema)).GetAwaiter().GetResult();
         _selection = store.GetSetting(SelectionKey) is { } json
             ? TcmStore.Deserialize(json, ProtocolJsonContext.Default.TaskServerSelectionSettings)
             : new TaskServerSelectionSettings();
+        var pending = ledger.PendingTargets(TaskServerActionKinds.TsTask);
         foreach (var (actionId, agentId, payload, acceptedBy) in store.Query(
-            """
-            SELECT t.action_id, t.agent_id, t.payload, t.accepted_by FROM ts_tasks t
-            JOIN action_targets a ON a.action_id = t.action_id AND a.agent_id = t.agent_id WHERE a.status = 'pending'
-            """,
+            "SELECT action_id, agent_id, payload, accepted_by FROM ts_tasks",
             r => (r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3))))
         {
+            if (!pending.Contains((actionId, agentId)))
+            {
+                continue;
+            }
+
             var assignment = TcmStore.Deserialize(payload, ProtocolJsonContext.Default.TaskServerAssignment);
             _pending.GetOrAdd(agentId, static _ => []).Add(new PendingTsTask(actionId, assignment) { AcceptedBy = acceptedBy });
         }
@@ -178,10 +178,9 @@ internal sealed partial class TaskServerRegistry
         var items = agents.Select(a => (Agent: a, Assignment: build(a))).ToList();
         await _store.Writer.WriteAsync(ctx =>
         {
-            ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", actionId, TaskServerActionKinds.TsTask, nowMs, requestJson);
+            _ledger.Create(ctx, new NewAction(actionId, TaskServerActionKinds.TsTask, requestJson), nowMs, items.Select(i => i.Agent.Id));
             foreach (var (agent, assignment) in items)
             {
-                ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", actionId, agent.Id);
                 ctx.Execute("INSERT INTO ts_tasks(action_id, agent_id, payload) VALUES(@p0,@p1,@p2)", actionId, agent.Id,
                     TcmStore.Serialize(assignment, ProtocolJsonContext.Default.TaskServerAssignment));
             }
@@ -262,33 +261,9 @@ internal sealed partial class TaskServerRegistry
             }
         }
 
-        _store.Writer.Post(
-            ctx =>
-            {
-                foreach (var item in items)
-                {
-                    var at = item.At == default ? nowMs : item.At.ToUnixTimeMilliseconds();
-                    if (item.State == TaskState.Delivered)
-                    {
-                        ctx.Execute(
-                            """
-                            UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
-                                delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
-                            WHERE action_id = @p0 AND agent_id = @p1
-                            """,
-                            item.TaskId, item.AgentId, item.Via ?? DeliveryService.ViaPersistent, at);
-                    }
-                    else if (item.State == TaskState.Running)
-                    {
-                        ctx.Execute(
-                            """
-                            UPDATE action_targets SET status='running', delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
-                            WHERE action_id=@p0 AND agent_id=@p1 AND status IN ('pending','delivered')
-                            """,
-                            item.TaskId, item.AgentId, item.Via ?? DeliveryService.ViaPersistent, at);
-                    }
-                }
-            },
+        _ledger.Post(
+            [.. items.Select(item => new TargetProgress(item.TaskId, item.AgentId, item.State, item.Via ?? DeliveryService.ViaPersistent,
+                item.At == default ? nowMs : item.At.ToUnixTimeMilliseconds()))],
             "task server status");
     }
 
@@ -364,189 +339,5 @@ internal sealed partial class TaskServerRegistry
 
         [LoggerMessage(EventId = 721, Level = LogLevel.Information, Message = "Agent {AgentId} moved from Task Server '{From}' to '{To}'")]
         public static partial void AgentMoved(ILogger logger, string agentId, string from, string to);
-    }
-}
-
-/// <summary>A task not yet delivered to its agent, and the Task Server that accepted it last.</summary>
-internal sealed class PendingTsTask(string actionId, TaskServerAssignment assignment)
-{
-    public string ActionId { get; } = actionId;
-    public TaskServerAssignment Assignment { get; } = assignment;
-    public string? AcceptedBy { get; set; }
-}
-
-/// <summary>The live state of one Task Server at the NS.</summary>
-internal sealed class TaskServerState(SiteServerRecord record)
-{
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, bool> _agents = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _released = new(StringComparer.Ordinal);
-    private int _polling;
-
-    public SiteServerRecord Record { get; } = record;
-
-    /// <summary>Wakes the Task Server's long poll.</summary>
-    public WorkSignal Signal { get; } = new();
-
-    public DateTimeOffset LastContact { get; set; }
-
-    /// <summary>Long polls open now.</summary>
-    public int Polling => Volatile.Read(ref _polling);
-
-    public int AgentCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _agents.Count;
-            }
-        }
-    }
-
-    public int ConnectedCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _agents.Values.Count(c => c);
-            }
-        }
-    }
-
-    public List<string> AgentIds
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _agents.Keys];
-            }
-        }
-    }
-
-    public void BeginPoll() => Interlocked.Increment(ref _polling);
-
-    public void EndPoll() => Interlocked.Decrement(ref _polling);
-
-    public void SetAgent(string agentId, bool connected)
-    {
-        lock (_gate)
-        {
-            _agents[agentId] = connected;
-            _released.Remove(agentId);
-        }
-    }
-
-    public void RemoveAgent(string agentId)
-    {
-        lock (_gate)
-        {
-            _agents.Remove(agentId);
-            _dirty.Remove(agentId);
-        }
-    }
-
-    public void Release(string agentId)
-    {
-        lock (_gate)
-        {
-            _agents.Remove(agentId);
-            _dirty.Remove(agentId);
-            _released.Add(agentId);
-        }
-
-        Signal.Set();
-    }
-
-    public void MarkDirty(string agentId)
-    {
-        lock (_gate)
-        {
-            _dirty.Add(agentId);
-        }
-    }
-
-    public void ClearDirty(string agentId)
-    {
-        lock (_gate)
-        {
-            _dirty.Remove(agentId);
-        }
-    }
-
-    public List<string> DirtyAgents()
-    {
-        lock (_gate)
-        {
-            return [.. _dirty];
-        }
-    }
-
-    public IReadOnlyList<string> TakeReleased()
-    {
-        lock (_gate)
-        {
-            if (_released.Count == 0)
-            {
-                return [];
-            }
-
-            var released = _released.ToList();
-            _released.Clear();
-            return released;
-        }
-    }
-}
-
-/// <summary>An auto-reset signal a long poll waits on; a set with nobody waiting is remembered.</summary>
-internal sealed class WorkSignal
-{
-    private readonly Lock _gate = new();
-    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _set;
-
-    public void Set()
-    {
-        TaskCompletionSource current;
-        lock (_gate)
-        {
-            _set = true;
-            current = _next;
-            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        current.TrySetResult();
-    }
-
-    /// <summary>Returns at once when set since the last wait, else when set or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
-    {
-        Task task;
-        lock (_gate)
-        {
-            if (_set)
-            {
-                _set = false;
-                return;
-            }
-
-            task = _next.Task;
-        }
-
-        try
-        {
-            await task.WaitAsync(timeout, time, ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        lock (_gate)
-        {
-            _set = false;
-        }
     }
 }

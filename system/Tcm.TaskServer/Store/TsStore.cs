@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Tcm.Storage;
 
 namespace Tcm.TaskServer.Store;
 
@@ -18,16 +19,6 @@ namespace Tcm.TaskServer.Store;
 internal sealed class TsStore : IDisposable
 {
     internal const string FileName = "ts.db";
-
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS agents(id TEXT PRIMARY KEY, registered_at INTEGER NOT NULL, next_seq INTEGER NOT NULL DEFAULT 1, acked_seq INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS pushes(
-            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, action_id TEXT NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT NULL,
-            PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
-        CREATE UNIQUE INDEX IF NOT EXISTS pushes_action ON pushes(agent_id, action_id);
-        CREATE TABLE IF NOT EXISTS results(idempotency_key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL);
-        """;
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
@@ -48,7 +39,18 @@ internal sealed class TsStore : IDisposable
         Path = System.IO.Path.Combine(dataDirectory, FileName);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _connection.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;" + Schema);
+        try
+        {
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
+            Schema = SchemaMigrator.Migrate(_connection, TsSchema.Definition);
+        }
+        catch
+        {
+            // why: a refused or failed migration must not leave the file open (and locked) behind the failed start.
+            _connection.Dispose();
+            throw;
+        }
+
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -70,6 +72,9 @@ internal sealed class TsStore : IDisposable
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>What opening the store did to its schema.</summary>
+    public SchemaMigrationOutcome Schema { get; }
 
     /// <summary>Runs a statement; returns the rows changed.</summary>
     public int Execute(string sql, params ReadOnlySpan<object?> args)

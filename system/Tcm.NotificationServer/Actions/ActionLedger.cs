@@ -1,0 +1,165 @@
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Actions;
+
+/// <summary>
+/// The one owner of actions and their targets (tables <c>actions</c> and <c>action_targets</c>): nothing else creates, updates
+/// or reads them. A target moves pending → delivered → running → succeeded / failed / timed-out; a late acknowledgement or
+/// progress report never moves it back.
+/// <para>
+/// Writes come in two forms. Those taking a <see cref="WriteContext"/> run inside the caller's write, because the action's rows
+/// must commit together with the caller's own (the pushes that carry a new action, the stored result that ends a target).
+/// <see cref="Post"/> queues progress nobody waits for.
+/// </para>
+/// </summary>
+internal sealed class ActionLedger(TcmStore store)
+{
+    /// <summary>Creates an action with one pending target per agent.</summary>
+    public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
+    {
+        ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", action.Id, action.Kind, createdAtMs, action.RequestJson);
+        foreach (var agentId in agentIds)
+        {
+            ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agentId);
+        }
+    }
+
+    /// <summary>
+    /// An agent acknowledged its pushes in <c>(afterSeq, upToSeq]</c>: the targets of the actions they carried are delivered
+    /// (the first delivery's way and time are kept).
+    /// </summary>
+    public void MarkAcknowledged(WriteContext ctx, string agentId, long afterSeq, long upToSeq, string via, long atMs) =>
+        ctx.Execute(
+            """
+            UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
+                delivered_via = COALESCE(delivered_via, @p3), delivered_at = COALESCE(delivered_at, @p4)
+            WHERE agent_id = @p0 AND action_id IN
+                (SELECT action_id FROM pushes WHERE agent_id = @p0 AND seq > @p1 AND seq <= @p2 AND action_id IS NOT NULL)
+            """,
+            agentId, afterSeq, upToSeq, via, atMs);
+
+    /// <summary>Applies a delivered or running report; other states are ignored (a final state arrives with its result, <see cref="Complete"/>).</summary>
+    public void Progress(WriteContext ctx, TargetProgress progress)
+    {
+        if (progress.State == TaskState.Delivered)
+        {
+            ctx.Execute(
+                """
+                UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
+                    delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
+                WHERE action_id = @p0 AND agent_id = @p1
+                """,
+                progress.ActionId, progress.AgentId, progress.Via, progress.AtMs);
+        }
+        else if (progress.State == TaskState.Running)
+        {
+            ctx.Execute(
+                """
+                UPDATE action_targets SET status='running', delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
+                WHERE action_id=@p0 AND agent_id=@p1 AND status IN ('pending','delivered')
+                """,
+                progress.ActionId, progress.AgentId, progress.Via, progress.AtMs);
+        }
+    }
+
+    /// <summary>Queues progress reports in one write nobody waits for; a failure is logged as <paramref name="what"/>.</summary>
+    public void Post(IReadOnlyList<TargetProgress> items, string what) =>
+        store.Writer.Post(
+            ctx =>
+            {
+                foreach (var item in items)
+                {
+                    Progress(ctx, item);
+                }
+            },
+            what);
+
+    /// <summary>A result ended the target: its final state, output and exit code; <see cref="ActionTargetStatus.ResultCount"/> counts results.</summary>
+    public void Complete(WriteContext ctx, string actionId, string agentId, TaskState state, long atMs, string? output, int? exitCode) =>
+        ctx.Execute(
+            """
+            UPDATE action_targets SET status=@p2, completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,
+                delivered_at=COALESCE(delivered_at,@p3)
+            WHERE action_id=@p0 AND agent_id=@p1
+            """,
+            actionId, agentId, StateText(state), atMs, output, exitCode);
+
+    /// <summary>An action with each target's progress, targets by agent id; null when there is no such action.</summary>
+    public ActionStatus? Find(string actionId, Func<string, string> computerNameOf)
+    {
+        var action = store.Query("SELECT kind, created_at FROM actions WHERE id=@p0", r => (Kind: r.GetString(0), CreatedAt: r.GetInt64(1)), actionId);
+        if (action.Count == 0)
+        {
+            return null;
+        }
+
+        static DateTimeOffset? Time(Microsoft.Data.Sqlite.SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+        var targets = store.Query(
+            "SELECT agent_id, status, delivered_via, delivered_at, completed_at, output, exit_code, result_count FROM action_targets WHERE action_id=@p0 ORDER BY agent_id",
+            r => new ActionTargetStatus
+            {
+                AgentId = r.GetString(0),
+                ComputerName = computerNameOf(r.GetString(0)),
+                State = ParseState(r.GetString(1)),
+                DeliveredVia = r.IsDBNull(2) ? null : r.GetString(2),
+                DeliveredAt = Time(r, 3),
+                CompletedAt = Time(r, 4),
+                Output = r.IsDBNull(5) ? null : r.GetString(5),
+                ExitCode = r.IsDBNull(6) ? null : r.GetInt32(6),
+                ResultCount = r.GetInt32(7),
+            },
+            actionId);
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var state in Enum.GetValues<TaskState>())
+        {
+            counts[StateText(state)] = 0;
+        }
+
+        foreach (var target in targets)
+        {
+            counts[StateText(target.State)]++;
+        }
+
+        return new ActionStatus
+        {
+            ActionId = actionId,
+            Kind = action[0].Kind,
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(action[0].CreatedAt),
+            Counts = counts,
+            Targets = targets,
+        };
+    }
+
+    /// <summary>The targets still pending of every action of a kind.</summary>
+    public HashSet<(string ActionId, string AgentId)> PendingTargets(string kind) =>
+        [.. store.Query(
+            "SELECT t.action_id, t.agent_id FROM action_targets t JOIN actions a ON a.id = t.action_id WHERE a.kind = @p0 AND t.status = 'pending'",
+            r => (r.GetString(0), r.GetString(1)),
+            kind)];
+
+    /// <summary>The kebab name of a task state, as the store and the API use it.</summary>
+    public static string StateText(TaskState state) => state switch
+    {
+        TaskState.Pending => "pending",
+        TaskState.Delivered => "delivered",
+        TaskState.Running => "running",
+        TaskState.Succeeded => "succeeded",
+        TaskState.Failed => "failed",
+        TaskState.TimedOut => "timed-out",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    /// <summary>The task state of a kebab name from the store.</summary>
+    public static TaskState ParseState(string text) => text switch
+    {
+        "pending" => TaskState.Pending,
+        "delivered" => TaskState.Delivered,
+        "running" => TaskState.Running,
+        "succeeded" => TaskState.Succeeded,
+        "failed" => TaskState.Failed,
+        "timed-out" => TaskState.TimedOut,
+        _ => throw new ArgumentOutOfRangeException(nameof(text), text, "unknown task state"),
+    };
+}

@@ -1,0 +1,47 @@
+using Tcm.Storage;
+
+namespace Tcm.NotificationServer.Store;
+
+/// <summary>
+/// Every table of <c>tcm.db</c>, as the migrations that build it. A schema change is a new migration appended here, never an
+/// edit of one that shipped: a data folder from any earlier version then opens by running the ones it lacks.
+/// </summary>
+internal static class TcmSchema
+{
+    /// <summary>
+    /// Version 1: the schema as TCM created it before stores were versioned (then spread over the store, the site-server
+    /// directory and the Task Server registry), kept word for word so such a database is recognised as this version.
+    /// </summary>
+    private const string Version1 = """
+        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS profiles(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS targeted_settings(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS install_packages(id TEXT PRIMARY KEY, profile_id TEXT, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS agents(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, domain TEXT, os TEXT, attributes TEXT NOT NULL, registered_at INTEGER NOT NULL,
+            last_contact INTEGER, next_seq INTEGER NOT NULL DEFAULT 1, acked_seq INTEGER NOT NULL DEFAULT 0, network_status TEXT,
+            inventory TEXT, previous_id TEXT, package_id TEXT);
+        CREATE TABLE IF NOT EXISTS pushes(
+            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, action_id TEXT,
+            created_at INTEGER NOT NULL, acked_at INTEGER, PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS actions(id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT);
+        CREATE TABLE IF NOT EXISTS action_targets(
+            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, status TEXT NOT NULL, delivered_via TEXT, delivered_at INTEGER,
+            completed_at INTEGER, output TEXT, exit_code INTEGER, result_count INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS results(
+            idempotency_key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, kind TEXT NOT NULL, ref_id TEXT NOT NULL,
+            payload TEXT NOT NULL, received_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS site_servers(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+            registered_at INTEGER, address TEXT, host_names TEXT, site TEXT, max_agents INTEGER NOT NULL DEFAULT 5000, thumbprint TEXT);
+        CREATE TABLE IF NOT EXISTS ts_tasks(
+            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, payload TEXT NOT NULL, accepted_by TEXT, PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
+        """;
+
+    /// <summary>The schema of <c>tcm.db</c>.</summary>
+    public static StoreSchema Definition { get; } = new(
+        TcmStore.FileName,
+        [new SchemaMigration(1, "the schema before versioning", Version1)],
+        ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
+}

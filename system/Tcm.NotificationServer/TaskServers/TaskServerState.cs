@@ -1,0 +1,129 @@
+using Tcm.NotificationServer.SiteServers;
+
+namespace Tcm.NotificationServer.TaskServers;
+
+/// <summary>The live state of one Task Server at the NS.</summary>
+internal sealed class TaskServerState(SiteServerRecord record)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, bool> _agents = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+    private int _polling;
+
+    public SiteServerRecord Record { get; } = record;
+
+    /// <summary>Wakes the Task Server's long poll.</summary>
+    public WorkSignal Signal { get; } = new();
+
+    public DateTimeOffset LastContact { get; set; }
+
+    /// <summary>Long polls open now.</summary>
+    public int Polling => Volatile.Read(ref _polling);
+
+    public int AgentCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _agents.Count;
+            }
+        }
+    }
+
+    public int ConnectedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _agents.Values.Count(c => c);
+            }
+        }
+    }
+
+    public List<string> AgentIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _agents.Keys];
+            }
+        }
+    }
+
+    public void BeginPoll() => Interlocked.Increment(ref _polling);
+
+    public void EndPoll() => Interlocked.Decrement(ref _polling);
+
+    public void SetAgent(string agentId, bool connected)
+    {
+        lock (_gate)
+        {
+            _agents[agentId] = connected;
+            _released.Remove(agentId);
+        }
+    }
+
+    public void RemoveAgent(string agentId)
+    {
+        lock (_gate)
+        {
+            _agents.Remove(agentId);
+            _dirty.Remove(agentId);
+        }
+    }
+
+    public void Release(string agentId)
+    {
+        lock (_gate)
+        {
+            _agents.Remove(agentId);
+            _dirty.Remove(agentId);
+            _released.Add(agentId);
+        }
+
+        Signal.Set();
+    }
+
+    public void MarkDirty(string agentId)
+    {
+        lock (_gate)
+        {
+            _dirty.Add(agentId);
+        }
+    }
+
+    public void ClearDirty(string agentId)
+    {
+        lock (_gate)
+        {
+            _dirty.Remove(agentId);
+        }
+    }
+
+    public List<string> DirtyAgents()
+    {
+        lock (_gate)
+        {
+            return [.. _dirty];
+        }
+    }
+
+    public IReadOnlyList<string> TakeReleased()
+    {
+        lock (_gate)
+        {
+            if (_released.Count == 0)
+            {
+                return [];
+            }
+
+            var released = _released.ToList();
+            _released.Clear();
+            return released;
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tcm.NotificationServer.Actions;
+using Tcm.NotificationServer.Store;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.NotificationServer.Tests.Unit;
+
+/// <summary>The action ledger over a real store: how a target moves from pending to its result, and what the admin API reads.</summary>
+public sealed class ActionLedgerTests : IAsyncLifetime
+{
+    private const long T0 = 1_767_225_600_000;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "ledger-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+    private TcmStore _store = null!;
+    private ActionLedger _ledger = null!;
+
+    public Task InitializeAsync()
+    {
+        _store = new TcmStore(_directory, NullLogger.Instance);
+        _ledger = new ActionLedger(_store);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Create_GivesEveryAgentAPendingTarget_CountedUnderEveryStateName()
+    {
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", """{"command":"hostname"}"""), T0, ["b", "a"]));
+
+        var action = Find("act1");
+
+        (action.ActionId, action.Kind, action.CreatedAt).Should().Be(("act1", "task", DateTimeOffset.FromUnixTimeMilliseconds(T0)));
+        action.Targets.Select(t => (t.AgentId, t.State, t.ResultCount)).Should().Equal(("a", TaskState.Pending, 0), ("b", TaskState.Pending, 0));
+        action.Counts.Should().Equal(new Dictionary<string, int>
+        {
+            ["delivered"] = 0, ["failed"] = 0, ["pending"] = 2, ["running"] = 0, ["succeeded"] = 0, ["timed-out"] = 0,
+        });
+        action.Counts.Keys.Should().BeInAscendingOrder(StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public void Find_UnknownAction_IsNull() => _ledger.Find("nope", _ => "").Should().BeNull();
+
+    [Fact]
+    public async Task Find_NamesEachTargetsComputer()
+    {
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "policy", null), T0, ["a", "gone"]));
+
+        var action = _ledger.Find("act1", id => id == "a" ? "PC-A" : "")!;
+
+        action.Targets.Select(t => t.ComputerName).Should().Equal("PC-A", "");
+    }
+
+    [Fact]
+    public async Task Acknowledgement_DeliversTheTargetsOfTheAcknowledgedPushesOnly()
+    {
+        await WriteAsync(ctx =>
+        {
+            _ledger.Create(ctx, new NewAction("first", "task", null), T0, ["a"]);
+            _ledger.Create(ctx, new NewAction("second", "task", null), T0, ["a"]);
+            InsertPush(ctx, "a", 1, "first");
+            InsertPush(ctx, "a", 2, null);
+            InsertPush(ctx, "a", 3, "second");
+        });
+
+        await WriteAsync(ctx => _ledger.MarkAcknowledged(ctx, "a", afterSeq: 0, upToSeq: 2, "http", T0 + 10));
+
+        var first = Find("first").Targets.Single();
+        (first.State, first.DeliveredVia, first.DeliveredAt).Should().Be((TaskState.Delivered, "http", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 10)));
+        Find("second").Targets.Single().State.Should().Be(TaskState.Pending, "seq 3 is not acknowledged yet");
+    }
+
+    [Fact]
+    public async Task LateAcknowledgement_KeepsTheFirstDelivery_AndNeverMovesATargetBack()
+    {
+        await WriteAsync(ctx =>
+        {
+            _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]);
+            InsertPush(ctx, "a", 1, "act1");
+        });
+        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 5)));
+        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.Failed, T0 + 20, "boom", 2));
+
+        await WriteAsync(ctx => _ledger.MarkAcknowledged(ctx, "a", 0, 1, "http", T0 + 30));
+        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running, "http", T0 + 40)));
+
+        var target = Find("act1").Targets.Single();
+        (target.State, target.DeliveredVia, target.DeliveredAt).Should().Be((TaskState.Failed, "persistent", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 5)));
+    }
+
+    [Fact]
+    public async Task Running_MovesAPendingOrDeliveredTarget_AndFillsAMissingDelivery()
+    {
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
+
+        await WriteAsync(ctx =>
+        {
+            _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running));
+            _ledger.Progress(ctx, new TargetProgress("act1", "b", TaskState.Running, "http", T0 + 7));
+        });
+
+        var targets = Find("act1").Targets;
+        targets.Select(t => (t.AgentId, t.State, t.DeliveredVia, t.DeliveredAt)).Should().Equal(
+            ("a", TaskState.Running, null, null),
+            ("b", TaskState.Running, "http", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 7)));
+    }
+
+    [Fact]
+    public async Task Progress_WithAFinalState_ChangesNothing_TheResultDoes()
+    {
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a"]));
+
+        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Succeeded, "http", T0 + 7)));
+
+        Find("act1").Targets.Single().State.Should().Be(TaskState.Pending);
+    }
+
+    [Fact]
+    public async Task Complete_StoresTheResult_CountsEveryResult_AndDatesAMissingDeliveryAtCompletion()
+    {
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]));
+
+        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.TimedOut, T0 + 50, "slow", null));
+        var once = Find("act1");
+        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.Succeeded, T0 + 60, "ok", 0));
+
+        var target = once.Targets.Single();
+        (target.State, target.Output, target.ExitCode, target.ResultCount, target.CompletedAt, target.DeliveredAt).Should().Be(
+            (TaskState.TimedOut, "slow", (int?)null, 1, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 50), DateTimeOffset.FromUnixTimeMilliseconds(T0 + 50)));
+        once.Counts["timed-out"].Should().Be(1);
+        var twice = Find("act1").Targets.Single();
+        (twice.State, twice.ExitCode, twice.ResultCount).Should().Be((TaskState.Succeeded, (int?)0, 2), "a second result is counted, so exactly-once can be checked");
+    }
+
+    [Fact]
+    public async Task Post_AppliesProgressWithNobodyWaiting()
+    {
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
+
+        _ledger.Post([new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 1), new TargetProgress("act1", "b", TaskState.Running)], "test progress");
+        // The single writer runs operations in the order queued: once this one committed, the posted one has too.
+        await WriteAsync(_ => { });
+
+        Find("act1").Targets.Select(t => t.State).Should().Equal(TaskState.Delivered, TaskState.Running);
+    }
+
+    [Fact]
+    public async Task PendingTargets_AreThoseOfTheKindNotYetDelivered()
+    {
+        await WriteAsync(ctx =>
+        {
+            _ledger.Create(ctx, new NewAction("ts1", TaskServerActionKinds.TsTask, null), T0, ["a", "b"]);
+            _ledger.Create(ctx, new NewAction("direct", "task", null), T0, ["a"]);
+            _ledger.Progress(ctx, new TargetProgress("ts1", "b", TaskState.Delivered, "http", T0));
+        });
+
+        _ledger.PendingTargets(TaskServerActionKinds.TsTask).Should().BeEquivalentTo([("ts1", "a")]);
+    }
+
+    [Fact]
+    public void StateNames_RoundTripForEveryState()
+    {
+        foreach (var state in Enum.GetValues<TaskState>())
+        {
+            ActionLedger.ParseState(ActionLedger.StateText(state)).Should().Be(state);
+        }
+
+        ActionLedger.StateText(TaskState.TimedOut).Should().Be("timed-out");
+        FluentActions.Invoking(() => ActionLedger.ParseState("lost")).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    private Task WriteAsync(Action<WriteContext> write) => _store.Writer.WriteAsync(write);
+
+    private ActionStatus Find(string actionId) => _ledger.Find(actionId, _ => "")!;
+
+    private static void InsertPush(WriteContext ctx, string agentId, long seq, string? actionId) =>
+        ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,'task',x'7b7d',@p2,@p3)", agentId, seq, actionId, T0);
+}

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tcm.NotificationServer.Actions;
+using Tcm.NotificationServer.Store;
+using Tcm.NotificationServer.Tests.Infrastructure;
+using Tcm.Protocol;
+using Tcm.Storage;
+
+namespace Tcm.NotificationServer.Tests.Unit;
+
+/// <summary>Opening <c>tcm.db</c> of every age: new, from before versioning, current, and from a newer TCM.</summary>
+public sealed class TcmStoreMigrationTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "schema-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+
+    private string DatabasePath => Path.Combine(_directory, TcmStore.FileName);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task FreshDataFolder_IsBuiltAtTheCurrentVersion()
+    {
+        await using var store = new TcmStore(_directory, NullLogger.Instance);
+
+        store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false));
+        UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
+        foreach (var table in TcmSchema.Definition.UnversionedTables)
+        {
+            store.Query("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name=@p0", r => r.GetInt64(0), table).Single()
+                .Should().Be(1, $"table {table} belongs to the schema");
+        }
+    }
+
+    [Fact]
+    public async Task DatabaseFromBeforeVersioning_IsRecognisedAsVersion1_AndKeepsItsData()
+    {
+        UnversionedNsDatabase.Create(DatabasePath);
+
+        await using var store = new TcmStore(_directory, NullLogger.Instance);
+
+        store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: true),
+            "a database made by the code whose schema is version 1 already holds version 1");
+        UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
+        AssertOldDataIsThere(store);
+        store.Query("SELECT name FROM site_servers", r => r.GetString(0)).Should().Equal("ts-old");
+        store.Query("SELECT action_id FROM ts_tasks", r => r.GetString(0)).Should().Equal(UnversionedNsDatabase.ActionId);
+    }
+
+    [Fact]
+    public async Task DatabaseFromBeforeVersioning_WithoutTheLaterTables_GetsThem_AndKeepsItsData()
+    {
+        UnversionedNsDatabase.Create(DatabasePath, withLaterTables: false);
+
+        await using var store = new TcmStore(_directory, NullLogger.Instance);
+
+        store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false),
+            "a database lacking tables of version 1 is brought to it, not stamped");
+        AssertOldDataIsThere(store);
+        store.Query("SELECT COUNT(*) FROM site_servers", r => r.GetInt64(0)).Single().Should().Be(0);
+        store.Query("SELECT COUNT(*) FROM ts_tasks", r => r.GetInt64(0)).Single().Should().Be(0);
+    }
+
+    [Fact]
+    public async Task CurrentDatabase_OpensAgain_WithNothingToDo()
+    {
+        await (await OpenAndWriteSettingAsync()).DisposeAsync();
+
+        await using var store = new TcmStore(_directory, NullLogger.Instance);
+
+        store.Schema.Should().Be(new SchemaMigrationOutcome(TcmSchema.Definition.CurrentVersion, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false));
+        store.GetSetting("written").Should().Be("before reopening");
+    }
+
+    [Fact]
+    public async Task DatabaseFromANewerVersion_IsRefusedWithAClearError_AndLeftUntouched()
+    {
+        await (await OpenAndWriteSettingAsync()).DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        var newer = TcmSchema.Definition.CurrentVersion + 1;
+        UnversionedNsDatabase.SetUserVersion(DatabasePath, newer);
+
+        var open = () => new TcmStore(_directory, NullLogger.Instance);
+
+        open.Should().Throw<StoreVersionException>()
+            .WithMessage($"*{TcmStore.FileName} is at schema version {newer}, but this TCM knows versions up to {TcmSchema.Definition.CurrentVersion}*newer TCM*");
+        SqliteConnection.ClearAllPools();
+        UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(newer);
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM settings WHERE key='written'";
+        command.ExecuteScalar().Should().Be("before reopening");
+    }
+
+    private async Task<TcmStore> OpenAndWriteSettingAsync()
+    {
+        var store = new TcmStore(_directory, NullLogger.Instance);
+        await store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('written', 'before reopening')"));
+        return store;
+    }
+
+    private static void AssertOldDataIsThere(TcmStore store)
+    {
+        store.GetSetting("old-setting").Should().Be("kept");
+        var agent = store.LoadAgents().Should().ContainSingle().Subject;
+        (agent.Id, agent.ComputerName, agent.NextSeq, agent.AckedSeq).Should().Be((UnversionedNsDatabase.AgentId, UnversionedNsDatabase.ComputerName, 3L, 1L));
+        agent.GetAttribute("site").Should().Be("hq");
+        store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0).Select(p => p.Seq).Should().Equal(1, 2);
+
+        var action = new ActionLedger(store).Find(UnversionedNsDatabase.ActionId, _ => UnversionedNsDatabase.ComputerName);
+        action.Should().NotBeNull();
+        action!.Kind.Should().Be("task");
+        action.CreatedAt.Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(UnversionedNsDatabase.RegisteredAtMs));
+        var target = action.Targets.Should().ContainSingle().Subject;
+        (target.AgentId, target.State, target.DeliveredVia, target.Output, target.ExitCode, target.ResultCount)
+            .Should().Be((UnversionedNsDatabase.AgentId, TaskState.Succeeded, "persistent", "PC-OLD", 0, 1));
+    }
+}
