@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -58,7 +57,7 @@ public sealed class NotificationServerInfo
     /// the NS in its trust without registering as a site server, such as a lab's package server: agents and gateways that
     /// trust the NS's CA trust it. Site servers get theirs by registering (<c>POST /tcm/site/register</c>) instead.
     /// </summary>
-    public X509Certificate2 IssueServerCertificate(IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
+    public X509Certificate2 IssueServerCertificate(IEnumerable<string> dnsNames, IEnumerable<System.Net.IPAddress> addresses)
     {
         ArgumentNullException.ThrowIfNull(dnsNames);
         ArgumentNullException.ThrowIfNull(addresses);
