@@ -203,6 +203,16 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
+    public void RepeatedKey_IsReportedWithTheOtherErrors()
+    {
+        var errors = Errors(Minimal.Replace("duration: 2m", "duration: soon\nname: again", StringComparison.Ordinal));
+
+        errors.Should().Equal(
+            "t.yaml:2:11: 'duration' must be a duration like 500ms, 30s or 2m (got 'soon')",
+            "t.yaml:3:1: this key appears twice in the same mapping");
+    }
+
+    [Fact]
     public void InvalidYaml_GivesAPosition()
     {
         var errors = Errors("name: x\nfleet:\n  agents: [1, 2\n");

@@ -1,0 +1,258 @@
+using Tcm.Protocol;
+using YamlDotNet.RepresentationModel;
+
+namespace Tcm.Simulator.Scenarios;
+
+/// <summary>Checks the keys of an event that belong to its action (<c>do:</c>) and builds the <see cref="ScenarioAction"/>.</summary>
+internal sealed class ActionValidator(ValidationContext context)
+{
+    /// <summary>The keys each action takes, besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> KeysOf = new Dictionary<string, string[]>
+    {
+        [ActionKinds.StartAgents] = ["ramp"],
+        [ActionKinds.StopAgents] = [],
+        [ActionKinds.VpnUp] = [],
+        [ActionKinds.VpnDown] = [],
+        [ActionKinds.Move] = ["to"],
+        [ActionKinds.SetTcm] = ["tcm"],
+        [ActionKinds.SetSettings] = ["settings"],
+        [ActionKinds.PushTask] = ["command", "name", "parameters"],
+        [ActionKinds.PushPolicy] = [],
+        [ActionKinds.InventoryNow] = ["classes"],
+        [ActionKinds.TerminateConnections] = ["reconnectAfter"],
+        [ActionKinds.DropConnections] = [],
+        [ActionKinds.StopServer] = ["server"],
+        [ActionKinds.StartServer] = ["server"],
+        [ActionKinds.KillServer] = ["server"],
+        [ActionKinds.DownloadPackage] = ["package", "size", "codebases"],
+        [ActionKinds.Wait] = [],
+    };
+
+    /// <summary>The action, or null when it cannot be built (the errors say why).</summary>
+    public ScenarioAction? Validate(string kind, EventDocument e)
+    {
+        switch (kind)
+        {
+            case ActionKinds.StartAgents:
+                return new StartAgentsAction(e.Ramp is { } ramp ? context.Duration(ramp, "ramp") ?? TimeSpan.Zero : TimeSpan.Zero);
+            case ActionKinds.StopAgents:
+                return new StopAgentsAction();
+            case ActionKinds.VpnUp:
+                return new VpnUpAction();
+            case ActionKinds.VpnDown:
+                return new VpnDownAction();
+            case ActionKinds.Move:
+                if (e.To is { } to)
+                {
+                    return context.Word(to, "to", ValidationContext.Locations) is { } location ? new MoveAction(location) : null;
+                }
+
+                context.Error(e.Start, "'move' needs 'to: office' or 'to: internet'");
+                return null;
+            case ActionKinds.SetTcm:
+                if (e.Tcm is { } tcm)
+                {
+                    return context.Bool(tcm, "tcm") is { } on ? new SetTcmAction(on) : null;
+                }
+
+                context.Error(e.Start, "'set-tcm' needs 'tcm: on' or 'tcm: off'");
+                return null;
+            case ActionKinds.SetSettings:
+                return SetSettings(e);
+            case ActionKinds.PushTask:
+                return PushTask(e);
+            case ActionKinds.PushPolicy:
+                return new PushPolicyAction();
+            case ActionKinds.InventoryNow:
+                return new InventoryNowAction(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
+            case ActionKinds.TerminateConnections:
+                return new TerminateConnectionsAction(e.ReconnectAfter is { } ra ? context.Duration(ra, "reconnectAfter") ?? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(60));
+            case ActionKinds.DropConnections:
+                return new DropConnectionsAction();
+            case ActionKinds.StopServer or ActionKinds.StartServer or ActionKinds.KillServer:
+                return Server(kind, e);
+            case ActionKinds.DownloadPackage:
+                return Download(e);
+            default:
+                return new WaitAction();
+        }
+    }
+
+    private SetSettingsAction? SetSettings(EventDocument e)
+    {
+        if (e.Settings is not { } document)
+        {
+            context.Error(e.Start, $"'set-settings' needs 'settings:' with any of {string.Join(", ", ScenarioValidator.SettingsKeys)}");
+            return null;
+        }
+
+        var settings = new ScenarioValidator(context).Settings(document);
+        if (settings.IsEmpty && document.Other is null && document.Keys.Count == 0)
+        {
+            context.Error(document.Start, "'settings' is empty; give at least one setting to change");
+        }
+
+        return new SetSettingsAction(settings);
+    }
+
+    private PushTaskAction? PushTask(EventDocument e)
+    {
+        string? command = null;
+        if (e.Command is { } commandNode)
+        {
+            command = context.Text(commandNode, "command");
+        }
+        else
+        {
+            context.Error(e.Start, "'push-task' needs 'command' (echo, sleep, inventory, or any name the simulated executor runs)");
+        }
+
+        var parameters = e.Parameters is { } p ? context.StringMap(p, "parameters") : new Dictionary<string, string>();
+        var timeout = e.Timeout is { } t ? context.PositiveDuration(t, "timeout") ?? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(5);
+        if (e.Name is { } nameNode && context.Text(nameNode, "name") is { } taskName)
+        {
+            parameters = new Dictionary<string, string>(parameters) { ["$name"] = taskName };
+        }
+
+        return command is null ? null : new PushTaskAction(command, parameters, timeout);
+    }
+
+    private ServerAction? Server(string kind, EventDocument e)
+    {
+        var operation = kind switch
+        {
+            ActionKinds.StopServer => ServerOperation.Stop,
+            ActionKinds.StartServer => ServerOperation.Start,
+            _ => ServerOperation.Kill,
+        };
+        if (context.Lab is not { } lab)
+        {
+            context.Error(e.Start, $"'{kind}' needs 'system: lab': the simulator cannot stop servers of an external system");
+            return null;
+        }
+
+        var servers = new List<string> { "ns" };
+        servers.AddRange(Enumerable.Range(1, lab.TaskServers).Select(i => $"ts{i}"));
+        if (lab.Gateway)
+        {
+            servers.Add("gateway");
+        }
+
+        if (e.Server is not { } serverNode)
+        {
+            context.Error(e.Start, $"'{kind}' needs 'server:' ({string.Join(", ", servers)})");
+            return null;
+        }
+
+        var server = context.Scalar(serverNode, "server")?.Trim().ToLowerInvariant();
+        if (server is null)
+        {
+            return null;
+        }
+
+        if (!servers.Contains(server))
+        {
+            var why = server == "gateway" ? " (the lab has 'gateway: false')"
+                : server.StartsWith("ts", StringComparison.Ordinal) ? $" (the lab has {lab.TaskServers} Task Server(s); set 'taskServers')" : "";
+            context.Error(serverNode.Start, $"unknown server '{server}'{why}{Suggestions.Hint(server, servers)}");
+            return null;
+        }
+
+        return new ServerAction(operation, server);
+    }
+
+    private DownloadPackageAction? Download(EventDocument e)
+    {
+        string? package = null;
+        if (e.Package is { } packageNode)
+        {
+            package = context.Text(packageNode, "package");
+        }
+        else
+        {
+            context.Error(e.Start, "'download-package' needs 'package' (a name, like office-365-update)");
+        }
+
+        long size = 10 << 20;
+        if (e.Size is { } sizeNode && context.Scalar(sizeNode, "size") is { } sizeText)
+        {
+            if (!DurationText.TryParseSize(sizeText, out size) || size <= 0)
+            {
+                context.Error(sizeNode.Start, $"'size' must be a size like 512KB or 50MB (got '{sizeText}')");
+            }
+        }
+
+        IReadOnlyList<CodebaseSpec> codebases = [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)];
+        if (e.Codebases is { } list && Codebases(list) is { } specs)
+        {
+            codebases = specs;
+        }
+
+        return package is null ? null : new DownloadPackageAction(package, size, codebases);
+    }
+
+    /// <summary>
+    /// <c>codebases:</c> a list whose items are a kind (<c>unc</c>, <c>http</c>, <c>https</c>: a codebase without a site) or a
+    /// mapping <c>{ kind: unc, site: London }</c> (a codebase at that site); one item alone stands for a list of one.
+    /// </summary>
+    private List<CodebaseSpec>? Codebases(SectionList<CodebaseDocument> list)
+    {
+        var errors = context.Errors.Count;
+        var specs = new List<CodebaseSpec>();
+        foreach (var item in list.Single is { } single ? [single] : list.Items)
+        {
+            switch (item.Other)
+            {
+                case YamlScalarNode scalar:
+                    if (CodebaseKindOf(scalar, "codebases") is { } kind)
+                    {
+                        specs.Add(new CodebaseSpec(kind));
+                    }
+
+                    break;
+                case { } other:
+                    context.Error(other.Start, $"'codebases' items must be unc, http, https or {{ kind: unc, site: London }} (got {ValidationContext.Describe(other)})");
+                    break;
+                default:
+                    context.CheckKeys(item, "a codebase", ScenarioDeserializer.KeysOf<CodebaseDocument>());
+                    var site = item.Site is { } siteNode ? context.Text(siteNode, "site") : null;
+                    if (item.Kind is null)
+                    {
+                        context.Error(item.Start, "a codebase needs 'kind' (unc, http or https), like { kind: unc, site: London }");
+                    }
+                    else if (item.Kind is not YamlScalarNode kindScalar)
+                    {
+                        context.Error(item.Kind.Start, $"'kind' must be unc, http or https (got {ValidationContext.Describe(item.Kind)})");
+                    }
+                    else if (CodebaseKindOf(kindScalar, "kind") is { } kindAtSite)
+                    {
+                        specs.Add(new CodebaseSpec(kindAtSite, site));
+                    }
+
+                    break;
+            }
+        }
+
+        if (specs.Count == 0 && context.Errors.Count == errors)
+        {
+            context.Error(list.Start, "'codebases' needs at least one of unc, http, https");
+        }
+
+        return specs.Count == 0 ? null : specs;
+    }
+
+    private CodebaseKind? CodebaseKindOf(YamlScalarNode node, string key)
+    {
+        switch (node.Value?.Trim().ToLowerInvariant())
+        {
+            case "unc": return CodebaseKind.Unc;
+            case "http": return CodebaseKind.Http;
+            case "https": return CodebaseKind.Https;
+            default:
+                context.Error(node.Start, key == "kind"
+                    ? $"'kind' must be unc, http or https (got '{node.Value}')"
+                    : $"'codebases' may list unc, http and https, or {{ kind: unc, site: London }} (got '{node.Value}')");
+                return null;
+        }
+    }
+}
