@@ -1,5 +1,4 @@
 using System.Globalization;
-using Tcm.Features.Runner;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab.Admin;
@@ -12,14 +11,15 @@ namespace Tcm.Features.Drivers;
 /// and inventory requests, terminating persistent connections, and reading an action's per-agent status. Actions are named
 /// as the scenario names them ("echo hello"), so later steps can refer to them.
 /// </summary>
-internal sealed class AdminDriver(LabDriver lab, FleetDriver fleet, ScenarioContext scenario)
+internal sealed class AdminDriver(LabDriver lab, FleetDriver fleet)
 {
     /// <summary>The one targeted agent settings policy the scenarios edit (everyone, ahead of any other).</summary>
     public const string ScenarioSettingsName = "features: agent settings";
 
     private readonly Dictionary<string, (ActionCreated Created, IReadOnlyList<string> Agents)> _actions = new(StringComparer.Ordinal);
 
-    private CancellationToken Ct => scenario.CancellationToken;
+    // Reqnroll on xUnit 2 gives bindings no run-wide token; every wait here has its own deadline instead.
+    private static CancellationToken Ct => CancellationToken.None;
 
     public async Task SetTcmAsync(bool on) => await (await lab.AdminAsync()).SetTcmAsync(on, Ct);
 

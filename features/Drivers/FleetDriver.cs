@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using Reqnroll;
 using Tcm.Agent;
 using Tcm.Agent.Network;
-using Tcm.Features.Runner;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab.Fleet;
@@ -44,7 +44,7 @@ internal sealed record AgentView(string Name, bool Running, string? AgentId, Net
 /// the feature's lab, by name. Creates them, starts and stops them, changes their VPN and location, reads their Network
 /// Status and their own log, and waits on their state with deadlines. Stops every agent when the scenario ends.
 /// </summary>
-internal sealed class FleetDriver(LabDriver lab, ScenarioContext scenario) : IAsyncDisposable
+internal sealed class FleetDriver(LabDriver lab) : IAsyncDisposable
 {
     /// <summary>How long a step waits by default for an agent to register or connect.</summary>
     public static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(15);
@@ -52,7 +52,8 @@ internal sealed class FleetDriver(LabDriver lab, ScenarioContext scenario) : IAs
     private readonly Dictionary<string, (VirtualAgent Agent, AgentLog Log, AgentDefinition Definition)> _agents = new(StringComparer.OrdinalIgnoreCase);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    private CancellationToken Ct => scenario.CancellationToken;
+    // Reqnroll on xUnit 2 gives bindings no run-wide token; every wait here has its own deadline instead.
+    private static CancellationToken Ct => CancellationToken.None;
 
     public IReadOnlyCollection<string> Names => _agents.Keys;
 

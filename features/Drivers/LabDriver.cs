@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tcm.Features.Runner;
+using Reqnroll;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab;
@@ -85,12 +85,13 @@ internal sealed class LabHost : IAsyncDisposable
 /// <see cref="FeatureContext"/>), stops and starts its servers, says which capabilities it has (steps that need a missing
 /// one are pending, naming it), and gives the next scenario the lab back as this one found it.
 /// </summary>
-internal sealed class LabDriver(FeatureContext feature, ScenarioContext scenario)
+internal sealed class LabDriver(FeatureContext feature)
 {
     /// <summary>What a Notification Server is called in steps and by the simulator.</summary>
     public const string NotificationServer = "ns";
 
-    private CancellationToken Ct => scenario.CancellationToken;
+    // Reqnroll on xUnit 2 gives bindings no run-wide token; every wait here has its own deadline instead.
+    private static CancellationToken Ct => CancellationToken.None;
 
     /// <summary>The feature's lab, started now if this is the feature's first scenario to need it.</summary>
     public async Task<LabHost> LabAsync()

@@ -1,6 +1,6 @@
 using FluentAssertions;
+using Reqnroll;
 using Tcm.Features.Drivers;
-using Tcm.Features.Runner;
 using Tcm.Protocol.Admin;
 using Tcm.Lab;
 using Tcm.Lab.Fleet;
@@ -35,17 +35,17 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
 {
     private const string Reasons = "(TCM communication is off|no profile with persistent connections targets it|the server cannot be reached|its persistent connection was terminated)";
 
-    [Given(@"^an agent ""([^""]+)"" (?:in|on) the (office|internet)(?: with (?:no VPN client|its ""([^""]+)"" VPN (up|down)))?(?: and (valid|missing|invalid) CEM settings)?(?:, in group ""([^""]+)"")?(?:, at site ""([^""]+)"")?$")]
-    public Task GivenAnAgent(string name, AgentLocation location, string vpnAdapter, string vpn, CemValidity? cem, string group, string site) =>
+    [Given(@"^an agent ""([^""]+)"" (?:in|on) the (office|internet)(" + AgentOptions.Pattern + ")$")]
+    public Task GivenAnAgent(string name, AgentLocation location, AgentOptions options) =>
         fleet.AddAsync(new AgentDefinition
         {
             Name = name,
             Location = location,
-            VpnAdapter = vpnAdapter,
-            VpnUp = vpn == "up",
-            Cem = cem ?? CemValidity.Missing,
-            Group = group.Length > 0 ? group : "features",
-            Site = site.Length > 0 ? site : "London",
+            VpnAdapter = options.VpnAdapter,
+            VpnUp = options.VpnUp,
+            Cem = options.Cem,
+            Group = options.Group,
+            Site = options.Site,
         });
 
     [Given("^these agents:$")]
@@ -96,16 +96,24 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
         }
     }
 
-    [StepDefinition(@"^within (\S+) " + StepText.AgentList + " works? over HTTP polling(?: because " + Reasons + ")?$")]
-    public async Task WithinOnHttp(TimeSpan within, string agents, FallbackReason? reason)
+    [StepDefinition(@"^within (\S+) " + StepText.AgentList + " works? over HTTP polling$")]
+    public async Task WithinOnHttp(TimeSpan within, string agents)
+    {
+        foreach (var name in StepText.Names(agents))
+        {
+            await fleet.WaitForAsync(name, v => v.OnHttp, within, "to work over HTTP polling");
+        }
+    }
+
+    [StepDefinition(@"^within (\S+) " + StepText.AgentList + " works? over HTTP polling because " + Reasons + "$")]
+    public async Task WithinOnHttpBecause(TimeSpan within, string agents, FallbackReason reason)
     {
         var code = reason switch
         {
             FallbackReason.TcmCommunicationIsOff => "tcm-disabled",
             FallbackReason.NoProfileWithPersistentConnectionsTargetsIt => "persistent-connection-not-enabled",
             FallbackReason.TheServerCannotBeReached => "reconnecting",
-            FallbackReason.ItsPersistentConnectionWasTerminated => "terminated",
-            _ => "",
+            _ => "terminated",
         };
         foreach (var name in StepText.Names(agents))
         {
@@ -113,7 +121,7 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
                 name,
                 v => v.OnHttp && (v.Status!.TransportDetail ?? "").Contains(code, StringComparison.OrdinalIgnoreCase),
                 within,
-                reason is null ? "to work over HTTP polling" : $"to work over HTTP polling, its Network Status giving the reason '{code}'");
+                $"to work over HTTP polling, its Network Status giving the reason '{code}'");
         }
     }
 

@@ -1,6 +1,6 @@
 using FluentAssertions;
+using Reqnroll;
 using Tcm.Features.Drivers;
-using Tcm.Features.Runner;
 using Tcm.Protocol;
 
 namespace Tcm.Features.Steps;

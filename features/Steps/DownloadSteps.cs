@@ -1,6 +1,6 @@
 using FluentAssertions;
+using Reqnroll;
 using Tcm.Features.Drivers;
-using Tcm.Features.Runner;
 using Tcm.Protocol;
 using Tcm.Lab.Packages;
 
@@ -33,7 +33,10 @@ internal sealed class DownloadSteps(LabDriver lab, FleetDriver fleet)
     [StepDefinition(@"^""([^""]+)"" downloads the package ""([^""]+)""$")]
     public async Task Downloads(string name, string package) => await fleet.DownloadAsync(name, lab.Package(package));
 
-    [Then(@"^""([^""]+)"" downloaded the package ""([^""]+)"" from its (HTTPS|HTTP|UNC) codebase(?: at site ""([^""]+)"")?$")]
+    [Then(@"^""([^""]+)"" downloaded the package ""([^""]+)"" from its (HTTPS|HTTP|UNC) codebase$")]
+    public void DownloadedFrom(string name, string package, string kind) => DownloadedFrom(name, package, kind, "");
+
+    [Then(@"^""([^""]+)"" downloaded the package ""([^""]+)"" from its (HTTPS|HTTP|UNC) codebase at site ""([^""]+)""$")]
     public void DownloadedFrom(string name, string package, string kind, string site)
     {
         var published = lab.Package(package);

@@ -1,20 +1,19 @@
+using Reqnroll;
 using Tcm.Features.Drivers;
-using Tcm.Features.Runner;
-using Xunit.Abstractions;
 
 namespace Tcm.Features.Steps;
 
 /// <summary>
-/// Around every product scenario: afterwards, stop its agents and give the lab back as it was found (server running, TCM on,
-/// profiles and settings restored), so scenarios of a feature share one lab without depending on each other. A scenario that
-/// did not pass shows its agents' logs. The lab itself starts on first use in the feature (<see cref="LabDriver"/>) and is
-/// disposed with the feature context.
+/// Around every product scenario (the hooks are scoped to the product features' tags): afterwards, stop its agents and give
+/// the lab back as it was found (server running, TCM on, profiles and settings restored), so scenarios of a feature share
+/// one lab without depending on each other. A scenario that did not pass shows its agents' logs. The lab itself starts on
+/// first use in the feature (<see cref="LabDriver"/>) and lives in the <see cref="FeatureContext"/> until the feature ends.
 /// </summary>
 [Binding]
 internal sealed class LabHooks
 {
     [AfterScenario("fallback", "delivery", "routing", "downloads", Order = 100)]
-    public static async Task ResetTheLab(FleetDriver fleet, LabDriver lab, ScenarioContext scenario, ITestOutputHelper output)
+    public static async Task ResetTheLab(FleetDriver fleet, LabDriver lab, ScenarioContext scenario, IReqnrollOutputHelper output)
     {
         if (scenario.ScenarioExecutionStatus != ScenarioExecutionStatus.OK)
         {
@@ -31,5 +30,19 @@ internal sealed class LabHooks
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await fleet.StopAllAsync(deadline.Token);
         await lab.ResetAsync(deadline.Token);
+
+        // Reqnroll's container disposes only IDisposable objects: the fleet's agents are asynchronous ones.
+        await fleet.DisposeAsync();
+    }
+
+    /// <summary>The feature's lab (its servers and data folder) goes with the feature; Reqnroll does not dispose what a context holds.</summary>
+    [AfterFeature("fallback", "delivery", "routing", "downloads")]
+    public static async Task StopTheLab(FeatureContext feature)
+    {
+        if (feature.TryGetValue<LabHost>(out var host))
+        {
+            feature.Remove(typeof(LabHost).FullName!);
+            await host.DisposeAsync();
+        }
     }
 }

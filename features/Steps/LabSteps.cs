@@ -1,5 +1,5 @@
+using Reqnroll;
 using Tcm.Features.Drivers;
-using Tcm.Features.Runner;
 
 namespace Tcm.Features.Steps;
 
@@ -28,9 +28,11 @@ internal sealed class LabSteps(LabDriver lab, AdminDriver admin, FleetDriver fle
     [Given(@"^the Default communication profile targets only the agents in group ""([^""]+)""$")]
     public Task DefaultProfileTargetsGroup(string group) => admin.ChangeDefaultProfileAsync(p => p with { Targets = AdminDriver.Group(group) });
 
-    [When(@"^the administrator changes the Default communication profile to target (?:only the agents in group ""([^""]+)""|every agent)$")]
-    public Task ChangeDefaultProfileTargets(string group) =>
-        admin.ChangeDefaultProfileAsync(p => p with { Targets = group.Length > 0 ? AdminDriver.Group(group) : Tcm.Protocol.Admin.Targets.Everyone });
+    [When(@"^the administrator changes the Default communication profile to target only the agents in group ""([^""]+)""$")]
+    public Task ChangeDefaultProfileToGroup(string group) => admin.ChangeDefaultProfileAsync(p => p with { Targets = AdminDriver.Group(group) });
+
+    [When("^the administrator changes the Default communication profile to target every agent$")]
+    public Task ChangeDefaultProfileToEveryone() => admin.ChangeDefaultProfileAsync(p => p with { Targets = Tcm.Protocol.Admin.Targets.Everyone });
 
     [Given(@"^the communication profile ""([^""]+)"" with persistent connection (enabled|disabled) targets the agents in group ""([^""]+)""$")]
     public Task ProfileForGroup(string name, bool persistent, string group) => admin.SaveProfileAsync(name, persistent, AdminDriver.Group(group));

@@ -1,8 +1,4 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Tcm.Gateway.Identity;
 using Tcm.Gateway.Relay;
 using Tcm.Protocol;
@@ -15,12 +11,12 @@ namespace Tcm.Gateway;
 /// </summary>
 public sealed class GatewayInfo
 {
-    private readonly IServer _server;
+    private readonly ServerAddresses _addresses;
     private readonly BackendRegistry _backends;
 
-    internal GatewayInfo(IServer server, GatewayIdentity identity, BackendRegistry backends, string name, string adminApiKey)
+    internal GatewayInfo(ServerAddresses addresses, GatewayIdentity identity, BackendRegistry backends, string name, string adminApiKey)
     {
-        _server = server;
+        _addresses = addresses;
         _backends = backends;
         Name = name;
         AdminApiKey = adminApiKey;
@@ -31,8 +27,7 @@ public sealed class GatewayInfo
     public string Name { get; }
 
     /// <summary>The bound URL of the agent listener, e.g. <c>https://127.0.0.1:8443</c>. Available after the application started.</summary>
-    public string BaseUrl => _server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.Replace("[::]", "localhost", StringComparison.Ordinal)
-        ?? throw new InvalidOperationException("The gateway has not started yet.");
+    public string BaseUrl => _addresses.BaseUrl;
 
     /// <summary><c>host:port</c> of <see cref="BaseUrl"/>.</summary>
     public string HostAndPort => new Uri(BaseUrl).Authority;
@@ -53,24 +48,5 @@ public sealed class GatewayInfo
             || string.Equals(b.Address, backendNameOrAddress, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"No backend '{backendNameOrAddress}' is configured on gateway '{Name}'.", nameof(backendNameOrAddress));
         return GatewayPaths.RelayBase(HostAndPort, backend.Address);
-    }
-
-    /// <summary>The configured key, or the one in <c>admin.key</c>, created on first run.</summary>
-    internal static string LoadOrCreateAdminKey(string dataDirectory, string? configuredKey)
-    {
-        if (!string.IsNullOrWhiteSpace(configuredKey))
-        {
-            return configuredKey.Trim();
-        }
-
-        var path = Path.Combine(dataDirectory, "admin.key");
-        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: >= 16 } existing)
-        {
-            return existing;
-        }
-
-        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        GatewayIdentity.WritePrivateFile(path, Encoding.UTF8.GetBytes(key + "\n"));
-        return key;
     }
 }

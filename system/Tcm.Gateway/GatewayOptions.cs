@@ -6,25 +6,19 @@ namespace Tcm.Gateway;
 /// Options of the CEM Internet Gateway, bound from the configuration section <c>Gateway</c> and validated when the host
 /// starts (<see cref="GatewayOptionsValidator"/>).
 /// </summary>
-public sealed class GatewayOptions
+public sealed class GatewayOptions : TcmServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Gateway";
 
+    /// <summary>Defaults: data in <c>data/gateway</c> (the identity <c>identity/</c>, certificate approvals, the generated admin key), port 8443.</summary>
+    public GatewayOptions()
+        : base("data/gateway", ProtocolConstants.DefaultGatewayPort)
+    {
+    }
+
     /// <summary>The gateway's name: in refusals, logs, the <c>X-Tcm-Via</c> header and its site-server registration. Default <see cref="Environment.MachineName"/>.</summary>
     public string Name { get; set; } = Environment.MachineName;
-
-    /// <summary>Folder holding the gateway's identity (<c>identity/</c>), certificate approvals and generated admin key. Default <c>data/gateway</c>.</summary>
-    public string DataDirectory { get; set; } = "data/gateway";
-
-    /// <summary>IP address the agent listener binds; <c>*</c> listens on every address. Default <c>127.0.0.1</c>.</summary>
-    public string ListenAddress { get; set; } = "127.0.0.1";
-
-    /// <summary>TLS port agents connect to (HTTP/1.1 and HTTP/2); 0 picks a free port (tests). Default <see cref="ProtocolConstants.DefaultGatewayPort"/> (8443).</summary>
-    public int Port { get; set; } = ProtocolConstants.DefaultGatewayPort;
-
-    /// <summary>Host name agents use to reach the gateway (sent in its site-server registration). Default <c>localhost</c>.</summary>
-    public string PublicHostName { get; set; } = "localhost";
 
     /// <summary>The only addresses the gateway relays to. At least one Notification Server. Default empty (invalid).</summary>
     public List<GatewayBackendOptions> Backends { get; set; } = [];

@@ -1,35 +1,19 @@
-using System.Net;
-using Microsoft.Extensions.Options;
 using Tcm.Gateway.Relay;
+using Tcm.Hosting.Options;
 
 namespace Tcm.Gateway;
 
 /// <summary>Checks <see cref="GatewayOptions"/> at start, with messages that name the setting and say what is wrong.</summary>
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal sealed class GatewayOptionsValidator()
+    : TcmServerOptionsValidator<GatewayOptions>(GatewayOptions.SectionName, "the gateway's identity (default 'data/gateway')")
 {
-    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    protected override void Validate(GatewayOptions options, OptionsFailures failures)
     {
-        var failures = new List<string>();
-        const string prefix = GatewayOptions.SectionName + ":";
+        var prefix = failures.Prefix;
 
         if (string.IsNullOrWhiteSpace(options.Name) || options.Name.Any(c => char.IsControl(c) || c == ','))
         {
             failures.Add($"{prefix}Name '{options.Name}' must be a non-empty name without commas.");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.DataDirectory))
-        {
-            failures.Add($"{prefix}DataDirectory must name a folder for the gateway's identity (default 'data/gateway').");
-        }
-
-        if (options.ListenAddress is not ("*" or "localhost") && !IPAddress.TryParse(options.ListenAddress, out _))
-        {
-            failures.Add($"{prefix}ListenAddress '{options.ListenAddress}' is not an IP address, 'localhost' or '*'.");
-        }
-
-        if (options.Port is < 0 or > 65535)
-        {
-            failures.Add($"{prefix}Port {options.Port} is outside 0..65535 (0 picks a free port).");
         }
 
         if (options.Backends.Count == 0)
@@ -91,29 +75,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"{prefix}CaCertificateFiles: '{file}' does not exist.");
         }
 
-        Positive(options.TunnelIdleTimeout, nameof(GatewayOptions.TunnelIdleTimeout));
-        Positive(options.KeepAliveTimeout, nameof(GatewayOptions.KeepAliveTimeout));
-        Positive(options.BackendConnectTimeout, nameof(GatewayOptions.BackendConnectTimeout));
-        Positive(options.BackendResponseTimeout, nameof(GatewayOptions.BackendResponseTimeout));
-        Positive(options.Http2KeepAlivePingTimeout, nameof(GatewayOptions.Http2KeepAlivePingTimeout));
-        if (options.Http2KeepAlivePingDelay < TimeSpan.Zero)
-        {
-            failures.Add($"{prefix}Http2KeepAlivePingDelay must not be negative (zero disables the pings).");
-        }
-
-        if (options.MaxStreamsPerAgentConnection is < 1 or > 1000)
-        {
-            failures.Add($"{prefix}MaxStreamsPerAgentConnection {options.MaxStreamsPerAgentConnection} is outside 1..1000.");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-
-        void Positive(TimeSpan value, string setting)
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                failures.Add($"{prefix}{setting} must be positive (it is {value}).");
-            }
-        }
+        failures.Positive(options.TunnelIdleTimeout, nameof(GatewayOptions.TunnelIdleTimeout));
+        failures.Positive(options.KeepAliveTimeout, nameof(GatewayOptions.KeepAliveTimeout));
+        failures.Positive(options.BackendConnectTimeout, nameof(GatewayOptions.BackendConnectTimeout));
+        failures.Positive(options.BackendResponseTimeout, nameof(GatewayOptions.BackendResponseTimeout));
+        failures.Positive(options.Http2KeepAlivePingTimeout, nameof(GatewayOptions.Http2KeepAlivePingTimeout));
+        failures.NotNegative(options.Http2KeepAlivePingDelay, nameof(GatewayOptions.Http2KeepAlivePingDelay), "zero disables the pings");
+        failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));
     }
 }

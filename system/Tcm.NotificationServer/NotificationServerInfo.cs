@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Policy;
@@ -89,28 +87,5 @@ public sealed class NotificationServerInfo
             ProfileName = profile?.Name,
             Cem = profile?.Cem,
         };
-    }
-
-    /// <summary>The configured key, or the one in <c>admin.key</c>, created on first run.</summary>
-    internal static string LoadOrCreateAdminKey(string dataDirectory, string? configuredKey)
-    {
-        if (!string.IsNullOrWhiteSpace(configuredKey))
-        {
-            return configuredKey.Trim();
-        }
-
-        var path = Path.Combine(dataDirectory, "admin.key");
-        if (File.Exists(path))
-        {
-            var existing = File.ReadAllText(path).Trim();
-            if (existing.Length >= 16)
-            {
-                return existing;
-            }
-        }
-
-        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        CertificateAuthority.WritePrivateFile(path, Encoding.UTF8.GetBytes(key + "\n"));
-        return key;
     }
 }

@@ -6,22 +6,16 @@ namespace Tcm.NotificationServer;
 /// Options of the Notification Server, bound from the configuration section <c>NotificationServer</c>
 /// and validated when the host starts.
 /// </summary>
-public sealed class NotificationServerOptions
+public sealed class NotificationServerOptions : TcmServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "NotificationServer";
 
-    /// <summary>Folder holding the SQLite database (<c>tcm.db</c>), the development CA and the generated admin key. Default <c>data/ns</c>.</summary>
-    public string DataDirectory { get; set; } = "data/ns";
-
-    /// <summary>IP address Kestrel listens on; <c>*</c> listens on every address. Default <c>127.0.0.1</c>.</summary>
-    public string ListenAddress { get; set; } = "127.0.0.1";
-
-    /// <summary>HTTPS port; 0 picks a free port (tests). Default 4443.</summary>
-    public int Port { get; set; } = ProtocolConstants.DefaultNotificationServerPort;
-
-    /// <summary>Host name agents use to reach this server; goes into the server certificate, policies and install packages. Default <c>localhost</c>.</summary>
-    public string PublicHostName { get; set; } = "localhost";
+    /// <summary>Defaults: data in <c>data/ns</c> (SQLite database <c>tcm.db</c>, the development CA, the generated admin key), port 4443.</summary>
+    public NotificationServerOptions()
+        : base("data/ns", ProtocolConstants.DefaultNotificationServerPort)
+    {
+    }
 
     /// <summary>Name the server announces in <c>welcome</c>. Default <see cref="Environment.MachineName"/>.</summary>
     public string ServerName { get; set; } = Environment.MachineName;

@@ -7,12 +7,12 @@ namespace Tcm.TaskServer;
 /// <summary>What a host, the simulator's lab and tests need to know about a running Task Server. Resolve it from <c>app.Services</c>.</summary>
 public sealed class TaskServerInfo
 {
-    private readonly TaskServerAddresses _addresses;
+    private readonly ServerAddresses _addresses;
     private readonly TaskServerIdentity _identity;
     private readonly TaskDelivery _delivery;
     private readonly NsLink _link;
 
-    internal TaskServerInfo(TaskServerAddresses addresses, TaskServerIdentity identity, TaskDelivery delivery, NsLink link)
+    internal TaskServerInfo(ServerAddresses addresses, TaskServerIdentity identity, TaskDelivery delivery, NsLink link)
     {
         _addresses = addresses;
         _identity = identity;

@@ -1,39 +1,29 @@
-using System.ComponentModel.DataAnnotations;
 using Tcm.Protocol;
 
 namespace Tcm.TaskServer;
 
-/// <summary>Options of the Task Server, bound from the configuration section <c>TaskServer</c> and validated when the host starts.</summary>
-public sealed class TaskServerOptions
+/// <summary>
+/// Options of the Task Server, bound from the configuration section <c>TaskServer</c> and validated when the host starts
+/// (<see cref="TaskServerOptionsValidator"/>).
+/// </summary>
+public sealed class TaskServerOptions : TcmServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "TaskServer";
 
-    /// <summary>Folder holding the SQLite store (<c>ts.db</c>) and the identity from registration (<c>identity.json</c>, <c>identity.key</c>). Default <c>data/ts</c>.</summary>
-    [Required]
-    public string DataDirectory { get; set; } = "data/ts";
-
-    /// <summary>IP address Kestrel listens on; <c>*</c> listens on every address. Default <c>127.0.0.1</c>.</summary>
-    [Required]
-    public string ListenAddress { get; set; } = "127.0.0.1";
-
-    /// <summary>HTTPS port; 0 picks a free port (tests). Default 4726, the product's Task Server / CEM agent site port.</summary>
-    [Range(0, 65535)]
-    public int Port { get; set; } = ProtocolConstants.DefaultTaskServerPort;
+    /// <summary>Defaults: data in <c>data/ts</c> (SQLite store <c>ts.db</c>, the identity from registration <c>identity.json</c>/<c>identity.key</c>), port 4726, the product's Task Server / CEM agent site port.</summary>
+    public TaskServerOptions()
+        : base("data/ts", ProtocolConstants.DefaultTaskServerPort)
+    {
+    }
 
     /// <summary>A second HTTPS port with the same endpoints (e.g. one for the gateway, one for the LAN). Default null: none.</summary>
-    [Range(0, 65535)]
     public int? SecondPort { get; set; }
-
-    /// <summary>Host name agents use to reach this server: the address published in policies and the first SAN of its certificate. Default <c>localhost</c>.</summary>
-    [Required]
-    public string PublicHostName { get; set; } = "localhost";
 
     /// <summary>More DNS names or IP addresses for the certificate (the loopback addresses and the listen address are always in). Default empty.</summary>
     public IList<string> HostNames { get; set; } = [];
 
     /// <summary>Base URL of the Notification Server, e.g. <c>https://ns.example:4443</c>. Required.</summary>
-    [Required]
     public string NotificationServerUrl { get; set; } = "";
 
     /// <summary>PEM file of the NS CA the Task Server trusts the NS through (before registration; after it, the CA the NS returned is kept). Default null.</summary>
@@ -46,14 +36,12 @@ public sealed class TaskServerOptions
     public string? RegistrationToken { get; set; }
 
     /// <summary>Most agents the Task Server accepts; past it, new agents are refused with <c>task-server-full</c>. Default 5,000, as the product.</summary>
-    [Range(1, 1_000_000)]
     public int MaxAgents { get; set; } = 5000;
 
     /// <summary>The site the Task Server serves (for ordered lists per site). Default null.</summary>
     public string? Site { get; set; }
 
     /// <summary>Largest channel message and agent request body accepted. Default 256 KiB.</summary>
-    [Range(4096, 16 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
 
     /// <summary>How long a new channel may take to send its <c>hello</c>. Default 10 seconds.</summary>

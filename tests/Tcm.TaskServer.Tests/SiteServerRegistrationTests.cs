@@ -35,7 +35,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
         using var ca = X509Certificate2.CreateFromPem(_info.CaCertificatePem);
         var caCopy = X509CertificateLoader.LoadCertificate(ca.RawData);
         var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, c, _, e) => TaskServerIdentity.ValidateServer(c, e, caCopy);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, c, _, e) => Tcm.Hosting.Certificates.CertificateTrust.ValidateServer(c, e, caCopy);
         _admin = new HttpClient(handler) { BaseAddress = new Uri(_info.BaseUrl) };
         _admin.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, _info.AdminApiKey);
     }
@@ -77,7 +77,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     {
         var created = await CreateAsync("ts1");
 
-        using var identity = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), Path.Combine(_dir, "ts1"), NullLogger.Instance, CancellationToken.None);
+        using var identity = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), Path.Combine(_dir, "ts1"), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         var certificate = identity.Certificate;
         certificate.HasPrivateKey.Should().BeTrue();
@@ -100,12 +100,12 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
         var created = await CreateAsync("ts2");
         var folder = Path.Combine(_dir, "ts2");
         string thumbprint;
-        using (var first = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), folder, NullLogger.Instance, CancellationToken.None))
+        using (var first = await TaskServerIdentity.LoadOrRegisterAsync(Options(created.RegistrationToken), folder, TimeProvider.System, NullLogger.Instance, CancellationToken.None))
         {
             thumbprint = first.Certificate.Thumbprint;
         }
 
-        using var again = await TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), folder, NullLogger.Instance, CancellationToken.None);
+        using var again = await TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), folder, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         again.Certificate.Thumbprint.Should().Be(thumbprint);
     }
@@ -113,7 +113,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task BadToken_IsRefused_WithAClearMessage()
     {
-        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options("not-a-token"), Path.Combine(_dir, "bad"), NullLogger.Instance, CancellationToken.None);
+        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options("not-a-token"), Path.Combine(_dir, "bad"), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         (await register.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("bad-registration-token");
     }
@@ -121,7 +121,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task NoToken_OnFirstRun_SaysHowToGetOne()
     {
-        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), Path.Combine(_dir, "none"), NullLogger.Instance, CancellationToken.None);
+        var register = () => TaskServerIdentity.LoadOrRegisterAsync(Options(token: ""), Path.Combine(_dir, "none"), TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
         (await register.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("/tcm/admin/site-servers");
     }

@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Tcm.Gateway.Identity;
+using Tcm.Hosting.Certificates;
 using Tcm.Protocol;
 
 namespace Tcm.Gateway.Certificates;
@@ -15,9 +15,7 @@ namespace Tcm.Gateway.Certificates;
 /// </summary>
 internal sealed class AgentCertificateValidator(GatewayIdentity identity, CertificateApprovals approvals, IOptions<GatewayOptions> options, TimeProvider time)
 {
-    private const int MaxCached = 200_000;
-    private static readonly Oid ClientAuthOid = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
-    private readonly ConcurrentDictionary<string, ChainVerdict> _chains = new(StringComparer.Ordinal);
+    private readonly VerdictCache<ChainVerdict> _chains = new(200_000);
     private readonly GatewayOptions _options = options.Value;
 
     public CertificateVerdict Check(X509Certificate2? certificate)
@@ -35,16 +33,7 @@ internal sealed class AgentCertificateValidator(GatewayIdentity identity, Certif
                 $"certificate {thumbprint} ({certificate.Subject}) is blocked on gateway '{_options.Name}'");
         }
 
-        if (!_chains.TryGetValue(thumbprint, out var chain))
-        {
-            chain = BuildChain(certificate);
-            if (_chains.Count >= MaxCached)
-            {
-                _chains.Clear();
-            }
-
-            _chains[thumbprint] = chain;
-        }
+        var chain = _chains.Get(thumbprint, certificate, BuildChain);
 
         var now = time.GetUtcNow();
         if (chain.Trusted && (now < chain.NotBefore || now > chain.NotAfter))
@@ -71,33 +60,9 @@ internal sealed class AgentCertificateValidator(GatewayIdentity identity, Certif
 
     private ChainVerdict BuildChain(X509Certificate2 certificate)
     {
-        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(identity.TrustedCas);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthOid);
-        // why: validity is checked on every use against the injected clock; the cached verdict is about the chain only.
-        chain.ChainPolicy.VerificationTime = notBefore.AddSeconds(1).UtcDateTime;
-        try
-        {
-            if (!chain.Build(certificate))
-            {
-                return new ChainVerdict(false, string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString())), notBefore, notAfter);
-            }
-
-            var root = chain.ChainElements[^1].Certificate;
-            var trusted = identity.TrustedCas.Any(ca => ca.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span));
-            return new ChainVerdict(trusted, trusted ? "" : "untrusted root", notBefore, notAfter);
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                element.Certificate.Dispose();
-            }
-        }
+        var (notBefore, notAfter) = CertificateTrust.Validity(certificate);
+        var trusted = CertificateTrust.ChainsTo(certificate, identity.TrustedCas, CertificateTrust.ClientAuth, out var reason);
+        return new ChainVerdict(trusted, reason, notBefore, notAfter);
     }
 
     private sealed record ChainVerdict(bool Trusted, string Reason, DateTimeOffset NotBefore, DateTimeOffset NotAfter);

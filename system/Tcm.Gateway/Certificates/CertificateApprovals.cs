@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tcm.Gateway.Diagnostics;
 using Tcm.Gateway.Identity;
+using Tcm.Hosting.Data;
 
 namespace Tcm.Gateway.Certificates;
 
@@ -102,7 +103,7 @@ internal sealed partial class CertificateApprovals
         lock (_saveLock)
         {
             var decisions = new CertificateDecisions { Approved = [.. _approved.Values], Blocked = [.. _blocked.Values] };
-            GatewayIdentity.WritePrivateFile(_path, JsonSerializer.SerializeToUtf8Bytes(decisions, GatewayJsonContext.Default.CertificateDecisions));
+            DataFolder.WritePrivateFile(_path, JsonSerializer.SerializeToUtf8Bytes(decisions, GatewayJsonContext.Default.CertificateDecisions));
         }
     }
 

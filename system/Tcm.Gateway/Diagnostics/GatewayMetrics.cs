@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Tcm.Gateway.Certificates;
+using Tcm.Hosting.Diagnostics;
 
 namespace Tcm.Gateway.Diagnostics;
 
@@ -13,30 +13,29 @@ internal sealed class GatewayMetrics : IDisposable
     public const string MeterName = "Tcm.Gateway";
 
     private readonly Meter _meter;
-    private readonly Counter<long> _connects;
-    private readonly Counter<long> _rejections;
-    private readonly Counter<long> _handshakeFailures;
-    private readonly Counter<long> _bytes;
+    private readonly CountedCounter _connects;
+    private readonly CountedCounter _rejections;
+    private readonly CountedCounter _handshakeFailures;
+    private readonly CountedCounter _bytesToBackends;
+    private readonly CountedCounter _bytesToAgents;
     private readonly UpDownCounter<long> _tunnels;
-    private readonly ConcurrentDictionary<string, long> _rejectionsByCode = new(StringComparer.Ordinal);
+    private readonly CountsByKey _rejectionsByCode = new();
     private long _agentsConnected;
-    private long _connectsTotal;
-    private long _rejectionsTotal;
-    private long _handshakeFailuresTotal;
-    private long _bytesToBackends;
-    private long _bytesToAgents;
     private long _lastConnects;
     private long _lastRejections;
 
-    public GatewayMetrics(CertificateApprovals approvals)
+    public GatewayMetrics(IMeterFactory meters, CertificateApprovals approvals)
     {
-        _meter = new Meter(MeterName);
+        _meter = meters.Create(MeterName);
         _meter.CreateObservableUpDownCounter("tcm.gateway.agents.connected", () => Interlocked.Read(ref _agentsConnected), "{connection}", "Agent TLS connections open");
         _tunnels = _meter.CreateUpDownCounter<long>("tcm.gateway.tunnels", "{tunnel}", "WebSocket tunnels open, by backend");
-        _connects = _meter.CreateCounter<long>("tcm.gateway.connects", "{connection}", "Agent TLS connections accepted");
-        _rejections = _meter.CreateCounter<long>("tcm.gateway.rejections", "{request}", "Requests refused, by code");
-        _handshakeFailures = _meter.CreateCounter<long>("tcm.gateway.handshake_failures", "{connection}", "TLS handshakes that failed");
-        _bytes = _meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
+        _connects = new(_meter, "tcm.gateway.connects", "{connection}", "Agent TLS connections accepted");
+        _rejections = new(_meter, "tcm.gateway.rejections", "{request}", "Requests refused, by code");
+        _handshakeFailures = new(_meter, "tcm.gateway.handshake_failures", "{connection}", "TLS handshakes that failed");
+        // why: one instrument for both directions (tagged), and a total per direction for the status page.
+        var bytes = _meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
+        _bytesToBackends = new(bytes, "direction", "to-backend");
+        _bytesToAgents = new(bytes, "direction", "to-agent");
         _meter.CreateObservableGauge("tcm.gateway.certificates", () => new[]
         {
             new Measurement<int>(approvals.HeldCount, new KeyValuePair<string, object?>("state", "held")),
@@ -47,15 +46,15 @@ internal sealed class GatewayMetrics : IDisposable
 
     public long AgentsConnected => Interlocked.Read(ref _agentsConnected);
 
-    public long ConnectsTotal => Interlocked.Read(ref _connectsTotal);
+    public long ConnectsTotal => _connects.Total;
 
-    public long RejectionsTotal => Interlocked.Read(ref _rejectionsTotal);
+    public long RejectionsTotal => _rejections.Total;
 
-    public long HandshakeFailures => Interlocked.Read(ref _handshakeFailuresTotal);
+    public long HandshakeFailures => _handshakeFailures.Total;
 
-    public long BytesToBackends => Interlocked.Read(ref _bytesToBackends);
+    public long BytesToBackends => _bytesToBackends.Total;
 
-    public long BytesToAgents => Interlocked.Read(ref _bytesToAgents);
+    public long BytesToAgents => _bytesToAgents.Total;
 
     /// <summary>Connects in the last whole second (sampled by the heartbeat).</summary>
     public double ConnectsPerSecond { get; private set; }
@@ -63,45 +62,31 @@ internal sealed class GatewayMetrics : IDisposable
     /// <summary>Rejections in the last whole second (sampled by the heartbeat).</summary>
     public double RejectionsPerSecond { get; private set; }
 
-    public IReadOnlyDictionary<string, long> RejectionsByCode => _rejectionsByCode;
+    public IReadOnlyDictionary<string, long> RejectionsByCode => _rejectionsByCode.Counts;
 
     public void Connected()
     {
         Interlocked.Increment(ref _agentsConnected);
-        Interlocked.Increment(ref _connectsTotal);
-        _connects.Add(1);
+        _connects.Add();
     }
 
     public void Disconnected() => Interlocked.Decrement(ref _agentsConnected);
 
-    public void HandshakeFailed()
-    {
-        Interlocked.Increment(ref _handshakeFailuresTotal);
-        _handshakeFailures.Add(1);
-    }
+    public void HandshakeFailed() => _handshakeFailures.Add();
 
     public void Rejected(string code)
     {
-        Interlocked.Increment(ref _rejectionsTotal);
-        _rejectionsByCode.AddOrUpdate(code, 1, static (_, n) => n + 1);
-        _rejections.Add(1, new KeyValuePair<string, object?>("code", code));
+        _rejectionsByCode.Increment(code);
+        _rejections.Add(1, "code", code);
     }
 
     public void TunnelOpened(string backend) => _tunnels.Add(1, new KeyValuePair<string, object?>("backend", backend));
 
     public void TunnelClosed(string backend) => _tunnels.Add(-1, new KeyValuePair<string, object?>("backend", backend));
 
-    public void ToBackend(int bytes)
-    {
-        Interlocked.Add(ref _bytesToBackends, bytes);
-        _bytes.Add(bytes, new KeyValuePair<string, object?>("direction", "to-backend"));
-    }
+    public void ToBackend(int bytes) => _bytesToBackends.Add(bytes);
 
-    public void ToAgent(int bytes)
-    {
-        Interlocked.Add(ref _bytesToAgents, bytes);
-        _bytes.Add(bytes, new KeyValuePair<string, object?>("direction", "to-agent"));
-    }
+    public void ToAgent(int bytes) => _bytesToAgents.Add(bytes);
 
     /// <summary>Turns the totals into per-second rates over <paramref name="elapsed"/>.</summary>
     public void SampleRates(TimeSpan elapsed)

@@ -1,8 +1,8 @@
-using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Tcm.Hosting.Certificates;
+using Tcm.Hosting.Data;
+using Tcm.Hosting.Registration;
 using Tcm.Protocol;
 
 namespace Tcm.Gateway.Identity;
@@ -44,7 +44,7 @@ internal sealed partial class GatewayIdentity : IDisposable
     /// <see cref="GatewayBackendOptions.RegistrationToken"/> is set. Throws <see cref="InvalidOperationException"/> with a message
     /// that says what to do when an identity is missing and cannot be obtained.
     /// </summary>
-    public static async Task<GatewayIdentity> LoadOrRegisterAsync(GatewayOptions options, ILogger logger, CancellationToken ct)
+    public static async Task<GatewayIdentity> LoadOrRegisterAsync(GatewayOptions options, TimeProvider time, ILogger logger, CancellationToken ct)
     {
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(Path.Combine(dataDirectory, FolderName));
@@ -65,7 +65,7 @@ internal sealed partial class GatewayIdentity : IDisposable
                         $"or place its certificate in '{certificatePath}' and its CA in '{caPath}'.");
                 }
 
-                await RegisterAsync(options, backend, certificatePath, caPath, logger, ct).ConfigureAwait(false);
+                await RegisterAsync(options, backend, certificatePath, caPath, time, logger, ct).ConfigureAwait(false);
             }
 
             var certificate = X509CertificateLoader.LoadPkcs12FromFile(certificatePath, password: null);
@@ -106,94 +106,41 @@ internal sealed partial class GatewayIdentity : IDisposable
     /// certificate (with the key, as PKCS#12, owner-only) and the NS CA. The NS's TLS certificate is accepted for this one call and
     /// then must chain to the CA it returned (trust on first use, like an agent's install package, but checked afterwards).
     /// </summary>
-    private static async Task RegisterAsync(GatewayOptions options, GatewayBackendOptions backend, string certificatePath, string caPath, ILogger logger, CancellationToken ct)
+    private static async Task RegisterAsync(GatewayOptions options, GatewayBackendOptions backend, string certificatePath, string caPath, TimeProvider time, ILogger logger, CancellationToken ct)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = new CertificateRequest($"CN={options.Name}, OU=gateway", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        X509Certificate2? presented = null;
-        using var handler = new SocketsHttpHandler { ConnectCallback = Relay.BackendDialer.Create([backend]) };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        var (key, csr) = SiteServerRegistrar.NewKey($"CN={options.Name}, OU=gateway");
+        using (key)
         {
-            presented = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            return certificate is not null;
-        };
-        using var client = new HttpClient(handler) { BaseAddress = new Uri($"https://{backend.Address}"), Timeout = options.BackendResponseTimeout };
-        var request = new SiteServerRegisterRequest
-        {
-            RegistrationToken = backend.RegistrationToken!,
-            HostNames = [.. new[] { options.PublicHostName, "localhost", "127.0.0.1", "::1" }.Distinct(StringComparer.OrdinalIgnoreCase)],
-            Address = $"{options.PublicHostName}:{options.Port}",
-            CertificateSigningRequestPem = csr,
-        };
-        using var response = await client.PostAsJsonAsync(SiteServerPaths.Register, request, ProtocolJsonContext.Default.SiteServerRegisterRequest, ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            throw new InvalidOperationException($"Registering the gateway with Notification Server '{backend.Name}' ({backend.Address}) failed: {(int)response.StatusCode} {body}");
-        }
-
-        var registered = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerRegisterResponse, ct).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"Notification Server '{backend.Name}' answered the registration with an empty body.");
-        using var ca = X509Certificate2.CreateFromPem(registered.CaCertificatePem);
-        using (presented)
-        {
-            if (presented is null || !Chains(presented, ca))
+            X509Certificate2? presented = null;
+            using var handler = new SocketsHttpHandler { ConnectCallback = Relay.BackendDialer.Create([backend]) };
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
-                throw new InvalidOperationException($"Notification Server '{backend.Name}' ({backend.Address}) presented a TLS certificate that its own CA did not issue; registration abandoned.");
-            }
-        }
-
-        using var certificate = X509Certificate2.CreateFromPem(registered.CertificatePem);
-        using var withKey = certificate.CopyWithPrivateKey(key);
-        WritePrivateFile(certificatePath, withKey.Export(X509ContentType.Pkcs12));
-        await File.WriteAllTextAsync(caPath, registered.CaCertificatePem, ct).ConfigureAwait(false);
-        Log.Registered(logger, backend.Name, backend.Address, registered.Id, certificate.Subject);
-    }
-
-    /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="ca"/> alone (no revocation check).</summary>
-    internal static bool Chains(X509Certificate2 certificate, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        try
-        {
-            return chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(ca.RawDataMemory.Span);
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements)
+                presented = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                return certificate is not null;
+            };
+            var request = new SiteServerRegisterRequest
             {
-                element.Certificate.Dispose();
+                RegistrationToken = backend.RegistrationToken!,
+                HostNames = [.. new[] { options.PublicHostName, "localhost", "127.0.0.1", "::1" }.Distinct(StringComparer.OrdinalIgnoreCase)],
+                Address = $"{options.PublicHostName}:{options.Port}",
+                CertificateSigningRequestPem = csr,
+            };
+            var registered = await SiteServerRegistrar.RegisterAsync(handler, new Uri($"https://{backend.Address}"), request,
+                $"Registering the gateway with Notification Server '{backend.Name}' ({backend.Address}) failed", options.BackendResponseTimeout, time, ct).ConfigureAwait(false);
+            using var ca = X509Certificate2.CreateFromPem(registered.CaCertificatePem);
+            using (presented)
+            {
+                if (presented is null || !CertificateTrust.ChainsTo(presented, ca))
+                {
+                    throw new InvalidOperationException($"Notification Server '{backend.Name}' ({backend.Address}) presented a TLS certificate that its own CA did not issue; registration abandoned.");
+                }
             }
+
+            using var certificate = SiteServerRegistrar.WithKey(registered.CertificatePem, key);
+            DataFolder.WritePrivateFile(certificatePath, certificate.Export(X509ContentType.Pkcs12));
+            await File.WriteAllTextAsync(caPath, registered.CaCertificatePem, ct).ConfigureAwait(false);
+            Log.Registered(logger, backend.Name, backend.Address, registered.Id, certificate.Subject);
         }
-    }
-
-    /// <summary>Validates a backend's TLS certificate: the usual checks, the chain against <paramref name="ca"/> alone.</summary>
-    internal static bool ValidateBackendCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca)
-    {
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var typed = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return Chains(typed, ca);
-    }
-
-    /// <summary>Writes a file readable by its owner only (mode 600 on Unix), replacing it atomically.</summary>
-    internal static void WritePrivateFile(string path, ReadOnlySpan<byte> content)
-    {
-        var temp = path + ".tmp";
-        using (var stream = OperatingSystem.IsWindows()
-            ? new FileStream(temp, FileMode.Create, FileAccess.Write)
-            : new FileStream(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
-        {
-            stream.Write(content);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 
     public void Dispose()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Authentication;
 using Microsoft.Extensions.Options;
 using Tcm.Gateway.Identity;
+using Tcm.Hosting.Certificates;
 
 namespace Tcm.Gateway.Relay;
 
@@ -73,7 +74,7 @@ internal sealed class BackendRegistry : IDisposable
         handler.SslOptions.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
         handler.SslOptions.ClientCertificates = [identity.Certificate];
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => identity.Certificate;
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => GatewayIdentity.ValidateBackendCertificate(certificate, errors, identity.Ca);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => CertificateTrust.ValidateServer(certificate, errors, identity.Ca);
         return handler;
     }
 

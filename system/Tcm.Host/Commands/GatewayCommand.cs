@@ -9,44 +9,39 @@ internal static class GatewayCommand
 {
     public static Command Create()
     {
+        var server = new ServerCommand("gateway",
+            data: "Data folder: the gateway's certificates (identity/), approvals, admin key. Default: data/gateway",
+            port: "TLS port for agents (HTTP/1.1 and HTTP/2). Default: 8443",
+            publicHost: "Host name agents use to reach the gateway (goes into its certificate at registration). Default: localhost");
         var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with a \"Gateway\" section (backends, CA files, timeouts, HoldUnknownCertificates); see docs/protocol.md" };
-        var data = new Option<string?>("--data") { Description = "Data folder: the gateway's certificates (identity/), approvals, admin key. Default: data/gateway" };
-        var port = new Option<int?>("--port") { Description = "TLS port for agents (HTTP/1.1 and HTTP/2). Default: 8443" };
-        var listen = new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" };
-        var publicHost = new Option<string?>("--public-host") { Description = "Host name agents use to reach the gateway (goes into its certificate at registration). Default: localhost" };
         var name = new Option<string?>("--name") { Description = "Gateway name (refusals, X-Tcm-Via, site-server registration). Default: the machine name" };
         var adminKey = new Option<string?>("--admin-key") { Description = "Key of the status page and approval API. Default: generated on first run into <data>/admin.key" };
         var hold = new Option<bool?>("--hold-unknown-certificates") { Description = "Hold certificates no configured CA issued until an administrator approves them (instead of refusing them)" };
         var notificationServers = new Option<string[]>("--ns") { Description = "A Notification Server backend: name=host:port[=registration-token]; repeatable (several NSs at once)" };
         var taskServers = new Option<string[]>("--ts") { Description = "A Task Server backend: name=host:port[=ns-name whose certificate to present]; repeatable" };
 
-        var command = new Command("gateway", "Run a CEM Internet Gateway: agents on the internet reach the configured Notification and Task Servers through it, and nothing else. Settings also come from --config, appsettings.json, environment variables (Gateway__Port=...) and --Gateway:Port=... style arguments.")
-        {
-            config, data, port, listen, publicHost, name, adminKey, hold, notificationServers, taskServers,
-        };
-        command.TreatUnmatchedTokensAsErrors = false;
+        var command = server.Create(
+            "Run a CEM Internet Gateway: agents on the internet reach the configured Notification and Task Servers through it, and nothing else. Settings also come from --config, appsettings.json, environment variables (Gateway__Port=...) and --Gateway:Port=... style arguments.",
+            config, name, adminKey, hold, notificationServers, taskServers);
         command.SetAction(async (parse, ct) =>
         {
-            var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
-            if (parse.GetValue(config) is { } file)
+            if (parse.GetValue(config) is { Exists: false } missing)
             {
-                if (!file.Exists)
-                {
-                    await Console.Error.WriteLineAsync($"tcm gateway: the settings file '{file.FullName}' does not exist.");
-                    return 2;
-                }
-
-                builder.Configuration.AddJsonFile(file.FullName, optional: false);
+                await Console.Error.WriteLineAsync($"tcm gateway: the settings file '{missing.FullName}' does not exist.");
+                return 2;
             }
 
+            var builder = server.CreateBuilder(parse, GatewayOptions.SectionName, b =>
+            {
+                if (parse.GetValue(config) is { } file)
+                {
+                    b.Configuration.AddJsonFile(file.FullName, optional: false);
+                }
+            });
             var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
-            Set(section, nameof(GatewayOptions.DataDirectory), parse.GetValue(data));
-            Set(section, nameof(GatewayOptions.Port), parse.GetValue(port)?.ToString());
-            Set(section, nameof(GatewayOptions.ListenAddress), parse.GetValue(listen));
-            Set(section, nameof(GatewayOptions.PublicHostName), parse.GetValue(publicHost));
-            Set(section, nameof(GatewayOptions.Name), parse.GetValue(name));
-            Set(section, nameof(GatewayOptions.AdminApiKey), parse.GetValue(adminKey));
-            Set(section, nameof(GatewayOptions.HoldUnknownCertificates), parse.GetValue(hold)?.ToString());
+            ServerCommand.Set(section, nameof(GatewayOptions.Name), parse.GetValue(name));
+            ServerCommand.Set(section, nameof(GatewayOptions.AdminApiKey), parse.GetValue(adminKey));
+            ServerCommand.Set(section, nameof(GatewayOptions.HoldUnknownCertificates), parse.GetValue(hold)?.ToString());
             var index = section.GetSection(nameof(GatewayOptions.Backends)).GetChildren().Count();
             foreach (var (values, kind) in new[] { (parse.GetValue(notificationServers), BackendKind.NotificationServer), (parse.GetValue(taskServers), BackendKind.TaskServer) })
             {
@@ -70,24 +65,10 @@ internal static class GatewayCommand
                 }
             }
 
-            builder.AddGateway();
-            WebApplication app;
-            try
+            var (app, exitCode) = await server.StartAsync(builder, b => b.AddGateway(), a => a.MapGateway(), ct);
+            if (app is null)
             {
-                // why: Build already configures Kestrel, which loads (or registers) the gateway's identity.
-                app = builder.Build();
-                app.MapGateway();
-                await app.StartAsync(ct);
-            }
-            catch (OptionsValidationException ex)
-            {
-                await Console.Error.WriteLineAsync($"tcm gateway: invalid settings:\n  {string.Join("\n  ", ex.Failures)}");
-                return 2;
-            }
-            catch (InvalidOperationException ex)
-            {
-                await Console.Error.WriteLineAsync($"tcm gateway: {ex.Message}");
-                return 2;
+                return exitCode;
             }
 
             var info = app.Services.GetRequiredService<GatewayInfo>();
@@ -100,18 +81,8 @@ internal static class GatewayCommand
 
             Console.WriteLine($"  data folder:  {Path.GetFullPath(options.DataDirectory)}");
             Console.WriteLine($"  status page:  {info.BaseUrl}/gateway/status/page (admin key: {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} unless --admin-key was given)");
-            Console.WriteLine("Press Ctrl+C to stop.");
-            await app.WaitForShutdownAsync(ct);
-            return 0;
+            return await ServerCommand.RunAsync(app, ct);
         });
         return command;
-    }
-
-    private static void Set(IConfigurationSection section, string key, string? value)
-    {
-        if (value is not null)
-        {
-            section[key] = value;
-        }
     }
 }

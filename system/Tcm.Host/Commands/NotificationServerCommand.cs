@@ -11,43 +11,29 @@ internal static class NotificationServerCommand
 {
     public static Command Create()
     {
-        var data = new Option<string?>("--data") { Description = "Data folder: SQLite database, development CA, admin key, install package. Default: data/ns" };
-        var port = new Option<int?>("--port") { Description = "HTTPS port for agents, the channel and the admin API. Default: 4443" };
-        var listen = new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" };
-        var publicHost = new Option<string?>("--public-host") { Description = "Host name agents use to reach this server (goes into the server certificate and the default profile). Default: localhost" };
+        var server = new ServerCommand("ns",
+            data: "Data folder: SQLite database, development CA, admin key, install package. Default: data/ns",
+            port: "HTTPS port for agents, the channel and the admin API. Default: 4443",
+            publicHost: "Host name agents use to reach this server (goes into the server certificate and the default profile). Default: localhost");
         var name = new Option<string?>("--name") { Description = "Server name shown to agents. Default: the machine name" };
         var adminKey = new Option<string?>("--admin-key") { Description = "Admin API key. Default: generated on first run into <data>/admin.key" };
         var tcm = new Option<bool?>("--tcm-on-first-run") { Description = "Turn the 'TCM communication' setting on when the database is created (it is off by default, as in the product)" };
 
-        var command = new Command("ns", "Run a Notification Server: agent registration and HTTP endpoints, the persistent channel, the admin API. Settings also come from appsettings.json, environment variables (NotificationServer__Port=...) and --NotificationServer:Port=... style arguments.")
-        {
-            data, port, listen, publicHost, name, adminKey, tcm,
-        };
-        command.TreatUnmatchedTokensAsErrors = false;
+        var command = server.Create(
+            "Run a Notification Server: agent registration and HTTP endpoints, the persistent channel, the admin API. Settings also come from appsettings.json, environment variables (NotificationServer__Port=...) and --NotificationServer:Port=... style arguments.",
+            name, adminKey, tcm);
         command.SetAction(async (parse, ct) =>
         {
-            var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
-            var section = builder.Configuration.GetSection("NotificationServer");
-            Set(section, nameof(NotificationServerOptions.DataDirectory), parse.GetValue(data));
-            Set(section, nameof(NotificationServerOptions.Port), parse.GetValue(port)?.ToString());
-            Set(section, nameof(NotificationServerOptions.ListenAddress), parse.GetValue(listen));
-            Set(section, nameof(NotificationServerOptions.PublicHostName), parse.GetValue(publicHost));
-            Set(section, nameof(NotificationServerOptions.ServerName), parse.GetValue(name));
-            Set(section, nameof(NotificationServerOptions.AdminApiKey), parse.GetValue(adminKey));
-            Set(section, nameof(NotificationServerOptions.TcmEnabledAtFirstRun), parse.GetValue(tcm)?.ToString());
+            var builder = server.CreateBuilder(parse, NotificationServerOptions.SectionName);
+            var section = builder.Configuration.GetSection(NotificationServerOptions.SectionName);
+            ServerCommand.Set(section, nameof(NotificationServerOptions.ServerName), parse.GetValue(name));
+            ServerCommand.Set(section, nameof(NotificationServerOptions.AdminApiKey), parse.GetValue(adminKey));
+            ServerCommand.Set(section, nameof(NotificationServerOptions.TcmEnabledAtFirstRun), parse.GetValue(tcm)?.ToString());
 
-            builder.AddNotificationServer();
-            var app = builder.Build();
-            app.MapNotificationServer();
-
-            try
+            var (app, exitCode) = await server.StartAsync(builder, b => b.AddNotificationServer(), a => a.MapNotificationServer(), ct);
+            if (app is null)
             {
-                await app.StartAsync(ct);
-            }
-            catch (OptionsValidationException ex)
-            {
-                await Console.Error.WriteLineAsync($"tcm ns: invalid settings:\n  {string.Join("\n  ", ex.Failures)}");
-                return 2;
+                return exitCode;
             }
 
             var info = app.Services.GetRequiredService<NotificationServerInfo>();
@@ -68,19 +54,8 @@ internal static class NotificationServerCommand
             Console.WriteLine($"  admin key file:  {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} (unless --admin-key was given)");
             Console.WriteLine($"  install package: {Path.GetFullPath(packagePath)} (Default profile)");
             Console.WriteLine($"  CA certificate:  {Path.GetFullPath(caPath)}");
-            Console.WriteLine("Press Ctrl+C to stop.");
-
-            await app.WaitForShutdownAsync(ct);
-            return 0;
+            return await ServerCommand.RunAsync(app, ct);
         });
         return command;
-    }
-
-    private static void Set(IConfigurationSection section, string key, string? value)
-    {
-        if (value is not null)
-        {
-            section[key] = value;
-        }
     }
 }

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
+using Tcm.Hosting.Certificates;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.Protocol;
@@ -31,7 +31,7 @@ internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDi
                     return Refuse($"the {SiteServerPaths.ForwardedAgentCertificateHeader} header is honoured only from a CEM gateway registered with this server");
                 }
 
-                forwarded = Decode(header.ToString());
+                forwarded = CertificateTrust.FromBase64Der(header.ToString());
                 if (forwarded is null)
                 {
                     return Refuse($"the {SiteServerPaths.ForwardedAgentCertificateHeader} header from gateway '{site.Name}' is not a base64 DER certificate");
@@ -71,24 +71,6 @@ internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDi
 
     private static AgentAuthentication Refuse(string reason) =>
         new(null, AgentApiResponse.Error(StatusCodes.Status401Unauthorized, CloseReasons.BadCertificate, reason), null);
-
-    private static X509Certificate2? Decode(string base64)
-    {
-        var bytes = new byte[base64.Length * 3 / 4 + 3];
-        if (!Convert.TryFromBase64String(base64.Trim(), bytes, out var length) || length == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return X509CertificateLoader.LoadCertificate(bytes.AsSpan(0, length));
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-    }
 }
 
 /// <summary>An authenticated agent (and the gateway it came through, if any), or the refusal to answer with.</summary>

@@ -1,8 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Tcm.Hosting.Certificates;
+using Tcm.Hosting.Data;
 
 namespace Tcm.NotificationServer.Certificates;
 
@@ -14,12 +15,11 @@ internal sealed partial class CertificateAuthority : IDisposable
 {
     internal const string CaFileName = "ca.pfx";
     private const int MaxCachedValidations = 200_000;
-    private static readonly Oid ClientAuthOid = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
     private static readonly Oid ServerAuthOid = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
 
     private readonly X509Certificate2 _ca;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, CachedValidation> _validations = new(StringComparer.Ordinal);
+    private readonly VerdictCache<CachedValidation> _validations = new(MaxCachedValidations);
 
     private CertificateAuthority(X509Certificate2 ca, TimeProvider time)
     {
@@ -65,28 +65,9 @@ internal sealed partial class CertificateAuthority : IDisposable
         var now = time.GetUtcNow();
         using var created = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(10));
         var pfx = created.Export(X509ContentType.Pkcs12);
-        WritePrivateFile(path, pfx);
+        DataFolder.WritePrivateFile(path, pfx);
         Log.CaCreated(logger, path, created.Subject);
         return new CertificateAuthority(X509CertificateLoader.LoadPkcs12(pfx, password: null), time);
-    }
-
-    /// <summary>Writes a file readable by its owner only (mode 600 on Unix), replacing it atomically.</summary>
-    internal static void WritePrivateFile(string path, ReadOnlySpan<byte> content)
-    {
-        var temp = path + ".tmp";
-        using (var stream = OperatingSystem.IsWindows()
-            ? new FileStream(temp, FileMode.Create, FileAccess.Write)
-            : new FileStream(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
-        {
-            stream.Write(content);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>Issues a TLS server certificate signed by the CA for the given names.</summary>
@@ -137,7 +118,7 @@ internal sealed partial class CertificateAuthority : IDisposable
         var request = new CertificateRequest(new X500DistinguishedName($"CN={agentId}"), csr.PublicKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ClientAuthOid], critical: false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([CertificateTrust.ClientAuth], critical: false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var now = _time.GetUtcNow();
@@ -157,18 +138,7 @@ internal sealed partial class CertificateAuthority : IDisposable
         }
 
         var now = _time.GetUtcNow();
-        var key = Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
-        if (!_validations.TryGetValue(key, out var cached))
-        {
-            cached = BuildChain(certificate);
-            if (_validations.Count >= MaxCachedValidations)
-            {
-                _validations.Clear();
-            }
-
-            _validations[key] = cached;
-        }
-
+        var cached = _validations.Get(certificate, BuildChain);
         if (cached.AgentId is null)
         {
             return ClientCertificateCheck.Fail(cached.Reason ?? "the certificate is not valid");
@@ -184,35 +154,12 @@ internal sealed partial class CertificateAuthority : IDisposable
 
     private CachedValidation BuildChain(X509Certificate2 certificate)
     {
-        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(PublicCertificate);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthOid);
-        // why: validity is checked on every use against the injected clock; the cached verdict is about the chain only.
-        chain.ChainPolicy.VerificationTime = notBefore.AddSeconds(1).UtcDateTime;
-        try
+        var (notBefore, notAfter) = CertificateTrust.Validity(certificate);
+        if (!CertificateTrust.ChainsTo(certificate, [PublicCertificate], CertificateTrust.ClientAuth, out var status))
         {
-            if (!chain.Build(certificate))
-            {
-                var status = string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()));
-                return new CachedValidation(null, $"the certificate does not chain to this server's CA ({status})", notBefore, notAfter);
-            }
-
-            var root = chain.ChainElements[^1].Certificate;
-            if (!root.RawDataMemory.Span.SequenceEqual(PublicCertificate.RawDataMemory.Span))
-            {
-                return new CachedValidation(null, "the certificate was not issued by this server's CA", notBefore, notAfter);
-            }
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                element.Certificate.Dispose();
-            }
+            return new CachedValidation(null, status == CertificateTrust.UntrustedRoot
+                ? "the certificate was not issued by this server's CA"
+                : $"the certificate does not chain to this server's CA ({status})", notBefore, notAfter);
         }
 
         var agentId = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Tcm.Hosting.Diagnostics;
 
 namespace Tcm.NotificationServer.Diagnostics;
 
@@ -13,86 +13,59 @@ internal sealed class NsMetrics : IDisposable
     public const string MeterName = "Tcm.NotificationServer";
 
     private readonly Meter _meter;
-    private readonly Counter<long> _opened;
-    private readonly Counter<long> _closed;
-    private readonly Counter<long> _refused;
-    private readonly UpDownCounter<long> _live;
-    private readonly Counter<long> _pushesSent;
-    private readonly Counter<long> _acks;
-    private readonly Counter<long> _resultsStored;
-    private readonly Counter<long> _duplicates;
+    private readonly CountedCounter _opened;
+    private readonly CountedCounter _closed;
+    private readonly CountedCounter _refused;
+    private readonly CountedUpDownCounter _live;
+    private readonly CountedCounter _pushesSent;
+    private readonly CountedCounter _acks;
+    private readonly CountedCounter _resultsStored;
+    private readonly CountedCounter _duplicates;
     private readonly Histogram<double> _deliveryLatency;
-    private readonly ConcurrentDictionary<string, long> _refusedByReason = new(StringComparer.Ordinal);
-    private long _openedCount;
-    private long _closedCount;
-    private long _liveCount;
-    private long _pushesSentCount;
-    private long _acksCount;
-    private long _resultsStoredCount;
-    private long _duplicatesCount;
+    private readonly CountsByKey _refusedByReason = new();
     private long _latencyCount;
     private long _latencySumMs;
     private long _latencyMaxMs;
 
-    public NsMetrics()
+    public NsMetrics(IMeterFactory meters)
     {
-        _meter = new Meter(MeterName);
-        _opened = _meter.CreateCounter<long>("tcm.ns.connections.opened", description: "Persistent connections accepted.");
-        _closed = _meter.CreateCounter<long>("tcm.ns.connections.closed", description: "Persistent connections ended.");
-        _refused = _meter.CreateCounter<long>("tcm.ns.connections.refused", description: "Channel requests refused, by reason.");
-        _live = _meter.CreateUpDownCounter<long>("tcm.ns.connections.live", description: "Persistent connections open now.");
-        _pushesSent = _meter.CreateCounter<long>("tcm.ns.pushes.sent", description: "Push messages written to channels.");
-        _acks = _meter.CreateCounter<long>("tcm.ns.acks", description: "Acknowledgements that moved an agent's acknowledged sequence.");
-        _resultsStored = _meter.CreateCounter<long>("tcm.ns.results.stored", description: "Results stored.");
-        _duplicates = _meter.CreateCounter<long>("tcm.ns.results.duplicates", description: "Results received again and not stored again.");
+        _meter = meters.Create(MeterName);
+        _opened = new(_meter, "tcm.ns.connections.opened", null, "Persistent connections accepted.");
+        _closed = new(_meter, "tcm.ns.connections.closed", null, "Persistent connections ended.");
+        _refused = new(_meter, "tcm.ns.connections.refused", null, "Channel requests refused, by reason.");
+        _live = new(_meter, "tcm.ns.connections.live", null, "Persistent connections open now.");
+        _pushesSent = new(_meter, "tcm.ns.pushes.sent", null, "Push messages written to channels.");
+        _acks = new(_meter, "tcm.ns.acks", null, "Acknowledgements that moved an agent's acknowledged sequence.");
+        _resultsStored = new(_meter, "tcm.ns.results.stored", null, "Results stored.");
+        _duplicates = new(_meter, "tcm.ns.results.duplicates", null, "Results received again and not stored again.");
         _deliveryLatency = _meter.CreateHistogram<double>("tcm.ns.delivery.latency", unit: "ms", description: "Push creation to acknowledgement.");
     }
 
     public void ConnectionOpened()
     {
-        _opened.Add(1);
-        _live.Add(1);
-        Interlocked.Increment(ref _openedCount);
-        Interlocked.Increment(ref _liveCount);
+        _opened.Add();
+        _live.Increment();
     }
 
     public void ConnectionClosed()
     {
-        _closed.Add(1);
-        _live.Add(-1);
-        Interlocked.Increment(ref _closedCount);
-        Interlocked.Decrement(ref _liveCount);
+        _closed.Add();
+        _live.Decrement();
     }
 
     public void ConnectionRefused(string reason)
     {
-        _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        _refusedByReason.AddOrUpdate(reason, 1, static (_, n) => n + 1);
+        _refused.Add(1, "reason", reason);
+        _refusedByReason.Increment(reason);
     }
 
-    public void PushesSent(int count)
-    {
-        _pushesSent.Add(count);
-        Interlocked.Add(ref _pushesSentCount, count);
-    }
+    public void PushesSent(int count) => _pushesSent.Add(count);
 
-    public void Ack()
-    {
-        _acks.Add(1);
-        Interlocked.Increment(ref _acksCount);
-    }
+    public void Ack() => _acks.Add();
 
-    public void ResultStored()
-    {
-        _resultsStored.Add(1);
-        Interlocked.Increment(ref _resultsStoredCount);
-    }
+    public void ResultStored() => _resultsStored.Add();
 
-    public void DuplicateResult()
-    {
-        _duplicates.Add(1);
-        Interlocked.Increment(ref _duplicatesCount);
-    }
+    public void DuplicateResult() => _duplicates.Add();
 
     public void DeliveryLatency(double milliseconds)
     {
@@ -108,7 +81,7 @@ internal sealed class NsMetrics : IDisposable
     }
 
     /// <summary>Live connections right now.</summary>
-    public long LiveConnections => Interlocked.Read(ref _liveCount);
+    public long LiveConnections => _live.Value;
 
     /// <summary>The figures as <c>GET /tcm/admin/metrics</c> returns them.</summary>
     public IReadOnlyDictionary<string, long> Snapshot()
@@ -116,19 +89,19 @@ internal sealed class NsMetrics : IDisposable
         var count = Interlocked.Read(ref _latencyCount);
         var snapshot = new SortedDictionary<string, long>(StringComparer.Ordinal)
         {
-            ["connections.opened"] = Interlocked.Read(ref _openedCount),
-            ["connections.closed"] = Interlocked.Read(ref _closedCount),
-            ["connections.live"] = Interlocked.Read(ref _liveCount),
-            ["connections.refused"] = _refusedByReason.Values.Sum(),
-            ["pushes.sent"] = Interlocked.Read(ref _pushesSentCount),
-            ["acks"] = Interlocked.Read(ref _acksCount),
-            ["results.stored"] = Interlocked.Read(ref _resultsStoredCount),
-            ["results.duplicates"] = Interlocked.Read(ref _duplicatesCount),
+            ["connections.opened"] = _opened.Total,
+            ["connections.closed"] = _closed.Total,
+            ["connections.live"] = _live.Value,
+            ["connections.refused"] = _refusedByReason.Sum,
+            ["pushes.sent"] = _pushesSent.Total,
+            ["acks"] = _acks.Total,
+            ["results.stored"] = _resultsStored.Total,
+            ["results.duplicates"] = _duplicates.Total,
             ["delivery.latency.count"] = count,
             ["delivery.latency.mean_ms"] = count == 0 ? 0 : Interlocked.Read(ref _latencySumMs) / count,
             ["delivery.latency.max_ms"] = Interlocked.Read(ref _latencyMaxMs),
         };
-        foreach (var (reason, n) in _refusedByReason)
+        foreach (var (reason, n) in _refusedByReason.Counts)
         {
             snapshot["connections.refused." + reason] = n;
         }

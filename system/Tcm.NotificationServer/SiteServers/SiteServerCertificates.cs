@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Tcm.Hosting.Certificates;
 using Tcm.NotificationServer.Certificates;
 using Tcm.Protocol;
 
@@ -16,10 +16,9 @@ namespace Tcm.NotificationServer.SiteServers;
 internal sealed class SiteServerCertificates(CertificateAuthority authority)
 {
     private const int MaxCachedValidations = 10_000;
-    private static readonly Oid ClientAuthOid = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
     private static readonly Oid ServerAuthOid = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
 
-    private readonly ConcurrentDictionary<string, SiteCertificateCheck> _validations = new(StringComparer.Ordinal);
+    private readonly VerdictCache<SiteCertificateCheck> _validations = new(MaxCachedValidations);
 
     /// <summary>The OU value of a kind: its JSON name (<c>task-server</c>, <c>gateway</c>).</summary>
     public static string KindName(SiteServerKind kind) => JsonSerializer.Serialize(kind, ProtocolJsonContext.Default.SiteServerKind).Trim('"');
@@ -58,7 +57,7 @@ internal sealed class SiteServerCertificates(CertificateAuthority authority)
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuthOid, ClientAuthOid], critical: false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuthOid, CertificateTrust.ClientAuth], critical: false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var now = authority.Time.GetUtcNow();
@@ -78,17 +77,7 @@ internal sealed class SiteServerCertificates(CertificateAuthority authority)
         }
 
         var thumbprint = Thumbprint(certificate);
-        if (!_validations.TryGetValue(thumbprint, out var check))
-        {
-            check = Build(certificate, thumbprint);
-            if (_validations.Count >= MaxCachedValidations)
-            {
-                _validations.Clear();
-            }
-
-            _validations[thumbprint] = check;
-        }
-
+        var check = _validations.Get(thumbprint, certificate, c => Build(c, thumbprint));
         var now = authority.Time.GetUtcNow();
         if (check.IsValid && (now < check.NotBefore || now > check.NotAfter))
         {
@@ -100,34 +89,12 @@ internal sealed class SiteServerCertificates(CertificateAuthority authority)
 
     private SiteCertificateCheck Build(X509Certificate2 certificate, string thumbprint)
     {
-        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        var ca = authority.PublicCertificate;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthOid);
-        chain.ChainPolicy.VerificationTime = notBefore.AddSeconds(1).UtcDateTime;
-        try
+        var (notBefore, notAfter) = CertificateTrust.Validity(certificate);
+        if (!CertificateTrust.ChainsTo(certificate, [authority.PublicCertificate], CertificateTrust.ClientAuth, out var status))
         {
-            if (!chain.Build(certificate))
-            {
-                var status = string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()));
-                return SiteCertificateCheck.Fail($"the certificate does not chain to this server's CA ({status})");
-            }
-
-            if (!chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(ca.RawDataMemory.Span))
-            {
-                return SiteCertificateCheck.Fail("the certificate was not issued by this server's CA");
-            }
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                element.Certificate.Dispose();
-            }
+            return SiteCertificateCheck.Fail(status == CertificateTrust.UntrustedRoot
+                ? "the certificate was not issued by this server's CA"
+                : $"the certificate does not chain to this server's CA ({status})");
         }
 
         SiteServerKind? kind = null;

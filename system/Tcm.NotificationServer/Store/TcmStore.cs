@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Tcm.Hosting.Storage;
 using Tcm.NotificationServer.Agents;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
@@ -17,8 +18,12 @@ internal sealed partial class TcmStore : IAsyncDisposable
 {
     internal const string FileName = "tcm.db";
 
+    /// <summary>Most writes in one transaction.</summary>
+    internal const int MaxWriteBatch = 2000;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writerConnection;
+    private readonly WriteContext _writeContext;
 
     public TcmStore(string dataDirectory, ILogger logger)
     {
@@ -52,7 +57,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
         }
 
         Log.SchemaReady(logger, FileName, Schema.FromVersion, Schema.ToVersion, Schema.AdoptedUnversioned);
-        Writer = new SqliteWriteBatcher(_writerConnection, logger);
+        _writeContext = new WriteContext(_writerConnection);
+        Writer = new SqliteWriteQueue<WriteContext>(_writerConnection, _writeContext, _writeContext.Bind, MaxWriteBatch, logger);
     }
 
     /// <summary>The database file.</summary>
@@ -62,7 +68,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
     public SchemaMigrationOutcome Schema { get; }
 
     /// <summary>The one writer.</summary>
-    public SqliteWriteBatcher Writer { get; }
+    public SqliteWriteQueue<WriteContext> Writer { get; }
 
     /// <summary>Whether the store can serve a query (health check).</summary>
     public bool IsOpen
@@ -163,6 +169,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Writer.DisposeAsync().ConfigureAwait(false);
+        _writeContext.Dispose();
         SqliteConnection.ClearPool(_writerConnection);
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
     }

@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
+using Tcm.Hosting.Certificates;
 using Tcm.Protocol;
 using Tcm.TaskServer.Identity;
 
@@ -15,11 +14,8 @@ namespace Tcm.TaskServer.Agents;
 /// </summary>
 internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimeProvider time)
 {
-    private const int MaxCached = 100_000;
-    private static readonly Oid ClientAuthOid = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
-    private readonly ConcurrentDictionary<string, Verdict> _cache = new(StringComparer.Ordinal);
-
-    private readonly ConcurrentDictionary<string, string?> _gateways = new(StringComparer.Ordinal);
+    private readonly VerdictCache<Verdict> _cache = new(100_000);
+    private readonly VerdictCache<GatewayVerdict> _gateways = new(1_000);
 
     /// <summary>
     /// The agent id of the request, or the refusal (401 <c>bad-certificate</c>). A request carrying
@@ -39,7 +35,7 @@ internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimePro
             return AgentIdentity.Refuse($"the {SiteServerPaths.ForwardedAgentCertificateHeader} header is honoured only from a CEM gateway with a certificate from the Notification Server's CA");
         }
 
-        using var forwarded = Decode(header.ToString());
+        using var forwarded = CertificateTrust.FromBase64Der(header.ToString());
         if (forwarded is null)
         {
             return AgentIdentity.Refuse($"the {SiteServerPaths.ForwardedAgentCertificateHeader} header from gateway '{gateway}' is not a base64 DER certificate");
@@ -57,64 +53,16 @@ internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimePro
             return null;
         }
 
-        var key = Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
-        if (_gateways.TryGetValue(key, out var cached))
+        var gateway = _gateways.Get(certificate, c =>
         {
-            return cached;
-        }
-
-        string? name = null;
-        var isGateway = certificate.SubjectName.EnumerateRelativeDistinguishedNames()
-            .Any(rdn => rdn.GetSingleElementType().Value == "2.5.4.11" && rdn.GetSingleElementValue() == "gateway");
+            var isGateway = c.SubjectName.EnumerateRelativeDistinguishedNames()
+                .Any(rdn => rdn.GetSingleElementType().Value == "2.5.4.11" && rdn.GetSingleElementValue() == "gateway");
+            return new GatewayVerdict(isGateway && CertificateTrust.ChainsTo(c, [identity.Ca], CertificateTrust.ClientAuth, out _)
+                ? c.GetNameInfo(X509NameType.SimpleName, forIssuer: false)
+                : null, CertificateTrust.Validity(c));
+        });
         var now = time.GetUtcNow();
-        if (isGateway && now >= certificate.NotBefore.ToUniversalTime() && now <= certificate.NotAfter.ToUniversalTime())
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(identity.Ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthOid);
-            try
-            {
-                if (chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(identity.Ca.RawDataMemory.Span))
-                {
-                    name = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-                }
-            }
-            finally
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    element.Certificate.Dispose();
-                }
-            }
-        }
-
-        if (_gateways.Count >= 1_000)
-        {
-            _gateways.Clear();
-        }
-
-        _gateways[key] = name;
-        return name;
-    }
-
-    private static X509Certificate2? Decode(string base64)
-    {
-        var bytes = new byte[base64.Length * 3 / 4 + 3];
-        if (!Convert.TryFromBase64String(base64.Trim(), bytes, out var length) || length == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return X509CertificateLoader.LoadCertificate(bytes.AsSpan(0, length));
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
+        return now >= gateway.Validity.NotBefore && now <= gateway.Validity.NotAfter ? gateway.Name : null;
     }
 
     /// <summary>The agent id a certificate names, or why it is refused.</summary>
@@ -125,17 +73,7 @@ internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimePro
             return AgentIdentity.Refuse("no client certificate was presented; the Client Task Agent uses the agent's certificate from its Notification Server");
         }
 
-        var key = Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
-        if (!_cache.TryGetValue(key, out var verdict))
-        {
-            verdict = Build(certificate);
-            if (_cache.Count >= MaxCached)
-            {
-                _cache.Clear();
-            }
-
-            _cache[key] = verdict;
-        }
+        var verdict = _cache.Get(certificate, Build);
 
         if (verdict.AgentId is null)
         {
@@ -150,27 +88,10 @@ internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimePro
 
     private Verdict Build(X509Certificate2 certificate)
     {
-        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(identity.Ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthOid);
-        chain.ChainPolicy.VerificationTime = notBefore.AddSeconds(1).UtcDateTime;
-        try
+        var (notBefore, notAfter) = CertificateTrust.Validity(certificate);
+        if (!CertificateTrust.ChainsTo(certificate, [identity.Ca], CertificateTrust.ClientAuth, out _))
         {
-            if (!chain.Build(certificate) || !chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(identity.Ca.RawDataMemory.Span))
-            {
-                return new Verdict(null, "the certificate was not issued by the Notification Server's CA", notBefore, notAfter);
-            }
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                element.Certificate.Dispose();
-            }
+            return new Verdict(null, "the certificate was not issued by the Notification Server's CA", notBefore, notAfter);
         }
 
         var agentId = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
@@ -178,6 +99,8 @@ internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimePro
             ? new Verdict(agentId, null, notBefore, notAfter)
             : new Verdict(null, "the certificate's subject is not CN=<agent id>", notBefore, notAfter);
     }
+
+    private sealed record GatewayVerdict(string? Name, (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Validity);
 
     private sealed record Verdict(string? AgentId, string? Reason, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Tcm.Hosting.Diagnostics;
 
 namespace Tcm.TaskServer.Diagnostics;
 
@@ -9,36 +10,33 @@ internal sealed class TsMetrics : IDisposable
     public const string MeterName = "Tcm.TaskServer";
 
     private readonly Meter _meter;
-    private readonly UpDownCounter<long> _connections;
-    private readonly Counter<long> _refusals;
-    private readonly Counter<long> _pushes;
-    private readonly Counter<long> _results;
-    private readonly Counter<long> _duplicates;
-    private readonly Counter<long> _forwarded;
-    private readonly Counter<long> _forwardFailures;
+    private readonly CountedUpDownCounter _connections;
+    private readonly CountedCounter _refusals;
+    private readonly CountedCounter _pushes;
+    private readonly CountedCounter _results;
+    private readonly CountedCounter _duplicates;
+    private readonly CountedCounter _forwarded;
+    private readonly CountedCounter _forwardFailures;
     private readonly Histogram<double> _latency;
-    private long _connectionCount;
-    private long _forwardedCount;
-    private long _refusalCount;
 
     public TsMetrics(IMeterFactory meters)
     {
         _meter = meters.Create(MeterName);
-        _connections = _meter.CreateUpDownCounter<long>("tcm.ts.connections", description: "Open Client Task Agent channels");
-        _refusals = _meter.CreateCounter<long>("tcm.ts.refusals", description: "Agents refused, by code");
-        _pushes = _meter.CreateCounter<long>("tcm.ts.pushes.sent", description: "Task pushes sent over channels");
-        _results = _meter.CreateCounter<long>("tcm.ts.results.received", description: "Results stored (first time)");
-        _duplicates = _meter.CreateCounter<long>("tcm.ts.results.duplicate", description: "Results received again");
-        _forwarded = _meter.CreateCounter<long>("tcm.ts.forwarded", description: "Statuses and results forwarded to the NS");
-        _forwardFailures = _meter.CreateCounter<long>("tcm.ts.forward.failures", description: "Failed attempts to reach the NS");
+        _connections = new(_meter, "tcm.ts.connections", null, "Open Client Task Agent channels");
+        _refusals = new(_meter, "tcm.ts.refusals", null, "Agents refused, by code");
+        _pushes = new(_meter, "tcm.ts.pushes.sent", null, "Task pushes sent over channels");
+        _results = new(_meter, "tcm.ts.results.received", null, "Results stored (first time)");
+        _duplicates = new(_meter, "tcm.ts.results.duplicate", null, "Results received again");
+        _forwarded = new(_meter, "tcm.ts.forwarded", null, "Statuses and results forwarded to the NS");
+        _forwardFailures = new(_meter, "tcm.ts.forward.failures", null, "Failed attempts to reach the NS");
         _latency = _meter.CreateHistogram<double>("tcm.ts.delivery.latency", unit: "ms", description: "Task accepted to acknowledged by the agent");
     }
 
-    public long Connections => Interlocked.Read(ref _connectionCount);
+    public long Connections => _connections.Value;
 
-    public long Forwarded => Interlocked.Read(ref _forwardedCount);
+    public long Forwarded => _forwarded.Total;
 
-    public long Refusals => Interlocked.Read(ref _refusalCount);
+    public long Refusals => _refusals.Total;
 
     /// <summary>Observable gauges over the live state.</summary>
     public void ObserveAgents(Func<int> registered, Func<int> connected, Func<int> outbox)
@@ -48,45 +46,19 @@ internal sealed class TsMetrics : IDisposable
         _meter.CreateObservableGauge("tcm.ts.outbox", outbox, description: "Statuses and results waiting for the NS");
     }
 
-    public void ConnectionOpened()
-    {
-        Interlocked.Increment(ref _connectionCount);
-        _connections.Add(1);
-    }
+    public void ConnectionOpened() => _connections.Increment();
 
-    public void ConnectionClosed()
-    {
-        Interlocked.Decrement(ref _connectionCount);
-        _connections.Add(-1);
-    }
+    public void ConnectionClosed() => _connections.Decrement();
 
-    public void Refused(string code)
-    {
-        Interlocked.Increment(ref _refusalCount);
-        _refusals.Add(1, new KeyValuePair<string, object?>("code", code));
-    }
+    public void Refused(string code) => _refusals.Add(1, "code", code);
 
-    public void PushSent() => _pushes.Add(1);
+    public void PushSent() => _pushes.Add();
 
-    public void ResultReceived(bool duplicate)
-    {
-        if (duplicate)
-        {
-            _duplicates.Add(1);
-        }
-        else
-        {
-            _results.Add(1);
-        }
-    }
+    public void ResultReceived(bool duplicate) => (duplicate ? _duplicates : _results).Add();
 
-    public void Forward(int count)
-    {
-        Interlocked.Add(ref _forwardedCount, count);
-        _forwarded.Add(count);
-    }
+    public void Forward(int count) => _forwarded.Add(count);
 
-    public void ForwardFailed() => _forwardFailures.Add(1);
+    public void ForwardFailed() => _forwardFailures.Add();
 
     public void DeliveryLatency(long milliseconds) => _latency.Record(milliseconds);
 

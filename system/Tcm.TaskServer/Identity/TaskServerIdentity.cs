@@ -1,10 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tcm.Hosting.Certificates;
+using Tcm.Hosting.Data;
+using Tcm.Hosting.Registration;
 using Tcm.Protocol;
 
 namespace Tcm.TaskServer.Identity;
@@ -18,6 +19,9 @@ internal sealed partial class TaskServerIdentity : IDisposable
 {
     internal const string IdentityFile = "identity.json";
     internal const string KeyFile = "identity.key";
+
+    /// <summary>How long the Notification Server may take to answer the registration.</summary>
+    private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(30);
 
     private TaskServerIdentity(SiteServerRegisterResponse registration, string privateKeyPem)
     {
@@ -42,7 +46,7 @@ internal sealed partial class TaskServerIdentity : IDisposable
     /// Loads the identity from <paramref name="dataDirectory"/>, or registers with the NS (token + CSR) when there is none. Throws
     /// <see cref="InvalidOperationException"/> with what to do when registration is impossible (no token, no CA, NS refuses).
     /// </summary>
-    public static async Task<TaskServerIdentity> LoadOrRegisterAsync(TaskServerOptions options, string dataDirectory, ILogger logger, CancellationToken ct)
+    public static async Task<TaskServerIdentity> LoadOrRegisterAsync(TaskServerOptions options, string dataDirectory, TimeProvider time, ILogger logger, CancellationToken ct)
     {
         var identityPath = Path.Combine(dataDirectory, IdentityFile);
         var keyPath = Path.Combine(dataDirectory, KeyFile);
@@ -65,41 +69,34 @@ internal sealed partial class TaskServerIdentity : IDisposable
         var caPem = ReadNotificationServerCa(options)
             ?? throw new InvalidOperationException("The Task Server needs the Notification Server's CA to register: TaskServer:NotificationServerCaFile (tcm ts --ns-ca) or NotificationServerCaPem.");
         using var ca = X509Certificate2.CreateFromPem(caPem);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = new CertificateRequest("CN=tcm-task-server", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        var request = new SiteServerRegisterRequest
+        var (key, csr) = SiteServerRegistrar.NewKey("CN=tcm-task-server");
+        using (key)
         {
-            RegistrationToken = options.RegistrationToken.Trim(),
-            HostNames = HostNames(options),
-            Address = $"{options.PublicHostName}:{options.Port}",
-            CertificateSigningRequestPem = csr,
-            MaxAgents = options.MaxAgents,
-            Site = options.Site,
-        };
+            var request = new SiteServerRegisterRequest
+            {
+                RegistrationToken = options.RegistrationToken.Trim(),
+                HostNames = HostNames(options),
+                Address = $"{options.PublicHostName}:{options.Port}",
+                CertificateSigningRequestPem = csr,
+                MaxAgents = options.MaxAgents,
+                Site = options.Site,
+            };
 
-        using var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, c, _, e) => ValidateServer(c, e, ca) },
-        };
-        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
-        var uri = new Uri(new Uri(options.NotificationServerUrl), SiteServerPaths.Register);
-        Log.Registering(logger, uri.ToString());
-        using var response = await client.PostAsJsonAsync(uri, request, ProtocolJsonContext.Default.SiteServerRegisterRequest, ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            throw new InvalidOperationException($"The Notification Server refused the Task Server's registration: HTTP {(int)response.StatusCode} {body}");
+            using var handler = new SocketsHttpHandler
+            {
+                UseProxy = false,
+                SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, c, _, e) => CertificateTrust.ValidateServer(c, e, ca) },
+            };
+            Log.Registering(logger, new Uri(new Uri(options.NotificationServerUrl), SiteServerPaths.Register).ToString());
+            var registration = await SiteServerRegistrar.RegisterAsync(handler, new Uri(options.NotificationServerUrl), request,
+                "The Notification Server refused the Task Server's registration", RegistrationTimeout, time, ct).ConfigureAwait(false);
+            var keyPem = key.ExportPkcs8PrivateKeyPem();
+            Directory.CreateDirectory(dataDirectory);
+            DataFolder.WritePrivateFile(keyPath, keyPem);
+            DataFolder.WritePrivateFile(identityPath, JsonSerializer.Serialize(registration, ProtocolJsonContext.Default.SiteServerRegisterResponse));
+            Log.Registered(logger, registration.Name, registration.Id);
+            return new TaskServerIdentity(registration, keyPem);
         }
-
-        var registration = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerRegisterResponse, ct).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("The Notification Server answered the registration without a body.");
-        var keyPem = key.ExportPkcs8PrivateKeyPem();
-        Directory.CreateDirectory(dataDirectory);
-        WritePrivateFile(keyPath, keyPem);
-        WritePrivateFile(identityPath, JsonSerializer.Serialize(registration, ProtocolJsonContext.Default.SiteServerRegisterResponse));
-        Log.Registered(logger, registration.Name, registration.Id);
-        return new TaskServerIdentity(registration, keyPem);
     }
 
     /// <summary>The SANs the Task Server asks for: the public name, the listen address, loopback, the machine name and the configured extras.</summary>
@@ -121,41 +118,11 @@ internal sealed partial class TaskServerIdentity : IDisposable
         : !string.IsNullOrWhiteSpace(options.NotificationServerCaFile) ? File.ReadAllText(options.NotificationServerCaFile)
         : null;
 
-    /// <summary>Accepts a server whose certificate chains to <paramref name="ca"/> and matches the name dialled.</summary>
-    internal static bool ValidateServer(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca)
-    {
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(leaf);
-    }
-
     private static X509Certificate2 LoadWithKey(string certificatePem, string keyPem)
     {
         using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
         // why: SslStream on Windows cannot use an ephemeral key; a PFX round trip works everywhere.
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private static void WritePrivateFile(string path, string content)
-    {
-        var temp = path + ".tmp";
-        using (var stream = OperatingSystem.IsWindows()
-            ? new FileStream(temp, FileMode.Create, FileAccess.Write)
-            : new FileStream(temp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 
     public void Dispose()

@@ -3,6 +3,7 @@ using System.Net.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Certificates;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
@@ -27,7 +28,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
     private readonly TaskServerOptions _options;
     private readonly TaskDelivery _delivery;
     private readonly TsMetrics _metrics;
-    private readonly TaskServerAddresses _addresses;
+    private readonly ServerAddresses _addresses;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpClient _client;
@@ -37,7 +38,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
     private volatile bool _reachable;
 
     public NotificationServerLink(IOptions<TaskServerOptions> options, TaskServerIdentity identity, TaskDelivery delivery, TsMetrics metrics,
-        TaskServerAddresses addresses, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NotificationServerLink> logger)
+        ServerAddresses addresses, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<NotificationServerLink> logger)
     {
         _lifetime = lifetime;
         _options = options.Value;
@@ -52,7 +53,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, c, _, e) => TaskServerIdentity.ValidateServer(c, e, identity.Ca),
+                RemoteCertificateValidationCallback = (_, c, _, e) => CertificateTrust.ValidateServer(c, e, identity.Ca),
                 ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, null, offline: true),
             },
         };

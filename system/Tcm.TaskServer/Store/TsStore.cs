@@ -1,6 +1,7 @@
-using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tcm.Hosting.Storage;
 using Tcm.Storage;
 
 namespace Tcm.TaskServer.Store;
@@ -20,25 +21,23 @@ internal sealed class TsStore : IDisposable
 {
     internal const string FileName = "ts.db";
 
+    /// <summary>Most writes committed together.</summary>
+    private const int MaxBatch = 512;
+
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
 
     // why: a fan-out runs the same few statements tens of thousands of times; each is parsed once and reused (under _gate).
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-    private SqliteTransaction? _transaction;
+    private readonly SqliteStatements _statements;
+    private readonly SqliteWriteQueue<TsStore> _writer;
 
-    /// <summary>Most writes committed together.</summary>
-    private const int MaxBatch = 512;
-
-    private readonly Channel<PendingWrite> _writes = System.Threading.Channels.Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
-
-    public TsStore(string dataDirectory)
+    public TsStore(string dataDirectory, ILogger? logger = null)
     {
         Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.Combine(dataDirectory, FileName);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _connection.Open();
+        _statements = new SqliteStatements(_connection);
         try
         {
             Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;");
@@ -47,28 +46,19 @@ internal sealed class TsStore : IDisposable
         catch
         {
             // why: a refused or failed migration must not leave the file open (and locked) behind the failed start.
+            _statements.Dispose();
             _connection.Dispose();
             throw;
         }
 
-        _writer = Task.Run(WriteLoopAsync);
+        _writer = new SqliteWriteQueue<TsStore>(_connection, this, transaction => _statements.Transaction = transaction, MaxBatch, logger ?? NullLogger.Instance, _gate);
     }
 
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction shared with the other writes queued meanwhile; completes once that
     /// transaction is committed (with <paramref name="work"/>'s exception, its own changes rolled back, if it threw).
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<TsStore, T> work)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        var pending = new PendingWrite<T>(work);
-        if (!_writes.Writer.TryWrite(pending))
-        {
-            throw new ObjectDisposedException(nameof(TsStore));
-        }
-
-        return pending.Task;
-    }
+    public Task<T> WriteAsync<T>(Func<TsStore, T> work, CancellationToken cancellationToken = default) => _writer.WriteAsync(work, cancellationToken);
 
     /// <summary>The database file.</summary>
     public string Path { get; }
@@ -81,7 +71,7 @@ internal sealed class TsStore : IDisposable
     {
         lock (_gate)
         {
-            return Prepare(sql, args).ExecuteNonQuery();
+            return _statements.Execute(sql, args);
         }
     }
 
@@ -91,7 +81,7 @@ internal sealed class TsStore : IDisposable
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            _transaction = transaction;
+            _statements.Transaction = transaction;
             try
             {
                 var result = work(this);
@@ -100,7 +90,7 @@ internal sealed class TsStore : IDisposable
             }
             finally
             {
-                _transaction = null;
+                _statements.Transaction = null;
             }
         }
     }
@@ -110,14 +100,7 @@ internal sealed class TsStore : IDisposable
     {
         lock (_gate)
         {
-            using var reader = Prepare(sql, args).ExecuteReader();
-            var rows = new List<T>();
-            while (reader.Read())
-            {
-                rows.Add(map(reader));
-            }
-
-            return rows;
+            return _statements.Query(sql, map, args);
         }
     }
 
@@ -137,88 +120,12 @@ internal sealed class TsStore : IDisposable
         }
     }
 
-    private SqliteCommand Prepare(string sql, ReadOnlySpan<object?> args)
-    {
-        if (!_commands.TryGetValue(sql, out var command))
-        {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            _commands[sql] = command;
-        }
-
-        command.Transaction = _transaction;
-        var parameters = command.Parameters;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var value = args[i] ?? DBNull.Value;
-            if (i < parameters.Count)
-            {
-                parameters[i].Value = value;
-            }
-            else
-            {
-                parameters.AddWithValue("@p" + i.ToString(CultureInfo.InvariantCulture), value);
-            }
-        }
-
-        return command;
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<PendingWrite>(MaxBatch);
-        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var next))
-            {
-                batch.Add(next);
-            }
-
-            try
-            {
-                InTransaction(s =>
-                {
-                    foreach (var write in batch)
-                    {
-                        s.Execute("SAVEPOINT write");
-                        if (write.Run(s))
-                        {
-                            s.Execute("RELEASE write");
-                        }
-                        else
-                        {
-                            s.Execute("ROLLBACK TO write");
-                            s.Execute("RELEASE write");
-                        }
-                    }
-
-                    return 0;
-                });
-                foreach (var write in batch)
-                {
-                    write.Complete();
-                }
-            }
-            catch (Exception ex)
-            {
-                // why: every exception, so the writer never dies with callers waiting. The transaction as a whole failed (disk,
-                // closed store): nothing of it was kept, so no caller may proceed.
-                foreach (var write in batch)
-                {
-                    write.Fail(ex);
-                }
-            }
-
-            batch.Clear();
-        }
-    }
-
     public void Dispose()
     {
-        _writes.Writer.TryComplete();
         try
         {
-            _writer.Wait(TimeSpan.FromSeconds(10));
+            // why: the writes already queued are committed before the connection closes; their callers are waiting for them.
+            _writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System).Wait();
         }
         catch (AggregateException)
         {
@@ -227,65 +134,8 @@ internal sealed class TsStore : IDisposable
 
         lock (_gate)
         {
-            foreach (var command in _commands.Values)
-            {
-                command.Dispose();
-            }
-
-            _commands.Clear();
+            _statements.Dispose();
             _connection.Dispose();
         }
-    }
-
-    /// <summary>A queued write and its caller's completion.</summary>
-    private abstract class PendingWrite
-    {
-        /// <summary>Runs the write; false when it threw (its exception is kept for the caller).</summary>
-        public abstract bool Run(TsStore store);
-
-        /// <summary>After the commit: the caller gets its result, or its own exception.</summary>
-        public abstract void Complete();
-
-        /// <summary>The shared transaction failed.</summary>
-        public abstract void Fail(Exception exception);
-    }
-
-    private sealed class PendingWrite<T>(Func<TsStore, T> work) : PendingWrite
-    {
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T? _result;
-        private Exception? _error;
-
-        public Task<T> Task => _completion.Task;
-
-        public override bool Run(TsStore store)
-        {
-            try
-            {
-                _result = work(store);
-                _error = null;
-                return true;
-            }
-            catch (Exception ex)
-            {
-                // why: any exception of the caller's work belongs to the caller; the batch goes on without its changes.
-                _error = ex;
-                return false;
-            }
-        }
-
-        public override void Complete()
-        {
-            if (_error is not null)
-            {
-                _completion.TrySetException(_error);
-            }
-            else
-            {
-                _completion.TrySetResult(_result!);
-            }
-        }
-
-        public override void Fail(Exception exception) => _completion.TrySetException(exception);
     }
 }

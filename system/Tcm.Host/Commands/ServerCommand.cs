@@ -1,0 +1,116 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+using Tcm.Hosting;
+
+namespace Tcm.Host.Commands;
+
+/// <summary>
+/// What <c>tcm ns</c>, <c>tcm ts</c> and <c>tcm gateway</c> share: the listener and data-folder options (each server's
+/// <see cref="TcmServerOptions"/>), turning options into configuration, and starting the server with its failures printed as
+/// one line a user can act on instead of a stack trace.
+/// </summary>
+internal sealed class ServerCommand
+{
+    private readonly string _name;
+
+    /// <summary>The options of <c>tcm {name}</c>, with the server's own wording of what they mean.</summary>
+    public ServerCommand(string name, string data, string port, string publicHost)
+    {
+        _name = name;
+        Data = new Option<string?>("--data") { Description = data };
+        Port = new Option<int?>("--port") { Description = port };
+        Listen = new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" };
+        PublicHost = new Option<string?>("--public-host") { Description = publicHost };
+    }
+
+    public Option<string?> Data { get; }
+
+    public Option<int?> Port { get; }
+
+    public Option<string?> Listen { get; }
+
+    public Option<string?> PublicHost { get; }
+
+    /// <summary>The command with the shared options first; unmatched tokens are left to the configuration (<c>--Section:Key=value</c>).</summary>
+    public Command Create(string description, params Option[] more)
+    {
+        var command = new Command(_name, description) { Data, Port, Listen, PublicHost };
+        foreach (var option in more)
+        {
+            command.Options.Add(option);
+        }
+
+        command.TreatUnmatchedTokensAsErrors = false;
+        return command;
+    }
+
+    /// <summary>A builder over the command line's unmatched tokens, with the shared options written into <paramref name="sectionName"/>.</summary>
+    public WebApplicationBuilder CreateBuilder(ParseResult parse, string sectionName, Action<WebApplicationBuilder>? addConfiguration = null)
+    {
+        var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
+        addConfiguration?.Invoke(builder);
+        var section = builder.Configuration.GetSection(sectionName);
+        Set(section, nameof(TcmServerOptions.DataDirectory), parse.GetValue(Data));
+        Set(section, nameof(TcmServerOptions.Port), parse.GetValue(Port)?.ToString());
+        Set(section, nameof(TcmServerOptions.ListenAddress), parse.GetValue(Listen));
+        Set(section, nameof(TcmServerOptions.PublicHostName), parse.GetValue(PublicHost));
+        return builder;
+    }
+
+    /// <summary>Writes <paramref name="value"/> under <paramref name="key"/> when the option was given.</summary>
+    public static void Set(IConfigurationSection section, string key, string? value)
+    {
+        if (value is not null)
+        {
+            section[key] = value;
+        }
+    }
+
+    /// <summary>
+    /// Adds the server, builds, maps and starts it. On a failure a user can fix (settings, identity, registration) prints
+    /// <c>tcm {name}: ...</c> and returns the exit code (2, or 3 when the Notification Server cannot be reached) with no application.
+    /// </summary>
+    public async Task<(WebApplication? App, int ExitCode)> StartAsync(WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, CancellationToken ct)
+    {
+        add(builder);
+        WebApplication? app = null;
+        string problem;
+        int exitCode;
+        try
+        {
+            // why: building configures Kestrel, which reads (and so validates) the options.
+            app = builder.Build();
+            map(app);
+            await app.StartAsync(ct);
+            return (app, 0);
+        }
+        catch (OptionsValidationException ex)
+        {
+            (problem, exitCode) = ($"invalid settings:\n  {string.Join("\n  ", ex.Failures)}", 2);
+        }
+        catch (InvalidOperationException ex)
+        {
+            (problem, exitCode) = (ex.Message, 2);
+        }
+        catch (HttpRequestException ex)
+        {
+            (problem, exitCode) = ($"cannot reach the Notification Server to register: {ex.Message}", 3);
+        }
+
+        await Console.Error.WriteLineAsync($"tcm {_name}: {problem}");
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+
+        return (null, exitCode);
+    }
+
+    /// <summary>Says how to stop, and runs until Ctrl+C.</summary>
+    public static async Task<int> RunAsync(WebApplication app, CancellationToken ct)
+    {
+        Console.WriteLine("Press Ctrl+C to stop.");
+        await app.WaitForShutdownAsync(ct);
+        return 0;
+    }
+}

@@ -1,0 +1,250 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Tcm.Hosting.Storage;
+
+/// <summary>
+/// The single writer of a SQLite store. Writes are queued and drained by one loop that runs as many as are waiting (up to
+/// <see cref="MaxBatch"/>) in one transaction, each in its own savepoint so one that throws is rolled back alone and its caller
+/// gets its exception. A write's task completes only after its transaction committed: callers that acknowledge something to
+/// an agent await it first. A transaction that fails as a whole fails all its callers, and the loop goes on.
+/// </summary>
+/// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
+public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly TContext _context;
+    private readonly Action<SqliteTransaction?> _bind;
+    private readonly Lock? _connectionGate;
+    private readonly ILogger _logger;
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private long _transactions;
+    private long _operations;
+
+    /// <summary>Starts the writer.</summary>
+    /// <param name="connection">The connection the writes run on.</param>
+    /// <param name="context">What each write is given.</param>
+    /// <param name="bind">Points the context's statements at the batch's transaction (null after it).</param>
+    /// <param name="maxBatch">Most writes in one transaction.</param>
+    /// <param name="logger">Where failed transactions and failed posted writes are reported.</param>
+    /// <param name="connectionGate">A lock the store also takes for its other use of <paramref name="connection"/>, held for a whole batch; null when the connection is the writer's alone.</param>
+    public SqliteWriteQueue(SqliteConnection connection, TContext context, Action<SqliteTransaction?> bind, int maxBatch, ILogger logger, Lock? connectionGate = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        _connection = connection;
+        _context = context;
+        _bind = bind;
+        MaxBatch = maxBatch;
+        _logger = logger;
+        _connectionGate = connectionGate;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Most writes in one transaction.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Transactions committed so far.</summary>
+    public long TransactionCount => Interlocked.Read(ref _transactions);
+
+    /// <summary>Writes committed so far (including those rolled back alone in a committed transaction).</summary>
+    public long OperationCount => Interlocked.Read(ref _operations);
+
+    /// <summary>
+    /// Queues a write; the task completes with its result once the transaction it ran in committed, with its own exception
+    /// if it threw. A write cancelled before it is queued is not run; once queued, it runs.
+    /// Throws <see cref="ObjectDisposedException"/> when the store is closed.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<TContext, T> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var item = new Write<T>(write);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            throw new ObjectDisposedException(GetType().Name, "The store is closed.");
+        }
+
+        return item.Task;
+    }
+
+    /// <summary>Queues a write without a result.</summary>
+    public Task WriteAsync(Action<TContext> write, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return WriteAsync(context =>
+        {
+            write(context);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>Queues a write nobody waits for; a failure is logged with <paramref name="what"/>.</summary>
+    public void Post(Action<TContext> write, string what)
+    {
+        Task task;
+        try
+        {
+            task = WriteAsync(write, CancellationToken.None);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            Log.PostedWriteFailed(_logger, what, ex);
+            return;
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        _ = task.ContinueWith(
+            static (t, state) =>
+            {
+                var (logger, description) = ((ILogger, string))state!;
+                Log.PostedWriteFailed(logger, description, t.Exception!.GetBaseException());
+            },
+            (_logger, what),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Write>(64);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            Exception? failure = null;
+            try
+            {
+                RunBatch(batch);
+                Interlocked.Increment(ref _transactions);
+                Interlocked.Add(ref _operations, batch.Count);
+            }
+            catch (Exception ex)
+            {
+                // why: every exception, so the writer never dies with callers waiting; nothing of the transaction was kept.
+                failure = ex;
+                Log.BatchFailed(_logger, batch.Count, ex);
+            }
+
+            foreach (var write in batch)
+            {
+                write.Complete(failure);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private void RunBatch(List<Write> batch)
+    {
+        _connectionGate?.Enter();
+        try
+        {
+            using var transaction = _connection.BeginTransaction();
+            _bind(transaction);
+            try
+            {
+                foreach (var write in batch)
+                {
+                    transaction.Save("write");
+                    if (write.Run(_context))
+                    {
+                        transaction.Release("write");
+                    }
+                    else
+                    {
+                        transaction.Rollback("write");
+                        transaction.Release("write");
+                    }
+                }
+
+                transaction.Commit();
+            }
+            finally
+            {
+                _bind(null);
+            }
+        }
+        finally
+        {
+            _connectionGate?.Exit();
+        }
+    }
+
+    /// <summary>Refuses new writes, and waits until the queued ones are committed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private abstract class Write
+    {
+        /// <summary>Runs the write; false when it threw (the exception is kept for its caller).</summary>
+        public abstract bool Run(TContext context);
+
+        /// <summary>After the transaction: the caller's result or exception, or the transaction's failure.</summary>
+        public abstract void Complete(Exception? transactionFailure);
+    }
+
+    private sealed class Write<T>(Func<TContext, T> write) : Write
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Task => _completion.Task;
+
+        public override bool Run(TContext context)
+        {
+            try
+            {
+                _result = write(context);
+                return true;
+            }
+            catch (Exception ex)
+            {
+                // why: any exception of the caller's write belongs to the caller; the batch goes on without its changes.
+                _error = ex;
+                return false;
+            }
+        }
+
+        public override void Complete(Exception? transactionFailure)
+        {
+            if ((transactionFailure ?? _error) is { } error)
+            {
+                _completion.TrySetException(error);
+            }
+            else
+            {
+                _completion.TrySetResult(_result!);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "A store transaction of {Count} writes failed to commit")]
+        public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "A background store write failed: {What}")]
+        public static partial void PostedWriteFailed(ILogger logger, string what, Exception exception);
+    }
+}

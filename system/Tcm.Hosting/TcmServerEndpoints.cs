@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Tcm.Protocol;
+
+namespace Tcm.Hosting;
+
+/// <summary>The endpoints and middleware every TCM server maps the same way (as eShop's <c>MapDefaultEndpoints</c>).</summary>
+public static class TcmServerEndpoints
+{
+    /// <summary>
+    /// Maps <c>/healthz</c>; with <paramref name="keepAliveInterval"/>, also accepts WebSockets (the agents' channels), pinging at
+    /// that interval (zero: no pings) and aborting a channel whose pong does not come within <paramref name="keepAliveTimeout"/>.
+    /// </summary>
+    public static WebApplication MapTcmServerDefaults(this WebApplication app, TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (keepAliveInterval is { } interval)
+        {
+            var options = new WebSocketOptions { KeepAliveInterval = interval };
+            if (keepAliveTimeout is { } timeout)
+            {
+                options.KeepAliveTimeout = timeout;
+            }
+
+            app.UseWebSockets(options);
+        }
+
+        app.MapHealthChecks(TcmPaths.Health);
+        return app;
+    }
+}

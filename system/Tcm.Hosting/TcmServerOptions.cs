@@ -1,0 +1,35 @@
+namespace Tcm.Hosting;
+
+/// <summary>
+/// The settings every TCM server has, bound from its own configuration section: where it keeps its data, where it listens
+/// and the name agents reach it by. Each server gives its own defaults.
+/// </summary>
+public abstract class TcmServerOptions
+{
+    /// <summary>Sets the server's defaults.</summary>
+    /// <param name="dataDirectory">The default data folder, e.g. <c>data/ns</c>.</param>
+    /// <param name="port">The default HTTPS port, e.g. 4443.</param>
+    protected TcmServerOptions(string dataDirectory, int port)
+    {
+        DataDirectory = dataDirectory;
+        Port = port;
+    }
+
+    /// <summary>
+    /// Folder of the server's files: the database, certificates and identity, the generated admin key. Default per server:
+    /// <c>data/ns</c>, <c>data/ts</c>, <c>data/gateway</c>.
+    /// </summary>
+    public string DataDirectory { get; set; }
+
+    /// <summary>IP address the HTTPS listener binds; <c>*</c> listens on every address, <c>localhost</c> on the loopback ones. Default <c>127.0.0.1</c>.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>HTTPS port (HTTP/1.1 and HTTP/2); 0 picks a free port (tests). Default per server: 4443 (NS), 4726 (Task Server), 8443 (gateway).</summary>
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Host name agents use to reach the server: it goes into the server's certificate, into policies (NS, Task Server), install
+    /// packages (NS) and the site-server registration (Task Server, gateway). Default <c>localhost</c>.
+    /// </summary>
+    public string PublicHostName { get; set; } = "localhost";
+}

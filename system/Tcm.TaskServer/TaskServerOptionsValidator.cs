@@ -1,0 +1,26 @@
+using Tcm.Hosting.Options;
+
+namespace Tcm.TaskServer;
+
+/// <summary>Checks <see cref="TaskServerOptions"/> at start, with messages that name the setting and say what is wrong.</summary>
+internal sealed class TaskServerOptionsValidator()
+    : TcmServerOptionsValidator<TaskServerOptions>(TaskServerOptions.SectionName, "the store and the identity from registration (default 'data/ts')")
+{
+    protected override void Validate(TaskServerOptions options, OptionsFailures failures)
+    {
+        failures.Port(options.SecondPort, nameof(TaskServerOptions.SecondPort));
+        failures.HostName(options.PublicHostName, nameof(TaskServerOptions.PublicHostName));
+        if (!Uri.TryCreate(options.NotificationServerUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
+        {
+            failures.Add($"{failures.Prefix}NotificationServerUrl must be the NS's https:// URL");
+        }
+
+        failures.Range(options.MaxAgents, 1, 1_000_000, nameof(TaskServerOptions.MaxAgents));
+        failures.Range(options.MaxMessageBytes, 4096, 16 * 1024 * 1024, nameof(TaskServerOptions.MaxMessageBytes));
+        failures.Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(TaskServerOptions.HelloTimeout));
+        failures.NotNegative(options.KeepAliveInterval, nameof(TaskServerOptions.KeepAliveInterval), "zero disables pings");
+        failures.NotNegative(options.KeepAliveTimeout, nameof(TaskServerOptions.KeepAliveTimeout));
+        failures.Positive(options.WorkPollWait, nameof(TaskServerOptions.WorkPollWait));
+        failures.Positive(options.NotificationServerRetryMax, nameof(TaskServerOptions.NotificationServerRetryMax));
+    }
+}

@@ -1,0 +1,75 @@
+using Tcm.Hosting;
+using Tcm.Hosting.Options;
+
+namespace Tcm.Gateway.Tests.Hosting;
+
+public sealed class OptionsFailuresTests
+{
+    [Fact]
+    public void ValidServerOptions_HaveNoFailures()
+    {
+        var failures = new OptionsFailures("Test");
+
+        failures.Server(new TestOptions(), "the test's files");
+
+        failures.Result.Succeeded.Should().BeTrue();
+    }
+
+    [Fact]
+    public void EveryBadServerSetting_IsReported_WithItsName()
+    {
+        var failures = new OptionsFailures("Test");
+
+        failures.Server(new TestOptions { DataDirectory = " ", ListenAddress = "somewhere", Port = 70000 }, "the test's files (default 'data/test')");
+
+        failures.All.Should().BeEquivalentTo(
+            "Test:DataDirectory must name a folder for the test's files (default 'data/test').",
+            "Test:ListenAddress 'somewhere' is not an IP address, 'localhost' or '*'.",
+            "Test:Port 70000 is outside 0..65535 (0 picks a free port).");
+    }
+
+    [Fact]
+    public void Localhost_WithPortZero_IsRefused()
+    {
+        var failures = new OptionsFailures("Test");
+
+        failures.Server(new TestOptions { ListenAddress = "localhost", Port = 0 }, "files");
+
+        failures.All.Should().ContainSingle().Which.Should().StartWith("Test:ListenAddress 'localhost' cannot be used with Port 0");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("::1", true)]
+    [InlineData("*", true)]
+    [InlineData("localhost", true)]
+    [InlineData("example.org", false)]
+    [InlineData(null, false)]
+    public void ListenAddress_IsAnIpAddressLocalhostOrStar(string? address, bool valid) =>
+        OptionsFailures.IsListenAddress(address).Should().Be(valid);
+
+    [Fact]
+    public void Durations_Ranges_HostNames_AndAdminKeys_NameTheSetting()
+    {
+        var failures = new OptionsFailures("Test");
+
+        failures.Positive(TimeSpan.Zero, "Idle");
+        failures.Between(TimeSpan.FromMinutes(6), TimeSpan.FromMinutes(5), "Hello");
+        failures.NotNegative(TimeSpan.FromSeconds(-1), "Ping", "zero disables pings");
+        failures.Range(3, 4096, 8192, "MaxBytes");
+        failures.HostName("not a host", "PublicHostName");
+        failures.AdminKey("short");
+        failures.AdminKey(null);
+        failures.Positive(TimeSpan.FromSeconds(1), "Fine");
+
+        failures.All.Should().Equal(
+            "Test:Idle must be positive (it is 00:00:00).",
+            "Test:Hello 00:06:00 must be greater than zero and at most 5 minutes.",
+            "Test:Ping -00:00:01 must not be negative (zero disables pings).",
+            "Test:MaxBytes 3 is outside 4096..8192.",
+            "Test:PublicHostName 'not a host' is not a valid host name.",
+            "Test:AdminApiKey must be at least 16 characters, or left unset to have one generated into the data folder.");
+    }
+
+    private sealed class TestOptions() : TcmServerOptions("data/test", 1234);
+}

@@ -1,0 +1,35 @@
+using Tcm.Hosting.Certificates;
+
+namespace Tcm.Gateway.Tests.Hosting;
+
+public sealed class VerdictCacheTests
+{
+    [Fact]
+    public void Get_BuildsOncePerCertificate()
+    {
+        using var ca = TestCertificates.Ca();
+        using var leaf = TestCertificates.Issue(ca, "CN=agent");
+        var cache = new VerdictCache<string>(10);
+        var builds = 0;
+
+        cache.Get(leaf, c => $"built {++builds}").Should().Be("built 1");
+        cache.Get(leaf, c => $"built {++builds}").Should().Be("built 1");
+
+        builds.Should().Be(1);
+    }
+
+    [Fact]
+    public void Get_AtCapacity_StartsAgain()
+    {
+        using var ca = TestCertificates.Ca();
+        using var first = TestCertificates.Issue(ca, "CN=first");
+        using var second = TestCertificates.Issue(ca, "CN=second");
+        var cache = new VerdictCache<int>(1);
+
+        cache.Get(first, _ => 1);
+        cache.Get(second, _ => 2);
+
+        cache.Count.Should().Be(1, "a full cache is emptied rather than grown");
+        cache.Get(first, _ => 3).Should().Be(3, "the first verdict was dropped and is built again");
+    }
+}
