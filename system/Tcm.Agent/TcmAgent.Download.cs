@@ -29,8 +29,8 @@ public sealed partial class TcmAgent
     public async Task<DownloadResult> DownloadPackageAsync(PackageReference package, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(package);
-        var identity = _identity ?? throw new InvalidOperationException("the agent is not registered yet");
-        var plan = await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
+        var identity = _agent.Identity ?? throw new InvalidOperationException("the agent is not registered yet");
+        var plan = await _agent.Routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
         var gateway = plan.Mode == ConnectionMode.Cem ? plan.Gateway : null;
         var candidates = CodebaseSelector.Order(package.Codebases, gateway, AgentSite, out var skipped);
         var notes = new List<string>(skipped);

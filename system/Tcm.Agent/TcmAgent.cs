@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
-using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent.Connection;
+using Tcm.Agent.Delivery;
 using Tcm.Agent.Network;
 using Tcm.Agent.Registration;
 using Tcm.Agent.Routing;
@@ -16,42 +14,28 @@ using Tcm.Protocol.Admin;
 namespace Tcm.Agent;
 
 /// <summary>
-/// The core agent: registers with its install package, keeps a persistent channel to its Notification Server when the policy allows
-/// (HTTP polling otherwise, and while it reconnects), runs pushed tasks once each, and delivers every result until acknowledged.
-/// One async loop per agent, driven by one timer; no thread and no receive buffer is held while idle.
+/// The agent: the core agent's connection to its Notification Server and the Client Task Agent's to a Task Server, each one
+/// <see cref="ConnectionLoop"/> (persistent channel when the policy allows, HTTP polling otherwise and while it reconnects) over
+/// its role; pushed tasks run once each and every result is delivered until acknowledged. No thread and no receive buffer is
+/// held while idle.
 /// </summary>
 public sealed partial class TcmAgent : IAsyncDisposable
 {
-    private static readonly TimeSpan DefaultTerminateDelay = TimeSpan.FromSeconds(60);
-
     private readonly AgentOptions _options;
     private readonly INetwork _network;
     private readonly IAgentStateStore _store;
-    private readonly ITaskExecutor _executor;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ServerConnection _ns;
-    private readonly ServerConnection _ts;
-    private readonly RouteKeeper _routes;
-    private readonly SemaphoreSlim _saveGate = new(1, 1);
+    private readonly AgentContext _agent;
+    private readonly ConnectionLoop _ns;
+    private readonly ConnectionLoop _ts;
+    private readonly NotificationServerRole _nsRole;
+    private readonly AgentRegistration _registration;
     private readonly Lock _gate = new();
-    private readonly ConcurrentDictionary<Task, byte> _background = new();
-    private readonly CancellationTokenSource _stopCts = new();
-
-    private DeliveryBook _book = new();
-    private volatile AgentState? _identity;
-    private volatile PolicyDocument? _policy;
-    private string? _previousAgentId;
-    private Task? _loop;
-    private Task? _taskLoop;
+    private Task? _nsLoop;
+    private Task? _tsLoop;
     private int _lifecycle; // 0 new, 1 started, 2 stopped
-    private volatile bool _stopping;
 
-    // Schedule: written by the loop, and by the API and message handlers under _gate (per-connection state is in _ns and _ts).
-    private DateTimeOffset _nextPolicyRefresh;
-
-    // Network Status facts, under _gate.
-    private NetworkStatus? _lastPostedStatus;
+    // The Network Status last raised as StatusChanged, under _gate.
     private (ConnectionMode Mode, TransportKind Transport, string? Detail, ConnectionMode? TsMode, TransportKind? TsTransport, string? TsDetail) _lastRaised;
 
     /// <summary>Creates an agent; nothing happens until <see cref="StartAsync"/>.</summary>
@@ -74,23 +58,27 @@ public sealed partial class TcmAgent : IAsyncDisposable
         _options = options;
         _network = network;
         _store = store;
-        _executor = executor;
-        _time = time;
         _logger = loggers.CreateLogger<TcmAgent>();
-        _ns = new ServerConnection(ChannelRole.NotificationServer, TrafficPurpose.Management, options.Backoff, time) { Counters = Counters };
-        _ts = new ServerConnection(ChannelRole.TaskServer, TrafficPurpose.TaskServer, options.Backoff, time);
+        _agent = new AgentContext(options, network, store, time, _logger, Counters) { StatusMayHaveChanged = RaiseStatusChangedIfNeeded };
+        var delivery = new AgentDelivery(_agent, executor);
+        NotificationServerRole? nsRole = null;
+        _ns = new ConnectionLoop(_agent, Counters, delivery, GetNetworkStatus,
+            loop => nsRole = new NotificationServerRole(_agent, loop, delivery, ct => _registration!.RegisterWithRetryAsync(ct), GetNetworkStatus));
+        _nsRole = nsRole!;
+        _ts = new ConnectionLoop(_agent, new AgentCounters(), delivery, GetNetworkStatus, loop => new TaskServerRole(_agent, loop, delivery));
+        _agent.Attach(_ns, _ts);
+        _registration = new AgentRegistration(_agent, _ns, _nsRole);
         _lastRaised = (ConnectionMode.Offline, TransportKind.Http, null, null, null, null);
-        _routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, _logger) { RouteChanged = MoveConnectionsAsync };
     }
 
     /// <summary>The id the server issued at registration; null before the agent has registered.</summary>
-    public string? AgentId => _identity?.AgentId;
+    public string? AgentId => _agent.Identity?.AgentId;
 
     /// <summary>The policy in force; null before the agent has one.</summary>
-    public PolicyDocument? Policy => _policy;
+    public PolicyDocument? Policy => _agent.Policy;
 
     /// <summary>Results the agent holds until the server acknowledges them (kept across dropped connections).</summary>
-    public int PendingResults => _book.PendingResultCount;
+    public int PendingResults => _agent.Book.PendingResultCount;
 
     /// <summary>What the agent has done on the wire.</summary>
     public AgentCounters Counters { get; } = new();
@@ -101,9 +89,15 @@ public sealed partial class TcmAgent : IAsyncDisposable
     /// </summary>
     public event EventHandler? StatusChanged;
 
+    /// <summary>The routing decision both connections follow now (for tests and the simulator).</summary>
+    internal RoutePlan RoutePlan => _agent.Routes.Plan;
+
+    /// <summary>The routes the NS and the TS connection use now (null before they have one).</summary>
+    internal (AgentRoute? NotificationServer, AgentRoute? TaskServer) PlannedRoutes => (_ns.State.Route, _ts.State.Route);
+
     /// <summary>
     /// Loads the saved state, registers with the install package when there is none (retrying with back-off until
-    /// <paramref name="ct"/> is cancelled), and starts the connection loop. Returns once started, not once connected.
+    /// <paramref name="ct"/> is cancelled), and starts both connection loops. Returns once started, not once connected.
     /// </summary>
     public async Task StartAsync(CancellationToken ct)
     {
@@ -113,39 +107,39 @@ public sealed partial class TcmAgent : IAsyncDisposable
         }
 
         var state = await _store.LoadAsync(ct).ConfigureAwait(false);
-        var now = _time.GetUtcNow();
+        var now = _agent.Time.GetUtcNow();
         // Fix #1 of the support article: adapter detection completes before the first connection attempt. Changes from here on
         // request a re-evaluation, which every connection attempt awaits.
         _network.AdaptersChanged += OnAdaptersChanged;
-        _routes.Request("agent start");
+        _agent.Routes.Request("agent start");
         if (state is not null)
         {
-            _identity = state;
-            _book = new DeliveryBook(state);
-            _policy = state.Policy;
-            CreateTransport(state);
+            _agent.Identity = state;
+            _agent.Book = new DeliveryBook(state);
+            _agent.Policy = state.Policy;
+            _agent.CreateTransports(state);
             // A restarted agent checks in at once.
-            _nextPolicyRefresh = now;
+            _agent.NextPolicyRefresh = now;
         }
         else
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopCts.Token);
-            await RegisterWithRetryAsync(linked.Token).ConfigureAwait(false);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _agent.StopToken);
+            await _registration.RegisterWithRetryAsync(linked.Token).ConfigureAwait(false);
             // The registration answer carried the policy.
-            _nextPolicyRefresh = now + PolicyRefreshInterval;
+            _agent.NextPolicyRefresh = now + _agent.PolicyRefreshInterval;
         }
 
-        _ns.NextTaskPoll = now;
-        _ts.NextTaskPoll = now;
-        await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
-        var route = UpdateRoute();
+        _ns.State.NextTaskPoll = now;
+        _ts.State.NextTaskPoll = now;
+        await _agent.Routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
+        var route = _nsRole.UpdateRoute();
         Log.Started(_logger, _options.ComputerName, AgentId!, route.HostAndPort);
-        var stop = _stopCts.Token;
-        _loop = Task.Run(() => RunLoopAsync(stop), CancellationToken.None);
-        _taskLoop = Task.Run(() => RunTaskAgentLoopAsync(stop), CancellationToken.None);
+        var stop = _agent.StopToken;
+        _nsLoop = Task.Run(() => _ns.RunAsync(stop), CancellationToken.None);
+        _tsLoop = Task.Run(() => _ts.RunAsync(stop), CancellationToken.None);
     }
 
-    /// <summary>Closes the channel cleanly (normal closure), stops the loop and running tasks, and saves the state.</summary>
+    /// <summary>Closes the channels cleanly (normal closure), stops the loops and running tasks, and saves the state.</summary>
     public async Task StopAsync(CancellationToken ct)
     {
         if (Interlocked.CompareExchange(ref _lifecycle, 2, 1) != 1)
@@ -153,17 +147,17 @@ public sealed partial class TcmAgent : IAsyncDisposable
             return;
         }
 
-        _stopping = true;
+        _agent.MarkStopping();
         _network.AdaptersChanged -= OnAdaptersChanged;
-        foreach (var (connection, loop) in new[] { (_ns, _loop), (_ts, _taskLoop) })
+        foreach (var (connection, loop) in new[] { (_ns, _nsLoop), (_ts, _tsLoop) })
         {
-            if (connection.Channel is { } channel)
+            if (connection.State.Channel is { } channel)
             {
                 await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", ct).ConfigureAwait(false);
                 try
                 {
                     // The server answers the close; the loop then ends by itself instead of aborting the socket.
-                    await (loop ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5), _time, ct).ConfigureAwait(false);
+                    await (loop ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5), _agent.Time, ct).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
@@ -171,30 +165,20 @@ public sealed partial class TcmAgent : IAsyncDisposable
             }
         }
 
-        await _stopCts.CancelAsync().ConfigureAwait(false);
-        _ns.Signal.Set();
-        _ts.Signal.Set();
+        await _agent.BeginStopAsync().ConfigureAwait(false);
         try
         {
-            // No loop yet when the agent is stopped while it is still registering: cancelling _stopCts ends that.
-            await (_loop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await (_taskLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await Task.WhenAll(_background.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // No loop yet when the agent is stopped while it is still registering: cancelling the stop token ends that.
+            await (_nsLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await (_tsLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _agent.WhenBackgroundDoneAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
-            lock (_gate)
-            {
-                foreach (var connection in new[] { _ns, _ts })
-                {
-                    connection.HttpReason = "stopped";
-                    connection.ConnectedSince = null;
-                    connection.Reachable = false;
-                }
-            }
-
+            _ns.State.Stopped();
+            _ts.State.Stopped();
             RaiseStatusChangedIfNeeded();
-            await SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
+            await _agent.SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
             Log.Stopped(_logger, AgentId);
         }
     }
@@ -202,46 +186,8 @@ public sealed partial class TcmAgent : IAsyncDisposable
     /// <summary>The agent's Network Status panel, now, with the Client Task Agent's Task Server connection once it has one. Cheap: no I/O.</summary>
     public NetworkStatus GetNetworkStatus()
     {
-        var status = NetworkStatusMapper.Map(Facts(_ns));
-        bool hasTaskServer;
-        lock (_gate)
-        {
-            hasTaskServer = _ts.Route is not null;
-        }
-
-        return hasTaskServer ? status with { TaskServer = NetworkStatusMapper.Map(Facts(_ts)) } : status;
-    }
-
-    private ConnectionFacts Facts(ServerConnection connection)
-    {
-        AgentRoute? route;
-        lock (_gate)
-        {
-            route = connection.Route;
-        }
-
-        var cem = route?.Mode == ConnectionMode.Cem;
-        var tls = cem ? null : connection.Transport?.Tls;
-        var gatewayTls = cem ? Volatile.Read(ref _gatewayTransport)?.Tls : null;
-        lock (_gate)
-        {
-            return new ConnectionFacts
-            {
-                GatewayTlsProtocol = gatewayTls?.Protocol,
-                GatewayCipherSuite = gatewayTls?.CipherSuite,
-                ServerAddress = connection.Route?.HostAndPort,
-                RouteMode = connection.Route?.Mode ?? ConnectionMode.Direct,
-                RouteReason = connection.Route?.Reason,
-                Reachable = connection.Reachable,
-                Persistent = connection.Channel is not null && connection.ConnectedSince is not null,
-                HttpReason = connection.HttpReason,
-                TlsProtocol = tls?.Protocol,
-                CipherSuite = tls?.CipherSuite,
-                BytesSent = connection.Counters.BytesSent,
-                BytesReceived = connection.Counters.BytesReceived,
-                ConnectedSince = connection.ConnectedSince,
-            };
-        }
+        var status = NetworkStatusMapper.Map(_ns.Facts());
+        return _ts.State.Route is not null ? status with { TaskServer = NetworkStatusMapper.Map(_ts.Facts()) } : status;
     }
 
     /// <summary>
@@ -250,18 +196,11 @@ public sealed partial class TcmAgent : IAsyncDisposable
     /// </summary>
     public async Task TerminatePersistentConnectionAsync(TimeSpan? reconnectAfter = null, CancellationToken ct = default)
     {
-        var delay = reconnectAfter ?? DefaultTerminateDelay;
-        var channel = _ns.Channel;
-        string? host;
-        lock (_gate)
-        {
-            _ns.ChannelNotBefore = _time.GetUtcNow() + delay;
-            _ns.TerminateRequested = channel is not null;
-            _ns.HttpReason = $"terminated: the persistent connection was terminated on the agent; reconnecting after {Format(delay)}";
-            host = _ns.Route?.HostAndPort;
-        }
-
-        Log.Terminated(_logger, host, "terminated on the agent", Format(delay));
+        var delay = reconnectAfter ?? ConnectionLoop.DefaultTerminateDelay;
+        var channel = _ns.State.Channel;
+        _ns.State.Terminate(_agent.Time.GetUtcNow() + delay,
+            $"terminated: the persistent connection was terminated on the agent; reconnecting after {DelayText.Format(delay)}", closesChannel: channel is not null);
+        Log.Terminated(_logger, _ns.State.Route?.HostAndPort, "terminated on the agent", DelayText.Format(delay));
         if (channel is not null)
         {
             await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "terminated: persistent connection terminated on the agent", ct).ConfigureAwait(false);
@@ -274,152 +213,32 @@ public sealed partial class TcmAgent : IAsyncDisposable
     /// <summary>Requests the policy now (over the channel when connected, else HTTP) and applies it when it changed.</summary>
     public async Task RequestPolicyNowAsync(CancellationToken ct = default)
     {
-        if (_identity is null)
+        if (_agent.Identity is null)
         {
             throw new InvalidOperationException("the agent is not registered yet");
         }
 
-        await RefreshPolicyAsync(ct).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _nextPolicyRefresh = _time.GetUtcNow() + PolicyRefreshInterval;
-        }
+        await _nsRole.RefreshPolicyAsync(ct).ConfigureAwait(false);
+        _agent.NextPolicyRefresh = _agent.Time.GetUtcNow() + _agent.PolicyRefreshInterval;
     }
 
-    /// <summary>Stops the agent (see <see cref="StopAsync"/>) and releases its handler and timer.</summary>
+    /// <summary>Stops the agent (see <see cref="StopAsync"/>) and releases its handlers and timers.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         Interlocked.Exchange(ref _lifecycle, 2);
         _ns.Dispose();
         _ts.Dispose();
-        Interlocked.Exchange(ref _gatewayTransport, null)?.Dispose();
-        _stopCts.Dispose();
+        _agent.Dispose();
     }
 
-    private TimeSpan PolicyRefreshInterval =>
-        _options.PolicyRefreshOverride ?? TimeSpan.FromSeconds(Math.Max(1, (_policy?.Settings ?? new AgentSettings()).PolicyRefreshSeconds));
-
-    private TimeSpan TaskPollInterval =>
-        _options.TaskPollOverride ?? TimeSpan.FromSeconds(Math.Max(1, (_policy?.Settings ?? new AgentSettings()).TaskPollSeconds));
-
-    private async Task RegisterWithRetryAsync(CancellationToken ct)
+    private void OnAdaptersChanged(object? sender, EventArgs e)
     {
-        var server = RouteResolver.ResolveRoute(_options.Package, null).HostAndPort;
-        while (true)
+        _agent.Routes.Request("network adapters changed");
+        if (!_agent.Stopping && _agent.Identity is not null)
         {
-            var attempt = _ns.Backoff.Attempt + 1;
-            // An agent that starts on the internet with CEM settings in its package registers through the gateway.
-            var plan = await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
-            var route = RouteResolver.ResolveRoute(_options.Package, null, plan);
-            var trust = route.Mode == ConnectionMode.Cem && !string.IsNullOrWhiteSpace(plan.Cem?.GatewayCaCertificatePem)
-                ? plan.Cem.GatewayCaCertificatePem
-                : _options.Package.CaCertificatePem;
-            if (route.Mode == ConnectionMode.Cem)
-            {
-                Log.RegisteringViaGateway(_logger, _options.ComputerName, server, route.Gateway!, attempt);
-            }
-            else
-            {
-                Log.Registering(_logger, _options.ComputerName, server, attempt);
-            }
-
-            try
-            {
-                var identity = await Registrar.RegisterAsync(_options, _network, Counters, _time, _previousAgentId, route, trust, ct).ConfigureAwait(false);
-                Counters.AddRegistration();
-                // A new agent id starts a new push sequence and owns no earlier results.
-                _book = new DeliveryBook();
-                _identity = identity;
-                _policy = identity.Policy;
-                CreateTransport(identity);
-                _ns.Backoff.Reset();
-                await SaveStateAsync(ct).ConfigureAwait(false);
-                Log.Registered(_logger, identity.AgentId, server);
-                _routes.Request("policy received at registration");
-                await _routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
-                UpdateRoute();
-                // Reachable only once the route follows the policy's decision: the Network Status never shows the route the
-                // registration took before the policy was known (e.g. "Available directly" over a VPN the policy prefers to avoid).
-                lock (_gate)
-                {
-                    _ns.Reachable = true;
-                    _ns.ChannelBlockedUntilPolicy = false;
-                    _lastPostedStatus = null;
-                }
-
-                RaiseStatusChangedIfNeeded();
-                return;
-            }
-            catch (Exception ex) when (ex is RegistrationRefusedException or AgentProtocolException || IsNetworkFailure(ex, ct))
-            {
-                lock (_gate)
-                {
-                    _ns.Reachable = ex is RegistrationRefusedException;
-                }
-
-                if (ex is not RegistrationRefusedException)
-                {
-                    _routes.Request("registration failed");
-                }
-
-                var delay = _ns.Backoff.Next();
-                Log.RegistrationFailed(_logger, server, attempt, ex.Message, Format(delay));
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private void CreateTransport(AgentState identity)
-    {
-        foreach (var connection in new[] { _ns, _ts })
-        {
-            var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
-            var transport = new AgentTransport(_network, identity.CaCertificatePem, certificate, connection.Counters, _options.HttpVersion, _options.RequestTimeout, connection.Purpose);
-            Interlocked.Exchange(ref connection.Transport, transport)?.Dispose();
-        }
-
-        // A new identity is a new client certificate: the gateway's handler is built again when next needed.
-        lock (_gate)
-        {
-            _gatewayKey = null;
-        }
-
-        Interlocked.Exchange(ref _gatewayTransport, null)?.Dispose();
-    }
-
-    private AgentRoute UpdateRoute()
-    {
-        var route = RouteResolver.ResolveRoute(_options.Package, _policy, _routes.Plan);
-        lock (_gate)
-        {
-            _ns.Route = route;
-        }
-
-        return route;
-    }
-
-    private async Task SaveStateAsync(CancellationToken ct)
-    {
-        if (_identity is null)
-        {
-            return;
-        }
-
-        await _saveGate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            // Snapshot inside the gate: a later save always writes the newer state.
-            var snapshot = _book.WriteTo(_identity with { Policy = _policy });
-            await _store.SaveAsync(snapshot, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.SaveFailed(_logger, ex);
-        }
-        finally
-        {
-            _saveGate.Release();
+            // Before registration the registration loop re-evaluates at its next attempt.
+            _agent.StartBackground(_agent.ReevaluateInBackgroundAsync);
         }
     }
 
@@ -448,50 +267,6 @@ public sealed partial class TcmAgent : IAsyncDisposable
         }
     }
 
-    private void SetReachable(ServerConnection connection, bool reachable)
-    {
-        if (!reachable)
-        {
-            // A failed connection re-evaluates the route before the next attempt (it probes the server directly).
-            _routes.Request($"a connection to the {connection.ServerKind} failed");
-        }
-
-        lock (_gate)
-        {
-            if (connection.Reachable == reachable)
-            {
-                return;
-            }
-
-            connection.Reachable = reachable;
-        }
-
-        RaiseStatusChangedIfNeeded();
-    }
-
-    private void StartBackground(Func<CancellationToken, Task> work)
-    {
-        var stop = _stopCts.Token;
-        var task = Task.Run(() => work(stop), CancellationToken.None);
-        _background.TryAdd(task, 0);
-        _ = task.ContinueWith(
-            static (t, state) => ((TcmAgent)state!)._background.TryRemove(t, out _),
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    private static bool IsNetworkFailure(Exception ex, CancellationToken ct) =>
-        ex is HttpRequestException or TimeoutException or IOException or SocketException or AuthenticationException or WebSocketException
-            or AgentChannelClosedException or ObjectDisposedException
-        || (ex is OperationCanceledException && !ct.IsCancellationRequested);
-
-    internal static string Format(TimeSpan delay) =>
-        delay < TimeSpan.FromSeconds(1) ? $"{delay.TotalMilliseconds:0} ms"
-        : delay < TimeSpan.FromMinutes(2) ? $"{delay.TotalSeconds:0.#} s"
-        : $"{delay.TotalMinutes:0.#} min";
-
     private static partial class Log
     {
         [LoggerMessage(1000, LogLevel.Information, "Agent '{ComputerName}' started as agent {AgentId}; Notification Server '{Server}'", EventName = "Started")]
@@ -500,20 +275,8 @@ public sealed partial class TcmAgent : IAsyncDisposable
         [LoggerMessage(1001, LogLevel.Information, "Agent {AgentId} stopped", EventName = "Stopped")]
         public static partial void Stopped(ILogger logger, string? agentId);
 
-        [LoggerMessage(1010, LogLevel.Information, "Registering '{ComputerName}' with Notification Server '{Server}', attempt {Attempt}", EventName = "Registering")]
-        public static partial void Registering(ILogger logger, string computerName, string server, int attempt);
-
-        [LoggerMessage(1014, LogLevel.Information, "Registering '{ComputerName}' with Notification Server '{Server}' through CEM gateway '{Gateway}', attempt {Attempt}", EventName = "RegisteringViaGateway")]
-        public static partial void RegisteringViaGateway(ILogger logger, string computerName, string server, string gateway, int attempt);
-
-        [LoggerMessage(1011, LogLevel.Information, "Registered as agent {AgentId} with Notification Server '{Server}'", EventName = "Registered")]
-        public static partial void Registered(ILogger logger, string agentId, string server);
-
-        [LoggerMessage(1012, LogLevel.Warning, "Registration with Notification Server '{Server}' failed, attempt {Attempt}: {Reason}. Next attempt in {Delay}", EventName = "RegistrationFailed")]
-        public static partial void RegistrationFailed(ILogger logger, string server, int attempt, string reason, string delay);
-
-        [LoggerMessage(1060, LogLevel.Error, "Saving the agent state failed; it is saved again at the next change", EventName = "SaveFailed")]
-        public static partial void SaveFailed(ILogger logger, Exception exception);
+        [LoggerMessage(1029, LogLevel.Information, "Persistent connection to '{HostAndPort}' terminated ({Reason}); using HTTP, reconnecting after {Delay}", EventName = "Terminated")]
+        public static partial void Terminated(ILogger logger, string? hostAndPort, string reason, string delay);
 
         [LoggerMessage(1062, LogLevel.Error, "A StatusChanged handler threw", EventName = "StatusHandlerFailed")]
         public static partial void StatusHandlerFailed(ILogger logger, Exception exception);

@@ -45,6 +45,7 @@ public static class TaskServerExtensions
         services.AddSingleton<TaskDelivery>();
         services.AddSingleton<TsAgentApi>();
         services.AddSingleton<TsChannelServices>();
+        services.AddHostedService<TsChannelHousekeeping>();
         services.AddSingleton<NsLink>();
         services.AddSingleton(sp => new TaskServerInfo(
             sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<TaskServerIdentity>(), sp.GetRequiredService<TaskDelivery>(), sp.GetRequiredService<NsLink>()));

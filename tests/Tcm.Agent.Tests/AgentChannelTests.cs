@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
 using Tcm.Agent.Connection;
+using Tcm.Channels.Framing;
 using Tcm.Protocol;
 using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
 using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
@@ -132,8 +133,8 @@ public sealed class AgentChannelTests : IDisposable
     [Fact]
     public void Truncate_KeepsCloseDescriptionsWithin123Bytes()
     {
-        AgentChannel.Truncate(new string('é', 100)).Length.Should().Be(61);
-        AgentChannel.Truncate("short").Should().Be("short");
+        CloseDescription.Truncate(new string('é', 100)).Length.Should().Be(61);
+        CloseDescription.Truncate("short").Should().Be("short");
     }
 
     private async Task SendFromServerAsync(byte[] bytes, int fragments)

@@ -1,4 +1,4 @@
-using Tcm.Agent.Connection;
+using Tcm.Agent.Routing;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 

@@ -1,8 +1,7 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using Tcm.Channels.Framing;
 using Tcm.Protocol;
 using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
 using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
@@ -13,9 +12,11 @@ namespace Tcm.Agent.Connection;
 internal sealed class AgentChannelClosedException(string message) : Exception(message);
 
 /// <summary>A frame from the server the agent cannot accept; the agent closes the channel with <see cref="CloseStatus"/>.</summary>
-internal sealed class ChannelProtocolException(WebSocketCloseStatus closeStatus, string reason) : Exception(reason)
+internal sealed class ChannelProtocolException(ChannelFault fault) : Exception(fault.Description)
 {
-    public WebSocketCloseStatus CloseStatus { get; } = closeStatus;
+    public WebSocketCloseStatus CloseStatus => Fault.Status;
+
+    public ChannelFault Fault { get; } = fault;
 }
 
 /// <summary>
@@ -25,8 +26,6 @@ internal sealed class ChannelProtocolException(WebSocketCloseStatus closeStatus,
 /// </summary>
 internal sealed class AgentChannel : IDisposable
 {
-    private const int InitialReceiveBuffer = 4096;
-
     private readonly WebSocket _socket;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -128,11 +127,11 @@ internal sealed class AgentChannel : IDisposable
     /// <summary>
     /// Receives one whole message, or null when the server closed the channel. Waits with a zero-byte read, so an idle channel holds
     /// no buffer; rents one from the pool only while a message arrives. Throws <see cref="ChannelProtocolException"/> for binary,
-    /// oversized or undecodable messages.
+    /// oversized or undecodable messages, with the close status of the one table (<see cref="ChannelFault"/>).
     /// </summary>
     public async ValueTask<Message?> ReceiveAsync(CancellationToken ct)
     {
-        var first = await _socket.ReceiveAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
+        var first = await ChannelReader.WaitAsync(_socket, ct).ConfigureAwait(false);
         if (first.MessageType == WebSocketMessageType.Close)
         {
             return null;
@@ -140,53 +139,11 @@ internal sealed class AgentChannel : IDisposable
 
         if (first.MessageType == WebSocketMessageType.Binary)
         {
-            throw new ChannelProtocolException(WebSocketCloseStatus.InvalidMessageType, $"{CloseReasons.BinaryNotSupported}: the channel carries UTF-8 JSON text only");
+            throw new ChannelProtocolException(ChannelFault.BinaryNotSupported);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
-        var count = 0;
-        try
-        {
-            var endOfMessage = first.EndOfMessage;
-            while (!endOfMessage)
-            {
-                if (count == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxMessageBytes + 1));
-                    buffer.AsSpan(0, count).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(count), ct).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return null;
-                }
-
-                count += result.Count;
-                endOfMessage = result.EndOfMessage;
-                // Stop reading as soon as the limit is passed: a hostile peer must not make the agent buffer without end.
-                if (count > MaxMessageBytes)
-                {
-                    throw new ChannelProtocolException(WebSocketCloseStatus.MessageTooBig, $"{CloseReasons.TooLarge}: a message exceeded {MaxMessageBytes} bytes");
-                }
-            }
-
-            var decoded = MessageCodec.Decode(buffer.AsSpan(0, count), MaxMessageBytes);
-            if (!decoded.IsSuccess)
-            {
-                var code = MessageCodec.GetCloseReason(decoded.Error);
-                var status = decoded.Error == DecodeError.UnknownKind ? WebSocketCloseStatus.PolicyViolation : WebSocketCloseStatus.InvalidPayloadData;
-                throw new ChannelProtocolException(status, $"{code}: {decoded.Detail}");
-            }
-
-            return decoded.Message;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var read = await ChannelReader.ReadAsync(_socket, first, MaxMessageBytes, ct).ConfigureAwait(false);
+        return read.Fault is { } fault ? throw new ChannelProtocolException(fault) : read.Message;
     }
 
     /// <summary>Sends a close frame without waiting for the server's (the receive loop sees it); never throws.</summary>
@@ -199,7 +156,7 @@ internal sealed class AgentChannel : IDisposable
                 await _sendLock.WaitAsync(ct).ConfigureAwait(false);
                 try
                 {
-                    await _socket.CloseOutputAsync(status, Truncate(description), ct).ConfigureAwait(false);
+                    await _socket.CloseOutputAsync(status, CloseDescription.Truncate(description), ct).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -218,27 +175,5 @@ internal sealed class AgentChannel : IDisposable
         FailPending("the channel is closed");
         _socket.Dispose();
         _sendLock.Dispose();
-    }
-
-    /// <summary>Close descriptions are limited to 123 UTF-8 bytes by RFC 6455.</summary>
-    internal static string Truncate(string description)
-    {
-        if (Encoding.UTF8.GetByteCount(description) <= 123)
-        {
-            return description;
-        }
-
-        var length = Math.Min(description.Length, 123);
-        while (length > 0 && Encoding.UTF8.GetByteCount(description.AsSpan(0, length)) > 123)
-        {
-            length--;
-        }
-
-        if (length > 0 && char.IsHighSurrogate(description[length - 1]))
-        {
-            length--;
-        }
-
-        return description[..length];
     }
 }

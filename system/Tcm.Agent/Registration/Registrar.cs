@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tcm.Agent.Connection;
 using Tcm.Agent.Network;
+using Tcm.Agent.Routing;
 using Tcm.Agent.State;
 using Tcm.Agent.Status;
 using Tcm.Protocol;

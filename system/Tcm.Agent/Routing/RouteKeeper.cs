@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Tcm.Agent.Connection;
 using Tcm.Agent.Network;
+using Tcm.Agent.Status;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
@@ -156,7 +156,7 @@ internal sealed partial class RouteKeeper
         }
         catch (Exception ex) when (ex is SocketException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            Log.ProbeFailed(_logger, $"{host}:{port}", ex is OperationCanceledException ? $"no answer within {TcmAgent.Format(_probeTimeout)}" : ex.Message);
+            Log.ProbeFailed(_logger, $"{host}:{port}", ex is OperationCanceledException ? $"no answer within {DelayText.Format(_probeTimeout)}" : ex.Message);
             return false;
         }
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Policy;
 using Tcm.Protocol;

@@ -1,3 +1,4 @@
+using Tcm.Channels.Delivery;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
@@ -7,11 +8,10 @@ namespace Tcm.NotificationServer.Agents;
 /// An agent as the server keeps it in memory: its registration, delivery counters and last reported state.
 /// The store holds the same row; hot paths read only this object.
 /// </summary>
-internal sealed class AgentRecord
+internal sealed class AgentRecord : PushSequence
 {
     private long _lastContactMs;
     private long _persistedContactMs;
-    private long _ackedSeq;
 
     public required string Id { get; init; }
     public required string ComputerName { get; init; }
@@ -19,15 +19,6 @@ internal sealed class AgentRecord
     public string? OsName { get; init; }
     public required IReadOnlyDictionary<string, string> Attributes { get; init; }
     public DateTimeOffset RegisteredAt { get; init; }
-
-    /// <summary>The next push sequence number to allocate; changed only under the delivery gate.</summary>
-    public long NextSeq { get; set; } = 1;
-
-    /// <summary>Highest acknowledged push sequence number.</summary>
-    public long AckedSeq => Interlocked.Read(ref _ackedSeq);
-
-    /// <summary>Pushes stored but not acknowledged.</summary>
-    public long PendingPushes => Math.Max(0, NextSeq - 1 - AckedSeq);
 
     /// <summary>The Network Status the agent last posted or returned.</summary>
     public NetworkStatus? NetworkStatus { get; set; }
@@ -50,28 +41,9 @@ internal sealed class AgentRecord
         }
     }
 
-    /// <summary>Raises the acknowledged sequence number; returns the previous value when it moved, or -1.</summary>
-    public long RaiseAckedSeq(long upToSeq)
-    {
-        while (true)
-        {
-            var current = Interlocked.Read(ref _ackedSeq);
-            if (upToSeq <= current)
-            {
-                return -1;
-            }
-
-            if (Interlocked.CompareExchange(ref _ackedSeq, upToSeq, current) == current)
-            {
-                return current;
-            }
-        }
-    }
-
     internal void InitializeState(long nextSeq, long ackedSeq, long? lastContactMs)
     {
-        NextSeq = Math.Max(1, nextSeq);
-        _ackedSeq = ackedSeq;
+        InitializeSequence(nextSeq, ackedSeq);
         _lastContactMs = lastContactMs ?? 0;
         _persistedContactMs = _lastContactMs;
     }

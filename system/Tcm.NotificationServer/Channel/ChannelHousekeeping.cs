@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Framing;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol;
@@ -26,7 +27,7 @@ internal sealed partial class ChannelHousekeeping(
     private static readonly TimeSpan SlowTick = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The tick period: a fifth of the hello timeout, between 100 ms and 1 s.</summary>
-    internal TimeSpan Period { get; } = TimeSpan.FromTicks(Math.Clamp(options.Value.HelloTimeout.Ticks / 5, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(1).Ticks));
+    internal TimeSpan Period { get; } = ChannelSet<ChannelSession>.HeartbeatPeriod(options.Value.HelloTimeout);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -66,23 +67,7 @@ internal sealed partial class ChannelHousekeeping(
     }
 
     /// <summary>One pass over every open channel.</summary>
-    internal void Tick(DateTimeOffset now)
-    {
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var helloTimeoutMs = (long)options.Value.HelloTimeout.TotalMilliseconds;
-        foreach (var session in registry.All)
-        {
-            if (session.IsAwaitingHello && nowMs - session.OpenedAtMs > helloTimeoutMs)
-            {
-                session.BeginClose(WebSocketCloseStatus.PolicyViolation, CloseReasons.HelloTimeout,
-                    $"no hello within {options.Value.HelloTimeout.TotalSeconds:0.#} s", sendError: true);
-            }
-            else if (session.IsClosing && session.CloseDeadlineMs != 0 && nowMs > session.CloseDeadlineMs)
-            {
-                session.Abort();
-            }
-        }
-    }
+    internal void Tick(DateTimeOffset now) => registry.CheckDeadlines(now, options.Value.HelloTimeout);
 
     private void FlushContacts()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using Tcm.Channels.Framing;
 
 namespace Tcm.NotificationServer.Channel;
 
@@ -9,18 +10,21 @@ namespace Tcm.NotificationServer.Channel;
 /// </summary>
 internal sealed class ConnectionRegistry
 {
-    private readonly ConcurrentDictionary<string, ChannelSession> _all = new(StringComparer.Ordinal);
+    private readonly ChannelSet<ChannelSession> _all = new();
     private readonly ConcurrentDictionary<string, ChannelSession> _byAgent = new(StringComparer.Ordinal);
 
     /// <summary>Open sessions, whether or not they said hello.</summary>
-    public ICollection<ChannelSession> All => _all.Values;
+    public ICollection<ChannelSession> All => _all.All;
 
     /// <summary>Sessions that said hello, one per agent.</summary>
     public ICollection<ChannelSession> Active => _byAgent.Values;
 
     public int ActiveCount => _byAgent.Count;
 
-    public void Add(ChannelSession session) => _all[session.ConnectionId] = session;
+    public void Add(ChannelSession session) => _all.Add(session);
+
+    /// <summary>One heartbeat pass over every open channel (see <see cref="ServerChannel.CheckDeadlines"/>).</summary>
+    public void CheckDeadlines(DateTimeOffset now, TimeSpan helloTimeout) => _all.CheckDeadlines(now, helloTimeout);
 
     /// <summary>Makes <paramref name="session"/> its agent's channel; returns the session it replaced, if any.</summary>
     public ChannelSession? Activate(ChannelSession session)
@@ -44,7 +48,8 @@ internal sealed class ConnectionRegistry
 
     public void Remove(ChannelSession session)
     {
-        _all.TryRemove(KeyValuePair.Create(session.ConnectionId, session));
+        _all.Remove(session);
+        session.Agent.DetachChannel(session);
         _byAgent.TryRemove(KeyValuePair.Create(session.Agent.Id, session));
     }
 }

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
-using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol;
@@ -14,14 +14,14 @@ namespace Tcm.NotificationServer.Delivery;
 /// Nothing lost, nothing twice: allocates push sequence numbers, stores pushes before sending them, processes
 /// cumulative acknowledgements, re-sends on hello, hands pushes out over HTTP, and stores results once.
 /// <para>
-/// Every push and every session start runs under one gate: a hello that re-sends from the store and a fan-out that
-/// sends fresh pushes cannot interleave, so an agent always receives its pushes in sequence order.
+/// Pushes and session starts run under the gate of each agent they concern (<see cref="DeliveryEngine"/>): a hello that
+/// re-sends from the store and a fan-out that sends fresh pushes cannot interleave for that agent, so it always receives
+/// its pushes in sequence order, while other agents' hellos and pushes go on.
 /// </para>
 /// </summary>
 internal sealed partial class DeliveryService(
     TcmStore store,
     ActionLedger ledger,
-    ConnectionRegistry registry,
     NsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryService> logger)
@@ -31,8 +31,6 @@ internal sealed partial class DeliveryService(
 
     /// <summary><see cref="ActionTargetStatus.DeliveredVia"/> for HTTP polling.</summary>
     public const string ViaHttp = "http";
-
-    private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>
     /// Stores one push per target (and the action, when given) in one transaction, then queues each push on the target's
@@ -44,82 +42,82 @@ internal sealed partial class DeliveryService(
         NewAction? action = null,
         CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var gates = await DeliveryEngine.EnterAsync(Distinct(targets), static agent => agent.Id, cancellationToken).ConfigureAwait(false);
+        var agents = gates.Agents;
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
+        for (var i = 0; i < agents.Length; i++)
         {
-            var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[targets.Count];
-            for (var i = 0; i < targets.Count; i++)
+            var agent = agents[i];
+            var message = build(agent, agent.NextSeq);
+            pushes[i] = (agent, agent.NextSeq, KindOf(message), MessageCodec.Encode(message));
+        }
+
+        await store.Writer.WriteAsync(ctx =>
+        {
+            if (action is not null)
             {
-                var agent = targets[i];
-                var message = build(agent, agent.NextSeq);
-                pushes[i] = (agent, agent.NextSeq, KindOf(message), MessageCodec.Encode(message));
+                ledger.Create(ctx, action, nowMs, pushes.Select(p => p.Agent.Id));
             }
 
-            await store.Writer.WriteAsync(ctx =>
+            foreach (var (agent, seq, kind, payload) in pushes)
             {
-                if (action is not null)
-                {
-                    ledger.Create(ctx, action, nowMs, pushes.Select(p => p.Agent.Id));
-                }
-
-                foreach (var (agent, seq, kind, payload) in pushes)
-                {
-                    ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
-                    ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
-                }
-            }).ConfigureAwait(false);
-
-            var sent = 0;
-            foreach (var (agent, seq, _, payload) in pushes)
-            {
-                agent.NextSeq = seq + 1;
-                if (registry.TryGetActive(agent.Id, out var session) && session.Ready)
-                {
-                    session.SendPayload(payload, offload: true);
-                    sent++;
-                }
+                ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
+                ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
             }
+        }).ConfigureAwait(false);
 
-            metrics.PushesSent(sent);
-            Log.Pushed(logger, pushes.Length, sent, action?.Id);
-            return sent;
-        }
-        finally
+        var sent = 0;
+        foreach (var (agent, seq, _, payload) in pushes)
         {
-            _gate.Release();
+            agent.NextSeq = seq + 1;
+            if (DeliveryEngine.TrySend(agent, payload, offload: true))
+            {
+                sent++;
+            }
         }
+
+        metrics.PushesSent(sent);
+        Log.Pushed(logger, pushes.Length, sent, action?.Id);
+        return sent;
     }
 
     /// <summary>
-    /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, queues the
-    /// welcome, re-sends every push after the acknowledged one, in order, and only then lets fresh pushes through.
+    /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the
+    /// agent's gate) makes <paramref name="channel"/> the agent's channel, queues the welcome, re-sends every push after the
+    /// acknowledged one, in order, and only then lets fresh pushes through.
     /// </summary>
-    public async Task StartSessionAsync(ChannelSession session, WelcomeMessage welcome, long lastReceivedSeq)
+    public async Task StartSessionAsync(AgentRecord agent, IPushChannel channel, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken cancellationToken)
     {
-        var agent = session.Agent;
         Ack(agent, lastReceivedSeq, ViaPersistent);
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
+        var (_, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, welcome, from => Payloads(store.GetPushesAfter(agent.Id, from)), cancellationToken).ConfigureAwait(false);
+        metrics.PushesSent(resent);
+    }
+
+    /// <summary>The channel ended: pushes wait in the store for the next hello or poll.</summary>
+    public static void EndSession(AgentRecord agent, IPushChannel channel) => agent.DetachChannel(channel);
+
+    private static AgentRecord[] Distinct(IReadOnlyList<AgentRecord> targets)
+    {
+        var set = new HashSet<AgentRecord>(targets.Count, ReferenceEqualityComparer.Instance);
+        var distinct = new AgentRecord[targets.Count];
+        var count = 0;
+        foreach (var agent in targets)
         {
-            session.Send(welcome);
-            var from = agent.AckedSeq;
-            if (agent.NextSeq - 1 > from)
+            if (set.Add(agent))
             {
-                var pending = store.GetPushesAfter(agent.Id, from);
-                foreach (var (_, payload) in pending)
-                {
-                    session.SendPayload(payload);
-                }
-
-                metrics.PushesSent(pending.Count);
+                distinct[count++] = agent;
             }
-
-            session.Ready = true;
         }
-        finally
+
+        return count == distinct.Length ? distinct : distinct[..count];
+    }
+
+    private static IEnumerable<byte[]> Payloads(IEnumerable<(long Seq, byte[] Payload)> pushes)
+    {
+        foreach (var (_, payload) in pushes)
         {
-            _gate.Release();
+            yield return payload;
         }
     }
 
@@ -174,16 +172,7 @@ internal sealed partial class DeliveryService(
             return new PendingPushes { Items = [] };
         }
 
-        var items = new List<Message>();
-        foreach (var (_, payload) in store.GetPushesAfter(agent.Id, from))
-        {
-            if (MessageCodec.Decode(payload, int.MaxValue).Message is { } message)
-            {
-                items.Add(message);
-            }
-        }
-
-        return new PendingPushes { Items = items };
+        return DeliveryEngine.HandOut(Payloads(store.GetPushesAfter(agent.Id, from)));
     }
 
     /// <summary>Best effort: a running task moves its action target to running.</summary>
@@ -198,30 +187,21 @@ internal sealed partial class DeliveryService(
     }
 
     /// <summary>
-    /// Stores a <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/> once per idempotency key; the
-    /// returned task completes after the store committed, so the caller may acknowledge it.
-    /// Throws <see cref="ArgumentException"/> for a result that does not belong to the agent.
+    /// Stores a <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/> once per idempotency key, which must name the
+    /// agent and the task (see <see cref="ResultIdentity"/>); the returned task completes after the store committed, so the caller may
+    /// acknowledge it. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
     /// </summary>
     public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result)
     {
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (key, kind, refId, state, output, exitCode, inventory) = result switch
+        var (key, kind, refId, state) = ResultIdentity.Of(agent.Id, result);
+        var (output, exitCode, inventory) = result switch
         {
-            TaskResultMessage task => (task.IdempotencyKey, MessageKinds.TaskResult, task.TaskId, task.State, task.Output, (int?)task.ExitCode, (string?)null),
-            InventoryResultMessage inv => (inv.IdempotencyKey, MessageKinds.InventoryResult, inv.RequestId, TaskState.Succeeded,
-                $"inventory of {inv.Inventory.ComputerName}: {inv.Inventory.Software?.Count ?? 0} applications", (int?)null,
+            TaskResultMessage task => (task.Output, (int?)task.ExitCode, (string?)null),
+            InventoryResultMessage inv => ($"inventory of {inv.Inventory.ComputerName}: {inv.Inventory.Software?.Count ?? 0} applications", (int?)null,
                 TcmStore.Serialize(inv.Inventory, ProtocolJsonContext.Default.BasicInventory)),
             _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
         };
-        if (string.IsNullOrEmpty(key) || !key.StartsWith(agent.Id + ":", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"idempotencyKey '{key}' must start with the agent id '{agent.Id}:'", nameof(result));
-        }
-
-        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
-        {
-            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
-        }
 
         var payload = MessageCodec.Encode(result);
         var duplicate = await store.Writer.WriteAsync(ctx =>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServers;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServers;

@@ -2,27 +2,20 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Delivery;
 using Tcm.Protocol;
-using Tcm.TaskServer.Channel;
 using Tcm.TaskServer.Diagnostics;
 using Tcm.TaskServer.Store;
 
 namespace Tcm.TaskServer.Agents;
 
-/// <summary>One agent registered with the Task Server.</summary>
-internal sealed class TsAgent(string id, long nextSeq, long ackedSeq)
+/// <summary>One agent registered with the Task Server: its <c>ts</c> push sequence and, once it said hello, its channel.</summary>
+internal sealed class TsAgent(string id, long nextSeq, long ackedSeq) : PushSequence(nextSeq, ackedSeq)
 {
     public string Id { get; } = id;
 
-    /// <summary>Serialises push allocation and session start, so pushes leave in sequence order.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
-
-    public long NextSeq { get; set; } = nextSeq;
-
-    public long AckedSeq { get; set; } = ackedSeq;
-
     /// <summary>The agent's Client Task Agent channel, once it said hello.</summary>
-    public TsSession? Session { get; set; }
+    public IPushChannel? Session => Channel;
 }
 
 /// <summary>
@@ -189,112 +182,84 @@ internal sealed partial class TaskDelivery
 
         // A fan-out arrives as one batch: take every agent's gate in a fixed order (so two batches cannot deadlock),
         // store all pushes in ONE transaction, then send. One commit per task made a 1,000-agent push take a second.
-        var agents = tasks.Select(t => t.AgentId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select(id => GetOrRegister(id, out _, ignoreLimit: true)!).ToList();
-        var held = new List<TsAgent>(agents.Count);
-        try
+        var agents = tasks.Select(t => t.AgentId).Distinct(StringComparer.Ordinal).Select(id => GetOrRegister(id, out _, ignoreLimit: true)!).ToArray();
+        using var gates = await DeliveryEngine.EnterAsync(agents, static agent => agent.Id, ct).ConfigureAwait(false);
+        var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var toSend = new List<(TsAgent Agent, byte[] Payload)>(tasks.Count);
+        _store.InTransaction(s =>
         {
-            foreach (var agent in agents)
+            foreach (var task in tasks)
             {
-                await agent.Gate.WaitAsync(ct).ConfigureAwait(false);
-                held.Add(agent);
-            }
-
-            var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
-            var toSend = new List<(TsAgent Agent, byte[] Payload)>(tasks.Count);
-            _store.InTransaction(s =>
-            {
-                foreach (var task in tasks)
+                var agent = byId[task.AgentId];
+                var exists = s.Query("SELECT 1 FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => true, agent.Id, task.ActionId).Count > 0;
+                if (!exists)
                 {
-                    var agent = byId[task.AgentId];
-                    var exists = s.Query("SELECT 1 FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => true, agent.Id, task.ActionId).Count > 0;
-                    if (!exists)
+                    var seq = agent.NextSeq;
+                    var payload = MessageCodec.Encode(new TaskPushMessage
                     {
-                        var seq = agent.NextSeq;
-                        var payload = MessageCodec.Encode(new TaskPushMessage
-                        {
-                            Seq = seq,
-                            TaskId = task.ActionId,
-                            Command = task.Command,
-                            Name = task.Name,
-                            Parameters = task.Parameters,
-                            TimeoutSeconds = task.TimeoutSeconds,
-                            CreatedAt = task.CreatedAt,
-                        });
-                        s.Execute("INSERT INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs);
-                        s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
-                        agent.NextSeq = seq + 1;
-                        toSend.Add((agent, payload));
-                    }
-
-                    accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
+                        Seq = seq,
+                        TaskId = task.ActionId,
+                        Command = task.Command,
+                        Name = task.Name,
+                        Parameters = task.Parameters,
+                        TimeoutSeconds = task.TimeoutSeconds,
+                        CreatedAt = task.CreatedAt,
+                    });
+                    s.Execute("INSERT INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs);
+                    s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
+                    agent.NextSeq = seq + 1;
+                    toSend.Add((agent, payload));
                 }
 
-                return 0;
-            });
-
-            foreach (var (agent, payload) in toSend)
-            {
-                if (agent.Session is { Ready: true } session)
-                {
-                    session.SendPayload(payload);
-                    _metrics.PushSent();
-                }
+                accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
             }
-        }
-        finally
+
+            return 0;
+        });
+
+        foreach (var (agent, payload) in toSend)
         {
-            foreach (var agent in held)
+            if (DeliveryEngine.TrySend(agent, payload, offload: false))
             {
-                agent.Gate.Release();
+                _metrics.PushSent();
             }
         }
 
         return accepted;
     }
 
-    public async Task StartSessionAsync(TsAgent agent, TsSession session, WelcomeMessage welcome, long lastReceivedSeq)
+    /// <summary>
+    /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the agent's gate)
+    /// queues the welcome and re-sends every push not acknowledged, in order; closes the channel it replaced.
+    /// </summary>
+    public async Task StartSessionAsync(TsAgent agent, IPushChannel session, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken ct)
     {
-        await AckAsync(agent, lastReceivedSeq, ViaPersistent).ConfigureAwait(false);
-        await agent.Gate.WaitAsync().ConfigureAwait(false);
-        try
+        await AckAsync(agent, lastReceivedSeq, ViaPersistent, ct).ConfigureAwait(false);
+        var (replaced, resent) = await DeliveryEngine.StartSessionAsync(agent, session, welcome, from => PushesAfter(agent, from), ct).ConfigureAwait(false);
+        replaced?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
+        for (var i = 0; i < resent; i++)
         {
-            var previous = agent.Session;
-            agent.Session = session;
-            previous?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
-            session.Send(welcome);
-            foreach (var payload in _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, agent.AckedSeq))
-            {
-                session.SendPayload(payload);
-                _metrics.PushSent();
-            }
-
-            session.Ready = true;
-        }
-        finally
-        {
-            agent.Gate.Release();
+            _metrics.PushSent();
         }
 
         MarkChanged(agent.Id);
     }
 
     /// <summary>The channel ended.</summary>
-    public void EndSession(TsAgent agent, TsSession session)
+    public void EndSession(TsAgent agent, IPushChannel session)
     {
-        if (ReferenceEquals(agent.Session, session))
+        if (agent.DetachChannel(session))
         {
-            agent.Session = null;
             MarkChanged(agent.Id);
         }
     }
 
     /// <summary>Cumulative acknowledgement: pushes up to <paramref name="upToSeq"/> are delivered (a status for the NS each) and dropped.</summary>
-    public async Task AckAsync(TsAgent agent, long upToSeq, string via)
+    public async Task AckAsync(TsAgent agent, long upToSeq, string via, CancellationToken ct)
     {
         List<string> delivered;
         // why: the agent's gate, not a lock: the write is awaited, and a fan-out being stored for this agent (AcceptAsync) holds it too.
-        await agent.Gate.WaitAsync().ConfigureAwait(false);
+        await agent.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
@@ -324,7 +289,7 @@ internal sealed partial class TaskDelivery
 
                 return rows.ConvertAll(r => r.Item1);
             }).ConfigureAwait(false);
-            agent.AckedSeq = upToSeq;
+            agent.RaiseAckedSeq(upToSeq);
         }
         finally
         {
@@ -338,20 +303,14 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>The HTTP fallback: acknowledges up to <paramref name="after"/> and returns every push after it not acknowledged, in order.</summary>
-    public async Task<PendingPushes> HandOutAsync(TsAgent agent, long after)
+    public async Task<PendingPushes> HandOutAsync(TsAgent agent, long after, CancellationToken ct = default)
     {
-        await AckAsync(agent, after, ViaHttp).ConfigureAwait(false);
-        var items = new List<Message>();
-        foreach (var payload in _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, Math.Max(after, agent.AckedSeq)))
-        {
-            if (MessageCodec.Decode(payload, int.MaxValue).Message is { } message)
-            {
-                items.Add(message);
-            }
-        }
-
-        return new PendingPushes { Items = items };
+        await AckAsync(agent, after, ViaHttp, ct).ConfigureAwait(false);
+        return DeliveryEngine.HandOut(PushesAfter(agent, Math.Max(after, agent.AckedSeq)));
     }
+
+    private List<byte[]> PushesAfter(TsAgent agent, long from) =>
+        _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, from);
 
     /// <summary>A task state from the agent, for the NS (running; final states come with the result).</summary>
     public async Task RecordStatusAsync(TsAgent agent, TaskStatusMessage status, string via)
@@ -369,27 +328,13 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>
-    /// Stores a result once per idempotency key and queues it for the NS; the agent may be acknowledged when this returns.
-    /// Throws <see cref="ArgumentException"/> for a result that is not the agent's or not final.
+    /// Stores a result once per idempotency key, which must name the agent and the task (see <see cref="ResultIdentity"/>), and queues
+    /// it for the NS; the agent may be acknowledged when this returns. Throws <see cref="ArgumentException"/> for a result that is not
+    /// the agent's, names another task or is not final.
     /// </summary>
     public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result)
     {
-        var (key, state) = result switch
-        {
-            TaskResultMessage t => (t.IdempotencyKey, t.State),
-            InventoryResultMessage i => (i.IdempotencyKey, TaskState.Succeeded),
-            _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
-        };
-        if (string.IsNullOrEmpty(key) || !key.StartsWith(agent.Id + ":", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"idempotencyKey '{key}' must start with the agent id '{agent.Id}:'", nameof(result));
-        }
-
-        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
-        {
-            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
-        }
-
+        var key = ResultIdentity.Of(agent.Id, result).Key;
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var item = JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem);
         var inserted = await _store.WriteAsync(s =>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Framing;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
@@ -14,13 +15,21 @@ using Tcm.TaskServer.Identity;
 namespace Tcm.TaskServer.Channel;
 
 /// <summary>What every <see cref="TsSession"/> needs, shared.</summary>
-internal sealed class TsChannelServices(IOptions<TaskServerOptions> options, TaskDelivery delivery, TsAgentApi api, TaskServerIdentity identity, ILogger<TsSession> logger)
+internal sealed class TsChannelServices(
+    IOptions<TaskServerOptions> options, TaskDelivery delivery, TsAgentApi api, TaskServerIdentity identity, TimeProvider time, ILogger<TsSession> logger)
 {
     public TaskServerOptions Options { get; } = options.Value;
     public TaskDelivery Delivery { get; } = delivery;
     public TsAgentApi Api { get; } = api;
     public string ServerName { get; } = identity.Name;
     public ILogger Logger { get; } = logger;
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>Every open channel, for the one heartbeat (<see cref="TsChannelHousekeeping"/>).</summary>
+    public ChannelSet<TsSession> Channels { get; } = new();
+
+    /// <summary>How long a closing channel may take to answer our close before it is aborted.</summary>
+    public TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -69,6 +78,7 @@ internal static partial class TsChannelEndpoint
             KeepAliveTimeout = channelServices.Options.KeepAliveTimeout,
         });
         var session = new TsSession(socket, agent, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), channelServices);
+        channelServices.Channels.Add(session);
         metrics.ConnectionOpened();
         try
         {
@@ -76,6 +86,7 @@ internal static partial class TsChannelEndpoint
         }
         finally
         {
+            channelServices.Channels.Remove(session);
             metrics.ConnectionClosed();
             Log.Closed(logger, session.ConnectionId, agentId, socket.CloseStatus, socket.CloseStatusDescription);
         }

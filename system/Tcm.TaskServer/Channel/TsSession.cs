@@ -1,7 +1,8 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Tcm.Channels.Delivery;
+using Tcm.Channels.Framing;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 
@@ -9,137 +10,76 @@ namespace Tcm.TaskServer.Channel;
 
 /// <summary>
 /// One Client Task Agent channel: hello (role <c>ts</c>) and welcome, re-sent pushes, acks, task statuses and results (stored once,
-/// then acknowledged with <c>ack.keys</c>). Idle, it holds no buffer (zero-byte reads). Sends are queued and leave in order.
+/// then acknowledged with <c>ack.keys</c>). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
-internal sealed partial class TsSession
+internal sealed partial class TsSession : ServerChannel, IPushChannel
 {
-    private const int InitialReceiveBufferBytes = 4096;
-
-    private readonly WebSocket _socket;
     private readonly TsChannelServices _services;
-    private readonly Lock _sendLock = new();
-    private readonly Queue<(byte[]? Payload, WebSocketCloseStatus? Close, string? Description)> _queue = new();
-    private bool _sending;
-    private bool _closeSent;
-    private int _closing;
+    private bool _welcomed;
 
     public TsSession(WebSocket socket, TsAgent agent, string connectionId, TsChannelServices services)
+        : base(socket, connectionId, services.Time.GetUtcNow().ToUnixTimeMilliseconds())
     {
-        _socket = socket;
         Agent = agent;
-        ConnectionId = connectionId;
         _services = services;
     }
 
     public TsAgent Agent { get; }
 
-    public string ConnectionId { get; }
-
-    /// <summary>Set once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
+    /// <summary>Set under the agent's gate once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
     public bool Ready { get; set; }
+
+    protected override TimeProvider Time => _services.Time;
+
+    protected override TimeSpan CloseTimeout => _services.CloseTimeout;
+
+    protected override int MaxMessageBytes => _services.Options.MaxMessageBytes;
 
     /// <summary>Runs the channel until it closes. Never throws for a peer that goes away.</summary>
     public async Task RunAsync(CancellationToken aborted)
     {
-        var helloSeen = false;
         try
         {
-            using (var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(aborted))
-            {
-                helloTimeout.CancelAfter(_services.Options.HelloTimeout);
-                Message? first;
-                try
-                {
-                    first = await ReceiveAsync(helloTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-                {
-                    await FaultAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.HelloTimeout, $"no hello within {_services.Options.HelloTimeout.TotalSeconds:0} s").ConfigureAwait(false);
-                    return;
-                }
-
-                if (first is null)
-                {
-                    return;
-                }
-
-                if (!await OnHelloAsync(first).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                helloSeen = true;
-            }
-
-            while (await ReceiveAsync(aborted).ConfigureAwait(false) is { } message)
-            {
-                await HandleAsync(message).ConfigureAwait(false);
-            }
-
-            Enqueue((null, _socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null));
-        }
-        catch (ChannelFault fault)
-        {
-            await FaultAsync(fault.Status, fault.Code, fault.Message).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
-        {
-            Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, ex.GetType().Name);
+            await ReceiveLoopAsync(aborted).ConfigureAwait(false);
         }
         finally
         {
-            if (helloSeen)
+            if (_welcomed)
             {
                 _services.Delivery.EndSession(Agent, this);
             }
         }
     }
 
-    private async Task<bool> OnHelloAsync(Message first)
+    protected override async ValueTask OnMessageAsync(Message message, int bytes)
     {
-        if (first is not HelloMessage hello)
+        if (IsAwaitingHello)
         {
-            await FaultAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.ProtocolViolation, "the first message must be 'hello'").ConfigureAwait(false);
-            return false;
+            if (message is not HelloMessage hello)
+            {
+                Fault(ChannelFault.ProtocolViolation("the first message must be 'hello'"));
+            }
+            else if (ChannelFault.CheckHello(hello, Agent.Id, ChannelRole.TaskServer, "this is a Task Server; the core agent's channel goes to the Notification Server") is { } refused)
+            {
+                Fault(refused);
+            }
+            else if (TryActivate())
+            {
+                await OnHelloAsync(hello).ConfigureAwait(false);
+            }
+
+            return;
         }
 
-        if (hello.ProtocolVersion != ProtocolConstants.Version)
+        if (IsClosing)
         {
-            await FaultAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.UnsupportedVersion, $"protocol version {hello.ProtocolVersion} is not supported; this server speaks {ProtocolConstants.Version}").ConfigureAwait(false);
-            return false;
+            return;
         }
 
-        if (!string.Equals(hello.AgentId, Agent.Id, StringComparison.Ordinal))
-        {
-            await FaultAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.BadCertificate, $"hello names agent '{hello.AgentId}' but the certificate is for '{Agent.Id}'").ConfigureAwait(false);
-            return false;
-        }
-
-        if (hello.Role != ChannelRole.TaskServer)
-        {
-            await FaultAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.ProtocolViolation, "this is a Task Server; the core agent's channel goes to the Notification Server").ConfigureAwait(false);
-            return false;
-        }
-
-        var welcome = new WelcomeMessage
-        {
-            ProtocolVersion = ProtocolConstants.Version,
-            AgentId = Agent.Id,
-            ServerName = _services.ServerName,
-            ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.Options.MaxMessageBytes,
-        };
-        Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
-        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq).ConfigureAwait(false);
-        return true;
-    }
-
-    private async ValueTask HandleAsync(Message message)
-    {
         switch (message)
         {
             case AckMessage { UpToSeq: long upToSeq }:
-                await _services.Delivery.AckAsync(Agent, upToSeq, TaskDelivery.ViaPersistent).ConfigureAwait(false);
+                await _services.Delivery.AckAsync(Agent, upToSeq, TaskDelivery.ViaPersistent, CancellationToken.None).ConfigureAwait(false);
                 break;
             case AckMessage:
                 break;
@@ -166,177 +106,42 @@ internal sealed partial class TsSession
                     Id = request.Id,
                     Status = response.Status,
                     Headers = response.Headers,
-                    Body = response.Body is { Length: > 0 } bytes ? System.Text.Json.JsonDocument.Parse(bytes).RootElement.Clone() : null,
+                    Body = response.Body is { Length: > 0 } bytesOut ? System.Text.Json.JsonDocument.Parse(bytesOut).RootElement.Clone() : null,
                 });
                 break;
             case Tcm.Protocol.HttpResponseMessage or ErrorMessage:
                 break;
             case HelloMessage:
-                throw new ChannelFault(WebSocketCloseStatus.PolicyViolation, CloseReasons.ProtocolViolation, "a second 'hello' on the same channel");
+                Fault(ChannelFault.ProtocolViolation("a second 'hello' on the same channel"));
+                break;
             default:
-                throw new ChannelFault(WebSocketCloseStatus.PolicyViolation, CloseReasons.ProtocolViolation, $"'{message.GetType().Name}' is sent by the server, not by an agent");
+                Fault(ChannelFault.ProtocolViolation($"'{message.GetType().Name}' is sent by the server, not by an agent"));
+                break;
         }
-
-        await ValueTask.CompletedTask.ConfigureAwait(false);
     }
 
-    private async ValueTask<Message?> ReceiveAsync(CancellationToken ct)
+    private async Task OnHelloAsync(HelloMessage hello)
     {
-        // why: a zero-byte read waits for the next frame without holding a buffer.
-        var first = await _socket.ReceiveAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
-        if (first.MessageType == WebSocketMessageType.Close)
+        var welcome = new WelcomeMessage
         {
-            return null;
-        }
-
-        if (first.MessageType == WebSocketMessageType.Binary)
-        {
-            throw new ChannelFault(WebSocketCloseStatus.InvalidMessageType, CloseReasons.BinaryNotSupported, "the channel carries UTF-8 JSON text only");
-        }
-
-        var max = _services.Options.MaxMessageBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
-        var count = 0;
-        try
-        {
-            var end = first.EndOfMessage;
-            while (!end)
-            {
-                if (count == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, count).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(count), ct).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return null;
-                }
-
-                count += result.Count;
-                end = result.EndOfMessage;
-                if (count > max)
-                {
-                    throw new ChannelFault(WebSocketCloseStatus.MessageTooBig, CloseReasons.TooLarge, $"a message exceeded the maximum of {max} bytes");
-                }
-            }
-
-            var decoded = MessageCodec.Decode(buffer.AsSpan(0, count), max);
-            if (!decoded.IsSuccess)
-            {
-                var status = decoded.Error == DecodeError.Malformed ? WebSocketCloseStatus.InvalidPayloadData : WebSocketCloseStatus.PolicyViolation;
-                throw new ChannelFault(status, MessageCodec.GetCloseReason(decoded.Error), decoded.Detail ?? "");
-            }
-
-            return decoded.Message;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+            ProtocolVersion = ProtocolConstants.Version,
+            AgentId = Agent.Id,
+            ServerName = _services.ServerName,
+            ConnectionId = ConnectionId,
+            MaxMessageBytes = _services.Options.MaxMessageBytes,
+        };
+        Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
+        _welcomed = true;
+        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private Task FaultAsync(WebSocketCloseStatus status, string code, string detail)
-    {
-        Log.Faulted(_services.Logger, ConnectionId, Agent.Id, code, detail);
-        BeginClose(status, code, detail, sendError: true);
-        return Task.CompletedTask;
-    }
+    protected override void OnFaulted(ChannelFault fault) => Log.Faulted(_services.Logger, ConnectionId, Agent.Id, fault.Code, fault.Detail);
 
-    /// <summary>Queues an optional fatal error and the close frame (<c>code: detail</c>) after everything already queued.</summary>
-    public void BeginClose(WebSocketCloseStatus status, string code, string detail, bool sendError = false)
-    {
-        if (Interlocked.Exchange(ref _closing, 1) == 1)
-        {
-            return;
-        }
+    protected override void OnVanished(string error) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, error);
 
-        if (sendError)
-        {
-            Send(new ErrorMessage { Code = code, Detail = detail, Fatal = true });
-        }
+    protected override void OnProtocolError(string detail) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, detail);
 
-        var description = $"{code}: {detail}";
-        while (Encoding.UTF8.GetByteCount(description) > 123)
-        {
-            description = description[..^1];
-        }
-
-        Enqueue((null, status, description));
-    }
-
-    /// <summary>Queues a message.</summary>
-    public void Send(Message message) => SendPayload(MessageCodec.Encode(message));
-
-    /// <summary>Queues a message that is already UTF-8 JSON.</summary>
-    public void SendPayload(byte[] payload) => Enqueue((payload, null, null));
-
-    private void Enqueue((byte[]? Payload, WebSocketCloseStatus? Close, string? Description) item)
-    {
-        lock (_sendLock)
-        {
-            _queue.Enqueue(item);
-            if (_sending)
-            {
-                return;
-            }
-
-            _sending = true;
-        }
-
-        _ = DrainAsync();
-    }
-
-    private async Task DrainAsync()
-    {
-        while (true)
-        {
-            (byte[]? Payload, WebSocketCloseStatus? Close, string? Description) item;
-            lock (_sendLock)
-            {
-                if (!_queue.TryDequeue(out item))
-                {
-                    _sending = false;
-                    return;
-                }
-            }
-
-            try
-            {
-                if (_closeSent)
-                {
-                    continue;
-                }
-
-                if (item.Payload is { } payload)
-                {
-                    await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                }
-                else if (item.Close is { } status)
-                {
-                    _closeSent = true;
-                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    {
-                        await _socket.CloseOutputAsync(status, item.Description, CancellationToken.None).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
-            {
-                _closeSent = true;
-                _socket.Abort();
-            }
-        }
-    }
-
-    private sealed class ChannelFault(WebSocketCloseStatus status, string code, string message) : Exception(message)
-    {
-        public WebSocketCloseStatus Status { get; } = status;
-        public string Code { get; } = code;
-    }
+    protected override void OnSendFailed(string error) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, error);
 
     private static partial class Log
     {

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tcm.Agent.Connection;
 using Tcm.Agent.Network;
 using Tcm.Agent.Routing;
 using Tcm.Protocol;

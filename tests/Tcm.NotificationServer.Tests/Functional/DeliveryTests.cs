@@ -120,6 +120,65 @@ public sealed class DeliveryTests
         (await WaitForStateAsync(server, created.ActionId, TaskState.Succeeded)).Kind.Should().Be("inventory");
     }
 
+    [Fact]
+    public async Task SecondResult_ForAStoredTask_UnderAnotherKey_IsRefused_AndTheFirstOutputStands()
+    {
+        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        using var agent = await server.RegisterAgentAsync();
+        var (channel, _) = await agent.ConnectAsync();
+        await using var _ = channel;
+        var created = await PushTaskAsync(server, agent.Id);
+        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
+        var key = $"{agent.Id}:{push.TaskId}";
+        await channel.SendAsync(new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key, State = TaskState.Succeeded, ExitCode = 0, Output = "first" });
+        (await channel.ReceiveAsync<AckMessage>(a => a.Keys is not null)).Keys.Should().Equal(key);
+
+        await channel.SendAsync(new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key + ":again", State = TaskState.Failed, ExitCode = 1, Output = "second" });
+        var refused = await channel.ReceiveAsync<ErrorMessage>();
+        refused.Code.Should().Be(CloseReasons.Malformed);
+        refused.Fatal.Should().BeFalse();
+        refused.Detail.Should().Contain(key);
+
+        var target = (await WaitForStateAsync(server, created.ActionId, TaskState.Succeeded)).Targets.Should().ContainSingle().Subject;
+        target.Output.Should().Be("first");
+        target.ResultCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Result_UnderAnotherTasksKey_IsRefused_AndThatTasksOwnResultIsStored()
+    {
+        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        using var agent = await server.RegisterAgentAsync();
+        var taskA = await PushTaskAsync(server, agent.Id);
+        var taskB = await PushTaskAsync(server, agent.Id);
+        var pending = await agent.Http.GetFromJsonAsync($"{TcmPaths.Tasks}?after=0", ProtocolJsonContext.Default.PendingPushes);
+        pending!.Items.Should().HaveCount(2);
+        await agent.Http.GetAsync($"{TcmPaths.Tasks}?after=2");
+        await WaitForStateAsync(server, taskB.ActionId, TaskState.Delivered);
+        var keyB = $"{agent.Id}:{taskB.ActionId}";
+
+        var forged = await agent.Http.PostAsync(TcmPaths.TaskResult, Json(new TaskResultMessage { TaskId = taskA.ActionId, IdempotencyKey = keyB, State = TaskState.Succeeded, ExitCode = 0, Output = "result of A" }));
+        forged.StatusCode.Should().Be(System.Net.HttpStatusCode.BadRequest);
+
+        var own = await agent.Http.PostAsync(TcmPaths.TaskResult, Json(new TaskResultMessage { TaskId = taskB.ActionId, IdempotencyKey = keyB, State = TaskState.Succeeded, ExitCode = 0, Output = "result of B" }));
+        own.EnsureSuccessStatusCode();
+        (await own.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ResultReceipt))!.Duplicate.Should().BeFalse();
+        var b = (await WaitForStateAsync(server, taskB.ActionId, TaskState.Succeeded)).Targets.Should().ContainSingle().Subject;
+        b.Output.Should().Be("result of B");
+        b.ResultCount.Should().Be(1);
+        var a = (await server.AdminGetAsync($"/actions/{taskA.ActionId}", ProtocolJsonContext.Default.ActionStatus)).Targets.Should().ContainSingle().Subject;
+        a.State.Should().Be(TaskState.Delivered);
+        a.ResultCount.Should().Be(0);
+    }
+
+    private static ByteArrayContent Json(Message message)
+    {
+        var content = new ByteArrayContent(MessageCodec.Encode(message));
+        content.Headers.ContentType = NsTestServer.JsonMediaType;
+        return content;
+    }
+
     private static readonly Version HttpVersion20 = new(2, 0);
 
     internal static Task<ActionCreated> PushTaskAsync(NsTestServer server, string agentId) =>

@@ -11,21 +11,6 @@ using Tcm.NotificationServer.Channel;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 
-public sealed class CloseDescriptionTests
-{
-    [Fact]
-    public void Format_IsCodeColonDetail() => CloseDescription.Format("tcm-disabled", "off").Should().Be("tcm-disabled: off");
-
-    [Fact]
-    public void Format_TruncatesTo123Utf8Bytes_OnACharacterBoundary()
-    {
-        var text = CloseDescription.Format("malformed-message", new string('é', 200));
-        Encoding.UTF8.GetByteCount(text).Should().BeLessThanOrEqualTo(123);
-        text.Should().StartWith("malformed-message: é");
-        Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)).Should().Be(text);
-    }
-}
-
 public sealed class AgentApiTests
 {
     [Theory]

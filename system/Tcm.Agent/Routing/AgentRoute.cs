@@ -1,8 +1,7 @@
-using Tcm.Agent.Routing;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
-namespace Tcm.Agent.Connection;
+namespace Tcm.Agent.Routing;
 
 /// <summary>
 /// Whom the agent calls: the mode, the base address (the server itself, or the gateway's relay URL for it), and why (shown as the

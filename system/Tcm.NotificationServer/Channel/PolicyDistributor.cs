@@ -1,15 +1,16 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Agents;
-using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
+using Tcm.NotificationServer.Policy;
 using Tcm.Protocol;
 
-namespace Tcm.NotificationServer.Policy;
+namespace Tcm.NotificationServer.Channel;
 
 /// <summary>
 /// After an admin change: pushes the new policy to every connected agent whose policy ETag changed, then closes the
-/// channels the new policy no longer allows, with the matching reason.
+/// channels the new policy no longer allows, with the matching reason. Lives with the channels (it walks the open ones),
+/// so Policy stays free of Channel and Delivery.
 /// </summary>
 internal sealed partial class PolicyDistributor(
     PolicyService policy,

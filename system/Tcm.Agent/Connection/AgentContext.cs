@@ -1,0 +1,315 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
+using Tcm.Agent.Network;
+using Tcm.Agent.Routing;
+using Tcm.Agent.State;
+using Tcm.Agent.Status;
+using Tcm.Agent.Tasks;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+
+namespace Tcm.Agent.Connection;
+
+/// <summary>
+/// What both connection loops share: the agent's identity, its policy and when to ask for it again, the delivery bookkeeping, the
+/// one routing decision, the gateway's handler (one TCP connection carries both channels through CEM), saving, and background work.
+/// Each loop's own state stays in its <see cref="ConnectionLoop"/>.
+/// </summary>
+internal sealed partial class AgentContext : IDisposable
+{
+    private readonly IAgentStateStore _store;
+    private readonly SemaphoreSlim _saveGate = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly CancellationTokenSource _stopCts = new();
+    private volatile AgentState? _identity;
+    private volatile PolicyDocument? _policy;
+    private volatile DeliveryBook _book = new();
+    private volatile bool _stopping;
+    private IReadOnlyList<ConnectionLoop> _loops = [];
+
+    // Under _gate: the policy's schedule and the gateway's handler, shared by both connections.
+    private DateTimeOffset _nextPolicyRefresh;
+    private AgentTransport? _gatewayTransport;
+    private string? _gatewayKey;
+
+    public AgentContext(AgentOptions options, INetwork network, IAgentStateStore store, TimeProvider time, ILogger logger, AgentCounters counters)
+    {
+        Options = options;
+        Network = network;
+        _store = store;
+        Time = time;
+        Logger = logger;
+        Counters = counters;
+        Routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, logger) { RouteChanged = MoveConnectionsAsync };
+    }
+
+    public AgentOptions Options { get; }
+    public INetwork Network { get; }
+    public TimeProvider Time { get; }
+    public ILogger Logger { get; }
+
+    /// <summary>The agent's counters (the NS connection's bytes and all delivery events).</summary>
+    public AgentCounters Counters { get; }
+
+    public RouteKeeper Routes { get; }
+
+    public AgentState? Identity { get => _identity; set => _identity = value; }
+
+    public PolicyDocument? Policy { get => _policy; set => _policy = value; }
+
+    /// <summary>The delivery bookkeeping; a new registration starts a new one.</summary>
+    public DeliveryBook Book { get => _book; set => _book = value; }
+
+    /// <summary>The id before a lost identity, sent when registering again so the server keeps history.</summary>
+    public string? PreviousAgentId { get; set; }
+
+    public bool Stopping => _stopping;
+
+    /// <summary>Cancelled when the agent stops.</summary>
+    public CancellationToken StopToken => _stopCts.Token;
+
+    /// <summary>Raised (on the caller's thread) when a fact of the Network Status may have changed.</summary>
+    public Action StatusMayHaveChanged { get; set; } = static () => { };
+
+    public DateTimeOffset NextPolicyRefresh
+    {
+        get { lock (_gate) { return _nextPolicyRefresh; } }
+        set { lock (_gate) { _nextPolicyRefresh = value; } }
+    }
+
+    public TimeSpan PolicyRefreshInterval =>
+        Options.PolicyRefreshOverride ?? TimeSpan.FromSeconds(Math.Max(1, (_policy?.Settings ?? new AgentSettings()).PolicyRefreshSeconds));
+
+    public TimeSpan TaskPollInterval =>
+        Options.TaskPollOverride ?? TimeSpan.FromSeconds(Math.Max(1, (_policy?.Settings ?? new AgentSettings()).TaskPollSeconds));
+
+    /// <summary>The TLS of the gateway's handler, once it made a connection.</summary>
+    public TlsInfo? GatewayTls => Volatile.Read(ref _gatewayTransport)?.Tls;
+
+    /// <summary>The two loops (NS, TS), which a policy and a route change reach.</summary>
+    public void Attach(params ConnectionLoop[] loops) => _loops = loops;
+
+    /// <summary>Wakes every loop.</summary>
+    public void SignalAll()
+    {
+        foreach (var loop in _loops)
+        {
+            loop.Signal.Set();
+        }
+    }
+
+    /// <summary>Every loop may try its channel again: a refusal waits only for the next policy.</summary>
+    public void UnblockChannels()
+    {
+        foreach (var loop in _loops)
+        {
+            loop.State.BlockedUntilPolicy = false;
+        }
+    }
+
+    public async Task BeginStopAsync()
+    {
+        _stopping = true;
+        await _stopCts.CancelAsync().ConfigureAwait(false);
+        SignalAll();
+    }
+
+    public void MarkStopping() => _stopping = true;
+
+    /// <summary>Runs work beside the loops (a task, a policy request in the background); awaited when the agent stops.</summary>
+    public void StartBackground(Func<CancellationToken, Task> work)
+    {
+        var stop = _stopCts.Token;
+        var task = Task.Run(() => work(stop), CancellationToken.None);
+        _background.TryAdd(task, 0);
+        _ = task.ContinueWith(
+            static (t, state) => ((AgentContext)state!)._background.TryRemove(t, out _),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    public Task WhenBackgroundDoneAsync() => Task.WhenAll(_background.Keys);
+
+    public async Task SaveStateAsync(CancellationToken ct)
+    {
+        if (_identity is null)
+        {
+            return;
+        }
+
+        await _saveGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Snapshot inside the gate: a later save always writes the newer state.
+            var snapshot = _book.WriteTo(_identity with { Policy = _policy });
+            await _store.SaveAsync(snapshot, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.SaveFailed(Logger, ex);
+        }
+        finally
+        {
+            _saveGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies a policy from a push or a request: every loop may try its channel again (a refusal waits for the next policy), and a
+    /// loop whose channel the policy no longer allows closes it (<see cref="ConnectionLoop.ApplyPolicyAsync"/>). A changed routing input
+    /// re-evaluates the route without a restart.
+    /// </summary>
+    public async Task ApplyPolicyAsync(PolicyDocument policy, string source, CancellationToken ct)
+    {
+        var previous = _policy;
+        _policy = policy;
+        if (RoutingInputsChanged(previous, policy))
+        {
+            // Applied without a restart: both connections move if the decision changes.
+            Routes.Request($"policy {policy.Etag} from {source}");
+            StartBackground(ReevaluateInBackgroundAsync);
+        }
+
+        if (previous?.Etag != policy.Etag)
+        {
+            Log.PolicyApplied(Logger, policy.Etag, source, policy.TcmEnabled, policy.Communication.PersistentConnection, policy.Communication.ProfileName);
+        }
+
+        foreach (var loop in _loops)
+        {
+            await loop.ApplyPolicyAsync(policy).ConfigureAwait(false);
+        }
+
+        await SaveStateAsync(ct).ConfigureAwait(false);
+        SignalAll();
+    }
+
+    /// <summary>Re-evaluates now, even while both loops are busy in their channels (a policy push, an adapter change).</summary>
+    public async Task ReevaluateInBackgroundAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Routes.EnsureCurrentAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The one handler to the gateway (HTTP/2 preferred, so one TCP connection carries the NS and the TS channel and the HTTP requests):
+    /// the agent's client certificate, the gateway's certificate validated against the CEM settings' CA, else the NS CA.
+    /// </summary>
+    public AgentTransport GatewayTransport(RoutePlan plan)
+    {
+        var identity = _identity ?? throw new InvalidOperationException("no identity before registration");
+        var trust = string.IsNullOrWhiteSpace(plan.Cem?.GatewayCaCertificatePem) ? identity.CaCertificatePem : plan.Cem.GatewayCaCertificatePem;
+        var key = $"{identity.AgentId}\n{plan.Gateway}\n{trust}";
+        lock (_gate)
+        {
+            if (_gatewayTransport is { } current && _gatewayKey == key)
+            {
+                return current;
+            }
+        }
+
+        var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
+        var created = new AgentTransport(Network, trust, certificate, Counters, Options.HttpVersion, Options.RequestTimeout, TrafficPurpose.Management);
+        AgentTransport? old;
+        lock (_gate)
+        {
+            if (_gatewayTransport is { } raced && _gatewayKey == key)
+            {
+                created.Dispose();
+                return raced;
+            }
+
+            old = _gatewayTransport;
+            _gatewayTransport = created;
+            _gatewayKey = key;
+        }
+
+        old?.Dispose();
+        return created;
+    }
+
+    /// <summary>A new identity is a new client certificate: every handler is built again.</summary>
+    public void CreateTransports(AgentState identity)
+    {
+        foreach (var loop in _loops)
+        {
+            loop.CreateTransport(identity);
+        }
+
+        AgentTransport? old;
+        lock (_gate)
+        {
+            _gatewayKey = null;
+            old = _gatewayTransport;
+            _gatewayTransport = null;
+        }
+
+        old?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        AgentTransport? gateway;
+        lock (_gate)
+        {
+            gateway = _gatewayTransport;
+            _gatewayTransport = null;
+        }
+
+        gateway?.Dispose();
+        _stopCts.Dispose();
+    }
+
+    /// <summary>Whether a failure is the network's (or the server's silence), which the loops survive, rather than a bug.</summary>
+    public static bool IsNetworkFailure(Exception ex, CancellationToken ct) =>
+        ex is HttpRequestException or TimeoutException or IOException or SocketException or AuthenticationException or WebSocketException
+            or AgentChannelClosedException or ObjectDisposedException
+        || (ex is OperationCanceledException && !ct.IsCancellationRequested);
+
+    /// <summary>
+    /// A changed decision moves BOTH persistent connections at once: each open channel is closed (normal closure, "route changed")
+    /// and reconnects at once, without back-off, on the route of the new plan; HTTP requests follow the new plan from now on.
+    /// </summary>
+    private async Task MoveConnectionsAsync(RoutePlan previous, RoutePlan plan, CancellationToken ct)
+    {
+        Log.MovingConnections(Logger, previous.EffectiveMode, plan.EffectiveMode, plan.Gateway ?? "-");
+        foreach (var loop in _loops)
+        {
+            await loop.MoveToRouteAsync(plan).ConfigureAwait(false);
+        }
+
+        SignalAll();
+    }
+
+    /// <summary>Whether <paramref name="current"/> changes an input of the routing decision that <paramref name="previous"/> had.</summary>
+    private static bool RoutingInputsChanged(PolicyDocument? previous, PolicyDocument current) =>
+        previous is null
+        || previous.Settings.PreferCem != current.Settings.PreferCem
+        || previous.Settings.PreferCemIfVpn != current.Settings.PreferCemIfVpn
+        || !previous.Settings.VpnAdapters.SequenceEqual(current.Settings.VpnAdapters, StringComparer.OrdinalIgnoreCase)
+        || previous.Communication.Cem != current.Communication.Cem
+        || !previous.Communication.ServerHosts.SequenceEqual(current.Communication.ServerHosts, StringComparer.OrdinalIgnoreCase);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1040, LogLevel.Information, "Policy {Etag} applied from {Source}: TCM communication enabled {TcmEnabled}, persistent connection enabled {Persistent}, profile '{Profile}'", EventName = "PolicyApplied")]
+        public static partial void PolicyApplied(ILogger logger, string etag, string source, bool tcmEnabled, bool persistent, string? profile);
+
+        [LoggerMessage(1060, LogLevel.Error, "Saving the agent state failed; it is saved again at the next change", EventName = "SaveFailed")]
+        public static partial void SaveFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1084, LogLevel.Information, "Moving both persistent connections from {Previous} to {Mode} (gateway {Gateway})", EventName = "MovingConnections")]
+        public static partial void MovingConnections(ILogger logger, ConnectionMode previous, ConnectionMode mode, string gateway);
+    }
+}

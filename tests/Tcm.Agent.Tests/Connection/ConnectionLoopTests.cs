@@ -1,0 +1,131 @@
+using System.Net.WebSockets;
+using Tcm.Agent.Connection;
+using Tcm.Protocol;
+
+namespace Tcm.Agent.Tests.Connection;
+
+public sealed class ConnectionLoopTests
+{
+    [Fact]
+    public async Task PolicyTurningTcmOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(tcm: true);
+        var channel = kit.OpenChannel(kit.Ts);
+
+        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+
+        channel.Socket.State.Should().Be(WebSocketState.CloseSent);
+        kit.Ts.State.TakePolicyCloseRequested().Should().BeTrue("the channel's end is classified as closed by policy, not as a Task Server failure");
+    }
+
+    [Fact]
+    public async Task TaskServerThatIgnoresTheAgentsClose_IsCutOffAfterTheGrace()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(tcm: true);
+        var channel = kit.OpenChannel(kit.Ts);
+        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        await Eventually.TrueAsync(() => kit.Time.ActiveTimers > 0, "the grace timer to be armed");
+
+        kit.Time.Advance(TimeSpan.FromSeconds(4));
+        channel.Socket.State.Should().Be(WebSocketState.CloseSent, "the server still has time to answer");
+        kit.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await Eventually.TrueAsync(() => channel.Socket.State == WebSocketState.Aborted, "the socket to be cut off");
+    }
+
+    [Fact]
+    public async Task PolicyTurningPersistentConnectionsOff_ClosesTheTaskServerChannel()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy();
+        var channel = kit.OpenChannel(kit.Ts);
+
+        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "http-only", persistent: false), "policy push", CancellationToken.None);
+
+        channel.Socket.State.Should().Be(WebSocketState.CloseSent);
+    }
+
+    [Fact]
+    public async Task PolicyTurningTcmOff_LeavesTheNotificationServerChannelForTheServerToClose()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(tcm: true);
+        var channel = kit.OpenChannel(kit.Ns);
+
+        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+
+        channel.Socket.State.Should().Be(WebSocketState.Open, "the NS closes it with its own reason (tcm-disabled), which the agent classifies");
+        kit.Ns.State.TakePolicyCloseRequested().Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task PolicyAllowingTheChannel_KeepsItOpen_AndLetsARefusedChannelBeTriedAgain()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(tcm: true);
+        var channel = kit.OpenChannel(kit.Ts);
+        kit.Ns.State.BlockedUntilPolicy = true;
+
+        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "next", tcm: true), "policy request", CancellationToken.None);
+
+        channel.Socket.State.Should().Be(WebSocketState.Open);
+        kit.Ns.State.BlockedUntilPolicy.Should().BeFalse();
+        kit.Ns.ChannelWanted(kit.Time.GetUtcNow(), out var reason, out _).Should().BeTrue();
+        reason.Should().BeNull();
+    }
+
+    [Fact]
+    public void ChannelWanted_WithTcmOff_IsFalseForBothConnections_AndSaysWhy()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(tcm: false);
+
+        foreach (var loop in new[] { kit.Ns, kit.Ts })
+        {
+            loop.ChannelWanted(kit.Time.GetUtcNow(), out var reason, out var due).Should().BeFalse();
+            reason.Should().StartWith(CloseReasons.TcmDisabled);
+            due.Should().BeNull();
+        }
+    }
+
+    [Theory]
+    [InlineData(false, true, CloseReasons.TcmDisabled)]
+    [InlineData(false, false, CloseReasons.TcmDisabled)]
+    [InlineData(true, false, CloseReasons.NotTargeted)]
+    [InlineData(true, true, null)]
+    public void PolicyRefusal_NamesTheSettingThatTurnsTheChannelOff(bool tcm, bool persistent, string? code)
+    {
+        var reason = ConnectionLoop.PolicyRefusal(TestData.Policy(tcm: tcm, persistent: persistent));
+
+        if (code is null)
+        {
+            reason.Should().BeNull();
+        }
+        else
+        {
+            reason.Should().StartWith($"{code}: ");
+        }
+    }
+
+    [Fact]
+    public void PolicyRefusal_WithoutAPolicy_IsTcmOff()
+    {
+        ConnectionLoop.PolicyRefusal(null).Should().StartWith(CloseReasons.TcmDisabled);
+    }
+
+    [Fact]
+    public void ChannelWanted_DuringABackOff_IsFalse_WithItsDueTime_AndKeepsTheShownReason()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy();
+        var due = kit.Time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        kit.Ts.State.ChannelNotBefore = due;
+
+        kit.Ts.ChannelWanted(kit.Time.GetUtcNow(), out var reason, out var when).Should().BeFalse();
+
+        reason.Should().BeNull();
+        when.Should().Be(due);
+    }
+}

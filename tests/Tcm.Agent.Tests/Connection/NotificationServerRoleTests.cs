@@ -1,0 +1,55 @@
+using Tcm.Agent.Connection;
+using Tcm.Protocol;
+
+namespace Tcm.Agent.Tests.Connection;
+
+public sealed class NotificationServerRoleTests
+{
+    [Fact]
+    public void Route_IsThePolicysFirstServerHost_ElseTheInstallPackagesServer()
+    {
+        using var kit = new ConnectionTestKit();
+
+        kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!.HostAndPort.Should().Be("ns.corp:4443");
+        kit.Agent.Policy = TestData.Policy(hosts: ["ns2.corp:4443", "ns3.corp:4443"]);
+        kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!.HostAndPort.Should().Be("ns2.corp:4443");
+        kit.Ns.Strategy.RouteForRequest().HostAndPort.Should().Be("ns2.corp:4443");
+    }
+
+    [Fact]
+    public void CemTargets_AreThePolicysServerHosts()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(hosts: ["ns2.corp:4443", "ns3.corp:4443"]);
+        var route = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+
+        kit.Ns.Strategy.CemTargets(route).Should().Be("ns2.corp:4443;ns3.corp:4443");
+    }
+
+    [Fact]
+    public void ADroppedChannel_SchedulesThePolicyRequestOneIntervalLater()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy();
+        var now = kit.Time.GetUtcNow();
+
+        kit.Ns.Strategy.OnChannelDropped(now);
+
+        kit.Agent.NextPolicyRefresh.Should().Be(now + TimeSpan.FromSeconds(120));
+        kit.Ns.State.NextTaskPoll = now + TimeSpan.FromSeconds(300);
+        kit.Ns.Strategy.NextHttpWork().Should().Be(now + TimeSpan.FromSeconds(120), "the earlier of the policy request and the task poll");
+    }
+
+    [Fact]
+    public void UnknownAgent_ForgetsTheIdentity_SoTheLoopRegistersAgain()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Identity = TestData.State();
+
+        kit.Ns.Strategy.OnUnknownAgent(new UnknownAgentException("403 unknown-agent")).Should().BeTrue();
+
+        kit.Agent.Identity.Should().BeNull();
+        kit.Agent.PreviousAgentId.Should().Be("a1");
+        kit.Ts.Strategy.OnUnknownAgent(new UnknownAgentException("403 unknown-agent")).Should().BeFalse("the Task Server connection fails over instead");
+    }
+}

@@ -1,0 +1,126 @@
+using System.Net.WebSockets;
+using Tcm.Channels.Delivery;
+using Tcm.Protocol;
+
+namespace Tcm.Channels.Tests;
+
+public sealed class DeliveryEngineTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task AHeldAgent_DoesNotHoldUpAnotherAgentsPush()
+    {
+        var (a, b) = (new Agent("a"), new Agent("b"));
+        await a.Gate.WaitAsync();
+
+        using (var lease = await DeliveryEngine.EnterAsync([b], x => x.Id, CancellationToken.None).AsTask().WaitAsync(Deadline))
+        {
+            lease.Agents.Should().Equal(b);
+        }
+
+        var waiting = DeliveryEngine.EnterAsync([a, b], x => x.Id, CancellationToken.None).AsTask();
+        waiting.IsCompleted.Should().BeFalse("agent a's gate is held");
+        a.Gate.Release();
+        (await waiting.WaitAsync(Deadline)).Dispose();
+        (a.Gate.CurrentCount, b.Gate.CurrentCount).Should().Be((1, 1));
+    }
+
+    [Fact]
+    public async Task FanOuts_EnterGatesInIdOrder_SoOppositeOrdersCannotDeadlock()
+    {
+        var agents = Enumerable.Range(0, 50).Select(i => new Agent($"agent-{i:00}")).ToArray();
+        var runs = Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
+        {
+            var order = i % 2 == 0 ? agents.ToArray() : agents.Reverse().ToArray();
+            using var lease = await DeliveryEngine.EnterAsync(order, x => x.Id, CancellationToken.None);
+            lease.Agents.Select(x => x.Id).Should().BeInAscendingOrder(StringComparer.Ordinal);
+            await Task.Yield();
+        }));
+
+        await Task.WhenAll(runs).WaitAsync(Deadline);
+        agents.Should().OnlyContain(x => x.Gate.CurrentCount == 1);
+    }
+
+    [Fact]
+    public async Task StartSession_SendsTheWelcome_ThenEveryPushAfterTheAck_ThenLetsFreshPushesThrough()
+    {
+        var agent = new Agent("a", nextSeq: 4, ackedSeq: 1);
+        var channel = new RecordingChannel();
+        DeliveryEngine.TrySend(agent, [9], offload: false).Should().BeFalse("no session yet");
+        long? askedFrom = null;
+
+        var (replaced, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, Welcome(),
+            from => { askedFrom = from; return [[2], [3]]; }, CancellationToken.None);
+
+        (replaced, resent, askedFrom).Should().Be((null, 2, 1L));
+        channel.Sent.Should().HaveCount(3);
+        channel.Sent[0].Should().BeOfType<WelcomeMessage>();
+        channel.Payloads.Select(p => p[0]).Should().Equal(2, 3);
+        channel.Ready.Should().BeTrue();
+        DeliveryEngine.TrySend(agent, [4], offload: false).Should().BeTrue();
+        channel.Payloads.Last().Should().Equal(4);
+    }
+
+    [Fact]
+    public async Task ANewerSession_ReplacesTheOlder_AndTheOlderEndingDoesNotDetachIt()
+    {
+        var agent = new Agent("a");
+        var (older, newer) = (new RecordingChannel(), new RecordingChannel());
+        await DeliveryEngine.StartSessionAsync(agent, older, Welcome(), _ => [], CancellationToken.None);
+
+        (await DeliveryEngine.StartSessionAsync(agent, newer, Welcome(), _ => [], CancellationToken.None)).Replaced.Should().BeSameAs(older);
+        agent.DetachChannel(older).Should().BeFalse();
+        agent.Channel.Should().BeSameAs(newer);
+        agent.DetachChannel(newer).Should().BeTrue();
+        agent.Channel.Should().BeNull();
+    }
+
+    [Fact]
+    public void Acks_AreCumulative_NeverBackwards_NeverPastTheLastPush()
+    {
+        var agent = new Agent("a", nextSeq: 6, ackedSeq: 2);
+        agent.RaiseAckedSeq(1).Should().Be(-1);
+        agent.RaiseAckedSeq(4).Should().Be(2);
+        agent.RaiseAckedSeq(4).Should().Be(-1);
+        agent.RaiseAckedSeq(100).Should().Be(4);
+        agent.AckedSeq.Should().Be(5);
+        agent.PendingPushes.Should().Be(0);
+    }
+
+    [Fact]
+    public void HandOut_DecodesTheStoredPushesInOrder()
+    {
+        var pushes = DeliveryEngine.HandOut([MessageCodec.Encode(new TaskPushMessage { Seq = 2, TaskId = "t2", Command = "echo" }), MessageCodec.Encode(new TaskPushMessage { Seq = 3, TaskId = "t3", Command = "echo" })]);
+        pushes.Items.Cast<TaskPushMessage>().Select(p => p.Seq).Should().Equal(2, 3);
+    }
+
+    private static WelcomeMessage Welcome() =>
+        new() { ProtocolVersion = ProtocolConstants.Version, AgentId = "a", ServerName = "ns", ConnectionId = "0123456789abcdef" };
+
+    private sealed class Agent(string id, long nextSeq = 1, long ackedSeq = 0) : PushSequence(nextSeq, ackedSeq)
+    {
+        public string Id { get; } = id;
+    }
+
+    private sealed class RecordingChannel : IPushChannel
+    {
+        public List<Message> Sent { get; } = [];
+
+        public List<byte[]> Payloads { get; } = [];
+
+        public bool Ready { get; set; }
+
+        public void Send(Message message) => Sent.Add(message);
+
+        public void SendPayload(byte[] utf8Json, bool offload = false)
+        {
+            Sent.Add(new AckMessage());
+            Payloads.Add(utf8Json);
+        }
+
+        public void BeginClose(WebSocketCloseStatus status, string code, string detail, bool sendError = false)
+        {
+        }
+    }
+}
