@@ -37,7 +37,9 @@ public static class TaskServerExtensions
                 static (sp, options, ct) => TaskServerIdentity.LoadOrRegisterAsync(options, sp.GetRequiredService<DataFolder>().Path,
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TaskServerIdentity>>(), ct),
                 static identity => identity.Certificate)
-            .AddHostedServiceAfterRegistration<NsLink>();
+            .AddHostedServiceAfterRegistration<NsLink>()
+            // Its channel services reach the identity, which exists only once registration has run.
+            .AddHostedServiceAfterRegistration<TsChannelHousekeeping>();
         var services = server.Services;
         services.AddSingleton<TsMetrics>();
         services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path));
@@ -45,7 +47,7 @@ public static class TaskServerExtensions
         services.AddSingleton<TaskDelivery>();
         services.AddSingleton<TsAgentApi>();
         services.AddSingleton<TsChannelServices>();
-        services.AddHostedService<TsChannelHousekeeping>();
+        services.AddSingleton<TsChannelHousekeeping>();
         services.AddSingleton<NsLink>();
         services.AddSingleton(sp => new TaskServerInfo(
             sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<TaskServerIdentity>(), sp.GetRequiredService<TaskDelivery>(), sp.GetRequiredService<NsLink>()));
