@@ -1,7 +1,7 @@
 using System.Globalization;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Engine;
+using Tcm.Lab.Admin;
 
 namespace Tcm.Features.Drivers;
 

@@ -4,10 +4,8 @@ using Tcm.Agent;
 using Tcm.Agent.Network;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Engine;
-using Tcm.Simulator.Fleet;
-using Tcm.Simulator.Network;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Fleet;
+using Tcm.Lab.Network;
 
 namespace Tcm.Features.Drivers;
 
@@ -42,7 +40,7 @@ internal sealed record AgentView(string Name, bool Running, string? AgentId, Net
 }
 
 /// <summary>
-/// The scenario's endpoints: real <see cref="TcmAgent"/>s (the simulator's <see cref="VirtualAgent"/>) on simulated networks in
+/// The scenario's endpoints: real <see cref="TcmAgent"/>s (the lab's <see cref="VirtualAgent"/>s) on simulated networks in
 /// the feature's lab, by name. Creates them, starts and stops them, changes their VPN and location, reads their Network
 /// Status and their own log, and waits on their state with deadlines. Stops every agent when the scenario ends.
 /// </summary>
@@ -86,7 +84,6 @@ internal sealed class FleetDriver(LabDriver lab) : IAsyncDisposable
             TrafficAtStart = host.Topology.Counters.Snapshot();
         }
 
-        var group = new GroupSpec { Name = definition.Group, Location = definition.Location, Vpn = vpnAdapter is null ? VpnState.None : definition.VpnUp ? VpnState.Up : VpnState.Down, VpnAdapter = vpnAdapter, Cem = definition.Cem };
         var spec = new AgentSpec
         {
             Index = index,
@@ -96,9 +93,9 @@ internal sealed class FleetDriver(LabDriver lab) : IAsyncDisposable
             OsName = "Windows 11 Enterprise",
             OsVersion = "10.0.22631",
             Site = definition.Site,
-            Group = group,
+            GroupName = definition.Group,
             Location = definition.Location,
-            Vpn = group.Vpn,
+            Vpn = vpnAdapter is null ? VpnState.None : definition.VpnUp ? VpnState.Up : VpnState.Down,
             VpnAdapter = vpnAdapter,
             Cem = definition.Cem,
             Hardware = new HardwareInfo("Contoso", "Latitude 7440", $"SN-{definition.Name}", 8, 16L << 30, 512L << 30),

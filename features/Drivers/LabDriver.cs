@@ -3,24 +3,25 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Reqnroll;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Engine;
-using Tcm.Simulator.Network;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab;
+using Tcm.Lab.Admin;
+using Tcm.Lab.Network;
+using Tcm.Lab.Packages;
 
 namespace Tcm.Features.Drivers;
 
 /// <summary>
-/// One feature's lab: the simulator's in-process <see cref="Lab"/> (the real Notification Server on loopback, a fresh data
+/// One feature's lab: an <see cref="InProcessLab"/> (the real Notification Server on loopback, a fresh data
 /// folder) and the <see cref="NetworkTopology"/> the virtual agents dial through. Lives in the <see cref="FeatureContext"/>,
 /// which disposes it after the feature. Remembers the administrator's configuration at start, so each scenario can be
 /// given the lab back as it found it (<see cref="LabDriver.ResetAsync"/>).
 /// </summary>
 internal sealed class LabHost : IAsyncDisposable
 {
-    /// <summary>What a feature's lab asks the simulator for: TCM on, and the Task Servers and gateway as soon as the lab can run them.</summary>
-    private static readonly LabSystem s_spec = new() { Tcm = true, TaskServers = 2, Gateway = true, Persistent = true };
+    /// <summary>What a feature's lab runs: TCM on, and the Task Servers and gateway as soon as the lab can run them.</summary>
+    private static readonly LabOptions s_options = new() { Tcm = true, TaskServers = 2, Gateway = true };
 
-    private LabHost(NetworkTopology topology, Lab lab, string dataDirectory)
+    private LabHost(NetworkTopology topology, InProcessLab lab, string dataDirectory)
     {
         Topology = topology;
         Lab = lab;
@@ -29,7 +30,7 @@ internal sealed class LabHost : IAsyncDisposable
 
     public NetworkTopology Topology { get; }
 
-    public Lab Lab { get; }
+    public InProcessLab Lab { get; }
 
     public string DataDirectory { get; }
 
@@ -58,7 +59,7 @@ internal sealed class LabHost : IAsyncDisposable
         var topology = new NetworkTopology { ConnectTimeout = TimeSpan.FromSeconds(5) };
         var dataDirectory = Path.Combine(Path.GetTempPath(), "tcm-features", Guid.NewGuid().ToString("N")[..12]);
         ILoggerFactory serverLogs = NullLoggerFactory.Instance;
-        var lab = await Lab.StartAsync(s_spec, topology, dataDirectory, keepData: false, serverLogs, ct);
+        var lab = await InProcessLab.StartAsync(s_options, topology, dataDirectory, keepData: false, serverLogs, ct);
         var host = new LabHost(topology, lab, dataDirectory);
         await lab.Admin.SetTcmAsync(true, ct);
 
@@ -116,7 +117,7 @@ internal sealed class LabDriver(FeatureContext feature)
         if (!(await LabAsync()).HasGateway)
         {
             throw new PendingStepException(
-                "Missing capability: the lab runs no CEM Internet Gateway (no 'gateway' endpoint in its network; LabSystem.Gateway starts one).");
+                "Missing capability: the lab runs no CEM Internet Gateway (no 'gateway' endpoint in its network; LabOptions.Gateway starts one).");
         }
     }
 
@@ -127,7 +128,7 @@ internal sealed class LabDriver(FeatureContext feature)
         if (running < count)
         {
             throw new PendingStepException(
-                $"Missing capability: the lab runs {running} Task Server(s), this step needs {count} (LabSystem.TaskServers starts 'ts1', 'ts2', ...).");
+                $"Missing capability: the lab runs {running} Task Server(s), this step needs {count} (LabOptions.TaskServers starts 'ts1', 'ts2', ...).");
         }
     }
 
@@ -237,12 +238,12 @@ internal sealed class LabDriver(FeatureContext feature)
     {
         if (server == "gateway" && !host.HasGateway)
         {
-            throw new PendingStepException("Missing capability: the lab runs no CEM Internet Gateway, so it cannot be stopped or started (LabSystem.Gateway starts one).");
+            throw new PendingStepException("Missing capability: the lab runs no CEM Internet Gateway, so it cannot be stopped or started (LabOptions.Gateway starts one).");
         }
 
         if (server.StartsWith("ts", StringComparison.Ordinal) && host.Topology.FindByLabel(server) is null)
         {
-            throw new PendingStepException($"Missing capability: the lab runs no Task Server '{server}' (LabSystem.TaskServers starts them).");
+            throw new PendingStepException($"Missing capability: the lab runs no Task Server '{server}' (LabOptions.TaskServers starts them).");
         }
     }
 }

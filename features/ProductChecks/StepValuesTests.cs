@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Tcm.Features.Steps;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Fleet;
+using Tcm.Lab.Network;
 using Xunit;
 
 namespace Tcm.Features.ProductChecks;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Fleet;
 
 namespace Tcm.Features.Steps;
 

@@ -2,7 +2,9 @@ using FluentAssertions;
 using Reqnroll;
 using Tcm.Features.Drivers;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab;
+using Tcm.Lab.Fleet;
+using Tcm.Lab.Network;
 
 namespace Tcm.Features.Steps;
 
@@ -154,7 +156,7 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
         // Client Task Agent's (whose retries must keep growing over whole rounds of its Task Server list).
         var all = fleet.Log(name).Since(away, "Backoff").Where(e => e.At <= until).ToArray();
         static string Host(AgentLogEntry e) => e.Values.GetValueOrDefault("HostAndPort")?.ToString() ?? "";
-        var ns = all.Where(e => Host(e).StartsWith(Tcm.Simulator.Engine.Lab.NotificationServerHost + ":", StringComparison.OrdinalIgnoreCase)).ToArray();
+        var ns = all.Where(e => Host(e).StartsWith(InProcessLab.NotificationServerHost + ":", StringComparison.OrdinalIgnoreCase)).ToArray();
         BackoffCheck.Verify(name, ns, until - away);
         var ts = all.Where(e => Host(e).StartsWith("ts", StringComparison.OrdinalIgnoreCase)).ToArray();
         if (ts.Length >= 2)

@@ -2,7 +2,7 @@ using FluentAssertions;
 using Reqnroll;
 using Tcm.Features.Drivers;
 using Tcm.Protocol;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Packages;
 
 namespace Tcm.Features.Steps;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Reqnroll;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Fleet;
+using Tcm.Lab.Network;
 
 namespace Tcm.Features.Steps;
 

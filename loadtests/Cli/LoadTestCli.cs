@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Tcm.LoadTests.Baseline.Server;
+using Tcm.LoadTests.GatewayBench;
 using Tcm.LoadTests.Harness.Thresholds;
 using Tcm.LoadTests.Tests;
 using Tcm.LoadTests.Variants;
@@ -9,7 +10,8 @@ namespace Tcm.LoadTests.Cli;
 
 /// <summary>
 /// The command line: <c>list</c>, one command per test with the common options (<c>--agents --duration --target
-/// --report --processes --variant --protocol --threshold</c>) and its own, and the hidden <c>serve-baseline</c>.
+/// --report --processes --variant --protocol --threshold</c>) and its own, <c>gateway-bench</c>, and the hidden
+/// <c>serve-baseline</c> and gateway-bench roles.
 /// Exit codes: 0 passed, 1 a threshold failed, 2 usage error, 3 the run failed.
 /// </summary>
 internal static class LoadTestCli
@@ -45,6 +47,7 @@ internal static class LoadTestCli
                 output.WriteLine($"{test.Name,-18} {test.Description}");
             }
 
+            output.WriteLine($"{"gateway-bench",-18} N idle agents through one gateway process beside a bare Kestrel baseline: memory per agent and idle CPU.");
             output.WriteLine();
             output.WriteLine("Run one: dotnet run -c Release --project loadtests -- <test> [--agents N] [--duration D] [--target lab|URL] [--report DIR] [--processes P]");
             return ExitCodes.Passed;
@@ -68,6 +71,13 @@ internal static class LoadTestCli
         serve.Options.Add(foreground);
         serve.SetAction((parse, ct) => ServeBaselineCommand.RunAsync(parse.GetValue(port), parse.GetValue(pfx)!, !parse.GetValue(foreground), ct));
         root.Subcommands.Add(serve);
+
+        root.Subcommands.Add(GatewayBenchCommand.Create());
+        foreach (var role in GatewayBenchCommand.CreateRoles())
+        {
+            root.Subcommands.Add(role);
+        }
+
         return root;
     }
 

@@ -11,7 +11,7 @@ using Tcm.LoadTests.TcmVariant.Server;
 using Tcm.LoadTests.Variants;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Engine;
+using Tcm.Lab.Admin;
 
 namespace Tcm.LoadTests.TcmVariant;
 

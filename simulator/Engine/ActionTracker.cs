@@ -1,3 +1,4 @@
+using Tcm.Lab.Admin;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Simulator.Reports;

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Tcm.Lab.Admin;
 using Tcm.Agent;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Simulator.Fleet;
-using Tcm.Simulator.Network;
 using Tcm.Simulator.Reports;
 using Tcm.Simulator.Scenarios;
 
@@ -70,7 +70,9 @@ internal sealed partial class ScenarioRunner : IScenarioRunner
         var dataDirectory = Path.Combine(Path.GetTempPath(), "tcm-sim", $"{scenario.Name}-{Guid.NewGuid():N}"[..Math.Min(scenario.Name.Length + 13, 60)]);
         await using ISystemUnderTest system = scenario.System switch
         {
-            LabSystem lab => await Lab.StartAsync(lab with { Tcm = lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On }, topology, dataDirectory, options.KeepRunning, loggerFactory, cancellationToken),
+            LabSystem lab => await InProcessLab.StartAsync(
+                new LabOptions { Tcm = lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On, TaskServers = lab.TaskServers, Gateway = lab.Gateway },
+                topology, dataDirectory, options.KeepRunning, loggerFactory, cancellationToken),
             Scenarios.ExternalSystem external => await ExternalSystem.ConnectAsync(external, topology, cancellationToken),
             _ => throw new NotSupportedException(scenario.System.GetType().Name),
         };

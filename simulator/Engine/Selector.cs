@@ -30,7 +30,7 @@ internal static class Selector
 
         // A seeded, per-event order: the same scenario and seed pick the same agents, different events pick independently.
         var salt = (ulong)(uint)seed << 32 ^ (ulong)(uint)StableHash(eventId);
-        return list.OrderBy(a => FleetBuilder.Mix(a.Spec.Seed, salt)).Take(n).ToList();
+        return list.OrderBy(a => Tcm.Lab.Fleet.StableHash.Mix(a.Spec.Seed, salt)).Take(n).ToList();
     }
 
     public static bool InPopulation(VirtualAgent agent, Population population) =>

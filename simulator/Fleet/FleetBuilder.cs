@@ -1,6 +1,5 @@
 using Bogus;
 using Tcm.Protocol;
-using Tcm.Simulator.Network;
 using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Fleet;
@@ -91,10 +90,10 @@ internal static class FleetBuilder
             }
         }
 
-        var shuffle = new Random(unchecked((int)Mix((ulong)(uint)seed, 0x5eed)));
+        var shuffle = new Random(unchecked((int)StableHash.Mix((ulong)(uint)seed, 0x5eed)));
         shuffle.Shuffle(groupOf);
 
-        var fleetFaker = new Faker("en") { Random = new Randomizer(unchecked((int)Mix((ulong)(uint)seed, 0xf1ee7))) };
+        var fleetFaker = new Faker("en") { Random = new Randomizer(unchecked((int)StableHash.Mix((ulong)(uint)seed, 0xf1ee7))) };
         var company = fleetFaker.PickRandom(s_companies);
         var domain = $"{company}.local";
         var netbios = company.ToUpperInvariant()[..Math.Min(company.Length, 15)];
@@ -169,7 +168,7 @@ internal static class FleetBuilder
 
     private static AgentSpec BuildAgent(Faker faker, int seed, int k, GroupSpec group, string domain, string netbios)
     {
-        var agentSeed = Mix((ulong)(uint)seed, (ulong)k + 1);
+        var agentSeed = StableHash.Mix((ulong)(uint)seed, (ulong)k + 1);
         faker.Random = new Randomizer(unchecked((int)agentSeed));
         var random = faker.Random;
 
@@ -208,7 +207,8 @@ internal static class FleetBuilder
             OsName = osName,
             OsVersion = osVersion,
             Site = siteName,
-            Group = group,
+            GroupName = group.Name,
+            Task = group.Task,
             Location = group.Location,
             Vpn = group.Vpn,
             VpnAdapter = vpnAdapter,
@@ -266,13 +266,4 @@ internal static class FleetBuilder
     }
 
     private static string Sanitize(string text) => new(text.Where(char.IsAsciiLetterOrDigit).ToArray());
-
-    /// <summary>SplitMix64 of two values: a stable, well-spread hash (unlike <see cref="string.GetHashCode()"/>, the same in every process).</summary>
-    internal static ulong Mix(ulong a, ulong b)
-    {
-        var z = a * 0x9E3779B97F4A7C15UL + b + 0x632BE59BD9B4E5B9UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }

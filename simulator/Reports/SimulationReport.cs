@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Tcm.Simulator.Network;
 
 namespace Tcm.Simulator.Reports;
 

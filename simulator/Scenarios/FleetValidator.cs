@@ -1,4 +1,3 @@
-using Tcm.Simulator.Network;
 using YamlDotNet.RepresentationModel;
 
 namespace Tcm.Simulator.Scenarios;

@@ -142,62 +142,6 @@ internal enum LegacyMode
     Compare,
 }
 
-/// <summary>Where an agent sits.</summary>
-internal enum AgentLocation
-{
-    /// <summary>On the corporate LAN: Notification Server and Task Servers are reachable directly.</summary>
-    Office,
-    /// <summary>At home or in a hotel: only public endpoints, unless the VPN is up.</summary>
-    Internet,
-}
-
-/// <summary>An agent's VPN client.</summary>
-internal enum VpnState
-{
-    /// <summary>No VPN client installed.</summary>
-    None,
-    /// <summary>Installed, not connected (the adapter exists and is down).</summary>
-    Down,
-    /// <summary>Connected: the VPN adapter is up and carries corporate traffic.</summary>
-    Up,
-}
-
-/// <summary>The CEM settings an agent's install package carries.</summary>
-internal enum CemValidity
-{
-    /// <summary>CEM settings present and valid (the default).</summary>
-    Valid,
-    /// <summary>No CEM settings.</summary>
-    Missing,
-    /// <summary>CEM settings present but wrong (e.g. a gateway address nobody listens on).</summary>
-    Invalid,
-}
-
-/// <summary>A VPN adapter as a VPN client adds it: interface name and description.</summary>
-internal sealed record VpnAdapterSpec(string Name, string Description)
-{
-    /// <summary>The preset name this came from, or null for a custom <c>{name, description}</c>.</summary>
-    public string? Preset { get; init; }
-}
-
-/// <summary>How the simulated executor behaves for a group's tasks.</summary>
-internal sealed record TaskBehaviour
-{
-    /// <summary>Share of tasks that fail, 0..1. Default 0.</summary>
-    public double FailureRate { get; init; }
-    /// <summary>How long a task runs: a fixed value or a uniform range. Default 100ms..500ms.</summary>
-    public DurationRange Duration { get; init; } = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500));
-}
-
-/// <summary>A duration or a uniform range of durations (<c>2s</c> or <c>200ms..2s</c>).</summary>
-internal readonly record struct DurationRange(TimeSpan Min, TimeSpan Max)
-{
-    /// <summary>A value in the range for a uniform sample <paramref name="u"/> in [0, 1).</summary>
-    public TimeSpan Pick(double u) => Min + (Max - Min) * u;
-
-    public override string ToString() => Min == Max ? DurationText.Format(Min) : $"{DurationText.Format(Min)}..{DurationText.Format(Max)}";
-}
-
 /// <summary>One group of the fleet.</summary>
 internal sealed record GroupSpec
 {

@@ -129,17 +129,6 @@ internal sealed record DropConnectionsAction : ScenarioAction
     public override string Kind => ActionKinds.DropConnections;
 }
 
-/// <summary>What <see cref="ServerAction"/> does to a server.</summary>
-internal enum ServerOperation
-{
-    /// <summary><c>stop-server</c>: graceful shutdown (connections closed with a close frame).</summary>
-    Stop,
-    /// <summary><c>start-server</c>: start it again on the same address.</summary>
-    Start,
-    /// <summary><c>kill-server</c>: the process dies (sockets reset, nothing flushed).</summary>
-    Kill,
-}
-
 /// <summary><c>stop-server</c> / <c>start-server</c> / <c>kill-server</c> with <c>server: ns|ts1|ts2|...|gateway</c>.</summary>
 internal sealed record ServerAction(ServerOperation Operation, string Server) : ScenarioAction
 {
@@ -150,9 +139,6 @@ internal sealed record ServerAction(ServerOperation Operation, string Server) : 
         _ => ActionKinds.KillServer,
     };
 }
-
-/// <summary>One codebase a package is offered on: its kind, and the site it serves (null: every site, like a public internet codebase).</summary>
-internal sealed record CodebaseSpec(CodebaseKind Kind, string? Site = null);
 
 /// <summary><c>download-package</c>: the selected agents download a package offered on these codebases.</summary>
 internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseSpec> Codebases) : ScenarioAction

@@ -50,6 +50,19 @@ public sealed class NotificationServerInfo
     public X509Certificate2 CaCertificate => _authority.PublicCertificate;
 
     /// <summary>
+    /// Issues a TLS server certificate from this Notification Server's CA for <paramref name="dnsNames"/> and
+    /// <paramref name="addresses"/> (server authentication, one year), with its private key. For a server that runs beside
+    /// the NS in its trust without registering as a site server, such as a lab's package server: agents and gateways that
+    /// trust the NS's CA trust it. Site servers get theirs by registering (<c>POST /tcm/site/register</c>) instead.
+    /// </summary>
+    public X509Certificate2 IssueServerCertificate(IEnumerable<string> dnsNames, IEnumerable<System.Net.IPAddress> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(dnsNames);
+        ArgumentNullException.ThrowIfNull(addresses);
+        return _authority.IssueServerCertificate(dnsNames, addresses);
+    }
+
+    /// <summary>
     /// Creates an install package with a new registration token, for the profile <paramref name="profileId"/> (or none).
     /// Throws <see cref="ArgumentException"/> when the profile does not exist. Call after the application started.
     /// </summary>

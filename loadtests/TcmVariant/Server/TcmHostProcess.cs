@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Tcm.LoadTests.Baseline.Server;
 using Tcm.LoadTests.Variants;
@@ -91,18 +90,14 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
         }, log);
     }
 
-    /// <summary>The <c>tcm.dll</c> this build runs: <c>TCM_HOST_DLL</c>, else <c>system/Tcm.Host/bin/&lt;configuration&gt;/net10.0/tcm.dll</c> (built with this project).</summary>
-    public static string HostPath()
-    {
-        if (Environment.GetEnvironmentVariable(HostPathVariable) is { Length: > 0 } overridden)
-        {
-            return overridden;
-        }
-
-        var built = typeof(TcmHostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "TcmHostPath")?.Value;
-        return built is null ? "tcm.dll" : Path.GetFullPath(built);
-    }
+    /// <summary>
+    /// The <c>tcm.dll</c> this build runs: <c>TCM_HOST_DLL</c>, else the one beside this program (the load tests reference the
+    /// host, so its output, with its runtimeconfig and deps, is copied into theirs in every configuration).
+    /// </summary>
+    public static string HostPath() =>
+        Environment.GetEnvironmentVariable(HostPathVariable) is { Length: > 0 } overridden
+            ? overridden
+            : Path.Combine(AppContext.BaseDirectory, "tcm.dll");
 
     /// <summary>Null when the servers can be started; otherwise why not.</summary>
     public static string? UnavailableReason()
@@ -110,7 +105,7 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
         var path = HostPath();
         return File.Exists(path)
             ? null
-            : $"the TCM server host '{path}' is not built: run 'dotnet build -c Release system/Tcm.Host' (or set {HostPathVariable})";
+            : $"the TCM server host '{path}' is missing: build the load tests again (they copy it from system/Tcm.Host), or set {HostPathVariable}";
     }
 
     /// <summary>Starts the server on <paramref name="port"/> (0 for any free port) and waits until it listens.</summary>

@@ -23,12 +23,6 @@ internal static class GatewayCommand
         var command = server.Create(
             "Run a CEM Internet Gateway: agents on the internet reach the configured Notification and Task Servers through it, and nothing else. Settings also come from --config, appsettings.json, environment variables (Gateway__Port=...) and --Gateway:Port=... style arguments.",
             config, name, adminKey, hold, notificationServers, taskServers);
-        command.Subcommands.Add(GatewayBench.Create());
-        foreach (var role in GatewayBench.CreateRoles())
-        {
-            command.Subcommands.Add(role);
-        }
-
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(config) is { Exists: false } missing)

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Tcm.Agent.Network;
-using Tcm.Simulator.Scenarios;
 
-namespace Tcm.Simulator.Network;
+namespace Tcm.Lab.Network;
 
 /// <summary>
 /// One virtual agent's network (<see cref="INetwork"/>): where the machine is, its adapters, and what it can reach.
@@ -18,7 +17,7 @@ namespace Tcm.Simulator.Network;
 /// route no longer holds, as a real laptop's do; <see cref="DropConnections"/> breaks them all.
 /// Per-agent state is a few fields and a short list of open connections.
 /// </summary>
-internal sealed class SimulatedNetwork : INetwork
+public sealed class SimulatedNetwork : INetwork
 {
     /// <summary>Ethernet adapter shown in the office.</summary>
     public static readonly (string Name, string Description) EthernetAdapter = ("Ethernet", "Intel(R) Ethernet Connection (4) I219-LM");

@@ -5,13 +5,12 @@ using Tcm.Agent.State;
 using Tcm.Agent.Tasks;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Simulator.Fleet;
-using Tcm.Simulator.Network;
+using Tcm.Lab.Network;
 
-namespace Tcm.Simulator.Engine;
+namespace Tcm.Lab.Fleet;
 
 /// <summary>One simulated endpoint: the real <see cref="TcmAgent"/> over its own <see cref="SimulatedNetwork"/>.</summary>
-internal sealed class VirtualAgent : IAsyncDisposable
+public sealed class VirtualAgent : IAsyncDisposable
 {
     private readonly AgentOptions _options;
     private readonly ILoggerFactory _loggers;

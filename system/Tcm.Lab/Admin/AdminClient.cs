@@ -3,10 +3,10 @@ using System.Security.Cryptography.X509Certificates;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
-namespace Tcm.Simulator.Engine;
+namespace Tcm.Lab.Admin;
 
-/// <summary>The simulator's client of the Notification Server admin API: what an administrator would click, as typed calls.</summary>
-internal sealed class AdminClient : IDisposable
+/// <summary>The lab's client of the Notification Server admin API (simulator, features, load tests): what an administrator would click, as typed calls.</summary>
+public sealed class AdminClient : IDisposable
 {
     private readonly HttpClient _http;
 
@@ -141,4 +141,4 @@ internal sealed class AdminClient : IDisposable
 }
 
 /// <summary>The admin API refused or failed a call; the message carries the server's answer.</summary>
-internal sealed class AdminApiException(string message) : Exception(message);
+public sealed class AdminApiException(string message) : Exception(message);

@@ -3,50 +3,21 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tcm.Gateway;
+using Tcm.Lab.Admin;
+using Tcm.Lab.Network;
+using Tcm.Lab.Packages;
 using Tcm.NotificationServer;
 using Tcm.Protocol;
-using Tcm.Simulator.Network;
-using Tcm.Simulator.Scenarios;
-using Tcm.Gateway;
 using Tcm.TaskServer;
 
-namespace Tcm.Simulator.Engine;
-
-/// <summary>
-/// The system under test: the real servers, started in this process on loopback ports with a fresh data folder
-/// (a lab), or a system that already runs elsewhere (external). Either way the simulator sees it through its admin API,
-/// an install package, and the endpoints it registers in the run's <see cref="NetworkTopology"/>.
-/// </summary>
-internal interface ISystemUnderTest : IAsyncDisposable
-{
-    AdminClient Admin { get; }
-
-    InstallPackage Package { get; }
-
-    string Description { get; }
-
-    /// <summary>Whether pushed tasks go through Task Servers (the Client Task Agent's connection) rather than the NS channel.</summary>
-    bool HasTaskServers { get; }
-
-    /// <summary>The CEM settings agents get (the gateway's address), or null when the system has no gateway.</summary>
-    CemSettings? Cem { get; }
-
-    /// <summary>Stops (gracefully), kills (connections cut at once) or starts a server by its scenario name (<c>ns</c>, <c>ts1</c>, <c>gateway</c>).</summary>
-    Task ControlAsync(ServerOperation operation, string server, CancellationToken ct);
-
-    /// <summary>
-    /// Makes package <paramref name="id"/> (<paramref name="sizeBytes"/> bytes) available on the system's package server and returns
-    /// it with one codebase per distinct kind and site in <paramref name="codebases"/> (a site's UNC and HTTP codebases on the
-    /// site's own host, see <see cref="LabPackageServer"/>). Throws <see cref="NotSupportedException"/> when the system has none.
-    /// </summary>
-    PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases);
-}
+namespace Tcm.Lab;
 
 /// <summary>
 /// An in-process lab: a real Notification Server and Task Servers on 127.0.0.1, each behind the simulated network's
 /// corporate host name (<c>ns.tcm.lab</c>, <c>ts1.tcm.lab</c>, ...), each with its own data folder, restartable on its port.
 /// </summary>
-internal sealed class Lab : ISystemUnderTest
+public sealed class InProcessLab : ISystemUnderTest
 {
     /// <summary>The NS host name agents dial; the simulated network maps it to the loopback port.</summary>
     public const string NotificationServerHost = "ns.tcm.lab";
@@ -59,7 +30,7 @@ internal sealed class Lab : ISystemUnderTest
     private NotificationServerInfo _ns = null!;
     private LabPackageServer? _packages;
 
-    private Lab(NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers)
+    private InProcessLab(NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers)
     {
         _topology = topology;
         _dataDirectory = dataDirectory;
@@ -67,22 +38,34 @@ internal sealed class Lab : ISystemUnderTest
         _loggers = loggers;
     }
 
+    /// <inheritdoc />
     public AdminClient Admin { get; private set; } = null!;
 
+    /// <inheritdoc />
     public InstallPackage Package { get; private set; } = null!;
 
+    /// <inheritdoc />
     public bool HasTaskServers => _servers.Any(s => s.Name.StartsWith("ts", StringComparison.Ordinal));
 
+    /// <inheritdoc />
     public CemSettings? Cem { get; private set; }
 
+    /// <inheritdoc />
     public string Description => "lab: " + string.Join(", ", _servers.Select(s => $"{s.Name} https://{s.HostName}:{s.Port}")) + $"; data in {_dataDirectory}";
 
-    public static async Task<Lab> StartAsync(LabSystem spec, NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers, CancellationToken ct)
+    /// <summary>
+    /// Starts the servers <paramref name="options"/> asks for, each in <paramref name="dataDirectory"/>'s own subfolder, and registers
+    /// them in <paramref name="topology"/>; deletes the folder on dispose unless <paramref name="keepData"/>. A lab that fails to
+    /// start is disposed before the exception leaves.
+    /// </summary>
+    public static async Task<InProcessLab> StartAsync(LabOptions options, NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers, CancellationToken ct)
     {
-        var lab = new Lab(topology, dataDirectory, keepData, loggers);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.TaskServers);
+        var lab = new InProcessLab(topology, dataDirectory, keepData, loggers);
         try
         {
-            await lab.StartAllAsync(spec, ct);
+            await lab.StartAllAsync(options, ct);
             return lab;
         }
         catch
@@ -92,6 +75,7 @@ internal sealed class Lab : ISystemUnderTest
         }
     }
 
+    /// <inheritdoc />
     public async Task ControlAsync(ServerOperation operation, string server, CancellationToken ct)
     {
         var hosted = _servers.FirstOrDefault(s => string.Equals(s.Name, server, StringComparison.OrdinalIgnoreCase))
@@ -111,9 +95,11 @@ internal sealed class Lab : ISystemUnderTest
         }
     }
 
+    /// <inheritdoc />
     public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases) =>
         (_packages ?? throw new NotSupportedException("the lab's package server is not running")).Publish(id, sizeBytes, codebases);
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         // Task Servers first: they hold long polls open on the NS.
@@ -140,7 +126,7 @@ internal sealed class Lab : ISystemUnderTest
         }
     }
 
-    private async Task StartAllAsync(LabSystem spec, CancellationToken ct)
+    private async Task StartAllAsync(LabOptions spec, CancellationToken ct)
     {
         var ns = new HostedServer("ns", NotificationServerHost, EndpointClass.Corporate, _topology, (port, c) => StartNotificationServerAsync(port, spec.Tcm, c));
         _servers.Add(ns);
@@ -160,9 +146,8 @@ internal sealed class Lab : ISystemUnderTest
 
         // The corporate package server (UNC, HTTP, HTTPS codebases, and each site's host); its HTTPS listener is also a gateway
         // backend, and serves every HTTPS codebase, so one at a site published after the gateway started is relayed too.
-        var authority = ns.App!.Services.GetRequiredService<Tcm.NotificationServer.Certificates.CertificateAuthority>();
         _packages = await LabPackageServer.StartAsync(
-            authority.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]), _topology, _loggers, ct);
+            _ns.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]), _topology, _loggers, ct);
 
         if (spec.Gateway)
         {
@@ -319,54 +304,5 @@ internal sealed class Lab : ISystemUnderTest
 
             await app.DisposeAsync();
         }
-    }
-}
-
-/// <summary>A system that already runs: the simulator only drives it through its admin API and connects agents to it.</summary>
-internal sealed class ExternalSystem : ISystemUnderTest
-{
-    private ExternalSystem(AdminClient admin, InstallPackage package, Uri url)
-    {
-        Admin = admin;
-        Package = package;
-        Description = $"external: Notification Server {url}";
-    }
-
-    public AdminClient Admin { get; }
-
-    public InstallPackage Package { get; }
-
-    public string Description { get; }
-
-    public bool HasTaskServers => false;
-
-    public CemSettings? Cem => null;
-
-    public static async Task<ExternalSystem> ConnectAsync(Scenarios.ExternalSystem spec, NetworkTopology topology, CancellationToken ct)
-    {
-        var adminKey = spec.AdminKey ?? Environment.GetEnvironmentVariable("TCM_ADMIN_KEY")
-            ?? throw new InvalidOperationException("an external system needs an admin key: set system.external.adminKey in the scenario, --admin-key, or the TCM_ADMIN_KEY environment variable");
-        var ca = spec.CaFile is null ? null : X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(spec.CaFile, ct));
-        var admin = new AdminClient(spec.Url, adminKey, ca);
-        var profiles = await admin.GetProfilesAsync(ct);
-        var profile = profiles.OrderBy(p => p.Priority).FirstOrDefault(p => p.Name == "Default") ?? profiles.OrderBy(p => p.Priority).First();
-        var package = await admin.CreatePackageAsync(profile.Id, ct);
-        var url = new Uri(package.ServerUrl);
-        var addresses = await Dns.GetHostAddressesAsync(url.Host, ct);
-        var target = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? IPAddress.Loopback;
-        topology.Register(url.Host, url.Port, EndpointClass.Corporate, new IPEndPoint(target, url.Port), "ns");
-        return new ExternalSystem(admin, package, spec.Url);
-    }
-
-    public PackageReference PublishPackage(string id, long sizeBytes, IReadOnlyList<CodebaseSpec> codebases) =>
-        throw new NotSupportedException("package downloads need the lab's package server; an external system has none the simulator knows");
-
-    public Task ControlAsync(ServerOperation operation, string server, CancellationToken ct) =>
-        throw new NotSupportedException($"cannot {operation.ToString().ToLowerInvariant()} '{server}': the simulator does not own the servers of an external system");
-
-    public ValueTask DisposeAsync()
-    {
-        Admin.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

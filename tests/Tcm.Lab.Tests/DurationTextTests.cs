@@ -1,6 +1,6 @@
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab;
 
-namespace Tcm.Simulator.Tests.Scenarios;
+namespace Tcm.Lab.Tests;
 
 public sealed class DurationTextTests
 {

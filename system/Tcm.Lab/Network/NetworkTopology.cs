@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Net;
 using Tcm.Agent.Network;
 
-namespace Tcm.Simulator.Network;
+namespace Tcm.Lab.Network;
 
 /// <summary>Where an endpoint sits, which decides who can reach it (design.md, "Network model").</summary>
-internal enum EndpointClass
+public enum EndpointClass
 {
     /// <summary>Inside the corporate network: Notification Server, Task Servers, UNC and HTTP package servers.
     /// Reachable from the office, or from the internet only over an up VPN adapter.</summary>
@@ -16,7 +16,7 @@ internal enum EndpointClass
 }
 
 /// <summary>The kind of adapter a connection leaves by; traffic is counted per kind.</summary>
-internal enum AdapterKind
+public enum AdapterKind
 {
     Ethernet,
     WiFi,
@@ -27,7 +27,7 @@ internal enum AdapterKind
 /// One endpoint agents dial (by the host:port the policy names) and the real loopback address that serves it.
 /// <see cref="IsUp"/> false refuses connections at once (ConnectionRefused), e.g. while the lab has a server stopped.
 /// </summary>
-internal sealed class RegisteredEndpoint(string host, int port, EndpointClass endpointClass, IPEndPoint target, string? label)
+public sealed class RegisteredEndpoint(string host, int port, EndpointClass endpointClass, IPEndPoint target, string? label)
 {
     private volatile bool _isUp = true;
     private volatile IPEndPoint _target = target;
@@ -50,7 +50,7 @@ internal sealed class RegisteredEndpoint(string host, int port, EndpointClass en
 /// The network of one run, shared by every <see cref="SimulatedNetwork"/>: the endpoints agents may dial, mapped to real
 /// loopback addresses, the traffic counters and the live count of open sockets. Thread-safe.
 /// </summary>
-internal sealed class NetworkTopology
+public sealed class NetworkTopology
 {
     private readonly ConcurrentDictionary<string, RegisteredEndpoint> _endpoints = new(StringComparer.OrdinalIgnoreCase);
     private int _openSockets;
@@ -142,7 +142,7 @@ internal sealed class NetworkTopology
 /// Run-wide traffic counters, indexed by (adapter kind, destination class, purpose): bytes sent, bytes received, connections
 /// opened, and connection attempts refused as unreachable. Lock-free (<see cref="Interlocked"/>); cheap enough for 10,000 agents.
 /// </summary>
-internal sealed class TrafficCounters
+public sealed class TrafficCounters
 {
     private static readonly int s_adapters = Enum.GetValues<AdapterKind>().Length;
     private static readonly int s_classes = Enum.GetValues<EndpointClass>().Length;
@@ -222,4 +222,4 @@ internal sealed class TrafficCounters
 }
 
 /// <summary>One row of <see cref="TrafficCounters.Snapshot"/>. <see cref="Adapter"/> is null on rows of refused (unreachable) attempts.</summary>
-internal sealed record TrafficCell(AdapterKind? Adapter, EndpointClass Destination, TrafficPurpose Purpose, long BytesSent, long BytesReceived, long Connections, long Unreachable);
+public sealed record TrafficCell(AdapterKind? Adapter, EndpointClass Destination, TrafficPurpose Purpose, long BytesSent, long BytesReceived, long Connections, long Unreachable);

@@ -11,10 +11,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tcm.Protocol;
-using Tcm.Simulator.Network;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Network;
 
-namespace Tcm.Simulator.Engine;
+namespace Tcm.Lab.Packages;
 
 /// <summary>
 /// The lab's corporate package server (<c>pkg.tcm.lab</c>): one loopback listener per codebase kind, each registered in the run's
@@ -31,7 +30,7 @@ namespace Tcm.Simulator.Engine;
 /// at a site published after the gateway started stays reachable through it. Only the codebase's site decides its nearness.
 /// </para>
 /// </summary>
-internal sealed class LabPackageServer : IAsyncDisposable
+public sealed class LabPackageServer : IAsyncDisposable
 {
     /// <summary>The package server's corporate host name (codebases without a site, and every HTTPS codebase).</summary>
     public const string HostName = "pkg.tcm.lab";

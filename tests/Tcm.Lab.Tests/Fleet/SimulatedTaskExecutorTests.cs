@@ -1,23 +1,37 @@
+using Tcm.Lab.Fleet;
+using Tcm.Lab.Network;
 using Tcm.Protocol;
-using Tcm.Simulator.Fleet;
-using Tcm.Simulator.Network;
-using Tcm.Simulator.Scenarios;
 
-namespace Tcm.Simulator.Tests.Fleet;
+namespace Tcm.Lab.Tests.Fleet;
 
 public sealed class SimulatedTaskExecutorTests
 {
-    private static Scenario Scenario(string task) => ScenarioLoader.Parse($$"""
-        fleet:
-          agents: 200
-          groups:
-            - { name: g, share: 100%, task: {{task}} }
-        """, "t.yaml").Scenario!;
+    private static readonly TimeSpan s_zero = TimeSpan.Zero;
+
+    /// <summary>Agent <paramref name="index"/> of a fleet seeded <paramref name="fleetSeed"/>, its tasks as <paramref name="task"/> says.</summary>
+    private static AgentSpec Agent(int index, TaskBehaviour? task = null, int fleetSeed = 1) => new()
+    {
+        Index = index,
+        ComputerName = $"LON-LT-{index:D5}",
+        Domain = "contoso.local",
+        User = @"CONTOSO\qa",
+        OsName = "Windows 11 Enterprise",
+        OsVersion = "10.0.22631",
+        Site = "London",
+        GroupName = "g",
+        Task = task ?? new TaskBehaviour { Duration = new(s_zero, s_zero) },
+        Location = AgentLocation.Office,
+        Vpn = VpnState.None,
+        Cem = CemValidity.Valid,
+        Hardware = new HardwareInfo("Contoso", "Latitude 7440", $"SN-{index}", 8, 16L << 30, 512L << 30),
+        Software = [new InstalledSoftware("7-Zip", "23.01", "Igor Pavlov"), new InstalledSoftware("Contoso VPN", "5.2", "Contoso")],
+        Seed = StableHash.Mix((ulong)(uint)fleetSeed, (ulong)index + 1),
+    };
 
     [Fact]
     public async Task Echo_ReturnsTheText()
     {
-        var agent = FleetBuilder.Build(Scenario("{ duration: 0s }"), 1).Agents[0];
+        var agent = Agent(0);
         var outcome = await new SimulatedTaskExecutor(agent).ExecuteAsync(Task("t1", "echo", new() { ["text"] = "hi" }), CancellationToken.None);
 
         outcome.Should().Be(new Tcm.Agent.Tasks.TaskOutcome(true, 0, "hi"));
@@ -26,12 +40,12 @@ public sealed class SimulatedTaskExecutorTests
     [Fact]
     public async Task FailureRate_IsSeeded_AndRoughlyHeld()
     {
-        var fleet = FleetBuilder.Build(Scenario("{ duration: 0s, failureRate: 25% }"), 7);
+        var fleet = Enumerable.Range(0, 200).Select(i => Agent(i, new TaskBehaviour { FailureRate = 0.25, Duration = new(s_zero, s_zero) }, fleetSeed: 7)).ToList();
 
         async Task<int> CountFailures()
         {
             var failures = 0;
-            foreach (var agent in fleet.Agents)
+            foreach (var agent in fleet)
             {
                 var outcome = await new SimulatedTaskExecutor(agent).ExecuteAsync(Task("scan-1", "scan"), CancellationToken.None);
                 failures += outcome.Succeeded ? 0 : 1;
@@ -48,7 +62,7 @@ public sealed class SimulatedTaskExecutorTests
     [Fact]
     public async Task Cancellation_IsHonoured()
     {
-        var agent = FleetBuilder.Build(Scenario("{ duration: 10m }"), 1).Agents[0];
+        var agent = Agent(0, new TaskBehaviour { Duration = new(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(10)) });
         using var cts = new CancellationTokenSource();
         var executor = new SimulatedTaskExecutor(agent);
         var running = executor.ExecuteAsync(Task("long", "patch"), cts.Token).AsTask();
@@ -62,7 +76,7 @@ public sealed class SimulatedTaskExecutorTests
     [Fact]
     public async Task Inventory_ComesFromTheSpec_WithTheNetworksAddresses()
     {
-        var agent = FleetBuilder.Build(Scenario("{ duration: 0s }"), 1).Agents[3];
+        var agent = Agent(3);
         var network = new SimulatedNetwork(new NetworkTopology(), AgentLocation.Office, addressSeed: 3);
 
         var basic = await new SimulatedTaskExecutor(agent, network: network).CollectInventoryAsync(null, CancellationToken.None);

@@ -1,14 +1,14 @@
 using System.Net.Sockets;
 using Tcm.Agent.Network;
 
-namespace Tcm.Simulator.Network;
+namespace Tcm.Lab.Network;
 
 /// <summary>
 /// A simulated agent socket: a real loopback <see cref="NetworkStream"/> that counts bytes into the run's
 /// <see cref="TrafficCounters"/> cell of its (adapter, destination, purpose), and can be aborted (reset) by its network.
 /// Zero-byte reads stay zero-byte reads, so an idle connection holds no buffer.
 /// </summary>
-internal sealed class SimulatedConnection : Stream
+public sealed class SimulatedConnection : Stream
 {
     private readonly SimulatedNetwork _owner;
     private readonly Socket _socket;

@@ -3,19 +3,19 @@ using System.Text;
 using Tcm.Agent.Network;
 using Tcm.Agent.Tasks;
 using Tcm.Protocol;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Network;
 
-namespace Tcm.Simulator.Fleet;
+namespace Tcm.Lab.Fleet;
 
 /// <summary>
-/// The simulator's <see cref="ITaskExecutor"/>: tasks take the group's simulated duration (on the run's <see cref="TimeProvider"/>)
+/// The lab's <see cref="ITaskExecutor"/> for virtual agents: tasks take the group's simulated duration (on the run's <see cref="TimeProvider"/>)
 /// and fail at the group's failure rate; inventory comes from the <see cref="AgentSpec"/>. Outcomes are seeded by
 /// (agent seed, task id), so a re-run with the same seed makes the same agents fail the same tasks, in any order.
 /// Commands: <c>echo</c> (output = <c>text</c> parameter, immediate), <c>sleep</c> (<c>seconds</c> or <c>duration</c>), <c>fail</c>
 /// (always fails), <c>inventory</c> (collects inventory); any other name runs for the group's duration. Parameters
 /// <c>duration</c> (like <c>2s</c>) and <c>failureRate</c> (like <c>10%</c>) override the group's behaviour for that task.
 /// </summary>
-internal sealed class SimulatedTaskExecutor : ITaskExecutor
+public sealed class SimulatedTaskExecutor : ITaskExecutor
 {
     private readonly AgentSpec _agent;
     private readonly TimeProvider _time;
@@ -41,7 +41,7 @@ internal sealed class SimulatedTaskExecutor : ITaskExecutor
         ArgumentNullException.ThrowIfNull(task);
         Interlocked.Increment(ref _executed);
         var parameters = task.Parameters ?? new Dictionary<string, string>();
-        var behaviour = _agent.Group.Task;
+        var behaviour = _agent.Task;
         var command = task.Command.ToLowerInvariant();
 
         TimeSpan duration = command switch
@@ -117,6 +117,6 @@ internal sealed class SimulatedTaskExecutor : ITaskExecutor
             h = (h ^ c) * 1099511628211UL;
         }
 
-        return (FleetBuilder.Mix(FleetBuilder.Mix(_agent.Seed, h), salt) >> 11) * (1.0 / (1UL << 53));
+        return (StableHash.Mix(StableHash.Mix(_agent.Seed, h), salt) >> 11) * (1.0 / (1UL << 53));
     }
 }

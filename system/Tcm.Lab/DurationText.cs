@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Tcm.Simulator.Scenarios;
+namespace Tcm.Lab;
 
-/// <summary>Durations (<c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, <c>1m30s</c>), percentages (<c>25%</c>) and sizes (<c>50MB</c>) as scenarios write them.</summary>
-internal static partial class DurationText
+/// <summary>Durations (<c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, <c>1m30s</c>), percentages (<c>25%</c>) and sizes (<c>50MB</c>) as scenarios, features and task parameters write them.</summary>
+public static partial class DurationText
 {
     /// <summary>Parses a duration: one or more number+unit parts (<c>ms</c>, <c>s</c>, <c>m</c>, <c>h</c>), or <c>0</c>.</summary>
     public static bool TryParse(string text, out TimeSpan value)

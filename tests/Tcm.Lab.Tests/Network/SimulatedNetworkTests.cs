@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Tcm.Agent.Network;
-using Tcm.Simulator.Network;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Network;
 
-namespace Tcm.Simulator.Tests.Network;
+namespace Tcm.Lab.Tests.Network;
 
 public sealed class SimulatedNetworkTests : IAsyncLifetime
 {

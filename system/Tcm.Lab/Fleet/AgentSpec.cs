@@ -1,14 +1,14 @@
 using Tcm.Protocol;
-using Tcm.Simulator.Scenarios;
+using Tcm.Lab.Network;
 
-namespace Tcm.Simulator.Fleet;
+namespace Tcm.Lab.Fleet;
 
 /// <summary>
 /// Everything about one virtual agent that does not change during a run: identity, machine, group, starting location and VPN,
-/// CEM validity, inventory. Built by <see cref="FleetBuilder"/>; agent <see cref="Index"/> k is the same for a seed whatever
+/// CEM validity, inventory. Built by the simulator's fleet builder (or a feature's driver); agent <see cref="Index"/> k is the same for a seed whatever
 /// the order or shard it is built in.
 /// </summary>
-internal sealed record AgentSpec
+public sealed record AgentSpec
 {
     /// <summary>0-based position in the fleet; shards take <c>Index % N == i</c>.</summary>
     public required int Index { get; init; }
@@ -22,8 +22,10 @@ internal sealed record AgentSpec
     public required string OsVersion { get; init; }
     /// <summary>Site attribute (targets can match it).</summary>
     public required string Site { get; init; }
-    /// <summary>The scenario group this agent belongs to.</summary>
-    public required GroupSpec Group { get; init; }
+    /// <summary>The name of the group (of a scenario's fleet, or a feature's) this agent belongs to.</summary>
+    public required string GroupName { get; init; }
+    /// <summary>How the simulated executor runs this agent's tasks (its group's behaviour). Default: never fails, 100ms..500ms.</summary>
+    public TaskBehaviour Task { get; init; } = new();
     /// <summary>Where it starts.</summary>
     public required AgentLocation Location { get; init; }
     /// <summary>VPN client and state at start.</summary>
@@ -37,14 +39,11 @@ internal sealed record AgentSpec
     /// <summary>Seed of this agent's own random choices (task durations and failures).</summary>
     public required ulong Seed { get; init; }
 
-    /// <summary>The group's name.</summary>
-    public string GroupName => Group.Name;
-
     /// <summary>Attributes the agent registers with, for targets: <c>site</c>, <c>group</c>, <c>location</c>, <c>os</c>.</summary>
     public IReadOnlyDictionary<string, string> Attributes() => new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["site"] = Site,
-        ["group"] = Group.Name,
+        ["group"] = GroupName,
         ["location"] = Location == AgentLocation.Office ? "office" : "internet",
         ["os"] = OsName,
         ["model"] = Hardware.Model,
@@ -70,19 +69,4 @@ internal sealed record AgentSpec
 }
 
 /// <summary>The machine.</summary>
-internal sealed record HardwareInfo(string Manufacturer, string Model, string SerialNumber, int ProcessorCount, long MemoryBytes, long DiskBytes);
-
-/// <summary>A fleet: the agents of one shard (or all), with the fleet-wide facts.</summary>
-internal sealed record FleetModel
-{
-    /// <summary>The agents built (only the shard's when a shard was given), ordered by index.</summary>
-    public required IReadOnlyList<AgentSpec> Agents { get; init; }
-    /// <summary>Agents in the whole fleet (all shards).</summary>
-    public required int TotalAgents { get; init; }
-    /// <summary>Agents per group in the whole fleet, by group name.</summary>
-    public required IReadOnlyDictionary<string, int> GroupCounts { get; init; }
-    /// <summary>The fleet's AD domain.</summary>
-    public required string Domain { get; init; }
-    public required int Seed { get; init; }
-    public ShardSpec? Shard { get; init; }
-}
+public sealed record HardwareInfo(string Manufacturer, string Model, string SerialNumber, int ProcessorCount, long MemoryBytes, long DiskBytes);

@@ -1,12 +1,10 @@
-using Tcm.Simulator.Scenarios;
-
-namespace Tcm.Simulator.Network;
+namespace Tcm.Lab.Network;
 
 /// <summary>
 /// The adapters real VPN clients add, as Windows shows them (interface name and description), for <c>vpnAdapter:</c> presets.
 /// The Check Point one is the adapter of the support article.
 /// </summary>
-internal static class VpnAdapterPresets
+public static class VpnAdapterPresets
 {
     private static readonly Dictionary<string, VpnAdapterSpec> s_presets = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -8,20 +8,32 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tcm.LoadTests.Baseline.Server;
+using Tcm.LoadTests.Cli;
+using Tcm.LoadTests.TcmVariant.Server;
 
-namespace Tcm.Host.Commands;
+namespace Tcm.LoadTests.GatewayBench;
 
 /// <summary>
-/// <c>tcm gateway bench</c>: holds N idle agents through one gateway process (<c>tcm gateway</c>, its own process) and, in the
-/// same run, through a bare Kestrel baseline holding the same inbound connections; measures managed and process memory per
-/// agent and idle CPU of each. Agents come from several client processes (each process has its own open-file limit).
-/// The roles (<c>bench-backend</c>, <c>bench-baseline</c>, <c>bench-clients</c>) are processes the bench starts itself.
+/// <c>gateway-bench</c>: holds N idle agents through one gateway process (<c>tcm gateway</c>, its own process, started from the
+/// <c>tcm.dll</c> beside the load tests) and, in the same run, through a bare Kestrel baseline holding the same inbound
+/// connections; measures managed and process memory per agent and idle CPU of each. Agents come from several client processes
+/// (each process has its own open-file limit). The roles (<c>gateway-bench-backend</c>, <c>gateway-bench-baseline</c>,
+/// <c>gateway-bench-clients</c>) are this program again, in processes the bench starts itself.
 /// </summary>
-internal static class GatewayBench
+internal static class GatewayBenchCommand
 {
     private const string AdminKey = "bench-admin-key-0123456789";
+    private const string BackendRole = "gateway-bench-backend";
+    private const string BaselineRole = "gateway-bench-baseline";
+    private const string ClientsRole = "gateway-bench-clients";
 
     public static Command Create()
     {
@@ -29,7 +41,7 @@ internal static class GatewayBench
         var processes = new Option<int>("--client-processes") { Description = "Client processes the agents are spread over. Default: 4", DefaultValueFactory = _ => 4 };
         var mode = new Option<string>("--mode") { Description = "h2: one TCP connection per agent carrying its NS and TS WebSockets (RFC 8441); h1: one HTTP/1.1 WebSocket per agent. Default: h2", DefaultValueFactory = _ => "h2" };
         var settle = new Option<int>("--idle-seconds") { Description = "Seconds of idle time over which CPU is measured. Default: 15", DefaultValueFactory = _ => 15 };
-        var command = new Command("bench", "Benchmark: N idle agents through one gateway process beside a bare Kestrel baseline; memory per agent and idle CPU (docs/benchmarks.md, Gateway).")
+        var command = new Command("gateway-bench", "Benchmark: N idle agents through one gateway process beside a bare Kestrel baseline; memory per agent and idle CPU (docs/benchmarks.md, Gateway).")
         {
             agents, processes, mode, settle,
         };
@@ -40,19 +52,19 @@ internal static class GatewayBench
     public static IEnumerable<Command> CreateRoles()
     {
         var dir = new Option<string>("--dir") { Required = true };
-        var backend = new Command("bench-backend", "(bench role) two TLS ports that accept and hold WebSockets: an NS-like and a TS-like backend") { dir };
+        var backend = new Command(BackendRole, "(bench role) two TLS ports that accept and hold WebSockets: an NS-like and a TS-like backend") { dir };
         backend.Hidden = true;
         backend.SetAction((parse, ct) => ServeAsync(parse.GetValue(dir)!, ports: 2, ct));
         yield return backend;
 
-        var baseline = new Command("bench-baseline", "(bench role) bare Kestrel: TLS, client certificates allowed, WebSockets accepted and held") { dir };
+        var baseline = new Command(BaselineRole, "(bench role) bare Kestrel: TLS, client certificates allowed, WebSockets accepted and held") { dir };
         baseline.Hidden = true;
         baseline.SetAction((parse, ct) => ServeAsync(parse.GetValue(dir)!, ports: 1, ct));
         yield return baseline;
 
         var count = new Option<int>("--count") { Required = true };
         var mode = new Option<string>("--mode") { Required = true };
-        var clients = new Command("bench-clients", "(bench role) agents with their own certificates; commands on stdin: connect, close") { dir, count, mode };
+        var clients = new Command(ClientsRole, "(bench role) agents with their own certificates; commands on stdin: connect, close") { dir, count, mode };
         clients.Hidden = true;
         clients.SetAction((parse, ct) => ClientsAsync(parse.GetValue(dir)!, parse.GetValue(count), parse.GetValue(mode)!, ct));
         yield return clients;
@@ -60,6 +72,12 @@ internal static class GatewayBench
 
     private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, CancellationToken ct)
     {
+        if (TcmHostProcess.UnavailableReason() is { } why)
+        {
+            Console.WriteLine($"error: {why}");
+            return ExitCodes.RunError;
+        }
+
         var dir = Path.Combine(Path.GetTempPath(), "tcm-gateway-bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
         Directory.CreateDirectory(dir);
         Console.WriteLine($"gateway bench: {agents:N0} agents ({mode}), {processCount} client processes, work folder {dir}");
@@ -67,9 +85,9 @@ internal static class GatewayBench
         var children = new List<Process>();
         try
         {
-            var backend = Start(children, "bench-backend", "--dir", dir);
+            var backend = Start(children, BackendRole, "--dir", dir);
             var backendPorts = (await ReadLineAsync(backend, "ports", ct)).Split(' ')[1..].Select(int.Parse).ToArray();
-            var baseline = Start(children, "bench-baseline", "--dir", dir);
+            var baseline = Start(children, BaselineRole, "--dir", dir);
             var baselinePort = int.Parse((await ReadLineAsync(baseline, "ports", ct)).Split(' ')[1], CultureInfo.InvariantCulture);
             var gateway = Start(children, "gateway", "--data", Path.Combine(dir, "gw"), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
                 "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning");
@@ -80,7 +98,7 @@ internal static class GatewayBench
             for (var i = 0; i < processCount; i++)
             {
                 var share = agents / processCount + (i < agents % processCount ? 1 : 0);
-                clients.Add(Start(children, "bench-clients", "--dir", dir, "--count", share.ToString(CultureInfo.InvariantCulture), "--mode", mode));
+                clients.Add(Start(children, ClientsRole, "--dir", dir, "--count", share.ToString(CultureInfo.InvariantCulture), "--mode", mode));
             }
 
             foreach (var client in clients)
@@ -111,7 +129,7 @@ internal static class GatewayBench
             Console.WriteLine($"| ratio gateway / baseline | | {gatewayResult.ManagedPerAgent / baselineResult.ManagedPerAgent:N2}x | {gatewayResult.ProcessPerAgent / baselineResult.ProcessPerAgent:N2}x | | |");
             Console.WriteLine($"gateway after the run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, handshake failures {status.GetProperty("handshakeFailures")}, " +
                 $"open files limit {OpenFileLimit(gateway.Id)}");
-            return gatewayResult.Failed == 0 ? 0 : 1;
+            return gatewayResult.Failed == 0 ? ExitCodes.Passed : ExitCodes.ThresholdsFailed;
         }
         finally
         {
@@ -197,32 +215,28 @@ internal static class GatewayBench
     private static string OpenFileLimit(int pid) =>
         File.ReadLines($"/proc/{pid}/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3] ?? "?";
 
+    /// <summary>Starts a role of the bench (this program again) or, for <c>gateway</c>, the product's <c>tcm gateway</c>.</summary>
     private static Process Start(List<Process> children, params string[] arguments)
     {
-        var self = Environment.ProcessPath!;
-        var info = new ProcessStartInfo { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        // why: the same GC for the gateway and the baseline, and the one the load tests use (workstation, concurrent).
-        info.Environment["DOTNET_gcServer"] = "0";
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        ProcessStartInfo info;
+        if (arguments[0] == "gateway")
         {
-            info.FileName = self;
-            info.ArgumentList.Add(typeof(GatewayBench).Assembly.Location);
+            info = new ProcessStartInfo(SelfLauncher.DotnetHost()) { UseShellExecute = false };
+            info.ArgumentList.Add(TcmHostProcess.HostPath());
+            foreach (var argument in arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
         }
         else
         {
-            info.FileName = self;
+            info = SelfLauncher.StartInfo(arguments);
         }
 
-        if (arguments[0].StartsWith("bench-", StringComparison.Ordinal))
-        {
-            info.ArgumentList.Add("gateway");
-        }
-
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        // why: the same GC for the gateway and the baseline, and the one the load tests use (workstation, concurrent).
+        info.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(info)!;
         children.Add(process);
         return process;

@@ -1,0 +1,12 @@
+namespace Tcm.Lab.Fleet;
+
+/// <summary>The CEM settings an agent's install package carries.</summary>
+public enum CemValidity
+{
+    /// <summary>CEM settings present and valid (the default).</summary>
+    Valid,
+    /// <summary>No CEM settings.</summary>
+    Missing,
+    /// <summary>CEM settings present but wrong (e.g. a gateway address nobody listens on).</summary>
+    Invalid,
+}
