@@ -4,7 +4,7 @@ namespace Tcm.Agent.Tests;
 
 public sealed class LoopSignalTests
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly TimerCountingTimeProvider _time = new();
 
     [Fact]
     public async Task Wait_EndsWhenTheClockReachesTheDeadline()

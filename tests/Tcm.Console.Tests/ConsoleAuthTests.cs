@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using Tcm.Console.Tests.Infrastructure;
 using Tcm.Protocol;
 using HttpRequestMessage = System.Net.Http.HttpRequestMessage;
 using HttpResponseMessage = System.Net.Http.HttpResponseMessage;
@@ -12,16 +11,16 @@ namespace Tcm.Console.Tests;
 /// <summary>The console's session and CSRF rules, over plain HTTPS (no browser needed).</summary>
 public sealed class ConsoleAuthTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private ConsoleServerHost _server = null!;
+    private NotificationServerHost _server = null!;
 
-    public async Task InitializeAsync() => _server = await ConsoleServerHost.StartAsync(output);
+    public async Task InitializeAsync() => _server = await NotificationServerHost.StartAsync(output, configure: o => o.ServerName = "NS-CONSOLE-TEST");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Console_page_redirects_to_login_without_a_session_and_files_carry_a_strict_policy()
     {
-        using var anonymous = ConsoleServerHost.CreateClient(_server.Info, useKey: false, cookies: null);
+        using var anonymous = _server.CreateClient();
 
         var page = await anonymous.GetAsync("/console/");
         page.StatusCode.Should().Be(HttpStatusCode.Redirect);
@@ -47,7 +46,7 @@ public sealed class ConsoleAuthTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Login_sets_a_secure_httponly_strict_cookie_that_the_admin_api_accepts_with_the_console_header()
     {
         var cookies = new CookieContainer();
-        using var browser = ConsoleServerHost.CreateClient(_server.Info, useKey: false, cookies);
+        using var browser = _server.CreateClient(cookies: cookies);
 
         (await Login(browser, _server.Info.AdminApiKey, header: false)).StatusCode.Should().Be(HttpStatusCode.Forbidden, "login needs the console header (login CSRF)");
         (await Login(browser, "not-the-key", header: true)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
@@ -81,7 +80,7 @@ public sealed class ConsoleAuthTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Feed_sends_a_fleet_snapshot_at_once_and_then_every_second()
     {
-        using var client = ConsoleServerHost.CreateClient(_server.Info, useKey: true, cookies: null);
+        using var client = _server.CreateAdminClient();
         using var response = await client.GetAsync("/console/api/feed", HttpCompletionOption.ResponseHeadersRead);
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");

@@ -1,4 +1,3 @@
-using Tcm.Testing;
 using Microsoft.Playwright;
 using Tcm.Agent;
 using Tcm.Console.Tests.Infrastructure;
@@ -21,7 +20,8 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
 
     private static readonly string ScreenshotDirectory = Path.Combine(Directory.GetCurrentDirectory(), "TestResults", "console-screenshots");
     private readonly List<string> _browserErrors = [];
-    private ConsoleServerHost? _server;
+    private readonly List<TcmAgent> _agents = [];
+    private NotificationServerHost? _server;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
@@ -35,6 +35,11 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         }
 
         _playwright?.Dispose();
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
         if (_server is not null)
         {
             await _server.DisposeAsync();
@@ -46,7 +51,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
     {
         ChromiumFactAttribute.EnsureInstalled();
         Directory.CreateDirectory(ScreenshotDirectory);
-        _server = await ConsoleServerHost.StartAsync(output);
+        _server = await NotificationServerHost.StartAsync(output, configure: o => o.ServerName = "NS-CONSOLE-TEST");
 
         // The built-in Default profile targets everyone with persistent connection on; switch that off, so only the
         // group the administrator targets below moves to persistent.
@@ -55,15 +60,20 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await _server.PutProfileAsync(defaultProfile);
 
         var poll = TimeSpan.FromMilliseconds(500);
-        var agents = new List<TcmAgent>();
         foreach (var (name, group) in new[] { ("SALES-01", "sales"), ("SALES-02", "sales"), ("SALES-03", "sales"), ("ENG-01", "engineering"), ("ENG-02", "engineering"), ("ENG-03", "engineering") })
         {
-            agents.Add(await _server.StartAgentAsync(name, group, poll));
+            // Polls every half second while it has no persistent connection.
+            var options = RealAgents.Options(await _server.Info.CreateInstallPackageAsync(), name, poll) with
+            {
+                OsName = "Windows 11 Enterprise",
+                Attributes = new Dictionary<string, string> { ["group"] = group, ["site"] = "Berlin" },
+            };
+            _agents.Add(await RealAgents.StartAsync(options, output));
         }
 
-        foreach (var agent in agents)
+        foreach (var agent in _agents)
         {
-            await Eventually.WaitAsync(() => agent.AgentId, id => id is not null, TimeSpan.FromSeconds(30), "the agent to register");
+            await RealAgents.WaitForIdAsync(agent, TimeSpan.FromSeconds(30));
         }
 
         _playwright = await Playwright.CreateAsync();
@@ -171,7 +181,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await page.ClickAsync("#terminate");
         await Assertions.Expect(page.Locator("#server-connection")).ToHaveTextAsync("HTTP");
         await Shot(page, "11-agent-terminated");
-        var sales01 = agents[0].AgentId!;
+        var sales01 = _agents[0].AgentId!;
         (await _server.GetAgentAsync(sales01)).Connected.Should().BeFalse("the administrator terminated the persistent connection");
 
         // Task Servers and gateways: none on this server.

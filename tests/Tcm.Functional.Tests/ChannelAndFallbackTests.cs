@@ -1,4 +1,3 @@
-using Tcm.Testing;
 using System.Net;
 using Tcm.Agent;
 using Tcm.Functional.Tests.Infrastructure;
@@ -32,9 +31,9 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task TcmOff_AgentPollsOverHttp_AndReceivesPushedTaskAtNextPoll()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: false);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: false);
         var agent = await StartAgentAsync("PC-01", poll: TimeSpan.FromMilliseconds(500));
-        var id = await AgentHarness.WaitForIdAsync(agent);
+        var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForHttpBecauseAsync(agent, CloseReasons.TcmDisabled);
 
         var action = await _server.PushTaskAsync(Echo("over http", id));
@@ -51,10 +50,10 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [InlineData("2.0")]
     public async Task TcmOn_PushedTaskArrivesOverTheChannel_NotAtAPoll(string httpVersion)
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         // Polls once an hour: a task done within the deadline came over the channel.
         var agent = await StartAgentAsync("PC-02", httpVersion: Version.Parse(httpVersion));
-        var id = await AgentHarness.WaitForIdAsync(agent);
+        var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForTransportAsync(agent, TransportKind.Persistent);
 
         var action = await _server.PushTaskAsync(Echo("over the channel", id));
@@ -70,9 +69,9 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task ServerStoppedMidTask_AgentFallsBack_AndTheResultArrivesExactlyOnceWhenItReturns()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         var agent = await StartAgentAsync("PC-03");
-        var id = await AgentHarness.WaitForIdAsync(agent);
+        var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForTransportAsync(agent, TransportKind.Persistent);
 
         var action = await _server.PushTaskAsync(new PushTaskRequest
@@ -99,13 +98,13 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task AgentOutsideTheProfileTargets_IsRefusedTheChannel_AndStillGetsTasksOverHttp()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         var profile = await _server.GetDefaultProfileAsync();
-        await _server.UpdateProfileAsync(profile with { Targets = new Targets { Rules = [new TargetRule("group", "pilot")] } });
+        await _server.PutProfileAsync(profile with { Targets = new Targets { Rules = [new TargetRule("group", "pilot")] } });
 
         var pilot = await StartAgentAsync("PC-PILOT", attributes: new Dictionary<string, string> { ["group"] = "pilot" });
         var other = await StartAgentAsync("PC-SALES", poll: TimeSpan.FromMilliseconds(500), attributes: new Dictionary<string, string> { ["group"] = "sales" });
-        var otherId = await AgentHarness.WaitForIdAsync(other);
+        var otherId = await RealAgents.WaitForIdAsync(other);
 
         await WaitForTransportAsync(pilot, TransportKind.Persistent);
         await WaitForHttpBecauseAsync(other, CloseReasons.NotTargeted);
@@ -118,21 +117,21 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task TurningTcmOn_MovesAPollingAgentToTheChannel_AndOff_MovesItBack()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: false);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: false);
         var agent = await StartAgentAsync("PC-04", poll: TimeSpan.FromMilliseconds(500));
         await WaitForTransportAsync(agent, TransportKind.Http);
 
-        await _server.SetTcmAsync(true);
+        await _server.SetTcmEnabledAsync(true);
         await WaitForTransportAsync(agent, TransportKind.Persistent);
 
-        await _server.SetTcmAsync(false);
+        await _server.SetTcmEnabledAsync(false);
         await WaitForHttpBecauseAsync(agent, CloseReasons.TcmDisabled);
     }
 
     [Fact]
     public async Task TerminatePersistentConnection_AgentWorksOverHttp_ThenReturnsToTheChannel()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         var agent = await StartAgentAsync("PC-05");
         await WaitForTransportAsync(agent, TransportKind.Persistent);
         var reconnectsBefore = agent.Counters.Reconnects;
@@ -147,9 +146,9 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task AdminTerminate_ClosesTheAgentsChannel()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         var agent = await StartAgentAsync("PC-06");
-        var id = await AgentHarness.WaitForIdAsync(agent);
+        var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForTransportAsync(agent, TransportKind.Persistent);
 
         var response = await _server.Admin.PostAsync($"/tcm/admin/agents/{id}/terminate", content: null);
@@ -162,7 +161,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task AgentStoppedWhileItCannotReachItsServer_StopsCleanly()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         var package = await _server.Info.CreateInstallPackageAsync();
         await _server.StopAsync();
         await using var agent = new TcmAgent(
@@ -185,7 +184,12 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
 
     private async Task<TcmAgent> StartAgentAsync(string name, TimeSpan? poll = null, IReadOnlyDictionary<string, string>? attributes = null, Version? httpVersion = null)
     {
-        var agent = await AgentHarness.StartAgentAsync(_server, output, name, poll, attributes, httpVersion);
+        var options = RealAgents.Options(await _server.Info.CreateInstallPackageAsync(), name, poll) with
+        {
+            Attributes = attributes,
+            HttpVersion = httpVersion ?? HttpVersion.Version20,
+        };
+        var agent = await RealAgents.StartAsync(options, output);
         _agents.Add(agent);
         return agent;
     }

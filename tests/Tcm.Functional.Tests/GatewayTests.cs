@@ -1,4 +1,3 @@
-using Tcm.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -191,11 +190,11 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         var channelRefused = await FluentActions.Awaiting(() => b.OpenChannelAsync(gateway, HttpVersion.Version20, backend: $"127.0.0.1:{ns.Port + 1}"))
-            .Should().ThrowAsync<ChannelRefused>();
+            .Should().ThrowAsync<ChannelRefusedException>();
         channelRefused.Which.Code.Should().Be(CloseReasons.BackendNotConfigured);
 
         // Certificates: none, and one no configured CA issued.
-        using var stranger = CemAgent.SelfSigned("stranger");
+        using var stranger = TestCertificates.SelfSignedClient("stranger");
         using (var http = b.Through(gateway, certificate: stranger))
         {
             (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Unauthorized, CloseReasons.BadCertificate)).Detail
@@ -236,11 +235,11 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task BackendRefusalBeforeTheUpgrade_ReachesTheAgentUnchanged()
     {
-        var ns = await StartServerAsync(tcmOn: false);
+        var ns = await StartServerAsync(tcmEnabled: false);
         var gateway = await StartGatewayAsync([ns]);
         var a = await RegisterAsync(ns, "PC-A");
 
-        var refused = await FluentActions.Awaiting(() => a.OpenChannelAsync(gateway, HttpVersion.Version20)).Should().ThrowAsync<ChannelRefused>();
+        var refused = await FluentActions.Awaiting(() => a.OpenChannelAsync(gateway, HttpVersion.Version20)).Should().ThrowAsync<ChannelRefusedException>();
 
         refused.Which.Status.Should().Be(HttpStatusCode.Forbidden);
         refused.Which.Code.Should().Be(CloseReasons.TcmDisabled);
@@ -252,7 +251,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         var ns = await StartServerAsync();
         var gateway = await StartGatewayAsync([ns], o => o.HoldUnknownCertificates = true);
         var a = await RegisterAsync(ns, "PC-A");
-        using var stranger = CemAgent.SelfSigned("stranger");
+        using var stranger = TestCertificates.SelfSignedClient("stranger");
         using var http = a.Through(gateway, certificate: stranger);
 
         (await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.CertificateHeld)).Detail.Should().Contain("held until an administrator approves it");
@@ -286,24 +285,24 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         await using var __ = tsChannel;
 
         welcome.AgentId.Should().Be(a.Id);
-        var hello = await ReceiveTextAsync(tsChannel.Socket);
+        var hello = await ReceiveTextAsync(tsChannel.WebSocket);
         hello.Should().Be($"via={GatewayHost.Name};forwarded=True;client=CN={GatewayHost.Name}, OU=gateway");
-        await tsChannel.Socket.SendAsync(Encoding.UTF8.GetBytes("ping over h2"), WebSocketMessageType.Text, true, CancellationToken.None);
-        (await ReceiveTextAsync(tsChannel.Socket)).Should().Be("ping over h2");
+        await tsChannel.WebSocket.SendAsync(Encoding.UTF8.GetBytes("ping over h2"), WebSocketMessageType.Text, true, CancellationToken.None);
+        (await ReceiveTextAsync(tsChannel.WebSocket)).Should().Be("ping over h2");
         connections.Value.Should().Be(1, "both channels are streams of one HTTP/2 connection");
         var status = await gateway.GetStatusAsync();
         status.TunnelsOpen.Should().Be(2);
         status.Backends.Single(s => s.Name == "ts1").TunnelsOpen.Should().Be(1);
 
         // A close from the backend reaches the agent with its status and description.
-        await tsChannel.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent done", CancellationToken.None);
+        await tsChannel.WebSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent done", CancellationToken.None);
         var (_, closeStatus, description) = await tsChannel.ReceiveOrCloseAsync();
         (closeStatus, description).Should().Be((WebSocketCloseStatus.NormalClosure, "bye"));
     }
 
-    private async Task<NotificationServerHost> StartServerAsync(bool tcmOn = true)
+    private async Task<NotificationServerHost> StartServerAsync(bool tcmEnabled = true)
     {
-        var server = await NotificationServerHost.StartAsync(output, tcmOn);
+        var server = await NotificationServerHost.StartAsync(output, tcmEnabled);
         _servers.Add(server);
         return server;
     }
@@ -323,7 +322,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Reconnects (as an agent's back-off would) until a welcome arrives or the deadline passes.</summary>
-    private async Task<(CemChannel, WelcomeMessage)> ReconnectAsync(CemAgent agent, GatewayHost gateway)
+    private async Task<(TestChannel, WelcomeMessage)> ReconnectAsync(CemAgent agent, GatewayHost gateway)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
@@ -332,7 +331,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 return await agent.ConnectAsync(gateway, HttpVersion.Version20);
             }
-            catch (Exception ex) when (ex is ChannelRefused or HttpRequestException or WebSocketException or InvalidOperationException && clock.Elapsed < Deadline)
+            catch (Exception ex) when (ex is ChannelRefusedException or HttpRequestException or WebSocketException or InvalidOperationException && clock.Elapsed < Deadline)
             {
                 output.WriteLine($"reconnect: {ex.Message}");
                 await Task.Delay(100);
@@ -341,7 +340,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Reads until the channel ends (close frame or abort); returns the first message that is not a push, or null.</summary>
-    private static async Task<(Message?, WebSocketCloseStatus?, string?)> ReceiveUntilEndAsync(CemChannel channel)
+    private static async Task<(Message?, WebSocketCloseStatus?, string?)> ReceiveUntilEndAsync(TestChannel channel)
     {
         try
         {

@@ -1,10 +1,6 @@
-using Tcm.Testing;
 using System.Net.Http.Json;
-using Microsoft.Extensions.Logging;
 using Tcm.Agent;
 using Tcm.Agent.Network;
-using Tcm.Agent.State;
-using Tcm.Agent.Tasks;
 using Tcm.Functional.Tests.Infrastructure;
 using Tcm.Gateway;
 using Tcm.Protocol;
@@ -28,7 +24,7 @@ public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _ns = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         _ts = await TaskServerHost.StartAsync(output, _ns, "ts1");
         _packages = await PackageServer.StartAsync(_ns);
         _gateway = await GatewayHost.StartAsync(output, [_ns],
@@ -145,7 +141,7 @@ public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<string> ConfigureAsync(AgentSettings settings, CemSettings? cem = null)
     {
         var profile = await _ns.GetDefaultProfileAsync();
-        await _ns.UpdateProfileAsync(profile with { Cem = cem ?? new CemSettings { GatewayAddress = _gateway.Info.HostAndPort } });
+        await _ns.PutProfileAsync(profile with { Cem = cem ?? new CemSettings { GatewayAddress = _gateway.Info.HostAndPort } });
         var response = await _ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
             new TargetedAgentSettings { Name = "routing", Priority = 1, Settings = settings }, ProtocolJsonContext.Default.TargetedAgentSettings);
         response.EnsureSuccessStatusCode();
@@ -158,18 +154,9 @@ public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
         // an agent that starts on the internet registers through the gateway.
         var profile = await _ns.GetDefaultProfileAsync();
         var package = await _ns.Info.CreateInstallPackageAsync(profile.Id);
-        var loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output, $"{computerName,-5}")).SetMinimumLevel(LogLevel.Information));
-        var agent = new TcmAgent(new AgentOptions
-        {
-            Package = package,
-            ComputerName = computerName,
-            Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromMilliseconds(800) },
-            PolicyRefreshOverride = TimeSpan.FromHours(1),
-            TaskPollOverride = TimeSpan.FromHours(1),
-            ProbeTimeout = TimeSpan.FromSeconds(2),
-        }, _network, new InMemoryAgentStateStore(), new BuiltInTaskExecutor(), TimeProvider.System, loggers);
+        var options = RealAgents.Options(package, computerName) with { ProbeTimeout = TimeSpan.FromSeconds(2) };
+        var agent = await RealAgents.StartAsync(options, output, _network);
         _agents.Add(agent);
-        await agent.StartAsync(CancellationToken.None);
         return agent;
     }
 

@@ -22,7 +22,7 @@ public sealed class TaskServerResultKeyTests(ITestOutputHelper output) : IAsyncL
 
     public async Task InitializeAsync()
     {
-        _ns = await NotificationServerHost.StartAsync(output, tcmOn: true);
+        _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         _ts = await TaskServerHost.StartAsync(output, _ns, "ts-a");
         _agent = await CemAgent.RegisterAsync(_ns, "PC-KEYS");
         _http = new HttpClient(CemAgent.CreateHandler(_ns.Info.CaCertificate, _agent.Certificate)) { BaseAddress = new Uri(_ts.Info.BaseUrl) };

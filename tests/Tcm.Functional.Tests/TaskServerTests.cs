@@ -1,10 +1,6 @@
-using Tcm.Testing;
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
-using Microsoft.Extensions.Logging;
 using Tcm.Agent;
-using Tcm.Agent.Network;
-using Tcm.Agent.State;
 using Tcm.Agent.Tasks;
 using Tcm.Functional.Tests.Infrastructure;
 using Tcm.Protocol;
@@ -24,7 +20,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly ConcurrentDictionary<string, int> _executions = new();
     private NotificationServerHost _ns = null!;
 
-    public async Task InitializeAsync() => _ns = await NotificationServerHost.StartAsync(output, tcmOn: true);
+    public async Task InitializeAsync() => _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
 
     public async Task DisposeAsync()
     {
@@ -45,7 +41,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task TaskThroughTaskServers_ReachesPersistentAgentsOverTheirChannel_AndHttpOnlyAgentsAtTheirNextPoll()
     {
         await StartTaskServersAsync(("ts-a", 5000), ("ts-b", 5000));
-        await _ns.UpdateProfileAsync(new CommunicationProfile
+        await _ns.PutProfileAsync(new CommunicationProfile
         {
             Id = "http-only",
             Name = "HTTP only",
@@ -57,8 +53,8 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         // Polls once an hour: a task done within the deadline came over the Task Server channel.
         var persistent = await StartAgentAsync("PC-PUSH");
         var httpOnly = await StartAgentAsync("PC-HTTP", poll: TimeSpan.FromMilliseconds(500));
-        var persistentId = await AgentHarness.WaitForIdAsync(persistent);
-        var httpId = await AgentHarness.WaitForIdAsync(httpOnly);
+        var persistentId = await RealAgents.WaitForIdAsync(persistent);
+        var httpId = await RealAgents.WaitForIdAsync(httpOnly);
         await WaitForTaskServerTransportAsync(persistent, TransportKind.Persistent);
         await Eventually.WaitAsync(ListTaskServersAsync, l => l.Sum(t => t.RegisteredAgents) == 2, Deadline, "both agents to be held by a Task Server");
 
@@ -86,7 +82,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             var agent = await StartAgentAsync($"PC-F{i}");
-            agents.Add((agent, await AgentHarness.WaitForIdAsync(agent)));
+            agents.Add((agent, await RealAgents.WaitForIdAsync(agent)));
         }
 
         foreach (var (agent, _) in agents)
@@ -142,7 +138,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         first.GetNetworkStatus().TaskServer!.ServerAddress.Should().Be(full.Info.Address);
 
         var second = await StartAgentAsync("PC-L2");
-        var secondId = await AgentHarness.WaitForIdAsync(second);
+        var secondId = await RealAgents.WaitForIdAsync(second);
         await Eventually.WaitAsync(() => second.GetNetworkStatus().TaskServer, s => s?.ServerAddress == other.Info.Address && s.Transport == TransportKind.Persistent,
             Deadline, "the second agent to fail over to the other Task Server");
 
@@ -159,7 +155,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         await StartTaskServersAsync(("ts-s", 5000));
         var ts = _taskServers[0];
         var agent = await StartAgentAsync("PC-S");
-        var id = await AgentHarness.WaitForIdAsync(agent);
+        var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForTaskServerTransportAsync(agent, TransportKind.Persistent);
 
         var action = await PushThroughTaskServersAsync(new PushTaskRequest
@@ -228,21 +224,9 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<TcmAgent> StartAgentAsync(string computerName, TimeSpan? poll = null)
     {
         var package = await _ns.Info.CreateInstallPackageAsync();
-        var loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output, $"{computerName,-5}")).SetMinimumLevel(LogLevel.Information));
-        var options = new AgentOptions
-        {
-            Package = package,
-            ComputerName = computerName,
-            Domain = "corp.test",
-            OsName = "Windows 11",
-            Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromMilliseconds(800) },
-            // An hour unless a test is about polling: a task that arrives sooner was pushed.
-            PolicyRefreshOverride = poll ?? TimeSpan.FromHours(1),
-            TaskPollOverride = poll ?? TimeSpan.FromHours(1),
-        };
-        var agent = new TcmAgent(options, new OsNetwork(), new InMemoryAgentStateStore(), new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions), TimeProvider.System, loggers);
+        var options = RealAgents.Options(package, computerName, poll);
+        var agent = await RealAgents.StartAsync(options, output, executor: new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions));
         _agents.Add(agent);
-        await agent.StartAsync(CancellationToken.None);
         return agent;
     }
 

@@ -18,7 +18,7 @@ public sealed class TcmSettingTests(ITestOutputHelper output) : IAsyncLifetime
     private TaskServerHost? _ts;
     private TcmAgent? _agent;
 
-    public async Task InitializeAsync() => _ns = await NotificationServerHost.StartAsync(output, tcmOn: true);
+    public async Task InitializeAsync() => _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
 
     public async Task DisposeAsync()
     {
@@ -42,15 +42,15 @@ public sealed class TcmSettingTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.WaitAsync(ListTaskServersAsync, l => l.Count == 1 && l[0].Online && l[0].Address is { } a && !a.EndsWith(":0", StringComparison.Ordinal),
             Deadline, "the Task Server to be online at the NS");
         // Polls every half second: the agent learns that TCM is on again at its next policy request, as agents on HTTP do.
-        _agent = await AgentHarness.StartAgentAsync(_ns, output, "PC-TCM", poll: TimeSpan.FromMilliseconds(500));
-        var id = await AgentHarness.WaitForIdAsync(_agent);
+        _agent = await RealAgents.StartAsync(RealAgents.Options(await _ns.Info.CreateInstallPackageAsync(), "PC-TCM", TimeSpan.FromMilliseconds(500)), output);
+        var id = await RealAgents.WaitForIdAsync(_agent);
 
         // TCM on: both channels persistent.
         await WaitForBothAsync(TransportKind.Persistent, "TCM on");
         _ts.Info.IsConnected(id).Should().BeTrue();
 
         // TCM off: both over HTTP, and both say why.
-        await _ns.SetTcmAsync(false);
+        await _ns.SetTcmEnabledAsync(false);
         await Eventually.WaitAsync(
             _agent.GetNetworkStatus,
             s => IsHttpBecauseTcmIsOff(s) && s.TaskServer is { } ts && IsHttpBecauseTcmIsOff(ts),
@@ -67,7 +67,7 @@ public sealed class TcmSettingTests(ITestOutputHelper output) : IAsyncLifetime
         _ts.Info.IsConnected(id).Should().BeFalse("the Client Task Agent stays on HTTP while TCM is off");
 
         // TCM on again: both channels come back.
-        await _ns.SetTcmAsync(true);
+        await _ns.SetTcmEnabledAsync(true);
         await WaitForBothAsync(TransportKind.Persistent, "TCM on again");
         _ts.Info.IsConnected(id).Should().BeTrue();
     }

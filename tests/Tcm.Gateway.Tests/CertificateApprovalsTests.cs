@@ -14,7 +14,7 @@ public sealed class CertificateApprovalsTests : IDisposable
     [Fact]
     public void HeldCertificates_AreListed_AndDecisionsSurviveARestart()
     {
-        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         using var certificate = SelfSigned();
         var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
         var approvals = new CertificateApprovals(_dir, clock, NullLogger<CertificateApprovals>.Instance);

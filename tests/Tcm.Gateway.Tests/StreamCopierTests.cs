@@ -10,7 +10,7 @@ public sealed class StreamCopierTests
         var data = Enumerable.Range(0, 100_000).Select(i => (byte)i).ToArray();
         var output = new MemoryStream();
         long counted = 0;
-        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         using var cancel = new CancellationTokenSource();
         var tunnel = new TunnelActivity(1, "ns1", cancel, clock);
         clock.Advance(TimeSpan.FromMinutes(1));

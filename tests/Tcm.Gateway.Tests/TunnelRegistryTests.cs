@@ -7,7 +7,7 @@ public sealed class TunnelRegistryTests
     [Fact]
     public void OnlyTunnelsIdleForLongerThanTheTimeout_AreCanceled()
     {
-        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var registry = new TunnelRegistry(clock);
         using var quietCancel = new CancellationTokenSource();
         using var busyCancel = new CancellationTokenSource();

@@ -1,11 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tcm.NotificationServer;
 using Tcm.Protocol;
 using Tcm.TaskServer.Identity;
 
@@ -14,58 +10,28 @@ namespace Tcm.TaskServer.Tests;
 /// <summary>A real NS: an admin allows a Task Server, the Task Server registers with its token and CSR, and gets ONE proper certificate.</summary>
 public sealed class SiteServerRegistrationTests : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tcm-ts-func", Guid.NewGuid().ToString("N")[..12]);
-    private WebApplication _ns = null!;
-    private NotificationServerInfo _info = null!;
-    private HttpClient _admin = null!;
+    private readonly string _dir = TestFolders.NewPath("ts-func");
+    private NotificationServerHost _ns = null!;
 
-    public async Task InitializeAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.AddNotificationServer(o =>
-        {
-            o.DataDirectory = Path.Combine(_dir, "ns");
-            o.Port = 0;
-        });
-        _ns = builder.Build();
-        _ns.MapNotificationServer();
-        await _ns.StartAsync();
-        _info = _ns.Services.GetRequiredService<NotificationServerInfo>();
-        using var ca = X509Certificate2.CreateFromPem(_info.CaCertificatePem);
-        var caCopy = X509CertificateLoader.LoadCertificate(ca.RawData);
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, c, _, e) => Tcm.Hosting.Certificates.CertificateTrust.ValidateServer(c, e, caCopy);
-        _admin = new HttpClient(handler) { BaseAddress = new Uri(_info.BaseUrl) };
-        _admin.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, _info.AdminApiKey);
-    }
+    public async Task InitializeAsync() => _ns = await NotificationServerHost.StartAsync();
 
     public async Task DisposeAsync()
     {
-        _admin.Dispose();
-        await _ns.StopAsync();
         await _ns.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestFolders.TryDelete(_dir);
     }
 
     private async Task<SiteServerCreated> CreateAsync(string name)
     {
-        var response = await _admin.PostAsJsonAsync("/tcm/admin/site-servers", new CreateSiteServerRequest { Name = name, Kind = SiteServerKind.TaskServer }, ProtocolJsonContext.Default.CreateSiteServerRequest);
+        var response = await _ns.Admin.PostAsJsonAsync("/tcm/admin/site-servers", new CreateSiteServerRequest { Name = name, Kind = SiteServerKind.TaskServer }, ProtocolJsonContext.Default.CreateSiteServerRequest);
         response.StatusCode.Should().Be(HttpStatusCode.Created);
         return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated))!;
     }
 
     private TaskServerOptions Options(string token) => new()
     {
-        NotificationServerUrl = _info.BaseUrl,
-        NotificationServerCaPem = _info.CaCertificatePem,
+        NotificationServerUrl = _ns.Info.BaseUrl,
+        NotificationServerCaPem = _ns.Info.CaCertificatePem,
         RegistrationToken = token,
         PublicHostName = "ts1.corp.test",
         HostNames = ["10.1.2.3"],
@@ -88,10 +54,10 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
         san.EnumerateDnsNames().Should().Contain(["ts1.corp.test", "localhost"]);
         san.EnumerateIPAddresses().Should().Contain([IPAddress.Parse("10.1.2.3"), IPAddress.Loopback]);
 
-        var listed = (await _admin.GetFromJsonAsync("/tcm/admin/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo))!;
+        var listed = (await _ns.Admin.GetFromJsonAsync("/tcm/admin/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo))!;
         listed.Single().Registered.Should().BeTrue();
         listed.Single().Address.Should().Be("ts1.corp.test:4726");
-        (await _admin.GetStringAsync("/tcm/admin/site-servers")).Should().NotContain(created.RegistrationToken, "the token is shown once, at creation");
+        (await _ns.Admin.GetStringAsync("/tcm/admin/site-servers")).Should().NotContain(created.RegistrationToken, "the token is shown once, at creation");
     }
 
     [Fact]
@@ -129,7 +95,7 @@ public sealed class SiteServerRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task TaskServerEndpointsOfTheNs_RefuseAnyoneWithoutATaskServerCertificate()
     {
-        var response = await _admin.GetAsync(TaskServerPaths.Work + "?wait=0");
+        var response = await _ns.Admin.GetAsync(TaskServerPaths.Work + "?wait=0");
 
         response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         response.Headers.GetValues("X-Tcm-Refusal").Should().ContainSingle(CloseReasons.BadCertificate);

@@ -26,13 +26,13 @@ public sealed class ConnectionLoopTests
         kit.Agent.Policy = TestData.Policy(tcm: true);
         var channel = kit.OpenChannel(kit.Ts);
         await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
-        await Eventually.TrueAsync(() => kit.Time.ActiveTimers > 0, "the grace timer to be armed");
+        await Eventually.WaitAsync(() => kit.Time.ActiveTimers > 0, TimeSpan.FromSeconds(10), "the grace timer to be armed");
 
         kit.Time.Advance(TimeSpan.FromSeconds(4));
         channel.Socket.State.Should().Be(WebSocketState.CloseSent, "the server still has time to answer");
         kit.Time.Advance(TimeSpan.FromSeconds(1));
 
-        await Eventually.TrueAsync(() => channel.Socket.State == WebSocketState.Aborted, "the socket to be cut off");
+        await Eventually.WaitAsync(() => channel.Socket.State == WebSocketState.Aborted, TimeSpan.FromSeconds(10), "the socket to be cut off");
     }
 
     [Fact]

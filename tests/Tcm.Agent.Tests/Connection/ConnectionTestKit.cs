@@ -29,7 +29,7 @@ internal sealed class ConnectionTestKit : IDisposable
         Agent.Attach(Ns, Ts);
     }
 
-    public FakeTimeProvider Time { get; } = new();
+    public TimerCountingTimeProvider Time { get; } = new();
 
     public AgentContext Agent { get; }
 

@@ -83,13 +83,13 @@ public sealed class RouteKeeperTests
     [Fact]
     public async Task ConnectionFailure_ProbeWithoutAnswer_TimesOutOnTheClock()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var network = new FakeNetwork { Hang = true };
         var (keeper, _) = Create(network, () => Policy(), time);
         keeper.Request("a connection to the Notification Server failed");
 
         var evaluation = keeper.EnsureCurrentAsync(CancellationToken.None).AsTask();
-        await WaitUntil(() => keeper.Probes == 1 && time.ActiveTimers > 0);
+        await Eventually.WaitAsync(() => keeper.Probes == 1 && time.ActiveTimers > 0, TimeSpan.FromSeconds(10), "the probe to start and arm its timeout");
         evaluation.IsCompleted.Should().BeFalse("the probe waits for an answer");
 
         time.Advance(TimeSpan.FromSeconds(2));
@@ -127,7 +127,7 @@ public sealed class RouteKeeperTests
         var (keeper, _) = Create(network, () => Policy());
         keeper.Request("agent start");
         var first = keeper.EnsureCurrentAsync(CancellationToken.None).AsTask();
-        await WaitUntil(() => keeper.Evaluations == 1);
+        await Eventually.WaitAsync(() => keeper.Evaluations == 1, TimeSpan.FromSeconds(10), "the first evaluation to start");
 
         var second = keeper.EnsureCurrentAsync(CancellationToken.None).AsTask();
         second.IsCompleted.Should().BeFalse("nothing is pending, but an evaluation is in progress");
@@ -206,16 +206,6 @@ public sealed class RouteKeeperTests
     {
         keeper.Request(trigger);
         return await keeper.EnsureCurrentAsync(CancellationToken.None);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the condition holds within 10 s");
-            await Task.Yield();
-        }
     }
 
     private static PolicyDocument Policy(bool preferCem = false, bool preferCemIfVpn = false, bool vpnAdapters = true) =>

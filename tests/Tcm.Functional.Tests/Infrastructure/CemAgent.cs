@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Runtime.CompilerServices;
 using Tcm.Protocol;
@@ -31,54 +28,14 @@ internal sealed class CemAgent : IDisposable
 
     public static async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string computerName)
     {
-        var package = await ns.Info.CreateInstallPackageAsync();
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = new CertificateRequest($"CN={computerName}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        using var http = new HttpClient(CreateHandler(ns.Info.CaCertificate, null)) { BaseAddress = new Uri(ns.Info.BaseUrl) };
-        var response = await http.PostAsJsonAsync(TcmPaths.Register,
-            new RegisterRequest { RegistrationToken = package.RegistrationToken, ComputerName = computerName, CertificateSigningRequestPem = csr },
-            ProtocolJsonContext.Default.RegisterRequest);
-        response.EnsureSuccessStatusCode();
-        var registered = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.RegisterResponse))!;
-        using var certificate = X509Certificate2.CreateFromPem(registered.ClientCertificatePem);
-        using var withKey = certificate.CopyWithPrivateKey(key);
-        return new CemAgent(registered.AgentId, X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null), new Uri(ns.Info.PublicUrl).Authority);
-    }
-
-    /// <summary>A self-signed client certificate no NS issued.</summary>
-    public static X509Certificate2 SelfSigned(string subject)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+        var registered = await ns.RegisterAsync(computerName);
+        return new CemAgent(registered.Id, registered.Certificate, new Uri(ns.Info.PublicUrl).Authority);
     }
 
     /// <summary>A handler that trusts only <paramref name="trust"/> and presents <paramref name="clientCertificate"/>; counts its TCP connections.</summary>
     public static SocketsHttpHandler CreateHandler(X509Certificate2 trust, X509Certificate2? clientCertificate, StrongBox<int>? connections = null)
     {
-        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-        {
-            if (cert is null || (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-            {
-                return false;
-            }
-
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(trust);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            using var typed = X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
-            return chain.Build(typed);
-        };
-        if (clientCertificate is not null)
-        {
-            handler.SslOptions.ClientCertificates = [clientCertificate];
-            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
-        }
-
+        var handler = TestCertificates.CreateHandler(trust, clientCertificate);
         if (connections is not null)
         {
             handler.ConnectCallback = async (context, ct) =>
@@ -101,41 +58,15 @@ internal sealed class CemAgent : IDisposable
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         }, GatewayPaths.RelayBase(gateway.Info.HostAndPort, backend ?? Backend).ToString());
 
-    /// <summary>Opens the channel through the gateway (no hello yet); a refusal throws <see cref="ChannelRefused"/> with the status, code and body.</summary>
-    public async Task<CemChannel> OpenChannelAsync(GatewayHost gateway, Version version, HttpMessageInvoker? invoker = null, string? backend = null, string path = TcmPaths.Channel)
+    /// <summary>Opens the channel through the gateway (no hello yet); a refusal throws <see cref="ChannelRefusedException"/> with the status and code.</summary>
+    public Task<TestChannel> OpenChannelAsync(GatewayHost gateway, Version version, HttpMessageInvoker? invoker = null, string? backend = null, string path = TcmPaths.Channel)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol(ProtocolConstants.SubProtocol);
-        socket.Options.HttpVersion = version;
-        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        var owned = invoker is null;
-        invoker ??= new HttpMessageInvoker(CreateHandler(gateway.Trust, Certificate));
         var uri = new Uri(GatewayPaths.RelayBase(gateway.Info.HostAndPort, backend ?? Backend).ToString().Replace("https://", "wss://", StringComparison.Ordinal) + path);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        try
-        {
-            await socket.ConnectAsync(uri, invoker, timeout.Token);
-        }
-        catch (WebSocketException ex)
-        {
-            var code = socket.HttpResponseHeaders is { } headers && headers.TryGetValue("X-Tcm-Refusal", out var values) ? values.FirstOrDefault() : null;
-            var status = socket.HttpStatusCode;
-            socket.Dispose();
-            if (owned)
-            {
-                invoker.Dispose();
-            }
-
-            throw new ChannelRefused(status, code, ex);
-        }
-
-        return new CemChannel(socket, owned ? invoker : null);
+        return TestChannel.OpenAsync(uri, invoker ?? new HttpMessageInvoker(CreateHandler(gateway.Trust, Certificate)), version, ownsInvoker: invoker is null);
     }
 
     /// <summary>Opens the channel, says hello (route cem) and returns the welcome.</summary>
-    public async Task<(CemChannel Channel, WelcomeMessage Welcome)> ConnectAsync(GatewayHost gateway, Version version, long lastReceivedSeq = 0, HttpMessageInvoker? invoker = null)
+    public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(GatewayHost gateway, Version version, long lastReceivedSeq = 0, HttpMessageInvoker? invoker = null)
     {
         var channel = await OpenChannelAsync(gateway, version, invoker);
         await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = Id, LastReceivedSeq = lastReceivedSeq, Route = "cem" });
@@ -156,95 +87,4 @@ internal sealed class CemHttp(HttpClient client, string relayBase) : IDisposable
         Client.PostAsync(relayBase + pathAndQuery, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
     public void Dispose() => Client.Dispose();
-}
-
-internal sealed class ChannelRefused(HttpStatusCode status, string? code, Exception? inner = null)
-    : Exception($"channel refused: {(int)status} {code}{(inner is null ? "" : $" ({inner.Message} {inner.InnerException?.Message})")}", inner)
-{
-    public HttpStatusCode Status { get; } = status;
-    public string? Code { get; } = code;
-}
-
-/// <summary>The agent side of a channel through the gateway.</summary>
-internal sealed class CemChannel(ClientWebSocket socket, HttpMessageInvoker? ownedInvoker) : IAsyncDisposable
-{
-    private readonly byte[] _buffer = new byte[512 * 1024];
-
-    public ClientWebSocket Socket { get; } = socket;
-
-    public async Task SendAsync(Message message)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await Socket.SendAsync(MessageCodec.Encode(message), WebSocketMessageType.Text, true, timeout.Token);
-    }
-
-    public async Task SendTextAsync(string text)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await Socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, timeout.Token);
-    }
-
-    /// <summary>The next message, or the close (status and description) when the peer closes.</summary>
-    public async Task<(Message? Message, WebSocketCloseStatus? Status, string? Description)> ReceiveOrCloseAsync(TimeSpan? timeout = null)
-    {
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
-        var count = 0;
-        while (true)
-        {
-            var result = await Socket.ReceiveAsync(_buffer.AsMemory(count), cancel.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (null, Socket.CloseStatus, Socket.CloseStatusDescription);
-            }
-
-            count += result.Count;
-            if (result.EndOfMessage)
-            {
-                var decoded = MessageCodec.Decode(_buffer.AsSpan(0, count), _buffer.Length);
-                return (decoded.Message ?? throw new InvalidOperationException(decoded.Detail), null, null);
-            }
-        }
-    }
-
-    public async Task<T> ReceiveAsync<T>(Func<T, bool>? predicate = null, TimeSpan? timeout = null) where T : Message
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                throw new TimeoutException($"no {typeof(T).Name} arrived in time");
-            }
-
-            var (message, status, description) = await ReceiveOrCloseAsync(remaining);
-            if (message is null)
-            {
-                throw new InvalidOperationException($"channel closed: {status} {description}");
-            }
-
-            if (message is T typed && (predicate is null || predicate(typed)))
-            {
-                return typed;
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "test done", timeout.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-            }
-        }
-
-        Socket.Dispose();
-        ownedInvoker?.Dispose();
-    }
 }

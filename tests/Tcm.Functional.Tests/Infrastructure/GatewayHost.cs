@@ -46,18 +46,14 @@ internal sealed class GatewayHost : IAsyncDisposable
         for (var i = 0; i < notificationServers.Count; i++)
         {
             var ns = notificationServers[i];
-            var response = await ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/site-servers",
-                new CreateSiteServerRequest { Name = Name, Kind = SiteServerKind.Gateway }, ProtocolJsonContext.Default.CreateSiteServerRequest);
-            response.EnsureSuccessStatusCode();
-            var created = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated))!;
+            var created = await ns.CreateSiteServerAsync(Name, SiteServerKind.Gateway);
             // The address agents are given (policies, install packages): localhost, as the NS publishes it.
             backends.Add(new GatewayBackendOptions { Name = $"ns{i + 1}", Address = new Uri(ns.Info.PublicUrl).Authority, Kind = BackendKind.NotificationServer, RegistrationToken = created.RegistrationToken });
         }
 
         backends.AddRange(extraBackends ?? []);
-        var dir = Path.Combine(Path.GetTempPath(), "tcm-tests", "gw-" + Guid.NewGuid().ToString("N")[..12]);
         // A copy: the NS disposes its own when it stops, and the gateway outlives NS restarts.
-        var host = new GatewayHost(output, dir, backends, configure, X509CertificateLoader.LoadCertificate(notificationServers[0].Info.CaCertificate.RawData));
+        var host = new GatewayHost(output, TestFolders.NewPath("gw"), backends, configure, TestCertificates.PublicCopy(notificationServers[0].Info.CaCertificate));
         await host.StartAsync();
         return host;
     }
@@ -103,12 +99,6 @@ internal sealed class GatewayHost : IAsyncDisposable
     {
         await StopAsync();
         Admin?.Dispose();
-        try
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestFolders.TryDelete(DataDirectory);
     }
 }

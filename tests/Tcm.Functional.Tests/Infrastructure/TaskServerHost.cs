@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,7 +22,7 @@ internal sealed class TaskServerHost : IAsyncDisposable
         Name = name;
         _token = token;
         _maxAgents = maxAgents;
-        DataDirectory = Path.Combine(Path.GetTempPath(), "tcm-tests", "ts-" + Guid.NewGuid().ToString("N")[..12]);
+        DataDirectory = TestFolders.NewPath("ts");
     }
 
     public string Name { get; }
@@ -34,9 +33,7 @@ internal sealed class TaskServerHost : IAsyncDisposable
     /// <summary>Creates the site server at the NS (admin API) and starts the Task Server with the token.</summary>
     public static async Task<TaskServerHost> StartAsync(ITestOutputHelper output, NotificationServerHost ns, string name, int maxAgents = 5000)
     {
-        var response = await ns.Admin.PostAsJsonAsync("/tcm/admin/site-servers", new CreateSiteServerRequest { Name = name, Kind = SiteServerKind.TaskServer }, ProtocolJsonContext.Default.CreateSiteServerRequest);
-        response.EnsureSuccessStatusCode();
-        var created = (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated))!;
+        var created = await ns.CreateSiteServerAsync(name, SiteServerKind.TaskServer);
         var host = new TaskServerHost(output, ns, name, created.RegistrationToken, maxAgents);
         await host.StartAsync();
         return host;
@@ -81,12 +78,6 @@ internal sealed class TaskServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
-        try
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestFolders.TryDelete(DataDirectory);
     }
 }

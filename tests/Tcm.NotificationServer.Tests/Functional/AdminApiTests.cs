@@ -12,7 +12,7 @@ public sealed class AdminApiTests
     [Fact]
     public async Task AdminApi_WithoutOrWithWrongKey_Is401_WithBearer_IsOk()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var anonymous = server.CreateAdminClient(sendKey: false);
         using var wrong = server.CreateAdminClient(key: "wrong-key-wrong-key");
 
@@ -32,7 +32,7 @@ public sealed class AdminApiTests
     [Fact]
     public async Task OpenApiDocument_DescribesTheAdminApi()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         var document = await server.Admin.GetStringAsync("/openapi/v1.json");
         document.Should().Contain("/tcm/admin/actions/task").And.Contain("PushTask").And.Contain("/tcm/admin/profiles/{id}");
         document.Should().NotContain("/tcm/agent/channel");
@@ -41,7 +41,7 @@ public sealed class AdminApiTests
     [Fact]
     public async Task Profiles_Crud_WithValidationNamingTheField()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         var profiles = await server.AdminGetAsync("/profiles", ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile);
         profiles.Should().ContainSingle(p => p.Id == "default" && p.Priority == 1000 && p.PersistentConnection && p.Targets.All);
 
@@ -73,7 +73,7 @@ public sealed class AdminApiTests
     [Fact]
     public async Task Agents_ArePaged_Searched_AndCountedInTheFleet()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         var agents = new List<TestAgent>();
         for (var i = 0; i < 5; i++)
         {
@@ -102,7 +102,7 @@ public sealed class AdminApiTests
     [Fact]
     public async Task PushTask_WithoutCommand_Is400NamingTheField()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         var response = await server.Admin.PostAsJsonAsync("/tcm/admin/actions/task", new PushTaskRequest { Command = " ", Targets = Targets.Everyone }, ProtocolJsonContext.Default.PushTaskRequest);
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!.Detail.Should().StartWith("command:");

@@ -13,7 +13,7 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Register_ThenPolicy_HasEtag_AndIfNoneMatchGives304()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var agent = await server.RegisterAgentAsync("PC-ETAG");
 
         agent.Id.Should().MatchRegex("^[0-9a-f]{32}$");
@@ -37,7 +37,7 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Register_WithWrongToken_Is401BadRegistrationToken()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var client = new HttpClient(server.CreateHandler(null)) { BaseAddress = new Uri(server.Info.BaseUrl) };
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var response = await client.PostAsJsonAsync(TcmPaths.Register, new RegisterRequest
@@ -55,8 +55,8 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Register_WithBadCsr_Is400NamingTheField()
     {
-        await using var server = await NsTestServer.StartAsync();
-        var package = await server.CreatePackageAsync();
+        await using var server = await NotificationServerHost.StartAsync();
+        var package = await server.Info.CreateInstallPackageAsync();
         using var client = new HttpClient(server.CreateHandler(null)) { BaseAddress = new Uri(server.Info.BaseUrl) };
         var response = await client.PostAsJsonAsync(TcmPaths.Register, new RegisterRequest
         {
@@ -72,7 +72,7 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task AgentEndpoint_WithoutCertificate_Is401_AndUnknownAgent_Is403()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var anonymous = new HttpClient(server.CreateHandler(null)) { BaseAddress = new Uri(server.Info.BaseUrl) };
         var response = await anonymous.GetAsync(TcmPaths.Policy);
         response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
@@ -87,7 +87,7 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Events_WithNetworkStatus_AreShownByTheAdminApi()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var agent = await server.RegisterAgentAsync("PC-NET");
         var status = new NetworkStatus { ServerAddress = "ns:4443", Mode = ConnectionMode.Cem, Availability = "Available via internet gateway", Transport = TransportKind.Http };
         var posted = await agent.Http.PostAsJsonAsync(TcmPaths.Events, new EventBatch
@@ -107,7 +107,7 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Result_PostedTwiceOverHttp_IsStoredOnce()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var agent = await server.RegisterAgentAsync("PC-RES");
         var created = await server.AdminPostAsync("/actions/task",
             new PushTaskRequest { Command = "echo", Targets = new Targets { Agents = [agent.Id] } },
@@ -127,7 +127,7 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Healthz_IsOk_WithoutKey()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var anonymous = server.CreateAdminClient(sendKey: false);
         (await anonymous.GetAsync(TcmPaths.Health)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
@@ -140,7 +140,7 @@ public sealed class AgentEndpointTests
         {
             string caPem, adminKey;
             TestAgent agent;
-            await using (var first = await NsTestServer.StartAsync(dataDirectory: directory))
+            await using (var first = await NotificationServerHost.StartAsync(dataDirectory: directory))
             {
                 caPem = first.Info.CaCertificatePem;
                 adminKey = first.Info.AdminApiKey;
@@ -153,7 +153,7 @@ public sealed class AgentEndpointTests
                 File.GetUnixFileMode(Path.Combine(directory, "ca.pfx")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
-            await using var second = await NsTestServer.StartAsync(dataDirectory: directory);
+            await using var second = await NotificationServerHost.StartAsync(dataDirectory: directory);
             second.Info.CaCertificatePem.Should().Be(caPem);
             second.Info.AdminApiKey.Should().Be(adminKey);
             using var again = new HttpClient(second.CreateHandler(agent.Certificate)) { BaseAddress = new Uri(second.Info.BaseUrl) };

@@ -16,7 +16,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task Channel_ByDefault_IsRefused403TcmDisabled_AndAcceptedOnceEnabled()
     {
-        await using var server = await NsTestServer.StartAsync();
+        await using var server = await NotificationServerHost.StartAsync();
         using var agent = await server.RegisterAgentAsync();
 
         var refused = await Assert.ThrowsAsync<ChannelRefusedException>(() => agent.OpenAsync());
@@ -39,7 +39,7 @@ public sealed class ChannelTests
     [MemberData(nameof(HttpVersions))]
     public async Task Channel_OverHttpVersion_WelcomesAndAnswersHttpRequests(string version)
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, welcome) = await agent.ConnectAsync(Version.Parse(version));
         await using var _ = channel;
@@ -60,7 +60,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task Channel_UntargetedAgent_IsRefusedPersistentConnectionNotEnabled()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         var profile = PolicyDefaults.DefaultProfile with { Targets = new Targets { Rules = [new TargetRule("computerName", "SRV-*")] } };
         (await server.Admin.PutAsJsonAsync($"{TcmPaths.Admin}/profiles/default", profile, ProtocolJsonContext.Default.CommunicationProfile)).EnsureSuccessStatusCode();
         using var agent = await server.RegisterAgentAsync("PC-0001");
@@ -75,7 +75,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task Channel_WithoutCertificate_Is401_AndForUnknownAgent_Is403()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var noCertificate = await Assert.ThrowsAsync<ChannelRefusedException>(() => agent.OpenAsync(useCertificate: false));
         noCertificate.Status.Should().Be(HttpStatusCode.Unauthorized);
@@ -96,7 +96,7 @@ public sealed class ChannelTests
     [MemberData(nameof(BadPeers))]
     public async Task BadPeer_IsClosedWithTheRightReason_AndAnotherAgentKeepsWorking(string badness)
     {
-        await using var server = await NsTestServer.StartAsync(options => options.MaxMessageBytes = 8192, tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(configure: options => options.MaxMessageBytes = 8192, tcmEnabled: true);
         using var good = await server.RegisterAgentAsync("PC-GOOD");
         using var bad = await server.RegisterAgentAsync("PC-BAD");
         var (goodChannel, _) = await good.ConnectAsync(HttpVersion.Version20);
@@ -145,7 +145,7 @@ public sealed class ChannelTests
         server.Logs.Entries.Should().NotContain(e => e.Level >= LogLevel.Error, "a bad peer is the peer's problem, not the server's");
     }
 
-    private static long LiveConnections(NsTestServer server) =>
+    private static long LiveConnections(NotificationServerHost server) =>
         server.AdminGetAsync("/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64).GetAwaiter().GetResult()["connections.live"];
 
     private static async Task<(WebSocketCloseStatus, string)> SendBadAfterHelloAsync(TestChannel channel, string badness)
@@ -184,7 +184,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task Channel_WithoutHello_IsClosedHelloTimeout()
     {
-        await using var server = await NsTestServer.StartAsync(options => options.HelloTimeout = TimeSpan.FromMilliseconds(300), tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(configure: options => options.HelloTimeout = TimeSpan.FromMilliseconds(300), tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         await using var channel = await agent.OpenAsync();
 
@@ -196,7 +196,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task NewerConnection_ReplacesTheOlder()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (older, _) = await agent.ConnectAsync();
         await using var _1 = older;
@@ -212,7 +212,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task Terminate_SendsTerminate_ThenClosesTerminatedByAdministrator()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync();
         await using var _ = channel;
@@ -229,7 +229,7 @@ public sealed class ChannelTests
     [Fact]
     public async Task NetworkStatus_OfAConnectedAgent_IsAskedLiveOverTheChannel()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync();
         await using var _ = channel;

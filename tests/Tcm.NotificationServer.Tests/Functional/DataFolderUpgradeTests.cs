@@ -27,7 +27,7 @@ public sealed class DataFolderUpgradeTests : IDisposable
     {
         UnversionedNsDatabase.Create(Path.Combine(_directory, TcmStore.FileName));
 
-        await using var server = await NsTestServer.StartAsync(dataDirectory: _directory);
+        await using var server = await NotificationServerHost.StartAsync(dataDirectory: _directory);
 
         var agent = await server.AdminGetAsync($"/agents/{UnversionedNsDatabase.AgentId}", ProtocolJsonContext.Default.AgentInfo);
         agent.ComputerName.Should().Be(UnversionedNsDatabase.ComputerName);
@@ -46,7 +46,7 @@ public sealed class DataFolderUpgradeTests : IDisposable
         UnversionedNsDatabase.Create(path);
         UnversionedNsDatabase.SetUserVersion(path, TcmSchema.Definition.CurrentVersion + 1);
 
-        var start = () => NsTestServer.StartAsync(dataDirectory: _directory);
+        var start = () => NotificationServerHost.StartAsync(dataDirectory: _directory);
 
         await start.Should().ThrowAsync<StoreVersionException>().WithMessage("*written by a newer TCM*");
     }

@@ -12,7 +12,7 @@ public sealed class DeliveryTests
     [InlineData("2.0")]
     public async Task TaskPush_OverChannel_AckStatusResult_IsStoredOnceWhenSentTwice(string httpVersion)
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync(Version.Parse(httpVersion));
         await using var _ = channel;
@@ -51,7 +51,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task Push_WhileOffline_IsHandedOutOverHttp_AndResentOnHello()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
 
         var first = await PushTaskAsync(server, agent.Id);
@@ -83,7 +83,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task UnackedPush_IsResentOnReconnect()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync();
         var created = await PushTaskAsync(server, agent.Id);
@@ -99,7 +99,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task InventoryNow_OverChannel_StoresTheInventoryResult()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync();
         await using var _ = channel;
@@ -123,7 +123,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task SecondResult_ForAStoredTask_UnderAnotherKey_IsRefused_AndTheFirstOutputStands()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync();
         await using var _ = channel;
@@ -148,7 +148,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task Result_UnderAnotherTasksKey_IsRefused_AndThatTasksOwnResultIsStored()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var taskA = await PushTaskAsync(server, agent.Id);
         var taskB = await PushTaskAsync(server, agent.Id);
@@ -175,18 +175,18 @@ public sealed class DeliveryTests
     private static ByteArrayContent Json(Message message)
     {
         var content = new ByteArrayContent(MessageCodec.Encode(message));
-        content.Headers.ContentType = NsTestServer.JsonMediaType;
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         return content;
     }
 
     private static readonly Version HttpVersion20 = new(2, 0);
 
-    internal static Task<ActionCreated> PushTaskAsync(NsTestServer server, string agentId) =>
+    internal static Task<ActionCreated> PushTaskAsync(NotificationServerHost server, string agentId) =>
         server.AdminPostAsync("/actions/task",
             new PushTaskRequest { Command = "echo", Parameters = new Dictionary<string, string> { ["text"] = "hello" }, Targets = new Targets { Agents = [agentId] } },
             ProtocolJsonContext.Default.PushTaskRequest, ProtocolJsonContext.Default.ActionCreated);
 
-    internal static Task<ActionStatus> WaitForStateAsync(NsTestServer server, string actionId, TaskState state) =>
+    internal static Task<ActionStatus> WaitForStateAsync(NotificationServerHost server, string actionId, TaskState state) =>
         Eventually.WaitAsync(
             () => server.AdminGetAsync($"/actions/{actionId}", ProtocolJsonContext.Default.ActionStatus),
             s => s.Targets.Count > 0 && s.Targets.All(t => t.State == state),

@@ -10,7 +10,7 @@ public sealed class FanOutTests
     public async Task TaskPush_ToEveryone_ReachesEveryConnectedAgentOnce_InOneAction()
     {
         const int count = 40;
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         var agents = await Task.WhenAll(Enumerable.Range(0, count).Select(i => server.RegisterAgentAsync($"PC-{i:0000}")));
         var channels = await Task.WhenAll(agents.Select((a, i) => a.ConnectAsync(i % 2 == 0 ? new Version(2, 0) : new Version(1, 1))));
         try

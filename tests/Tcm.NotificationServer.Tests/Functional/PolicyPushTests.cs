@@ -11,7 +11,7 @@ public sealed class PolicyPushTests
     [Fact]
     public async Task TargetedSettingsChange_PushesPolicyToConnectedAgent()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync("PC-0001", new Dictionary<string, string> { ["site"] = "Berlin" });
         var (channel, welcome) = await agent.ConnectAsync();
         await using var _ = channel;
@@ -35,7 +35,7 @@ public sealed class PolicyPushTests
     [Fact]
     public async Task TcmSwitchedOff_PushesPolicy_ThenClosesTcmDisabled()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync(new Version(2, 0));
         await using var _ = channel;
@@ -51,7 +51,7 @@ public sealed class PolicyPushTests
     [Fact]
     public async Task ProfileNoLongerPersistent_PushesPolicy_ThenClosesNotTargeted()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, _) = await agent.ConnectAsync();
         await using var _ = channel;
@@ -67,7 +67,7 @@ public sealed class PolicyPushTests
     [Fact]
     public async Task PushPolicyAction_ReachesTargets_AndIsDeliveredOnAck()
     {
-        await using var server = await NsTestServer.StartAsync(tcmEnabled: true);
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
         using var agent = await server.RegisterAgentAsync();
         var (channel, welcome) = await agent.ConnectAsync();
         await using var _ = channel;

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tcm.Protocol;
 
@@ -9,16 +7,14 @@ namespace Tcm.NotificationServer.Tests.Infrastructure;
 /// <summary>A registered agent: its certificate and an HTTP client that presents it.</summary>
 internal sealed class TestAgent : IDisposable
 {
-    private readonly NsTestServer _server;
-    private readonly ECDsa _key;
+    private readonly NotificationServerHost _server;
 
-    public TestAgent(NsTestServer server, RegisterResponse registration, X509Certificate2 certificate, ECDsa key)
+    public TestAgent(NotificationServerHost server, RegisteredAgent registered)
     {
         _server = server;
-        _key = key;
-        Registration = registration;
-        Certificate = certificate;
-        Http = new HttpClient(server.CreateHandler(certificate)) { BaseAddress = new Uri(server.Info.BaseUrl) };
+        Registration = registered.Registration;
+        Certificate = registered.Certificate;
+        Http = server.CreateClient(Certificate);
     }
 
     public string Id => Registration.AgentId;
@@ -29,30 +25,13 @@ internal sealed class TestAgent : IDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Opens the channel without sending hello; the caller sees refusals through the thrown exception.</summary>
-    public async Task<TestChannel> OpenAsync(Version? httpVersion = null, X509Certificate2? certificate = null, bool useCertificate = true)
-    {
-        var webSocket = new ClientWebSocket();
-        webSocket.Options.AddSubProtocol(ProtocolConstants.SubProtocol);
-        webSocket.Options.CollectHttpResponseDetails = true;
-        webSocket.Options.HttpVersion = httpVersion ?? HttpVersion.Version11;
-        webSocket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        webSocket.Options.KeepAliveInterval = TimeSpan.Zero;
-        var handler = _server.CreateHandler(useCertificate ? certificate ?? Certificate : null);
-        var invoker = new HttpMessageInvoker(handler);
-        using var timeout = new CancellationTokenSource(Eventually.DefaultTimeout);
-        try
-        {
-            await webSocket.ConnectAsync(_server.ChannelUri, invoker, timeout.Token);
-        }
-        catch (WebSocketException)
-        {
-            var refused = new TestChannel(webSocket, invoker);
-            throw new ChannelRefusedException(refused.RefusalStatus, refused.RefusalCode);
-        }
-
-        return new TestChannel(webSocket, invoker);
-    }
+    /// <summary>Opens the channel without sending hello; the caller sees refusals through the thrown <see cref="ChannelRefusedException"/>.</summary>
+    public Task<TestChannel> OpenAsync(Version? httpVersion = null, X509Certificate2? certificate = null, bool useCertificate = true) =>
+        TestChannel.OpenAsync(
+            _server.ChannelUri,
+            new HttpMessageInvoker(_server.CreateHandler(useCertificate ? certificate ?? Certificate : null)),
+            httpVersion ?? HttpVersion.Version11,
+            ownsInvoker: true);
 
     /// <summary>Opens the channel, says hello and returns the welcome.</summary>
     public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(Version? httpVersion = null, long lastReceivedSeq = 0)
@@ -67,14 +46,5 @@ internal sealed class TestAgent : IDisposable
     {
         Http.Dispose();
         Certificate.Dispose();
-        _key.Dispose();
     }
-}
-
-internal sealed class ChannelRefusedException(HttpStatusCode status, string? code)
-    : Exception($"channel refused: {(int)status} {code}")
-{
-    public HttpStatusCode Status { get; } = status;
-
-    public string? Code { get; } = code;
 }

@@ -1,19 +1,29 @@
 using Microsoft.Extensions.Logging;
 
-namespace Tcm.Console.Tests.Infrastructure;
+namespace Tcm.Testing;
 
-/// <summary>Routes logs to the test's output, so a failing test shows what the agent and the server said.</summary>
-internal sealed class XunitLoggerProvider(ITestOutputHelper output, string prefix) : ILoggerProvider
+/// <summary>
+/// Routes logs of <see cref="LogLevel.Information"/> and above to the test's output, each line with a time, a prefix naming
+/// the speaker ("NS", an agent's name) and the short category, so a failing test shows what the agents and servers said.
+/// </summary>
+public sealed class XunitLoggerProvider(ITestOutputHelper output, string prefix) : ILoggerProvider
 {
+    /// <summary>A logger factory with only this provider, at <see cref="LogLevel.Information"/>: what a real agent under test logs to.</summary>
+    public static ILoggerFactory CreateFactory(ITestOutputHelper output, string prefix) =>
+        LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output, prefix)).SetMinimumLevel(LogLevel.Information));
+
+    /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new XunitLogger(output, prefix, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
 
+    /// <inheritdoc />
     public void Dispose()
     {
     }
 
     private sealed class XunitLogger(ITestOutputHelper output, string prefix, string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 

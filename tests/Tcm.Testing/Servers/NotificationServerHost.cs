@@ -1,0 +1,179 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tcm.NotificationServer;
+using Tcm.Protocol;
+
+namespace Tcm.Testing;
+
+/// <summary>
+/// A real Notification Server for tests: Kestrel on 127.0.0.1 (port 0 at first, the same port on a restart), real TLS
+/// from the server's own CA, real SQLite in a temporary data folder, and an admin client that trusts only that CA. Every
+/// log entry is kept in <see cref="Logs"/>; with an <see cref="ITestOutputHelper"/> they also go to the test's output.
+/// The admin API calls tests share are in <c>NotificationServerHost.Admin.cs</c>.
+/// </summary>
+public sealed partial class NotificationServerHost : IAsyncDisposable
+{
+    /// <summary>The server name tests see unless they configure another.</summary>
+    public const string DefaultServerName = "ns-under-test";
+
+    private readonly ITestOutputHelper? _output;
+    private readonly bool _tcmEnabled;
+    private readonly Action<NotificationServerOptions>? _configure;
+    private readonly bool _ownsDirectory;
+    private WebApplication? _app;
+    private HttpClient? _admin;
+
+    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory)
+    {
+        _output = output;
+        _tcmEnabled = tcmEnabled;
+        _configure = configure;
+        DataDirectory = dataDirectory;
+        _ownsDirectory = ownsDirectory;
+    }
+
+    /// <summary>The data folder: a new one under the temp folder (deleted on dispose) unless the test gave its own.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The bound port: chosen at the first start, kept on restarts.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>True between <see cref="StartAsync(CancellationToken)"/> and <see cref="StopAsync"/>.</summary>
+    public bool IsRunning => _app is not null;
+
+    /// <summary>The running application.</summary>
+    public WebApplication App => _app ?? throw new InvalidOperationException("The Notification Server is not running.");
+
+    /// <summary>The running server's services (its internals, for test projects that may see them).</summary>
+    public IServiceProvider Services => App.Services;
+
+    /// <summary>What the running server tells about itself: addresses, admin key, CA, install packages.</summary>
+    public NotificationServerInfo Info { get; private set; } = null!;
+
+    /// <summary>Every log entry of every start, at every level.</summary>
+    public CollectingLoggerProvider Logs { get; } = new();
+
+    /// <summary>An HTTP client that trusts the server's CA and sends the admin key; renewed on each start.</summary>
+    public HttpClient Admin => _admin ?? throw new InvalidOperationException("The Notification Server has not started.");
+
+    /// <summary>The bound URL, e.g. <c>https://127.0.0.1:49152</c>.</summary>
+    public string BaseUrl => Info.BaseUrl;
+
+    /// <summary>The channel's <c>wss://</c> URL.</summary>
+    public Uri ChannelUri => new(Info.BaseUrl.Replace("https://", "wss://", StringComparison.Ordinal) + TcmPaths.Channel);
+
+    /// <summary>Starts a server.</summary>
+    /// <param name="output">Where its log goes besides <see cref="Logs"/>; none when null.</param>
+    /// <param name="tcmEnabled">The "TCM communication" setting at first run.</param>
+    /// <param name="configure">Changes the options after the kit's (127.0.0.1, port 0, data folder, <see cref="DefaultServerName"/>).</param>
+    /// <param name="dataDirectory">A folder the test owns (to start a second server on the same data); a new temporary one when null.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<NotificationServerHost> StartAsync(
+        ITestOutputHelper? output = null,
+        bool tcmEnabled = false,
+        Action<NotificationServerOptions>? configure = null,
+        string? dataDirectory = null,
+        CancellationToken cancellationToken = default)
+    {
+        var owns = dataDirectory is null;
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "tcm-tests", "ns-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
+        return host;
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>: same port, same data.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(DataDirectory);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = DataDirectory, EnvironmentName = Environments.Development });
+        builder.Logging.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Debug);
+        if (_output is not null)
+        {
+            builder.Logging.AddProvider(new XunitLoggerProvider(_output, "NS   "));
+        }
+
+        builder.AddNotificationServer(o =>
+        {
+            o.DataDirectory = DataDirectory;
+            o.ListenAddress = "127.0.0.1";
+            o.Port = Port;
+            o.TcmEnabledAtFirstRun = _tcmEnabled;
+            o.ServerName = DefaultServerName;
+            _configure?.Invoke(o);
+        });
+        var app = builder.Build();
+        try
+        {
+            app.MapNotificationServer();
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        _app = app;
+        Info = app.Services.GetRequiredService<NotificationServerInfo>();
+        Port = new Uri(Info.BaseUrl).Port;
+        _admin?.Dispose();
+        _admin = CreateAdminClient();
+    }
+
+    /// <summary>Stops the server (gracefully; a cancelled token aborts open connections, as when the process dies).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync(cancellationToken);
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>A handler whose TLS trusts only this server's CA and presents <paramref name="clientCertificate"/> when given.</summary>
+    public SocketsHttpHandler CreateHandler(X509Certificate2? clientCertificate = null, CookieContainer? cookies = null) =>
+        TestCertificates.CreateHandler(Info.CaCertificate, clientCertificate, cookies);
+
+    /// <summary>A client of this server's base URL without the admin key: an agent with <paramref name="clientCertificate"/>, a browser with <paramref name="cookies"/>.</summary>
+    public HttpClient CreateClient(X509Certificate2? clientCertificate = null, CookieContainer? cookies = null) =>
+        new(CreateHandler(clientCertificate, cookies)) { BaseAddress = new Uri(Info.BaseUrl) };
+
+    /// <summary>A client that sends <paramref name="key"/> (the server's admin key by default) as the admin key header, or no key.</summary>
+    public HttpClient CreateAdminClient(string? key = null, bool sendKey = true, CookieContainer? cookies = null)
+    {
+        var client = CreateClient(cookies: cookies);
+        if (sendKey)
+        {
+            client.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, key ?? Info.AdminApiKey);
+        }
+
+        return client;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _admin?.Dispose();
+        if (_ownsDirectory)
+        {
+            TestFolders.TryDelete(DataDirectory);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.Data.Sqlite;
+
+namespace Tcm.Testing;
+
+/// <summary>Temporary data folders of servers under test.</summary>
+public static class TestFolders
+{
+    /// <summary>A new folder path under the temp folder, <c>tcm-tests/{prefix}-{random}</c>; not created.</summary>
+    public static string NewPath(string prefix) => Path.Combine(Path.GetTempPath(), "tcm-tests", $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]);
+
+    /// <summary>
+    /// Deletes <paramref name="path"/> and what is in it. SQLite's pooled connections are released first so the database
+    /// file can go; a file still held elsewhere leaves the folder behind rather than failing the test.
+    /// </summary>
+    public static void TryDelete(string path)
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
