@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Tcm.NotificationServer.AdminConsole;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Admin;

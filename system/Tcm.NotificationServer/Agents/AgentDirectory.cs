@@ -19,7 +19,7 @@ internal sealed class AgentDirectory
     public AgentDirectory(TcmStore store)
     {
         _store = store;
-        _agents = new ConcurrentDictionary<string, AgentRecord>(store.LoadAgents().Select(a => KeyValuePair.Create(a.Id, a)), StringComparer.Ordinal);
+        _agents = new ConcurrentDictionary<string, AgentRecord>(store.LoadAgents().Select(row => KeyValuePair.Create(row.Id, AgentRecord.FromStored(row))), StringComparer.Ordinal);
         _packagesByTokenHash = new ConcurrentDictionary<string, PackageGrant>(
             store.LoadInstallPackages().Select(p => KeyValuePair.Create(p.TokenHash, new PackageGrant(p.Id, p.ProfileId))),
             StringComparer.Ordinal);

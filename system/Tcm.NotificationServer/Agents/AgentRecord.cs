@@ -1,4 +1,5 @@
 using Tcm.Channels.Delivery;
+using Tcm.NotificationServer.Store;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
@@ -39,6 +40,23 @@ internal sealed class AgentRecord : PushSequence
             var ms = Interlocked.Read(ref _lastContactMs);
             return ms == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
         }
+    }
+
+    /// <summary>The in-memory agent for a stored row.</summary>
+    public static AgentRecord FromStored(StoredAgent row)
+    {
+        var agent = new AgentRecord
+        {
+            Id = row.Id,
+            ComputerName = row.ComputerName,
+            Domain = row.Domain,
+            OsName = row.OsName,
+            Attributes = row.Attributes,
+            RegisteredAt = row.RegisteredAt,
+            NetworkStatus = row.NetworkStatus,
+        };
+        agent.InitializeState(row.NextSeq, row.AckedSeq, row.LastContactMs);
+        return agent;
     }
 
     internal void InitializeState(long nextSeq, long ackedSeq, long? lastContactMs)

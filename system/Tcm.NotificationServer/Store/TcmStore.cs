@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Tcm.Hosting.Storage;
-using Tcm.NotificationServer.Agents;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Storage;
@@ -129,7 +128,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
     public List<(string Id, string? ProfileId, string TokenHash)> LoadInstallPackages() =>
         Query("SELECT id, profile_id, token_hash FROM install_packages WHERE revoked=0", r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2)));
 
-    public List<AgentRecord> LoadAgents() =>
+    public List<StoredAgent> LoadAgents() =>
         Query(
             """
             SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
@@ -138,20 +137,18 @@ internal sealed partial class TcmStore : IAsyncDisposable
             """,
             r =>
             {
-                var attributes = Deserialize(r.GetString(4), ProtocolJsonContext.Default.IReadOnlyDictionaryStringString);
-                var agent = new AgentRecord
-                {
-                    Id = r.GetString(0),
-                    ComputerName = r.GetString(1),
-                    Domain = r.IsDBNull(2) ? null : r.GetString(2),
-                    OsName = r.IsDBNull(3) ? null : r.GetString(3),
-                    Attributes = attributes,
-                    RegisteredAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
-                    NetworkStatus = r.IsDBNull(9) ? null : Deserialize(r.GetString(9), ProtocolJsonContext.Default.NetworkStatus),
-                };
                 var maxSeq = r.IsDBNull(10) ? 0 : r.GetInt64(10);
-                agent.InitializeState(Math.Max(r.GetInt64(7), maxSeq + 1), r.GetInt64(8), r.IsDBNull(6) ? null : r.GetInt64(6));
-                return agent;
+                return new StoredAgent(
+                    Id: r.GetString(0),
+                    ComputerName: r.GetString(1),
+                    Domain: r.IsDBNull(2) ? null : r.GetString(2),
+                    OsName: r.IsDBNull(3) ? null : r.GetString(3),
+                    Attributes: Deserialize(r.GetString(4), ProtocolJsonContext.Default.IReadOnlyDictionaryStringString),
+                    RegisteredAt: DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
+                    NetworkStatus: r.IsDBNull(9) ? null : Deserialize(r.GetString(9), ProtocolJsonContext.Default.NetworkStatus),
+                    NextSeq: Math.Max(r.GetInt64(7), maxSeq + 1),
+                    AckedSeq: r.GetInt64(8),
+                    LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6));
             });
 
     /// <summary>Stored pushes of an agent with <c>seq &gt; afterSeq</c>, in order, as the UTF-8 JSON that goes on the wire.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.Actions;
+using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Store;
 using Tcm.NotificationServer.Tests.Infrastructure;
 using Tcm.Protocol;
@@ -110,7 +111,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
     private static void AssertOldDataIsThere(TcmStore store)
     {
         store.GetSetting("old-setting").Should().Be("kept");
-        var agent = store.LoadAgents().Should().ContainSingle().Subject;
+        var agent = AgentRecord.FromStored(store.LoadAgents().Should().ContainSingle().Subject);
         (agent.Id, agent.ComputerName, agent.NextSeq, agent.AckedSeq).Should().Be((UnversionedNsDatabase.AgentId, UnversionedNsDatabase.ComputerName, 3L, 1L));
         agent.GetAttribute("site").Should().Be("hq");
         store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0).Select(p => p.Seq).Should().Equal(1, 2);

@@ -7,12 +7,14 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Admin;
+using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
+using Tcm.NotificationServer.SiteServers;
 using Tcm.Protocol;
 using static Tcm.NotificationServer.Admin.AdminResults;
 
-namespace Tcm.NotificationServer.SiteServers;
+namespace Tcm.NotificationServer.SiteServerApi;
 
 /// <summary>
 /// <c>POST/GET /tcm/admin/site-servers</c> (admin key) and <c>POST /tcm/site/register</c> (a site server's token and CSR: the NS

@@ -2,8 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 
-// why: not Tcm.NotificationServer.Console, which would hide System.Console from every Tcm.NotificationServer.* namespace.
-namespace Tcm.NotificationServer.AdminConsole;
+namespace Tcm.NotificationServer.Admin;
 
 /// <summary>What a request's console session cookie says.</summary>
 internal enum ConsoleSessionCheck

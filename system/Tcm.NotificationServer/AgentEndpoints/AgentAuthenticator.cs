@@ -1,11 +1,12 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 using Tcm.Hosting.Certificates;
+using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.Protocol;
 
-namespace Tcm.NotificationServer.Agents;
+namespace Tcm.NotificationServer.AgentEndpoints;
 
 /// <summary>
 /// Identifies the agent behind a request by its TLS client certificate, or, for a request relayed by a CEM gateway, by the

@@ -8,9 +8,10 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Tcm.Protocol;
+using Tcm.NotificationServer.Diagnostics;
 using static Tcm.NotificationServer.Admin.AdminResults;
 
-namespace Tcm.NotificationServer.Diagnostics;
+namespace Tcm.NotificationServer.Admin;
 
 /// <summary>
 /// <c>GET /tcm/admin/diagnostics/process[?collect=true]</c>: the server process's own figures for capacity planning and load

@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Tcm.NotificationServer.Agents;
 using Tcm.Protocol;
 
-namespace Tcm.NotificationServer.Agents;
+namespace Tcm.NotificationServer.AgentEndpoints;
 
 /// <summary>Maps the agent HTTP endpoints onto <see cref="AgentApi"/>.</summary>
 internal static class AgentHttpEndpoints
