@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Tcm.Hosting.Storage;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Storage;
 
 namespace Tcm.NotificationServer.Store;
 

@@ -1,4 +1,4 @@
-using Tcm.Storage;
+using Tcm.Hosting.Storage;
 
 namespace Tcm.TaskServer.Store;
 

@@ -2,7 +2,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Hosting.Storage;
-using Tcm.Storage;
 
 namespace Tcm.TaskServer.Store;
 

@@ -4,7 +4,7 @@ using Tcm.NotificationServer.Store;
 using Tcm.NotificationServer.Tests.Infrastructure;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using Tcm.Storage;
+using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Tests.Functional;
 

@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Tcm.Storage;
+using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 

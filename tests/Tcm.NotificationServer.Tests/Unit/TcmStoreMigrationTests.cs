@@ -6,7 +6,7 @@ using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Store;
 using Tcm.NotificationServer.Tests.Infrastructure;
 using Tcm.Protocol;
-using Tcm.Storage;
+using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
-namespace Tcm.Storage;
+namespace Tcm.Hosting.Storage;
 
 /// <summary>One step of a store's schema; once applied, <c>PRAGMA user_version</c> is <see cref="Version"/>.</summary>
-internal sealed record SchemaMigration(int Version, string Description, string Sql);
+public sealed record SchemaMigration(int Version, string Description, string Sql);
 
 /// <summary>
 /// The whole schema of one SQLite store, as the ordered migrations that build it (versions 1, 2, 3, ...).
@@ -13,7 +13,7 @@ internal sealed record SchemaMigration(int Version, string Description, string S
 /// database of that time holds, by which one (<c>user_version</c> 0) is recognised as already at version 1.
 /// </para>
 /// </summary>
-internal sealed record StoreSchema(string StoreName, IReadOnlyList<SchemaMigration> Migrations, IReadOnlyList<string> UnversionedTables)
+public sealed record StoreSchema(string StoreName, IReadOnlyList<SchemaMigration> Migrations, IReadOnlyList<string> UnversionedTables)
 {
     /// <summary>The version this code writes: the last migration's.</summary>
     public int CurrentVersion => Migrations[^1].Version;
@@ -23,10 +23,10 @@ internal sealed record StoreSchema(string StoreName, IReadOnlyList<SchemaMigrati
 /// <param name="FromVersion">The <c>user_version</c> found (0 for a new file or one from before versioning).</param>
 /// <param name="ToVersion">The version the store is at now.</param>
 /// <param name="AdoptedUnversioned">An unversioned database already holding version 1 was stamped as such, not rebuilt.</param>
-internal sealed record SchemaMigrationOutcome(int FromVersion, int ToVersion, bool AdoptedUnversioned);
+public sealed record SchemaMigrationOutcome(int FromVersion, int ToVersion, bool AdoptedUnversioned);
 
 /// <summary>The store's schema is newer than this code knows: it was written by a newer TCM and is not opened.</summary>
-internal sealed class StoreVersionException : Exception
+public sealed class StoreVersionException : Exception
 {
     public StoreVersionException(string message)
         : base(message)
@@ -39,7 +39,7 @@ internal sealed class StoreVersionException : Exception
 /// the <c>user_version</c> it sets, so a crash leaves the file at the last whole version. A store newer than the code is
 /// refused untouched.
 /// </summary>
-internal static class SchemaMigrator
+public static class SchemaMigrator
 {
     public static SchemaMigrationOutcome Migrate(SqliteConnection connection, StoreSchema schema)
     {
