@@ -22,17 +22,13 @@ internal static class ActionAdminEndpoints
     {
         admin.MapPost("/actions/task", async (HttpRequest request, AgentDirectory directory, DeliveryService delivery, TimeProvider time) =>
         {
-            var (body, error) = await ReadAsync(request, ProtocolJsonContext.Default.PushTaskRequest);
+            var (body, error) = await ReadPushTaskAsync(request);
             if (error is not null)
             {
                 return error;
             }
 
             var task = body!;
-            if (AdminValidation.Validate(task) is { } problem)
-            {
-                return BadRequest(problem);
-            }
 
             var actionId = DeliveryService.NewActionId();
             var now = time.GetUtcNow();

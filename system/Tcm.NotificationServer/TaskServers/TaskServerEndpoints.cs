@@ -64,17 +64,13 @@ internal static partial class TaskServerEndpoints
 
         admin.MapPost("/actions/ts-task", async (HttpRequest request, AgentDirectory directory, TaskServerRegistry registry, TimeProvider time) =>
         {
-            var (body, error) = await ReadAsync(request, ProtocolJsonContext.Default.PushTaskRequest);
+            var (body, error) = await ReadPushTaskAsync(request);
             if (error is not null)
             {
                 return error;
             }
 
             var task = body!;
-            if (AdminValidation.Validate(task) is { } problem)
-            {
-                return BadRequest(problem);
-            }
 
             var actionId = DeliveryService.NewActionId();
             var now = time.GetUtcNow();

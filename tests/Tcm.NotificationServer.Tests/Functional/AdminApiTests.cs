@@ -99,11 +99,13 @@ public sealed class AdminApiTests
         agents.ForEach(a => a.Dispose());
     }
 
-    [Fact]
-    public async Task PushTask_WithoutCommand_Is400NamingTheField()
+    [Theory]
+    [InlineData("/tcm/admin/actions/task")]
+    [InlineData("/tcm/admin/actions/ts-task")]
+    public async Task PushTask_WithoutCommand_Is400NamingTheField(string path)
     {
         await using var server = await NotificationServerHost.StartAsync();
-        var response = await server.Admin.PostAsJsonAsync("/tcm/admin/actions/task", new PushTaskRequest { Command = " ", Targets = Targets.Everyone }, ProtocolJsonContext.Default.PushTaskRequest);
+        var response = await server.Admin.PostAsJsonAsync(path, new PushTaskRequest { Command = " ", Targets = Targets.Everyone }, ProtocolJsonContext.Default.PushTaskRequest);
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!.Detail.Should().StartWith("command:");
     }
