@@ -37,6 +37,8 @@ public static class GatewayExtensions
         services.AddSingleton<AgentCertificateValidator>();
         services.AddSingleton<BackendRegistry>();
         services.AddSingleton<TunnelRegistry>();
+        services.AddHttpForwarder();
+        services.AddSingleton<RelayForwarder>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<RelayServices>();
         services.AddSingleton<StatusBuilder>();

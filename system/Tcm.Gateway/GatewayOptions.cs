@@ -55,6 +55,22 @@ public sealed class GatewayOptions : TcmServerOptions
 
     /// <summary>Largest number of concurrent HTTP/2 streams (tunnels, requests) one agent connection may open. Default 8.</summary>
     public int MaxStreamsPerAgentConnection { get; set; } = 8;
+
+    /// <summary>
+    /// Which relay forwards requests and tunnels: <see cref="RelayImplementation.Yarp"/> (default) or the gateway's own
+    /// <see cref="RelayImplementation.Legacy"/> relay, kept only so <c>gateway-bench</c> can measure both side by side.
+    /// </summary>
+    public RelayImplementation Relay { get; set; } = RelayImplementation.Yarp;
+}
+
+/// <summary>The relay implementation behind <see cref="GatewayOptions.Relay"/>.</summary>
+public enum RelayImplementation
+{
+    /// <summary>YARP's <c>IHttpForwarder</c> (direct forwarding).</summary>
+    Yarp,
+
+    /// <summary>The gateway's own relay (two stream copiers per tunnel), kept for the side-by-side bench.</summary>
+    Legacy,
 }
 
 /// <summary>One backend the gateway relays to.</summary>

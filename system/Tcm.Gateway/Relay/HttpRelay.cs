@@ -35,7 +35,7 @@ internal static class HttpRelay
         // :: Step 2: Stream the body, if any
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
-            request.Content = new StreamContent(new CountingReadStream(context.Request.Body, services.Metrics.ToBackend), StreamCopier.BufferSize);
+            request.Content = new StreamContent(new CountingStream(context.Request.Body, services.Metrics.ToBackend, null), StreamCopier.BufferSize);
         }
 
         // :: Step 3: Headers and the forwarded identity

@@ -53,22 +53,22 @@ internal static partial class RelayEndpoint
 
         // What: a WebSocket, or an ordinary request; a plain CONNECT would make the gateway a proxy.
         var forwarded = Convert.ToBase64String(certificate!.RawData);
-        RelayError error;
-        if (TunnelRelay.IsWebSocketOpening(context))
-        {
-            error = await TunnelRelay.RelayAsync(context, backend, address, forwarded, services).ConfigureAwait(false);
-        }
-        else if (HttpMethods.IsConnect(context.Request.Method))
+        var tunnel = TunnelRelay.IsWebSocketOpening(context);
+        if (!tunnel && HttpMethods.IsConnect(context.Request.Method))
         {
             await RefuseAsync(context, services, StatusCodes.Status405MethodNotAllowed, CloseReasons.MalformedRelayRequest,
                 "CONNECT is relayed only as a WebSocket (:protocol websocket); the gateway is not a proxy").ConfigureAwait(false);
             return;
         }
-        else
+
+        if (tunnel && context.Features.Get<IHttpExtendedConnectFeature>() is not { IsExtendedConnect: true } && string.IsNullOrEmpty(context.Request.Headers.SecWebSocketKey))
         {
-            error = await HttpRelay.RelayAsync(context, backend, address, forwarded, services).ConfigureAwait(false);
+            await RefuseAsync(context, services, StatusCodes.Status400BadRequest, CloseReasons.MalformedRelayRequest,
+                "a WebSocket upgrade needs a Sec-WebSocket-Key header").ConfigureAwait(false);
+            return;
         }
 
+        var error = await RelayAsync(context, backend, address, forwarded, tunnel, services).ConfigureAwait(false);
         if (error is not (RelayError.None or RelayError.UpgradeRefused or RelayError.Canceled))
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
@@ -92,7 +92,7 @@ internal static partial class RelayEndpoint
             return false;
         }
 
-        var error = await HttpRelay.RelayAsync(context, backend, address, agentCertificate: null, services).ConfigureAwait(false);
+        var error = await RelayAsync(context, backend, address, agentCertificate: null, tunnel: false, services).ConfigureAwait(false);
         if (error is not (RelayError.None or RelayError.Canceled))
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
@@ -100,6 +100,15 @@ internal static partial class RelayEndpoint
 
         return true;
     }
+
+    /// <summary>Hands a checked request to the configured relay.</summary>
+    private static ValueTask<RelayError> RelayAsync(HttpContext context, Backend backend, RelayAddress address, string? agentCertificate, bool tunnel, RelayServices services) =>
+        services.Options.Relay switch
+        {
+            RelayImplementation.Legacy when tunnel => TunnelRelay.RelayAsync(context, backend, address, agentCertificate!, services),
+            RelayImplementation.Legacy => HttpRelay.RelayAsync(context, backend, address, agentCertificate, services),
+            _ => services.Forwarder.RelayAsync(context, backend, address, agentCertificate, tunnel, services),
+        };
 
     /// <summary>Answers with a refusal: status, <c>X-Tcm-Refusal</c>, an <see cref="ErrorBody"/>; counts and logs it.</summary>
     public static async Task RefuseAsync(HttpContext context, RelayServices services, int status, string code, string detail)

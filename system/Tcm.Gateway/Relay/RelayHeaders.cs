@@ -20,6 +20,27 @@ internal static class RelayHeaders
         SiteServerPaths.ForwardedAgentCertificateHeader, SiteServerPaths.ViaHeader,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The headers that carry the agent's identity: only the gateway sets them, never an agent or a backend.</summary>
+    public static readonly IReadOnlyList<string> Identity = [SiteServerPaths.ForwardedAgentCertificateHeader, SiteServerPaths.ViaHeader];
+
+    /// <summary>Drops the identity headers from an upstream request.</summary>
+    public static void RemoveIdentity(System.Net.Http.Headers.HttpHeaders headers)
+    {
+        foreach (var name in Identity)
+        {
+            headers.Remove(name);
+        }
+    }
+
+    /// <summary>Drops the identity headers from a response to the agent.</summary>
+    public static void RemoveIdentity(IHeaderDictionary headers)
+    {
+        foreach (var name in Identity)
+        {
+            headers.Remove(name);
+        }
+    }
+
     public static bool IsForwarded(string name, StringValues connectionTokens)
     {
         if (name.Length == 0 || name[0] == ':' || NotForwarded.Contains(name))

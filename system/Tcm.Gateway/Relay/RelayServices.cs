@@ -11,6 +11,7 @@ internal sealed class RelayServices(
     BackendRegistry backends,
     AgentCertificateValidator certificates,
     TunnelRegistry tunnels,
+    RelayForwarder forwarder,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<RelayServices> logger)
@@ -20,6 +21,7 @@ internal sealed class RelayServices(
     public BackendRegistry Backends { get; } = backends;
     public AgentCertificateValidator Certificates { get; } = certificates;
     public TunnelRegistry Tunnels { get; } = tunnels;
+    public RelayForwarder Forwarder { get; } = forwarder;
     public GatewayMetrics Metrics { get; } = metrics;
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;

@@ -50,13 +50,8 @@ internal static class TunnelRelay
         // :: Step 1: The opening
         var connect = context.Features.Get<IHttpExtendedConnectFeature>();
         var http2 = connect is { IsExtendedConnect: true };
+        // The caller refused an HTTP/1.1 upgrade without a key.
         string? key = context.Request.Headers.SecWebSocketKey;
-        if (!http2 && string.IsNullOrEmpty(key))
-        {
-            await RelayEndpoint.RefuseAsync(context, services, StatusCodes.Status400BadRequest, Protocol.CloseReasons.MalformedRelayRequest,
-                "a WebSocket upgrade needs a Sec-WebSocket-Key header").ConfigureAwait(false);
-            return RelayError.None;
-        }
 
         // :: Step 2: The upstream opening
         using var request = new HttpRequestMessage(HttpMethod.Connect, new Uri(backend.BaseUri, address.PathAndQuery))
@@ -108,15 +103,7 @@ internal static class TunnelRelay
             await using (backendStream.ConfigureAwait(false))
             {
                 // :: Step 5: Accept the agent's side
-                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
-                {
-                    maxBody.MaxRequestBodySize = null;
-                }
-
-                if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
-                {
-                    minRate.MinDataRate = null;
-                }
+                TunnelUpgrade.LiftBodyLimits(context);
 
                 foreach (var name in (string[])[HeaderNames.SecWebSocketProtocol, HeaderNames.SecWebSocketExtensions])
                 {
