@@ -103,7 +103,7 @@ internal sealed class DeliveryJournal(TcmStore store, ActionLedger ledger, NsMet
 
     private void Write(WriteContext ctx, string agentId, List<PendingAck> acks)
     {
-        var upTo = 0L;
+        // why: no agents row update; the acknowledged sequence is read back from the pushes' acknowledgement times at start.
         foreach (var ack in acks)
         {
             ledger.MarkAcknowledged(ctx, agentId, ack.AfterSeq, ack.UpToSeq, ack.Via, ack.AtMs);
@@ -114,11 +114,7 @@ internal sealed class DeliveryJournal(TcmStore store, ActionLedger ledger, NsMet
             {
                 metrics.DeliveryLatency(ack.AtMs - createdMs);
             }
-
-            upTo = Math.Max(upTo, ack.UpToSeq);
         }
-
-        ctx.Execute("UPDATE agents SET acked_seq=MAX(acked_seq,@p1) WHERE id=@p0", agentId, upTo);
     }
 
     private readonly record struct PendingAck(long AfterSeq, long UpToSeq, string Via, long AtMs);

@@ -62,10 +62,10 @@ internal sealed partial class DeliveryService(
                 ledger.Create(ctx, action, nowMs, pushes.Select(p => p.Agent.Id));
             }
 
+            // why: no agents row update per push; the next sequence is read back from the pushes at start (TcmStore.LoadAgents).
             foreach (var (agent, seq, kind, payload) in pushes)
             {
                 ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
-                ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
             }
         }).ConfigureAwait(false);
 

@@ -131,7 +131,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
         Query(
             """
             SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
-                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id)
+                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id),
+                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id AND p.acked_at IS NOT NULL)
             FROM agents a
             """,
             r =>
@@ -146,7 +147,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
                     RegisteredAt: DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
                     NetworkStatus: r.IsDBNull(9) ? null : Deserialize(r.GetString(9), ProtocolJsonContext.Default.NetworkStatus),
                     NextSeq: Math.Max(r.GetInt64(7), maxSeq + 1),
-                    AckedSeq: r.GetInt64(8),
+                    AckedSeq: Math.Max(r.GetInt64(8), r.IsDBNull(11) ? 0 : r.GetInt64(11)),
                     LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6));
             });
 
