@@ -40,7 +40,9 @@ internal sealed partial class TcmStore : IAsyncDisposable
         {
             using (var command = _writerConnection.CreateCommand())
             {
-                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+                // why: the writer re-reads the pages of pushes and action targets all the time; a larger cache and a mapped file spare
+                // those reads their system calls and copies (a fan-out profile showed them beside the writes).
+                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;";
                 command.ExecuteNonQuery();
             }
 
