@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
 using Tcm.LoadTests.Baseline.Server;
 using Tcm.LoadTests.GatewayBench;
 using Tcm.LoadTests.Harness.Thresholds;
 using Tcm.LoadTests.Tests;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Cli;
 

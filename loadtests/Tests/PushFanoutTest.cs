@@ -1,8 +1,3 @@
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Harness.Load;
-using Tcm.LoadTests.Harness.Statistics;
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Tests;
 
 /// <summary>
@@ -11,34 +6,24 @@ namespace Tcm.LoadTests.Tests;
 /// back), <c>deliver</c> (per message: server send to agent receive) and <c>round-trip</c> (per message: send to echo
 /// received by the server).
 /// </summary>
-internal sealed class PushFanoutTest : ILoadTest
+internal sealed class PushFanoutTest() : LoadTest(Info)
 {
-    public string Name => "push-fanout";
+    private static readonly LoadTestInfo Info = new("push-fanout", "N connected; the server pushes a small message to all, each echoes it: delivery and round-trip percentiles")
+    {
+        DefaultDuration = TimeSpan.FromSeconds(30),
+        DurationMeaning = "how long fan-outs are started (one every --interval)",
+        Parameters =
+        [
+            new("--interval", "time between two fan-outs", "1s"),
+            new("--size", "message size in bytes (at least 16)", "64"),
+            new("--timeout", "how long a fan-out waits for the echoes", "10s"),
+            new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
+        ],
+        DefaultRoutes = LoadTestInfo.DirectAndGateway,
+        DefaultThresholds = ["fanout: fail% < 0.1", "deliver: p99 < 1s", "round-trip: p99 < 2s"],
+    };
 
-    public string Description => "N connected; the server pushes a small message to all, each echoes it: delivery and round-trip percentiles";
-
-    public int DefaultAgents => 2000;
-
-    public TimeSpan DefaultDuration => TimeSpan.FromSeconds(30);
-
-    public string DurationMeaning => "how long fan-outs are started (one every --interval)";
-
-    public IReadOnlyList<ChannelProtocol> DefaultProtocols => [ChannelProtocol.Http1, ChannelProtocol.Http2];
-
-    public IReadOnlyList<TestParameter> Parameters =>
-    [
-        new("--interval", "time between two fan-outs", "1s"),
-        new("--size", "message size in bytes (at least 16)", "64"),
-        new("--timeout", "how long a fan-out waits for the echoes", "10s"),
-        new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
-    ];
-
-    /// <summary>Direct and through the CEM gateway (the "direct and through the gateway").</summary>
-    public IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct, AgentRoute.Gateway];
-
-    public IReadOnlyList<string> DefaultThresholds => ["fanout: fail% < 0.1", "deliver: p99 < 1s", "round-trip: p99 < 2s"];
-
-    public IReadOnlyList<ScenarioProps> Build(TestContext context)
+    public override IReadOnlyList<ScenarioProps> Build(TestContext context)
     {
         var size = Math.Max(16, context.GetInt("--size"));
         var timeout = context.GetDuration("--timeout");

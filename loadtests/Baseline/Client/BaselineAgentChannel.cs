@@ -1,10 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.WebSockets;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Baseline.Client;
 

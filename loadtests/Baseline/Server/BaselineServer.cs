@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
@@ -15,8 +14,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tcm.LoadTests.Harness.Reports;
-using Tcm.LoadTests.Harness.Statistics;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Baseline.Server;
 

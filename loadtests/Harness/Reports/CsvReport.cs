@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Reports;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Reports;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Runtime;
-using Tcm.LoadTests.Harness.Statistics;
 using Tcm.LoadTests.Harness.Thresholds;
 
 namespace Tcm.LoadTests.Harness.Reports;
