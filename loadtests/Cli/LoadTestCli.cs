@@ -173,6 +173,10 @@ internal static class LoadTestCli
                 {
                     errors.Add($"{p.Name} '{value}' is not a whole number.");
                 }
+                else if ((p.Default == "search" || p.Default.EndsWith("/s", StringComparison.Ordinal)) && value != "search" && !Tests.RateSearch.TryParseRate(value, out _))
+                {
+                    errors.Add($"{p.Name} '{value}' is not a rate (2/s, 0.5/s, 30/m).");
+                }
             }
 
             var (shardNumber, shardCount) = (0, 1);

@@ -134,23 +134,11 @@ internal sealed class TestHost
         var start = _time.GetTimestamp();
         foreach (var (protocol, route) in Runs(factory))
         {
-            await using var target = factory.Create(_options.TargetSettings(protocol, route, _options.IsShard ? TextWriter.Null : _out));
+            var settings = _options.TargetSettings(protocol, route, _options.IsShard ? TextWriter.Null : _out);
+            await using var target = factory.Create(settings);
             await target.StartAsync(cancellationToken).ConfigureAwait(false);
             description = description.Length == 0 ? target.Description : description + "; " + target.Description;
-            var context = new TestContext
-            {
-                Target = target,
-                Protocol = protocol,
-                Route = route,
-                Agents = share,
-                AgentOffset = offset,
-                Duration = _options.Duration,
-                Shard = _options.Shard,
-                Shards = _options.Shards,
-                Time = _time,
-                Log = _out,
-                Parameters = _options.Parameters,
-            };
+            var context = new TestContext(target, settings, share, offset) { Duration = _options.Duration, Time = _time, Log = _out, Parameters = _options.Parameters };
             var title = $"{_test.Name} {factory.Variant} {context.ProtocolName} {RunOptions.RouteName(route)}{(_options.IsShard ? $" shard {_options.Shard}" : "")}";
             await using var progress = new LiveProgress(_options.Plain || _options.IsShard, _out, _time);
             progress.Start(title);

@@ -85,15 +85,11 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         get
         {
             var agents = _running.Keys.Where(c => c.AgentIndex >= 0).Select(c => c.Agent.Counters).ToList();
-            return new AgentTraffic
-            {
-                Agents = agents.Count,
-                HttpRequests = agents.Sum(c => c.HttpRequests),
-                ChannelRequests = agents.Sum(c => c.ChannelRequests),
-                ChannelConnects = agents.Sum(c => c.ChannelConnects),
-                BytesSent = agents.Sum(c => c.BytesSent),
-                BytesReceived = agents.Sum(c => c.BytesReceived),
-            };
+            return new AgentTraffic(
+                agents.Count,
+                agents.Sum(c => c.HttpRequests),
+                agents.Sum(c => c.ChannelRequests + c.ChannelConnects),
+                agents.Sum(c => c.BytesSent + c.BytesReceived));
         }
     }
 
@@ -124,7 +120,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             if (_gatewayProcess is not null)
             {
                 _gatewayAddress = $"localhost:{_gatewayProcess.Port}";
-                _gatewayStatus = ServerFigures.AdminClient(new Uri("https://" + _gatewayAddress), gatewayKey, _ca, dialLoopback: true);
+                _gatewayStatus = ServerFigures.AdminHttpClient(new Uri("https://" + _gatewayAddress), gatewayKey, _ca, dialLoopback: true);
             }
 
             return;
@@ -148,7 +144,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
                 ?? throw new InvalidOperationException($"--route gateway: the '{profile.Name}' profile of {_settings.Target} has no CEM gateway address (a sharded gateway run sets one up; for your own system, configure the gateway in the profile and a targeted policy with Prefer CEM on)");
             if (Environment.GetEnvironmentVariable(GatewayAdminKeyVariable) is { Length: > 0 } gatewayKey)
             {
-                _gatewayStatus = ServerFigures.AdminClient(new Uri("https://" + _gatewayAddress), gatewayKey, _ca, dialLoopback: true);
+                _gatewayStatus = ServerFigures.AdminHttpClient(new Uri("https://" + _gatewayAddress), gatewayKey, _ca, dialLoopback: true);
             }
         }
 
@@ -335,6 +331,6 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         _admin?.Dispose();
         _diagnostics?.Dispose();
         _admin = new AdminClient(_server, _adminKey!, _ca);
-        _diagnostics = ServerFigures.AdminClient(_server, _adminKey!, _ca);
+        _diagnostics = ServerFigures.AdminHttpClient(_server, _adminKey!, _ca);
     }
 }

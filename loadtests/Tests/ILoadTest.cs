@@ -96,24 +96,23 @@ internal abstract class LoadTest(LoadTestInfo info) : ILoadTest
     public abstract IReadOnlyList<ScenarioProps> Build(TestContext context);
 }
 
-/// <summary>Everything a test needs to build one run.</summary>
-internal sealed record TestContext
+/// <summary>Everything a test needs to build one run: the target, how it was set up, and this process's share of the agents.</summary>
+/// <param name="Target">The system under test, started.</param>
+/// <param name="Settings">How the target was set up (protocol, route, shard).</param>
+/// <param name="Agents">Agents of this process (its share when sharded).</param>
+/// <param name="AgentOffset">First agent number of this process.</param>
+internal sealed record TestContext(ILoadTarget Target, TargetSettings Settings, int Agents, int AgentOffset)
 {
-    public required ILoadTarget Target { get; init; }
-    public ChannelProtocol Protocol { get; init; }
+    public ChannelProtocol Protocol => Settings.Protocol;
 
     /// <summary>Direct, or through the CEM gateway.</summary>
-    public AgentRoute Route { get; init; } = AgentRoute.Direct;
+    public AgentRoute Route => Settings.Route;
 
-    /// <summary>Agents of this process (its share when sharded).</summary>
-    public int Agents { get; init; }
+    public int Shard => Settings.Shard;
 
-    /// <summary>First agent number of this process.</summary>
-    public int AgentOffset { get; init; }
+    public int Shards => Settings.Shards;
 
     public TimeSpan Duration { get; init; }
-    public int Shard { get; init; }
-    public int Shards { get; init; } = 1;
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public TextWriter Log { get; init; } = TextWriter.Null;
 

@@ -4,7 +4,8 @@ namespace Tcm.LoadTests.Tests;
 /// push-fanout: N agents connected (in init); then, open model, one fan-out every <c>--interval</c>: the server sends a
 /// small message to every agent and each echoes it back. Steps: <c>fanout</c> (one sample per round: until the last echo is
 /// back), <c>deliver</c> (per message: server send to agent receive) and <c>round-trip</c> (per message: send to echo
-/// received by the server).
+/// received by the server). The CPU time of every server process and of the load generator over the fan-outs, per delivered
+/// task and per stored result (<see cref="FanoutCost"/>).
 /// </summary>
 internal sealed class PushFanoutTest() : LoadTest(Info)
 {
@@ -29,49 +30,16 @@ internal sealed class PushFanoutTest() : LoadTest(Info)
         var timeout = context.GetDuration("--timeout");
         var interval = context.GetDuration("--interval");
         var fleet = new ConnectedFleet();
-        ScenarioInitContext? scenarioContext = null;
-        var observer = new DeliveryObserver(() => scenarioContext);
-        var scenario = Scenario.Create(context.ScenarioName(Name), async ctx =>
+        var cost = new FanoutCost();
+        var scenario = Scenario.Create(context.ScenarioName(Name), ctx => FanoutRound.RunAsync(ctx, context, fleet.Count, size, timeout, cost))
+            .WithInit(ctx => FanoutRound.ConnectFleetAsync(ctx, context, fleet, cost))
+            .WithClean(async ctx =>
             {
-                FanoutResult? result = null;
-                var response = await Step.Run("fanout", ctx, async () =>
-                {
-                    result = await context.Target.PushToAllAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false);
-                    if (result.Sent + result.SendFailures < fleet.Count)
-                    {
-                        return Response.Fail($"the server reached {result.Sent + result.SendFailures} of {fleet.Count} agents");
-                    }
-
-                    return result.Echoed >= result.Sent && result.SendFailures == 0
-                        ? Response.Ok(sizeBytes: (long)result.Sent * size)
-                        : Response.Fail($"{result.Sent - result.Echoed} of {result.Sent} echoes missing, {result.SendFailures} sends failed");
-                }).ConfigureAwait(false);
-                if (result is not null)
-                {
-                    ctx.MeasureHistogram("round-trip", LogHistogram.FromData(result.RoundTrip), result.Echoed * (long)size);
-                    ctx.Gauges.Set("last-fanout-all-echoed", result.TimeToAllEchoedMs, "ms", GaugeMerge.Max, "last round: first send to last echo, at the server");
-                }
-
-                return response;
+                cost.Stop(ctx.Gauges, context.Target.Variant, context.Shards);
+                await fleet.DisposeAsync().ConfigureAwait(false);
             })
-            .WithInit(async ctx =>
-            {
-                scenarioContext = ctx;
-                await fleet.ConnectAsync(context, ctx, context.Agents, context.GetInt("--connect-concurrency"), observer, ctx.CancellationToken).ConfigureAwait(false);
-                ctx.Gauges.Set("agents", fleet.Count, "", GaugeMerge.Sum, "agents connected for the fan-outs");
-                ctx.Gauges.Set(GaugeSet.Connections, fleet.Count, "agents", GaugeMerge.Sum, "agents connected");
-
-                // A client sees its upgrade complete a moment before the server has registered the socket: let it settle.
-                await Task.Delay(TimeSpan.FromSeconds(1), context.Time, ctx.CancellationToken).ConfigureAwait(false);
-            })
-            .WithClean(async _ => await fleet.DisposeAsync().ConfigureAwait(false))
             .WithLoadSimulations(Simulation.Inject(1, interval, context.Duration))
             .WithStopGrace(timeout + TimeSpan.FromSeconds(5));
         return [scenario];
-    }
-
-    private sealed class DeliveryObserver(Func<ScenarioInitContext?> scenario) : IPushObserver
-    {
-        public void OnPushDelivered(TimeSpan latency, int sizeBytes) => scenario()?.Measure("deliver", latency, sizeBytes);
     }
 }

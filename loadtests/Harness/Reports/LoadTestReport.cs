@@ -158,5 +158,6 @@ internal static class Ratios
         ("gateway-heap-per-agent", "server-heap-per-connection"),
         ("gateway-ws-per-agent", "server-ws-per-connection"),
         ("gateway-idle-cpu", "server-idle-cpu"),
+        ("gateway-cpu-per-task", "server-cpu-per-task"),
     ];
 }

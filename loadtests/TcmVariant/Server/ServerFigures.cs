@@ -1,9 +1,8 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Tcm.Lab.Admin;
+using Tcm.Agent.Network;
+using Tcm.LoadTests.TcmVariant.Client;
 using Tcm.Protocol;
 
 namespace Tcm.LoadTests.TcmVariant.Server;
@@ -19,26 +18,12 @@ internal static class ServerFigures
     /// <paramref name="ca"/>; with <paramref name="dialLoopback"/> it dials 127.0.0.1 whatever the host name says (the gateway's
     /// address is <c>localhost:port</c>, its certificate names that host).
     /// </summary>
-    public static HttpClient AdminClient(Uri baseAddress, string adminKey, X509Certificate2? ca, bool dialLoopback = false)
+    public static HttpClient AdminHttpClient(Uri baseAddress, string adminKey, X509Certificate2? ca, bool dialLoopback = false)
     {
         var handler = new SocketsHttpHandler();
         if (dialLoopback)
         {
-            var port = baseAddress.Port;
-            handler.ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = (context, ct) => LoopbackNetwork.Instance.ConnectAsync(context.DnsEndPoint, TrafficPurpose.Probe, ct);
         }
 
         if (ca is not null)
