@@ -7,6 +7,14 @@ namespace Tcm.LoadTests.Tests;
 /// </summary>
 internal static class FanoutRound
 {
+    /// <summary>The options of a fan-out, the same in every push test.</summary>
+    public static IReadOnlyList<TestParameter> Parameters { get; } =
+    [
+        new("--size", "message size in bytes (at least 16)", "64"),
+        new("--timeout", "how long a fan-out waits for the echoes", "10s"),
+        new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
+    ];
+
     /// <summary>Runs one fan-out to the <paramref name="agents"/> agents this process holds.</summary>
     public static async Task<Response> RunAsync(ScenarioContext ctx, TestContext context, int agents, int size, TimeSpan timeout, FanoutCost cost)
     {

@@ -27,9 +27,7 @@ internal sealed class PushFanoutRateTest() : LoadTest(Info)
             new("--step", "how long each rate of the search is held", "10s"),
             new("--refine", "halvings of the gap between the highest rate that passed and the lowest that failed", "3"),
             new("--rest", "pause between two rates, for the backlog of the last to clear", "3s"),
-            new("--size", "message size in bytes (at least 16)", "64"),
-            new("--timeout", "how long a fan-out waits for the echoes", "10s"),
-            new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
+            .. FanoutRound.Parameters,
         ],
         DefaultThresholds = ["max-sustained-rate > 0"],
     };

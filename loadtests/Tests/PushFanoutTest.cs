@@ -16,9 +16,7 @@ internal sealed class PushFanoutTest() : LoadTest(Info)
         Parameters =
         [
             new("--interval", "time between two fan-outs", "1s"),
-            new("--size", "message size in bytes (at least 16)", "64"),
-            new("--timeout", "how long a fan-out waits for the echoes", "10s"),
-            new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
+            .. FanoutRound.Parameters,
         ],
         DefaultRoutes = LoadTestInfo.DirectAndGateway,
         DefaultThresholds = ["fanout: fail% < 0.1", "deliver: p99 < 1s", "round-trip: p99 < 2s"],

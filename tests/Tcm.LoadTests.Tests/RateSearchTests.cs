@@ -34,8 +34,7 @@ public sealed class RateSearchTests
         var search = Run(capacity, first, ceiling: 64, refinements: 3);
 
         search.HighestPassed.Should().Be(expected);
-        search.Tried.Where(t => t.Passed).Should().OnlyContain(t => t.Rate <= capacity);
-        search.Tried.Where(t => !t.Passed).Should().OnlyContain(t => t.Rate > capacity);
+        search.Tried.Should().NotContain(t => t.Passed && t.Rate > capacity).And.NotContain(t => !t.Passed && t.Rate <= capacity);
     }
 
     [Fact]
@@ -56,22 +55,25 @@ public sealed class RateSearchTests
         search.HighestPassed.Should().Be(10);
     }
 
-    [Theory]
-    [InlineData("2", 2)]
-    [InlineData("2/s", 2)]
-    [InlineData("0.5/s", 0.5)]
-    [InlineData("30/m", 0.5)]
-    public void TryParseRate_TakesPerSecondAndPerMinute(string text, double perSecond)
+    /// <summary>Rate texts and what they read as: per second, or null when not a rate.</summary>
+    public static TheoryData<string, double?> RateTexts => new()
     {
-        RateSearch.TryParseRate(text, out var rate).Should().BeTrue();
-        rate.Should().Be(perSecond);
-    }
+        { "2", 2 },
+        { "2/s", 2 },
+        { "0.5/s", 0.5 },
+        { "30/m", 0.5 },
+        { "fast", null },
+        { "0/s", null },
+        { "-1/s", null },
+        { "2/h", null },
+        { "", null },
+    };
 
     [Theory]
-    [InlineData("fast")]
-    [InlineData("0/s")]
-    [InlineData("-1/s")]
-    [InlineData("2/h")]
-    [InlineData("")]
-    public void TryParseRate_RejectsOthers(string text) => RateSearch.TryParseRate(text, out _).Should().BeFalse();
+    [MemberData(nameof(RateTexts))]
+    public void TryParseRate_TakesPerSecondAndPerMinute_AndRejectsTheRest(string text, double? perSecond)
+    {
+        RateSearch.TryParseRate(text, out var rate).Should().Be(perSecond is not null);
+        rate.Should().Be(perSecond ?? 0);
+    }
 }

@@ -131,7 +131,7 @@ internal static class Ratios
                 }
             }
 
-            foreach (var bg in b.Gauges)
+            foreach (var bg in b.Gauges.Where(g => !NotCompared.Contains(g.Name)))
             {
                 if (t.FindGauge(bg.Name) is { } tg)
                 {
@@ -151,6 +151,9 @@ internal static class Ratios
 
         return rows;
     }
+
+    /// <summary>Gauges that describe the machine during a run, not the system under test: no ratio.</summary>
+    private static readonly HashSet<string> NotCompared = new(StringComparer.OrdinalIgnoreCase) { "load-average-start", "load-average-end" };
 
     /// <summary>Gateway gauges and the baseline server's gauge each is compared with.</summary>
     private static readonly (string Gateway, string Baseline)[] GatewayFloor =

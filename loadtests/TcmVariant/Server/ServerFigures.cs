@@ -46,15 +46,9 @@ internal static class ServerFigures
         long Get(string key) => figures.TryGetValue(key, out var value)
             ? value
             : throw new InvalidOperationException($"The Notification Server's diagnostics lack '{key}': is it older than this load test?");
-        return new ServerSnapshot
+        return NotificationServerNames.Read(Get) with
         {
-            ProcessId = (int)Get("process.id"),
-            WebSockets = Get("channels.live"),
-            Connections = Get("connections.tcp"),
-            Accepted = Get("channels.accepted"),
             PeakAcceptsPerSecond = Get("connections.tcp_peak_accepts_per_second"),
-            ManagedBytes = Get("gc.managed_bytes"),
-            WorkingSetBytes = Get("process.working_set_bytes"),
             CpuMsBeforeCollect = Get("process.cpu_us_before_collect") / 1000.0,
             CpuMsAfterCollect = Get("process.cpu_us_after_collect") / 1000.0,
             Timestamp = Get("process.stopwatch_timestamp"),
@@ -72,18 +66,7 @@ internal static class ServerFigures
             ? n
             : throw new InvalidOperationException($"The gateway's status lacks '{name}': is it older than this load test?");
         var cpu = root.TryGetProperty("cpuTimeMs", out var cpuValue) ? cpuValue.GetDouble() : 0;
-        return new ServerSnapshot
-        {
-            ProcessId = (int)Get("processId"),
-            WebSockets = Get("tunnelsOpen"),
-            Connections = Get("agentsConnected"),
-            Accepted = Get("connectsTotal"),
-            ManagedBytes = Get("managedBytes"),
-            WorkingSetBytes = Get("workingSetBytes"),
-            CpuMsBeforeCollect = cpu,
-            CpuMsAfterCollect = cpu,
-            Timestamp = Stopwatch.GetTimestamp(),
-        };
+        return GatewayNames.Read(Get) with { CpuMsBeforeCollect = cpu, CpuMsAfterCollect = cpu, Timestamp = Stopwatch.GetTimestamp() };
     }
 
     /// <summary>A process's working set and CPU time, read from outside; null when it is gone.</summary>
@@ -106,5 +89,23 @@ internal static class ServerFigures
         {
             return null;
         }
+    }
+
+    private static readonly FigureNames NotificationServerNames = new("process.id", "channels.live", "connections.tcp", "channels.accepted", "gc.managed_bytes", "process.working_set_bytes");
+
+    private static readonly FigureNames GatewayNames = new("processId", "tunnelsOpen", "agentsConnected", "connectsTotal", "managedBytes", "workingSetBytes");
+
+    /// <summary>What a server calls the figures every server reports.</summary>
+    private sealed record FigureNames(string ProcessId, string WebSockets, string Connections, string Accepted, string ManagedBytes, string WorkingSetBytes)
+    {
+        public ServerSnapshot Read(Func<string, long> get) => new()
+        {
+            ProcessId = (int)get(ProcessId),
+            WebSockets = get(WebSockets),
+            Connections = get(Connections),
+            Accepted = get(Accepted),
+            ManagedBytes = get(ManagedBytes),
+            WorkingSetBytes = get(WorkingSetBytes),
+        };
     }
 }
