@@ -121,7 +121,7 @@ public sealed class SimulatorCliTests : IDisposable
         var line = LiveConsoleView.PlainLine(new RunSnapshot
         {
             Phase = "running", Elapsed = TimeSpan.FromSeconds(42), Duration = TimeSpan.FromMinutes(2), EventsDone = 3, EventsTotal = 5, LastEvent = "vpn-flip",
-            Agents = 1000, Running = 1000, Direct = 400, Cem = 600, Persistent = 990, Http = 10, Pushes = [new PushProgress("hello", "push-task", 1000, 990, 980, 0)],
+            Agents = 1000, Fleet = new ModeSample { At = 42, Running = 1000, Direct = 400, Cem = 600, Persistent = 990, Http = 10 }, Pushes = [new PushProgress("hello", "push-task", 1000, 990, 980, 0)],
         });
 
         line.Should().StartWith("[00:42/02:00] running 3/5 events (last vpn-flip)").And.Contain("direct 400, cem 600").And.Contain("hello 980/1000 done");
