@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Tcm.Features.Drivers;
 using Tcm.Features.Steps;
 using Tcm.Lab.Fleet;
 using Tcm.Lab.Network;
@@ -54,12 +55,15 @@ public sealed class StepValuesTests
     [Fact]
     public void Agent_options_read_each_part_and_default_the_rest()
     {
-        StepValues.Agent("").Should().Be(new AgentOptions("", false, CemValidity.Missing, "features", "London"));
+        StepValues.Agent("").Should().BeEquivalentTo(Tail("", false, CemValidity.Missing, "features", "London"));
         StepValues.Agent(" with its \"checkpoint\" VPN up and valid CEM settings, in group \"sales\", at site \"Paris\"")
-            .Should().Be(new AgentOptions("checkpoint", true, CemValidity.Valid, "sales", "Paris"));
-        StepValues.Agent(" with no VPN client, at site \"Frankfurt\"").Should().Be(new AgentOptions("", false, CemValidity.Missing, "features", "Frankfurt"));
+            .Should().BeEquivalentTo(Tail("checkpoint", true, CemValidity.Valid, "sales", "Paris"));
+        StepValues.Agent(" with no VPN client, at site \"Frankfurt\"").Should().BeEquivalentTo(Tail("", false, CemValidity.Missing, "features", "Frankfurt"));
         FluentActions.Invoking(() => StepValues.Agent(" with a VPN")).Should().Throw<FormatException>();
     }
+
+    private static AgentDefinition Tail(string vpnAdapter, bool vpnUp, CemValidity cem, string group, string site) =>
+        new() { Name = "", VpnAdapter = vpnAdapter, VpnUp = vpnUp, Cem = cem, Group = group, Site = site };
 
     [Fact]
     public void An_unknown_enum_value_is_refused_naming_the_members() =>

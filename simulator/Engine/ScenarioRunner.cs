@@ -1,10 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Tcm.Lab.Admin;
-using Tcm.Agent;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 using Tcm.Simulator.Fleet;
 using Tcm.Simulator.Reports;
 using Tcm.Simulator.Scenarios;

@@ -97,15 +97,7 @@ internal sealed class ActionValidator(ValidationContext context)
 
     private PushTaskAction? PushTask(EventDocument e)
     {
-        string? command = null;
-        if (e.Command is { } commandNode)
-        {
-            command = context.Text(commandNode, "command");
-        }
-        else
-        {
-            context.Error(e.Start, "'push-task' needs 'command' (echo, sleep, inventory, or any name the simulated executor runs)");
-        }
+        var command = context.RequiredText(e.Command, "command", e.Start, "'push-task' needs 'command' (echo, sleep, inventory, or any name the simulated executor runs)");
 
         var parameters = e.Parameters is { } p ? context.StringMap(p, "parameters") : new Dictionary<string, string>();
         var timeout = e.Timeout is { } t ? context.PositiveDuration(t, "timeout") ?? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(5);
@@ -163,24 +155,8 @@ internal sealed class ActionValidator(ValidationContext context)
 
     private DownloadPackageAction? Download(EventDocument e)
     {
-        string? package = null;
-        if (e.Package is { } packageNode)
-        {
-            package = context.Text(packageNode, "package");
-        }
-        else
-        {
-            context.Error(e.Start, "'download-package' needs 'package' (a name, like office-365-update)");
-        }
-
-        long size = 10 << 20;
-        if (e.Size is { } sizeNode && context.Scalar(sizeNode, "size") is { } sizeText)
-        {
-            if (!DurationText.TryParseSize(sizeText, out size) || size <= 0)
-            {
-                context.Error(sizeNode.Start, $"'size' must be a size like 512KB or 50MB (got '{sizeText}')");
-            }
-        }
+        var package = context.RequiredText(e.Package, "package", e.Start, "'download-package' needs 'package' (a name, like office-365-update)");
+        var size = e.Size is { } sizeNode ? context.Size(sizeNode, "size") ?? 0 : 10 << 20;
 
         IReadOnlyList<CodebaseSpec> codebases = [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)];
         if (e.Codebases is { } list && Codebases(list) is { } specs)

@@ -60,9 +60,8 @@ internal sealed class TimelineValidator(ValidationContext context)
 
     private TimelineEvent? Event(EventDocument document, int index, TimeSpan duration, string? previousId)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "a timeline event must be a mapping like '- at: 10s' with 'do: ...'"))
         {
-            context.Error(other.Start, $"a timeline event must be a mapping like '- at: 10s' with 'do: ...' (got {ValidationContext.Describe(other)})");
             return null;
         }
 
