@@ -152,7 +152,7 @@ internal sealed record WaitAction : ScenarioAction
     public override string Kind => ActionKinds.Wait;
 }
 
-/// <summary>The <c>do:</c> words.</summary>
+/// <summary>The <c>do:</c> words; <see cref="ActionValidator.KeysOf"/> lists every one with the keys it takes.</summary>
 internal static class ActionKinds
 {
     public const string StartAgents = "start-agents";
@@ -172,12 +172,6 @@ internal static class ActionKinds
     public const string KillServer = "kill-server";
     public const string DownloadPackage = "download-package";
     public const string Wait = "wait";
-
-    public static readonly IReadOnlyList<string> All =
-    [
-        StartAgents, StopAgents, VpnUp, VpnDown, Move, SetTcm, SetSettings, PushTask, PushPolicy, InventoryNow,
-        TerminateConnections, DropConnections, StopServer, StartServer, KillServer, DownloadPackage, Wait,
-    ];
 
     /// <summary>Actions whose results can be measured (<c>task-completed</c>, latency percentiles).</summary>
     public static bool IsPush(string kind) => kind is PushTask or InventoryNow or PushPolicy;

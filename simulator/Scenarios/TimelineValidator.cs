@@ -80,7 +80,7 @@ internal sealed class TimelineValidator(ValidationContext context)
                 kindOk = false;
                 if (word is not null)
                 {
-                    context.Error(doNode.Start, $"unknown action '{word}'{Suggestions.Hint(word, ActionKinds.All.ToArray())}");
+                    context.Error(doNode.Start, $"unknown action '{word}'{Suggestions.Hint(word, ActionValidator.KeysOf.Keys.ToArray())}");
                 }
             }
         }
