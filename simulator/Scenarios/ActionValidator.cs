@@ -9,23 +9,23 @@ internal sealed class ActionValidator(ValidationContext context)
     /// <summary>The keys each action takes, besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...).</summary>
     public static readonly IReadOnlyDictionary<string, string[]> KeysOf = new Dictionary<string, string[]>
     {
-        [ActionKinds.StartAgents] = ["ramp"],
-        [ActionKinds.StopAgents] = [],
-        [ActionKinds.VpnUp] = [],
-        [ActionKinds.VpnDown] = [],
-        [ActionKinds.Move] = ["to"],
-        [ActionKinds.SetTcm] = ["tcm"],
-        [ActionKinds.SetSettings] = ["settings"],
-        [ActionKinds.PushTask] = ["command", "name", "parameters"],
-        [ActionKinds.PushPolicy] = [],
-        [ActionKinds.InventoryNow] = ["classes"],
-        [ActionKinds.TerminateConnections] = ["reconnectAfter"],
-        [ActionKinds.DropConnections] = [],
-        [ActionKinds.StopServer] = ["server"],
-        [ActionKinds.StartServer] = ["server"],
-        [ActionKinds.KillServer] = ["server"],
-        [ActionKinds.DownloadPackage] = ["package", "size", "codebases"],
-        [ActionKinds.Wait] = [],
+        [StartAgentsAction.Word] = ["ramp"],
+        [StopAgentsAction.Word] = [],
+        [VpnUpAction.Word] = [],
+        [VpnDownAction.Word] = [],
+        [MoveAction.Word] = ["to"],
+        [SetTcmAction.Word] = ["tcm"],
+        [SetSettingsAction.Word] = ["settings"],
+        [PushTaskAction.Word] = ["command", "name", "parameters"],
+        [PushPolicyAction.Word] = [],
+        [InventoryNowAction.Word] = ["classes"],
+        [TerminateConnectionsAction.Word] = ["reconnectAfter"],
+        [DropConnectionsAction.Word] = [],
+        [ServerAction.StopWord] = ["server"],
+        [ServerAction.StartWord] = ["server"],
+        [ServerAction.KillWord] = ["server"],
+        [DownloadPackageAction.Word] = ["package", "size", "codebases"],
+        [WaitAction.Word] = [],
     };
 
     /// <summary>The action, or null when it cannot be built (the errors say why).</summary>
@@ -33,15 +33,15 @@ internal sealed class ActionValidator(ValidationContext context)
     {
         switch (kind)
         {
-            case ActionKinds.StartAgents:
+            case StartAgentsAction.Word:
                 return new StartAgentsAction(e.Ramp is { } ramp ? context.Duration(ramp, "ramp") ?? TimeSpan.Zero : TimeSpan.Zero);
-            case ActionKinds.StopAgents:
+            case StopAgentsAction.Word:
                 return new StopAgentsAction();
-            case ActionKinds.VpnUp:
+            case VpnUpAction.Word:
                 return new VpnUpAction();
-            case ActionKinds.VpnDown:
+            case VpnDownAction.Word:
                 return new VpnDownAction();
-            case ActionKinds.Move:
+            case MoveAction.Word:
                 if (e.To is { } to)
                 {
                     return context.Word(to, "to", ValidationContext.Locations) is { } location ? new MoveAction(location) : null;
@@ -49,7 +49,7 @@ internal sealed class ActionValidator(ValidationContext context)
 
                 context.Error(e.Start, "'move' needs 'to: office' or 'to: internet'");
                 return null;
-            case ActionKinds.SetTcm:
+            case SetTcmAction.Word:
                 if (e.Tcm is { } tcm)
                 {
                     return context.Bool(tcm, "tcm") is { } on ? new SetTcmAction(on) : null;
@@ -57,21 +57,21 @@ internal sealed class ActionValidator(ValidationContext context)
 
                 context.Error(e.Start, "'set-tcm' needs 'tcm: on' or 'tcm: off'");
                 return null;
-            case ActionKinds.SetSettings:
+            case SetSettingsAction.Word:
                 return SetSettings(e);
-            case ActionKinds.PushTask:
+            case PushTaskAction.Word:
                 return PushTask(e);
-            case ActionKinds.PushPolicy:
+            case PushPolicyAction.Word:
                 return new PushPolicyAction();
-            case ActionKinds.InventoryNow:
+            case InventoryNowAction.Word:
                 return new InventoryNowAction(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
-            case ActionKinds.TerminateConnections:
+            case TerminateConnectionsAction.Word:
                 return new TerminateConnectionsAction(e.ReconnectAfter is { } ra ? context.Duration(ra, "reconnectAfter") ?? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(60));
-            case ActionKinds.DropConnections:
+            case DropConnectionsAction.Word:
                 return new DropConnectionsAction();
-            case ActionKinds.StopServer or ActionKinds.StartServer or ActionKinds.KillServer:
+            case ServerAction.StopWord or ServerAction.StartWord or ServerAction.KillWord:
                 return Server(kind, e);
-            case ActionKinds.DownloadPackage:
+            case DownloadPackageAction.Word:
                 return Download(e);
             default:
                 return new WaitAction();
@@ -113,8 +113,8 @@ internal sealed class ActionValidator(ValidationContext context)
     {
         var operation = kind switch
         {
-            ActionKinds.StopServer => ServerOperation.Stop,
-            ActionKinds.StartServer => ServerOperation.Start,
+            ServerAction.StopWord => ServerOperation.Stop,
+            ServerAction.StartWord => ServerOperation.Start,
             _ => ServerOperation.Kill,
         };
         if (context.Lab is not { } lab)

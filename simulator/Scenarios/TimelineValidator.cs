@@ -54,7 +54,7 @@ internal sealed class TimelineValidator(ValidationContext context)
         return events;
     }
 
-    private static string DoWord(EventDocument item) => item.Do is YamlScalarNode { Value: { } k } ? k.Trim().ToLowerInvariant() : ActionKinds.Wait;
+    private static string DoWord(EventDocument item) => item.Do is YamlScalarNode { Value: { } k } ? k.Trim().ToLowerInvariant() : WaitAction.Word;
 
     private static string? ExplicitId(EventDocument item) => item.Id is YamlScalarNode { Value: { Length: > 0 } id } ? id : null;
 
@@ -66,7 +66,7 @@ internal sealed class TimelineValidator(ValidationContext context)
         }
 
         // The action decides which keys are allowed, so read 'do' first.
-        var kind = ActionKinds.Wait;
+        var kind = WaitAction.Word;
         var kindOk = true;
         if (document.Do is { } doNode)
         {
@@ -104,7 +104,7 @@ internal sealed class TimelineValidator(ValidationContext context)
         var select = Selection.All;
         if (document.Select is { } selectDocument)
         {
-            if (kind is ActionKinds.SetTcm or ActionKinds.StopServer or ActionKinds.StartServer or ActionKinds.KillServer or ActionKinds.Wait)
+            if (kind is SetTcmAction.Word or ServerAction.StopWord or ServerAction.StartWord or ServerAction.KillWord or WaitAction.Word)
             {
                 context.Error(document.KeyOf("select").Start, $"'select' does not apply to {kind}: it does not act on agents");
             }
@@ -122,7 +122,7 @@ internal sealed class TimelineValidator(ValidationContext context)
     private Trigger? Trigger(EventDocument document, string kind, string eventId, string? previousId, TimeSpan duration)
     {
         // On push-task, 'timeout' is the task's own timeout, not the condition wait's.
-        var timeoutNode = kind == ActionKinds.PushTask ? null : document.Timeout;
+        var timeoutNode = kind == PushTaskAction.Word ? null : document.Timeout;
         if (document.At is not null && document.After is not null)
         {
             context.Error(document.Start, "an event takes 'at' or 'after', not both");
