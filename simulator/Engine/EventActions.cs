@@ -13,6 +13,7 @@ namespace Tcm.Simulator.Engine;
 /// </summary>
 internal static partial class EventActions
 {
+    /// <summary>Selects the event's agents, performs its action and records the outcome on <paramref name="due"/>; a failed action is logged, never thrown.</summary>
     public static async Task FireAsync(Timeline.DueEvent due, IReadOnlyList<VirtualAgent> fleet, ISystemUnderTest system, ActionTracker actions, Scenario scenario, int seed, double now, ILogger log, CancellationToken ct)
     {
         var e = due.Event;

@@ -14,6 +14,10 @@ namespace Tcm.Simulator.Engine;
 /// </summary>
 internal static class RunSetup
 {
+    /// <summary>
+    /// The administrator's set-up the scenario asks for: TCM on or off and the Default profile's persistent connection (lab
+    /// only), the scenario's targeted settings, and a profile for each group that differs from the Default one.
+    /// </summary>
     public static async Task ConfigureAsync(AdminClient admin, CemSettings? cem, Scenario scenario, FleetModel fleet, List<string> notes, CancellationToken ct)
     {
         if (scenario.System is LabSystem lab)
@@ -65,6 +69,7 @@ internal static class RunSetup
         }
     }
 
+    /// <summary>One virtual agent per spec of the fleet, each on its own simulated network; none is started.</summary>
     public static List<VirtualAgent> CreateAgents(FleetModel fleet, NetworkTopology topology, InstallPackage package, RunOptions options, ILoggerFactory loggers)
     {
         var agents = new List<VirtualAgent>(fleet.Agents.Count);
