@@ -6,76 +6,62 @@ namespace Tcm.Simulator.Scenarios;
 /// <summary>Checks the keys of an event that belong to its action (<c>do:</c>) and builds the <see cref="ScenarioAction"/>.</summary>
 internal sealed class ActionValidator(ValidationContext context)
 {
-    /// <summary>The keys each action takes, besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...).</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> KeysOf = new Dictionary<string, string[]>
+    /// <summary>
+    /// Every action: its <c>do:</c> word, the keys it takes besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...),
+    /// and how it is built from the event (null when it cannot be; the errors say why).
+    /// </summary>
+    private static readonly Dictionary<string, (string[] Keys, Func<ActionValidator, EventDocument, ScenarioAction?> Build)> s_actions = new()
     {
-        [StartAgentsAction.Word] = ["ramp"],
-        [StopAgentsAction.Word] = [],
-        [VpnUpAction.Word] = [],
-        [VpnDownAction.Word] = [],
-        [MoveAction.Word] = ["to"],
-        [SetTcmAction.Word] = ["tcm"],
-        [SetSettingsAction.Word] = ["settings"],
-        [PushTaskAction.Word] = ["command", "name", "parameters"],
-        [PushPolicyAction.Word] = [],
-        [InventoryNowAction.Word] = ["classes"],
-        [TerminateConnectionsAction.Word] = ["reconnectAfter"],
-        [DropConnectionsAction.Word] = [],
-        [ServerAction.StopWord] = ["server"],
-        [ServerAction.StartWord] = ["server"],
-        [ServerAction.KillWord] = ["server"],
-        [DownloadPackageAction.Word] = ["package", "size", "codebases"],
-        [WaitAction.Word] = [],
+        [StartAgentsAction.Word] = (["ramp"], (v, e) => new StartAgentsAction(v.DurationOr(e.Ramp, "ramp", TimeSpan.Zero))),
+        [StopAgentsAction.Word] = ([], (_, _) => new StopAgentsAction()),
+        [VpnUpAction.Word] = ([], (_, _) => new VpnUpAction()),
+        [VpnDownAction.Word] = ([], (_, _) => new VpnDownAction()),
+        [MoveAction.Word] = (["to"], (v, e) => v.Move(e)),
+        [SetTcmAction.Word] = (["tcm"], (v, e) => v.SetTcm(e)),
+        [SetSettingsAction.Word] = (["settings"], (v, e) => v.SetSettings(e)),
+        [PushTaskAction.Word] = (["command", "name", "parameters"], (v, e) => v.PushTask(e)),
+        [PushPolicyAction.Word] = ([], (_, _) => new PushPolicyAction()),
+        [InventoryNowAction.Word] = (["classes"], (v, e) => v.InventoryNow(e)),
+        [TerminateConnectionsAction.Word] = (["reconnectAfter"], (v, e) => new TerminateConnectionsAction(v.DurationOr(e.ReconnectAfter, "reconnectAfter", TimeSpan.FromSeconds(60)))),
+        [DropConnectionsAction.Word] = ([], (_, _) => new DropConnectionsAction()),
+        [ServerAction.StopWord] = (["server"], (v, e) => v.Server(ServerAction.StopWord, e)),
+        [ServerAction.StartWord] = (["server"], (v, e) => v.Server(ServerAction.StartWord, e)),
+        [ServerAction.KillWord] = (["server"], (v, e) => v.Server(ServerAction.KillWord, e)),
+        [DownloadPackageAction.Word] = (["package", "size", "codebases"], (v, e) => v.Download(e)),
+        [WaitAction.Word] = ([], (_, _) => new WaitAction()),
     };
 
-    /// <summary>The action, or null when it cannot be built (the errors say why).</summary>
-    public ScenarioAction? Validate(string kind, EventDocument e)
+    /// <summary>The keys each action takes, besides the event's own, by <c>do:</c> word in the order the words are listed in errors.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> KeysOf = s_actions.ToDictionary(a => a.Key, a => a.Value.Keys);
+
+    /// <summary>The action, or null when it cannot be built (the errors say why); an unknown word is a wait (already reported).</summary>
+    public ScenarioAction? Validate(string kind, EventDocument e) =>
+        s_actions.TryGetValue(kind, out var action) ? action.Build(this, e) : new WaitAction();
+
+    private TimeSpan DurationOr(YamlNode? node, string key, TimeSpan otherwise) => node is null ? otherwise : context.Duration(node, key) ?? otherwise;
+
+    private InventoryNowAction InventoryNow(EventDocument e) => new(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
+
+    private MoveAction? Move(EventDocument e)
     {
-        switch (kind)
+        if (e.To is { } to)
         {
-            case StartAgentsAction.Word:
-                return new StartAgentsAction(e.Ramp is { } ramp ? context.Duration(ramp, "ramp") ?? TimeSpan.Zero : TimeSpan.Zero);
-            case StopAgentsAction.Word:
-                return new StopAgentsAction();
-            case VpnUpAction.Word:
-                return new VpnUpAction();
-            case VpnDownAction.Word:
-                return new VpnDownAction();
-            case MoveAction.Word:
-                if (e.To is { } to)
-                {
-                    return context.Word(to, "to", ValidationContext.Locations) is { } location ? new MoveAction(location) : null;
-                }
-
-                context.Error(e.Start, "'move' needs 'to: office' or 'to: internet'");
-                return null;
-            case SetTcmAction.Word:
-                if (e.Tcm is { } tcm)
-                {
-                    return context.Bool(tcm, "tcm") is { } on ? new SetTcmAction(on) : null;
-                }
-
-                context.Error(e.Start, "'set-tcm' needs 'tcm: on' or 'tcm: off'");
-                return null;
-            case SetSettingsAction.Word:
-                return SetSettings(e);
-            case PushTaskAction.Word:
-                return PushTask(e);
-            case PushPolicyAction.Word:
-                return new PushPolicyAction();
-            case InventoryNowAction.Word:
-                return new InventoryNowAction(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
-            case TerminateConnectionsAction.Word:
-                return new TerminateConnectionsAction(e.ReconnectAfter is { } ra ? context.Duration(ra, "reconnectAfter") ?? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(60));
-            case DropConnectionsAction.Word:
-                return new DropConnectionsAction();
-            case ServerAction.StopWord or ServerAction.StartWord or ServerAction.KillWord:
-                return Server(kind, e);
-            case DownloadPackageAction.Word:
-                return Download(e);
-            default:
-                return new WaitAction();
+            return context.Word(to, "to", ValidationContext.Locations) is { } location ? new MoveAction(location) : null;
         }
+
+        context.Error(e.Start, "'move' needs 'to: office' or 'to: internet'");
+        return null;
+    }
+
+    private SetTcmAction? SetTcm(EventDocument e)
+    {
+        if (e.Tcm is { } tcm)
+        {
+            return context.Bool(tcm, "tcm") is { } on ? new SetTcmAction(on) : null;
+        }
+
+        context.Error(e.Start, "'set-tcm' needs 'tcm: on' or 'tcm: off'");
+        return null;
     }
 
     private SetSettingsAction? SetSettings(EventDocument e)
