@@ -7,8 +7,8 @@ namespace Tcm.LoadTests.GatewayBench;
 /// <summary>The bench's certificates: a CA standing in for the NS CA, the gateways' site-server identity, the servers' certificate, the agents'.</summary>
 internal static class GatewayBenchCertificates
 {
-    /// <summary>Writes the CA, each gateway's site-server identity (one data folder per relay) and the servers' certificate.</summary>
-    public static void Write(string dir, string[] relays)
+    /// <summary>Writes the CA, the gateway's site-server identity (in its data folder) and the servers' certificate.</summary>
+    public static void Write(string dir, string gatewayData)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=TCM bench CA", caKey, HashAlgorithmName.SHA256);
@@ -17,12 +17,9 @@ internal static class GatewayBenchCertificates
         using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
         File.WriteAllBytes(Path.Combine(dir, "ca.pfx"), ca.Export(X509ContentType.Pkcs12));
         var gatewayIdentity = Issue(ca, "CN=bench-gw, OU=gateway", server: true).Export(X509ContentType.Pkcs12);
-        foreach (var relay in relays)
-        {
-            var identity = Directory.CreateDirectory(Path.Combine(dir, "gw-" + relay, "identity")).FullName;
-            File.WriteAllText(Path.Combine(identity, "ns1.ca.pem"), ca.ExportCertificatePem());
-            File.WriteAllBytes(Path.Combine(identity, "ns1.pfx"), gatewayIdentity);
-        }
+        var identity = Directory.CreateDirectory(Path.Combine(gatewayData, "identity")).FullName;
+        File.WriteAllText(Path.Combine(identity, "ns1.ca.pem"), ca.ExportCertificatePem());
+        File.WriteAllBytes(Path.Combine(identity, "ns1.pfx"), gatewayIdentity);
         File.WriteAllBytes(Path.Combine(dir, "server.pfx"), Issue(ca, "CN=localhost", server: true).Export(X509ContentType.Pkcs12));
     }
 

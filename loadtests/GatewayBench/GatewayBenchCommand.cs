@@ -41,12 +41,12 @@ internal static class GatewayBenchCommand
         var processes = new Option<int>("--client-processes") { Description = "Client processes the agents are spread over. Default: 4", DefaultValueFactory = _ => 4 };
         var mode = new Option<string>("--mode") { Description = "h2: one TCP connection per agent carrying its NS and TS WebSockets (RFC 8441); h1: one HTTP/1.1 WebSocket per agent. Default: h2", DefaultValueFactory = _ => "h2" };
         var settle = new Option<int>("--idle-seconds") { Description = "Seconds of idle time over which CPU is measured. Default: 15", DefaultValueFactory = _ => 15 };
-        var relays = new Option<string[]>("--relays") { Description = "Gateway relays measured after the bare baseline (Gateway:Relay). Default: Legacy Yarp", DefaultValueFactory = _ => ["Legacy", "Yarp"], AllowMultipleArgumentsPerToken = true };
+        var settings = new Option<string[]>("--gateway-setting") { Description = "Extra gateway configuration, key=value (repeatable), e.g. Gateway:Http2KeepAlivePingDelay=00:00:00", DefaultValueFactory = _ => [] };
         var command = new Command("gateway-bench", "Benchmark: N idle agents through one gateway process beside a bare Kestrel baseline; memory per agent and idle CPU (docs/benchmarks.md, Gateway).")
         {
-            agents, processes, mode, settle, relays,
+            agents, processes, mode, settle, settings,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(agents), parse.GetValue(processes), parse.GetValue(mode)!, parse.GetValue(settle), parse.GetValue(relays)!, ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(agents), parse.GetValue(processes), parse.GetValue(mode)!, parse.GetValue(settle), parse.GetValue(settings)!, ct));
         return command;
     }
 
@@ -71,7 +71,7 @@ internal static class GatewayBenchCommand
         yield return clients;
     }
 
-    private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, string[] relays, CancellationToken ct)
+    private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, string[] gatewaySettings, CancellationToken ct)
     {
         if (TcmHostProcess.UnavailableReason() is { } why)
         {
@@ -82,7 +82,7 @@ internal static class GatewayBenchCommand
         var dir = Path.Combine(Path.GetTempPath(), "tcm-gateway-bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
         Directory.CreateDirectory(dir);
         Console.WriteLine($"gateway bench: {agents:N0} agents ({mode}), {processCount} client processes, work folder {dir}");
-        GatewayBenchCertificates.Write(dir, relays);
+        GatewayBenchCertificates.Write(dir, Path.Combine(dir, "gw"));
         var children = new List<Process>();
         try
         {
@@ -113,21 +113,16 @@ internal static class GatewayBenchCommand
             var relayPaths = mode == "h2"
                 ? $"/relay/127.0.0.1:{backendPorts[0]}/tcm/agent/channel /relay/127.0.0.1:{backendPorts[1]}/tcm/agent/channel"
                 : $"/relay/127.0.0.1:{backendPorts[0]}/tcm/agent/channel";
-            foreach (var relay in relays)
-            {
-                var gateway = Start(children, "gateway", "--data", Path.Combine(dir, "gw-" + relay), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
-                    "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning",
-                    // why: the bench's agents are silent (no keep-alive), and connecting 19,000 takes minutes: no tunnel may idle out meanwhile.
-                    "--Gateway:TunnelIdleTimeout=01:00:00", $"--Gateway:Relay={relay}");
-                var gatewayPort = new Uri((await ReadLineAsync(gateway, "CEM gateway", ct)).Split(' ')[^1]).Port;
-                results.Add(await MeasureAsync($"gateway, {relay} relay", gateway, clients, $"127.0.0.1:{gatewayPort} {relayPaths}",
-                    () => ManagedFromGatewayAsync(http, gatewayPort, ct), agents, idleSeconds, ct));
-                var status = JsonDocument.Parse(await http.GetStringAsync($"https://127.0.0.1:{gatewayPort}/gateway/status", ct)).RootElement;
-                Console.WriteLine($"gateway ({relay}) after its run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, " +
-                    $"handshake failures {status.GetProperty("handshakeFailures")}, open files limit {OpenFileLimit(gateway.Id)}");
-                gateway.Kill(entireProcessTree: true);
-                await gateway.WaitForExitAsync(ct);
-            }
+            var gateway = Start(children, ["gateway", "--data", Path.Combine(dir, "gw"), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
+                "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning",
+                // why: the bench's agents are silent (no keep-alive), and connecting 19,000 takes minutes: no tunnel may idle out meanwhile.
+                "--Gateway:TunnelIdleTimeout=01:00:00", .. gatewaySettings.Select(s => "--" + s)]);
+            var gatewayPort = new Uri((await ReadLineAsync(gateway, "CEM gateway", ct)).Split(' ')[^1]).Port;
+            results.Add(await MeasureAsync(gatewaySettings.Length == 0 ? "gateway (YARP relay)" : $"gateway (YARP relay; {string.Join(", ", gatewaySettings)})", gateway, clients, $"127.0.0.1:{gatewayPort} {relayPaths}",
+                () => ManagedFromGatewayAsync(http, gatewayPort, ct), agents, idleSeconds, ct));
+            var status = JsonDocument.Parse(await http.GetStringAsync($"https://127.0.0.1:{gatewayPort}/gateway/status", ct)).RootElement;
+            Console.WriteLine($"gateway after its run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, " +
+                $"handshake failures {status.GetProperty("handshakeFailures")}, open files limit {OpenFileLimit(gateway.Id)}");
 
             PrintTable(mode, results, loadStart, LoadAverage());
             return results.All(r => r.Failed == 0) ? ExitCodes.Passed : ExitCodes.ThresholdsFailed;

@@ -35,7 +35,10 @@ public sealed class GatewayOptions : TcmServerOptions
     /// <summary>Key of the status endpoints and the approval API. Default null: generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c>.</summary>
     public string? AdminApiKey { get; set; }
 
-    /// <summary>A tunnel with no byte in either direction for this long is closed. Default 2 minutes (the channel pings every 30 s).</summary>
+    /// <summary>
+    /// A tunnel with no byte in either direction for this long is closed (YARP's activity timeout of a relayed WebSocket; it
+    /// also bounds the wait for the backend's answer to the opening). Default 2 minutes (the channel pings every 30 s).
+    /// </summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>An inbound HTTP connection with no request in flight is closed after this long (Kestrel keep-alive). Default 2 minutes.</summary>
@@ -55,22 +58,6 @@ public sealed class GatewayOptions : TcmServerOptions
 
     /// <summary>Largest number of concurrent HTTP/2 streams (tunnels, requests) one agent connection may open. Default 8.</summary>
     public int MaxStreamsPerAgentConnection { get; set; } = 8;
-
-    /// <summary>
-    /// Which relay forwards requests and tunnels: <see cref="RelayImplementation.Yarp"/> (default) or the gateway's own
-    /// <see cref="RelayImplementation.Legacy"/> relay, kept only so <c>gateway-bench</c> can measure both side by side.
-    /// </summary>
-    public RelayImplementation Relay { get; set; } = RelayImplementation.Yarp;
-}
-
-/// <summary>The relay implementation behind <see cref="GatewayOptions.Relay"/>.</summary>
-public enum RelayImplementation
-{
-    /// <summary>YARP's <c>IHttpForwarder</c> (direct forwarding).</summary>
-    Yarp,
-
-    /// <summary>The gateway's own relay (two stream copiers per tunnel), kept for the side-by-side bench.</summary>
-    Legacy,
 }
 
 /// <summary>One backend the gateway relays to.</summary>

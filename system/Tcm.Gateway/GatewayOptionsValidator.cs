@@ -84,9 +84,5 @@ internal sealed class GatewayOptionsValidator()
         failures.Positive(options.Http2KeepAlivePingTimeout, nameof(GatewayOptions.Http2KeepAlivePingTimeout));
         failures.NotNegative(options.Http2KeepAlivePingDelay, nameof(GatewayOptions.Http2KeepAlivePingDelay), "zero disables the pings");
         failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));
-        if (!Enum.IsDefined(options.Relay))
-        {
-            failures.Add($"{prefix}Relay '{options.Relay}' must be Yarp or Legacy.");
-        }
     }
 }

@@ -10,7 +10,7 @@ namespace Tcm.Gateway.Relay;
 
 /// <summary>
 /// Every request to the agent listener that is not one of the gateway's own endpoints: checks the agent's certificate, the
-/// relay address and the backend, then hands the request to <see cref="TunnelRelay"/> or <see cref="HttpRelay"/>. Anything
+/// relay address and the backend, then hands the request to <see cref="RelayForwarder"/> (YARP). Anything
 /// else is refused with an <see cref="ErrorBody"/> and <c>X-Tcm-Refusal</c> that say why: the gateway is never an open proxy.
 /// </summary>
 internal static partial class RelayEndpoint
@@ -53,7 +53,7 @@ internal static partial class RelayEndpoint
 
         // What: a WebSocket, or an ordinary request; a plain CONNECT would make the gateway a proxy.
         var forwarded = Convert.ToBase64String(certificate!.RawData);
-        var tunnel = TunnelRelay.IsWebSocketOpening(context);
+        var tunnel = IsWebSocketOpening(context);
         if (!tunnel && HttpMethods.IsConnect(context.Request.Method))
         {
             await RefuseAsync(context, services, StatusCodes.Status405MethodNotAllowed, CloseReasons.MalformedRelayRequest,
@@ -68,7 +68,7 @@ internal static partial class RelayEndpoint
             return;
         }
 
-        var error = await RelayAsync(context, backend, address, forwarded, tunnel, services).ConfigureAwait(false);
+        var error = await services.Forwarder.RelayAsync(context, backend, address, forwarded, tunnel, services).ConfigureAwait(false);
         if (error is not (RelayError.None or RelayError.UpgradeRefused or RelayError.Canceled))
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
@@ -92,7 +92,7 @@ internal static partial class RelayEndpoint
             return false;
         }
 
-        var error = await RelayAsync(context, backend, address, agentCertificate: null, tunnel: false, services).ConfigureAwait(false);
+        var error = await services.Forwarder.RelayAsync(context, backend, address, agentCertificate: null, tunnel: false, services).ConfigureAwait(false);
         if (error is not (RelayError.None or RelayError.Canceled))
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
@@ -101,14 +101,18 @@ internal static partial class RelayEndpoint
         return true;
     }
 
-    /// <summary>Hands a checked request to the configured relay.</summary>
-    private static ValueTask<RelayError> RelayAsync(HttpContext context, Backend backend, RelayAddress address, string? agentCertificate, bool tunnel, RelayServices services) =>
-        services.Options.Relay switch
+    /// <summary>Whether the request opens a WebSocket, in either HTTP version.</summary>
+    private static bool IsWebSocketOpening(HttpContext context)
+    {
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
-            RelayImplementation.Legacy when tunnel => TunnelRelay.RelayAsync(context, backend, address, agentCertificate!, services),
-            RelayImplementation.Legacy => HttpRelay.RelayAsync(context, backend, address, agentCertificate, services),
-            _ => services.Forwarder.RelayAsync(context, backend, address, agentCertificate, tunnel, services),
-        };
+            return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
+        }
+
+        return HttpMethods.IsGet(context.Request.Method)
+            && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+            && context.Request.Headers.Upgrade.Any(v => string.Equals(v, "websocket", StringComparison.OrdinalIgnoreCase));
+    }
 
     /// <summary>Answers with a refusal: status, <c>X-Tcm-Refusal</c>, an <see cref="ErrorBody"/>; counts and logs it.</summary>
     public static async Task RefuseAsync(HttpContext context, RelayServices services, int status, string code, string detail)

@@ -46,10 +46,10 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
         {
             if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
             {
-                context.Request.Body = new CountingStream(context.Request.Body, services.Metrics.ToBackend, null);
+                context.Request.Body = new CountingStream(context.Request.Body, services.Metrics.ToBackend, null, ownsInner: false);
             }
 
-            context.Response.Body = new CountingStream(context.Response.Body, null, services.Metrics.ToAgent);
+            context.Response.Body = new CountingStream(context.Response.Body, null, services.Metrics.ToAgent, ownsInner: false);
         }
 
         // :: Step 2: Forward

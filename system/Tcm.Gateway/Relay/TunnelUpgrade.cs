@@ -91,11 +91,12 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
         }
     }
 
-    private CountingStream Open(Stream agent)
+    private Tcm.Protocol.CountingStream Open(Stream agent)
     {
         Opened = true;
         _backend.TunnelOpened();
         _metrics.TunnelOpened(_backend.Name);
-        return new CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent);
+        // why: Kestrel owns the upgraded stream and ends it with the request.
+        return new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
     }
 }

@@ -95,6 +95,6 @@ internal sealed class TestNetwork : INetwork
             throw;
         }
 
-        return new CountingStream(new NetworkStream(socket, ownsSocket: true), Bytes.GetOrAdd((adapter, purpose), _ => new AgentCounters()));
+        return Bytes.GetOrAdd((adapter, purpose), _ => new AgentCounters()).Count(new NetworkStream(socket, ownsSocket: true));
     }
 }

@@ -1,6 +1,4 @@
-using Tcm.Gateway.Relay;
-
-namespace Tcm.Gateway.Tests;
+namespace Tcm.Protocol.Tests;
 
 public sealed class CountingStreamTests
 {
@@ -9,7 +7,7 @@ public sealed class CountingStreamTests
     {
         var inner = new MemoryStream();
         int read = 0, written = 0;
-        var stream = new CountingStream(inner, n => read += n, n => written += n);
+        var stream = new CountingStream(inner, n => read += n, n => written += n, ownsInner: true);
 
         await stream.WriteAsync(new byte[5]);
         inner.Position = 0;
@@ -23,7 +21,7 @@ public sealed class CountingStreamTests
     {
         var inner = new MemoryStream(new byte[3]);
         var read = 0;
-        var stream = new CountingStream(inner, n => read += n, null);
+        var stream = new CountingStream(inner, n => read += n, null, ownsInner: true);
 
         (await stream.ReadAsync(Memory<byte>.Empty)).Should().Be(0);
 
@@ -31,13 +29,15 @@ public sealed class CountingStreamTests
         inner.Position.Should().Be(0, "the zero-byte read waits for data without consuming it");
     }
 
-    [Fact]
-    public void Disposing_LeavesTheInnerStreamToItsOwner()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Disposing_DisposesTheInnerStream_OnlyWhenItOwnsIt(bool ownsInner)
     {
         var inner = new MemoryStream();
 
-        new CountingStream(inner, null, null).Dispose();
+        new CountingStream(inner, null, null, ownsInner).Dispose();
 
-        inner.CanWrite.Should().BeTrue();
+        inner.CanWrite.Should().Be(!ownsInner);
     }
 }
