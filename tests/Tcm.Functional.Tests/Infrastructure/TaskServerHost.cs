@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Tcm.Protocol;
 using Tcm.TaskServer;
 
 namespace Tcm.Functional.Tests.Infrastructure;
