@@ -1,10 +1,5 @@
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 
@@ -12,13 +7,13 @@ namespace Tcm.NotificationServer.Tests.Unit;
 public sealed class ActionLedgerTests : IAsyncLifetime
 {
     private const long T0 = 1_767_225_600_000;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "ledger-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+    private readonly TemporaryFolder _folder = new("ns-ledger");
     private TcmStore _store = null!;
     private ActionLedger _ledger = null!;
 
     public Task InitializeAsync()
     {
-        _store = new TcmStore(_directory, NullLogger.Instance);
+        _store = new TcmStore(_folder.Path, NullLogger.Instance);
         _ledger = new ActionLedger(_store);
         return Task.CompletedTask;
     }
@@ -26,8 +21,7 @@ public sealed class ActionLedgerTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        _folder.Dispose();
     }
 
     [Fact]

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.Tests.Unit;
@@ -8,19 +5,19 @@ namespace Tcm.NotificationServer.Tests.Unit;
 /// <summary>The Notification Server store's single writer (a <c>SqliteWriteQueue</c>) on its real database file.</summary>
 public sealed class TcmStoreWriterTests : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "writer-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+    private readonly TemporaryFolder _folder = new("ns-writer");
     private TcmStore _store = null!;
 
     public Task InitializeAsync()
     {
-        _store = new TcmStore(_directory, NullLogger.Instance);
+        _store = new TcmStore(_folder.Path, NullLogger.Instance);
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
         await _store.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        _folder.Dispose();
     }
 
     [Fact]
