@@ -1,14 +1,19 @@
+using System.Security.Cryptography.X509Certificates;
 using Tcm.Hosting.Certificates;
+using Tcm.Testing;
 
 namespace Tcm.Gateway.Tests.Hosting;
 
-public sealed class VerdictCacheTests
+public sealed class VerdictCacheTests : IDisposable
 {
+    private readonly X509Certificate2 _ca = TestCertificates.Ca();
+
+    public void Dispose() => _ca.Dispose();
+
     [Fact]
     public void Get_BuildsOncePerCertificate()
     {
-        using var ca = TestCertificates.Ca();
-        using var leaf = TestCertificates.Issue(ca, "CN=agent");
+        using var leaf = TestCertificates.Issue(_ca, "CN=agent");
         var cache = new VerdictCache<string>(10);
         var builds = 0;
 
@@ -21,9 +26,8 @@ public sealed class VerdictCacheTests
     [Fact]
     public void Get_AtCapacity_StartsAgain()
     {
-        using var ca = TestCertificates.Ca();
-        using var first = TestCertificates.Issue(ca, "CN=first");
-        using var second = TestCertificates.Issue(ca, "CN=second");
+        using var first = TestCertificates.Issue(_ca, "CN=first");
+        using var second = TestCertificates.Issue(_ca, "CN=second");
         var cache = new VerdictCache<int>(1);
 
         cache.Get(first, _ => 1);
