@@ -21,11 +21,8 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTe
     [InlineData("2.0")]
     public async Task TcmOn_PushedTaskArrivesOverTheChannel_NotAtAPoll(string httpVersion)
     {
-        _server = await StartNotificationServerAsync();
         // Polls once an hour: a task done within the deadline came over the channel.
-        var agent = await StartAgentAsync("PC-02", httpVersion: Version.Parse(httpVersion));
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (_, id) = await StartConnectedAgentAsync("PC-02", Version.Parse(httpVersion));
 
         await EchoIsDoneOnceAsync(id, "over the channel", sentOverChannel: 1, deliveredVia: "persistent");
         (await _server.GetAgentAsync(id)).Transport.Should().Be(TransportKind.Persistent);
@@ -34,10 +31,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTe
     [Fact]
     public async Task ServerStoppedMidTask_AgentFallsBack_AndTheResultArrivesExactlyOnceWhenItReturns()
     {
-        _server = await StartNotificationServerAsync();
-        var agent = await StartAgentAsync("PC-03");
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (agent, id) = await StartConnectedAgentAsync("PC-03");
 
         var action = await _server.PushTaskAsync(TestTasks.Sleep(2, id));
         await WaitForTargetAsync(action.ActionId, TaskState.Running);
@@ -91,9 +85,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTe
     [Fact]
     public async Task TerminatePersistentConnection_AgentWorksOverHttp_ThenReturnsToTheChannel()
     {
-        _server = await StartNotificationServerAsync();
-        var agent = await StartAgentAsync("PC-05");
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (agent, _) = await StartConnectedAgentAsync("PC-05");
         var reconnectsBefore = agent.Counters.Reconnects;
 
         await agent.TerminatePersistentConnectionAsync(TimeSpan.FromMilliseconds(700));
@@ -106,10 +98,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTe
     [Fact]
     public async Task AdminTerminate_ClosesTheAgentsChannel()
     {
-        _server = await StartNotificationServerAsync();
-        var agent = await StartAgentAsync("PC-06");
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (agent, id) = await StartConnectedAgentAsync("PC-06");
 
         var response = await _server.Admin.PostAsync($"/tcm/admin/agents/{id}/terminate", content: null);
 
@@ -150,6 +139,16 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTe
             HttpVersion = httpVersion ?? HttpVersion.Version20,
         };
         return await StartAgentAsync(options);
+    }
+
+    /// <summary>Starts the server with TCM communication on and an agent, and waits until the agent holds its channel.</summary>
+    private async Task<(TcmAgent Agent, string Id)> StartConnectedAgentAsync(string name, Version? httpVersion = null)
+    {
+        _server = await StartNotificationServerAsync();
+        var agent = await StartAgentAsync(name, httpVersion: httpVersion);
+        var id = await RealAgents.WaitForIdAsync(agent);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        return (agent, id);
     }
 
     private static Task<NetworkStatus> WaitForTransportAsync(TcmAgent agent, TransportKind transport) =>

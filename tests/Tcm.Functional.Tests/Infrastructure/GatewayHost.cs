@@ -1,7 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tcm.Gateway.Diagnostics;
 
 namespace Tcm.Functional.Tests.Infrastructure;
