@@ -1,19 +1,14 @@
-using System.Security.Cryptography.X509Certificates;
 using Tcm.Hosting.Certificates;
 using Tcm.Testing;
 
 namespace Tcm.Gateway.Tests.Hosting;
 
-public sealed class VerdictCacheTests : IDisposable
+public sealed class VerdictCacheTests
 {
-    private readonly X509Certificate2 _ca = TestCertificates.Ca();
-
-    public void Dispose() => _ca.Dispose();
-
     [Fact]
     public void Get_BuildsOncePerCertificate()
     {
-        using var leaf = TestCertificates.Issue(_ca, "CN=agent");
+        using var leaf = TestCertificates.SelfSignedClient("agent");
         var cache = new VerdictCache<string>(10);
         var builds = 0;
 
@@ -26,8 +21,8 @@ public sealed class VerdictCacheTests : IDisposable
     [Fact]
     public void Get_AtCapacity_StartsAgain()
     {
-        using var first = TestCertificates.Issue(_ca, "CN=first");
-        using var second = TestCertificates.Issue(_ca, "CN=second");
+        using var first = TestCertificates.SelfSignedClient("first");
+        using var second = TestCertificates.SelfSignedClient("second");
         var cache = new VerdictCache<int>(1);
 
         cache.Get(first, _ => 1);

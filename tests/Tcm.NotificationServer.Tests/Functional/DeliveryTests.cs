@@ -95,8 +95,7 @@ public sealed class DeliveryTests
         await using var connected = await ConnectedAgent.StartAsync();
         var (server, agent, channel, _) = connected;
 
-        var created = await server.AdminPostAsync("/actions/inventory", new InventoryNowRequest { Targets = Targets.Everyone },
-            ProtocolJsonContext.Default.InventoryNowRequest, ProtocolJsonContext.Default.ActionCreated);
+        var created = await server.InventoryNowAsync(Targets.Everyone);
         var request = await channel.ReceiveAsync<InventoryRequestMessage>();
         request.RequestId.Should().Be(created.ActionId);
         await channel.SendAsync(new AckMessage { UpToSeq = request.Seq });

@@ -55,8 +55,7 @@ public sealed class PolicyPushTests
         await using var connected = await ConnectedAgent.StartAsync();
         var (server, agent, channel, welcome) = connected;
 
-        var created = await server.AdminPostAsync("/actions/policy", new PushPolicyRequest { Targets = Targets.Everyone },
-            ProtocolJsonContext.Default.PushPolicyRequest, ProtocolJsonContext.Default.ActionCreated);
+        var created = await server.PushPolicyAsync(Targets.Everyone);
         var push = await channel.ReceiveAsync<PolicyPushMessage>();
         push.Policy.Etag.Should().Be(welcome.PolicyEtag);
         await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
