@@ -69,7 +69,7 @@ public static class NotificationServerExtensions
             sp.GetRequiredService<AgentDirectory>(),
             sp.GetRequiredService<PolicyService>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.AdminApiKey)));
+            sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value));
         services.AddHostedService<ChannelHousekeeping>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         services.AddOpenApi();
