@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Hosting.Data;
+using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Admin;
@@ -42,10 +43,18 @@ public static class NotificationServerExtensions
             {
                 // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
                 listeners.Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
+                listeners.CountHandshakes(sp.GetRequiredService<NsMetrics>().HandshakeFailed);
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
             });
         var services = server.Services;
-        services.AddSingleton<NsMetrics>();
+        services.AddSingleton(static sp =>
+        {
+            var metrics = ActivatorUtilities.CreateInstance<NsMetrics>(sp);
+            var directory = sp.GetRequiredService<AgentDirectory>();
+            metrics.ObserveQueuedPushes(() => directory.All.Sum(static agent => agent.PendingPushes));
+            return metrics;
+        });
+        services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<NsMetrics>());
         services.AddSingleton(sp => CertificateAuthority.LoadOrCreate(
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
         services.AddSingleton(sp => new TcmStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<ILogger<TcmStore>>()));
