@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -50,6 +51,7 @@ public static class TcmTelemetry
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
+                ((IDeferredMeterProviderBuilder)metrics).Configure(static (sp, builder) => builder.AddView(OwnMetersOnly(sp.GetRequiredService<IMeterFactory>())));
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();
@@ -73,6 +75,13 @@ public static class TcmTelemetry
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)telemetry.Value.OtlpExportInterval.TotalMilliseconds);
         }
     }
+
+    /// <summary>
+    /// Drops instruments of meters another host's factory created: the lab and the tests run several servers in one process,
+    /// and OpenTelemetry picks meters by name alone. Process-wide meters (the runtime's, the store's) have no factory and stay.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OwnMetersOnly(IMeterFactory factory) =>
+        instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, factory) ? null : MetricStreamConfiguration.Drop;
 
     /// <summary>Maps <c>/metrics</c> (Prometheus text format) behind the server's <see cref="AdminKey"/>: 401 without it.</summary>
     internal static void MapTcmMetrics(this WebApplication app)
