@@ -28,9 +28,6 @@ public abstract class ServerMeter : IDisposable
     /// <summary>An up-down counter that keeps its value.</summary>
     protected CountedUpDownCounter UpDownCounter(string name, string unit, string description) => new(Meter, name, unit, description);
 
-    /// <summary>A latency histogram in milliseconds that keeps its count, mean and maximum.</summary>
-    protected CountedHistogram Milliseconds(string name, string description) => new(Meter, name, "ms", description, MillisecondBuckets);
-
     /// <summary>An observable gauge read at each collection (scrape or export).</summary>
     protected void Gauge<T>(string name, Func<T> observe, string unit, string description)
         where T : struct => Meter.CreateObservableGauge(name, observe, unit, description);

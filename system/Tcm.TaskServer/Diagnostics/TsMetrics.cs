@@ -13,29 +13,19 @@ internal sealed class TsMetrics : ServerMeter, IChannelFigures
     public const string MeterName = "Tcm.TaskServer";
 
     private readonly ChannelInstruments _channels;
+    private readonly DeliveryInstruments _delivery;
     private readonly CountedCounter _refusals;
-    private readonly CountedCounter _handshakeFailures;
-    private readonly CountedCounter _pushes;
-    private readonly CountedCounter _acks;
-    private readonly CountedCounter _results;
-    private readonly CountedCounter _duplicates;
     private readonly CountedCounter _forwarded;
     private readonly CountedCounter _forwardFailures;
-    private readonly CountedHistogram _latency;
 
     public TsMetrics(IMeterFactory meters)
         : base(meters, MeterName)
     {
         _channels = new(Meter, "tcm.ts", "tcm.ts.connections");
+        _delivery = new(Meter, "tcm.ts", "tcm.ts.results.received", "tcm.ts.results.duplicate");
         _refusals = Counter("tcm.ts.refusals", "{connection}", "Agents refused, by code");
-        _handshakeFailures = Counter("tcm.ts.handshake_failures", "{connection}", "TLS handshakes that failed");
-        _pushes = Counter("tcm.ts.pushes.sent", "{push}", "Task pushes sent over channels");
-        _acks = Counter("tcm.ts.acks", "{ack}", "Acknowledgements that moved an agent's acknowledged sequence");
-        _results = Counter("tcm.ts.results.received", "{result}", "Results stored (first time)");
-        _duplicates = Counter("tcm.ts.results.duplicate", "{result}", "Results received again");
         _forwarded = Counter("tcm.ts.forwarded", "{item}", "Statuses and results forwarded to the NS");
         _forwardFailures = Counter("tcm.ts.forward.failures", "{attempt}", "Failed attempts to reach the NS");
-        _latency = Milliseconds("tcm.ts.delivery.latency", "Task accepted to acknowledged by the agent");
     }
 
     /// <summary>Channels accepted and agent HTTP requests, by transport and route.</summary>
@@ -57,22 +47,22 @@ internal sealed class TsMetrics : ServerMeter, IChannelFigures
         Gauge("tcm.ts.agents.registered", registered, "{agent}", "Agents registered with the Task Server");
         Gauge("tcm.ts.agents.connected", connected, "{agent}", "Agents with an open channel");
         Gauge("tcm.ts.outbox", outbox, "{item}", "Statuses and results waiting for the NS");
-        Gauge("tcm.ts.pushes.queued", queuedPushes, "{push}", "Task pushes stored and not yet acknowledged, over all agents");
+        _delivery.ObserveQueued(queuedPushes);
     }
 
     public void Refused(string code) => _refusals.Add(1, "code", code);
 
-    public void HandshakeFailed() => _handshakeFailures.Add();
+    public void HandshakeFailed() => _delivery.HandshakeFailures.Add();
 
-    public void PushSent() => _pushes.Add();
+    public void PushSent() => _delivery.Pushes.Add();
 
-    public void Ack() => _acks.Add();
+    public void Ack() => _delivery.Acks.Add();
 
-    public void ResultReceived(bool duplicate) => (duplicate ? _duplicates : _results).Add();
+    public void ResultReceived(bool duplicate) => (duplicate ? _delivery.Duplicates : _delivery.Results).Add();
 
     public void Forward(int count) => _forwarded.Add(count);
 
     public void ForwardFailed() => _forwardFailures.Add();
 
-    public void DeliveryLatency(long milliseconds) => _latency.Record(milliseconds);
+    public void DeliveryLatency(long milliseconds) => _delivery.Latency.Record(milliseconds);
 }
