@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Delivery;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Listeners;
@@ -47,13 +48,7 @@ public static class NotificationServerExtensions
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
             });
         var services = server.Services;
-        services.AddSingleton(static sp =>
-        {
-            var metrics = ActivatorUtilities.CreateInstance<NsMetrics>(sp);
-            var directory = sp.GetRequiredService<AgentDirectory>();
-            metrics.ObserveQueuedPushes(() => directory.All.Sum(static agent => agent.PendingPushes));
-            return metrics;
-        });
+        services.AddSingleton<NsMetrics>();
         services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<NsMetrics>());
         services.AddSingleton(sp => CertificateAuthority.LoadOrCreate(
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
@@ -62,6 +57,13 @@ public static class NotificationServerExtensions
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<PolicyService>();
         services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton(sp =>
+        {
+            var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight);
+            sp.GetRequiredService<NsMetrics>().ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
+            return window;
+        });
+        services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
         services.AddSingleton<AgentApi>();
         services.AddSingleton<AgentAuthenticator>();

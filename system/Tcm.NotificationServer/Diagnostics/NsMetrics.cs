@@ -16,6 +16,8 @@ internal sealed class NsMetrics : ServerMeter, IChannelFigures
     private readonly DeliveryInstruments _delivery;
     private readonly CountedCounter _refused;
     private readonly CountsByKey _refusedByReason = new();
+    private Func<long> _pushesWaiting = static () => 0;
+    private Func<long> _pushesInFlight = static () => 0;
 
     public NsMetrics(IMeterFactory meters)
         : base(meters, MeterName)
@@ -35,9 +37,6 @@ internal sealed class NsMetrics : ServerMeter, IChannelFigures
 
     long IChannelFigures.Accepted => _channels.Opened;
 
-    /// <summary>Pushes waiting for their acknowledgement, read at each collection.</summary>
-    public void ObserveQueuedPushes(Func<long> queued) => _delivery.ObserveQueued(queued);
-
     public void ConnectionRefused(string reason)
     {
         _refused.Add(1, "reason", reason);
@@ -56,6 +55,18 @@ internal sealed class NsMetrics : ServerMeter, IChannelFigures
 
     public void DeliveryLatency(double milliseconds) => _delivery.Latency.Record(milliseconds);
 
+    /// <summary>
+    /// Publishes the delivery's queued work: <c>tcm.ns.pushes.waiting</c> (stored pushes held back until the server has room to send
+    /// them) and <c>tcm.ns.pushes.in_flight</c> (sent, not yet acknowledged).
+    /// </summary>
+    public void ObserveQueuedWork(Func<long> waiting, Func<long> inFlight)
+    {
+        _pushesWaiting = waiting;
+        _pushesInFlight = inFlight;
+        Gauge("tcm.ns.pushes.waiting", waiting, "{push}", "Stored pushes waiting for room to be sent (back-pressure).");
+        Gauge("tcm.ns.pushes.in_flight", inFlight, "{push}", "Pushes sent and not yet acknowledged.");
+    }
+
     /// <summary>The figures as <c>GET /tcm/admin/metrics</c> returns them.</summary>
     public IReadOnlyDictionary<string, long> Snapshot()
     {
@@ -66,6 +77,8 @@ internal sealed class NsMetrics : ServerMeter, IChannelFigures
             ["connections.live"] = _channels.Live,
             ["connections.refused"] = _refusedByReason.Sum,
             ["pushes.sent"] = _delivery.Pushes.Total,
+            ["pushes.waiting"] = _pushesWaiting(),
+            ["pushes.in_flight"] = _pushesInFlight(),
             ["acks"] = _delivery.Acks.Total,
             ["results.stored"] = _delivery.Results.Total,
             ["results.duplicates"] = _delivery.Duplicates.Total,

@@ -34,7 +34,7 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
 
         var created = await DeliveryTests.PushTaskAsync(server, agent.Id);
         var push = await channel.ReceiveAsync<TaskPushMessage>();
-        var queued = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(server.Admin, ct), s => s.Sum("tcm_ns_pushes_queued") >= 1, Eventually.DefaultDeadline, "the push to be queued until acknowledged");
+        var queued = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(server.Admin, ct), s => s.Sum("tcm_ns_pushes_in_flight") >= 1, Eventually.DefaultDeadline, "the push to be queued until acknowledged");
         await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
         var key = $"{agent.Id}:{push.TaskId}";
         await channel.SendAsync(new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key, State = TaskState.Succeeded, ExitCode = 0, Output = "hello" });
@@ -43,7 +43,7 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
 
         var after = await Eventually.WaitAsync(
             ct => PrometheusScrape.ScrapeAsync(server.Admin, ct),
-            s => s.Sum("tcm_ns_delivery_latency_milliseconds_count") > before.Sum("tcm_ns_delivery_latency_milliseconds_count") && s.Sum("tcm_ns_pushes_queued") == 0,
+            s => s.Sum("tcm_ns_delivery_latency_milliseconds_count") > before.Sum("tcm_ns_delivery_latency_milliseconds_count") && s.Sum("tcm_ns_pushes_in_flight") == 0,
             Eventually.DefaultDeadline, "the acknowledgement to show in /metrics");
         var channelLabels = new[] { "transport=\"websocket-h2\"", "route=\"direct\"" };
         after.Sum("tcm_ns_connections_opened_total", channelLabels).Should().Be(before.Sum("tcm_ns_connections_opened_total", channelLabels) + 1);
@@ -52,7 +52,7 @@ public sealed class MetricsEndpointTests(ITestOutputHelper output)
         after.Sum("tcm_ns_pushes_sent_total").Should().BeGreaterThan(before.Sum("tcm_ns_pushes_sent_total"));
         after.Sum("tcm_ns_acks_total").Should().BeGreaterThan(before.Sum("tcm_ns_acks_total"));
         after.Sum("tcm_ns_results_stored_total").Should().BeGreaterThan(before.Sum("tcm_ns_results_stored_total"));
-        queued.Sum("tcm_ns_pushes_queued").Should().BeGreaterThanOrEqualTo(1);
+        queued.Sum("tcm_ns_pushes_in_flight").Should().BeGreaterThanOrEqualTo(1);
         after.Sum("tcm_store_commit_duration_seconds_count", "store=\"tcm\"").Should().BeGreaterThan(before.Sum("tcm_store_commit_duration_seconds_count", "store=\"tcm\""));
         after.Has("kestrel_active_connections").Should().BeTrue("Kestrel's connection series are exported too");
         after.Has("dotnet_gc_heap_total_allocated_bytes_total").Should().BeTrue("the runtime's series are exported too");
