@@ -51,7 +51,7 @@ internal sealed partial class TaskDelivery
             store.Query("SELECT id, next_seq, acked_seq FROM agents", r => new TsAgent(r.GetString(0), r.GetInt64(1), r.GetInt64(2)))
                 .Select(a => KeyValuePair.Create(a.Id, a)),
             StringComparer.Ordinal);
-        metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount);
+        metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount, () => _agents.Values.Sum(static a => a.PendingPushes));
     }
 
     /// <summary>Raised when something was added to the outbox or the agent list changed (the NS link wakes up).</summary>
@@ -290,6 +290,7 @@ internal sealed partial class TaskDelivery
                 return rows.ConvertAll(r => r.Item1);
             }).ConfigureAwait(false);
             agent.RaiseAckedSeq(upToSeq);
+            _metrics.Ack();
         }
         finally
         {
