@@ -99,7 +99,7 @@ internal sealed partial class ConnectionLoop
         {
             failure = ex.Message;
             Log.ProtocolError(_logger, host, ex.Message);
-            await channel.CloseOutputAsync(ex.CloseStatus, ex.Message, CancellationToken.None).ConfigureAwait(false);
+            await channel.CloseAsync(ex.CloseStatus, ex.Message, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (!stop.IsCancellationRequested && AgentContext.IsNetworkFailure(ex, stop))
         {
@@ -114,7 +114,7 @@ internal sealed partial class ConnectionLoop
             var description = channel.CloseStatusDescription;
             if (socket.State == WebSocketState.CloseReceived)
             {
-                await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).ConfigureAwait(false);
+                await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).ConfigureAwait(false);
             }
 
             channel.Dispose();

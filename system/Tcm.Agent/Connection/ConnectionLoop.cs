@@ -38,9 +38,6 @@ namespace Tcm.Agent.Connection;
 /// </summary>
 internal sealed partial class ConnectionLoop : IDisposable
 {
-    /// <summary>How long a server may take to answer the agent's close before the agent cuts the socket.</summary>
-    private static readonly TimeSpan PolicyCloseGrace = TimeSpan.FromSeconds(5);
-
     private readonly AgentContext _agent;
     private readonly IConnectionRole _role;
     private readonly ILogger _logger;
@@ -288,35 +285,16 @@ internal sealed partial class ConnectionLoop : IDisposable
     {
         // The close frame tells the server why; the old path may be gone (VPN down), so the socket is aborted right after.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time);
-        await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, $"route changed: now {plan.EffectiveMode}", timeout.Token).ConfigureAwait(false);
-        channel.Socket.Abort();
+        await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, $"route changed: now {plan.EffectiveMode}", timeout.Token).ConfigureAwait(false);
+        channel.Abort();
     }
 
     private async Task CloseForPolicyAsync(AgentChannel channel, string reason)
     {
         Log.ClosingForPolicy(_logger, State.Route?.HostAndPort, reason);
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time))
-        {
-            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
-        }
-
-        // The server answers the close and the receive loop ends by itself; a server that does not is cut off.
-        _agent.StartBackground(async stop =>
-        {
-            try
-            {
-                await Task.Delay(PolicyCloseGrace, _agent.Time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            if (ReferenceEquals(State.Channel, channel))
-            {
-                channel.Socket.Abort();
-            }
-        });
+        // The server answers the close and the receive loop ends by itself; the channel cuts off a server that does not.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time);
+        await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
