@@ -171,7 +171,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
             // No loop yet when the agent is stopped while it is still registering: cancelling the stop token ends that.
             await (_nsLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await (_tsLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await _agent.WhenBackgroundDoneAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _agent.WhenBackgroundDoneAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {

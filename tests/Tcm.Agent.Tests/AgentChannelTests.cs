@@ -4,8 +4,6 @@ using System.Threading.Channels;
 using Tcm.Agent.Connection;
 using Tcm.Channels.Framing;
 using Tcm.Protocol;
-using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
-using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 
 namespace Tcm.Agent.Tests;
 

@@ -3,8 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Tcm.Channels.Framing;
 using Tcm.Protocol;
-using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
-using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 
 namespace Tcm.Agent.Connection;
 

@@ -6,8 +6,6 @@ using Tcm.Agent.Routing;
 using Tcm.Agent.Status;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
-using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 
 namespace Tcm.Agent.Connection;
 

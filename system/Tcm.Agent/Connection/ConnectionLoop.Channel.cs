@@ -64,12 +64,12 @@ internal sealed partial class ConnectionLoop
             {
                 // The decision changed while this channel was connecting: it moves to the new route like the others.
                 State.RequestRouteChange();
-                await CloseForRouteChangeAsync(channel, _agent.Routes.Plan).ConfigureAwait(false);
+                await CloseForRouteChangeAsync(channel, _agent.Routes.Plan, stop).ConfigureAwait(false);
             }
-            else if (!_role.ServerEnforcesPolicy && PolicyRefusal(_agent.Policy) is { } reason && State.RequestPolicyClose() is not null)
+            else if (!_role.Traits.ServerEnforcesPolicy && PolicyRefusal(_agent.Policy) is { } reason && State.RequestPolicyClose() is not null)
             {
                 // The policy turned the channel off while it was connecting.
-                await CloseForPolicyAsync(channel, reason).ConfigureAwait(false);
+                await CloseForPolicyAsync(channel, reason, stop).ConfigureAwait(false);
             }
 
             connected = true;

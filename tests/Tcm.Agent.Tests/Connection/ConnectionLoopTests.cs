@@ -6,14 +6,16 @@ namespace Tcm.Agent.Tests.Connection;
 
 public sealed class ConnectionLoopTests
 {
-    [Fact]
-    public async Task PolicyTurningTcmOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose()
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public async Task PolicyTurningTheChannelOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose(bool tcm, bool persistent)
     {
         using var kit = new ConnectionTestKit();
         kit.Agent.Policy = TestData.Policy(tcm: true);
         var channel = kit.OpenChannel(kit.Ts);
 
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: tcm, persistent: persistent), "policy push", CancellationToken.None);
 
         channel.Socket.State.Should().Be(WebSocketState.CloseSent);
         kit.Ts.State.TakePolicyCloseRequested().Should().BeTrue("the channel's end is classified as closed by policy, not as a Task Server failure");
@@ -33,18 +35,6 @@ public sealed class ConnectionLoopTests
         kit.Time.Advance(TimeSpan.FromSeconds(1));
 
         await Eventually.WaitAsync(() => channel.Socket.State == WebSocketState.Aborted, TimeSpan.FromSeconds(10), "the socket to be cut off");
-    }
-
-    [Fact]
-    public async Task PolicyTurningPersistentConnectionsOff_ClosesTheTaskServerChannel()
-    {
-        using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy();
-        var channel = kit.OpenChannel(kit.Ts);
-
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "http-only", persistent: false), "policy push", CancellationToken.None);
-
-        channel.Socket.State.Should().Be(WebSocketState.CloseSent);
     }
 
     [Fact]
