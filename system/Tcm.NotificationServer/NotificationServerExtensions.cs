@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Delivery;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.Actions;
@@ -53,6 +54,13 @@ public static class NotificationServerExtensions
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<PolicyService>();
         services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton(sp =>
+        {
+            var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight);
+            sp.GetRequiredService<NsMetrics>().ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
+            return window;
+        });
+        services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
         services.AddSingleton<AgentApi>();
         services.AddSingleton<AgentAuthenticator>();

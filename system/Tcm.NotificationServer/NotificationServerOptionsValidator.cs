@@ -19,5 +19,7 @@ internal sealed class NotificationServerOptionsValidator()
         failures.Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(NotificationServerOptions.HelloTimeout));
         failures.NotNegative(options.KeepAliveInterval, nameof(NotificationServerOptions.KeepAliveInterval), "zero disables pings");
         failures.NotNegative(options.KeepAliveTimeout, nameof(NotificationServerOptions.KeepAliveTimeout));
+        failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(NotificationServerOptions.MaxPushesInFlight));
+        failures.Range(options.MaxQueuedPerChannel, 16, 1_000_000, nameof(NotificationServerOptions.MaxQueuedPerChannel));
     }
 }

@@ -22,6 +22,7 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
 {
     private readonly ChannelServices _services;
     private long _nextRequestId;
+    private CancellationToken _aborted;
     private ConcurrentDictionary<long, TaskCompletionSource<HttpResponseMessage?>>? _pendingRequests;
 
     /// <summary>The CEM gateway the channel came through (its site-server name), or null for a direct channel.</summary>
@@ -45,9 +46,14 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
 
     protected override int MaxMessageBytes => _services.MaxMessageBytes;
 
+    protected override int MaxQueuedMessages => _services.Options.MaxQueuedPerChannel;
+
+    protected override void OnSendQueueFull(int queued) => Log.SendQueueFull(_services.Logger, ConnectionId, Agent.Id, queued);
+
     /// <summary>Reads and handles messages until the channel closes. Never throws for a peer that goes away.</summary>
     public async Task RunAsync(CancellationToken aborted)
     {
+        _aborted = aborted;
         try
         {
             await ReceiveLoopAsync(aborted).ConfigureAwait(false);
@@ -160,14 +166,14 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
             PolicyEtag = policy.Etag,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
-        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
+        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, _aborted).ConfigureAwait(false);
     }
 
     private async ValueTask OnResultAsync(Message result)
     {
         try
         {
-            var receipt = await _services.Delivery.StoreResultAsync(Agent, result).ConfigureAwait(false);
+            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, _aborted).ConfigureAwait(false);
             Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
         }
         catch (ArgumentException ex)
@@ -185,7 +191,8 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
             request.Method,
             request.Path,
             name => headers?.GetValueOrDefault(name),
-            body).ConfigureAwait(false);
+            body,
+            _aborted).ConfigureAwait(false);
         Send(new HttpResponseMessage
         {
             Id = request.Id,
@@ -271,5 +278,8 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
 
         [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "Channel {ConnectionId} of agent {AgentId}: a send failed ({Error}); the connection is aborted")]
         public static partial void SendFailed(ILogger logger, string connectionId, string agentId, string error);
+
+        [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "Channel {ConnectionId} of agent {AgentId} fell {Queued} messages behind; the connection is aborted (its pushes wait in the store for its next hello)")]
+        public static partial void SendQueueFull(ILogger logger, string connectionId, string agentId, int queued);
     }
 }
