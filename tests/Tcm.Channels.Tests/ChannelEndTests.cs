@@ -7,8 +7,6 @@ namespace Tcm.Channels.Tests;
 
 public sealed class ChannelEndTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task ConcurrentSenders_EachSeeTheirMessagesLeaveInOrder_NeverTwoSendsAtATime()
     {
@@ -21,15 +19,15 @@ public sealed class ChannelEndTests
         using var start = new ManualResetEventSlim();
         var senders = Enumerable.Range(0, Senders).Select(s => Task.Run(() =>
         {
-            start.Wait(Deadline);
+            start.Wait(Eventually.DefaultDeadline);
             return Enumerable.Range(0, PerSender).Select(i => end.SendPayloadAsync(Encoding.UTF8.GetBytes($"{s}:{i}"), CancellationToken.None)).ToList();
         })).ToList();
         start.Set();
-        var queued = (await Task.WhenAll(senders).WaitAsync(Deadline)).SelectMany(t => t).ToList();
-        await Eventually.WaitAsync(() => socket.MostSendsInFlight, n => n == 1, Deadline, "the first send to be on the socket");
+        var queued = (await Task.WhenAll(senders).WaitAsync(Eventually.DefaultDeadline)).SelectMany(t => t).ToList();
+        await Eventually.WaitAsync(() => socket.MostSendsInFlight, n => n == 1, Eventually.DefaultDeadline, "the first send to be on the socket");
         socket.HoldSends.SetResult();
 
-        var results = await Task.WhenAll(queued).WaitAsync(Deadline);
+        var results = await Task.WhenAll(queued).WaitAsync(Eventually.DefaultDeadline);
         results.Should().AllSatisfy(sent => sent.Should().BeTrue());
         socket.MostSendsInFlight.Should().Be(1);
         socket.Sent.Should().HaveCount(Senders * PerSender);
@@ -47,7 +45,7 @@ public sealed class ChannelEndTests
         var end = new TestEnd(socket, new FakeTimeProvider());
 
         (await end.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye")).Should().BeTrue();
-        (await end.SendPayloadAsync("late"u8.ToArray(), CancellationToken.None).WaitAsync(Deadline)).Should().BeFalse();
+        (await end.SendPayloadAsync("late"u8.ToArray(), CancellationToken.None).WaitAsync(Eventually.DefaultDeadline)).Should().BeFalse();
 
         socket.Sent.Should().BeEmpty();
         socket.SentCloseDescription.Should().Be("bye");
@@ -95,8 +93,8 @@ public sealed class ChannelEndTests
 
         socket.HoldSends.SetException(new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
 
-        (await first.WaitAsync(Deadline)).Should().BeFalse();
-        (await second.WaitAsync(Deadline)).Should().BeFalse();
+        (await first.WaitAsync(Eventually.DefaultDeadline)).Should().BeFalse();
+        (await second.WaitAsync(Eventually.DefaultDeadline)).Should().BeFalse();
         socket.Aborted.Should().BeTrue();
         end.Failures.Should().ContainSingle().Which.Should().BeOfType<WebSocketException>();
     }
