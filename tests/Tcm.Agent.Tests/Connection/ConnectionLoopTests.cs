@@ -1,7 +1,3 @@
-using System.Net.WebSockets;
-using Tcm.Agent.Connection;
-using Tcm.Protocol;
-
 namespace Tcm.Agent.Tests.Connection;
 
 public sealed class ConnectionLoopTests
@@ -12,10 +8,7 @@ public sealed class ConnectionLoopTests
     public async Task PolicyTurningTheChannelOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose(bool tcm, bool persistent)
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy(tcm: true);
-        var channel = kit.OpenChannel(kit.Ts);
-
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: tcm, persistent: persistent), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: tcm, persistent: persistent));
 
         channel.Socket.State.Should().Be(WebSocketState.CloseSent);
         kit.Ts.State.TakePolicyCloseRequested().Should().BeTrue("the channel's end is classified as closed by policy, not as a Task Server failure");
@@ -25,9 +18,7 @@ public sealed class ConnectionLoopTests
     public async Task TaskServerThatIgnoresTheAgentsClose_IsCutOffAfterTheGrace()
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy(tcm: true);
-        var channel = kit.OpenChannel(kit.Ts);
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: false));
         await Eventually.WaitAsync(() => kit.Time.ActiveTimers > 0, TimeSpan.FromSeconds(10), "the grace timer to be armed");
 
         kit.Time.Advance(TimeSpan.FromSeconds(4));
@@ -41,10 +32,7 @@ public sealed class ConnectionLoopTests
     public async Task PolicyTurningTcmOff_LeavesTheNotificationServerChannelForTheServerToClose()
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy(tcm: true);
-        var channel = kit.OpenChannel(kit.Ns);
-
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ns, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: false));
 
         channel.Socket.State.Should().Be(WebSocketState.Open, "the NS closes it with its own reason (tcm-disabled), which the agent classifies");
         kit.Ns.State.TakePolicyCloseRequested().Should().BeFalse();
