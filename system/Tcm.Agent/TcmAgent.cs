@@ -153,7 +153,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         {
             if (connection.State.Channel is { } channel)
             {
-                await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", ct).ConfigureAwait(false);
+                await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", ct).ConfigureAwait(false);
                 try
                 {
                     // The server answers the close; the loop then ends by itself instead of aborting the socket.
@@ -171,7 +171,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
             // No loop yet when the agent is stopped while it is still registering: cancelling the stop token ends that.
             await (_nsLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await (_tsLoop ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await _agent.WhenBackgroundDoneAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _agent.WhenBackgroundDoneAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
@@ -203,7 +203,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
         Log.Terminated(_logger, _ns.State.Route?.HostAndPort, "terminated on the agent", DelayText.Format(delay));
         if (channel is not null)
         {
-            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "terminated: persistent connection terminated on the agent", ct).ConfigureAwait(false);
+            await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "terminated: persistent connection terminated on the agent", ct).ConfigureAwait(false);
         }
 
         RaiseStatusChangedIfNeeded();

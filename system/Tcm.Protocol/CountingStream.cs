@@ -5,23 +5,47 @@ namespace Tcm.Protocol;
 /// (an agent's bytes received and sent; a gateway's bytes to a backend and to an agent). Zero-byte reads stay zero-byte reads,
 /// so an idle connection waits without a buffer as it would without the count.
 /// </summary>
-/// <param name="inner">The stream counted.</param>
-/// <param name="onRead">Called with the size of every non-empty read; null: reads are not counted.</param>
-/// <param name="onWrite">Called with the size of every non-empty write; null: writes are not counted.</param>
-/// <param name="ownsInner">Whether disposing this stream disposes <paramref name="inner"/>; false leaves it to its owner.</param>
-public sealed class CountingStream(Stream inner, Action<int>? onRead, Action<int>? onWrite, bool ownsInner) : Stream
+/// <remarks>A subclass (the lab's simulated sockets) counts by overriding <see cref="OnRead"/> and <see cref="OnWrite"/>.</remarks>
+public class CountingStream : Stream
 {
+    private readonly Stream _inner;
+    private readonly Action<int>? _onRead;
+    private readonly Action<int>? _onWrite;
+    private readonly bool _ownsInner;
+
+    /// <summary>A stream over <paramref name="inner"/> that reports its bytes to the given callbacks.</summary>
+    /// <param name="inner">The stream counted.</param>
+    /// <param name="onRead">Called with the size of every non-empty read; null: reads are not counted.</param>
+    /// <param name="onWrite">Called with the size of every non-empty write; null: writes are not counted.</param>
+    /// <param name="ownsInner">Whether disposing this stream disposes <paramref name="inner"/>; false leaves it to its owner.</param>
+    public CountingStream(Stream inner, Action<int>? onRead, Action<int>? onWrite, bool ownsInner)
+    {
+        _inner = inner;
+        _onRead = onRead;
+        _onWrite = onWrite;
+        _ownsInner = ownsInner;
+    }
+
+    /// <summary>A stream over <paramref name="inner"/> (which it owns) that reports its bytes to <see cref="OnRead"/> and <see cref="OnWrite"/>.</summary>
+    protected CountingStream(Stream inner)
+        : this(inner, null, null, ownsInner: true)
+    {
+    }
+
+    /// <summary>The stream everything passes through to.</summary>
+    protected Stream Inner => _inner;
+
     /// <inheritdoc/>
-    public override bool CanRead => inner.CanRead;
+    public override bool CanRead => _inner.CanRead;
 
     /// <inheritdoc/>
     public override bool CanSeek => false;
 
     /// <inheritdoc/>
-    public override bool CanWrite => inner.CanWrite;
+    public override bool CanWrite => _inner.CanWrite;
 
     /// <inheritdoc/>
-    public override bool CanTimeout => inner.CanTimeout;
+    public override bool CanTimeout => _inner.CanTimeout;
 
     /// <inheritdoc/>
     public override long Length => throw new NotSupportedException();
@@ -30,14 +54,14 @@ public sealed class CountingStream(Stream inner, Action<int>? onRead, Action<int
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <inheritdoc/>
-    public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count), onRead);
+    public override int Read(byte[] buffer, int offset, int count) => CountedRead(_inner.Read(buffer, offset, count));
 
     /// <inheritdoc/>
-    public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer), onRead);
+    public override int Read(Span<byte> buffer) => CountedRead(_inner.Read(buffer));
 
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), onRead);
+        CountedRead(await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc/>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -46,22 +70,22 @@ public sealed class CountingStream(Stream inner, Action<int>? onRead, Action<int
     /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count)
     {
-        inner.Write(buffer, offset, count);
-        Counted(count, onWrite);
+        _inner.Write(buffer, offset, count);
+        CountedWrite(count);
     }
 
     /// <inheritdoc/>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        inner.Write(buffer);
-        Counted(buffer.Length, onWrite);
+        _inner.Write(buffer);
+        CountedWrite(buffer.Length);
     }
 
     /// <inheritdoc/>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Counted(buffer.Length, onWrite);
+        await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        CountedWrite(buffer.Length);
     }
 
     /// <inheritdoc/>
@@ -69,10 +93,10 @@ public sealed class CountingStream(Stream inner, Action<int>? onRead, Action<int
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc/>
-    public override void Flush() => inner.Flush();
+    public override void Flush() => _inner.Flush();
 
     /// <inheritdoc/>
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 
     /// <inheritdoc/>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -83,24 +107,35 @@ public sealed class CountingStream(Stream inner, Action<int>? onRead, Action<int
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing && ownsInner)
+        if (disposing && _ownsInner)
         {
-            inner.Dispose();
+            _inner.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    /// <inheritdoc/>
-    public override ValueTask DisposeAsync() => ownsInner ? inner.DisposeAsync() : ValueTask.CompletedTask;
+    /// <summary><paramref name="bytes"/> (more than zero) were read.</summary>
+    protected virtual void OnRead(int bytes) => _onRead?.Invoke(bytes);
 
-    private static int Counted(int bytes, Action<int>? onBytes)
+    /// <summary><paramref name="bytes"/> (more than zero) were written.</summary>
+    protected virtual void OnWrite(int bytes) => _onWrite?.Invoke(bytes);
+
+    private int CountedRead(int bytes)
     {
         if (bytes > 0)
         {
-            onBytes?.Invoke(bytes);
+            OnRead(bytes);
         }
 
         return bytes;
+    }
+
+    private void CountedWrite(int bytes)
+    {
+        if (bytes > 0)
+        {
+            OnWrite(bytes);
+        }
     }
 }

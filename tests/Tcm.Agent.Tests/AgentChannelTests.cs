@@ -1,8 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
 using Tcm.Channels.Framing;
-using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
-using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 
 namespace Tcm.Agent.Tests;
 
@@ -125,6 +123,68 @@ public sealed class AgentChannelTests : IDisposable
 
         await _channel.Invoking(c => c.SendAsync(TestData.Result("t1") with { Output = new string('x', 200) }, CancellationToken.None).AsTask())
             .Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task Sends_FromManyCallersAtOnce_LeaveInTheOrderEachQueuedThem()
+    {
+        const int Senders = 6;
+        const int PerSender = 20;
+
+        var sends = Enumerable.Range(0, Senders).Select(s => Task.Run(() => Task.WhenAll(
+            Enumerable.Range(0, PerSender).Select(i => _channel.SendAsync(new AckMessage { UpToSeq = (s * 1000) + i }, CancellationToken.None).AsTask())))).ToList();
+        var received = new List<long>();
+        for (var n = 0; n < Senders * PerSender; n++)
+        {
+            received.Add(((AckMessage)await ReceiveOnServerAsync()).UpToSeq ?? -1);
+        }
+
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(10));
+        for (var s = 0; s < Senders; s++)
+        {
+            received.Where(seq => seq / 1000 == s).Should().Equal(Enumerable.Range(0, PerSender).Select(i => (long)((s * 1000) + i)));
+        }
+    }
+
+    [Fact]
+    public async Task Close_TheServerIgnores_IsAbortedAfterTheGrace_OnTheAgentsClock()
+    {
+        await _channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "agent stopping", CancellationToken.None);
+        _channel.Socket.State.Should().Be(WebSocketState.CloseSent);
+
+        _time.Advance(AgentChannel.CloseGrace - TimeSpan.FromMilliseconds(1));
+        _channel.Socket.State.Should().Be(WebSocketState.CloseSent, "the server still has time to answer");
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        _channel.Socket.State.Should().Be(WebSocketState.Aborted);
+        await _channel.Invoking(c => c.ReceiveAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)))
+            .Should().ThrowAsync<Exception>("the receive loop ends once the socket is cut off");
+    }
+
+    [Fact]
+    public async Task Close_TheServerAnswers_EndsTheHandshake_WithoutAnAbort()
+    {
+        var close = _channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "terminated: closing as asked", CancellationToken.None);
+        var buffer = new byte[256];
+        var atServer = await _server.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        atServer.MessageType.Should().Be(WebSocketMessageType.Close);
+        _server.CloseStatusDescription.Should().Be("terminated: closing as asked");
+        await _server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await close.WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await _channel.ReceiveAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Should().BeNull();
+        _time.Advance(AgentChannel.CloseGrace);
+
+        _channel.Socket.State.Should().Be(WebSocketState.Closed);
+    }
+
+    [Fact]
+    public async Task Send_AfterTheClose_FailsSoTheCallerUsesHttp()
+    {
+        await _channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+
+        await _channel.Invoking(c => c.SendAsync(new AckMessage { UpToSeq = 1 }, CancellationToken.None).AsTask())
+            .Should().ThrowAsync<AgentChannelClosedException>();
     }
 
     [Fact]

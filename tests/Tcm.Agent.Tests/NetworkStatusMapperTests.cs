@@ -4,19 +4,21 @@ namespace Tcm.Agent.Tests;
 
 public sealed class NetworkStatusMapperTests
 {
-    private static readonly ConnectionFacts Persistent = new()
-    {
-        ServerAddress = "ns.example:4443",
-        RouteMode = ConnectionMode.Direct,
-        RouteReason = "Direct: first server host of profile 'Default'",
-        Reachable = true,
-        Persistent = true,
-        TlsProtocol = "TLS 1.3",
-        CipherSuite = "TLS_AES_256_GCM_SHA384",
-        BytesSent = 29_594,
-        BytesReceived = 799,
-        ConnectedSince = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.Zero),
-    };
+    private static readonly ConnectionFacts Persistent = new(
+        new NetworkStatus
+        {
+            ServerAddress = "ns.example:4443",
+            Mode = ConnectionMode.Direct,
+            RouteReason = "Direct: first server host of profile 'Default'",
+            TlsProtocol = "TLS 1.3",
+            CipherSuite = "TLS_AES_256_GCM_SHA384",
+            BytesSent = 29_594,
+            BytesReceived = 799,
+            ConnectedSince = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.Zero),
+        },
+        Reachable: true,
+        Persistent: true,
+        HttpReason: null);
 
     [Fact]
     public void Persistent_Direct_ReadsLikeTheProductPanel()
@@ -33,7 +35,7 @@ public sealed class NetworkStatusMapperTests
         status.CipherSuite.Should().Be("TLS_AES_256_GCM_SHA384");
         status.BytesSent.Should().Be(29_594);
         status.BytesReceived.Should().Be(799);
-        status.ConnectedSince.Should().Be(Persistent.ConnectedSince);
+        status.ConnectedSince.Should().Be(Persistent.Observed.ConnectedSince);
         status.RouteReason.Should().StartWith("Direct");
     }
 
@@ -61,13 +63,14 @@ public sealed class NetworkStatusMapperTests
 
         status.Mode.Should().Be(ConnectionMode.Offline);
         status.Availability.Should().Be("Not available");
+        status.CemState.Should().Be("Cloud-enabled Management mode is not active");
         status.Transport.Should().Be(TransportKind.Http);
     }
 
     [Fact]
     public void Cem_IsAvailableViaGateway_AndCemModeActive()
     {
-        var status = NetworkStatusMapper.Map(Persistent with { RouteMode = ConnectionMode.Cem });
+        var status = NetworkStatusMapper.Map(Persistent with { Observed = Persistent.Observed with { Mode = ConnectionMode.Cem } });
 
         status.Availability.Should().Be("Available via internet gateway");
         status.CemState.Should().Be("Cloud-enabled Management mode is active");
@@ -77,7 +80,7 @@ public sealed class NetworkStatusMapperTests
     public void WithoutCounters_IgnoresByteCounts_ForChangeDetection()
     {
         var a = NetworkStatusMapper.Map(Persistent);
-        var b = NetworkStatusMapper.Map(Persistent with { BytesSent = 1, BytesReceived = 2 });
+        var b = NetworkStatusMapper.Map(Persistent with { Observed = Persistent.Observed with { BytesSent = 1, BytesReceived = 2 } });
 
         NetworkStatusMapper.WithoutCounters(a).Should().Be(NetworkStatusMapper.WithoutCounters(b));
     }

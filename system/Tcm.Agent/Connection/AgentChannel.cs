@@ -3,8 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Tcm.Channels.Framing;
 using Tcm.Protocol;
-using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
-using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 
 namespace Tcm.Agent.Connection;
 
@@ -20,22 +18,28 @@ internal sealed class ChannelProtocolException(ChannelFault fault) : Exception(f
 }
 
 /// <summary>
-/// One open persistent channel over a <see cref="WebSocket"/>: serialized sends, receive of whole messages without holding a buffer
-/// while idle, and correlation of the agent's <c>http.request</c>s with the server's <c>http.response</c>s.
-/// Thread-safe for sends; one receiver at a time.
+/// One open persistent channel over a <see cref="WebSocket"/>: the channel core's ordered send queue and close handshake
+/// (<see cref="ChannelEnd"/>, as the servers' sessions), receive of whole messages without holding a buffer while idle, and correlation
+/// of the agent's <c>http.request</c>s with the server's <c>http.response</c>s. A close the server does not answer within
+/// <see cref="CloseGrace"/> on the agent's clock ends in an abort. Thread-safe for sends; one receiver at a time.
 /// </summary>
-internal sealed class AgentChannel : IDisposable
+internal sealed class AgentChannel : ChannelEnd, IDisposable
 {
-    private readonly WebSocket _socket;
+    /// <summary>How long a server may take to answer the agent's close before the agent cuts the socket.</summary>
+    internal static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
+
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ProtocolHttpResponse>> _pending = new();
+    private readonly Lock _timerGate = new();
+    private ITimer? _closeTimer;
+    private bool _disposed;
     private long _nextRequestId;
     private volatile string? _closedReason;
+    private volatile string? _sendFailure;
 
     public AgentChannel(WebSocket socket, TimeProvider time, int maxMessageBytes = ProtocolConstants.DefaultMaxMessageBytes)
+        : base(socket)
     {
-        _socket = socket;
         _time = time;
         MaxMessageBytes = maxMessageBytes;
     }
@@ -43,13 +47,15 @@ internal sealed class AgentChannel : IDisposable
     /// <summary>The largest message either side may send; the welcome may lower it.</summary>
     public int MaxMessageBytes { get; set; }
 
-    public WebSocket Socket => _socket;
+    public WebSocketCloseStatus? CloseStatus => Socket.CloseStatus;
 
-    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+    public string? CloseStatusDescription => Socket.CloseStatusDescription;
 
-    public string? CloseStatusDescription => _socket.CloseStatusDescription;
+    protected override TimeProvider Time => _time;
 
-    /// <summary>Sends one message as one text frame.</summary>
+    protected override TimeSpan CloseTimeout => CloseGrace;
+
+    /// <summary>Sends one message as one text frame, after everything queued before it; returns once it went out.</summary>
     public async ValueTask SendAsync(Message message, CancellationToken ct)
     {
         var bytes = MessageCodec.Encode(message);
@@ -58,23 +64,15 @@ internal sealed class AgentChannel : IDisposable
             throw new InvalidOperationException($"a {message.GetType().Name} of {bytes.Length} bytes exceeds the channel's maximum of {MaxMessageBytes} bytes");
         }
 
-        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
-        try
+        if (_closedReason is { } reason)
         {
-            if (_closedReason is { } reason)
-            {
-                throw new AgentChannelClosedException(reason);
-            }
+            throw new AgentChannelClosedException(reason);
+        }
 
-            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        if (!await SendPayloadAsync(bytes, ct).ConfigureAwait(false))
         {
-            throw new AgentChannelClosedException($"the channel failed while sending: {ex.Message}");
-        }
-        finally
-        {
-            _sendLock.Release();
+            ct.ThrowIfCancellationRequested();
+            throw new AgentChannelClosedException(_sendFailure ?? "the channel is closing");
         }
     }
 
@@ -131,7 +129,7 @@ internal sealed class AgentChannel : IDisposable
     /// </summary>
     public async ValueTask<Message?> ReceiveAsync(CancellationToken ct)
     {
-        var first = await ChannelReader.WaitAsync(_socket, ct).ConfigureAwait(false);
+        var first = await ChannelReader.WaitAsync(Socket, ct).ConfigureAwait(false);
         if (first.MessageType == WebSocketMessageType.Close)
         {
             return null;
@@ -142,38 +140,55 @@ internal sealed class AgentChannel : IDisposable
             throw new ChannelProtocolException(ChannelFault.BinaryNotSupported);
         }
 
-        var read = await ChannelReader.ReadAsync(_socket, first, MaxMessageBytes, ct).ConfigureAwait(false);
+        var read = await ChannelReader.ReadAsync(Socket, first, MaxMessageBytes, ct).ConfigureAwait(false);
         return read.Fault is { } fault ? throw new ChannelProtocolException(fault) : read.Message;
     }
 
-    /// <summary>Sends a close frame without waiting for the server's (the receive loop sees it); never throws.</summary>
-    public async Task CloseOutputAsync(WebSocketCloseStatus status, string description, CancellationToken ct)
+    /// <summary>
+    /// Starts the close handshake: the close frame goes out after everything queued before it, and a server that does not answer it
+    /// within <see cref="CloseGrace"/> is cut off (the receive loop then ends). Returns once the frame went out, or when
+    /// <paramref name="ct"/> gives up waiting; never throws for a channel that is gone. Only the first close counts.
+    /// </summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string description, CancellationToken ct)
     {
-        try
+        var sent = QueueClose(status, CloseDescription.Truncate(description));
+        lock (_timerGate)
         {
-            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (!_disposed && _closeTimer is null && Socket.State is not WebSocketState.Closed)
             {
-                await _sendLock.WaitAsync(ct).ConfigureAwait(false);
-                try
-                {
-                    await _socket.CloseOutputAsync(status, CloseDescription.Truncate(description), ct).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _sendLock.Release();
-                }
+                _closeTimer = _time.CreateTimer(static state => ((AgentChannel)state!).AbortUnlessClosed(), this, CloseGrace, Timeout.InfiniteTimeSpan);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+
+        try
         {
-            _socket.Abort();
+            await sent.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
         }
     }
 
+    /// <summary>Cuts the socket unless the close handshake completed (or the socket is gone already).</summary>
+    public void AbortUnlessClosed()
+    {
+        if (Socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
+        {
+            Abort();
+        }
+    }
+
+    protected override void OnSendFailed(Exception exception) => _sendFailure = $"the channel failed while sending: {exception.Message}";
+
     public void Dispose()
     {
+        lock (_timerGate)
+        {
+            _disposed = true;
+            _closeTimer?.Dispose();
+        }
+
         FailPending("the channel is closed");
-        _socket.Dispose();
-        _sendLock.Dispose();
+        Socket.Dispose();
     }
 }

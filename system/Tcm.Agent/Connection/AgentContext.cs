@@ -134,7 +134,7 @@ internal sealed partial class AgentContext : IDisposable
             TaskScheduler.Default);
     }
 
-    public Task WhenBackgroundDoneAsync() => Task.WhenAll(_background.Keys);
+    public Task WhenBackgroundDoneAsync(CancellationToken ct) => Task.WhenAll(_background.Keys).WaitAsync(ct);
 
     public async Task SaveStateAsync(CancellationToken ct)
     {
@@ -183,7 +183,7 @@ internal sealed partial class AgentContext : IDisposable
 
         foreach (var loop in _loops)
         {
-            await loop.ApplyPolicyAsync(policy).ConfigureAwait(false);
+            await loop.ApplyPolicyAsync(policy, ct).ConfigureAwait(false);
         }
 
         await SaveStateAsync(ct).ConfigureAwait(false);
@@ -286,7 +286,7 @@ internal sealed partial class AgentContext : IDisposable
         Log.MovingConnections(Logger, previous.EffectiveMode, plan.EffectiveMode, plan.Gateway ?? "-");
         foreach (var loop in _loops)
         {
-            await loop.MoveToRouteAsync(plan).ConfigureAwait(false);
+            await loop.MoveToRouteAsync(plan, ct).ConfigureAwait(false);
         }
 
         SignalAll();

@@ -1,12 +1,11 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tcm.Channels.Framing;
 using Tcm.Agent.Routing;
 using Tcm.Agent.Status;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
-using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
-using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 
 namespace Tcm.Agent.Connection;
 
@@ -49,9 +48,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
         socket.Options.AddSubProtocol(ProtocolConstants.SubProtocol);
         socket.Options.CollectHttpResponseDetails = true;
-        var keepAlive = agent.Policy?.Settings.KeepAliveSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : ProtocolConstants.DefaultKeepAliveInterval;
-        socket.Options.KeepAliveInterval = keepAlive;
-        socket.Options.KeepAliveTimeout = ProtocolConstants.DefaultKeepAliveTimeout;
+        ChannelKeepAlive.FromPolicy(agent.Policy?.Settings).ApplyTo(socket.Options);
 
         using var timeout = new CancellationTokenSource(options.RequestTimeout, agent.Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
@@ -128,7 +125,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         }
 
         failure ??= $"{CloseReasons.ProtocolViolation}: expected welcome, got {first.GetType().Name}";
-        await channel.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, failure, stop).ConfigureAwait(false);
+        await channel.CloseAsync(WebSocketCloseStatus.PolicyViolation, failure, stop).ConfigureAwait(false);
         return (null, failure);
     }
 
@@ -157,7 +154,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
                 var delay = TimeSpan.FromSeconds(Math.Max(0, terminate.ReconnectAfterSeconds));
                 loop.State.Terminate(agent.Time.GetUtcNow() + delay, $"{CloseReasons.Terminated}: {terminate.Reason}; reconnecting after {DelayText.Format(delay)}", closesChannel: true);
                 Log.Terminated(_logger, route.HostAndPort, terminate.Reason, DelayText.Format(delay));
-                await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, $"{CloseReasons.Terminated}: closing as asked", stop).ConfigureAwait(false);
+                await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, $"{CloseReasons.Terminated}: closing as asked", stop).ConfigureAwait(false);
                 break;
 
             case ErrorMessage error:

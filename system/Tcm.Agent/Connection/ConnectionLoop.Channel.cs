@@ -64,12 +64,12 @@ internal sealed partial class ConnectionLoop
             {
                 // The decision changed while this channel was connecting: it moves to the new route like the others.
                 State.RequestRouteChange();
-                await CloseForRouteChangeAsync(channel, _agent.Routes.Plan).ConfigureAwait(false);
+                await CloseForRouteChangeAsync(channel, _agent.Routes.Plan, stop).ConfigureAwait(false);
             }
-            else if (!_role.ServerEnforcesPolicy && PolicyRefusal(_agent.Policy) is { } reason && State.RequestPolicyClose() is not null)
+            else if (!_role.Traits.ServerEnforcesPolicy && PolicyRefusal(_agent.Policy) is { } reason && State.RequestPolicyClose() is not null)
             {
                 // The policy turned the channel off while it was connecting.
-                await CloseForPolicyAsync(channel, reason).ConfigureAwait(false);
+                await CloseForPolicyAsync(channel, reason, stop).ConfigureAwait(false);
             }
 
             connected = true;
@@ -99,7 +99,7 @@ internal sealed partial class ConnectionLoop
         {
             failure = ex.Message;
             Log.ProtocolError(_logger, host, ex.Message);
-            await channel.CloseOutputAsync(ex.CloseStatus, ex.Message, CancellationToken.None).ConfigureAwait(false);
+            await channel.CloseAsync(ex.CloseStatus, ex.Message, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (!stop.IsCancellationRequested && AgentContext.IsNetworkFailure(ex, stop))
         {
@@ -114,7 +114,7 @@ internal sealed partial class ConnectionLoop
             var description = channel.CloseStatusDescription;
             if (socket.State == WebSocketState.CloseReceived)
             {
-                await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).ConfigureAwait(false);
+                await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).ConfigureAwait(false);
             }
 
             channel.Dispose();

@@ -38,8 +38,8 @@ namespace Tcm.Agent.Connection;
 /// </summary>
 internal sealed partial class ConnectionLoop : IDisposable
 {
-    /// <summary>How long a server may take to answer the agent's close before the agent cuts the socket.</summary>
-    private static readonly TimeSpan PolicyCloseGrace = TimeSpan.FromSeconds(5);
+    /// <summary>How long the agent waits for its own close frame to go out when it leaves a channel for a route or a policy.</summary>
+    private static readonly TimeSpan CloseSendTimeout = TimeSpan.FromSeconds(2);
 
     private readonly AgentContext _agent;
     private readonly IConnectionRole _role;
@@ -58,7 +58,7 @@ internal sealed partial class ConnectionLoop : IDisposable
         Requests = new ServerRequests(agent, this);
     }
 
-    public ChannelRole Role => _role.Role;
+    public ChannelRole Role => _role.Traits.Role;
 
     public IConnectionRole Strategy => _role;
 
@@ -88,8 +88,9 @@ internal sealed partial class ConnectionLoop : IDisposable
             try
             {
                 // :: Step 1: an identity
-                if (!await _role.EnsureIdentityAsync(stop).ConfigureAwait(false))
+                if (_agent.Identity is null)
                 {
+                    await _role.AwaitIdentityAsync(stop).ConfigureAwait(false);
                     continue;
                 }
 
@@ -169,7 +170,7 @@ internal sealed partial class ConnectionLoop : IDisposable
     public void CreateTransport(AgentState identity)
     {
         var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
-        var transport = new AgentTransport(_agent.Network, identity.CaCertificatePem, certificate, Counters, _agent.Options.HttpVersion, _agent.Options.RequestTimeout, _role.Purpose);
+        var transport = new AgentTransport(_agent.Network, identity.CaCertificatePem, certificate, Counters, _agent.Options.HttpVersion, _agent.Options.RequestTimeout, _role.Traits.Purpose);
         Interlocked.Exchange(ref _transport, transport)?.Dispose();
     }
 
@@ -183,22 +184,22 @@ internal sealed partial class ConnectionLoop : IDisposable
     /// A policy arrived: the channel may be tried again, and an open channel the policy no longer allows is closed when the server
     /// would not close it itself (a Task Server does not know the NS's "TCM communication" setting).
     /// </summary>
-    public async Task ApplyPolicyAsync(PolicyDocument policy)
+    public async Task ApplyPolicyAsync(PolicyDocument policy, CancellationToken ct)
     {
         State.BlockedUntilPolicy = false;
-        if (!_role.ServerEnforcesPolicy && PolicyRefusal(policy) is { } reason && State.RequestPolicyClose() is { } channel)
+        if (!_role.Traits.ServerEnforcesPolicy && PolicyRefusal(policy) is { } reason && State.RequestPolicyClose() is { } channel)
         {
-            await CloseForPolicyAsync(channel, reason).ConfigureAwait(false);
+            await CloseForPolicyAsync(channel, reason, ct).ConfigureAwait(false);
         }
     }
 
     /// <summary>The routing decision changed: close the open channel and reconnect at once, without back-off, on the new route.</summary>
-    public async Task MoveToRouteAsync(RoutePlan plan)
+    public async Task MoveToRouteAsync(RoutePlan plan, CancellationToken ct)
     {
         Backoff.Reset();
         if (State.PrepareRouteChange(_agent.Time.GetUtcNow()) is { } channel)
         {
-            await CloseForRouteChangeAsync(channel, plan).ConfigureAwait(false);
+            await CloseForRouteChangeAsync(channel, plan, ct).ConfigureAwait(false);
         }
 
         _role.OnRouteChanged();
@@ -211,22 +212,20 @@ internal sealed partial class ConnectionLoop : IDisposable
         var cem = route?.Mode == ConnectionMode.Cem;
         var tls = cem ? null : Tls;
         var gatewayTls = cem ? _agent.GatewayTls : null;
-        return new ConnectionFacts
+        var observed = new NetworkStatus
         {
-            GatewayTlsProtocol = gatewayTls?.Protocol,
-            GatewayCipherSuite = gatewayTls?.CipherSuite,
             ServerAddress = route?.HostAndPort,
-            RouteMode = route?.Mode ?? ConnectionMode.Direct,
+            Mode = route?.Mode ?? ConnectionMode.Direct,
             RouteReason = route?.Reason,
-            Reachable = reachable,
-            Persistent = persistent,
-            HttpReason = httpReason,
             TlsProtocol = tls?.Protocol,
             CipherSuite = tls?.CipherSuite,
+            GatewayTlsProtocol = gatewayTls?.Protocol,
+            GatewayCipherSuite = gatewayTls?.CipherSuite,
             BytesSent = Counters.BytesSent,
             BytesReceived = Counters.BytesReceived,
             ConnectedSince = connectedSince,
         };
+        return new ConnectionFacts(observed, reachable, persistent, httpReason);
     }
 
     public void SetReachable(bool reachable)
@@ -234,7 +233,7 @@ internal sealed partial class ConnectionLoop : IDisposable
         if (!reachable)
         {
             // A failed connection re-evaluates the route before the next attempt (it probes the server directly).
-            _agent.Routes.Request($"a connection to the {_role.ServerKind} failed");
+            _agent.Routes.Request($"a connection to the {_role.Traits.ServerKind} failed");
         }
 
         if (State.SetReachable(reachable))
@@ -284,39 +283,22 @@ internal sealed partial class ConnectionLoop : IDisposable
         : !policy.Communication.PersistentConnection ? $"{CloseReasons.NotTargeted}: the communication profile does not enable persistent connections"
         : null;
 
-    private async Task CloseForRouteChangeAsync(AgentChannel channel, RoutePlan plan)
+    private async Task CloseForRouteChangeAsync(AgentChannel channel, RoutePlan plan, CancellationToken ct)
     {
         // The close frame tells the server why; the old path may be gone (VPN down), so the socket is aborted right after.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time);
-        await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, $"route changed: now {plan.EffectiveMode}", timeout.Token).ConfigureAwait(false);
-        channel.Socket.Abort();
+        using var timeout = new CancellationTokenSource(CloseSendTimeout, _agent.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, $"route changed: now {plan.EffectiveMode}", linked.Token).ConfigureAwait(false);
+        channel.Abort();
     }
 
-    private async Task CloseForPolicyAsync(AgentChannel channel, string reason)
+    private async Task CloseForPolicyAsync(AgentChannel channel, string reason, CancellationToken ct)
     {
         Log.ClosingForPolicy(_logger, State.Route?.HostAndPort, reason);
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _agent.Time))
-        {
-            await channel.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
-        }
-
-        // The server answers the close and the receive loop ends by itself; a server that does not is cut off.
-        _agent.StartBackground(async stop =>
-        {
-            try
-            {
-                await Task.Delay(PolicyCloseGrace, _agent.Time, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            if (ReferenceEquals(State.Channel, channel))
-            {
-                channel.Socket.Abort();
-            }
-        });
+        // The server answers the close and the receive loop ends by itself; the channel cuts off a server that does not.
+        using var timeout = new CancellationTokenSource(CloseSendTimeout, _agent.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, reason, linked.Token).ConfigureAwait(false);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -12,22 +12,11 @@ namespace Tcm.Agent.Connection;
 /// </summary>
 internal interface IConnectionRole
 {
-    ChannelRole Role { get; }
+    /// <summary>The facts of this connection's kind (<see cref="RoleTraits.NotificationServer"/>, <see cref="RoleTraits.TaskServer"/>).</summary>
+    RoleTraits Traits { get; }
 
-    /// <summary>What <see cref="INetwork"/> accounts the connection's traffic as.</summary>
-    TrafficPurpose Purpose { get; }
-
-    /// <summary>"Notification Server" or "Task Server", for log lines.</summary>
-    string ServerKind { get; }
-
-    /// <summary>
-    /// Whether the server itself closes a channel its policy no longer allows. The Notification Server does; a Task Server does not
-    /// know the NS's settings, so the agent closes that channel itself.
-    /// </summary>
-    bool ServerEnforcesPolicy { get; }
-
-    /// <summary>Step 1: returns once the agent has an identity (the NS role registers; the TS role waits for it); false to go round again.</summary>
-    Task<bool> EnsureIdentityAsync(CancellationToken stop);
+    /// <summary>Step 1, while the agent has no identity: the NS role registers; the TS role waits for the NS role's registration.</summary>
+    Task AwaitIdentityAsync(CancellationToken stop);
 
     /// <summary>Step 3: whom to call now, or null when there is nobody (no Task Server in the policy).</summary>
     AgentRoute? ChooseRoute(DateTimeOffset now);
@@ -58,4 +47,21 @@ internal interface IConnectionRole
 
     /// <summary>The server does not know the agent; true when the role handled it (the NS role registers again).</summary>
     bool OnUnknownAgent(UnknownAgentException ex);
+}
+
+/// <summary>The facts that tell the agent's two kinds of connection apart, one row per kind.</summary>
+/// <param name="Role">The channel role the hello names.</param>
+/// <param name="Purpose">What <see cref="INetwork"/> accounts the connection's traffic as.</param>
+/// <param name="ServerKind">"Notification Server" or "Task Server", for log lines.</param>
+/// <param name="ServerEnforcesPolicy">
+/// Whether the server itself closes a channel its policy no longer allows. The Notification Server does; a Task Server does not know
+/// the NS's settings, so the agent closes that channel itself.
+/// </param>
+internal sealed record RoleTraits(ChannelRole Role, TrafficPurpose Purpose, string ServerKind, bool ServerEnforcesPolicy)
+{
+    /// <summary>The core agent's connection to its Notification Server.</summary>
+    public static RoleTraits NotificationServer { get; } = new(ChannelRole.NotificationServer, TrafficPurpose.Management, "Notification Server", ServerEnforcesPolicy: true);
+
+    /// <summary>The Client Task Agent's connection to a Task Server.</summary>
+    public static RoleTraits TaskServer { get; } = new(ChannelRole.TaskServer, TrafficPurpose.TaskServer, "Task Server", ServerEnforcesPolicy: false);
 }

@@ -18,24 +18,9 @@ internal sealed partial class NotificationServerRole(AgentContext agent, Connect
     private readonly Lock _gate = new();
     private NetworkStatus? _lastPostedStatus;
 
-    public ChannelRole Role => ChannelRole.NotificationServer;
+    public RoleTraits Traits => RoleTraits.NotificationServer;
 
-    public Network.TrafficPurpose Purpose => Network.TrafficPurpose.Management;
-
-    public string ServerKind => "Notification Server";
-
-    public bool ServerEnforcesPolicy => true;
-
-    public async Task<bool> EnsureIdentityAsync(CancellationToken stop)
-    {
-        if (agent.Identity is not null)
-        {
-            return true;
-        }
-
-        await register(stop).ConfigureAwait(false);
-        return false;
-    }
+    public Task AwaitIdentityAsync(CancellationToken stop) => register(stop);
 
     public AgentRoute? ChooseRoute(DateTimeOffset now) => UpdateRoute();
 

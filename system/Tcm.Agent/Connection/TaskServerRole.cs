@@ -21,24 +21,9 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
     // Task Server id -> until when it is tried last; under _gate.
     private readonly Dictionary<string, DateTimeOffset> _excluded = new(StringComparer.Ordinal);
 
-    public ChannelRole Role => ChannelRole.TaskServer;
+    public RoleTraits Traits => RoleTraits.TaskServer;
 
-    public Network.TrafficPurpose Purpose => Network.TrafficPurpose.TaskServer;
-
-    public string ServerKind => "Task Server";
-
-    public bool ServerEnforcesPolicy => false;
-
-    public async Task<bool> EnsureIdentityAsync(CancellationToken stop)
-    {
-        if (agent.Identity is not null)
-        {
-            return true;
-        }
-
-        await connection.Signal.WaitAsync(TimeSpan.FromHours(1), stop).ConfigureAwait(false);
-        return false;
-    }
+    public Task AwaitIdentityAsync(CancellationToken stop) => connection.Signal.WaitAsync(TimeSpan.FromHours(1), stop).AsTask();
 
     /// <summary>The Task Server to use now and the route to it, or null when the policy lists none.</summary>
     public AgentRoute? ChooseRoute(DateTimeOffset now)

@@ -17,30 +17,14 @@ namespace Tcm.Agent.Routing;
 /// <see cref="TrafficPurpose.Probe"/>) runs only while re-evaluating, and only when no preference decides already; its answer is
 /// cached in the plan until the next re-evaluation. No thread and no timer of its own.
 /// </summary>
-internal sealed partial class RouteKeeper
+internal sealed partial class RouteKeeper(InstallPackage package, INetwork network, TimeProvider time, TimeSpan probeTimeout, Func<PolicyDocument?> currentPolicy, ILogger logger)
 {
-    private readonly InstallPackage _package;
-    private readonly INetwork _network;
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _probeTimeout;
-    private readonly Func<PolicyDocument?> _policy;
-    private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile RoutePlan _plan = RoutePlan.Initial;
     private string? _pending;
     private bool _adaptersLogged;
     private int _probes;
     private int _evaluations;
-
-    public RouteKeeper(InstallPackage package, INetwork network, TimeProvider time, TimeSpan probeTimeout, Func<PolicyDocument?> policy, ILogger logger)
-    {
-        _package = package;
-        _network = network;
-        _time = time;
-        _probeTimeout = probeTimeout;
-        _policy = policy;
-        _logger = logger;
-    }
 
     /// <summary>The decision in force (the same object for both connections until the next change).</summary>
     public RoutePlan Plan => _plan;
@@ -92,8 +76,8 @@ internal sealed partial class RouteKeeper
     private async Task EvaluateAsync(string trigger, CancellationToken ct)
     {
         Interlocked.Increment(ref _evaluations);
-        var policy = _policy();
-        var adapters = _network.GetAdapters();
+        var policy = currentPolicy();
+        var adapters = network.GetAdapters();
         if (!_adaptersLogged)
         {
             // The article's throttling-engine lines: which adapters and addresses are active at start.
@@ -104,14 +88,14 @@ internal sealed partial class RouteKeeper
                 {
                     foreach (var address in adapter.Addresses)
                     {
-                        Log.AdapterSeen(_logger, adapter.Description, adapter.Name, address);
+                        Log.AdapterSeen(logger, adapter.Description, adapter.Name, address);
                     }
                 }
             }
         }
 
         bool? reachable = null;
-        if (!RouteResolver.PreferenceDecides(_package, policy, adapters))
+        if (!RouteResolver.PreferenceDecides(package, policy, adapters))
         {
             reachable = await ProbeAsync(policy, ct).ConfigureAwait(false);
         }
@@ -120,21 +104,21 @@ internal sealed partial class RouteKeeper
         {
             // The adapters or the settings changed while probing (a VPN coming up during start-up): this decision would rest on
             // stale facts, so none is published; the caller's loop evaluates again at once.
-            Log.EvaluationSuperseded(_logger, trigger, newer);
+            Log.EvaluationSuperseded(logger, trigger, newer);
             return;
         }
 
-        var plan = RouteResolver.Decide(_package, policy, adapters, reachable);
+        var plan = RouteResolver.Decide(package, policy, adapters, reachable);
         var previous = _plan;
         if (plan.SameRouteAs(previous) && plan.Reason == previous.Reason && !ReferenceEquals(previous, RoutePlan.Initial))
         {
-            Log.RouteUnchanged(_logger, trigger, plan.Mode, plan.Reason);
+            Log.RouteUnchanged(logger, trigger, plan.Mode, plan.Reason);
             return;
         }
 
         _plan = plan;
         var vpn = RouteDecider.FindActiveVpnAdapter(adapters, policy?.Settings.VpnAdapters ?? []);
-        Log.RouteDecided(_logger, plan.Mode, trigger, plan.Reason, vpn?.Description ?? "none",
+        Log.RouteDecided(logger, plan.Mode, trigger, plan.Reason, vpn?.Description ?? "none",
             reachable switch { true => "yes", false => "no", null => "not probed" });
         if (!plan.SameRouteAs(previous) && RouteChanged is { } changed)
         {
@@ -145,18 +129,18 @@ internal sealed partial class RouteKeeper
     private async Task<bool> ProbeAsync(PolicyDocument? policy, CancellationToken ct)
     {
         Interlocked.Increment(ref _probes);
-        var (host, port) = RouteResolver.DirectNotificationServer(_package, policy);
-        using var timeout = new CancellationTokenSource(_probeTimeout, _time);
+        var (host, port) = RouteResolver.DirectNotificationServer(package, policy);
+        using var timeout = new CancellationTokenSource(probeTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            var stream = await _network.ConnectAsync(new DnsEndPoint(host, port), TrafficPurpose.Probe, linked.Token).ConfigureAwait(false);
+            var stream = await network.ConnectAsync(new DnsEndPoint(host, port), TrafficPurpose.Probe, linked.Token).ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is SocketException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            Log.ProbeFailed(_logger, $"{host}:{port}", ex is OperationCanceledException ? $"no answer within {DelayText.Format(_probeTimeout)}" : ex.Message);
+            Log.ProbeFailed(logger, $"{host}:{port}", ex is OperationCanceledException ? $"no answer within {DelayText.Format(probeTimeout)}" : ex.Message);
             return false;
         }
     }

@@ -2,26 +2,16 @@ using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Status;
 
-/// <summary>What the agent knows about its connection at one moment; <see cref="NetworkStatusMapper"/> turns it into the panel.</summary>
-internal sealed record ConnectionFacts
-{
-    public string? ServerAddress { get; init; }
-    public ConnectionMode RouteMode { get; init; } = ConnectionMode.Direct;
-    public string? RouteReason { get; init; }
-    /// <summary>Whether the last contact with the server succeeded.</summary>
-    public bool Reachable { get; init; }
-    public bool Persistent { get; init; }
-    /// <summary>Why the agent is on HTTP (<c>code: detail</c>), when it is.</summary>
-    public string? HttpReason { get; init; }
-    public string? TlsProtocol { get; init; }
-    public string? CipherSuite { get; init; }
-    /// <summary>The agent-to-gateway leg's TLS, in CEM mode (the gateway-to-backend leg is not visible to the agent).</summary>
-    public string? GatewayTlsProtocol { get; init; }
-    public string? GatewayCipherSuite { get; init; }
-    public long BytesSent { get; init; }
-    public long BytesReceived { get; init; }
-    public DateTimeOffset? ConnectedSince { get; init; }
-}
+/// <summary>
+/// What the agent knows about one connection at one moment, which <see cref="NetworkStatusMapper"/> turns into the panel: what it
+/// observed, in the panel's own type (the route's mode in <see cref="NetworkStatus.Mode"/>, its address, TLS, bytes, since when it is
+/// connected, the route's reason), and the three facts the panel's words depend on.
+/// </summary>
+/// <param name="Observed">The observed values; the wording (availability, CEM state, transport) is left to the mapper.</param>
+/// <param name="Reachable">Whether the last contact with the server succeeded.</param>
+/// <param name="Persistent">Whether the channel is up.</param>
+/// <param name="HttpReason">Why the agent is on HTTP (<c>code: detail</c>), when it is.</param>
+internal sealed record ConnectionFacts(NetworkStatus Observed, bool Reachable, bool Persistent, string? HttpReason);
 
 /// <summary>Maps <see cref="ConnectionFacts"/> to the agent's Network Status panel in the product's words.</summary>
 internal static class NetworkStatusMapper
@@ -35,11 +25,10 @@ internal static class NetworkStatusMapper
     public static NetworkStatus Map(ConnectionFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
-        var reachable = facts.Reachable || facts.Persistent;
-        var mode = reachable ? facts.RouteMode : ConnectionMode.Offline;
-        return new NetworkStatus
+        var observed = facts.Observed;
+        var mode = facts.Reachable || facts.Persistent ? observed.Mode : ConnectionMode.Offline;
+        return observed with
         {
-            ServerAddress = facts.ServerAddress,
             Mode = mode,
             Availability = mode switch
             {
@@ -47,17 +36,10 @@ internal static class NetworkStatusMapper
                 ConnectionMode.Cem => AvailableViaGateway,
                 _ => NotAvailable,
             },
-            CemState = facts.RouteMode == ConnectionMode.Cem ? CemActive : CemNotActive,
+            CemState = observed.Mode == ConnectionMode.Cem ? CemActive : CemNotActive,
             Transport = facts.Persistent ? TransportKind.Persistent : TransportKind.Http,
             TransportDetail = facts.Persistent ? "Persistent" : facts.HttpReason is { } reason ? $"HTTP ({reason})" : "HTTP",
-            TlsProtocol = facts.TlsProtocol,
-            CipherSuite = facts.CipherSuite,
-            GatewayTlsProtocol = facts.GatewayTlsProtocol,
-            GatewayCipherSuite = facts.GatewayCipherSuite,
-            BytesSent = facts.BytesSent,
-            BytesReceived = facts.BytesReceived,
-            ConnectedSince = facts.Persistent ? facts.ConnectedSince : null,
-            RouteReason = facts.RouteReason,
+            ConnectedSince = facts.Persistent ? observed.ConnectedSince : null,
         };
     }
 

@@ -6,32 +6,22 @@ namespace Tcm.Channels.Framing;
 /// <summary>
 /// The server's side of one persistent channel, shared by the Notification Server's and the Task Server's sessions: the receive loop
 /// (zero-byte reads, size limit, <see cref="ChannelFault"/> for what the peer got wrong), the ordered send queue, and the close
-/// handshake. Kept small on purpose (the target is 10,000+ per process): no timer, no buffer while idle, no send task while nothing is
-/// queued; one heartbeat for all channels (<see cref="CheckDeadlines"/>) ends a hello that never comes and aborts a peer that ignores
-/// our close.
-/// <para>
-/// Sends go through a FIFO queue drained by whichever caller found it idle, so there is never more than one outstanding send and
-/// messages leave in the order they were queued. A close is queued like a message, after everything queued before it.
-/// </para>
+/// handshake (the last two from <see cref="ChannelEnd"/>, which the agent's channel shares). Kept small on purpose (the target is
+/// 10,000+ per process): no timer, no buffer while idle, no send task while nothing is queued; one heartbeat for all channels
+/// (<see cref="CheckDeadlines"/>) ends a hello that never comes and aborts a peer that ignores our close.
 /// </summary>
-public abstract class ServerChannel
+public abstract class ServerChannel : ChannelEnd
 {
     private const int AwaitingHello = 0;
     private const int Active = 1;
     private const int Closing = 2;
 
-    private readonly WebSocket _socket;
-    private readonly Lock _sendLock = new();
-    private Queue<Outgoing>? _sendQueue;
-    private bool _sending;
-    private bool _closeSent;
     private int _state;
-    private long _closeDeadlineMs;
 
     /// <summary>A channel over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
     protected ServerChannel(WebSocket socket, string connectionId, long openedAtMs)
+        : base(socket)
     {
-        _socket = socket;
         ConnectionId = connectionId;
         OpenedAtMs = openedAtMs;
     }
@@ -48,15 +38,6 @@ public abstract class ServerChannel
     /// <summary>A close is queued or received: nothing more is handled.</summary>
     public bool IsClosing => Volatile.Read(ref _state) == Closing;
 
-    /// <summary>When a closing channel is aborted if the peer has not answered our close, in Unix milliseconds; 0 when not closing.</summary>
-    public long CloseDeadlineMs => Interlocked.Read(ref _closeDeadlineMs);
-
-    /// <summary>The clock for the close deadline.</summary>
-    protected abstract TimeProvider Time { get; }
-
-    /// <summary>How long a closing channel may take to answer our close before it is aborted.</summary>
-    protected abstract TimeSpan CloseTimeout { get; }
-
     /// <summary>The largest message the peer may send.</summary>
     protected abstract int MaxMessageBytes { get; }
 
@@ -71,7 +52,7 @@ public abstract class ServerChannel
         {
             while (true)
             {
-                var first = await ChannelReader.WaitAsync(_socket, aborted).ConfigureAwait(false);
+                var first = await ChannelReader.WaitAsync(Socket, aborted).ConfigureAwait(false);
                 if (first.MessageType == WebSocketMessageType.Close)
                 {
                     await AnswerPeerCloseAsync().ConfigureAwait(false);
@@ -85,7 +66,7 @@ public abstract class ServerChannel
                         Fault(ChannelFault.BinaryNotSupported);
                     }
 
-                    if (!await ChannelReader.DiscardAsync(_socket, first, aborted).ConfigureAwait(false))
+                    if (!await ChannelReader.DiscardAsync(Socket, first, aborted).ConfigureAwait(false))
                     {
                         await AnswerPeerCloseAsync().ConfigureAwait(false);
                         return;
@@ -94,7 +75,7 @@ public abstract class ServerChannel
                     continue;
                 }
 
-                var read = await ChannelReader.ReadAsync(_socket, first, MaxMessageBytes, aborted).ConfigureAwait(false);
+                var read = await ChannelReader.ReadAsync(Socket, first, MaxMessageBytes, aborted).ConfigureAwait(false);
                 if (read.PeerClosed)
                 {
                     await AnswerPeerCloseAsync().ConfigureAwait(false);
@@ -141,21 +122,11 @@ public abstract class ServerChannel
     /// <summary>The peer broke the WebSocket protocol itself.</summary>
     protected abstract void OnProtocolError(string detail);
 
-    /// <summary>A send failed; the connection is aborted.</summary>
+    /// <summary>A send failed (<paramref name="error"/>: the exception's type); the connection is aborted.</summary>
     protected abstract void OnSendFailed(string error);
 
-    /// <summary>Most messages the send queue may hold; a peer that falls further behind is aborted (see <see cref="OnSendQueueFull"/>). Default: no bound.</summary>
-    protected virtual int MaxQueuedMessages => int.MaxValue;
-
-    /// <summary>The send queue reached <see cref="MaxQueuedMessages"/>: the peer reads slower than it is sent to; the connection is aborted.</summary>
-    protected virtual void OnSendQueueFull(int queued)
-    {
-    }
-
-    /// <summary>A message of <paramref name="bytes"/> went out.</summary>
-    protected virtual void OnSent(int bytes)
-    {
-    }
+    /// <inheritdoc/>
+    protected sealed override void OnSendFailed(Exception exception) => OnSendFailed(exception.GetType().Name);
 
     /// <summary>Moves from waiting for the hello to active; false when the channel is already active or closing.</summary>
     protected bool TryActivate() => Interlocked.CompareExchange(ref _state, Active, AwaitingHello) == AwaitingHello;
@@ -184,13 +155,12 @@ public abstract class ServerChannel
         }
         while (Interlocked.CompareExchange(ref _state, Closing, state) != state);
 
-        Interlocked.Exchange(ref _closeDeadlineMs, Time.GetUtcNow().Add(CloseTimeout).ToUnixTimeMilliseconds());
         if (sendError)
         {
             Send(new ErrorMessage { Code = code, Detail = detail, Fatal = true });
         }
 
-        Enqueue(new Outgoing(null, status, CloseDescription.Format(code, detail), null));
+        _ = QueueClose(status, CloseDescription.Format(code, detail));
     }
 
     /// <summary>
@@ -203,133 +173,15 @@ public abstract class ServerChannel
         {
             Fault(new ChannelFault(WebSocketCloseStatus.PolicyViolation, CloseReasons.HelloTimeout, $"no hello within {helloTimeout.TotalSeconds:0.#} s"));
         }
-        else if (IsClosing && CloseDeadlineMs is var deadline and not 0 && nowMs > deadline)
+        else if (IsClosing)
         {
-            Abort();
+            AbortIfCloseOverdue(nowMs);
         }
     }
-
-    /// <summary>Aborts the connection at once (no close handshake).</summary>
-    public void Abort() => _socket.Abort();
-
-    /// <summary>Queues a message; it is sent after everything queued before it.</summary>
-    public void Send(Message message) => SendPayload(MessageCodec.Encode(message));
-
-    /// <summary>
-    /// Queues a message that is already UTF-8 JSON. With <paramref name="offload"/>, an idle queue starts draining on the thread pool
-    /// instead of the caller's thread, so a fan-out to thousands of channels spreads the TLS work over the cores.
-    /// </summary>
-    public void SendPayload(byte[] utf8Json, bool offload = false) => Enqueue(new Outgoing(utf8Json, null, null, null), offload);
 
     private async ValueTask AnswerPeerCloseAsync()
     {
-        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _state, Closing);
-        Enqueue(new Outgoing(null, _socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, completion));
-        await completion.Task.ConfigureAwait(false);
+        await QueueClose(Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, startDeadline: false).ConfigureAwait(false);
     }
-
-    private void Enqueue(Outgoing item, bool offload = false)
-    {
-        var full = -1;
-        lock (_sendLock)
-        {
-            if (_sending)
-            {
-                var queue = _sendQueue ??= new Queue<Outgoing>();
-                if (queue.Count >= MaxQueuedMessages && item.Payload is not null)
-                {
-                    full = queue.Count;
-                }
-                else
-                {
-                    queue.Enqueue(item);
-                    return;
-                }
-            }
-            else
-            {
-                _sending = true;
-            }
-        }
-
-        if (full >= 0)
-        {
-            // why: a bounded queue; what was not sent is stored (pushes) or retried by the peer (requests), so dropping the peer loses nothing.
-            OnSendQueueFull(full);
-            _closeSent = true;
-            _socket.Abort();
-            return;
-        }
-
-        if (offload)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Channel.DrainAsync(state.Item), (Channel: this, Item: item), preferLocal: false);
-        }
-        else
-        {
-            _ = DrainAsync(item);
-        }
-    }
-
-    private async Task DrainAsync(Outgoing item)
-    {
-        while (true)
-        {
-            await SendOneAsync(item).ConfigureAwait(false);
-            lock (_sendLock)
-            {
-                if (_sendQueue is not { Count: > 0 } queue)
-                {
-                    _sending = false;
-                    return;
-                }
-
-                item = queue.Dequeue();
-                if (queue.Count == 0 && queue.EnsureCapacity(0) > 16)
-                {
-                    // why: after a burst, do not keep a large idle queue per connection.
-                    _sendQueue = null;
-                }
-            }
-        }
-    }
-
-    private async Task SendOneAsync(Outgoing item)
-    {
-        try
-        {
-            if (_closeSent)
-            {
-                return;
-            }
-
-            if (item.Payload is { } payload)
-            {
-                await _socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                OnSent(payload.Length);
-            }
-            else if (item.CloseStatus is { } status)
-            {
-                _closeSent = true;
-                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    await _socket.CloseOutputAsync(status, item.CloseDescription, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
-        {
-            // why: the peer is gone; the receive loop sees it too and ends the session.
-            _closeSent = true;
-            OnSendFailed(ex.GetType().Name);
-            _socket.Abort();
-        }
-        finally
-        {
-            item.Completion?.TrySetResult();
-        }
-    }
-
-    private readonly record struct Outgoing(byte[]? Payload, WebSocketCloseStatus? CloseStatus, string? CloseDescription, TaskCompletionSource? Completion);
 }

@@ -2,11 +2,13 @@ namespace Tcm.Agent.Tests.Connection;
 
 public sealed class ConnectionLoopTests
 {
-    [Fact]
-    public async Task PolicyTurningTcmOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose()
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public async Task PolicyTurningTheChannelOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose(bool tcm, bool persistent)
     {
         using var kit = new ConnectionTestKit();
-        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: false));
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: tcm, persistent: persistent));
 
         channel.Socket.State.Should().Be(WebSocketState.CloseSent);
         kit.Ts.State.TakePolicyCloseRequested().Should().BeTrue("the channel's end is classified as closed by policy, not as a Task Server failure");
@@ -24,15 +26,6 @@ public sealed class ConnectionLoopTests
         kit.Time.Advance(TimeSpan.FromSeconds(1));
 
         await Eventually.WaitAsync(() => channel.Socket.State == WebSocketState.Aborted, TimeSpan.FromSeconds(10), "the socket to be cut off");
-    }
-
-    [Fact]
-    public async Task PolicyTurningPersistentConnectionsOff_ClosesTheTaskServerChannel()
-    {
-        using var kit = new ConnectionTestKit();
-        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(), TestData.Policy(etag: "http-only", persistent: false));
-
-        channel.Socket.State.Should().Be(WebSocketState.CloseSent);
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public sealed class TaskServerRoleTests
     {
         using var kit = new ConnectionTestKit();
 
-        kit.Ts.Strategy.ServerEnforcesPolicy.Should().BeFalse();
-        kit.Ns.Strategy.ServerEnforcesPolicy.Should().BeTrue();
+        kit.Ts.Strategy.Traits.ServerEnforcesPolicy.Should().BeFalse();
+        kit.Ns.Strategy.Traits.ServerEnforcesPolicy.Should().BeTrue();
     }
 }

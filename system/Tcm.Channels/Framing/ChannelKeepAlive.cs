@@ -1,0 +1,29 @@
+using System.Net.WebSockets;
+using Tcm.Protocol;
+
+namespace Tcm.Channels.Framing;
+
+/// <summary>
+/// A channel's WebSocket keep-alive: a ping every <see cref="Interval"/> (zero: none), and the connection is aborted when the pong
+/// does not come within <see cref="Timeout"/>. The one place both ends take it from: the agent from its policy's
+/// <see cref="AgentSettings.KeepAliveSeconds"/>, the servers from their options, whose defaults are <see cref="Default"/>.
+/// </summary>
+/// <param name="Interval">How often a ping is sent; zero sends none.</param>
+/// <param name="Timeout">How long a pong may take before the connection counts as dead.</param>
+public readonly record struct ChannelKeepAlive(TimeSpan Interval, TimeSpan Timeout)
+{
+    /// <summary>A ping every 30 seconds, 20 seconds for its pong.</summary>
+    public static ChannelKeepAlive Default { get; } = new(ProtocolConstants.DefaultKeepAliveInterval, ProtocolConstants.DefaultKeepAliveTimeout);
+
+    /// <summary>The policy's interval (<see cref="AgentSettings.KeepAliveSeconds"/>) when it sets a positive one, else the default.</summary>
+    public static ChannelKeepAlive FromPolicy(AgentSettings? settings) =>
+        settings?.KeepAliveSeconds is > 0 and var seconds ? Default with { Interval = TimeSpan.FromSeconds(seconds) } : Default;
+
+    /// <summary>Sets the pings of a client WebSocket before it connects.</summary>
+    public void ApplyTo(ClientWebSocketOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.KeepAliveInterval = Interval;
+        options.KeepAliveTimeout = Timeout;
+    }
+}
