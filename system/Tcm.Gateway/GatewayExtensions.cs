@@ -8,6 +8,7 @@ using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
 using Tcm.Gateway.Identity;
 using Tcm.Gateway.Relay;
+using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
 using Tcm.Protocol;
@@ -31,7 +32,8 @@ public static class GatewayExtensions
             .AddSiteServerRegistration(
                 static (sp, options, ct) => GatewayIdentity.LoadOrRegisterAsync(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GatewayIdentity>>(), ct),
                 static identity => identity.Primary.Certificate)
-            .AddHostedServiceAfterRegistration<GatewayHeartbeat>();
+            .AddHostedServiceAfterRegistration<GatewayHeartbeat>()
+            .AddAdminKey(static options => options.AdminApiKey);
         var services = server.Services;
         services.AddSingleton(sp => new CertificateApprovals(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateApprovals>>()));
         services.AddSingleton<AgentCertificateValidator>();
@@ -43,12 +45,8 @@ public static class GatewayExtensions
         services.AddSingleton(sp => new GatewayStartTime(sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton<GatewayHeartbeat>();
-        services.AddSingleton(sp =>
-        {
-            var settings = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            return new GatewayInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<GatewayIdentity>(), sp.GetRequiredService<BackendRegistry>(),
-                settings.Name, sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(settings.AdminApiKey));
-        });
+        services.AddSingleton(sp => new GatewayInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<GatewayIdentity>(), sp.GetRequiredService<BackendRegistry>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Name, sp.GetRequiredService<AdminKey>()));
         return builder;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.Actions;
@@ -43,7 +44,10 @@ public static class NotificationServerExtensions
                 // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
                 listeners.Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
-            });
+            })
+            .AddAdminKey(static options => options.AdminApiKey)
+            .AddStoreHealthCheck<TcmStore>(static store => store.IsOpen, static store => store.Path)
+            .AddProtocolJson();
         var services = server.Services;
         services.AddSingleton<NsMetrics>();
         services.AddSingleton(sp => CertificateAuthority.LoadOrCreate(
@@ -63,17 +67,10 @@ public static class NotificationServerExtensions
         services.AddTcmConsole();
         services.AddSiteServers();
         services.AddTaskServerSupport();
-        services.AddSingleton(sp => new NotificationServerInfo(
-            sp.GetRequiredService<ServerAddresses>(),
-            sp.GetRequiredService<CertificateAuthority>(),
-            sp.GetRequiredService<AgentDirectory>(),
-            sp.GetRequiredService<PolicyService>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.AdminApiKey)));
+        services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),
+            sp.GetRequiredService<AgentDirectory>(), sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AdminKey>()));
         services.AddHostedService<ChannelHousekeeping>();
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJsonContext.Default));
         return builder;
     }
 

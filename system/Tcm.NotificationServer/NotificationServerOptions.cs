@@ -6,7 +6,7 @@ namespace Tcm.NotificationServer;
 /// Options of the Notification Server, bound from the configuration section <c>NotificationServer</c>
 /// and validated when the host starts.
 /// </summary>
-public sealed class NotificationServerOptions : TcmServerOptions
+public sealed class NotificationServerOptions : TcmChannelServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "NotificationServer";
@@ -22,18 +22,6 @@ public sealed class NotificationServerOptions : TcmServerOptions
 
     /// <summary>Key of the admin API. Default null: a key is generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c> and reused.</summary>
     public string? AdminApiKey { get; set; }
-
-    /// <summary>Largest channel message (all frames together) and agent request body accepted. Default 256 KiB.</summary>
-    public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
-
-    /// <summary>How long a new channel may take to send its <c>hello</c>. Default 10 seconds.</summary>
-    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>WebSocket ping interval of the server side of a channel; zero disables pings. Default 30 seconds.</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = ProtocolConstants.DefaultKeepAliveInterval;
-
-    /// <summary>How long a ping may wait for its pong before the channel is aborted. Default 20 seconds.</summary>
-    public TimeSpan KeepAliveTimeout { get; set; } = ProtocolConstants.DefaultKeepAliveTimeout;
 
     /// <summary>The "TCM communication" setting written on the very first run (an existing data folder keeps its own). Default null, meaning off.</summary>
     public bool? TcmEnabledAtFirstRun { get; set; }

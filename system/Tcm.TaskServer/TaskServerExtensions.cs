@@ -39,7 +39,9 @@ public static class TaskServerExtensions
                 static identity => identity.Certificate)
             .AddHostedServiceAfterRegistration<NsLink>()
             // Its channel services reach the identity, which exists only once registration has run.
-            .AddHostedServiceAfterRegistration<TsChannelHousekeeping>();
+            .AddHostedServiceAfterRegistration<TsChannelHousekeeping>()
+            .AddStoreHealthCheck<TsStore>(static store => store.IsOpen, static store => store.Path)
+            .AddProtocolJson();
         var services = server.Services;
         services.AddSingleton<TsMetrics>();
         services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path));
@@ -51,8 +53,6 @@ public static class TaskServerExtensions
         services.AddSingleton<NsLink>();
         services.AddSingleton(sp => new TaskServerInfo(
             sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<TaskServerIdentity>(), sp.GetRequiredService<TaskDelivery>(), sp.GetRequiredService<NsLink>()));
-        services.AddHealthChecks().AddCheck<TsStoreHealthCheck>("store");
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJsonContext.Default));
         return builder;
     }
 
@@ -70,11 +70,4 @@ public static class TaskServerExtensions
         app.MapTsChannel();
         return app;
     }
-}
-
-/// <summary>Healthy while the store answers.</summary>
-internal sealed class TsStoreHealthCheck(TsStore store) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(store.IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the store does not answer"));
 }

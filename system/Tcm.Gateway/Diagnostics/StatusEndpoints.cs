@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tcm.Gateway.Certificates;
+using Tcm.Hosting.Admin;
 using Tcm.Gateway.Relay;
 using Tcm.Protocol;
 
@@ -137,27 +137,13 @@ internal static class StatusPage
 /// Requires the gateway's admin key; answers 401 <c>admin-key-required</c> otherwise. Hashing both sides makes the comparison
 /// take the same time whatever the key.
 /// </summary>
-internal sealed class AdminKeyFilter(GatewayInfo info) : IEndpointFilter
+internal sealed class AdminKeyFilter(AdminKey key) : IEndpointFilter
 {
     public const string KeyRequired = "admin-key-required";
 
-    private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(info.AdminApiKey));
-
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var request = context.HttpContext.Request;
-        string? presented = request.Headers[ProtocolConstants.AdminKeyHeader];
-        if (string.IsNullOrEmpty(presented) && request.Headers.Authorization.ToString() is { } authorization && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            presented = authorization["Bearer ".Length..].Trim();
-        }
-
-        if (string.IsNullOrEmpty(presented))
-        {
-            presented = request.Query["key"];
-        }
-
-        if (string.IsNullOrEmpty(presented) || !CryptographicOperations.FixedTimeEquals(_expected, SHA256.HashData(Encoding.UTF8.GetBytes(presented))))
+        if (!key.Matches(AdminKey.Presented(context.HttpContext.Request, queryName: "key")))
         {
             context.HttpContext.Response.Headers[RelayEndpoint.RefusalHeader] = KeyRequired;
             return ValueTask.FromResult<object?>(Results.Json(

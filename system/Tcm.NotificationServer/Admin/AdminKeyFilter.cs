@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
+using Tcm.Hosting.Admin;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Admin;
@@ -11,27 +10,15 @@ namespace Tcm.NotificationServer.Admin;
 /// The admin console's session cookie stands in for the key (<see cref="ConsoleSessions"/>); with it, a state-changing
 /// request must also carry the console's header, else 403 <c>console-header-required</c> (CSRF guard).
 /// </summary>
-internal sealed class AdminKeyFilter(NotificationServerInfo info, ConsoleSessions sessions) : IEndpointFilter
+internal sealed class AdminKeyFilter(AdminKey key, ConsoleSessions sessions) : IEndpointFilter
 {
     /// <summary>The refusal code.</summary>
     public const string KeyRequired = "admin-key-required";
 
-    private byte[]? _expectedHash;
-
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var request = context.HttpContext.Request;
-        string? presented = request.Headers[ProtocolConstants.AdminKeyHeader];
-        if (string.IsNullOrEmpty(presented))
-        {
-            string? authorization = request.Headers.Authorization;
-            if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            {
-                presented = authorization["Bearer ".Length..].Trim();
-            }
-        }
-
-        if (!IsValid(presented))
+        var presented = AdminKey.Presented(context.HttpContext.Request);
+        if (!key.Matches(presented))
         {
             switch (sessions.Check(context.HttpContext))
             {
@@ -52,18 +39,5 @@ internal sealed class AdminKeyFilter(NotificationServerInfo info, ConsoleSession
         }
 
         return next(context);
-    }
-
-    /// <summary>Whether this is the admin key (constant time).</summary>
-    public bool IsValid(string? presented)
-    {
-        if (string.IsNullOrEmpty(presented))
-        {
-            return false;
-        }
-
-        // why: hashing both sides gives equal lengths, so FixedTimeEquals leaks neither the key nor its length.
-        var expected = _expectedHash ??= SHA256.HashData(Encoding.UTF8.GetBytes(info.AdminApiKey));
-        return CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
     }
 }
