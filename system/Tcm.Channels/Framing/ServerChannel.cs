@@ -21,6 +21,7 @@ public abstract class ServerChannel
     private const int Closing = 2;
 
     private readonly WebSocket _socket;
+    private readonly ServerChannelSettings _settings;
     private readonly Lock _sendLock = new();
     private Queue<Outgoing>? _sendQueue;
     private bool _sending;
@@ -28,12 +29,14 @@ public abstract class ServerChannel
     private int _state;
     private long _closeDeadlineMs;
 
-    /// <summary>A channel over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
-    protected ServerChannel(WebSocket socket, string connectionId, long openedAtMs)
+    /// <summary>A channel over an accepted <paramref name="socket"/>, opened now and waiting for its hello.</summary>
+    protected ServerChannel(WebSocket socket, string connectionId, ServerChannelSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         _socket = socket;
+        _settings = settings;
         ConnectionId = connectionId;
-        OpenedAtMs = openedAtMs;
+        OpenedAtMs = settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
     /// <summary>16 hex digits, unique per connection.</summary>
@@ -50,15 +53,6 @@ public abstract class ServerChannel
 
     /// <summary>When a closing channel is aborted if the peer has not answered our close, in Unix milliseconds; 0 when not closing.</summary>
     public long CloseDeadlineMs => Interlocked.Read(ref _closeDeadlineMs);
-
-    /// <summary>The clock for the close deadline.</summary>
-    protected abstract TimeProvider Time { get; }
-
-    /// <summary>How long a closing channel may take to answer our close before it is aborted.</summary>
-    protected abstract TimeSpan CloseTimeout { get; }
-
-    /// <summary>The largest message the peer may send.</summary>
-    protected abstract int MaxMessageBytes { get; }
 
     /// <summary>
     /// Reads and hands messages to <see cref="OnMessageAsync"/> until the channel closes: a peer's close is answered after everything
@@ -94,7 +88,7 @@ public abstract class ServerChannel
                     continue;
                 }
 
-                var read = await ChannelReader.ReadAsync(_socket, first, MaxMessageBytes, aborted).ConfigureAwait(false);
+                var read = await ChannelReader.ReadAsync(_socket, first, _settings.MaxMessageBytes, aborted).ConfigureAwait(false);
                 if (read.PeerClosed)
                 {
                     await AnswerPeerCloseAsync().ConfigureAwait(false);
@@ -176,7 +170,7 @@ public abstract class ServerChannel
         }
         while (Interlocked.CompareExchange(ref _state, Closing, state) != state);
 
-        Interlocked.Exchange(ref _closeDeadlineMs, Time.GetUtcNow().Add(CloseTimeout).ToUnixTimeMilliseconds());
+        Interlocked.Exchange(ref _closeDeadlineMs, _settings.Time.GetUtcNow().Add(_settings.CloseTimeout).ToUnixTimeMilliseconds());
         if (sendError)
         {
             Send(new ErrorMessage { Code = code, Detail = detail, Fatal = true });

@@ -28,7 +28,7 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
     public string? ViaGateway { get; init; }
 
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
-        : base(webSocket, connectionId, services.Time.GetUtcNow().ToUnixTimeMilliseconds())
+        : base(webSocket, connectionId, services.Channel)
     {
         Agent = agent;
         _services = services;
@@ -38,12 +38,6 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
 
     /// <summary>Set under the agent's delivery gate once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
     public bool Ready { get; set; }
-
-    protected override TimeProvider Time => _services.Time;
-
-    protected override TimeSpan CloseTimeout => _services.CloseTimeout;
-
-    protected override int MaxMessageBytes => _services.MaxMessageBytes;
 
     /// <summary>Reads and handles messages until the channel closes. Never throws for a peer that goes away.</summary>
     public async Task RunAsync(CancellationToken aborted)
@@ -156,7 +150,7 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
             AgentId = Agent.Id,
             ServerName = _services.ServerName,
             ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.MaxMessageBytes,
+            MaxMessageBytes = _services.Channel.MaxMessageBytes,
             PolicyEtag = policy.Etag,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);

@@ -18,7 +18,7 @@ internal sealed partial class TsSession : ServerChannel, IPushChannel
     private bool _welcomed;
 
     public TsSession(WebSocket socket, TsAgent agent, string connectionId, TsChannelServices services)
-        : base(socket, connectionId, services.Time.GetUtcNow().ToUnixTimeMilliseconds())
+        : base(socket, connectionId, services.Channel)
     {
         Agent = agent;
         _services = services;
@@ -28,12 +28,6 @@ internal sealed partial class TsSession : ServerChannel, IPushChannel
 
     /// <summary>Set under the agent's gate once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
     public bool Ready { get; set; }
-
-    protected override TimeProvider Time => _services.Time;
-
-    protected override TimeSpan CloseTimeout => _services.CloseTimeout;
-
-    protected override int MaxMessageBytes => _services.Options.MaxMessageBytes;
 
     /// <summary>Runs the channel until it closes. Never throws for a peer that goes away.</summary>
     public async Task RunAsync(CancellationToken aborted)
@@ -128,7 +122,7 @@ internal sealed partial class TsSession : ServerChannel, IPushChannel
             AgentId = Agent.Id,
             ServerName = _services.ServerName,
             ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.Options.MaxMessageBytes,
+            MaxMessageBytes = _services.Channel.MaxMessageBytes,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
