@@ -18,7 +18,7 @@ namespace Tcm.NotificationServer.Channel;
 /// One agent's persistent channel to the Notification Server: the hello and welcome, then acks, statuses, results and
 /// <c>http.request</c>s from the agent. Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
-internal sealed partial class ChannelSession : ServerChannel, IPushChannel
+internal sealed partial class ChannelSession : AgentSession<AgentRecord>
 {
     private readonly ChannelServices _services;
     private long _nextRequestId;
@@ -28,29 +28,12 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
     public string? ViaGateway { get; init; }
 
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
-        : base(webSocket, connectionId, services.Channel)
+        : base(webSocket, agent, connectionId, services.Channel)
     {
-        Agent = agent;
         _services = services;
     }
 
-    public AgentRecord Agent { get; }
-
-    /// <summary>Set under the agent's delivery gate once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
-    public bool Ready { get; set; }
-
-    /// <summary>Reads and handles messages until the channel closes. Never throws for a peer that goes away.</summary>
-    public async Task RunAsync(CancellationToken aborted)
-    {
-        try
-        {
-            await ReceiveLoopAsync(aborted).ConfigureAwait(false);
-        }
-        finally
-        {
-            FailPendingRequests();
-        }
-    }
+    protected override void OnEnded() => FailPendingRequests();
 
     protected override ValueTask OnMessageAsync(Message message, int bytes)
     {
