@@ -56,21 +56,10 @@ public static class NotificationServerExtensions
         services.AddSingleton<AgentDirectory>();
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<PolicyService>();
-        services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<DeliveryService>();
-        services.AddSingleton<AgentApi>();
-        services.AddSingleton<AgentAuthenticator>();
-        services.AddSingleton<ChannelServices>();
-        services.AddSingleton<PolicyDistributor>();
-        services.AddSingleton<AgentViews>();
-        services.AddSingleton<AdminKeyFilter>();
-        services.AddTcmConsole();
-        services.AddSiteServers();
-        services.AddTaskServerSupport();
+        services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddChannel();
         services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),
             sp.GetRequiredService<AgentDirectory>(), sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AdminKey>()));
-        services.AddHostedService<ChannelHousekeeping>();
-        services.AddOpenApi();
         return builder;
     }
 

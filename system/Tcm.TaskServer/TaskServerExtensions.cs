@@ -45,12 +45,8 @@ public static class TaskServerExtensions
         var services = server.Services;
         services.AddSingleton<TsMetrics>();
         services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path));
-        services.AddSingleton<AgentIdentityResolver>();
-        services.AddSingleton<TaskDelivery>();
-        services.AddSingleton<TsAgentApi>();
-        services.AddSingleton<TsChannelServices>();
-        services.AddSingleton<TsChannelHousekeeping>();
         services.AddSingleton<NsLink>();
+        services.AddTsAgentEndpoints().AddTsChannel();
         services.AddSingleton(sp => new TaskServerInfo(
             sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<TaskServerIdentity>(), sp.GetRequiredService<TaskDelivery>(), sp.GetRequiredService<NsLink>()));
         return builder;

@@ -12,6 +12,11 @@ namespace Tcm.NotificationServer.AgentEndpoints;
 /// <summary>Maps the agent HTTP endpoints onto <see cref="AgentApi"/>.</summary>
 internal static class AgentHttpEndpoints
 {
+    /// <summary>The agent endpoints' services: the handlers and the authenticator.</summary>
+    public static IServiceCollection AddAgentEndpoints(this IServiceCollection services) => services
+        .AddSingleton<AgentApi>()
+        .AddSingleton<AgentAuthenticator>();
+
     public static void MapAgentEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost(TcmPaths.Register, RegisterAsync).ExcludeFromDescription();

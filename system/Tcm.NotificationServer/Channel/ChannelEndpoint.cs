@@ -17,6 +17,13 @@ namespace Tcm.NotificationServer.Channel;
 /// </summary>
 internal static partial class ChannelEndpoint
 {
+    /// <summary>The channel's services: the registry of open channels, what sessions share, policy pushes, and the one heartbeat.</summary>
+    public static IServiceCollection AddChannel(this IServiceCollection services) => services
+        .AddSingleton<ConnectionRegistry>()
+        .AddSingleton<ChannelServices>()
+        .AddSingleton<PolicyDistributor>()
+        .AddHostedService<ChannelHousekeeping>();
+
     public static void MapChannel(this IEndpointRouteBuilder endpoints) => endpoints.MapAgentChannel(HandleAsync);
 
     private static async Task HandleAsync(HttpContext context)

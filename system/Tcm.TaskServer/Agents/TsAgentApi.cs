@@ -62,6 +62,12 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
 /// <summary>Maps the Task Server's agent HTTP endpoints.</summary>
 internal static class TsAgentEndpoints
 {
+    /// <summary>The agent endpoints' services: who the agent is, the delivery and the handlers.</summary>
+    public static IServiceCollection AddTsAgentEndpoints(this IServiceCollection services) => services
+        .AddSingleton<AgentIdentityResolver>()
+        .AddSingleton<TaskDelivery>()
+        .AddSingleton<TsAgentApi>();
+
     public static void MapTsAgentEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet(TcmPaths.Tasks, HandleAsync).ExcludeFromDescription();

@@ -16,6 +16,11 @@ namespace Tcm.TaskServer.Channel;
 /// </summary>
 internal static partial class TsChannelEndpoint
 {
+    /// <summary>The channel's services: what sessions share and the one heartbeat (started after registration, see <see cref="TaskServerExtensions"/>).</summary>
+    public static IServiceCollection AddTsChannel(this IServiceCollection services) => services
+        .AddSingleton<TsChannelServices>()
+        .AddSingleton<TsChannelHousekeeping>();
+
     public static void MapTsChannel(this IEndpointRouteBuilder endpoints) => endpoints.MapAgentChannel(HandleAsync);
 
     private static async Task HandleAsync(HttpContext context)
