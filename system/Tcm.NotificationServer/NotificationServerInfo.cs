@@ -78,7 +78,7 @@ public sealed class NotificationServerInfo
         }
 
         var serverUrl = _addresses.PublicBaseUrl;
-        var token = await _directory.CreatePackageAsync(profileId, _time.GetUtcNow()).ConfigureAwait(false);
+        var token = await _directory.CreatePackageAsync(profileId, _time.GetUtcNow(), ct).ConfigureAwait(false);
         return new InstallPackage
         {
             ServerUrl = serverUrl,

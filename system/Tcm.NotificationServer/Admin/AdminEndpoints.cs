@@ -50,7 +50,7 @@ internal static class AdminEndpoints
                 return error;
             }
 
-            await policy.UpdateSettingsAsync(settings!);
+            await policy.UpdateSettingsAsync(settings!, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             return Ok(policy.Configuration.Settings, ProtocolJsonContext.Default.ServerSettings);
         })

@@ -57,7 +57,7 @@ internal sealed partial class AgentApi(
     }
 
     /// <summary>POST /tcm/agent/register: checks the token, signs the CSR, stores the agent, returns its certificate and policy.</summary>
-    public async Task<AgentApiResponse> RegisterAsync(ReadOnlyMemory<byte> body)
+    public async Task<AgentApiResponse> RegisterAsync(ReadOnlyMemory<byte> body, CancellationToken ct = default)
     {
         if (!TryRead(body, ProtocolJsonContext.Default.RegisterRequest, out var request, out var error))
         {
@@ -98,7 +98,7 @@ internal sealed partial class AgentApi(
             RegisteredAt = now,
         };
         agent.Touch(now);
-        await directory.AddAsync(agent, request.PreviousAgentId, package.Id).ConfigureAwait(false);
+        await directory.AddAsync(agent, request.PreviousAgentId, package.Id, ct).ConfigureAwait(false);
         Log.Registered(logger, agentId, agent.ComputerName, package.Id);
         var response = new RegisterResponse
         {

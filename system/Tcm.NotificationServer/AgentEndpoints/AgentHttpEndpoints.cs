@@ -36,7 +36,7 @@ internal static class AgentHttpEndpoints
             return;
         }
 
-        var response = await context.RequestServices.GetRequiredService<AgentApi>().RegisterAsync(body.Value).ConfigureAwait(false);
+        var response = await context.RequestServices.GetRequiredService<AgentApi>().RegisterAsync(body.Value, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, response).ConfigureAwait(false);
     }
 
