@@ -1,11 +1,9 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Tcm.LoadTests.Baseline.Client;
 using Tcm.LoadTests.Baseline.Server;
 using Tcm.LoadTests.Harness.Reports;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Baseline;
 
@@ -143,17 +141,7 @@ internal sealed class BaselineTarget : ILoadTarget
 
         _certificates?.Dispose();
         _trustedCa?.Dispose();
-        if (_tempFolder is not null)
-        {
-            try
-            {
-                Directory.Delete(_tempFolder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp folder is harmless.
-            }
-        }
+        TempFolder.TryDelete(_tempFolder);
     }
 
     private HttpClient Control => _control ?? throw new InvalidOperationException("The target is not started.");
@@ -182,13 +170,7 @@ internal sealed class BaselineTargetFactory : ILoadTargetFactory
     {
         if (settings.Target != "lab")
         {
-            var args = new List<string> { "--target", settings.Target };
-            if (settings.CaCertificatePath is not null)
-            {
-                args.AddRange(["--ca", settings.CaCertificatePath]);
-            }
-
-            return new SharedServer(args, new NothingToDispose());
+            return SharedServer.Attach(settings);
         }
 
         var certificates = BaselineCertificates.Create();
@@ -204,25 +186,13 @@ internal sealed class BaselineTargetFactory : ILoadTargetFactory
             new SharedLifetime(process, certificates, folder));
     }
 
-    private sealed class NothingToDispose : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
     private sealed class SharedLifetime(BaselineServerProcess process, BaselineCertificates certificates, string folder) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await process.DisposeAsync().ConfigureAwait(false);
             certificates.Dispose();
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Harmless.
-            }
+            TempFolder.TryDelete(folder);
         }
     }
 }

@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
 using Tcm.LoadTests.Baseline.Server;
 using Tcm.LoadTests.GatewayBench;
 using Tcm.LoadTests.Harness.Thresholds;
 using Tcm.LoadTests.Tests;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Cli;
 
@@ -174,6 +172,10 @@ internal static class LoadTestCli
                 else if (int.TryParse(p.Default, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) && !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
                 {
                     errors.Add($"{p.Name} '{value}' is not a whole number.");
+                }
+                else if ((p.Default == "search" || p.Default.EndsWith("/s", StringComparison.Ordinal)) && value != "search" && !Tests.RateSearch.TryParseRate(value, out _))
+                {
+                    errors.Add($"{p.Name} '{value}' is not a rate (2/s, 0.5/s, 30/m).");
                 }
             }
 

@@ -1,5 +1,3 @@
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Cli;
 
 /// <summary>The options of one invocation of a test, validated.</summary>
@@ -41,4 +39,21 @@ internal sealed record RunOptions
 
     /// <summary>The command as typed.</summary>
     public string CommandLine { get; init; } = "";
+
+    /// <summary>How a target is set up for the run of <paramref name="protocol"/> over <paramref name="route"/>.</summary>
+    public TargetSettings TargetSettings(ChannelProtocol protocol, AgentRoute route, TextWriter log) => new()
+    {
+        Protocol = protocol,
+        Route = route,
+        TaskServer = TaskServer,
+        Target = Target,
+        ServerInOwnProcess = ServerInOwnProcess,
+        CaCertificatePath = CaPath,
+        Shard = Shard,
+        Shards = Shards,
+        Log = log,
+    };
+
+    /// <summary><c>direct</c> or <c>gateway</c>, as <c>--route</c> takes it.</summary>
+    public static string RouteName(AgentRoute route) => route == AgentRoute.Gateway ? "gateway" : "direct";
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness;
 

@@ -1,5 +1,3 @@
-using Tcm.LoadTests.Harness.Statistics;
-
 namespace Tcm.LoadTests.Harness;
 
 /// <summary>The result of running a set of scenarios.</summary>

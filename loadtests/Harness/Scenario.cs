@@ -1,5 +1,3 @@
-using Tcm.LoadTests.Harness.Load;
-
 namespace Tcm.LoadTests.Harness;
 
 /// <summary>

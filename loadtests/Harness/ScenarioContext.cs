@@ -1,5 +1,3 @@
-using Tcm.LoadTests.Harness.Statistics;
-
 namespace Tcm.LoadTests.Harness;
 
 /// <summary>What the runner shares between a scenario's contexts: statistics, gauges, and the stop switch.</summary>

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Tcm.LoadTests.Harness.Load;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness;
 

@@ -1,14 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Tcm.Agent;
-using Tcm.LoadTests.Harness.Statistics;
 using Tcm.LoadTests.TcmVariant.Client;
 using Tcm.LoadTests.TcmVariant.Server;
-using Tcm.LoadTests.Variants;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab.Admin;
@@ -47,9 +43,6 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
 
     /// <summary>The environment variable carrying the process id of the shared Task Server of a sharded run (its figures are read from the process).</summary>
     public const string TaskServerProcessVariable = "TCM_TASK_SERVER_PID";
-
-    /// <summary>The name of the targeted agent settings that make agents prefer CEM in a gateway run.</summary>
-    internal const string PreferCemSettingsName = "load test: prefer CEM";
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(60);
 
@@ -92,15 +85,11 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         get
         {
             var agents = _running.Keys.Where(c => c.AgentIndex >= 0).Select(c => c.Agent.Counters).ToList();
-            return new AgentTraffic
-            {
-                Agents = agents.Count,
-                HttpRequests = agents.Sum(c => c.HttpRequests),
-                ChannelRequests = agents.Sum(c => c.ChannelRequests),
-                ChannelConnects = agents.Sum(c => c.ChannelConnects),
-                BytesSent = agents.Sum(c => c.BytesSent),
-                BytesReceived = agents.Sum(c => c.BytesReceived),
-            };
+            return new AgentTraffic(
+                agents.Count,
+                agents.Sum(c => c.HttpRequests),
+                agents.Sum(c => c.ChannelRequests + c.ChannelConnects),
+                agents.Sum(c => c.BytesSent + c.BytesReceived));
         }
     }
 
@@ -119,23 +108,19 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         if (_settings.Target == "lab")
         {
             _dataFolder = Directory.CreateTempSubdirectory("tcm-load-ns-").FullName;
-            _adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-            _process = TcmHostProcess.NotificationServer(_dataFolder, _adminKey, _settings.Log);
-            await _process.StartAsync(0, cancellationToken).ConfigureAwait(false);
-            _server = new Uri($"https://127.0.0.1:{_process.Port}");
-            _ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(_dataFolder, "ca.pem"), cancellationToken).ConfigureAwait(false));
-            _package = JsonSerializer.Deserialize(
-                await File.ReadAllTextAsync(Path.Combine(_dataFolder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
-                ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
+            _adminKey = StartedNotificationServer.NewAdminKey();
+            var ns = await StartedNotificationServer.StartAsync(_dataFolder, _adminKey, _settings.Log, cancellationToken).ConfigureAwait(false);
+            (_process, _server, _package) = (ns.Process, ns.Address, ns.Package);
+            _ca = X509Certificate2.CreateFromPem(ns.CaPem);
             CreateClients();
-            var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-            var started = await StartSiteServersAsync(Admin, _package, _server, _dataFolder, _settings, gatewayKey, cancellationToken).ConfigureAwait(false);
+            var gatewayKey = StartedNotificationServer.NewAdminKey();
+            var started = await SiteServers.StartAsync(Admin, _package, _server, _dataFolder, _settings, gatewayKey, cancellationToken).ConfigureAwait(false);
             (_taskServerProcess, _gatewayProcess, _package) = (started.TaskServer, started.Gateway, started.Package);
             _taskServerPid = _taskServerProcess?.ProcessId ?? 0;
             if (_gatewayProcess is not null)
             {
                 _gatewayAddress = $"localhost:{_gatewayProcess.Port}";
-                _gatewayStatus = CreateStatusClient(_gatewayAddress, gatewayKey);
+                _gatewayStatus = ServerFigures.AdminHttpClient(new Uri("https://" + _gatewayAddress), gatewayKey, _ca, dialLoopback: true);
             }
 
             return;
@@ -159,7 +144,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
                 ?? throw new InvalidOperationException($"--route gateway: the '{profile.Name}' profile of {_settings.Target} has no CEM gateway address (a sharded gateway run sets one up; for your own system, configure the gateway in the profile and a targeted policy with Prefer CEM on)");
             if (Environment.GetEnvironmentVariable(GatewayAdminKeyVariable) is { Length: > 0 } gatewayKey)
             {
-                _gatewayStatus = CreateStatusClient(_gatewayAddress, gatewayKey);
+                _gatewayStatus = ServerFigures.AdminHttpClient(new Uri("https://" + _gatewayAddress), gatewayKey, _ca, dialLoopback: true);
             }
         }
 
@@ -175,112 +160,6 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             {
                 _taskServerPid = pid;
             }
-        }
-    }
-
-    /// <summary>The Task Server and gateway processes a run started (either may be null), and the install package agents use.</summary>
-    internal sealed record SiteServers(TcmHostProcess? TaskServer, TcmHostProcess? Gateway, InstallPackage Package) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            if (Gateway is not null)
-            {
-                await Gateway.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (TaskServer is not null)
-            {
-                await TaskServer.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Starts what <paramref name="settings"/> asks beside the Notification Server at <paramref name="server"/> (data under
-    /// <paramref name="dataFolder"/>): a Task Server (<c>tcm ts</c>, registered as a site server, accepting every agent of the
-    /// run) and, for <see cref="AgentRoute.Gateway"/>, a CEM gateway in front of both with every agent preferring CEM.
-    /// </summary>
-    internal static async Task<SiteServers> StartSiteServersAsync(
-        AdminClient admin, InstallPackage package, Uri server, string dataFolder, TargetSettings settings, string gatewayAdminKey, CancellationToken cancellationToken)
-    {
-        TcmHostProcess? taskServer = null;
-        try
-        {
-            if (settings.TaskServer)
-            {
-                var created = await admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "ts1", Kind = SiteServerKind.TaskServer }, cancellationToken).ConfigureAwait(false);
-                taskServer = TcmHostProcess.TaskServer(
-                    Path.Combine(dataFolder, "ts1"), server.ToString().TrimEnd('/'), Path.Combine(dataFolder, "ca.pem"), created.RegistrationToken, maxAgents: 1_000_000, settings.Log);
-                await taskServer.StartAsync(0, cancellationToken).ConfigureAwait(false);
-                await WaitForTaskServerAsync(admin, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (settings.Route != AgentRoute.Gateway)
-            {
-                return new SiteServers(taskServer, null, package);
-            }
-
-            var (gateway, withCem) = await StartGatewayAsync(admin, package, dataFolder, gatewayAdminKey, taskServer is null ? null : $"localhost:{taskServer.Port}", settings.Log, cancellationToken).ConfigureAwait(false);
-            return new SiteServers(taskServer, gateway, withCem);
-        }
-        catch
-        {
-            if (taskServer is not null)
-            {
-                await taskServer.DisposeAsync().ConfigureAwait(false);
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>Waits until the Notification Server lists the Task Server as registered with an address (it is then in every agent's policy).</summary>
-    private static async Task WaitForTaskServerAsync(AdminClient admin, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.GetTimestamp() + 30 * Stopwatch.Frequency;
-        while (true)
-        {
-            var servers = await admin.GetSiteServersAsync(cancellationToken).ConfigureAwait(false);
-            if (servers.Any(s => s.Kind == SiteServerKind.TaskServer && s.Registered && s.Address is not null))
-            {
-                return;
-            }
-
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                throw new InvalidOperationException("The Task Server did not report its address to the Notification Server within 30 s.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Registers a CEM gateway with the server behind <paramref name="admin"/>, starts it in its own process (data under
-    /// <paramref name="dataFolder"/>), puts its address into the Default profile and makes every agent prefer CEM; returns
-    /// the process and the install package that now carries the CEM settings.
-    /// </summary>
-    private static async Task<(TcmHostProcess Process, InstallPackage Package)> StartGatewayAsync(
-        AdminClient admin, InstallPackage package, string dataFolder, string gatewayAdminKey, string? taskServer, TextWriter log, CancellationToken cancellationToken)
-    {
-        var created = await admin.CreateSiteServerAsync(new CreateSiteServerRequest { Name = "gw-load", Kind = SiteServerKind.Gateway }, cancellationToken).ConfigureAwait(false);
-        var notificationServer = new Uri(package.ServerUrl).Authority;
-        var process = TcmHostProcess.Gateway(Path.Combine(dataFolder, "gateway"), gatewayAdminKey, notificationServer, created.RegistrationToken, taskServer, log);
-        try
-        {
-            await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
-            var profiles = await admin.GetProfilesAsync(cancellationToken).ConfigureAwait(false);
-            var profile = profiles.First(p => p.Name == "Default");
-            await admin.SaveProfileAsync(profile with { Cem = new CemSettings { GatewayAddress = $"localhost:{process.Port}" } }, cancellationToken).ConfigureAwait(false);
-            await admin.SaveAgentSettingsAsync(
-                new TargetedAgentSettings { Name = PreferCemSettingsName, Priority = 1, Settings = new AgentSettings { PreferCem = true } },
-                cancellationToken).ConfigureAwait(false);
-            return (process, await admin.CreatePackageAsync(profile.Id, cancellationToken).ConfigureAwait(false));
-        }
-        catch
-        {
-            await process.DisposeAsync().ConfigureAwait(false);
-            throw;
         }
     }
 
@@ -396,74 +275,13 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
 
     public async Task<ServerSnapshot> MeasureAsync(bool fullCollect, CancellationToken cancellationToken)
     {
-        var gateway = _gatewayStatus is { } status ? MeasureGatewayAsync(status, fullCollect, cancellationToken) : null;
-        var client = _diagnostics ?? throw new InvalidOperationException("The target is not started.");
-        var figures = await client.GetFromJsonAsync(
-            fullCollect ? "/tcm/admin/diagnostics/process?collect=true" : "/tcm/admin/diagnostics/process",
-            ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64,
-            cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The Notification Server returned no figures.");
-        long Get(string key) => figures.TryGetValue(key, out var value)
-            ? value
-            : throw new InvalidOperationException($"The Notification Server's diagnostics lack '{key}': is it older than this load test?");
-        return new ServerSnapshot
+        var gateway = _gatewayStatus is { } status ? ServerFigures.ReadGatewayAsync(status, fullCollect, cancellationToken) : null;
+        var server = await ServerFigures.ReadNotificationServerAsync(
+            _diagnostics ?? throw new InvalidOperationException("The target is not started."), fullCollect, cancellationToken).ConfigureAwait(false);
+        return server with
         {
-            ProcessId = (int)Get("process.id"),
-            WebSockets = Get("channels.live"),
-            Connections = Get("connections.tcp"),
-            Accepted = Get("channels.accepted"),
-            PeakAcceptsPerSecond = Get("connections.tcp_peak_accepts_per_second"),
-            ManagedBytes = Get("gc.managed_bytes"),
-            WorkingSetBytes = Get("process.working_set_bytes"),
-            CpuMsBeforeCollect = Get("process.cpu_us_before_collect") / 1000.0,
-            CpuMsAfterCollect = Get("process.cpu_us_after_collect") / 1000.0,
-            Timestamp = Get("process.stopwatch_timestamp"),
             Gateway = gateway is null ? null : await gateway.ConfigureAwait(false),
-            TaskServer = _taskServerPid != 0 ? MeasureProcess(_taskServerPid) : null,
-        };
-    }
-
-    /// <summary>A process's working set and CPU time, read from outside (the Task Server has no diagnostics endpoint).</summary>
-    private static ServerSnapshot? MeasureProcess(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return new ServerSnapshot
-            {
-                ProcessId = pid,
-                WorkingSetBytes = process.WorkingSet64,
-                CpuMsBeforeCollect = process.TotalProcessorTime.TotalMilliseconds,
-                CpuMsAfterCollect = process.TotalProcessorTime.TotalMilliseconds,
-                Timestamp = Stopwatch.GetTimestamp(),
-            };
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-    }
-
-    private async Task<ServerSnapshot> MeasureGatewayAsync(HttpClient client, bool fullCollect, CancellationToken cancellationToken)
-    {
-        using var response = await client.GetAsync(fullCollect ? "/gateway/status?collect=true" : "/gateway/status", cancellationToken).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
-        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var root = json.RootElement;
-        long Get(string name) => root.TryGetProperty(name, out var value) && value.TryGetInt64(out var n)
-            ? n
-            : throw new InvalidOperationException($"The gateway's status lacks '{name}': is it older than this load test?");
-        var cpu = root.TryGetProperty("cpuTimeMs", out var cpuValue) ? cpuValue.GetDouble() : 0;
-        return new ServerSnapshot
-        {
-            ProcessId = (int)Get("processId"),
-            WebSockets = Get("tunnelsOpen"),
-            Connections = Get("agentsConnected"),
-            Accepted = Get("connectsTotal"),
-            ManagedBytes = Get("managedBytes"),
-            WorkingSetBytes = Get("workingSetBytes"),
-            CpuMsBeforeCollect = cpu,
-            CpuMsAfterCollect = cpu,
-            Timestamp = Stopwatch.GetTimestamp(),
+            TaskServer = _taskServerPid != 0 ? ServerFigures.ReadProcess(_taskServerPid) : null,
         };
     }
 
@@ -481,17 +299,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         }
 
         _ca?.Dispose();
-        if (_dataFolder is not null)
-        {
-            try
-            {
-                Directory.Delete(_dataFolder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp folder is harmless.
-            }
-        }
+        TempFolder.TryDelete(_dataFolder);
     }
 
     private AgentSlot Slot(int agentIndex) => _slots.GetOrAdd(agentIndex, i => new AgentSlot(i, _time));
@@ -523,126 +331,6 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         _admin?.Dispose();
         _diagnostics?.Dispose();
         _admin = new AdminClient(_server, _adminKey!, _ca);
-        var ca = _ca;
-        var handler = new SocketsHttpHandler();
-        if (ca is not null)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = AdminClient.TrustedBy(ca);
-        }
-
-        _diagnostics = new HttpClient(handler) { BaseAddress = _server, Timeout = TimeSpan.FromMinutes(2) };
-        _diagnostics.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, _adminKey);
-    }
-
-    /// <summary>A client of the gateway's status endpoint (<paramref name="address"/> is <c>host:port</c>, dialled on 127.0.0.1).</summary>
-    private HttpClient CreateStatusClient(string address, string adminKey)
-    {
-        var ca = _ca;
-        var port = new Uri("https://" + address).Port;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                try
-                {
-                    await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port), ct).ConfigureAwait(false);
-                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        if (ca is not null)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = AdminClient.TrustedBy(ca);
-        }
-
-        var client = new HttpClient(handler) { BaseAddress = new Uri("https://" + address), Timeout = TimeSpan.FromMinutes(2) };
-        client.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, adminKey);
-        return client;
-    }
-}
-
-/// <summary>Creates TCM targets, and the shared Notification Server of a sharded run.</summary>
-internal sealed class TcmTargetFactory : ILoadTargetFactory
-{
-    public string Variant => "tcm";
-
-    public string? UnavailableReason => TcmHostProcess.UnavailableReason();
-
-    public IReadOnlyList<AgentRoute> Routes { get; } = [AgentRoute.Direct, AgentRoute.Gateway];
-
-    public ILoadTarget Create(TargetSettings settings) => new TcmTarget(settings);
-
-    public async Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken)
-    {
-        if (settings.Target != "lab")
-        {
-            var args = new List<string> { "--target", settings.Target };
-            if (settings.CaCertificatePath is not null)
-            {
-                args.AddRange(["--ca", settings.CaCertificatePath]);
-            }
-
-            return new SharedServer(args, new TcmHostProcess.Nothing());
-        }
-
-        var folder = Directory.CreateTempSubdirectory("tcm-load-ns-shared-").FullName;
-        var adminKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        var process = TcmHostProcess.NotificationServer(folder, adminKey, settings.Log);
-        TcmTarget.SiteServers? siteServers = null;
-        try
-        {
-            await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
-            var server = new Uri($"https://127.0.0.1:{process.Port}");
-            var caPem = await File.ReadAllTextAsync(Path.Combine(folder, "ca.pem"), cancellationToken).ConfigureAwait(false);
-            using var ca = X509Certificate2.CreateFromPem(caPem);
-            using var admin = new AdminClient(server, adminKey, ca);
-            var package = JsonSerializer.Deserialize(
-                await File.ReadAllTextAsync(Path.Combine(folder, "agent-package.json"), cancellationToken).ConfigureAwait(false),
-                ProtocolJsonContext.Default.InstallPackage) ?? throw new InvalidOperationException("The Notification Server wrote no install package.");
-            var gatewayKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-            siteServers = await TcmTarget.StartSiteServersAsync(admin, package, server, folder, settings, gatewayKey, cancellationToken).ConfigureAwait(false);
-            Environment.SetEnvironmentVariable(TcmTarget.GatewayAdminKeyVariable, siteServers.Gateway is null ? null : gatewayKey);
-            Environment.SetEnvironmentVariable(TcmTarget.TaskServerProcessVariable, siteServers.TaskServer?.ProcessId.ToString(CultureInfo.InvariantCulture));
-        }
-        catch
-        {
-            if (siteServers is not null)
-            {
-                await siteServers.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await process.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        // The shard processes inherit this process's environment: that is how they get the admin keys.
-        Environment.SetEnvironmentVariable(TcmTarget.AdminKeyVariable, adminKey);
-        return new SharedServer(
-            ["--target", $"https://127.0.0.1:{process.Port}", "--ca", Path.Combine(folder, "ca.pem")],
-            new SharedLifetime(process, siteServers, folder));
-    }
-
-    private sealed class SharedLifetime(TcmHostProcess process, TcmTarget.SiteServers siteServers, string folder) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await siteServers.DisposeAsync().ConfigureAwait(false);
-
-            await process.DisposeAsync().ConfigureAwait(false);
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Harmless.
-            }
-        }
+        _diagnostics = ServerFigures.AdminHttpClient(_server, _adminKey!, _ca);
     }
 }

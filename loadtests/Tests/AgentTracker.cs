@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Tests;
 
@@ -58,6 +55,19 @@ internal sealed class AgentTracker
             {
                 _gauges?.Set(GaugeSet.Connections, Connected, "agents", GaugeMerge.Sum, "agents connected at the end");
             }
+        }
+    }
+
+    /// <summary>
+    /// Returns once <paramref name="count"/> agents are connected, or after <paramref name="within"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: no limit); the caller reads <see cref="Connected"/> for which.
+    /// </summary>
+    public async Task WaitForConnectedAsync(int count, TimeSpan within, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (Connected < count && (within == Timeout.InfiniteTimeSpan || time.GetElapsedTime(started) < within))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Harness.Load;
-using Tcm.LoadTests.Harness.Statistics;
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Tests;
 
 /// <summary>
@@ -15,75 +9,49 @@ namespace Tcm.LoadTests.Tests;
 /// (<c>--register-concurrency</c> at a time; step <c>register</c>, gauges <c>registration-*</c>) and then restarts the server,
 /// so the storm is what follows a server restart: already-registered agents from cold to persistent.
 /// </summary>
-internal sealed class ConnectStormTest : ILoadTest
+internal sealed class ConnectStormTest() : LoadTest(Info)
 {
-    public string Name => "connect-storm";
+    private static readonly LoadTestInfo Info = new("connect-storm", "N agents from cold to connected channel at once: time to all connected, handshake rate, failures")
+    {
+        DefaultDuration = TimeSpan.FromMinutes(2),
+        DurationMeaning = "the longest the storm may take before the run gives up",
+        Parameters =
+        [
+            new("--hold", "how long all agents stay connected after the last one arrived", "3s"),
+            new("--retry", "pause before an agent retries a failed connect", "1s"),
+            new("--register-concurrency", "tcm only: registrations at once before the storm (the storm then follows a server restart)", "32"),
+        ],
+        DefaultRoutes = LoadTestInfo.DirectAndGateway,
+        DefaultThresholds = ["connect: fail% < 0.1", "time-to-all-connected < 60s"],
+    };
 
-    public string Description => "N agents from cold to connected channel at once: time to all connected, handshake rate, failures";
-
-    public int DefaultAgents => 2000;
-
-    public TimeSpan DefaultDuration => TimeSpan.FromMinutes(2);
-
-    public string DurationMeaning => "the longest the storm may take before the run gives up";
-
-    public IReadOnlyList<ChannelProtocol> DefaultProtocols => [ChannelProtocol.Http1, ChannelProtocol.Http2];
-
-    public IReadOnlyList<TestParameter> Parameters =>
-    [
-        new("--hold", "how long all agents stay connected after the last one arrived", "3s"),
-        new("--retry", "pause before an agent retries a failed connect", "1s"),
-        new("--register-concurrency", "tcm only: registrations at once before the storm (the storm then follows a server restart)", "32"),
-    ];
-
-    /// <summary>Direct and through the CEM gateway (the "direct and through the gateway").</summary>
-    public IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct, AgentRoute.Gateway];
-
-    public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1", "time-to-all-connected < 60s"];
-
-    public IReadOnlyList<ScenarioProps> Build(TestContext context)
+    public override IReadOnlyList<ScenarioProps> Build(TestContext context)
     {
         var agents = context.Agents;
         var hold = context.GetDuration("--hold");
         var retry = context.GetDuration("--retry");
         var tracker = new AgentTracker();
         long firstAttempt = 0;
-        var scenario = Scenario.Create(context.ScenarioName(Name), async ctx =>
+        var scenario = Scenario.Create(context.ScenarioName(Name), ctx =>
             {
-                if (ctx.CopyState is IAgentChannel held)
+                if (ctx.CopyState is null)
                 {
-                    // Hold the channel; a drop during the storm is a failure and the copy connects again.
-                    await held.Closed.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
-                    ctx.CopyState = null;
-                    tracker.OnDisconnected();
-                    await held.DisposeAsync().ConfigureAwait(false);
-                    return Response.Fail("channel dropped");
+                    Interlocked.CompareExchange(ref firstAttempt, Stopwatch.GetTimestamp(), 0);
                 }
 
-                Interlocked.CompareExchange(ref firstAttempt, Stopwatch.GetTimestamp(), 0);
-                IAgentChannel? channel = null;
-                var response = await Step.Run("connect", ctx, async () =>
+                return AgentSteps.HoldOrConnectAsync(ctx, context, tracker, retry, (c, connected) =>
                 {
-                    channel = await context.Target.ConnectAsync(context.AgentOffset + ctx.CopyNumber, NullPushObserver.Instance, ctx.CancellationToken).ConfigureAwait(false);
-                    return Response.Ok();
-                }).ConfigureAwait(false);
-                if (response.IsError || channel is null)
-                {
-                    await Task.Delay(retry, ctx.TimeProvider, ctx.CancellationToken).ConfigureAwait(false);
-                    return response;
-                }
+                    if (connected != agents)
+                    {
+                        return;
+                    }
 
-                ctx.CopyState = channel;
-                if (tracker.OnConnected() == agents)
-                {
                     var elapsed = Stopwatch.GetElapsedTime(Interlocked.Read(ref firstAttempt));
-                    ctx.Gauges.Set("time-to-all-connected", elapsed.TotalSeconds, "s", GaugeMerge.Max, "from the first connect attempt to the last agent connected");
-                    ctx.Gauges.Set("handshake-rate-mean", agents / Math.Max(elapsed.TotalSeconds, 1e-3), "/s", GaugeMerge.Sum, "agents / time to all connected");
-                    ctx.Gauges.Set("handshake-rate-peak", tracker.PeakPerSecond(), "/s", GaugeMerge.Sum, "most connections completed within one second");
-                    _ = StopAfterAsync(ctx, hold, $"all {agents} agents connected");
-                }
-
-                return Response.Ok();
+                    c.Gauges.Set("time-to-all-connected", elapsed.TotalSeconds, "s", GaugeMerge.Max, "from the first connect attempt to the last agent connected");
+                    c.Gauges.Set("handshake-rate-mean", agents / Math.Max(elapsed.TotalSeconds, 1e-3), "/s", GaugeMerge.Sum, "agents / time to all connected");
+                    c.Gauges.Set("handshake-rate-peak", tracker.PeakPerSecond(), "/s", GaugeMerge.Sum, "most connections completed within one second");
+                    _ = StopAfterAsync(c, hold, $"all {agents} agents connected");
+                });
             })
             .WithInit(async ctx =>
             {

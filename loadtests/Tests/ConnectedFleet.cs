@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Tests;
 

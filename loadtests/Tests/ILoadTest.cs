@@ -1,7 +1,3 @@
-using System.Globalization;
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Tests;
 
 /// <summary>
@@ -47,24 +43,76 @@ internal interface ILoadTest
 /// <summary>A test-specific option: <c>--name value</c>.</summary>
 internal sealed record TestParameter(string Name, string Description, string Default);
 
-/// <summary>Everything a test needs to build one run.</summary>
-internal sealed record TestContext
+/// <summary>What a load test is called and how it runs when the planner does not say: the defaults most tests share.</summary>
+internal sealed record LoadTestInfo(string Name, string Description)
 {
-    public required ILoadTarget Target { get; init; }
-    public ChannelProtocol Protocol { get; init; }
+    /// <summary>Direct and through the CEM gateway (the issue's "direct and through the gateway").</summary>
+    public static IReadOnlyList<AgentRoute> DirectAndGateway { get; } = [AgentRoute.Direct, AgentRoute.Gateway];
+
+    /// <summary>Default 2,000.</summary>
+    public int DefaultAgents { get; init; } = 2000;
+
+    public required TimeSpan DefaultDuration { get; init; }
+
+    public required string DurationMeaning { get; init; }
+
+    /// <summary>Default HTTP/1.1 and HTTP/2.</summary>
+    public IReadOnlyList<ChannelProtocol> DefaultProtocols { get; init; } = [ChannelProtocol.Http1, ChannelProtocol.Http2];
+
+    /// <summary>Default direct.</summary>
+    public IReadOnlyList<AgentRoute> DefaultRoutes { get; init; } = [AgentRoute.Direct];
+
+    public IReadOnlyList<TestParameter> Parameters { get; init; } = [];
+
+    public IReadOnlyList<string> DefaultThresholds { get; init; } = [];
+
+    /// <summary>Default baseline and tcm.</summary>
+    public IReadOnlyList<string> Variants { get; init; } = ["baseline", "tcm"];
+}
+
+/// <summary>A load test described by a <see cref="LoadTestInfo"/>: a test adds only the scenarios of one run.</summary>
+internal abstract class LoadTest(LoadTestInfo info) : ILoadTest
+{
+    public string Name => info.Name;
+
+    public string Description => info.Description;
+
+    public int DefaultAgents => info.DefaultAgents;
+
+    public TimeSpan DefaultDuration => info.DefaultDuration;
+
+    public string DurationMeaning => info.DurationMeaning;
+
+    public IReadOnlyList<ChannelProtocol> DefaultProtocols => info.DefaultProtocols;
+
+    public IReadOnlyList<AgentRoute> DefaultRoutes => info.DefaultRoutes;
+
+    public IReadOnlyList<TestParameter> Parameters => info.Parameters;
+
+    public IReadOnlyList<string> DefaultThresholds => info.DefaultThresholds;
+
+    public IReadOnlyList<string> Variants => info.Variants;
+
+    public abstract IReadOnlyList<ScenarioProps> Build(TestContext context);
+}
+
+/// <summary>Everything a test needs to build one run: the target, how it was set up, and this process's share of the agents.</summary>
+/// <param name="Target">The system under test, started.</param>
+/// <param name="Settings">How the target was set up (protocol, route, shard).</param>
+/// <param name="Agents">Agents of this process (its share when sharded).</param>
+/// <param name="AgentOffset">First agent number of this process.</param>
+internal sealed record TestContext(ILoadTarget Target, TargetSettings Settings, int Agents, int AgentOffset)
+{
+    public ChannelProtocol Protocol => Settings.Protocol;
 
     /// <summary>Direct, or through the CEM gateway.</summary>
-    public AgentRoute Route { get; init; } = AgentRoute.Direct;
+    public AgentRoute Route => Settings.Route;
 
-    /// <summary>Agents of this process (its share when sharded).</summary>
-    public int Agents { get; init; }
+    public int Shard => Settings.Shard;
 
-    /// <summary>First agent number of this process.</summary>
-    public int AgentOffset { get; init; }
+    public int Shards => Settings.Shards;
 
     public TimeSpan Duration { get; init; }
-    public int Shard { get; init; }
-    public int Shards { get; init; } = 1;
     public TimeProvider Time { get; init; } = TimeProvider.System;
     public TextWriter Log { get; init; } = TextWriter.Null;
 
@@ -85,63 +133,4 @@ internal sealed record TestContext
 
     /// <summary>An integer parameter.</summary>
     public int GetInt(string name) => int.Parse(Parameters[name], NumberStyles.Integer, CultureInfo.InvariantCulture);
-}
-
-/// <summary>Durations as planners type them: <c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, <c>1m30s</c>, or <c>00:01:30</c>.</summary>
-internal static class DurationText
-{
-    /// <summary>Parses a duration; throws <see cref="FormatException"/> with the accepted forms.</summary>
-    public static TimeSpan Parse(string text)
-    {
-        if (TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        throw new FormatException($"'{text}' is not a duration: use e.g. 500ms, 30s, 2m, 1h, 1m30s or 00:01:30.");
-    }
-
-    /// <summary>Parses a duration.</summary>
-    public static bool TryParse(string? text, out TimeSpan value)
-    {
-        value = TimeSpan.Zero;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        text = text.Trim();
-        if (text.Contains(':', StringComparison.Ordinal))
-        {
-            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero;
-        }
-
-        var match = System.Text.RegularExpressions.Regex.Match(text, @"^(?:(?<n>\d+(?:\.\d+)?)(?<u>ms|s|m|h))+$");
-        if (!match.Success)
-        {
-            return false;
-        }
-
-        var total = TimeSpan.Zero;
-        for (var i = 0; i < match.Groups["n"].Captures.Count; i++)
-        {
-            var n = double.Parse(match.Groups["n"].Captures[i].Value, CultureInfo.InvariantCulture);
-            total += match.Groups["u"].Captures[i].Value switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                _ => TimeSpan.FromHours(n),
-            };
-        }
-
-        value = total;
-        return true;
-    }
-
-    /// <summary>A short text for a duration (<c>1m30s</c>).</summary>
-    public static string Format(TimeSpan value) =>
-        value.TotalSeconds < 1 ? $"{value.TotalMilliseconds:0}ms"
-        : value.TotalMinutes < 1 ? $"{value.TotalSeconds:0.#}s"
-        : value.Seconds == 0 ? $"{(int)value.TotalMinutes}m" : $"{(int)value.TotalMinutes}m{value.Seconds}s";
 }

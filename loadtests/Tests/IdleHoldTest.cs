@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Harness.Load;
-using Tcm.LoadTests.Harness.Statistics;
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Tests;
 
 /// <summary>
@@ -12,39 +6,29 @@ namespace Tcm.LoadTests.Tests;
 /// working set deltas divided by the connections the server holds. The client's managed heap delta is divided by its
 /// agents. Then CPU of both processes is read over an idle window of <c>--duration</c>. The scenario stops itself after.
 /// </summary>
-internal sealed class IdleHoldTest : ILoadTest
+internal sealed class IdleHoldTest() : LoadTest(Info)
 {
-    public string Name => "idle-hold";
+    private static readonly LoadTestInfo Info = new("idle-hold", "N idle connections held: server heap and working set per connection, client heap per agent, idle CPU")
+    {
+        DefaultDuration = TimeSpan.FromSeconds(20),
+        DurationMeaning = "the idle window over which CPU is measured",
+        Parameters =
+        [
+            new("--ramp", "time to bring all agents up (RampingConstant)", "20s"),
+            new("--settle", "wait after the last agent connected before measuring memory", "5s"),
+        ],
+        DefaultRoutes = LoadTestInfo.DirectAndGateway,
+        DefaultThresholds = ["connect: fail% < 0.1"],
+    };
 
-    public string Description => "N idle connections held: server heap and working set per connection, client heap per agent, idle CPU";
-
-    public int DefaultAgents => 2000;
-
-    public TimeSpan DefaultDuration => TimeSpan.FromSeconds(20);
-
-    public string DurationMeaning => "the idle window over which CPU is measured";
-
-    public IReadOnlyList<ChannelProtocol> DefaultProtocols => [ChannelProtocol.Http1, ChannelProtocol.Http2];
-
-    public IReadOnlyList<TestParameter> Parameters =>
-    [
-        new("--ramp", "time to bring all agents up (RampingConstant)", "20s"),
-        new("--settle", "wait after the last agent connected before measuring memory", "5s"),
-    ];
-
-    /// <summary>Direct and through the CEM gateway (the "direct and through the gateway").</summary>
-    public IReadOnlyList<AgentRoute> DefaultRoutes => [AgentRoute.Direct, AgentRoute.Gateway];
-
-    public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1"];
-
-    public IReadOnlyList<ScenarioProps> Build(TestContext context)
+    public override IReadOnlyList<ScenarioProps> Build(TestContext context)
     {
         var agents = context.Agents;
         var ramp = context.GetDuration("--ramp");
         var settle = context.GetDuration("--settle");
         var tracker = new AgentTracker();
         Task? measuring = null;
-        var scenario = Scenario.Create(context.ScenarioName(Name), ctx => HoldOrConnectAsync(ctx, context, tracker))
+        var scenario = Scenario.Create(context.ScenarioName(Name), ctx => AgentSteps.HoldOrConnectAsync(ctx, context, tracker, TimeSpan.FromSeconds(1)))
             .WithInit(async ctx =>
             {
                 tracker.Attach(ctx.Gauges, ctx.CancellationToken);
@@ -66,35 +50,6 @@ internal sealed class IdleHoldTest : ILoadTest
         return [scenario];
     }
 
-    /// <summary>A copy's iteration: connect when it holds nothing, otherwise hold until the channel drops.</summary>
-    internal static async Task<Response> HoldOrConnectAsync(ScenarioContext ctx, TestContext context, AgentTracker tracker)
-    {
-        if (ctx.CopyState is IAgentChannel held)
-        {
-            await held.Closed.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
-            ctx.CopyState = null;
-            tracker.OnDisconnected();
-            await held.DisposeAsync().ConfigureAwait(false);
-            return Response.Fail("channel dropped");
-        }
-
-        IAgentChannel? channel = null;
-        var response = await Step.Run("connect", ctx, async () =>
-        {
-            channel = await context.Target.ConnectAsync(context.AgentOffset + ctx.CopyNumber, NullPushObserver.Instance, ctx.CancellationToken).ConfigureAwait(false);
-            return Response.Ok();
-        }).ConfigureAwait(false);
-        if (channel is null)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), ctx.TimeProvider, ctx.CancellationToken).ConfigureAwait(false);
-            return response;
-        }
-
-        ctx.CopyState = channel;
-        tracker.OnConnected();
-        return response;
-    }
-
     private static long ClientHeap()
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -107,11 +62,7 @@ internal sealed class IdleHoldTest : ILoadTest
         var token = ctx.CancellationToken;
         try
         {
-            var deadline = Stopwatch.GetTimestamp() + (long)(connectTimeout.TotalSeconds * Stopwatch.Frequency);
-            while (tracker.Connected < context.Agents && Stopwatch.GetTimestamp() < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), context.Time, token).ConfigureAwait(false);
-            }
+            await tracker.WaitForConnectedAsync(context.Agents, connectTimeout, context.Time, token).ConfigureAwait(false);
 
             await Task.Delay(settle, context.Time, token).ConfigureAwait(false);
             var server1 = await context.Target.MeasureAsync(true, token).ConfigureAwait(false);

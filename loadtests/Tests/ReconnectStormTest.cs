@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using Tcm.LoadTests.Harness;
-using Tcm.LoadTests.Harness.Load;
-using Tcm.LoadTests.Harness.Statistics;
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Tests;
 
 /// <summary>
@@ -13,32 +7,24 @@ namespace Tcm.LoadTests.Tests;
 /// <c>reconnect-attempt</c> (each try after the drop), <c>reconnect</c> (drop to connected again, back-off included).
 /// An iteration is one connection's life. The scenario stops itself once all are back and have held for a moment.
 /// </summary>
-internal sealed class ReconnectStormTest : ILoadTest
+internal sealed class ReconnectStormTest() : LoadTest(Info)
 {
-    public string Name => "reconnect-storm";
+    private static readonly LoadTestInfo Info = new("reconnect-storm", "server restarted under N agents that reconnect with jittered back-off: time to all reconnected, peak accept rate")
+    {
+        DefaultDuration = TimeSpan.FromMinutes(3),
+        DurationMeaning = "the longest the whole test may take",
+        Parameters =
+        [
+            new("--down", "how long the server stays down", "2s"),
+            new("--backoff", "base of the exponential back-off", "1s"),
+            new("--backoff-max", "cap of the back-off", "16s"),
+            new("--ramp", "time to bring all agents up before the restart (RampingConstant, so the first connect is not itself a storm)", "20s"),
+            new("--settle", "wait after all agents connected before the restart", "3s"),
+        ],
+        DefaultThresholds = ["connect: fail% < 0.1", "reconnect: count > 0", "time-to-all-reconnected < 60s"],
+    };
 
-    public string Description => "server restarted under N agents that reconnect with jittered back-off: time to all reconnected, peak accept rate";
-
-    public int DefaultAgents => 2000;
-
-    public TimeSpan DefaultDuration => TimeSpan.FromMinutes(3);
-
-    public string DurationMeaning => "the longest the whole test may take";
-
-    public IReadOnlyList<ChannelProtocol> DefaultProtocols => [ChannelProtocol.Http1, ChannelProtocol.Http2];
-
-    public IReadOnlyList<TestParameter> Parameters =>
-    [
-        new("--down", "how long the server stays down", "2s"),
-        new("--backoff", "base of the exponential back-off", "1s"),
-        new("--backoff-max", "cap of the back-off", "16s"),
-        new("--ramp", "time to bring all agents up before the restart (RampingConstant, so the first connect is not itself a storm)", "20s"),
-        new("--settle", "wait after all agents connected before the restart", "3s"),
-    ];
-
-    public IReadOnlyList<string> DefaultThresholds => ["connect: fail% < 0.1", "reconnect: count > 0", "time-to-all-reconnected < 60s"];
-
-    public IReadOnlyList<ScenarioProps> Build(TestContext context)
+    public override IReadOnlyList<ScenarioProps> Build(TestContext context)
     {
         var agents = context.Agents;
         var down = context.GetDuration("--down");
@@ -64,11 +50,7 @@ internal sealed class ReconnectStormTest : ILoadTest
                         await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * cap), ctx.TimeProvider, ctx.CancellationToken).ConfigureAwait(false);
                     }
 
-                    var response = await Step.Run(droppedAt == 0 ? "connect" : "reconnect-attempt", ctx, async () =>
-                    {
-                        channel = await context.Target.ConnectAsync(context.AgentOffset + ctx.CopyNumber, NullPushObserver.Instance, ctx.CancellationToken).ConfigureAwait(false);
-                        return Response.Ok();
-                    }).ConfigureAwait(false);
+                    (var response, channel) = await AgentSteps.ConnectAsync(ctx, context, droppedAt == 0 ? "connect" : "reconnect-attempt").ConfigureAwait(false);
                     if (response.IsError && droppedAt == 0)
                     {
                         await Task.Delay(backoffBase, ctx.TimeProvider, ctx.CancellationToken).ConfigureAwait(false);
@@ -127,10 +109,7 @@ internal sealed class ReconnectStormTest : ILoadTest
         var token = ctx.CancellationToken;
         try
         {
-            while (tracker.Connected < context.Agents)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), context.Time, token).ConfigureAwait(false);
-            }
+            await tracker.WaitForConnectedAsync(context.Agents, Timeout.InfiniteTimeSpan, context.Time, token).ConfigureAwait(false);
 
             await Task.Delay(settle, context.Time, token).ConfigureAwait(false);
             if (context.Shard != 0)

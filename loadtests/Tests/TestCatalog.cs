@@ -8,6 +8,7 @@ internal static class TestCatalog
     [
         new ConnectStormTest(),
         new PushFanoutTest(),
+        new PushFanoutRateTest(),
         new IdleHoldTest(),
         new PollingVsChannelTest(),
         new ReconnectStormTest(),

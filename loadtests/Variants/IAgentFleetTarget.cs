@@ -24,36 +24,16 @@ internal interface IAgentFleetTarget
 }
 
 /// <summary>What agents did on the wire (application bytes above TLS), summed.</summary>
-internal sealed record AgentTraffic
+/// <param name="Agents">The agents summed.</param>
+/// <param name="HttpRequests">Plain HTTP requests (registration, polls, posts).</param>
+/// <param name="ChannelRequests">Requests carried over the persistent channel (<c>http.request</c>) and the channels' upgrades (or extended CONNECTs).</param>
+/// <param name="Bytes">Bytes sent and received.</param>
+internal sealed record AgentTraffic(int Agents, long HttpRequests, long ChannelRequests, long Bytes)
 {
-    public int Agents { get; init; }
-
-    /// <summary>Plain HTTP requests (registration, polls, posts).</summary>
-    public long HttpRequests { get; init; }
-
-    /// <summary>Requests carried over the persistent channel (<c>http.request</c>).</summary>
-    public long ChannelRequests { get; init; }
-
-    /// <summary>Persistent channels established (each one an HTTP upgrade or extended CONNECT).</summary>
-    public long ChannelConnects { get; init; }
-
-    public long BytesSent { get; init; }
-
-    public long BytesReceived { get; init; }
-
     /// <summary>Every request the server had to answer: HTTP requests, channel requests and channel upgrades.</summary>
-    public long Requests => HttpRequests + ChannelRequests + ChannelConnects;
-
-    public long Bytes => BytesSent + BytesReceived;
+    public long Requests => HttpRequests + ChannelRequests;
 
     /// <summary>The difference <c>this - earlier</c>.</summary>
-    public AgentTraffic Since(AgentTraffic earlier) => new()
-    {
-        Agents = Agents,
-        HttpRequests = HttpRequests - earlier.HttpRequests,
-        ChannelRequests = ChannelRequests - earlier.ChannelRequests,
-        ChannelConnects = ChannelConnects - earlier.ChannelConnects,
-        BytesSent = BytesSent - earlier.BytesSent,
-        BytesReceived = BytesReceived - earlier.BytesReceived,
-    };
+    public AgentTraffic Since(AgentTraffic earlier) =>
+        new(Agents, HttpRequests - earlier.HttpRequests, ChannelRequests - earlier.ChannelRequests, Bytes - earlier.Bytes);
 }

@@ -1,5 +1,3 @@
-using Tcm.LoadTests.Harness.Statistics;
-
 namespace Tcm.LoadTests.Variants;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Tcm.LoadTests.Variants;
 
 /// <summary>

@@ -83,7 +83,40 @@ internal interface ILoadTargetFactory
 }
 
 /// <summary>A server started for shards.</summary>
-internal sealed record SharedServer(IReadOnlyList<string> ShardArguments, IAsyncDisposable Lifetime);
+internal sealed record SharedServer(IReadOnlyList<string> ShardArguments, IAsyncDisposable Lifetime)
+{
+    /// <summary>The server of a <c>--target URL</c> run, which this process did not start: shards are pointed at it, nothing is stopped.</summary>
+    public static SharedServer Attach(TargetSettings settings) => new(
+        settings.CaCertificatePath is { } ca ? ["--target", settings.Target, "--ca", ca] : ["--target", settings.Target],
+        new NothingToStop());
+
+    private sealed class NothingToStop : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The temporary folders of a run.</summary>
+internal static class TempFolder
+{
+    /// <summary>Deletes <paramref name="path"/> with what is in it; a folder that cannot be deleted now is left (it is harmless).</summary>
+    public static void TryDelete(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+}
 
 /// <summary>The variants this build knows.</summary>
 internal static class VariantCatalog

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Delivery;
 using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
@@ -56,6 +57,13 @@ public static class NotificationServerExtensions
         services.AddSingleton<AgentDirectory>();
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<PolicyService>();
+        services.AddSingleton(sp =>
+        {
+            var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight);
+            sp.GetRequiredService<NsMetrics>().ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
+            return window;
+        });
+        services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
         services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddChannel();
         services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),

@@ -23,6 +23,15 @@ public sealed class NotificationServerOptions : TcmChannelServerOptions
     /// <summary>Key of the admin API. Default null: a key is generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c> and reused.</summary>
     public string? AdminApiKey { get; set; }
 
+    /// <summary>
+    /// Most pushes in flight (written to agents' channels and not yet acknowledged) across the server; more wait, stored, and go out
+    /// in waves as acknowledgements come back. Default 10,000.
+    /// </summary>
+    public int MaxPushesInFlight { get; set; } = 10_000;
+
+    /// <summary>Most messages one channel's send queue may hold; a channel that falls further behind is aborted (its pushes wait in the store for its next hello). Default 1,000.</summary>
+    public int MaxQueuedPerChannel { get; set; } = 1_000;
+
     /// <summary>The "TCM communication" setting written on the very first run (an existing data folder keeps its own). Default null, meaning off.</summary>
     public bool? TcmEnabledAtFirstRun { get; set; }
 }

@@ -16,5 +16,7 @@ internal sealed class NotificationServerOptionsValidator()
 
         failures.AdminKey(options.AdminApiKey);
         failures.Channel(options, 64 * 1024 * 1024);
+        failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(NotificationServerOptions.MaxPushesInFlight));
+        failures.Range(options.MaxQueuedPerChannel, 16, 1_000_000, nameof(NotificationServerOptions.MaxQueuedPerChannel));
     }
 }

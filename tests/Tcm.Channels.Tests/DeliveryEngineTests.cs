@@ -1,4 +1,4 @@
-using System.Net.WebSockets;
+using static Tcm.Channels.Tests.DeliveryFakes;
 using Tcm.Channels.Delivery;
 using Tcm.Protocol;
 
@@ -11,7 +11,7 @@ public sealed class DeliveryEngineTests
     [Fact]
     public async Task AHeldAgent_DoesNotHoldUpAnotherAgentsPush()
     {
-        var (a, b) = (new Agent("a"), new Agent("b"));
+        var (a, b) = (new SequencedAgent("a"), new SequencedAgent("b"));
         await a.Gate.WaitAsync();
 
         using (var lease = await DeliveryEngine.EnterAsync([b], x => x.Id, CancellationToken.None).AsTask().WaitAsync(Deadline))
@@ -29,7 +29,7 @@ public sealed class DeliveryEngineTests
     [Fact]
     public async Task FanOuts_EnterGatesInIdOrder_SoOppositeOrdersCannotDeadlock()
     {
-        var agents = Enumerable.Range(0, 50).Select(i => new Agent($"agent-{i:00}")).ToArray();
+        var agents = Enumerable.Range(0, 50).Select(i => new SequencedAgent($"agent-{i:00}")).ToArray();
         var runs = Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
         {
             var order = i % 2 == 0 ? agents.ToArray() : agents.Reverse().ToArray();
@@ -45,7 +45,7 @@ public sealed class DeliveryEngineTests
     [Fact]
     public async Task StartSession_SendsTheWelcome_ThenEveryPushAfterTheAck_ThenLetsFreshPushesThrough()
     {
-        var agent = new Agent("a", nextSeq: 4, ackedSeq: 1);
+        var agent = new SequencedAgent("a", nextSeq: 4, ackedSeq: 1);
         var channel = new RecordingChannel();
         DeliveryEngine.TrySend(agent, [9], offload: false).Should().BeFalse("no session yet");
         long? askedFrom = null;
@@ -65,7 +65,7 @@ public sealed class DeliveryEngineTests
     [Fact]
     public async Task ANewerSession_ReplacesTheOlder_AndTheOlderEndingDoesNotDetachIt()
     {
-        var agent = new Agent("a");
+        var agent = new SequencedAgent("a");
         var (older, newer) = (new RecordingChannel(), new RecordingChannel());
         await DeliveryEngine.StartSessionAsync(agent, older, Welcome(), _ => [], CancellationToken.None);
 
@@ -79,7 +79,7 @@ public sealed class DeliveryEngineTests
     [Fact]
     public void Acks_AreCumulative_NeverBackwards_NeverPastTheLastPush()
     {
-        var agent = new Agent("a", nextSeq: 6, ackedSeq: 2);
+        var agent = new SequencedAgent("a", nextSeq: 6, ackedSeq: 2);
         agent.RaiseAckedSeq(1).Should().Be(-1);
         agent.RaiseAckedSeq(4).Should().Be(2);
         agent.RaiseAckedSeq(4).Should().Be(-1);
@@ -93,34 +93,5 @@ public sealed class DeliveryEngineTests
     {
         var pushes = DeliveryEngine.HandOut([MessageCodec.Encode(new TaskPushMessage { Seq = 2, TaskId = "t2", Command = "echo" }), MessageCodec.Encode(new TaskPushMessage { Seq = 3, TaskId = "t3", Command = "echo" })]);
         pushes.Items.Cast<TaskPushMessage>().Select(p => p.Seq).Should().Equal(2, 3);
-    }
-
-    private static WelcomeMessage Welcome() =>
-        new() { ProtocolVersion = ProtocolConstants.Version, AgentId = "a", ServerName = "ns", ConnectionId = "0123456789abcdef" };
-
-    private sealed class Agent(string id, long nextSeq = 1, long ackedSeq = 0) : PushSequence(nextSeq, ackedSeq)
-    {
-        public string Id { get; } = id;
-    }
-
-    private sealed class RecordingChannel : IPushChannel
-    {
-        public List<Message> Sent { get; } = [];
-
-        public List<byte[]> Payloads { get; } = [];
-
-        public bool Ready { get; set; }
-
-        public void Send(Message message) => Sent.Add(message);
-
-        public void SendPayload(byte[] utf8Json, bool offload = false)
-        {
-            Sent.Add(new AckMessage());
-            Payloads.Add(utf8Json);
-        }
-
-        public void BeginClose(WebSocketCloseStatus status, string code, string detail, bool sendError = false)
-        {
-        }
     }
 }

@@ -42,11 +42,23 @@ public sealed class BaselineSmokeTests : SmokeRun
         var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
+        EveryAgentAnsweredEveryRound(report, 10);
+    }
+
+    [Fact]
+    public async Task PushFanoutRate_FindsTheHighestRateCarried_AndTheServerCpuPerEcho()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout-rate", "--variant", "baseline", "--agents", "5", "--protocol", "h1", "--start-rate", "2/s", "--max-rate", "4/s", "--step", "500ms", "--rest", "100ms", "--duration", "20s"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();
-        var rounds = scenario.FindStep("fanout")!.Ok.Count;
-        rounds.Should().BeGreaterThan(0);
-        scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 10);
-        scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 10);
+        scenario.FindGauge("max-sustained-rate")!.Value.Should().Be(4, "the bare server carries a handful of agents at the ceiling");
+        scenario.FindGauge("max-sustained-tasks-per-second")!.Value.Should().Be(20);
+        scenario.FindStep("fanout")!.Fail.Count.Should().Be(0);
+        scenario.FindGauge("server-cpu-per-task")!.Value.Should().BePositive("the server runs in its own process, read from /proc");
+        scenario.FindGauge("client-cpu-per-agent-task")!.Value.Should().BePositive();
+        output.Should().Contain("server-cpu-per-task");
+        File.ReadAllText(Path.Combine(Folder, "gauges.csv")).Should().Contain(",max-sustained-rate,4,/s,");
     }
 
     [Fact]
@@ -80,6 +92,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [InlineData("connect-storm", "--variant", "baseline", "--route", "gateway")]
     [InlineData("connect-storm", "--route", "sideways")]
     [InlineData("push-fanout", "--variant", "baseline", "--task-server")]
+    [InlineData("push-fanout-rate", "--rate", "fast")]
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {
         var output = new StringWriter();
@@ -94,6 +107,6 @@ public sealed class BaselineSmokeTests : SmokeRun
     {
         var output = new StringWriter();
         (await LoadTestCli.RunAsync(["list"], output)).Should().Be(0);
-        output.ToString().Should().Contain("connect-storm").And.Contain("push-fanout").And.Contain("idle-hold").And.Contain("polling-vs-channel").And.Contain("reconnect-storm");
+        output.ToString().Should().Contain("connect-storm").And.Contain("push-fanout").And.Contain("idle-hold").And.Contain("polling-vs-channel").And.Contain("reconnect-storm").And.Contain("push-fanout-rate");
     }
 }

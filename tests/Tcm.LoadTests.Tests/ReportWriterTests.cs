@@ -9,11 +9,7 @@ public sealed class ReportWriterTests
 {
     internal static LoadTestReport SampleReport()
     {
-        var histogram = new LogHistogram();
-        for (var i = 1; i <= 50; i++)
-        {
-            histogram.Record(i * 2000L);
-        }
+        var histogram = TestHistograms.Evenly(50, 2000);
 
         var step = StepCollector.Build("connect", 50, 0, 0, histogram, 5, []);
         var series = Enumerable.Range(1, 5).Select(s => new TimeSeriesPoint
@@ -89,6 +85,20 @@ public sealed class ReportWriterTests
     }
 
     [Fact]
+    public void GaugesCsv_HasOneRowPerGauge_TcmWithItsRatioToTheBaseline()
+    {
+        var report = SampleReport();
+        report = report with { Ratios = Ratios.Compute(report.Variants[0], report.Variants[1]) };
+
+        var lines = CsvReport.WriteGauges(report).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        lines[0].Should().Be(CsvReport.GaugesHeader);
+        lines.Should().HaveCount(3);
+        lines[1].Should().EndWith(",server-heap-per-connection,13312,bytes,");
+        lines[2].Should().StartWith("connect-storm,tcm,").And.EndWith(",server-heap-per-connection,19968,bytes,1.5");
+    }
+
+    [Fact]
     public void Markdown_HasTables_AndThresholds()
     {
         var md = MarkdownReport.Write(SampleReport());
@@ -106,13 +116,13 @@ public sealed class ReportWriterTests
     }
 
     [Fact]
-    public async Task WriteAll_WritesFourFiles()
+    public async Task WriteAll_WritesEveryFile()
     {
         var folder = Path.Combine(Path.GetTempPath(), "tcm-report-test-" + Guid.NewGuid().ToString("N"));
         try
         {
             var files = await ReportWriter.WriteAllAsync(SampleReport(), folder, CancellationToken.None);
-            files.Select(Path.GetFileName).Should().BeEquivalentTo(["report.html", "report.md", "report.csv", "report.json"]);
+            files.Select(Path.GetFileName).Should().BeEquivalentTo(["report.html", "report.md", "report.csv", "gauges.csv", "report.json"]);
         }
         finally
         {

@@ -28,4 +28,14 @@ public abstract class SmokeRun : IDisposable
         File.Exists(json).Should().BeTrue(output.ToString());
         return (exitCode, output.ToString(), JsonReport.Read(await File.ReadAllTextAsync(json)));
     }
+
+    /// <summary>A push-fanout run's scenario: at least one round, and every agent's delivery and round trip measured in each.</summary>
+    private protected static void EveryAgentAnsweredEveryRound(LoadTestReport report, int agents)
+    {
+        var scenario = report.Variants[0].Scenarios.Single();
+        var rounds = scenario.FindStep("fanout")!.Ok.Count;
+        rounds.Should().BeGreaterThan(0);
+        scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * agents);
+        scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * agents);
+    }
 }

@@ -53,16 +53,16 @@ public sealed class TcmSmokeTests : SmokeRun
     }
 
     [Fact]
-    public async Task PushFanout_MeasuresDeliveryAndResult_ForEveryAgent()
+    public async Task PushFanout_MeasuresDeliveryResultAndCpu_ForEveryAgent()
     {
         var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
+        EveryAgentAnsweredEveryRound(report, 5);
         var scenario = report.Variants[0].Scenarios.Single();
-        var rounds = scenario.FindStep("fanout")!.Ok.Count;
-        rounds.Should().BeGreaterThan(0);
-        scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 5);
-        scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 5);
+        scenario.FindGauge("server-cpu-per-task")!.Value.Should().BePositive("the Notification Server's CPU is read from /proc");
+        scenario.FindGauge("server-cpu-per-result")!.Value.Should().BePositive();
+        scenario.FindGauge("client-cpu-per-agent-task")!.Value.Should().BePositive();
     }
 
     [Fact]

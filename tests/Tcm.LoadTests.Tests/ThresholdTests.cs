@@ -7,11 +7,7 @@ public sealed class ThresholdTests
 {
     private static ScenarioStats Scenario()
     {
-        var histogram = new LogHistogram();
-        for (var i = 1; i <= 100; i++)
-        {
-            histogram.Record(i * 1000L); // 1..100 ms
-        }
+        var histogram = TestHistograms.Evenly(100, 1000); // 1..100 ms
 
         var connect = StepCollector.Build("connect", 99, 1, 4096, histogram, 10, [new FailMessage("refused", 1)]);
         return new ScenarioStats

@@ -1,10 +1,7 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.WebSockets;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Baseline.Client;
 
@@ -13,25 +10,12 @@ namespace Tcm.LoadTests.Baseline.Client;
 /// HTTP/2 connection through the agent's own <see cref="SocketsHttpHandler"/>. It echoes every message it receives and
 /// reports the delivery time. Idle, it holds no receive buffer (zero-byte reads).
 /// </summary>
-internal sealed class BaselineAgentChannel : IAgentChannel
+internal sealed class BaselineAgentChannel(int agentIndex, ClientWebSocket nsSocket, ClientWebSocket? tsSocket, HttpMessageInvoker? invoker, IPushObserver observer) : IAgentChannel
 {
-    private readonly ClientWebSocket _ns;
-    private readonly ClientWebSocket? _ts;
-    private readonly HttpMessageInvoker? _invoker;
-    private readonly IPushObserver _observer;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
 
-    private BaselineAgentChannel(int agentIndex, ClientWebSocket ns, ClientWebSocket? ts, HttpMessageInvoker? invoker, IPushObserver observer)
-    {
-        AgentIndex = agentIndex;
-        _ns = ns;
-        _ts = ts;
-        _invoker = invoker;
-        _observer = observer;
-    }
-
-    public int AgentIndex { get; }
+    public int AgentIndex { get; } = agentIndex;
 
     public Task Closed => _closed.Task;
 
@@ -97,11 +81,11 @@ internal sealed class BaselineAgentChannel : IAgentChannel
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _ns.Abort();
-        _ns.Dispose();
-        _ts?.Abort();
-        _ts?.Dispose();
-        _invoker?.Dispose();
+        nsSocket.Abort();
+        nsSocket.Dispose();
+        tsSocket?.Abort();
+        tsSocket?.Dispose();
+        invoker?.Dispose();
         _closed.TrySetResult();
         _stop.Dispose();
     }
@@ -116,10 +100,10 @@ internal sealed class BaselineAgentChannel : IAgentChannel
 
     private void StartReceiving()
     {
-        _ = ReceiveAsync(_ns, echo: true);
-        if (_ts is not null)
+        _ = ReceiveAsync(nsSocket, echo: true);
+        if (tsSocket is not null)
         {
-            _ = ReceiveAsync(_ts, echo: false);
+            _ = ReceiveAsync(tsSocket, echo: false);
         }
     }
 
@@ -128,51 +112,18 @@ internal sealed class BaselineAgentChannel : IAgentChannel
         var token = _stop.Token;
         try
         {
-            while (socket.State == WebSocketState.Open)
+            await BaselineReceiver.ReceiveAllAsync(socket, async (buffer, length) =>
             {
-                var peek = await socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
-                if (peek.MessageType == WebSocketMessageType.Close)
+                if (length >= 16)
                 {
-                    break;
+                    observer.OnPushDelivered(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(buffer)), length);
                 }
 
-                var buffer = ArrayPool<byte>.Shared.Rent(4096);
-                try
+                if (echo)
                 {
-                    var length = 0;
-                    ValueWebSocketReceiveResult result;
-                    do
-                    {
-                        if (length == buffer.Length)
-                        {
-                            return;
-                        }
-
-                        result = await socket.ReceiveAsync(buffer.AsMemory(length), token).ConfigureAwait(false);
-                        length += result.Count;
-                    }
-                    while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        break;
-                    }
-
-                    if (length >= 16)
-                    {
-                        _observer.OnPushDelivered(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(buffer)), length);
-                    }
-
-                    if (echo)
-                    {
-                        await socket.SendAsync(buffer.AsMemory(0, length), WebSocketMessageType.Binary, true, token).ConfigureAwait(false);
-                    }
+                    await socket.SendAsync(buffer.AsMemory(0, length), WebSocketMessageType.Binary, true, token).ConfigureAwait(false);
                 }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
+            }, token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or HttpRequestException)
         {

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
@@ -15,8 +13,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tcm.LoadTests.Harness.Reports;
-using Tcm.LoadTests.Harness.Statistics;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.Baseline.Server;
 
@@ -307,53 +303,23 @@ internal sealed class BaselineServer : IAsyncDisposable
     private async Task ReceiveAsync(Session session, CancellationToken cancellationToken)
     {
         var socket = session.Socket;
-        while (socket.State == WebSocketState.Open)
+        var closedByPeer = await BaselineReceiver.ReceiveAllAsync(socket, (buffer, length) =>
         {
-            // Zero-byte read first: an idle connection holds no buffer.
-            var peek = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-            if (peek.MessageType == WebSocketMessageType.Close)
+            if (length >= 16)
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
-                return;
-            }
-
-            var buffer = ArrayPool<byte>.Shared.Rent(4096);
-            try
-            {
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                var sent = BinaryPrimitives.ReadInt64LittleEndian(buffer);
+                var roundId = BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(8));
+                if (_rounds.TryGetValue(roundId, out var round))
                 {
-                    if (length == buffer.Length)
-                    {
-                        return;
-                    }
-
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
-                    return;
-                }
-
-                if (length >= 16)
-                {
-                    var sent = BinaryPrimitives.ReadInt64LittleEndian(buffer);
-                    var roundId = BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(8));
-                    if (_rounds.TryGetValue(roundId, out var round))
-                    {
-                        round.Echo(Stopwatch.GetElapsedTime(sent));
-                    }
+                    round.Echo(Stopwatch.GetElapsedTime(sent));
                 }
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+
+            return ValueTask.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        if (closedByPeer)
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

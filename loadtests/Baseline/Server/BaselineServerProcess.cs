@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Tcm.LoadTests.Variants;
-
 namespace Tcm.LoadTests.Baseline.Server;
 
 /// <summary>

@@ -1,14 +1,19 @@
-using System.Globalization;
 using System.Text;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Reports;
 
-/// <summary>The CSV report: one row per scenario (its iterations) and per step, for spreadsheets and run-to-run comparison.</summary>
+/// <summary>
+/// The CSV reports, for spreadsheets and run-to-run comparison: <c>report.csv</c> with one row per scenario (its
+/// iterations) and per step, and <c>gauges.csv</c> with one row per gauge (CPU per task, memory per connection, rates),
+/// TCM's rows with their ratio to the baseline.
+/// </summary>
 internal static class CsvReport
 {
     /// <summary>The header row.</summary>
     public const string Header = "test,variant,scenario,step,count,ok,fail,fail_percent,rps,min_ms,mean_ms,p50_ms,p75_ms,p95_ms,p99_ms,max_ms,bytes,duration_s";
+
+    /// <summary>The header row of the gauges file.</summary>
+    public const string GaugesHeader = "test,variant,scenario,gauge,value,unit,tcm_baseline_ratio";
 
     public static string Write(LoadTestReport report)
     {
@@ -22,6 +27,28 @@ internal static class CsvReport
                 foreach (var step in scenario.Steps)
                 {
                     Row(csv, report.Test, variant.Variant, scenario.Name, step.Name, step);
+                }
+            }
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>The gauges file: every gauge of every scenario; a TCM gauge compared with the baseline's carries the ratio.</summary>
+    public static string WriteGauges(LoadTestReport report)
+    {
+        var csv = new StringBuilder();
+        csv.AppendLine(GaugesHeader);
+        foreach (var variant in report.Variants)
+        {
+            foreach (var scenario in variant.Scenarios)
+            {
+                foreach (var gauge in scenario.Gauges)
+                {
+                    var ratio = variant.Variant == "tcm"
+                        ? report.Ratios.FirstOrDefault(r => r.Scenario == scenario.Name && r.Metric == gauge.Name)?.Ratio
+                        : null;
+                    csv.AppendLine(string.Join(',', Escape(report.Test), Escape(variant.Variant), Escape(scenario.Name), Escape(gauge.Name), D(gauge.Value), Escape(gauge.Unit), ratio is { } r ? D(r) : ""));
                 }
             }
         }

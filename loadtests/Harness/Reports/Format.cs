@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Tcm.LoadTests.Harness.Reports;
 
 /// <summary>Number formatting shared by the report writers (invariant culture).</summary>

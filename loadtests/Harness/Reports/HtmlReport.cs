@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Reports;
 
@@ -62,26 +61,18 @@ internal static class HtmlReport
         }
         else
         {
-            html.AppendLine("<table><tr><th class=\"l\">result</th><th class=\"l\">variant</th><th class=\"l\">target</th><th class=\"l\">rule</th><th class=\"l\">measured</th></tr>");
-            foreach (var t in report.Thresholds)
-            {
-                html.AppendLine($"<tr><td class=\"l\"><span class=\"badge {(t.Passed ? "pass" : "fail")}\">{(t.Passed ? "pass" : "fail")}</span></td><td class=\"l\">{E(t.Variant)}</td><td class=\"l\">{E(t.Target)}</td><td class=\"l\"><code>{E(t.Text)}</code></td><td class=\"l\">{E(t.Actual)}</td></tr>");
-            }
-
-            html.AppendLine("</table>");
+            Table(html, "<tr><th class=\"l\">result</th><th class=\"l\">variant</th><th class=\"l\">target</th><th class=\"l\">rule</th><th class=\"l\">measured</th></tr>", report.Thresholds, t =>
+                $"<tr><td class=\"l\"><span class=\"badge {(t.Passed ? "pass" : "fail")}\">{(t.Passed ? "pass" : "fail")}</span></td><td class=\"l\">{E(t.Variant)}</td><td class=\"l\">{E(t.Target)}</td><td class=\"l\"><code>{E(t.Text)}</code></td><td class=\"l\">{E(t.Actual)}</td></tr>");
         }
 
         html.AppendLine("</section>");
 
         if (report.Ratios.Count > 0)
         {
-            html.AppendLine("<section><h2>TCM / baseline</h2><table><tr><th class=\"l\">scenario</th><th class=\"l\">figure</th><th>baseline</th><th>tcm</th><th>ratio</th></tr>");
-            foreach (var r in report.Ratios)
-            {
-                html.AppendLine($"<tr><td>{E(r.Scenario)}</td><td class=\"l\">{E(r.Metric)}</td><td>{E(Format.Gauge(r.Baseline, r.Unit))}</td><td>{E(Format.Gauge(r.Tcm, r.Unit))}</td><td><b>{E(Format.Ratio(r.Ratio))}</b></td></tr>");
-            }
-
-            html.AppendLine("</table></section>");
+            html.AppendLine("<section><h2>TCM / baseline</h2>");
+            Table(html, "<tr><th class=\"l\">scenario</th><th class=\"l\">figure</th><th>baseline</th><th>tcm</th><th>ratio</th></tr>", report.Ratios, r =>
+                $"<tr><td>{E(r.Scenario)}</td><td class=\"l\">{E(r.Metric)}</td><td>{E(Format.Gauge(r.Baseline, r.Unit))}</td><td>{E(Format.Gauge(r.Tcm, r.Unit))}</td><td><b>{E(Format.Ratio(r.Ratio))}</b></td></tr>");
+            html.AppendLine("</section>");
         }
 
         foreach (var variant in report.Variants)
@@ -125,25 +116,17 @@ internal static class HtmlReport
 
         if (scenario.Gauges.Count > 0)
         {
-            html.AppendLine("<h3>Gauges</h3><table><tr><th class=\"l\">gauge</th><th>value</th><th class=\"l\">meaning</th></tr>");
-            foreach (var g in scenario.Gauges)
-            {
-                html.AppendLine($"<tr><td>{E(g.Name)}</td><td>{E(Format.Gauge(g.Value, g.Unit))}</td><td class=\"l\">{E(g.Description)}</td></tr>");
-            }
-
-            html.AppendLine("</table>");
+            html.AppendLine("<h3>Gauges</h3>");
+            Table(html, "<tr><th class=\"l\">gauge</th><th>value</th><th class=\"l\">meaning</th></tr>", scenario.Gauges, g =>
+                $"<tr><td>{E(g.Name)}</td><td>{E(Format.Gauge(g.Value, g.Unit))}</td><td class=\"l\">{E(g.Description)}</td></tr>");
         }
 
         var failures = scenario.Steps.Prepend(it).SelectMany(s => s.Fail.Messages.Select(m => (s.Name, m))).Take(10).ToList();
         if (failures.Count > 0)
         {
-            html.AppendLine("<h3>Failures</h3><table><tr><th class=\"l\">step</th><th class=\"l\">message</th><th>count</th></tr>");
-            foreach (var (name, m) in failures)
-            {
-                html.AppendLine($"<tr><td>{E(name)}</td><td class=\"l\">{E(m.Message)}</td><td>{m.Count}</td></tr>");
-            }
-
-            html.AppendLine("</table>");
+            html.AppendLine("<h3>Failures</h3>");
+            Table(html, "<tr><th class=\"l\">step</th><th class=\"l\">message</th><th>count</th></tr>", failures, f =>
+                $"<tr><td>{E(f.Name)}</td><td class=\"l\">{E(f.m.Message)}</td><td>{f.m.Count}</td></tr>");
         }
 
         html.AppendLine("<h3>Over time</h3><div class=\"charts\">");
@@ -204,6 +187,18 @@ internal static class HtmlReport
         var l = s.Ok.Latency;
         html.AppendLine($"<tr><td>{E(name)}</td><td>{s.Count:N0}</td><td>{s.Ok.Count:N0}</td><td>{s.Fail.Count:N0}</td><td>{Format.Invariant(s.Fail.Percent, "0.##")}</td><td>{Format.Number(s.Rps)}</td>" +
                         $"<td>{Format.Ms(l.MinMs)}</td><td>{Format.Ms(l.MeanMs)}</td><td>{Format.Ms(l.P50Ms)}</td><td>{Format.Ms(l.P75Ms)}</td><td>{Format.Ms(l.P95Ms)}</td><td><b>{Format.Ms(l.P99Ms)}</b></td><td>{Format.Ms(l.MaxMs)}</td><td>{Format.Bytes(s.Ok.Bytes)}</td></tr>");
+    }
+
+    /// <summary>A table: the header row, then one row per item.</summary>
+    private static void Table<T>(StringBuilder html, string header, IEnumerable<T> items, Func<T, string> row)
+    {
+        html.AppendLine("<table>" + header);
+        foreach (var item in items)
+        {
+            html.AppendLine(row(item));
+        }
+
+        html.AppendLine("</table>");
     }
 
     private static void Kpi(StringBuilder html, string value, string label) =>

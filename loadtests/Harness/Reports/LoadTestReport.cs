@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Runtime;
-using Tcm.LoadTests.Harness.Statistics;
 using Tcm.LoadTests.Harness.Thresholds;
 
 namespace Tcm.LoadTests.Harness.Reports;
@@ -132,7 +131,7 @@ internal static class Ratios
                 }
             }
 
-            foreach (var bg in b.Gauges)
+            foreach (var bg in b.Gauges.Where(g => !NotCompared.Contains(g.Name)))
             {
                 if (t.FindGauge(bg.Name) is { } tg)
                 {
@@ -153,11 +152,15 @@ internal static class Ratios
         return rows;
     }
 
+    /// <summary>Gauges that describe the machine during a run, not the system under test: no ratio.</summary>
+    private static readonly HashSet<string> NotCompared = new(StringComparer.OrdinalIgnoreCase) { "load-average-start", "load-average-end" };
+
     /// <summary>Gateway gauges and the baseline server's gauge each is compared with.</summary>
     private static readonly (string Gateway, string Baseline)[] GatewayFloor =
     [
         ("gateway-heap-per-agent", "server-heap-per-connection"),
         ("gateway-ws-per-agent", "server-ws-per-connection"),
         ("gateway-idle-cpu", "server-idle-cpu"),
+        ("gateway-cpu-per-task", "server-cpu-per-task"),
     ];
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Reports;
 

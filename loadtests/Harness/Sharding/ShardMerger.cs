@@ -1,5 +1,4 @@
 using Tcm.LoadTests.Harness.Reports;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Sharding;
 

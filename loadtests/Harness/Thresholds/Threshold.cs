@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
-using Tcm.LoadTests.Harness.Statistics;
 
 namespace Tcm.LoadTests.Harness.Thresholds;
 

@@ -1,5 +1,4 @@
 using Tcm.Agent.Tasks;
-using Tcm.LoadTests.Variants;
 using Tcm.Protocol;
 
 namespace Tcm.LoadTests.TcmVariant.Client;

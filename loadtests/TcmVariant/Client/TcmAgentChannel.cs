@@ -1,8 +1,6 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Agent;
 using Tcm.Agent.State;
-using Tcm.LoadTests.Variants;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.LoadTests.TcmVariant.Client;

@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Tcm.LoadTests.Baseline.Server;
-using Tcm.LoadTests.Variants;
 
 namespace Tcm.LoadTests.TcmVariant.Server;
 
@@ -145,12 +142,6 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
     {
         Kill();
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>A lifetime with nothing to end (a server this process did not start).</summary>
-    internal sealed class Nothing : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     [GeneratedRegex(@"listening on https?://[^\s:/]+:(?<port>\d+)")]

@@ -107,8 +107,6 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
     private async Task RunTaskAsync(ConnectionLoop connection, TaskPushMessage task, CancellationToken stop)
     {
         var startedAt = agent.Time.GetUtcNow();
-        await SendStatusAsync(connection, new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
-
         TaskState state;
         TaskOutcome outcome;
         var limit = task.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(task.TimeoutSeconds) : Timeout.InfiniteTimeSpan;
@@ -117,7 +115,14 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         {
             try
             {
-                outcome = await executor.ExecuteAsync(task, linked.Token).ConfigureAwait(false);
+                var execution = executor.ExecuteAsync(task, linked.Token);
+                if (!execution.IsCompleted)
+                {
+                    // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task).
+                    await SendStatusAsync(connection, new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
+                }
+
+                outcome = await execution.ConfigureAwait(false);
                 state = outcome.Succeeded ? TaskState.Succeeded : TaskState.Failed;
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stop.IsCancellationRequested)

@@ -23,9 +23,13 @@ public abstract class AgentSession<TAgent> : ServerChannel, IPushChannel
     /// <inheritdoc/>
     public bool Ready { get; set; }
 
+    /// <summary>The connection's token (the request's): cancelled when the peer goes away or the server stops.</summary>
+    protected CancellationToken Aborted { get; private set; }
+
     /// <summary>Reads and handles messages until the channel closes, then <see cref="OnEnded"/>. Never throws for a peer that goes away.</summary>
     public async Task RunAsync(CancellationToken aborted)
     {
+        Aborted = aborted;
         try
         {
             await ReceiveLoopAsync(aborted).ConfigureAwait(false);

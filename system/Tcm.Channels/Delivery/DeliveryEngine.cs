@@ -46,37 +46,56 @@ public static class DeliveryEngine
     /// <summary>
     /// Starts a session after its hello (the caller took <c>lastReceivedSeq</c> as an acknowledgement first): under the agent's gate,
     /// makes <paramref name="channel"/> the agent's channel, queues the welcome, re-sends every push after the acknowledged one in
-    /// order, and only then lets fresh pushes through. Returns the channel it replaced and how many pushes were re-sent.
+    /// order, and only then lets fresh pushes through. Returns the channel it replaced and how many pushes were re-sent. With a
+    /// <paramref name="window"/>, the re-sent pushes count as in flight and pushes still waiting in it are not sent again.
     /// </summary>
     public static async Task<(IPushChannel? Replaced, int Resent)> StartSessionAsync(
         PushSequence agent,
         IPushChannel channel,
         WelcomeMessage welcome,
         Func<long, IEnumerable<byte[]>> pushesAfter,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        PushWindow? window = null)
     {
         await agent.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var replaced = agent.AttachChannel(channel);
-            channel.Send(welcome);
+            IPushChannel? replaced;
             var resent = 0;
-            var from = agent.AckedSeq;
-            if (agent.NextSeq - 1 > from)
+            lock (agent.SendLock)
             {
-                foreach (var payload in pushesAfter(from))
+                replaced = agent.AttachChannel(channel);
+                channel.Send(welcome);
+                var from = agent.AckedSeq;
+                if (agent.NextSeq - 1 > from)
                 {
-                    channel.SendPayload(payload);
-                    resent++;
+                    foreach (var payload in pushesAfter(from))
+                    {
+                        channel.SendPayload(payload);
+                        resent++;
+                    }
                 }
+
+                // why: every stored push is numbered under the gate held here, so all up to NextSeq - 1 are now on this channel.
+                agent.SentSeq = agent.NextSeq - 1;
+                channel.Ready = true;
+                window?.Recount(agent);
             }
 
-            channel.Ready = true;
             return (ReferenceEquals(replaced, channel) ? null : replaced, resent);
         }
         finally
         {
             agent.Gate.Release();
+        }
+    }
+
+    /// <summary>The channel ended: pushes wait in the store for the next hello or poll; its in-flight share leaves the window.</summary>
+    public static void EndSession(PushSequence agent, IPushChannel channel, PushWindow? window = null)
+    {
+        if (agent.DetachChannel(channel))
+        {
+            window?.Changed(agent);
         }
     }
 
@@ -90,6 +109,26 @@ public static class DeliveryEngine
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The window's send: writes push <paramref name="seq"/> to the agent's channel unless the channel's session has not started (the
+    /// push waits in the store) or already carries it (re-sent on hello); counts it in flight.
+    /// </summary>
+    internal static bool TrySend(PushSequence agent, long seq, byte[] payload, PushWindow window)
+    {
+        lock (agent.SendLock)
+        {
+            if (agent.Channel is not { Ready: true } channel || seq <= agent.SentSeq || seq <= agent.AckedSeq)
+            {
+                return false;
+            }
+
+            channel.SendPayload(payload, offload: true);
+            agent.SentSeq = seq;
+            window.Recount(agent);
+            return true;
+        }
     }
 
     /// <summary>The HTTP fallback's answer: the stored pushes after the acknowledged one, decoded, in order.</summary>

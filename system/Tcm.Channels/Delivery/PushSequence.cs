@@ -20,6 +20,18 @@ public class PushSequence
     /// <summary>Held while the agent's pushes are numbered, stored and queued, and while its session starts.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
+    /// <summary>
+    /// Held (briefly, never across an await) while a push is written to the agent's channel or the session's re-send runs, so a push a
+    /// <see cref="PushWindow"/> releases late and the re-send on hello never both send it, and while its in-flight share is counted.
+    /// </summary>
+    internal Lock SendLock { get; } = new();
+
+    /// <summary>The highest sequence number queued on the current channel; under <see cref="SendLock"/>.</summary>
+    internal long SentSeq { get; set; }
+
+    /// <summary>What this agent adds to its <see cref="PushWindow"/>'s in-flight count now; under <see cref="SendLock"/>.</summary>
+    internal long InFlightCounted { get; set; }
+
     /// <summary>The next push sequence number to allocate; changed only under <see cref="Gate"/>.</summary>
     public long NextSeq { get; set; }
 

@@ -138,6 +138,14 @@ public abstract class ServerChannel
     /// <summary>A send failed; the connection is aborted.</summary>
     protected abstract void OnSendFailed(string error);
 
+    /// <summary>Most messages the send queue may hold; a peer that falls further behind is aborted (see <see cref="OnSendQueueFull"/>). Default: no bound.</summary>
+    protected virtual int MaxQueuedMessages => int.MaxValue;
+
+    /// <summary>The send queue reached <see cref="MaxQueuedMessages"/>: the peer reads slower than it is sent to; the connection is aborted.</summary>
+    protected virtual void OnSendQueueFull(int queued)
+    {
+    }
+
     /// <summary>A message of <paramref name="bytes"/> went out.</summary>
     protected virtual void OnSent(int bytes)
     {
@@ -217,15 +225,35 @@ public abstract class ServerChannel
 
     private void Enqueue(Outgoing item, bool offload = false)
     {
+        var full = -1;
         lock (_sendLock)
         {
             if (_sending)
             {
-                (_sendQueue ??= new Queue<Outgoing>()).Enqueue(item);
-                return;
+                var queue = _sendQueue ??= new Queue<Outgoing>();
+                if (queue.Count >= MaxQueuedMessages && item.Payload is not null)
+                {
+                    full = queue.Count;
+                }
+                else
+                {
+                    queue.Enqueue(item);
+                    return;
+                }
             }
+            else
+            {
+                _sending = true;
+            }
+        }
 
-            _sending = true;
+        if (full >= 0)
+        {
+            // why: a bounded queue; what was not sent is stored (pushes) or retried by the peer (requests), so dropping the peer loses nothing.
+            OnSendQueueFull(full);
+            _closeSent = true;
+            _socket.Abort();
+            return;
         }
 
         if (offload)

@@ -160,6 +160,21 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
             _bind(transaction);
             try
             {
+                if (batch.Count == 1)
+                {
+                    // why: a lone write needs no savepoint (two statements each): when it throws, the transaction holds nothing else.
+                    if (batch[0].Run(_context))
+                    {
+                        transaction.Commit();
+                    }
+                    else
+                    {
+                        transaction.Rollback();
+                    }
+
+                    return;
+                }
+
                 foreach (var write in batch)
                 {
                     transaction.Save("write");

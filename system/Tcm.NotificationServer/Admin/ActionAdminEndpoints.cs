@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
@@ -93,9 +94,9 @@ internal static class ActionAdminEndpoints
             .WithName("InventoryNow").WithSummary("Asks the targeted agents for their inventory now (on-demand inventory).")
             .Accepts<InventoryNowRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
 
-        admin.MapGet("/actions/{id}", (string id, ActionLedger ledger, AgentDirectory directory) =>
+        admin.MapGet("/actions/{id}", (string id, ActionLedger ledger, AgentDirectory directory, PushWindow window) =>
             ledger.Find(id, agentId => directory.TryGet(agentId, out var agent) ? agent.ComputerName : "") is { } status
-                ? Ok(status, ProtocolJsonContext.Default.ActionStatus)
+                ? Ok(status with { Waiting = window.WaitingFor(id) }, ProtocolJsonContext.Default.ActionStatus)
                 : NotFound($"there is no action '{id}'"))
             .WithName("GetAction").WithSummary("An action with each target's progress: pending, delivered, running, succeeded, failed, timed-out.")
             .Produces<ActionStatus>().Produces<ErrorBody>(StatusCodes.Status404NotFound);

@@ -30,7 +30,8 @@ internal sealed partial class AgentApi(
         string method,
         string pathAndQuery,
         Func<string, string?> header,
-        ReadOnlyMemory<byte> body)
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
         agent.Touch(time.GetUtcNow());
         var request = AgentRequestLine.Parse(method, pathAndQuery);
@@ -48,7 +49,7 @@ internal sealed partial class AgentApi(
             case TcmPaths.TaskStatus when isPost:
                 return PostTaskStatus(agent, body);
             case TcmPaths.TaskResult when isPost:
-                return await PostResultAsync(agent, body).ConfigureAwait(false);
+                return await PostResultAsync(agent, body, cancellationToken).ConfigureAwait(false);
             case TcmPaths.Policy or TcmPaths.Events or TcmPaths.Inventory or TcmPaths.Tasks or TcmPaths.TaskStatus or TcmPaths.TaskResult:
                 return AgentApiResponse.Error(405, "method-not-allowed", $"{method} is not allowed on {path}");
             default:
@@ -191,7 +192,7 @@ internal sealed partial class AgentApi(
         return AgentApiResponse.NoContent;
     }
 
-    private async Task<AgentApiResponse> PostResultAsync(AgentRecord agent, ReadOnlyMemory<byte> body)
+    private async Task<AgentApiResponse> PostResultAsync(AgentRecord agent, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var decoded = MessageCodec.Decode(body.Span, int.MaxValue);
         if (decoded.Message is not (TaskResultMessage or InventoryResultMessage))
@@ -201,7 +202,7 @@ internal sealed partial class AgentApi(
 
         try
         {
-            var receipt = await delivery.StoreResultAsync(agent, decoded.Message).ConfigureAwait(false);
+            var receipt = await delivery.StoreResultAsync(agent, decoded.Message, cancellationToken).ConfigureAwait(false);
             return AgentApiResponse.Json(200, receipt, ProtocolJsonContext.Default.ResultReceipt);
         }
         catch (ArgumentException ex)

@@ -63,7 +63,8 @@ internal static class AgentHttpEndpoints
             request.Method,
             request.Path.Value + request.QueryString.Value,
             name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
-            body.Value).ConfigureAwait(false);
+            body.Value,
+            context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, response).ConfigureAwait(false);
     }
 

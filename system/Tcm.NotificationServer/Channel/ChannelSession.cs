@@ -33,6 +33,10 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         _services = services;
     }
 
+    protected override int MaxQueuedMessages => _services.Options.MaxQueuedPerChannel;
+
+    protected override void OnSendQueueFull(int queued) => Log.SendQueueFull(_services.Logger, ConnectionId, Agent.Id, queued);
+
     protected override void OnEnded() => FailPendingRequests();
 
     protected override ValueTask OnMessageAsync(Message message, int bytes)
@@ -137,14 +141,14 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
             PolicyEtag = policy.Etag,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
-        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
+        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
     }
 
     private async ValueTask OnResultAsync(Message result)
     {
         try
         {
-            var receipt = await _services.Delivery.StoreResultAsync(Agent, result).ConfigureAwait(false);
+            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, Aborted).ConfigureAwait(false);
             Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
         }
         catch (ArgumentException ex)
@@ -162,7 +166,8 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
             request.Method,
             request.Path,
             name => headers?.GetValueOrDefault(name),
-            body).ConfigureAwait(false);
+            body,
+            Aborted).ConfigureAwait(false);
         Send(new HttpResponseMessage
         {
             Id = request.Id,
@@ -248,5 +253,8 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
 
         [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "Channel {ConnectionId} of agent {AgentId}: a send failed ({Error}); the connection is aborted")]
         public static partial void SendFailed(ILogger logger, string connectionId, string agentId, string error);
+
+        [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "Channel {ConnectionId} of agent {AgentId} fell {Queued} messages behind; the connection is aborted (its pushes wait in the store for its next hello)")]
+        public static partial void SendQueueFull(ILogger logger, string connectionId, string agentId, int queued);
     }
 }

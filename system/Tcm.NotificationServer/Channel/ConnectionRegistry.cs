@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Tcm.Channels.Framing;
+using Tcm.NotificationServer.Delivery;
 
 namespace Tcm.NotificationServer.Channel;
 
@@ -8,7 +9,7 @@ namespace Tcm.NotificationServer.Channel;
 /// Every open channel: all sessions by connection id (including those still waiting for their hello), and the active
 /// session of each agent.
 /// </summary>
-internal sealed class ConnectionRegistry
+internal sealed class ConnectionRegistry(DeliveryService delivery)
 {
     private readonly ChannelSet<ChannelSession> _all = new();
     private readonly ConcurrentDictionary<string, ChannelSession> _byAgent = new(StringComparer.Ordinal);
@@ -49,7 +50,7 @@ internal sealed class ConnectionRegistry
     public void Remove(ChannelSession session)
     {
         _all.Remove(session);
-        session.Agent.DetachChannel(session);
+        delivery.EndSession(session.Agent, session);
         _byAgent.TryRemove(KeyValuePair.Create(session.Agent.Id, session));
     }
 }

@@ -22,6 +22,8 @@ namespace Tcm.NotificationServer.Delivery;
 internal sealed partial class DeliveryService(
     TcmStore store,
     ActionLedger ledger,
+    PushWindow window,
+    DeliveryJournal journal,
     NsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryService> logger)
@@ -60,23 +62,20 @@ internal sealed partial class DeliveryService(
                 ledger.Create(ctx, action, nowMs, pushes.Select(p => p.Agent.Id));
             }
 
+            // why: no agents row update per push; the next sequence is read back from the pushes at start (TcmStore.LoadAgents).
             foreach (var (agent, seq, kind, payload) in pushes)
             {
                 ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
-                ctx.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
             }
         }).ConfigureAwait(false);
 
-        var sent = 0;
-        foreach (var (agent, seq, _, payload) in pushes)
+        foreach (var (agent, seq, _, _) in pushes)
         {
             agent.NextSeq = seq + 1;
-            if (DeliveryEngine.TrySend(agent, payload, offload: true))
-            {
-                sent++;
-            }
         }
 
+        // why: under the gates, so each agent's pushes enter the window's queue in sequence order.
+        var sent = window.Admit(pushes.Select(static p => ((PushSequence)p.Agent, p.Seq, p.Payload)), action?.Id);
         metrics.PushesSent(sent);
         Log.Pushed(logger, pushes.Length, sent, action?.Id);
         return sent;
@@ -90,12 +89,12 @@ internal sealed partial class DeliveryService(
     public async Task StartSessionAsync(AgentRecord agent, IPushChannel channel, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken cancellationToken)
     {
         Ack(agent, lastReceivedSeq, ViaPersistent);
-        var (_, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, welcome, from => Payloads(store.GetPushesAfter(agent.Id, from)), cancellationToken).ConfigureAwait(false);
+        var (_, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, welcome, from => Payloads(store.GetPushesAfter(agent.Id, from)), cancellationToken, window).ConfigureAwait(false);
         metrics.PushesSent(resent);
     }
 
     /// <summary>The channel ended: pushes wait in the store for the next hello or poll.</summary>
-    public static void EndSession(AgentRecord agent, IPushChannel channel) => agent.DetachChannel(channel);
+    public void EndSession(AgentRecord agent, IPushChannel channel) => DeliveryEngine.EndSession(agent, channel, window);
 
     private static AgentRecord[] Distinct(IReadOnlyList<AgentRecord> targets)
     {
@@ -121,7 +120,7 @@ internal sealed partial class DeliveryService(
         }
     }
 
-    /// <summary>A cumulative acknowledgement of every push up to <paramref name="upToSeq"/>. Cheap: the store write is queued.</summary>
+    /// <summary>A cumulative acknowledgement of every push up to <paramref name="upToSeq"/>. Cheap: the store write is coalesced (<see cref="DeliveryJournal"/>).</summary>
     public void Ack(AgentRecord agent, long upToSeq, string via)
     {
         upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
@@ -132,31 +131,8 @@ internal sealed partial class DeliveryService(
         }
 
         metrics.Ack();
-        _ = AckCoreAsync(agent.Id, previous, upToSeq, via);
-    }
-
-    private async Task AckCoreAsync(string agentId, long previous, long upToSeq, string via)
-    {
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        try
-        {
-            var created = await store.Writer.WriteAsync(ctx =>
-            {
-                var createdAt = ctx.Query("SELECT created_at FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL", r => r.GetInt64(0), agentId, previous, upToSeq);
-                ledger.MarkAcknowledged(ctx, agentId, previous, upToSeq, via, nowMs);
-                ctx.Execute("UPDATE pushes SET acked_at=@p3 WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL", agentId, previous, upToSeq, nowMs);
-                ctx.Execute("UPDATE agents SET acked_seq=MAX(acked_seq,@p1) WHERE id=@p0", agentId, upToSeq);
-                return createdAt;
-            }).ConfigureAwait(false);
-            foreach (var createdMs in created)
-            {
-                metrics.DeliveryLatency(nowMs - createdMs);
-            }
-        }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException)
-        {
-            Log.AckFailed(logger, agentId, upToSeq, ex);
-        }
+        window.Changed(agent);
+        journal.Acknowledged(agent.Id, previous, upToSeq, via, time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
     /// <summary>
@@ -183,7 +159,7 @@ internal sealed partial class DeliveryService(
             return;
         }
 
-        ledger.Post([new TargetProgress(status.TaskId, agent.Id, TaskState.Running)], "task status");
+        journal.Running(status.TaskId, agent.Id);
     }
 
     /// <summary>
@@ -191,7 +167,7 @@ internal sealed partial class DeliveryService(
     /// agent and the task (see <see cref="ResultIdentity"/>); the returned task completes after the store committed, so the caller may
     /// acknowledge it. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
     /// </summary>
-    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result)
+    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result, CancellationToken cancellationToken)
     {
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var (key, kind, refId, state) = ResultIdentity.Of(agent.Id, result);
@@ -214,6 +190,7 @@ internal sealed partial class DeliveryService(
                 return true;
             }
 
+            journal.TakeInto(ctx, agent.Id, refId);
             ledger.Complete(ctx, refId, agent.Id, state, nowMs, output, exitCode);
             if (inventory is not null)
             {
@@ -221,7 +198,7 @@ internal sealed partial class DeliveryService(
             }
 
             return false;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
 
         if (duplicate)
         {
@@ -250,8 +227,5 @@ internal sealed partial class DeliveryService(
     {
         [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Stored {Count} pushes, {Sent} sent over a channel (action {ActionId})")]
         public static partial void Pushed(ILogger logger, int count, int sent, string? actionId);
-
-        [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Recording the acknowledgement of agent {AgentId} up to seq {UpToSeq} failed")]
-        public static partial void AckFailed(ILogger logger, string agentId, long upToSeq, Exception exception);
     }
 }

@@ -26,6 +26,8 @@ internal sealed class NsMetrics : IDisposable
     private long _latencyCount;
     private long _latencySumMs;
     private long _latencyMaxMs;
+    private Func<long> _pushesWaiting = static () => 0;
+    private Func<long> _pushesInFlight = static () => 0;
 
     public NsMetrics(IMeterFactory meters)
     {
@@ -80,6 +82,18 @@ internal sealed class NsMetrics : IDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes the delivery's queued work: <c>tcm.ns.pushes.waiting</c> (stored pushes held back until the server has room to send
+    /// them) and <c>tcm.ns.pushes.in_flight</c> (sent, not yet acknowledged).
+    /// </summary>
+    public void ObserveQueuedWork(Func<long> waiting, Func<long> inFlight)
+    {
+        _pushesWaiting = waiting;
+        _pushesInFlight = inFlight;
+        _meter.CreateObservableGauge("tcm.ns.pushes.waiting", waiting, description: "Stored pushes waiting for room to be sent (back-pressure).");
+        _meter.CreateObservableGauge("tcm.ns.pushes.in_flight", inFlight, description: "Pushes sent and not yet acknowledged.");
+    }
+
     /// <summary>Live connections right now.</summary>
     public long LiveConnections => _live.Value;
 
@@ -94,6 +108,8 @@ internal sealed class NsMetrics : IDisposable
             ["connections.live"] = _live.Value,
             ["connections.refused"] = _refusedByReason.Sum,
             ["pushes.sent"] = _pushesSent.Total,
+            ["pushes.waiting"] = _pushesWaiting(),
+            ["pushes.in_flight"] = _pushesInFlight(),
             ["acks"] = _acks.Total,
             ["results.stored"] = _resultsStored.Total,
             ["results.duplicates"] = _duplicates.Total,

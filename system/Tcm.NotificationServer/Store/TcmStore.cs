@@ -40,7 +40,9 @@ internal sealed partial class TcmStore : IAsyncDisposable
         {
             using (var command = _writerConnection.CreateCommand())
             {
-                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
+                // why: the writer re-reads the pages of pushes and action targets all the time; a larger cache and a mapped file spare
+                // those reads their system calls and copies (a fan-out profile showed them beside the writes).
+                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;";
                 command.ExecuteNonQuery();
             }
 
@@ -131,7 +133,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
         Query(
             """
             SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
-                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id)
+                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id),
+                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id AND p.acked_at IS NOT NULL)
             FROM agents a
             """,
             r =>
@@ -146,7 +149,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
                     RegisteredAt: DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
                     NetworkStatus: r.IsDBNull(9) ? null : Deserialize(r.GetString(9), ProtocolJsonContext.Default.NetworkStatus),
                     NextSeq: Math.Max(r.GetInt64(7), maxSeq + 1),
-                    AckedSeq: r.GetInt64(8),
+                    AckedSeq: Math.Max(r.GetInt64(8), r.IsDBNull(11) ? 0 : r.GetInt64(11)),
                     LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6));
             });
 

@@ -225,7 +225,7 @@ internal static partial class TaskServerEndpoints
             Task<ResultReceipt> stored;
             try
             {
-                stored = delivery.StoreResultAsync(agent, item.Result);
+                stored = delivery.StoreResultAsync(agent, item.Result, context.RequestAborted);
             }
             catch (ArgumentException ex)
             {

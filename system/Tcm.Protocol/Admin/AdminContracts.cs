@@ -175,6 +175,8 @@ public sealed record ActionStatus
     public required string Kind { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public required IReadOnlyDictionary<string, int> Counts { get; init; }
+    /// <summary>Pending targets whose push is stored and still waits for room to be sent (the server is carrying more than it can send at once); 0 once all went out.</summary>
+    public int Waiting { get; init; }
     public required IReadOnlyList<ActionTargetStatus> Targets { get; init; }
 }
 

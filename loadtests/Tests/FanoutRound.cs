@@ -1,0 +1,68 @@
+namespace Tcm.LoadTests.Tests;
+
+/// <summary>
+/// One fan-out as the push tests measure it: the server pushes a small message (a task) to every agent of this process and
+/// waits for the echoes (results). Step <c>fanout</c> (until the last echo) is ok only when every agent was reached and
+/// answered; the round trips go to step <c>round-trip</c>, the results to the run's <see cref="FanoutCost"/>.
+/// </summary>
+internal static class FanoutRound
+{
+    /// <summary>The options of a fan-out, the same in every push test.</summary>
+    public static IReadOnlyList<TestParameter> Parameters { get; } =
+    [
+        new("--size", "message size in bytes (at least 16)", "64"),
+        new("--timeout", "how long a fan-out waits for the echoes", "10s"),
+        new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
+    ];
+
+    /// <summary>Runs one fan-out to the <paramref name="agents"/> agents this process holds.</summary>
+    public static async Task<Response> RunAsync(ScenarioContext ctx, TestContext context, int agents, int size, TimeSpan timeout, FanoutCost cost)
+    {
+        FanoutResult? result = null;
+        var response = await Step.Run("fanout", ctx, async () =>
+        {
+            result = await context.Target.PushToAllAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false);
+            if (result.Sent + result.SendFailures < agents)
+            {
+                return Response.Fail($"the server reached {result.Sent + result.SendFailures} of {agents} agents");
+            }
+
+            return result.Echoed >= result.Sent && result.SendFailures == 0
+                ? Response.Ok(sizeBytes: (long)result.Sent * size)
+                : Response.Fail($"{result.Sent - result.Echoed} of {result.Sent} echoes missing, {result.SendFailures} sends failed");
+        }).ConfigureAwait(false);
+        if (result is not null)
+        {
+            cost.OnResults(result.Echoed);
+            ctx.MeasureHistogram("round-trip", LogHistogram.FromData(result.RoundTrip), result.Echoed * (long)size);
+            ctx.Gauges.Set("last-fanout-all-echoed", result.TimeToAllEchoedMs, "ms", GaugeMerge.Max, "last round: first send to last echo, at the server");
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// Connects the fleet of this process (step <c>connect</c>), lets it settle, and starts measuring the cost: the init of
+    /// every push test. Deliveries the agents see go to step <c>deliver</c> and to <paramref name="cost"/>.
+    /// </summary>
+    public static async Task ConnectFleetAsync(ScenarioInitContext ctx, TestContext context, ConnectedFleet fleet, FanoutCost cost)
+    {
+        var observer = new DeliveryObserver(ctx, cost);
+        await fleet.ConnectAsync(context, ctx, context.Agents, context.GetInt("--connect-concurrency"), observer, ctx.CancellationToken).ConfigureAwait(false);
+        ctx.Gauges.Set("agents", fleet.Count, "", GaugeMerge.Sum, "agents connected for the fan-outs");
+        ctx.Gauges.Set(GaugeSet.Connections, fleet.Count, "agents", GaugeMerge.Sum, "agents connected");
+
+        // A client sees its upgrade complete a moment before the server has registered the socket: let it settle.
+        await Task.Delay(TimeSpan.FromSeconds(1), context.Time, ctx.CancellationToken).ConfigureAwait(false);
+        await cost.StartAsync(context.Target, ctx.Gauges, ctx.CancellationToken).ConfigureAwait(false);
+    }
+
+    private sealed class DeliveryObserver(ScenarioInitContext scenario, FanoutCost cost) : IPushObserver
+    {
+        public void OnPushDelivered(TimeSpan latency, int sizeBytes)
+        {
+            scenario.Measure("deliver", latency, sizeBytes);
+            cost.OnDelivered();
+        }
+    }
+}
