@@ -49,7 +49,7 @@ public static class GatewayExtensions
         {
             var settings = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return new GatewayInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<GatewayIdentity>(), sp.GetRequiredService<BackendRegistry>(),
-                settings.Name, sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value);
+                settings.Name, sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>());
         });
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Tcm.Gateway.Identity;
+using Tcm.Hosting.Admin;
 using Tcm.Gateway.Relay;
 using Tcm.Protocol;
 
@@ -14,12 +15,12 @@ public sealed class GatewayInfo
     private readonly ServerAddresses _addresses;
     private readonly BackendRegistry _backends;
 
-    internal GatewayInfo(ServerAddresses addresses, GatewayIdentity identity, BackendRegistry backends, string name, string adminApiKey)
+    internal GatewayInfo(ServerAddresses addresses, GatewayIdentity identity, BackendRegistry backends, string name, AdminKey adminKey)
     {
         _addresses = addresses;
         _backends = backends;
         Name = name;
-        AdminApiKey = adminApiKey;
+        AdminApiKey = adminKey.Value;
         ServerCertificate = X509CertificateLoader.LoadCertificate(identity.Primary.Certificate.RawData);
     }
 

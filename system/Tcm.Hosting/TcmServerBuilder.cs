@@ -5,11 +5,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
+using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Listeners;
 using Tcm.Hosting.Registration;
 using Tcm.Hosting.Telemetry;
+using Tcm.Protocol;
 
 namespace Tcm.Hosting;
 
@@ -94,6 +97,29 @@ public sealed class TcmServerBuilder<TOptions>
     {
         ArgumentNullException.ThrowIfNull(configure);
         Listeners.Add(configure);
+        return this;
+    }
+
+    /// <summary>Adds the health check <c>store</c>: healthy while the server's <typeparamref name="TStore"/> answers.</summary>
+    /// <param name="isOpen">Whether the store answers.</param>
+    /// <param name="path">The store's file, in the check's description.</param>
+    public TcmServerBuilder<TOptions> AddStoreHealthCheck<TStore>(Func<TStore, bool> isOpen, Func<TStore, string> path)
+        where TStore : notnull
+    {
+        ArgumentNullException.ThrowIfNull(isOpen);
+        ArgumentNullException.ThrowIfNull(path);
+        Services.AddHealthChecks().Add(new HealthCheckRegistration("store", sp =>
+        {
+            var store = sp.GetRequiredService<TStore>();
+            return new StoreHealthCheck(() => isOpen(store), path(store));
+        }, failureStatus: null, tags: null));
+        return this;
+    }
+
+    /// <summary>Serialises minimal API bodies with the protocol's source-generated JSON first (agent and admin contracts).</summary>
+    public TcmServerBuilder<TOptions> AddProtocolJson()
+    {
+        Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJsonContext.Default));
         return this;
     }
 

@@ -293,7 +293,8 @@ public sealed class InProcessLab : ISystemUnderTest
                 _endpoint.IsUp = false;
             }
 
-            using var window = new CancellationTokenSource(grace);
+            // why: the server's own clock, so a lab on a fake clock bounds the stop the way the server's timers see it.
+            using var window = new CancellationTokenSource(grace, app.Services.GetRequiredService<TimeProvider>());
             try
             {
                 await app.StopAsync(window.Token);

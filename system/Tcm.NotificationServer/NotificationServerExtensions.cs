@@ -5,11 +5,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Delivery;
+using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Admin;
+using AdminKeyFilter = Tcm.NotificationServer.Admin.AdminKeyFilter;
 using Tcm.NotificationServer.AdminConsole;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
@@ -46,7 +48,9 @@ public static class NotificationServerExtensions
                 listeners.Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
                 listeners.CountHandshakes(sp.GetRequiredService<NsMetrics>().HandshakeFailed);
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
-            });
+            })
+            .AddStoreHealthCheck<TcmStore>(static store => store.IsOpen, static store => store.Path)
+            .AddProtocolJson();
         var services = server.Services;
         services.AddSingleton<NsMetrics>();
         services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<NsMetrics>());
@@ -56,7 +60,6 @@ public static class NotificationServerExtensions
         services.AddSingleton<AgentDirectory>();
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<PolicyService>();
-        services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton(sp =>
         {
             var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight);
@@ -65,26 +68,9 @@ public static class NotificationServerExtensions
         });
         services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
-        services.AddSingleton<AgentApi>();
-        services.AddSingleton<AgentAuthenticator>();
-        services.AddSingleton<ChannelServices>();
-        services.AddSingleton<PolicyDistributor>();
-        services.AddSingleton<AgentViews>();
-        services.AddSingleton<AdminKeyFilter>();
-        services.AddTcmConsole();
-        services.AddSiteServers();
-        services.AddTaskServerSupport();
-        services.AddSingleton(sp => new NotificationServerInfo(
-            sp.GetRequiredService<ServerAddresses>(),
-            sp.GetRequiredService<CertificateAuthority>(),
-            sp.GetRequiredService<AgentDirectory>(),
-            sp.GetRequiredService<PolicyService>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value));
-        services.AddHostedService<ChannelHousekeeping>();
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
-        services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJsonContext.Default));
+        services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddChannel();
+        services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),
+            sp.GetRequiredService<AgentDirectory>(), sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>()));
         return builder;
     }
 

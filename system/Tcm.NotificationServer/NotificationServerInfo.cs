@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Tcm.Hosting.Admin;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Policy;
@@ -24,14 +25,14 @@ public sealed class NotificationServerInfo
         AgentDirectory directory,
         PolicyService policy,
         TimeProvider time,
-        string adminApiKey)
+        AdminKey adminKey)
     {
         _addresses = addresses;
         _authority = authority;
         _directory = directory;
         _policy = policy;
         _time = time;
-        AdminApiKey = adminApiKey;
+        AdminApiKey = adminKey.Value;
     }
 
     /// <summary>The bound URL, e.g. <c>https://127.0.0.1:4443</c>. Available after the application started.</summary>
@@ -77,7 +78,7 @@ public sealed class NotificationServerInfo
         }
 
         var serverUrl = _addresses.PublicBaseUrl;
-        var token = await _directory.CreatePackageAsync(profileId, _time.GetUtcNow()).ConfigureAwait(false);
+        var token = await _directory.CreatePackageAsync(profileId, _time.GetUtcNow(), ct).ConfigureAwait(false);
         return new InstallPackage
         {
             ServerUrl = serverUrl,

@@ -6,7 +6,7 @@ namespace Tcm.NotificationServer;
 /// Options of the Notification Server, bound from the configuration section <c>NotificationServer</c>
 /// and validated when the host starts.
 /// </summary>
-public sealed class NotificationServerOptions : TcmServerOptions
+public sealed class NotificationServerOptions : TcmChannelServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "NotificationServer";
@@ -19,18 +19,6 @@ public sealed class NotificationServerOptions : TcmServerOptions
 
     /// <summary>Name the server announces in <c>welcome</c>. Default <see cref="Environment.MachineName"/>.</summary>
     public string ServerName { get; set; } = Environment.MachineName;
-
-    /// <summary>Largest channel message (all frames together) and agent request body accepted. Default 256 KiB.</summary>
-    public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
-
-    /// <summary>How long a new channel may take to send its <c>hello</c>. Default 10 seconds.</summary>
-    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>WebSocket ping interval of the server side of a channel; zero disables pings. Default 30 seconds.</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = ProtocolConstants.DefaultKeepAliveInterval;
-
-    /// <summary>How long a ping may wait for its pong before the channel is aborted. Default 20 seconds.</summary>
-    public TimeSpan KeepAliveTimeout { get; set; } = ProtocolConstants.DefaultKeepAliveTimeout;
 
     /// <summary>
     /// Most pushes in flight (written to agents' channels and not yet acknowledged) across the server; more wait, stored, and go out

@@ -14,10 +14,7 @@ internal sealed class NotificationServerOptionsValidator()
             failures.Add($"{failures.Prefix}ServerName must not be empty.");
         }
 
-        failures.Range(options.MaxMessageBytes, 4096, 64 * 1024 * 1024, nameof(NotificationServerOptions.MaxMessageBytes));
-        failures.Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(NotificationServerOptions.HelloTimeout));
-        failures.NotNegative(options.KeepAliveInterval, nameof(NotificationServerOptions.KeepAliveInterval), "zero disables pings");
-        failures.NotNegative(options.KeepAliveTimeout, nameof(NotificationServerOptions.KeepAliveTimeout));
+        failures.Channel(options, 64 * 1024 * 1024);
         failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(NotificationServerOptions.MaxPushesInFlight));
         failures.Range(options.MaxQueuedPerChannel, 16, 1_000_000, nameof(NotificationServerOptions.MaxQueuedPerChannel));
     }

@@ -43,21 +43,17 @@ public static class TaskServerExtensions
                 static identity => identity.Certificate)
             .AddHostedServiceAfterRegistration<NsLink>()
             // Its channel services reach the identity, which exists only once registration has run.
-            .AddHostedServiceAfterRegistration<TsChannelHousekeeping>();
+            .AddHostedServiceAfterRegistration<TsChannelHousekeeping>()
+            .AddStoreHealthCheck<TsStore>(static store => store.IsOpen, static store => store.Path)
+            .AddProtocolJson();
         var services = server.Services;
         services.AddSingleton<TsMetrics>();
         services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<TsMetrics>());
         services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path));
-        services.AddSingleton<AgentIdentityResolver>();
-        services.AddSingleton<TaskDelivery>();
-        services.AddSingleton<TsAgentApi>();
-        services.AddSingleton<TsChannelServices>();
-        services.AddSingleton<TsChannelHousekeeping>();
         services.AddSingleton<NsLink>();
+        services.AddTsAgentEndpoints().AddTsChannel();
         services.AddSingleton(sp => new TaskServerInfo(
             sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<TaskServerIdentity>(), sp.GetRequiredService<TaskDelivery>(), sp.GetRequiredService<NsLink>()));
-        services.AddHealthChecks().AddCheck<TsStoreHealthCheck>("store");
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ProtocolJsonContext.Default));
         return builder;
     }
 
@@ -77,11 +73,4 @@ public static class TaskServerExtensions
         app.MapGroup(TcmPaths.Admin).AddEndpointFilter<AdminKeyFilter>().MapProcessDiagnostics();
         return app;
     }
-}
-
-/// <summary>Healthy while the store answers.</summary>
-internal sealed class TsStoreHealthCheck(TsStore store) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(store.IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the store does not answer"));
 }

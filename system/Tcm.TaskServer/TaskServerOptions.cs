@@ -6,7 +6,7 @@ namespace Tcm.TaskServer;
 /// Options of the Task Server, bound from the configuration section <c>TaskServer</c> and validated when the host starts
 /// (<see cref="TaskServerOptionsValidator"/>).
 /// </summary>
-public sealed class TaskServerOptions : TcmServerOptions
+public sealed class TaskServerOptions : TcmChannelServerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "TaskServer";
@@ -40,18 +40,6 @@ public sealed class TaskServerOptions : TcmServerOptions
 
     /// <summary>The site the Task Server serves (for ordered lists per site). Default null.</summary>
     public string? Site { get; set; }
-
-    /// <summary>Largest channel message and agent request body accepted. Default 256 KiB.</summary>
-    public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
-
-    /// <summary>How long a new channel may take to send its <c>hello</c>. Default 10 seconds.</summary>
-    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>WebSocket ping interval of the channel. Default 30 seconds.</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = ProtocolConstants.DefaultKeepAliveInterval;
-
-    /// <summary>How long a ping may wait for its pong. Default 20 seconds.</summary>
-    public TimeSpan KeepAliveTimeout { get; set; } = ProtocolConstants.DefaultKeepAliveTimeout;
 
     /// <summary>How long the long poll on the NS waits for work. Default 25 seconds.</summary>
     public TimeSpan WorkPollWait { get; set; } = TimeSpan.FromSeconds(25);

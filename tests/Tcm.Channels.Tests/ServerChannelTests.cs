@@ -129,17 +129,11 @@ public sealed class ServerChannelTests
     }
 
     private sealed class TestChannel(WebSocket socket, int maxMessageBytes = 4096)
-        : ServerChannel(socket, "0123456789abcdef", TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds())
+        : ServerChannel(socket, "0123456789abcdef", new ServerChannelSettings(TimeProvider.System, maxMessageBytes, TimeSpan.FromSeconds(5)))
     {
         public List<Message> Handled { get; } = [];
 
         public List<ChannelFault> Faults { get; } = [];
-
-        protected override TimeProvider Time => TimeProvider.System;
-
-        protected override TimeSpan CloseTimeout => TimeSpan.FromSeconds(5);
-
-        protected override int MaxMessageBytes => maxMessageBytes;
 
         public Task RunAsync() => ReceiveLoopAsync(CancellationToken.None);
 

@@ -16,14 +16,17 @@ public abstract class ServerChannel : ChannelEnd
     private const int Active = 1;
     private const int Closing = 2;
 
+    private readonly ServerChannelSettings _settings;
     private int _state;
 
-    /// <summary>A channel over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
-    protected ServerChannel(WebSocket socket, string connectionId, long openedAtMs)
+    /// <summary>A channel over an accepted <paramref name="socket"/>, opened now and waiting for its hello.</summary>
+    protected ServerChannel(WebSocket socket, string connectionId, ServerChannelSettings settings)
         : base(socket)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
         ConnectionId = connectionId;
-        OpenedAtMs = openedAtMs;
+        OpenedAtMs = settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
     /// <summary>16 hex digits, unique per connection.</summary>
@@ -38,8 +41,11 @@ public abstract class ServerChannel : ChannelEnd
     /// <summary>A close is queued or received: nothing more is handled.</summary>
     public bool IsClosing => Volatile.Read(ref _state) == Closing;
 
-    /// <summary>The largest message the peer may send.</summary>
-    protected abstract int MaxMessageBytes { get; }
+    /// <inheritdoc/>
+    protected sealed override TimeProvider Time => _settings.Time;
+
+    /// <inheritdoc/>
+    protected sealed override TimeSpan CloseTimeout => _settings.CloseTimeout;
 
     /// <summary>
     /// Reads and hands messages to <see cref="OnMessageAsync"/> until the channel closes: a peer's close is answered after everything
@@ -75,7 +81,7 @@ public abstract class ServerChannel : ChannelEnd
                     continue;
                 }
 
-                var read = await ChannelReader.ReadAsync(Socket, first, MaxMessageBytes, aborted).ConfigureAwait(false);
+                var read = await ChannelReader.ReadAsync(Socket, first, _settings.MaxMessageBytes, aborted).ConfigureAwait(false);
                 if (read.PeerClosed)
                 {
                     await AnswerPeerCloseAsync().ConfigureAwait(false);

@@ -14,15 +14,19 @@ internal static class GatewayCommand
             port: "TLS port for agents (HTTP/1.1 and HTTP/2). Default: 8443",
             publicHost: "Host name agents use to reach the gateway (goes into its certificate at registration). Default: localhost");
         var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with a \"Gateway\" section (backends, CA files, timeouts, HoldUnknownCertificates); see docs/protocol.md" };
-        var name = new Option<string?>("--name") { Description = "Gateway name (refusals, X-Tcm-Via, site-server registration). Default: the machine name" };
-        var adminKey = new Option<string?>("--admin-key") { Description = "Key of the status page and approval API. Default: generated on first run into <data>/admin.key" };
-        var hold = new Option<bool?>("--hold-unknown-certificates") { Description = "Hold certificates no configured CA issued until an administrator approves them (instead of refusing them)" };
+        server.Setting(new Option<string?>("--name") { Description = "Gateway name (refusals, X-Tcm-Via, site-server registration). Default: the machine name" }, nameof(GatewayOptions.Name));
+        server.Setting(
+            new Option<string?>("--admin-key") { Description = "Key of the status page and approval API. Default: generated on first run into <data>/admin.key" },
+            nameof(GatewayOptions.AdminApiKey));
+        server.Setting(
+            new Option<bool?>("--hold-unknown-certificates") { Description = "Hold certificates no configured CA issued until an administrator approves them (instead of refusing them)" },
+            nameof(GatewayOptions.HoldUnknownCertificates));
         var notificationServers = new Option<string[]>("--ns") { Description = "A Notification Server backend: name=host:port[=registration-token]; repeatable (several NSs at once)" };
         var taskServers = new Option<string[]>("--ts") { Description = "A Task Server backend: name=host:port[=ns-name whose certificate to present]; repeatable" };
 
         var command = server.Create(
             "Run a CEM Internet Gateway: agents on the internet reach the configured Notification and Task Servers through it, and nothing else. Settings also come from --config, appsettings.json, environment variables (Gateway__Port=...) and --Gateway:Port=... style arguments.",
-            config, name, adminKey, hold, notificationServers, taskServers);
+            config, notificationServers, taskServers);
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(config) is { Exists: false } missing)
@@ -39,9 +43,6 @@ internal static class GatewayCommand
                 }
             });
             var section = builder.Configuration.GetSection(GatewayOptions.SectionName);
-            ServerCommand.Set(section, nameof(GatewayOptions.Name), parse.GetValue(name));
-            ServerCommand.Set(section, nameof(GatewayOptions.AdminApiKey), parse.GetValue(adminKey));
-            ServerCommand.Set(section, nameof(GatewayOptions.HoldUnknownCertificates), parse.GetValue(hold)?.ToString());
             var index = section.GetSection(nameof(GatewayOptions.Backends)).GetChildren().Count();
             foreach (var (values, kind) in new[] { (parse.GetValue(notificationServers), BackendKind.NotificationServer), (parse.GetValue(taskServers), BackendKind.TaskServer) })
             {
@@ -65,24 +66,23 @@ internal static class GatewayCommand
                 }
             }
 
-            var (app, exitCode) = await server.StartAsync(builder, b => b.AddGateway(), a => a.MapGateway(), ct);
-            if (app is null)
-            {
-                return exitCode;
-            }
-
-            var info = app.Services.GetRequiredService<GatewayInfo>();
-            var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            Console.WriteLine($"CEM gateway '{info.Name}' listening on {info.BaseUrl}");
-            foreach (var (backendName, address, kind) in info.Backends)
-            {
-                Console.WriteLine($"  {kind,-18} {backendName,-10} agents use {info.RelayBase(address)}");
-            }
-
-            Console.WriteLine($"  data folder:  {Path.GetFullPath(options.DataDirectory)}");
-            Console.WriteLine($"  status page:  {info.BaseUrl}/gateway/status/page (admin key: {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} unless --admin-key was given)");
-            return await ServerCommand.RunAsync(app, ct);
+            return await server.RunAsync(builder, b => b.AddGateway(), a => a.MapGateway(), Announce, ct);
         });
         return command;
+    }
+
+    private static Task Announce(WebApplication app, CancellationToken ct)
+    {
+        var info = app.Services.GetRequiredService<GatewayInfo>();
+        var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        Console.WriteLine($"CEM gateway '{info.Name}' listening on {info.BaseUrl}");
+        foreach (var (backendName, address, kind) in info.Backends)
+        {
+            Console.WriteLine($"  {kind,-18} {backendName,-10} agents use {info.RelayBase(address)}");
+        }
+
+        Console.WriteLine($"  data folder:  {Path.GetFullPath(options.DataDirectory)}");
+        Console.WriteLine($"  status page:  {info.BaseUrl}/gateway/status/page (admin key: {Path.GetFullPath(Path.Combine(options.DataDirectory, "admin.key"))} unless --admin-key was given)");
+        return Task.CompletedTask;
     }
 }

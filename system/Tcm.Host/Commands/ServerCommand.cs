@@ -12,30 +12,30 @@ namespace Tcm.Host.Commands;
 internal sealed class ServerCommand
 {
     private readonly string _name;
+    private readonly List<(Option Option, string Key, Func<ParseResult, string?> Value)> _settings = [];
 
     /// <summary>The options of <c>tcm {name}</c>, with the server's own wording of what they mean.</summary>
     public ServerCommand(string name, string data, string port, string publicHost)
     {
         _name = name;
-        Data = new Option<string?>("--data") { Description = data };
-        Port = new Option<int?>("--port") { Description = port };
-        Listen = new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" };
-        PublicHost = new Option<string?>("--public-host") { Description = publicHost };
+        Setting(new Option<string?>("--data") { Description = data }, nameof(TcmServerOptions.DataDirectory));
+        Setting(new Option<int?>("--port") { Description = port }, nameof(TcmServerOptions.Port));
+        Setting(new Option<string?>("--listen") { Description = "Address to listen on. Default: 127.0.0.1" }, nameof(TcmServerOptions.ListenAddress));
+        Setting(new Option<string?>("--public-host") { Description = publicHost }, nameof(TcmServerOptions.PublicHostName));
     }
 
-    public Option<string?> Data { get; }
+    /// <summary>An option that, when given, is written into the server's configuration section under <paramref name="key"/>.</summary>
+    public Option<T> Setting<T>(Option<T> option, string key)
+    {
+        _settings.Add((option, key, parse => parse.GetValue(option)?.ToString()));
+        return option;
+    }
 
-    public Option<int?> Port { get; }
-
-    public Option<string?> Listen { get; }
-
-    public Option<string?> PublicHost { get; }
-
-    /// <summary>The command with the shared options first; unmatched tokens are left to the configuration (<c>--Section:Key=value</c>).</summary>
+    /// <summary>The command with the settings first, then <paramref name="more"/>; unmatched tokens are left to the configuration (<c>--Section:Key=value</c>).</summary>
     public Command Create(string description, params Option[] more)
     {
-        var command = new Command(_name, description) { Data, Port, Listen, PublicHost };
-        foreach (var option in more)
+        var command = new Command(_name, description);
+        foreach (var option in _settings.Select(s => s.Option).Concat(more))
         {
             command.Options.Add(option);
         }
@@ -44,16 +44,17 @@ internal sealed class ServerCommand
         return command;
     }
 
-    /// <summary>A builder over the command line's unmatched tokens, with the shared options written into <paramref name="sectionName"/>.</summary>
+    /// <summary>A builder over the command line's unmatched tokens, with every given setting written into <paramref name="sectionName"/>.</summary>
     public WebApplicationBuilder CreateBuilder(ParseResult parse, string sectionName, Action<WebApplicationBuilder>? addConfiguration = null)
     {
         var builder = WebApplication.CreateBuilder(parse.UnmatchedTokens.ToArray());
         addConfiguration?.Invoke(builder);
         var section = builder.Configuration.GetSection(sectionName);
-        Set(section, nameof(TcmServerOptions.DataDirectory), parse.GetValue(Data));
-        Set(section, nameof(TcmServerOptions.Port), parse.GetValue(Port)?.ToString());
-        Set(section, nameof(TcmServerOptions.ListenAddress), parse.GetValue(Listen));
-        Set(section, nameof(TcmServerOptions.PublicHostName), parse.GetValue(PublicHost));
+        foreach (var (_, key, value) in _settings)
+        {
+            Set(section, key, value(parse));
+        }
+
         return builder;
     }
 
@@ -67,10 +68,29 @@ internal sealed class ServerCommand
     }
 
     /// <summary>
+    /// Starts the server (<see cref="StartAsync"/>), has <paramref name="announce"/> print where it listens, and runs until Ctrl+C;
+    /// returns the exit code.
+    /// </summary>
+    public async Task<int> RunAsync(
+        WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, Func<WebApplication, CancellationToken, Task> announce, CancellationToken ct)
+    {
+        var (app, exitCode) = await StartAsync(builder, add, map, ct);
+        if (app is null)
+        {
+            return exitCode;
+        }
+
+        await announce(app, ct);
+        Console.WriteLine("Press Ctrl+C to stop.");
+        await app.WaitForShutdownAsync(ct);
+        return 0;
+    }
+
+    /// <summary>
     /// Adds the server, builds, maps and starts it. On a failure a user can fix (settings, identity, registration) prints
     /// <c>tcm {name}: ...</c> and returns the exit code (2, or 3 when the Notification Server cannot be reached) with no application.
     /// </summary>
-    public async Task<(WebApplication? App, int ExitCode)> StartAsync(WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, CancellationToken ct)
+    private async Task<(WebApplication? App, int ExitCode)> StartAsync(WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, CancellationToken ct)
     {
         add(builder);
         WebApplication? app = null;
@@ -104,13 +124,5 @@ internal sealed class ServerCommand
         }
 
         return (null, exitCode);
-    }
-
-    /// <summary>Says how to stop, and runs until Ctrl+C.</summary>
-    public static async Task<int> RunAsync(WebApplication app, CancellationToken ct)
-    {
-        Console.WriteLine("Press Ctrl+C to stop.");
-        await app.WaitForShutdownAsync(ct);
-        return 0;
     }
 }

@@ -47,6 +47,19 @@ public sealed class OptionsFailures(string sectionName)
         AdminKey(options.AdminApiKey);
     }
 
+    /// <summary>
+    /// The checks of <see cref="TcmChannelServerOptions"/>: the largest message (4 KiB to <paramref name="maxMessageBytesCeiling"/>),
+    /// the hello deadline (at most 5 minutes) and the keep-alive.
+    /// </summary>
+    public void Channel(TcmChannelServerOptions options, int maxMessageBytesCeiling)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Range(options.MaxMessageBytes, 4096, maxMessageBytesCeiling, nameof(TcmChannelServerOptions.MaxMessageBytes));
+        Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(TcmChannelServerOptions.HelloTimeout));
+        NotNegative(options.KeepAliveInterval, nameof(TcmChannelServerOptions.KeepAliveInterval), "zero disables pings");
+        NotNegative(options.KeepAliveTimeout, nameof(TcmChannelServerOptions.KeepAliveTimeout));
+    }
+
     /// <summary>A port in 0..65535 (0 picks a free port).</summary>
     public void Port(int? port, string setting)
     {

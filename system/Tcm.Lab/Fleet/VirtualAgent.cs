@@ -112,7 +112,7 @@ public sealed class VirtualAgent : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), _time);
         try
         {
             await StopAsync(cts.Token);

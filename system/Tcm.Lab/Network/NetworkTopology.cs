@@ -62,6 +62,9 @@ public sealed class NetworkTopology
     /// <summary>How long a loopback connect may take before it fails with TimedOut. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The clock of <see cref="ConnectTimeout"/>. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// When set, connections beyond this many open simulated sockets are refused with <c>TooManyOpenSockets</c>, so a run
     /// fails visibly instead of the process hitting its open-file limit (20,000 here; each loopback connection to an

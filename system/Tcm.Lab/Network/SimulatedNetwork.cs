@@ -142,9 +142,9 @@ public sealed class SimulatedNetwork : INetwork
         SimulatedConnection? connection = null;
         try
         {
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var deadline = new CancellationTokenSource(_topology.ConnectTimeout, _topology.Time))
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token))
             {
-                timeout.CancelAfter(_topology.ConnectTimeout);
                 try
                 {
                     await socket.ConnectAsync(registered.Target, timeout.Token).ConfigureAwait(false);

@@ -43,7 +43,8 @@ internal static class ActionAdminEndpoints
                     Parameters = task.Parameters,
                     TimeoutSeconds = task.TimeoutSeconds,
                     CreatedAt = now,
-                });
+                },
+                request.HttpContext.RequestAborted);
             return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
         })
             .WithName("PushTask").WithSummary("Pushes a task to the targeted agents now (channel, else handed out at their next poll).")
@@ -64,7 +65,7 @@ internal static class ActionAdminEndpoints
 
             var actionId = DeliveryService.NewActionId();
             var created = await CreateActionAsync(directory, delivery, actionId, "policy", push.Targets, TcmStore.Serialize(push, ProtocolJsonContext.Default.PushPolicyRequest),
-                (agent, seq) => new PolicyPushMessage { Seq = seq, Policy = policy.GetPolicy(agent) });
+                (agent, seq) => new PolicyPushMessage { Seq = seq, Policy = policy.GetPolicy(agent) }, request.HttpContext.RequestAborted);
             return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
         })
             .WithName("PushPolicy").WithSummary("Pushes the current policy to the targeted agents now.")
@@ -86,7 +87,8 @@ internal static class ActionAdminEndpoints
             var actionId = DeliveryService.NewActionId();
             var now = time.GetUtcNow();
             var created = await CreateActionAsync(directory, delivery, actionId, "inventory", inventory.Targets, TcmStore.Serialize(inventory, ProtocolJsonContext.Default.InventoryNowRequest),
-                (_, seq) => new InventoryRequestMessage { Seq = seq, RequestId = actionId, Classes = inventory.Classes, CreatedAt = now });
+                (_, seq) => new InventoryRequestMessage { Seq = seq, RequestId = actionId, Classes = inventory.Classes, CreatedAt = now },
+                request.HttpContext.RequestAborted);
             return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
         })
             .WithName("InventoryNow").WithSummary("Asks the targeted agents for their inventory now (on-demand inventory).")
@@ -107,10 +109,11 @@ internal static class ActionAdminEndpoints
         string kind,
         Targets targets,
         string requestJson,
-        Func<AgentRecord, long, PushMessage> build)
+        Func<AgentRecord, long, PushMessage> build,
+        CancellationToken ct)
     {
         var agents = directory.All.Where(a => TargetMatcher.Matches(targets, a)).ToList();
-        var sent = await delivery.PushAsync(agents, build, new NewAction(actionId, kind, requestJson));
+        var sent = await delivery.PushAsync(agents, build, new NewAction(actionId, kind, requestJson), ct);
         return new ActionCreated(actionId, kind, agents.Count, sent);
     }
 }

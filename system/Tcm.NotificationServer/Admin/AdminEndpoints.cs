@@ -7,6 +7,7 @@ using Tcm.NotificationServer.Policy;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Tcm.NotificationServer.Admin;
 
@@ -17,6 +18,12 @@ namespace Tcm.NotificationServer.Admin;
 /// </summary>
 internal static class AdminEndpoints
 {
+    /// <summary>The admin API's services: the agents' views and the admin key filter, and its OpenAPI document.</summary>
+    public static IServiceCollection AddAdminApi(this IServiceCollection services) => services
+        .AddSingleton<AgentViews>()
+        .AddSingleton<AdminKeyFilter>()
+        .AddOpenApi();
+
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         var admin = endpoints.MapGroup(TcmPaths.Admin).AddEndpointFilter<AdminKeyFilter>().WithTags("Admin");
@@ -43,7 +50,7 @@ internal static class AdminEndpoints
                 return error;
             }
 
-            await policy.UpdateSettingsAsync(settings!);
+            await policy.UpdateSettingsAsync(settings!, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             return Ok(policy.Configuration.Settings, ProtocolJsonContext.Default.ServerSettings);
         })

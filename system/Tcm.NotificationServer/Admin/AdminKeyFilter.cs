@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Tcm.Hosting.Admin;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Admin;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,93 +11,51 @@ using static Tcm.NotificationServer.Admin.AdminResults;
 
 namespace Tcm.NotificationServer.Admin;
 
-/// <summary>The admin API for what makes an agent's policy: communication profiles and targeted agent settings.</summary>
+/// <summary>
+/// The admin API for what makes an agent's policy: communication profiles and targeted agent settings. Both are the same
+/// collection of policies by id (list, get, create, put, delete; every change goes to connected agents at once), described by one
+/// <see cref="PolicyCollection{T}"/> each.
+/// </summary>
 internal static class PolicyAdminEndpoints
 {
+    private static readonly PolicyCollection<CommunicationProfile> Profiles = new(
+        "profiles", "Profile", "Profiles", ProtocolJsonContext.Default.CommunicationProfile,
+        ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile,
+        All: static policy => policy.Configuration.Profiles,
+        Id: static profile => profile.Id,
+        WithId: static (profile, id) => profile with { Id = id },
+        Validate: AdminValidation.Validate,
+        UpsertAsync: static (policy, profile, ct) => policy.UpsertProfileAsync(profile, ct),
+        DeleteAsync: static (policy, id, ct) => policy.DeleteProfileAsync(id, ct),
+        Missing: static id => $"there is no communication profile '{id}'",
+        Exists: static id => $"id: a communication profile '{id}' exists already; use PUT to change it",
+        Summaries: new("Communication profiles, in the order they are matched.", "One communication profile.",
+            "Creates a communication profile (id generated when empty).",
+            "Creates or replaces a communication profile; connected agents get their new policy at once.", "Deletes a communication profile."));
+
+    private static readonly PolicyCollection<TargetedAgentSettings> TargetedSettings = new(
+        "agent-settings", "AgentSettings", "AgentSettings", ProtocolJsonContext.Default.TargetedAgentSettings,
+        ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
+        All: static policy => policy.Configuration.TargetedSettings,
+        Id: static settings => settings.Id,
+        WithId: static (settings, id) => settings with { Id = id },
+        Validate: AdminValidation.Validate,
+        UpsertAsync: static (policy, settings, ct) => policy.UpsertTargetedSettingsAsync(settings, ct),
+        DeleteAsync: static (policy, id, ct) => policy.DeleteTargetedSettingsAsync(id, ct),
+        Missing: static id => $"there are no targeted agent settings '{id}'",
+        Exists: static id => $"id: targeted agent settings '{id}' exist already; use PUT to change them",
+        Summaries: new("Targeted agent settings, in the order they are matched.", "One targeted agent settings policy.",
+            "Creates a targeted agent settings policy (id generated when empty).",
+            "Creates or replaces targeted agent settings; connected agents get their new policy at once.", "Deletes targeted agent settings."));
+
     public static void MapProfiles(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/profiles", (PolicyService policy) => Ok(policy.Configuration.Profiles, ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile))
-            .WithName("ListProfiles").WithSummary("Communication profiles, in the order they are matched.").Produces<IReadOnlyList<CommunicationProfile>>();
-
-        admin.MapGet("/profiles/{id}", (string id, PolicyService policy) =>
-            policy.Configuration.Profiles.FirstOrDefault(p => p.Id == id) is { } profile
-                ? Ok(profile, ProtocolJsonContext.Default.CommunicationProfile)
-                : NotFound($"there is no communication profile '{id}'"))
-            .WithName("GetProfile").WithSummary("One communication profile.")
-            .Produces<CommunicationProfile>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
-
-        admin.MapPost("/profiles", async (HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
-        {
-            var (profile, error) = await ReadAsync(request, ProtocolJsonContext.Default.CommunicationProfile);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            profile = string.IsNullOrEmpty(profile!.Id) ? profile with { Id = DeliveryService.NewActionId() } : profile;
-            if ((AdminValidation.IdProblem(profile.Id) ?? AdminValidation.Validate(profile)) is { } problem)
-            {
-                return BadRequest(problem);
-            }
-
-            if (policy.Configuration.Profiles.Any(p => p.Id == profile.Id))
-            {
-                return Error(StatusCodes.Status409Conflict, "conflict", $"id: a communication profile '{profile.Id}' exists already; use PUT to change it");
-            }
-
-            await policy.UpsertProfileAsync(profile);
-            await distributor.DistributeAsync(request.HttpContext.RequestAborted);
-            return Created($"{TcmPaths.Admin}/profiles/{profile.Id}", profile, ProtocolJsonContext.Default.CommunicationProfile);
-        })
-            .WithName("CreateProfile").WithSummary("Creates a communication profile (id generated when empty).")
-            .Accepts<CommunicationProfile>(Json).Produces<CommunicationProfile>(StatusCodes.Status201Created)
-            .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status409Conflict);
-
-        admin.MapPut("/profiles/{id}", async (string id, HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
-        {
-            var (profile, error) = await ReadAsync(request, ProtocolJsonContext.Default.CommunicationProfile);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            if (!string.IsNullOrEmpty(profile!.Id) && profile.Id != id)
-            {
-                return BadRequest($"id: '{profile.Id}' in the body does not match '{id}' in the path");
-            }
-
-            profile = profile with { Id = id };
-            if ((AdminValidation.IdProblem(id) ?? AdminValidation.Validate(profile)) is { } problem)
-            {
-                return BadRequest(problem);
-            }
-
-            await policy.UpsertProfileAsync(profile);
-            await distributor.DistributeAsync(request.HttpContext.RequestAborted);
-            return Ok(profile, ProtocolJsonContext.Default.CommunicationProfile);
-        })
-            .WithName("PutProfile").WithSummary("Creates or replaces a communication profile; connected agents get their new policy at once.")
-            .Accepts<CommunicationProfile>(Json).Produces<CommunicationProfile>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
-
-        admin.MapDelete("/profiles/{id}", async (string id, HttpContext context, PolicyService policy, PolicyDistributor distributor) =>
-        {
-            if (!policy.Configuration.Profiles.Any(p => p.Id == id))
-            {
-                return NotFound($"there is no communication profile '{id}'");
-            }
-
-            await policy.DeleteProfileAsync(id);
-            await distributor.DistributeAsync(context.RequestAborted);
-            return Results.NoContent();
-        })
-            .WithName("DeleteProfile").WithSummary("Deletes a communication profile.")
-            .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-
+        admin.MapPolicyCollection(Profiles);
         admin.MapPost("/profiles/{id}/package", async (string id, HttpContext context, PolicyService policy, NotificationServerInfo info) =>
         {
             if (!policy.Configuration.Profiles.Any(p => p.Id == id))
             {
-                return NotFound($"there is no communication profile '{id}'");
+                return NotFound(Profiles.Missing(id));
             }
 
             var package = await info.CreateInstallPackageAsync(id, context.RequestAborted);
@@ -106,83 +65,106 @@ internal static class PolicyAdminEndpoints
             .Produces<InstallPackage>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 
-    public static void MapTargetedSettings(this RouteGroupBuilder admin)
+    public static void MapTargetedSettings(this RouteGroupBuilder admin) => admin.MapPolicyCollection(TargetedSettings);
+
+    private static void MapPolicyCollection<T>(this RouteGroupBuilder admin, PolicyCollection<T> c)
+        where T : class
     {
-        admin.MapGet("/agent-settings", (PolicyService policy) => Ok(policy.Configuration.TargetedSettings, ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings))
-            .WithName("ListAgentSettings").WithSummary("Targeted agent settings, in the order they are matched.").Produces<IReadOnlyList<TargetedAgentSettings>>();
+        var path = "/" + c.Path;
+        admin.MapGet(path, (PolicyService policy) => Ok(c.All(policy), c.ListJson))
+            .WithName("List" + c.Plural).WithSummary(c.Summaries.List).Produces<IReadOnlyList<T>>();
 
-        admin.MapGet("/agent-settings/{id}", (string id, PolicyService policy) =>
-            policy.Configuration.TargetedSettings.FirstOrDefault(p => p.Id == id) is { } settings
-                ? Ok(settings, ProtocolJsonContext.Default.TargetedAgentSettings)
-                : NotFound($"there are no targeted agent settings '{id}'"))
-            .WithName("GetAgentSettings").WithSummary("One targeted agent settings policy.")
-            .Produces<TargetedAgentSettings>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
+        admin.MapGet(path + "/{id}", (string id, PolicyService policy) =>
+            c.All(policy).FirstOrDefault(p => c.Id(p) == id) is { } item ? Ok(item, c.Json) : NotFound(c.Missing(id)))
+            .WithName("Get" + c.Name).WithSummary(c.Summaries.Get)
+            .Produces<T>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
 
-        admin.MapPost("/agent-settings", async (HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
+        admin.MapPost(path, async (HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
         {
-            var (settings, error) = await ReadAsync(request, ProtocolJsonContext.Default.TargetedAgentSettings);
+            var (item, error) = await ReadAsync(request, c.Json);
             if (error is not null)
             {
                 return error;
             }
 
-            settings = string.IsNullOrEmpty(settings!.Id) ? settings with { Id = DeliveryService.NewActionId() } : settings;
-            if ((AdminValidation.IdProblem(settings.Id) ?? AdminValidation.Validate(settings)) is { } problem)
+            item = string.IsNullOrEmpty(c.Id(item!)) ? c.WithId(item!, DeliveryService.NewActionId()) : item!;
+            var id = c.Id(item);
+            if ((AdminValidation.IdProblem(id) ?? c.Validate(item)) is { } problem)
             {
                 return BadRequest(problem);
             }
 
-            if (policy.Configuration.TargetedSettings.Any(p => p.Id == settings.Id))
+            if (c.All(policy).Any(p => c.Id(p) == id))
             {
-                return Error(StatusCodes.Status409Conflict, "conflict", $"id: targeted agent settings '{settings.Id}' exist already; use PUT to change them");
+                return Error(StatusCodes.Status409Conflict, "conflict", c.Exists(id));
             }
 
-            await policy.UpsertTargetedSettingsAsync(settings);
+            await c.UpsertAsync(policy, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
-            return Created($"{TcmPaths.Admin}/agent-settings/{settings.Id}", settings, ProtocolJsonContext.Default.TargetedAgentSettings);
+            return Created($"{TcmPaths.Admin}{path}/{id}", item, c.Json);
         })
-            .WithName("CreateAgentSettings").WithSummary("Creates a targeted agent settings policy (id generated when empty).")
-            .Accepts<TargetedAgentSettings>(Json).Produces<TargetedAgentSettings>(StatusCodes.Status201Created)
+            .WithName("Create" + c.Name).WithSummary(c.Summaries.Create)
+            .Accepts<T>(Json).Produces<T>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status409Conflict);
 
-        admin.MapPut("/agent-settings/{id}", async (string id, HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
+        admin.MapPut(path + "/{id}", async (string id, HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
         {
-            var (settings, error) = await ReadAsync(request, ProtocolJsonContext.Default.TargetedAgentSettings);
+            var (item, error) = await ReadAsync(request, c.Json);
             if (error is not null)
             {
                 return error;
             }
 
-            if (!string.IsNullOrEmpty(settings!.Id) && settings.Id != id)
+            if (!string.IsNullOrEmpty(c.Id(item!)) && c.Id(item!) != id)
             {
-                return BadRequest($"id: '{settings.Id}' in the body does not match '{id}' in the path");
+                return BadRequest($"id: '{c.Id(item!)}' in the body does not match '{id}' in the path");
             }
 
-            settings = settings with { Id = id };
-            if ((AdminValidation.IdProblem(id) ?? AdminValidation.Validate(settings)) is { } problem)
+            item = c.WithId(item!, id);
+            if ((AdminValidation.IdProblem(id) ?? c.Validate(item)) is { } problem)
             {
                 return BadRequest(problem);
             }
 
-            await policy.UpsertTargetedSettingsAsync(settings);
+            await c.UpsertAsync(policy, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
-            return Ok(settings, ProtocolJsonContext.Default.TargetedAgentSettings);
+            return Ok(item, c.Json);
         })
-            .WithName("PutAgentSettings").WithSummary("Creates or replaces targeted agent settings; connected agents get their new policy at once.")
-            .Accepts<TargetedAgentSettings>(Json).Produces<TargetedAgentSettings>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("Put" + c.Name).WithSummary(c.Summaries.Put)
+            .Accepts<T>(Json).Produces<T>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
 
-        admin.MapDelete("/agent-settings/{id}", async (string id, HttpContext context, PolicyService policy, PolicyDistributor distributor) =>
+        admin.MapDelete(path + "/{id}", async (string id, HttpContext context, PolicyService policy, PolicyDistributor distributor) =>
         {
-            if (!policy.Configuration.TargetedSettings.Any(p => p.Id == id))
+            if (!c.All(policy).Any(p => c.Id(p) == id))
             {
-                return NotFound($"there are no targeted agent settings '{id}'");
+                return NotFound(c.Missing(id));
             }
 
-            await policy.DeleteTargetedSettingsAsync(id);
+            await c.DeleteAsync(policy, id, context.RequestAborted);
             await distributor.DistributeAsync(context.RequestAborted);
             return Results.NoContent();
         })
-            .WithName("DeleteAgentSettings").WithSummary("Deletes targeted agent settings.")
+            .WithName("Delete" + c.Name).WithSummary(c.Summaries.Delete)
             .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
+
+    /// <summary>One collection of policies by id: its route, its operation names and summaries, its messages, and how to read and change it.</summary>
+    private sealed record PolicyCollection<T>(
+        string Path,
+        string Name,
+        string Plural,
+        JsonTypeInfo<T> Json,
+        JsonTypeInfo<IReadOnlyList<T>> ListJson,
+        Func<PolicyService, IReadOnlyList<T>> All,
+        Func<T, string> Id,
+        Func<T, string, T> WithId,
+        Func<T, string?> Validate,
+        Func<PolicyService, T, CancellationToken, Task> UpsertAsync,
+        Func<PolicyService, string, CancellationToken, Task> DeleteAsync,
+        Func<string, string> Missing,
+        Func<string, string> Exists,
+        OperationSummaries Summaries);
+
+    /// <summary>The OpenAPI summaries of a collection's five operations.</summary>
+    private sealed record OperationSummaries(string List, string Get, string Create, string Put, string Delete);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -35,11 +34,8 @@ internal sealed partial class AgentApi(
         CancellationToken cancellationToken)
     {
         agent.Touch(time.GetUtcNow());
-        var queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        var path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart];
-        var query = queryStart < 0 ? "" : pathAndQuery[(queryStart + 1)..];
-        var isGet = string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase);
-        var isPost = string.Equals(method, "POST", StringComparison.OrdinalIgnoreCase);
+        var request = AgentRequestLine.Parse(method, pathAndQuery);
+        var (path, isGet, isPost) = (request.Path, request.IsGet, request.IsPost);
         switch (path)
         {
             case TcmPaths.Policy when isGet:
@@ -49,7 +45,7 @@ internal sealed partial class AgentApi(
             case TcmPaths.Inventory when isPost:
                 return PostInventory(agent, body);
             case TcmPaths.Tasks when isGet:
-                return GetTasks(agent, query);
+                return GetTasks(agent, request);
             case TcmPaths.TaskStatus when isPost:
                 return PostTaskStatus(agent, body);
             case TcmPaths.TaskResult when isPost:
@@ -62,7 +58,7 @@ internal sealed partial class AgentApi(
     }
 
     /// <summary>POST /tcm/agent/register: checks the token, signs the CSR, stores the agent, returns its certificate and policy.</summary>
-    public async Task<AgentApiResponse> RegisterAsync(ReadOnlyMemory<byte> body)
+    public async Task<AgentApiResponse> RegisterAsync(ReadOnlyMemory<byte> body, CancellationToken ct = default)
     {
         if (!TryRead(body, ProtocolJsonContext.Default.RegisterRequest, out var request, out var error))
         {
@@ -103,7 +99,7 @@ internal sealed partial class AgentApi(
             RegisteredAt = now,
         };
         agent.Touch(now);
-        await directory.AddAsync(agent, request.PreviousAgentId, package.Id).ConfigureAwait(false);
+        await directory.AddAsync(agent, request.PreviousAgentId, package.Id, ct).ConfigureAwait(false);
         Log.Registered(logger, agentId, agent.ComputerName, package.Id);
         var response = new RegisterResponse
         {
@@ -173,19 +169,11 @@ internal sealed partial class AgentApi(
         return AgentApiResponse.NoContent;
     }
 
-    private AgentApiResponse GetTasks(AgentRecord agent, string query)
+    private AgentApiResponse GetTasks(AgentRecord agent, AgentRequestLine request)
     {
-        long after = 0;
-        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        if (!request.TryGetAfter(out var after))
         {
-            var separator = pair.IndexOf('=', StringComparison.Ordinal);
-            if (separator > 0 && pair[..separator] == "after")
-            {
-                if (!long.TryParse(pair[(separator + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out after))
-                {
-                    return AgentApiResponse.Error(400, "bad-request", "after: must be a non-negative integer (the last push sequence number received)");
-                }
-            }
+            return AgentApiResponse.Error(400, "bad-request", AgentRequestLine.BadAfter);
         }
 
         var pending = delivery.HandOut(agent, after);

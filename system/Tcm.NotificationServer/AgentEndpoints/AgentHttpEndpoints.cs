@@ -13,6 +13,11 @@ namespace Tcm.NotificationServer.AgentEndpoints;
 /// <summary>Maps the agent HTTP endpoints onto <see cref="AgentApi"/>.</summary>
 internal static class AgentHttpEndpoints
 {
+    /// <summary>The agent endpoints' services: the handlers and the authenticator.</summary>
+    public static IServiceCollection AddAgentEndpoints(this IServiceCollection services) => services
+        .AddSingleton<AgentApi>()
+        .AddSingleton<AgentAuthenticator>();
+
     public static void MapAgentEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost(TcmPaths.Register, RegisterAsync).ExcludeFromDescription();
@@ -32,7 +37,7 @@ internal static class AgentHttpEndpoints
             return;
         }
 
-        var response = await context.RequestServices.GetRequiredService<AgentApi>().RegisterAsync(body.Value).ConfigureAwait(false);
+        var response = await context.RequestServices.GetRequiredService<AgentApi>().RegisterAsync(body.Value, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, response).ConfigureAwait(false);
     }
 

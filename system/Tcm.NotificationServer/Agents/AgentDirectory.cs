@@ -34,13 +34,13 @@ internal sealed class AgentDirectory
         _agents.TryGetValue(agentId, out agent);
 
     /// <summary>Stores a newly registered agent, then makes it visible.</summary>
-    public async Task AddAsync(AgentRecord agent, string? previousAgentId, string packageId)
+    public async Task AddAsync(AgentRecord agent, string? previousAgentId, string packageId, CancellationToken ct = default)
     {
         var attributes = TcmStore.Serialize(agent.Attributes, ProtocolJsonContext.Default.IReadOnlyDictionaryStringString);
         await _store.Writer.WriteAsync(ctx => ctx.Execute(
             "INSERT INTO agents(id, name, domain, os, attributes, registered_at, last_contact, next_seq, acked_seq, previous_id, package_id) VALUES(@p0,@p1,@p2,@p3,@p4,@p5,@p6,1,0,@p7,@p8)",
             agent.Id, agent.ComputerName, agent.Domain, agent.OsName, attributes, agent.RegisteredAt.ToUnixTimeMilliseconds(),
-            agent.LastContact?.ToUnixTimeMilliseconds(), previousAgentId, packageId)).ConfigureAwait(false);
+            agent.LastContact?.ToUnixTimeMilliseconds(), previousAgentId, packageId), ct).ConfigureAwait(false);
         _agents[agent.Id] = agent;
     }
 
@@ -49,14 +49,14 @@ internal sealed class AgentDirectory
         string.IsNullOrEmpty(registrationToken) ? null : _packagesByTokenHash.GetValueOrDefault(HashToken(registrationToken));
 
     /// <summary>Creates an install package grant; returns the registration token (only its hash is kept).</summary>
-    public async Task<string> CreatePackageAsync(string? profileId, DateTimeOffset now)
+    public async Task<string> CreatePackageAsync(string? profileId, DateTimeOffset now, CancellationToken ct = default)
     {
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var hash = HashToken(token);
         await _store.Writer.WriteAsync(ctx => ctx.Execute(
             "INSERT INTO install_packages(id, profile_id, token_hash, created_at) VALUES(@p0,@p1,@p2,@p3)",
-            id, profileId, hash, now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            id, profileId, hash, now.ToUnixTimeMilliseconds()), ct).ConfigureAwait(false);
         _packagesByTokenHash[hash] = new PackageGrant(id, profileId);
         return token;
     }

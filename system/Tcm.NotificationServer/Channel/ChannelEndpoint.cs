@@ -1,10 +1,9 @@
 using System.Net.WebSockets;
-using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tcm.Hosting.Channels;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Policy;
@@ -19,17 +18,22 @@ namespace Tcm.NotificationServer.Channel;
 /// </summary>
 internal static partial class ChannelEndpoint
 {
-    public static void MapChannel(this IEndpointRouteBuilder endpoints) =>
-        // why: Map, not MapGet: HTTP/2 WebSockets arrive as extended CONNECT.
-        endpoints.Map(TcmPaths.Channel, HandleAsync).ExcludeFromDescription();
+    /// <summary>The channel's services: the registry of open channels, what sessions share, policy pushes, and the one heartbeat.</summary>
+    public static IServiceCollection AddChannel(this IServiceCollection services) => services
+        .AddSingleton<ConnectionRegistry>()
+        .AddSingleton<ChannelServices>()
+        .AddSingleton<PolicyDistributor>()
+        .AddHostedService<ChannelHousekeeping>();
+
+    public static void MapChannel(this IEndpointRouteBuilder endpoints) => endpoints.MapAgentChannel(HandleAsync);
 
     private static async Task HandleAsync(HttpContext context)
     {
         var services = context.RequestServices.GetRequiredService<ChannelServices>();
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Error(StatusCodes.Status400BadRequest, "websocket-required",
-                "the channel is a WebSocket: HTTP/1.1 upgrade or HTTP/2 extended CONNECT, sub-protocol tcm.v1")).ConfigureAwait(false);
+            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Error(
+                StatusCodes.Status400BadRequest, ChannelUpgrade.WebSocketRequired, ChannelUpgrade.WebSocketRequiredDetail)).ConfigureAwait(false);
             return;
         }
 
@@ -50,16 +54,8 @@ internal static partial class ChannelEndpoint
             return;
         }
 
-        var subProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains(ProtocolConstants.SubProtocol) ? ProtocolConstants.SubProtocol : null;
-        var options = services.Options;
-        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = subProtocol,
-            KeepAliveInterval = options.KeepAliveInterval,
-            KeepAliveTimeout = options.KeepAliveTimeout,
-        }).ConfigureAwait(false);
-
-        var session = new ChannelSession(webSocket, agent, NewConnectionId(), services) { ViaGateway = authentication.ViaGateway };
+        using var webSocket = await ChannelUpgrade.AcceptAsync(context, services.Options).ConfigureAwait(false);
+        var session = new ChannelSession(webSocket, agent, ChannelUpgrade.NewConnectionId(), services) { ViaGateway = authentication.ViaGateway };
         services.Registry.Add(session);
         var labels = ConnectionLabels.Channel(context.Request, authentication.ViaGateway is not null);
         services.Metrics.Channels.ChannelOpened(labels);
@@ -83,9 +79,6 @@ internal static partial class ChannelEndpoint
         Log.Refused(services.Logger, code, context.Connection.RemoteIpAddress?.ToString());
         return AgentHttpEndpoints.WriteAsync(context, refusal);
     }
-
-    /// <summary>16 hex digits from <see cref="RandomNumberGenerator"/>.</summary>
-    private static string NewConnectionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     private static partial class Log
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Channels.Framing;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
@@ -27,9 +28,8 @@ internal sealed class ChannelServices(
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;
     public NotificationServerOptions Options { get; } = options.Value;
-    public int MaxMessageBytes { get; } = options.Value.MaxMessageBytes;
     public string ServerName { get; } = options.Value.ServerName;
 
-    /// <summary>How long a closing channel may take to answer our close before it is aborted.</summary>
-    public TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(5);
+    /// <summary>The clock, the largest message and the close timeout of every channel.</summary>
+    public ServerChannelSettings Channel { get; } = new(time, options.Value.MaxMessageBytes, ServerChannelSettings.DefaultCloseTimeout);
 }

@@ -18,51 +18,26 @@ namespace Tcm.NotificationServer.Channel;
 /// One agent's persistent channel to the Notification Server: the hello and welcome, then acks, statuses, results and
 /// <c>http.request</c>s from the agent. Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
-internal sealed partial class ChannelSession : ServerChannel, IPushChannel
+internal sealed partial class ChannelSession : AgentSession<AgentRecord>
 {
     private readonly ChannelServices _services;
     private long _nextRequestId;
-    private CancellationToken _aborted;
     private ConcurrentDictionary<long, TaskCompletionSource<HttpResponseMessage?>>? _pendingRequests;
 
     /// <summary>The CEM gateway the channel came through (its site-server name), or null for a direct channel.</summary>
     public string? ViaGateway { get; init; }
 
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
-        : base(webSocket, connectionId, services.Time.GetUtcNow().ToUnixTimeMilliseconds())
+        : base(webSocket, agent, connectionId, services.Channel)
     {
-        Agent = agent;
         _services = services;
     }
-
-    public AgentRecord Agent { get; }
-
-    /// <summary>Set under the agent's delivery gate once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
-    public bool Ready { get; set; }
-
-    protected override TimeProvider Time => _services.Time;
-
-    protected override TimeSpan CloseTimeout => _services.CloseTimeout;
-
-    protected override int MaxMessageBytes => _services.MaxMessageBytes;
 
     protected override int MaxQueuedMessages => _services.Options.MaxQueuedPerChannel;
 
     protected override void OnSendQueueFull(int queued) => Log.SendQueueFull(_services.Logger, ConnectionId, Agent.Id, queued);
 
-    /// <summary>Reads and handles messages until the channel closes. Never throws for a peer that goes away.</summary>
-    public async Task RunAsync(CancellationToken aborted)
-    {
-        _aborted = aborted;
-        try
-        {
-            await ReceiveLoopAsync(aborted).ConfigureAwait(false);
-        }
-        finally
-        {
-            FailPendingRequests();
-        }
-    }
+    protected override void OnEnded() => FailPendingRequests();
 
     protected override ValueTask OnMessageAsync(Message message, int bytes)
     {
@@ -162,18 +137,18 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
             AgentId = Agent.Id,
             ServerName = _services.ServerName,
             ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.MaxMessageBytes,
+            MaxMessageBytes = _services.Channel.MaxMessageBytes,
             PolicyEtag = policy.Etag,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
-        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, _aborted).ConfigureAwait(false);
+        await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
     }
 
     private async ValueTask OnResultAsync(Message result)
     {
         try
         {
-            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, _aborted).ConfigureAwait(false);
+            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, Aborted).ConfigureAwait(false);
             Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
         }
         catch (ArgumentException ex)
@@ -192,7 +167,7 @@ internal sealed partial class ChannelSession : ServerChannel, IPushChannel
             request.Path,
             name => headers?.GetValueOrDefault(name),
             body,
-            _aborted).ConfigureAwait(false);
+            Aborted).ConfigureAwait(false);
         Send(new HttpResponseMessage
         {
             Id = request.Id,

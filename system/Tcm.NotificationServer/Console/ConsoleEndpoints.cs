@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Tcm.Hosting.Admin;
 using Tcm.NotificationServer.Admin;
+using AdminKeyFilter = Tcm.NotificationServer.Admin.AdminKeyFilter;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.AdminConsole;
@@ -53,7 +55,7 @@ internal static class ConsoleEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, ConsoleSessions sessions, AdminKeyFilter keys, TimeProvider time)
+    private static async Task<IResult> LoginAsync(HttpContext context, ConsoleSessions sessions, AdminKey adminKey, TimeProvider time)
     {
         // why: login CSRF; a cross-site form cannot send this header.
         if (!context.Request.Headers.ContainsKey(ConsoleSessions.HeaderName))
@@ -71,7 +73,7 @@ internal static class ConsoleEndpoints
             login = null;
         }
 
-        if (!keys.IsValid(login?.Key?.Trim()))
+        if (!adminKey.IsValid(login?.Key?.Trim()))
         {
             // why: slows down guessing; the key is 32 random bytes, this only keeps logs and CPU calm.
             await Task.Delay(FailedLoginDelay, time, context.RequestAborted);

@@ -65,7 +65,7 @@ internal sealed class PolicyService
     internal Func<AgentRecord, TaskServerPolicy?>? TaskServerSource { get; set; }
 
     /// <summary>Makes every policy be computed again (something outside the configuration it depends on changed, e.g. the Task Servers).</summary>
-    public Task InvalidateAsync() => ChangeAsync(static _ => { }, static c => c);
+    public Task InvalidateAsync(CancellationToken ct = default) => ChangeAsync(static _ => { }, static c => c, ct);
 
     /// <summary>The current configuration; replaced as a whole on every change.</summary>
     public PolicyConfiguration Configuration => _configuration;
@@ -130,32 +130,37 @@ internal sealed class PolicyService
         : !policy.Communication.PersistentConnection ? CloseReasons.NotTargeted
         : null;
 
-    public Task UpdateSettingsAsync(ServerSettings settings) => ChangeAsync(
+    public Task UpdateSettingsAsync(ServerSettings settings, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings)),
-        c => c with { Settings = settings });
+        c => c with { Settings = settings },
+        ct);
 
-    public Task UpsertProfileAsync(CommunicationProfile profile) => ChangeAsync(
+    public Task UpsertProfileAsync(CommunicationProfile profile, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute("INSERT OR REPLACE INTO profiles(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", profile.Id, profile.Name, profile.Priority, TcmStore.Serialize(profile, ProtocolJsonContext.Default.CommunicationProfile)),
-        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != profile.Id).Append(profile)) });
+        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != profile.Id).Append(profile)) },
+        ct);
 
-    public Task DeleteProfileAsync(string id) => ChangeAsync(
+    public Task DeleteProfileAsync(string id, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute("DELETE FROM profiles WHERE id=@p0", id),
-        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != id)) });
+        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != id)) },
+        ct);
 
-    public Task UpsertTargetedSettingsAsync(TargetedAgentSettings settings) => ChangeAsync(
+    public Task UpsertTargetedSettingsAsync(TargetedAgentSettings settings, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute("INSERT OR REPLACE INTO targeted_settings(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", settings.Id, settings.Name, settings.Priority, TcmStore.Serialize(settings, ProtocolJsonContext.Default.TargetedAgentSettings)),
-        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != settings.Id).Append(settings)) });
+        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != settings.Id).Append(settings)) },
+        ct);
 
-    public Task DeleteTargetedSettingsAsync(string id) => ChangeAsync(
+    public Task DeleteTargetedSettingsAsync(string id, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute("DELETE FROM targeted_settings WHERE id=@p0", id),
-        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != id)) });
+        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != id)) },
+        ct);
 
-    private async Task ChangeAsync(Action<WriteContext> persist, Func<PolicyConfiguration, PolicyConfiguration> apply)
+    private async Task ChangeAsync(Action<WriteContext> persist, Func<PolicyConfiguration, PolicyConfiguration> apply, CancellationToken ct)
     {
-        await _changeGate.WaitAsync().ConfigureAwait(false);
+        await _changeGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await _store.Writer.WriteAsync(persist).ConfigureAwait(false);
+            await _store.Writer.WriteAsync(persist, ct).ConfigureAwait(false);
             var current = _configuration;
             _configuration = apply(current) with { Version = current.Version + 1 };
         }

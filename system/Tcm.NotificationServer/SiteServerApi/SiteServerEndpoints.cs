@@ -114,7 +114,7 @@ internal static partial class SiteServerEndpoints
 
         using (var issued = X509Certificate2.CreateFromPem(pem))
         {
-            await directory.RegisterAsync(record, SiteServerCertificates.Thumbprint(issued), request, time.GetUtcNow());
+            await directory.RegisterAsync(record, SiteServerCertificates.Thumbprint(issued), request, time.GetUtcNow(), context.RequestAborted);
         }
 
         Log.Registered(logger, record.Name, SiteServerCertificates.KindName(record.Kind), record.Id, request.Address);

@@ -112,13 +112,13 @@ internal sealed class SiteServerDirectory
     }
 
     /// <summary>Records a registration: the new certificate replaces any earlier one.</summary>
-    public async Task RegisterAsync(SiteServerRecord record, string thumbprint, SiteServerRegisterRequest request, DateTimeOffset now)
+    public async Task RegisterAsync(SiteServerRecord record, string thumbprint, SiteServerRegisterRequest request, DateTimeOffset now, CancellationToken ct = default)
     {
         var hostNames = TcmStore.Serialize(request.HostNames, ProtocolJsonContext.Default.IReadOnlyListString);
         var maxAgents = request.MaxAgents ?? record.MaxAgents;
         await _store.Writer.WriteAsync(ctx => ctx.Execute(
             "UPDATE site_servers SET registered_at=@p1, address=@p2, host_names=@p3, site=@p4, max_agents=@p5, thumbprint=@p6 WHERE id=@p0",
-            record.Id, now.ToUnixTimeMilliseconds(), request.Address, hostNames, request.Site, maxAgents, thumbprint)).ConfigureAwait(false);
+            record.Id, now.ToUnixTimeMilliseconds(), request.Address, hostNames, request.Site, maxAgents, thumbprint), ct).ConfigureAwait(false);
         if (record.Thumbprint is { } previous)
         {
             _byThumbprint.TryRemove(previous, out _);

@@ -55,7 +55,7 @@ internal static partial class TaskServerEndpoints
                 return error;
             }
 
-            await registry.SetSelectionAsync(selection!);
+            await registry.SetSelectionAsync(selection!, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             return Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings);
         })
@@ -84,7 +84,7 @@ internal static partial class TaskServerEndpoints
                 Parameters = task.Parameters,
                 TimeoutSeconds = task.TimeoutSeconds,
                 CreatedAt = now,
-            }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest));
+            }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), request.HttpContext.RequestAborted);
             return Created($"{TcmPaths.Admin}/actions/{actionId}", new ActionCreated(actionId, TaskServerActionKinds.TsTask, agents.Count, handed), ProtocolJsonContext.Default.ActionCreated);
         })
             .WithName("PushTaskThroughTaskServers").WithSummary("Pushes a task to the targeted agents through the Task Servers that hold them (their Client Task Agents); status at GET /tcm/admin/actions/{id}.")
@@ -103,7 +103,7 @@ internal static partial class TaskServerEndpoints
             return;
         }
 
-        await context.RequestServices.GetRequiredService<TaskServerRegistry>().ReportAsync(server, report);
+        await context.RequestServices.GetRequiredService<TaskServerRegistry>().ReportAsync(server, report, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

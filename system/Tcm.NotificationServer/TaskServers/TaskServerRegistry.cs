@@ -102,7 +102,7 @@ internal sealed partial class TaskServerRegistry
     }
 
     /// <summary>Applies a Task Server's report of the agents it holds.</summary>
-    public async Task ReportAsync(SiteServerRecord record, TaskServerReport report)
+    public async Task ReportAsync(SiteServerRecord record, TaskServerReport report, CancellationToken ct = default)
     {
         var state = Get(record);
         state.LastContact = _time.GetUtcNow();
@@ -137,7 +137,7 @@ internal sealed partial class TaskServerRegistry
         state.Signal.Set();
         if (addressChanged)
         {
-            await OnTaskServersChangedAsync().ConfigureAwait(false);
+            await OnTaskServersChangedAsync(ct).ConfigureAwait(false);
         }
     }
 
@@ -173,7 +173,8 @@ internal sealed partial class TaskServerRegistry
     }
 
     /// <summary>Stores the tasks of a new action for its targets and wakes the Task Servers that hold them; returns how many were handed to an online Task Server.</summary>
-    public async Task<int> AddTasksAsync(string actionId, IReadOnlyList<AgentRecord> agents, Func<AgentRecord, TaskServerAssignment> build, string requestJson)
+    public async Task<int> AddTasksAsync(
+        string actionId, IReadOnlyList<AgentRecord> agents, Func<AgentRecord, TaskServerAssignment> build, string requestJson, CancellationToken ct = default)
     {
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var items = agents.Select(a => (Agent: a, Assignment: build(a))).ToList();
@@ -185,7 +186,7 @@ internal sealed partial class TaskServerRegistry
                 ctx.Execute("INSERT INTO ts_tasks(action_id, agent_id, payload) VALUES(@p0,@p1,@p2)", actionId, agent.Id,
                     TcmStore.Serialize(assignment, ProtocolJsonContext.Default.TaskServerAssignment));
             }
-        }).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
 
         var handed = 0;
         var now = _time.GetUtcNow();
@@ -281,19 +282,19 @@ internal sealed partial class TaskServerRegistry
     }
 
     /// <summary>Changes the selection settings; every policy is computed again (and pushed to connected agents by the caller).</summary>
-    public async Task SetSelectionAsync(TaskServerSelectionSettings selection)
+    public async Task SetSelectionAsync(TaskServerSelectionSettings selection, CancellationToken ct = default)
     {
         await _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", SelectionKey,
-            TcmStore.Serialize(selection, ProtocolJsonContext.Default.TaskServerSelectionSettings))).ConfigureAwait(false);
+            TcmStore.Serialize(selection, ProtocolJsonContext.Default.TaskServerSelectionSettings)), ct).ConfigureAwait(false);
         _selection = selection;
-        await _policy.InvalidateAsync().ConfigureAwait(false);
+        await _policy.InvalidateAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>A Task Server registered or moved: policies list it from now on, and connected agents get theirs at once.</summary>
-    public async Task OnTaskServersChangedAsync()
+    public async Task OnTaskServersChangedAsync(CancellationToken ct = default)
     {
-        await _policy.InvalidateAsync().ConfigureAwait(false);
-        await _distributor.DistributeAsync().ConfigureAwait(false);
+        await _policy.InvalidateAsync(ct).ConfigureAwait(false);
+        await _distributor.DistributeAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary><see cref="PolicyDocument.TaskServers"/> of an agent: every registered Task Server, ordered for an ordered list by the agent's site.</summary>

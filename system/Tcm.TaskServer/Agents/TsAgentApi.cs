@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -18,22 +17,14 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
 {
     public async Task<TsResponse> HandleAsync(TsAgent agent, string method, string pathAndQuery, ReadOnlyMemory<byte> body, string via)
     {
-        var queryStart = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        var path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart];
-        var query = queryStart < 0 ? "" : pathAndQuery[(queryStart + 1)..];
-        var isGet = string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase);
-        var isPost = string.Equals(method, "POST", StringComparison.OrdinalIgnoreCase);
+        var request = AgentRequestLine.Parse(method, pathAndQuery);
+        var (path, isGet, isPost) = (request.Path, request.IsGet, request.IsPost);
         switch (path)
         {
             case TcmPaths.Tasks when isGet:
-                long after = 0;
-                foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+                if (!request.TryGetAfter(out var after))
                 {
-                    if (pair.StartsWith("after=", StringComparison.Ordinal)
-                        && !long.TryParse(pair["after=".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out after))
-                    {
-                        return TsResponse.Error(400, "bad-request", "after: must be a non-negative integer (the last push sequence number received)");
-                    }
+                    return TsResponse.Error(400, "bad-request", AgentRequestLine.BadAfter);
                 }
 
                 return TsResponse.Json(200, await delivery.HandOutAsync(agent, after).ConfigureAwait(false), ProtocolJsonContext.Default.PendingPushes);
@@ -72,6 +63,12 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
 /// <summary>Maps the Task Server's agent HTTP endpoints.</summary>
 internal static class TsAgentEndpoints
 {
+    /// <summary>The agent endpoints' services: who the agent is, the delivery and the handlers.</summary>
+    public static IServiceCollection AddTsAgentEndpoints(this IServiceCollection services) => services
+        .AddSingleton<AgentIdentityResolver>()
+        .AddSingleton<TaskDelivery>()
+        .AddSingleton<TsAgentApi>();
+
     public static void MapTsAgentEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet(TcmPaths.Tasks, HandleAsync).ExcludeFromDescription();

@@ -1,6 +1,4 @@
 using System.Net.WebSockets;
-using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,30 +6,12 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
 using Tcm.Hosting.Diagnostics;
+using Tcm.Hosting.Channels;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
-using Tcm.TaskServer.Identity;
 
 namespace Tcm.TaskServer.Channel;
-
-/// <summary>What every <see cref="TsSession"/> needs, shared.</summary>
-internal sealed class TsChannelServices(
-    IOptions<TaskServerOptions> options, TaskDelivery delivery, TsAgentApi api, TaskServerIdentity identity, TimeProvider time, ILogger<TsSession> logger)
-{
-    public TaskServerOptions Options { get; } = options.Value;
-    public TaskDelivery Delivery { get; } = delivery;
-    public TsAgentApi Api { get; } = api;
-    public string ServerName { get; } = identity.Name;
-    public ILogger Logger { get; } = logger;
-    public TimeProvider Time { get; } = time;
-
-    /// <summary>Every open channel, for the one heartbeat (<see cref="TsChannelHousekeeping"/>).</summary>
-    public ChannelSet<TsSession> Channels { get; } = new();
-
-    /// <summary>How long a closing channel may take to answer our close before it is aborted.</summary>
-    public TimeSpan CloseTimeout { get; } = TimeSpan.FromSeconds(5);
-}
 
 /// <summary>
 /// <c>/tcm/agent/channel</c> on the Task Server: the Client Task Agent's persistent channel. Refusals before the upgrade are HTTP answers
@@ -39,9 +19,12 @@ internal sealed class TsChannelServices(
 /// </summary>
 internal static partial class TsChannelEndpoint
 {
-    public static void MapTsChannel(this IEndpointRouteBuilder endpoints) =>
-        // why: Map, not MapGet: HTTP/2 WebSockets arrive as extended CONNECT.
-        endpoints.Map(TcmPaths.Channel, HandleAsync).ExcludeFromDescription();
+    /// <summary>The channel's services: what sessions share and the one heartbeat (started after registration, see <see cref="TaskServerExtensions"/>).</summary>
+    public static IServiceCollection AddTsChannel(this IServiceCollection services) => services
+        .AddSingleton<TsChannelServices>()
+        .AddSingleton<TsChannelHousekeeping>();
+
+    public static void MapTsChannel(this IEndpointRouteBuilder endpoints) => endpoints.MapAgentChannel(HandleAsync);
 
     private static async Task HandleAsync(HttpContext context)
     {
@@ -50,7 +33,7 @@ internal static partial class TsChannelEndpoint
         var logger = services.GetRequiredService<ILogger<TsSession>>();
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await TsResponse.Error(400, "websocket-required", "the channel is a WebSocket: HTTP/1.1 upgrade or HTTP/2 extended CONNECT, sub-protocol tcm.v1").WriteAsync(context);
+            await TsResponse.Error(400, ChannelUpgrade.WebSocketRequired, ChannelUpgrade.WebSocketRequiredDetail).WriteAsync(context);
             return;
         }
 
@@ -71,14 +54,8 @@ internal static partial class TsChannelEndpoint
         }
 
         var channelServices = services.GetRequiredService<TsChannelServices>();
-        var subProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains(ProtocolConstants.SubProtocol) ? ProtocolConstants.SubProtocol : null;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = subProtocol,
-            KeepAliveInterval = channelServices.Options.KeepAliveInterval,
-            KeepAliveTimeout = channelServices.Options.KeepAliveTimeout,
-        });
-        var session = new TsSession(socket, agent, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), channelServices);
+        using var socket = await ChannelUpgrade.AcceptAsync(context, channelServices.Options);
+        var session = new TsSession(socket, agent, ChannelUpgrade.NewConnectionId(), channelServices);
         channelServices.Channels.Add(session);
         var labels = ConnectionLabels.Channel(context.Request, AgentIdentityResolver.ViaGateway(context));
         metrics.Channels.ChannelOpened(labels);

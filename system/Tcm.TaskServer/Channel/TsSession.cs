@@ -12,42 +12,22 @@ namespace Tcm.TaskServer.Channel;
 /// One Client Task Agent channel: hello (role <c>ts</c>) and welcome, re-sent pushes, acks, task statuses and results (stored once,
 /// then acknowledged with <c>ack.keys</c>). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
-internal sealed partial class TsSession : ServerChannel, IPushChannel
+internal sealed partial class TsSession : AgentSession<TsAgent>
 {
     private readonly TsChannelServices _services;
     private bool _welcomed;
 
     public TsSession(WebSocket socket, TsAgent agent, string connectionId, TsChannelServices services)
-        : base(socket, connectionId, services.Time.GetUtcNow().ToUnixTimeMilliseconds())
+        : base(socket, agent, connectionId, services.Channel)
     {
-        Agent = agent;
         _services = services;
     }
 
-    public TsAgent Agent { get; }
-
-    /// <summary>Set under the agent's gate once the welcome and the re-sent pushes are queued: new pushes may follow.</summary>
-    public bool Ready { get; set; }
-
-    protected override TimeProvider Time => _services.Time;
-
-    protected override TimeSpan CloseTimeout => _services.CloseTimeout;
-
-    protected override int MaxMessageBytes => _services.Options.MaxMessageBytes;
-
-    /// <summary>Runs the channel until it closes. Never throws for a peer that goes away.</summary>
-    public async Task RunAsync(CancellationToken aborted)
+    protected override void OnEnded()
     {
-        try
+        if (_welcomed)
         {
-            await ReceiveLoopAsync(aborted).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (_welcomed)
-            {
-                _services.Delivery.EndSession(Agent, this);
-            }
+            _services.Delivery.EndSession(Agent, this);
         }
     }
 
@@ -128,7 +108,7 @@ internal sealed partial class TsSession : ServerChannel, IPushChannel
             AgentId = Agent.Id,
             ServerName = _services.ServerName,
             ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.Options.MaxMessageBytes,
+            MaxMessageBytes = _services.Channel.MaxMessageBytes,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;

@@ -114,8 +114,8 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 }
 
                 var wait = (int)Math.Clamp(_options.WorkPollWait.TotalSeconds, 0, 60);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                timeout.CancelAfter(TimeSpan.FromSeconds(wait + 15));
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(wait + 15), _time);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
                 var work = await _client.GetFromJsonAsync($"{TaskServerPaths.Work}?wait={wait}", ProtocolJsonContext.Default.TaskServerWork, timeout.Token).ConfigureAwait(false)
                     ?? new TaskServerWork();
                 SetReachable(true);
@@ -281,8 +281,8 @@ internal sealed partial class NotificationServerLink : BackgroundService
 
     private async Task<System.Net.Http.HttpResponseMessage> SendAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        cts.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
         var response = await _client.PostAsJsonAsync(path, body, typeInfo, cts.Token).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

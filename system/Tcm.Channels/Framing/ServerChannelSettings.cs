@@ -1,0 +1,11 @@
+namespace Tcm.Channels.Framing;
+
+/// <summary>What every channel of one server shares: its clock, the largest message a peer may send, and how long a closing peer may take.</summary>
+/// <param name="Time">The clock of the open time and the close deadline.</param>
+/// <param name="MaxMessageBytes">The largest message the peer may send.</param>
+/// <param name="CloseTimeout">How long a closing channel may take to answer our close before it is aborted.</param>
+public sealed record ServerChannelSettings(TimeProvider Time, int MaxMessageBytes, TimeSpan CloseTimeout)
+{
+    /// <summary>The close timeout of both servers: 5 seconds.</summary>
+    public static readonly TimeSpan DefaultCloseTimeout = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,30 @@
+using Tcm.Protocol;
+
+namespace Tcm.Hosting;
+
+/// <summary>
+/// The settings of a server that holds agents' persistent channels (the Notification Server and the Task Server): the largest
+/// message, the hello deadline and the WebSocket keep-alive, on top of <see cref="TcmServerOptions"/>.
+/// </summary>
+public abstract class TcmChannelServerOptions : TcmServerOptions
+{
+    /// <summary>Sets the server's defaults.</summary>
+    /// <param name="dataDirectory">The default data folder, e.g. <c>data/ns</c>.</param>
+    /// <param name="port">The default HTTPS port, e.g. 4443.</param>
+    protected TcmChannelServerOptions(string dataDirectory, int port)
+        : base(dataDirectory, port)
+    {
+    }
+
+    /// <summary>Largest channel message (all frames together) and agent request body accepted. Default 256 KiB.</summary>
+    public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
+
+    /// <summary>How long a new channel may take to send its <c>hello</c>. Default 10 seconds.</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>WebSocket ping interval of the server side of a channel; zero disables pings. Default 30 seconds.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = ProtocolConstants.DefaultKeepAliveInterval;
+
+    /// <summary>How long a ping may wait for its pong before the channel is aborted. Default 20 seconds.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = ProtocolConstants.DefaultKeepAliveTimeout;
+}
