@@ -16,6 +16,7 @@ internal sealed class TaskServerOptionsValidator()
         }
 
         failures.Range(options.MaxAgents, 1, 1_000_000, nameof(TaskServerOptions.MaxAgents));
+        failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TaskServerOptions.MaxPushesInFlight));
         failures.Range(options.MaxMessageBytes, 4096, 16 * 1024 * 1024, nameof(TaskServerOptions.MaxMessageBytes));
         failures.Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(TaskServerOptions.HelloTimeout));
         failures.NotNegative(options.KeepAliveInterval, nameof(TaskServerOptions.KeepAliveInterval), "zero disables pings");

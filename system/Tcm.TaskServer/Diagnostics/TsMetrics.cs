@@ -52,7 +52,7 @@ internal sealed class TsMetrics : IDisposable
 
     public void Refused(string code) => _refusals.Add(1, "code", code);
 
-    public void PushSent() => _pushes.Add();
+    public void PushesSent(int count) => _pushes.Add(count);
 
     public void ResultReceived(bool duplicate) => (duplicate ? _duplicates : _results).Add();
 
