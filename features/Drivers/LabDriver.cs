@@ -16,23 +16,16 @@ namespace Tcm.Features.Drivers;
 /// which disposes it after the feature. Remembers the administrator's configuration at start, so each scenario can be
 /// given the lab back as it found it (<see cref="LabDriver.ResetAsync"/>).
 /// </summary>
-internal sealed class LabHost : IAsyncDisposable
+internal sealed class LabHost(NetworkTopology topology, InProcessLab lab, string dataDirectory) : IAsyncDisposable
 {
     /// <summary>What a feature's lab runs: TCM on, and the Task Servers and gateway as soon as the lab can run them.</summary>
     private static readonly LabOptions s_options = new() { Tcm = true, TaskServers = 2, Gateway = true };
 
-    private LabHost(NetworkTopology topology, InProcessLab lab, string dataDirectory)
-    {
-        Topology = topology;
-        Lab = lab;
-        DataDirectory = dataDirectory;
-    }
+    public NetworkTopology Topology { get; } = topology;
 
-    public NetworkTopology Topology { get; }
+    public InProcessLab Lab { get; } = lab;
 
-    public InProcessLab Lab { get; }
-
-    public string DataDirectory { get; }
+    public string DataDirectory { get; } = dataDirectory;
 
     public AdminClient Admin => Lab.Admin;
 

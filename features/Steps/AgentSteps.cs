@@ -35,18 +35,9 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
 {
     private const string Reasons = "(TCM communication is off|no profile with persistent connections targets it|the server cannot be reached|its persistent connection was terminated)";
 
-    [Given(@"^an agent ""([^""]+)"" (?:in|on) the (office|internet)(" + AgentOptions.Pattern + ")$")]
-    public Task GivenAnAgent(string name, AgentLocation location, AgentOptions options) =>
-        fleet.AddAsync(new AgentDefinition
-        {
-            Name = name,
-            Location = location,
-            VpnAdapter = options.VpnAdapter,
-            VpnUp = options.VpnUp,
-            Cem = options.Cem,
-            Group = options.Group,
-            Site = options.Site,
-        });
+    [Given(@"^an agent ""([^""]+)"" (?:in|on) the (office|internet)(" + AgentTail.Pattern + ")$")]
+    public Task GivenAnAgent(string name, AgentLocation location, AgentDefinition tail) =>
+        fleet.AddAsync(tail with { Name = name, Location = location });
 
     [Given("^these agents:$")]
     public async Task GivenTheseAgents(DataTable table)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Reqnroll;
+using Tcm.Features.Drivers;
 using Tcm.Lab.Fleet;
 using Tcm.Lab.Network;
 
@@ -66,9 +67,9 @@ internal sealed partial class StepValues
     [StepArgumentTransformation]
     public static FallbackReason Reason(string text) => Member<FallbackReason>(text);
 
-    /// <summary>The optional tail of "an agent ... in the office" (VPN, CEM settings, group, site).</summary>
+    /// <summary>The optional tail of "an agent ... in the office" (VPN, CEM settings, group, site), as the agent's definition.</summary>
     [StepArgumentTransformation]
-    public static AgentOptions Agent(string tail) => AgentOptions.Parse(tail);
+    public static AgentDefinition Agent(string tail) => AgentTail.Parse(tail);
 
     /// <summary>The route of an agent's connections: <c>Direct</c>, <c>connected through the gateway</c>, <c>offline and retrying with back-off</c>.</summary>
     [StepArgumentTransformation]

@@ -66,8 +66,9 @@ internal static class LiveConsoleView
     {
         var pushes = s.Pushes.Count == 0 ? "" : " | " + string.Join(", ", s.Pushes.Select(p => $"{p.Id} {p.Completed}/{p.Targets} done ({p.Delivered} delivered{(p.Failed > 0 ? $", {p.Failed} failed" : "")})"));
         var expectations = s.ExpectationsTotal == 0 ? "" : $" | expectations {s.ExpectationsHeld} held, {s.ExpectationsFailed} failed of {s.ExpectationsTotal}";
+        var f = s.Fleet;
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{Clock(s.Elapsed)}/{Clock(s.Duration)}] {s.Phase} {s.EventsDone}/{s.EventsTotal} events{(s.LastEvent is null ? "" : $" (last {s.LastEvent})")} | agents {s.Agents}: running {s.Running}, direct {s.Direct}, cem {s.Cem}, offline {s.Offline} | persistent {s.Persistent}, http {s.Http} | sockets {s.OpenSockets}{pushes}{expectations}");
+            $"[{Clock(s.Elapsed)}/{Clock(s.Duration)}] {s.Phase} {s.EventsDone}/{s.EventsTotal} events{(s.LastEvent is null ? "" : $" (last {s.LastEvent})")} | agents {s.Agents}: running {f.Running}, direct {f.Direct}, cem {f.Cem}, offline {f.Offline} | persistent {f.Persistent}, http {f.Http} | sockets {f.OpenSockets}{pushes}{expectations}");
     }
 
     /// <summary>The live table for a snapshot.</summary>
@@ -90,9 +91,10 @@ internal static class LiveConsoleView
             column.RightAligned();
         }
 
+        var f = s.Fleet;
         fleet.AddRow(
-            Cell(s.Running, s.Agents), Cell(s.Direct, s.Agents), Cell(s.Cem, s.Agents), Cell(s.Offline, s.Agents),
-            Cell(s.Persistent, s.Agents), Cell(s.Http, s.Agents), s.OpenSockets.ToString(CultureInfo.InvariantCulture));
+            Cell(f.Running, s.Agents), Cell(f.Direct, s.Agents), Cell(f.Cem, s.Agents), Cell(f.Offline, s.Agents),
+            Cell(f.Persistent, s.Agents), Cell(f.Http, s.Agents), f.OpenSockets.ToString(CultureInfo.InvariantCulture));
 
         var rows = new List<IRenderable> { header, timeline, events, fleet };
         if (s.Pushes.Count > 0)

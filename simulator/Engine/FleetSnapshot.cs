@@ -54,14 +54,7 @@ internal sealed class FleetSnapshot
             }
 
             total++;
-            var row = _rows[i];
-            var holds = channel switch
-            {
-                ChannelScope.Ns => Holds(metric, row.Running, row.Mode, row.Transport),
-                ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
-                _ => Holds(metric, row.Running, row.Mode, row.Transport) && row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
-            };
-            if (holds)
+            if (Holds(metric, channel, _rows[i]))
             {
                 matching++;
             }
@@ -70,60 +63,29 @@ internal sealed class FleetSnapshot
         return (matching, total);
     }
 
-    public Reports.ModeSample ToSample(int openSockets)
+    /// <summary>The fleet's modes as the report samples them; each count is the one a condition on that state makes over the whole fleet.</summary>
+    public Reports.ModeSample ToSample(int openSockets) => new()
     {
-        int running = 0, direct = 0, cem = 0, offline = 0, persistent = 0, http = 0, tsCem = 0, tsPersistent = 0;
-        foreach (var row in _rows)
-        {
-            if (row.Running)
-            {
-                running++;
-            }
+        At = Math.Round(At, 1),
+        Running = CountAll(StateMetric.Running, ChannelScope.Ns),
+        Direct = CountAll(StateMetric.Direct, ChannelScope.Ns),
+        Cem = CountAll(StateMetric.Cem, ChannelScope.Ns),
+        Offline = CountAll(StateMetric.Offline, ChannelScope.Ns),
+        Persistent = CountAll(StateMetric.Persistent, ChannelScope.Ns),
+        Http = CountAll(StateMetric.Http, ChannelScope.Ns),
+        TsCem = CountAll(StateMetric.Cem, ChannelScope.Ts),
+        TsPersistent = CountAll(StateMetric.Persistent, ChannelScope.Ts),
+        OpenSockets = openSockets,
+    };
 
-            switch (row.Running ? row.Mode : ConnectionMode.Offline)
-            {
-                case ConnectionMode.Direct: direct++; break;
-                case ConnectionMode.Cem: cem++; break;
-                default: offline++; break;
-            }
+    private int CountAll(StateMetric metric, ChannelScope channel) => _rows.Count(row => Holds(metric, channel, row));
 
-            if (row.Running && row.Mode != ConnectionMode.Offline)
-            {
-                if (row.Transport == TransportKind.Persistent)
-                {
-                    persistent++;
-                }
-                else
-                {
-                    http++;
-                }
-            }
-
-            if (row.HasTaskServer && row.TsMode == ConnectionMode.Cem)
-            {
-                tsCem++;
-            }
-
-            if (row.HasTaskServer && row.TsTransport == TransportKind.Persistent)
-            {
-                tsPersistent++;
-            }
-        }
-
-        return new Reports.ModeSample
-        {
-            At = Math.Round(At, 1),
-            Running = running,
-            Direct = direct,
-            Cem = cem,
-            Offline = offline,
-            Persistent = persistent,
-            Http = http,
-            TsCem = tsCem,
-            TsPersistent = tsPersistent,
-            OpenSockets = openSockets,
-        };
-    }
+    private static bool Holds(StateMetric metric, ChannelScope channel, Row row) => channel switch
+    {
+        ChannelScope.Ns => Holds(metric, row.Running, row.Mode, row.Transport),
+        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
+        _ => Holds(metric, row.Running, row.Mode, row.Transport) && row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
+    };
 
     private static bool Holds(StateMetric metric, bool running, ConnectionMode mode, TransportKind transport) => metric switch
     {

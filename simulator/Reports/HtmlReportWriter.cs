@@ -12,11 +12,21 @@ namespace Tcm.Simulator.Reports;
 /// </summary>
 internal static class HtmlReportWriter
 {
-    private const string DirectColor = "var(--direct)";
-    private const string CemColor = "var(--cem)";
-    private const string OfflineColor = "var(--offline)";
-    private const string PersistentColor = "var(--persistent)";
-    private const string HttpColor = "var(--http)";
+    private static readonly Plotted[] ModeSeries =
+    [
+        new("Direct", "var(--direct)", s => s.Direct),
+        new("CEM", "var(--cem)", s => s.Cem),
+        new("Offline", "var(--offline)", s => s.Offline),
+    ];
+
+    private static readonly Plotted[] TransportSeries =
+    [
+        new("Persistent", "var(--persistent)", s => s.Persistent),
+        new("HTTP polling", "var(--http)", s => s.Http),
+    ];
+
+    private static Series[] SeriesOf(Plotted[] table, IReadOnlyList<ModeSample> samples) =>
+        table.Select(x => new Series(x.Label, x.Color, samples.Select(s => (double)x.Count(s)).ToArray())).ToArray();
 
     public static string Write(SimulationReport r)
     {
@@ -98,18 +108,9 @@ internal static class HtmlReportWriter
                 .Select(t => new Marker(t.StartedAt!.Value, t.Id, $"{t.Id}: {t.Action} ({t.Trigger}) at {ReportWriter.Seconds(t.StartedAt)}, {t.Outcome}"))
                 .ToArray();
             sb.Append("<section><h2>Connection mode over time</h2><p class=\"muted\">How each agent reaches its Notification Server: directly, through the CEM gateway, or not at all. Dashed lines are timeline events.</p>");
-            sb.Append(StackedArea("Connection mode over time", times,
-            [
-                new Series("Direct", DirectColor, r.Samples.Select(s => (double)s.Direct).ToArray()),
-                new Series("CEM", CemColor, r.Samples.Select(s => (double)s.Cem).ToArray()),
-                new Series("Offline", OfflineColor, r.Samples.Select(s => (double)s.Offline).ToArray()),
-            ], r.Agents, markers));
+            sb.Append(StackedArea("Connection mode over time", times, SeriesOf(ModeSeries, r.Samples), r.Agents, markers));
             sb.Append("</section><section><h2>Transport over time</h2><p class=\"muted\">Persistent WebSocket channel versus HTTP polling (agents reaching no server are not shown).</p>");
-            sb.Append(StackedArea("Transport over time", times,
-            [
-                new Series("Persistent", PersistentColor, r.Samples.Select(s => (double)s.Persistent).ToArray()),
-                new Series("HTTP polling", HttpColor, r.Samples.Select(s => (double)s.Http).ToArray()),
-            ], r.Agents, markers));
+            sb.Append(StackedArea("Transport over time", times, SeriesOf(TransportSeries, r.Samples), r.Agents, markers));
             sb.Append("</section>");
         }
 
@@ -129,8 +130,8 @@ internal static class HtmlReportWriter
                 sb.Append(CultureInfo.InvariantCulture, $"<h3>{Esc(a.Id)} <span class=\"muted\">latency</span></h3>");
                 sb.Append(Histogram($"{a.Id} latency histogram",
                 [
-                    ("delivered", PersistentColor, a.DeliveredLatency),
-                    ("completed", CemColor, a.CompletedLatency),
+                    ("delivered", "var(--persistent)", a.DeliveredLatency),
+                    ("completed", "var(--cem)", a.CompletedLatency),
                 ]));
             }
 
@@ -237,4 +238,7 @@ internal static class HtmlReportWriter
         svg .marker line{stroke:var(--ink);stroke-dasharray:4 3;opacity:.55}svg .marker text{fill:var(--ink);font-size:11px;font-weight:600}
         footer{text-align:center;color:var(--muted);font-size:12px;padding:0 0 32px}
         """;
+
+    /// <summary>A chart series: its label, the page's colour for it and the count of a sample it plots.</summary>
+    private sealed record Plotted(string Label, string Color, Func<ModeSample, int> Count);
 }

@@ -46,13 +46,8 @@ internal sealed record RunSnapshot
     /// <summary>What the timeline waits for next, e.g. <c>ready: persistent >= 95%</c>.</summary>
     public string? NextEvent { get; init; }
     public int Agents { get; init; }
-    public int Running { get; init; }
-    public int Direct { get; init; }
-    public int Cem { get; init; }
-    public int Offline { get; init; }
-    public int Persistent { get; init; }
-    public int Http { get; init; }
-    public int OpenSockets { get; init; }
+    /// <summary>The fleet's modes at the latest sample, as the report records them.</summary>
+    public ModeSample Fleet { get; init; } = new() { At = 0 };
     /// <summary>Pushed actions still collecting results (and finished ones, for a while).</summary>
     public IReadOnlyList<PushProgress> Pushes { get; init; } = [];
     public int ExpectationsHeld { get; init; }

@@ -6,76 +6,62 @@ namespace Tcm.Simulator.Scenarios;
 /// <summary>Checks the keys of an event that belong to its action (<c>do:</c>) and builds the <see cref="ScenarioAction"/>.</summary>
 internal sealed class ActionValidator(ValidationContext context)
 {
-    /// <summary>The keys each action takes, besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...).</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> KeysOf = new Dictionary<string, string[]>
+    /// <summary>
+    /// Every action: its <c>do:</c> word, the keys it takes besides the event's own (<c>id</c>, <c>at</c>, <c>after</c>, ...),
+    /// and how it is built from the event (null when it cannot be; the errors say why).
+    /// </summary>
+    private static readonly Dictionary<string, (string[] Keys, Func<ActionValidator, EventDocument, ScenarioAction?> Build)> s_actions = new()
     {
-        [ActionKinds.StartAgents] = ["ramp"],
-        [ActionKinds.StopAgents] = [],
-        [ActionKinds.VpnUp] = [],
-        [ActionKinds.VpnDown] = [],
-        [ActionKinds.Move] = ["to"],
-        [ActionKinds.SetTcm] = ["tcm"],
-        [ActionKinds.SetSettings] = ["settings"],
-        [ActionKinds.PushTask] = ["command", "name", "parameters"],
-        [ActionKinds.PushPolicy] = [],
-        [ActionKinds.InventoryNow] = ["classes"],
-        [ActionKinds.TerminateConnections] = ["reconnectAfter"],
-        [ActionKinds.DropConnections] = [],
-        [ActionKinds.StopServer] = ["server"],
-        [ActionKinds.StartServer] = ["server"],
-        [ActionKinds.KillServer] = ["server"],
-        [ActionKinds.DownloadPackage] = ["package", "size", "codebases"],
-        [ActionKinds.Wait] = [],
+        [StartAgentsAction.Word] = (["ramp"], (v, e) => new StartAgentsAction(v.DurationOr(e.Ramp, "ramp", TimeSpan.Zero))),
+        [StopAgentsAction.Word] = ([], (_, _) => new StopAgentsAction()),
+        [VpnUpAction.Word] = ([], (_, _) => new VpnUpAction()),
+        [VpnDownAction.Word] = ([], (_, _) => new VpnDownAction()),
+        [MoveAction.Word] = (["to"], (v, e) => v.Move(e)),
+        [SetTcmAction.Word] = (["tcm"], (v, e) => v.SetTcm(e)),
+        [SetSettingsAction.Word] = (["settings"], (v, e) => v.SetSettings(e)),
+        [PushTaskAction.Word] = (["command", "name", "parameters"], (v, e) => v.PushTask(e)),
+        [PushPolicyAction.Word] = ([], (_, _) => new PushPolicyAction()),
+        [InventoryNowAction.Word] = (["classes"], (v, e) => v.InventoryNow(e)),
+        [TerminateConnectionsAction.Word] = (["reconnectAfter"], (v, e) => new TerminateConnectionsAction(v.DurationOr(e.ReconnectAfter, "reconnectAfter", TimeSpan.FromSeconds(60)))),
+        [DropConnectionsAction.Word] = ([], (_, _) => new DropConnectionsAction()),
+        [ServerAction.StopWord] = (["server"], (v, e) => v.Server(ServerAction.StopWord, e)),
+        [ServerAction.StartWord] = (["server"], (v, e) => v.Server(ServerAction.StartWord, e)),
+        [ServerAction.KillWord] = (["server"], (v, e) => v.Server(ServerAction.KillWord, e)),
+        [DownloadPackageAction.Word] = (["package", "size", "codebases"], (v, e) => v.Download(e)),
+        [WaitAction.Word] = ([], (_, _) => new WaitAction()),
     };
 
-    /// <summary>The action, or null when it cannot be built (the errors say why).</summary>
-    public ScenarioAction? Validate(string kind, EventDocument e)
+    /// <summary>The keys each action takes, besides the event's own, by <c>do:</c> word in the order the words are listed in errors.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> KeysOf = s_actions.ToDictionary(a => a.Key, a => a.Value.Keys);
+
+    /// <summary>The action, or null when it cannot be built (the errors say why); an unknown word is a wait (already reported).</summary>
+    public ScenarioAction? Validate(string kind, EventDocument e) =>
+        s_actions.TryGetValue(kind, out var action) ? action.Build(this, e) : new WaitAction();
+
+    private TimeSpan DurationOr(YamlNode? node, string key, TimeSpan otherwise) => node is null ? otherwise : context.Duration(node, key) ?? otherwise;
+
+    private InventoryNowAction InventoryNow(EventDocument e) => new(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
+
+    private MoveAction? Move(EventDocument e)
     {
-        switch (kind)
+        if (e.To is { } to)
         {
-            case ActionKinds.StartAgents:
-                return new StartAgentsAction(e.Ramp is { } ramp ? context.Duration(ramp, "ramp") ?? TimeSpan.Zero : TimeSpan.Zero);
-            case ActionKinds.StopAgents:
-                return new StopAgentsAction();
-            case ActionKinds.VpnUp:
-                return new VpnUpAction();
-            case ActionKinds.VpnDown:
-                return new VpnDownAction();
-            case ActionKinds.Move:
-                if (e.To is { } to)
-                {
-                    return context.Word(to, "to", ValidationContext.Locations) is { } location ? new MoveAction(location) : null;
-                }
-
-                context.Error(e.Start, "'move' needs 'to: office' or 'to: internet'");
-                return null;
-            case ActionKinds.SetTcm:
-                if (e.Tcm is { } tcm)
-                {
-                    return context.Bool(tcm, "tcm") is { } on ? new SetTcmAction(on) : null;
-                }
-
-                context.Error(e.Start, "'set-tcm' needs 'tcm: on' or 'tcm: off'");
-                return null;
-            case ActionKinds.SetSettings:
-                return SetSettings(e);
-            case ActionKinds.PushTask:
-                return PushTask(e);
-            case ActionKinds.PushPolicy:
-                return new PushPolicyAction();
-            case ActionKinds.InventoryNow:
-                return new InventoryNowAction(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
-            case ActionKinds.TerminateConnections:
-                return new TerminateConnectionsAction(e.ReconnectAfter is { } ra ? context.Duration(ra, "reconnectAfter") ?? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(60));
-            case ActionKinds.DropConnections:
-                return new DropConnectionsAction();
-            case ActionKinds.StopServer or ActionKinds.StartServer or ActionKinds.KillServer:
-                return Server(kind, e);
-            case ActionKinds.DownloadPackage:
-                return Download(e);
-            default:
-                return new WaitAction();
+            return context.Word(to, "to", ValidationContext.Locations) is { } location ? new MoveAction(location) : null;
         }
+
+        context.Error(e.Start, "'move' needs 'to: office' or 'to: internet'");
+        return null;
+    }
+
+    private SetTcmAction? SetTcm(EventDocument e)
+    {
+        if (e.Tcm is { } tcm)
+        {
+            return context.Bool(tcm, "tcm") is { } on ? new SetTcmAction(on) : null;
+        }
+
+        context.Error(e.Start, "'set-tcm' needs 'tcm: on' or 'tcm: off'");
+        return null;
     }
 
     private SetSettingsAction? SetSettings(EventDocument e)
@@ -97,15 +83,7 @@ internal sealed class ActionValidator(ValidationContext context)
 
     private PushTaskAction? PushTask(EventDocument e)
     {
-        string? command = null;
-        if (e.Command is { } commandNode)
-        {
-            command = context.Text(commandNode, "command");
-        }
-        else
-        {
-            context.Error(e.Start, "'push-task' needs 'command' (echo, sleep, inventory, or any name the simulated executor runs)");
-        }
+        var command = context.RequiredText(e.Command, "command", e.Start, "'push-task' needs 'command' (echo, sleep, inventory, or any name the simulated executor runs)");
 
         var parameters = e.Parameters is { } p ? context.StringMap(p, "parameters") : new Dictionary<string, string>();
         var timeout = e.Timeout is { } t ? context.PositiveDuration(t, "timeout") ?? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(5);
@@ -121,8 +99,8 @@ internal sealed class ActionValidator(ValidationContext context)
     {
         var operation = kind switch
         {
-            ActionKinds.StopServer => ServerOperation.Stop,
-            ActionKinds.StartServer => ServerOperation.Start,
+            ServerAction.StopWord => ServerOperation.Stop,
+            ServerAction.StartWord => ServerOperation.Start,
             _ => ServerOperation.Kill,
         };
         if (context.Lab is not { } lab)
@@ -163,24 +141,8 @@ internal sealed class ActionValidator(ValidationContext context)
 
     private DownloadPackageAction? Download(EventDocument e)
     {
-        string? package = null;
-        if (e.Package is { } packageNode)
-        {
-            package = context.Text(packageNode, "package");
-        }
-        else
-        {
-            context.Error(e.Start, "'download-package' needs 'package' (a name, like office-365-update)");
-        }
-
-        long size = 10 << 20;
-        if (e.Size is { } sizeNode && context.Scalar(sizeNode, "size") is { } sizeText)
-        {
-            if (!DurationText.TryParseSize(sizeText, out size) || size <= 0)
-            {
-                context.Error(sizeNode.Start, $"'size' must be a size like 512KB or 50MB (got '{sizeText}')");
-            }
-        }
+        var package = context.RequiredText(e.Package, "package", e.Start, "'download-package' needs 'package' (a name, like office-365-update)");
+        var size = e.Size is { } sizeNode ? context.Size(sizeNode, "size") ?? 0 : 10 << 20;
 
         IReadOnlyList<CodebaseSpec> codebases = [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)];
         if (e.Codebases is { } list && Codebases(list) is { } specs)

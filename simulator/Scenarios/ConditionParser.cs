@@ -264,9 +264,9 @@ internal sealed partial class ConditionParser
     {
         if (!_names.Events.TryGetValue(id.Text, out var kind))
         {
-            Error(id.Offset, $"unknown event id '{id.Text}'{Suggestions.Hint(id.Text, _names.Events.Where(e => ActionKinds.IsPush(e.Value)).Select(e => e.Key).ToArray())}");
+            Error(id.Offset, $"unknown event id '{id.Text}'{Suggestions.Hint(id.Text, _names.Events.Where(e => ScenarioAction.IsPush(e.Value)).Select(e => e.Key).ToArray())}");
         }
-        else if (!ActionKinds.IsPush(kind))
+        else if (!ScenarioAction.IsPush(kind))
         {
             Error(id.Offset, $"event '{id.Text}' is a {kind} event; this needs a push-task, inventory-now or push-policy event");
         }

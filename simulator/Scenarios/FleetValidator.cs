@@ -11,13 +11,11 @@ internal sealed class FleetValidator(ValidationContext context)
     /// <summary>The fleet, or null when it cannot be built (the errors say why).</summary>
     public FleetSpec? Validate(FleetDocument document)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "'fleet' must be a mapping with 'agents' and 'groups'", "'fleet'", s_fleetKeys))
         {
-            context.Error(other.Start, $"'fleet' must be a mapping with 'agents' and 'groups' (got {ValidationContext.Describe(other)})");
             return null;
         }
 
-        context.CheckKeys(document, "'fleet'", s_fleetKeys);
         int? agents = null;
         if (document.Agents is { } agentsNode)
         {
@@ -115,13 +113,11 @@ internal sealed class FleetValidator(ValidationContext context)
 
     private GroupSpec? Group(GroupDocument document)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "a group must be a mapping like '- name: office' with 'share: 40%'", "a fleet group", s_groupKeys))
         {
-            context.Error(other.Start, $"a group must be a mapping like '- name: office' with 'share: 40%' (got {ValidationContext.Describe(other)})");
             return null;
         }
 
-        context.CheckKeys(document, "a fleet group", s_groupKeys);
         string? name = null;
         if (document.Name is { } nameNode && context.Text(nameNode, "name") is { } n)
         {
@@ -244,13 +240,11 @@ internal sealed class FleetValidator(ValidationContext context)
     private TaskBehaviour TaskBehaviour(TaskDocument document)
     {
         var behaviour = new TaskBehaviour();
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "'task' must be a mapping with 'duration' and 'failureRate'", "'task'", ScenarioDeserializer.KeysOf<TaskDocument>()))
         {
-            context.Error(other.Start, $"'task' must be a mapping with 'duration' and 'failureRate' (got {ValidationContext.Describe(other)})");
             return behaviour;
         }
 
-        context.CheckKeys(document, "'task'", ScenarioDeserializer.KeysOf<TaskDocument>());
         if (document.FailureRate is { } rateNode && context.Percent(rateNode, "failureRate") is { } rate)
         {
             if (rate > 1)

@@ -18,13 +18,11 @@ internal sealed class ScenarioValidator(ValidationContext context)
     /// <summary>The scenario, or null when anything is wrong (every problem is in the context's errors).</summary>
     public Scenario? Validate(ScenarioDocument document)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "a scenario must be a mapping with keys like 'name', 'fleet', 'timeline'", "the scenario", s_rootKeys))
         {
-            context.Error(other.Start, $"a scenario must be a mapping with keys like 'name', 'fleet', 'timeline' (got {ValidationContext.Describe(other)})");
             return null;
         }
 
-        context.CheckKeys(document, "the scenario", s_rootKeys);
         var name = document.Name is { } nameNode ? context.Text(nameNode, "name") : null;
         var description = document.Description is { } d ? context.Text(d, "description") : null;
         var seed = document.Seed is { } s ? context.Int(s, "seed", int.MinValue, int.MaxValue) : null;
@@ -149,13 +147,11 @@ internal sealed class ScenarioValidator(ValidationContext context)
 
     private SystemSpec External(ExternalDocument document)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "'external' must be a mapping with 'url', 'adminKey', 'caFile'", "'system.external'", ScenarioDeserializer.KeysOf<ExternalDocument>()))
         {
-            context.Error(other.Start, $"'external' must be a mapping with 'url', 'adminKey', 'caFile' (got {ValidationContext.Describe(other)})");
             return new LabSystem();
         }
 
-        context.CheckKeys(document, "'system.external'", ScenarioDeserializer.KeysOf<ExternalDocument>());
         Uri? url = null;
         if (document.Url is { } urlNode && context.Text(urlNode, "url") is { } urlText)
         {
@@ -180,13 +176,11 @@ internal sealed class ScenarioValidator(ValidationContext context)
     /// <summary>Targeted agent settings (<c>settings:</c>, and the <c>set-settings</c> action's).</summary>
     public SettingsSpec Settings(SettingsDocument document)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, $"'settings' must be a mapping with keys like {string.Join(", ", SettingsKeys)}", "'settings'", SettingsKeys))
         {
-            context.Error(other.Start, $"'settings' must be a mapping with keys like {string.Join(", ", SettingsKeys)} (got {ValidationContext.Describe(other)})");
             return new SettingsSpec();
         }
 
-        context.CheckKeys(document, "'settings'", SettingsKeys);
         return new SettingsSpec
         {
             VpnAdapters = document.VpnAdapters is { } adapters ? context.StringList(adapters, "vpnAdapters") : null,

@@ -65,13 +65,11 @@ internal sealed class SelectionValidator(ValidationContext context)
 
     private SelectionFilter Where(WhereDocument document)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, $"'where' must be a mapping with any of {string.Join(", ", s_whereKeys)}", "'where'", s_whereKeys))
         {
-            context.Error(other.Start, $"'where' must be a mapping with any of {string.Join(", ", s_whereKeys)} (got {ValidationContext.Describe(other)})");
             return SelectionFilter.None;
         }
 
-        context.CheckKeys(document, "'where'", s_whereKeys);
         var filter = SelectionFilter.None with
         {
             Location = document.Location is { } l ? context.Word(l, "location", ValidationContext.Locations) : null,

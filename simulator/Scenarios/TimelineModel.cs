@@ -51,134 +51,142 @@ internal sealed record AfterConditionTrigger(Condition Condition, TimeSpan Delay
 
 // ------------------------------------------------------------------ actions
 
-/// <summary>What an event does. <see cref="Kind"/> is the <c>do:</c> word.</summary>
+/// <summary>
+/// What an event does. <see cref="Kind"/> is the <c>do:</c> word, which each action declares as its <c>Word</c>;
+/// <see cref="ActionValidator.KeysOf"/> lists every word with the keys it takes.
+/// </summary>
 internal abstract record ScenarioAction
 {
     public abstract string Kind { get; }
+
+    /// <summary>Actions whose results can be measured (<c>task-completed</c>, latency percentiles).</summary>
+    public static bool IsPush(string kind) => kind is PushTaskAction.Word or InventoryNowAction.Word or PushPolicyAction.Word;
 }
 
 /// <summary><c>start-agents</c>: start the selected agents that are not running, spread evenly over <see cref="Ramp"/>.</summary>
 internal sealed record StartAgentsAction(TimeSpan Ramp) : ScenarioAction
 {
-    public override string Kind => ActionKinds.StartAgents;
+    public const string Word = "start-agents";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>stop-agents</c>: stop the selected agents (service stop: connections closed gracefully).</summary>
 internal sealed record StopAgentsAction : ScenarioAction
 {
-    public override string Kind => ActionKinds.StopAgents;
+    public const string Word = "stop-agents";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>vpn-up</c>: connect the VPN of the selected agents that have a VPN client.</summary>
 internal sealed record VpnUpAction : ScenarioAction
 {
-    public override string Kind => ActionKinds.VpnUp;
+    public const string Word = "vpn-up";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>vpn-down</c>: disconnect the VPN of the selected agents.</summary>
 internal sealed record VpnDownAction : ScenarioAction
 {
-    public override string Kind => ActionKinds.VpnDown;
+    public const string Word = "vpn-down";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>move</c>: take the selected agents to another location (their sockets break, as a laptop's do).</summary>
 internal sealed record MoveAction(AgentLocation To) : ScenarioAction
 {
-    public override string Kind => ActionKinds.Move;
+    public const string Word = "move";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>set-tcm</c>: switch the server setting "TCM communication".</summary>
 internal sealed record SetTcmAction(bool Enabled) : ScenarioAction
 {
-    public override string Kind => ActionKinds.SetTcm;
+    public const string Word = "set-tcm";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>set-settings</c>: change targeted agent settings of the selected groups (the server pushes the new policy).</summary>
 internal sealed record SetSettingsAction(SettingsSpec Settings) : ScenarioAction
 {
-    public override string Kind => ActionKinds.SetSettings;
+    public const string Word = "set-settings";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>push-task</c>: an admin pushes a task to the selected agents. <see cref="Timeout"/> is the task's timeout.</summary>
 internal sealed record PushTaskAction(string Command, IReadOnlyDictionary<string, string> Parameters, TimeSpan Timeout) : ScenarioAction
 {
-    public override string Kind => ActionKinds.PushTask;
+    public const string Word = "push-task";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>push-policy</c>: push the current policy to the selected agents now.</summary>
 internal sealed record PushPolicyAction : ScenarioAction
 {
-    public override string Kind => ActionKinds.PushPolicy;
+    public const string Word = "push-policy";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>inventory-now</c>: on-demand inventory of the selected agents.</summary>
 internal sealed record InventoryNowAction(IReadOnlyList<string> Classes) : ScenarioAction
 {
-    public override string Kind => ActionKinds.InventoryNow;
+    public const string Word = "inventory-now";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>terminate-connections</c>: the admin's "Terminate persistent connection" for the selected agents.</summary>
 internal sealed record TerminateConnectionsAction(TimeSpan ReconnectAfter) : ScenarioAction
 {
-    public override string Kind => ActionKinds.TerminateConnections;
+    public const string Word = "terminate-connections";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>drop-connections</c>: the selected agents' network drops every open socket (no close handshake).</summary>
 internal sealed record DropConnectionsAction : ScenarioAction
 {
-    public override string Kind => ActionKinds.DropConnections;
+    public const string Word = "drop-connections";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>stop-server</c> / <c>start-server</c> / <c>kill-server</c> with <c>server: ns|ts1|ts2|...|gateway</c>.</summary>
 internal sealed record ServerAction(ServerOperation Operation, string Server) : ScenarioAction
 {
+    public const string StopWord = "stop-server";
+    public const string StartWord = "start-server";
+    public const string KillWord = "kill-server";
+
     public override string Kind => Operation switch
     {
-        ServerOperation.Stop => ActionKinds.StopServer,
-        ServerOperation.Start => ActionKinds.StartServer,
-        _ => ActionKinds.KillServer,
+        ServerOperation.Stop => StopWord,
+        ServerOperation.Start => StartWord,
+        _ => KillWord,
     };
 }
 
 /// <summary><c>download-package</c>: the selected agents download a package offered on these codebases.</summary>
 internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseSpec> Codebases) : ScenarioAction
 {
-    public override string Kind => ActionKinds.DownloadPackage;
+    public const string Word = "download-package";
+
+    public override string Kind => Word;
 }
 
 /// <summary><c>wait</c> (or no <c>do:</c>): nothing; a point on the timeline others can be <c>after</c>.</summary>
 internal sealed record WaitAction : ScenarioAction
 {
-    public override string Kind => ActionKinds.Wait;
+    public const string Word = "wait";
+
+    public override string Kind => Word;
 }
 
-/// <summary>The <c>do:</c> words.</summary>
-internal static class ActionKinds
-{
-    public const string StartAgents = "start-agents";
-    public const string StopAgents = "stop-agents";
-    public const string VpnUp = "vpn-up";
-    public const string VpnDown = "vpn-down";
-    public const string Move = "move";
-    public const string SetTcm = "set-tcm";
-    public const string SetSettings = "set-settings";
-    public const string PushTask = "push-task";
-    public const string PushPolicy = "push-policy";
-    public const string InventoryNow = "inventory-now";
-    public const string TerminateConnections = "terminate-connections";
-    public const string DropConnections = "drop-connections";
-    public const string StopServer = "stop-server";
-    public const string StartServer = "start-server";
-    public const string KillServer = "kill-server";
-    public const string DownloadPackage = "download-package";
-    public const string Wait = "wait";
-
-    public static readonly IReadOnlyList<string> All =
-    [
-        StartAgents, StopAgents, VpnUp, VpnDown, Move, SetTcm, SetSettings, PushTask, PushPolicy, InventoryNow,
-        TerminateConnections, DropConnections, StopServer, StartServer, KillServer, DownloadPackage, Wait,
-    ];
-
-    /// <summary>Actions whose results can be measured (<c>task-completed</c>, latency percentiles).</summary>
-    public static bool IsPush(string kind) => kind is PushTask or InventoryNow or PushPolicy;
-}

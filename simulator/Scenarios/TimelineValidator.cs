@@ -54,20 +54,19 @@ internal sealed class TimelineValidator(ValidationContext context)
         return events;
     }
 
-    private static string DoWord(EventDocument item) => item.Do is YamlScalarNode { Value: { } k } ? k.Trim().ToLowerInvariant() : ActionKinds.Wait;
+    private static string DoWord(EventDocument item) => item.Do is YamlScalarNode { Value: { } k } ? k.Trim().ToLowerInvariant() : WaitAction.Word;
 
     private static string? ExplicitId(EventDocument item) => item.Id is YamlScalarNode { Value: { Length: > 0 } id } ? id : null;
 
     private TimelineEvent? Event(EventDocument document, int index, TimeSpan duration, string? previousId)
     {
-        if (document.Other is { } other)
+        if (!context.IsMapping(document, "a timeline event must be a mapping like '- at: 10s' with 'do: ...'"))
         {
-            context.Error(other.Start, $"a timeline event must be a mapping like '- at: 10s' with 'do: ...' (got {ValidationContext.Describe(other)})");
             return null;
         }
 
         // The action decides which keys are allowed, so read 'do' first.
-        var kind = ActionKinds.Wait;
+        var kind = WaitAction.Word;
         var kindOk = true;
         if (document.Do is { } doNode)
         {
@@ -81,7 +80,7 @@ internal sealed class TimelineValidator(ValidationContext context)
                 kindOk = false;
                 if (word is not null)
                 {
-                    context.Error(doNode.Start, $"unknown action '{word}'{Suggestions.Hint(word, ActionKinds.All.ToArray())}");
+                    context.Error(doNode.Start, $"unknown action '{word}'{Suggestions.Hint(word, ActionValidator.KeysOf.Keys.ToArray())}");
                 }
             }
         }
@@ -105,7 +104,7 @@ internal sealed class TimelineValidator(ValidationContext context)
         var select = Selection.All;
         if (document.Select is { } selectDocument)
         {
-            if (kind is ActionKinds.SetTcm or ActionKinds.StopServer or ActionKinds.StartServer or ActionKinds.KillServer or ActionKinds.Wait)
+            if (kind is SetTcmAction.Word or ServerAction.StopWord or ServerAction.StartWord or ServerAction.KillWord or WaitAction.Word)
             {
                 context.Error(document.KeyOf("select").Start, $"'select' does not apply to {kind}: it does not act on agents");
             }
@@ -123,7 +122,7 @@ internal sealed class TimelineValidator(ValidationContext context)
     private Trigger? Trigger(EventDocument document, string kind, string eventId, string? previousId, TimeSpan duration)
     {
         // On push-task, 'timeout' is the task's own timeout, not the condition wait's.
-        var timeoutNode = kind == ActionKinds.PushTask ? null : document.Timeout;
+        var timeoutNode = kind == PushTaskAction.Word ? null : document.Timeout;
         if (document.At is not null && document.After is not null)
         {
             context.Error(document.Start, "an event takes 'at' or 'after', not both");

@@ -63,6 +63,26 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
     };
 
     /// <summary>
+    /// Whether <paramref name="section"/> is a mapping; when it is not, reports <paramref name="expected"/> with what it is instead.
+    /// When it is and <paramref name="allowed"/> is given, its keys are checked against them (<see cref="CheckKeys"/>).
+    /// </summary>
+    public bool IsMapping(YamlSection section, string expected, string? context = null, IReadOnlyCollection<string>? allowed = null)
+    {
+        if (section.Other is { } other)
+        {
+            Error(other.Start, $"{expected} (got {Describe(other)})");
+            return false;
+        }
+
+        if (context is not null && allowed is not null)
+        {
+            CheckKeys(section, context, allowed);
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Reports the keys of <paramref name="section"/> not in <paramref name="allowed"/>, with a did-you-mean;
     /// <paramref name="explainUnknown"/> may give a better message for a key (an empty one: report nothing).
     /// </summary>
@@ -151,21 +171,19 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
         }
     }
 
-    public TimeSpan? Duration(YamlNode node, string key)
+    /// <summary>The text of a key its section needs; when the key is missing, reports <paramref name="missing"/> at the section.</summary>
+    public string? RequiredText(YamlNode? node, string key, Mark section, string missing)
     {
-        if (Scalar(node, key) is not { } text)
+        if (node is not null)
         {
-            return null;
+            return Text(node, key);
         }
 
-        if (DurationText.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        Error(node.Start, $"'{key}' must be a duration like 500ms, 30s or 2m (got '{text}')");
+        Error(section, missing);
         return null;
     }
+
+    public TimeSpan? Duration(YamlNode node, string key) => Parsed<TimeSpan>(node, key, DurationText.TryParse, "a duration like 500ms, 30s or 2m");
 
     public TimeSpan? PositiveDuration(YamlNode node, string key)
     {
@@ -179,19 +197,25 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
         return value;
     }
 
-    public double? Percent(YamlNode node, string key)
+    public double? Percent(YamlNode node, string key) => Parsed<double>(node, key, DurationText.TryParsePercent, "a percentage like 25%");
+
+    public long? Size(YamlNode node, string key) => Parsed<long>(node, key, (string text, out long bytes) => DurationText.TryParseSize(text, out bytes) && bytes > 0, "a size like 512KB or 50MB");
+
+    /// <summary>A single value read by <paramref name="parse"/>; one it refuses is reported as not <paramref name="form"/>.</summary>
+    private T? Parsed<T>(YamlNode node, string key, TryParse<T> parse, string form)
+        where T : struct
     {
         if (Scalar(node, key) is not { } text)
         {
             return null;
         }
 
-        if (DurationText.TryParsePercent(text, out var value))
+        if (parse(text, out var value))
         {
             return value;
         }
 
-        Error(node.Start, $"'{key}' must be a percentage like 25% (got '{text}')");
+        Error(node.Start, $"'{key}' must be {form} (got '{text}')");
         return null;
     }
 
@@ -267,4 +291,6 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
 
         return result;
     }
+
+    private delegate bool TryParse<T>(string text, out T value);
 }

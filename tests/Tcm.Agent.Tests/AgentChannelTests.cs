@@ -1,9 +1,6 @@
-using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
-using Tcm.Agent.Connection;
 using Tcm.Channels.Framing;
-using Tcm.Protocol;
 using ProtocolHttpRequest = Tcm.Protocol.HttpRequestMessage;
 using ProtocolHttpResponse = Tcm.Protocol.HttpResponseMessage;
 

@@ -1,6 +1,5 @@
 using Tcm.Agent.State;
 using Tcm.Agent.Tasks;
-using Tcm.Protocol;
 
 namespace Tcm.Agent.Tests;
 

@@ -1,6 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Tcm.Agent.Connection;
 
 namespace Tcm.Agent.Tests;
 

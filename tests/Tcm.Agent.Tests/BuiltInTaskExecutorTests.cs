@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Tcm.Agent.Tasks;
-using Tcm.Protocol;
 
 namespace Tcm.Agent.Tests;
 

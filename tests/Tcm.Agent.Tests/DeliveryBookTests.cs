@@ -1,5 +1,4 @@
 using Tcm.Agent.Tasks;
-using Tcm.Protocol;
 
 namespace Tcm.Agent.Tests;
 

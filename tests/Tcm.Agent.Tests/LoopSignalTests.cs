@@ -1,5 +1,3 @@
-using Tcm.Agent.Connection;
-
 namespace Tcm.Agent.Tests;
 
 public sealed class LoopSignalTests

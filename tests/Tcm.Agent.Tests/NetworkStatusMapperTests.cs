@@ -1,5 +1,4 @@
 using Tcm.Agent.Status;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Tests;
 

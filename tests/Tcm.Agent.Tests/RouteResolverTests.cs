@@ -1,6 +1,4 @@
 using Tcm.Agent.Routing;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Tests;
 

@@ -1,5 +1,4 @@
 using Tcm.Agent.State;
-using Tcm.Protocol;
 
 namespace Tcm.Agent.Tests;
 

@@ -124,13 +124,8 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await page.FillAsync("#p-name", "Sales: persistent connection");
         await page.FillAsync("#p-priority", "10");
         await Assertions.Expect(page.Locator("#p-persistent")).ToBeCheckedAsync();
-        await page.Locator(".rule-row .rule-attr").First.FillAsync("group");
-        await page.Locator(".rule-row .rule-pattern").First.FillAsync("sales");
-        await Shot(page, "03-profile-edit");
-        await page.ClickAsync("#save-profile");
-        await Assertions.Expect(page.Locator("#profiles-table")).ToContainTextAsync("Sales: persistent connection");
-        await Assertions.Expect(page.Locator("#profiles-table")).ToContainTextAsync("group = sales");
-        await Shot(page, "04-profiles");
+        await FillFirstRuleAsync(page, "group", "sales");
+        await SaveAsync(page, "03-profile-edit", "#save-profile", "#profiles-table", "04-profiles", "Sales: persistent connection", "group = sales");
 
         // The open Fleet tab sees the three sales agents move to persistent, pushed by the server's feed.
         await Assertions.Expect(fleetTab.Locator("[data-stat=persistent]")).ToHaveTextAsync("3", new() { Timeout = 30_000 });
@@ -149,13 +144,8 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await page.CheckAsync("#s-prefer-cem-vpn");
         await page.ClickAsync("#s-scope-selected");
         await page.ClickAsync("#s-add-rule");
-        await page.Locator(".rule-row .rule-attr").First.FillAsync("site");
-        await page.Locator(".rule-row .rule-pattern").First.FillAsync("Berlin");
-        await Shot(page, "07-agent-settings-edit");
-        await page.ClickAsync("#save-settings");
-        await Assertions.Expect(page.Locator("#agent-settings-table")).ToContainTextAsync("Road warriors");
-        await Assertions.Expect(page.Locator("#agent-settings-table")).ToContainTextAsync("PANGP*");
-        await Shot(page, "08-agent-settings");
+        await FillFirstRuleAsync(page, "site", "Berlin");
+        await SaveAsync(page, "07-agent-settings-edit", "#save-settings", "#agent-settings-table", "08-agent-settings", "Road warriors", "PANGP*");
 
         // Actions: push an echo task to the sales group and watch the three results arrive.
         await page.GotoAsync("/console/#/actions");
@@ -202,6 +192,25 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
                 _browserErrors.Add(message.Text);
             }
         };
+    }
+
+    private static async Task FillFirstRuleAsync(IPage page, string attribute, string pattern)
+    {
+        await page.Locator(".rule-row .rule-attr").First.FillAsync(attribute);
+        await page.Locator(".rule-row .rule-pattern").First.FillAsync(pattern);
+    }
+
+    /// <summary>Photographs the filled form, saves it, and expects <paramref name="table"/> to list every one of <paramref name="listed"/>.</summary>
+    private async Task SaveAsync(IPage page, string formShot, string saveButton, string table, string tableShot, params string[] listed)
+    {
+        await Shot(page, formShot);
+        await page.ClickAsync(saveButton);
+        foreach (var text in listed)
+        {
+            await Assertions.Expect(page.Locator(table)).ToContainTextAsync(text);
+        }
+
+        await Shot(page, tableShot);
     }
 
     private async Task Shot(IPage page, string name)

@@ -1,48 +1,19 @@
-using System.Net;
-using Tcm.Agent;
-using Tcm.Functional.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-
 namespace Tcm.Functional.Tests;
 
 /// <summary>A real Notification Server on 127.0.0.1 and real agents: the persistent channel, its refusals and the HTTP fallback.</summary>
-public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTest(output)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private readonly List<TcmAgent> _agents = [];
     private NotificationServerHost _server = null!;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task TcmOff_AgentPollsOverHttp_AndReceivesPushedTaskAtNextPoll()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: false);
+        _server = await StartNotificationServerAsync(tcmEnabled: false);
         var agent = await StartAgentAsync("PC-01", poll: TimeSpan.FromMilliseconds(500));
         var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForHttpBecauseAsync(agent, CloseReasons.TcmDisabled);
 
-        var action = await _server.PushTaskAsync(Echo("over http", id));
-        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
-
-        action.SentOverChannel.Should().Be(0);
-        target.DeliveredVia.Should().Be("http");
-        target.Output.Should().Be("over http");
-        target.ResultCount.Should().Be(1);
+        await EchoIsDoneOnceAsync(id, "over http", sentOverChannel: 0, deliveredVia: "http");
     }
 
     [Theory]
@@ -50,36 +21,19 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [InlineData("2.0")]
     public async Task TcmOn_PushedTaskArrivesOverTheChannel_NotAtAPoll(string httpVersion)
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
         // Polls once an hour: a task done within the deadline came over the channel.
-        var agent = await StartAgentAsync("PC-02", httpVersion: Version.Parse(httpVersion));
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (_, id) = await StartConnectedAgentAsync("PC-02", Version.Parse(httpVersion));
 
-        var action = await _server.PushTaskAsync(Echo("over the channel", id));
-        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
-
-        action.SentOverChannel.Should().Be(1);
-        target.DeliveredVia.Should().Be("persistent");
-        target.Output.Should().Be("over the channel");
-        target.ResultCount.Should().Be(1);
+        await EchoIsDoneOnceAsync(id, "over the channel", sentOverChannel: 1, deliveredVia: "persistent");
         (await _server.GetAgentAsync(id)).Transport.Should().Be(TransportKind.Persistent);
     }
 
     [Fact]
     public async Task ServerStoppedMidTask_AgentFallsBack_AndTheResultArrivesExactlyOnceWhenItReturns()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
-        var agent = await StartAgentAsync("PC-03");
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (agent, id) = await StartConnectedAgentAsync("PC-03");
 
-        var action = await _server.PushTaskAsync(new PushTaskRequest
-        {
-            Command = "sleep",
-            Parameters = new Dictionary<string, string> { ["seconds"] = "2" },
-            Targets = new Targets { Agents = [id] },
-        });
+        var action = await _server.PushTaskAsync(TestTasks.Sleep(2, id));
         await WaitForTargetAsync(action.ActionId, TaskState.Running);
 
         await _server.StopAsync();
@@ -98,7 +52,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task AgentOutsideTheProfileTargets_IsRefusedTheChannel_AndStillGetsTasksOverHttp()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
+        _server = await StartNotificationServerAsync();
         var profile = await _server.GetDefaultProfileAsync();
         await _server.PutProfileAsync(profile with { Targets = new Targets { Rules = [new TargetRule("group", "pilot")] } });
 
@@ -109,7 +63,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
         await WaitForTransportAsync(pilot, TransportKind.Persistent);
         await WaitForHttpBecauseAsync(other, CloseReasons.NotTargeted);
 
-        var action = await _server.PushTaskAsync(Echo("still delivered", otherId));
+        var action = await _server.PushTaskAsync(TestTasks.Echo("still delivered", otherId));
         var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
         target.DeliveredVia.Should().Be("http");
     }
@@ -117,7 +71,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task TurningTcmOn_MovesAPollingAgentToTheChannel_AndOff_MovesItBack()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: false);
+        _server = await StartNotificationServerAsync(tcmEnabled: false);
         var agent = await StartAgentAsync("PC-04", poll: TimeSpan.FromMilliseconds(500));
         await WaitForTransportAsync(agent, TransportKind.Http);
 
@@ -131,9 +85,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task TerminatePersistentConnection_AgentWorksOverHttp_ThenReturnsToTheChannel()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
-        var agent = await StartAgentAsync("PC-05");
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (agent, _) = await StartConnectedAgentAsync("PC-05");
         var reconnectsBefore = agent.Counters.Reconnects;
 
         await agent.TerminatePersistentConnectionAsync(TimeSpan.FromMilliseconds(700));
@@ -146,10 +98,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task AdminTerminate_ClosesTheAgentsChannel()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
-        var agent = await StartAgentAsync("PC-06");
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        var (agent, id) = await StartConnectedAgentAsync("PC-06");
 
         var response = await _server.Admin.PostAsync($"/tcm/admin/agents/{id}/terminate", content: null);
 
@@ -161,7 +110,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
     [Fact]
     public async Task AgentStoppedWhileItCannotReachItsServer_StopsCleanly()
     {
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
+        _server = await StartNotificationServerAsync();
         var package = await _server.Info.CreateInstallPackageAsync();
         await _server.StopAsync();
         await using var agent = new TcmAgent(
@@ -189,32 +138,34 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : IAsyncLi
             Attributes = attributes,
             HttpVersion = httpVersion ?? HttpVersion.Version20,
         };
-        var agent = await RealAgents.StartAsync(options, output);
-        _agents.Add(agent);
-        return agent;
+        return await StartAgentAsync(options);
+    }
+
+    /// <summary>Starts the server with TCM communication on and an agent, and waits until the agent holds its channel.</summary>
+    private async Task<(TcmAgent Agent, string Id)> StartConnectedAgentAsync(string name, Version? httpVersion = null)
+    {
+        _server = await StartNotificationServerAsync();
+        var agent = await StartAgentAsync(name, httpVersion: httpVersion);
+        var id = await RealAgents.WaitForIdAsync(agent);
+        await WaitForTransportAsync(agent, TransportKind.Persistent);
+        return (agent, id);
     }
 
     private static Task<NetworkStatus> WaitForTransportAsync(TcmAgent agent, TransportKind transport) =>
-        Eventually.WaitAsync(agent.GetNetworkStatus, s => s.Transport == transport, Deadline, $"transport {transport}");
+        WaitForStatusAsync(agent, s => s.Transport == transport, $"transport {transport}");
 
-    /// <summary>Waits until the agent works over HTTP and its Network Status says why.</summary>
-    private static Task<NetworkStatus> WaitForHttpBecauseAsync(TcmAgent agent, string reason) =>
-        Eventually.WaitAsync(
-            agent.GetNetworkStatus,
-            s => s.Transport == TransportKind.Http && (s.TransportDetail?.Contains(reason, StringComparison.Ordinal) ?? false),
-            Deadline,
-            $"HTTP because of {reason}");
+    private async Task<ActionTargetStatus> WaitForTargetAsync(string actionId, TaskState state) =>
+        (await WaitForStateAsync(_server, actionId, state)).Targets.Single();
 
-    private async Task<ActionTargetStatus> WaitForTargetAsync(string actionId, TaskState state)
+    /// <summary>Pushes an echo of <paramref name="text"/> to the agent: it is done once, with its output, over the transport named.</summary>
+    private async Task EchoIsDoneOnceAsync(string agentId, string text, int sentOverChannel, string deliveredVia)
     {
-        var action = await Eventually.WaitAsync(() => _server.GetActionAsync(actionId), a => a.Targets.All(t => t.State == state), Deadline, $"every target {state}");
-        return action.Targets.Single();
+        var action = await _server.PushTaskAsync(TestTasks.Echo(text, agentId));
+        var target = await WaitForTargetAsync(action.ActionId, TaskState.Succeeded);
+
+        action.SentOverChannel.Should().Be(sentOverChannel);
+        target.DeliveredVia.Should().Be(deliveredVia);
+        target.Output.Should().Be(text);
+        target.ResultCount.Should().Be(1);
     }
-
-    private static PushTaskRequest Echo(string text, string agentId) => new()
-    {
-        Command = "echo",
-        Parameters = new Dictionary<string, string> { ["text"] = text },
-        Targets = new Targets { Agents = [agentId] },
-    };
 }

@@ -1,16 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Tcm.Functional.Tests.Infrastructure;
-using Tcm.Gateway;
-using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-using HttpResponseMessage = System.Net.Http.HttpResponseMessage;
-using HttpRequestMessage = System.Net.Http.HttpRequestMessage;
 
 namespace Tcm.Functional.Tests;
 
@@ -19,33 +10,8 @@ namespace Tcm.Functional.Tests;
 /// agent certificates obtained by registering: HTTP and the channel through the relay, restarts under live tunnels, and
 /// every refusal with its reason while the other agents carry on.
 /// </summary>
-public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private readonly List<NotificationServerHost> _servers = [];
-    private readonly List<IAsyncDisposable> _disposables = [];
-    private readonly List<CemAgent> _agents = [];
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var disposable in Enumerable.Reverse(_disposables))
-        {
-            await disposable.DisposeAsync();
-        }
-
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        foreach (var agent in _agents)
-        {
-            agent.Dispose();
-        }
-    }
-
     [Theory]
     [InlineData("1.1")]
     [InlineData("2.0")]
@@ -74,12 +40,12 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         welcomeA.AgentId.Should().Be(a.Id);
         welcomeB.AgentId.Should().Be(b.Id);
 
-        var action = await ns1.PushTaskAsync(Echo("through the gateway", a.Id));
+        var action = await ns1.PushTaskAsync(TestTasks.Echo("through the gateway", a.Id));
         var push = await channelA.ReceiveAsync<TaskPushMessage>();
         await channelA.SendAsync(new AckMessage { UpToSeq = push.Seq });
-        await channelA.SendAsync(Result(a.Id, push, "through the gateway"));
+        await channelA.SendAsync(TestTasks.Succeeded(a.Id, push, "through the gateway"));
         await channelA.ReceiveAsync<AckMessage>(ack => ack.Keys?.Contains($"{a.Id}:{push.TaskId}") == true);
-        var target = (await Eventually.WaitAsync(() => ns1.GetActionAsync(action.ActionId), s => s.Targets.All(t => t.State == TaskState.Succeeded), Deadline, "the task done")).Targets.Single();
+        var target = (await WaitForStateAsync(ns1, action.ActionId, TaskState.Succeeded)).Targets.Single();
         target.DeliveredVia.Should().Be("persistent");
         target.ResultCount.Should().Be(1);
 
@@ -111,65 +77,43 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!.Detail.Should().Contain("only from a CEM gateway");
     }
 
-    [Fact]
-    public async Task BackendRestarted_UnderLiveTunnels_AgentsReconnect_AndNothingIsLost()
+    [Theory]
+    [InlineData("backend", "2.0", true)]
+    [InlineData("gateway", "1.1", false)]
+    public async Task Restarted_UnderLiveTunnels_AgentsReconnect_AndNothingIsLost(string restarted, string httpVersion, bool ackBeforeResult)
     {
         var ns = await StartServerAsync();
         var gateway = await StartGatewayAsync([ns]);
         var a = await RegisterAsync(ns, "PC-A");
-        var (channel, _) = await a.ConnectAsync(gateway, HttpVersion.Version20);
-        var action = await ns.PushTaskAsync(Echo("survives a restart", a.Id));
+        Func<Task> stop = restarted == "gateway" ? gateway.StopAsync : () => ns.StopAsync();
+        Func<Task> start = restarted == "gateway" ? gateway.StartAsync : () => ns.StartAsync();
+        var (channel, _) = await a.ConnectAsync(gateway, Version.Parse(httpVersion));
+        var action = await ns.PushTaskAsync(TestTasks.Echo($"survives the {restarted}", a.Id));
         var push = await channel.ReceiveAsync<TaskPushMessage>();
         // Received but not acknowledged: the server must send it again after the restart.
 
-        await ns.StopAsync();
+        await stop();
         var (message, _, _) = await ReceiveUntilEndAsync(channel);
-        message.Should().BeNull("the tunnel ends when its backend goes away");
+        message.Should().BeNull($"the tunnel ends when its {restarted} goes away");
         await channel.DisposeAsync();
-        await ns.StartAsync();
-
-        var (again, _) = await ReconnectAsync(a, gateway);
-        await using (again)
-        {
-            var resent = await again.ReceiveAsync<TaskPushMessage>();
-            resent.TaskId.Should().Be(push.TaskId);
-            await again.SendAsync(new AckMessage { UpToSeq = resent.Seq });
-            await again.SendAsync(Result(a.Id, resent, "survives a restart"));
-            await again.ReceiveAsync<AckMessage>(ack => ack.Keys is { Count: > 0 });
-        }
-
-        var target = (await Eventually.WaitAsync(() => ns.GetActionAsync(action.ActionId), s => s.Targets.All(t => t.State == TaskState.Succeeded), Deadline, "the task done")).Targets.Single();
-        target.ResultCount.Should().Be(1);
-    }
-
-    [Fact]
-    public async Task GatewayRestarted_UnderLiveTunnels_AgentsReconnect_AndNothingIsLost()
-    {
-        var ns = await StartServerAsync();
-        var gateway = await StartGatewayAsync([ns]);
-        var a = await RegisterAsync(ns, "PC-A");
-        var (channel, _) = await a.ConnectAsync(gateway, HttpVersion.Version11);
-        var action = await ns.PushTaskAsync(Echo("survives the gateway", a.Id));
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
-
-        await gateway.StopAsync();
-        var (message, _, _) = await ReceiveUntilEndAsync(channel);
-        message.Should().BeNull();
-        await channel.DisposeAsync();
+        await start();
         await Eventually.WaitAsync(() => ns.GetAgentAsync(a.Id), i => !i.Connected, Deadline, "the NS to see the channel gone");
-        await gateway.StartAsync();
 
         var (again, _) = await ReconnectAsync(a, gateway);
         await using (again)
         {
             var resent = await again.ReceiveAsync<TaskPushMessage>();
             resent.TaskId.Should().Be(push.TaskId);
-            await again.SendAsync(Result(a.Id, resent, "survives the gateway"));
+            if (ackBeforeResult)
+            {
+                await again.SendAsync(new AckMessage { UpToSeq = resent.Seq });
+            }
+
+            await again.SendAsync(TestTasks.Succeeded(a.Id, resent, $"survives the {restarted}"));
             await again.ReceiveAsync<AckMessage>(ack => ack.Keys is { Count: > 0 });
         }
 
-        (await Eventually.WaitAsync(() => ns.GetActionAsync(action.ActionId), s => s.Targets.All(t => t.State == TaskState.Succeeded), Deadline, "the task done"))
-            .Targets.Single().ResultCount.Should().Be(1);
+        (await WaitForStateAsync(ns, action.ActionId, TaskState.Succeeded)).Targets.Single().ResultCount.Should().Be(1);
     }
 
     [Fact]
@@ -272,8 +216,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Http2_OneConnection_CarriesTheNsAndTaskServerChannels()
     {
         var ns = await StartServerAsync();
-        var ts = await StubTaskServer.StartAsync(ns);
-        _disposables.Add(ts);
+        var ts = Own(await StubTaskServer.StartAsync(ns));
         var gateway = await StartGatewayAsync([ns], extra: [new GatewayBackendOptions { Name = "ts1", Address = ts.Address, Kind = BackendKind.TaskServer, Identity = "ns1" }]);
         var a = await RegisterAsync(ns, "PC-A");
         var connections = new StrongBox<int>();
@@ -300,26 +243,12 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         (closeStatus, description).Should().Be((WebSocketCloseStatus.NormalClosure, "bye"));
     }
 
-    private async Task<NotificationServerHost> StartServerAsync(bool tcmEnabled = true)
-    {
-        var server = await NotificationServerHost.StartAsync(output, tcmEnabled);
-        _servers.Add(server);
-        return server;
-    }
+    private Task<NotificationServerHost> StartServerAsync(bool tcmEnabled = true) => StartNotificationServerAsync(tcmEnabled);
 
-    private async Task<GatewayHost> StartGatewayAsync(IReadOnlyList<NotificationServerHost> servers, Action<GatewayOptions>? configure = null, IEnumerable<GatewayBackendOptions>? extra = null)
-    {
-        var gateway = await GatewayHost.StartAsync(output, servers, extra, configure);
-        _disposables.Add(gateway);
-        return gateway;
-    }
+    private async Task<GatewayHost> StartGatewayAsync(IReadOnlyList<NotificationServerHost> servers, Action<GatewayOptions>? configure = null, IEnumerable<GatewayBackendOptions>? extra = null) =>
+        Own(await GatewayHost.StartAsync(Output, servers, extra, configure));
 
-    private async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string name)
-    {
-        var agent = await CemAgent.RegisterAsync(ns, name);
-        _agents.Add(agent);
-        return agent;
-    }
+    private async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string name) => Own(await CemAgent.RegisterAsync(ns, name));
 
     /// <summary>Reconnects (as an agent's back-off would) until a welcome arrives or the deadline passes.</summary>
     private async Task<(TestChannel, WelcomeMessage)> ReconnectAsync(CemAgent agent, GatewayHost gateway)
@@ -333,7 +262,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
             }
             catch (Exception ex) when (ex is ChannelRefusedException or HttpRequestException or WebSocketException or InvalidOperationException && clock.Elapsed < Deadline)
             {
-                output.WriteLine($"reconnect: {ex.Message}");
+                Output.WriteLine($"reconnect: {ex.Message}");
                 await Task.Delay(100);
             }
         }
@@ -378,20 +307,4 @@ public sealed class GatewayTests(ITestOutputHelper output) : IAsyncLifetime
         var result = await socket.ReceiveAsync(buffer, timeout.Token);
         return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
-
-    private static PushTaskRequest Echo(string text, string agentId) => new()
-    {
-        Command = "echo",
-        Parameters = new Dictionary<string, string> { ["text"] = text },
-        Targets = new Targets { Agents = [agentId] },
-    };
-
-    private static TaskResultMessage Result(string agentId, TaskPushMessage push, string output) => new()
-    {
-        TaskId = push.TaskId,
-        IdempotencyKey = $"{agentId}:{push.TaskId}",
-        State = TaskState.Succeeded,
-        ExitCode = 0,
-        Output = output,
-    };
 }

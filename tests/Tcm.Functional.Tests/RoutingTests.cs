@@ -1,10 +1,7 @@
-using System.Net.Http.Json;
-using Tcm.Agent;
+using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Agent.Network;
-using Tcm.Functional.Tests.Infrastructure;
-using Tcm.Gateway;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
+using Tcm.Lab.Network;
+using Tcm.Lab.Packages;
 
 namespace Tcm.Functional.Tests;
 
@@ -12,40 +9,29 @@ namespace Tcm.Functional.Tests;
 /// The support article "Prefer CEM connection if connected to VPN", end to end: a real NS, a real TS, a real gateway and a package
 /// server on 127.0.0.1, and a real agent on a <see cref="TestNetwork"/> whose VPN adapter and location the test changes.
 /// </summary>
-public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly List<TcmAgent> _agents = [];
+    private const long PackageBytes = 256 * 1024;
+    private readonly NetworkTopology _names = new();
     private NotificationServerHost _ns = null!;
     private TaskServerHost _ts = null!;
-    private PackageServer _packages = null!;
+    private LabPackageServer _packages = null!;
     private GatewayHost _gateway = null!;
-    private readonly TestNetwork _network = new();
+    private TestNetwork _network = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
-        _ts = await TaskServerHost.StartAsync(output, _ns, "ts1");
-        _packages = await PackageServer.StartAsync(_ns);
-        _gateway = await GatewayHost.StartAsync(output, [_ns],
+        _ns = await StartNotificationServerAsync();
+        _ts = Own(await TaskServerHost.StartAsync(Output, _ns, "ts1"));
+        var certificate = Own(_ns.Info.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]));
+        _packages = Own(await LabPackageServer.StartAsync(certificate, _names, NullLoggerFactory.Instance, CancellationToken.None));
+        _gateway = Own(await GatewayHost.StartAsync(Output, [_ns],
         [
             new GatewayBackendOptions { Name = "ts1", Address = _ts.Info.Address, Kind = BackendKind.TaskServer, Identity = "ns1" },
-            new GatewayBackendOptions { Name = "packages", Address = _packages.HttpsAddress, Kind = BackendKind.TaskServer, Identity = "ns1" },
-        ]);
+            new GatewayBackendOptions { Name = "packages", Address = _packages.HttpsAddress, ConnectTo = $"127.0.0.1:{_packages.HttpsPort}", Kind = BackendKind.TaskServer, Identity = "ns1" },
+        ]));
+        _network = new TestNetwork(_names);
         _network.AddCorporate(_ns.Port, new Uri("https://" + _ts.Info.Address).Port, _packages.HttpsPort, _packages.HttpPort, _packages.UncPort);
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        await _gateway.DisposeAsync();
-        await _packages.DisposeAsync();
-        await _ts.DisposeAsync();
-        await _ns.DisposeAsync();
     }
 
     [Fact]
@@ -76,14 +62,15 @@ public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
         _network.SetVpn(true);
         await Eventually.WaitAsync(() => agent.RoutePlan, p => p.Reason.Contains("VPN adapter", StringComparison.Ordinal), Deadline, "the decision with VPN again");
         await WaitForBothAsync(agent, ConnectionMode.Cem, "still CEM with VPN again");
-        var result = await agent.DownloadPackageAsync(_packages.Package(), CancellationToken.None);
+        var package = _packages.Publish("office-patch", PackageBytes, [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)]);
+        var result = await agent.DownloadPackageAsync(package, CancellationToken.None);
 
         result.Succeeded.Should().BeTrue(string.Join("; ", result.Notes));
         result.Codebase!.Kind.Should().Be(CodebaseKind.Https, "fix #2: HTTPS over UNC and HTTP while CEM is preferred");
         result.ThroughGateway.Should().BeTrue();
-        result.Bytes.Should().Be(PackageServer.Content.Length);
+        result.Bytes.Should().Be(PackageBytes);
         _network.BytesOver(TestNetwork.Vpn, TrafficPurpose.Download).Should().Be(0, "no package downloads over the VPN");
-        _network.BytesOver(TestNetwork.WiFi, TrafficPurpose.Download).Should().BeGreaterThan(PackageServer.Content.Length);
+        _network.BytesOver(TestNetwork.WiFi, TrafficPurpose.Download).Should().BeGreaterThan(PackageBytes);
         _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(afterStart, "no management connection took the VPN");
     }
 
@@ -155,13 +142,11 @@ public sealed class RoutingTests(ITestOutputHelper output) : IAsyncLifetime
         var profile = await _ns.GetDefaultProfileAsync();
         var package = await _ns.Info.CreateInstallPackageAsync(profile.Id);
         var options = RealAgents.Options(package, computerName) with { ProbeTimeout = TimeSpan.FromSeconds(2) };
-        var agent = await RealAgents.StartAsync(options, output, _network);
-        _agents.Add(agent);
-        return agent;
+        return await StartAgentAsync(options, _network);
     }
 
     private static Task WaitForBothAsync(TcmAgent agent, ConnectionMode mode, string what) =>
-        Eventually.WaitAsync(agent.GetNetworkStatus,
+        WaitForStatusAsync(agent,
             s => s.Mode == mode && s.Transport == TransportKind.Persistent && s.TaskServer is { Transport: TransportKind.Persistent } ts && ts.Mode == mode,
-            Deadline, what);
+            what);
 }

@@ -1,10 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using Tcm.Functional.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-using Tcm.Testing;
 
 namespace Tcm.Functional.Tests;
 
@@ -12,32 +6,21 @@ namespace Tcm.Functional.Tests;
 /// A real NS and Task Server, and an agent that speaks HTTP to the Task Server: a result counts only for the task its idempotency key
 /// names, so one task's result can never stand for another's.
 /// </summary>
-public sealed class TaskServerResultKeyTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class TaskServerResultKeyTests(ITestOutputHelper output) : SystemTest(output)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private NotificationServerHost _ns = null!;
     private TaskServerHost _ts = null!;
     private CemAgent _agent = null!;
     private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
-        _ts = await TaskServerHost.StartAsync(output, _ns, "ts-a");
-        _agent = await CemAgent.RegisterAsync(_ns, "PC-KEYS");
-        _http = new HttpClient(CemAgent.CreateHandler(_ns.Info.CaCertificate, _agent.Certificate)) { BaseAddress = new Uri(_ts.Info.BaseUrl) };
+        _ns = await StartNotificationServerAsync();
+        _ts = Own(await TaskServerHost.StartAsync(Output, _ns, "ts-a"));
+        _agent = Own(await CemAgent.RegisterAsync(_ns, "PC-KEYS"));
+        _http = Own(new HttpClient(CemAgent.CreateHandler(_ns.Info.CaCertificate, _agent.Certificate)) { BaseAddress = new Uri(_ts.Info.BaseUrl) });
         (await _http.GetAsync($"{TcmPaths.Tasks}?after=0")).EnsureSuccessStatusCode();
-        await Eventually.WaitAsync(
-            async () => (await _ns.Admin.GetFromJsonAsync("/tcm/admin/task-servers", ProtocolJsonContext.Default.IReadOnlyListTaskServerInfoView))!,
-            l => l.Count == 1 && l[0].Online && l[0].RegisteredAgents == 1, Deadline, "the NS to know the agent is held by the Task Server");
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        _agent.Dispose();
-        await _ts.DisposeAsync();
-        await _ns.DisposeAsync();
+        await WaitForTaskServersAsync(_ns, l => l.Count == 1 && l[0].Online && l[0].RegisteredAgents == 1, "the NS to know the agent is held by the Task Server");
     }
 
     [Fact]
@@ -80,13 +63,7 @@ public sealed class TaskServerResultKeyTests(ITestOutputHelper output) : IAsyncL
         target.ResultCount.Should().Be(1);
     }
 
-    private async Task<ActionCreated> PushAsync(string text)
-    {
-        var request = new PushTaskRequest { Command = "echo", Parameters = new Dictionary<string, string> { ["text"] = text }, Targets = new Targets { Agents = [_agent.Id] } };
-        var response = await _ns.Admin.PostAsJsonAsync("/tcm/admin/actions/ts-task", request, ProtocolJsonContext.Default.PushTaskRequest);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ActionCreated))!;
-    }
+    private Task<ActionCreated> PushAsync(string text) => _ns.PushThroughTaskServersAsync(TestTasks.Echo(text, _agent.Id));
 
     /// <summary>Polls the Task Server until <paramref name="count"/> pushes wait, then acknowledges them with the next poll.</summary>
     private async Task ReceiveAndAckAsync(int count)
@@ -97,7 +74,7 @@ public sealed class TaskServerResultKeyTests(ITestOutputHelper output) : IAsyncL
         (await _http.GetAsync($"{TcmPaths.Tasks}?after={count}")).EnsureSuccessStatusCode();
     }
 
-    private Task<System.Net.Http.HttpResponseMessage> PostResultAsync(TaskResultMessage result)
+    private Task<HttpResponseMessage> PostResultAsync(TaskResultMessage result)
     {
         var content = new ByteArrayContent(MessageCodec.Encode(result));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -105,5 +82,5 @@ public sealed class TaskServerResultKeyTests(ITestOutputHelper output) : IAsyncL
     }
 
     private Task<ActionStatus> WaitForActionAsync(string actionId, Func<ActionStatus, bool> condition, string what) =>
-        Eventually.WaitAsync(() => _ns.GetActionAsync(actionId), condition, Deadline, what);
+        WaitForActionAsync(_ns, actionId, condition, what);
 }

@@ -1,10 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using Tcm.Agent;
 using Tcm.Agent.Tasks;
-using Tcm.Functional.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Functional.Tests;
 
@@ -12,30 +7,12 @@ namespace Tcm.Functional.Tests;
 /// A real Notification Server, two real Task Servers and real agents (Tcm.Agent over OsNetwork): tasks through the Task Servers,
 /// fail-over when a Task Server dies or is full, and results that survive an unreachable NS.
 /// </summary>
-public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(output)
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly List<TcmAgent> _agents = [];
-    private readonly List<TaskServerHost> _taskServers = [];
     private readonly ConcurrentDictionary<string, int> _executions = new();
     private NotificationServerHost _ns = null!;
 
-    public async Task InitializeAsync() => _ns = await NotificationServerHost.StartAsync(output, tcmEnabled: true);
-
-    public async Task DisposeAsync()
-    {
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        foreach (var ts in _taskServers)
-        {
-            await ts.DisposeAsync();
-        }
-
-        await _ns.DisposeAsync();
-    }
+    public override async Task InitializeAsync() => _ns = await StartNotificationServerAsync();
 
     [Fact]
     public async Task TaskThroughTaskServers_ReachesPersistentAgentsOverTheirChannel_AndHttpOnlyAgentsAtTheirNextPoll()
@@ -56,9 +33,9 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         var persistentId = await RealAgents.WaitForIdAsync(persistent);
         var httpId = await RealAgents.WaitForIdAsync(httpOnly);
         await WaitForTaskServerTransportAsync(persistent, TransportKind.Persistent);
-        await Eventually.WaitAsync(ListTaskServersAsync, l => l.Sum(t => t.RegisteredAgents) == 2, Deadline, "both agents to be held by a Task Server");
+        await WaitForTaskServersAsync(_ns, l => l.Sum(t => t.RegisteredAgents) == 2, "both agents to be held by a Task Server");
 
-        var action = await PushThroughTaskServersAsync(Echo("through the task server", persistentId, httpId));
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Echo("through the task server", persistentId, httpId));
         var status = await WaitForActionAsync(action.ActionId, s => s.Counts["succeeded"] == 2, "both agents to succeed");
 
         action.Kind.Should().Be(TaskServerActionKinds.TsTask);
@@ -77,7 +54,8 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task TaskServerKilledMidTask_ItsAgentsFailOverToTheOther_NoResultLostOrDuplicated()
     {
-        var (tsA, tsB) = await StartTwoAsync();
+        var servers = await StartTaskServersAsync(("ts-a", 5000), ("ts-b", 5000));
+        var (tsA, tsB) = (servers[0], servers[1]);
         var agents = new List<(TcmAgent Agent, string Id)>();
         for (var i = 0; i < 3; i++)
         {
@@ -96,12 +74,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         var onVictim = agents.Where(a => a.Agent.GetNetworkStatus().TaskServer!.ServerAddress == victim.Info.Address).Select(a => a.Id).ToList();
         onVictim.Should().NotBeEmpty();
 
-        var action = await PushThroughTaskServersAsync(new PushTaskRequest
-        {
-            Command = "sleep",
-            Parameters = new Dictionary<string, string> { ["seconds"] = "2" },
-            Targets = new Targets { Agents = [.. agents.Select(a => a.Id)] },
-        });
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Sleep(2, [.. agents.Select(a => a.Id)]));
         await WaitForActionAsync(action.ActionId, s => s.Counts["running"] + s.Counts["succeeded"] == agents.Count, "every agent to run the task");
 
         await victim.KillAsync();
@@ -120,11 +93,8 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task TaskServerAtItsLimit_RefusesTheNextAgent_WhichGoesToTheOther()
     {
-        var full = await TaskServerHost.StartAsync(output, _ns, "ts-full", maxAgents: 1);
-        _taskServers.Add(full);
-        var other = await TaskServerHost.StartAsync(output, _ns, "ts-other");
-        _taskServers.Add(other);
-        await WaitForOnlineAsync(2);
+        var started = await StartTaskServersAsync(("ts-full", 1), ("ts-other", 5000));
+        var (full, other) = (started[0], started[1]);
         // An ordered list with the full one first, so the second agent is refused instead of avoiding it.
         var response = await _ns.Admin.PutAsJsonAsync("/tcm/admin/task-servers/selection", new TaskServerSelectionSettings
         {
@@ -144,7 +114,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
 
         full.Info.RegisteredAgents.Should().Be(1);
         other.Info.IsConnected(secondId).Should().BeTrue();
-        var servers = await Eventually.WaitAsync(ListTaskServersAsync, l => l.Single(t => t.Name == "ts-other").RegisteredAgents == 1, Deadline, "the NS to count the agent at ts-other");
+        var servers = await WaitForTaskServersAsync(_ns, l => l.Single(t => t.Name == "ts-other").RegisteredAgents == 1, "the NS to count the agent at ts-other");
         servers.Single(t => t.Name == "ts-full").RegisteredAgents.Should().Be(1);
         servers.Single(t => t.Name == "ts-full").MaxAgents.Should().Be(1);
     }
@@ -152,18 +122,12 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task NotificationServerDownWhileResultsComeIn_TheyArriveOnceWhenItReturns()
     {
-        await StartTaskServersAsync(("ts-s", 5000));
-        var ts = _taskServers[0];
+        var ts = (await StartTaskServersAsync(("ts-s", 5000))).Single();
         var agent = await StartAgentAsync("PC-S");
         var id = await RealAgents.WaitForIdAsync(agent);
         await WaitForTaskServerTransportAsync(agent, TransportKind.Persistent);
 
-        var action = await PushThroughTaskServersAsync(new PushTaskRequest
-        {
-            Command = "sleep",
-            Parameters = new Dictionary<string, string> { ["seconds"] = "1.5" },
-            Targets = new Targets { Agents = [id] },
-        });
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Sleep(1.5, id));
         await WaitForActionAsync(action.ActionId, s => s.Counts["running"] == 1, "the agent to run the task");
 
         await _ns.StopAsync();
@@ -177,57 +141,30 @@ public sealed class TaskServerTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.WaitAsync(() => ts.Info.PendingForwards, n => n == 0, Deadline, "the outbox to drain");
     }
 
-    private async Task<(TaskServerHost A, TaskServerHost B)> StartTwoAsync()
+    /// <summary>Starts the Task Servers (name, most agents) and waits until the NS lists them online.</summary>
+    private async Task<IReadOnlyList<TaskServerHost>> StartTaskServersAsync(params (string Name, int Max)[] servers)
     {
-        await StartTaskServersAsync(("ts-a", 5000), ("ts-b", 5000));
-        return (_taskServers[0], _taskServers[1]);
-    }
-
-    private async Task StartTaskServersAsync(params (string Name, int Max)[] servers)
-    {
+        var started = new List<TaskServerHost>();
         foreach (var (name, max) in servers)
         {
-            _taskServers.Add(await TaskServerHost.StartAsync(output, _ns, name, max));
+            started.Add(Own(await TaskServerHost.StartAsync(Output, _ns, name, max)));
         }
 
-        await WaitForOnlineAsync(servers.Length);
-    }
-
-    /// <summary>Every Task Server reported its bound address and holds its long poll: policies list it correctly from now on.</summary>
-    private Task WaitForOnlineAsync(int count) =>
-        Eventually.WaitAsync(ListTaskServersAsync, l => l.Count == count && l.All(t => t.Online && t.Address is { } a && !a.EndsWith(":0", StringComparison.Ordinal)),
-            Deadline, "the Task Servers to be online at the NS");
-
-    private async Task<IReadOnlyList<TaskServerInfoView>> ListTaskServersAsync() =>
-        (await _ns.Admin.GetFromJsonAsync("/tcm/admin/task-servers", ProtocolJsonContext.Default.IReadOnlyListTaskServerInfoView))!;
-
-    private async Task<ActionCreated> PushThroughTaskServersAsync(PushTaskRequest request)
-    {
-        var response = await _ns.Admin.PostAsJsonAsync("/tcm/admin/actions/ts-task", request, ProtocolJsonContext.Default.PushTaskRequest);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ActionCreated))!;
+        await WaitForTaskServersOnlineAsync(_ns, servers.Length);
+        return started;
     }
 
     private Task<ActionStatus> WaitForActionAsync(string actionId, Func<ActionStatus, bool> condition, string what) =>
-        Eventually.WaitAsync(() => _ns.IsRunning ? _ns.GetActionAsync(actionId) : throw new InvalidOperationException("the NS is down"), condition, Deadline, what);
+        WaitForActionAsync(_ns, actionId, condition, what);
 
     private static Task WaitForTaskServerTransportAsync(TcmAgent agent, TransportKind transport) =>
-        Eventually.WaitAsync(() => agent.GetNetworkStatus().TaskServer, s => s?.Transport == transport, TimeSpan.FromSeconds(30), $"the Client Task Agent to be {transport}");
-
-    private static PushTaskRequest Echo(string text, params string[] agentIds) => new()
-    {
-        Command = "echo",
-        Parameters = new Dictionary<string, string> { ["text"] = text },
-        Targets = new Targets { Agents = agentIds },
-    };
+        Eventually.WaitAsync(() => agent.GetNetworkStatus().TaskServer, s => s?.Transport == transport, Deadline, $"the Client Task Agent to be {transport}");
 
     private async Task<TcmAgent> StartAgentAsync(string computerName, TimeSpan? poll = null)
     {
         var package = await _ns.Info.CreateInstallPackageAsync();
         var options = RealAgents.Options(package, computerName, poll);
-        var agent = await RealAgents.StartAsync(options, output, executor: new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions));
-        _agents.Add(agent);
-        return agent;
+        return await StartAgentAsync(options, executor: new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions));
     }
 
     /// <summary>Counts how often each agent ran each task: "executed once" is measured, not assumed.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Tcm.Protocol;
 using Link = Tcm.TaskServer.NotificationServerLink.NotificationServerLink;
 
 namespace Tcm.TaskServer.Tests;

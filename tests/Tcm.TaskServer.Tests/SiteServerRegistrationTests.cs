@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging.Abstractions;
-using Tcm.Protocol;
 using Tcm.TaskServer.Identity;
 
 namespace Tcm.TaskServer.Tests;

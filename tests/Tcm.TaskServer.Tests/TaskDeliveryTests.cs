@@ -1,8 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Tcm.Protocol;
 using Tcm.TaskServer;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
@@ -15,24 +13,17 @@ public sealed class TaskDeliveryTests : IDisposable
 {
     private const string AgentA = "0123456789abcdef0123456789abcdef";
     private const string AgentB = "fedcba9876543210fedcba9876543210";
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tcm-ts-unit", Guid.NewGuid().ToString("N")[..12]);
+    private readonly TemporaryFolder _folder = new("ts-unit");
     private readonly TsStore _store;
     private readonly TsMetrics _metrics = new(new TestMeterFactory());
 
-    public TaskDeliveryTests() => _store = new TsStore(_dir);
+    public TaskDeliveryTests() => _store = new TsStore(_folder.Path);
 
     public void Dispose()
     {
         _store.Dispose();
         _metrics.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _folder.Dispose();
     }
 
     private TaskDelivery Create(int maxAgents = 5000, int window = 10_000) =>

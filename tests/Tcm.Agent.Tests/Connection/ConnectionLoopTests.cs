@@ -1,7 +1,3 @@
-using System.Net.WebSockets;
-using Tcm.Agent.Connection;
-using Tcm.Protocol;
-
 namespace Tcm.Agent.Tests.Connection;
 
 public sealed class ConnectionLoopTests
@@ -10,10 +6,7 @@ public sealed class ConnectionLoopTests
     public async Task PolicyTurningTcmOff_ClosesTheTaskServerChannel_WhichTheTaskServerWouldNotClose()
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy(tcm: true);
-        var channel = kit.OpenChannel(kit.Ts);
-
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: false));
 
         channel.Socket.State.Should().Be(WebSocketState.CloseSent);
         kit.Ts.State.TakePolicyCloseRequested().Should().BeTrue("the channel's end is classified as closed by policy, not as a Task Server failure");
@@ -23,9 +16,7 @@ public sealed class ConnectionLoopTests
     public async Task TaskServerThatIgnoresTheAgentsClose_IsCutOffAfterTheGrace()
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy(tcm: true);
-        var channel = kit.OpenChannel(kit.Ts);
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: false));
         await Eventually.WaitAsync(() => kit.Time.ActiveTimers > 0, TimeSpan.FromSeconds(10), "the grace timer to be armed");
 
         kit.Time.Advance(TimeSpan.FromSeconds(4));
@@ -39,10 +30,7 @@ public sealed class ConnectionLoopTests
     public async Task PolicyTurningPersistentConnectionsOff_ClosesTheTaskServerChannel()
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy();
-        var channel = kit.OpenChannel(kit.Ts);
-
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "http-only", persistent: false), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ts, TestData.Policy(), TestData.Policy(etag: "http-only", persistent: false));
 
         channel.Socket.State.Should().Be(WebSocketState.CloseSent);
     }
@@ -51,10 +39,7 @@ public sealed class ConnectionLoopTests
     public async Task PolicyTurningTcmOff_LeavesTheNotificationServerChannelForTheServerToClose()
     {
         using var kit = new ConnectionTestKit();
-        kit.Agent.Policy = TestData.Policy(tcm: true);
-        var channel = kit.OpenChannel(kit.Ns);
-
-        await kit.Agent.ApplyPolicyAsync(TestData.Policy(etag: "off", tcm: false), "policy push", CancellationToken.None);
+        var channel = await kit.OpenChannelThenPushPolicyAsync(kit.Ns, TestData.Policy(tcm: true), TestData.Policy(etag: "off", tcm: false));
 
         channel.Socket.State.Should().Be(WebSocketState.Open, "the NS closes it with its own reason (tcm-disabled), which the agent classifies");
         kit.Ns.State.TakePolicyCloseRequested().Should().BeFalse();

@@ -1,5 +1,3 @@
-using Tcm.Agent.Connection;
-
 namespace Tcm.Agent.Tests.Connection;
 
 public sealed class ConnectionStateTests

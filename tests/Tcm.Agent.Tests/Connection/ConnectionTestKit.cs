@@ -1,13 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Net.WebSockets;
 using Microsoft.Extensions.Logging.Abstractions;
-using Tcm.Agent.Connection;
 using Tcm.Agent.Network;
 using Tcm.Agent.State;
 using Tcm.Agent.Status;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Tests.Connection;
 
@@ -42,6 +38,15 @@ internal sealed class ConnectionTestKit : IDisposable
     {
         var channel = NewChannel();
         loop.State.Connected(channel, Time.GetUtcNow());
+        return channel;
+    }
+
+    /// <summary>Opens a channel of <paramref name="loop"/> under the policy <paramref name="before"/>, then pushes the policy <paramref name="after"/>.</summary>
+    public async Task<AgentChannel> OpenChannelThenPushPolicyAsync(ConnectionLoop loop, PolicyDocument before, PolicyDocument after)
+    {
+        Agent.Policy = before;
+        var channel = OpenChannel(loop);
+        await Agent.ApplyPolicyAsync(after, "policy push", CancellationToken.None);
         return channel;
     }
 

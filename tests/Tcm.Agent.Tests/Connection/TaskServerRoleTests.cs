@@ -1,6 +1,3 @@
-using Tcm.Agent.Connection;
-using Tcm.Protocol;
-
 namespace Tcm.Agent.Tests.Connection;
 
 public sealed class TaskServerRoleTests

@@ -1,5 +1,4 @@
 using Tcm.Agent.Download;
-using Tcm.Protocol;
 
 namespace Tcm.Agent.Tests.Routing;
 

@@ -2,8 +2,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using Tcm.Agent.Network;
 using Tcm.Agent.Routing;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Tests.Routing;
 

@@ -5,8 +5,6 @@ using FsCheck.Fluent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Agent.Network;
 using Tcm.Agent.Routing;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Tests.Routing;
 

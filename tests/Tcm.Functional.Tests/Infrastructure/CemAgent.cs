@@ -1,9 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Runtime.CompilerServices;
-using Tcm.Protocol;
-using HttpResponseMessage = System.Net.Http.HttpResponseMessage;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
@@ -11,26 +8,17 @@ namespace Tcm.Functional.Tests.Infrastructure;
 /// An agent as a CEM client sees it: registered with a Notification Server over HTTP (its own key, a CSR, a real certificate),
 /// then talking through a gateway with raw <see cref="HttpClient"/> and <see cref="ClientWebSocket"/>.
 /// </summary>
-internal sealed class CemAgent : IDisposable
+internal sealed class CemAgent(RegisteredAgent registered, string backend) : IDisposable
 {
-    private CemAgent(string id, X509Certificate2 certificate, string backend)
-    {
-        Id = id;
-        Certificate = certificate;
-        Backend = backend;
-    }
+    public string Id => registered.Id;
 
-    public string Id { get; }
-    public X509Certificate2 Certificate { get; }
+    public X509Certificate2 Certificate => registered.Certificate;
 
     /// <summary><c>host:port</c> of the NS it registered with.</summary>
-    public string Backend { get; }
+    public string Backend { get; } = backend;
 
-    public static async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string computerName)
-    {
-        var registered = await ns.RegisterAsync(computerName);
-        return new CemAgent(registered.Id, registered.Certificate, new Uri(ns.Info.PublicUrl).Authority);
-    }
+    public static async Task<CemAgent> RegisterAsync(NotificationServerHost ns, string computerName) =>
+        new(await ns.RegisterAsync(computerName), new Uri(ns.Info.PublicUrl).Authority);
 
     /// <summary>A handler that trusts only <paramref name="trust"/> and presents <paramref name="clientCertificate"/>; counts its TCP connections.</summary>
     public static SocketsHttpHandler CreateHandler(X509Certificate2 trust, X509Certificate2? clientCertificate, StrongBox<int>? connections = null)

@@ -1,39 +1,21 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Tcm.Gateway;
 using Tcm.Gateway.Diagnostics;
-using Tcm.Protocol;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
 /// <summary>A real CEM gateway on 127.0.0.1 with its own data folder, restartable on the same port and identity.</summary>
-internal sealed class GatewayHost : IAsyncDisposable
+internal sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendOptions> backends, Action<GatewayOptions>? configure, X509Certificate2 trust) : IAsyncDisposable
 {
     public const string Name = "gw-test";
-    private readonly ITestOutputHelper _output;
-    private readonly List<GatewayBackendOptions> _backends;
-    private readonly Action<GatewayOptions>? _configure;
     private WebApplication? _app;
 
-    private GatewayHost(ITestOutputHelper output, string dataDirectory, List<GatewayBackendOptions> backends, Action<GatewayOptions>? configure, X509Certificate2 trust)
-    {
-        _output = output;
-        DataDirectory = dataDirectory;
-        _backends = backends;
-        _configure = configure;
-        Trust = trust;
-    }
-
-    public string DataDirectory { get; }
+    public string DataDirectory { get; } = TestFolders.NewPath("gw");
     public int Port { get; private set; }
     public GatewayInfo Info { get; private set; } = null!;
     public HttpClient Admin { get; private set; } = null!;
 
     /// <summary>The CA the gateway's TLS certificate chains to (its first NS's): what an agent's CEM settings trust.</summary>
-    public X509Certificate2 Trust { get; }
+    public X509Certificate2 Trust { get; } = trust;
 
     /// <summary>
     /// Starts a gateway for <paramref name="notificationServers"/> (each registered as a site server of kind gateway with a
@@ -53,7 +35,7 @@ internal sealed class GatewayHost : IAsyncDisposable
 
         backends.AddRange(extraBackends ?? []);
         // A copy: the NS disposes its own when it stops, and the gateway outlives NS restarts.
-        var host = new GatewayHost(output, TestFolders.NewPath("gw"), backends, configure, TestCertificates.PublicCopy(notificationServers[0].Info.CaCertificate));
+        var host = new GatewayHost(output, backends, configure, TestCertificates.PublicCopy(notificationServers[0].Info.CaCertificate));
         await host.StartAsync();
         return host;
     }
@@ -61,15 +43,15 @@ internal sealed class GatewayHost : IAsyncDisposable
     public async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders().AddProvider(new XunitLoggerProvider(_output, "GW   ")).SetMinimumLevel(LogLevel.Information);
+        builder.Logging.ClearProviders().AddProvider(new XunitLoggerProvider(output, "GW   ")).SetMinimumLevel(LogLevel.Information);
         builder.AddGateway(o =>
         {
             o.Name = Name;
             o.DataDirectory = DataDirectory;
             o.Port = Port;
             o.ListenAddress = "127.0.0.1";
-            o.Backends = _backends;
-            _configure?.Invoke(o);
+            o.Backends = backends;
+            configure?.Invoke(o);
         });
         var app = builder.Build();
         app.MapGateway();

@@ -1,15 +1,8 @@
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Tcm.NotificationServer.Certificates;
-using Tcm.Protocol;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
@@ -17,25 +10,17 @@ namespace Tcm.Functional.Tests.Infrastructure;
 /// A Task-Server-like backend: TLS with a certificate from an NS's CA, HTTP/1.1 and HTTP/2, a WebSocket at
 /// <see cref="ChannelPath"/> that first says what identity the gateway forwarded, then echoes.
 /// </summary>
-internal sealed class StubTaskServer : IAsyncDisposable
+internal sealed class StubTaskServer(WebApplication app) : IAsyncDisposable
 {
     public const string ChannelPath = "/tcm/ts/channel";
-    private readonly WebApplication _app;
 
-    private StubTaskServer(WebApplication app, int port)
-    {
-        _app = app;
-        Port = port;
-    }
-
-    public int Port { get; }
+    public int Port => new Uri(app.Urls.First()).Port;
 
     public string Address => $"127.0.0.1:{Port}";
 
     public static async Task<StubTaskServer> StartAsync(NotificationServerHost ns)
     {
-        var authority = ns.Services.GetRequiredService<CertificateAuthority>();
-        var certificate = authority.IssueServerCertificate(["localhost"], [IPAddress.Loopback]);
+        var certificate = ns.Info.IssueServerCertificate(["localhost"], [IPAddress.Loopback]);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
@@ -72,13 +57,12 @@ internal sealed class StubTaskServer : IAsyncDisposable
             }
         });
         await app.StartAsync();
-        var port = new Uri(app.Urls.First()).Port;
-        return new StubTaskServer(app, port);
+        return new StubTaskServer(app);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 }

@@ -1,32 +1,14 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Tcm.Protocol;
 using Tcm.TaskServer;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
 /// <summary>A real Task Server on 127.0.0.1: created at the NS by the admin API (token), registered on first start, killable.</summary>
-internal sealed class TaskServerHost : IAsyncDisposable
+internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents) : IAsyncDisposable
 {
-    private readonly ITestOutputHelper _output;
-    private readonly NotificationServerHost _ns;
-    private readonly string _token;
-    private readonly int _maxAgents;
     private WebApplication? _app;
 
-    private TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents)
-    {
-        _output = output;
-        _ns = ns;
-        Name = name;
-        _token = token;
-        _maxAgents = maxAgents;
-        DataDirectory = TestFolders.NewPath("ts");
-    }
-
-    public string Name { get; }
-    public string DataDirectory { get; }
+    public string Name => name;
+    public string DataDirectory { get; } = TestFolders.NewPath("ts");
     public TaskServerInfo Info { get; private set; } = null!;
     public bool IsRunning => _app is not null;
 
@@ -42,17 +24,17 @@ internal sealed class TaskServerHost : IAsyncDisposable
     public async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders().AddProvider(new XunitLoggerProvider(_output, $"{Name,-5}")).SetMinimumLevel(LogLevel.Information);
+        builder.Logging.ClearProviders().AddProvider(new XunitLoggerProvider(output, $"{name,-5}")).SetMinimumLevel(LogLevel.Information);
         builder.AddTaskServer(o =>
         {
             o.DataDirectory = DataDirectory;
             o.Port = 0;
             o.ListenAddress = "127.0.0.1";
             o.PublicHostName = "127.0.0.1";
-            o.NotificationServerUrl = _ns.Info.BaseUrl;
-            o.NotificationServerCaPem = _ns.Info.CaCertificatePem;
-            o.RegistrationToken = _token;
-            o.MaxAgents = _maxAgents;
+            o.NotificationServerUrl = ns.Info.BaseUrl;
+            o.NotificationServerCaPem = ns.Info.CaCertificatePem;
+            o.RegistrationToken = token;
+            o.MaxAgents = maxAgents;
             o.NotificationServerRetryMax = TimeSpan.FromMilliseconds(500);
         });
         var app = builder.Build();

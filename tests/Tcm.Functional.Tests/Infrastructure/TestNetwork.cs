@@ -1,17 +1,18 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using Tcm.Agent.Network;
 using Tcm.Agent.Status;
+using Tcm.Lab.Network;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
 /// <summary>
 /// A laptop's network for routing tests: corporate endpoints (NS, TS, package servers, by port on 127.0.0.1) are reachable only in the
 /// office or while the VPN adapter is up (then the connection leaves by the VPN adapter); the gateway is always reachable and never
-/// routed through the VPN (split tunnel). Counts connections and bytes per adapter and purpose.
+/// routed through the VPN (split tunnel). Counts connections and bytes per adapter and purpose. Host names registered in
+/// <paramref name="names"/> (the lab's package server, <c>pkg.tcm.lab</c>) lead to their loopback endpoints.
 /// </summary>
-internal sealed class TestNetwork : INetwork
+internal sealed class TestNetwork(NetworkTopology? names = null) : INetwork
 {
     public const string VpnName = @"Global\AeX{D55B3D95-9785-4A1B-A61F-2A4EB49A787B}";
     public const string VpnDescription = "Check Point Virtual Network Adapter For Endpoint VPN Client";
@@ -87,7 +88,7 @@ internal sealed class TestNetwork : INetwork
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(endpoint, cancellationToken);
+            await socket.ConnectAsync(names?.Find(endpoint)?.Target ?? (EndPoint)endpoint, cancellationToken);
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Tcm.Hosting.Listeners;
+using Tcm.Testing;
 
 namespace Tcm.Gateway.Tests.Hosting;
 

@@ -9,22 +9,20 @@ using Microsoft.Extensions.Options;
 using Tcm.Hosting;
 using Tcm.Hosting.Certificates;
 using Tcm.Hosting.Options;
+using Tcm.Testing;
 
 namespace Tcm.Gateway.Tests.Hosting;
 
 /// <summary>A server started through <c>AddTcmServer</c> on real Kestrel: the certificate registration obtains is the one served.</summary>
 public sealed class TcmServerHostingTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tcm-hosting-tests", Guid.NewGuid().ToString("N")[..12]);
+    private readonly TemporaryFolder _folder = new("hosting");
     private readonly X509Certificate2 _ca = TestCertificates.Ca();
 
     public void Dispose()
     {
         _ca.Dispose();
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
+        _folder.Dispose();
     }
 
     [Theory]
@@ -95,7 +93,7 @@ public sealed class TcmServerHostingTests : IDisposable
         builder.Logging.ClearProviders();
         builder.AddTcmServer<TestOptions, TestOptionsValidator>("Test", "Test Server", o =>
             {
-                o.DataDirectory = _dir;
+                o.DataDirectory = _folder.Path;
                 o.Port = 0;
                 configure?.Invoke(o);
             })

@@ -1,4 +1,5 @@
 using Tcm.Hosting.Certificates;
+using Tcm.Testing;
 
 namespace Tcm.Gateway.Tests.Hosting;
 
@@ -7,8 +8,7 @@ public sealed class VerdictCacheTests
     [Fact]
     public void Get_BuildsOncePerCertificate()
     {
-        using var ca = TestCertificates.Ca();
-        using var leaf = TestCertificates.Issue(ca, "CN=agent");
+        using var leaf = TestCertificates.SelfSignedClient("agent");
         var cache = new VerdictCache<string>(10);
         var builds = 0;
 
@@ -21,9 +21,8 @@ public sealed class VerdictCacheTests
     [Fact]
     public void Get_AtCapacity_StartsAgain()
     {
-        using var ca = TestCertificates.Ca();
-        using var first = TestCertificates.Issue(ca, "CN=first");
-        using var second = TestCertificates.Issue(ca, "CN=second");
+        using var first = TestCertificates.SelfSignedClient("first");
+        using var second = TestCertificates.SelfSignedClient("second");
         var cache = new VerdictCache<int>(1);
 
         cache.Get(first, _ => 1);

@@ -1,9 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Functional;
 

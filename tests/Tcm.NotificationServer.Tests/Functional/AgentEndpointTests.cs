@@ -1,10 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Functional;
 
@@ -135,34 +129,27 @@ public sealed class AgentEndpointTests
     [Fact]
     public async Task Restart_OnTheSameDataFolder_KeepsCaAdminKeyAndAgents()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "restart-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
-        try
+        using var folder = new TemporaryFolder("ns-restart");
+        string caPem, adminKey;
+        TestAgent agent;
+        await using (var first = await NotificationServerHost.StartAsync(dataDirectory: folder.Path))
         {
-            string caPem, adminKey;
-            TestAgent agent;
-            await using (var first = await NotificationServerHost.StartAsync(dataDirectory: directory))
-            {
-                caPem = first.Info.CaCertificatePem;
-                adminKey = first.Info.AdminApiKey;
-                agent = await first.RegisterAgentAsync("PC-KEEP");
-            }
-
-            File.Exists(Path.Combine(directory, "tcm.db")).Should().BeTrue();
-            if (!OperatingSystem.IsWindows())
-            {
-                File.GetUnixFileMode(Path.Combine(directory, "ca.pfx")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            await using var second = await NotificationServerHost.StartAsync(dataDirectory: directory);
-            second.Info.CaCertificatePem.Should().Be(caPem);
-            second.Info.AdminApiKey.Should().Be(adminKey);
-            using var again = new HttpClient(second.CreateHandler(agent.Certificate)) { BaseAddress = new Uri(second.Info.BaseUrl) };
-            (await again.GetAsync(TcmPaths.Policy)).StatusCode.Should().Be(HttpStatusCode.OK);
-            agent.Dispose();
+            caPem = first.Info.CaCertificatePem;
+            adminKey = first.Info.AdminApiKey;
+            agent = await first.RegisterAgentAsync("PC-KEEP");
         }
-        finally
+
+        File.Exists(folder.File("tcm.db")).Should().BeTrue();
+        if (!OperatingSystem.IsWindows())
         {
-            Directory.Delete(directory, recursive: true);
+            File.GetUnixFileMode(folder.File("ca.pfx")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
+
+        await using var second = await NotificationServerHost.StartAsync(dataDirectory: folder.Path);
+        second.Info.CaCertificatePem.Should().Be(caPem);
+        second.Info.AdminApiKey.Should().Be(adminKey);
+        using var again = new HttpClient(second.CreateHandler(agent.Certificate)) { BaseAddress = new Uri(second.Info.BaseUrl) };
+        (await again.GetAsync(TcmPaths.Policy)).StatusCode.Should().Be(HttpStatusCode.OK);
+        agent.Dispose();
     }
 }

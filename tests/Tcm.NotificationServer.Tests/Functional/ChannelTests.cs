@@ -1,11 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Functional;
 
@@ -39,10 +33,8 @@ public sealed class ChannelTests
     [MemberData(nameof(HttpVersions))]
     public async Task Channel_OverHttpVersion_WelcomesAndAnswersHttpRequests(string version)
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, welcome) = await agent.ConnectAsync(Version.Parse(version));
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync(Version.Parse(version));
+        var (server, agent, channel, welcome) = connected;
 
         var policy = await channel.RequestAsync(1, "GET", TcmPaths.Policy);
         policy.Status.Should().Be(200);
@@ -188,9 +180,7 @@ public sealed class ChannelTests
         using var agent = await server.RegisterAgentAsync();
         await using var channel = await agent.OpenAsync();
 
-        var (_, status, description) = await channel.WaitForCloseAsync();
-        status.Should().Be(WebSocketCloseStatus.PolicyViolation);
-        description.Should().StartWith(CloseReasons.HelloTimeout + ":");
+        await channel.ShouldBeClosedAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.HelloTimeout);
     }
 
     [Fact]
@@ -203,36 +193,28 @@ public sealed class ChannelTests
         var (newer, _) = await agent.ConnectAsync(HttpVersion.Version20);
         await using var _2 = newer;
 
-        var (_, status, description) = await older.WaitForCloseAsync();
-        status.Should().Be(WebSocketCloseStatus.NormalClosure);
-        description.Should().StartWith(CloseReasons.Replaced + ":");
+        await older.ShouldBeClosedAsync(WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced);
         (await newer.RequestAsync(1, "GET", TcmPaths.Policy)).Status.Should().Be(200);
     }
 
     [Fact]
     public async Task Terminate_SendsTerminate_ThenClosesTerminatedByAdministrator()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, _) = connected;
 
         var response = await server.Admin.PostAsync($"{TcmPaths.Admin}/agents/{agent.Id}/terminate?reconnectAfterSeconds=5", null);
         response.StatusCode.Should().Be(HttpStatusCode.NoContent);
 
-        var (before, status, description) = await channel.WaitForCloseAsync();
+        var before = await channel.ShouldBeClosedAsync(WebSocketCloseStatus.NormalClosure, CloseReasons.Terminated);
         before.OfType<TerminateMessage>().Should().ContainSingle().Which.ReconnectAfterSeconds.Should().Be(5);
-        status.Should().Be(WebSocketCloseStatus.NormalClosure);
-        description.Should().StartWith(CloseReasons.Terminated + ":");
     }
 
     [Fact]
     public async Task NetworkStatus_OfAConnectedAgent_IsAskedLiveOverTheChannel()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, _) = connected;
 
         var asking = server.AdminGetAsync($"/agents/{agent.Id}/network-status", ProtocolJsonContext.Default.NetworkStatus);
         var request = await channel.ReceiveAsync<Tcm.Protocol.HttpRequestMessage>();

@@ -1,9 +1,4 @@
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
 using Tcm.NotificationServer.Store;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Tests.Functional;
@@ -11,23 +6,16 @@ namespace Tcm.NotificationServer.Tests.Functional;
 /// <summary>A Notification Server started on a data folder written by an older or a newer TCM.</summary>
 public sealed class DataFolderUpgradeTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "upgrade-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+    private readonly TemporaryFolder _folder = new("ns-upgrade");
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public async Task DataFolderFromBeforeVersioning_ServesItsAgentsActionsAndSiteServers()
     {
-        UnversionedNsDatabase.Create(Path.Combine(_directory, TcmStore.FileName));
+        UnversionedNsDatabase.Create(_folder.File(TcmStore.FileName));
 
-        await using var server = await NotificationServerHost.StartAsync(dataDirectory: _directory);
+        await using var server = await NotificationServerHost.StartAsync(dataDirectory: _folder.Path);
 
         var agent = await server.AdminGetAsync($"/agents/{UnversionedNsDatabase.AgentId}", ProtocolJsonContext.Default.AgentInfo);
         agent.ComputerName.Should().Be(UnversionedNsDatabase.ComputerName);
@@ -36,17 +24,17 @@ public sealed class DataFolderUpgradeTests : IDisposable
         action.Targets.Should().ContainSingle().Which.ComputerName.Should().Be(UnversionedNsDatabase.ComputerName);
         var sites = await server.AdminGetAsync("/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo);
         sites.Should().ContainSingle().Which.Name.Should().Be("ts-old");
-        UnversionedNsDatabase.UserVersion(Path.Combine(_directory, TcmStore.FileName)).Should().Be(TcmSchema.Definition.CurrentVersion);
+        UnversionedNsDatabase.UserVersion(_folder.File(TcmStore.FileName)).Should().Be(TcmSchema.Definition.CurrentVersion);
     }
 
     [Fact]
     public async Task DataFolderFromANewerVersion_StopsTheStartWithAClearError()
     {
-        var path = Path.Combine(_directory, TcmStore.FileName);
+        var path = _folder.File(TcmStore.FileName);
         UnversionedNsDatabase.Create(path);
         UnversionedNsDatabase.SetUserVersion(path, TcmSchema.Definition.CurrentVersion + 1);
 
-        var start = () => NotificationServerHost.StartAsync(dataDirectory: _directory);
+        var start = () => NotificationServerHost.StartAsync(dataDirectory: _folder.Path);
 
         await start.Should().ThrowAsync<StoreVersionException>().WithMessage("*written by a newer TCM*");
     }

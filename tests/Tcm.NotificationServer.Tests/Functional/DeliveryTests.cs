@@ -1,8 +1,3 @@
-using System.Net.Http.Json;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-
 namespace Tcm.NotificationServer.Tests.Functional;
 
 public sealed class DeliveryTests
@@ -12,10 +7,8 @@ public sealed class DeliveryTests
     [InlineData("2.0")]
     public async Task TaskPush_OverChannel_AckStatusResult_IsStoredOnceWhenSentTwice(string httpVersion)
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync(Version.Parse(httpVersion));
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync(Version.Parse(httpVersion));
+        var (server, agent, channel, _) = connected;
 
         var created = await PushTaskAsync(server, agent.Id);
         created.TargetCount.Should().Be(1);
@@ -99,13 +92,10 @@ public sealed class DeliveryTests
     [Fact]
     public async Task InventoryNow_OverChannel_StoresTheInventoryResult()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, _) = connected;
 
-        var created = await server.AdminPostAsync("/actions/inventory", new InventoryNowRequest { Targets = Targets.Everyone },
-            ProtocolJsonContext.Default.InventoryNowRequest, ProtocolJsonContext.Default.ActionCreated);
+        var created = await server.InventoryNowAsync(Targets.Everyone);
         var request = await channel.ReceiveAsync<InventoryRequestMessage>();
         request.RequestId.Should().Be(created.ActionId);
         await channel.SendAsync(new AckMessage { UpToSeq = request.Seq });
@@ -123,10 +113,8 @@ public sealed class DeliveryTests
     [Fact]
     public async Task SecondResult_ForAStoredTask_UnderAnotherKey_IsRefused_AndTheFirstOutputStands()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, _) = connected;
         var created = await PushTaskAsync(server, agent.Id);
         var push = await channel.ReceiveAsync<TaskPushMessage>();
         await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });

@@ -1,7 +1,3 @@
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-
 namespace Tcm.NotificationServer.Tests.Functional;
 
 public sealed class FanOutTests

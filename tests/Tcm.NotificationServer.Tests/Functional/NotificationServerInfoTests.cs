@@ -1,9 +1,4 @@
-using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Tcm.NotificationServer.Tests.Functional;
 
@@ -14,40 +9,21 @@ public sealed class NotificationServerInfoTests
     [Fact]
     public async Task IssueServerCertificate_ChainsToTheNsCa_ForTheNamesAsked_WithItsKey_ForServerAuthentication()
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.AddNotificationServer(o =>
-        {
-            o.DataDirectory = dataDirectory;
-            o.ListenAddress = "127.0.0.1";
-            o.Port = 0;
-        });
-        await using var app = builder.Build();
-        app.MapNotificationServer();
-        await app.StartAsync();
-        try
-        {
-            var info = app.Services.GetRequiredService<NotificationServerInfo>();
+        await using var server = await NotificationServerHost.StartAsync();
+        var info = server.Info;
 
-            using var certificate = info.IssueServerCertificate(["pkg.tcm.lab"], [IPAddress.Loopback]);
+        using var certificate = info.IssueServerCertificate(["pkg.tcm.lab"], [IPAddress.Loopback]);
 
-            certificate.HasPrivateKey.Should().BeTrue("a server presents it");
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(info.CaCertificate);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.Build(certificate).Should().BeTrue("whoever trusts the NS's CA trusts it");
-            certificate.MatchesHostname("pkg.tcm.lab").Should().BeTrue();
-            certificate.MatchesHostname("127.0.0.1").Should().BeTrue();
-            certificate.MatchesHostname("other.tcm.lab").Should().BeFalse();
-            certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages
-                .Cast<Oid>().Select(o => o.Value).Should().Contain(ServerAuthentication);
-        }
-        finally
-        {
-            await app.StopAsync();
-            Directory.Delete(dataDirectory, recursive: true);
-        }
+        certificate.HasPrivateKey.Should().BeTrue("a server presents it");
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(info.CaCertificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.Build(certificate).Should().BeTrue("whoever trusts the NS's CA trusts it");
+        certificate.MatchesHostname("pkg.tcm.lab").Should().BeTrue();
+        certificate.MatchesHostname("127.0.0.1").Should().BeTrue();
+        certificate.MatchesHostname("other.tcm.lab").Should().BeFalse();
+        certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages
+            .Cast<Oid>().Select(o => o.Value).Should().Contain(ServerAuthentication);
     }
 }

@@ -1,9 +1,3 @@
-using System.Net.Http.Json;
-using System.Net.WebSockets;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-
 namespace Tcm.NotificationServer.Tests.Functional;
 
 public sealed class PolicyPushTests
@@ -11,10 +5,8 @@ public sealed class PolicyPushTests
     [Fact]
     public async Task TargetedSettingsChange_PushesPolicyToConnectedAgent()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync("PC-0001", new Dictionary<string, string> { ["site"] = "Berlin" });
-        var (channel, welcome) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync(attributes: new Dictionary<string, string> { ["site"] = "Berlin" });
+        var (server, agent, channel, welcome) = connected;
 
         var settings = new TargetedAgentSettings
         {
@@ -35,45 +27,35 @@ public sealed class PolicyPushTests
     [Fact]
     public async Task TcmSwitchedOff_PushesPolicy_ThenClosesTcmDisabled()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync(new Version(2, 0));
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync(new Version(2, 0));
+        var (server, agent, channel, _) = connected;
 
         await server.SetTcmEnabledAsync(false);
 
-        var (before, status, description) = await channel.WaitForCloseAsync();
+        var before = await channel.ShouldBeClosedAsync(WebSocketCloseStatus.NormalClosure, CloseReasons.TcmDisabled);
         before.OfType<PolicyPushMessage>().Should().ContainSingle().Which.Policy.TcmEnabled.Should().BeFalse();
-        status.Should().Be(WebSocketCloseStatus.NormalClosure);
-        description.Should().StartWith(CloseReasons.TcmDisabled + ":");
     }
 
     [Fact]
     public async Task ProfileNoLongerPersistent_PushesPolicy_ThenClosesNotTargeted()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, _) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, _) = connected;
 
         var profile = PolicyDefaults.DefaultProfile with { PersistentConnection = false };
         (await server.Admin.PutAsJsonAsync($"{TcmPaths.Admin}/profiles/default", profile, ProtocolJsonContext.Default.CommunicationProfile)).EnsureSuccessStatusCode();
 
-        var (before, _, description) = await channel.WaitForCloseAsync();
+        var before = await channel.ShouldBeClosedAsync(status: null, CloseReasons.NotTargeted);
         before.OfType<PolicyPushMessage>().Should().ContainSingle().Which.Policy.Communication.PersistentConnection.Should().BeFalse();
-        description.Should().StartWith(CloseReasons.NotTargeted + ":");
     }
 
     [Fact]
     public async Task PushPolicyAction_ReachesTargets_AndIsDeliveredOnAck()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var agent = await server.RegisterAgentAsync();
-        var (channel, welcome) = await agent.ConnectAsync();
-        await using var _ = channel;
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, welcome) = connected;
 
-        var created = await server.AdminPostAsync("/actions/policy", new PushPolicyRequest { Targets = Targets.Everyone },
-            ProtocolJsonContext.Default.PushPolicyRequest, ProtocolJsonContext.Default.ActionCreated);
+        var created = await server.PushPolicyAsync(Targets.Everyone);
         var push = await channel.ReceiveAsync<PolicyPushMessage>();
         push.Policy.Etag.Should().Be(welcome.PolicyEtag);
         await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });

@@ -1,5 +1,3 @@
-using Tcm.Protocol.Admin;
-
 namespace Tcm.NotificationServer.Tests.Infrastructure;
 
 internal static class PolicyDefaults

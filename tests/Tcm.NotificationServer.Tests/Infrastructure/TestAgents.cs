@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tcm.NotificationServer.Certificates;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Tests.Infrastructure;
 

@@ -1,34 +1,20 @@
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 
 /// <summary>The action ledger over a real store: how a target moves from pending to its result, and what the admin API reads.</summary>
-public sealed class ActionLedgerTests : IAsyncLifetime
+public sealed class ActionLedgerTests : IAsyncDisposable
 {
     private const long T0 = 1_767_225_600_000;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "ledger-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
-    private TcmStore _store = null!;
-    private ActionLedger _ledger = null!;
+    private readonly TemporaryStore _temporary = new("ns-ledger");
+    private readonly ActionLedger _ledger;
 
-    public Task InitializeAsync()
-    {
-        _store = new TcmStore(_directory, NullLogger.Instance);
-        _ledger = new ActionLedger(_store);
-        return Task.CompletedTask;
-    }
+    public ActionLedgerTests() => _ledger = new ActionLedger(Store);
 
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    private TcmStore Store => _temporary.Store;
+
+    public ValueTask DisposeAsync() => _temporary.DisposeAsync();
 
     [Fact]
     public async Task Create_GivesEveryAgentAPendingTarget_CountedUnderEveryStateName()
@@ -177,7 +163,7 @@ public sealed class ActionLedgerTests : IAsyncLifetime
         FluentActions.Invoking(() => ActionLedger.ParseState("lost")).Should().Throw<ArgumentOutOfRangeException>();
     }
 
-    private Task WriteAsync(Action<WriteContext> write) => _store.Writer.WriteAsync(write);
+    private Task WriteAsync(Action<WriteContext> write) => Store.Writer.WriteAsync(write);
 
     private ActionStatus Find(string actionId) => _ledger.Find(actionId, _ => "")!;
 

@@ -1,8 +1,5 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Tests.Unit;

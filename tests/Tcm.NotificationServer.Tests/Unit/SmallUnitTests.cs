@@ -1,10 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
@@ -51,14 +47,14 @@ public sealed class NotificationServerOptionsValidatorTests
 
 public sealed class CertificateAuthorityTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "ca-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+    private readonly TemporaryFolder _folder = new("ns-ca");
 
     [Fact]
     public void Ca_IsCreatedOnce_AndReloaded()
     {
-        Directory.CreateDirectory(_directory);
-        using var first = CertificateAuthority.LoadOrCreate(_directory, TimeProvider.System, NullLogger.Instance);
-        using var second = CertificateAuthority.LoadOrCreate(_directory, TimeProvider.System, NullLogger.Instance);
+        Directory.CreateDirectory(_folder.Path);
+        using var first = CertificateAuthority.LoadOrCreate(_folder.Path, TimeProvider.System, NullLogger.Instance);
+        using var second = CertificateAuthority.LoadOrCreate(_folder.Path, TimeProvider.System, NullLogger.Instance);
         second.CertificatePem.Should().Be(first.CertificatePem);
         var constraints = first.PublicCertificate.Extensions.OfType<X509BasicConstraintsExtension>().Single();
         constraints.CertificateAuthority.Should().BeTrue();
@@ -69,8 +65,8 @@ public sealed class CertificateAuthorityTests : IDisposable
     [Fact]
     public void SignedAgentCertificate_HasTheAgentIdAsSubject_AndValidates()
     {
-        Directory.CreateDirectory(_directory);
-        using var authority = CertificateAuthority.LoadOrCreate(_directory, TimeProvider.System, NullLogger.Instance);
+        Directory.CreateDirectory(_folder.Path);
+        using var authority = CertificateAuthority.LoadOrCreate(_folder.Path, TimeProvider.System, NullLogger.Instance);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest("CN=what-the-agent-asked", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
         var id = AgentIds.NewId();
@@ -87,10 +83,10 @@ public sealed class CertificateAuthorityTests : IDisposable
     [Fact]
     public void CertificateFromAnotherCa_IsRefused()
     {
-        Directory.CreateDirectory(Path.Combine(_directory, "a"));
-        Directory.CreateDirectory(Path.Combine(_directory, "b"));
-        using var ours = CertificateAuthority.LoadOrCreate(Path.Combine(_directory, "a"), TimeProvider.System, NullLogger.Instance);
-        using var theirs = CertificateAuthority.LoadOrCreate(Path.Combine(_directory, "b"), TimeProvider.System, NullLogger.Instance);
+        Directory.CreateDirectory(_folder.File("a"));
+        Directory.CreateDirectory(_folder.File("b"));
+        using var ours = CertificateAuthority.LoadOrCreate(_folder.File("a"), TimeProvider.System, NullLogger.Instance);
+        using var theirs = CertificateAuthority.LoadOrCreate(_folder.File("b"), TimeProvider.System, NullLogger.Instance);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
         using var foreign = X509Certificate2.CreateFromPem(theirs.SignAgentCertificate(csr, AgentIds.NewId()));
@@ -100,13 +96,7 @@ public sealed class CertificateAuthorityTests : IDisposable
         check.Reason.Should().Contain("CA");
     }
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 }
 
 /// <summary>The channel's receive loop relies on a zero-byte read waiting for data without consuming it.</summary>

@@ -1,6 +1,5 @@
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 

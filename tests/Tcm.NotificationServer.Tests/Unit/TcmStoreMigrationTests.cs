@@ -1,11 +1,6 @@
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Store;
-using Tcm.NotificationServer.Tests.Infrastructure;
-using Tcm.Protocol;
 using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Tests.Unit;
@@ -13,23 +8,16 @@ namespace Tcm.NotificationServer.Tests.Unit;
 /// <summary>Opening <c>tcm.db</c> of every age: new, from before versioning, current, and from a newer TCM.</summary>
 public sealed class TcmStoreMigrationTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "schema-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+    private readonly TemporaryFolder _folder = new("ns-schema");
 
-    private string DatabasePath => Path.Combine(_directory, TcmStore.FileName);
+    private string DatabasePath => _folder.File(TcmStore.FileName);
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public async Task FreshDataFolder_IsBuiltAtTheCurrentVersion()
     {
-        await using var store = new TcmStore(_directory, NullLogger.Instance);
+        await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
 
         store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false));
         UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
@@ -45,7 +33,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
     {
         UnversionedNsDatabase.Create(DatabasePath);
 
-        await using var store = new TcmStore(_directory, NullLogger.Instance);
+        await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
 
         store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: true),
             "a database made by the code whose schema is version 1 already holds version 1");
@@ -60,7 +48,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
     {
         UnversionedNsDatabase.Create(DatabasePath, withLaterTables: false);
 
-        await using var store = new TcmStore(_directory, NullLogger.Instance);
+        await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
 
         store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false),
             "a database lacking tables of version 1 is brought to it, not stamped");
@@ -74,7 +62,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
     {
         await (await OpenAndWriteSettingAsync()).DisposeAsync();
 
-        await using var store = new TcmStore(_directory, NullLogger.Instance);
+        await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
 
         store.Schema.Should().Be(new SchemaMigrationOutcome(TcmSchema.Definition.CurrentVersion, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false));
         store.GetSetting("written").Should().Be("before reopening");
@@ -88,7 +76,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
         var newer = TcmSchema.Definition.CurrentVersion + 1;
         UnversionedNsDatabase.SetUserVersion(DatabasePath, newer);
 
-        var open = () => new TcmStore(_directory, NullLogger.Instance);
+        var open = () => new TcmStore(_folder.Path, NullLogger.Instance);
 
         open.Should().Throw<StoreVersionException>()
             .WithMessage($"*{TcmStore.FileName} is at schema version {newer}, but this TCM knows versions up to {TcmSchema.Definition.CurrentVersion}*newer TCM*");
@@ -103,7 +91,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
 
     private async Task<TcmStore> OpenAndWriteSettingAsync()
     {
-        var store = new TcmStore(_directory, NullLogger.Instance);
+        var store = new TcmStore(_folder.Path, NullLogger.Instance);
         await store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('written', 'before reopening')"));
         return store;
     }

@@ -1,46 +1,34 @@
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 
 /// <summary>The Notification Server store's single writer (a <c>SqliteWriteQueue</c>) on its real database file.</summary>
-public sealed class TcmStoreWriterTests : IAsyncLifetime
+public sealed class TcmStoreWriterTests : IAsyncDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tcm-ns-tests", "writer-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
-    private TcmStore _store = null!;
+    private readonly TemporaryStore _temporary = new("ns-writer");
 
-    public Task InitializeAsync()
-    {
-        _store = new TcmStore(_directory, NullLogger.Instance);
-        return Task.CompletedTask;
-    }
+    private TcmStore Store => _temporary.Store;
 
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _temporary.DisposeAsync();
 
     [Fact]
     public async Task ManySmallWrites_AreBatchedIntoFewTransactions()
     {
-        var before = _store.Writer.TransactionCount;
-        var writes = Enumerable.Range(0, 2000).Select(i => _store.Writer.WriteAsync(ctx =>
+        var before = Store.Writer.TransactionCount;
+        var writes = Enumerable.Range(0, 2000).Select(i => Store.Writer.WriteAsync(ctx =>
             ctx.Execute("INSERT INTO settings(key, value) VALUES(@p0, @p1)", $"k{i}", "v"))).ToList();
         await Task.WhenAll(writes);
 
-        var transactions = _store.Writer.TransactionCount - before;
+        var transactions = Store.Writer.TransactionCount - before;
         transactions.Should().BeLessThan(2000 / 10, "waiting operations share a transaction");
-        _store.Query("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'", r => r.GetInt64(0)).Single().Should().Be(2000);
+        Store.Query("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'", r => r.GetInt64(0)).Single().Should().Be(2000);
     }
 
     [Fact]
     public async Task CompletedWrite_IsVisibleToAnotherConnection()
     {
-        await _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('committed', 'yes')"));
-        using var reader = new SqliteConnection($"Data Source={_store.Path}");
+        await Store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('committed', 'yes')"));
+        using var reader = new SqliteConnection($"Data Source={Store.Path}");
         reader.Open();
         using var command = reader.CreateCommand();
         command.CommandText = "SELECT value FROM settings WHERE key='committed'";
@@ -50,26 +38,26 @@ public sealed class TcmStoreWriterTests : IAsyncLifetime
     [Fact]
     public async Task FailingOperation_FaultsOnlyItself()
     {
-        await _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('dup', '1')"));
-        var good1 = _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('good1', '1')"));
-        var bad = _store.Writer.WriteAsync(ctx =>
+        await Store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('dup', '1')"));
+        var good1 = Store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('good1', '1')"));
+        var bad = Store.Writer.WriteAsync(ctx =>
         {
             ctx.Execute("INSERT INTO settings(key, value) VALUES('partial', '1')");
             return ctx.Execute("INSERT INTO settings(key, value) VALUES('dup', '2')");
         });
-        var good2 = _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('good2', '1')"));
+        var good2 = Store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('good2', '1')"));
 
         await FluentActions.Awaiting(() => bad).Should().ThrowAsync<SqliteException>();
         (await good1).Should().Be(1);
         (await good2).Should().Be(1);
-        _store.GetSetting("partial").Should().BeNull("a failing operation is rolled back to its savepoint");
-        _store.GetSetting("dup").Should().Be("1");
+        Store.GetSetting("partial").Should().BeNull("a failing operation is rolled back to its savepoint");
+        Store.GetSetting("dup").Should().Be("1");
     }
 
     [Fact]
     public async Task Result_IsReturnedAfterCommit()
     {
-        var count = await _store.Writer.WriteAsync(ctx => ctx.Query("SELECT COUNT(*) FROM agents", r => r.GetInt64(0)).Single());
+        var count = await Store.Writer.WriteAsync(ctx => ctx.Query("SELECT COUNT(*) FROM agents", r => r.GetInt64(0)).Single());
         count.Should().Be(0);
     }
 }

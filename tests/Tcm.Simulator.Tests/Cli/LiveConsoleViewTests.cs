@@ -15,7 +15,7 @@ public sealed class LiveConsoleViewTests
         console.Write(LiveConsoleView.Render(RunSnapshot.Initial));
         console.Write(LiveConsoleView.Render(new RunSnapshot
         {
-            Scenario = "quickstart [x]", Phase = "running", EventsDone = 2, EventsTotal = 5, Agents = 1000, Running = 1000, Direct = 400, Cem = 600, Persistent = 990, Http = 10,
+            Scenario = "quickstart [x]", Phase = "running", EventsDone = 2, EventsTotal = 5, Agents = 1000, Fleet = new ModeSample { At = 42, Running = 1000, Direct = 400, Cem = 600, Persistent = 990, Http = 10 },
             Pushes = [new PushProgress("hello", "push-task", 1000, 990, 980, 3)], ExpectationsTotal = 4, ExpectationsHeld = 1,
         }));
 

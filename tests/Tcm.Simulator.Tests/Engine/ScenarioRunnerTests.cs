@@ -10,15 +10,8 @@ public sealed class ScenarioRunnerTests
     [Fact]
     public async Task SmallOfficeScenario_PushesReachEveryone_AndSurviveAServerKill()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Engine", "small-office.yaml");
-        var scenario = ScenarioLoader.LoadOrThrow(path);
-        var reportDirectory = Path.Combine(Path.GetTempPath(), "tcm-sim-tests", Guid.NewGuid().ToString("N")[..8]);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (report, reportDirectory) = await RunPassingAsync("small-office.yaml");
 
-        var report = await new ScenarioRunner().RunAsync(scenario, new RunOptions { ScenarioPath = path, ReportDirectory = reportDirectory }, timeout.Token);
-
-        report.Expectations.Where(e => !e.Passed).Should().BeEmpty();
-        report.Passed.Should().BeTrue();
         report.EndReason.Should().Be("completed");
         report.Agents.Should().Be(30);
         var hello = report.Actions.Single(a => a.Id == "hello");
@@ -39,15 +32,8 @@ public sealed class ScenarioRunnerTests
     [Fact]
     public async Task DownloadPackageScenario_OfficeUsesTheNearestCodebase_CemUsesHttpsThroughTheGateway_NothingOverTheVpn()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Engine", "download-package.yaml");
-        var scenario = ScenarioLoader.LoadOrThrow(path);
-        var reportDirectory = Path.Combine(Path.GetTempPath(), "tcm-sim-tests", Guid.NewGuid().ToString("N")[..8]);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (report, reportDirectory) = await RunPassingAsync("download-package.yaml");
 
-        var report = await new ScenarioRunner().RunAsync(scenario, new RunOptions { ScenarioPath = path, ReportDirectory = reportDirectory }, timeout.Token);
-
-        report.Expectations.Where(e => !e.Passed).Should().BeEmpty();
-        report.Passed.Should().BeTrue();
         var office = report.Timeline.Single(e => e.Id == "office-download");
         office.Outcome.Should().Be(EventOutcome.Done);
         office.Detail.Should().StartWith("3 of 3 downloaded").And.Contain("Unc directly: 3");
@@ -61,5 +47,20 @@ public sealed class ScenarioRunnerTests
         {
             Directory.Delete(reportDirectory, recursive: true);
         }
+    }
+
+    /// <summary>Runs a scenario of this folder in the lab and checks that every expectation held; the report folder is the caller's to delete.</summary>
+    private static async Task<(SimulationReport Report, string ReportDirectory)> RunPassingAsync(string file)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Engine", file);
+        var scenario = ScenarioLoader.LoadOrThrow(path);
+        var reportDirectory = Path.Combine(Path.GetTempPath(), "tcm-sim-tests", Guid.NewGuid().ToString("N")[..8]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        var report = await new ScenarioRunner().RunAsync(scenario, new RunOptions { ScenarioPath = path, ReportDirectory = reportDirectory }, timeout.Token);
+
+        report.Expectations.Where(e => !e.Passed).Should().BeEmpty();
+        report.Passed.Should().BeTrue();
+        return (report, reportDirectory);
     }
 }

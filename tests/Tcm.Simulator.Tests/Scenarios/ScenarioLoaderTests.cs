@@ -91,21 +91,24 @@ public sealed class ScenarioLoaderTests
         result.Scenario!.Timeline.Should().HaveCount(2);
     }
 
-    [Fact]
-    public void UnknownKey_IsAnErrorWithDidYouMean()
+    /// <summary>One mistake in a scenario (named for what it shows), the text, and the one error it gives: file, line, column and message.</summary>
+    public static TheoryData<string, string, string> SingleMistakes() => new()
     {
-        var errors = Errors(Minimal.Replace("      location: office", "      locaton: office", StringComparison.Ordinal));
+        { "UnknownKey_IsAnErrorWithDidYouMean", Minimal.Replace("      location: office", "      locaton: office", StringComparison.Ordinal), "t.yaml:8:7: unknown key 'locaton' in a fleet group; did you mean 'location'?" },
+        { "BadDuration_NamesTheExpectedForm", Minimal.Replace("duration: 2m", "duration: soon", StringComparison.Ordinal), "t.yaml:2:11: 'duration' must be a duration like 500ms, 30s or 2m (got 'soon')" },
+        { "SharesNotAddingUp_IsAnError", Minimal.Replace("      share: 50%\n      location: internet", "      share: 40%\n      location: internet", StringComparison.Ordinal), "t.yaml:5:3: group shares add up to 90%, not 100% (office 50% + home 40%)" },
+        { "UnknownGroupInSelect_IsAnError", Minimal + "    select: hme\n", "t.yaml:21:13: unknown group 'hme'; did you mean 'home'?" },
+        { "UnknownEventInAfter_IsAnError", Minimal.Replace("after: start", "after: strat", StringComparison.Ordinal), "t.yaml:18:12: unknown event id 'strat' in 'after'; did you mean 'start'?" },
+        { "BadCondition_PointsAtTheBadWord", Minimal + "  - after: persistent => 95%\n", "t.yaml:21:23: expected a comparison (>=, <=, >, <, ==, !=) (got '=>')" },
+        { "QuotedCondition_ColumnSkipsTheQuote", Minimal + "  - after: \"cem >= 99% of homee\"\n", "t.yaml:21:27: unknown group 'homee'; did you mean 'home'?" },
+        { "KeyOfAnotherAction_SaysWhereItBelongs", Minimal + "    ramp: 10s\n", "t.yaml:21:5: 'ramp' does not apply to push-task; it goes with start-agents" },
+        { "MissingFleet_IsAnError", "name: x\n", "t.yaml:1:1: the scenario needs 'fleet' (with 'agents: N')" },
+    };
 
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:8:7: unknown key 'locaton' in a fleet group; did you mean 'location'?");
-    }
-
-    [Fact]
-    public void BadDuration_NamesTheExpectedForm()
-    {
-        var errors = Errors(Minimal.Replace("duration: 2m", "duration: soon", StringComparison.Ordinal));
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:2:11: 'duration' must be a duration like 500ms, 30s or 2m (got 'soon')");
-    }
+    [Theory]
+    [MemberData(nameof(SingleMistakes))]
+    public void OneMistake_GivesOneErrorAtItsPosition(string mistake, string yaml, string expected) =>
+        Errors(yaml).Should().ContainSingle(mistake).Which.Should().Be(expected);
 
     [Fact]
     public void BadShare_NamesTheExpectedForm()
@@ -116,51 +119,11 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
-    public void SharesNotAddingUp_IsAnError()
-    {
-        var errors = Errors(Minimal.Replace("      share: 50%\n      location: internet", "      share: 40%\n      location: internet", StringComparison.Ordinal));
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:5:3: group shares add up to 90%, not 100% (office 50% + home 40%)");
-    }
-
-    [Fact]
-    public void UnknownGroupInSelect_IsAnError()
-    {
-        var errors = Errors(Minimal + "    select: hme\n");
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:21:13: unknown group 'hme'; did you mean 'home'?");
-    }
-
-    [Fact]
-    public void UnknownEventInAfter_IsAnError()
-    {
-        var errors = Errors(Minimal.Replace("after: start", "after: strat", StringComparison.Ordinal));
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:18:12: unknown event id 'strat' in 'after'; did you mean 'start'?");
-    }
-
-    [Fact]
-    public void BadCondition_PointsAtTheBadWord()
-    {
-        var errors = Errors(Minimal + "  - after: persistent => 95%\n");
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:21:23: expected a comparison (>=, <=, >, <, ==, !=) (got '=>')");
-    }
-
-    [Fact]
     public void UnknownMeasureInCondition_SuggestsTheRightOne()
     {
         var errors = Errors(Minimal + "  - after: persistant >= 95%\n");
 
         errors.Should().ContainSingle().Which.Should().StartWith("t.yaml:21:12: unknown measure 'persistant'; did you mean 'persistent'?");
-    }
-
-    [Fact]
-    public void QuotedCondition_ColumnSkipsTheQuote()
-    {
-        var errors = Errors(Minimal + "  - after: \"cem >= 99% of homee\"\n");
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:21:27: unknown group 'homee'; did you mean 'home'?");
     }
 
     [Fact]
@@ -180,14 +143,6 @@ public sealed class ScenarioLoaderTests
         errors[1].Should().Be("t.yaml:23:20: event 'start' is a start-agents event; this needs a push-task, inventory-now or push-policy event");
         errors[2].Should().Be("t.yaml:24:24: use '==' to compare (got '=')");
         errors[3].Should().StartWith("t.yaml:25:33: 'legacy' needs 'legacy: compare'");
-    }
-
-    [Fact]
-    public void KeyOfAnotherAction_SaysWhereItBelongs()
-    {
-        var errors = Errors(Minimal + "    ramp: 10s\n");
-
-        errors.Should().ContainSingle().Which.Should().Be("t.yaml:21:5: 'ramp' does not apply to push-task; it goes with start-agents");
     }
 
     [Fact]
@@ -218,12 +173,6 @@ public sealed class ScenarioLoaderTests
         var errors = Errors("name: x\nfleet:\n  agents: [1, 2\n");
 
         errors.Should().ContainSingle().Which.Should().MatchRegex(@"^t\.yaml:\d+:\d+: not valid YAML");
-    }
-
-    [Fact]
-    public void MissingFleet_IsAnError()
-    {
-        Errors("name: x\n").Should().ContainSingle().Which.Should().Be("t.yaml:1:1: the scenario needs 'fleet' (with 'agents: N')");
     }
 
     [Fact]

@@ -12,6 +12,7 @@ namespace Tcm.Testing;
 public static class TestCertificates
 {
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
+    private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
 
     /// <summary>
     /// An HTTP handler whose TLS accepts a server certificate only when it names the host asked for and chains to
@@ -78,14 +79,57 @@ public static class TestCertificates
     }
 
     /// <summary>A self-signed client certificate for <c>CN=<paramref name="subject"/></c> that no TCM CA issued.</summary>
-    public static X509Certificate2 SelfSignedClient(string subject)
+    public static X509Certificate2 SelfSignedClient(string subject) =>
+        Create($"CN={subject}", issuer: null, [ClientAuthentication], TimeSpan.FromDays(30), request => { });
+
+    /// <summary>A CA certificate with its key, valid for a year: what the tests of certificate trust issue from.</summary>
+    public static X509Certificate2 Ca(string name = "Test CA") =>
+        Create($"CN={name}", issuer: null, usages: null, TimeSpan.FromDays(365), request =>
+        {
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature, true));
+            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        });
+
+    /// <summary>A leaf with its key, issued by <paramref name="ca"/>, for clientAuth and/or serverAuth, with localhost/127.0.0.1 SANs.</summary>
+    public static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool clientAuth = true, bool serverAuth = false)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
+        Oid[] usages = [.. clientAuth ? [ClientAuthentication] : Array.Empty<Oid>(), .. serverAuth ? [ServerAuthentication] : Array.Empty<Oid>()];
+        return Create(subject, ca, usages, TimeSpan.FromDays(30), request =>
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("localhost");
+            names.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(names.Build());
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        });
+    }
+
+    /// <summary>
+    /// The one way the kit makes a certificate: a new P-256 key, <paramref name="usages"/> as the enhanced key usage (none when
+    /// null), self-signed or issued by <paramref name="issuer"/>, valid from a little before now; returned with its key.
+    /// </summary>
+    private static X509Certificate2 Create(string subject, X509Certificate2? issuer, Oid[]? usages, TimeSpan lifetime, Action<CertificateRequest> extend)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ClientAuthentication], false));
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        if (usages is not null)
+        {
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([.. usages], false));
+        }
+
+        extend(request);
         var now = DateTimeOffset.UtcNow;
-        using var created = request.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+        if (issuer is null)
+        {
+            using var created = request.CreateSelfSigned(now.AddDays(-1), now.Add(lifetime));
+            return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+        }
+
+        using var issued = request.Create(issuer, now.AddMinutes(-5), now.Add(lifetime), RandomNumberGenerator.GetBytes(8));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
     /// <summary>A copy of <paramref name="certificate"/> without its private key, that outlives the original (a server disposes its own on stop).</summary>

@@ -21,6 +21,22 @@ public sealed partial class NotificationServerHost
     public Task<ActionCreated> PushTaskAsync(PushTaskRequest request, CancellationToken cancellationToken = default) =>
         AdminPostAsync("/actions/task", request, ProtocolJsonContext.Default.PushTaskRequest, ProtocolJsonContext.Default.ActionCreated, cancellationToken);
 
+    /// <summary>Pushes the current policy to <paramref name="targets"/> (<c>POST /tcm/admin/actions/policy</c>).</summary>
+    public Task<ActionCreated> PushPolicyAsync(Targets targets, CancellationToken cancellationToken = default) =>
+        AdminPostAsync("/actions/policy", new PushPolicyRequest { Targets = targets }, ProtocolJsonContext.Default.PushPolicyRequest, ProtocolJsonContext.Default.ActionCreated, cancellationToken);
+
+    /// <summary>Asks <paramref name="targets"/> for their inventory now (<c>POST /tcm/admin/actions/inventory</c>).</summary>
+    public Task<ActionCreated> InventoryNowAsync(Targets targets, CancellationToken cancellationToken = default) =>
+        AdminPostAsync("/actions/inventory", new InventoryNowRequest { Targets = targets }, ProtocolJsonContext.Default.InventoryNowRequest, ProtocolJsonContext.Default.ActionCreated, cancellationToken);
+
+    /// <summary>Pushes a task through the Task Servers (<c>POST /tcm/admin/actions/ts-task</c>).</summary>
+    public Task<ActionCreated> PushThroughTaskServersAsync(PushTaskRequest request, CancellationToken cancellationToken = default) =>
+        AdminPostAsync("/actions/ts-task", request, ProtocolJsonContext.Default.PushTaskRequest, ProtocolJsonContext.Default.ActionCreated, cancellationToken);
+
+    /// <summary>The Task Servers the server knows, with what each reported.</summary>
+    public Task<IReadOnlyList<TaskServerInfoView>> ListTaskServersAsync(CancellationToken cancellationToken = default) =>
+        AdminGetAsync("/task-servers", ProtocolJsonContext.Default.IReadOnlyListTaskServerInfoView, cancellationToken);
+
     /// <summary>An action and its targets.</summary>
     public Task<ActionStatus> GetActionAsync(string actionId, CancellationToken cancellationToken = default) =>
         AdminGetAsync($"/actions/{actionId}", ProtocolJsonContext.Default.ActionStatus, cancellationToken);

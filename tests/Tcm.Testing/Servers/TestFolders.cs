@@ -30,3 +30,16 @@ public static class TestFolders
         }
     }
 }
+
+/// <summary>One test's temporary folder: a new path under the temp folder (not created), deleted with its content on dispose.</summary>
+public sealed class TemporaryFolder(string prefix) : IDisposable
+{
+    /// <summary>The folder, <c>tcm-tests/{prefix}-{random}</c>.</summary>
+    public string Path { get; } = TestFolders.NewPath(prefix);
+
+    /// <summary>The path of <paramref name="name"/> in the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <inheritdoc />
+    public void Dispose() => TestFolders.TryDelete(Path);
+}

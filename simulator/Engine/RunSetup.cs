@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Logging;
+using Tcm.Lab.Admin;
+using Tcm.Agent;
+using Tcm.Protocol;
+using Tcm.Protocol.Admin;
+using Tcm.Simulator.Fleet;
+using Tcm.Simulator.Scenarios;
+
+namespace Tcm.Simulator.Engine;
+
+/// <summary>
+/// What a run sets up before its clock starts (steps 3 and 4 of <see cref="ScenarioRunner"/>): the administrator's set-up the
+/// scenario asks for, and the virtual agents over their simulated networks.
+/// </summary>
+internal static class RunSetup
+{
+    /// <summary>
+    /// The administrator's set-up the scenario asks for: TCM on or off and the Default profile's persistent connection (lab
+    /// only), the scenario's targeted settings, and a profile for each group that differs from the Default one.
+    /// </summary>
+    public static async Task ConfigureAsync(AdminClient admin, CemSettings? cem, Scenario scenario, FleetModel fleet, List<string> notes, CancellationToken ct)
+    {
+        if (scenario.System is LabSystem lab)
+        {
+            await admin.SetTcmAsync(lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On, ct);
+            if (!lab.Persistent)
+            {
+                var current = (await admin.GetProfilesAsync(ct)).First(p => p.Name == "Default");
+                await admin.SaveProfileAsync(current with { PersistentConnection = false }, ct);
+            }
+        }
+
+        if (scenario.Fleet.Legacy == LegacyMode.On)
+        {
+            notes.Add("legacy mode: TCM communication is off, every agent polls over HTTP as before TCM");
+        }
+
+        if (!scenario.Settings.IsEmpty)
+        {
+            await SaveSettingsAsync(admin, scenario, scenario.Settings, ct);
+        }
+
+        // Groups that differ from the Default profile (no persistent connection, CEM settings missing or invalid) get a
+        // profile of their own that targets them by group, as an administrator would set it up.
+        var defaultProfile = (await admin.GetProfilesAsync(ct)).First(p => p.Name == "Default");
+        var priority = 10;
+        foreach (var group in scenario.Fleet.Groups.Where(g => (g.Persistent is not null || g.Cem != CemValidity.Valid) && fleet.GroupCounts.GetValueOrDefault(g.Name) > 0))
+        {
+            await admin.SaveProfileAsync(defaultProfile with
+            {
+                Id = "",
+                Name = $"group {group.Name}",
+                Priority = priority++,
+                PersistentConnection = group.Persistent ?? defaultProfile.PersistentConnection,
+                Cem = group.Cem switch
+                {
+                    CemValidity.Missing => null,
+                    // An address without a port: the agent finds the settings invalid and says why.
+                    CemValidity.Invalid => new CemSettings { GatewayAddress = cem?.GatewayAddress.Split(':')[0] ?? "gateway-without-port" },
+                    _ => cem,
+                },
+                Targets = new Targets { Rules = [new TargetRule("group", group.Name)] },
+            }, ct);
+        }
+
+        if (cem is null && scenario.Fleet.Groups.Any(g => g.Location == AgentLocation.Internet && g.Vpn != VpnState.Up))
+        {
+            notes.Add("the system has no CEM gateway: agents on the internet without VPN have no route to it");
+        }
+    }
+
+    /// <summary>One virtual agent per spec of the fleet, each on its own simulated network; none is started.</summary>
+    public static List<VirtualAgent> CreateAgents(FleetModel fleet, NetworkTopology topology, InstallPackage package, RunOptions options, ILoggerFactory loggers)
+    {
+        var agents = new List<VirtualAgent>(fleet.Agents.Count);
+        foreach (var spec in fleet.Agents)
+        {
+            var network = new SimulatedNetwork(topology, spec.Location, spec.VpnAdapter, spec.Vpn == VpnState.Up, spec.Index);
+            var agentOptions = new AgentOptions
+            {
+                Package = package,
+                ComputerName = spec.ComputerName,
+                Domain = spec.Domain,
+                OsName = spec.OsName,
+                Attributes = spec.Attributes(),
+                // A simulated fleet reconnects within the scenario's minutes, not the product's five-minute cap.
+                Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(500), Max = TimeSpan.FromSeconds(10) },
+            };
+            agents.Add(new VirtualAgent(spec, network, agentOptions, new SimulatedTaskExecutor(spec, options.TimeProvider, network), options.TimeProvider, loggers));
+        }
+
+        return agents;
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the scenario's targeted settings (everyone, priority 50), creating them the first time.</summary>
+    public static async Task SaveSettingsAsync(AdminClient admin, Scenario scenario, SettingsSpec change, CancellationToken ct)
+    {
+        var name = $"scenario {scenario.Name}";
+        var existing = (await admin.GetAgentSettingsAsync(ct)).FirstOrDefault(s => s.Name == name);
+        var baseline = existing?.Settings ?? scenario.Settings.ApplyTo(new AgentSettings());
+        await admin.SaveAgentSettingsAsync(new TargetedAgentSettings
+        {
+            Id = existing?.Id ?? "",
+            Name = name,
+            Priority = 50,
+            Settings = change.ApplyTo(baseline),
+            Targets = Targets.Everyone,
+        }, ct);
+    }
+}
