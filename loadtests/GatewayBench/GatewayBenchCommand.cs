@@ -41,11 +41,12 @@ internal static class GatewayBenchCommand
         var processes = new Option<int>("--client-processes") { Description = "Client processes the agents are spread over. Default: 4", DefaultValueFactory = _ => 4 };
         var mode = new Option<string>("--mode") { Description = "h2: one TCP connection per agent carrying its NS and TS WebSockets (RFC 8441); h1: one HTTP/1.1 WebSocket per agent. Default: h2", DefaultValueFactory = _ => "h2" };
         var settle = new Option<int>("--idle-seconds") { Description = "Seconds of idle time over which CPU is measured. Default: 15", DefaultValueFactory = _ => 15 };
+        var settings = new Option<string[]>("--gateway-setting") { Description = "Extra gateway configuration, key=value (repeatable), e.g. Gateway:Http2KeepAlivePingDelay=00:00:00", DefaultValueFactory = _ => [] };
         var command = new Command("gateway-bench", "Benchmark: N idle agents through one gateway process beside a bare Kestrel baseline; memory per agent and idle CPU (docs/benchmarks.md, Gateway).")
         {
-            agents, processes, mode, settle,
+            agents, processes, mode, settle, settings,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(agents), parse.GetValue(processes), parse.GetValue(mode)!, parse.GetValue(settle), ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(agents), parse.GetValue(processes), parse.GetValue(mode)!, parse.GetValue(settle), parse.GetValue(settings)!, ct));
         return command;
     }
 
@@ -70,7 +71,7 @@ internal static class GatewayBenchCommand
         yield return clients;
     }
 
-    private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, CancellationToken ct)
+    private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, string[] gatewaySettings, CancellationToken ct)
     {
         if (TcmHostProcess.UnavailableReason() is { } why)
         {
@@ -81,7 +82,7 @@ internal static class GatewayBenchCommand
         var dir = Path.Combine(Path.GetTempPath(), "tcm-gateway-bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
         Directory.CreateDirectory(dir);
         Console.WriteLine($"gateway bench: {agents:N0} agents ({mode}), {processCount} client processes, work folder {dir}");
-        WriteCertificates(dir);
+        GatewayBenchCertificates.Write(dir, Path.Combine(dir, "gw"));
         var children = new List<Process>();
         try
         {
@@ -89,11 +90,6 @@ internal static class GatewayBenchCommand
             var backendPorts = (await ReadLineAsync(backend, "ports", ct)).Split(' ')[1..].Select(int.Parse).ToArray();
             var baseline = Start(children, BaselineRole, "--dir", dir);
             var baselinePort = int.Parse((await ReadLineAsync(baseline, "ports", ct)).Split(' ')[1], CultureInfo.InvariantCulture);
-            var gateway = Start(children, "gateway", "--data", Path.Combine(dir, "gw"), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
-                "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning");
-            var gatewayUrl = (await ReadLineAsync(gateway, "CEM gateway", ct)).Split(' ')[^1];
-            var gatewayPort = new Uri(gatewayUrl).Port;
-
             var clients = new List<Process>();
             for (var i = 0; i < processCount; i++)
             {
@@ -108,28 +104,28 @@ internal static class GatewayBenchCommand
 
             using var http = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
             http.DefaultRequestHeaders.Add(Protocol.ProtocolConstants.AdminKeyHeader, AdminKey);
-            var paths = mode == "h2" ? "/ns /ts" : "/ns";
-            var baselineResult = await MeasureAsync("bare Kestrel", baseline, clients, $"127.0.0.1:{baselinePort} {paths}",
-                () => ManagedFromBaselineAsync(http, baselinePort, ct), agents, idleSeconds, ct);
+            var loadStart = LoadAverage();
+            var results = new List<Result>
+            {
+                await MeasureAsync("bare Kestrel", baseline, clients, $"127.0.0.1:{baselinePort} {(mode == "h2" ? "/ns /ts" : "/ns")}",
+                    () => ManagedFromBaselineAsync(http, baselinePort, ct), agents, idleSeconds, ct),
+            };
             var relayPaths = mode == "h2"
                 ? $"/relay/127.0.0.1:{backendPorts[0]}/tcm/agent/channel /relay/127.0.0.1:{backendPorts[1]}/tcm/agent/channel"
                 : $"/relay/127.0.0.1:{backendPorts[0]}/tcm/agent/channel";
-            var gatewayResult = await MeasureAsync("gateway", gateway, clients, $"127.0.0.1:{gatewayPort} {relayPaths}",
-                () => ManagedFromGatewayAsync(http, gatewayPort, ct), agents, idleSeconds, ct);
+            var gateway = Start(children, ["gateway", "--data", Path.Combine(dir, "gw"), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
+                "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning",
+                // why: the bench's agents are silent (no keep-alive), and connecting 19,000 takes minutes: no tunnel may idle out meanwhile.
+                "--Gateway:TunnelIdleTimeout=01:00:00", .. gatewaySettings.Select(s => "--" + s)]);
+            var gatewayPort = new Uri((await ReadLineAsync(gateway, "CEM gateway", ct)).Split(' ')[^1]).Port;
+            results.Add(await MeasureAsync(gatewaySettings.Length == 0 ? "gateway (YARP relay)" : $"gateway (YARP relay; {string.Join(", ", gatewaySettings)})", gateway, clients, $"127.0.0.1:{gatewayPort} {relayPaths}",
+                () => ManagedFromGatewayAsync(http, gatewayPort, ct), agents, idleSeconds, ct));
             var status = JsonDocument.Parse(await http.GetStringAsync($"https://127.0.0.1:{gatewayPort}/gateway/status", ct)).RootElement;
+            Console.WriteLine($"gateway after its run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, " +
+                $"handshake failures {status.GetProperty("handshakeFailures")}, open files limit {OpenFileLimit(gateway.Id)}");
 
-            Console.WriteLine();
-            Console.WriteLine($"| {mode} | agents held | managed KB/agent | process KB/agent | idle CPU (% of one core) | connect failures |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
-            foreach (var r in new[] { baselineResult, gatewayResult })
-            {
-                Console.WriteLine($"| {r.Name} | {r.Held:N0} | {r.ManagedPerAgent / 1024:N1} | {r.ProcessPerAgent / 1024:N1} | {r.IdleCpuPercent:N2} | {r.Failed:N0} |");
-            }
-
-            Console.WriteLine($"| ratio gateway / baseline | | {gatewayResult.ManagedPerAgent / baselineResult.ManagedPerAgent:N2}x | {gatewayResult.ProcessPerAgent / baselineResult.ProcessPerAgent:N2}x | | |");
-            Console.WriteLine($"gateway after the run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, handshake failures {status.GetProperty("handshakeFailures")}, " +
-                $"open files limit {OpenFileLimit(gateway.Id)}");
-            return gatewayResult.Failed == 0 ? ExitCodes.Passed : ExitCodes.ThresholdsFailed;
+            PrintTable(mode, results, loadStart, LoadAverage());
+            return results.All(r => r.Failed == 0) ? ExitCodes.Passed : ExitCodes.ThresholdsFailed;
         }
         finally
         {
@@ -190,6 +186,24 @@ internal static class GatewayBenchCommand
     }
 
     private sealed record Result(string Name, int Held, int Failed, double ManagedPerAgent, double ProcessPerAgent, double IdleCpuPercent);
+
+    /// <summary>One row per server, each with its ratio to the bare baseline (the first row), and the load average around the run.</summary>
+    private static void PrintTable(string mode, List<Result> results, string loadStart, string loadEnd)
+    {
+        var bare = results[0];
+        Console.WriteLine();
+        Console.WriteLine($"| {mode} | agents held | managed KB/agent | process KB/agent | idle CPU (% of one core) | managed / bare | process / bare | idle CPU / bare | connect failures |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"| {r.Name} | {r.Held:N0} | {r.ManagedPerAgent / 1024:N1} | {r.ProcessPerAgent / 1024:N1} | {r.IdleCpuPercent:N2} | " +
+                $"{r.ManagedPerAgent / bare.ManagedPerAgent:N2}x | {r.ProcessPerAgent / bare.ProcessPerAgent:N2}x | {r.IdleCpuPercent / Math.Max(bare.IdleCpuPercent, 0.01):N2}x | {r.Failed:N0} |");
+        }
+
+        Console.WriteLine($"load average at start: {loadStart}; at end: {loadEnd}");
+    }
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     private static async Task<long> ManagedFromGatewayAsync(HttpClient http, int port, CancellationToken ct) =>
         JsonDocument.Parse(await http.GetStringAsync($"https://127.0.0.1:{port}/gateway/status?collect=true", ct)).RootElement.GetProperty("managedBytes").GetInt64();
@@ -255,43 +269,6 @@ internal static class GatewayBenchCommand
                 return line;
             }
         }
-    }
-
-    // ---- certificates: a CA standing in for the NS CA, the gateway's site-server identity, the servers' certificates ----
-
-    private static void WriteCertificates(string dir)
-    {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=TCM bench CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
-        File.WriteAllBytes(Path.Combine(dir, "ca.pfx"), ca.Export(X509ContentType.Pkcs12));
-        Directory.CreateDirectory(Path.Combine(dir, "gw", "identity"));
-        File.WriteAllText(Path.Combine(dir, "gw", "identity", "ns1.ca.pem"), ca.ExportCertificatePem());
-        File.WriteAllBytes(Path.Combine(dir, "gw", "identity", "ns1.pfx"), Issue(ca, "CN=bench-gw, OU=gateway", server: true).Export(X509ContentType.Pkcs12));
-        File.WriteAllBytes(Path.Combine(dir, "server.pfx"), Issue(ca, "CN=localhost", server: true).Export(X509ContentType.Pkcs12));
-    }
-
-    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool server)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        var usages = new OidCollection { new Oid("1.3.6.1.5.5.7.3.2") };
-        if (server)
-        {
-            usages.Add(new Oid("1.3.6.1.5.5.7.3.1"));
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName("localhost");
-            san.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(san.Build());
-        }
-
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1), serial);
-        return issued.CopyWithPrivateKey(key);
     }
 
     // ---- roles ----
@@ -368,7 +345,7 @@ internal static class GatewayBenchCommand
     {
         using var ca = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(dir, "ca.pfx"), null);
         var certificates = new X509Certificate2[count];
-        Parallel.For(0, count, i => certificates[i] = Issue(ca, $"CN={Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}", server: false));
+        Parallel.For(0, count, i => certificates[i] = GatewayBenchCertificates.Issue(ca, $"CN={Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}", server: false));
         Console.WriteLine($"certificates {count}");
         var open = new ConcurrentBag<(HttpMessageInvoker Invoker, ClientWebSocket[] Sockets)>();
         while (await Console.In.ReadLineAsync(ct) is { } line)

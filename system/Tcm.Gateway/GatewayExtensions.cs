@@ -32,11 +32,14 @@ public static class GatewayExtensions
                 static (sp, options, ct) => GatewayIdentity.LoadOrRegisterAsync(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GatewayIdentity>>(), ct),
                 static identity => identity.Primary.Certificate)
             .AddHostedServiceAfterRegistration<GatewayHeartbeat>();
+        // why: YARP logs every forwarded request at Information; the gateway's own log says what matters (refusals, relay ends).
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Warning);
         var services = server.Services;
         services.AddSingleton(sp => new CertificateApprovals(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateApprovals>>()));
         services.AddSingleton<AgentCertificateValidator>();
         services.AddSingleton<BackendRegistry>();
-        services.AddSingleton<TunnelRegistry>();
+        services.AddHttpForwarder();
+        services.AddSingleton<RelayForwarder>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<RelayServices>();
         services.AddSingleton<StatusBuilder>();

@@ -35,7 +35,10 @@ public sealed class GatewayOptions : TcmServerOptions
     /// <summary>Key of the status endpoints and the approval API. Default null: generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c>.</summary>
     public string? AdminApiKey { get; set; }
 
-    /// <summary>A tunnel with no byte in either direction for this long is closed. Default 2 minutes (the channel pings every 30 s).</summary>
+    /// <summary>
+    /// A tunnel with no byte in either direction for this long is closed (YARP's activity timeout of a relayed WebSocket; it
+    /// also bounds the wait for the backend's answer to the opening). Default 2 minutes (the channel pings every 30 s).
+    /// </summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>An inbound HTTP connection with no request in flight is closed after this long (Kestrel keep-alive). Default 2 minutes.</summary>

@@ -75,10 +75,12 @@ internal sealed class GatewayOptionsValidator()
             failures.Add($"{prefix}CaCertificateFiles: '{file}' does not exist.");
         }
 
-        failures.Positive(options.TunnelIdleTimeout, nameof(GatewayOptions.TunnelIdleTimeout));
+        // why: YARP arms its activity timer in whole milliseconds as an int.
+        var longestTimer = TimeSpan.FromMilliseconds(int.MaxValue);
+        failures.Between(options.TunnelIdleTimeout, longestTimer, nameof(GatewayOptions.TunnelIdleTimeout));
         failures.Positive(options.KeepAliveTimeout, nameof(GatewayOptions.KeepAliveTimeout));
         failures.Positive(options.BackendConnectTimeout, nameof(GatewayOptions.BackendConnectTimeout));
-        failures.Positive(options.BackendResponseTimeout, nameof(GatewayOptions.BackendResponseTimeout));
+        failures.Between(options.BackendResponseTimeout, longestTimer, nameof(GatewayOptions.BackendResponseTimeout));
         failures.Positive(options.Http2KeepAlivePingTimeout, nameof(GatewayOptions.Http2KeepAlivePingTimeout));
         failures.NotNegative(options.Http2KeepAlivePingDelay, nameof(GatewayOptions.Http2KeepAlivePingDelay), "zero disables the pings");
         failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));

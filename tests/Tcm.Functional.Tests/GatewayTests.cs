@@ -229,7 +229,7 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
 
         welcome.AgentId.Should().Be(a.Id);
         var hello = await ReceiveTextAsync(tsChannel.WebSocket);
-        hello.Should().Be($"via={GatewayHost.Name};forwarded=True;client=CN={GatewayHost.Name}, OU=gateway");
+        hello.Should().Be($"via={GatewayHost.Name};forwarded={a.Certificate.Subject};client=CN={GatewayHost.Name}, OU=gateway;protocol=HTTP/2");
         await tsChannel.WebSocket.SendAsync(Encoding.UTF8.GetBytes("ping over h2"), WebSocketMessageType.Text, true, CancellationToken.None);
         (await ReceiveTextAsync(tsChannel.WebSocket)).Should().Be("ping over h2");
         connections.Value.Should().Be(1, "both channels are streams of one HTTP/2 connection");
@@ -241,6 +241,62 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         await tsChannel.WebSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "agent done", CancellationToken.None);
         var (_, closeStatus, description) = await tsChannel.ReceiveOrCloseAsync();
         (closeStatus, description).Should().Be((WebSocketCloseStatus.NormalClosure, "bye"));
+    }
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task IdentityHeadersSentByAnAgent_AreDropped_AndChannelsGoUpstreamOverHttp2(string httpVersion)
+    {
+        var version = Version.Parse(httpVersion);
+        var ns = await StartServerAsync();
+        var ts = Own(await StubTaskServer.StartAsync(ns));
+        var gateway = await StartGatewayAsync([ns], extra: [new GatewayBackendOptions { Name = "ts1", Address = ts.Address, Kind = BackendKind.TaskServer, Identity = "ns1" }]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var b = await RegisterAsync(ns, "PC-B");
+        using var invoker = new HttpMessageInvoker(new ImpersonatingHandler(CemAgent.CreateHandler(gateway.Trust, a.Certificate), b.Certificate));
+
+        // HTTP: the NS identifies the agent by the certificate the gateway forwards, not by the one the agent claims.
+        using var request = new HttpRequestMessage(HttpMethod.Get, GatewayPaths.RelayBase(gateway.Info.HostAndPort, a.Backend) + TcmPaths.Policy)
+        {
+            Version = version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        using var response = await invoker.SendAsync(request, CancellationToken.None);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.PolicyDocument))!.AgentId.Should().Be(a.Id);
+
+        // WebSocket: one identity reaches the backend, and the upstream is an HTTP/2 stream whatever the agent spoke.
+        var channel = await a.OpenChannelAsync(gateway, version, invoker, backend: ts.Address, path: StubTaskServer.ChannelPath);
+        await using var _ = channel;
+        (await ReceiveTextAsync(channel.WebSocket)).Should().Be($"via={GatewayHost.Name};forwarded={a.Certificate.Subject};client=CN={GatewayHost.Name}, OU=gateway;protocol=HTTP/2");
+    }
+
+    [Fact]
+    public async Task IdleTunnel_OutlivesTheRequestTimeout_AndEndsAfterTheTunnelIdleTimeout()
+    {
+        var requestTimeout = TimeSpan.FromMilliseconds(300);
+        var idleTimeout = TimeSpan.FromSeconds(4);
+        var ns = await StartServerAsync();
+        var ts = Own(await StubTaskServer.StartAsync(ns));
+        var gateway = await StartGatewayAsync([ns], o => (o.BackendResponseTimeout, o.TunnelIdleTimeout) = (requestTimeout, idleTimeout),
+            [new GatewayBackendOptions { Name = "ts1", Address = ts.Address, Kind = BackendKind.TaskServer, Identity = "ns1" }]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var channel = await a.OpenChannelAsync(gateway, HttpVersion.Version20, backend: ts.Address, path: StubTaskServer.ChannelPath);
+        await using var _ = channel;
+        await ReceiveTextAsync(channel.WebSocket);
+
+        // why: what is shown is that nothing happens for a while, so time has to pass: four request timeouts of silence.
+        await Task.Delay(requestTimeout * 4);
+        await channel.WebSocket.SendAsync("still here"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        (await ReceiveTextAsync(channel.WebSocket)).Should().Be("still here");
+        var quiet = System.Diagnostics.Stopwatch.StartNew();
+
+        var ended = await EndOfAsync(channel.WebSocket);
+
+        ended.Should().BeTrue("a tunnel silent for longer than the idle timeout is closed");
+        quiet.Elapsed.Should().BeGreaterThan(idleTimeout - TimeSpan.FromSeconds(1));
+        await Eventually.WaitAsync(gateway.GetStatusAsync, s => s.TunnelsOpen == 0, Deadline, "the tunnel counted closed");
     }
 
     private Task<NotificationServerHost> StartServerAsync(bool tcmEnabled = true) => StartNotificationServerAsync(tcmEnabled);
@@ -306,5 +362,31 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         using var timeout = new CancellationTokenSource(Deadline);
         var result = await socket.ReceiveAsync(buffer, timeout.Token);
         return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    /// <summary>Whether the socket ends (a close frame, or the stream cut) within the deadline.</summary>
+    private static async Task<bool> EndOfAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(Deadline);
+        try
+        {
+            return (await socket.ReceiveAsync(buffer, timeout.Token)).MessageType == WebSocketMessageType.Close;
+        }
+        catch (WebSocketException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>An agent that claims another agent's certificate and a gateway's name in the gateway's identity headers.</summary>
+    private sealed class ImpersonatingHandler(HttpMessageHandler inner, System.Security.Cryptography.X509Certificates.X509Certificate2 claimed) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.TryAddWithoutValidation(SiteServerPaths.ForwardedAgentCertificateHeader, Convert.ToBase64String(claimed.RawData));
+            request.Headers.TryAddWithoutValidation(SiteServerPaths.ViaHeader, "a-gateway-it-is-not");
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

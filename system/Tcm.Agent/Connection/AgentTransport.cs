@@ -65,7 +65,7 @@ internal sealed class AgentTransport : IDisposable
                     _tls = new TlsInfo(FormatProtocol(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString());
                 }
 
-                return ValueTask.FromResult<Stream>(new CountingStream(context.PlaintextStream, _counters));
+                return ValueTask.FromResult<Stream>(_counters.Count(context.PlaintextStream));
             },
             SslOptions = new SslClientAuthenticationOptions
             {

@@ -52,6 +52,10 @@ public sealed class AgentCounters
     internal void AddChannelRequest() => Interlocked.Increment(ref _channelRequests);
     internal void AddBytesSent(long count) => Interlocked.Add(ref _bytesSent, count);
     internal void AddBytesReceived(long count) => Interlocked.Add(ref _bytesReceived, count);
+
+    /// <summary>A view of <paramref name="connection"/> (which it owns) that counts its bytes received and sent here.</summary>
+    internal Stream Count(Stream connection) =>
+        new Tcm.Protocol.CountingStream(connection, n => AddBytesReceived(n), n => AddBytesSent(n), ownsInner: true);
     internal void AddPushReceived() => Interlocked.Increment(ref _pushesReceived);
     internal void AddResultSent() => Interlocked.Increment(ref _resultsSent);
     internal void AddResultAcknowledged() => Interlocked.Increment(ref _resultsAcknowledged);

@@ -1,16 +1,15 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Tcm.Gateway.Relay;
 
 namespace Tcm.Gateway.Diagnostics;
 
 /// <summary>
-/// One timer for the whole gateway: every second it samples the per-second rates and closes tunnels idle for longer than
-/// <see cref="GatewayOptions.TunnelIdleTimeout"/>. On stop it ends every tunnel.
+/// One timer for the whole gateway: every second it samples the per-second rates (idle tunnels are closed by YARP's activity
+/// timeout, <see cref="GatewayOptions.TunnelIdleTimeout"/>). On stop it ends every tunnel.
 /// </summary>
-internal sealed partial class GatewayHeartbeat(RelayServices services, IOptions<GatewayOptions> options, ILogger<GatewayHeartbeat> logger) : BackgroundService
+internal sealed partial class GatewayHeartbeat(RelayServices services, ILogger<GatewayHeartbeat> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan SlowTick = TimeSpan.FromMilliseconds(100);
@@ -27,16 +26,10 @@ internal sealed partial class GatewayHeartbeat(RelayServices services, IOptions<
                 var start = time.GetTimestamp();
                 services.Metrics.SampleRates(time.GetElapsedTime(last, start));
                 last = start;
-                var idle = services.Tunnels.CancelIdle(options.Value.TunnelIdleTimeout);
-                if (idle > 0)
-                {
-                    Log.IdleClosed(logger, idle, options.Value.TunnelIdleTimeout);
-                }
-
                 var elapsed = time.GetElapsedTime(start);
                 if (elapsed > SlowTick)
                 {
-                    Log.Slow(logger, elapsed.TotalMilliseconds, services.Tunnels.Count);
+                    Log.Slow(logger, elapsed.TotalMilliseconds, services.Backends.All.Sum(b => b.OpenTunnels));
                 }
             }
         }
@@ -53,10 +46,7 @@ internal sealed partial class GatewayHeartbeat(RelayServices services, IOptions<
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 630, Level = LogLevel.Information, Message = "Closed {Count} tunnels idle for more than {IdleTimeout}")]
-        public static partial void IdleClosed(ILogger logger, int count, TimeSpan idleTimeout);
-
         [LoggerMessage(EventId = 631, Level = LogLevel.Warning, Message = "Slow gateway heartbeat: {Milliseconds:0.0} ms for {Tunnels} tunnels")]
-        public static partial void Slow(ILogger logger, double milliseconds, int tunnels);
+        public static partial void Slow(ILogger logger, double milliseconds, long tunnels);
     }
 }

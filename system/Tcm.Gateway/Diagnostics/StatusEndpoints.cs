@@ -62,7 +62,7 @@ internal sealed class StatusBuilder(RelayServices services, CertificateApprovals
             StartedAt = started.At,
             Now = services.Time.GetUtcNow(),
             AgentsConnected = metrics.AgentsConnected,
-            TunnelsOpen = services.Tunnels.Count,
+            TunnelsOpen = services.Backends.All.Sum(b => b.OpenTunnels),
             ConnectsTotal = metrics.ConnectsTotal,
             ConnectsPerSecond = metrics.ConnectsPerSecond,
             RejectionsTotal = metrics.RejectionsTotal,

@@ -10,7 +10,7 @@ namespace Tcm.Gateway.Relay;
 
 /// <summary>
 /// Every request to the agent listener that is not one of the gateway's own endpoints: checks the agent's certificate, the
-/// relay address and the backend, then hands the request to <see cref="TunnelRelay"/> or <see cref="HttpRelay"/>. Anything
+/// relay address and the backend, then hands the request to <see cref="RelayForwarder"/> (YARP). Anything
 /// else is refused with an <see cref="ErrorBody"/> and <c>X-Tcm-Refusal</c> that say why: the gateway is never an open proxy.
 /// </summary>
 internal static partial class RelayEndpoint
@@ -53,22 +53,22 @@ internal static partial class RelayEndpoint
 
         // What: a WebSocket, or an ordinary request; a plain CONNECT would make the gateway a proxy.
         var forwarded = Convert.ToBase64String(certificate!.RawData);
-        RelayError error;
-        if (TunnelRelay.IsWebSocketOpening(context))
-        {
-            error = await TunnelRelay.RelayAsync(context, backend, address, forwarded, services).ConfigureAwait(false);
-        }
-        else if (HttpMethods.IsConnect(context.Request.Method))
+        var tunnel = IsWebSocketOpening(context);
+        if (!tunnel && HttpMethods.IsConnect(context.Request.Method))
         {
             await RefuseAsync(context, services, StatusCodes.Status405MethodNotAllowed, CloseReasons.MalformedRelayRequest,
                 "CONNECT is relayed only as a WebSocket (:protocol websocket); the gateway is not a proxy").ConfigureAwait(false);
             return;
         }
-        else
+
+        if (tunnel && context.Features.Get<IHttpExtendedConnectFeature>() is not { IsExtendedConnect: true } && string.IsNullOrEmpty(context.Request.Headers.SecWebSocketKey))
         {
-            error = await HttpRelay.RelayAsync(context, backend, address, forwarded, services).ConfigureAwait(false);
+            await RefuseAsync(context, services, StatusCodes.Status400BadRequest, CloseReasons.MalformedRelayRequest,
+                "a WebSocket upgrade needs a Sec-WebSocket-Key header").ConfigureAwait(false);
+            return;
         }
 
+        var error = await services.Forwarder.RelayAsync(context, backend, address, forwarded, tunnel, services).ConfigureAwait(false);
         if (error is not (RelayError.None or RelayError.UpgradeRefused or RelayError.Canceled))
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
@@ -92,13 +92,26 @@ internal static partial class RelayEndpoint
             return false;
         }
 
-        var error = await HttpRelay.RelayAsync(context, backend, address, agentCertificate: null, services).ConfigureAwait(false);
+        var error = await services.Forwarder.RelayAsync(context, backend, address, agentCertificate: null, tunnel: false, services).ConfigureAwait(false);
         if (error is not (RelayError.None or RelayError.Canceled))
         {
             Log.RelayFailed(services.Logger, backend.Name, address.PathAndQuery, error, error.GetMessage());
         }
 
         return true;
+    }
+
+    /// <summary>Whether the request opens a WebSocket, in either HTTP version.</summary>
+    private static bool IsWebSocketOpening(HttpContext context)
+    {
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        {
+            return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
+        }
+
+        return HttpMethods.IsGet(context.Request.Method)
+            && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+            && context.Request.Headers.Upgrade.Any(v => string.Equals(v, "websocket", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Answers with a refusal: status, <c>X-Tcm-Refusal</c>, an <see cref="ErrorBody"/>; counts and logs it.</summary>

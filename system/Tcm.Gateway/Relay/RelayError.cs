@@ -1,3 +1,5 @@
+using Yarp.ReverseProxy.Forwarder;
+
 namespace Tcm.Gateway.Relay;
 
 /// <summary>How a relayed exchange ended. Returned, not thrown: exceptions are for bugs.</summary>
@@ -45,5 +47,23 @@ internal static class RelayErrors
         RelayError.TunnelIdle => "the tunnel was idle for longer than the idle timeout",
         RelayError.Canceled => "the agent aborted the request, or the gateway is stopping",
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "unknown relay error"),
+    };
+
+    /// <summary>How YARP's forwarding result reads in the gateway's terms: one value for every <see cref="ForwarderError"/>.</summary>
+    public static RelayError ToRelayError(this ForwarderError error) => error switch
+    {
+        ForwarderError.None => RelayError.None,
+        ForwarderError.Request or ForwarderError.RequestCreation or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders
+            or ForwarderError.NoAvailableDestinations => RelayError.BackendUnreachable,
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled => RelayError.Canceled,
+        ForwarderError.RequestBodyClient => RelayError.RequestBodyAgent,
+        ForwarderError.RequestBodyDestination => RelayError.RequestBodyBackend,
+        ForwarderError.ResponseBodyDestination => RelayError.ResponseBodyBackend,
+        ForwarderError.ResponseBodyClient => RelayError.ResponseBodyAgent,
+        ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient => RelayError.TunnelAgent,
+        ForwarderError.UpgradeRequestDestination or ForwarderError.UpgradeResponseDestination => RelayError.TunnelBackend,
+        ForwarderError.UpgradeActivityTimeout => RelayError.TunnelIdle,
+        _ => throw new ArgumentOutOfRangeException(nameof(error), error, "unknown forwarder error"),
     };
 }

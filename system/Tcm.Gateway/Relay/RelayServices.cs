@@ -10,7 +10,7 @@ internal sealed class RelayServices(
     IOptions<GatewayOptions> options,
     BackendRegistry backends,
     AgentCertificateValidator certificates,
-    TunnelRegistry tunnels,
+    RelayForwarder forwarder,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<RelayServices> logger)
@@ -19,7 +19,7 @@ internal sealed class RelayServices(
     public string GatewayName { get; } = options.Value.Name;
     public BackendRegistry Backends { get; } = backends;
     public AgentCertificateValidator Certificates { get; } = certificates;
-    public TunnelRegistry Tunnels { get; } = tunnels;
+    public RelayForwarder Forwarder { get; } = forwarder;
     public GatewayMetrics Metrics { get; } = metrics;
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -8,7 +9,8 @@ namespace Tcm.Functional.Tests.Infrastructure;
 
 /// <summary>
 /// A Task-Server-like backend: TLS with a certificate from an NS's CA, HTTP/1.1 and HTTP/2, a WebSocket at
-/// <see cref="ChannelPath"/> that first says what identity the gateway forwarded, then echoes.
+/// <see cref="ChannelPath"/> that first says what identity the gateway forwarded (<c>via</c>, the forwarded agent certificate's
+/// subject or how many such headers came, the gateway's client certificate) and over which HTTP version, then echoes.
 /// </summary>
 internal sealed class StubTaskServer(WebApplication app) : IAsyncDisposable
 {
@@ -39,10 +41,12 @@ internal sealed class StubTaskServer(WebApplication app) : IAsyncDisposable
             }
 
             var via = context.Request.Headers[SiteServerPaths.ViaHeader].ToString();
-            var forwarded = context.Request.Headers[SiteServerPaths.ForwardedAgentCertificateHeader].ToString();
+            var forwarded = context.Request.Headers[SiteServerPaths.ForwardedAgentCertificateHeader];
+            using var agent = forwarded.Count == 1 ? X509CertificateLoader.LoadCertificate(Convert.FromBase64String(forwarded.ToString())) : null;
             var gatewayCertificate = context.Connection.ClientCertificate?.Subject ?? "none";
             using var socket = await context.WebSockets.AcceptWebSocketAsync(ProtocolConstants.SubProtocol);
-            await socket.SendAsync(Encoding.UTF8.GetBytes($"via={via};forwarded={forwarded.Length > 0};client={gatewayCertificate}"), WebSocketMessageType.Text, true, context.RequestAborted);
+            var hello = $"via={via};forwarded={agent?.Subject ?? forwarded.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)};client={gatewayCertificate};protocol={context.Request.Protocol}";
+            await socket.SendAsync(Encoding.UTF8.GetBytes(hello), WebSocketMessageType.Text, true, context.RequestAborted);
             var buffer = new byte[4096];
             while (true)
             {

@@ -96,6 +96,6 @@ internal sealed class TestNetwork(NetworkTopology? names = null) : INetwork
             throw;
         }
 
-        return new CountingStream(new NetworkStream(socket, ownsSocket: true), Bytes.GetOrAdd((adapter, purpose), _ => new AgentCounters()));
+        return Bytes.GetOrAdd((adapter, purpose), _ => new AgentCounters()).Count(new NetworkStream(socket, ownsSocket: true));
     }
 }

@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Tcm.Gateway.Diagnostics;
+
+namespace Tcm.Gateway.Relay;
+
+/// <summary>
+/// Stands in for Kestrel's upgrade features (HTTP/1.1 <c>Upgrade</c>, HTTP/2 extended CONNECT) during one relayed WebSocket,
+/// so the moment the forwarder accepts the agent's side is also the gateway's: the request's body limits are lifted, the
+/// tunnel is counted open, and its bytes are counted in both directions.
+/// </summary>
+internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectFeature
+{
+    private readonly HttpContext _context;
+    private readonly IHttpUpgradeFeature? _upgrade;
+    private readonly IHttpExtendedConnectFeature? _connect;
+    private readonly Backend _backend;
+    private readonly GatewayMetrics _metrics;
+    private bool _closed;
+
+    private TunnelUpgrade(HttpContext context, Backend backend, GatewayMetrics metrics)
+    {
+        _context = context;
+        _upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        _connect = context.Features.Get<IHttpExtendedConnectFeature>();
+        _backend = backend;
+        _metrics = metrics;
+    }
+
+    /// <summary>Whether the agent's side was accepted (the tunnel was opened; <see cref="Close"/> counts it closed).</summary>
+    public bool Opened { get; private set; }
+
+    public bool IsUpgradableRequest => _upgrade?.IsUpgradableRequest ?? false;
+
+    public bool IsExtendedConnect => _connect?.IsExtendedConnect ?? false;
+
+    public string? Protocol => _connect?.Protocol;
+
+    /// <summary>Puts the stand-in in place of the request's upgrade features.</summary>
+    public static TunnelUpgrade Install(HttpContext context, Backend backend, GatewayMetrics metrics)
+    {
+        var tunnel = new TunnelUpgrade(context, backend, metrics);
+        if (tunnel._upgrade is not null)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(tunnel);
+        }
+
+        if (tunnel._connect is not null)
+        {
+            context.Features.Set<IHttpExtendedConnectFeature>(tunnel);
+        }
+
+        return tunnel;
+    }
+
+    /// <summary>A tunnel carries bytes for as long as it lives: no request body limit, no minimum data rate.</summary>
+    public static void LiftBodyLimits(HttpContext context)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
+        {
+            maxBody.MaxRequestBodySize = null;
+        }
+
+        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
+        {
+            minRate.MinDataRate = null;
+        }
+    }
+
+    public async Task<Stream> UpgradeAsync()
+    {
+        LiftBodyLimits(_context);
+        return Open(await _upgrade!.UpgradeAsync().ConfigureAwait(false));
+    }
+
+    public async ValueTask<Stream> AcceptAsync()
+    {
+        LiftBodyLimits(_context);
+        return Open(await _connect!.AcceptAsync().ConfigureAwait(false));
+    }
+
+    /// <summary>Counts the tunnel closed, if it was opened.</summary>
+    public void Close()
+    {
+        if (Opened && !_closed)
+        {
+            _closed = true;
+            _backend.TunnelClosed();
+            _metrics.TunnelClosed(_backend.Name);
+        }
+    }
+
+    private Tcm.Protocol.CountingStream Open(Stream agent)
+    {
+        Opened = true;
+        _backend.TunnelOpened();
+        _metrics.TunnelOpened(_backend.Name);
+        // why: Kestrel owns the upgraded stream and ends it with the request.
+        return new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
+    }
+}
