@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -50,7 +49,7 @@ public static class GatewayExtensions
         {
             var settings = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return new GatewayInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<GatewayIdentity>(), sp.GetRequiredService<BackendRegistry>(),
-                settings.Name, sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(settings.AdminApiKey));
+                settings.Name, sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value);
         });
         return builder;
     }
@@ -72,8 +71,8 @@ public static class GatewayExtensions
     }
 
     /// <summary>
-    /// The gateway's part of the listener: its Kestrel limits, and a count of connections around the handshake (before TLS: a
-    /// connection that never reaches the inner middleware failed its handshake; after TLS: an agent connection).
+    /// The gateway's part of the listener: its Kestrel limits, and a count of connections around the handshake (failed, or an
+    /// agent connection open until it closes).
     /// </summary>
     private static void ConfigureListeners(GatewayOptions options, GatewayMetrics metrics, TcmListenerSettings listeners)
     {
@@ -88,38 +87,6 @@ public static class GatewayExtensions
                 kestrel.Limits.Http2.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
             }
         };
-        listeners.BeforeTls = listen => listen.Use(next => async connection =>
-        {
-            try
-            {
-                await next(connection).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (connection.Features.Get<TlsEstablished>() is null)
-                {
-                    metrics.HandshakeFailed();
-                }
-            }
-        });
-        listeners.AfterTls = listen => listen.Use(next => async connection =>
-        {
-            connection.Features.Set(TlsEstablished.Instance);
-            metrics.Connected();
-            try
-            {
-                await next(connection).ConfigureAwait(false);
-            }
-            finally
-            {
-                metrics.Disconnected();
-            }
-        });
-    }
-
-    /// <summary>Marks a connection whose TLS handshake completed.</summary>
-    private sealed class TlsEstablished
-    {
-        public static readonly TlsEstablished Instance = new();
+        listeners.CountHandshakes(metrics.HandshakeFailed, metrics.Connected, metrics.Disconnected);
     }
 }

@@ -32,9 +32,6 @@ public sealed class GatewayOptions : TcmServerOptions
     /// </summary>
     public bool HoldUnknownCertificates { get; set; }
 
-    /// <summary>Key of the status endpoints and the approval API. Default null: generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c>.</summary>
-    public string? AdminApiKey { get; set; }
-
     /// <summary>
     /// A tunnel with no byte in either direction for this long is closed (YARP's activity timeout of a relayed WebSocket; it
     /// also bounds the wait for the backend's answer to the opening). Default 2 minutes (the channel pings every 30 s).

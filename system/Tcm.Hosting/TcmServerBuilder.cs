@@ -5,9 +5,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
 using Tcm.Hosting.Registration;
+using Tcm.Hosting.Telemetry;
 
 namespace Tcm.Hosting;
 
@@ -44,8 +46,11 @@ public static class TcmServerHostingExtensions
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
+        builder.AddTcmTelemetry(ServiceName(sectionName));
         services.AddHealthChecks();
         services.AddSingleton(sp => new DataFolder(sp.GetRequiredService<IOptions<TOptions>>().Value.DataDirectory));
+        services.AddSingleton(sp => new AdminKey(sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(sp.GetRequiredService<IOptions<TOptions>>().Value.AdminApiKey)));
+        services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton(sp => new ServerAddresses(sp.GetRequiredService<IServer>(), sp.GetRequiredService<IOptions<TOptions>>().Value, serverKind));
         services.AddSingleton<ServerCertificateHolder>();
 
@@ -64,6 +69,10 @@ public static class TcmServerHostingExtensions
         });
         return server;
     }
+
+    /// <summary><c>tcm-</c> and the section in kebab case: <c>tcm-notification-server</c>, <c>tcm-task-server</c>, <c>tcm-gateway</c>.</summary>
+    private static string ServiceName(string sectionName) =>
+        "tcm-" + string.Concat(sectionName.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
 
 /// <summary>What a server adds to <see cref="TcmServerHostingExtensions.AddTcmServer{TOptions, TValidator}"/>.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Tcm.Hosting.Telemetry;
 using Tcm.Protocol;
 
 namespace Tcm.Hosting;
@@ -26,6 +27,7 @@ public static class TcmServerEndpoints
         }
 
         app.MapHealthChecks(TcmPaths.Health);
+        app.MapTcmMetrics();
         return app;
     }
 }

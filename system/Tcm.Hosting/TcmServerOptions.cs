@@ -32,4 +32,11 @@ public abstract class TcmServerOptions
     /// packages (NS) and the site-server registration (Task Server, gateway). Default <c>localhost</c>.
     /// </summary>
     public string PublicHostName { get; set; } = "localhost";
+
+    /// <summary>
+    /// Key of the server's admin endpoints (the NS's admin API, the gateway's status and approvals, every server's
+    /// <c>/metrics</c> and process diagnostics), at least 16 characters. Default null: a key is generated on first run into
+    /// <c>&lt;DataDirectory&gt;/admin.key</c> and reused.
+    /// </summary>
+    public string? AdminApiKey { get; set; }
 }

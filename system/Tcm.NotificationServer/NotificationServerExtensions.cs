@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Delivery;
 using Tcm.Hosting.Data;
+using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Admin;
@@ -43,10 +44,12 @@ public static class NotificationServerExtensions
             {
                 // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
                 listeners.Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
+                listeners.CountHandshakes(sp.GetRequiredService<NsMetrics>().HandshakeFailed);
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
             });
         var services = server.Services;
         services.AddSingleton<NsMetrics>();
+        services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<NsMetrics>());
         services.AddSingleton(sp => CertificateAuthority.LoadOrCreate(
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
         services.AddSingleton(sp => new TcmStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<ILogger<TcmStore>>()));
@@ -77,7 +80,7 @@ public static class NotificationServerExtensions
             sp.GetRequiredService<AgentDirectory>(),
             sp.GetRequiredService<PolicyService>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.AdminApiKey)));
+            sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value));
         services.AddHostedService<ChannelHousekeeping>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store");
         services.AddOpenApi();

@@ -20,9 +20,6 @@ public sealed class NotificationServerOptions : TcmServerOptions
     /// <summary>Name the server announces in <c>welcome</c>. Default <see cref="Environment.MachineName"/>.</summary>
     public string ServerName { get; set; } = Environment.MachineName;
 
-    /// <summary>Key of the admin API. Default null: a key is generated on first run into <c>&lt;DataDirectory&gt;/admin.key</c> and reused.</summary>
-    public string? AdminApiKey { get; set; }
-
     /// <summary>Largest channel message (all frames together) and agent request body accepted. Default 256 KiB.</summary>
     public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
 

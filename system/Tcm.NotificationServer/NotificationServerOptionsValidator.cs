@@ -14,7 +14,6 @@ internal sealed class NotificationServerOptionsValidator()
             failures.Add($"{failures.Prefix}ServerName must not be empty.");
         }
 
-        failures.AdminKey(options.AdminApiKey);
         failures.Range(options.MaxMessageBytes, 4096, 64 * 1024 * 1024, nameof(NotificationServerOptions.MaxMessageBytes));
         failures.Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(NotificationServerOptions.HelloTimeout));
         failures.NotNegative(options.KeepAliveInterval, nameof(NotificationServerOptions.KeepAliveInterval), "zero disables pings");

@@ -1,9 +1,12 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
+using Tcm.Hosting.Diagnostics;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Channel;
@@ -26,8 +29,9 @@ public static class TaskServerExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var server = builder.AddTcmServer<TaskServerOptions, TaskServerOptionsValidator>(TaskServerOptions.SectionName, "Task Server", configure)
-            .ConfigureListeners(static (_, options, listeners) =>
+            .ConfigureListeners(static (sp, options, listeners) =>
             {
+                listeners.CountHandshakes(sp.GetRequiredService<TsMetrics>().HandshakeFailed);
                 if (options.SecondPort is { } second)
                 {
                     listeners.MorePorts.Add(second);
@@ -42,6 +46,7 @@ public static class TaskServerExtensions
             .AddHostedServiceAfterRegistration<TsChannelHousekeeping>();
         var services = server.Services;
         services.AddSingleton<TsMetrics>();
+        services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<TsMetrics>());
         services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path));
         services.AddSingleton<AgentIdentityResolver>();
         services.AddSingleton<TaskDelivery>();
@@ -57,7 +62,8 @@ public static class TaskServerExtensions
     }
 
     /// <summary>
-    /// Maps the Task Server: WebSockets, the Client Task Agent channel and HTTP endpoints, and <c>/healthz</c>. Its identity is
+    /// Maps the Task Server: WebSockets, the Client Task Agent channel and HTTP endpoints, <c>/healthz</c>, and behind the admin
+    /// key <c>/metrics</c> and <c>GET /tcm/admin/diagnostics/process</c> (the NS's process diagnostics). Its identity is
     /// loaded when the application starts, registering with the NS on first run, so a missing token or an unreachable NS fails
     /// <c>app.StartAsync()</c> with a clear message.
     /// </summary>
@@ -68,6 +74,7 @@ public static class TaskServerExtensions
         app.MapTcmServerDefaults(options.KeepAliveInterval, options.KeepAliveTimeout);
         app.MapTsAgentEndpoints();
         app.MapTsChannel();
+        app.MapGroup(TcmPaths.Admin).AddEndpointFilter<AdminKeyFilter>().MapProcessDiagnostics();
         return app;
     }
 }

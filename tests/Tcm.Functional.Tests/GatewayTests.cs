@@ -61,6 +61,38 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
     }
 
     [Fact]
+    public async Task GatewayMetrics_BehindItsAdminKey_ShowTunnelsConnectsBytesAndRejectionsMoving_AndTheNsCountsTheChannelAsGatewayRouted()
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns]);
+        using (var anonymous = new HttpClient(CemAgent.CreateHandler(gateway.Trust, null)) { BaseAddress = new Uri(gateway.Info.BaseUrl) })
+        {
+            (await anonymous.GetAsync("/metrics")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        }
+
+        var before = await PrometheusScrape.ScrapeAsync(gateway.Admin);
+        var a = await RegisterAsync(ns, "PC-A");
+        var (channel, _) = await a.ConnectAsync(gateway, HttpVersion.Version20);
+        await using var _ = channel;
+        using (var http = a.Through(gateway, backend: "ns1.corp:4444"))
+        {
+            await RefusalAsync(await http.GetAsync(TcmPaths.Policy), HttpStatusCode.Forbidden, CloseReasons.BackendNotConfigured);
+        }
+
+        var after = await Eventually.WaitAsync(
+            ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct),
+            s => s.Sum("tcm_gateway_tunnels") == 1 && s.Sum("tcm_gateway_rejections_total") > before.Sum("tcm_gateway_rejections_total"),
+            Deadline, "the tunnel and the rejection to show in the gateway's /metrics");
+        after.Sum("tcm_gateway_tunnels", "backend=\"ns1\"").Should().Be(1);
+        after.Sum("tcm_gateway_rejections_total", $"code=\"{CloseReasons.BackendNotConfigured}\"").Should().Be(1);
+        after.Sum("tcm_gateway_connects_total").Should().BeGreaterThan(before.Sum("tcm_gateway_connects_total"));
+        after.Sum("tcm_gateway_agents_connected").Should().BeGreaterThanOrEqualTo(1);
+        after.Sum("tcm_gateway_bytes_total", "direction=\"to-agent\"").Should().BeGreaterThan(before.Sum("tcm_gateway_bytes_total", "direction=\"to-agent\""));
+        var atNs = await PrometheusScrape.ScrapeAsync(ns.Admin);
+        atNs.Sum("tcm_ns_connections_live", "route=\"gateway\"").Should().Be(1);
+    }
+
+    [Fact]
     public async Task ForwardedAgentCertificateHeader_FromAnyoneButAGateway_IsRefused()
     {
         var ns = await StartServerAsync();

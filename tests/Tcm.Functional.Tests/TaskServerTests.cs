@@ -141,6 +141,40 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         await Eventually.WaitAsync(() => ts.Info.PendingForwards, n => n == 0, Deadline, "the outbox to drain");
     }
 
+    [Fact]
+    public async Task TaskServerMetrics_BehindItsAdminKey_ShowTheChannelPushAckResultAndLatencyMoving_AndProcessDiagnosticsAnswer()
+    {
+        var ts = (await StartTaskServersAsync(("ts-m", 5000)))[0];
+        using var anonymous = ts.CreateAdminClient(sendKey: false);
+        (await anonymous.GetAsync("/metrics")).StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
+        (await anonymous.GetAsync("/tcm/admin/diagnostics/process")).StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
+        using var admin = ts.CreateAdminClient();
+        var before = await PrometheusScrape.ScrapeAsync(admin);
+
+        var agent = await StartAgentAsync("PC-METRICS");
+        var agentId = await RealAgents.WaitForIdAsync(agent);
+        await WaitForTaskServerTransportAsync(agent, TransportKind.Persistent);
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Echo("measured", agentId));
+        await WaitForActionAsync(action.ActionId, s => s.Counts["succeeded"] == 1, "the agent to succeed");
+
+        var after = await Eventually.WaitAsync(
+            ct => PrometheusScrape.ScrapeAsync(admin, ct),
+            s => s.Sum("tcm_ts_delivery_latency_milliseconds_count") > before.Sum("tcm_ts_delivery_latency_milliseconds_count") && s.Sum("tcm_ts_results_received_total") > 0,
+            Deadline, "the Task Server's delivery to show in /metrics");
+        after.Sum("tcm_ts_connections_opened_total", "route=\"direct\"").Should().BeGreaterThan(before.Sum("tcm_ts_connections_opened_total"));
+        after.Sum("tcm_ts_connections", "route=\"direct\"").Should().Be(1);
+        after.Sum("tcm_ts_pushes_sent_total").Should().BeGreaterThan(before.Sum("tcm_ts_pushes_sent_total"));
+        after.Sum("tcm_ts_acks_total").Should().BeGreaterThan(before.Sum("tcm_ts_acks_total"));
+        after.Has("tcm_ts_pushes_queued").Should().BeTrue();
+        after.Sum("tcm_store_commit_duration_seconds_count", "store=\"ts\"").Should().BeGreaterThan(before.Sum("tcm_store_commit_duration_seconds_count", "store=\"ts\""));
+
+        var process = (await admin.GetFromJsonAsync("/tcm/admin/diagnostics/process", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64))!;
+        process["process.id"].Should().Be(Environment.ProcessId);
+        process["channels.live"].Should().Be(1);
+        process["channels.accepted"].Should().BeGreaterThanOrEqualTo(1);
+        process["connections.tcp"].Should().BeGreaterThanOrEqualTo(1);
+    }
+
     /// <summary>Starts the Task Servers (name, most agents) and waits until the NS lists them online.</summary>
     private async Task<IReadOnlyList<TaskServerHost>> StartTaskServersAsync(params (string Name, int Max)[] servers)
     {

@@ -5,14 +5,14 @@ using Tcm.Hosting.Diagnostics;
 namespace Tcm.Gateway.Diagnostics;
 
 /// <summary>
-/// The gateway's "performance counters": <c>Meter("Tcm.Gateway")</c> for exporters, and the same figures as plain counters for
-/// the status endpoint. Per-second rates are sampled by <see cref="GatewayHeartbeat"/>.
+/// The gateway's "performance counters": <c>Meter("Tcm.Gateway")</c> for exporters (scraped at <c>/metrics</c>, exported over
+/// OTLP), and the same figures as plain counters for the status endpoint. Per-second rates are sampled by
+/// <see cref="GatewayHeartbeat"/>. The relay records tunnels, bytes and rejections through the methods below.
 /// </summary>
-internal sealed class GatewayMetrics : IDisposable
+internal sealed class GatewayMetrics : ServerMeter
 {
     public const string MeterName = "Tcm.Gateway";
 
-    private readonly Meter _meter;
     private readonly CountedCounter _connects;
     private readonly CountedCounter _rejections;
     private readonly CountedCounter _handshakeFailures;
@@ -25,18 +25,18 @@ internal sealed class GatewayMetrics : IDisposable
     private long _lastRejections;
 
     public GatewayMetrics(IMeterFactory meters, CertificateApprovals approvals)
+        : base(meters, MeterName)
     {
-        _meter = meters.Create(MeterName);
-        _meter.CreateObservableUpDownCounter("tcm.gateway.agents.connected", () => Interlocked.Read(ref _agentsConnected), "{connection}", "Agent TLS connections open");
-        _tunnels = _meter.CreateUpDownCounter<long>("tcm.gateway.tunnels", "{tunnel}", "WebSocket tunnels open, by backend");
-        _connects = new(_meter, "tcm.gateway.connects", "{connection}", "Agent TLS connections accepted");
-        _rejections = new(_meter, "tcm.gateway.rejections", "{request}", "Requests refused, by code");
-        _handshakeFailures = new(_meter, "tcm.gateway.handshake_failures", "{connection}", "TLS handshakes that failed");
+        Meter.CreateObservableUpDownCounter("tcm.gateway.agents.connected", () => Interlocked.Read(ref _agentsConnected), "{connection}", "Agent TLS connections open");
+        _tunnels = Meter.CreateUpDownCounter<long>("tcm.gateway.tunnels", "{tunnel}", "WebSocket tunnels open, by backend");
+        _connects = Counter("tcm.gateway.connects", "{connection}", "Agent TLS connections accepted");
+        _rejections = Counter("tcm.gateway.rejections", "{request}", "Requests refused, by code");
+        _handshakeFailures = Counter("tcm.gateway.handshake_failures", "{connection}", "TLS handshakes that failed");
         // why: one instrument for both directions (tagged), and a total per direction for the status page.
-        var bytes = _meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
+        var bytes = Meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
         _bytesToBackends = new(bytes, "direction", "to-backend");
         _bytesToAgents = new(bytes, "direction", "to-agent");
-        _meter.CreateObservableGauge("tcm.gateway.certificates", () => new[]
+        Meter.CreateObservableGauge("tcm.gateway.certificates", () => new[]
         {
             new Measurement<int>(approvals.HeldCount, new KeyValuePair<string, object?>("state", "held")),
             new Measurement<int>(approvals.ApprovedCount, new KeyValuePair<string, object?>("state", "approved")),
@@ -99,6 +99,4 @@ internal sealed class GatewayMetrics : IDisposable
         _lastConnects = connects;
         _lastRejections = rejections;
     }
-
-    public void Dispose() => _meter.Dispose();
 }

@@ -134,37 +134,20 @@ internal static class StatusPage
 }
 
 /// <summary>
-/// Requires the gateway's admin key; answers 401 <c>admin-key-required</c> otherwise. Hashing both sides makes the comparison
-/// take the same time whatever the key.
+/// Requires the gateway's admin key as every server takes it (<see cref="Tcm.Hosting.Admin.AdminKey"/>), or as <c>?key=</c> for
+/// the status page a browser opens; answers 401 <c>admin-key-required</c> otherwise.
 /// </summary>
-internal sealed class AdminKeyFilter(GatewayInfo info) : IEndpointFilter
+internal sealed class AdminKeyFilter(Tcm.Hosting.Admin.AdminKey key) : IEndpointFilter
 {
-    public const string KeyRequired = "admin-key-required";
-
-    private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(info.AdminApiKey));
+    public const string KeyRequired = Tcm.Hosting.Admin.AdminKey.KeyRequired;
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var request = context.HttpContext.Request;
-        string? presented = request.Headers[ProtocolConstants.AdminKeyHeader];
-        if (string.IsNullOrEmpty(presented) && request.Headers.Authorization.ToString() is { } authorization && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            presented = authorization["Bearer ".Length..].Trim();
-        }
-
-        if (string.IsNullOrEmpty(presented))
-        {
-            presented = request.Query["key"];
-        }
-
-        if (string.IsNullOrEmpty(presented) || !CryptographicOperations.FixedTimeEquals(_expected, SHA256.HashData(Encoding.UTF8.GetBytes(presented))))
-        {
-            context.HttpContext.Response.Headers[RelayEndpoint.RefusalHeader] = KeyRequired;
-            return ValueTask.FromResult<object?>(Results.Json(
-                new ErrorBody { Code = KeyRequired, Detail = $"send the gateway's admin key in the {ProtocolConstants.AdminKeyHeader} header, as 'Authorization: Bearer <key>', or as ?key= for the page" },
-                ProtocolJsonContext.Default.ErrorBody, statusCode: StatusCodes.Status401Unauthorized));
-        }
-
-        return next(context);
+        var presented = Tcm.Hosting.Admin.AdminKey.Presented(request) ?? request.Query["key"].ToString();
+        return key.IsValid(presented)
+            ? next(context)
+            : ValueTask.FromResult<object?>(Tcm.Hosting.Admin.AdminKey.Refusal(context.HttpContext,
+                $"send the gateway's admin key in the {ProtocolConstants.AdminKeyHeader} header, as 'Authorization: Bearer <key>', or as ?key= for the page"));
     }
 }

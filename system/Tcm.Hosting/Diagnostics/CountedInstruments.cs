@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Tcm.Hosting.Diagnostics;
@@ -51,6 +52,13 @@ public sealed class CountedCounter
         _counter.Add(count, new KeyValuePair<string, object?>(tag, value));
         Interlocked.Add(ref _total, count);
     }
+
+    /// <summary>Adds <paramref name="count"/> to the series of <paramref name="tags"/>.</summary>
+    public void Add(long count, in TagList tags)
+    {
+        _counter.Add(count, tags);
+        Interlocked.Add(ref _total, count);
+    }
 }
 
 /// <summary>An up-down counter published on a <see cref="Meter"/> that also keeps its current value.</summary>
@@ -81,6 +89,55 @@ public sealed class CountedUpDownCounter
     {
         _counter.Add(-1);
         Interlocked.Decrement(ref _value);
+    }
+
+    /// <summary>Adds <paramref name="delta"/> (negative takes away) to the series of <paramref name="tags"/>; the value kept is over all tags.</summary>
+    public void Add(long delta, in TagList tags)
+    {
+        _counter.Add(delta, tags);
+        Interlocked.Add(ref _value, delta);
+    }
+}
+
+/// <summary>
+/// A histogram published on a <see cref="Meter"/> that also keeps its count, sum and largest value (whole units), for status
+/// endpoints that show a mean and a maximum.
+/// </summary>
+public sealed class CountedHistogram
+{
+    private readonly Histogram<double> _histogram;
+    private long _count;
+    private long _sum;
+    private long _max;
+
+    /// <summary>Creates the histogram <paramref name="name"/> on <paramref name="meter"/> with the bucket boundaries exporters should use.</summary>
+    public CountedHistogram(Meter meter, string name, string unit, string description, IReadOnlyList<double> boundaries)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        _histogram = meter.CreateHistogram(name, unit, description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = boundaries });
+    }
+
+    /// <summary>Values recorded so far.</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>The mean of the values recorded so far, in whole units; 0 before the first.</summary>
+    public long Mean => Count == 0 ? 0 : Interlocked.Read(ref _sum) / Count;
+
+    /// <summary>The largest value recorded so far, in whole units.</summary>
+    public long Max => Interlocked.Read(ref _max);
+
+    /// <summary>Records <paramref name="value"/>.</summary>
+    public void Record(double value)
+    {
+        _histogram.Record(value);
+        var whole = (long)Math.Max(0, value);
+        Interlocked.Increment(ref _count);
+        Interlocked.Add(ref _sum, whole);
+        var max = Interlocked.Read(ref _max);
+        while (whole > max && Interlocked.CompareExchange(ref _max, whole, max) != max)
+        {
+            max = Interlocked.Read(ref _max);
+        }
     }
 }
 

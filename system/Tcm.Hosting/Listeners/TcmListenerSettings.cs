@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Tcm.Hosting.Listeners;
@@ -22,4 +23,47 @@ public sealed class TcmListenerSettings
 
     /// <summary>How long a TLS handshake may take. Default 10 seconds (Kestrel's default).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Counts connections around the TLS handshake (sets <see cref="BeforeTls"/> and <see cref="AfterTls"/>): a connection that
+    /// never reaches the middleware after TLS failed its handshake (<paramref name="failed"/>); one that does is an established
+    /// connection (<paramref name="established"/>, then <paramref name="ended"/> when it closes).
+    /// </summary>
+    public void CountHandshakes(Action failed, Action? established = null, Action? ended = null)
+    {
+        ArgumentNullException.ThrowIfNull(failed);
+        BeforeTls = listen => listen.Use(next => async connection =>
+        {
+            try
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (connection.Features.Get<TlsEstablished>() is null)
+                {
+                    failed();
+                }
+            }
+        });
+        AfterTls = listen => listen.Use(next => async connection =>
+        {
+            connection.Features.Set(TlsEstablished.Instance);
+            established?.Invoke();
+            try
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                ended?.Invoke();
+            }
+        });
+    }
+
+    /// <summary>Marks a connection whose TLS handshake completed.</summary>
+    private sealed class TlsEstablished
+    {
+        public static readonly TlsEstablished Instance = new();
+    }
 }

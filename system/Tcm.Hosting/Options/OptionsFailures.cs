@@ -44,6 +44,7 @@ public sealed class OptionsFailures(string sectionName)
         }
 
         Port(options.Port, "Port");
+        AdminKey(options.AdminApiKey);
     }
 
     /// <summary>A port in 0..65535 (0 picks a free port).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
+    private readonly KeyValuePair<string, object?> _storeTag;
     private long _transactions;
     private long _operations;
 
@@ -41,6 +43,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         MaxBatch = maxBatch;
         _logger = logger;
         _connectionGate = connectionGate;
+        _storeTag = new("store", Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
 
@@ -142,7 +145,10 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
             Exception? failure = null;
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 RunBatch(batch);
+                StoreInstruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _storeTag);
+                StoreInstruments.BatchSize.Record(batch.Count, _storeTag);
                 Interlocked.Increment(ref _transactions);
                 Interlocked.Add(ref _operations, batch.Count);
             }

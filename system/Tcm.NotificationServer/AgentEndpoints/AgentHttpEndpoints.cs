@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Diagnostics;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.AgentEndpoints;
@@ -44,6 +45,8 @@ internal static class AgentHttpEndpoints
             await WriteAsync(context, authentication.Refusal!).ConfigureAwait(false);
             return;
         }
+
+        services.GetRequiredService<NsMetrics>().Channels.HttpRequest(authentication.ViaGateway is not null);
 
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
         if (body is null)

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Policy;
+using Tcm.Hosting.Diagnostics;
 using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Channel;
@@ -60,7 +61,8 @@ internal static partial class ChannelEndpoint
 
         var session = new ChannelSession(webSocket, agent, NewConnectionId(), services) { ViaGateway = authentication.ViaGateway };
         services.Registry.Add(session);
-        services.Metrics.ConnectionOpened();
+        var labels = ConnectionLabels.Channel(context.Request, authentication.ViaGateway is not null);
+        services.Metrics.Channels.ChannelOpened(labels);
         Log.Opened(services.Logger, session.ConnectionId, agent.Id, context.Request.Protocol);
         try
         {
@@ -69,7 +71,7 @@ internal static partial class ChannelEndpoint
         finally
         {
             services.Registry.Remove(session);
-            services.Metrics.ConnectionClosed();
+            services.Metrics.Channels.ChannelClosed(labels);
             Log.Closed(services.Logger, session.ConnectionId, agent.Id, webSocket.CloseStatus, webSocket.CloseStatusDescription);
         }
     }

@@ -45,6 +45,9 @@ internal sealed class AgentIdentityResolver(TaskServerIdentity identity, TimePro
         return resolved.AgentId is null ? AgentIdentity.Refuse($"{resolved.Reason} (forwarded by gateway '{gateway}')") : resolved;
     }
 
+    /// <summary>Whether a CEM gateway relayed the request (it forwards the agent's certificate); true only once <see cref="Resolve(HttpContext)"/> accepted it.</summary>
+    public static bool ViaGateway(HttpContext context) => context.Request.Headers.ContainsKey(SiteServerPaths.ForwardedAgentCertificateHeader);
+
     /// <summary>The gateway's name when <paramref name="certificate"/> is a gateway site-server certificate of the NS CA, else null (cached by hash).</summary>
     private string? GatewayName(X509Certificate2? certificate)
     {

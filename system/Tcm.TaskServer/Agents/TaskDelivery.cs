@@ -60,7 +60,7 @@ internal sealed partial class TaskDelivery
                 r => new TsAgent(r.GetString(0), r.GetInt64(1), r.GetInt64(2)))
                 .Select(a => KeyValuePair.Create(a.Id, a)),
             StringComparer.Ordinal);
-        metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount);
+        metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount, () => _agents.Values.Sum(static a => a.PendingPushes));
     }
 
     /// <summary>Raised when something was added to the outbox or the agent list changed (the NS link wakes up).</summary>
@@ -269,6 +269,7 @@ internal sealed partial class TaskDelivery
             return;
         }
 
+        _metrics.Ack();
         _window.Changed(agent);
         _journal.Acknowledged(agent.Id, previous, Math.Min(upToSeq, agent.NextSeq - 1), via, _time.GetUtcNow().ToUnixTimeMilliseconds());
     }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tcm.Protocol;
+using Tcm.TaskServer.Diagnostics;
 
 namespace Tcm.TaskServer.Agents;
 
@@ -94,6 +95,8 @@ internal static class TsAgentEndpoints
             await refusal!.WriteAsync(context);
             return;
         }
+
+        services.GetRequiredService<TsMetrics>().Channels.HttpRequest(AgentIdentityResolver.ViaGateway(context));
 
         var max = services.GetRequiredService<IOptions<TaskServerOptions>>().Value.MaxMessageBytes;
         var buffer = new ArrayBufferWriter<byte>();

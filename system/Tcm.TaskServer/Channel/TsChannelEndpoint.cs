@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
+using Tcm.Hosting.Diagnostics;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
@@ -79,7 +80,8 @@ internal static partial class TsChannelEndpoint
         });
         var session = new TsSession(socket, agent, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), channelServices);
         channelServices.Channels.Add(session);
-        metrics.ConnectionOpened();
+        var labels = ConnectionLabels.Channel(context.Request, AgentIdentityResolver.ViaGateway(context));
+        metrics.Channels.ChannelOpened(labels);
         try
         {
             await session.RunAsync(context.RequestAborted);
@@ -87,7 +89,7 @@ internal static partial class TsChannelEndpoint
         finally
         {
             channelServices.Channels.Remove(session);
-            metrics.ConnectionClosed();
+            metrics.Channels.ChannelClosed(labels);
             Log.Closed(logger, session.ConnectionId, agentId, socket.CloseStatus, socket.CloseStatusDescription);
         }
     }

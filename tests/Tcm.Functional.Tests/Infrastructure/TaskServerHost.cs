@@ -10,6 +10,9 @@ internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServe
     public string Name => name;
     public string DataDirectory { get; } = TestFolders.NewPath("ts");
     public TaskServerInfo Info { get; private set; } = null!;
+
+    /// <summary>The Task Server's admin key (generated into its data folder on first start).</summary>
+    public string AdminKey { get; private set; } = null!;
     public bool IsRunning => _app is not null;
 
     /// <summary>Creates the site server at the NS (admin API) and starts the Task Server with the token.</summary>
@@ -42,6 +45,19 @@ internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServe
         await app.StartAsync();
         _app = app;
         Info = app.Services.GetRequiredService<TaskServerInfo>();
+        AdminKey = app.Services.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value;
+    }
+
+    /// <summary>A client of the Task Server (trusting the NS CA that issued its certificate), sending the admin key unless <paramref name="sendKey"/> is false.</summary>
+    public HttpClient CreateAdminClient(bool sendKey = true)
+    {
+        var client = new HttpClient(ns.CreateHandler()) { BaseAddress = new Uri(Info.BaseUrl) };
+        if (sendKey)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        }
+
+        return client;
     }
 
     /// <summary>Stops at once: open connections are aborted, as when the process dies.</summary>

@@ -8,18 +8,27 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Tcm.Protocol;
-using Tcm.NotificationServer.Diagnostics;
-using static Tcm.NotificationServer.Admin.AdminResults;
 
-namespace Tcm.NotificationServer.Admin;
+namespace Tcm.Hosting.Diagnostics;
+
+/// <summary>A server's persistent channels, for <see cref="ProcessDiagnosticsEndpoint"/>: open now and accepted so far.</summary>
+public interface IChannelFigures
+{
+    /// <summary>Channels open now.</summary>
+    long Live { get; }
+
+    /// <summary>Channels accepted since the start.</summary>
+    long Accepted { get; }
+}
 
 /// <summary>
 /// <c>GET /tcm/admin/diagnostics/process[?collect=true]</c>: the server process's own figures for capacity planning and load
 /// tests: managed heap (after a full compacting collection when <c>collect=true</c>), working set, CPU time before and after
 /// the collection, live TCP connections, channels live and accepted, and the most TCP connections accepted in one calendar
-/// second. Under the admin group, so it needs the admin key.
+/// second. Mapped into a group behind the admin key (the NS's admin API, the Task Server's <c>/tcm/admin</c>); the channel
+/// figures come from the server's <see cref="IChannelFigures"/>.
 /// </summary>
-internal static class ProcessDiagnosticsEndpoint
+public static class ProcessDiagnosticsEndpoint
 {
     /// <summary>Kestrel's meter; its <c>kestrel.active_connections</c> moves by one per TCP connection opened or closed.</summary>
     private const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel";
@@ -27,17 +36,18 @@ internal static class ProcessDiagnosticsEndpoint
     /// <summary>Maps the endpoint into the admin group and starts counting this server's connections.</summary>
     public static RouteGroupBuilder MapProcessDiagnostics(this RouteGroupBuilder admin)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         var services = ((IEndpointRouteBuilder)admin).ServiceProvider;
         var connections = new ConnectionCounter(services);
         services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(connections.Dispose);
-        admin.MapGet("/diagnostics/process", (bool? collect, NsMetrics metrics) => Ok(Snapshot(collect == true, metrics, connections), ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64))
+        admin.MapGet("/diagnostics/process", (bool? collect, IChannelFigures channels) => Results.Json(Snapshot(collect == true, channels, connections), ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64))
             .WithName("GetProcessDiagnostics")
             .WithSummary("The server process's managed heap (after a full collection with collect=true), working set, CPU time and connection counts.")
             .Produces<IReadOnlyDictionary<string, long>>();
         return admin;
     }
 
-    private static IReadOnlyDictionary<string, long> Snapshot(bool collect, NsMetrics metrics, ConnectionCounter connections)
+    private static IReadOnlyDictionary<string, long> Snapshot(bool collect, IChannelFigures channels, ConnectionCounter connections)
     {
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
@@ -56,7 +66,6 @@ internal static class ProcessDiagnosticsEndpoint
         }
 
         process.Refresh();
-        var counters = metrics.Snapshot();
         return new SortedDictionary<string, long>(StringComparer.Ordinal)
         {
             ["process.id"] = Environment.ProcessId,
@@ -70,8 +79,8 @@ internal static class ProcessDiagnosticsEndpoint
             ["connections.tcp"] = connections.Live,
             ["connections.tcp_accepted"] = connections.Accepted,
             ["connections.tcp_peak_accepts_per_second"] = connections.PeakPerSecond,
-            ["channels.live"] = counters.GetValueOrDefault("connections.live"),
-            ["channels.accepted"] = counters.GetValueOrDefault("connections.opened"),
+            ["channels.live"] = channels.Live,
+            ["channels.accepted"] = channels.Accepted,
         };
     }
 
