@@ -17,6 +17,7 @@ internal sealed class TaskServerOptionsValidator()
 
         failures.Range(options.MaxAgents, 1, 1_000_000, nameof(TaskServerOptions.MaxAgents));
         failures.Channel(options, 16 * 1024 * 1024);
+        failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TaskServerOptions.MaxPushesInFlight));
         failures.Positive(options.WorkPollWait, nameof(TaskServerOptions.WorkPollWait));
         failures.Positive(options.NotificationServerRetryMax, nameof(TaskServerOptions.NotificationServerRetryMax));
     }

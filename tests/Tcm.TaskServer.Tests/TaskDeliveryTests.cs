@@ -26,8 +26,15 @@ public sealed class TaskDeliveryTests : IDisposable
         _folder.Dispose();
     }
 
-    private TaskDelivery Create(int maxAgents = 5000) =>
-        new(_store, _metrics, Options.Create(new TaskServerOptions { MaxAgents = maxAgents, NotificationServerUrl = "https://ns:4443" }), TimeProvider.System, NullLogger<TaskDelivery>.Instance);
+    private TaskDelivery Create(int maxAgents = 5000, int window = 10_000) =>
+        new(_store, _metrics, Options.Create(new TaskServerOptions { MaxAgents = maxAgents, MaxPushesInFlight = window, NotificationServerUrl = "https://ns:4443" }),
+            TimeProvider.System, NullLogger<TaskDelivery>.Instance);
+
+    // why: the store's writer commits in order, so a write queued now commits after every coalesced flush already posted.
+    private Task CommittedAsync() => _store.WriteAsync(static _ => 0);
+
+    private List<TaskServerStatusItem> OutboxStatuses(TaskDelivery delivery) =>
+        [.. delivery.PeekOutbox(10_000).Where(e => e.Kind == "status").Select(e => JsonSerializer.Deserialize(e.Payload, ProtocolJsonContext.Default.TaskServerStatusItem)!)];
 
     private static TaskServerAssignment Task(string actionId, string agentId = AgentA) =>
         new() { ActionId = actionId, AgentId = agentId, Command = "echo", Parameters = new Dictionary<string, string> { ["text"] = actionId } };
@@ -40,7 +47,7 @@ public sealed class TaskDeliveryTests : IDisposable
 
         accepted.Should().HaveCount(3, "an offer seen before is confirmed again, so the NS stops offering it");
         var agent = delivery.GetOrRegister(AgentA, out _)!;
-        var pending = (await delivery.HandOutAsync(agent, after: 0)).Items.Cast<TaskPushMessage>().ToList();
+        var pending = delivery.HandOut(agent, after: 0).Items.Cast<TaskPushMessage>().ToList();
         pending.Select(p => (p.Seq, p.TaskId)).Should().Equal((1, "t1"), (2, "t2"));
     }
 
@@ -51,9 +58,10 @@ public sealed class TaskDeliveryTests : IDisposable
         await delivery.AcceptAsync([Task("t1"), Task("t2")], CancellationToken.None);
         var agent = delivery.GetOrRegister(AgentA, out _)!;
 
-        var pending = await delivery.HandOutAsync(agent, after: 1);
+        var pending = delivery.HandOut(agent, after: 1);
 
         pending.Items.Should().ContainSingle().Which.Should().BeOfType<TaskPushMessage>().Which.TaskId.Should().Be("t2");
+        await CommittedAsync();
         var outbox = delivery.PeekOutbox(10);
         outbox.Should().ContainSingle();
         var status = JsonSerializer.Deserialize(outbox[0].Payload, ProtocolJsonContext.Default.TaskServerStatusItem)!;
@@ -109,7 +117,104 @@ public sealed class TaskDeliveryTests : IDisposable
 
         var agent = restarted.GetOrRegister(AgentA, out _)!;
         agent.NextSeq.Should().Be(2);
-        (await restarted.HandOutAsync(agent, 0)).Items.Should().ContainSingle();
+        restarted.HandOut(agent, 0).Items.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task FanOuts_BeyondThePushWindow_GoOutInWaves_AndEveryPushIsDeliveredAndReportedOnce()
+    {
+        const int agentCount = 6, fanOuts = 5;
+        var delivery = Create(window: 3);
+        var agents = Enumerable.Range(0, agentCount).Select(i => delivery.GetOrRegister($"{i:x32}", out _)!).ToArray();
+        var channels = new List<RecordingChannel>();
+        foreach (var agent in agents)
+        {
+            var channel = new RecordingChannel();
+            channels.Add(channel);
+            await delivery.StartSessionAsync(agent, channel, Welcome(agent.Id), 0, CancellationToken.None);
+        }
+
+        for (var f = 1; f <= fanOuts; f++)
+        {
+            await delivery.AcceptAsync([.. agents.Select(a => Task($"t{f}", a.Id))], CancellationToken.None);
+        }
+
+        channels.Sum(c => c.Pushes.Count).Should().Be(3, "only the window's three pushes are in flight");
+        delivery.WaitingPushes.Should().Be(agentCount * fanOuts - 3);
+
+        // Each agent acknowledges what it received; the room each acknowledgement frees sends the next wave.
+        for (var round = 0; round < agentCount * fanOuts && delivery.WaitingPushes + channels.Sum(c => c.Unacknowledged) > 0; round++)
+        {
+            for (var i = 0; i < agentCount; i++)
+            {
+                if (channels[i].Pushes.Count > 0)
+                {
+                    channels[i].Unacknowledged = 0;
+                    delivery.Ack(agents[i], channels[i].Pushes[^1].Seq, TaskDelivery.ViaPersistent);
+                }
+            }
+        }
+
+        delivery.WaitingPushes.Should().Be(0);
+        foreach (var channel in channels)
+        {
+            channel.Pushes.Select(p => (p.Seq, p.TaskId)).Should().Equal(Enumerable.Range(1, fanOuts).Select(f => ((long)f, $"t{f}")), "each push once, in order");
+        }
+
+        await CommittedAsync();
+        var delivered = OutboxStatuses(delivery);
+        delivered.Should().OnlyContain(s => s.State == TaskState.Delivered);
+        delivered.Select(s => (s.AgentId, s.TaskId)).Should().OnlyHaveUniqueItems().And.HaveCount(agentCount * fanOuts, "one delivered status per push");
+        _store.Query("SELECT COUNT(*) FROM pushes", r => r.GetInt64(0)).Single().Should().Be(0, "acknowledged pushes are dropped");
+
+        var restarted = Create().GetOrRegister(agents[0].Id, out _)!;
+        (restarted.NextSeq, restarted.AckedSeq).Should().Be((fanOuts + 1L, (long)fanOuts), "the acknowledged sequence is read back from the pushes left");
+    }
+
+    [Fact]
+    public async Task CoalescedProgress_IsForwardedBeforeTheResult_AndTheResultOnce()
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([Task("t1")], CancellationToken.None);
+        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        var result = new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, Output = "ok" };
+
+        delivery.Ack(agent, 1, TaskDelivery.ViaPersistent);
+        delivery.RecordStatus(agent, new TaskStatusMessage { TaskId = "t1", State = TaskState.Running }, TaskDelivery.ViaPersistent);
+        (await delivery.StoreResultAsync(agent, result)).Duplicate.Should().BeFalse();
+        (await delivery.StoreResultAsync(agent, result)).Duplicate.Should().BeTrue();
+        await CommittedAsync();
+
+        var kinds = delivery.PeekOutbox(10).Select(e => e.Kind).ToList();
+        kinds.Should().ContainSingle(k => k == "result").And.EndWith("result", "a status never follows the result it leads to");
+        OutboxStatuses(delivery).Select(s => s.State).Should().StartWith(TaskState.Delivered).And.OnlyHaveUniqueItems();
+    }
+
+    private static WelcomeMessage Welcome(string agentId) =>
+        new() { ProtocolVersion = ProtocolConstants.Version, AgentId = agentId, ServerName = "ts", ConnectionId = "0123456789abcdef" };
+
+    /// <summary>A channel that records the pushes queued on it.</summary>
+    private sealed class RecordingChannel : Tcm.Channels.Delivery.IPushChannel
+    {
+        public List<TaskPushMessage> Pushes { get; } = [];
+
+        public int Unacknowledged { get; set; }
+
+        public bool Ready { get; set; }
+
+        public void Send(Message message)
+        {
+        }
+
+        public void SendPayload(byte[] utf8Json, bool offload = false)
+        {
+            Pushes.Add((TaskPushMessage)MessageCodec.Decode(utf8Json, int.MaxValue).Message!);
+            Unacknowledged++;
+        }
+
+        public void BeginClose(System.Net.WebSockets.WebSocketCloseStatus status, string code, string detail, bool sendError = false)
+        {
+        }
     }
 
     private sealed class TestMeterFactory : IMeterFactory

@@ -89,8 +89,11 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         }, cancellationToken);
     }
 
-    /// <summary>Queues a write nobody waits for; a failure is logged with <paramref name="what"/>.</summary>
-    public void Post(Action<TContext> write, string what)
+    /// <summary>
+    /// Queues a write nobody waits for; a failure is logged with <paramref name="what"/>, <paramref name="committed"/> (if any) runs once
+    /// the write is committed.
+    /// </summary>
+    public void Post(Action<TContext> write, string what, Action? committed = null)
     {
         Task task;
         try
@@ -105,18 +108,26 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
 
         if (task.IsCompletedSuccessfully)
         {
+            committed?.Invoke();
             return;
         }
 
         _ = task.ContinueWith(
             static (t, state) =>
             {
-                var (logger, description) = ((ILogger, string))state!;
-                Log.PostedWriteFailed(logger, description, t.Exception!.GetBaseException());
+                var (logger, description, committed) = ((ILogger, string, Action?))state!;
+                if (t.IsCompletedSuccessfully)
+                {
+                    committed?.Invoke();
+                }
+                else if (t.Exception is { } failure)
+                {
+                    Log.PostedWriteFailed(logger, description, failure.GetBaseException());
+                }
             },
-            (_logger, what),
+            (_logger, what, committed),
             CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
 

@@ -39,6 +39,8 @@ internal sealed partial class TaskDelivery
     private readonly Lock _reportGate = new();
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private readonly PushWindow _window;
+    private readonly TsDeliveryJournal _journal;
 
     public TaskDelivery(TsStore store, TsMetrics metrics, IOptions<TaskServerOptions> options, TimeProvider time, ILogger<TaskDelivery> logger)
     {
@@ -47,8 +49,15 @@ internal sealed partial class TaskDelivery
         _time = time;
         _logger = logger;
         _maxAgents = options.Value.MaxAgents;
+        _window = new PushWindow(options.Value.MaxPushesInFlight);
+        _journal = new TsDeliveryJournal(store, metrics, () => Changed?.Invoke());
+
+        // why: an acknowledgement deletes the pushes it covers and leaves the agents row alone (TsDeliveryJournal), so the
+        // acknowledged sequence is the one before the oldest push left, or the last allocated one when none is left.
         _agents = new ConcurrentDictionary<string, TsAgent>(
-            store.Query("SELECT id, next_seq, acked_seq FROM agents", r => new TsAgent(r.GetString(0), r.GetInt64(1), r.GetInt64(2)))
+            store.Query(
+                "SELECT a.id, a.next_seq, MAX(a.acked_seq, COALESCE((SELECT MIN(p.seq) FROM pushes p WHERE p.agent_id=a.id) - 1, a.next_seq - 1)) FROM agents a",
+                r => new TsAgent(r.GetString(0), r.GetInt64(1), r.GetInt64(2)))
                 .Select(a => KeyValuePair.Create(a.Id, a)),
             StringComparer.Ordinal);
         metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount, () => _agents.Values.Sum(static a => a.PendingPushes));
@@ -185,30 +194,30 @@ internal sealed partial class TaskDelivery
         var agents = tasks.Select(t => t.AgentId).Distinct(StringComparer.Ordinal).Select(id => GetOrRegister(id, out _, ignoreLimit: true)!).ToArray();
         using var gates = await DeliveryEngine.EnterAsync(agents, static agent => agent.Id, ct).ConfigureAwait(false);
         var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
-        var toSend = new List<(TsAgent Agent, byte[] Payload)>(tasks.Count);
+        var toSend = new List<(PushSequence Agent, long Seq, byte[] Payload)>(tasks.Count);
         _store.InTransaction(s =>
         {
             foreach (var task in tasks)
             {
                 var agent = byId[task.AgentId];
-                var exists = s.Query("SELECT 1 FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => true, agent.Id, task.ActionId).Count > 0;
-                if (!exists)
+                var seq = agent.NextSeq;
+                var payload = MessageCodec.Encode(new TaskPushMessage
                 {
-                    var seq = agent.NextSeq;
-                    var payload = MessageCodec.Encode(new TaskPushMessage
-                    {
-                        Seq = seq,
-                        TaskId = task.ActionId,
-                        Command = task.Command,
-                        Name = task.Name,
-                        Parameters = task.Parameters,
-                        TimeoutSeconds = task.TimeoutSeconds,
-                        CreatedAt = task.CreatedAt,
-                    });
-                    s.Execute("INSERT INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs);
+                    Seq = seq,
+                    TaskId = task.ActionId,
+                    Command = task.Command,
+                    Name = task.Name,
+                    Parameters = task.Parameters,
+                    TimeoutSeconds = task.TimeoutSeconds,
+                    CreatedAt = task.CreatedAt,
+                });
+
+                // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
+                if (s.Execute("INSERT OR IGNORE INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs) > 0)
+                {
                     s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
                     agent.NextSeq = seq + 1;
-                    toSend.Add((agent, payload));
+                    toSend.Add((agent, seq, payload));
                 }
 
                 accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
@@ -217,16 +226,13 @@ internal sealed partial class TaskDelivery
             return 0;
         });
 
-        foreach (var (agent, payload) in toSend)
-        {
-            if (DeliveryEngine.TrySend(agent, payload, offload: false))
-            {
-                _metrics.PushSent();
-            }
-        }
-
+        // why: under the gates, so each agent's pushes enter the window's queue in sequence order.
+        _metrics.PushesSent(_window.Admit(toSend, actionId: null));
         return accepted;
     }
+
+    /// <summary>Stored pushes waiting for room in the push window.</summary>
+    public int WaitingPushes => _window.Waiting;
 
     /// <summary>
     /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the agent's gate)
@@ -234,108 +240,70 @@ internal sealed partial class TaskDelivery
     /// </summary>
     public async Task StartSessionAsync(TsAgent agent, IPushChannel session, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken ct)
     {
-        await AckAsync(agent, lastReceivedSeq, ViaPersistent, ct).ConfigureAwait(false);
-        var (replaced, resent) = await DeliveryEngine.StartSessionAsync(agent, session, welcome, from => PushesAfter(agent, from), ct).ConfigureAwait(false);
+        Ack(agent, lastReceivedSeq, ViaPersistent);
+        var (replaced, resent) = await DeliveryEngine.StartSessionAsync(agent, session, welcome, from => PushesAfter(agent, from), ct, _window).ConfigureAwait(false);
         replaced?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
-        for (var i = 0; i < resent; i++)
-        {
-            _metrics.PushSent();
-        }
-
+        _metrics.PushesSent(resent);
         MarkChanged(agent.Id);
     }
 
-    /// <summary>The channel ended.</summary>
+    /// <summary>The channel ended: its pushes wait in the store for the next hello or poll.</summary>
     public void EndSession(TsAgent agent, IPushChannel session)
     {
         if (agent.DetachChannel(session))
         {
+            _window.Changed(agent);
             MarkChanged(agent.Id);
         }
     }
 
-    /// <summary>Cumulative acknowledgement: pushes up to <paramref name="upToSeq"/> are delivered (a status for the NS each) and dropped.</summary>
-    public async Task AckAsync(TsAgent agent, long upToSeq, string via, CancellationToken ct)
+    /// <summary>
+    /// Cumulative acknowledgement: pushes up to <paramref name="upToSeq"/> are delivered. Cheap: the agent's sequence moves in memory and
+    /// the store write (the pushes dropped, a status for the NS each) is coalesced (<see cref="TsDeliveryJournal"/>).
+    /// </summary>
+    public void Ack(TsAgent agent, long upToSeq, string via)
     {
-        List<string> delivered;
-        // why: the agent's gate, not a lock: the write is awaited, and a fan-out being stored for this agent (AcceptAsync) holds it too.
-        await agent.Gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        var previous = agent.RaiseAckedSeq(upToSeq);
+        if (previous < 0)
         {
-            upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
-            if (upToSeq <= agent.AckedSeq)
-            {
-                return;
-            }
-
-            var from = agent.AckedSeq;
-            var at = _time.GetUtcNow();
-            delivered = await _store.WriteAsync(s =>
-            {
-                var rows = s.Query("SELECT action_id, created_at FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2", r => (r.GetString(0), r.GetInt64(1)), agent.Id, from, upToSeq);
-                foreach (var (actionId, _) in rows)
-                {
-                    AddToOutbox(s, "status", JsonSerializer.Serialize(
-                        new TaskServerStatusItem { AgentId = agent.Id, TaskId = actionId, State = TaskState.Delivered, Via = via, At = at },
-                        ProtocolJsonContext.Default.TaskServerStatusItem));
-                }
-
-                s.Execute("DELETE FROM pushes WHERE agent_id=@p0 AND seq<=@p1", agent.Id, upToSeq);
-                s.Execute("UPDATE agents SET acked_seq=@p1 WHERE id=@p0", agent.Id, upToSeq);
-                foreach (var (_, createdMs) in rows)
-                {
-                    _metrics.DeliveryLatency(at.ToUnixTimeMilliseconds() - createdMs);
-                }
-
-                return rows.ConvertAll(r => r.Item1);
-            }).ConfigureAwait(false);
-            agent.RaiseAckedSeq(upToSeq);
-            _metrics.Ack();
-        }
-        finally
-        {
-            agent.Gate.Release();
+            return;
         }
 
-        if (delivered.Count > 0)
-        {
-            Changed?.Invoke();
-        }
+        _metrics.Ack();
+        _window.Changed(agent);
+        _journal.Acknowledged(agent.Id, previous, Math.Min(upToSeq, agent.NextSeq - 1), via, _time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
     /// <summary>The HTTP fallback: acknowledges up to <paramref name="after"/> and returns every push after it not acknowledged, in order.</summary>
-    public async Task<PendingPushes> HandOutAsync(TsAgent agent, long after, CancellationToken ct = default)
+    public PendingPushes HandOut(TsAgent agent, long after)
     {
-        await AckAsync(agent, after, ViaHttp, ct).ConfigureAwait(false);
+        Ack(agent, after, ViaHttp);
         return DeliveryEngine.HandOut(PushesAfter(agent, Math.Max(after, agent.AckedSeq)));
     }
 
     private List<byte[]> PushesAfter(TsAgent agent, long from) =>
         _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, from);
 
-    /// <summary>A task state from the agent, for the NS (running; final states come with the result).</summary>
-    public async Task RecordStatusAsync(TsAgent agent, TaskStatusMessage status, string via)
+    /// <summary>A task state from the agent, for the NS (running; final states come with the result). Coalesced, best effort.</summary>
+    public void RecordStatus(TsAgent agent, TaskStatusMessage status, string via)
     {
         if (status.State is not (TaskState.Running or TaskState.Delivered))
         {
             return;
         }
 
-        var item = JsonSerializer.Serialize(
-            new TaskServerStatusItem { AgentId = agent.Id, TaskId = status.TaskId, State = status.State, Via = via, At = status.At == default ? _time.GetUtcNow() : status.At },
-            ProtocolJsonContext.Default.TaskServerStatusItem);
-        await _store.WriteAsync(s => AddToOutbox(s, "status", item)).ConfigureAwait(false);
-        Changed?.Invoke();
+        _journal.Status(status.TaskId, agent.Id,
+            new TaskServerStatusItem { AgentId = agent.Id, TaskId = status.TaskId, State = status.State, Via = via, At = status.At == default ? _time.GetUtcNow() : status.At });
     }
 
     /// <summary>
     /// Stores a result once per idempotency key, which must name the agent and the task (see <see cref="ResultIdentity"/>), and queues
-    /// it for the NS; the agent may be acknowledged when this returns. Throws <see cref="ArgumentException"/> for a result that is not
-    /// the agent's, names another task or is not final.
+    /// it for the NS after the agent's pending acknowledgements (instead of the task's pending status); the agent may be acknowledged
+    /// when this returns. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
     /// </summary>
     public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result)
     {
-        var key = ResultIdentity.Of(agent.Id, result).Key;
+        var (key, _, taskId, _) = ResultIdentity.Of(agent.Id, result);
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var item = JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem);
         var inserted = await _store.WriteAsync(s =>
@@ -345,6 +313,7 @@ internal sealed partial class TaskDelivery
                 return false;
             }
 
+            _journal.TakeInto(s, agent.Id, taskId);
             AddToOutbox(s, "result", item);
             return true;
         }).ConfigureAwait(false);
@@ -374,6 +343,10 @@ internal sealed partial class TaskDelivery
             return 0;
         });
     }
+
+    /// <summary>Queues a status for the NS (inside a write).</summary>
+    internal static int AddToOutbox(TsStore store, TaskServerStatusItem status) =>
+        AddToOutbox(store, "status", JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem));
 
     private static int AddToOutbox(TsStore store, string kind, string payload) =>
         store.Execute("INSERT INTO outbox(kind, payload) VALUES(@p0,@p1)", kind, payload);

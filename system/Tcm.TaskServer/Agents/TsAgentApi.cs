@@ -27,11 +27,11 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
                     return TsResponse.Error(400, "bad-request", AgentRequestLine.BadAfter);
                 }
 
-                return TsResponse.Json(200, await delivery.HandOutAsync(agent, after).ConfigureAwait(false), ProtocolJsonContext.Default.PendingPushes);
+                return TsResponse.Json(200, delivery.HandOut(agent, after), ProtocolJsonContext.Default.PendingPushes);
             case TcmPaths.TaskStatus when isPost:
                 if (MessageCodec.Decode(body.Span, int.MaxValue) is { Message: TaskStatusMessage status })
                 {
-                    await delivery.RecordStatusAsync(agent, status, via).ConfigureAwait(false);
+                    delivery.RecordStatus(agent, status, via);
                     return TsResponse.NoContent;
                 }
 

@@ -59,12 +59,12 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
         switch (message)
         {
             case AckMessage { UpToSeq: long upToSeq }:
-                await _services.Delivery.AckAsync(Agent, upToSeq, TaskDelivery.ViaPersistent, CancellationToken.None).ConfigureAwait(false);
+                _services.Delivery.Ack(Agent, upToSeq, TaskDelivery.ViaPersistent);
                 break;
             case AckMessage:
                 break;
             case TaskStatusMessage status:
-                await _services.Delivery.RecordStatusAsync(Agent, status, TaskDelivery.ViaPersistent).ConfigureAwait(false);
+                _services.Delivery.RecordStatus(Agent, status, TaskDelivery.ViaPersistent);
                 break;
             case TaskResultMessage or InventoryResultMessage:
                 try

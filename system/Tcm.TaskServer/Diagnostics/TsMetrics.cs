@@ -54,7 +54,7 @@ internal sealed class TsMetrics : ServerMeter, IChannelFigures
 
     public void HandshakeFailed() => _delivery.HandshakeFailures.Add();
 
-    public void PushSent() => _delivery.Pushes.Add();
+    public void PushesSent(int count) => _delivery.Pushes.Add(count);
 
     public void Ack() => _delivery.Acks.Add();
 

@@ -59,6 +59,9 @@ internal sealed class TsStore : IDisposable
     /// </summary>
     public Task<T> WriteAsync<T>(Func<TsStore, T> work, CancellationToken cancellationToken = default) => _writer.WriteAsync(work, cancellationToken);
 
+    /// <summary>Queues a write nobody waits for (see <see cref="SqliteWriteQueue{TContext}.Post"/>); <paramref name="committed"/> runs after its commit.</summary>
+    public void Post(Action<TsStore> write, string what, Action? committed = null) => _writer.Post(write, what, committed);
+
     /// <summary>The database file.</summary>
     public string Path { get; }
 

@@ -1,0 +1,118 @@
+namespace Tcm.Channels.Delivery;
+
+/// <summary>
+/// Delivery progress nobody waits for, written coalesced: acknowledgements and <c>running</c> statuses. An acknowledgement only
+/// spares a re-send (the agent's sequence is already raised in memory, <see cref="PushSequence.RaiseAckedSeq"/>) and a status only
+/// shows progress, so neither needs a store write of its own. The Notification Server and the Task Server each say what the writes
+/// look like in their store.
+/// <para>
+/// They are kept here and written by one posted write that takes everything pending when the store's single writer reaches it, so
+/// under load one transaction carries many agents' progress. A result takes its agent's pending acknowledgements into its own write
+/// (<see cref="TakeInto"/>: they commit together, before the result's final state) and drops its target's pending status, which the
+/// final state supersedes: the status travels with the result when the result follows at once.
+/// </para>
+/// </summary>
+/// <typeparam name="TContext">The store's write context, passed to the writes.</typeparam>
+/// <typeparam name="TStatus">A pending status, as the store writes it.</typeparam>
+public abstract class CoalescedDeliveryJournal<TContext, TStatus>
+{
+    private readonly Lock _lock = new();
+    private readonly Action<Action<TContext>, string> _post;
+    private Dictionary<string, List<PendingAck>> _acks = new(StringComparer.Ordinal);
+    private Dictionary<(string TaskId, string AgentId), TStatus> _statuses = [];
+    private bool _flushQueued;
+
+    /// <summary>A journal whose flushes are queued by <paramref name="post"/> (the store writer's fire-and-forget write).</summary>
+    protected CoalescedDeliveryJournal(Action<Action<TContext>, string> post)
+    {
+        ArgumentNullException.ThrowIfNull(post);
+        _post = post;
+    }
+
+    /// <summary>Pushes of <paramref name="agentId"/> in <c>(afterSeq, upToSeq]</c> were acknowledged <paramref name="via"/> at <paramref name="atMs"/>.</summary>
+    public void Acknowledged(string agentId, long afterSeq, long upToSeq, string via, long atMs)
+    {
+        lock (_lock)
+        {
+            if (!_acks.TryGetValue(agentId, out var list))
+            {
+                _acks[agentId] = list = new List<PendingAck>(1);
+            }
+
+            list.Add(new PendingAck(afterSeq, upToSeq, via, atMs));
+            QueueFlush();
+        }
+    }
+
+    /// <summary>A status of task <paramref name="taskId"/> on <paramref name="agentId"/> (best effort; a later one replaces it).</summary>
+    public void Status(string taskId, string agentId, TStatus status)
+    {
+        lock (_lock)
+        {
+            _statuses[(taskId, agentId)] = status;
+            QueueFlush();
+        }
+    }
+
+    /// <summary>
+    /// Inside a result's write: writes <paramref name="agentId"/>'s pending acknowledgements there and drops the pending status of the
+    /// result's target, so the result's final state is written after the delivery and instead of the status.
+    /// </summary>
+    public void TakeInto(TContext context, string agentId, string taskId)
+    {
+        List<PendingAck>? acks;
+        lock (_lock)
+        {
+            _acks.Remove(agentId, out acks);
+            _statuses.Remove((taskId, agentId));
+        }
+
+        if (acks is not null)
+        {
+            WriteAcknowledged(context, agentId, acks);
+        }
+    }
+
+    /// <summary>Writes <paramref name="agentId"/>'s acknowledgements, oldest first.</summary>
+    protected abstract void WriteAcknowledged(TContext context, string agentId, IReadOnlyList<PendingAck> acks);
+
+    /// <summary>Writes one pending status.</summary>
+    protected abstract void WriteStatus(TContext context, TStatus status);
+
+    // why: called under _lock; one posted write at a time, it takes all that is pending when it runs.
+    private void QueueFlush()
+    {
+        if (_flushQueued)
+        {
+            return;
+        }
+
+        _flushQueued = true;
+        _post(Flush, "delivery progress (acknowledgements, statuses)");
+    }
+
+    private void Flush(TContext context)
+    {
+        Dictionary<string, List<PendingAck>> acks;
+        Dictionary<(string TaskId, string AgentId), TStatus> statuses;
+        lock (_lock)
+        {
+            _flushQueued = false;
+            (acks, _acks) = (_acks, new Dictionary<string, List<PendingAck>>(StringComparer.Ordinal));
+            (statuses, _statuses) = (_statuses, []);
+        }
+
+        foreach (var (agentId, list) in acks)
+        {
+            WriteAcknowledged(context, agentId, list);
+        }
+
+        foreach (var status in statuses.Values)
+        {
+            WriteStatus(context, status);
+        }
+    }
+}
+
+/// <summary>An acknowledgement of the pushes in <c>(AfterSeq, UpToSeq]</c>, made <c>Via</c> the channel or a poll at <c>AtMs</c>.</summary>
+public readonly record struct PendingAck(long AfterSeq, long UpToSeq, string Via, long AtMs);

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Tcm.Channels.Delivery;
+using Tcm.Protocol;
+using Tcm.TaskServer.Diagnostics;
+using Tcm.TaskServer.Store;
+
+namespace Tcm.TaskServer.Agents;
+
+/// <summary>
+/// The Task Server's coalesced delivery progress (<see cref="CoalescedDeliveryJournal{TContext, TStatus}"/>): an acknowledgement
+/// drops the pushes it covers and queues a <c>delivered</c> status for the NS per push, a <c>running</c> status is queued for the NS.
+/// <paramref name="committed"/> runs after each flush committed (the NS link forwards what it wrote).
+/// </summary>
+internal sealed class TsDeliveryJournal(TsStore store, TsMetrics metrics, Action committed)
+    : CoalescedDeliveryJournal<TsStore, TaskServerStatusItem>((write, what) => store.Post(write, what, committed))
+{
+    protected override void WriteStatus(TsStore context, TaskServerStatusItem status) => TaskDelivery.AddToOutbox(context, status);
+
+    protected override void WriteAcknowledged(TsStore context, string agentId, IReadOnlyList<PendingAck> acks)
+    {
+        // why: no agents row update; the acknowledged sequence is read back from the pushes left at start (TaskDelivery's constructor).
+        // Every push up to the acknowledged one goes, so a push an earlier failed flush left behind is reported here.
+        foreach (var ack in acks)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(ack.AtMs);
+            var delivered = context.Query(
+                "DELETE FROM pushes WHERE agent_id=@p0 AND seq<=@p1 RETURNING action_id, created_at",
+                static r => (ActionId: r.GetString(0), CreatedMs: r.GetInt64(1)), agentId, ack.UpToSeq);
+            foreach (var (actionId, createdMs) in delivered)
+            {
+                TaskDelivery.AddToOutbox(context, new TaskServerStatusItem { AgentId = agentId, TaskId = actionId, State = TaskState.Delivered, Via = ack.Via, At = at });
+                metrics.DeliveryLatency(ack.AtMs - createdMs);
+            }
+        }
+    }
+}
