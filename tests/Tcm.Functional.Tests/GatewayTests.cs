@@ -329,7 +329,8 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         ended.Should().BeTrue("a tunnel silent for longer than the idle timeout is closed");
         quiet.Elapsed.Should().BeGreaterThan(idleTimeout - TimeSpan.FromSeconds(1));
         await Eventually.WaitAsync(gateway.GetStatusAsync, s => s.TunnelsOpen == 0, Deadline, "the tunnel counted closed");
-        var scraped = await PrometheusScrape.ScrapeAsync(gateway.Admin);
+        // why: the tunnel is counted closed before the forwarder's result is counted as an error.
+        var scraped = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct), m => m.Sum("tcm_gateway_relay_errors_total") > 0, Deadline, "the relay error counted");
         scraped.Sum("tcm_gateway_relay_errors_total", "kind=\"tunnel-idle\"").Should().Be(1, "YARP's activity timeout is counted as the relay error it is");
     }
 
