@@ -5,6 +5,7 @@ using System.Text.Json;
 using Tcm.Agent;
 using Tcm.LoadTests.TcmVariant.Client;
 using Tcm.LoadTests.TcmVariant.Server;
+using Tcm.LoadTests.Tests;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab.Admin;
@@ -181,6 +182,15 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         // StartAsync returns once registered; stopping at once leaves the identity in the slot's store.
         var channel = await TcmAgentChannel.StartAsync(slot, Options(slot), _time, waitForPersistent: false, ConnectTimeout, _ => { }, _ => { }, cancellationToken).ConfigureAwait(false);
         await channel.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async Task<(AdmissionTotals Front, AdmissionTotals Server)> ReadAdmissionAsync(CancellationToken cancellationToken)
+    {
+        var server = AdmissionTotals.Parse(await (_diagnostics ?? throw new InvalidOperationException("The target is not started.")).GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false));
+        var front = _gatewayStatus is { } gateway && _settings.Route == AgentRoute.Gateway
+            ? AdmissionTotals.Parse(await gateway.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false))
+            : server;
+        return (front, server);
     }
 
     public async Task SetTcmCommunicationAsync(bool enabled, CancellationToken cancellationToken)
