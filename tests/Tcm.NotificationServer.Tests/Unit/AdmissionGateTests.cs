@@ -11,6 +11,14 @@ public sealed class AdmissionGateTests
 
     private AdmissionGate Gate(int concurrent = 2, int queued = 2) => new("tls", concurrent, queued, QueueTimeout, _time);
 
+    /// <summary>A gate of one place, taken.</summary>
+    private async Task<AdmissionGate> TakenGateAsync(int queued = 2)
+    {
+        var gate = Gate(concurrent: 1, queued: queued);
+        (await gate.EnterAsync(default)).Should().Be(AdmissionOutcome.Admitted);
+        return gate;
+    }
+
     [Fact]
     public async Task BelowTheLimit_AdmitsAtOnce()
     {
@@ -26,8 +34,7 @@ public sealed class AdmissionGateTests
     [Fact]
     public async Task AtTheLimit_TheNextWaitsUntilOneExits()
     {
-        using var gate = Gate(concurrent: 1);
-        await gate.EnterAsync(default);
+        using var gate = await TakenGateAsync();
 
         var waiting = gate.EnterAsync(default).AsTask();
         waiting.IsCompleted.Should().BeFalse();
@@ -45,8 +52,7 @@ public sealed class AdmissionGateTests
     [Fact]
     public async Task Waiters_AreAdmittedInArrivalOrder()
     {
-        using var gate = Gate(concurrent: 1, queued: 3);
-        await gate.EnterAsync(default);
+        using var gate = await TakenGateAsync(queued: 3);
         var first = gate.EnterAsync(default).AsTask();
         var second = gate.EnterAsync(default).AsTask();
 
@@ -62,8 +68,7 @@ public sealed class AdmissionGateTests
     [Fact]
     public async Task AFullQueue_RefusesAtOnce()
     {
-        using var gate = Gate(concurrent: 1, queued: 1);
-        await gate.EnterAsync(default);
+        using var gate = await TakenGateAsync(queued: 1);
         _ = gate.EnterAsync(default).AsTask();
 
         (await gate.EnterAsync(default)).Should().Be(AdmissionOutcome.QueueFull);
@@ -73,8 +78,7 @@ public sealed class AdmissionGateTests
     [Fact]
     public async Task AWaiter_PastTheQueueTimeout_TimesOut_AndTheOneBehindKeepsItsOwnDeadline()
     {
-        using var gate = Gate(concurrent: 1, queued: 2);
-        await gate.EnterAsync(default);
+        using var gate = await TakenGateAsync(queued: 2);
         var first = gate.EnterAsync(default).AsTask();
         _time.Advance(TimeSpan.FromSeconds(4));
         var second = gate.EnterAsync(default).AsTask();
@@ -92,8 +96,7 @@ public sealed class AdmissionGateTests
     [Fact]
     public async Task AWaiterWhoGivesUp_LeavesTheQueue_WithoutTakingAPlace()
     {
-        using var gate = Gate(concurrent: 1);
-        await gate.EnterAsync(default);
+        using var gate = await TakenGateAsync();
         using var cancel = new CancellationTokenSource();
         var leaving = gate.EnterAsync(cancel.Token).AsTask();
         var staying = gate.EnterAsync(default).AsTask();
