@@ -330,6 +330,8 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         },
         HttpVersion = _settings.Protocol == ChannelProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
         TaskPollOverride = TaskPollInterval,
+        // The fleet starts as the product does (its start jitter); the warm-up agents are not the storm and connect at once.
+        StartJitter = slot.Index < 0 ? TimeSpan.Zero : AgentOptions.DefaultStartJitter,
     };
 
     private void OnStarted(TcmAgentChannel channel) => _running[channel] = 0;

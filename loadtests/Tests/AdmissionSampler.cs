@@ -40,8 +40,10 @@ internal sealed record AdmissionTotals(IReadOnlyDictionary<string, long> Values)
 /// <summary>
 /// Reads the servers' admission totals once a second during a storm and reports, per second, the TLS handshakes started,
 /// finished, refused and timed out at the server agents reach (the gateway through the gateway, else the Notification
-/// Server), and the channel upgrades the Notification Server started, finished and refused with its retry hint. Each second
-/// is a gauge <c>handshakes-tNNs</c> (value: handshakes finished in that second), the totals are gauges too.
+/// Server), and the channel upgrades the Notification Server started, finished and refused with its retry hint. Each read
+/// is a gauge <c>handshakes-tNNNs</c> (NNN: seconds since the sampling started; value: handshakes finished per second since the
+/// read before, counts in its description); the totals over the storm are gauges too. "Failed" TLS handshakes include TCP
+/// connections closed before TLS (an agent's reachability probe at start).
 /// </summary>
 internal sealed class AdmissionSampler(Func<CancellationToken, Task<(AdmissionTotals Front, AdmissionTotals Server)>> read)
 {
@@ -52,25 +54,31 @@ internal sealed class AdmissionSampler(Func<CancellationToken, Task<(AdmissionTo
     {
         var (front0, server0) = await ReadAsync(stop).ConfigureAwait(false) ?? (AdmissionTotals.Empty, AdmissionTotals.Empty);
         var (previousFront, previousServer) = (front0, server0);
-        var second = 0;
+        var started = time.GetTimestamp();
+        var previousAt = started;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                second++;
                 if (await ReadAsync(stop).ConfigureAwait(false) is not var (front, server))
                 {
                     continue;
                 }
+
+                // A read under a storm can take longer than a second: name each row by the time it was read, and rate by its own interval.
+                var now = time.GetTimestamp();
+                var interval = Math.Max(time.GetElapsedTime(previousAt, now).TotalSeconds, 1e-3);
+                var second = (int)Math.Round(time.GetElapsedTime(started, now).TotalSeconds);
+                previousAt = now;
 
                 string Delta(AdmissionTotals now, AdmissionTotals before, string stage, string series) =>
                     (now[stage, series] - before[stage, series]).ToString(CultureInfo.InvariantCulture);
                 var tls = string.Join(", ", Series.Select(s => $"{s.Replace('_', ' ')} {Delta(front, previousFront, "tls", s)}"));
                 var upgrades = string.Join(", ", new[] { "started", "finished", "refused", "timed_out" }.Select(s => $"{s.Replace('_', ' ')} {Delta(server, previousServer, "upgrade", s)}"));
                 var finished = front["tls", "finished"] - previousFront["tls", "finished"];
-                gauges.Set(string.Create(CultureInfo.InvariantCulture, $"handshakes-t{second:D3}s"), finished, "/s", GaugeMerge.Max,
-                    $"TLS handshakes: {tls}; NS channel upgrades: {upgrades}");
+                gauges.Set(string.Create(CultureInfo.InvariantCulture, $"handshakes-t{second:D3}s"), finished / interval, "/s", GaugeMerge.Max,
+                    string.Create(CultureInfo.InvariantCulture, $"TLS handshakes finished per second; over the last {interval:0.0} s: {tls}; NS channel upgrades: {upgrades}"));
                 foreach (var s in Series)
                 {
                     gauges.Set($"handshakes-{s.Replace('_', '-')}", front["tls", s] - front0["tls", s], "", GaugeMerge.Max, $"TLS handshakes {s.Replace('_', ' ')} at the server agents reach, during the storm");
