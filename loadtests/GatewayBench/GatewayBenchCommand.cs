@@ -41,12 +41,18 @@ internal static class GatewayBenchCommand
         var processes = new Option<int>("--client-processes") { Description = "Client processes the agents are spread over. Default: 4", DefaultValueFactory = _ => 4 };
         var mode = new Option<string>("--mode") { Description = "h2: one TCP connection per agent carrying its NS and TS WebSockets (RFC 8441); h1: one HTTP/1.1 WebSocket per agent. Default: h2", DefaultValueFactory = _ => "h2" };
         var settle = new Option<int>("--idle-seconds") { Description = "Seconds of idle time over which CPU is measured. Default: 15", DefaultValueFactory = _ => 15 };
-        var settings = new Option<string[]>("--gateway-setting") { Description = "Extra gateway configuration, key=value (repeatable), e.g. Gateway:Http2KeepAlivePingDelay=00:00:00", DefaultValueFactory = _ => [] };
+        var settings = new Option<string[]>("--gateway-setting") { Description = "Extra gateway configuration for every gateway run, key=value (repeatable), e.g. Gateway:Http2KeepAlivePingDelay=00:00:00", DefaultValueFactory = _ => [] };
+        var variants = new Option<string[]>("--variant")
+        {
+            Description = "One gateway run per value, each beside the same bare baseline: settings key=value separated by ';', or 'defaults' (repeatable). Default: one run with the defaults",
+            DefaultValueFactory = _ => ["defaults"],
+        };
         var command = new Command("gateway-bench", "Benchmark: N idle agents through one gateway process beside a bare Kestrel baseline; memory per agent and idle CPU (docs/benchmarks.md, Gateway).")
         {
-            agents, processes, mode, settle, settings,
+            agents, processes, mode, settle, settings, variants,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(agents), parse.GetValue(processes), parse.GetValue(mode)!, parse.GetValue(settle), parse.GetValue(settings)!, ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(agents), parse.GetValue(processes), parse.GetValue(mode)!, parse.GetValue(settle),
+            parse.GetValue(settings)!, parse.GetValue(variants)!, ct));
         return command;
     }
 
@@ -71,7 +77,7 @@ internal static class GatewayBenchCommand
         yield return clients;
     }
 
-    private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, string[] gatewaySettings, CancellationToken ct)
+    private static async Task<int> RunAsync(int agents, int processCount, string mode, int idleSeconds, string[] gatewaySettings, string[] variants, CancellationToken ct)
     {
         if (TcmHostProcess.UnavailableReason() is { } why)
         {
@@ -113,16 +119,23 @@ internal static class GatewayBenchCommand
             var relayPaths = mode == "h2"
                 ? $"/relay/127.0.0.1:{backendPorts[0]}/tcm/agent/channel /relay/127.0.0.1:{backendPorts[1]}/tcm/agent/channel"
                 : $"/relay/127.0.0.1:{backendPorts[0]}/tcm/agent/channel";
-            var gateway = Start(children, ["gateway", "--data", Path.Combine(dir, "gw"), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
-                "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning",
-                // why: the bench's agents are silent (no keep-alive), and connecting 19,000 takes minutes: no tunnel may idle out meanwhile.
-                "--Gateway:TunnelIdleTimeout=01:00:00", .. gatewaySettings.Select(s => "--" + s)]);
-            var gatewayPort = new Uri((await ReadLineAsync(gateway, "CEM gateway", ct)).Split(' ')[^1]).Port;
-            results.Add(await MeasureAsync(gatewaySettings.Length == 0 ? "gateway (YARP relay)" : $"gateway (YARP relay; {string.Join(", ", gatewaySettings)})", gateway, clients, $"127.0.0.1:{gatewayPort} {relayPaths}",
-                () => ManagedFromGatewayAsync(http, gatewayPort, ct), agents, idleSeconds, ct));
-            var status = JsonDocument.Parse(await http.GetStringAsync($"https://127.0.0.1:{gatewayPort}/gateway/status", ct)).RootElement;
-            Console.WriteLine($"gateway after its run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, " +
-                $"handshake failures {status.GetProperty("handshakeFailures")}, open files limit {OpenFileLimit(gateway.Id)}");
+            foreach (var variant in variants)
+            {
+                // why: one gateway process per variant, stopped before the next, so each is measured alone beside the same baseline.
+                var extra = variant == "defaults" ? [] : variant.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var gateway = Start(children, ["gateway", "--data", Path.Combine(dir, "gw"), "--port", "0", "--name", "bench-gw", "--admin-key", AdminKey,
+                    "--ns", $"ns1=127.0.0.1:{backendPorts[0]}", "--ts", $"ts1=127.0.0.1:{backendPorts[1]}=ns1", "--Logging:LogLevel:Default=Warning",
+                    // why: the bench's agents are silent (no keep-alive), and connecting 19,000 takes minutes: no tunnel may idle out meanwhile.
+                    "--Gateway:TunnelIdleTimeout=01:00:00", .. gatewaySettings.Concat(extra).Select(s => "--" + s)]);
+                var gatewayPort = new Uri((await ReadLineAsync(gateway, "CEM gateway", ct)).Split(' ')[^1]).Port;
+                var name = gatewaySettings.Length + extra.Length == 0 ? "gateway (YARP relay)" : $"gateway (YARP relay; {string.Join(", ", gatewaySettings.Concat(extra))})";
+                results.Add(await MeasureAsync(name, gateway, clients, $"127.0.0.1:{gatewayPort} {relayPaths}", () => ManagedFromGatewayAsync(http, gatewayPort, ct), agents, idleSeconds, ct));
+                var status = JsonDocument.Parse(await http.GetStringAsync($"https://127.0.0.1:{gatewayPort}/gateway/status", ct)).RootElement;
+                Console.WriteLine($"{name} after its run: connects {status.GetProperty("connectsTotal")}, rejections {status.GetProperty("rejectionsTotal")}, " +
+                    $"handshake failures {status.GetProperty("handshakeFailures")}, open files limit {OpenFileLimit(gateway.Id)}");
+                gateway.Kill(entireProcessTree: true);
+                await gateway.WaitForExitAsync(ct);
+            }
 
             PrintTable(mode, results, loadStart, LoadAverage());
             return results.All(r => r.Failed == 0) ? ExitCodes.Passed : ExitCodes.ThresholdsFailed;
@@ -163,7 +176,11 @@ internal static class GatewayBenchCommand
         }
 
         Console.WriteLine($"{name}: {held:N0} agents connected in {clock.Elapsed.TotalSeconds:N1} s ({failed:N0} failed); idle for {idleSeconds} s");
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        // why: tiered JIT recompiles the connect path for a few seconds after a burst; a profile of the first idle seconds showed
+        // it (docs/benchmarks.md, Gateway), and it is not idle cost.
+        await Task.Delay(TimeSpan.FromSeconds(10), ct);
+        // The process id, for a profiler attached over the idle window (docs/benchmarks.md, Gateway).
+        Console.WriteLine($"{name}: idle window starts, server pid {server.Id}");
         var cpuBefore = CpuTicks(server.Id);
         var idleClock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds), ct);

@@ -81,11 +81,7 @@ public static class GatewayExtensions
             kestrel.AddServerHeader = false;
             kestrel.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
             kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerAgentConnection;
-            if (options.Http2KeepAlivePingDelay > TimeSpan.Zero)
-            {
-                kestrel.Limits.Http2.KeepAlivePingDelay = options.Http2KeepAlivePingDelay;
-                kestrel.Limits.Http2.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
-            }
+            GatewayKeepAlive.Apply(options, kestrel.Limits.Http2);
         };
         listeners.CountHandshakes(metrics.HandshakeFailed, metrics.Connected, metrics.Disconnected);
     }

@@ -41,10 +41,20 @@ public sealed class GatewayOptions : TcmServerOptions
     /// <summary>An inbound HTTP connection with no request in flight is closed after this long (Kestrel keep-alive). Default 2 minutes.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>HTTP/2 keep-alive ping delay, inbound and towards the backends; zero disables. Default 30 seconds.</summary>
-    public TimeSpan Http2KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// HTTP/2 keep-alive ping on each agent connection after this long without a frame from the agent; zero disables, else at
+    /// least 1 second. Default zero (off): the channels' own keep-alive, end to end, and <see cref="TunnelIdleTimeout"/> find a
+    /// dead agent's tunnel, and <see cref="KeepAliveTimeout"/> then closes its connection (see <see cref="GatewayKeepAlive"/>).
+    /// </summary>
+    public TimeSpan Http2KeepAlivePingDelay { get; set; } = TimeSpan.Zero;
 
-    /// <summary>How long an HTTP/2 keep-alive ping may wait for its acknowledgement. Default 20 seconds.</summary>
+    /// <summary>
+    /// HTTP/2 keep-alive ping on each backend connection while it carries requests or tunnels; zero disables, else at least
+    /// 1 second. Default 30 seconds.
+    /// </summary>
+    public TimeSpan BackendKeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an HTTP/2 keep-alive ping (either side) may wait for its acknowledgement, at least 1 second. Default 20 seconds.</summary>
     public TimeSpan Http2KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Time to open a connection to a backend (TCP and TLS). Default 10 seconds.</summary>

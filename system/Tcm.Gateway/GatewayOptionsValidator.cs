@@ -81,8 +81,25 @@ internal sealed class GatewayOptionsValidator()
         failures.Positive(options.KeepAliveTimeout, nameof(GatewayOptions.KeepAliveTimeout));
         failures.Positive(options.BackendConnectTimeout, nameof(GatewayOptions.BackendConnectTimeout));
         failures.Between(options.BackendResponseTimeout, longestTimer, nameof(GatewayOptions.BackendResponseTimeout));
-        failures.Positive(options.Http2KeepAlivePingTimeout, nameof(GatewayOptions.Http2KeepAlivePingTimeout));
-        failures.NotNegative(options.Http2KeepAlivePingDelay, nameof(GatewayOptions.Http2KeepAlivePingDelay), "zero disables the pings");
+        // why: Kestrel and SocketsHttpHandler refuse a ping delay or timeout under one second when they are configured.
+        PingTime(failures, options.Http2KeepAlivePingDelay, longestTimer, nameof(GatewayOptions.Http2KeepAlivePingDelay), zeroDisables: true);
+        PingTime(failures, options.BackendKeepAlivePingDelay, longestTimer, nameof(GatewayOptions.BackendKeepAlivePingDelay), zeroDisables: true);
+        PingTime(failures, options.Http2KeepAlivePingTimeout, longestTimer, nameof(GatewayOptions.Http2KeepAlivePingTimeout), zeroDisables: false);
         failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));
+    }
+
+    private static void PingTime(OptionsFailures failures, TimeSpan value, TimeSpan max, string setting, bool zeroDisables)
+    {
+        if (zeroDisables && value == TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (value < TimeSpan.FromSeconds(1) || value > max)
+        {
+            failures.Add(zeroDisables
+                ? $"{failures.Prefix}{setting} {value} must be zero (no pings) or between 1 second and {max.TotalDays:0} days."
+                : $"{failures.Prefix}{setting} {value} must be between 1 second and {max.TotalDays:0} days.");
+        }
     }
 }

@@ -329,6 +329,25 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         ended.Should().BeTrue("a tunnel silent for longer than the idle timeout is closed");
         quiet.Elapsed.Should().BeGreaterThan(idleTimeout - TimeSpan.FromSeconds(1));
         await Eventually.WaitAsync(gateway.GetStatusAsync, s => s.TunnelsOpen == 0, Deadline, "the tunnel counted closed");
+        // why: the tunnel is counted closed before the forwarder's result is counted as an error.
+        var scraped = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct), m => m.Sum("tcm_gateway_relay_errors_total") > 0, Deadline, "the relay error counted");
+        scraped.Sum("tcm_gateway_relay_errors_total", "kind=\"tunnel-idle\"").Should().Be(1, "YARP's activity timeout is counted as the relay error it is");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AgentKeepAlivePing_IsOffByDefault_AndAConfiguredOneReachesKestrel(bool configured)
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns], configured
+            ? o => (o.Http2KeepAlivePingDelay, o.Http2KeepAlivePingTimeout) = (TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(7))
+            : null);
+
+        var http2 = gateway.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>().Value.Limits.Http2;
+
+        http2.KeepAlivePingDelay.Should().Be(configured ? TimeSpan.FromMinutes(5) : TimeSpan.MaxValue);
+        http2.KeepAlivePingTimeout.Should().Be(configured ? TimeSpan.FromSeconds(7) : TimeSpan.FromSeconds(20));
     }
 
     private Task<NotificationServerHost> StartServerAsync(bool tcmEnabled = true) => StartNotificationServerAsync(tcmEnabled);

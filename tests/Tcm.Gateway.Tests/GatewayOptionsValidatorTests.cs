@@ -44,4 +44,31 @@ public sealed class GatewayOptionsValidatorTests
         var options = new GatewayOptions { Backends = [new GatewayBackendOptions { Name = "ts1", Address = "ts1:4726", Kind = BackendKind.TaskServer }] };
         new GatewayOptionsValidator().Validate(null, options).Failures.Should().Contain(f => f.Contains("no Notification Server"));
     }
+
+    [Theory]
+    [InlineData("00:00:00.500", "00:00:30", "00:00:20", "Gateway:Http2KeepAlivePingDelay 00:00:00.5000000 must be zero (no pings) or between 1 second")]
+    [InlineData("00:00:00", "-00:00:01", "00:00:20", "Gateway:BackendKeepAlivePingDelay -00:00:01 must be zero (no pings) or between 1 second")]
+    [InlineData("00:00:00", "00:00:30", "00:00:00", "Gateway:Http2KeepAlivePingTimeout 00:00:00 must be between 1 second")]
+    [InlineData("30.00:00:00", "00:00:30", "00:00:20", "Gateway:Http2KeepAlivePingDelay 30.00:00:00 must be zero (no pings) or between 1 second and 25 days")]
+    public void PingTimesThatKestrelOrTheHandlerWouldRefuse_AreRefusedAtStart(string agentDelay, string backendDelay, string timeout, string message)
+    {
+        var options = Valid();
+        options.Http2KeepAlivePingDelay = TimeSpan.Parse(agentDelay, System.Globalization.CultureInfo.InvariantCulture);
+        options.BackendKeepAlivePingDelay = TimeSpan.Parse(backendDelay, System.Globalization.CultureInfo.InvariantCulture);
+        options.Http2KeepAlivePingTimeout = TimeSpan.Parse(timeout, System.Globalization.CultureInfo.InvariantCulture);
+
+        new GatewayOptionsValidator().Validate(null, options).Failures.Should().ContainSingle().Which.Should().StartWith(message);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", "00:00:00")]
+    [InlineData("00:00:01", "00:05:00")]
+    public void PingOffOrAtLeastOneSecond_IsValid(string agentDelay, string backendDelay)
+    {
+        var options = Valid();
+        options.Http2KeepAlivePingDelay = TimeSpan.Parse(agentDelay, System.Globalization.CultureInfo.InvariantCulture);
+        options.BackendKeepAlivePingDelay = TimeSpan.Parse(backendDelay, System.Globalization.CultureInfo.InvariantCulture);
+
+        new GatewayOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
+    }
 }

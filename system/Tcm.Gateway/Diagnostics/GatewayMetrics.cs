@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Tcm.Gateway.Certificates;
+using Tcm.Gateway.Relay;
 using Tcm.Hosting.Diagnostics;
 
 namespace Tcm.Gateway.Diagnostics;
@@ -19,6 +20,7 @@ internal sealed class GatewayMetrics : ServerMeter
     private readonly CountedCounter _bytesToBackends;
     private readonly CountedCounter _bytesToAgents;
     private readonly UpDownCounter<long> _tunnels;
+    private readonly Counter<long> _relayErrors;
     private readonly CountsByKey _rejectionsByCode = new();
     private long _agentsConnected;
     private long _lastConnects;
@@ -32,6 +34,7 @@ internal sealed class GatewayMetrics : ServerMeter
         _connects = Counter("tcm.gateway.connects", "{connection}", "Agent TLS connections accepted");
         _rejections = Counter("tcm.gateway.rejections", "{request}", "Requests refused, by code");
         _handshakeFailures = Counter("tcm.gateway.handshake_failures", "{connection}", "TLS handshakes that failed");
+        _relayErrors = Meter.CreateCounter<long>("tcm.gateway.relay.errors", "{exchange}", "Relayed requests and tunnels that ended in an error, by kind");
         // why: one instrument for both directions (tagged), and a total per direction for the status page.
         var bytes = Meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
         _bytesToBackends = new(bytes, "direction", "to-backend");
@@ -79,6 +82,9 @@ internal sealed class GatewayMetrics : ServerMeter
         _rejectionsByCode.Increment(code);
         _rejections.Add(1, "code", code);
     }
+
+    /// <summary>Counts a relayed exchange that ended in <paramref name="error"/> (YARP's forwarder error, in the gateway's terms).</summary>
+    public void RelayFailed(RelayError error) => _relayErrors.Add(1, new KeyValuePair<string, object?>("kind", error.ToCode()));
 
     public void TunnelOpened(string backend) => _tunnels.Add(1, new KeyValuePair<string, object?>("backend", backend));
 

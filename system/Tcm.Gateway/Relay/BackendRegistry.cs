@@ -62,14 +62,8 @@ internal sealed class BackendRegistry : IDisposable
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
             ActivityHeadersPropagator = null,
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
         };
-        if (options.Http2KeepAlivePingDelay > TimeSpan.Zero)
-        {
-            handler.KeepAlivePingDelay = options.Http2KeepAlivePingDelay;
-            handler.KeepAlivePingTimeout = options.Http2KeepAlivePingTimeout;
-        }
-
+        GatewayKeepAlive.Apply(options, handler);
         handler.ConnectCallback = BackendDialer.Create(options.Backends);
         handler.SslOptions.EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
         handler.SslOptions.ClientCertificates = [identity.Certificate];

@@ -49,6 +49,15 @@ internal static class RelayErrors
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "unknown relay error"),
     };
 
+    /// <summary>The error as a metric tag or log code: <c>backend-unreachable</c>, <c>tunnel-idle</c>, ...</summary>
+    public static string ToCode(this RelayError error) =>
+        (uint)error < (uint)Codes.Length ? Codes[(int)error] : throw new ArgumentOutOfRangeException(nameof(error), error, "unknown relay error");
+
+    // why: computed once, so counting an error allocates nothing.
+    private static readonly string[] Codes = Enum.GetValues<RelayError>().Order()
+        .Select(e => string.Concat(e.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())))
+        .ToArray();
+
     /// <summary>How YARP's forwarding result reads in the gateway's terms: one value for every <see cref="ForwarderError"/>.</summary>
     public static RelayError ToRelayError(this ForwarderError error) => error switch
     {

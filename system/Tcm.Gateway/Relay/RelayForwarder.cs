@@ -20,7 +20,8 @@ namespace Tcm.Gateway.Relay;
 /// <item>A backend not reached, or silent past <see cref="GatewayOptions.BackendResponseTimeout"/>: 502/504
 /// <c>backend-unavailable</c> with a reason, as every refusal; a backend's own refusal (status, headers, <c>ErrorBody</c>)
 /// reaches the agent unchanged.</item>
-/// <item>Count the tunnel closed and say how the exchange ended, as a <see cref="RelayError"/>.</item>
+/// <item>Count the tunnel closed and say how the exchange ended, as a <see cref="RelayError"/>; anything but a completion is
+/// counted in <c>tcm.gateway.relay.errors</c> by kind.</item>
 /// </list>
 /// </summary>
 internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayOptions> options)
@@ -76,6 +77,7 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
             var what = tunnel ? "open a channel to" : "reach";
             await RelayEndpoint.RefuseAsync(context, services, timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway, CloseReasons.BackendUnavailable,
                 $"gateway '{services.GatewayName}' could not {what} backend '{backend.Name}' ({backend.Address}): {why}").ConfigureAwait(false);
+            services.Metrics.RelayFailed(RelayError.BackendUnreachable);
             return RelayError.BackendUnreachable;
         }
 
@@ -84,7 +86,13 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
             backend.RequestRelayed();
         }
 
-        return tunnel && !opened && error == ForwarderError.None ? RelayError.UpgradeRefused : error.ToRelayError();
+        var result = tunnel && !opened && error == ForwarderError.None ? RelayError.UpgradeRefused : error.ToRelayError();
+        if (result != RelayError.None)
+        {
+            services.Metrics.RelayFailed(result);
+        }
+
+        return result;
     }
 
     private static ForwarderRequestConfig Config(TimeSpan activityTimeout) => new()

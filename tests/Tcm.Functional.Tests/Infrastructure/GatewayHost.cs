@@ -14,6 +14,9 @@ internal sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendO
     public GatewayInfo Info { get; private set; } = null!;
     public HttpClient Admin { get; private set; } = null!;
 
+    /// <summary>The running gateway's services (what it configured Kestrel with, for example).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the gateway is not running");
+
     /// <summary>The CA the gateway's TLS certificate chains to (its first NS's): what an agent's CEM settings trust.</summary>
     public X509Certificate2 Trust { get; } = trust;
 
