@@ -71,6 +71,9 @@ internal sealed class AgentTransport : IDisposable
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) => ValidateServerCertificate(certificate, errors, ca),
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                // why: SslStream builds the server's chain in every handshake; against the package CA alone (as the callback checks
+                // anyway) instead of the system store, whose ~140 roots it sorted per handshake.
+                CertificateChainPolicy = PackageCaPolicy(ca),
                 // A context is sent whatever issuers the server lists; a collection would be filtered by them.
                 ClientCertificateContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, null, offline: true),
             },
@@ -144,37 +147,19 @@ internal sealed class AgentTransport : IDisposable
     /// Accepts the server only when its certificate chains to the package CA (custom root trust, no revocation check)
     /// and its name matches the address dialled.
     /// </summary>
-    public static bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca)
+    public static bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca) =>
+        ServerTrust.ValidateServer(certificate, errors, ca);
+
+    private static X509ChainPolicy PackageCaPolicy(X509Certificate2 ca)
     {
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+        var policy = new X509ChainPolicy
         {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        try
-        {
-            return chain.Build(leaf);
-        }
-        finally
-        {
-            if (!ReferenceEquals(leaf, certificate))
-            {
-                leaf.Dispose();
-            }
-
-            foreach (var element in chain.ChainElements)
-            {
-                if (!ReferenceEquals(element.Certificate, leaf) && !ReferenceEquals(element.Certificate, ca))
-                {
-                    element.Certificate.Dispose();
-                }
-            }
-        }
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(ca);
+        return policy;
     }
 
     /// <summary>The CA certificate for a PEM, shared process-wide.</summary>
