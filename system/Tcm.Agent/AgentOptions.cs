@@ -60,6 +60,13 @@ public sealed record AgentOptions
 
     /// <summary>How long one request may take, over HTTP or as an <c>http.request</c> over the channel. Default 30 seconds.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the agent may hold back its acknowledgement of a task push for the task's result to carry it, on a channel whose server
+    /// takes acknowledgements with results; a task still running once started is acknowledged at once. Default 500 milliseconds;
+    /// <see cref="TimeSpan.Zero"/> acknowledges every push at once.
+    /// </summary>
+    public TimeSpan AckHoldLimit { get; init; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>Jittered exponential back-off ("full jitter"): attempt n waits a uniform random time in [0, min(<see cref="Max"/>, <see cref="Initial"/> * <see cref="Multiplier"/>^n)].</summary>

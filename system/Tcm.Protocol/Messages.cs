@@ -85,6 +85,13 @@ public sealed record WelcomeMessage : Message
     public int MaxMessageBytes { get; set; } = ProtocolConstants.DefaultMaxMessageBytes;
     /// <summary>The ETag of the agent's current policy; an agent holding another ETag should request its policy.</summary>
     public string? PolicyEtag { get; init; }
+    /// <summary>
+    /// The server applies the acknowledgement a result carries (<see cref="TaskResultMessage.AckUpToSeq"/>), so the agent may hold back
+    /// its <c>ack</c> of a task push until the task's result. Optional, false when absent (a server that does not say so gets every
+    /// <c>ack</c> on its own).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AcksWithResults { get; init; }
 }
 
 /// <summary>
@@ -157,6 +164,12 @@ public sealed record TaskResultMessage : Message
     public string? Output { get; init; }
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset FinishedAt { get; init; }
+    /// <summary>
+    /// Optional: a cumulative acknowledgement riding with the result, meaning what <see cref="AckMessage.UpToSeq"/> means; sent only to a
+    /// server whose welcome said <see cref="WelcomeMessage.AcksWithResults"/>, so the push, the result and the two acknowledgements
+    /// take three messages instead of four. A server that does not know it ignores it.
+    /// </summary>
+    public long? AckUpToSeq { get; init; }
 }
 
 /// <summary>Server to agent: collect inventory now (on-demand inventory).</summary>

@@ -6,6 +6,7 @@ namespace Tcm.Agent.Tests;
 
 public sealed class AgentChannelTests : IDisposable
 {
+    private static readonly TimeSpan Hold = TimeSpan.FromMilliseconds(500);
     private readonly FakeTimeProvider _time = new();
     private readonly WebSocket _server;
     private readonly AgentChannel _channel;
@@ -193,6 +194,93 @@ public sealed class AgentChannelTests : IDisposable
         CloseDescription.Truncate(new string('é', 100)).Length.Should().Be(61);
         CloseDescription.Truncate("short").Should().Be("short");
     }
+
+    [Fact]
+    public async Task TaskResult_CarriesTheHeldAck_AndNoAckGoesOnItsOwn()
+    {
+        _channel.AckHold = Hold;
+        await _channel.AcknowledgeAsync(3, holdForResult: true, CancellationToken.None);
+
+        await _channel.SendAsync(_channel.WithHeldAck(HeldAckResult()), CancellationToken.None);
+        _time.Advance(Hold);
+        await SendMarkerAsync();
+
+        (await ReceiveOnServerAsync()).Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().Be(3);
+        await ExpectMarkerAsync("the result took the acknowledgement, so its deadline sends nothing");
+    }
+
+    [Fact]
+    public async Task HeldAck_WithoutAResult_GoesOnItsOwnAtTheDeadline_OnTheAgentsClock()
+    {
+        _channel.AckHold = Hold;
+        await _channel.AcknowledgeAsync(3, holdForResult: true, CancellationToken.None);
+        await _channel.AcknowledgeAsync(4, holdForResult: true, CancellationToken.None);
+
+        _time.Advance(Hold - TimeSpan.FromMilliseconds(1));
+        await SendMarkerAsync();
+        await ExpectMarkerAsync("the deadline has not passed");
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        (await ReceiveOnServerAsync()).Should().BeOfType<AckMessage>().Which.UpToSeq.Should().Be(4, "holds are cumulative, and the first one's deadline counts");
+    }
+
+    [Fact]
+    public async Task TaskThatRunsOn_SendsTheHeldAckAtOnce_AndItsResultCarriesNone()
+    {
+        _channel.AckHold = Hold;
+        await _channel.AcknowledgeAsync(3, holdForResult: true, CancellationToken.None);
+
+        await _channel.SendHeldAckAsync(CancellationToken.None);
+        await _channel.SendAsync(_channel.WithHeldAck(HeldAckResult()), CancellationToken.None);
+
+        (await ReceiveOnServerAsync()).Should().BeOfType<AckMessage>().Which.UpToSeq.Should().Be(3);
+        (await ReceiveOnServerAsync()).Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task AckSentAtOnce_CoversWhatWasHeld()
+    {
+        _channel.AckHold = Hold;
+        await _channel.AcknowledgeAsync(3, holdForResult: true, CancellationToken.None);
+
+        await _channel.AcknowledgeAsync(4, holdForResult: false, CancellationToken.None);
+        _time.Advance(Hold);
+        await _channel.SendAsync(_channel.WithHeldAck(HeldAckResult()), CancellationToken.None);
+
+        (await ReceiveOnServerAsync()).Should().BeOfType<AckMessage>().Which.UpToSeq.Should().Be(4);
+        (await ReceiveOnServerAsync()).Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task ServerThatDoesNotTakeAcksWithResults_GetsEveryAckAtOnce()
+    {
+        _channel.AckHold.Should().Be(TimeSpan.Zero, "a channel holds no acknowledgement until the welcome says the server takes them with results");
+
+        await _channel.AcknowledgeAsync(3, holdForResult: true, CancellationToken.None);
+        await _channel.SendAsync(_channel.WithHeldAck(HeldAckResult()), CancellationToken.None);
+
+        (await ReceiveOnServerAsync()).Should().BeOfType<AckMessage>().Which.UpToSeq.Should().Be(3);
+        (await ReceiveOnServerAsync()).Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().BeNull("a server of today would ignore it");
+    }
+
+    [Fact]
+    public async Task OnlyATaskResult_CarriesTheHeldAck()
+    {
+        _channel.AckHold = Hold;
+        await _channel.AcknowledgeAsync(3, holdForResult: true, CancellationToken.None);
+        var inventory = new InventoryResultMessage { RequestId = "r1", IdempotencyKey = "a1:r1", Inventory = new BasicInventory { ComputerName = "PC" } };
+
+        _channel.WithHeldAck(inventory).Should().BeSameAs(inventory);
+        _channel.WithHeldAck(HeldAckResult()).Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().Be(3);
+    }
+
+    private static TaskResultMessage HeldAckResult() => new() { TaskId = "t1", IdempotencyKey = "a1:t1", State = TaskState.Succeeded };
+
+    private Task SendMarkerAsync() =>
+        _channel.SendAsync(new ErrorMessage { Code = "marker", Detail = "sent after what is checked" }, CancellationToken.None).AsTask();
+
+    private async Task ExpectMarkerAsync(string because) =>
+        (await ReceiveOnServerAsync()).Should().BeOfType<ErrorMessage>(because).Which.Code.Should().Be("marker");
 
     private async Task SendFromServerAsync(byte[] bytes, int fragments)
     {

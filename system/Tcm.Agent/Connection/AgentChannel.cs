@@ -29,6 +29,7 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
     internal static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
     private readonly TimeProvider _time;
+    private readonly HeldAck _heldAck;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<ProtocolHttpResponse>> _pending = new();
     private readonly Lock _timerGate = new();
     private ITimer? _closeTimer;
@@ -41,11 +42,42 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
         : base(socket)
     {
         _time = time;
+        _heldAck = new HeldAck(time, upToSeq => _ = SendQuietlyAsync(new AckMessage { UpToSeq = upToSeq }));
         MaxMessageBytes = maxMessageBytes;
     }
 
     /// <summary>The largest message either side may send; the welcome may lower it.</summary>
     public int MaxMessageBytes { get; set; }
+
+    /// <summary>
+    /// How long the acknowledgement of a task push may wait for the task's result to carry it: zero (every acknowledgement at once)
+    /// unless the server's welcome said <see cref="WelcomeMessage.AcksWithResults"/>.
+    /// </summary>
+    public TimeSpan AckHold { get; set; }
+
+    /// <summary>
+    /// Acknowledges every push up to <paramref name="upToSeq"/>: at once, or, when <paramref name="holdForResult"/> and <see cref="AckHold"/>
+    /// allow, held for the next result to carry (<see cref="WithHeldAck"/>), sent on its own after <see cref="AckHold"/> or by
+    /// <see cref="SendHeldAckAsync"/>. An acknowledgement sent at once covers whatever was held.
+    /// </summary>
+    public ValueTask AcknowledgeAsync(long upToSeq, bool holdForResult, CancellationToken ct)
+    {
+        if (holdForResult && AckHold > TimeSpan.Zero && _heldAck.Hold(upToSeq, AckHold))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _heldAck.Take();
+        return SendAsync(new AckMessage { UpToSeq = upToSeq }, ct);
+    }
+
+    /// <summary>What to send for <paramref name="message"/>: a task result carrying the held acknowledgement, when one is held; else the message.</summary>
+    public Message WithHeldAck(Message message) =>
+        message is TaskResultMessage result && _heldAck.Take() is long upToSeq ? result with { AckUpToSeq = upToSeq } : message;
+
+    /// <summary>Sends the held acknowledgement now, if one is held (its task runs on, so no result follows at once).</summary>
+    public ValueTask SendHeldAckAsync(CancellationToken ct) =>
+        _heldAck.Take() is long upToSeq ? SendAsync(new AckMessage { UpToSeq = upToSeq }, ct) : ValueTask.CompletedTask;
 
     public WebSocketCloseStatus? CloseStatus => Socket.CloseStatus;
 
@@ -180,6 +212,18 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
 
     protected override void OnSendFailed(Exception exception) => _sendFailure = $"the channel failed while sending: {exception.Message}";
 
+    private async Task SendQuietlyAsync(Message message)
+    {
+        try
+        {
+            await SendAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (AgentChannelClosedException)
+        {
+            // why: the channel is gone; the next hello says what the agent received.
+        }
+    }
+
     public void Dispose()
     {
         lock (_timerGate)
@@ -187,6 +231,8 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
             _disposed = true;
             _closeTimer?.Dispose();
         }
+
+        _heldAck.Dispose();
 
         FailPending("the channel is closed");
         Socket.Dispose();

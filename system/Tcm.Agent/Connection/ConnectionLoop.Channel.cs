@@ -59,6 +59,7 @@ internal sealed partial class ConnectionLoop
 
             // :: Step 10: persistent
             channel.MaxMessageBytes = welcome.MaxMessageBytes > 0 ? welcome.MaxMessageBytes : ProtocolConstants.DefaultMaxMessageBytes;
+            channel.AckHold = welcome.AcksWithResults ? _agent.Options.AckHoldLimit : TimeSpan.Zero;
             var previousReason = State.Connected(channel, _agent.Time.GetUtcNow());
             if (!route.Plan.SameRouteAs(_agent.Routes.Plan))
             {

@@ -59,7 +59,7 @@ internal sealed partial class ServerRequests(AgentContext agent, ConnectionLoop 
         {
             try
             {
-                await channel.SendAsync(message, ct).ConfigureAwait(false);
+                await channel.SendAsync(channel.WithHeldAck(message), ct).ConfigureAwait(false);
                 return null;
             }
             catch (AgentChannelClosedException)

@@ -34,7 +34,9 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
 
         if (channel is not null)
         {
-            await channel.SendAsync(new AckMessage { UpToSeq = book.LastReceivedSeq(connection.Role) }, ct).ConfigureAwait(false);
+            // why: a new task's result usually follows at once, and may carry this acknowledgement (a message less per task).
+            var holdForResult = disposition == PushDisposition.New && push is TaskPushMessage;
+            await channel.AcknowledgeAsync(book.LastReceivedSeq(connection.Role), holdForResult, ct).ConfigureAwait(false);
         }
 
         if (disposition != PushDisposition.New)
@@ -118,7 +120,9 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
                 var execution = executor.ExecuteAsync(task, linked.Token);
                 if (!execution.IsCompleted)
                 {
-                    // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task).
+                    // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task),
+                    // and carry the acknowledgement of its push (another one less), which a task that runs on sends now.
+                    await SendHeldAckAsync(connection, stop).ConfigureAwait(false);
                     await SendStatusAsync(connection, new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
                 }
 
@@ -217,6 +221,23 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         {
             agent.Counters.AddResultAcknowledged();
             await agent.SaveStateAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Best effort: a lost acknowledgement is made good by the next hello, poll or acknowledgement (they are cumulative).</summary>
+    private static async Task SendHeldAckAsync(ConnectionLoop connection, CancellationToken ct)
+    {
+        if (connection.State.Channel is not { } channel)
+        {
+            return;
+        }
+
+        try
+        {
+            await channel.SendHeldAckAsync(ct).ConfigureAwait(false);
+        }
+        catch (AgentChannelClosedException)
+        {
         }
     }
 

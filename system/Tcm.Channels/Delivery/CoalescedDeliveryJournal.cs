@@ -29,8 +29,12 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
         _post = post;
     }
 
-    /// <summary>Pushes of <paramref name="agentId"/> in <c>(afterSeq, upToSeq]</c> were acknowledged <paramref name="via"/> at <paramref name="atMs"/>.</summary>
-    public void Acknowledged(string agentId, long afterSeq, long upToSeq, string via, long atMs)
+    /// <summary>
+    /// Pushes of <paramref name="agentId"/> in <c>(afterSeq, upToSeq]</c> were acknowledged <paramref name="via"/> at <paramref name="atMs"/>.
+    /// <paramref name="byResult"/>: the acknowledgement rode with a result, whose own write takes it (<see cref="TakeInto"/>), so no
+    /// write of its own is queued; should that result not be written, <see cref="WriteSoon"/>.
+    /// </summary>
+    public void Acknowledged(string agentId, long afterSeq, long upToSeq, string via, long atMs, bool byResult = false)
     {
         lock (_lock)
         {
@@ -40,7 +44,22 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
             }
 
             list.Add(new PendingAck(afterSeq, upToSeq, via, atMs));
-            QueueFlush();
+            if (!byResult)
+            {
+                QueueFlush();
+            }
+        }
+    }
+
+    /// <summary>Queues a write of everything pending (an acknowledgement that rode with a result the store did not take).</summary>
+    public void WriteSoon()
+    {
+        lock (_lock)
+        {
+            if (_acks.Count > 0 || _statuses.Count > 0)
+            {
+                QueueFlush();
+            }
         }
     }
 

@@ -142,6 +142,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
             ConnectionId = ConnectionId,
             MaxMessageBytes = _services.Channel.MaxMessageBytes,
             PolicyEtag = policy.Etag,
+            AcksWithResults = true,
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
@@ -152,7 +153,8 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
     {
         try
         {
-            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, Aborted).ConfigureAwait(false);
+            var carriedAck = (result as TaskResultMessage)?.AckUpToSeq;
+            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, carriedAck, Aborted).ConfigureAwait(false);
             Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
         }
         catch (ArgumentException ex)

@@ -121,7 +121,9 @@ internal sealed partial class DeliveryService(
     }
 
     /// <summary>A cumulative acknowledgement of every push up to <paramref name="upToSeq"/>. Cheap: the store write is coalesced (<see cref="DeliveryJournal"/>).</summary>
-    public void Ack(AgentRecord agent, long upToSeq, string via)
+    public void Ack(AgentRecord agent, long upToSeq, string via) => Ack(agent, upToSeq, via, byResult: false);
+
+    private void Ack(AgentRecord agent, long upToSeq, string via, bool byResult)
     {
         upToSeq = Math.Min(upToSeq, agent.NextSeq - 1);
         var previous = agent.RaiseAckedSeq(upToSeq);
@@ -132,7 +134,31 @@ internal sealed partial class DeliveryService(
 
         metrics.Ack();
         window.Changed(agent);
-        journal.Acknowledged(agent.Id, previous, upToSeq, via, time.GetUtcNow().ToUnixTimeMilliseconds());
+        journal.Acknowledged(agent.Id, previous, upToSeq, via, time.GetUtcNow().ToUnixTimeMilliseconds(), byResult);
+    }
+
+    /// <summary>
+    /// A result from the agent's channel with the acknowledgement it carried (<see cref="TaskResultMessage.AckUpToSeq"/>, null for none):
+    /// the acknowledgement is applied at once and written in the result's own transaction, not in one of its own.
+    /// </summary>
+    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result, long? carriedAck, CancellationToken cancellationToken)
+    {
+        if (carriedAck is not long upToSeq)
+        {
+            return await StoreResultAsync(agent, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        Ack(agent, upToSeq, ViaPersistent, byResult: true);
+        try
+        {
+            return await StoreResultAsync(agent, result, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // why: the result's write did not take the acknowledgement; it must still reach the store.
+            journal.WriteSoon();
+            throw;
+        }
     }
 
     /// <summary>
@@ -182,6 +208,9 @@ internal sealed partial class DeliveryService(
         var payload = MessageCodec.Encode(result);
         var duplicate = await store.Writer.WriteAsync(ctx =>
         {
+            // why: first, so the delivery is written before the result's final state, and even for a repeated result (an
+            // acknowledgement it carried is pending for this write alone).
+            journal.TakeInto(ctx, agent.Id, refId);
             var inserted = ctx.Execute(
                 "INSERT OR IGNORE INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)",
                 key, agent.Id, kind, refId, System.Text.Encoding.UTF8.GetString(payload), nowMs);
@@ -190,7 +219,6 @@ internal sealed partial class DeliveryService(
                 return true;
             }
 
-            journal.TakeInto(ctx, agent.Id, refId);
             ledger.Complete(ctx, refId, agent.Id, state, nowMs, output, exitCode);
             if (inventory is not null)
             {
