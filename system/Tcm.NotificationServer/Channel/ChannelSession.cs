@@ -25,6 +25,9 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
     /// <summary>The CEM gateway the channel came through (its site-server name), or null for a direct channel.</summary>
     public string? ViaGateway { get; init; }
 
+    /// <summary>Called once the welcome is queued (the channel's upgrade admission gives its place to the next request).</summary>
+    public Action? Welcomed { get; init; }
+
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
         : base(webSocket, agent, agent.Id, connectionId, services.Channel, services.Logger)
     {
@@ -121,6 +124,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         var welcome = Welcome(_services.ServerName) with { PolicyEtag = policy.Etag };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
+        Welcomed?.Invoke();
     }
 
     private async ValueTask OnResultAsync(Message result)
