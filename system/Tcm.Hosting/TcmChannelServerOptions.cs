@@ -4,7 +4,7 @@ namespace Tcm.Hosting;
 
 /// <summary>
 /// The settings of a server that holds agents' persistent channels (the Notification Server and the Task Server): the largest
-/// message, the hello deadline and the WebSocket keep-alive, on top of <see cref="TcmServerOptions"/>.
+/// message, the hello deadline, the WebSocket keep-alive and the pushes in flight, on top of <see cref="TcmServerOptions"/>.
 /// </summary>
 public abstract class TcmChannelServerOptions : TcmServerOptions
 {
@@ -27,4 +27,10 @@ public abstract class TcmChannelServerOptions : TcmServerOptions
 
     /// <summary>How long a ping may wait for its pong before the channel is aborted. Default 20 seconds.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = ProtocolConstants.DefaultKeepAliveTimeout;
+
+    /// <summary>
+    /// Most pushes in flight (written to agents' channels and not yet acknowledged) across the server; more wait, stored, and go out
+    /// in waves as acknowledgements come back. Default 10,000.
+    /// </summary>
+    public int MaxPushesInFlight { get; set; } = 10_000;
 }

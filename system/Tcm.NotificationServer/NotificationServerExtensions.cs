@@ -1,8 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Delivery;
 using Tcm.Hosting.Admin;
@@ -24,7 +20,6 @@ using Tcm.NotificationServer.SiteServerApi;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.Store;
 using Tcm.NotificationServer.TaskServers;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer;
 

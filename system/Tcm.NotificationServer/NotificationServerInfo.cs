@@ -3,7 +3,6 @@ using Tcm.Hosting.Admin;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer;
 

@@ -1,5 +1,3 @@
-using Tcm.Protocol;
-
 namespace Tcm.NotificationServer;
 
 /// <summary>
@@ -19,12 +17,6 @@ public sealed class NotificationServerOptions : TcmChannelServerOptions
 
     /// <summary>Name the server announces in <c>welcome</c>. Default <see cref="Environment.MachineName"/>.</summary>
     public string ServerName { get; set; } = Environment.MachineName;
-
-    /// <summary>
-    /// Most pushes in flight (written to agents' channels and not yet acknowledged) across the server; more wait, stored, and go out
-    /// in waves as acknowledgements come back. Default 10,000.
-    /// </summary>
-    public int MaxPushesInFlight { get; set; } = 10_000;
 
     /// <summary>Most messages one channel's send queue may hold; a channel that falls further behind is aborted (its pushes wait in the store for its next hello). Default 1,000.</summary>
     public int MaxQueuedPerChannel { get; set; } = 1_000;

@@ -8,14 +8,12 @@ internal sealed class NotificationServerOptionsValidator()
 {
     protected override void Validate(NotificationServerOptions options, OptionsFailures failures)
     {
-        failures.HostName(options.PublicHostName, nameof(NotificationServerOptions.PublicHostName));
         if (string.IsNullOrWhiteSpace(options.ServerName))
         {
             failures.Add($"{failures.Prefix}ServerName must not be empty.");
         }
 
         failures.Channel(options, 64 * 1024 * 1024);
-        failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(NotificationServerOptions.MaxPushesInFlight));
         failures.Range(options.MaxQueuedPerChannel, 16, 1_000_000, nameof(NotificationServerOptions.MaxQueuedPerChannel));
     }
 }

@@ -49,7 +49,7 @@ public static class TaskServerExtensions
         var services = server.Services;
         services.AddSingleton<TsMetrics>();
         services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<TsMetrics>());
-        services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path));
+        services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TsStore>>()));
         services.AddSingleton<NsLink>();
         services.AddTsAgentEndpoints().AddTsChannel();
         services.AddSingleton(sp => new TaskServerInfo(

@@ -38,12 +38,6 @@ public sealed class TaskServerOptions : TcmChannelServerOptions
     /// <summary>Most agents the Task Server accepts; past it, new agents are refused with <c>task-server-full</c>. Default 5,000, as the product.</summary>
     public int MaxAgents { get; set; } = 5000;
 
-    /// <summary>
-    /// Most pushes in flight (written to agents' channels and not yet acknowledged) across the Task Server; more wait, stored, and go
-    /// out in waves as acknowledgements come back. Default 10,000.
-    /// </summary>
-    public int MaxPushesInFlight { get; set; } = 10_000;
-
     /// <summary>The site the Task Server serves (for ordered lists per site). Default null.</summary>
     public string? Site { get; set; }
 

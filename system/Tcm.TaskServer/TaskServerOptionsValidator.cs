@@ -9,7 +9,6 @@ internal sealed class TaskServerOptionsValidator()
     protected override void Validate(TaskServerOptions options, OptionsFailures failures)
     {
         failures.Port(options.SecondPort, nameof(TaskServerOptions.SecondPort));
-        failures.HostName(options.PublicHostName, nameof(TaskServerOptions.PublicHostName));
         if (!Uri.TryCreate(options.NotificationServerUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
         {
             failures.Add($"{failures.Prefix}NotificationServerUrl must be the NS's https:// URL");
@@ -17,7 +16,6 @@ internal sealed class TaskServerOptionsValidator()
 
         failures.Range(options.MaxAgents, 1, 1_000_000, nameof(TaskServerOptions.MaxAgents));
         failures.Channel(options, 16 * 1024 * 1024);
-        failures.Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TaskServerOptions.MaxPushesInFlight));
         failures.Positive(options.WorkPollWait, nameof(TaskServerOptions.WorkPollWait));
         failures.Positive(options.NotificationServerRetryMax, nameof(TaskServerOptions.NotificationServerRetryMax));
     }

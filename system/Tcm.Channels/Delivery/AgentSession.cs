@@ -1,20 +1,34 @@
+using System.Collections.Frozen;
 using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
 using Tcm.Channels.Framing;
+using Tcm.Protocol;
 
 namespace Tcm.Channels.Delivery;
 
 /// <summary>
 /// One agent's channel on a server that pushes to it (the Notification Server's and the Task Server's sessions): a
 /// <see cref="ServerChannel"/> for <typeparamref name="TAgent"/> that the <see cref="DeliveryEngine"/> may push through once it is ready.
+/// How a channel ends (fault, vanished peer, protocol error, failed send) is logged here, the same way on both servers.
 /// </summary>
 /// <typeparam name="TAgent">The server's record of the agent.</typeparam>
-public abstract class AgentSession<TAgent> : ServerChannel, IPushChannel
+public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
 {
-    /// <summary>A channel of <paramref name="agent"/> over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
-    protected AgentSession(WebSocket socket, TAgent agent, string connectionId, ServerChannelSettings settings)
+    // The wire name of every message type, from the protocol's own discriminators, for refusals that name what came.
+    private static readonly FrozenDictionary<Type, string> Kinds = ProtocolJsonContext.Default.Message.PolymorphismOptions!.DerivedTypes
+        .ToFrozenDictionary(derived => derived.DerivedType, derived => (string)derived.TypeDiscriminator!);
+
+    private readonly string _agentId;
+    private readonly int _maxMessageBytes;
+
+    /// <summary>A channel of <paramref name="agent"/> (id <paramref name="agentId"/>) over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
+    protected AgentSession(WebSocket socket, TAgent agent, string agentId, string connectionId, ServerChannelSettings settings, ILogger logger)
         : base(socket, connectionId, settings)
     {
         Agent = agent;
+        _agentId = agentId;
+        _maxMessageBytes = settings.MaxMessageBytes;
+        Logger = logger;
     }
 
     /// <summary>The agent at the other end.</summary>
@@ -25,6 +39,9 @@ public abstract class AgentSession<TAgent> : ServerChannel, IPushChannel
 
     /// <summary>The connection's token (the request's): cancelled when the peer goes away or the server stops.</summary>
     protected CancellationToken Aborted { get; private set; }
+
+    /// <summary>The server's channel log.</summary>
+    protected ILogger Logger { get; }
 
     /// <summary>Reads and handles messages until the channel closes, then <see cref="OnEnded"/>. Never throws for a peer that goes away.</summary>
     public async Task RunAsync(CancellationToken aborted)
@@ -42,4 +59,52 @@ public abstract class AgentSession<TAgent> : ServerChannel, IPushChannel
 
     /// <summary>The channel has closed (or was aborted): release what the session holds.</summary>
     protected abstract void OnEnded();
+
+    /// <summary>The <c>welcome</c> that answers the agent's hello on this channel, from the server <paramref name="serverName"/>.</summary>
+    protected WelcomeMessage Welcome(string serverName) => new()
+    {
+        ProtocolVersion = ProtocolConstants.Version,
+        AgentId = _agentId,
+        ServerName = serverName,
+        ConnectionId = ConnectionId,
+        MaxMessageBytes = _maxMessageBytes,
+    };
+
+    /// <summary>Closes the channel for a first message that is not a <c>hello</c>.</summary>
+    protected void RefuseBeforeHello(Message message) =>
+        Fault(ChannelFault.ProtocolViolation($"the first message must be 'hello', not '{KindOf(message)}'"));
+
+    /// <summary>Closes the channel for a message no agent sends once welcomed: a second <c>hello</c>, or one of the server's own kinds.</summary>
+    protected void RefuseUnexpected(Message message) => Fault(ChannelFault.ProtocolViolation(message is HelloMessage
+        ? "a second 'hello' on the same channel"
+        : $"'{KindOf(message)}' is sent by the server, not by an agent"));
+
+    /// <inheritdoc/>
+    protected override void OnFaulted(ChannelFault fault) => Log.Faulted(Logger, ConnectionId, _agentId, fault.Code, fault.Detail);
+
+    /// <inheritdoc/>
+    protected override void OnVanished(string error) => Log.PeerVanished(Logger, ConnectionId, _agentId, error);
+
+    /// <inheritdoc/>
+    protected override void OnProtocolError(string detail) => Log.ProtocolError(Logger, ConnectionId, _agentId, detail);
+
+    /// <inheritdoc/>
+    protected override void OnSendFailed(string error) => Log.SendFailed(Logger, ConnectionId, _agentId, error);
+
+    private static string KindOf(Message message) => Kinds.GetValueOrDefault(message.GetType(), message.GetType().Name);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Channel {ConnectionId} of agent {AgentId} ended without a close handshake ({Error})")]
+        public static partial void PeerVanished(ILogger logger, string connectionId, string agentId, string error);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Channel {ConnectionId} of agent {AgentId} broke the WebSocket protocol: {Detail}")]
+        public static partial void ProtocolError(ILogger logger, string connectionId, string agentId, string detail);
+
+        [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Channel {ConnectionId} of agent {AgentId} is closed: {Code}: {Detail}")]
+        public static partial void Faulted(ILogger logger, string connectionId, string agentId, string code, string detail);
+
+        [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "Channel {ConnectionId} of agent {AgentId}: a send failed ({Error}); the connection is aborted")]
+        public static partial void SendFailed(ILogger logger, string connectionId, string agentId, string error);
+    }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Options;
 using Tcm.Gateway;
 
 namespace Tcm.Host.Commands;
@@ -66,15 +65,13 @@ internal static class GatewayCommand
                 }
             }
 
-            return await server.RunAsync(builder, b => b.AddGateway(), a => a.MapGateway(), Announce, ct);
+            return await server.RunAsync<GatewayOptions, GatewayInfo>(builder, b => b.AddGateway(), a => a.MapGateway(), Announce, ct);
         });
         return command;
     }
 
-    private static Task Announce(WebApplication app, CancellationToken ct)
+    private static Task Announce(GatewayInfo info, GatewayOptions options, CancellationToken ct)
     {
-        var info = app.Services.GetRequiredService<GatewayInfo>();
-        var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
         Console.WriteLine($"CEM gateway '{info.Name}' listening on {info.BaseUrl}");
         foreach (var (backendName, address, kind) in info.Backends)
         {

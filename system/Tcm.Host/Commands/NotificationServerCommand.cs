@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using Tcm.NotificationServer;
 using Tcm.Protocol;
 
@@ -23,16 +22,14 @@ internal static class NotificationServerCommand
 
         var command = server.Create(
             "Run a Notification Server: agent registration and HTTP endpoints, the persistent channel, the admin API. Settings also come from appsettings.json, environment variables (NotificationServer__Port=...) and --NotificationServer:Port=... style arguments.");
-        command.SetAction((parse, ct) => server.RunAsync(
+        command.SetAction((parse, ct) => server.RunAsync<NotificationServerOptions, NotificationServerInfo>(
             server.CreateBuilder(parse, NotificationServerOptions.SectionName), b => b.AddNotificationServer(), a => a.MapNotificationServer(), AnnounceAsync, ct));
         return command;
     }
 
     /// <summary>Writes the install package (once) and the CA certificate into the data folder, and says where everything is.</summary>
-    private static async Task AnnounceAsync(WebApplication app, CancellationToken ct)
+    private static async Task AnnounceAsync(NotificationServerInfo info, NotificationServerOptions options, CancellationToken ct)
     {
-        var info = app.Services.GetRequiredService<NotificationServerInfo>();
-        var options = app.Services.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
         var packagePath = Path.Combine(options.DataDirectory, "agent-package.json");
         if (!File.Exists(packagePath))
         {

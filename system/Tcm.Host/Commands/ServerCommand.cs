@@ -68,11 +68,13 @@ internal sealed class ServerCommand
     }
 
     /// <summary>
-    /// Starts the server (<see cref="StartAsync"/>), has <paramref name="announce"/> print where it listens, and runs until Ctrl+C;
-    /// returns the exit code.
+    /// Starts the server (<see cref="StartAsync"/>), has <paramref name="announce"/> print where it listens from the server's
+    /// <typeparamref name="TInfo"/> and <typeparamref name="TOptions"/>, and runs until Ctrl+C; returns the exit code.
     /// </summary>
-    public async Task<int> RunAsync(
-        WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, Func<WebApplication, CancellationToken, Task> announce, CancellationToken ct)
+    public async Task<int> RunAsync<TOptions, TInfo>(
+        WebApplicationBuilder builder, Action<WebApplicationBuilder> add, Action<WebApplication> map, Func<TInfo, TOptions, CancellationToken, Task> announce, CancellationToken ct)
+        where TOptions : class
+        where TInfo : notnull
     {
         var (app, exitCode) = await StartAsync(builder, add, map, ct);
         if (app is null)
@@ -80,7 +82,7 @@ internal sealed class ServerCommand
             return exitCode;
         }
 
-        await announce(app, ct);
+        await announce(app.Services.GetRequiredService<TInfo>(), app.Services.GetRequiredService<IOptions<TOptions>>().Value, ct);
         Console.WriteLine("Press Ctrl+C to stop.");
         await app.WaitForShutdownAsync(ct);
         return 0;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Options;
 using Tcm.TaskServer;
 
 namespace Tcm.Host.Commands;
@@ -45,15 +44,13 @@ internal static class TaskServerCommand
                 return 2;
             }
 
-            return await server.RunAsync(builder, b => b.AddTaskServer(), a => a.MapTaskServer(), Announce, ct);
+            return await server.RunAsync<TaskServerOptions, TaskServerInfo>(builder, b => b.AddTaskServer(), a => a.MapTaskServer(), Announce, ct);
         });
         return command;
     }
 
-    private static Task Announce(WebApplication app, CancellationToken ct)
+    private static Task Announce(TaskServerInfo info, TaskServerOptions options, CancellationToken ct)
     {
-        var info = app.Services.GetRequiredService<TaskServerInfo>();
-        var options = app.Services.GetRequiredService<IOptions<TaskServerOptions>>().Value;
         Console.WriteLine($"Task Server '{info.Name}' ({info.Id}) listening on {info.BaseUrl}, published as {info.Address}");
         Console.WriteLine($"  data folder:          {Path.GetFullPath(options.DataDirectory)}");
         Console.WriteLine($"  Notification Server:  {options.NotificationServerUrl}");

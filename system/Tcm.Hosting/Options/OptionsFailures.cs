@@ -24,7 +24,7 @@ public sealed class OptionsFailures(string sectionName)
     /// <summary>Adds a message as it is.</summary>
     public void Add(string message) => _failures.Add(message);
 
-    /// <summary>The checks of <see cref="TcmServerOptions"/>: data folder, listen address and port.</summary>
+    /// <summary>The checks of <see cref="TcmServerOptions"/>: data folder, listen address, port, public host name and admin key.</summary>
     /// <param name="options">The options.</param>
     /// <param name="dataPurpose">What the data folder holds and its default, e.g. <c>the database and the CA (default 'data/ns')</c>.</param>
     public void Server(TcmServerOptions options, string dataPurpose)
@@ -45,6 +45,7 @@ public sealed class OptionsFailures(string sectionName)
         }
 
         Port(options.Port, "Port");
+        HostName(options.PublicHostName, nameof(TcmServerOptions.PublicHostName));
         AdminKey(options.AdminApiKey);
         Admission(options.Admission);
     }
@@ -66,7 +67,7 @@ public sealed class OptionsFailures(string sectionName)
 
     /// <summary>
     /// The checks of <see cref="TcmChannelServerOptions"/>: the largest message (4 KiB to <paramref name="maxMessageBytesCeiling"/>),
-    /// the hello deadline (at most 5 minutes) and the keep-alive.
+    /// the hello deadline (at most 5 minutes), the keep-alive and the pushes in flight.
     /// </summary>
     public void Channel(TcmChannelServerOptions options, int maxMessageBytesCeiling)
     {
@@ -75,6 +76,7 @@ public sealed class OptionsFailures(string sectionName)
         Between(options.HelloTimeout, TimeSpan.FromMinutes(5), nameof(TcmChannelServerOptions.HelloTimeout));
         NotNegative(options.KeepAliveInterval, nameof(TcmChannelServerOptions.KeepAliveInterval), "zero disables pings");
         NotNegative(options.KeepAliveTimeout, nameof(TcmChannelServerOptions.KeepAliveTimeout));
+        Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TcmChannelServerOptions.MaxPushesInFlight));
     }
 
     /// <summary>A port in 0..65535 (0 picks a free port).</summary>

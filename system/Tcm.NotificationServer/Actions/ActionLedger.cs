@@ -1,5 +1,4 @@
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Actions;

@@ -1,5 +1,3 @@
-using Tcm.Protocol;
-
 namespace Tcm.NotificationServer.Actions;
 
 /// <summary>

@@ -1,13 +1,9 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
 
@@ -21,19 +17,10 @@ internal static class ActionAdminEndpoints
 {
     public static void MapActions(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/actions/task", async (HttpRequest request, AgentDirectory directory, DeliveryService delivery, TimeProvider time) =>
+        admin.MapAction("/actions/task", ProtocolJsonContext.Default.PushTaskRequest, AdminValidation.Validate, static (services, task, actionId, ct) =>
         {
-            var (body, error) = await ReadPushTaskAsync(request);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var task = body!;
-
-            var actionId = DeliveryService.NewActionId();
-            var now = time.GetUtcNow();
-            var created = await CreateActionAsync(directory, delivery, actionId, "task", task.Targets, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest),
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            return CreateActionAsync(services, actionId, "task", task.Targets, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest),
                 (_, seq) => new TaskPushMessage
                 {
                     Seq = seq,
@@ -44,55 +31,25 @@ internal static class ActionAdminEndpoints
                     TimeoutSeconds = task.TimeoutSeconds,
                     CreatedAt = now,
                 },
-                request.HttpContext.RequestAborted);
-            return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
+                ct);
         })
-            .WithName("PushTask").WithSummary("Pushes a task to the targeted agents now (channel, else handed out at their next poll).")
-            .Accepts<PushTaskRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("PushTask").WithSummary("Pushes a task to the targeted agents now (channel, else handed out at their next poll).");
 
-        admin.MapPost("/actions/policy", async (HttpRequest request, AgentDirectory directory, DeliveryService delivery, PolicyService policy) =>
+        admin.MapAction("/actions/policy", ProtocolJsonContext.Default.PushPolicyRequest, static push => AdminValidation.Validate(push.Targets), static (services, push, actionId, ct) =>
         {
-            var (push, error) = await ReadAsync(request, ProtocolJsonContext.Default.PushPolicyRequest);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            if (AdminValidation.Validate(push!.Targets) is { } problem)
-            {
-                return BadRequest(problem);
-            }
-
-            var actionId = DeliveryService.NewActionId();
-            var created = await CreateActionAsync(directory, delivery, actionId, "policy", push.Targets, TcmStore.Serialize(push, ProtocolJsonContext.Default.PushPolicyRequest),
-                (agent, seq) => new PolicyPushMessage { Seq = seq, Policy = policy.GetPolicy(agent) }, request.HttpContext.RequestAborted);
-            return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
+            var policy = services.GetRequiredService<PolicyService>();
+            return CreateActionAsync(services, actionId, "policy", push.Targets, TcmStore.Serialize(push, ProtocolJsonContext.Default.PushPolicyRequest),
+                (agent, seq) => new PolicyPushMessage { Seq = seq, Policy = policy.GetPolicy(agent) }, ct);
         })
-            .WithName("PushPolicy").WithSummary("Pushes the current policy to the targeted agents now.")
-            .Accepts<PushPolicyRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("PushPolicy").WithSummary("Pushes the current policy to the targeted agents now.");
 
-        admin.MapPost("/actions/inventory", async (HttpRequest request, AgentDirectory directory, DeliveryService delivery, TimeProvider time) =>
+        admin.MapAction("/actions/inventory", ProtocolJsonContext.Default.InventoryNowRequest, static inventory => AdminValidation.Validate(inventory.Targets), static (services, inventory, actionId, ct) =>
         {
-            var (inventory, error) = await ReadAsync(request, ProtocolJsonContext.Default.InventoryNowRequest);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            if (AdminValidation.Validate(inventory!.Targets) is { } problem)
-            {
-                return BadRequest(problem);
-            }
-
-            var actionId = DeliveryService.NewActionId();
-            var now = time.GetUtcNow();
-            var created = await CreateActionAsync(directory, delivery, actionId, "inventory", inventory.Targets, TcmStore.Serialize(inventory, ProtocolJsonContext.Default.InventoryNowRequest),
-                (_, seq) => new InventoryRequestMessage { Seq = seq, RequestId = actionId, Classes = inventory.Classes, CreatedAt = now },
-                request.HttpContext.RequestAborted);
-            return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            return CreateActionAsync(services, actionId, "inventory", inventory.Targets, TcmStore.Serialize(inventory, ProtocolJsonContext.Default.InventoryNowRequest),
+                (_, seq) => new InventoryRequestMessage { Seq = seq, RequestId = actionId, Classes = inventory.Classes, CreatedAt = now }, ct);
         })
-            .WithName("InventoryNow").WithSummary("Asks the targeted agents for their inventory now (on-demand inventory).")
-            .Accepts<InventoryNowRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("InventoryNow").WithSummary("Asks the targeted agents for their inventory now (on-demand inventory).");
 
         admin.MapGet("/actions/{id}", (string id, ActionLedger ledger, AgentDirectory directory, PushWindow window) =>
             ledger.Find(id, agentId => directory.TryGet(agentId, out var agent) ? agent.ComputerName : "") is { } status
@@ -103,8 +60,7 @@ internal static class ActionAdminEndpoints
     }
 
     private static async Task<ActionCreated> CreateActionAsync(
-        AgentDirectory directory,
-        DeliveryService delivery,
+        IServiceProvider services,
         string actionId,
         string kind,
         Targets targets,
@@ -112,8 +68,8 @@ internal static class ActionAdminEndpoints
         Func<AgentRecord, long, PushMessage> build,
         CancellationToken ct)
     {
-        var agents = directory.All.Where(a => TargetMatcher.Matches(targets, a)).ToList();
-        var sent = await delivery.PushAsync(agents, build, new NewAction(actionId, kind, requestJson), ct);
+        var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(targets, a)).ToList();
+        var sent = await services.GetRequiredService<DeliveryService>().PushAsync(agents, build, new NewAction(actionId, kind, requestJson), ct);
         return new ActionCreated(actionId, kind, agents.Count, sent);
     }
 }

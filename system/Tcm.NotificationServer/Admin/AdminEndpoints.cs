@@ -1,13 +1,7 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Tcm.NotificationServer.Admin;
 
@@ -42,19 +36,12 @@ internal static class AdminEndpoints
         admin.MapGet("/settings", (PolicyService policy) => Ok(policy.Configuration.Settings, ProtocolJsonContext.Default.ServerSettings))
             .WithName("GetSettings").WithSummary("The server settings, among them 'TCM communication'.").Produces<ServerSettings>();
 
-        admin.MapPut("/settings", async (HttpRequest request, PolicyService policy, PolicyDistributor distributor) =>
+        admin.MapPolicyInput("/settings", ProtocolJsonContext.Default.ServerSettings, static async (services, settings, ct) =>
         {
-            var (settings, error) = await ReadAsync(request, ProtocolJsonContext.Default.ServerSettings);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            await policy.UpdateSettingsAsync(settings!, request.HttpContext.RequestAborted);
-            await distributor.DistributeAsync(request.HttpContext.RequestAborted);
-            return Ok(policy.Configuration.Settings, ProtocolJsonContext.Default.ServerSettings);
+            var policy = services.GetRequiredService<PolicyService>();
+            await policy.UpdateSettingsAsync(settings, ct);
+            return policy.Configuration.Settings;
         })
-            .WithName("PutSettings").WithSummary("Changes the server settings; connected agents get their new policy at once.")
-            .Accepts<ServerSettings>(Json).Produces<ServerSettings>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("PutSettings").WithSummary("Changes the server settings; connected agents get their new policy at once.");
     }
 }

@@ -1,6 +1,4 @@
-using Microsoft.AspNetCore.Http;
 using Tcm.Hosting.Admin;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Admin;
 

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.AspNetCore.Http;
 using Tcm.NotificationServer.Agents;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Admin;
@@ -36,21 +34,6 @@ internal static class AdminResults
         {
             return (null, BadRequest($"body: not a valid {typeof(T).Name}: {ex.Message}"));
         }
-    }
-
-    /// <summary>
-    /// Reads and validates a task to push: the same body serves <c>/actions/task</c> (over the NS) and
-    /// <c>/actions/ts-task</c> (through the Task Servers), so both refuse the same input with the same words.
-    /// </summary>
-    public static async Task<(PushTaskRequest? Task, IResult? Error)> ReadPushTaskAsync(HttpRequest request)
-    {
-        var (task, error) = await ReadAsync(request, ProtocolJsonContext.Default.PushTaskRequest).ConfigureAwait(false);
-        if (error is not null)
-        {
-            return (null, error);
-        }
-
-        return AdminValidation.Validate(task!) is { } problem ? (null, BadRequest(problem)) : (task, null);
     }
 
     private sealed class ErrorResult(int status, string code, string detail) : IResult

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Admin;

@@ -1,12 +1,8 @@
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Channel;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
 

@@ -1,11 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
 
@@ -19,14 +15,9 @@ namespace Tcm.NotificationServer.Admin;
 internal static class PolicyAdminEndpoints
 {
     private static readonly PolicyCollection<CommunicationProfile> Profiles = new(
-        "profiles", "Profile", "Profiles", ProtocolJsonContext.Default.CommunicationProfile,
-        ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile,
-        All: static policy => policy.Configuration.Profiles,
-        Id: static profile => profile.Id,
+        "profiles", "Profile", "Profiles", PolicyLists.Profiles, ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile,
         WithId: static (profile, id) => profile with { Id = id },
         Validate: AdminValidation.Validate,
-        UpsertAsync: static (policy, profile, ct) => policy.UpsertProfileAsync(profile, ct),
-        DeleteAsync: static (policy, id, ct) => policy.DeleteProfileAsync(id, ct),
         Missing: static id => $"there is no communication profile '{id}'",
         Exists: static id => $"id: a communication profile '{id}' exists already; use PUT to change it",
         Summaries: new("Communication profiles, in the order they are matched.", "One communication profile.",
@@ -34,14 +25,9 @@ internal static class PolicyAdminEndpoints
             "Creates or replaces a communication profile; connected agents get their new policy at once.", "Deletes a communication profile."));
 
     private static readonly PolicyCollection<TargetedAgentSettings> TargetedSettings = new(
-        "agent-settings", "AgentSettings", "AgentSettings", ProtocolJsonContext.Default.TargetedAgentSettings,
-        ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
-        All: static policy => policy.Configuration.TargetedSettings,
-        Id: static settings => settings.Id,
+        "agent-settings", "AgentSettings", "AgentSettings", PolicyLists.TargetedSettings, ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
         WithId: static (settings, id) => settings with { Id = id },
         Validate: AdminValidation.Validate,
-        UpsertAsync: static (policy, settings, ct) => policy.UpsertTargetedSettingsAsync(settings, ct),
-        DeleteAsync: static (policy, id, ct) => policy.DeleteTargetedSettingsAsync(id, ct),
         Missing: static id => $"there are no targeted agent settings '{id}'",
         Exists: static id => $"id: targeted agent settings '{id}' exist already; use PUT to change them",
         Summaries: new("Targeted agent settings, in the order they are matched.", "One targeted agent settings policy.",
@@ -99,7 +85,7 @@ internal static class PolicyAdminEndpoints
                 return Error(StatusCodes.Status409Conflict, "conflict", c.Exists(id));
             }
 
-            await c.UpsertAsync(policy, item, request.HttpContext.RequestAborted);
+            await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             return Created($"{TcmPaths.Admin}{path}/{id}", item, c.Json);
         })
@@ -126,7 +112,7 @@ internal static class PolicyAdminEndpoints
                 return BadRequest(problem);
             }
 
-            await c.UpsertAsync(policy, item, request.HttpContext.RequestAborted);
+            await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             return Ok(item, c.Json);
         })
@@ -140,7 +126,7 @@ internal static class PolicyAdminEndpoints
                 return NotFound(c.Missing(id));
             }
 
-            await c.DeleteAsync(policy, id, context.RequestAborted);
+            await policy.DeleteAsync(c.List, id, context.RequestAborted);
             await distributor.DistributeAsync(context.RequestAborted);
             return Results.NoContent();
         })
@@ -153,17 +139,20 @@ internal static class PolicyAdminEndpoints
         string Path,
         string Name,
         string Plural,
-        JsonTypeInfo<T> Json,
+        PolicyList<T> List,
         JsonTypeInfo<IReadOnlyList<T>> ListJson,
-        Func<PolicyService, IReadOnlyList<T>> All,
-        Func<T, string> Id,
         Func<T, string, T> WithId,
         Func<T, string?> Validate,
-        Func<PolicyService, T, CancellationToken, Task> UpsertAsync,
-        Func<PolicyService, string, CancellationToken, Task> DeleteAsync,
         Func<string, string> Missing,
         Func<string, string> Exists,
-        OperationSummaries Summaries);
+        OperationSummaries Summaries)
+    {
+        public JsonTypeInfo<T> Json => List.Json;
+
+        public IReadOnlyList<T> All(PolicyService policy) => List.Get(policy.Configuration);
+
+        public string Id(T item) => List.Key(item).Id;
+    }
 
     /// <summary>The OpenAPI summaries of a collection's five operations.</summary>
     private sealed record OperationSummaries(string List, string Get, string Create, string Put, string Delete);

@@ -1,13 +1,11 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.AgentEndpoints;
 

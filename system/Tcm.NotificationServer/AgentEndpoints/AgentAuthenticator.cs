@@ -1,10 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Http;
 using Tcm.Hosting.Certificates;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.SiteServers;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.AgentEndpoints;
 

@@ -1,12 +1,8 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Channels;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Diagnostics;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.AgentEndpoints;
 
@@ -24,9 +20,7 @@ internal static class AgentHttpEndpoints
         endpoints.MapGet(TcmPaths.Policy, HandleAsync).ExcludeFromDescription();
         endpoints.MapPost(TcmPaths.Events, HandleAsync).ExcludeFromDescription();
         endpoints.MapPost(TcmPaths.Inventory, HandleAsync).ExcludeFromDescription();
-        endpoints.MapGet(TcmPaths.Tasks, HandleAsync).ExcludeFromDescription();
-        endpoints.MapPost(TcmPaths.TaskStatus, HandleAsync).ExcludeFromDescription();
-        endpoints.MapPost(TcmPaths.TaskResult, HandleAsync).ExcludeFromDescription();
+        endpoints.MapAgentTaskEndpoints(HandleAsync);
     }
 
     private static async Task RegisterAsync(HttpContext context)

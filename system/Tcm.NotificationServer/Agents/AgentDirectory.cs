@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Agents;
 

@@ -1,6 +1,5 @@
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Agents;

@@ -1,15 +1,10 @@
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tcm.Hosting.Channels;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Policy;
 using Tcm.Hosting.Diagnostics;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Channel;
 

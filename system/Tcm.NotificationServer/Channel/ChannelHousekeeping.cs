@@ -1,11 +1,9 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Channel;
 

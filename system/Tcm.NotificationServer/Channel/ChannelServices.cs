@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
 using Tcm.NotificationServer.AgentEndpoints;

@@ -1,14 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Tcm.Channels.Delivery;
 using Tcm.Channels.Framing;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol;
 using HttpRequestMessage = Tcm.Protocol.HttpRequestMessage;
 using HttpResponseMessage = Tcm.Protocol.HttpResponseMessage;
 
@@ -31,7 +29,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
     public Action? Welcomed { get; init; }
 
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
-        : base(webSocket, agent, connectionId, services.Channel)
+        : base(webSocket, agent, agent.Id, connectionId, services.Channel, services.Logger)
     {
         _services = services;
     }
@@ -51,14 +49,6 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
 
     protected override void OnSent(int bytes) => Interlocked.Add(ref Agent.BytesSent, bytes);
 
-    protected override void OnFaulted(ChannelFault fault) => Log.Faulted(_services.Logger, ConnectionId, Agent.Id, fault.Code, fault.Detail);
-
-    protected override void OnVanished(string error) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, error);
-
-    protected override void OnProtocolError(string detail) => Log.ProtocolError(_services.Logger, ConnectionId, Agent.Id, detail);
-
-    protected override void OnSendFailed(string error) => Log.SendFailed(_services.Logger, ConnectionId, Agent.Id, error);
-
     private async ValueTask HandleAsync(Message message)
     {
         if (IsAwaitingHello)
@@ -69,7 +59,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
             }
             else
             {
-                Fault(ChannelFault.ProtocolViolation($"the first message must be 'hello', not '{KindOf(message)}'"));
+                RefuseBeforeHello(message);
             }
 
             return;
@@ -108,11 +98,8 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
             case ErrorMessage error:
                 Log.AgentError(_services.Logger, ConnectionId, Agent.Id, error.Code, error.Detail);
                 break;
-            case HelloMessage:
-                Fault(ChannelFault.ProtocolViolation("a second 'hello' on the same channel"));
-                break;
             default:
-                Fault(ChannelFault.ProtocolViolation($"'{KindOf(message)}' is sent by the server, not by an agent"));
+                RefuseUnexpected(message);
                 break;
         }
     }
@@ -134,16 +121,8 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         var replaced = _services.Registry.Activate(this);
         replaced?.BeginClose(WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
         var policy = _services.Policy.GetPolicy(Agent);
-        var welcome = new WelcomeMessage
-        {
-            ProtocolVersion = ProtocolConstants.Version,
-            AgentId = Agent.Id,
-            ServerName = _services.ServerName,
-            ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.Channel.MaxMessageBytes,
-            PolicyEtag = policy.Etag,
-            AcksWithResults = true,
-        };
+        // This server writes an acknowledgement carried by a result in the result's own write (docs/protocol.md §7).
+        var welcome = Welcome(_services.ServerName) with { PolicyEtag = policy.Etag, AcksWithResults = true };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
         Welcomed?.Invoke();
@@ -222,43 +201,13 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         }
     }
 
-    private static string KindOf(Message message) => message switch
-    {
-        HelloMessage => MessageKinds.Hello,
-        WelcomeMessage => MessageKinds.Welcome,
-        AckMessage => MessageKinds.Ack,
-        PolicyPushMessage => MessageKinds.PolicyPush,
-        TaskPushMessage => MessageKinds.TaskPush,
-        TaskStatusMessage => MessageKinds.TaskStatus,
-        TaskResultMessage => MessageKinds.TaskResult,
-        InventoryRequestMessage => MessageKinds.InventoryRequest,
-        InventoryResultMessage => MessageKinds.InventoryResult,
-        HttpRequestMessage => MessageKinds.HttpRequest,
-        HttpResponseMessage => MessageKinds.HttpResponse,
-        TerminateMessage => MessageKinds.Terminate,
-        ErrorMessage => MessageKinds.Error,
-        _ => message.GetType().Name,
-    };
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Channel {ConnectionId}: agent {AgentId} ({ComputerName}) said hello, last received seq {LastReceivedSeq}")]
         public static partial void Welcomed(ILogger logger, string connectionId, string agentId, string computerName, long lastReceivedSeq);
 
-        [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Channel {ConnectionId} of agent {AgentId} ended without a close handshake ({Error})")]
-        public static partial void PeerVanished(ILogger logger, string connectionId, string agentId, string error);
-
-        [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Channel {ConnectionId} of agent {AgentId} broke the WebSocket protocol: {Detail}")]
-        public static partial void ProtocolError(ILogger logger, string connectionId, string agentId, string detail);
-
-        [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Channel {ConnectionId} of agent {AgentId} is closed: {Code}: {Detail}")]
-        public static partial void Faulted(ILogger logger, string connectionId, string agentId, string code, string detail);
-
         [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "Channel {ConnectionId}: agent {AgentId} reported error {Code}: {Detail}")]
         public static partial void AgentError(ILogger logger, string connectionId, string agentId, string code, string detail);
-
-        [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "Channel {ConnectionId} of agent {AgentId}: a send failed ({Error}); the connection is aborted")]
-        public static partial void SendFailed(ILogger logger, string connectionId, string agentId, string error);
 
         [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "Channel {ConnectionId} of agent {AgentId} fell {Queued} messages behind; the connection is aborted (its pushes wait in the store for its next hello)")]
         public static partial void SendQueueFull(ILogger logger, string connectionId, string agentId, int queued);

@@ -1,9 +1,7 @@
 using System.Net.WebSockets;
-using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.Channel;
 

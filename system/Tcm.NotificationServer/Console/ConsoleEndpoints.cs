@@ -1,14 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Tcm.Hosting.Admin;
 using Tcm.NotificationServer.Admin;
 using AdminKeyFilter = Tcm.NotificationServer.Admin.AdminKeyFilter;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.AdminConsole;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.Policy;

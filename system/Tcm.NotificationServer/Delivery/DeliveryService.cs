@@ -228,14 +228,7 @@ internal sealed partial class DeliveryService(
             return false;
         }, cancellationToken).ConfigureAwait(false);
 
-        if (duplicate)
-        {
-            metrics.DuplicateResult();
-        }
-        else
-        {
-            metrics.ResultStored();
-        }
+        metrics.ResultReceived(duplicate);
 
         return new ResultReceipt { IdempotencyKey = key, Duplicate = duplicate };
     }

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Policy;
@@ -45,7 +44,7 @@ internal sealed class PolicyService
             settings = TcmStore.Deserialize(settingsJson, ProtocolJsonContext.Default.ServerSettings);
         }
 
-        _configuration = new PolicyConfiguration(1, settings, Sort(store.LoadProfiles()), Sort(store.LoadTargetedSettings()));
+        _configuration = new PolicyConfiguration(1, settings, PolicyLists.Profiles.Sort(store.LoadProfiles()), PolicyLists.TargetedSettings.Sort(store.LoadTargetedSettings()));
     }
 
     /// <summary>The built-in profile: persistent connection on, every agent, priority 1000.</summary>
@@ -135,24 +134,20 @@ internal sealed class PolicyService
         c => c with { Settings = settings },
         ct);
 
-    public Task UpsertProfileAsync(CommunicationProfile profile, CancellationToken ct = default) => ChangeAsync(
-        ctx => ctx.Execute("INSERT OR REPLACE INTO profiles(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", profile.Id, profile.Name, profile.Priority, TcmStore.Serialize(profile, ProtocolJsonContext.Default.CommunicationProfile)),
-        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != profile.Id).Append(profile)) },
-        ct);
+    /// <summary>Adds or replaces a policy of <paramref name="list"/> (by id) and moves every agent's policy on.</summary>
+    public Task UpsertAsync<T>(PolicyList<T> list, T policy, CancellationToken ct = default)
+    {
+        var key = list.Key(policy);
+        return ChangeAsync(
+            ctx => ctx.Execute($"INSERT OR REPLACE INTO {list.Table}(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", key.Id, key.Name, key.Priority, TcmStore.Serialize(policy, list.Json)),
+            c => list.Set(c, list.Sort(list.Get(c).Where(p => list.Key(p).Id != key.Id).Append(policy))),
+            ct);
+    }
 
-    public Task DeleteProfileAsync(string id, CancellationToken ct = default) => ChangeAsync(
-        ctx => ctx.Execute("DELETE FROM profiles WHERE id=@p0", id),
-        c => c with { Profiles = Sort(c.Profiles.Where(p => p.Id != id)) },
-        ct);
-
-    public Task UpsertTargetedSettingsAsync(TargetedAgentSettings settings, CancellationToken ct = default) => ChangeAsync(
-        ctx => ctx.Execute("INSERT OR REPLACE INTO targeted_settings(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", settings.Id, settings.Name, settings.Priority, TcmStore.Serialize(settings, ProtocolJsonContext.Default.TargetedAgentSettings)),
-        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != settings.Id).Append(settings)) },
-        ct);
-
-    public Task DeleteTargetedSettingsAsync(string id, CancellationToken ct = default) => ChangeAsync(
-        ctx => ctx.Execute("DELETE FROM targeted_settings WHERE id=@p0", id),
-        c => c with { TargetedSettings = Sort(c.TargetedSettings.Where(s => s.Id != id)) },
+    /// <summary>Removes the policy <paramref name="id"/> of <paramref name="list"/> and moves every agent's policy on.</summary>
+    public Task DeleteAsync<T>(PolicyList<T> list, string id, CancellationToken ct = default) => ChangeAsync(
+        ctx => ctx.Execute($"DELETE FROM {list.Table} WHERE id=@p0", id),
+        c => list.Set(c, list.Sort(list.Get(c).Where(p => list.Key(p).Id != id))),
         ct);
 
     private async Task ChangeAsync(Action<WriteContext> persist, Func<PolicyConfiguration, PolicyConfiguration> apply, CancellationToken ct)
@@ -169,14 +164,6 @@ internal sealed class PolicyService
             _changeGate.Release();
         }
     }
-
-    /// <summary>Profiles in matching order: priority, then name.</summary>
-    internal static IReadOnlyList<CommunicationProfile> Sort(IEnumerable<CommunicationProfile> profiles) =>
-        [.. profiles.OrderBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
-
-    /// <summary>Targeted settings in matching order: priority, then name.</summary>
-    internal static IReadOnlyList<TargetedAgentSettings> Sort(IEnumerable<TargetedAgentSettings> settings) =>
-        [.. settings.OrderBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal)];
 }
 
 /// <summary>An immutable snapshot of everything policies are computed from.</summary>

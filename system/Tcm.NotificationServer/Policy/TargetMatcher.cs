@@ -1,5 +1,4 @@
 using Tcm.NotificationServer.Agents;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Policy;

@@ -1,17 +1,11 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.SiteServers;
-using Tcm.Protocol;
 using static Tcm.NotificationServer.Admin.AdminResults;
 
 namespace Tcm.NotificationServer.SiteServerApi;
@@ -46,7 +40,7 @@ internal static partial class SiteServerEndpoints
                 return Error(StatusCodes.Status409Conflict, "conflict", $"name: a {SiteServerCertificates.KindName(body.Kind)} named '{name}' exists already");
             }
 
-            var (record, token) = await directory.CreateAsync(name, body.Kind, time.GetUtcNow());
+            var (record, token) = await directory.CreateAsync(name, body.Kind, time.GetUtcNow(), request.HttpContext.RequestAborted);
             return Created($"{TcmPaths.Admin}/site-servers/{record.Id}", new SiteServerCreated(record.Id, record.Name, record.Kind, token), ProtocolJsonContext.Default.SiteServerCreated);
         })
             .WithName("CreateSiteServer").WithSummary("Allows a site server (Task Server or gateway) to register; the answer shows its registration token once.")

@@ -1,7 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Http;
 using Tcm.NotificationServer.Agents;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.SiteServers;
 

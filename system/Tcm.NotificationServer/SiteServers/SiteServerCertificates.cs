@@ -4,7 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Tcm.Hosting.Certificates;
 using Tcm.NotificationServer.Certificates;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.SiteServers;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 
 namespace Tcm.NotificationServer.SiteServers;
 
@@ -81,7 +80,7 @@ internal sealed class SiteServerDirectory
         _byThumbprint.TryGetValue(thumbprint, out record);
 
     /// <summary>Creates a site server; returns it and its registration token (only the hash is kept).</summary>
-    public async Task<(SiteServerRecord Record, string Token)> CreateAsync(string name, SiteServerKind kind, DateTimeOffset now)
+    public async Task<(SiteServerRecord Record, string Token)> CreateAsync(string name, SiteServerKind kind, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var record = new SiteServerRecord
@@ -94,7 +93,7 @@ internal sealed class SiteServerDirectory
         };
         await _store.Writer.WriteAsync(ctx => ctx.Execute(
             "INSERT INTO site_servers(id, name, kind, token_hash, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)",
-            record.Id, record.Name, SiteServerCertificates.KindName(kind), record.TokenHash, now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            record.Id, record.Name, SiteServerCertificates.KindName(kind), record.TokenHash, now.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
         Index(record);
         return (record, token);
     }

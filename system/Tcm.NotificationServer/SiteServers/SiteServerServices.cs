@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Tcm.NotificationServer.SiteServers;
 
 /// <summary>Registers the site-server services of the NS.</summary>

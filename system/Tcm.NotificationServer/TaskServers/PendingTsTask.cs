@@ -1,5 +1,3 @@
-using Tcm.Protocol;
-
 namespace Tcm.NotificationServer.TaskServers;
 
 /// <summary>A task not yet delivered to its agent, and the Task Server that accepted it last.</summary>

@@ -1,20 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
-using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
 
@@ -47,35 +40,19 @@ internal static partial class TaskServerEndpoints
         admin.MapGet("/task-servers/selection", (TaskServerRegistry registry) => Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings))
             .WithName("GetTaskServerSelection").WithSummary("How agents choose their Task Server.").Produces<TaskServerSelectionSettings>();
 
-        admin.MapPut("/task-servers/selection", async (HttpRequest request, TaskServerRegistry registry, PolicyDistributor distributor) =>
+        admin.MapPolicyInput("/task-servers/selection", ProtocolJsonContext.Default.TaskServerSelectionSettings, static async (services, selection, ct) =>
         {
-            var (selection, error) = await ReadAsync(request, ProtocolJsonContext.Default.TaskServerSelectionSettings);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            await registry.SetSelectionAsync(selection!, request.HttpContext.RequestAborted);
-            await distributor.DistributeAsync(request.HttpContext.RequestAborted);
-            return Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings);
+            var registry = services.GetRequiredService<TaskServerRegistry>();
+            await registry.SetSelectionAsync(selection, ct);
+            return registry.Selection;
         })
-            .WithName("PutTaskServerSelection").WithSummary("Sets the selection method (fewest-computers, available-capacity, ordered-list) and the ordered list per site; connected agents get their new policy at once.")
-            .Accepts<TaskServerSelectionSettings>(Json).Produces<TaskServerSelectionSettings>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("PutTaskServerSelection").WithSummary("Sets the selection method (fewest-computers, available-capacity, ordered-list) and the ordered list per site; connected agents get their new policy at once.");
 
-        admin.MapPost("/actions/ts-task", async (HttpRequest request, AgentDirectory directory, TaskServerRegistry registry, TimeProvider time) =>
+        admin.MapAction("/actions/ts-task", ProtocolJsonContext.Default.PushTaskRequest, AdminValidation.Validate, static async (services, task, actionId, ct) =>
         {
-            var (body, error) = await ReadPushTaskAsync(request);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var task = body!;
-
-            var actionId = DeliveryService.NewActionId();
-            var now = time.GetUtcNow();
-            var agents = directory.All.Where(a => TargetMatcher.Matches(task.Targets, a)).ToList();
-            var handed = await registry.AddTasksAsync(actionId, agents, agent => new TaskServerAssignment
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(task.Targets, a)).ToList();
+            var handed = await services.GetRequiredService<TaskServerRegistry>().AddTasksAsync(actionId, agents, agent => new TaskServerAssignment
             {
                 ActionId = actionId,
                 AgentId = agent.Id,
@@ -84,11 +61,10 @@ internal static partial class TaskServerEndpoints
                 Parameters = task.Parameters,
                 TimeoutSeconds = task.TimeoutSeconds,
                 CreatedAt = now,
-            }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), request.HttpContext.RequestAborted);
-            return Created($"{TcmPaths.Admin}/actions/{actionId}", new ActionCreated(actionId, TaskServerActionKinds.TsTask, agents.Count, handed), ProtocolJsonContext.Default.ActionCreated);
+            }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), ct);
+            return new ActionCreated(actionId, TaskServerActionKinds.TsTask, agents.Count, handed);
         })
-            .WithName("PushTaskThroughTaskServers").WithSummary("Pushes a task to the targeted agents through the Task Servers that hold them (their Client Task Agents); status at GET /tcm/admin/actions/{id}.")
-            .Accepts<PushTaskRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+            .WithName("PushTaskThroughTaskServers").WithSummary("Pushes a task to the targeted agents through the Task Servers that hold them (their Client Task Agents); status at GET /tcm/admin/actions/{id}.");
     }
 
     private static async Task ReportAsync(HttpContext context)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Channel;
@@ -7,7 +6,6 @@ using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.Store;
-using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.TaskServers;

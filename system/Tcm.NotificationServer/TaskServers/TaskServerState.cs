@@ -1,3 +1,4 @@
+using Tcm.Hosting.Signals;
 using Tcm.NotificationServer.SiteServers;
 
 namespace Tcm.NotificationServer.TaskServers;

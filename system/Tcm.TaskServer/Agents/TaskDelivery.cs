@@ -301,7 +301,7 @@ internal sealed partial class TaskDelivery
     /// it for the NS after the agent's pending acknowledgements (instead of the task's pending status); the agent may be acknowledged
     /// when this returns. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
     /// </summary>
-    public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result)
+    public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result, CancellationToken cancellationToken = default)
     {
         var (key, _, taskId, _) = ResultIdentity.Of(agent.Id, result);
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -316,7 +316,7 @@ internal sealed partial class TaskDelivery
             _journal.TakeInto(s, agent.Id, taskId);
             AddToOutbox(s, "result", item);
             return true;
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         _metrics.ResultReceived(duplicate: !inserted);
         if (inserted)
         {

@@ -1,9 +1,9 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Channels;
 using Tcm.Protocol;
 using Tcm.TaskServer.Diagnostics;
 
@@ -15,7 +15,7 @@ namespace Tcm.TaskServer.Agents;
 /// </summary>
 internal sealed class TsAgentApi(TaskDelivery delivery)
 {
-    public async Task<TsResponse> HandleAsync(TsAgent agent, string method, string pathAndQuery, ReadOnlyMemory<byte> body, string via)
+    public async Task<TsResponse> HandleAsync(TsAgent agent, string method, string pathAndQuery, ReadOnlyMemory<byte> body, string via, CancellationToken cancellationToken)
     {
         var request = AgentRequestLine.Parse(method, pathAndQuery);
         var (path, isGet, isPost) = (request.Path, request.IsGet, request.IsPost);
@@ -45,7 +45,7 @@ internal sealed class TsAgentApi(TaskDelivery delivery)
 
                 try
                 {
-                    return TsResponse.Json(200, await delivery.StoreResultAsync(agent, decoded.Message).ConfigureAwait(false), ProtocolJsonContext.Default.ResultReceipt);
+                    return TsResponse.Json(200, await delivery.StoreResultAsync(agent, decoded.Message, cancellationToken).ConfigureAwait(false), ProtocolJsonContext.Default.ResultReceipt);
                 }
                 catch (ArgumentException ex)
                 {
@@ -69,12 +69,7 @@ internal static class TsAgentEndpoints
         .AddSingleton<TaskDelivery>()
         .AddSingleton<TsAgentApi>();
 
-    public static void MapTsAgentEndpoints(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapGet(TcmPaths.Tasks, HandleAsync).ExcludeFromDescription();
-        endpoints.MapPost(TcmPaths.TaskStatus, HandleAsync).ExcludeFromDescription();
-        endpoints.MapPost(TcmPaths.TaskResult, HandleAsync).ExcludeFromDescription();
-    }
+    public static void MapTsAgentEndpoints(this IEndpointRouteBuilder endpoints) => endpoints.MapAgentTaskEndpoints(HandleAsync);
 
     private static async Task HandleAsync(HttpContext context)
     {
@@ -114,7 +109,7 @@ internal static class TsAgentEndpoints
         }
 
         var request = context.Request;
-        var response = await services.GetRequiredService<TsAgentApi>().HandleAsync(agent, request.Method, request.Path.Value + request.QueryString.Value, buffer.WrittenMemory, TaskDelivery.ViaHttp);
+        var response = await services.GetRequiredService<TsAgentApi>().HandleAsync(agent, request.Method, request.Path.Value + request.QueryString.Value, buffer.WrittenMemory, TaskDelivery.ViaHttp, context.RequestAborted);
         await response.WriteAsync(context);
     }
 }

@@ -18,7 +18,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
     private bool _welcomed;
 
     public TsSession(WebSocket socket, TsAgent agent, string connectionId, TsChannelServices services)
-        : base(socket, agent, connectionId, services.Channel)
+        : base(socket, agent, agent.Id, connectionId, services.Channel, services.Logger)
     {
         _services = services;
     }
@@ -37,7 +37,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
         {
             if (message is not HelloMessage hello)
             {
-                Fault(ChannelFault.ProtocolViolation("the first message must be 'hello'"));
+                RefuseBeforeHello(message);
             }
             else if (ChannelFault.CheckHello(hello, Agent.Id, ChannelRole.TaskServer, "this is a Task Server; the core agent's channel goes to the Notification Server") is { } refused)
             {
@@ -69,7 +69,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
             case TaskResultMessage or InventoryResultMessage:
                 try
                 {
-                    var receipt = await _services.Delivery.StoreResultAsync(Agent, message).ConfigureAwait(false);
+                    var receipt = await _services.Delivery.StoreResultAsync(Agent, message, Aborted).ConfigureAwait(false);
                     Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
                 }
                 catch (ArgumentException ex)
@@ -80,7 +80,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
                 break;
             case Tcm.Protocol.HttpRequestMessage request:
                 var body = request.Body is { } element ? Encoding.UTF8.GetBytes(element.GetRawText()) : ReadOnlyMemory<byte>.Empty;
-                var response = await _services.Api.HandleAsync(Agent, request.Method, request.Path, body, TaskDelivery.ViaPersistent).ConfigureAwait(false);
+                var response = await _services.Api.HandleAsync(Agent, request.Method, request.Path, body, TaskDelivery.ViaPersistent, Aborted).ConfigureAwait(false);
                 Send(new Tcm.Protocol.HttpResponseMessage
                 {
                     Id = request.Id,
@@ -91,47 +91,23 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
                 break;
             case Tcm.Protocol.HttpResponseMessage or ErrorMessage:
                 break;
-            case HelloMessage:
-                Fault(ChannelFault.ProtocolViolation("a second 'hello' on the same channel"));
-                break;
             default:
-                Fault(ChannelFault.ProtocolViolation($"'{message.GetType().Name}' is sent by the server, not by an agent"));
+                RefuseUnexpected(message);
                 break;
         }
     }
 
     private async Task OnHelloAsync(HelloMessage hello)
     {
-        var welcome = new WelcomeMessage
-        {
-            ProtocolVersion = ProtocolConstants.Version,
-            AgentId = Agent.Id,
-            ServerName = _services.ServerName,
-            ConnectionId = ConnectionId,
-            MaxMessageBytes = _services.Channel.MaxMessageBytes,
-        };
+        var welcome = Welcome(_services.ServerName);
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
     }
 
-    protected override void OnFaulted(ChannelFault fault) => Log.Faulted(_services.Logger, ConnectionId, Agent.Id, fault.Code, fault.Detail);
-
-    protected override void OnVanished(string error) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, error);
-
-    protected override void OnProtocolError(string detail) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, detail);
-
-    protected override void OnSendFailed(string error) => Log.PeerVanished(_services.Logger, ConnectionId, Agent.Id, error);
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "TS channel {ConnectionId}: agent {AgentId} said hello, last received seq {LastReceivedSeq}")]
         public static partial void Welcomed(ILogger logger, string connectionId, string agentId, long lastReceivedSeq);
-
-        [LoggerMessage(EventId = 2201, Level = LogLevel.Debug, Message = "TS channel {ConnectionId} of agent {AgentId} ended without a close handshake ({Error})")]
-        public static partial void PeerVanished(ILogger logger, string connectionId, string agentId, string error);
-
-        [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "TS channel {ConnectionId} of agent {AgentId} is closed: {Code}: {Detail}")]
-        public static partial void Faulted(ILogger logger, string connectionId, string agentId, string code, string detail);
     }
 }

@@ -7,39 +7,28 @@ namespace Tcm.TaskServer.Diagnostics;
 /// The Task Server's counters (meter <c>Tcm.TaskServer</c>, scraped at <c>/metrics</c>, exported over OTLP): channels,
 /// refusals, handshakes, pushes, acknowledgements, results, forwarding, queued work, delivery latency.
 /// </summary>
-internal sealed class TsMetrics : ServerMeter, IChannelFigures
+internal sealed class TsMetrics : ChannelServerMeter
 {
     /// <summary>The meter name, for <c>dotnet-counters</c> and OpenTelemetry.</summary>
     public const string MeterName = "Tcm.TaskServer";
 
-    private readonly ChannelInstruments _channels;
-    private readonly DeliveryInstruments _delivery;
     private readonly CountedCounter _refusals;
     private readonly CountedCounter _forwarded;
     private readonly CountedCounter _forwardFailures;
 
     public TsMetrics(IMeterFactory meters)
-        : base(meters, MeterName)
+        : base(meters, MeterName, "tcm.ts", "tcm.ts.connections", "tcm.ts.results.received", "tcm.ts.results.duplicate")
     {
-        _channels = new(Meter, "tcm.ts", "tcm.ts.connections");
-        _delivery = new(Meter, "tcm.ts", "tcm.ts.results.received", "tcm.ts.results.duplicate");
         _refusals = Counter("tcm.ts.refusals", "{connection}", "Agents refused, by code");
         _forwarded = Counter("tcm.ts.forwarded", "{item}", "Statuses and results forwarded to the NS");
         _forwardFailures = Counter("tcm.ts.forward.failures", "{attempt}", "Failed attempts to reach the NS");
     }
 
-    /// <summary>Channels accepted and agent HTTP requests, by transport and route.</summary>
-    public ChannelInstruments Channels => _channels;
-
-    public long Connections => _channels.Live;
+    public long Connections => Channels.Live;
 
     public long Forwarded => _forwarded.Total;
 
     public long Refusals => _refusals.Total;
-
-    long IChannelFigures.Live => _channels.Live;
-
-    long IChannelFigures.Accepted => _channels.Opened;
 
     /// <summary>Observable gauges over the live state, read at each collection.</summary>
     public void ObserveAgents(Func<int> registered, Func<int> connected, Func<int> outbox, Func<long> queuedPushes)
@@ -47,22 +36,12 @@ internal sealed class TsMetrics : ServerMeter, IChannelFigures
         Gauge("tcm.ts.agents.registered", registered, "{agent}", "Agents registered with the Task Server");
         Gauge("tcm.ts.agents.connected", connected, "{agent}", "Agents with an open channel");
         Gauge("tcm.ts.outbox", outbox, "{item}", "Statuses and results waiting for the NS");
-        _delivery.ObserveQueued(queuedPushes);
+        Delivery.ObserveQueued(queuedPushes);
     }
 
     public void Refused(string code) => _refusals.Add(1, "code", code);
 
-    public void HandshakeFailed() => _delivery.HandshakeFailures.Add();
-
-    public void PushesSent(int count) => _delivery.Pushes.Add(count);
-
-    public void Ack() => _delivery.Acks.Add();
-
-    public void ResultReceived(bool duplicate) => (duplicate ? _delivery.Duplicates : _delivery.Results).Add();
-
     public void Forward(int count) => _forwarded.Add(count);
 
     public void ForwardFailed() => _forwardFailures.Add();
-
-    public void DeliveryLatency(long milliseconds) => _delivery.Latency.Record(milliseconds);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Hosting.Certificates;
+using Tcm.Hosting.Signals;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
@@ -25,6 +26,9 @@ internal sealed partial class NotificationServerLink : BackgroundService
 {
     private const int BatchSize = 200;
 
+    /// <summary>How often the forward loop looks at the outbox when nothing changed (a write the loop missed, a retry).</summary>
+    internal static readonly TimeSpan ForwardInterval = TimeSpan.FromSeconds(5);
+
     private readonly TaskServerOptions _options;
     private readonly TaskDelivery _delivery;
     private readonly TsMetrics _metrics;
@@ -33,7 +37,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
     private readonly ILogger _logger;
     private readonly HttpClient _client;
     private readonly SocketsHttpHandler _handler;
-    private readonly SemaphoreSlim _changed = new(0, int.MaxValue);
+    private readonly WorkSignal _changed = new();
     private readonly IHostApplicationLifetime _lifetime;
     private volatile bool _reachable;
 
@@ -68,13 +72,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
     /// <summary>Whether the last exchange with the NS succeeded.</summary>
     public bool Reachable => _reachable;
 
-    private void Wake()
-    {
-        if (_changed.CurrentCount == 0)
-        {
-            _changed.Release();
-        }
-    }
+    private void Wake() => _changed.Set();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -155,7 +153,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
         {
             try
             {
-                await _changed.WaitAsync(TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+                await _changed.WaitAsync(ForwardInterval, _time, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -319,7 +317,6 @@ internal sealed partial class NotificationServerLink : BackgroundService
         _delivery.Changed -= Wake;
         _client.Dispose();
         _handler.Dispose();
-        _changed.Dispose();
         base.Dispose();
     }
 

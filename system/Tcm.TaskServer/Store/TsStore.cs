@@ -23,15 +23,20 @@ internal sealed class TsStore : IDisposable
     /// <summary>Most writes committed together.</summary>
     private const int MaxBatch = 512;
 
+    /// <summary>Longest wait at dispose for the writes already queued.</summary>
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
+
     private readonly SqliteConnection _connection;
+    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
 
     // why: a fan-out runs the same few statements tens of thousands of times; each is parsed once and reused (under _gate).
     private readonly SqliteStatements _statements;
     private readonly SqliteWriteQueue<TsStore> _writer;
 
-    public TsStore(string dataDirectory, ILogger? logger = null)
+    public TsStore(string dataDirectory, TimeProvider? time = null, ILogger? logger = null)
     {
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.Combine(dataDirectory, FileName);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
@@ -127,7 +132,7 @@ internal sealed class TsStore : IDisposable
         try
         {
             // why: the writes already queued are committed before the connection closes; their callers are waiting for them.
-            _writer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System).Wait();
+            _writer.DisposeAsync().AsTask().WaitAsync(DisposeTimeout, _time).Wait();
         }
         catch (AggregateException)
         {

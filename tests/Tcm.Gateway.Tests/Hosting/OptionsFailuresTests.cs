@@ -20,12 +20,30 @@ public sealed class OptionsFailuresTests
     {
         var failures = new OptionsFailures("Test");
 
-        failures.Server(new TestOptions { DataDirectory = " ", ListenAddress = "somewhere", Port = 70000 }, "the test's files (default 'data/test')");
+        failures.Server(new TestOptions { DataDirectory = " ", ListenAddress = "somewhere", Port = 70000, PublicHostName = "not a host" }, "the test's files (default 'data/test')");
 
         failures.All.Should().BeEquivalentTo(
             "Test:DataDirectory must name a folder for the test's files (default 'data/test').",
             "Test:ListenAddress 'somewhere' is not an IP address, 'localhost' or '*'.",
-            "Test:Port 70000 is outside 0..65535 (0 picks a free port).");
+            "Test:Port 70000 is outside 0..65535 (0 picks a free port).",
+            "Test:PublicHostName 'not a host' is not a valid host name.");
+    }
+
+    [Fact]
+    public void EveryBadChannelSetting_IsReported_WithItsName()
+    {
+        var failures = new OptionsFailures("Test");
+
+        failures.Channel(
+            new TestChannelOptions { MaxMessageBytes = 100, HelloTimeout = TimeSpan.Zero, KeepAliveInterval = TimeSpan.FromSeconds(-1), KeepAliveTimeout = TimeSpan.FromSeconds(-1), MaxPushesInFlight = 0 },
+            1024 * 1024);
+
+        failures.All.Should().BeEquivalentTo(
+            "Test:MaxMessageBytes 100 is outside 4096..1048576.",
+            "Test:HelloTimeout 00:00:00 must be greater than zero and at most 5 minutes.",
+            "Test:KeepAliveInterval -00:00:01 must not be negative (zero disables pings).",
+            "Test:KeepAliveTimeout -00:00:01 must not be negative.",
+            "Test:MaxPushesInFlight 0 is outside 1..10000000.");
     }
 
     [Fact]
@@ -72,4 +90,6 @@ public sealed class OptionsFailuresTests
     }
 
     private sealed class TestOptions() : TcmServerOptions("data/test", 1234);
+
+    private sealed class TestChannelOptions() : TcmChannelServerOptions("data/test", 1234);
 }

@@ -41,7 +41,7 @@ public sealed class PolicyServiceTests
             new CommunicationProfile { Id = "b", Name = "B", Priority = 10 },
             new CommunicationProfile { Id = "a", Name = "A", Priority = 10 },
             new CommunicationProfile { Id = "first", Name = "Z", Priority = 1, Targets = new Targets { Agents = ["someone-else"] } });
-        var sorted = configuration with { Profiles = PolicyService.Sort(configuration.Profiles) };
+        var sorted = configuration with { Profiles = PolicyLists.Profiles.Sort(configuration.Profiles) };
 
         var policy = PolicyService.Compute(sorted, TargetMatcherTests.Agent(), "ns:4443");
         policy.Communication.ProfileId.Should().Be("a");

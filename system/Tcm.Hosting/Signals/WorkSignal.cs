@@ -1,12 +1,16 @@
-namespace Tcm.NotificationServer.TaskServers;
+namespace Tcm.Hosting.Signals;
 
-/// <summary>An auto-reset signal a long poll waits on; a set with nobody waiting is remembered.</summary>
-internal sealed class WorkSignal
+/// <summary>
+/// An auto-reset signal a loop waits on (the NS's long poll for a Task Server's work, the Task Server's forwarding to the NS); a
+/// set with nobody waiting is remembered. The wait's bound runs on the injected clock.
+/// </summary>
+public sealed class WorkSignal
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _set;
 
+    /// <summary>Wakes the waiter, or the next one.</summary>
     public void Set()
     {
         TaskCompletionSource current;
