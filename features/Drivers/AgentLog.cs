@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Tcm.Testing;
 
 namespace Tcm.Features.Drivers;
 
@@ -53,20 +54,10 @@ internal sealed class AgentLog(Stopwatch clock) : ILoggerFactory
         }
     }
 
-    private sealed class Logger(AgentLog log) : ILogger
+    private sealed class Logger(AgentLog log) : TestLogger(LogLevel.Information)
     {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        protected override void Write<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel))
-            {
-                return;
-            }
-
             var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
             if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
             {

@@ -55,118 +55,93 @@ internal sealed record AfterConditionTrigger(Condition Condition, TimeSpan Delay
 /// What an event does. <see cref="Kind"/> is the <c>do:</c> word, which each action declares as its <c>Word</c>;
 /// <see cref="ActionValidator.KeysOf"/> lists every word with the keys it takes.
 /// </summary>
-internal abstract record ScenarioAction
+/// <param name="Kind">The action's <c>do:</c> word.</param>
+internal abstract record ScenarioAction(string Kind)
 {
-    public abstract string Kind { get; }
-
     /// <summary>Actions whose results can be measured (<c>task-completed</c>, latency percentiles).</summary>
     public static bool IsPush(string kind) => kind is PushTaskAction.Word or InventoryNowAction.Word or PushPolicyAction.Word;
 }
 
 /// <summary><c>start-agents</c>: start the selected agents that are not running, spread evenly over <see cref="Ramp"/>.</summary>
-internal sealed record StartAgentsAction(TimeSpan Ramp) : ScenarioAction
+internal sealed record StartAgentsAction(TimeSpan Ramp) : ScenarioAction(Word)
 {
     public const string Word = "start-agents";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>stop-agents</c>: stop the selected agents (service stop: connections closed gracefully).</summary>
-internal sealed record StopAgentsAction : ScenarioAction
+internal sealed record StopAgentsAction() : ScenarioAction(Word)
 {
     public const string Word = "stop-agents";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>vpn-up</c>: connect the VPN of the selected agents that have a VPN client.</summary>
-internal sealed record VpnUpAction : ScenarioAction
+internal sealed record VpnUpAction() : ScenarioAction(Word)
 {
     public const string Word = "vpn-up";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>vpn-down</c>: disconnect the VPN of the selected agents.</summary>
-internal sealed record VpnDownAction : ScenarioAction
+internal sealed record VpnDownAction() : ScenarioAction(Word)
 {
     public const string Word = "vpn-down";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>move</c>: take the selected agents to another location (their sockets break, as a laptop's do).</summary>
-internal sealed record MoveAction(AgentLocation To) : ScenarioAction
+internal sealed record MoveAction(AgentLocation To) : ScenarioAction(Word)
 {
     public const string Word = "move";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>set-tcm</c>: switch the server setting "TCM communication".</summary>
-internal sealed record SetTcmAction(bool Enabled) : ScenarioAction
+internal sealed record SetTcmAction(bool Enabled) : ScenarioAction(Word)
 {
     public const string Word = "set-tcm";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>set-settings</c>: change targeted agent settings of the selected groups (the server pushes the new policy).</summary>
-internal sealed record SetSettingsAction(SettingsSpec Settings) : ScenarioAction
+internal sealed record SetSettingsAction(SettingsSpec Settings) : ScenarioAction(Word)
 {
     public const string Word = "set-settings";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>push-task</c>: an admin pushes a task to the selected agents. <see cref="Timeout"/> is the task's timeout.</summary>
-internal sealed record PushTaskAction(string Command, IReadOnlyDictionary<string, string> Parameters, TimeSpan Timeout) : ScenarioAction
+internal sealed record PushTaskAction(string Command, IReadOnlyDictionary<string, string> Parameters, TimeSpan Timeout) : ScenarioAction(Word)
 {
     public const string Word = "push-task";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>push-policy</c>: push the current policy to the selected agents now.</summary>
-internal sealed record PushPolicyAction : ScenarioAction
+internal sealed record PushPolicyAction() : ScenarioAction(Word)
 {
     public const string Word = "push-policy";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>inventory-now</c>: on-demand inventory of the selected agents.</summary>
-internal sealed record InventoryNowAction(IReadOnlyList<string> Classes) : ScenarioAction
+internal sealed record InventoryNowAction(IReadOnlyList<string> Classes) : ScenarioAction(Word)
 {
     public const string Word = "inventory-now";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>terminate-connections</c>: the admin's "Terminate persistent connection" for the selected agents.</summary>
-internal sealed record TerminateConnectionsAction(TimeSpan ReconnectAfter) : ScenarioAction
+internal sealed record TerminateConnectionsAction(TimeSpan ReconnectAfter) : ScenarioAction(Word)
 {
     public const string Word = "terminate-connections";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>drop-connections</c>: the selected agents' network drops every open socket (no close handshake).</summary>
-internal sealed record DropConnectionsAction : ScenarioAction
+internal sealed record DropConnectionsAction() : ScenarioAction(Word)
 {
     public const string Word = "drop-connections";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>stop-server</c> / <c>start-server</c> / <c>kill-server</c> with <c>server: ns|ts1|ts2|...|gateway</c>.</summary>
-internal sealed record ServerAction(ServerOperation Operation, string Server) : ScenarioAction
+internal sealed record ServerAction(ServerOperation Operation, string Server) : ScenarioAction(WordOf(Operation))
 {
     public const string StopWord = "stop-server";
     public const string StartWord = "start-server";
     public const string KillWord = "kill-server";
 
-    public override string Kind => Operation switch
+    private static string WordOf(ServerOperation operation) => operation switch
     {
         ServerOperation.Stop => StopWord,
         ServerOperation.Start => StartWord,
@@ -175,18 +150,14 @@ internal sealed record ServerAction(ServerOperation Operation, string Server) : 
 }
 
 /// <summary><c>download-package</c>: the selected agents download a package offered on these codebases.</summary>
-internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseSpec> Codebases) : ScenarioAction
+internal sealed record DownloadPackageAction(string Package, long SizeBytes, IReadOnlyList<CodebaseSpec> Codebases) : ScenarioAction(Word)
 {
     public const string Word = "download-package";
-
-    public override string Kind => Word;
 }
 
 /// <summary><c>wait</c> (or no <c>do:</c>): nothing; a point on the timeline others can be <c>after</c>.</summary>
-internal sealed record WaitAction : ScenarioAction
+internal sealed record WaitAction() : ScenarioAction(Word)
 {
     public const string Word = "wait";
-
-    public override string Kind => Word;
 }
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Tcm.Protocol;
 
-/// <summary>Why a frame could not be decoded. <see cref="MessageCodec.GetCloseReason"/> maps each to a <see cref="CloseReasons"/> code.</summary>
+/// <summary>Why a frame could not be decoded. The channel core (<c>ChannelFault.Undecodable</c>) maps each to a close status and a <see cref="CloseReasons"/> code.</summary>
 public enum DecodeError
 {
     None,
@@ -60,16 +60,6 @@ public static class MessageCodec
             return Classify(utf8Json, ex);
         }
     }
-
-    /// <summary>The close reason for a decode error.</summary>
-    public static string GetCloseReason(DecodeError error) => error switch
-    {
-        DecodeError.TooLarge => CloseReasons.TooLarge,
-        DecodeError.Malformed => CloseReasons.Malformed,
-        DecodeError.UnknownKind => CloseReasons.UnknownKind,
-        DecodeError.None => throw new ArgumentOutOfRangeException(nameof(error), "not an error"),
-        _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
-    };
 
     private static DecodeResult Classify(ReadOnlySpan<byte> utf8Json, Exception ex)
     {

@@ -19,7 +19,7 @@ public sealed class ChannelFaultTests
 
     [Fact]
     public void EveryDecodeError_IsInTheTable() =>
-        Enum.GetValues<DecodeError>().Where(e => e != DecodeError.None).Select(ChannelFault.StatusOf).Should().OnlyHaveUniqueItems();
+        Enum.GetValues<DecodeError>().Where(e => e != DecodeError.None).Select(e => ChannelFault.Undecodable(new DecodeResult(null, e, null)).Status).Should().OnlyHaveUniqueItems();
 
     [Fact]
     public void Hello_OfAnotherVersionAgentOrRole_IsRefusedWithItsReason()

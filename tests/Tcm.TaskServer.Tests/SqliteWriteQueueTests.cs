@@ -123,7 +123,7 @@ public sealed class SqliteWriteQueueTests : IAsyncLifetime
         ? _statements.Query("SELECT COUNT(*) FROM t", r => r.GetInt64(0)).Single()
         : _statements.Query("SELECT COUNT(*) FROM t WHERE k=@p0", r => r.GetInt64(0), key).Single();
 
-    private sealed class RecordingLogger : ILogger
+    private sealed class RecordingLogger() : TestLogger(LogLevel.Error)
     {
         private readonly List<string> _errors = [];
 
@@ -138,19 +138,11 @@ public sealed class SqliteWriteQueueTests : IAsyncLifetime
             }
         }
 
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        protected override void Write<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (logLevel >= LogLevel.Error)
+            lock (_errors)
             {
-                lock (_errors)
-                {
-                    _errors.Add(formatter(state, exception));
-                }
+                _errors.Add(formatter(state, exception));
             }
         }
     }

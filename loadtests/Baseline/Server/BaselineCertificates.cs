@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tcm.Protocol;
 
 namespace Tcm.LoadTests.Baseline.Server;
 
@@ -74,12 +75,7 @@ internal sealed class BaselineCertificates : IDisposable
             return false;
         }
 
-        using var leaf = certificate as X509Certificate2 is { } c2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(leaf ?? (X509Certificate2)certificate);
+        return ServerTrust.ChainsTo(certificate, ca);
     };
 
     public void Dispose()

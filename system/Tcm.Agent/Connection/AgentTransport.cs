@@ -144,38 +144,8 @@ internal sealed class AgentTransport : IDisposable
     /// Accepts the server only when its certificate chains to the package CA (custom root trust, no revocation check)
     /// and its name matches the address dialled.
     /// </summary>
-    public static bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca)
-    {
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        try
-        {
-            return chain.Build(leaf);
-        }
-        finally
-        {
-            if (!ReferenceEquals(leaf, certificate))
-            {
-                leaf.Dispose();
-            }
-
-            foreach (var element in chain.ChainElements)
-            {
-                if (!ReferenceEquals(element.Certificate, leaf) && !ReferenceEquals(element.Certificate, ca))
-                {
-                    element.Certificate.Dispose();
-                }
-            }
-        }
-    }
+    public static bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca) =>
+        ServerTrust.ValidateServer(certificate, errors, ca);
 
     /// <summary>The CA certificate for a PEM, shared process-wide.</summary>
     public static X509Certificate2 GetCa(string caPem)

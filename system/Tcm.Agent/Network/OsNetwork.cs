@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
+using Tcm.Protocol;
 
 namespace Tcm.Agent.Network;
 
@@ -11,21 +11,8 @@ public sealed class OsNetwork : INetwork
     private EventHandler? _adaptersChanged;
 
     /// <inheritdoc/>
-    public async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, TrafficPurpose purpose, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    public async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, TrafficPurpose purpose, CancellationToken cancellationToken) =>
+        await TcpDial.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public IReadOnlyList<NetworkAdapter> GetAdapters()

@@ -24,23 +24,19 @@ public readonly record struct ChannelFault(WebSocketCloseStatus Status, string C
     public static ChannelFault TooLarge(int maxMessageBytes) =>
         new(WebSocketCloseStatus.MessageTooBig, CloseReasons.TooLarge, $"a message exceeded the maximum of {maxMessageBytes} bytes");
 
-    /// <summary>A message that arrived whole but did not decode.</summary>
-    public static ChannelFault Undecodable(DecodeResult decoded) =>
-        new(StatusOf(decoded.Error), MessageCodec.GetCloseReason(decoded.Error), decoded.Detail ?? "");
+    /// <summary>A message that arrived whole but did not decode: too large 1009, malformed 1007, unknown kind 1008.</summary>
+    public static ChannelFault Undecodable(DecodeResult decoded) => decoded.Error switch
+    {
+        DecodeError.TooLarge => new(WebSocketCloseStatus.MessageTooBig, CloseReasons.TooLarge, decoded.Detail ?? ""),
+        DecodeError.Malformed => new(WebSocketCloseStatus.InvalidPayloadData, CloseReasons.Malformed, decoded.Detail ?? ""),
+        DecodeError.UnknownKind => new(WebSocketCloseStatus.PolicyViolation, CloseReasons.UnknownKind, decoded.Detail ?? ""),
+        DecodeError.None => throw new ArgumentOutOfRangeException(nameof(decoded), "not an error"),
+        _ => throw new ArgumentOutOfRangeException(nameof(decoded), decoded.Error, null),
+    };
 
     /// <summary>A message the receiving side does not accept in this state (a second hello, a server's kind from an agent).</summary>
     public static ChannelFault ProtocolViolation(string detail) =>
         new(WebSocketCloseStatus.PolicyViolation, CloseReasons.ProtocolViolation, detail);
-
-    /// <summary>The close status for a decode error: too large 1009, malformed 1007, unknown kind 1008.</summary>
-    public static WebSocketCloseStatus StatusOf(DecodeError error) => error switch
-    {
-        DecodeError.TooLarge => WebSocketCloseStatus.MessageTooBig,
-        DecodeError.Malformed => WebSocketCloseStatus.InvalidPayloadData,
-        DecodeError.UnknownKind => WebSocketCloseStatus.PolicyViolation,
-        DecodeError.None => throw new ArgumentOutOfRangeException(nameof(error), "not an error"),
-        _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
-    };
 
     /// <summary>
     /// Checks a server's first message: the protocol version, the agent the certificate names and the role this server serves.

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using Tcm.Protocol;
 
 namespace Tcm.Gateway.Relay;
 
@@ -33,17 +33,7 @@ internal static class BackendDialer
         {
             var key = $"{context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}";
             var target = overrides.GetValueOrDefault(key) ?? context.DnsEndPoint;
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(target, ct).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            return await TcpDial.ConnectAsync(target, ct).ConfigureAwait(false);
         };
     }
 }

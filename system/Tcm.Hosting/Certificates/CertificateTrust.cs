@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tcm.Protocol;
 
 namespace Tcm.Hosting.Certificates;
 
@@ -70,39 +71,13 @@ public static class CertificateTrust
     }
 
     /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="ca"/> alone, now (no usage required).</summary>
-    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        try
-        {
-            return chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(ca.RawDataMemory.Span);
-        }
-        finally
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                element.Certificate.Dispose();
-            }
-        }
-    }
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 ca) => ServerTrust.ChainsTo(certificate, ca);
 
     /// <summary>
     /// Validates a server's TLS certificate (as a <see cref="RemoteCertificateValidationCallback"/> would): the name and the
     /// other usual checks, and the chain against <paramref name="ca"/> alone.
     /// </summary>
-    public static bool ValidateServer(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca)
-    {
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var typed = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return ChainsTo(typed, ca);
-    }
+    public static bool ValidateServer(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca) => ServerTrust.ValidateServer(certificate, errors, ca);
 
     /// <summary>A certificate sent as base64 DER (the header a gateway forwards an agent's certificate in), or null when it is not one.</summary>
     public static X509Certificate2? FromBase64Der(string base64)

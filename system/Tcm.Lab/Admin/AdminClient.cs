@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Serialization.Metadata;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
@@ -26,57 +27,26 @@ public sealed class AdminClient : IDisposable
     /// Accepts a server certificate that chains to <paramref name="ca"/> (no revocation check; the host name is not checked:
     /// lab and load-test servers are dialled on 127.0.0.1 under names of their own).
     /// </summary>
-    public static System.Net.Security.RemoteCertificateValidationCallback TrustedBy(X509Certificate2 ca) => (_, certificate, _, _) =>
-    {
-        if (certificate is null)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var presented = new X509Certificate2(certificate);
-        return chain.Build(presented);
-    };
+    public static System.Net.Security.RemoteCertificateValidationCallback TrustedBy(X509Certificate2 ca) =>
+        (_, certificate, _, _) => certificate is not null && ServerTrust.ChainsTo(certificate, ca);
 
     public Task SetTcmAsync(bool enabled, CancellationToken ct) =>
         SendAsync(HttpMethod.Put, "/tcm/admin/settings", JsonContent.Create(new ServerSettings { TcmEnabled = enabled }, ProtocolJsonContext.Default.ServerSettings), ct);
 
-    public async Task<IReadOnlyList<CommunicationProfile>> GetProfilesAsync(CancellationToken ct) =>
-        await GetAsync("/tcm/admin/profiles", ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile, ct);
+    public Task<IReadOnlyList<CommunicationProfile>> GetProfilesAsync(CancellationToken ct) =>
+        GetAsync("/tcm/admin/profiles", ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile, ct);
 
-    public async Task<CommunicationProfile> SaveProfileAsync(CommunicationProfile profile, CancellationToken ct)
-    {
-        var creating = string.IsNullOrEmpty(profile.Id);
-        var response = await SendAsync(
-            creating ? HttpMethod.Post : HttpMethod.Put,
-            creating ? "/tcm/admin/profiles" : $"/tcm/admin/profiles/{profile.Id}",
-            JsonContent.Create(profile, ProtocolJsonContext.Default.CommunicationProfile),
-            ct);
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.CommunicationProfile, ct))!;
-    }
+    public Task<CommunicationProfile> SaveProfileAsync(CommunicationProfile profile, CancellationToken ct) =>
+        SaveAsync("/tcm/admin/profiles", profile.Id, profile, ProtocolJsonContext.Default.CommunicationProfile, ct);
 
-    public async Task<IReadOnlyList<TargetedAgentSettings>> GetAgentSettingsAsync(CancellationToken ct) =>
-        await GetAsync("/tcm/admin/agent-settings", ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings, ct);
+    public Task<IReadOnlyList<TargetedAgentSettings>> GetAgentSettingsAsync(CancellationToken ct) =>
+        GetAsync("/tcm/admin/agent-settings", ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings, ct);
 
-    public async Task<TargetedAgentSettings> SaveAgentSettingsAsync(TargetedAgentSettings settings, CancellationToken ct)
-    {
-        var creating = string.IsNullOrEmpty(settings.Id);
-        var response = await SendAsync(
-            creating ? HttpMethod.Post : HttpMethod.Put,
-            creating ? "/tcm/admin/agent-settings" : $"/tcm/admin/agent-settings/{settings.Id}",
-            JsonContent.Create(settings, ProtocolJsonContext.Default.TargetedAgentSettings),
-            ct);
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TargetedAgentSettings, ct))!;
-    }
+    public Task<TargetedAgentSettings> SaveAgentSettingsAsync(TargetedAgentSettings settings, CancellationToken ct) =>
+        SaveAsync("/tcm/admin/agent-settings", settings.Id, settings, ProtocolJsonContext.Default.TargetedAgentSettings, ct);
 
-    public async Task<InstallPackage> CreatePackageAsync(string profileId, CancellationToken ct)
-    {
-        var response = await SendAsync(HttpMethod.Post, $"/tcm/admin/profiles/{profileId}/package", null, ct);
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.InstallPackage, ct))!;
-    }
+    public Task<InstallPackage> CreatePackageAsync(string profileId, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"/tcm/admin/profiles/{profileId}/package", null, ProtocolJsonContext.Default.InstallPackage, ct);
 
     public Task<ActionCreated> PushTaskAsync(PushTaskRequest request, CancellationToken ct) =>
         PostActionAsync("task", JsonContent.Create(request, ProtocolJsonContext.Default.PushTaskRequest), ct);
@@ -87,26 +57,23 @@ public sealed class AdminClient : IDisposable
     public Task<ActionCreated> InventoryNowAsync(InventoryNowRequest request, CancellationToken ct) =>
         PostActionAsync("inventory", JsonContent.Create(request, ProtocolJsonContext.Default.InventoryNowRequest), ct);
 
-    public async Task<ActionStatus> GetActionAsync(string actionId, CancellationToken ct) =>
-        await GetAsync($"/tcm/admin/actions/{actionId}", ProtocolJsonContext.Default.ActionStatus, ct);
+    public Task<ActionStatus> GetActionAsync(string actionId, CancellationToken ct) =>
+        GetAsync($"/tcm/admin/actions/{actionId}", ProtocolJsonContext.Default.ActionStatus, ct);
 
     public Task TerminateAsync(string agentId, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, $"/tcm/admin/agents/{agentId}/terminate", null, ct);
 
-    public async Task<FleetSummary> GetFleetAsync(CancellationToken ct) =>
-        await GetAsync("/tcm/admin/fleet", ProtocolJsonContext.Default.FleetSummary, ct);
+    public Task<FleetSummary> GetFleetAsync(CancellationToken ct) =>
+        GetAsync("/tcm/admin/fleet", ProtocolJsonContext.Default.FleetSummary, ct);
 
-    public async Task<IReadOnlyDictionary<string, long>> GetMetricsAsync(CancellationToken ct) =>
-        await GetAsync("/tcm/admin/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64, ct);
+    public Task<IReadOnlyDictionary<string, long>> GetMetricsAsync(CancellationToken ct) =>
+        GetAsync("/tcm/admin/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64, ct);
 
-    public async Task<SiteServerCreated> CreateSiteServerAsync(CreateSiteServerRequest request, CancellationToken ct)
-    {
-        var response = await SendAsync(HttpMethod.Post, "/tcm/admin/site-servers", JsonContent.Create(request, ProtocolJsonContext.Default.CreateSiteServerRequest), ct);
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.SiteServerCreated, ct))!;
-    }
+    public Task<SiteServerCreated> CreateSiteServerAsync(CreateSiteServerRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "/tcm/admin/site-servers", JsonContent.Create(request, ProtocolJsonContext.Default.CreateSiteServerRequest), ProtocolJsonContext.Default.SiteServerCreated, ct);
 
-    public async Task<IReadOnlyList<SiteServerInfo>> GetSiteServersAsync(CancellationToken ct) =>
-        await GetAsync("/tcm/admin/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo, ct);
+    public Task<IReadOnlyList<SiteServerInfo>> GetSiteServersAsync(CancellationToken ct) =>
+        GetAsync("/tcm/admin/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo, ct);
 
     /// <summary>Pushes a task through the Task Servers (the Client Task Agent's connection).</summary>
     public Task<ActionCreated> PushTaskThroughTaskServersAsync(PushTaskRequest request, CancellationToken ct) =>
@@ -114,16 +81,22 @@ public sealed class AdminClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<ActionCreated> PostActionAsync(string kind, HttpContent content, CancellationToken ct)
+    private Task<ActionCreated> PostActionAsync(string kind, HttpContent content, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"/tcm/admin/actions/{kind}", content, ProtocolJsonContext.Default.ActionCreated, ct);
+
+    private Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, type, ct);
+
+    /// <summary>Creates <paramref name="item"/> in <paramref name="collection"/> when it has no id yet, else replaces it; returns it as stored.</summary>
+    private Task<T> SaveAsync<T>(string collection, string? id, T item, JsonTypeInfo<T> type, CancellationToken ct)
     {
-        var response = await SendAsync(HttpMethod.Post, $"/tcm/admin/actions/{kind}", content, ct);
-        return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ActionCreated, ct))!;
+        var creating = string.IsNullOrEmpty(id);
+        return SendAsync(creating ? HttpMethod.Post : HttpMethod.Put, creating ? collection : $"{collection}/{id}", JsonContent.Create(item, type), type, ct);
     }
 
-    private async Task<T> GetAsync<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> answer, CancellationToken ct)
     {
-        var response = await SendAsync(HttpMethod.Get, path, null, ct);
-        return (await response.Content.ReadFromJsonAsync(type, ct))!;
+        var response = await SendAsync(method, path, content, ct);
+        return (await response.Content.ReadFromJsonAsync(answer, ct))!;
     }
 
     private async Task<System.Net.Http.HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)

@@ -213,22 +213,7 @@ public sealed class SimulatedNetwork : INetwork
 
     /// <summary>Takes the machine to <paramref name="location"/>: sockets whose route changes break; raises <see cref="AdaptersChanged"/>.</summary>
     /// <returns>Whether anything changed.</returns>
-    public bool MoveTo(AgentLocation location)
-    {
-        lock (_sync)
-        {
-            if (_location == location)
-            {
-                return false;
-            }
-
-            _location = location;
-        }
-
-        BreakInvalidRoutes();
-        AdaptersChanged?.Invoke(this, EventArgs.Empty);
-        return true;
-    }
+    public bool MoveTo(AgentLocation location) => Change(ref _location, location);
 
     /// <summary>Connects or disconnects the VPN: sockets over the VPN break when it goes down; raises <see cref="AdaptersChanged"/>.</summary>
     /// <returns>Whether anything changed.</returns>
@@ -240,14 +225,20 @@ public sealed class SimulatedNetwork : INetwork
             throw new InvalidOperationException("This machine has no VPN client.");
         }
 
+        return Change(ref _vpnUp, up);
+    }
+
+    /// <summary>Sets one of the machine's network facts; when it changed, breaks the sockets whose route it changes and raises <see cref="AdaptersChanged"/>.</summary>
+    private bool Change<T>(ref T field, T value)
+    {
         lock (_sync)
         {
-            if (_vpnUp == up)
+            if (EqualityComparer<T>.Default.Equals(field, value))
             {
                 return false;
             }
 
-            _vpnUp = up;
+            field = value;
         }
 
         BreakInvalidRoutes();

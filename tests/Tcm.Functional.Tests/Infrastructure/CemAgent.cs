@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Runtime.CompilerServices;
 
@@ -29,9 +28,7 @@ internal sealed class CemAgent(RegisteredAgent registered, string backend) : IDi
             handler.ConnectCallback = async (context, ct) =>
             {
                 Interlocked.Increment(ref connections.Value);
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(context.DnsEndPoint, ct);
-                return new NetworkStream(socket, ownsSocket: true);
+                return await TcpDial.ConnectAsync(context.DnsEndPoint, ct);
             };
         }
 

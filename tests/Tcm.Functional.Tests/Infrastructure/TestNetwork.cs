@@ -85,17 +85,7 @@ internal sealed class TestNetwork(NetworkTopology? names = null) : INetwork
         }
 
         Connections.Enqueue((purpose, endpoint.Port, adapter));
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(names?.Find(endpoint)?.Target ?? (EndPoint)endpoint, cancellationToken);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        return Bytes.GetOrAdd((adapter, purpose), _ => new AgentCounters()).Count(new NetworkStream(socket, ownsSocket: true));
+        var stream = await TcpDial.ConnectAsync(names?.Find(endpoint)?.Target ?? (EndPoint)endpoint, cancellationToken);
+        return Bytes.GetOrAdd((adapter, purpose), _ => new AgentCounters()).Count(stream);
     }
 }

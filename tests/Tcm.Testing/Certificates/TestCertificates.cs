@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tcm.Protocol;
 
 namespace Tcm.Testing;
 
@@ -33,7 +34,7 @@ public static class TestCertificates
             handler.CookieContainer = cookies;
         }
 
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(certificate, errors, trust);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerTrust.ValidateServer(certificate, errors, trust);
         if (clientCertificate is not null)
         {
             handler.SslOptions.ClientCertificates = [clientCertificate];
@@ -41,26 +42,6 @@ public static class TestCertificates
         }
 
         return handler;
-    }
-
-    /// <summary>
-    /// True when <paramref name="certificate"/> has no error but its chain (the machine does not know the test CA) and
-    /// chains to <paramref name="trust"/>, without revocation checks.
-    /// </summary>
-    public static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 trust)
-    {
-        ArgumentNullException.ThrowIfNull(trust);
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(trust);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var typed = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(typed);
     }
 
     /// <summary>A new P-256 key and a PEM signing request for <c>CN=<paramref name="commonName"/></c>, as an agent registers with.</summary>

@@ -20,14 +20,9 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
     /// <summary>One log entry.</summary>
     public sealed record Entry(LogLevel Level, string Category, string Message, Exception? Exception);
 
-    private sealed class Logger(CollectingLoggerProvider owner, string category) : ILogger
+    private sealed class Logger(CollectingLoggerProvider owner, string category) : TestLogger(LogLevel.Trace)
     {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        protected override void Write<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             owner.Entries.Enqueue(new Entry(logLevel, category, formatter(state, exception), exception));
     }
 }

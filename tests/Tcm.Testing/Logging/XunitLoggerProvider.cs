@@ -20,20 +20,10 @@ public sealed class XunitLoggerProvider(ITestOutputHelper output, string prefix)
     {
     }
 
-    private sealed class XunitLogger(ITestOutputHelper output, string prefix, string category) : ILogger
+    private sealed class XunitLogger(ITestOutputHelper output, string prefix, string category) : TestLogger(LogLevel.Information)
     {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        protected override void Write<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel))
-            {
-                return;
-            }
-
             try
             {
                 output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {prefix} {logLevel.ToString()[..4]} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception.GetType().Name + ": " + exception.Message)}");
