@@ -119,6 +119,7 @@ internal sealed class FleetDriver(LabDriver lab) : IAsyncDisposable
             Attributes = attributes,
             // Scenarios last seconds: the product's back-off (1 s doubling to 5 min) shortened, its shape kept.
             Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(500), Max = TimeSpan.FromSeconds(5) },
+            StartJitter = TimeSpan.Zero,
         };
         var agent = new VirtualAgent(spec, network, options, new SimulatedTaskExecutor(spec, TimeProvider.System, network), TimeProvider.System, log);
         _agents[definition.Name] = (agent, log, definition);

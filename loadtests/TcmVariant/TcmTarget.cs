@@ -5,6 +5,7 @@ using System.Text.Json;
 using Tcm.Agent;
 using Tcm.LoadTests.TcmVariant.Client;
 using Tcm.LoadTests.TcmVariant.Server;
+using Tcm.LoadTests.Tests;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab.Admin;
@@ -183,6 +184,15 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         await channel.DisposeAsync().ConfigureAwait(false);
     }
 
+    public async Task<(AdmissionTotals Front, AdmissionTotals Server)> ReadAdmissionAsync(CancellationToken cancellationToken)
+    {
+        var server = AdmissionTotals.Parse(await (_diagnostics ?? throw new InvalidOperationException("The target is not started.")).GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false));
+        var front = _gatewayStatus is { } gateway && _settings.Route == AgentRoute.Gateway
+            ? AdmissionTotals.Parse(await gateway.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false))
+            : server;
+        return (front, server);
+    }
+
     public async Task SetTcmCommunicationAsync(bool enabled, CancellationToken cancellationToken)
     {
         await Admin.SetTcmAsync(enabled, cancellationToken).ConfigureAwait(false);
@@ -320,6 +330,8 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         },
         HttpVersion = _settings.Protocol == ChannelProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
         TaskPollOverride = TaskPollInterval,
+        // The fleet starts as the product does (its start jitter); the warm-up agents are not the storm and connect at once.
+        StartJitter = slot.Index < 0 ? TimeSpan.Zero : AgentOptions.DefaultStartJitter,
     };
 
     private void OnStarted(TcmAgentChannel channel) => _running[channel] = 0;

@@ -4,7 +4,10 @@ namespace Tcm.LoadTests.Tests;
 /// connect-storm: N agents start at once, from cold (no connection) to their channel open. Closed model, one copy per
 /// agent: a copy connects (step <c>connect</c>, retried after a second on failure) and then holds its channel. The scenario
 /// stops itself <c>--hold</c> after the last agent connected, or at <c>--duration</c>.
-/// Figures: time to all connected, handshake rate (mean and peak per second), failures.
+/// Figures: time to all connected, handshake rate (mean and peak per second), failures; with real agents also the servers'
+/// admission per second (<see cref="AdmissionSampler"/>: TLS handshakes started, finished, refused, timed out; channel upgrades
+/// refused with a retry hint). Agents start with the product's start jitter (<c>AgentOptions.StartJitter</c>, up to 10 s), as a
+/// fleet does after an outage; the time to all connected includes it.
 /// With real agents (<see cref="IAgentFleetTarget"/>, the tcm variant) the init first registers every agent
 /// (<c>--register-concurrency</c> at a time; step <c>register</c>, gauges <c>registration-*</c>) and then restarts the server,
 /// so the storm is what follows a server restart: already-registered agents from cold to persistent.
@@ -63,6 +66,11 @@ internal sealed class ConnectStormTest() : LoadTest(Info)
                 }
 
                 await WarmUpAsync(context, ctx.CancellationToken).ConfigureAwait(false);
+                if (context.Target is IAgentFleetTarget admission && context.Shard == 0)
+                {
+                    // One process samples the shared servers; the first read (before the storm) opens the connection it reuses.
+                    _ = new AdmissionSampler(admission.ReadAdmissionAsync).RunAsync(ctx.Gauges, ctx.TimeProvider, ctx.CancellationToken);
+                }
             })
             .WithLoadSimulations(Simulation.KeepConstant(agents, context.Duration))
             .WithMaxDuration(context.Duration + TimeSpan.FromMinutes(1));

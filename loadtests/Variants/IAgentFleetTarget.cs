@@ -1,3 +1,5 @@
+using Tcm.LoadTests.Tests;
+
 namespace Tcm.LoadTests.Variants;
 
 /// <summary>
@@ -21,6 +23,12 @@ internal interface IAgentFleetTarget
 
     /// <summary>The sum of the wire counters of every agent this process runs now.</summary>
     AgentTraffic Traffic { get; }
+
+    /// <summary>
+    /// The admission totals (<c>/metrics</c>) of the server agents reach first (<c>Front</c>: the gateway through the gateway, else the
+    /// Notification Server) and of the Notification Server (<c>Server</c>).
+    /// </summary>
+    Task<(AdmissionTotals Front, AdmissionTotals Server)> ReadAdmissionAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What agents did on the wire (application bytes above TLS), summed.</summary>

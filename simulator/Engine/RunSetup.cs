@@ -85,6 +85,8 @@ internal static class RunSetup
                 Attributes = spec.Attributes(),
                 // A simulated fleet reconnects within the scenario's minutes, not the product's five-minute cap.
                 Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(500), Max = TimeSpan.FromSeconds(10) },
+                // A scenario's timeline says when agents start; the product's start jitter would move its timings.
+                StartJitter = TimeSpan.Zero,
             };
             agents.Add(new VirtualAgent(spec, network, agentOptions, new SimulatedTaskExecutor(spec, options.TimeProvider, network), options.TimeProvider, loggers));
         }

@@ -30,6 +30,16 @@ public sealed record AgentOptions
     /// </summary>
     public Version HttpVersion { get; init; } = System.Net.HttpVersion.Version20;
 
+    /// <summary>
+    /// The agent's connections start after a random delay of up to this much (uniform), so a fleet that starts together (after a
+    /// power cut, a patch night) reaches its servers spread out instead of in one second. Registration is not delayed. Zero
+    /// connects at once (tests and the simulator, whose timings must not move). Default <see cref="DefaultStartJitter"/>, 10 seconds.
+    /// </summary>
+    public TimeSpan StartJitter { get; init; } = DefaultStartJitter;
+
+    /// <summary>The default of <see cref="StartJitter"/>: 10 seconds.</summary>
+    public static readonly TimeSpan DefaultStartJitter = TimeSpan.FromSeconds(10);
+
     /// <summary>Reconnect back-off of the channel and of retried registration. Default <c>new BackoffOptions()</c> (1 s doubling to 5 min, full jitter).</summary>
     public BackoffOptions Backoff { get; init; } = new();
 

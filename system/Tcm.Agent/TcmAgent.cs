@@ -135,8 +135,10 @@ public sealed partial class TcmAgent : IAsyncDisposable
         var route = _nsRole.UpdateRoute();
         Log.Started(_logger, _options.ComputerName, AgentId!, route.HostAndPort);
         var stop = _agent.StopToken;
-        _nsLoop = Task.Run(() => _ns.RunAsync(stop), CancellationToken.None);
-        _tsLoop = Task.Run(() => _ts.RunAsync(stop), CancellationToken.None);
+        // One delay for both connections, so over HTTP/2 they still share one TLS connection.
+        var jitter = _options.StartJitter * Random.Shared.NextDouble();
+        _nsLoop = Task.Run(() => _ns.RunAsync(jitter, stop), CancellationToken.None);
+        _tsLoop = Task.Run(() => _ts.RunAsync(jitter, stop), CancellationToken.None);
     }
 
     /// <summary>Closes the channels cleanly (normal closure), stops the loops and running tasks, and saves the state.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Tcm.Hosting.Admin;
 using Tcm.Hosting.Data;
@@ -56,6 +57,7 @@ public static class TcmServerHostingExtensions
         services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton(sp => new ServerAddresses(sp.GetRequiredService<IServer>(), sp.GetRequiredService<IOptions<TOptions>>().Value, serverKind));
         services.AddSingleton<ServerCertificateHolder>();
+        services.AddSingleton(sp => new ServerAdmission(sp.GetRequiredService<IOptions<TOptions>>().Value.Admission, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IMeterFactory>()));
 
         var server = new TcmServerBuilder<TOptions>(builder);
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
@@ -68,7 +70,7 @@ public static class TcmServerHostingExtensions
                 listener(provider, value, settings);
             }
 
-            HttpsListeners.Configure(kestrel, value, provider.GetRequiredService<ServerCertificateHolder>(), settings);
+            HttpsListeners.Configure(kestrel, value, provider.GetRequiredService<ServerCertificateHolder>(), settings, provider.GetRequiredService<ServerAdmission>().Handshakes);
         });
         return server;
     }

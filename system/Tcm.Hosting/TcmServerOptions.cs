@@ -1,3 +1,5 @@
+using Tcm.Hosting.Listeners;
+
 namespace Tcm.Hosting;
 
 /// <summary>
@@ -39,4 +41,7 @@ public abstract class TcmServerOptions
     /// <c>&lt;DataDirectory&gt;/admin.key</c> and reused.
     /// </summary>
     public string? AdminApiKey { get; set; }
+
+    /// <summary>TLS handshakes and channel upgrades at once, and how long the rest wait (section <c>Admission</c>). Default <c>new AdmissionOptions()</c>.</summary>
+    public AdmissionOptions Admission { get; set; } = new();
 }

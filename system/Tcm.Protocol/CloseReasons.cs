@@ -68,4 +68,10 @@ public static class CloseReasons
 
     /// <summary>Gateway: the configured backend could not be reached or failed mid-request (502/504).</summary>
     public const string BackendUnavailable = "backend-unavailable";
+
+    /// <summary>
+    /// The server takes channels at the rate it can finish them and has no place now (HTTP 503 on the channel upgrade, with
+    /// <c>Retry-After</c> in seconds). Agent: not a refusal of the channel; try again after the hint plus its back-off's jitter.
+    /// </summary>
+    public const string ServerBusy = "server-busy";
 }

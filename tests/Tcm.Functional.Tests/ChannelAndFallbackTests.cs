@@ -114,7 +114,7 @@ public sealed class ChannelAndFallbackTests(ITestOutputHelper output) : SystemTe
         var package = await _server.Info.CreateInstallPackageAsync();
         await _server.StopAsync();
         await using var agent = new TcmAgent(
-            new AgentOptions { Package = package, ComputerName = "PC-UNREACHABLE", Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromMilliseconds(200) } },
+            new AgentOptions { Package = package, ComputerName = "PC-UNREACHABLE", StartJitter = TimeSpan.Zero, Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromMilliseconds(200) } },
             new Tcm.Agent.Network.OsNetwork(),
             new Tcm.Agent.State.InMemoryAgentStateStore(),
             new Tcm.Agent.Tasks.BuiltInTaskExecutor(),

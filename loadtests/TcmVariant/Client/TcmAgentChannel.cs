@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Agent;
 using Tcm.Agent.State;
+using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.LoadTests.TcmVariant.Client;
@@ -39,7 +40,7 @@ internal sealed class AgentSlot
 /// The real <see cref="TcmAgent"/> (from its saved state, registering first when it has none) over <see cref="LoopbackNetwork"/>.
 /// <see cref="StartAsync"/> returns once the agent's Network Status says <c>Persistent</c> (or, when asked not to wait, once it
 /// runs); it fails when the agent falls back to HTTP instead (a refused or failed channel: one attempt, the test does the
-/// back-off). <see cref="Closed"/> completes when a persistent agent falls back. Disposing stops the agent cleanly.
+/// back-off), except while a busy server asked it to come back later (<c>server-busy</c>): the agent's own retry is the product's. <see cref="Closed"/> completes when a persistent agent falls back. Disposing stops the agent cleanly.
 /// </summary>
 internal sealed class TcmAgentChannel : IAgentChannel
 {
@@ -168,7 +169,8 @@ internal sealed class TcmAgentChannel : IAgentChannel
         {
             _closed.TrySetResult();
         }
-        else if (_failOnFallback && (_requiredMode is null || status.Mode == _requiredMode) && status.TransportDetail is { } detail && detail.StartsWith("HTTP (", StringComparison.Ordinal))
+        else if (_failOnFallback && (_requiredMode is null || status.Mode == _requiredMode) && status.TransportDetail is { } detail && detail.StartsWith("HTTP (", StringComparison.Ordinal)
+            && !detail.Contains(CloseReasons.ServerBusy, StringComparison.Ordinal))
         {
             _persistent.TrySetException(new InvalidOperationException($"agent {_slot.ComputerName} fell back to {detail}"));
         }

@@ -71,6 +71,9 @@ internal sealed class AgentTransport : IDisposable
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) => ValidateServerCertificate(certificate, errors, ca),
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                // why: SslStream builds the server's chain in every handshake; against the package CA alone (as the callback checks
+                // anyway) instead of the system store, whose ~140 roots it sorted per handshake.
+                CertificateChainPolicy = PackageCaPolicy(ca),
                 // A context is sent whatever issuers the server lists; a collection would be filtered by them.
                 ClientCertificateContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, null, offline: true),
             },
@@ -146,6 +149,18 @@ internal sealed class AgentTransport : IDisposable
     /// </summary>
     public static bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 ca) =>
         ServerTrust.ValidateServer(certificate, errors, ca);
+
+    private static X509ChainPolicy PackageCaPolicy(X509Certificate2 ca)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(ca);
+        return policy;
+    }
 
     /// <summary>The CA certificate for a PEM, shared process-wide.</summary>
     public static X509Certificate2 GetCa(string caPem)

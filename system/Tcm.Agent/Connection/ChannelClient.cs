@@ -10,7 +10,7 @@ using Tcm.Protocol.Admin;
 namespace Tcm.Agent.Connection;
 
 /// <summary>What opening a channel gave: the socket, or the refusal's status and code, or the failure.</summary>
-internal readonly record struct ChannelOpening(ClientWebSocket? Socket, int Status, string? Refusal, string? Failure);
+internal readonly record struct ChannelOpening(ClientWebSocket? Socket, int Status, string? Refusal, string? Failure, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// The agent's side of one connection's channel over <see cref="AgentChannel"/>: opening the WebSocket, the hello/welcome handshake,
@@ -65,9 +65,10 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         {
             var statusCode = (int)socket.HttpStatusCode;
             var refusal = FindHeader(socket.HttpResponseHeaders, AgentTransport.RefusalHeader);
+            var retryAfter = ParseRetryAfter(FindHeader(socket.HttpResponseHeaders, RetryAfterHeader));
             socket.Dispose();
             var failure = timeout.IsCancellationRequested ? $"no answer within {DelayText.Format(options.RequestTimeout)}" : Describe(ex);
-            return new ChannelOpening(null, statusCode, refusal, failure);
+            return new ChannelOpening(null, statusCode, refusal, failure, retryAfter);
         }
 
         // The response headers are only needed for a refusal; an idle agent must not keep them.
@@ -191,6 +192,18 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         };
     }
 
+    /// <summary>The header of a busy server's hint (<see cref="CloseReasons.ServerBusy"/>).</summary>
+    internal const string RetryAfterHeader = "Retry-After";
+
+    /// <summary>The longest hint the agent honours; a larger one is taken as this.</summary>
+    internal static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>Retry-After</c> in delta-seconds (the only form the servers send), or null when absent or not one.</summary>
+    internal static TimeSpan? ParseRetryAfter(string? value) =>
+        long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(Math.Min(seconds, (long)MaxRetryAfter.TotalSeconds))
+            : null;
+
     internal static string? FindHeader<TValue>(IReadOnlyDictionary<string, TValue>? headers, string name)
     {
         if (headers is null)
@@ -231,6 +244,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         CloseReasons.NotTargeted => "no communication profile with persistent connections targets this agent",
         CloseReasons.BadCertificate => "the server did not accept the agent's client certificate",
         CloseReasons.UnknownAgent => "the server does not know this agent; registering again",
+        CloseReasons.ServerBusy => "the server is busy taking other agents' channels",
         _ => $"the server refused the persistent connection with HTTP {status}",
     };
 

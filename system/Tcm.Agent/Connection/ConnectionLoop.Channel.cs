@@ -31,7 +31,7 @@ internal sealed partial class ConnectionLoop
             if (opened.Status >= 400)
             {
                 SetReachable(true);
-                OnRefused(route, opened.Status, opened.Refusal);
+                OnRefused(route, opened.Status, opened.Refusal, opened.RetryAfter);
                 return;
             }
 
@@ -125,11 +125,18 @@ internal sealed partial class ConnectionLoop
         }
     }
 
-    private void OnRefused(AgentRoute route, int status, string? code)
+    private void OnRefused(AgentRoute route, int status, string? code, TimeSpan? retryAfter)
     {
-        _agent.Counters.AddRefusal();
         code ??= $"http-{status}";
         var detail = ChannelClient.DescribeRefusal(code, status);
+        if (code == CloseReasons.ServerBusy)
+        {
+            // Not a refusal of this agent: the server asks it to come back later. Honour the hint, spread by the back-off's jitter.
+            BackOff(route, $"{code}: {detail}", retryAfter ?? TimeSpan.Zero);
+            return;
+        }
+
+        _agent.Counters.AddRefusal();
         Log.ChannelRefused(_logger, route.HostAndPort, status, code, detail);
         if (_role.TryHandleLoss(route, code, $"{code}: {detail}", refused: true))
         {

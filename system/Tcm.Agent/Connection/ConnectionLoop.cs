@@ -80,9 +80,21 @@ internal sealed partial class ConnectionLoop : IDisposable
     /// <summary>The TLS of this connection's own handler, once it made a connection.</summary>
     public TlsInfo? Tls => _transport?.Tls;
 
-    /// <summary>The connect sequence (see the class), until the agent stops.</summary>
-    public async Task RunAsync(CancellationToken stop)
+    /// <summary>The connect sequence (see the class), after <paramref name="startDelay"/> (the agent's start jitter), until the agent stops.</summary>
+    public async Task RunAsync(TimeSpan startDelay, CancellationToken stop)
     {
+        if (startDelay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(startDelay, _agent.Time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         while (!stop.IsCancellationRequested && !_agent.Stopping)
         {
             try
@@ -250,11 +262,11 @@ internal sealed partial class ConnectionLoop : IDisposable
         }
     }
 
-    /// <summary>Back off with jitter: HTTP until the next attempt.</summary>
-    public void BackOff(AgentRoute route, string reason)
+    /// <summary>Back off with jitter, at least <paramref name="notBefore"/> (a busy server's hint) on top: HTTP until the next attempt.</summary>
+    public void BackOff(AgentRoute route, string reason, TimeSpan notBefore = default)
     {
         var attempt = Backoff.Attempt + 1;
-        var delay = Backoff.Next();
+        var delay = notBefore + Backoff.Next();
         State.ChannelNotBefore = _agent.Time.GetUtcNow() + delay;
         SetHttpReason($"reconnecting: {reason}");
         Log.Backoff(_logger, route.HostAndPort, DelayText.Format(delay), attempt, reason);

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Tcm.Hosting.Listeners;
 
 namespace Tcm.Hosting.Options;
 
@@ -45,6 +46,22 @@ public sealed class OptionsFailures(string sectionName)
 
         Port(options.Port, "Port");
         AdminKey(options.AdminApiKey);
+        Admission(options.Admission);
+    }
+
+    /// <summary>The checks of <see cref="AdmissionOptions"/>: places at once, the queue and its timeout.</summary>
+    public void Admission(AdmissionOptions? options)
+    {
+        if (options is null)
+        {
+            Add($"{Prefix}Admission must not be empty.");
+            return;
+        }
+
+        Range(options.MaxConcurrentHandshakes, 1, 100_000, "Admission:MaxConcurrentHandshakes");
+        Range(options.MaxConcurrentUpgrades, 1, 100_000, "Admission:MaxConcurrentUpgrades");
+        Range(options.MaxQueued, 0, 1_000_000, "Admission:MaxQueued");
+        Between(options.QueueTimeout, TimeSpan.FromMinutes(5), "Admission:QueueTimeout");
     }
 
     /// <summary>

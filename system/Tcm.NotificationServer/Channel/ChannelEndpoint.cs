@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tcm.Hosting.Channels;
+using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Policy;
@@ -14,7 +15,8 @@ namespace Tcm.NotificationServer.Channel;
 
 /// <summary>
 /// <c>/tcm/agent/channel</c>: checks the agent and its policy before the upgrade (refusals are HTTP answers with an
-/// <see cref="ErrorBody"/>), then accepts the WebSocket and runs the session until it closes.
+/// <see cref="ErrorBody"/>), then accepts the WebSocket and runs the session until it closes. The request first takes a place in
+/// the server's upgrade admission (held until the welcome); without one it is answered 503 <c>server-busy</c> with <c>Retry-After</c>.
 /// </summary>
 internal static partial class ChannelEndpoint
 {
@@ -37,6 +39,14 @@ internal static partial class ChannelEndpoint
             return;
         }
 
+        var (place, retryAfter) = await ChannelAdmission.EnterAsync(context, context.RequestServices.GetRequiredService<ServerAdmission>().Upgrades).ConfigureAwait(false);
+        if (place is null)
+        {
+            await RefuseAsync(context, services, Busy(retryAfter)).ConfigureAwait(false);
+            return;
+        }
+
+        using var held = place;
         var authentication = context.RequestServices.GetRequiredService<AgentAuthenticator>().Authenticate(context);
         if (authentication.Agent is not { } agent)
         {
@@ -55,7 +65,7 @@ internal static partial class ChannelEndpoint
         }
 
         using var webSocket = await ChannelUpgrade.AcceptAsync(context, services.Options).ConfigureAwait(false);
-        var session = new ChannelSession(webSocket, agent, ChannelUpgrade.NewConnectionId(), services) { ViaGateway = authentication.ViaGateway };
+        var session = new ChannelSession(webSocket, agent, ChannelUpgrade.NewConnectionId(), services) { ViaGateway = authentication.ViaGateway, Welcomed = place.Welcomed };
         services.Registry.Add(session);
         var labels = ConnectionLabels.Channel(context.Request, authentication.ViaGateway is not null);
         services.Metrics.Channels.ChannelOpened(labels);
@@ -70,6 +80,15 @@ internal static partial class ChannelEndpoint
             services.Metrics.Channels.ChannelClosed(labels);
             Log.Closed(services.Logger, session.ConnectionId, agent.Id, webSocket.CloseStatus, webSocket.CloseStatusDescription);
         }
+    }
+
+    private static AgentApiResponse Busy(TimeSpan retryAfter)
+    {
+        var refusal = AgentApiResponse.Error(StatusCodes.Status503ServiceUnavailable, CloseReasons.ServerBusy, ChannelAdmission.BusyDetail(retryAfter));
+        return refusal with
+        {
+            Headers = new Dictionary<string, string>(refusal.Headers!) { [ChannelAdmission.RetryAfterHeader] = ChannelAdmission.RetryAfterValue(retryAfter) },
+        };
     }
 
     private static Task RefuseAsync(HttpContext context, ChannelServices services, AgentApiResponse refusal)

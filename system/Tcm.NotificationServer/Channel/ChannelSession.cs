@@ -27,6 +27,9 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
     /// <summary>The CEM gateway the channel came through (its site-server name), or null for a direct channel.</summary>
     public string? ViaGateway { get; init; }
 
+    /// <summary>Called once the welcome is queued (the channel's upgrade admission gives its place to the next request).</summary>
+    public Action? Welcomed { get; init; }
+
     public ChannelSession(WebSocket webSocket, AgentRecord agent, string connectionId, ChannelServices services)
         : base(webSocket, agent, connectionId, services.Channel)
     {
@@ -142,6 +145,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
+        Welcomed?.Invoke();
     }
 
     private async ValueTask OnResultAsync(Message result)

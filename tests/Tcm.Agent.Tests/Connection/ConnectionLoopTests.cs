@@ -1,3 +1,5 @@
+using Tcm.Agent.Routing;
+
 namespace Tcm.Agent.Tests.Connection;
 
 public sealed class ConnectionLoopTests
@@ -105,5 +107,21 @@ public sealed class ConnectionLoopTests
 
         reason.Should().BeNull();
         when.Should().Be(due);
+    }
+
+    [Fact]
+    public void BackOff_WithABusyServersHint_WaitsAtLeastTheHint_PlusTheBackOffsJitter()
+    {
+        using var kit = new ConnectionTestKit();
+        var route = new AgentRoute(ConnectionMode.Direct, new Uri("https://ns.corp:4443/"), "test");
+        var now = kit.Time.GetUtcNow();
+        var hint = TimeSpan.FromSeconds(7);
+
+        kit.Ns.BackOff(route, "server-busy: try later", hint);
+
+        var wait = kit.Ns.State.ChannelNotBefore - now;
+        wait.Should().BeGreaterThanOrEqualTo(hint);
+        wait.Should().BeLessThanOrEqualTo(hint + kit.Ns.Backoff.Ceiling(0));
+        kit.Ns.Backoff.Attempt.Should().Be(1, "the hint adds to the back-off, which still grows");
     }
 }

@@ -22,6 +22,7 @@ public static class RealAgents
         Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(100), Max = TimeSpan.FromMilliseconds(800) },
         PolicyRefreshOverride = poll ?? TimeSpan.FromHours(1),
         TaskPollOverride = poll ?? TimeSpan.FromHours(1),
+        StartJitter = TimeSpan.Zero,
     };
 
     /// <summary>

@@ -1,0 +1,28 @@
+namespace Tcm.Hosting.Listeners;
+
+/// <summary>
+/// How many TLS handshakes and channel upgrades a server runs at once, and how long the rest may wait (section
+/// <c>&lt;Server&gt;:Admission</c>). A connect storm then takes handshakes at the rate the server finishes them: the rest wait
+/// in arrival order, and what cannot wait is refused at once (a closed connection before TLS, an HTTP 503
+/// <c>server-busy</c> with <c>Retry-After</c> at the upgrade), instead of every handshake sharing the cores and timing out together.
+/// </summary>
+public sealed class AdmissionOptions
+{
+    /// <summary>TLS handshakes run at once; further connections wait before their handshake starts. Default 64.</summary>
+    public int MaxConcurrentHandshakes { get; set; } = 64;
+
+    /// <summary>Channel upgrades run at once, from the request to the welcome (NS and Task Server). Default 64.</summary>
+    public int MaxConcurrentUpgrades { get; set; } = 64;
+
+    /// <summary>
+    /// Connections (or upgrades) that may wait for a place, per stage; one more is refused at once. Each waiting connection holds
+    /// its socket. Default 10,000.
+    /// </summary>
+    public int MaxQueued { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a connection (or upgrade) may wait for a place before it is refused; below the agent's 30-second request timeout,
+    /// so a refused agent hears it in time to back off. Default 10 seconds.
+    /// </summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
