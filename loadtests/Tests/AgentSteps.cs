@@ -42,7 +42,9 @@ internal static class AgentSteps
         }
 
         ctx.CopyState = channel;
-        connected?.Invoke(ctx, tracker.OnConnected());
+        // why: counted whether or not the caller listens (a null-conditional call would skip evaluating its argument).
+        var count = tracker.OnConnected();
+        connected?.Invoke(ctx, count);
         return response;
     }
 }

@@ -15,7 +15,7 @@ public sealed class BaselineSmokeTests : SmokeRun
         { "connect-storm", ["--agents", "20", "--hold", "200ms", "--server", "inproc"] },
         { "push-fanout", ["--agents", "20", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--server", "inproc"] },
         { "idle-hold", ["--agents", "20", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2"] },
-        { "reconnect-storm", ["--agents", "20", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--protocol", "h1", "--server", "inproc"] },
+        { "reconnect-storm", ["--agents", "20", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--ramp", "500ms", "--protocol", "h1", "--server", "inproc"] },
     };
 
     [Theory]

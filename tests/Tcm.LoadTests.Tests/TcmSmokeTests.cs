@@ -73,6 +73,7 @@ public sealed class TcmSmokeTests : SmokeRun
         exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();
         scenario.FindGauge("server-connections")!.Value.Should().BeGreaterThanOrEqualTo(5);
+        scenario.FindGauge("connections")!.Value.Should().Be(5, "every agent is counted as it connects, so the measurement starts at once instead of after its one-minute wait");
         scenario.FindGauge("server-heap")!.Value.Should().BePositive();
         scenario.FindGauge("server-working-set")!.Value.Should().BePositive();
         scenario.FindGauge("measurement-failed").Should().BeNull();
