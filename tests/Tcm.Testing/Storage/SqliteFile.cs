@@ -35,7 +35,7 @@ public static class SqliteFile
 
     /// <summary>
     /// The statements of <paramref name="schema"/>'s version 1, the schema as TCM created it before its stores carried a version
-    /// (and stamped none), leaving out the statements that create <paramref name="without"/> (a database older still).
+    /// (and stamped none), leaving out the statements on the tables <paramref name="without"/> (a database older still).
     /// </summary>
     public static string UnversionedSchema(StoreSchema schema, params string[] without)
     {
