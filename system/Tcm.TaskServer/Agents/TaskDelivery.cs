@@ -303,25 +303,10 @@ internal sealed partial class TaskDelivery
     /// A result from the agent's channel with the acknowledgement it carried (<see cref="TaskResultMessage.AckUpToSeq"/>, null for none;
     /// docs/protocol.md section 7): the acknowledgement is applied at once and written in the result's own transaction.
     /// </summary>
-    public async Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result, long? carriedAck, CancellationToken cancellationToken)
-    {
-        if (carriedAck is not long upToSeq)
-        {
-            return await StoreResultAsync(agent, result, cancellationToken).ConfigureAwait(false);
-        }
-
-        Ack(agent, upToSeq, ViaPersistent, byResult: true);
-        try
-        {
-            return await StoreResultAsync(agent, result, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // why: the result's write did not take the acknowledgement; it must still reach the store.
-            _journal.WriteSoon();
-            throw;
-        }
-    }
+    public Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result, long? carriedAck, CancellationToken cancellationToken) =>
+        _journal.StoreWithCarriedAckAsync((Delivery: this, Agent: agent, Result: result, Token: cancellationToken), carriedAck,
+            static (s, upToSeq) => s.Delivery.Ack(s.Agent, upToSeq, ViaPersistent, byResult: true),
+            static s => s.Delivery.StoreResultAsync(s.Agent, s.Result, s.Token));
 
     /// <summary>
     /// Stores a result once per idempotency key, which must name the agent and the task (see <see cref="ResultIdentity"/>), and queues
