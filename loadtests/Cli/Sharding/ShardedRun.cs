@@ -124,7 +124,8 @@ internal sealed class ShardedRun(ILoadTest test, RunOptions options, TextWriter 
             "--json-out", jsonOut,
             "--plain",
         };
-        if (options.TaskServer)
+        // why: the baseline has no Task Server; its shards run direct beside TCM's, as an unsharded run does.
+        if (options.TaskServer && variant == "tcm")
         {
             args.Add("--task-server");
         }
