@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Tcm.TaskServer.Agents;
 using Link = Tcm.TaskServer.NotificationServerLink.NotificationServerLink;
 
 namespace Tcm.TaskServer.Tests;
@@ -6,13 +6,11 @@ namespace Tcm.TaskServer.Tests;
 /// <summary>How the Task Server batches what it forwards to the NS: few requests for a fan-out, and per task a status never after its result.</summary>
 public sealed class OutboxBatchTests
 {
-    private static (long, string, string) Status(long id, string agent, string task) =>
-        (id, "status", JsonSerializer.Serialize(new TaskServerStatusItem { AgentId = agent, TaskId = task, State = TaskState.Delivered }, ProtocolJsonContext.Default.TaskServerStatusItem));
+    private static OutboxEntry Status(long id, string agent, string task) =>
+        new(id, new TaskServerStatusItem { AgentId = agent, TaskId = task, State = TaskState.Delivered }, null, 100);
 
-    private static (long, string, string) Result(long id, string agent, string task) =>
-        (id, "result", JsonSerializer.Serialize(
-            new TaskServerResultItem { AgentId = agent, Result = new TaskResultMessage { TaskId = task, IdempotencyKey = $"{agent}:{task}", State = TaskState.Succeeded } },
-            ProtocolJsonContext.Default.TaskServerResultItem));
+    private static OutboxEntry Result(long id, string agent, string task) =>
+        new(id, null, new TaskServerResultItem { AgentId = agent, Result = new TaskResultMessage { TaskId = task, IdempotencyKey = $"{agent}:{task}", State = TaskState.Succeeded } }, 300);
 
     [Fact]
     public void AFanOutsInterleavedStatusesAndResults_GoAsOneStatusRequestAndOneResultRequest()
@@ -30,7 +28,7 @@ public sealed class OutboxBatchTests
     [Fact]
     public void AStatusAfterTheResultOfItsTask_StartsTheNextBatch()
     {
-        List<(long, string, string)> outbox = [Status(1, "a", "t1"), Result(2, "a", "t1"), Status(3, "b", "t1"), Status(4, "a", "t1"), Result(5, "b", "t1")];
+        List<OutboxEntry> outbox = [Status(1, "a", "t1"), Result(2, "a", "t1"), Status(3, "b", "t1"), Status(4, "a", "t1"), Result(5, "b", "t1")];
 
         var (statuses, results) = Link.PlanBatch(outbox);
 
@@ -41,11 +39,25 @@ public sealed class OutboxBatchTests
     [Fact]
     public void StatusesOfOtherTasksOfTheSameAgent_AreNotHeldBack()
     {
-        List<(long, string, string)> outbox = [Result(1, "a", "t1"), Status(2, "a", "t2"), Result(3, "a", "t2")];
+        List<OutboxEntry> outbox = [Result(1, "a", "t1"), Status(2, "a", "t2"), Result(3, "a", "t2")];
 
         var (statuses, results) = Link.PlanBatch(outbox);
 
         statuses.Select(s => s.Id).Should().Equal(2);
         results.Select(r => r.Id).Should().Equal(1, 3);
+    }
+
+    [Fact]
+    public void ABatch_IsCutBeforeTheEntryThatTakesItPastItsBytes_ButHoldsOneEntryAtLeast()
+    {
+        List<OutboxEntry> outbox = [Status(1, "a", "t1"), Result(2, "a", "t1"), Status(3, "b", "t1"), Result(4, "b", "t1")];
+
+        var (statuses, results) = Link.PlanBatch(outbox, maxBytes: 450);
+        var (oneStatus, none) = Link.PlanBatch(outbox, maxBytes: 10);
+
+        statuses.Select(s => s.Id).Should().Equal(1);
+        results.Select(r => r.Id).Should().Equal(2);
+        oneStatus.Select(s => s.Id).Should().Equal(1);
+        none.Should().BeEmpty();
     }
 }

@@ -34,7 +34,7 @@ public sealed class TaskDeliveryTests : IDisposable
     private Task CommittedAsync() => _store.WriteAsync(static _ => 0);
 
     private List<TaskServerStatusItem> OutboxStatuses(TaskDelivery delivery) =>
-        [.. delivery.PeekOutbox(10_000).Where(e => e.Kind == "status").Select(e => JsonSerializer.Deserialize(e.Payload, ProtocolJsonContext.Default.TaskServerStatusItem)!)];
+        [.. delivery.PeekOutbox(10_000).Select(e => e.Status).OfType<TaskServerStatusItem>()];
 
     private static TaskServerAssignment Task(string actionId, string agentId = AgentA) =>
         new() { ActionId = actionId, AgentId = agentId, Command = "echo", Parameters = new Dictionary<string, string> { ["text"] = actionId } };
@@ -64,7 +64,7 @@ public sealed class TaskDeliveryTests : IDisposable
         await CommittedAsync();
         var outbox = delivery.PeekOutbox(10);
         outbox.Should().ContainSingle();
-        var status = JsonSerializer.Deserialize(outbox[0].Payload, ProtocolJsonContext.Default.TaskServerStatusItem)!;
+        var status = outbox[0].Status!;
         (status.TaskId, status.State, status.Via).Should().Be(("t1", TaskState.Delivered, TaskDelivery.ViaHttp));
     }
 
@@ -188,6 +188,65 @@ public sealed class TaskDeliveryTests : IDisposable
         var kinds = delivery.PeekOutbox(10).Select(e => e.Kind).ToList();
         kinds.Should().ContainSingle(k => k == "result").And.EndWith("result", "a status never follows the result it leads to");
         OutboxStatuses(delivery).Select(s => s.State).Should().StartWith(TaskState.Delivered).And.OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public async Task ResultCarryingTheAck_DeliversThePushBeforeTheResult_AlsoWhenRepeated_AndForwardsNoSequenceOfItsOwn()
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([Task("t1"), Task("t2")], CancellationToken.None);
+        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        TaskResultMessage Result(long ack) => new() { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, AckUpToSeq = ack };
+
+        (await delivery.StoreResultAsync(agent, Result(1), carriedAck: 1, CancellationToken.None)).Duplicate.Should().BeFalse();
+        (await delivery.StoreResultAsync(agent, Result(2), carriedAck: 2, CancellationToken.None)).Duplicate.Should().BeTrue();
+        await CommittedAsync();
+
+        var outbox = delivery.PeekOutbox(10);
+        outbox.Select(e => (e.Kind, e.Status?.TaskId)).Should().Equal(("status", "t1"), ("result", null), ("status", "t2"));
+        outbox[0].Status!.Via.Should().Be(TaskDelivery.ViaPersistent);
+        outbox[1].Result!.Result.Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().BeNull("the sequence counts the Task Server's pushes, not the NS's");
+        _store.Query("SELECT COUNT(*) FROM pushes", r => r.GetInt64(0)).Single().Should().Be(0, "the repeated result's acknowledgement was written too");
+        agent.AckedSeq.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task CarriedAck_OfAResultRefused_IsStillWritten()
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([Task("t1")], CancellationToken.None);
+        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        var foreign = new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentB}:t1", State = TaskState.Succeeded, AckUpToSeq = 1 };
+
+        var store = () => delivery.StoreResultAsync(agent, foreign, carriedAck: 1, CancellationToken.None);
+
+        await store.Should().ThrowAsync<ArgumentException>();
+        await CommittedAsync();
+        OutboxStatuses(delivery).Should().ContainSingle().Which.State.Should().Be(TaskState.Delivered);
+        _store.Query("SELECT COUNT(*) FROM pushes", r => r.GetInt64(0)).Single().Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Outbox_AfterARestart_IsReadFromTheStore_AndForwardedEntriesLeaveItTogether()
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([Task("t1")], CancellationToken.None);
+        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        await delivery.StoreResultAsync(agent, new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, Output = "ok" }, carriedAck: 1, CancellationToken.None);
+        var before = delivery.PeekOutbox(10);
+
+        var restarted = Create();
+        var after = restarted.PeekOutbox(10);
+
+        static string Json(OutboxEntry e) => e.Status is { } status
+            ? JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem)
+            : JsonSerializer.Serialize(e.Result!, ProtocolJsonContext.Default.TaskServerResultItem);
+        after.Select(e => (e.Id, Json(e))).Should().Equal(before.Select(e => (e.Id, Json(e))), "the same entries, in the same order, read back from their rows");
+        after.Select(e => e.Kind).Should().Equal("status", "result");
+        restarted.RemoveFromOutbox([.. after.Select(e => e.Id)]);
+        restarted.PeekOutbox(10).Should().BeEmpty();
+        restarted.OutboxCount.Should().Be(0);
+        delivery.PeekOutbox(10).Should().BeEmpty("the rows are gone for every reader");
     }
 
     private static WelcomeMessage Welcome(string agentId) =>

@@ -147,6 +147,10 @@ internal sealed class BaselineServer : IAsyncDisposable
         BinaryPrimitives.WriteInt64LittleEndian(message.AsSpan(8), roundId);
         var failures = 0;
         var start = Stopwatch.GetTimestamp();
+
+        // why: the timeout counts from the request, as TCM's does from its admin push: a fan-out queued behind the ones
+        // before it (at a sustained rate) must not get a fresh timeout once it is sent.
+        var requested = start;
         try
         {
             await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -173,7 +177,8 @@ internal sealed class BaselineServer : IAsyncDisposable
                 _sendLock.Release();
             }
 
-            await round.AllEchoed.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            var left = timeout - Stopwatch.GetElapsedTime(requested);
+            await round.AllEchoed.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -124,8 +124,8 @@ internal sealed class ShardedRun(ILoadTest test, RunOptions options, TextWriter 
             "--json-out", jsonOut,
             "--plain",
         };
-        // why: the baseline has no Task Server; its shards refuse the option (its h2 run holds two bare WebSockets instead).
-        if (options.TaskServer && variant != "baseline")
+        // why: the baseline has no Task Server; its shards run direct beside TCM's, as an unsharded run does.
+        if (options.TaskServer && variant == "tcm")
         {
             args.Add("--task-server");
         }

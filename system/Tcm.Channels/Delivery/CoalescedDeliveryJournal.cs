@@ -63,6 +63,36 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
         }
     }
 
+    /// <summary>
+    /// Stores a result with the acknowledgement it carried (<paramref name="carriedAck"/>, null for none; docs/protocol.md section 7):
+    /// <paramref name="acknowledge"/> applies it at once (as <see cref="Acknowledged"/> with <c>byResult</c>), so the result's own
+    /// write takes it; should <paramref name="store"/> fail, the acknowledgement is written on its own.
+    /// </summary>
+    public async Task<T> StoreWithCarriedAckAsync<TState, T>(TState state, long? carriedAck, Action<TState, long> acknowledge, Func<TState, Task<T>> store)
+    {
+        ArgumentNullException.ThrowIfNull(acknowledge);
+        ArgumentNullException.ThrowIfNull(store);
+        if (carriedAck is long upToSeq)
+        {
+            acknowledge(state, upToSeq);
+        }
+
+        try
+        {
+            return await store(state).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (carriedAck is not null)
+            {
+                // why: the result's write did not take the acknowledgement; it must still reach the store.
+                WriteSoon();
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>A status of task <paramref name="taskId"/> on <paramref name="agentId"/> (best effort; a later one replaces it).</summary>
     public void Status(string taskId, string agentId, TStatus status)
     {

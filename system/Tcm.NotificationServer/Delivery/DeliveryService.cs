@@ -141,25 +141,10 @@ internal sealed partial class DeliveryService(
     /// A result from the agent's channel with the acknowledgement it carried (<see cref="TaskResultMessage.AckUpToSeq"/>, null for none):
     /// the acknowledgement is applied at once and written in the result's own transaction, not in one of its own.
     /// </summary>
-    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result, long? carriedAck, CancellationToken cancellationToken)
-    {
-        if (carriedAck is not long upToSeq)
-        {
-            return await StoreResultAsync(agent, result, cancellationToken).ConfigureAwait(false);
-        }
-
-        Ack(agent, upToSeq, ViaPersistent, byResult: true);
-        try
-        {
-            return await StoreResultAsync(agent, result, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // why: the result's write did not take the acknowledgement; it must still reach the store.
-            journal.WriteSoon();
-            throw;
-        }
-    }
+    public Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result, long? carriedAck, CancellationToken cancellationToken) =>
+        journal.StoreWithCarriedAckAsync((Service: this, Agent: agent, Result: result, Token: cancellationToken), carriedAck,
+            static (s, upToSeq) => s.Service.Ack(s.Agent, upToSeq, ViaPersistent, byResult: true),
+            static s => s.Service.StoreResultAsync(s.Agent, s.Result, s.Token));
 
     /// <summary>
     /// The HTTP fallback: acknowledges everything up to <paramref name="after"/> and returns every push after it that

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Delivery;
@@ -41,6 +40,7 @@ internal sealed partial class TaskDelivery
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
     private readonly PushWindow _window;
     private readonly TsDeliveryJournal _journal;
+    private readonly TsOutbox _outbox;
 
     public TaskDelivery(TsStore store, TsMetrics metrics, IOptions<TaskServerOptions> options, TimeProvider time, ILogger<TaskDelivery> logger)
     {
@@ -50,7 +50,8 @@ internal sealed partial class TaskDelivery
         _logger = logger;
         _maxAgents = options.Value.MaxAgents;
         _window = new PushWindow(options.Value.MaxPushesInFlight);
-        _journal = new TsDeliveryJournal(store, metrics, () => Changed?.Invoke());
+        _outbox = new TsOutbox(store);
+        _journal = new TsDeliveryJournal(store, _outbox, metrics, () => Changed?.Invoke());
 
         // why: an acknowledgement deletes the pushes it covers and leaves the agents row alone (TsDeliveryJournal), so the
         // acknowledged sequence is the one before the oldest push left, or the last allocated one when none is left.
@@ -75,7 +76,7 @@ internal sealed partial class TaskDelivery
     public IEnumerable<TsAgent> Agents => _agents.Values;
 
     /// <summary>Statuses and results not yet forwarded to the NS.</summary>
-    public int OutboxCount => (int)_store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0)).First();
+    public int OutboxCount => _outbox.Count;
 
     /// <summary>The agent, registered now if new and there is room; null with the refusal (403 <c>task-server-full</c>) otherwise.</summary>
     public TsAgent? GetOrRegister(string agentId, out TsResponse? refusal, bool ignoreLimit = false)
@@ -261,7 +262,9 @@ internal sealed partial class TaskDelivery
     /// Cumulative acknowledgement: pushes up to <paramref name="upToSeq"/> are delivered. Cheap: the agent's sequence moves in memory and
     /// the store write (the pushes dropped, a status for the NS each) is coalesced (<see cref="TsDeliveryJournal"/>).
     /// </summary>
-    public void Ack(TsAgent agent, long upToSeq, string via)
+    public void Ack(TsAgent agent, long upToSeq, string via) => Ack(agent, upToSeq, via, byResult: false);
+
+    private void Ack(TsAgent agent, long upToSeq, string via, bool byResult)
     {
         var previous = agent.RaiseAckedSeq(upToSeq);
         if (previous < 0)
@@ -271,7 +274,7 @@ internal sealed partial class TaskDelivery
 
         _metrics.Ack();
         _window.Changed(agent);
-        _journal.Acknowledged(agent.Id, previous, Math.Min(upToSeq, agent.NextSeq - 1), via, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        _journal.Acknowledged(agent.Id, previous, Math.Min(upToSeq, agent.NextSeq - 1), via, _time.GetUtcNow().ToUnixTimeMilliseconds(), byResult);
     }
 
     /// <summary>The HTTP fallback: acknowledges up to <paramref name="after"/> and returns every push after it not acknowledged, in order.</summary>
@@ -297,6 +300,15 @@ internal sealed partial class TaskDelivery
     }
 
     /// <summary>
+    /// A result from the agent's channel with the acknowledgement it carried (<see cref="TaskResultMessage.AckUpToSeq"/>, null for none;
+    /// docs/protocol.md section 7): the acknowledgement is applied at once and written in the result's own transaction.
+    /// </summary>
+    public Task<ResultReceipt> StoreResultAsync(TsAgent agent, Message result, long? carriedAck, CancellationToken cancellationToken) =>
+        _journal.StoreWithCarriedAckAsync((Delivery: this, Agent: agent, Result: result, Token: cancellationToken), carriedAck,
+            static (s, upToSeq) => s.Delivery.Ack(s.Agent, upToSeq, ViaPersistent, byResult: true),
+            static s => s.Delivery.StoreResultAsync(s.Agent, s.Result, s.Token));
+
+    /// <summary>
     /// Stores a result once per idempotency key, which must name the agent and the task (see <see cref="ResultIdentity"/>), and queues
     /// it for the NS after the agent's pending acknowledgements (instead of the task's pending status); the agent may be acknowledged
     /// when this returns. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
@@ -305,51 +317,31 @@ internal sealed partial class TaskDelivery
     {
         var (key, _, taskId, _) = ResultIdentity.Of(agent.Id, result);
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var item = JsonSerializer.Serialize(new TaskServerResultItem { AgentId = agent.Id, Result = result }, ProtocolJsonContext.Default.TaskServerResultItem);
+
+        // why: the acknowledgement a result carried counts this agent's pushes on the Task Server, not on the NS it is forwarded to.
+        var item = new TaskServerResultItem { AgentId = agent.Id, Result = result is TaskResultMessage { AckUpToSeq: not null } carrying ? carrying with { AckUpToSeq = null } : result };
         var inserted = await _store.WriteAsync(s =>
         {
+            // why: before the duplicate check, so an acknowledgement carried by a repeated result is written too.
+            _journal.TakeInto(s, agent.Id, taskId);
             if (s.Execute("INSERT OR IGNORE INTO results(idempotency_key, agent_id, received_at) VALUES(@p0,@p1,@p2)", key, agent.Id, nowMs) == 0)
             {
                 return false;
             }
 
-            _journal.TakeInto(s, agent.Id, taskId);
-            AddToOutbox(s, "result", item);
+            _outbox.Add(s, item);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         _metrics.ResultReceived(duplicate: !inserted);
-        if (inserted)
-        {
-            Changed?.Invoke();
-        }
-
+        Changed?.Invoke();
         return new ResultReceipt { IdempotencyKey = key, Duplicate = !inserted };
     }
 
-    /// <summary>The oldest outbox entries.</summary>
-    public List<(long Id, string Kind, string Payload)> PeekOutbox(int max) =>
-        _store.Query("SELECT id, kind, payload FROM outbox ORDER BY id LIMIT @p0", r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), max);
+    /// <summary>The oldest outbox entries, in order.</summary>
+    public List<OutboxEntry> PeekOutbox(int max) => _outbox.Peek(max);
 
     /// <summary>Drops forwarded outbox entries.</summary>
-    public void RemoveFromOutbox(IEnumerable<long> ids)
-    {
-        _store.InTransaction(s =>
-        {
-            foreach (var id in ids)
-            {
-                s.Execute("DELETE FROM outbox WHERE id=@p0", id);
-            }
-
-            return 0;
-        });
-    }
-
-    /// <summary>Queues a status for the NS (inside a write).</summary>
-    internal static int AddToOutbox(TsStore store, TaskServerStatusItem status) =>
-        AddToOutbox(store, "status", JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem));
-
-    private static int AddToOutbox(TsStore store, string kind, string payload) =>
-        store.Execute("INSERT INTO outbox(kind, payload) VALUES(@p0,@p1)", kind, payload);
+    public void RemoveFromOutbox(IReadOnlyCollection<long> ids) => _outbox.Remove(ids);
 
     private static partial class Log
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Tcm.Channels.Delivery;
 using Tcm.Protocol;
 using Tcm.TaskServer.Diagnostics;
@@ -11,10 +10,10 @@ namespace Tcm.TaskServer.Agents;
 /// drops the pushes it covers and queues a <c>delivered</c> status for the NS per push, a <c>running</c> status is queued for the NS.
 /// <paramref name="committed"/> runs after each flush committed (the NS link forwards what it wrote).
 /// </summary>
-internal sealed class TsDeliveryJournal(TsStore store, TsMetrics metrics, Action committed)
+internal sealed class TsDeliveryJournal(TsStore store, TsOutbox outbox, TsMetrics metrics, Action committed)
     : CoalescedDeliveryJournal<TsStore, TaskServerStatusItem>((write, what) => store.Post(write, what, committed))
 {
-    protected override void WriteStatus(TsStore context, TaskServerStatusItem status) => TaskDelivery.AddToOutbox(context, status);
+    protected override void WriteStatus(TsStore context, TaskServerStatusItem status) => outbox.Add(context, status);
 
     protected override void WriteAcknowledged(TsStore context, string agentId, IReadOnlyList<PendingAck> acks)
     {
@@ -28,7 +27,7 @@ internal sealed class TsDeliveryJournal(TsStore store, TsMetrics metrics, Action
                 static r => (ActionId: r.GetString(0), CreatedMs: r.GetInt64(1)), agentId, ack.UpToSeq);
             foreach (var (actionId, createdMs) in delivered)
             {
-                TaskDelivery.AddToOutbox(context, new TaskServerStatusItem { AgentId = agentId, TaskId = actionId, State = TaskState.Delivered, Via = ack.Via, At = at });
+                outbox.Add(context, new TaskServerStatusItem { AgentId = agentId, TaskId = actionId, State = TaskState.Delivered, Via = ack.Via, At = at });
                 metrics.DeliveryLatency(ack.AtMs - createdMs);
             }
         }

@@ -69,7 +69,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
             case TaskResultMessage or InventoryResultMessage:
                 try
                 {
-                    var receipt = await _services.Delivery.StoreResultAsync(Agent, message, Aborted).ConfigureAwait(false);
+                    var receipt = await _services.Delivery.StoreResultAsync(Agent, message, (message as TaskResultMessage)?.AckUpToSeq, Aborted).ConfigureAwait(false);
                     Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
                 }
                 catch (ArgumentException ex)
@@ -99,7 +99,8 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
 
     private async Task OnHelloAsync(HelloMessage hello)
     {
-        var welcome = Welcome(_services.ServerName);
+        // This server writes an acknowledgement carried by a result in the result's own write (docs/protocol.md section 7).
+        var welcome = Welcome(_services.ServerName) with { AcksWithResults = true };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);

@@ -24,7 +24,11 @@ namespace Tcm.TaskServer.NotificationServerLink;
 /// </summary>
 internal sealed partial class NotificationServerLink : BackgroundService
 {
-    private const int BatchSize = 200;
+    // why: a fan-out's results are forwarded in batches one request after the other, each waiting for the NS's commit, so
+    // the batch's size sets how many round trips a fan-out's results take (2,000 results: ten at 200, two at 1,000); the
+    // bytes keep a batch of large outputs under the NS's request size limit.
+    internal const int BatchSize = 1000;
+    internal const int BatchBytes = 4 * 1024 * 1024;
 
     /// <summary>How often the forward loop looks at the outbox when nothing changed (a write the loop missed, a retry).</summary>
     internal static readonly TimeSpan ForwardInterval = TimeSpan.FromSeconds(5);
@@ -209,17 +213,17 @@ internal sealed partial class NotificationServerLink : BackgroundService
             var (statuses, results) = PlanBatch(batch);
             if (statuses.Count > 0)
             {
-                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = [.. statuses.Select(s => s.Item)] }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-                _delivery.RemoveFromOutbox(statuses.Select(s => s.Id));
+                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = [.. statuses.Select(s => s.Status!)] }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                _delivery.RemoveFromOutbox([.. statuses.Select(s => s.Id)]);
                 _metrics.Forward(statuses.Count);
             }
 
             if (results.Count > 0)
             {
-                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = [.. results.Select(r => r.Item)] }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = [.. results.Select(r => r.Result!)] }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
                 var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
                 Log.ResultsForwarded(_logger, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
-                _delivery.RemoveFromOutbox(results.Select(r => r.Id));
+                _delivery.RemoveFromOutbox([.. results.Select(r => r.Id)]);
                 _metrics.Forward(results.Count);
             }
         }
@@ -229,35 +233,40 @@ internal sealed partial class NotificationServerLink : BackgroundService
     /// Splits the head of the outbox into one status request and one result request. A fan-out leaves statuses and results
     /// interleaved (status, result, status, result, ...); sending runs of one kind made that one request per item. What must
     /// hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
-    /// task whose result it already holds; its statuses go first, its results second (outbox order within each).
+    /// task whose result it already holds; its statuses go first, its results second (outbox order within each). It is also cut
+    /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least).
     /// </summary>
-    internal static (List<(long Id, TaskServerStatusItem Item)> Statuses, List<(long Id, TaskServerResultItem Item)> Results) PlanBatch(
-        IReadOnlyList<(long Id, string Kind, string Payload)> batch)
+    internal static (List<OutboxEntry> Statuses, List<OutboxEntry> Results) PlanBatch(IReadOnlyList<OutboxEntry> batch, int maxBytes = BatchBytes)
     {
-        var statuses = new List<(long Id, TaskServerStatusItem Item)>();
-        var results = new List<(long Id, TaskServerResultItem Item)>();
+        var statuses = new List<OutboxEntry>();
+        var results = new List<OutboxEntry>();
         var resulted = new HashSet<(string AgentId, string TaskId)>();
-        foreach (var (id, kind, payload) in batch)
+        long bytes = 0;
+        foreach (var entry in batch)
         {
-            if (kind == "status")
+            bytes += entry.Bytes;
+            if (bytes > maxBytes && statuses.Count + results.Count > 0)
             {
-                var item = System.Text.Json.JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerStatusItem)!;
-                if (resulted.Contains((item.AgentId, item.TaskId)))
+                break;
+            }
+
+            if (entry.Status is { } status)
+            {
+                if (resulted.Contains((status.AgentId, status.TaskId)))
                 {
                     break;
                 }
 
-                statuses.Add((id, item));
+                statuses.Add(entry);
             }
             else
             {
-                var item = System.Text.Json.JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerResultItem)!;
-                if (ResultKey(item) is { } key)
+                if (ResultKey(entry.Result!) is { } key)
                 {
-                    resulted.Add((item.AgentId, key));
+                    resulted.Add((entry.Result!.AgentId, key));
                 }
 
-                results.Add((id, item));
+                results.Add(entry);
             }
         }
 
