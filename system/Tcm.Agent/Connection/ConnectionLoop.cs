@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent.Routing;
-using Tcm.Agent.State;
 using Tcm.Agent.Status;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Tcm.Agent.Routing;
 
 namespace Tcm.Agent.Tests.Connection;
