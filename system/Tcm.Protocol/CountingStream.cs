@@ -64,13 +64,22 @@ public class CountingStream : Stream
     {
         // why: an idle connection waits in a zero-byte read, which counts nothing; passed through as it is, the wait keeps no
         // state machine of this stream alive per connection.
-        if (buffer.IsEmpty)
+        ValueTask<int> read;
+        try
         {
-            return _inner.ReadAsync(buffer, cancellationToken);
+            read = _inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // A stream that fails at once (disposed, reset) fails the returned task, as an async read does.
+            return ex is OperationCanceledException { CancellationToken.IsCancellationRequested: true } canceled
+                ? ValueTask.FromCanceled<int>(canceled.CancellationToken)
+                : ValueTask.FromException<int>(ex);
         }
 
-        var read = _inner.ReadAsync(buffer, cancellationToken);
-        return read.IsCompletedSuccessfully ? ValueTask.FromResult(CountedRead(read.Result)) : CountedReadAsync(read);
+        return buffer.IsEmpty ? read
+            : read.IsCompletedSuccessfully ? ValueTask.FromResult(CountedRead(read.Result))
+            : CountedReadAsync(read);
     }
 
     /// <inheritdoc/>

@@ -52,6 +52,20 @@ public sealed class CountingStreamTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    public async Task AReadOfAStreamThatFailsAtOnce_FailsTheReturnedTask_InsteadOfThrowing(int size)
+    {
+        var inner = new MemoryStream();
+        inner.Dispose();
+        var stream = new CountingStream(inner, null, null, ownsInner: true);
+
+        var read = stream.ReadAsync(new byte[size]).AsTask();
+
+        await FluentActions.Awaiting(() => read).Should().ThrowAsync<ObjectDisposedException>();
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Disposing_DisposesTheInnerStream_OnlyWhenItOwnsIt(bool ownsInner)
