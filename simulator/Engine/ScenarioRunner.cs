@@ -76,7 +76,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
         await RunSetup.ConfigureAsync(system.Admin, system.Cem, scenario, fleet, notes, cancellationToken);
 
         // :: Step 4: virtual agents (created now, started by the timeline)
-        var (managedBefore, workingSetBefore) = MeasureProcess();
+        var (managedBefore, _, workingSetBefore) = MeasureProcess();
         var agents = RunSetup.CreateAgents(fleet, topology, system.Package, options, loggerFactory);
         var actions = new ActionTracker(system.Admin);
         var evaluator = new ExpectationEvaluator(scenario.Expectations);
@@ -148,7 +148,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
         await actions.RefreshAsync(CancellationToken.None);
         snapshot = FleetSnapshot.Take(agents, clock.Elapsed.TotalSeconds);
         samples.Add(snapshot.ToSample(topology.OpenSockets));
-        var (managedWithFleet, workingSetWithFleet) = MeasureProcess();
+        var (managedWithFleet, fragmentedWithFleet, workingSetWithFleet) = MeasureProcess();
         var sample = snapshot.ToSample(topology.OpenSockets);
         var process = new ProcessFigures
         {
@@ -157,6 +157,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
             ServersInProcess = scenario.System is LabSystem,
             ManagedBytesBefore = managedBefore,
             ManagedBytesWithFleet = managedWithFleet,
+            FragmentedBytesWithFleet = fragmentedWithFleet,
             WorkingSetBefore = workingSetBefore,
             WorkingSetWithFleet = workingSetWithFleet,
             PeakOpenSockets = topology.PeakOpenSockets,
@@ -204,14 +205,20 @@ internal sealed class ScenarioRunner : IScenarioRunner
         };
     }
 
-    /// <summary>Managed heap after a full, compacting collection, and the working set: the figures per agent are differences of these.</summary>
-    private static (long Managed, long WorkingSet) MeasureProcess()
+    /// <summary>
+    /// The live managed heap as a full, compacting collection left it, its fragmentation, and the working set: the figures per agent
+    /// are differences of these. Live bytes are read from that collection itself (heap size less fragmentation), not from
+    /// <see cref="GC.GetTotalMemory"/>, which also counts the free space pinned objects leave and what the running fleet allocated
+    /// since the collection.
+    /// </summary>
+    private static (long Managed, long Fragmented, long WorkingSet) MeasureProcess()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var collection = GC.GetGCMemoryInfo(GCKind.FullBlocking);
         using var self = Process.GetCurrentProcess();
-        return (GC.GetTotalMemory(forceFullCollection: false), self.WorkingSet64);
+        return (collection.HeapSizeBytes - collection.FragmentedBytes, collection.FragmentedBytes, self.WorkingSet64);
     }
 
     private static async Task StopAgentsAsync(IReadOnlyList<VirtualAgent> agents) =>

@@ -252,8 +252,9 @@ internal sealed record TrafficRow(string Adapter, string Destination, string Pur
 internal sealed record ExpectationResult(string Name, string Text, bool Passed, string Observed, string? Detail = null);
 
 /// <summary>
-/// The simulator process's cost for the fleet: managed heap and working set after a full collection, before the agents
-/// were created and again with the fleet up, divided by the agents that were running. With an in-process lab the figures
+/// The simulator process's cost for the fleet: live managed heap and working set after a full collection, before the agents
+/// were created and again with the fleet up, divided by the agents that were running (the heap's fragmentation with the fleet up
+/// is recorded beside, not counted). With an in-process lab the figures
 /// include the servers' side of every connection; against an external system they are the virtual agents' alone.
 /// </summary>
 internal sealed record ProcessFigures
@@ -263,6 +264,7 @@ internal sealed record ProcessFigures
     public required bool ServersInProcess { get; init; }
     public required long ManagedBytesBefore { get; init; }
     public required long ManagedBytesWithFleet { get; init; }
+    public long FragmentedBytesWithFleet { get; init; }
     public required long WorkingSetBefore { get; init; }
     public required long WorkingSetWithFleet { get; init; }
     public int PeakOpenSockets { get; init; }

@@ -62,10 +62,12 @@ public sealed partial class TcmAgent : IAsyncDisposable
         _agent = new AgentContext(options, network, store, time, _logger, Counters) { StatusMayHaveChanged = RaiseStatusChangedIfNeeded };
         var delivery = new AgentDelivery(_agent, executor);
         NotificationServerRole? nsRole = null;
-        _ns = new ConnectionLoop(_agent, Counters, delivery, GetNetworkStatus,
-            loop => nsRole = new NotificationServerRole(_agent, loop, delivery, ct => _registration!.RegisterWithRetryAsync(ct), GetNetworkStatus));
+        // One delegate for the three that ask for the Network Status.
+        Func<NetworkStatus> status = GetNetworkStatus;
+        _ns = new ConnectionLoop(_agent, Counters, delivery, status,
+            loop => nsRole = new NotificationServerRole(_agent, loop, delivery, ct => _registration!.RegisterWithRetryAsync(ct), status));
         _nsRole = nsRole!;
-        _ts = new ConnectionLoop(_agent, new AgentCounters(), delivery, GetNetworkStatus, loop => new TaskServerRole(_agent, loop, delivery));
+        _ts = new ConnectionLoop(_agent, new AgentCounters(), delivery, status, loop => new TaskServerRole(_agent, loop, delivery));
         _agent.Attach(_ns, _ts);
         _registration = new AgentRegistration(_agent, _ns, _nsRole);
         _lastRaised = (ConnectionMode.Offline, TransportKind.Http, null, null, null, null);
@@ -117,7 +119,7 @@ public sealed partial class TcmAgent : IAsyncDisposable
             _agent.Identity = state;
             _agent.Book = new DeliveryBook(state);
             _agent.Policy = state.Policy;
-            _agent.CreateTransports(state);
+            _agent.ResetTransports();
             // A restarted agent checks in at once.
             _agent.NextPolicyRefresh = now;
         }

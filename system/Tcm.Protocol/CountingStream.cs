@@ -60,8 +60,27 @@ public class CountingStream : Stream
     public override int Read(Span<byte> buffer) => CountedRead(_inner.Read(buffer));
 
     /// <inheritdoc/>
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        CountedRead(await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // why: an idle connection waits in a zero-byte read, which counts nothing; passed through as it is, the wait keeps no
+        // state machine of this stream alive per connection.
+        ValueTask<int> read;
+        try
+        {
+            read = _inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // A stream that fails at once (disposed, reset) fails the returned task, as an async read does.
+            return ex is OperationCanceledException { CancellationToken.IsCancellationRequested: true } canceled
+                ? ValueTask.FromCanceled<int>(canceled.CancellationToken)
+                : ValueTask.FromException<int>(ex);
+        }
+
+        return buffer.IsEmpty ? read
+            : read.IsCompletedSuccessfully ? ValueTask.FromResult(CountedRead(read.Result))
+            : CountedReadAsync(read);
+    }
 
     /// <inheritdoc/>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -120,6 +139,8 @@ public class CountingStream : Stream
 
     /// <summary><paramref name="bytes"/> (more than zero) were written.</summary>
     protected virtual void OnWrite(int bytes) => _onWrite?.Invoke(bytes);
+
+    private async ValueTask<int> CountedReadAsync(ValueTask<int> read) => CountedRead(await read.ConfigureAwait(false));
 
     private int CountedRead(int bytes)
     {

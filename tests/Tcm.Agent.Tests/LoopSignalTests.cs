@@ -54,4 +54,38 @@ public sealed class LoopSignalTests
 
         await wait.Invoking(w => w.WaitAsync(TimeSpan.FromSeconds(10))).Should().ThrowAsync<OperationCanceledException>();
     }
+
+    [Fact]
+    public async Task ASignalThatOnlyWakesAtOnce_MakesNoTimer_ATimedWaitMakesOne_AndReusesIt()
+    {
+        var time = new CreatedTimerCountingTimeProvider();
+        using var signal = new LoopSignal(time);
+
+        signal.Set();
+        await signal.WaitAsync(TimeSpan.FromHours(1), CancellationToken.None);
+        await signal.WaitAsync(TimeSpan.Zero, CancellationToken.None);
+        time.Created.Should().Be(0, "a loop that lives in its channel holds no timer");
+
+        for (var i = 0; i < 2; i++)
+        {
+            var wait = signal.WaitAsync(TimeSpan.FromMinutes(1), CancellationToken.None).AsTask();
+            time.Advance(TimeSpan.FromMinutes(1));
+            await wait.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        time.Created.Should().Be(1, "the one timer is re-armed per wait");
+    }
+
+    private sealed class CreatedTimerCountingTimeProvider : FakeTimeProvider
+    {
+        private int _created;
+
+        public int Created => Volatile.Read(ref _created);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _created);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
 }

@@ -30,7 +30,8 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
 
     private readonly TimeProvider _time;
     private readonly HeldAck _heldAck;
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<ProtocolHttpResponse>> _pending = new();
+    // A few requests in flight at most: sized for that, not for the default 31 buckets and a lock per core.
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ProtocolHttpResponse>> _pending = new(concurrencyLevel: 1, capacity: 2);
     private readonly Lock _timerGate = new();
     private ITimer? _closeTimer;
     private bool _disposed;

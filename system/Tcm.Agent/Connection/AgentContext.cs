@@ -23,7 +23,8 @@ internal sealed partial class AgentContext : IDisposable
     private readonly IAgentStateStore _store;
     private readonly SemaphoreSlim _saveGate = new(1, 1);
     private readonly Lock _gate = new();
-    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    // A few tasks at a time: sized for that, not for the default 31 buckets and a lock per core (thousands of agents in a simulator).
+    private readonly ConcurrentDictionary<Task, byte> _background = new(concurrencyLevel: 1, capacity: 2);
     private readonly CancellationTokenSource _stopCts = new();
     private volatile AgentState? _identity;
     private volatile PolicyDocument? _policy;
@@ -239,12 +240,12 @@ internal sealed partial class AgentContext : IDisposable
         return created;
     }
 
-    /// <summary>A new identity is a new client certificate: every handler is built again.</summary>
-    public void CreateTransports(AgentState identity)
+    /// <summary>A new identity is a new client certificate: every handler is released and built again when next needed.</summary>
+    public void ResetTransports()
     {
         foreach (var loop in _loops)
         {
-            loop.CreateTransport(identity);
+            loop.ResetTransport();
         }
 
         AgentTransport? old;

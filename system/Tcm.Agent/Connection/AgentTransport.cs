@@ -25,8 +25,8 @@ internal sealed class AgentTransport : IDisposable
     /// <summary>The refusal header of every TCM error answer.</summary>
     public const string RefusalHeader = "X-Tcm-Refusal";
 
-    // Every simulated agent trusts the same CA: parse it once per process, not once per agent.
-    private static readonly ConcurrentDictionary<string, X509Certificate2> _caByPem = new(StringComparer.Ordinal);
+    // Every simulated agent trusts the same CA: its certificate, chain policy and check once per process, not once per agent.
+    private static readonly ConcurrentDictionary<string, PackageTrust> _trustByPem = new(StringComparer.Ordinal);
 
     private readonly SocketsHttpHandler _handler;
     private readonly AgentCounters _counters;
@@ -43,7 +43,7 @@ internal sealed class AgentTransport : IDisposable
         _counters = counters;
         _httpVersion = httpVersion;
         _clientCertificate = clientCertificate;
-        var ca = GetCa(caPem);
+        var trust = GetTrust(caPem);
         _handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -69,11 +69,12 @@ internal sealed class AgentTransport : IDisposable
             },
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ValidateServerCertificate(certificate, errors, ca),
+                RemoteCertificateValidationCallback = trust.Validate,
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                 // why: SslStream builds the server's chain in every handshake; against the package CA alone (as the callback checks
-                // anyway) instead of the system store, whose ~140 roots it sorted per handshake.
-                CertificateChainPolicy = PackageCaPolicy(ca),
+                // anyway) instead of the system store, whose ~140 roots it sorted per handshake. SslStream clones the policy, so one
+                // is shared by every handler that trusts this CA.
+                CertificateChainPolicy = trust.ChainPolicy,
                 // A context is sent whatever issuers the server lists; a collection would be filtered by them.
                 ClientCertificateContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, null, offline: true),
             },
@@ -83,6 +84,9 @@ internal sealed class AgentTransport : IDisposable
 
     /// <summary>For the channel's <c>ClientWebSocket.ConnectAsync(uri, invoker, ct)</c>; the handler outlives it.</summary>
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>The identity whose certificate this handler presents, when a connection keeps a handler per identity.</summary>
+    public State.AgentState? Identity { get; init; }
 
     /// <summary>The TLS protocol and cipher suite of the last connection, once there was one.</summary>
     public TlsInfo? Tls => _tls;
@@ -162,11 +166,35 @@ internal sealed class AgentTransport : IDisposable
         return policy;
     }
 
-    /// <summary>The CA certificate for a PEM, shared process-wide.</summary>
-    public static X509Certificate2 GetCa(string caPem)
+    /// <summary>
+    /// The one copy of a CA's PEM text in this process: an identity keeps the CA it registered with, and thousands of agents in one
+    /// simulator (or an agent that registers again) need not each hold their own copy of the same text.
+    /// </summary>
+    public static string ShareCaPem(string caPem) => GetTrust(caPem).Pem;
+
+    /// <summary>What trusting a CA takes (its certificate, the chain policy, the server check), shared process-wide.</summary>
+    private static PackageTrust GetTrust(string caPem)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(caPem);
-        return _caByPem.GetOrAdd(caPem, static pem => X509Certificate2.CreateFromPem(pem));
+        return _trustByPem.GetOrAdd(caPem, static pem => new PackageTrust(pem));
+    }
+
+    /// <summary>One CA's trust, immutable once built: the handlers of every agent that trusts it share it.</summary>
+    private sealed class PackageTrust
+    {
+        public PackageTrust(string pem)
+        {
+            Pem = pem;
+            var ca = X509Certificate2.CreateFromPem(pem);
+            ChainPolicy = PackageCaPolicy(ca);
+            Validate = (_, certificate, _, errors) => ValidateServerCertificate(certificate, errors, ca);
+        }
+
+        public string Pem { get; }
+
+        public X509ChainPolicy ChainPolicy { get; }
+
+        public RemoteCertificateValidationCallback Validate { get; }
     }
 
     /// <summary>The client certificate with its private key, usable by TLS on every platform.</summary>

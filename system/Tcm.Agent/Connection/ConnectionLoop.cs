@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent.Routing;
-using Tcm.Agent.State;
 using Tcm.Agent.Status;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
@@ -178,19 +177,45 @@ internal sealed partial class ConnectionLoop : IDisposable
         return reason is null && State.ChannelAllowedAt(now, out due);
     }
 
-    /// <summary>Builds this connection's own handler for a (new) identity.</summary>
-    public void CreateTransport(AgentState identity)
-    {
-        var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
-        var transport = new AgentTransport(_agent.Network, identity.CaCertificatePem, certificate, Counters, _agent.Options.HttpVersion, _agent.Options.RequestTimeout, _role.Traits.Purpose);
-        Interlocked.Exchange(ref _transport, transport)?.Dispose();
-    }
+    /// <summary>
+    /// A (new) identity: the handler of the previous one is released, and this connection's own handler is built for the new one when
+    /// it is first needed (a Task Server connection without a Task Server, or one that goes through the gateway, never holds one).
+    /// </summary>
+    public void ResetTransport() => Interlocked.Exchange(ref _transport, null)?.Dispose();
+
+    /// <summary>Whether this connection holds a handler of its own now (for tests).</summary>
+    internal bool HasOwnTransport => _transport is not null;
 
     /// <summary>Whom this connection's traffic goes through on <paramref name="route"/>: its own handler, or the gateway's shared one.</summary>
     public AgentTransport TransportFor(AgentRoute route) =>
-        route.Mode == ConnectionMode.Cem
-            ? _agent.GatewayTransport(route.Plan)
-            : _transport ?? throw new InvalidOperationException("no transport before registration");
+        route.Mode == ConnectionMode.Cem ? _agent.GatewayTransport(route.Plan) : OwnTransport();
+
+    /// <summary>This connection's own handler for the current identity, built on first use.</summary>
+    private AgentTransport OwnTransport()
+    {
+        var identity = _agent.Identity ?? throw new InvalidOperationException("no transport before registration");
+        while (true)
+        {
+            var seen = _transport;
+            if (seen is not null && ReferenceEquals(seen.Identity, identity))
+            {
+                return seen;
+            }
+
+            var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
+            var created = new AgentTransport(_agent.Network, identity.CaCertificatePem, certificate, Counters, _agent.Options.HttpVersion, _agent.Options.RequestTimeout, _role.Traits.Purpose)
+            {
+                Identity = identity,
+            };
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _transport, created, seen), seen))
+            {
+                seen?.Dispose();
+                return created;
+            }
+
+            created.Dispose();
+        }
+    }
 
     /// <summary>
     /// A policy arrived: the channel may be tried again, and an open channel the policy no longer allows is closed when the server

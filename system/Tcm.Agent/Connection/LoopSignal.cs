@@ -1,7 +1,8 @@
 namespace Tcm.Agent.Connection;
 
 /// <summary>
-/// Wakes the agent's loop: at a deadline (one <see cref="ITimer"/> per agent, re-armed per wait) or at once when something changed.
+/// Wakes the agent's loop: at a deadline (one <see cref="ITimer"/> per loop, made at its first timed wait and re-armed per wait: a loop
+/// that lives in its channel never makes one) or at once when something changed.
 /// A wake that arrives while the loop is busy is remembered, so no change is missed. No thread is held while waiting.
 /// </summary>
 internal sealed class LoopSignal : IDisposable
@@ -10,14 +11,13 @@ internal sealed class LoopSignal : IDisposable
     private static readonly TimeSpan _maxWait = TimeSpan.FromDays(30);
 
     private readonly Lock _gate = new();
-    private readonly ITimer _timer;
+    private readonly TimeProvider _time;
+    private ITimer? _timer;
     private TaskCompletionSource? _waiter;
     private bool _set;
+    private bool _disposed;
 
-    public LoopSignal(TimeProvider time)
-    {
-        _timer = time.CreateTimer(static state => ((LoopSignal)state!).Set(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-    }
+    public LoopSignal(TimeProvider time) => _time = time;
 
     /// <summary>Wakes the waiter now, or the next wait if nobody waits.</summary>
     public void Set()
@@ -49,14 +49,14 @@ internal sealed class LoopSignal : IDisposable
             task = _waiter.Task;
         }
 
-        _timer.Change(timeout < _maxWait ? timeout : _maxWait, Timeout.InfiniteTimeSpan);
+        Timer()?.Change(timeout < _maxWait ? timeout : _maxWait, Timeout.InfiniteTimeSpan);
         try
         {
             await task.WaitAsync(ct).ConfigureAwait(false);
         }
         finally
         {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             lock (_gate)
             {
                 _set = false;
@@ -65,5 +65,21 @@ internal sealed class LoopSignal : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _timer?.Dispose();
+        }
+    }
+
+    /// <summary>The timer, made at the first timed wait; null once disposed.</summary>
+    private ITimer? Timer()
+    {
+        lock (_gate)
+        {
+            return _disposed ? null : _timer ??= _time.CreateTimer(static state => ((LoopSignal)state!).Set(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
 }

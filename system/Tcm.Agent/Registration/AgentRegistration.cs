@@ -46,7 +46,7 @@ internal sealed partial class AgentRegistration(AgentContext agent, ConnectionLo
                 agent.Book = new DeliveryBook();
                 agent.Identity = identity;
                 agent.Policy = identity.Policy;
-                agent.CreateTransports(identity);
+                agent.ResetTransports();
                 ns.Backoff.Reset();
                 await agent.SaveStateAsync(ct).ConfigureAwait(false);
                 Log.Registered(_logger, identity.AgentId, server);

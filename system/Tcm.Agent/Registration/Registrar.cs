@@ -67,7 +67,7 @@ internal static class Registrar
             AgentId = registered.AgentId,
             ClientCertificatePem = registered.ClientCertificatePem,
             PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
-            CaCertificatePem = string.IsNullOrWhiteSpace(registered.CaCertificatePem) ? options.Package.CaCertificatePem : registered.CaCertificatePem,
+            CaCertificatePem = string.IsNullOrWhiteSpace(registered.CaCertificatePem) ? options.Package.CaCertificatePem : AgentTransport.ShareCaPem(registered.CaCertificatePem),
             Policy = registered.Policy,
         };
     }

@@ -21,7 +21,7 @@ public sealed record AgentState
     public required string CaCertificatePem { get; init; }
 
     /// <summary>The highest push sequence number received, per channel role.</summary>
-    public IReadOnlyDictionary<ChannelRole, long> LastReceivedSeq { get; set; } = new Dictionary<ChannelRole, long>();
+    public IReadOnlyDictionary<ChannelRole, long> LastReceivedSeq { get; set; } = System.Collections.ObjectModel.ReadOnlyDictionary<ChannelRole, long>.Empty;
 
     /// <summary>Ids of tasks already accepted (run or running), oldest first, bounded; a task id in here is never run again.</summary>
     public IReadOnlyList<string> CompletedTaskIds { get; set; } = [];
@@ -30,7 +30,7 @@ public sealed record AgentState
     public IReadOnlyList<Message> UnacknowledgedResults { get; set; } = [];
 
     /// <summary>Which server each unacknowledged result goes to, by idempotency key (absent: the Notification Server).</summary>
-    public IReadOnlyDictionary<string, ChannelRole> ResultRoles { get; set; } = new Dictionary<string, ChannelRole>();
+    public IReadOnlyDictionary<string, ChannelRole> ResultRoles { get; set; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, ChannelRole>.Empty;
 
     /// <summary>The current policy, if the agent has one.</summary>
     public PolicyDocument? Policy { get; init; }

@@ -54,8 +54,7 @@ public sealed class AgentCounters
     internal void AddBytesReceived(long count) => Interlocked.Add(ref _bytesReceived, count);
 
     /// <summary>A view of <paramref name="connection"/> (which it owns) that counts its bytes received and sent here.</summary>
-    internal Stream Count(Stream connection) =>
-        new Tcm.Protocol.CountingStream(connection, n => AddBytesReceived(n), n => AddBytesSent(n), ownsInner: true);
+    internal Stream Count(Stream connection) => new CountedConnection(connection, this);
     internal void AddPushReceived() => Interlocked.Increment(ref _pushesReceived);
     internal void AddResultSent() => Interlocked.Increment(ref _resultsSent);
     internal void AddResultAcknowledged() => Interlocked.Increment(ref _resultsAcknowledged);
@@ -68,5 +67,13 @@ public sealed class AgentCounters
         {
             Interlocked.Increment(ref _reconnects);
         }
+    }
+
+    /// <summary>A connection whose bytes go to these counters (no delegate per connection).</summary>
+    private sealed class CountedConnection(Stream connection, AgentCounters counters) : Tcm.Protocol.CountingStream(connection)
+    {
+        protected override void OnRead(int bytes) => counters.AddBytesReceived(bytes);
+
+        protected override void OnWrite(int bytes) => counters.AddBytesSent(bytes);
     }
 }

@@ -190,7 +190,8 @@ internal sealed class DeliveryBook
                 },
                 CompletedTaskIds = [.. _taskIdOrder],
                 UnacknowledgedResults = _results.ConvertAll(r => r.Value),
-                ResultRoles = new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),
+                // An empty map is the shared empty one: a saved state of an idle agent holds nothing it does not need.
+                ResultRoles = _resultRoles.Count == 0 ? System.Collections.ObjectModel.ReadOnlyDictionary<string, ChannelRole>.Empty : new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),
             };
         }
     }

@@ -125,7 +125,8 @@ public sealed class VirtualAgent : IAsyncDisposable
     /// <summary>Counts executions per task id around the simulated executor: a duplicate run is measured, not assumed away.</summary>
     private sealed class RecordingExecutor(ITaskExecutor inner) : ITaskExecutor
     {
-        private readonly ConcurrentDictionary<string, int> _executions = new(StringComparer.Ordinal);
+        // A handful of tasks per agent in a run: sized for that, not for the default 31 buckets and a lock per core.
+        private readonly ConcurrentDictionary<string, int> _executions = new(concurrencyLevel: 1, capacity: 2, StringComparer.Ordinal);
 
         public IReadOnlyDictionary<string, int> Executions => _executions;
 

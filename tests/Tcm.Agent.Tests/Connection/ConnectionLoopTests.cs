@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Tcm.Agent.Routing;
 
 namespace Tcm.Agent.Tests.Connection;
@@ -123,5 +124,40 @@ public sealed class ConnectionLoopTests
         wait.Should().BeGreaterThanOrEqualTo(hint);
         wait.Should().BeLessThanOrEqualTo(hint + kit.Ns.Backoff.Ceiling(0));
         kit.Ns.Backoff.Attempt.Should().Be(1, "the hint adds to the back-off, which still grows");
+    }
+
+    [Fact]
+    public async Task OwnHandler_IsBuiltAtFirstUse_KeptForTheIdentity_AndBuiltAgainForANewOne()
+    {
+        using var kit = new ConnectionTestKit();
+        var route = new AgentRoute(ConnectionMode.Direct, new Uri("https://ns.corp:4443"), "test");
+        kit.Agent.Identity = NewIdentity("a1");
+        kit.Agent.ResetTransports();
+        kit.Ns.HasOwnTransport.Should().BeFalse("nothing was sent yet");
+
+        var first = kit.Ns.TransportFor(route);
+        kit.Ns.TransportFor(route).Should().BeSameAs(first);
+        kit.Ts.HasOwnTransport.Should().BeFalse("a connection that never calls its server holds no handler");
+
+        kit.Agent.Identity = NewIdentity("a2");
+        kit.Agent.ResetTransports();
+        kit.Ns.HasOwnTransport.Should().BeFalse("the old identity's handler is released");
+        kit.Ns.TransportFor(route).Should().NotBeSameAs(first);
+        await first.Invoking(t => t.Invoker.SendAsync(new System.Net.Http.HttpRequestMessage(), CancellationToken.None))
+            .Should().ThrowAsync<ObjectDisposedException>();
+    }
+
+    private static Tcm.Agent.State.AgentState NewIdentity(string agentId)
+    {
+        using var ca = TestCertificates.Ca();
+        using var client = TestCertificates.Issue(ca, $"CN={agentId}");
+        using var key = client.GetECDsaPrivateKey()!;
+        return new Tcm.Agent.State.AgentState
+        {
+            AgentId = agentId,
+            ClientCertificatePem = client.ExportCertificatePem(),
+            PrivateKeyPem = key.ExportPkcs8PrivateKeyPem(),
+            CaCertificatePem = ca.ExportCertificatePem(),
+        };
     }
 }
