@@ -330,8 +330,9 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
         },
         HttpVersion = _settings.Protocol == ChannelProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
         TaskPollOverride = TaskPollInterval,
-        // The fleet starts as the product does (its start jitter); the warm-up agents are not the storm and connect at once.
-        StartJitter = slot.Index < 0 ? TimeSpan.Zero : AgentOptions.DefaultStartJitter,
+        // why: the tests say when agents connect. A storm is agents that were already running meeting a restarted server, all
+        // at once as the baseline's agents arrive; the start jitter spreads a fleet's boot, which no test here measures.
+        StartJitter = TimeSpan.Zero,
     };
 
     private void OnStarted(TcmAgentChannel channel) => _running[channel] = 0;

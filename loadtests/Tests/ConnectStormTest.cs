@@ -6,8 +6,9 @@ namespace Tcm.LoadTests.Tests;
 /// stops itself <c>--hold</c> after the last agent connected, or at <c>--duration</c>.
 /// Figures: time to all connected, handshake rate (mean and peak per second), failures; with real agents also the servers'
 /// admission per second (<see cref="AdmissionSampler"/>: TLS handshakes started, finished, refused, timed out; channel upgrades
-/// refused with a retry hint). Agents start with the product's start jitter (<c>AgentOptions.StartJitter</c>, up to 10 s), as a
-/// fleet does after an outage; the time to all connected includes it.
+/// refused with a retry hint). Agents connect at once, as the baseline's do: no start jitter (<c>AgentOptions.StartJitter</c>
+/// spreads a fleet's boot; agents that were running when their server restarted do not boot), so the time to all connected
+/// is the server's, not the agents' jitter.
 /// With real agents (<see cref="IAgentFleetTarget"/>, the tcm variant) the init first registers every agent
 /// (<c>--register-concurrency</c> at a time; step <c>register</c>, gauges <c>registration-*</c>) and then restarts the server,
 /// so the storm is what follows a server restart: already-registered agents from cold to persistent.

@@ -1,3 +1,4 @@
+using Tcm.Hosting.Listeners;
 using Tcm.Protocol;
 
 namespace Tcm.Gateway;
@@ -11,11 +12,24 @@ public sealed class GatewayOptions : TcmServerOptions
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Gateway";
 
-    /// <summary>Defaults: data in <c>data/gateway</c> (the identity <c>identity/</c>, certificate approvals, the generated admin key), port 8443.</summary>
+    /// <summary>
+    /// Defaults: data in <c>data/gateway</c> (the identity <c>identity/</c>, certificate approvals, the generated admin key), port
+    /// 8443, the gateway's own admission (<see cref="GatewayAdmission"/>).
+    /// </summary>
     public GatewayOptions()
         : base("data/gateway", ProtocolConstants.DefaultGatewayPort)
     {
+        Admission = GatewayAdmission();
     }
+
+    /// <summary>
+    /// The gateway's admission defaults (section <c>Gateway:Admission</c>): 64 TLS handshakes at once, as the servers, and a queue
+    /// bounded by what the gateway works through within its 15-second queue timeout at the ~300 handshakes a second it finishes on
+    /// two shared cores while relaying (docs/benchmarks.md, issue 16): 4,000. A connection beyond that is closed before TLS at once
+    /// (its agent backs off with jitter) instead of waiting 15 seconds to be closed all the same. The gateway has no upgrade stage:
+    /// the server behind it admits the relayed upgrades.
+    /// </summary>
+    public static AdmissionOptions GatewayAdmission() => new() { MaxQueued = 4_000 };
 
     /// <summary>The gateway's name: in refusals, logs, the <c>X-Tcm-Via</c> header and its site-server registration. Default <see cref="Environment.MachineName"/>.</summary>
     public string Name { get; set; } = Environment.MachineName;

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Tcm.Hosting.Listeners;
 
 namespace Tcm.Functional.Tests;
@@ -40,5 +42,31 @@ public sealed class AdmissionTests(ITestOutputHelper output) : SystemTest(output
 
         upgrades.Finished.Should().BeGreaterThanOrEqualTo(Agents + 2);
         agents.Sum(a => a.Counters.Refusals).Should().Be(0, "a busy server's hint is not a refusal of the channel");
+    }
+
+    [Fact]
+    public async Task AConnectionThatClosesWhileQueuedForItsHandshake_LeavesTheQueueAtOnce()
+    {
+        // The longest queue timeout, far beyond the wait below: only the connection's close can take it out of the queue in time.
+        var server = Own(await NotificationServerHost.StartAsync(Output, tcmEnabled: true, configure: o => o.Admission = new AdmissionOptions
+        {
+            MaxConcurrentHandshakes = 1,
+            QueueTimeout = AdmissionOptions.MaxQueueTimeout,
+        }));
+        var handshakes = server.Services.GetRequiredService<ServerAdmission>().Handshakes;
+        (await handshakes.EnterAsync(default)).Should().Be(AdmissionOutcome.Admitted, "the test holds the only place");
+
+        using (var probe = new TcpClient())
+        {
+            // An agent's reachability probe: a TCP connect, closed before any byte.
+            await probe.ConnectAsync(IPAddress.Loopback, server.Port);
+            await Eventually.WaitAsync(() => handshakes.Queued == 1, "the connection to wait for a handshake place");
+        }
+
+        await Eventually.WaitAsync(() => handshakes.Queued == 0, TimeSpan.FromSeconds(5), "the closed connection to leave the queue");
+        handshakes.Abandoned.Should().Be(1);
+        handshakes.TimedOut.Should().Be(0);
+        handshakes.Exit(finished: true);
+        handshakes.Started.Should().Be(1, "the closed connection never took a place");
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tcm.Agent.Tasks;
+using Tcm.Hosting.Listeners;
 
 namespace Tcm.Functional.Tests;
 
@@ -117,6 +118,30 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         var servers = await WaitForTaskServersAsync(_ns, l => l.Single(t => t.Name == "ts-other").RegisteredAgents == 1, "the NS to count the agent at ts-other");
         servers.Single(t => t.Name == "ts-full").RegisteredAgents.Should().Be(1);
         servers.Single(t => t.Name == "ts-full").MaxAgents.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task TaskServerWithNoUpgradePlace_TellsTheAgentToComeBack_ThenWelcomesIt_AndGivesThePlaceBack()
+    {
+        var ts = Own(await TaskServerHost.StartAsync(Output, _ns, "ts-busy", configure: o => o.Admission = new AdmissionOptions
+        {
+            MaxConcurrentUpgrades = 1,
+            MaxQueued = 0,
+            QueueTimeout = TimeSpan.FromSeconds(1),
+        }));
+        await WaitForTaskServersOnlineAsync(_ns, 1);
+        var upgrades = ts.Services.GetRequiredService<ServerAdmission>().Upgrades;
+        (await upgrades.EnterAsync(default)).Should().Be(AdmissionOutcome.Admitted, "the test holds the only place, as a storm's first agent would");
+
+        var agent = await StartAgentAsync("PC-BUSY");
+        await Eventually.WaitAsync(() => upgrades.Refused, n => n >= 1, Deadline, "the Task Server to answer the channel server-busy");
+        agent.GetNetworkStatus().TaskServer?.Transport.Should().NotBe(TransportKind.Persistent);
+        upgrades.Exit(finished: true);
+
+        await WaitForTaskServerTransportAsync(agent, TransportKind.Persistent);
+        await Eventually.WaitAsync(() => upgrades.Active, n => n == 0, Deadline, "the welcomed channel to give its place back");
+        upgrades.Finished.Should().BeGreaterThanOrEqualTo(2, "the test's place and the agent's welcome");
+        agent.Counters.Refusals.Should().Be(0, "a busy server's hint is not a refusal of the channel");
     }
 
     [Fact]

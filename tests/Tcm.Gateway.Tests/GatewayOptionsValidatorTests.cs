@@ -39,6 +39,16 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void TheGatewaysOwnAdmission_BoundsItsQueue_AndAQueueTimeoutLongerThanAnAgentWaits_IsRefused()
+    {
+        var options = Valid();
+        options.Admission.MaxQueued.Should().Be(4_000, "what the gateway works through within its queue timeout");
+        options.Admission.QueueTimeout = TimeSpan.FromSeconds(26);
+
+        new GatewayOptionsValidator().Validate(null, options).Failures.Should().ContainSingle().Which.Should().StartWith("Gateway:Admission:QueueTimeout");
+    }
+
+    [Fact]
     public void NoNotificationServer_IsRefused()
     {
         var options = new GatewayOptions { Backends = [new GatewayBackendOptions { Name = "ts1", Address = "ts1:4726", Kind = BackendKind.TaskServer }] };

@@ -32,6 +32,10 @@ public sealed class ChannelAdmission : IDisposable
     public static string BusyDetail(TimeSpan retryAfter) =>
         string.Create(CultureInfo.InvariantCulture, $"the server is taking channels at the rate it can finish them; try again in {retryAfter.TotalSeconds:0} s");
 
+    /// <summary>A refusal's <paramref name="headers"/> with <c>Retry-After</c> added.</summary>
+    public static Dictionary<string, string> WithRetryAfter(IReadOnlyDictionary<string, string>? headers, TimeSpan retryAfter) =>
+        new(headers ?? new Dictionary<string, string>()) { [RetryAfterHeader] = RetryAfterValue(retryAfter) };
+
     /// <summary><paramref name="retryAfter"/> as a <c>Retry-After</c> value: whole seconds, at least 1.</summary>
     public static string RetryAfterValue(TimeSpan retryAfter) =>
         Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

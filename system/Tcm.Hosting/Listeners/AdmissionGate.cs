@@ -41,6 +41,7 @@ public sealed class AdmissionGate : IDisposable
     private long _failed;
     private long _refused;
     private long _timedOut;
+    private long _abandoned;
     private long _rateWindowStart;
     private int _rateWindowCount;
     private double _finishRate;
@@ -85,6 +86,9 @@ public sealed class AdmissionGate : IDisposable
 
     /// <summary>Refused after waiting the whole queue timeout.</summary>
     public long TimedOut => Interlocked.Read(ref _timedOut);
+
+    /// <summary>Left the queue because the caller gave up (its connection closed) before a place was free.</summary>
+    public long Abandoned => Interlocked.Read(ref _abandoned);
 
     /// <summary>
     /// When a refused caller should come back: the queue divided by the rate work finished at lately (1 to 60 seconds); the queue
@@ -189,6 +193,7 @@ public sealed class AdmissionGate : IDisposable
             }
 
             RemoveLocked(waiter);
+            _abandoned++;
         }
 
         waiter.Complete(AdmissionOutcome.Cancelled);

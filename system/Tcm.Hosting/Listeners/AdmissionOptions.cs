@@ -21,8 +21,16 @@ public sealed class AdmissionOptions
     public int MaxQueued { get; set; } = 10_000;
 
     /// <summary>
-    /// How long a connection (or upgrade) may wait for a place before it is refused; below the agent's 30-second request timeout,
-    /// so a refused agent hears it in time to back off. Default 10 seconds.
+    /// How long a connection (or upgrade) may wait for a place before it is refused, at most <see cref="MaxQueueTimeout"/>; about
+    /// the time the server takes to work through a full storm's queue at its handshake rate (4,000 agents at the ~400 a second a
+    /// Notification Server on two shared cores finishes, docs/benchmarks.md, issue 16), so the agents of a storm are served in
+    /// turn instead of timed out in turns. Default 15 seconds.
     /// </summary>
-    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The longest <see cref="QueueTimeout"/>: 25 seconds. The agent gives up on a connection after its 30-second request timeout
+    /// (TCP, TLS and the upgrade's answer); a connection that waits longer than that is served for nobody.
+    /// </summary>
+    public static readonly TimeSpan MaxQueueTimeout = TimeSpan.FromSeconds(25);
 }

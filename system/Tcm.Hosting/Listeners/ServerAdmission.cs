@@ -6,7 +6,7 @@ namespace Tcm.Hosting.Listeners;
 /// A server's two admission gates, <see cref="Handshakes"/> (before TLS, every listener) and <see cref="Upgrades"/> (a channel's
 /// upgrade to its welcome, NS and Task Server), and their series on the <c>Tcm.Hosting.Admission</c> meter, labelled by
 /// <c>stage</c> (<c>tls</c>, <c>upgrade</c>): <c>tcm.admission.started</c>, <c>.finished</c>, <c>.failed</c>, <c>.refused</c>,
-/// <c>.timed_out</c>, and the gauges <c>tcm.admission.active</c> and <c>.queued</c>.
+/// <c>.timed_out</c>, <c>.abandoned</c>, and the gauges <c>tcm.admission.active</c> and <c>.queued</c>.
 /// </summary>
 public sealed class ServerAdmission : IDisposable
 {
@@ -34,6 +34,7 @@ public sealed class ServerAdmission : IDisposable
         Counter("tcm.admission.failed", "Admitted and failed: TLS handshakes that failed, upgrades that ended before the welcome.", static g => g.Failed);
         Counter("tcm.admission.refused", "Refused at once: the queue was full (a closed connection before TLS; 503 server-busy at the upgrade).", static g => g.Refused);
         Counter("tcm.admission.timed_out", "Refused after waiting the whole queue timeout.", static g => g.TimedOut);
+        Counter("tcm.admission.abandoned", "Left the queue because the connection closed (or the request ended) while it waited.", static g => g.Abandoned);
         _meter.CreateObservableGauge("tcm.admission.active", () => Measure(static g => g.Active), "{connection}", "Admitted and not yet finished.");
         _meter.CreateObservableGauge("tcm.admission.queued", () => Measure(static g => g.Queued), "{connection}", "Waiting for a place.");
     }

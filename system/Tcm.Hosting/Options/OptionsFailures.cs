@@ -62,7 +62,7 @@ public sealed class OptionsFailures(string sectionName)
         Range(options.MaxConcurrentHandshakes, 1, 100_000, "Admission:MaxConcurrentHandshakes");
         Range(options.MaxConcurrentUpgrades, 1, 100_000, "Admission:MaxConcurrentUpgrades");
         Range(options.MaxQueued, 0, 1_000_000, "Admission:MaxQueued");
-        Between(options.QueueTimeout, TimeSpan.FromMinutes(5), "Admission:QueueTimeout");
+        Between(options.QueueTimeout, AdmissionOptions.MaxQueueTimeout, "Admission:QueueTimeout");
     }
 
     /// <summary>

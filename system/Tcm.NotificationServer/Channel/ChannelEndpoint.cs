@@ -84,10 +84,7 @@ internal static partial class ChannelEndpoint
     private static AgentApiResponse Busy(TimeSpan retryAfter)
     {
         var refusal = AgentApiResponse.Error(StatusCodes.Status503ServiceUnavailable, CloseReasons.ServerBusy, ChannelAdmission.BusyDetail(retryAfter));
-        return refusal with
-        {
-            Headers = new Dictionary<string, string>(refusal.Headers!) { [ChannelAdmission.RetryAfterHeader] = ChannelAdmission.RetryAfterValue(retryAfter) },
-        };
+        return refusal with { Headers = ChannelAdmission.WithRetryAfter(refusal.Headers, retryAfter) };
     }
 
     private static Task RefuseAsync(HttpContext context, ChannelServices services, AgentApiResponse refusal)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
 using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Channels;
+using Tcm.Hosting.Listeners;
 using Tcm.Protocol;
 using Tcm.TaskServer.Agents;
 using Tcm.TaskServer.Diagnostics;
@@ -15,7 +16,9 @@ namespace Tcm.TaskServer.Channel;
 
 /// <summary>
 /// <c>/tcm/agent/channel</c> on the Task Server: the Client Task Agent's persistent channel. Refusals before the upgrade are HTTP answers
-/// with an <see cref="ErrorBody"/> and <c>X-Tcm-Refusal</c>: <c>bad-certificate</c> (401) and <c>task-server-full</c> (403).
+/// with an <see cref="ErrorBody"/> and <c>X-Tcm-Refusal</c>: <c>bad-certificate</c> (401) and <c>task-server-full</c> (403). The
+/// request first takes a place in the server's upgrade admission (held until the welcome), as at the Notification Server; without
+/// one it is answered 503 <c>server-busy</c> with <c>Retry-After</c>.
 /// </summary>
 internal static partial class TsChannelEndpoint
 {
@@ -37,6 +40,16 @@ internal static partial class TsChannelEndpoint
             return;
         }
 
+        var (place, retryAfter) = await ChannelAdmission.EnterAsync(context, services.GetRequiredService<ServerAdmission>().Upgrades);
+        if (place is null)
+        {
+            metrics.Refused(CloseReasons.ServerBusy);
+            var busy = TsResponse.Error(503, CloseReasons.ServerBusy, ChannelAdmission.BusyDetail(retryAfter));
+            await (busy with { Headers = ChannelAdmission.WithRetryAfter(busy.Headers, retryAfter) }).WriteAsync(context);
+            return;
+        }
+
+        using var held = place;
         var identity = services.GetRequiredService<AgentIdentityResolver>().Resolve(context);
         if (identity.AgentId is not { } agentId)
         {
@@ -56,7 +69,12 @@ internal static partial class TsChannelEndpoint
         var channelServices = services.GetRequiredService<TsChannelServices>();
         var accepted = await ChannelUpgrade.AcceptAsync(context, channelServices.Options);
         using var socket = accepted.Socket;
-        var session = new TsSession(socket, agent, ChannelUpgrade.NewConnectionId(), channelServices) { Heard = accepted.Heard, SilenceLimit = accepted.SilenceLimit };
+        var session = new TsSession(socket, agent, ChannelUpgrade.NewConnectionId(), channelServices)
+        {
+            Heard = accepted.Heard,
+            SilenceLimit = accepted.SilenceLimit,
+            Welcomed = place.Welcomed,
+        };
         channelServices.Channels.Add(session);
         var labels = ConnectionLabels.Channel(context.Request, AgentIdentityResolver.ViaGateway(context));
         metrics.Channels.ChannelOpened(labels);

@@ -23,6 +23,9 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
         _services = services;
     }
 
+    /// <summary>Called once the welcome is queued (the channel's upgrade admission gives its place to the next request).</summary>
+    public Action? Welcomed { get; init; }
+
     protected override void OnEnded()
     {
         if (_welcomed)
@@ -104,6 +107,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
+        Welcomed?.Invoke();
     }
 
     private static partial class Log

@@ -3,7 +3,7 @@ using Tcm.TaskServer;
 namespace Tcm.Functional.Tests.Infrastructure;
 
 /// <summary>A real Task Server on 127.0.0.1: created at the NS by the admin API (token), registered on first start, killable.</summary>
-internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents) : IAsyncDisposable
+internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents, Action<TaskServerOptions>? configure = null) : IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -15,11 +15,15 @@ internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServe
     public string AdminKey { get; private set; } = null!;
     public bool IsRunning => _app is not null;
 
+    /// <summary>The running Task Server's services.</summary>
+    public IServiceProvider Services => (_app ?? throw new InvalidOperationException("The Task Server is not running.")).Services;
+
     /// <summary>Creates the site server at the NS (admin API) and starts the Task Server with the token.</summary>
-    public static async Task<TaskServerHost> StartAsync(ITestOutputHelper output, NotificationServerHost ns, string name, int maxAgents = 5000)
+    /// <param name="configure">Further options, after the test's defaults.</param>
+    public static async Task<TaskServerHost> StartAsync(ITestOutputHelper output, NotificationServerHost ns, string name, int maxAgents = 5000, Action<TaskServerOptions>? configure = null)
     {
         var created = await ns.CreateSiteServerAsync(name, SiteServerKind.TaskServer);
-        var host = new TaskServerHost(output, ns, name, created.RegistrationToken, maxAgents);
+        var host = new TaskServerHost(output, ns, name, created.RegistrationToken, maxAgents, configure);
         await host.StartAsync();
         return host;
     }
@@ -39,6 +43,7 @@ internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServe
             o.RegistrationToken = token;
             o.MaxAgents = maxAgents;
             o.NotificationServerRetryMax = TimeSpan.FromMilliseconds(500);
+            configure?.Invoke(o);
         });
         var app = builder.Build();
         app.MapTaskServer();

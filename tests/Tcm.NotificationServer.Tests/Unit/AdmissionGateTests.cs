@@ -105,6 +105,7 @@ public sealed class AdmissionGateTests
 
         (await leaving).Should().Be(AdmissionOutcome.Cancelled);
         gate.Queued.Should().Be(1);
+        gate.Abandoned.Should().Be(1);
         gate.Exit(finished: true);
         (await staying).Should().Be(AdmissionOutcome.Admitted);
         gate.Active.Should().Be(1);
@@ -138,6 +139,7 @@ public sealed class AdmissionGateTests
     [InlineData(64, 0, 10, 10)]
     [InlineData(64, 64, -1, 10)]
     [InlineData(64, 64, 10, 0)]
+    [InlineData(64, 64, 10, 26)]
     public void Options_OutOfRange_AreRefusedAtStart(int handshakes, int upgrades, int queued, int timeoutSeconds)
     {
         var failures = new OptionsFailures("NotificationServer");
