@@ -54,9 +54,15 @@ internal static partial class EventActions
             case SetTcmAction tcm:
                 await system.Admin.SetTcmAsync(tcm.Enabled, ct);
                 return null;
-            case SetSettingsAction settings:
+            case SetSettingsAction settings when e.Select.IsAll:
                 await RunSetup.SaveSettingsAsync(system.Admin, scenario, settings.Settings, ct);
                 return null;
+            case SetSettingsAction settings:
+                var targeted = TargetsOf(e.Select, selected);
+                await RunSetup.SaveSelectedSettingsAsync(system.Admin, scenario, e.Id, settings.Settings, targeted, ct);
+                var unregistered = selected.Count - targeted.Agents.Count;
+                return $"settings of {targeted.Agents.Count} selected agents changed"
+                    + (unregistered > 0 ? $"; {unregistered} selected agents had not registered yet and keep the fleet's settings" : "");
             case PushTaskAction task:
                 var request = new PushTaskRequest
                 {

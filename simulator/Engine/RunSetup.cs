@@ -94,11 +94,16 @@ internal static class RunSetup
         return agents;
     }
 
-    /// <summary>Applies <paramref name="change"/> to the scenario's targeted settings (everyone, priority 50), creating them the first time.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the scenario's targeted settings (everyone, priority 50), creating them the first
+    /// time, and to every selection's settings (<see cref="SaveSelectedSettingsAsync"/>): a change for the whole fleet reaches
+    /// the selected agents too.
+    /// </summary>
     public static async Task SaveSettingsAsync(AdminClient admin, Scenario scenario, SettingsSpec change, CancellationToken ct)
     {
-        var name = $"scenario {scenario.Name}";
-        var existing = (await admin.GetAgentSettingsAsync(ct)).FirstOrDefault(s => s.Name == name);
+        var name = FleetSettingsName(scenario);
+        var all = await admin.GetAgentSettingsAsync(ct);
+        var existing = all.FirstOrDefault(s => s.Name == name);
         var baseline = existing?.Settings ?? scenario.Settings.ApplyTo(new AgentSettings());
         await admin.SaveAgentSettingsAsync(new TargetedAgentSettings
         {
@@ -108,5 +113,31 @@ internal static class RunSetup
             Settings = change.ApplyTo(baseline),
             Targets = Targets.Everyone,
         }, ct);
+        foreach (var selection in all.Where(s => s.Name.StartsWith(name + ": ", StringComparison.Ordinal)))
+        {
+            await admin.SaveAgentSettingsAsync(selection with { Settings = change.ApplyTo(selection.Settings) }, ct);
+        }
     }
+
+    /// <summary>
+    /// The <c>set-settings</c> of event <paramref name="eventId"/> for some agents: targeted settings of their own (the fleet's
+    /// settings with <paramref name="change"/> on top) for <paramref name="targets"/>, matched before the fleet's, a later
+    /// event's before an earlier one's.
+    /// </summary>
+    public static async Task SaveSelectedSettingsAsync(AdminClient admin, Scenario scenario, string eventId, SettingsSpec change, Targets targets, CancellationToken ct)
+    {
+        var fleetName = FleetSettingsName(scenario);
+        var all = await admin.GetAgentSettingsAsync(ct);
+        var baseline = all.FirstOrDefault(s => s.Name == fleetName)?.Settings ?? scenario.Settings.ApplyTo(new AgentSettings());
+        var earlier = all.Count(s => s.Name.StartsWith(fleetName + ": ", StringComparison.Ordinal));
+        await admin.SaveAgentSettingsAsync(new TargetedAgentSettings
+        {
+            Name = $"{fleetName}: {eventId}",
+            Priority = Math.Max(0, 49 - earlier),
+            Settings = change.ApplyTo(baseline),
+            Targets = targets,
+        }, ct);
+    }
+
+    private static string FleetSettingsName(Scenario scenario) => $"scenario {scenario.Name}";
 }

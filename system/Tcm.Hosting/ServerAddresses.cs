@@ -61,6 +61,9 @@ public sealed class ServerAddresses
         }
     }
 
+    /// <summary>The host name agents use to reach the server (its certificate's name).</summary>
+    public string PublicHostName => _options.PublicHostName;
+
     /// <summary><c>PublicHostName:port</c>, the address published in policies.</summary>
     public string PublicHostPort => $"{_options.PublicHostName}:{Port}";
 

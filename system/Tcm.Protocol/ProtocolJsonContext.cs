@@ -32,6 +32,7 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(SiteServerRegisterRequest))]
 [JsonSerializable(typeof(SiteServerRegisterResponse))]
 [JsonSerializable(typeof(SiteServerInfo))]
+[JsonSerializable(typeof(ProfileChecks))]
 [JsonSerializable(typeof(IReadOnlyList<SiteServerInfo>))]
 [JsonSerializable(typeof(TaskServerReport))]
 [JsonSerializable(typeof(TaskServerWork))]

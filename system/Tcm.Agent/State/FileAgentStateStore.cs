@@ -11,6 +11,11 @@ namespace Tcm.Agent.State;
 public sealed class FileAgentStateStore : IAgentStateStore
 {
     private const string FileName = "agent-state.json";
+    // why: the state holds the agent's private key; on Unix the file is created readable by its owner only (mode 600).
+    private static readonly FileStreamOptions CreateOptions = OperatingSystem.IsWindows()
+        ? new() { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 4096, Options = FileOptions.Asynchronous }
+        : new() { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 4096, Options = FileOptions.Asynchronous, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+
     private readonly string _directory;
     private readonly string _path;
 
@@ -43,7 +48,7 @@ public sealed class FileAgentStateStore : IAgentStateStore
         var temp = Path.Combine(_directory, $"{FileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+            await using (var stream = new FileStream(temp, CreateOptions))
             {
                 await JsonSerializer.SerializeAsync(stream, state, AgentStateJsonContext.Default.AgentState, ct).ConfigureAwait(false);
                 await stream.FlushAsync(ct).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Tcm.Hosting.Data;
 using Tcm.NotificationServer;
 using Tcm.Protocol;
 
@@ -24,6 +25,7 @@ internal static class NotificationServerCommand
             "Run a Notification Server: agent registration and HTTP endpoints, the persistent channel, the admin API. Settings also come from appsettings.json, environment variables (NotificationServer__Port=...) and --NotificationServer:Port=... style arguments.");
         command.SetAction((parse, ct) => server.RunAsync<NotificationServerOptions, NotificationServerInfo>(
             server.CreateBuilder(parse, NotificationServerOptions.SectionName), b => b.AddNotificationServer(), a => a.MapNotificationServer(), AnnounceAsync, ct));
+        command.Subcommands.Add(PackageCommand.Create());
         return command;
     }
 
@@ -34,7 +36,8 @@ internal static class NotificationServerCommand
         if (!File.Exists(packagePath))
         {
             var package = await info.CreateInstallPackageAsync(ct: ct);
-            await File.WriteAllTextAsync(packagePath, JsonSerializer.Serialize(package, ProtocolJsonContext.Default.InstallPackage), ct);
+            // why: the package holds a registration token; whoever can read it can register agents.
+            DataFolder.WritePrivateFile(packagePath, JsonSerializer.Serialize(package, ProtocolJsonContext.Default.InstallPackage));
         }
 
         // Tools that talk to this server (the simulator's --target, scripts) trust it through this file.

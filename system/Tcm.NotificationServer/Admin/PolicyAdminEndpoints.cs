@@ -22,7 +22,8 @@ internal static class PolicyAdminEndpoints
         Exists: static id => $"id: a communication profile '{id}' exists already; use PUT to change it",
         Summaries: new("Communication profiles, in the order they are matched.", "One communication profile.",
             "Creates a communication profile (id generated when empty).",
-            "Creates or replaces a communication profile; connected agents get their new policy at once.", "Deletes a communication profile."));
+            "Creates or replaces a communication profile; connected agents get their new policy at once.", "Deletes a communication profile."),
+        Check: ProfileChecker.Check);
 
     private static readonly PolicyCollection<TargetedAgentSettings> TargetedSettings = new(
         "agent-settings", "AgentSettings", "AgentSettings", PolicyLists.TargetedSettings, ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
@@ -49,6 +50,14 @@ internal static class PolicyAdminEndpoints
         })
             .WithName("CreateInstallPackage").WithSummary("Builds an agent install package (server URL, CA, a new registration token) from a profile.")
             .Produces<InstallPackage>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
+
+        admin.MapGet("/profiles/{id}/checks", (string id, PolicyService policy, IServiceProvider services) =>
+            Profiles.All(policy).FirstOrDefault(p => p.Id == id) is { } profile
+                ? Ok(new ProfileChecks(id, ProfileChecker.Check(profile, services)), ProtocolJsonContext.Default.ProfileChecks)
+                : NotFound(Profiles.Missing(id)))
+            .WithName("CheckProfile")
+            .WithSummary("What in a profile does not match the registered gateways and this server's own address (advice: the profile is used as it is).")
+            .Produces<ProfileChecks>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 
     public static void MapTargetedSettings(this RouteGroupBuilder admin) => admin.MapPolicyCollection(TargetedSettings);
@@ -87,6 +96,7 @@ internal static class PolicyAdminEndpoints
 
             await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
+            AddProblems(c, item, request.HttpContext);
             return Created($"{TcmPaths.Admin}{path}/{id}", item, c.Json);
         })
             .WithName("Create" + c.Name).WithSummary(c.Summaries.Create)
@@ -114,6 +124,7 @@ internal static class PolicyAdminEndpoints
 
             await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
+            AddProblems(c, item, request.HttpContext);
             return Ok(item, c.Json);
         })
             .WithName("Put" + c.Name).WithSummary(c.Summaries.Put)
@@ -134,6 +145,25 @@ internal static class PolicyAdminEndpoints
             .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 
+    /// <summary>
+    /// Each problem <paramref name="c"/>'s check finds in what was just saved, as an <c>X-Tcm-Problem</c> header of the answer
+    /// (<c>field: detail</c>) and a warning in the server's log: saved, but said out loud.
+    /// </summary>
+    private static void AddProblems<T>(PolicyCollection<T> c, T item, HttpContext context)
+        where T : class
+    {
+        if (c.Check is null)
+        {
+            return;
+        }
+
+        foreach (var problem in c.Check(item, context.RequestServices))
+        {
+            ProfileChecker.Log.ProfileProblem(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProfileChecker)), c.Id(item), problem.Field, problem.Detail);
+            context.Response.Headers.Append(ProfileChecker.ProblemHeader, ProfileChecker.HeaderValue(problem));
+        }
+    }
+
     /// <summary>One collection of policies by id: its route, its operation names and summaries, its messages, and how to read and change it.</summary>
     private sealed record PolicyCollection<T>(
         string Path,
@@ -145,7 +175,8 @@ internal static class PolicyAdminEndpoints
         Func<T, string?> Validate,
         Func<string, string> Missing,
         Func<string, string> Exists,
-        OperationSummaries Summaries)
+        OperationSummaries Summaries,
+        Func<T, IServiceProvider, IReadOnlyList<ProfileProblem>>? Check = null)
     {
         public JsonTypeInfo<T> Json => List.Json;
 

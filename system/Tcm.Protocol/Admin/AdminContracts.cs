@@ -195,3 +195,14 @@ public sealed record ActionTargetStatus
     /// <summary>Number of times a result for this target arrived (1 when exactly-once holds).</summary>
     public int ResultCount { get; init; }
 }
+
+/// <summary>
+/// <c>GET /tcm/admin/profiles/{id}/checks</c>: what in a communication profile does not match the servers this Notification
+/// Server knows (a gateway address no registered gateway answers on, a port another than the server's). A profile with
+/// problems is still saved (a firewall may forward ports the server cannot see); its save answers carry each problem in an
+/// <c>X-Tcm-Problem</c> header.
+/// </summary>
+public sealed record ProfileChecks(string ProfileId, IReadOnlyList<ProfileProblem> Problems);
+
+/// <summary>One mismatch: the profile's field (<c>cem.gatewayAddress</c>, <c>serverHosts[0]</c>) and what is wrong, for a person.</summary>
+public sealed record ProfileProblem(string Field, string Detail);

@@ -104,4 +104,24 @@ public sealed class AdminApiTests
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!.Detail.Should().StartWith("command:");
     }
+
+    [Fact]
+    public async Task Saving_a_profile_whose_gateway_nobody_registered_says_why_in_a_header_and_in_its_checks()
+    {
+        await using var server = await NotificationServerHost.StartAsync();
+        var profile = new CommunicationProfile { Id = "internet", Name = "Internet", Cem = new CemSettings { GatewayAddress = "gw.example.com:443" } };
+
+        using var saved = await server.Admin.PutAsJsonAsync("/tcm/admin/profiles/internet", profile, ProtocolJsonContext.Default.CommunicationProfile);
+        saved.StatusCode.Should().Be(HttpStatusCode.OK, "a profile with problems is still saved");
+        saved.Headers.GetValues("X-Tcm-Problem").Should().ContainSingle().Which.Should().StartWith("cem.gatewayAddress: no CEM gateway has registered");
+
+        var checks = await server.AdminGetAsync("/profiles/internet/checks", ProtocolJsonContext.Default.ProfileChecks);
+        checks.ProfileId.Should().Be("internet");
+        checks.Problems.Should().ContainSingle().Which.Field.Should().Be("cem.gatewayAddress");
+
+        using var office = await server.Admin.PutAsJsonAsync(
+            "/tcm/admin/profiles/office", new CommunicationProfile { Name = "Office" }, ProtocolJsonContext.Default.CommunicationProfile);
+        office.Headers.Contains("X-Tcm-Problem").Should().BeFalse("nothing in it names a server that is not there");
+        (await server.Admin.GetAsync("/tcm/admin/profiles/nope/checks")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
 }

@@ -49,6 +49,18 @@ public sealed class ScenarioRunnerTests
         }
     }
 
+    [Fact]
+    public async Task SetSettingsWithASelection_ChangesTheSelectedAgentsOnly()
+    {
+        var (report, reportDirectory) = await RunPassingAsync("selected-settings.yaml");
+
+        report.Timeline.Single(e => e.Id == "switch").Detail.Should().Be("settings of 4 selected agents changed");
+        if (Directory.Exists(reportDirectory))
+        {
+            Directory.Delete(reportDirectory, recursive: true);
+        }
+    }
+
     /// <summary>Runs a scenario of this folder in the lab and checks that every expectation held; the report folder is the caller's to delete.</summary>
     private static async Task<(SimulationReport Report, string ReportDirectory)> RunPassingAsync(string file)
     {

@@ -39,6 +39,7 @@ export const api = {
   createProfile: (profile) => request('POST', `${admin}/profiles`, profile),
   saveProfile: (profile) => request('PUT', `${admin}/profiles/${enc(profile.id)}`, profile),
   deleteProfile: (id) => request('DELETE', `${admin}/profiles/${enc(id)}`),
+  profileChecks: (id) => request('GET', `${admin}/profiles/${enc(id)}/checks`),
   buildPackage: (id) => request('POST', `${admin}/profiles/${enc(id)}/package`),
 
   agentSettingsList: () => request('GET', `${admin}/agent-settings`),

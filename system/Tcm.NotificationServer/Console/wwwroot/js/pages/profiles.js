@@ -66,6 +66,7 @@ async function edit(ctx, id) {
   mount(ctx.view, html`
     <a class="back" href="#/profiles">← Communication profiles</a>
     <form id="profile-form" class="form" autocomplete="off">
+      <div id="profile-problems" class="callout callout-warning" hidden></div>
       <section class="card">
         <div class="card-head"><h2>Notification Server Communication Profile</h2>${isNew ? '' : html`<span class="mono muted small">${profile.id}</span>`}</div>
         <div class="grid-2">
@@ -116,6 +117,7 @@ async function edit(ctx, id) {
       </div>
     </form>`);
   wireTargets(ctx.view, 'p');
+  if (!isNew) api.profileChecks(profile.id).then((checks) => showProblems(checks.problems), () => {});
 
   $('#profile-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -134,6 +136,14 @@ async function edit(ctx, id) {
     };
     try {
       const saved = isNew ? await api.createProfile(body) : await api.saveProfile(body);
+      const checks = await api.profileChecks(saved.id);
+      if (checks.problems.length) {
+        // Saved and in force, but said out loud: stay on the page so the administrator reads what does not match.
+        toast(`Profile '${saved.name}' saved, with ${checks.problems.length === 1 ? 'a problem' : `${checks.problems.length} problems`}.`, 'warning');
+        showProblems(checks.problems);
+        if (isNew) history.replaceState(null, '', `#/profiles/${encodeURIComponent(saved.id)}`);
+        return;
+      }
       toast(`Profile '${saved.name}' saved; targeted agents get it now.`, 'success');
       location.hash = '#/profiles';
     } catch (e) {
@@ -152,4 +162,13 @@ async function edit(ctx, id) {
     }
   });
   $('#build-package')?.addEventListener('click', () => downloadPackage(profile.id, profile.name));
+}
+
+// What in the profile does not match this server's gateways and address (GET /tcm/admin/profiles/{id}/checks).
+function showProblems(problems) {
+  const box = $('#profile-problems');
+  if (!box) return;
+  box.hidden = problems.length === 0;
+  mount(box, html`<strong>Agents may not reach a server with this profile.</strong>
+    <ul>${problems.map((p) => html`<li><span class="mono">${p.field}</span>: ${p.detail}</li>`)}</ul>`);
 }
