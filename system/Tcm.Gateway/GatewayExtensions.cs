@@ -30,7 +30,7 @@ public static class GatewayExtensions
             .AddSiteServerRegistration(
                 static (sp, options, ct) => GatewayIdentity.LoadOrRegisterAsync(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GatewayIdentity>>(), ct),
                 static identity => identity.Primary.Certificate)
-            .AddHostedServiceAfterRegistration<GatewayHeartbeat>();
+            .AddHostedServiceAfterRegistration<GatewayShutdown>();
         // why: YARP logs every forwarded request at Information; the gateway's own log says what matters (refusals, relay ends).
         builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Warning);
         var services = server.Services;
@@ -44,7 +44,7 @@ public static class GatewayExtensions
         services.AddSingleton<StatusBuilder>();
         services.AddSingleton(sp => new GatewayStartTime(sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton<AdminKeyFilter>();
-        services.AddSingleton<GatewayHeartbeat>();
+        services.AddSingleton<GatewayShutdown>();
         services.AddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;

@@ -22,7 +22,11 @@ public abstract class TcmChannelServerOptions : TcmServerOptions
     /// <summary>How long a new channel may take to send its <c>hello</c>. Default 10 seconds.</summary>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>WebSocket ping interval of the server side of a channel; zero disables pings. Default 30 seconds.</summary>
+    /// <summary>
+    /// WebSocket ping interval of the server side of a channel whose agent announced no keep-alive of its own (an agent from before
+    /// <see cref="ProtocolConstants.KeepAliveHeader"/>); zero disables those pings. An agent that announces its interval pings
+    /// alone, and its channel is closed after two intervals of silence. Default 30 seconds.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = ProtocolConstants.DefaultKeepAliveInterval;
 
     /// <summary>How long a ping may wait for its pong before the channel is aborted. Default 20 seconds.</summary>

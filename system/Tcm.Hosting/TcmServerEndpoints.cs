@@ -9,8 +9,10 @@ namespace Tcm.Hosting;
 public static class TcmServerEndpoints
 {
     /// <summary>
-    /// Maps <c>/healthz</c>; with <paramref name="keepAliveInterval"/>, also accepts WebSockets (the agents' channels), pinging at
-    /// that interval (zero: no pings) and aborting a channel whose pong does not come within <paramref name="keepAliveTimeout"/>.
+    /// Maps <c>/healthz</c>; with <paramref name="keepAliveInterval"/>, also accepts WebSockets (the agents' channels), listening under
+    /// each channel for its agent's keep-alive (<see cref="Channels.ChannelHearing"/>), and pinging a channel whose agent announced
+    /// no keep-alive of its own at that interval (zero: no pings), aborting it when the pong does not come within
+    /// <paramref name="keepAliveTimeout"/>.
     /// </summary>
     public static WebApplication MapTcmServerDefaults(this WebApplication app, TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null)
     {
@@ -23,6 +25,7 @@ public static class TcmServerEndpoints
                 options.KeepAliveTimeout = timeout;
             }
 
+            Channels.ChannelHearing.Use(app);
             app.UseWebSockets(options);
         }
 

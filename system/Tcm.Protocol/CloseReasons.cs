@@ -48,6 +48,9 @@ public static class CloseReasons
     /// <summary>The agent did not send its hello in time.</summary>
     public const string HelloTimeout = "hello-timeout";
 
+    /// <summary>Nothing came from the agent, not even its keep-alive ping, for two of the intervals it announced.</summary>
+    public const string KeepAliveTimeout = "keep-alive-timeout";
+
     /// <summary>
     /// A Task Server holds its maximum of registered agents (default 5,000) and takes no new one (HTTP 403 on any of its agent
     /// endpoints and on the channel upgrade). Agent: fail over to the next Task Server of its policy.

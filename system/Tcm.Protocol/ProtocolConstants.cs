@@ -29,6 +29,13 @@ public static class ProtocolConstants
 
     /// <summary>Request header that carries the admin API key (alternative: <c>Authorization: Bearer</c>).</summary>
     public const string AdminKeyHeader = "X-Tcm-Admin-Key";
+
+    /// <summary>
+    /// Request header of a channel upgrade: the agent's keep-alive interval in whole seconds. An agent that sends it pings the
+    /// channel itself, so the server does not ping it and closes the channel after two intervals without a byte from it; a
+    /// channel without it (an agent from before the header) is pinged by the server as before.
+    /// </summary>
+    public const string KeepAliveHeader = "X-Tcm-Keep-Alive";
 }
 
 /// <summary>Well-known HTTP paths. Agent paths are relative to the server's base address.</summary>

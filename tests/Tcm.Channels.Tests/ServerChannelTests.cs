@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net.WebSockets;
 using System.Text;
 using Tcm.Channels.Framing;
@@ -128,6 +129,42 @@ public sealed class ServerChannelTests
         socket.SentCloseDescription.Should().Be("hello-timeout: no hello within 10 s");
     }
 
+    [Fact]
+    public async Task AnAgentSilentForLongerThanTheLimit_IsClosedWithKeepAliveTimeout_AndEveryReadRestartsTheSilence()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        using var heard = new HeardStream(new MemoryStream(new byte[16]), clock);
+        var socket = new ScriptedWebSocket();
+        var channel = new TestChannel(socket) { Heard = heard, SilenceLimit = TimeSpan.FromSeconds(60) };
+        channel.Activate().Should().BeTrue();
+        var helloTimeout = TimeSpan.FromSeconds(10);
+
+        clock.Advance(TimeSpan.FromSeconds(50));
+        await heard.ReadExactlyAsync(new byte[4]);
+        clock.Advance(TimeSpan.FromSeconds(60));
+        channel.CheckDeadlines(clock.GetUtcNow().ToUnixTimeMilliseconds(), helloTimeout);
+        channel.IsClosing.Should().BeFalse("the read 60 s ago (a ping) restarted the silence");
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        channel.CheckDeadlines(clock.GetUtcNow().ToUnixTimeMilliseconds(), helloTimeout);
+
+        await socket.CloseSent.Task.WaitAsync(Deadline);
+        socket.SentCloseStatus.Should().Be(WebSocketCloseStatus.PolicyViolation);
+        socket.SentCloseDescription.Should().StartWith(CloseReasons.KeepAliveTimeout + ": nothing heard for 60 s");
+        socket.Sent.Should().BeEmpty("a silent agent gets the close, not an error message first");
+    }
+
+    [Fact]
+    public void AChannelNotListenedUnder_IsNeverClosedForSilence()
+    {
+        var channel = new TestChannel(new ScriptedWebSocket());
+        channel.Activate().Should().BeTrue();
+
+        channel.CheckDeadlines(channel.OpenedAtMs + (long)TimeSpan.FromDays(1).TotalMilliseconds, TimeSpan.FromSeconds(10));
+
+        channel.IsClosing.Should().BeFalse("the server pings such a channel itself (an agent that announced no keep-alive)");
+    }
+
     private sealed class TestChannel(WebSocket socket, int maxMessageBytes = 4096)
         : ServerChannel(socket, "0123456789abcdef", new ServerChannelSettings(TimeProvider.System, maxMessageBytes, TimeSpan.FromSeconds(5)))
     {
@@ -136,6 +173,8 @@ public sealed class ServerChannelTests
         public List<ChannelFault> Faults { get; } = [];
 
         public Task RunAsync() => ReceiveLoopAsync(CancellationToken.None);
+
+        public bool Activate() => TryActivate();
 
         protected override ValueTask OnMessageAsync(Message message, int bytes)
         {

@@ -124,7 +124,8 @@ internal sealed class ShardedRun(ILoadTest test, RunOptions options, TextWriter 
             "--json-out", jsonOut,
             "--plain",
         };
-        if (options.TaskServer)
+        // why: the baseline has no Task Server; its shards refuse the option (its h2 run holds two bare WebSockets instead).
+        if (options.TaskServer && variant != "baseline")
         {
             args.Add("--task-server");
         }

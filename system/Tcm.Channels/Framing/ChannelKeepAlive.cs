@@ -5,8 +5,10 @@ namespace Tcm.Channels.Framing;
 
 /// <summary>
 /// A channel's WebSocket keep-alive: a ping every <see cref="Interval"/> (zero: none), and the connection is aborted when the pong
-/// does not come within <see cref="Timeout"/>. The one place both ends take it from: the agent from its policy's
-/// <see cref="AgentSettings.KeepAliveSeconds"/>, the servers from their options, whose defaults are <see cref="Default"/>.
+/// does not come within <see cref="Timeout"/>. The agent takes it from its policy's <see cref="AgentSettings.KeepAliveSeconds"/>
+/// and announces the interval in its upgrade request (<see cref="ProtocolConstants.KeepAliveHeader"/>): only the agent pings, the
+/// server answers and closes a channel silent for two intervals. The servers' own pings (their options, default
+/// <see cref="Default"/>) are left for agents that announce nothing.
 /// </summary>
 /// <param name="Interval">How often a ping is sent; zero sends none.</param>
 /// <param name="Timeout">How long a pong may take before the connection counts as dead.</param>
@@ -19,11 +21,15 @@ public readonly record struct ChannelKeepAlive(TimeSpan Interval, TimeSpan Timeo
     public static ChannelKeepAlive FromPolicy(AgentSettings? settings) =>
         settings?.KeepAliveSeconds is > 0 and var seconds ? Default with { Interval = TimeSpan.FromSeconds(seconds) } : Default;
 
-    /// <summary>Sets the pings of a client WebSocket before it connects.</summary>
+    /// <summary>Sets the pings of a client WebSocket before it connects, and announces their interval to the server.</summary>
     public void ApplyTo(ClientWebSocketOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.KeepAliveInterval = Interval;
         options.KeepAliveTimeout = Timeout;
+        if (Interval >= TimeSpan.FromSeconds(1))
+        {
+            options.SetRequestHeader(ProtocolConstants.KeepAliveHeader, ((long)Math.Ceiling(Interval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 }

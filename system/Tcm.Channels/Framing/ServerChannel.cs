@@ -8,7 +8,8 @@ namespace Tcm.Channels.Framing;
 /// (zero-byte reads, size limit, <see cref="ChannelFault"/> for what the peer got wrong), the ordered send queue, and the close
 /// handshake (the last two from <see cref="ChannelEnd"/>, which the agent's channel shares). Kept small on purpose (the target is
 /// 10,000+ per process): no timer, no buffer while idle, no send task while nothing is queued; one heartbeat for all channels
-/// (<see cref="CheckDeadlines"/>) ends a hello that never comes and aborts a peer that ignores our close.
+/// (<see cref="CheckDeadlines"/>) ends a hello that never comes, closes a channel whose agent fell silent, and aborts a peer that
+/// ignores our close.
 /// </summary>
 public abstract class ServerChannel : ChannelEnd
 {
@@ -40,6 +41,15 @@ public abstract class ServerChannel : ChannelEnd
 
     /// <summary>A close is queued or received: nothing more is handled.</summary>
     public bool IsClosing => Volatile.Read(ref _state) == Closing;
+
+    /// <summary>
+    /// The connection's stream under the WebSocket, which knows when the agent was last heard (its pings included); null when the
+    /// agent does not keep the channel alive itself (it announced no interval), and then the channel is never closed for silence.
+    /// </summary>
+    public HeardStream? Heard { get; init; }
+
+    /// <summary>How long the agent may stay silent before the channel is closed: two of its keep-alive intervals.</summary>
+    public TimeSpan SilenceLimit { get; init; }
 
     /// <inheritdoc/>
     protected sealed override TimeProvider Time => _settings.Time;
@@ -171,7 +181,8 @@ public abstract class ServerChannel : ChannelEnd
 
     /// <summary>
     /// The heartbeat's check of this channel: a channel with no hello after <paramref name="helloTimeout"/> is closed with
-    /// <c>hello-timeout</c>; a closing channel past its deadline is aborted.
+    /// <c>hello-timeout</c>; a channel whose agent sent nothing (not even a ping) for longer than <see cref="SilenceLimit"/> is
+    /// closed with <c>keep-alive-timeout</c>; a closing channel past its deadline is aborted.
     /// </summary>
     public void CheckDeadlines(long nowMs, TimeSpan helloTimeout)
     {
@@ -182,6 +193,12 @@ public abstract class ServerChannel : ChannelEnd
         else if (IsClosing)
         {
             AbortIfCloseOverdue(nowMs);
+        }
+        else if (Heard is { } heard && SilenceLimit > TimeSpan.Zero && nowMs - heard.LastHeardMs > (long)SilenceLimit.TotalMilliseconds)
+        {
+            // why: no close error message: an agent this quiet is most likely gone, and the close deadline aborts what does not answer.
+            BeginClose(WebSocketCloseStatus.PolicyViolation, CloseReasons.KeepAliveTimeout,
+                $"nothing heard for {(nowMs - heard.LastHeardMs) / 1000.0:0.#} s, two keep-alive intervals are {SilenceLimit.TotalSeconds:0.#} s");
         }
     }
 

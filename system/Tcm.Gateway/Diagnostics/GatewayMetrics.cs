@@ -2,38 +2,49 @@ using System.Diagnostics.Metrics;
 using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Relay;
 using Tcm.Hosting.Diagnostics;
+using Tcm.Protocol;
 
 namespace Tcm.Gateway.Diagnostics;
 
 /// <summary>
 /// The gateway's "performance counters": <c>Meter("Tcm.Gateway")</c> for exporters (scraped at <c>/metrics</c>, exported over
-/// OTLP), and the same figures as plain counters for the status endpoint. Per-second rates are sampled by
-/// <see cref="GatewayHeartbeat"/>. The relay records tunnels, bytes and rejections through the methods below.
+/// OTLP), and the same figures as plain counters for the status endpoint. Per-second rates are counted as events happen and
+/// computed when read (<see cref="LastSecondRate"/>). The relay records tunnels, bytes and rejections through the methods below.
+/// Rejections (for every code the gateway answers with) and handshake failures are observed from their totals, so a scrape
+/// shows them at 0 before the first one: an operator's <c>rate()</c> and alerts have a series from the start.
 /// </summary>
 internal sealed class GatewayMetrics : ServerMeter
 {
     public const string MeterName = "Tcm.Gateway";
 
+    /// <summary>Every code the relay refuses with (<see cref="Relay.RelayEndpoint.RefuseAsync"/>), published at 0 until counted.</summary>
+    private static readonly string[] RejectionCodes =
+    [
+        CloseReasons.BadCertificate, CloseReasons.CertificateBlocked, CloseReasons.CertificateHeld,
+        CloseReasons.MalformedRelayRequest, CloseReasons.BackendNotConfigured, CloseReasons.BackendUnavailable,
+    ];
+
     private readonly CountedCounter _connects;
-    private readonly CountedCounter _rejections;
-    private readonly CountedCounter _handshakeFailures;
     private readonly CountedCounter _bytesToBackends;
     private readonly CountedCounter _bytesToAgents;
     private readonly UpDownCounter<long> _tunnels;
     private readonly Counter<long> _relayErrors;
     private readonly CountsByKey _rejectionsByCode = new();
+    private readonly LastSecondRate _connectRate;
+    private readonly LastSecondRate _rejectionRate;
     private long _agentsConnected;
-    private long _lastConnects;
-    private long _lastRejections;
+    private long _handshakeFailures;
 
-    public GatewayMetrics(IMeterFactory meters, CertificateApprovals approvals)
+    public GatewayMetrics(IMeterFactory meters, CertificateApprovals approvals, TimeProvider time)
         : base(meters, MeterName)
     {
+        _connectRate = new(time);
+        _rejectionRate = new(time);
         Meter.CreateObservableUpDownCounter("tcm.gateway.agents.connected", () => Interlocked.Read(ref _agentsConnected), "{connection}", "Agent TLS connections open");
         _tunnels = Meter.CreateUpDownCounter<long>("tcm.gateway.tunnels", "{tunnel}", "WebSocket tunnels open, by backend");
         _connects = Counter("tcm.gateway.connects", "{connection}", "Agent TLS connections accepted");
-        _rejections = Counter("tcm.gateway.rejections", "{request}", "Requests refused, by code");
-        _handshakeFailures = Counter("tcm.gateway.handshake_failures", "{connection}", "TLS handshakes that failed");
+        Meter.CreateObservableCounter("tcm.gateway.rejections", ObserveRejections, "{request}", "Requests refused, by code");
+        Meter.CreateObservableCounter("tcm.gateway.handshake_failures", () => HandshakeFailures, "{connection}", "TLS handshakes that failed");
         _relayErrors = Meter.CreateCounter<long>("tcm.gateway.relay.errors", "{exchange}", "Relayed requests and tunnels that ended in an error, by kind");
         // why: one instrument for both directions (tagged), and a total per direction for the status page.
         var bytes = Meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
@@ -51,19 +62,19 @@ internal sealed class GatewayMetrics : ServerMeter
 
     public long ConnectsTotal => _connects.Total;
 
-    public long RejectionsTotal => _rejections.Total;
+    public long RejectionsTotal => _rejectionsByCode.Sum;
 
-    public long HandshakeFailures => _handshakeFailures.Total;
+    public long HandshakeFailures => Interlocked.Read(ref _handshakeFailures);
 
     public long BytesToBackends => _bytesToBackends.Total;
 
     public long BytesToAgents => _bytesToAgents.Total;
 
-    /// <summary>Connects in the last whole second (sampled by the heartbeat).</summary>
-    public double ConnectsPerSecond { get; private set; }
+    /// <summary>Connects in the last whole second.</summary>
+    public double ConnectsPerSecond => _connectRate.PerSecond;
 
-    /// <summary>Rejections in the last whole second (sampled by the heartbeat).</summary>
-    public double RejectionsPerSecond { get; private set; }
+    /// <summary>Rejections in the last whole second.</summary>
+    public double RejectionsPerSecond => _rejectionRate.PerSecond;
 
     public IReadOnlyDictionary<string, long> RejectionsByCode => _rejectionsByCode.Counts;
 
@@ -71,16 +82,17 @@ internal sealed class GatewayMetrics : ServerMeter
     {
         Interlocked.Increment(ref _agentsConnected);
         _connects.Add();
+        _connectRate.Add();
     }
 
     public void Disconnected() => Interlocked.Decrement(ref _agentsConnected);
 
-    public void HandshakeFailed() => _handshakeFailures.Add();
+    public void HandshakeFailed() => Interlocked.Increment(ref _handshakeFailures);
 
     public void Rejected(string code)
     {
         _rejectionsByCode.Increment(code);
-        _rejections.Add(1, "code", code);
+        _rejectionRate.Add();
     }
 
     /// <summary>Counts a relayed exchange that ended in <paramref name="error"/> (YARP's forwarder error, in the gateway's terms).</summary>
@@ -94,15 +106,22 @@ internal sealed class GatewayMetrics : ServerMeter
 
     public void ToAgent(int bytes) => _bytesToAgents.Add(bytes);
 
-    /// <summary>Turns the totals into per-second rates over <paramref name="elapsed"/>.</summary>
-    public void SampleRates(TimeSpan elapsed)
+    private IEnumerable<Measurement<long>> ObserveRejections()
     {
-        var connects = ConnectsTotal;
-        var rejections = RejectionsTotal;
-        var seconds = Math.Max(elapsed.TotalSeconds, 0.001);
-        ConnectsPerSecond = (connects - _lastConnects) / seconds;
-        RejectionsPerSecond = (rejections - _lastRejections) / seconds;
-        _lastConnects = connects;
-        _lastRejections = rejections;
+        var counts = _rejectionsByCode.Counts;
+        foreach (var code in RejectionCodes)
+        {
+            yield return Rejections(code, counts.GetValueOrDefault(code));
+        }
+
+        foreach (var (code, count) in counts)
+        {
+            if (Array.IndexOf(RejectionCodes, code) < 0)
+            {
+                yield return Rejections(code, count);
+            }
+        }
     }
+
+    private static Measurement<long> Rejections(string code, long count) => new(count, new KeyValuePair<string, object?>("code", code));
 }

@@ -59,8 +59,12 @@ internal static partial class ChannelEndpoint
             return;
         }
 
-        using var webSocket = await ChannelUpgrade.AcceptAsync(context, services.Options).ConfigureAwait(false);
-        var session = new ChannelSession(webSocket, agent, ChannelUpgrade.NewConnectionId(), services) { ViaGateway = authentication.ViaGateway, Welcomed = place.Welcomed };
+        var accepted = await ChannelUpgrade.AcceptAsync(context, services.Options).ConfigureAwait(false);
+        using var webSocket = accepted.Socket;
+        var session = new ChannelSession(webSocket, agent, ChannelUpgrade.NewConnectionId(), services)
+        {
+            ViaGateway = authentication.ViaGateway, Welcomed = place.Welcomed, Heard = accepted.Heard, SilenceLimit = accepted.SilenceLimit,
+        };
         services.Registry.Add(session);
         var labels = ConnectionLabels.Channel(context.Request, authentication.ViaGateway is not null);
         services.Metrics.Channels.ChannelOpened(labels);

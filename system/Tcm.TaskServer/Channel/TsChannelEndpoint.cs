@@ -54,8 +54,9 @@ internal static partial class TsChannelEndpoint
         }
 
         var channelServices = services.GetRequiredService<TsChannelServices>();
-        using var socket = await ChannelUpgrade.AcceptAsync(context, channelServices.Options);
-        var session = new TsSession(socket, agent, ChannelUpgrade.NewConnectionId(), channelServices);
+        var accepted = await ChannelUpgrade.AcceptAsync(context, channelServices.Options);
+        using var socket = accepted.Socket;
+        var session = new TsSession(socket, agent, ChannelUpgrade.NewConnectionId(), channelServices) { Heard = accepted.Heard, SilenceLimit = accepted.SilenceLimit };
         channelServices.Channels.Add(session);
         var labels = ConnectionLabels.Channel(context.Request, AgentIdentityResolver.ViaGateway(context));
         metrics.Channels.ChannelOpened(labels);

@@ -183,6 +183,30 @@ public sealed class ChannelTests
         await channel.ShouldBeClosedAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.HelloTimeout);
     }
 
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task AnAgentThatAnnouncedItsKeepAlive_IsNotPinged_AndItsChannelIsClosedAfterTwoSilentIntervals_WhilePingingAndOlderAgentsStay(string httpVersion)
+    {
+        // why: the server pings every 300 ms: were it to ping the silent agent, that agent's pongs (it is reading) would keep it open.
+        await using var server = await NotificationServerHost.StartAsync(configure: options => options.KeepAliveInterval = TimeSpan.FromMilliseconds(300), tcmEnabled: true);
+        using var silentAgent = await server.RegisterAgentAsync();
+        using var pingingAgent = await server.RegisterAgentAsync();
+        using var olderAgent = await server.RegisterAgentAsync();
+        var version = Version.Parse(httpVersion);
+
+        var (silent, _) = await silentAgent.ConnectAsync(version, configure: o => o.SetRequestHeader(ProtocolConstants.KeepAliveHeader, "1"));
+        await using var _1 = silent;
+        var (pinging, _) = await pingingAgent.ConnectAsync(version, configure: new Tcm.Channels.Framing.ChannelKeepAlive(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20)).ApplyTo);
+        await using var _2 = pinging;
+        var (older, _) = await olderAgent.ConnectAsync(version);
+        await using var _3 = older;
+
+        await silent.ShouldBeClosedAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.KeepAliveTimeout);
+        (await pinging.RequestAsync(1, "GET", TcmPaths.Policy)).Status.Should().Be(200, "an agent that pings is heard, however little else it says");
+        (await older.RequestAsync(1, "GET", TcmPaths.Policy)).Status.Should().Be(200, "an agent that announced nothing is pinged by the server, never closed for silence");
+    }
+
     [Fact]
     public async Task NewerConnection_ReplacesTheOlder()
     {

@@ -24,17 +24,20 @@ internal sealed class TestAgent : IDisposable
     public HttpClient Http { get; }
 
     /// <summary>Opens the channel without sending hello; the caller sees refusals through the thrown <see cref="ChannelRefusedException"/>.</summary>
-    public Task<TestChannel> OpenAsync(Version? httpVersion = null, X509Certificate2? certificate = null, bool useCertificate = true) =>
+    public Task<TestChannel> OpenAsync(
+        Version? httpVersion = null, X509Certificate2? certificate = null, bool useCertificate = true, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null) =>
         TestChannel.OpenAsync(
             _server.ChannelUri,
             new HttpMessageInvoker(_server.CreateHandler(useCertificate ? certificate ?? Certificate : null)),
             httpVersion ?? HttpVersion.Version11,
-            ownsInvoker: true);
+            ownsInvoker: true,
+            configure: configure);
 
     /// <summary>Opens the channel, says hello and returns the welcome.</summary>
-    public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(Version? httpVersion = null, long lastReceivedSeq = 0)
+    public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(
+        Version? httpVersion = null, long lastReceivedSeq = 0, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
     {
-        var channel = await OpenAsync(httpVersion);
+        var channel = await OpenAsync(httpVersion, configure: configure);
         await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = Id, LastReceivedSeq = lastReceivedSeq, Route = "direct" });
         var welcome = await channel.ReceiveAsync<WelcomeMessage>();
         return (channel, welcome);

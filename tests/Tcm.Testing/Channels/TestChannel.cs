@@ -38,7 +38,9 @@ public sealed class TestChannel : IAsyncDisposable
     /// <param name="httpVersion">HTTP/1.1 or HTTP/2, asked for exactly.</param>
     /// <param name="ownsInvoker">Whether the channel disposes <paramref name="invoker"/> (a refused channel disposes it at once).</param>
     /// <param name="cancellationToken">Cancels the opening, which also ends after <see cref="Eventually.DefaultDeadline"/>.</param>
-    public static async Task<TestChannel> OpenAsync(Uri uri, HttpMessageInvoker invoker, Version httpVersion, bool ownsInvoker, CancellationToken cancellationToken = default)
+    /// <param name="configure">Changes the socket's options before it connects (keep-alive, headers); by default it never pings.</param>
+    public static async Task<TestChannel> OpenAsync(
+        Uri uri, HttpMessageInvoker invoker, Version httpVersion, bool ownsInvoker, CancellationToken cancellationToken = default, Action<ClientWebSocketOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(invoker);
         var socket = new ClientWebSocket();
@@ -47,6 +49,7 @@ public sealed class TestChannel : IAsyncDisposable
         socket.Options.HttpVersion = httpVersion;
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        configure?.Invoke(socket.Options);
         using var deadline = new CancellationTokenSource(Eventually.DefaultDeadline, TimeProvider.System);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
