@@ -36,19 +36,15 @@ public static class NotificationServerExtensions
     public static WebApplicationBuilder AddNotificationServer(this WebApplicationBuilder builder, Action<NotificationServerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var server = builder.AddTcmServer<NotificationServerOptions, NotificationServerOptionsValidator>(NotificationServerOptions.SectionName, "Notification Server", configure)
+        var server = builder.AddTcmChannelServer<NotificationServerOptions, NotificationServerOptionsValidator, NsMetrics>(NotificationServerOptions.SectionName, "Notification Server", configure)
             .ConfigureListeners(static (sp, options, listeners) =>
             {
                 // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
                 listeners.Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
-                listeners.CountHandshakes(sp.GetRequiredService<NsMetrics>().HandshakeFailed);
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
             })
-            .AddStoreHealthCheck<TcmStore>(static store => store.IsOpen, static store => store.Path)
-            .AddProtocolJson();
+            .AddStoreHealthCheck<TcmStore>(static store => store.IsOpen, static store => store.Path);
         var services = server.Services;
-        services.AddSingleton<NsMetrics>();
-        services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<NsMetrics>());
         services.AddSingleton(sp => CertificateAuthority.LoadOrCreate(
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
         services.AddSingleton(sp => new TcmStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<ILogger<TcmStore>>()));
@@ -77,10 +73,9 @@ public static class NotificationServerExtensions
     public static WebApplication MapNotificationServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var options = app.Services.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
+        app.MapTcmChannelServerDefaults<NotificationServerOptions>();
         _ = app.Services.GetRequiredService<NotificationServerInfo>();
 
-        app.MapTcmServerDefaults(options.KeepAliveInterval, options.KeepAliveTimeout);
         app.MapAgentEndpoints();
         app.MapChannel();
         app.MapAdminApi().MapProcessDiagnostics();

@@ -28,10 +28,9 @@ public static class TaskServerExtensions
     public static WebApplicationBuilder AddTaskServer(this WebApplicationBuilder builder, Action<TaskServerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var server = builder.AddTcmServer<TaskServerOptions, TaskServerOptionsValidator>(TaskServerOptions.SectionName, "Task Server", configure)
-            .ConfigureListeners(static (sp, options, listeners) =>
+        var server = builder.AddTcmChannelServer<TaskServerOptions, TaskServerOptionsValidator, TsMetrics>(TaskServerOptions.SectionName, "Task Server", configure)
+            .ConfigureListeners(static (_, options, listeners) =>
             {
-                listeners.CountHandshakes(sp.GetRequiredService<TsMetrics>().HandshakeFailed);
                 if (options.SecondPort is { } second)
                 {
                     listeners.MorePorts.Add(second);
@@ -44,11 +43,8 @@ public static class TaskServerExtensions
             .AddHostedServiceAfterRegistration<NsLink>()
             // Its channel services reach the identity, which exists only once registration has run.
             .AddHostedServiceAfterRegistration<TsChannelHousekeeping>()
-            .AddStoreHealthCheck<TsStore>(static store => store.IsOpen, static store => store.Path)
-            .AddProtocolJson();
+            .AddStoreHealthCheck<TsStore>(static store => store.IsOpen, static store => store.Path);
         var services = server.Services;
-        services.AddSingleton<TsMetrics>();
-        services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<TsMetrics>());
         services.AddSingleton(sp => new TsStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TsStore>>()));
         services.AddSingleton<NsLink>();
         services.AddTsAgentEndpoints().AddTsChannel();
@@ -66,8 +62,7 @@ public static class TaskServerExtensions
     public static WebApplication MapTaskServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var options = app.Services.GetRequiredService<IOptions<TaskServerOptions>>().Value;
-        app.MapTcmServerDefaults(options.KeepAliveInterval, options.KeepAliveTimeout);
+        app.MapTcmChannelServerDefaults<TaskServerOptions>();
         app.MapTsAgentEndpoints();
         app.MapTsChannel();
         app.MapGroup(TcmPaths.Admin).AddEndpointFilter<AdminKeyFilter>().MapProcessDiagnostics();

@@ -47,11 +47,7 @@ public sealed class CountedCounter
     }
 
     /// <summary>Adds <paramref name="count"/> with one tag.</summary>
-    public void Add(long count, string tag, string? value)
-    {
-        _counter.Add(count, new KeyValuePair<string, object?>(tag, value));
-        Interlocked.Add(ref _total, count);
-    }
+    public void Add(long count, string tag, string? value) => Add(count, new TagList { { tag, value } });
 
     /// <summary>Adds <paramref name="count"/> to the series of <paramref name="tags"/>.</summary>
     public void Add(long count, in TagList tags)
@@ -78,18 +74,10 @@ public sealed class CountedUpDownCounter
     public long Value => Interlocked.Read(ref _value);
 
     /// <summary>Adds one.</summary>
-    public void Increment()
-    {
-        _counter.Add(1);
-        Interlocked.Increment(ref _value);
-    }
+    public void Increment() => Add(1, default);
 
     /// <summary>Takes one away.</summary>
-    public void Decrement()
-    {
-        _counter.Add(-1);
-        Interlocked.Decrement(ref _value);
-    }
+    public void Decrement() => Add(-1, default);
 
     /// <summary>Adds <paramref name="delta"/> (negative takes away) to the series of <paramref name="tags"/>; the value kept is over all tags.</summary>
     public void Add(long delta, in TagList tags)

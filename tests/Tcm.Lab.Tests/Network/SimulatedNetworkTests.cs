@@ -8,6 +8,8 @@ namespace Tcm.Lab.Tests.Network;
 public sealed class SimulatedNetworkTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(10);
+    private static readonly DnsEndPoint s_ns = new("ns.contoso.local", 4443);
+    private static readonly DnsEndPoint s_gateway = new("gateway.contoso.com", 8443);
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly NetworkTopology _topology = new();
     private readonly VpnAdapterSpec _checkPoint = VpnAdapterPresets.Find("checkpoint")!;
@@ -50,7 +52,7 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     {
         var vpnState = Enum.Parse<VpnState>(vpn);
         var network = new SimulatedNetwork(_topology, Enum.Parse<AgentLocation>(location), vpnState == VpnState.None ? null : _checkPoint, vpnState == VpnState.Up);
-        var endpoint = destination == "Corporate" ? new DnsEndPoint("ns.contoso.local", 4443) : new DnsEndPoint("gateway.contoso.com", 8443);
+        var endpoint = destination == "Corporate" ? s_ns : s_gateway;
 
         if (reachable)
         {
@@ -81,7 +83,7 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     {
         _topology.FindByLabel("ns")!.IsUp = false;
         var network = new SimulatedNetwork(_topology, AgentLocation.Office);
-        var connect = async () => await network.ConnectAsync(new DnsEndPoint("ns.contoso.local", 4443), TrafficPurpose.Management, CancellationToken.None);
+        var connect = async () => await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
 
         (await connect.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionRefused);
     }
@@ -89,8 +91,8 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     [Fact]
     public async Task Traffic_IsCountedPerAdapterDestinationAndPurpose()
     {
-        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, _checkPoint, vpnUp: true);
-        await using var download = await network.ConnectAsync(new DnsEndPoint("ns.contoso.local", 4443), TrafficPurpose.Download, CancellationToken.None);
+        var network = OnTheInternetWithVpnUp();
+        await using var download = await network.ConnectAsync(s_ns, TrafficPurpose.Download, CancellationToken.None);
         var server = await AcceptAsync();
 
         await download.WriteAsync(new byte[100]);
@@ -112,15 +114,14 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
         _topology.OpenSockets.Should().Be(1);
 
         await download.DisposeAsync();
-        _topology.OpenSockets.Should().Be(0);
-        network.OpenConnections.Should().Be(0);
+        ShouldHoldNoSocket(network);
     }
 
     [Fact]
     public async Task PublicTraffic_NeverLeavesOverTheVpn()
     {
-        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, _checkPoint, vpnUp: true);
-        await using var stream = await network.ConnectAsync(new DnsEndPoint("gateway.contoso.com", 8443), TrafficPurpose.Download, CancellationToken.None);
+        var network = OnTheInternetWithVpnUp();
+        await using var stream = await network.ConnectAsync(s_gateway, TrafficPurpose.Download, CancellationToken.None);
         await stream.WriteAsync(new byte[10]);
 
         _topology.Counters.VpnBytes().Should().Be(0);
@@ -172,24 +173,23 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     public async Task DropConnections_BreaksARealLoopbackConnection()
     {
         var network = new SimulatedNetwork(_topology, AgentLocation.Office);
-        await using var stream = await network.ConnectAsync(new DnsEndPoint("ns.contoso.local", 4443), TrafficPurpose.Management, CancellationToken.None);
+        await using var stream = await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
         var server = await AcceptAsync();
         var pendingRead = stream.ReadAsync(new byte[16]).AsTask();
 
         network.DropConnections().Should().Be(1);
 
         await AssertBrokenAsync(pendingRead, server);
-        network.OpenConnections.Should().Be(0);
-        _topology.OpenSockets.Should().Be(0);
+        ShouldHoldNoSocket(network);
     }
 
     [Fact]
     public async Task VpnDown_BreaksCorporateSocketsOverTheVpn_ButNotPublicOnes()
     {
-        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, _checkPoint, vpnUp: true);
-        await using var corporate = await network.ConnectAsync(new DnsEndPoint("ns.contoso.local", 4443), TrafficPurpose.Management, CancellationToken.None);
+        var network = OnTheInternetWithVpnUp();
+        await using var corporate = await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
         var corporateServer = await AcceptAsync();
-        await using var gateway = await network.ConnectAsync(new DnsEndPoint("gateway.contoso.com", 8443), TrafficPurpose.Management, CancellationToken.None);
+        await using var gateway = await network.ConnectAsync(s_gateway, TrafficPurpose.Management, CancellationToken.None);
         var gatewayServer = await AcceptAsync();
         var pendingRead = corporate.ReadAsync(new byte[16]).AsTask();
 
@@ -206,7 +206,7 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     public async Task Moving_BreaksEverySocket()
     {
         var network = new SimulatedNetwork(_topology, AgentLocation.Office);
-        await using var stream = await network.ConnectAsync(new DnsEndPoint("gateway.contoso.com", 8443), TrafficPurpose.Management, CancellationToken.None);
+        await using var stream = await network.ConnectAsync(s_gateway, TrafficPurpose.Management, CancellationToken.None);
         var server = await AcceptAsync();
 
         network.MoveTo(AgentLocation.Internet);
@@ -220,13 +220,22 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
         var topology = new NetworkTopology { MaxOpenSockets = 1 };
         topology.Register("ns.contoso.local", 4443, EndpointClass.Corporate, (IPEndPoint)_listener.LocalEndpoint);
         var network = new SimulatedNetwork(topology, AgentLocation.Office);
-        await using var first = await network.ConnectAsync(new DnsEndPoint("ns.contoso.local", 4443), TrafficPurpose.Management, CancellationToken.None);
+        await using var first = await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
 
-        var second = async () => await network.ConnectAsync(new DnsEndPoint("ns.contoso.local", 4443), TrafficPurpose.Management, CancellationToken.None);
+        var second = async () => await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
 
         (await second.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.TooManyOpenSockets);
         topology.OpenSockets.Should().Be(1);
         topology.PeakOpenSockets.Should().Be(1);
+    }
+
+    private SimulatedNetwork OnTheInternetWithVpnUp() => new(_topology, AgentLocation.Internet, _checkPoint, vpnUp: true);
+
+    /// <summary>Neither the agent's network nor the topology holds a socket any more.</summary>
+    private void ShouldHoldNoSocket(SimulatedNetwork network)
+    {
+        network.OpenConnections.Should().Be(0);
+        _topology.OpenSockets.Should().Be(0);
     }
 
     private async Task<Socket> AcceptAsync()

@@ -24,7 +24,7 @@ public sealed class DataFolderUpgradeTests : IDisposable
         action.Targets.Should().ContainSingle().Which.ComputerName.Should().Be(UnversionedNsDatabase.ComputerName);
         var sites = await server.AdminGetAsync("/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo);
         sites.Should().ContainSingle().Which.Name.Should().Be("ts-old");
-        UnversionedNsDatabase.UserVersion(_folder.File(TcmStore.FileName)).Should().Be(TcmSchema.Definition.CurrentVersion);
+        SqliteFile.UserVersion(_folder.File(TcmStore.FileName)).Should().Be(TcmSchema.Definition.CurrentVersion);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class DataFolderUpgradeTests : IDisposable
     {
         var path = _folder.File(TcmStore.FileName);
         UnversionedNsDatabase.Create(path);
-        UnversionedNsDatabase.SetUserVersion(path, TcmSchema.Definition.CurrentVersion + 1);
+        SqliteFile.SetUserVersion(path, TcmSchema.Definition.CurrentVersion + 1);
 
         var start = () => NotificationServerHost.StartAsync(dataDirectory: _folder.Path);
 

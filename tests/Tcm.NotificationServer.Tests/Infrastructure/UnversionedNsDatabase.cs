@@ -1,49 +1,18 @@
-using Microsoft.Data.Sqlite;
+using Tcm.NotificationServer.Store;
+using Tcm.NotificationServer.Tests.Unit;
 
 namespace Tcm.NotificationServer.Tests.Infrastructure;
 
 /// <summary>
-/// A <c>tcm.db</c> as the NS created it before its schema was versioned (<c>user_version</c> 0): the CREATE statements copied
-/// from that code (the store, the site-server directory and the Task Server registry each made their own tables), and a
+/// A <c>tcm.db</c> as the NS created it before its schema was versioned (<c>user_version</c> 0): the schema's own version 1,
+/// which keeps those CREATE statements word for word (the store, the site-server directory and the Task Server registry
+/// each made their own tables; <see cref="TcmStoreMigrationTests.ShippedVersion1_IsNeverEdited"/> holds it to that), and a
 /// little data in each table that matters.
 /// </summary>
 internal static class UnversionedNsDatabase
 {
-    /// <summary>The store's own tables, created when it opened.</summary>
-    public const string StoreTables = """
-        CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS profiles(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS targeted_settings(id TEXT PRIMARY KEY, name TEXT NOT NULL, priority INTEGER NOT NULL, body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS install_packages(id TEXT PRIMARY KEY, profile_id TEXT, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS agents(
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, domain TEXT, os TEXT, attributes TEXT NOT NULL, registered_at INTEGER NOT NULL,
-            last_contact INTEGER, next_seq INTEGER NOT NULL DEFAULT 1, acked_seq INTEGER NOT NULL DEFAULT 0, network_status TEXT,
-            inventory TEXT, previous_id TEXT, package_id TEXT);
-        CREATE TABLE IF NOT EXISTS pushes(
-            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, action_id TEXT,
-            created_at INTEGER NOT NULL, acked_at INTEGER, PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS actions(id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL, request TEXT);
-        CREATE TABLE IF NOT EXISTS action_targets(
-            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, status TEXT NOT NULL, delivered_via TEXT, delivered_at INTEGER,
-            completed_at INTEGER, output TEXT, exit_code INTEGER, result_count INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS results(
-            idempotency_key TEXT PRIMARY KEY, agent_id TEXT NOT NULL, kind TEXT NOT NULL, ref_id TEXT NOT NULL,
-            payload TEXT NOT NULL, received_at INTEGER NOT NULL);
-        """;
-
-    /// <summary>Made by the site-server directory when the server started.</summary>
-    public const string SiteServerTable = """
-        CREATE TABLE IF NOT EXISTS site_servers(
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,
-            registered_at INTEGER, address TEXT, host_names TEXT, site TEXT, max_agents INTEGER NOT NULL DEFAULT 5000, thumbprint TEXT);
-        """;
-
-    /// <summary>Made by the Task Server registry when the server started.</summary>
-    public const string TaskServerTable = """
-        CREATE TABLE IF NOT EXISTS ts_tasks(
-            action_id TEXT NOT NULL, agent_id TEXT NOT NULL, payload TEXT NOT NULL, accepted_by TEXT, PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
-        """;
+    /// <summary>The tables the site-server directory and the Task Server registry added after the store's own.</summary>
+    private static readonly string[] LaterTables = ["site_servers", "ts_tasks"];
 
     public const string AgentId = "0123456789abcdef0123456789abcdef";
     public const string ComputerName = "PC-OLD";
@@ -56,11 +25,8 @@ internal static class UnversionedNsDatabase
     /// <summary>Creates <paramref name="path"/> with the old schema (all of it, or only the store's own tables) and its data.</summary>
     public static void Create(string path, bool withLaterTables = true)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        Execute(connection, "PRAGMA journal_mode=WAL;" + StoreTables + (withLaterTables ? SiteServerTable + TaskServerTable : ""));
-        Execute(connection, $$"""
+        SqliteFile.Execute(path, "PRAGMA journal_mode=WAL;" + SqliteFile.UnversionedSchema(TcmSchema.Definition, withLaterTables ? [] : LaterTables));
+        SqliteFile.Execute(path, $$"""
             INSERT INTO settings(key, value) VALUES('old-setting', 'kept');
             INSERT INTO agents(id, name, domain, os, attributes, registered_at, next_seq, acked_seq)
                 VALUES('{{AgentId}}', '{{ComputerName}}', 'corp.example', 'Windows', '{"site":"hq"}', {{RegisteredAtMs}}, 3, 1);
@@ -72,33 +38,10 @@ internal static class UnversionedNsDatabase
             """);
         if (withLaterTables)
         {
-            Execute(connection, $$"""
+            SqliteFile.Execute(path, $$"""
                 INSERT INTO site_servers(id, name, kind, token_hash, created_at) VALUES('{{SiteServerId}}', 'ts-old', 'task-server', 'hash', {{RegisteredAtMs}});
                 INSERT INTO ts_tasks(action_id, agent_id, payload) VALUES('{{ActionId}}', '{{AgentId}}', '{}');
                 """);
         }
-    }
-
-    public static long UserVersion(string path)
-    {
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA user_version";
-        return (long)command.ExecuteScalar()!;
-    }
-
-    public static void SetUserVersion(string path, int version)
-    {
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        Execute(connection, $"PRAGMA user_version = {version}");
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

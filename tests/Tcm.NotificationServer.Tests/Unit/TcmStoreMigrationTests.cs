@@ -20,12 +20,20 @@ public sealed class TcmStoreMigrationTests : IDisposable
         await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
 
         store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: false));
-        UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
+        SqliteFile.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
         foreach (var table in TcmSchema.Definition.UnversionedTables)
         {
             store.Query("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name=@p0", r => r.GetInt64(0), table).Single()
                 .Should().Be(1, $"table {table} belongs to the schema");
         }
+    }
+
+    [Fact]
+    public void ShippedVersion1_IsNeverEdited()
+    {
+        // why: data folders in the field hold the tables this text created, and UnversionedNsDatabase builds the old database from it.
+        SqliteFile.Fingerprint(TcmSchema.Definition.Migrations[0])
+            .Should().Be("35326bf4d3d147f2eafb38200bc8205e0c1042c6acfefd548d07997a0e420484", "a schema change is a new migration, never an edit of version 1");
     }
 
     [Fact]
@@ -37,7 +45,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
 
         store.Schema.Should().Be(new SchemaMigrationOutcome(0, TcmSchema.Definition.CurrentVersion, AdoptedUnversioned: true),
             "a database made by the code whose schema is version 1 already holds version 1");
-        UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
+        SqliteFile.UserVersion(DatabasePath).Should().Be(TcmSchema.Definition.CurrentVersion);
         AssertOldDataIsThere(store);
         store.Query("SELECT name FROM site_servers", r => r.GetString(0)).Should().Equal("ts-old");
         store.Query("SELECT action_id FROM ts_tasks", r => r.GetString(0)).Should().Equal(UnversionedNsDatabase.ActionId);
@@ -90,14 +98,14 @@ public sealed class TcmStoreMigrationTests : IDisposable
         await (await OpenAndWriteSettingAsync()).DisposeAsync();
         SqliteConnection.ClearAllPools();
         var newer = TcmSchema.Definition.CurrentVersion + 1;
-        UnversionedNsDatabase.SetUserVersion(DatabasePath, newer);
+        SqliteFile.SetUserVersion(DatabasePath, newer);
 
         var open = () => new TcmStore(_folder.Path, NullLogger.Instance);
 
         open.Should().Throw<StoreVersionException>()
             .WithMessage($"*{TcmStore.FileName} is at schema version {newer}, but this TCM knows versions up to {TcmSchema.Definition.CurrentVersion}*newer TCM*");
         SqliteConnection.ClearAllPools();
-        UnversionedNsDatabase.UserVersion(DatabasePath).Should().Be(newer);
+        SqliteFile.UserVersion(DatabasePath).Should().Be(newer);
         using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
