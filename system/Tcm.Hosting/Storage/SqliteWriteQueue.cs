@@ -10,6 +10,12 @@ namespace Tcm.Hosting.Storage;
 /// <see cref="MaxBatch"/>) in one transaction, each in its own savepoint so one that throws is rolled back alone and its caller
 /// gets its exception. A write's task completes only after its transaction committed: callers that acknowledge something to
 /// an agent await it first. A transaction that fails as a whole fails all its callers, and the loop goes on.
+/// <para>
+/// With a <see cref="GatherWindow"/>, a batch that found other writes already waiting (so writes are arriving faster than the
+/// loop commits them) waits that long for more before it runs: every commit writes each page it changed to the WAL, and a
+/// burst of small writes (a fan-out's results) touches the same few pages, so fewer, larger transactions write far fewer
+/// frames. A lone write on a quiet store is committed at once.
+/// </para>
 /// </summary>
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
 public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
@@ -22,6 +28,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private readonly KeyValuePair<string, object?> _storeTag;
+    private readonly TimeProvider _gatherClock;
     private long _transactions;
     private long _operations;
 
@@ -32,8 +39,19 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     /// <param name="maxBatch">Most writes in one transaction.</param>
     /// <param name="logger">Where failed transactions and failed posted writes are reported.</param>
     /// <param name="connectionGate">A lock the store also takes for its other use of <paramref name="connection"/>, held for a whole batch; null when the connection is the writer's alone.</param>
-    public SqliteWriteQueue(SqliteConnection connection, TContext context, Action<SqliteTransaction?> bind, int maxBatch, ILogger logger, Lock? connectionGate = null)
+    /// <param name="gatherWindow">How long a batch that found writes waiting waits for more (see <see cref="GatherWindow"/>); zero: not at all.</param>
+    /// <param name="gatherClock">The clock of <paramref name="gatherWindow"/>; <see cref="TimeProvider.System"/> when null.</param>
+    public SqliteWriteQueue(
+        SqliteConnection connection,
+        TContext context,
+        Action<SqliteTransaction?> bind,
+        int maxBatch,
+        ILogger logger,
+        Lock? connectionGate = null,
+        TimeSpan gatherWindow = default,
+        TimeProvider? gatherClock = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gatherWindow, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
@@ -43,12 +61,17 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         MaxBatch = maxBatch;
         _logger = logger;
         _connectionGate = connectionGate;
+        GatherWindow = gatherWindow;
+        _gatherClock = gatherClock ?? TimeProvider.System;
         _storeTag = new("store", Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
 
     /// <summary>Most writes in one transaction.</summary>
     public int MaxBatch { get; }
+
+    /// <summary>How long a batch that found other writes already waiting waits for more before it runs; zero: it runs at once.</summary>
+    public TimeSpan GatherWindow { get; }
 
     /// <summary>Transactions committed so far.</summary>
     public long TransactionCount => Interlocked.Read(ref _transactions);
@@ -137,9 +160,11 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            Take(reader, batch);
+            if (batch.Count > 1 && batch.Count < MaxBatch && GatherWindow > TimeSpan.Zero)
             {
-                batch.Add(write);
+                await Task.Delay(GatherWindow, _gatherClock).ConfigureAwait(false);
+                Take(reader, batch);
             }
 
             Exception? failure = null;
@@ -165,6 +190,14 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
             }
 
             batch.Clear();
+        }
+    }
+
+    private void Take(ChannelReader<Write> reader, List<Write> batch)
+    {
+        while (batch.Count < MaxBatch && reader.TryRead(out var write))
+        {
+            batch.Add(write);
         }
     }
 

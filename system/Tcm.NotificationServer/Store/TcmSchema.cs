@@ -39,9 +39,30 @@ internal static class TcmSchema
             action_id TEXT NOT NULL, agent_id TEXT NOT NULL, payload TEXT NOT NULL, accepted_by TEXT, PRIMARY KEY(action_id, agent_id)) WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// Version 2: <c>pushes</c> in the order they were stored (a rowid table) with a unique index on <c>(agent_id, seq)</c>, instead of
+    /// clustered by agent. Why: a fan-out stores one push per agent and its acknowledgements mark each of them, so clustered by agent
+    /// every fan-out rewrote about one page per agent twice (a push row with its payload fills a tenth of a page), each to the WAL:
+    /// about 20 KB of file writes per delivered task in a fan-out's measurement. In store order a fan-out's pushes share their pages;
+    /// only the small index entries are spread.
+    /// </summary>
+    private const string Version2 = """
+        CREATE TABLE pushes_by_arrival(
+            agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, action_id TEXT,
+            created_at INTEGER NOT NULL, acked_at INTEGER);
+        INSERT INTO pushes_by_arrival(agent_id, seq, kind, payload, action_id, created_at, acked_at)
+            SELECT agent_id, seq, kind, payload, action_id, created_at, acked_at FROM pushes ORDER BY created_at, agent_id, seq;
+        DROP TABLE pushes;
+        ALTER TABLE pushes_by_arrival RENAME TO pushes;
+        CREATE UNIQUE INDEX pushes_agent_seq ON pushes(agent_id, seq);
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
-        [new SchemaMigration(1, "the schema before versioning", Version1)],
+        [
+            new SchemaMigration(1, "the schema before versioning", Version1),
+            new SchemaMigration(2, "pushes in store order, unique by agent and sequence", Version2),
+        ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -52,6 +52,22 @@ public sealed class TcmStoreMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task DatabaseFromBeforeVersioning_StillRefusesASecondPushWithTheSameSequence_AfterItsPushesAreRebuilt()
+    {
+        UnversionedNsDatabase.Create(DatabasePath);
+        await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
+
+        var again = () => store.Writer.WriteAsync(ctx => ctx.Execute(
+            "INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0, 2, 'task', x'7b7d', NULL, 0)", UnversionedNsDatabase.AgentId));
+        var next = await store.Writer.WriteAsync(ctx => ctx.Execute(
+            "INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0, 3, 'task', x'7b7d', NULL, 0)", UnversionedNsDatabase.AgentId));
+
+        (await again.Should().ThrowAsync<SqliteException>()).Which.SqliteErrorCode.Should().Be(19, "SQLITE_CONSTRAINT: one push per agent and sequence");
+        next.Should().Be(1);
+        store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0).Select(p => p.Seq).Should().Equal(1, 2, 3);
+    }
+
+    [Fact]
     public async Task DatabaseFromBeforeVersioning_WithoutTheLaterTables_GetsThem_AndKeepsItsData()
     {
         UnversionedNsDatabase.Create(DatabasePath, withLaterTables: false);
