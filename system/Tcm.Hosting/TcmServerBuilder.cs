@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -58,6 +59,8 @@ public static class TcmServerHostingExtensions
         services.AddSingleton(sp => new ServerAddresses(sp.GetRequiredService<IServer>(), sp.GetRequiredService<IOptions<TOptions>>().Value, serverKind));
         services.AddSingleton<ServerCertificateHolder>();
         services.AddSingleton(sp => new ServerAdmission(sp.GetRequiredService<IOptions<TOptions>>().Value.Admission, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IMeterFactory>()));
+
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<TOptions>>((transport, o) => transport.Backlog = o.Value.ListenBacklog);
 
         var server = new TcmServerBuilder<TOptions>(builder);
         builder.WebHost.ConfigureKestrel((_, kestrel) =>

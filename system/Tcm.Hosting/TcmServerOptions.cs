@@ -42,6 +42,17 @@ public abstract class TcmServerOptions
     /// </summary>
     public string? AdminApiKey { get; set; }
 
+    /// <summary>
+    /// Connections the kernel holds waiting for the server to accept them (the listen backlog; Linux caps it at
+    /// <c>net.core.somaxconn</c>). After an outage the whole fleet dials at once; with Kestrel's 512 the kernel drops the SYNs
+    /// beyond it while the restarted server is still warming up, and those agents retry only after the TCP retransmission
+    /// timeout (1 s, then 3 s, 7 s...). Admission then paces what was accepted. Default 4,096.
+    /// </summary>
+    public int ListenBacklog { get; set; } = DefaultListenBacklog;
+
+    /// <summary>The default of <see cref="ListenBacklog"/>.</summary>
+    public const int DefaultListenBacklog = 4096;
+
     /// <summary>TLS handshakes and channel upgrades at once, and how long the rest wait (section <c>Admission</c>). Default <c>new AdmissionOptions()</c>.</summary>
     public AdmissionOptions Admission { get; set; } = new();
 }

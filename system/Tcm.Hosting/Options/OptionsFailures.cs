@@ -24,7 +24,7 @@ public sealed class OptionsFailures(string sectionName)
     /// <summary>Adds a message as it is.</summary>
     public void Add(string message) => _failures.Add(message);
 
-    /// <summary>The checks of <see cref="TcmServerOptions"/>: data folder, listen address, port, public host name and admin key.</summary>
+    /// <summary>The checks of <see cref="TcmServerOptions"/>: data folder, listen address, port, public host name, admin key, listen backlog and admission.</summary>
     /// <param name="options">The options.</param>
     /// <param name="dataPurpose">What the data folder holds and its default, e.g. <c>the database and the CA (default 'data/ns')</c>.</param>
     public void Server(TcmServerOptions options, string dataPurpose)
@@ -47,6 +47,7 @@ public sealed class OptionsFailures(string sectionName)
         Port(options.Port, "Port");
         HostName(options.PublicHostName, nameof(TcmServerOptions.PublicHostName));
         AdminKey(options.AdminApiKey);
+        Range(options.ListenBacklog, 1, 65_535, nameof(TcmServerOptions.ListenBacklog));
         Admission(options.Admission);
     }
 

@@ -20,13 +20,14 @@ public sealed class OptionsFailuresTests
     {
         var failures = new OptionsFailures("Test");
 
-        failures.Server(new TestOptions { DataDirectory = " ", ListenAddress = "somewhere", Port = 70000, PublicHostName = "not a host" }, "the test's files (default 'data/test')");
+        failures.Server(new TestOptions { DataDirectory = " ", ListenAddress = "somewhere", Port = 70000, PublicHostName = "not a host", ListenBacklog = 0 }, "the test's files (default 'data/test')");
 
         failures.All.Should().BeEquivalentTo(
             "Test:DataDirectory must name a folder for the test's files (default 'data/test').",
             "Test:ListenAddress 'somewhere' is not an IP address, 'localhost' or '*'.",
             "Test:Port 70000 is outside 0..65535 (0 picks a free port).",
-            "Test:PublicHostName 'not a host' is not a valid host name.");
+            "Test:PublicHostName 'not a host' is not a valid host name.",
+            "Test:ListenBacklog 0 is outside 1..65535.");
     }
 
     [Fact]

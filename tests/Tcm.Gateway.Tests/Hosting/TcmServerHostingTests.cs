@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -85,6 +86,16 @@ public sealed class TcmServerHostingTests : IDisposable
 
         (await start.Should().ThrowAsync<OptionsValidationException>()).Which.Failures.Should().ContainSingle()
             .Which.Should().StartWith("Test:ListenAddress 'nowhere'");
+    }
+
+    [Fact]
+    public async Task TheListenBacklog_ReachesKestrelsSocketTransport()
+    {
+        await using var defaults = Build(_ => Task.FromResult(new TestIdentity(_ca)));
+        await using var configured = Build(_ => Task.FromResult(new TestIdentity(_ca)), o => o.ListenBacklog = 1000);
+
+        defaults.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.Backlog.Should().Be(TcmServerOptions.DefaultListenBacklog);
+        configured.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.Backlog.Should().Be(1000);
     }
 
     private WebApplication Build(Func<CancellationToken, Task<TestIdentity>> register, Action<TestOptions>? configure = null)
