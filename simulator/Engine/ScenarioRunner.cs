@@ -154,6 +154,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
         await actions.RefreshAsync(CancellationToken.None);
         snapshot = FleetSnapshot.Take(agents, clock.Elapsed.TotalSeconds);
         samples.Add(snapshot.ToSample(topology.OpenSockets));
+        var receivesAtEnd = topology.ReceivesHoldingBuffer;
         var settled = await SettleAsync(agents, topology, cancellationToken);
         var (managedWithFleet, fragmentedWithFleet, workingSetWithFleet) = MeasureProcess();
         var sample = snapshot.ToSample(topology.OpenSockets);
@@ -170,6 +171,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
             PeakOpenSockets = topology.PeakOpenSockets,
             Settled = settled,
             ReceivesHoldingBuffer = topology.ReceivesHoldingBuffer,
+            ReceivesHoldingBufferAtEnd = receivesAtEnd,
             CpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
         };
         var pendingResults = agents.Sum(a => a.Agent?.PendingResults ?? 0);

@@ -3,9 +3,13 @@ using Tcm.Lab.Network;
 
 namespace Tcm.Lab.Tests.Network;
 
+/// <summary>
+/// A simulated socket's reads over a scripted stream: the runtime may wake a waiting zero-byte read although no byte is there (a
+/// readiness event left over from a burst), and the reader above must not then rent its buffer.
+/// </summary>
 public sealed class SimulatedConnectionTests
 {
-    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(10);
+    private static TimeSpan Deadline => TimeSpan.FromSeconds(10);
     private readonly NetworkTopology _topology = new();
     private readonly ScriptedStream _inner = new();
 
@@ -21,11 +25,11 @@ public sealed class SimulatedConnectionTests
 
         var wait = connection.ReadAsync(Memory<byte>.Empty).AsTask();
         stale.SetResult(0);
-        SpinWait.SpinUntil(() => _inner.ReadsTaken == 2, s_deadline).Should().BeTrue("a wake-up without bytes is checked by another zero-byte read");
+        SpinWait.SpinUntil(() => _inner.ReadsTaken == 2, Deadline).Should().BeTrue("a wake-up without bytes is checked by another zero-byte read");
 
         wait.IsCompleted.Should().BeFalse("no byte is there yet: the reader above must not rent its buffer");
         bytes.SetResult(0);
-        (await wait.WaitAsync(s_deadline)).Should().Be(0);
+        (await wait.WaitAsync(Deadline)).Should().Be(0);
         _inner.ReadsTaken.Should().Be(3);
     }
 
@@ -52,7 +56,7 @@ public sealed class SimulatedConnectionTests
         _topology.ReceivesHoldingBuffer.Should().Be(1);
 
         data.SetResult(7);
-        (await read.WaitAsync(s_deadline)).Should().Be(7);
+        (await read.WaitAsync(Deadline)).Should().Be(7);
         _topology.ReceivesHoldingBuffer.Should().Be(0);
     }
 
