@@ -29,14 +29,16 @@ internal sealed class FleetSnapshot
             var agent = agents[i];
             var status = agent.IsRunning ? agent.Agent?.GetNetworkStatus() : null;
             rows[i] = status is null
-                ? new Row(false, ConnectionMode.Offline, TransportKind.Http, ConnectionMode.Offline, TransportKind.Http, false)
+                ? new Row(false, ConnectionMode.Offline, TransportKind.Http, ConnectionMode.Offline, TransportKind.Http, false, null, null)
                 : new Row(
                     true,
                     status.Mode,
                     status.Transport,
                     status.TaskServer?.Mode ?? ConnectionMode.Offline,
                     status.TaskServer?.Transport ?? TransportKind.Http,
-                    status.TaskServer is not null);
+                    status.TaskServer is not null,
+                    status.LastAttempt?.Outcome,
+                    status.TaskServer?.LastAttempt?.Outcome);
         }
 
         return new FleetSnapshot(agents, rows, at);
@@ -82,13 +84,14 @@ internal sealed class FleetSnapshot
 
     private static bool Holds(StateMetric metric, ChannelScope channel, Row row) => channel switch
     {
-        ChannelScope.Ns => Holds(metric, row.Running, row.Mode, row.Transport),
-        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
-        _ => Holds(metric, row.Running, row.Mode, row.Transport) && row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
+        ChannelScope.Ns => Holds(metric, row.Running, row.Mode, row.Transport, row.Attempt),
+        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport, row.TsAttempt),
+        _ => Holds(metric, row.Running, row.Mode, row.Transport, row.Attempt) && row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport, row.TsAttempt),
     };
 
-    private static bool Holds(StateMetric metric, bool running, ConnectionMode mode, TransportKind transport) => metric switch
+    private static bool Holds(StateMetric metric, bool running, ConnectionMode mode, TransportKind transport, AttemptOutcome? attempt) => metric switch
     {
+        >= StateMetric.AttemptConnected => running && attempt is { } outcome && StateMetrics.AttemptOf(metric) == outcome,
         StateMetric.Running => running,
         StateMetric.Connected => running && mode != ConnectionMode.Offline,
         StateMetric.Direct => running && mode == ConnectionMode.Direct,
@@ -99,5 +102,6 @@ internal sealed class FleetSnapshot
         _ => false,
     };
 
-    private readonly record struct Row(bool Running, ConnectionMode Mode, TransportKind Transport, ConnectionMode TsMode, TransportKind TsTransport, bool HasTaskServer);
+    private readonly record struct Row(bool Running, ConnectionMode Mode, TransportKind Transport, ConnectionMode TsMode, TransportKind TsTransport, bool HasTaskServer,
+        AttemptOutcome? Attempt, AttemptOutcome? TsAttempt);
 }

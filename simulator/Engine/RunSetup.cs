@@ -57,6 +57,7 @@ internal static class RunSetup
                     CemValidity.Missing => null,
                     // An address without a port: the agent finds the settings invalid and says why.
                     CemValidity.Invalid => new CemSettings { GatewayAddress = cem?.GatewayAddress.Split(':')[0] ?? "gateway-without-port" },
+                    CemValidity.WrongPort when cem is not null => cem with { GatewayAddress = WrongPort(cem.GatewayAddress) },
                     _ => cem,
                 },
                 Targets = new Targets { Rules = [new TargetRule("group", group.Name)] },
@@ -67,6 +68,14 @@ internal static class RunSetup
         {
             notes.Add("the system has no CEM gateway: agents on the internet without VPN have no route to it");
         }
+    }
+
+    /// <summary>The gateway's host with a port it does not listen on: 4726 (the Task Server's), or 443 if the gateway happens to be on 4726.</summary>
+    internal static string WrongPort(string gatewayAddress)
+    {
+        var colon = gatewayAddress.LastIndexOf(':');
+        var port = gatewayAddress[(colon + 1)..];
+        return $"{gatewayAddress[..colon]}:{(port == "4726" ? "443" : "4726")}";
     }
 
     /// <summary>One virtual agent per spec of the fleet, each on its own simulated network; none is started.</summary>

@@ -37,6 +37,46 @@ internal enum StateMetric
     Http,
     /// <summary>The agent process runs (started and not stopped).</summary>
     Running,
+
+    // The last attempt's outcome (attempt-<outcome>), one per AttemptOutcome in its order, from 100 on (StateMetrics.ForAttempt).
+
+    /// <summary><c>attempt-connected</c>: the last attempt opened the channel.</summary>
+    AttemptConnected = 100,
+    /// <summary><c>attempt-connection-refused</c>: nothing listens on the port dialled.</summary>
+    AttemptConnectionRefused,
+    /// <summary><c>attempt-timeout</c>.</summary>
+    AttemptTimeout,
+    /// <summary><c>attempt-unreachable</c>: no route from where the agent is.</summary>
+    AttemptUnreachable,
+    /// <summary><c>attempt-name-not-resolved</c>.</summary>
+    AttemptNameNotResolved,
+    /// <summary><c>attempt-tls-failure</c>: the server's certificate was rejected.</summary>
+    AttemptTlsFailure,
+    /// <summary><c>attempt-not-tcm</c>: an HTTP answer from something that is not a TCM server.</summary>
+    AttemptNotTcm,
+    /// <summary><c>attempt-backend-not-configured</c>: the gateway does not relay to the server asked for.</summary>
+    AttemptBackendNotConfigured,
+    /// <summary><c>attempt-backend-unavailable</c>: the gateway could not reach the server.</summary>
+    AttemptBackendUnavailable,
+    /// <summary><c>attempt-refused</c>: a TCM server refused with a code.</summary>
+    AttemptRefused,
+    /// <summary><c>attempt-failed</c>: anything else.</summary>
+    AttemptFailed,
+}
+
+/// <summary>The state metrics of the last attempt's outcome, named like the outcome (<c>attempt-connection-refused</c>).</summary>
+internal static class StateMetrics
+{
+    /// <summary>The metric that counts agents whose last attempt ended in <paramref name="outcome"/>.</summary>
+    public static StateMetric ForAttempt(Tcm.Protocol.Admin.AttemptOutcome outcome) => StateMetric.AttemptConnected + (int)outcome;
+
+    /// <summary>The outcome <paramref name="metric"/> counts, or null when it is not an attempt metric.</summary>
+    public static Tcm.Protocol.Admin.AttemptOutcome? AttemptOf(StateMetric metric) =>
+        metric >= StateMetric.AttemptConnected ? (Tcm.Protocol.Admin.AttemptOutcome)(metric - StateMetric.AttemptConnected) : null;
+
+    /// <summary>The condition words of the attempt metrics, e.g. <c>attempt-tls-failure</c>.</summary>
+    public static IEnumerable<string> AttemptWords =>
+        Enum.GetValues<Tcm.Protocol.Admin.AttemptOutcome>().Select(o => "attempt-" + Tcm.Agent.Status.NetworkStatusText.Kebab(o));
 }
 
 /// <summary>Comparison operators.</summary>

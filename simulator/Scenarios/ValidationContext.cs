@@ -15,7 +15,7 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
 {
     public static readonly IReadOnlyDictionary<string, AgentLocation> Locations = new Dictionary<string, AgentLocation>() { ["office"] = AgentLocation.Office, ["internet"] = AgentLocation.Internet };
     public static readonly IReadOnlyDictionary<string, VpnState> VpnStates = new Dictionary<string, VpnState>() { ["none"] = VpnState.None, ["down"] = VpnState.Down, ["up"] = VpnState.Up };
-    public static readonly IReadOnlyDictionary<string, CemValidity> CemStates = new Dictionary<string, CemValidity>() { ["valid"] = CemValidity.Valid, ["missing"] = CemValidity.Missing, ["invalid"] = CemValidity.Invalid };
+    public static readonly IReadOnlyDictionary<string, CemValidity> CemStates = new Dictionary<string, CemValidity>() { ["valid"] = CemValidity.Valid, ["missing"] = CemValidity.Missing, ["invalid"] = CemValidity.Invalid, ["wrong-port"] = CemValidity.WrongPort };
     public static readonly IReadOnlyDictionary<string, ConnectionMode> Modes = new Dictionary<string, ConnectionMode>() { ["direct"] = ConnectionMode.Direct, ["cem"] = ConnectionMode.Cem, ["offline"] = ConnectionMode.Offline };
     public static readonly IReadOnlyDictionary<string, TransportKind> Transports = new Dictionary<string, TransportKind>() { ["persistent"] = TransportKind.Persistent, ["http"] = TransportKind.Http };
 

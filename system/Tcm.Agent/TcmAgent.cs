@@ -190,7 +190,11 @@ public sealed partial class TcmAgent : IAsyncDisposable
     /// <summary>The agent's Network Status panel, now, with the Client Task Agent's Task Server connection once it has one. Cheap: no I/O.</summary>
     public NetworkStatus GetNetworkStatus()
     {
-        var status = NetworkStatusMapper.Map(_ns.Facts());
+        var status = NetworkStatusMapper.Map(_ns.Facts()) with
+        {
+            PeerDownloading = NetworkStatusMapper.PeerDownloadingDisabled,
+            NetworkUsage = NetworkStatusMapper.NetworkUsageUnrestricted,
+        };
         return _ts.State.Route is not null ? status with { TaskServer = NetworkStatusMapper.Map(_ts.Facts()) } : status;
     }
 

@@ -28,3 +28,19 @@ public static class GatewayPaths
     public static Uri RelayBase(string gatewayHostAndPort, string backendHostAndPort) =>
         new($"https://{gatewayHostAndPort}{Relay}/{backendHostAndPort}");
 }
+
+/// <summary>Headers the CEM gateway adds to what it answers an agent (<c>docs/protocol.md</c>, section 12).</summary>
+public static class GatewayHeaders
+{
+    /// <summary>
+    /// On a relayed answer: the TLS of the gateway's own connection to the backend, <c>protocol; cipher suite</c>
+    /// (<c>TLS 1.3; TLS_AES_256_GCM_SHA384</c>), which the agent shows as the second leg of its Network Status.
+    /// </summary>
+    public const string BackendTls = "X-Tcm-Backend-Tls";
+
+    /// <summary>
+    /// On a refusal: its detail (the body's <c>detail</c>), for an agent that cannot read the body of a refused WebSocket upgrade,
+    /// e.g. <c>backend-not-configured</c>'s list of configured backends.
+    /// </summary>
+    public const string RefusalDetail = "X-Tcm-Refusal-Detail";
+}

@@ -167,7 +167,14 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(page.Locator("#server-connection")).ToHaveTextAsync("Persistent");
         await Assertions.Expect(page.Locator("#ns-availability")).ToContainTextAsync("Available");
         await Assertions.Expect(page.Locator("#network-status")).ToContainTextAsync("Cryptographic protocol");
+        await Assertions.Expect(page.Locator("#peer-downloading")).ToHaveTextAsync("Disabled");
+        await Assertions.Expect(page.Locator("#network-usage")).ToHaveTextAsync("Unrestricted");
+        await Assertions.Expect(page.Locator("#last-attempt")).ToContainTextAsync("connected");
         await Shot(page, "10-agent-network-status");
+        // "View Notification Server certificate": the certificate the agent saw on its connection.
+        await page.ClickAsync("#network-status summary:has-text('View Notification Server certificate')");
+        await Assertions.Expect(page.Locator("#network-status details.cert[open]").First).ToContainTextAsync("Thumbprint");
+        await Shot(page, "10b-agent-certificate");
         await page.ClickAsync("#terminate");
         await Assertions.Expect(page.Locator("#server-connection")).ToHaveTextAsync("HTTP");
         await Shot(page, "11-agent-terminated");

@@ -37,6 +37,10 @@ internal sealed partial class AgentContext : IDisposable
     private AgentTransport? _gatewayTransport;
     private string? _gatewayKey;
 
+    // While on a fallback route (CEM because the NS did not answer): one timer that probes the preferred route again, with back-off.
+    private readonly Backoff _probeBackoff;
+    private ITimer? _probeTimer;
+
     public AgentContext(AgentOptions options, INetwork network, IAgentStateStore store, TimeProvider time, ILogger logger, AgentCounters counters)
     {
         Options = options;
@@ -45,7 +49,12 @@ internal sealed partial class AgentContext : IDisposable
         Time = time;
         Logger = logger;
         Counters = counters;
-        Routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, logger) { RouteChanged = MoveConnectionsAsync };
+        Routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, logger)
+        {
+            RouteChanged = MoveConnectionsAsync,
+            Evaluated = ScheduleProbeOfPreferredRoute,
+        };
+        _probeBackoff = new Backoff(options.Backoff);
     }
 
     public AgentOptions Options { get; }
@@ -115,6 +124,11 @@ internal sealed partial class AgentContext : IDisposable
     public async Task BeginStopAsync()
     {
         _stopping = true;
+        lock (_gate)
+        {
+            _probeTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
         await _stopCts.CancelAsync().ConfigureAwait(false);
         SignalAll();
     }
@@ -204,6 +218,42 @@ internal sealed partial class AgentContext : IDisposable
     }
 
     /// <summary>
+    /// After an evaluation: on a fallback route, the preferred route is probed again after the next back-off delay (so a fleet that lost
+    /// its server does not probe it all at once, and returns when it answers); on the preferred route, the probing stops. Runs inside
+    /// the evaluation, so it never races another one.
+    /// </summary>
+    private void ScheduleProbeOfPreferredRoute(bool fallback)
+    {
+        lock (_gate)
+        {
+            if (!fallback || _stopping)
+            {
+                // Back on the preferred route: nothing to probe, and no timer kept (thousands of simulated agents hold none).
+                _probeBackoff.Reset();
+                _probeTimer?.Dispose();
+                _probeTimer = null;
+                return;
+            }
+
+            var delay = _probeBackoff.Next();
+            _probeTimer ??= Time.CreateTimer(static state => ((AgentContext)state!).ProbePreferredRoute(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _probeTimer.Change(delay, Timeout.InfiniteTimeSpan);
+            Log.ProbeScheduled(Logger, DelayText.Format(delay), _probeBackoff.Attempt);
+        }
+    }
+
+    private void ProbePreferredRoute()
+    {
+        if (_stopping || _identity is null)
+        {
+            return;
+        }
+
+        Routes.Request("probing the preferred route: is the Notification Server reachable directly again?");
+        StartBackground(ReevaluateInBackgroundAsync);
+    }
+
+    /// <summary>
     /// The one handler to the gateway (HTTP/2 preferred, so one TCP connection carries the NS and the TS channel and the HTTP requests):
     /// the agent's client certificate, the gateway's certificate validated against the CEM settings' CA, else the NS CA.
     /// </summary>
@@ -266,6 +316,8 @@ internal sealed partial class AgentContext : IDisposable
         {
             gateway = _gatewayTransport;
             _gatewayTransport = null;
+            _probeTimer?.Dispose();
+            _probeTimer = null;
         }
 
         gateway?.Dispose();
@@ -309,6 +361,9 @@ internal sealed partial class AgentContext : IDisposable
 
         [LoggerMessage(1060, LogLevel.Error, "Saving the agent state failed; it is saved again at the next change", EventName = "SaveFailed")]
         public static partial void SaveFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1088, LogLevel.Debug, "On a fallback route: probing the preferred route again in {Delay} (probe {Probe})", EventName = "ProbeScheduled")]
+        public static partial void ProbeScheduled(ILogger logger, string delay, int probe);
 
         [LoggerMessage(1084, LogLevel.Information, "Moving both persistent connections from {Previous} to {Mode} (gateway {Gateway})", EventName = "MovingConnections")]
         public static partial void MovingConnections(ILogger logger, ConnectionMode previous, ConnectionMode mode, string gateway);

@@ -40,6 +40,7 @@ internal sealed class AgentTransport : IDisposable
     private readonly Version _httpVersion;
     private readonly X509Certificate2? _clientCertificate;
     private volatile TlsInfo? _tls;
+    private volatile Tcm.Protocol.Admin.CertificateInfo? _rejected;
     private readonly TrafficPurpose _purpose;
 
     public AgentTransport(INetwork network, string caPem, X509Certificate2? clientCertificate, AgentCounters counters, Version httpVersion, TimeSpan connectTimeout,
@@ -70,14 +71,25 @@ internal sealed class AgentTransport : IDisposable
             {
                 if (context.PlaintextStream is SslStream ssl)
                 {
-                    _tls = new TlsInfo(FormatProtocol(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString());
+                    _tls = TlsObservation.Of(ssl);
                 }
 
                 return ValueTask.FromResult<Stream>(_counters.Count(context.PlaintextStream));
             },
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = trust.Validate,
+                RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+                {
+                    if (trust.Validate(sender, certificate, chain, errors))
+                    {
+                        return true;
+                    }
+
+                    // Which certificate and why: the Network Status names it (the handshake's exception does not). The machine's
+                    // clock, as the chain check itself uses it.
+                    _rejected = CertificateSummary.Rejected(certificate, errors, trust.Ca, DateTimeOffset.UtcNow);
+                    return false;
+                },
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                 // why: SslStream builds the server's chain in every handshake; against the package CA alone (as the callback checks
                 // anyway) instead of the system store, whose ~140 roots it sorted per handshake. SslStream clones the policy, so one
@@ -96,8 +108,11 @@ internal sealed class AgentTransport : IDisposable
     /// <summary>The identity whose certificate this handler presents, when a connection keeps a handler per identity.</summary>
     public State.AgentState? Identity { get; init; }
 
-    /// <summary>The TLS protocol and cipher suite of the last connection, once there was one.</summary>
+    /// <summary>The TLS protocol, cipher suite and server certificate of the last connection, once there was one.</summary>
     public TlsInfo? Tls => _tls;
+
+    /// <summary>The certificate this handler last rejected, and why; null when it rejected none.</summary>
+    public Tcm.Protocol.Admin.CertificateInfo? RejectedCertificate => _rejected;
 
     /// <summary>
     /// Sends one request and reads the whole answer. Throws for network failures and timeouts
@@ -194,11 +209,14 @@ internal sealed class AgentTransport : IDisposable
         {
             Pem = pem;
             var ca = X509Certificate2.CreateFromPem(pem);
+            Ca = ca;
             ChainPolicy = PackageCaPolicy(ca);
             Validate = (_, certificate, _, errors) => ValidateServerCertificate(certificate, errors, ca);
         }
 
         public string Pem { get; }
+
+        public X509Certificate2 Ca { get; }
 
         public X509ChainPolicy ChainPolicy { get; }
 
@@ -231,24 +249,13 @@ internal sealed class AgentTransport : IDisposable
     private static bool IsJson(System.Net.Http.HttpResponseMessage response) =>
         response.Content.Headers.ContentType?.MediaType is not { } media || media.Contains("json", StringComparison.OrdinalIgnoreCase);
 
-    private static string FormatProtocol(System.Security.Authentication.SslProtocols protocol) => protocol switch
-    {
-#pragma warning disable SYSLIB0039 // the names of old protocols, for display only
-        System.Security.Authentication.SslProtocols.Tls => "TLS 1.0",
-        System.Security.Authentication.SslProtocols.Tls11 => "TLS 1.1",
-#pragma warning restore SYSLIB0039
-        System.Security.Authentication.SslProtocols.Tls12 => "TLS 1.2",
-        System.Security.Authentication.SslProtocols.Tls13 => "TLS 1.3",
-        _ => protocol.ToString(),
-    };
-
     private static string Quote(string etag) => etag.StartsWith('"') ? etag : $"\"{etag}\"";
 
     private static string Unquote(string tag) => tag.Length >= 2 && tag[0] == '"' && tag[^1] == '"' ? tag[1..^1] : tag;
 }
 
-/// <summary>The negotiated TLS of a connection, for the Network Status panel.</summary>
-internal sealed record TlsInfo(string Protocol, string CipherSuite);
+/// <summary>The negotiated TLS of a connection and the server's certificate, for the Network Status panel.</summary>
+internal sealed record TlsInfo(string Protocol, string CipherSuite, Tcm.Protocol.Admin.CertificateInfo? Certificate = null);
 
 /// <summary>An answer from the server, over HTTP or as an <c>http.response</c> over the channel.</summary>
 internal readonly record struct AgentResponse(int Status, string? ETag, string? Refusal, JsonElement? Body)

@@ -9,8 +9,14 @@ using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Connection;
 
-/// <summary>What opening a channel gave: the socket, or the refusal's status and code, or the failure.</summary>
-internal readonly record struct ChannelOpening(ClientWebSocket? Socket, int Status, string? Refusal, string? Failure, TimeSpan? RetryAfter = null);
+/// <summary>What opening a channel gave: the socket, or the refusal's status and code, or the failure; and the attempt as the Network Status shows it.</summary>
+internal readonly record struct ChannelOpening(ClientWebSocket? Socket, int Status, string? Refusal, string? Failure, TimeSpan? RetryAfter = null)
+{
+    public ConnectionAttempt? Attempt { get; init; }
+
+    /// <summary>Through the gateway: the TLS of the gateway's connection to the server, as the gateway reported it.</summary>
+    public TlsInfo? BackendTls { get; init; }
+}
 
 /// <summary>
 /// The agent's side of one connection's channel over <see cref="AgentChannel"/>: opening the WebSocket, the hello/welcome handshake,
@@ -66,14 +72,17 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
             var statusCode = (int)socket.HttpStatusCode;
             var refusal = FindHeader(socket.HttpResponseHeaders, AgentTransport.RefusalHeader);
             var retryAfter = ParseRetryAfter(FindHeader(socket.HttpResponseHeaders, RetryAfterHeader));
+            var answer = new AttemptAnswer(ex, timeout.IsCancellationRequested, statusCode, refusal,
+                FindHeader(socket.HttpResponseHeaders, GatewayHeaders.RefusalDetail), retryAfter, transport.RejectedCertificate);
             socket.Dispose();
-            var failure = timeout.IsCancellationRequested ? $"no answer within {DelayText.Format(options.RequestTimeout)}" : Describe(ex);
-            return new ChannelOpening(null, statusCode, refusal, failure, retryAfter);
+            var attempt = AttemptReport.Failed(route, agent.Time.GetUtcNow(), proxy: null, answer, options.RequestTimeout);
+            return new ChannelOpening(null, statusCode, refusal, attempt.Detail, retryAfter) { Attempt = attempt };
         }
 
+        var backendTls = BackendTls(socket.HttpResponseHeaders);
         // The response headers are only needed for a refusal; an idle agent must not keep them.
         socket.HttpResponseHeaders = null;
-        return new ChannelOpening(socket, (int)socket.HttpStatusCode, null, null);
+        return new ChannelOpening(socket, (int)socket.HttpStatusCode, null, null) { Attempt = AttemptReport.Connected(route, agent.Time.GetUtcNow(), proxy: null), BackendTls = backendTls };
     }
 
     /// <summary>
@@ -226,6 +235,14 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
 
         return null;
     }
+
+    /// <summary>
+    /// The gateway's <c>X-Tcm-Backend-Tls</c> (<c>protocol; cipher suite</c>) on a relayed answer: the TLS of its own leg to the server.
+    /// </summary>
+    internal static TlsInfo? BackendTls<TValue>(IReadOnlyDictionary<string, TValue>? headers) =>
+        FindHeader(headers, GatewayHeaders.BackendTls) is { } value && value.Split(';', 2, StringSplitOptions.TrimEntries) is [{ Length: > 0 } protocol, { Length: > 0 } cipher]
+            ? TlsObservation.Reported(protocol, cipher)
+            : null;
 
     internal static (string? Code, string Detail) SplitReason(string? description)
     {

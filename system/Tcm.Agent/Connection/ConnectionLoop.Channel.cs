@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Tcm.Agent.Routing;
 using Tcm.Agent.Status;
 using Tcm.Protocol;
+using Tcm.Protocol.Admin;
 
 namespace Tcm.Agent.Connection;
 
@@ -25,18 +26,21 @@ internal sealed partial class ConnectionLoop
 
         // :: Step 6: open the WebSocket through the agent's handler
         var opened = await Channels.OpenAsync(route, TransportFor(route), stop).ConfigureAwait(false);
+        State.Attempted(opened.Attempt!, opened.BackendTls);
         if (opened.Socket is not { } socket)
         {
-            // :: Step 7: a refusal (status + X-Tcm-Refusal), or a failure
+            // :: Step 7: a refusal (status + X-Tcm-Refusal), or a failure; the attempt says what answered
+            var tried = opened.Attempt!;
+            Log.AttemptFailed(_logger, tried.Route == ConnectionMode.Cem ? "CEM gateway" : "target server", host, tried.Address, tried.Route, tried.Proxy ?? "none", tried.Outcome, tried.Detail ?? "");
             if (opened.Status >= 400)
             {
-                SetReachable(true);
+                // The gateway answering for a server it cannot reach (or does not relay to) is no sign of the server.
+                SetReachable(!AttemptReport.GatewayAnsweredForMissingServer(opened.Refusal));
                 OnRefused(route, opened.Status, opened.Refusal, opened.RetryAfter);
                 return;
             }
 
             SetReachable(false);
-            Log.ConnectFailed(_logger, host, opened.Failure!);
             BackOff(route, $"connection failed: {opened.Failure}");
             return;
         }
@@ -119,6 +123,12 @@ internal sealed partial class ConnectionLoop
             }
 
             channel.Dispose();
+            if (!connected && (failure ?? description) is { Length: > 0 } ended && State.LastAttempt is { } took)
+            {
+                // The server took the socket but closed it before its welcome: that is what answered this attempt.
+                State.Attempted(AttemptReport.ClosedBeforeWelcome(took, ended), State.BackendTls);
+            }
+
             if (!_agent.Stopping && !stop.IsCancellationRequested)
             {
                 OnChannelEnded(route, connected, closeStatus, description, failure);
@@ -244,8 +254,8 @@ internal sealed partial class ConnectionLoop
         [LoggerMessage(1027, LogLevel.Information, "Persistent connection to '{HostAndPort}' closed: {CloseStatus} '{Description}'", EventName = "ChannelClosed")]
         public static partial void ChannelClosed(ILogger logger, string hostAndPort, string closeStatus, string description);
 
-        [LoggerMessage(1028, LogLevel.Warning, "Connecting to target server '{HostAndPort}' failed: {Reason}", EventName = "ConnectFailed")]
-        public static partial void ConnectFailed(ILogger logger, string hostAndPort, string reason);
+        [LoggerMessage(1028, LogLevel.Warning, "Connecting to {Kind} '{Server}' at {Address} failed (route {Route}, proxy {Proxy}): {Outcome}: {Detail}", EventName = "AttemptFailed")]
+        public static partial void AttemptFailed(ILogger logger, string kind, string server, string address, ConnectionMode route, string proxy, AttemptOutcome outcome, string detail);
 
         [LoggerMessage(1029, LogLevel.Information, "Persistent connection to '{HostAndPort}' terminated ({Reason}); using HTTP, reconnecting after {Delay}", EventName = "Terminated")]
         public static partial void Terminated(ILogger logger, string? hostAndPort, string reason, string delay);

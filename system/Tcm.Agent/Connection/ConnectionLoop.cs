@@ -249,6 +249,7 @@ internal sealed partial class ConnectionLoop : IDisposable
         var cem = route?.Mode == ConnectionMode.Cem;
         var tls = cem ? null : Tls;
         var gatewayTls = cem ? _agent.GatewayTls : null;
+        var backendTls = cem ? State.BackendTls : null;
         var observed = new NetworkStatus
         {
             ServerAddress = route?.HostAndPort,
@@ -256,8 +257,13 @@ internal sealed partial class ConnectionLoop : IDisposable
             RouteReason = route?.Reason,
             TlsProtocol = tls?.Protocol,
             CipherSuite = tls?.CipherSuite,
+            ServerCertificate = tls?.Certificate,
             GatewayTlsProtocol = gatewayTls?.Protocol,
             GatewayCipherSuite = gatewayTls?.CipherSuite,
+            GatewayCertificate = gatewayTls?.Certificate,
+            BackendTlsProtocol = backendTls?.Protocol,
+            BackendCipherSuite = backendTls?.CipherSuite,
+            LastAttempt = State.LastAttempt,
             BytesSent = Counters.BytesSent,
             BytesReceived = Counters.BytesReceived,
             ConnectedSince = connectedSince,

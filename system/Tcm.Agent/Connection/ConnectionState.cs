@@ -22,6 +22,9 @@ internal sealed class ConnectionState
     private bool _routeChangeRequested;
     private bool _policyCloseRequested;
     private string? _serverId;
+    // One reference each, replaced per attempt: what the last attempt tried and what answered, and the gateway's leg.
+    private Tcm.Protocol.Admin.ConnectionAttempt? _lastAttempt;
+    private TlsInfo? _backendTls;
 
     /// <summary>The open channel (welcome received), or null.</summary>
     public AgentChannel? Channel => _channel;
@@ -56,6 +59,28 @@ internal sealed class ConnectionState
     {
         get { lock (_gate) { return _blockedUntilPolicy; } }
         set { lock (_gate) { _blockedUntilPolicy = value; } }
+    }
+
+    /// <summary>What the last channel attempt tried and what answered.</summary>
+    public Tcm.Protocol.Admin.ConnectionAttempt? LastAttempt
+    {
+        get { lock (_gate) { return _lastAttempt; } }
+    }
+
+    /// <summary>Records an attempt (and, through the gateway, the TLS of its leg to the server, as the gateway reported it).</summary>
+    public void Attempted(Tcm.Protocol.Admin.ConnectionAttempt attempt, TlsInfo? backendTls)
+    {
+        lock (_gate)
+        {
+            _lastAttempt = attempt;
+            _backendTls = backendTls;
+        }
+    }
+
+    /// <summary>The TLS of the gateway's leg to the server, as the gateway reported it at the last attempt.</summary>
+    public TlsInfo? BackendTls
+    {
+        get { lock (_gate) { return _backendTls; } }
     }
 
     /// <summary>Sets whether the last contact succeeded; true when that changed.</summary>

@@ -39,7 +39,8 @@ internal sealed partial class ServerRequests(AgentContext agent, ConnectionLoop 
         try
         {
             var answer = await transport.SendAsync(method, route.For(pathAndQuery), body, ifNoneMatch, agent.Time, agent.Options.RequestTimeout, ct).ConfigureAwait(false);
-            connection.SetReachable(true);
+            // The gateway answering for a server it cannot reach is no sign of the server: the status must say nothing answers.
+            connection.SetReachable(!AttemptReport.GatewayAnsweredForMissingServer(answer.Refusal));
             return answer;
         }
         catch (Exception ex) when (AgentContext.IsNetworkFailure(ex, ct))

@@ -44,6 +44,12 @@ internal sealed partial class RouteKeeper(InstallPackage package, INetwork netwo
     /// </summary>
     public Func<RoutePlan, RoutePlan, CancellationToken, Task>? RouteChanged { get; set; }
 
+    /// <summary>
+    /// Called after every published evaluation (changed or not) with whether the decision is a fallback: CEM only because the
+    /// Notification Server did not answer the probe (rule 4), so the preferred route (Direct) is worth probing again later.
+    /// </summary>
+    public Action<bool>? Evaluated { get; set; }
+
     /// <summary>Requests a re-evaluation before the next connection attempt; <paramref name="trigger"/> is logged with the decision.</summary>
     public void Request(string trigger) => Volatile.Write(ref _pending, trigger);
 
@@ -110,9 +116,11 @@ internal sealed partial class RouteKeeper(InstallPackage package, INetwork netwo
 
         var plan = RouteResolver.Decide(package, policy, adapters, reachable);
         var previous = _plan;
+        var fallback = plan.Mode == ConnectionMode.Cem && reachable == false;
         if (plan.SameRouteAs(previous) && plan.Reason == previous.Reason && !ReferenceEquals(previous, RoutePlan.Initial))
         {
             Log.RouteUnchanged(logger, trigger, plan.Mode, plan.Reason);
+            Evaluated?.Invoke(fallback);
             return;
         }
 
@@ -124,6 +132,8 @@ internal sealed partial class RouteKeeper(InstallPackage package, INetwork netwo
         {
             await changed(previous, plan, ct).ConfigureAwait(false);
         }
+
+        Evaluated?.Invoke(fallback);
     }
 
     private async Task<bool> ProbeAsync(PolicyDocument? policy, CancellationToken ct)

@@ -22,6 +22,12 @@ internal static class NetworkStatusMapper
     public const string CemActive = "Cloud-enabled Management mode is active";
     public const string CemNotActive = "Cloud-enabled Management mode is not active";
 
+    /// <summary>The agent downloads packages from codebases only (see <c>CodebaseSelector</c>), never from its peers.</summary>
+    public const string PeerDownloadingDisabled = "Disabled";
+
+    /// <summary>The agent throttles none of its traffic: no bandwidth limit applies to it.</summary>
+    public const string NetworkUsageUnrestricted = "Unrestricted";
+
     public static NetworkStatus Map(ConnectionFacts facts)
     {
         ArgumentNullException.ThrowIfNull(facts);

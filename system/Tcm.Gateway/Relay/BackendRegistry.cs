@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
 using Microsoft.Extensions.Options;
 using Tcm.Gateway.Identity;
@@ -27,7 +28,7 @@ internal sealed class BackendRegistry : IDisposable
             var identityName = configured.Kind == BackendKind.NotificationServer ? configured.Name : configured.Identity ?? identity.Primary.NotificationServer;
             if (!invokers.TryGetValue(identityName, out var invoker))
             {
-                invoker = new HttpMessageInvoker(CreateHandler(settings, identity.ByNotificationServer[identityName]), disposeHandler: true);
+                invoker = new HttpMessageInvoker(CreateHandler(settings, identity.ByNotificationServer[identityName], RecordUpstreamTls), disposeHandler: true);
                 invokers[identityName] = invoker;
                 _invokers.Add(invoker);
             }
@@ -50,7 +51,29 @@ internal sealed class BackendRegistry : IDisposable
     public bool TryGet(string normalizedAddress, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Backend? backend) =>
         _byAddress.TryGetValue(normalizedAddress, out backend);
 
-    private static SocketsHttpHandler CreateHandler(GatewayOptions options, SiteServerIdentity identity)
+    /// <summary>Notes the TLS of a new upstream connection on its backend, which reports it to agents (<c>X-Tcm-Backend-Tls</c>).</summary>
+    private ValueTask<Stream> RecordUpstreamTls(SocketsHttpPlaintextStreamFilterContext context, CancellationToken ct)
+    {
+        if (context.PlaintextStream is SslStream ssl
+            && context.InitialRequestMessage.RequestUri is { } uri
+            && RelayAddress.TryNormalizeHostAndPort($"{uri.Host}:{uri.Port}", out var address, out _)
+            && _byAddress.TryGetValue(address, out var backend))
+        {
+            backend.UpstreamTls = $"{FormatProtocol(ssl.SslProtocol)}; {ssl.NegotiatedCipherSuite}";
+        }
+
+        return ValueTask.FromResult(context.PlaintextStream);
+    }
+
+    private static string FormatProtocol(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls12 => "TLS 1.2",
+        SslProtocols.Tls13 => "TLS 1.3",
+        _ => protocol.ToString(),
+    };
+
+    private static SocketsHttpHandler CreateHandler(GatewayOptions options, SiteServerIdentity identity,
+        Func<SocketsHttpPlaintextStreamFilterContext, CancellationToken, ValueTask<Stream>> plaintextFilter)
     {
         var handler = new SocketsHttpHandler
         {
@@ -62,6 +85,7 @@ internal sealed class BackendRegistry : IDisposable
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
             ActivityHeadersPropagator = null,
+            PlaintextStreamFilter = plaintextFilter,
         };
         GatewayKeepAlive.Apply(options, handler);
         handler.ConnectCallback = BackendDialer.Create(options.Backends);
@@ -99,6 +123,9 @@ internal sealed class Backend(string name, string address, BackendKind kind, Uri
 
     /// <summary>The shared upstream handler of this backend's identity.</summary>
     public HttpMessageInvoker Invoker { get; } = invoker;
+
+    /// <summary>The TLS of the gateway's last connection to this backend (<c>protocol; cipher suite</c>), once it made one.</summary>
+    public string? UpstreamTls { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 
     public long OpenTunnels => Interlocked.Read(ref _openTunnels);
 

@@ -135,11 +135,21 @@ internal static partial class RelayEndpoint
 
         context.Response.StatusCode = status;
         context.Response.Headers[RefusalHeader] = code;
+        // An agent cannot read the body of a refused WebSocket upgrade: the detail (backend-not-configured's list) goes in a header too.
+        context.Response.Headers[GatewayHeaders.RefusalDetail] = HeaderSafe(detail);
         context.Response.ContentType = "application/json; charset=utf-8";
         var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody { Code = code, Detail = detail }, ProtocolJsonContext.Default.ErrorBody);
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
+
+    private static string HeaderSafe(string text) => string.Create(text.Length, text, static (span, source) =>
+    {
+        for (var i = 0; i < source.Length; i++)
+        {
+            span[i] = source[i] is < ' ' or > '~' ? ' ' : source[i];
+        }
+    });
 
     private static partial class Log
     {

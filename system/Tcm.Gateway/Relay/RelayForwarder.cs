@@ -54,7 +54,7 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
         }
 
         // :: Step 2: Forward
-        var transformer = new RelayTransformer(new Uri(backend.BaseUri, address.PathAndQuery), agentCertificate, services.GatewayName);
+        var transformer = new RelayTransformer(new Uri(backend.BaseUri, address.PathAndQuery), agentCertificate, services.GatewayName, backend);
         ForwarderError error;
         bool opened;
         try

@@ -13,7 +13,7 @@ namespace Tcm.Gateway.Relay;
 /// and the identity headers are the gateway's alone: whatever an agent sends under those names is dropped, then the
 /// agent's certificate (base64 DER, when it has one) and the gateway's name are added.
 /// </summary>
-internal sealed class RelayTransformer(Uri target, string? agentCertificateBase64, string gatewayName) : HttpTransformer
+internal sealed class RelayTransformer(Uri target, string? agentCertificateBase64, string gatewayName, Backend? backend = null) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -33,6 +33,12 @@ internal sealed class RelayTransformer(Uri target, string? agentCertificateBase6
     {
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         RelayHeaders.RemoveIdentity(httpContext.Response.Headers);
+        if (backend?.UpstreamTls is { } tls)
+        {
+            // The agent's Network Status shows the second leg (gateway to server) as the gateway reports it.
+            httpContext.Response.Headers[GatewayHeaders.BackendTls] = tls;
+        }
+
         return copyBody;
     }
 }

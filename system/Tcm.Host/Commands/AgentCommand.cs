@@ -4,6 +4,7 @@ using System.Text.Json;
 using Tcm.Agent;
 using Tcm.Agent.Network;
 using Tcm.Agent.State;
+using Tcm.Agent.Status;
 using Tcm.Agent.Tasks;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
@@ -26,8 +27,9 @@ internal static class AgentCommand
         var run = new Command("run", "Run the agent: register from the install package, keep the persistent connection, run pushed tasks. Ctrl+C stops it.") { package, data, name, attributes };
         run.SetAction((parse, ct) => RunAsync(parse.GetValue(package)!, parse.GetValue(data)!, parse.GetValue(name), parse.GetValue(attributes) ?? [], ct));
 
-        var status = new Command("status", "Print the running agent's Network Status (as the agent's Network Status panel shows it).") { data };
-        status.SetAction((parse, ct) => PrintStatusAsync(parse.GetValue(data)!, ct));
+        var certificates = new Option<bool>("--certificates") { Description = "Also print the certificates the agent saw (the panel's \"View certificate\"): the Notification Server's, the gateway's, the Task Server's, and one it rejected" };
+        var status = new Command("status", "Print the running agent's Network Status (as the agent's Network Status panel shows it).") { data, certificates };
+        status.SetAction((parse, ct) => PrintStatusAsync(parse.GetValue(data)!, parse.GetValue(certificates), ct));
 
         var after = new Option<int>("--reconnect-after") { Description = "Seconds the agent stays on HTTP before it tries the persistent connection again. Default: 60", DefaultValueFactory = _ => 60 };
         var terminate = new Command("terminate", "Terminate the running agent's persistent connection (it falls back to HTTP and reconnects later).") { data, after };
@@ -121,7 +123,7 @@ internal static class AgentCommand
         File.Move(temp, path, overwrite: true);
     }
 
-    private static async Task<int> PrintStatusAsync(string dataDirectory, CancellationToken ct)
+    private static async Task<int> PrintStatusAsync(string dataDirectory, bool certificates, CancellationToken ct)
     {
         var path = Path.Combine(dataDirectory, StatusFile);
         if (!File.Exists(path))
@@ -131,7 +133,7 @@ internal static class AgentCommand
         }
 
         var status = JsonSerializer.Deserialize(await File.ReadAllTextAsync(path, ct), ProtocolJsonContext.Default.NetworkStatus)!;
-        Console.Write(NetworkStatusText.Format(status, File.GetLastWriteTimeUtc(path)));
+        Console.Write(NetworkStatusText.Format(status, File.GetLastWriteTimeUtc(path), certificates));
         return 0;
     }
 
@@ -146,33 +148,5 @@ internal static class AgentCommand
         await File.WriteAllTextAsync(Path.Combine(dataDirectory, TerminateRequestFile), reconnectAfter.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
         Console.WriteLine($"Asked the agent to terminate its persistent connection; it retries in {reconnectAfter} s.");
         return 0;
-    }
-}
-
-/// <summary>The Network Status panel as text, in the product's words.</summary>
-internal static class NetworkStatusText
-{
-    public static string Format(NetworkStatus s, DateTime asOfUtc)
-    {
-        var w = new System.Text.StringBuilder();
-        w.AppendLine($"Network Status (as of {asOfUtc:u})");
-        Line(w, "Notification Server:", $"{s.Availability}{(s.ServerAddress is null ? "" : $" ({s.ServerAddress})")}{Tls(s.TlsProtocol, s.CipherSuite)}");
-        Line(w, "CEM Mode:", $"{s.CemState}{Tls(s.GatewayTlsProtocol, s.GatewayCipherSuite)}");
-        Line(w, "Server Connection:", $"{s.TransportDetail ?? (s.Transport == TransportKind.Persistent ? "Persistent" : "HTTP")} Sent: {Kb(s.BytesSent)} Received: {Kb(s.BytesReceived)}");
-        if (s.RouteReason is not null)
-        {
-            Line(w, "Route:", s.RouteReason);
-        }
-
-        if (s.TaskServer is { } ts)
-        {
-            Line(w, "Task Server:", $"{ts.Availability}{(ts.ServerAddress is null ? "" : $" ({ts.ServerAddress})")}, {(ts.Transport == TransportKind.Persistent ? "Persistent" : "HTTP")}");
-        }
-
-        return w.ToString();
-
-        static string Tls(string? protocol, string? cipher) => protocol is null ? "" : $" Cryptographic protocol: {protocol} Cipher suite: {cipher}";
-        static string Kb(long bytes) => $"{bytes / 1024.0:0.00} KB";
-        static void Line(System.Text.StringBuilder w, string label, string text) => w.Append(label.PadRight(21)).AppendLine(text);
     }
 }

@@ -9,4 +9,6 @@ public enum CemValidity
     Missing,
     /// <summary>CEM settings present but wrong (e.g. a gateway address nobody listens on).</summary>
     Invalid,
+    /// <summary>CEM settings whose gateway address has a port the gateway does not listen on (443 against 4726): valid to the agent, refused on the wire.</summary>
+    WrongPort,
 }

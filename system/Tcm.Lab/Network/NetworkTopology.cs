@@ -110,6 +110,13 @@ public sealed class NetworkTopology
     /// <summary>The endpoint registered for <paramref name="endpoint"/>, or null.</summary>
     public RegisteredEndpoint? Find(DnsEndPoint endpoint) => _endpoints.GetValueOrDefault(Key(endpoint.Host, endpoint.Port));
 
+    /// <summary>
+    /// Any endpoint on <paramref name="host"/>, whatever its port, or null: a host the network knows answers a port nobody listens on
+    /// with a reset (ConnectionRefused), as a real one does, rather than not resolving.
+    /// </summary>
+    public RegisteredEndpoint? FindHost(string host) =>
+        _endpoints.Values.FirstOrDefault(e => string.Equals(e.Host, host, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>The endpoint with this label (<c>ns</c>, <c>ts1</c>, <c>gateway</c>...), or null.</summary>
     public RegisteredEndpoint? FindByLabel(string label) =>
         _endpoints.Values.FirstOrDefault(e => string.Equals(e.Label, label, StringComparison.OrdinalIgnoreCase));

@@ -111,19 +111,20 @@ public sealed class SimulatedNetwork : INetwork
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         var registered = _topology.Find(endpoint);
-        if (registered is null)
+        var host = registered ?? _topology.FindHost(endpoint.Host);
+        if (host is null)
         {
             return ValueTask.FromException<Stream>(new SocketException((int)SocketError.HostNotFound));
         }
 
-        var route = RouteTo(registered.Class);
+        var route = RouteTo(host.Class);
         if (route is null)
         {
-            _topology.Counters.AddUnreachable(registered.Class, purpose);
+            _topology.Counters.AddUnreachable(host.Class, purpose);
             return ValueTask.FromException<Stream>(new SocketException((int)SocketError.NetworkUnreachable));
         }
 
-        if (!registered.IsUp)
+        if (registered is null || !registered.IsUp)
         {
             return ValueTask.FromException<Stream>(new SocketException((int)SocketError.ConnectionRefused));
         }

@@ -93,6 +93,19 @@ public sealed record NetworkStatus
     public string? CipherSuite { get; init; }
     public string? GatewayTlsProtocol { get; init; }
     public string? GatewayCipherSuite { get; init; }
+    /// <summary>Through the gateway: the TLS of the gateway's own connection to the server, as the gateway reports it.</summary>
+    public string? BackendTlsProtocol { get; init; }
+    public string? BackendCipherSuite { get; init; }
+    /// <summary>"View Notification Server certificate" (the Task Server's on its connection), once the agent saw it.</summary>
+    public CertificateInfo? ServerCertificate { get; init; }
+    /// <summary>"View internet gateway certificate", once the agent saw it.</summary>
+    public CertificateInfo? GatewayCertificate { get; init; }
+    /// <summary>"Peer Downloading:" line: what the agent does (it downloads packages only from codebases, never from peers).</summary>
+    public string? PeerDownloading { get; init; }
+    /// <summary>"Network Usage:" line: the bandwidth the agent allows itself (it throttles nothing).</summary>
+    public string? NetworkUsage { get; init; }
+    /// <summary>What the last attempt tried and what answered.</summary>
+    public ConnectionAttempt? LastAttempt { get; init; }
     public long BytesSent { get; init; }
     public long BytesReceived { get; init; }
     public DateTimeOffset? ConnectedSince { get; init; }

@@ -79,6 +79,40 @@ public sealed class RouteKeeperTests
     }
 
     [Fact]
+    public async Task FallbackToCem_IsReportedAsFallback_UntilTheServerAnswersAgain_ThenBackToDirect()
+    {
+        var network = new FakeNetwork { NotificationServerReachable = true };
+        var (keeper, changes) = Create(network, () => Policy());
+        var fallbacks = new List<bool>();
+        keeper.Evaluated = fallbacks.Add;
+        await Evaluate(keeper, "agent start");
+
+        network.NotificationServerReachable = false;
+        await Evaluate(keeper, "a connection to the Notification Server failed");
+        await Evaluate(keeper, "probing the preferred route");
+        network.NotificationServerReachable = true;
+        var plan = await Evaluate(keeper, "probing the preferred route");
+
+        fallbacks.Should().Equal(false, true, true, false);
+        plan.Mode.Should().Be(ConnectionMode.Direct);
+        changes.Should().Equal((ConnectionMode.Direct, ConnectionMode.Cem), (ConnectionMode.Cem, ConnectionMode.Direct));
+    }
+
+    [Fact]
+    public async Task PreferCem_IsNoFallback_NothingToProbe()
+    {
+        var network = new FakeNetwork { NotificationServerReachable = false };
+        var (keeper, _) = Create(network, () => Policy(preferCem: true));
+        var fallbacks = new List<bool>();
+        keeper.Evaluated = fallbacks.Add;
+
+        (await Evaluate(keeper, "agent start")).Mode.Should().Be(ConnectionMode.Cem);
+
+        fallbacks.Should().Equal(false);
+        keeper.Probes.Should().Be(0);
+    }
+
+    [Fact]
     public async Task ConnectionFailure_ProbeWithoutAnswer_TimesOutOnTheClock()
     {
         var time = new TimerCountingTimeProvider();

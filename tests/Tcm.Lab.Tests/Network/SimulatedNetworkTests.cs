@@ -79,6 +79,26 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KnownHost_PortNobodyListensOn_IsRefused()
+    {
+        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, null, false);
+
+        var connect = async () => await network.ConnectAsync(new DnsEndPoint(s_gateway.Host, 4726), TrafficPurpose.Management, CancellationToken.None);
+
+        (await connect.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionRefused);
+    }
+
+    [Fact]
+    public async Task KnownHost_OtherPort_OutOfReach_IsUnreachable()
+    {
+        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, null, false);
+
+        var connect = async () => await network.ConnectAsync(new DnsEndPoint(s_ns.Host, 4726), TrafficPurpose.Management, CancellationToken.None);
+
+        (await connect.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.NetworkUnreachable);
+    }
+
+    [Fact]
     public async Task EndpointDown_IsConnectionRefused()
     {
         _topology.FindByLabel("ns")!.IsUp = false;

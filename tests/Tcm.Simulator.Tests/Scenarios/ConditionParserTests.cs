@@ -1,3 +1,4 @@
+using Tcm.Protocol.Admin;
 using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Tests.Scenarios;
@@ -24,6 +25,9 @@ public sealed class ConditionParserTests
     [InlineData("cem >= 99% of internet", "Cem", "Ns")]
     [InlineData("ts.persistent>=95%", "Persistent", "Ts")]
     [InlineData("both.cem >= 950 of home-vpn", "Cem", "Both")]
+    [InlineData("attempt-connection-refused >= 99%", "AttemptConnectionRefused", "Ns")]
+    [InlineData("ts.attempt-backend-not-configured >= 1", "AttemptBackendNotConfigured", "Ts")]
+    [InlineData("both.attempt-tls-failure == 0", "AttemptTlsFailure", "Both")]
     public void StateConditions(string text, string metricName, string scopeName)
     {
         var metric = Enum.Parse<StateMetric>(metricName);
@@ -34,6 +38,20 @@ public sealed class ConditionParserTests
         var state = condition.Should().BeOfType<StateCondition>().Subject;
         state.Metric.Should().Be(metric);
         state.Channel.Should().Be(scope);
+    }
+
+    [Fact]
+    public void AttemptMetrics_OnePerOutcome_InItsOrder()
+    {
+        foreach (var outcome in Enum.GetValues<AttemptOutcome>())
+        {
+            var metric = StateMetrics.ForAttempt(outcome);
+            Enum.IsDefined(metric).Should().BeTrue($"{outcome} needs its attempt metric");
+            metric.ToString().Should().Be("Attempt" + outcome);
+            StateMetrics.AttemptOf(metric).Should().Be(outcome);
+        }
+
+        StateMetrics.AttemptOf(StateMetric.Running).Should().BeNull();
     }
 
     [Fact]

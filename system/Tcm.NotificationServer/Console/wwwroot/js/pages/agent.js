@@ -10,6 +10,35 @@ function tls(protocol, cipher) {
     <div class="small">Cipher suite: <span class="mono">${cipher ?? '—'}</span></div>`;
 }
 
+// The panel's "View certificate": what the agent saw of a server's certificate (or one it rejected, and why).
+function certificate(cert, title) {
+  if (!cert) return '';
+  return html`<details class="small cert"><summary>${title}</summary>
+    <dl class="details">
+      <dt>Subject</dt><dd class="mono">${cert.subject}</dd>
+      <dt>Issuer</dt><dd class="mono">${cert.issuer}</dd>
+      <dt>Valid</dt><dd>${fmtTime(cert.notBefore)} – ${fmtTime(cert.notAfter)}</dd>
+      <dt>Thumbprint</dt><dd class="mono">${cert.thumbprint}</dd>
+      ${cert.validationError ? html`<dt>Rejected</dt><dd>${cert.validationError}</dd>` : ''}
+    </dl></details>`;
+}
+
+const kebab = (v) => String(v ?? '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+
+// What the last attempt tried (address, route, proxy) and what answered.
+function lastAttempt(attempt) {
+  if (!attempt) return '';
+  const connected = kebab(attempt.outcome) === 'connected';
+  return html`<dt>Last attempt:</dt>
+    <dd class="small" id="last-attempt">
+      <div><span class="mono">${attempt.address}</span>${attempt.target ? html` for <span class="mono">${attempt.target}</span>` : ''}
+        · ${attempt.route} · ${attempt.proxy ? html`via proxy <span class="mono">${attempt.proxy}</span>` : 'no proxy'} · ${fmtTime(attempt.at)}</div>
+      <div><strong class="${connected ? '' : 'text-danger'}">${kebab(attempt.outcome)}</strong>${attempt.detail ? html`: ${attempt.detail}` : ''}</div>
+      ${attempt.backends ? html`<div>The gateway relays to: <span class="mono">${attempt.backends.join(', ')}</span></div>` : ''}
+      ${certificate(attempt.certificate, 'View the rejected certificate')}
+    </dd>`;
+}
+
 function networkPanel(status, agentInfo, { showTerminate }) {
   const reported = lower(status.transport) === 'persistent';
   // why: after the connection ends, the status on file is the agent's last report, made while it was still persistent.
@@ -21,11 +50,14 @@ function networkPanel(status, agentInfo, { showTerminate }) {
     <dd>
       <div><strong id="ns-availability">${status.availability}</strong>${status.serverAddress ? html` · <span class="mono">${status.serverAddress}</span>` : ''}</div>
       ${tls(status.tlsProtocol, status.cipherSuite)}
+      ${certificate(status.serverCertificate, 'View Notification Server certificate')}
     </dd>
     <dt>CEM Mode:</dt>
     <dd>
       <div id="cem-state">${status.cemState}</div>
       ${cem ? tls(status.gatewayTlsProtocol, status.gatewayCipherSuite) : ''}
+      ${cem ? certificate(status.gatewayCertificate, 'View internet gateway certificate') : ''}
+      ${cem && status.backendTlsProtocol ? html`<div class="small muted" id="backend-tls">Gateway to server (as the gateway reports it):</div>${tls(status.backendTlsProtocol, status.backendCipherSuite)}` : ''}
     </dd>
     <dt>Server Connection:</dt>
     <dd>
@@ -36,7 +68,10 @@ function networkPanel(status, agentInfo, { showTerminate }) {
       ${status.connectedSince && persistent ? html`<div class="small muted">Connected since ${fmtTime(status.connectedSince)}</div>` : ''}
       ${showTerminate ? html`<button class="btn btn-small btn-danger-ghost" id="terminate" type="button" ${agentInfo.connected ? '' : 'disabled'}>Terminate persistent connection</button>` : ''}
     </dd>
+    ${status.peerDownloading ? html`<dt>Peer Downloading:</dt><dd id="peer-downloading">${status.peerDownloading}</dd>` : ''}
+    ${status.networkUsage ? html`<dt>Network Usage:</dt><dd id="network-usage">${status.networkUsage}</dd>` : ''}
     ${status.routeReason ? html`<dt>Route:</dt><dd class="small">${status.routeReason}</dd>` : ''}
+    ${lastAttempt(status.lastAttempt)}
   </dl>`;
 }
 
