@@ -18,36 +18,58 @@ public static class GatewayManagementPaths
 /// <summary>Gateway to NS: what the gateway's status page shows, and the certificates it holds for approval.</summary>
 public sealed record GatewayReport
 {
+    /// <summary>The address agents dial (host:port), as the gateway's listener is bound.</summary>
+    public string? Address { get; init; }
     /// <summary>When the gateway started, and when it made this report (its clock).</summary>
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset At { get; init; }
     /// <summary>How often the gateway reports when nothing changes, in seconds: a report older than a few of these is stale.</summary>
     public int IntervalSeconds { get; init; }
     public GatewayCounters Counters { get; set; } = new();
-    /// <summary>The certificates held for approval, oldest first, at most <see cref="MaxHeld"/> (<see cref="GatewayCounters.CertificatesHeld"/> counts them all).</summary>
+    /// <summary>The certificates held for approval, oldest first, at most <see cref="MaxHeld"/> (<see cref="GatewayTotals.CertificatesHeld"/> counts them all).</summary>
     public IReadOnlyList<GatewayHeldCertificate> Held { get; set; } = [];
 
     /// <summary>The most held certificates one report lists.</summary>
     public const int MaxHeld = 500;
 }
 
-/// <summary>A gateway's counters (<c>GET /gateway/status</c> on the gateway itself has the same and more).</summary>
-public sealed record GatewayCounters
+/// <summary>
+/// The counters a gateway keeps, shared by its own <c>GET /gateway/status</c> (which adds its process figures) and the report it
+/// sends its Notification Servers (<see cref="GatewayCounters"/>): one list, so the two cannot drift apart.
+/// </summary>
+public record GatewayTotals
 {
-    /// <summary>Agent TLS connections open now.</summary>
+    /// <summary>Agent TLS connections open now (one per agent: HTTP/2 carries its NS and TS channels together).</summary>
     public long AgentsConnected { get; init; }
+    /// <summary>WebSocket tunnels open now, all backends.</summary>
     public long TunnelsOpen { get; init; }
-    /// <summary>Connects and rejections: in the last whole second, and since the gateway started.</summary>
-    public double ConnectsPerSecond { get; init; }
+    /// <summary>Connects and rejections: since the gateway started, and in the last whole second.</summary>
     public long ConnectsTotal { get; init; }
-    public double RejectionsPerSecond { get; init; }
+    public double ConnectsPerSecond { get; init; }
     public long RejectionsTotal { get; init; }
+    public double RejectionsPerSecond { get; init; }
     public long HandshakeFailures { get; init; }
     public long BytesToBackends { get; init; }
     public long BytesToAgents { get; init; }
     public int CertificatesHeld { get; init; }
     public int CertificatesApproved { get; init; }
     public int CertificatesBlocked { get; init; }
+}
+
+/// <summary>A gateway's counters as it reports them to a Notification Server, with its backends.</summary>
+public sealed record GatewayCounters : GatewayTotals
+{
+    /// <summary>No counters yet (JSON).</summary>
+    public GatewayCounters()
+    {
+    }
+
+    /// <summary>A copy of <paramref name="totals"/> (the gateway's status, for example).</summary>
+    public GatewayCounters(GatewayTotals totals)
+        : base(totals)
+    {
+    }
+
     public IReadOnlyList<GatewayBackendCounters> Backends { get; set; } = [];
 }
 

@@ -16,6 +16,7 @@ public sealed class GatewayManagementTests(ITestOutputHelper output) : SystemTes
         var gateway = Own(await GatewayHost.StartAsync(Output, [ns], configure: o => o.HoldUnknownCertificates = true));
         var view = await GatewayViewAsync(ns, g => g.Report is not null && g.Polling, "the gateway's first report and its decision poll");
         view.Registered.Should().BeTrue();
+        view.Address.Should().EndWith($":{gateway.Port}", "the gateway reports the address it listens on once Kestrel is bound");
         view.Report!.Counters.Backends.Should().ContainSingle(b => b.Name == "ns1" && b.Kind == "NotificationServer");
         view.Report.Held.Should().BeEmpty();
 
@@ -73,6 +74,8 @@ public sealed class GatewayManagementTests(ITestOutputHelper output) : SystemTes
         var gateways = await ns.AdminGetAsync("/gateways", ProtocolJsonContext.Default.IReadOnlyListGatewayView);
         var view = gateways.Should().ContainSingle().Which;
         (view.Name, view.Registered, view.Report, view.ReportedAt, view.Polling).Should().Be((GatewayHost.Name, true, (GatewayReport?)null, (DateTimeOffset?)null, false));
+        (await ns.Admin.GetStringAsync("/openapi/v1.json")).Should().Contain("/tcm/admin/gateways").And.Contain("/tcm/admin/gateways/{name}/certificates/{thumbprint}/approve")
+            .And.Contain("ApproveGatewayCertificate").And.Contain("BlockGatewayCertificate").And.NotContain(GatewayManagementPaths.Report);
     }
 
     private static Task<GatewayView> GatewayViewAsync(NotificationServerHost ns, Func<GatewayView, bool> condition, string what, TimeSpan? deadline = null) =>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
 using Tcm.Gateway.Identity;
+using Tcm.Hosting;
 using Tcm.Protocol;
 
 namespace Tcm.Gateway.Management;
@@ -17,11 +18,13 @@ internal sealed class ManagementService : BackgroundService
 {
     private readonly List<(ManagementLoop Loop, ManagementClient Client)> _links = [];
     private readonly CertificateApprovals _approvals;
+    private readonly IHostApplicationLifetime _lifetime;
 
     public ManagementService(IOptions<GatewayOptions> options, GatewayIdentity identity, StatusBuilder status, CertificateApprovals approvals,
-        TimeProvider time, ILogger<ManagementLoop> logger)
+        ServerAddresses addresses, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ManagementLoop> logger)
     {
         _approvals = approvals;
+        _lifetime = lifetime;
         var settings = options.Value;
         if (settings.ReportInterval <= TimeSpan.Zero)
         {
@@ -29,7 +32,7 @@ internal sealed class ManagementService : BackgroundService
         }
 
         var timing = ManagementTiming.For(settings.ReportInterval);
-        GatewayReport Build() => GatewayReports.Build(status.Build(), approvals, settings.ReportInterval);
+        GatewayReport Build() => GatewayReports.Build(status.Build(), approvals, settings.ReportInterval) with { Address = addresses.PublicHostPort };
         foreach (var backend in settings.Backends.Where(b => b.Kind == BackendKind.NotificationServer))
         {
             if (identity.ByNotificationServer.TryGetValue(backend.Name, out var ns))
@@ -42,8 +45,26 @@ internal sealed class ManagementService : BackgroundService
         approvals.Changed += NotifyChanged;
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_links.Select(link => Task.Run(() => link.Loop.RunAsync(stoppingToken), CancellationToken.None)));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_links.Count == 0)
+        {
+            return;
+        }
+
+        // why: the report carries the bound address, known once Kestrel listens (port 0 in tests and the lab).
+        using (var startedOrStopping = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.ApplicationStarted, stoppingToken))
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, startedOrStopping.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await Task.WhenAll(_links.Select(link => Task.Run(() => link.Loop.RunAsync(stoppingToken), CancellationToken.None))).ConfigureAwait(false);
+    }
 
     private void Apply(GatewayDecision decision) =>
         _ = decision.Action == GatewayCertificateAction.Block ? _approvals.Block(decision.Thumbprint) : _approvals.Approve(decision.Thumbprint);
@@ -76,20 +97,8 @@ internal static class GatewayReports
         StartedAt = status.StartedAt,
         At = status.Now,
         IntervalSeconds = (int)Math.Ceiling(interval.TotalSeconds),
-        Counters = new GatewayCounters
+        Counters = new GatewayCounters(status)
         {
-            AgentsConnected = status.AgentsConnected,
-            TunnelsOpen = status.TunnelsOpen,
-            ConnectsPerSecond = status.ConnectsPerSecond,
-            ConnectsTotal = status.ConnectsTotal,
-            RejectionsPerSecond = status.RejectionsPerSecond,
-            RejectionsTotal = status.RejectionsTotal,
-            HandshakeFailures = status.HandshakeFailures,
-            BytesToBackends = status.BytesToBackends,
-            BytesToAgents = status.BytesToAgents,
-            CertificatesHeld = status.CertificatesHeld,
-            CertificatesApproved = status.CertificatesApproved,
-            CertificatesBlocked = status.CertificatesBlocked,
             Backends = [.. status.Backends.Select(b => new GatewayBackendCounters(b.Name, b.Address, b.Kind.ToString(), b.TunnelsOpen, b.TunnelsTotal, b.Requests))],
         },
         Held = [.. approvals.Held(GatewayReport.MaxHeld).Select(e => new GatewayHeldCertificate(e.Thumbprint, e.Subject, e.Issuer, e.FirstSeen, e.LastSeen, e.Attempts))],

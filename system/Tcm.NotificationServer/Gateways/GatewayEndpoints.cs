@@ -1,7 +1,5 @@
-using System.Globalization;
 using Tcm.NotificationServer.Admin;
-using Tcm.NotificationServer.AgentEndpoints;
-using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.SiteServerApi;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
@@ -15,8 +13,6 @@ namespace Tcm.NotificationServer.Gateways;
 /// </summary>
 internal static class GatewayEndpoints
 {
-    private const int MaxWaitSeconds = 60;
-
     public static IServiceCollection AddGatewayManagement(this IServiceCollection services) => services.AddSingleton<GatewayRegistry>();
 
     public static void MapGatewayManagement(this IEndpointRouteBuilder endpoints)
@@ -76,16 +72,8 @@ internal static class GatewayEndpoints
 
     private static async Task DecisionsAsync(HttpContext context)
     {
-        if (await AuthenticateAsync(context) is not { } gateway)
+        if (await AuthenticateAsync(context) is not { } gateway || await SiteRequests.ReadWaitAsync(context) is not { } wait)
         {
-            return;
-        }
-
-        var wait = 25;
-        if (context.Request.Query["wait"] is { Count: > 0 } text
-            && (!int.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
-        {
-            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Error(400, "bad-request", $"wait: seconds, 0 to {MaxWaitSeconds}"));
             return;
         }
 
@@ -132,14 +120,5 @@ internal static class GatewayEndpoints
         }
     }
 
-    private static async Task<SiteServerRecord?> AuthenticateAsync(HttpContext context)
-    {
-        var authentication = context.RequestServices.GetRequiredService<SiteServerAuthenticator>().Authenticate(context, SiteServerKind.Gateway);
-        if (authentication.Server is null)
-        {
-            await AgentHttpEndpoints.WriteAsync(context, authentication.Refusal!);
-        }
-
-        return authentication.Server;
-    }
+    private static Task<SiteServerRecord?> AuthenticateAsync(HttpContext context) => SiteRequests.AuthenticateAsync(context, SiteServerKind.Gateway);
 }

@@ -23,9 +23,10 @@ internal sealed class GatewayRegistry(SiteServerDirectory directory, TimeProvide
     /// <summary>The state of a registered gateway (created on first use).</summary>
     public GatewayState Get(SiteServerRecord gateway) => _states.GetOrAdd(gateway.Id, static _ => new GatewayState());
 
-    /// <summary>Keeps <paramref name="report"/> as the gateway's latest.</summary>
+    /// <summary>Keeps <paramref name="report"/> as the gateway's latest, and the address it reports as the site server's.</summary>
     public void Report(SiteServerRecord gateway, GatewayReport report)
     {
+        directory.UpdateAddress(gateway, report.Address, gateway.MaxAgents);
         var state = Get(gateway);
         lock (state.Gate)
         {

@@ -80,7 +80,8 @@ function counters(r) {
     ['certificates', 'Certificates held / approved / blocked', `${fmtNumber(c.certificatesHeld)} / ${fmtNumber(c.certificatesApproved)} / ${fmtNumber(c.certificatesBlocked)}`],
     ['started', 'Started', fmtTime(r.startedAt)],
   ];
-  return html`<table class="table gateway-counters"><tbody>${rows.map(([key, label, value]) => html`<tr><th>${label}</th><td class="num" data-counter="${key}">${value}</td></tr>`)}</tbody></table>`;
+  const table = (part) => html`<table class="table gateway-counters"><tbody>${part.map(([key, label, value]) => html`<tr><th>${label}</th><td class="num" data-counter="${key}">${value}</td></tr>`)}</tbody></table>`;
+  return html`<div class="gateway-grid">${table(rows.slice(0, 4))}${table(rows.slice(4))}</div>`;
 }
 
 function backends(items) {
