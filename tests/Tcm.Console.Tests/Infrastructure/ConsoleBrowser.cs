@@ -66,13 +66,15 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
         return page;
     }
 
-    /// <summary>Signs in with the admin key and waits for the Fleet page.</summary>
+    /// <summary>Signs in with the admin key and waits for the Fleet page to have loaded.</summary>
     public static async Task SignInAsync(IPage page, string adminKey)
     {
         await page.GotoAsync("/console/login");
         await page.FillAsync("#admin-key", adminKey);
         await page.ClickAsync("#login-submit");
         await Assertions.Expect(page.Locator("#fleet-stats")).ToBeVisibleAsync();
+        // why: the Fleet page subscribes to the live feed once its first page of agents is in; leave it only then.
+        await Assertions.Expect(page.Locator("#page-info")).ToContainTextAsync("agents");
     }
 
     /// <summary>A full-page screenshot <c>{name}.png</c>, without the transient toasts that would hide what is under them.</summary>
