@@ -22,6 +22,18 @@ public sealed class TcmHostProcessTests
         TcmHostProcess.UnavailableReason().Should().BeNull();
     }
 
+    [Theory]
+    [InlineData("tcm")]
+    [InlineData("Tcm.LoadTests")]
+    public void ProcessesThatRunAgents_TurnOffHttp2RoundTripPings(string executable)
+    {
+        // why: the round-trip PING after every pong doubled an idle channel's bytes (docs/protocol.md, Keep-alive).
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, executable + ".runtimeconfig.json")))!;
+
+        config["runtimeOptions"]!["configProperties"]!["System.Net.SocketsHttpHandler.Http2FlowControl.DisableDynamicWindowSizing"]!.GetValue<bool>()
+            .Should().BeTrue();
+    }
+
     [Fact]
     public async Task List_NamesTheGatewayBench()
     {

@@ -224,7 +224,8 @@ internal sealed class BaselineServer : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        app.UseWebSockets();
+        // why: like the TCM servers with an agent that announces its keep-alive: the client pings, the server only answers.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Map("/ws", AcceptAsync);
         app.MapGet("/control/stats", (bool? collect) => Results.Json(Snapshot(collect ?? false), JsonReport.Options));
         app.MapPost("/control/fanout", async (int? size, int? timeoutMs, int? group, CancellationToken ct) =>

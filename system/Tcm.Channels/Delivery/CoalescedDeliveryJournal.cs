@@ -109,6 +109,18 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
     /// </summary>
     public void TakeInto(TContext context, string agentId, string taskId)
     {
+        if (Take(agentId, taskId) is { } acks)
+        {
+            WriteAcknowledged(context, agentId, acks);
+        }
+    }
+
+    /// <summary>
+    /// Inside a result's write, for a store that writes them itself: takes <paramref name="agentId"/>'s pending acknowledgements (oldest
+    /// first; null when there are none) and drops the pending status of the result's target, as <see cref="TakeInto"/> does.
+    /// </summary>
+    protected IReadOnlyList<PendingAck>? Take(string agentId, string taskId)
+    {
         List<PendingAck>? acks;
         lock (_lock)
         {
@@ -116,10 +128,7 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
             _statuses.Remove((taskId, agentId));
         }
 
-        if (acks is not null)
-        {
-            WriteAcknowledged(context, agentId, acks);
-        }
+        return acks;
     }
 
     /// <summary>Writes <paramref name="agentId"/>'s acknowledgements, oldest first.</summary>

@@ -29,6 +29,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     private readonly Task _loop;
     private readonly KeyValuePair<string, object?> _storeTag;
     private readonly TimeProvider _gatherClock;
+    private readonly Savepoint _savepoint;
     private long _transactions;
     private long _operations;
 
@@ -63,6 +64,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         _connectionGate = connectionGate;
         GatherWindow = gatherWindow;
         _gatherClock = gatherClock ?? TimeProvider.System;
+        _savepoint = new Savepoint(connection);
         _storeTag = new("store", Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
@@ -225,18 +227,16 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                     return;
                 }
 
+                _savepoint.Bind(transaction);
                 foreach (var write in batch)
                 {
-                    transaction.Save("write");
-                    if (write.Run(_context))
+                    _savepoint.Begin();
+                    if (!write.Run(_context))
                     {
-                        transaction.Release("write");
+                        _savepoint.RollBack();
                     }
-                    else
-                    {
-                        transaction.Rollback("write");
-                        transaction.Release("write");
-                    }
+
+                    _savepoint.Release();
                 }
 
                 transaction.Commit();
@@ -244,6 +244,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
             finally
             {
                 _bind(null);
+                _savepoint.Bind(null);
             }
         }
         finally
@@ -257,6 +258,40 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        _savepoint.Dispose();
+    }
+
+    /// <summary>
+    /// The savepoint each write of a batch runs in, as three statements prepared once. Why not <see cref="SqliteTransaction.Save"/>:
+    /// it compiles its statement on every call, and a fan-out's results pay two of them per result.
+    /// </summary>
+    private sealed class Savepoint(SqliteConnection connection) : IDisposable
+    {
+        private readonly SqliteCommand _begin = Command(connection, "SAVEPOINT write");
+        private readonly SqliteCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
+        private readonly SqliteCommand _release = Command(connection, "RELEASE SAVEPOINT write");
+
+        public void Bind(SqliteTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
+
+        public void Begin() => _begin.ExecuteNonQuery();
+
+        public void RollBack() => _rollBack.ExecuteNonQuery();
+
+        public void Release() => _release.ExecuteNonQuery();
+
+        public void Dispose()
+        {
+            _begin.Dispose();
+            _rollBack.Dispose();
+            _release.Dispose();
+        }
+
+        private static SqliteCommand Command(SqliteConnection connection, string sql)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command;
+        }
     }
 
     private abstract class Write

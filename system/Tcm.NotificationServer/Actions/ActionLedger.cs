@@ -25,20 +25,6 @@ internal sealed class ActionLedger(TcmStore store)
         }
     }
 
-    /// <summary>
-    /// An agent acknowledged its pushes in <c>(afterSeq, upToSeq]</c>: the targets of the actions they carried are delivered
-    /// (the first delivery's way and time are kept).
-    /// </summary>
-    public void MarkAcknowledged(WriteContext ctx, string agentId, long afterSeq, long upToSeq, string via, long atMs) =>
-        ctx.Execute(
-            """
-            UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
-                delivered_via = COALESCE(delivered_via, @p3), delivered_at = COALESCE(delivered_at, @p4)
-            WHERE agent_id = @p0 AND action_id IN
-                (SELECT action_id FROM pushes WHERE agent_id = @p0 AND seq > @p1 AND seq <= @p2 AND action_id IS NOT NULL)
-            """,
-            agentId, afterSeq, upToSeq, via, atMs);
-
     /// <summary>Applies a delivered or running report; other states are ignored (a final state arrives with its result, <see cref="Complete"/>).</summary>
     public void Progress(WriteContext ctx, TargetProgress progress)
     {
@@ -75,15 +61,19 @@ internal sealed class ActionLedger(TcmStore store)
             },
             what);
 
-    /// <summary>A result ended the target: its final state, output and exit code; <see cref="ActionTargetStatus.ResultCount"/> counts results.</summary>
-    public void Complete(WriteContext ctx, string actionId, string agentId, TaskState state, long atMs, string? output, int? exitCode) =>
+    /// <summary>
+    /// A result ended the target: its final state, output and exit code; <see cref="ActionTargetStatus.ResultCount"/> counts results.
+    /// <paramref name="delivery"/>: the target's delivery written in the same update (<see cref="TargetProgress.Via"/> and
+    /// <see cref="TargetProgress.AtMs"/> fill a missing one, as <see cref="Progress"/> does); a delivery still missing then is dated at completion.
+    /// </summary>
+    public void Complete(WriteContext ctx, string actionId, string agentId, TaskState state, long atMs, string? output, int? exitCode, TargetProgress? delivery = null) =>
         ctx.Execute(
             """
             UPDATE action_targets SET status=@p2, completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,
-                delivered_at=COALESCE(delivered_at,@p3)
+                delivered_via=COALESCE(delivered_via,@p6), delivered_at=COALESCE(delivered_at,@p7,@p3)
             WHERE action_id=@p0 AND agent_id=@p1
             """,
-            actionId, agentId, StateText(state), atMs, output, exitCode);
+            actionId, agentId, StateText(state), atMs, output, exitCode, delivery?.Via, delivery?.AtMs);
 
     /// <summary>An action with each target's progress, targets by agent id; null when there is no such action.</summary>
     public ActionStatus? Find(string actionId, Func<string, string> computerNameOf)

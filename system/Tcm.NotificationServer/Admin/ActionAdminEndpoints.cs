@@ -19,19 +19,17 @@ internal static class ActionAdminEndpoints
     {
         admin.MapAction("/actions/task", ProtocolJsonContext.Default.PushTaskRequest, AdminValidation.Validate, static (services, task, actionId, ct) =>
         {
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            return CreateActionAsync(services, actionId, "task", task.Targets, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest),
-                (_, seq) => new TaskPushMessage
-                {
-                    Seq = seq,
-                    TaskId = actionId,
-                    Command = task.Command,
-                    Name = task.Name,
-                    Parameters = task.Parameters,
-                    TimeoutSeconds = task.TimeoutSeconds,
-                    CreatedAt = now,
-                },
-                ct);
+            var push = new TaskPushMessage
+            {
+                Seq = 0,
+                TaskId = actionId,
+                Command = task.Command,
+                Name = task.Name,
+                Parameters = task.Parameters,
+                TimeoutSeconds = task.TimeoutSeconds,
+                CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+            };
+            return CreateActionAsync(services, actionId, "task", task.Targets, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), _ => push, ct);
         })
             .WithName("PushTask").WithSummary("Pushes a task to the targeted agents now (channel, else handed out at their next poll).");
 
@@ -39,15 +37,14 @@ internal static class ActionAdminEndpoints
         {
             var policy = services.GetRequiredService<PolicyService>();
             return CreateActionAsync(services, actionId, "policy", push.Targets, TcmStore.Serialize(push, ProtocolJsonContext.Default.PushPolicyRequest),
-                (agent, seq) => new PolicyPushMessage { Seq = seq, Policy = policy.GetPolicy(agent) }, ct);
+                agent => new PolicyPushMessage { Seq = 0, Policy = policy.GetPolicy(agent) }, ct);
         })
             .WithName("PushPolicy").WithSummary("Pushes the current policy to the targeted agents now.");
 
         admin.MapAction("/actions/inventory", ProtocolJsonContext.Default.InventoryNowRequest, static inventory => AdminValidation.Validate(inventory.Targets), static (services, inventory, actionId, ct) =>
         {
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            return CreateActionAsync(services, actionId, "inventory", inventory.Targets, TcmStore.Serialize(inventory, ProtocolJsonContext.Default.InventoryNowRequest),
-                (_, seq) => new InventoryRequestMessage { Seq = seq, RequestId = actionId, Classes = inventory.Classes, CreatedAt = now }, ct);
+            var push = new InventoryRequestMessage { Seq = 0, RequestId = actionId, Classes = inventory.Classes, CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow() };
+            return CreateActionAsync(services, actionId, "inventory", inventory.Targets, TcmStore.Serialize(inventory, ProtocolJsonContext.Default.InventoryNowRequest), _ => push, ct);
         })
             .WithName("InventoryNow").WithSummary("Asks the targeted agents for their inventory now (on-demand inventory).");
 
@@ -65,7 +62,7 @@ internal static class ActionAdminEndpoints
         string kind,
         Targets targets,
         string requestJson,
-        Func<AgentRecord, long, PushMessage> build,
+        Func<AgentRecord, PushMessage> build,
         CancellationToken ct)
     {
         var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(targets, a)).ToList();

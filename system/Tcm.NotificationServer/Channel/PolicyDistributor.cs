@@ -39,7 +39,7 @@ internal sealed partial class PolicyDistributor(
 
         if (changed.Count > 0)
         {
-            await delivery.PushAsync(changed, (agent, seq) => new PolicyPushMessage { Seq = seq, Policy = policy.GetPolicy(agent) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await delivery.PushAsync(changed, agent => new PolicyPushMessage { Seq = 0, Policy = policy.GetPolicy(agent) }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (session, code) in toClose)

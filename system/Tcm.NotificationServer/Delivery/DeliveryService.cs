@@ -36,11 +36,13 @@ internal sealed partial class DeliveryService(
 
     /// <summary>
     /// Stores one push per target (and the action, when given) in one transaction, then queues each push on the target's
-    /// channel when it has one, without waiting for the sends. Returns how many went out over a channel.
+    /// channel when it has one, without waiting for the sends. Returns how many went out over a channel. <paramref name="build"/> gives
+    /// each agent's push with any <see cref="PushMessage.Seq"/> (each agent's own is written in); agents given the same instance share
+    /// one encoding (<see cref="PushEncoding"/>), so a fan-out of one task is serialised once.
     /// </summary>
     public async Task<int> PushAsync(
         IReadOnlyList<AgentRecord> targets,
-        Func<AgentRecord, long, PushMessage> build,
+        Func<AgentRecord, PushMessage> build,
         NewAction? action = null,
         CancellationToken cancellationToken = default)
     {
@@ -48,11 +50,17 @@ internal sealed partial class DeliveryService(
         var agents = gates.Agents;
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
+        PushEncoding? encoding = null;
         for (var i = 0; i < agents.Length; i++)
         {
             var agent = agents[i];
-            var message = build(agent, agent.NextSeq);
-            pushes[i] = (agent, agent.NextSeq, KindOf(message), MessageCodec.Encode(message));
+            var message = build(agent);
+            if (encoding is null || !ReferenceEquals(encoding.Message, message))
+            {
+                encoding = new PushEncoding(message);
+            }
+
+            pushes[i] = (agent, agent.NextSeq, KindOf(message), encoding.For(agent.NextSeq));
         }
 
         await store.Writer.WriteAsync(ctx =>
@@ -190,21 +198,26 @@ internal sealed partial class DeliveryService(
             _ => throw new ArgumentException($"'{result.GetType().Name}' is not a result", nameof(result)),
         };
 
-        var payload = MessageCodec.Encode(result);
+        var payload = TcmStore.Serialize(result, ProtocolJsonContext.Default.Message);
         var duplicate = await store.Writer.WriteAsync(ctx =>
         {
-            // why: first, so the delivery is written before the result's final state, and even for a repeated result (an
-            // acknowledgement it carried is pending for this write alone).
-            journal.TakeInto(ctx, agent.Id, refId);
+            // why: first, and even for a repeated result (an acknowledgement it carried is pending for this write alone); the delivery
+            // of the result's own target comes back to be written with its final state, in one update of that row.
+            var delivery = journal.TakeForResult(ctx, agent.Id, refId);
             var inserted = ctx.Execute(
                 "INSERT OR IGNORE INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)",
-                key, agent.Id, kind, refId, System.Text.Encoding.UTF8.GetString(payload), nowMs);
+                key, agent.Id, kind, refId, payload, nowMs);
             if (inserted == 0)
             {
+                if (delivery is { } delivered)
+                {
+                    ledger.Progress(ctx, delivered);
+                }
+
                 return true;
             }
 
-            ledger.Complete(ctx, refId, agent.Id, state, nowMs, output, exitCode);
+            ledger.Complete(ctx, refId, agent.Id, state, nowMs, output, exitCode, delivery);
             if (inventory is not null)
             {
                 ctx.Execute("UPDATE agents SET inventory=@p1 WHERE id=@p0", agent.Id, inventory);

@@ -22,8 +22,8 @@ internal sealed class WriteContext : IDisposable
     /// <summary>Runs a statement; returns the number of rows changed.</summary>
     public int Execute(string sql, params ReadOnlySpan<object?> args) => _statements.Execute(sql, args);
 
-    /// <summary>Runs a query and maps each row.</summary>
-    public List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params ReadOnlySpan<object?> args) => _statements.Query(sql, map, args);
+    /// <summary>Runs one statement that returns rows (a <c>SELECT</c>, or a change with <c>RETURNING</c>) and maps each row.</summary>
+    public List<T> Query<T>(string sql, Func<StatementRow, T> map, params ReadOnlySpan<object?> args) => _statements.Rows(sql, map, args);
 
     public void Dispose() => _statements.Dispose();
 }

@@ -41,6 +41,28 @@ public sealed class AckWithResultTests
     }
 
     [Fact]
+    public async Task RepeatedResult_CarryingTheAck_StillDeliversThePush_AndIsNotStoredAgain()
+    {
+        await using var connected = await ConnectedAgent.StartAsync();
+        var (server, agent, channel, _) = connected;
+        var created = await DeliveryTests.PushTaskAsync(server, agent.Id);
+        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        var key = $"{agent.Id}:{push.TaskId}";
+        var result = new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key, State = TaskState.Succeeded, Output = "first" };
+        await channel.SendAsync(result);
+        (await channel.ReceiveAsync<AckMessage>(a => a.Keys is not null)).Keys.Should().Equal(key);
+
+        await channel.SendAsync(result with { Output = "second", AckUpToSeq = push.Seq });
+        (await channel.ReceiveAsync<AckMessage>(a => a.Keys is not null)).Keys.Should().Equal(key);
+
+        var target = (await DeliveryTests.WaitForStateAsync(server, created.ActionId, TaskState.Succeeded)).Targets.Should().ContainSingle().Subject;
+        (target.DeliveredVia, target.Output, target.ResultCount).Should().Be(("persistent", "first", 1), "the repeated result's write took its acknowledgement");
+        (await server.AdminGetAsync($"/agents/{agent.Id}", ProtocolJsonContext.Default.AgentInfo)).LastAckedSeq.Should().Be(push.Seq);
+        var metrics = await server.AdminGetAsync("/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64);
+        (metrics["results.stored"], metrics["results.duplicates"], metrics["delivery.latency.count"]).Should().Be((1L, 1L, 1L));
+    }
+
+    [Fact]
     public async Task CarriedAck_IsStored_SoARestartedServerHandsNothingOutAgain()
     {
         using var folder = new TemporaryFolder("ns-carried-ack");

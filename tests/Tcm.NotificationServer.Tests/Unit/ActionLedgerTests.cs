@@ -46,43 +46,6 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Acknowledgement_DeliversTheTargetsOfTheAcknowledgedPushesOnly()
-    {
-        await WriteAsync(ctx =>
-        {
-            _ledger.Create(ctx, new NewAction("first", "task", null), T0, ["a"]);
-            _ledger.Create(ctx, new NewAction("second", "task", null), T0, ["a"]);
-            InsertPush(ctx, "a", 1, "first");
-            InsertPush(ctx, "a", 2, null);
-            InsertPush(ctx, "a", 3, "second");
-        });
-
-        await WriteAsync(ctx => _ledger.MarkAcknowledged(ctx, "a", afterSeq: 0, upToSeq: 2, "http", T0 + 10));
-
-        var first = Find("first").Targets.Single();
-        (first.State, first.DeliveredVia, first.DeliveredAt).Should().Be((TaskState.Delivered, "http", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 10)));
-        Find("second").Targets.Single().State.Should().Be(TaskState.Pending, "seq 3 is not acknowledged yet");
-    }
-
-    [Fact]
-    public async Task LateAcknowledgement_KeepsTheFirstDelivery_AndNeverMovesATargetBack()
-    {
-        await WriteAsync(ctx =>
-        {
-            _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]);
-            InsertPush(ctx, "a", 1, "act1");
-        });
-        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 5)));
-        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.Failed, T0 + 20, "boom", 2));
-
-        await WriteAsync(ctx => _ledger.MarkAcknowledged(ctx, "a", 0, 1, "http", T0 + 30));
-        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running, "http", T0 + 40)));
-
-        var target = Find("act1").Targets.Single();
-        (target.State, target.DeliveredVia, target.DeliveredAt).Should().Be((TaskState.Failed, "persistent", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 5)));
-    }
-
-    [Fact]
     public async Task Running_MovesAPendingOrDeliveredTarget_AndFillsAMissingDelivery()
     {
         await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
@@ -166,7 +129,4 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     private Task WriteAsync(Action<WriteContext> write) => Store.Writer.WriteAsync(write);
 
     private ActionStatus Find(string actionId) => _ledger.Find(actionId, _ => "")!;
-
-    private static void InsertPush(WriteContext ctx, string agentId, long seq, string? actionId) =>
-        ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,'task',x'7b7d',@p2,@p3)", agentId, seq, actionId, T0);
 }
