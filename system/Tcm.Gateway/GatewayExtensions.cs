@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
 using Tcm.Gateway.Identity;
+using Tcm.Gateway.Management;
 using Tcm.Gateway.Relay;
 using Tcm.Hosting.Data;
 using Tcm.Hosting.Listeners;
@@ -30,7 +31,8 @@ public static class GatewayExtensions
             .AddSiteServerRegistration(
                 static (sp, options, ct) => GatewayIdentity.LoadOrRegisterAsync(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GatewayIdentity>>(), ct),
                 static identity => identity.Primary.Certificate)
-            .AddHostedServiceAfterRegistration<GatewayShutdown>();
+            .AddHostedServiceAfterRegistration<GatewayShutdown>()
+            .AddHostedServiceAfterRegistration<ManagementService>();
         // why: YARP logs every forwarded request at Information; the gateway's own log says what matters (refusals, relay ends).
         builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Warning);
         var services = server.Services;
@@ -45,6 +47,7 @@ public static class GatewayExtensions
         services.AddSingleton(sp => new GatewayStartTime(sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton<GatewayShutdown>();
+        services.AddSingleton<ManagementService>();
         services.AddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;

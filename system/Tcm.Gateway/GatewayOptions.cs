@@ -80,6 +80,13 @@ public sealed class GatewayOptions : TcmServerOptions
     /// <summary>Time a backend may take to answer a relayed request's headers (and a tunnel's upgrade). Default 100 seconds.</summary>
     public TimeSpan BackendResponseTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// How often the gateway reports its counters and held certificates to each Notification Server it is registered with when
+    /// nothing changes (a change is reported within a second), and keeps a long poll open there for the administrator's
+    /// approve and block decisions; zero turns the link off (the gateway's own endpoints stay). Default 10 seconds.
+    /// </summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Largest number of concurrent HTTP/2 streams (tunnels, requests) one agent connection may open. Default 8.</summary>
     public int MaxStreamsPerAgentConnection { get; set; } = 8;
 }

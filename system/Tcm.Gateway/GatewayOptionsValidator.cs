@@ -85,6 +85,12 @@ internal sealed class GatewayOptionsValidator()
         PingTime(failures, options.Http2KeepAlivePingDelay, longestTimer, nameof(GatewayOptions.Http2KeepAlivePingDelay), zeroDisables: true);
         PingTime(failures, options.BackendKeepAlivePingDelay, longestTimer, nameof(GatewayOptions.BackendKeepAlivePingDelay), zeroDisables: true);
         PingTime(failures, options.Http2KeepAlivePingTimeout, longestTimer, nameof(GatewayOptions.Http2KeepAlivePingTimeout), zeroDisables: false);
+        failures.NotNegative(options.ReportInterval, nameof(GatewayOptions.ReportInterval), "zero turns the link to the Notification Server off");
+        if (options.ReportInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{prefix}{nameof(GatewayOptions.ReportInterval)} {options.ReportInterval} must be at most 1 hour.");
+        }
+
         failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));
     }
 

@@ -15,6 +15,7 @@ using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Diagnostics;
+using Tcm.NotificationServer.Gateways;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServerApi;
 using Tcm.NotificationServer.SiteServers;
@@ -59,7 +60,7 @@ public static class NotificationServerExtensions
         });
         services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
-        services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddChannel();
+        services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddGatewayManagement().AddChannel();
         services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),
             sp.GetRequiredService<AgentDirectory>(), sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>()));
         return builder;
@@ -82,6 +83,7 @@ public static class NotificationServerExtensions
         app.MapTcmConsole();
         app.MapSiteServers();
         app.MapTaskServerSupport();
+        app.MapGatewayManagement();
         app.MapOpenApi().AddEndpointFilter<IEndpointConventionBuilder, AdminKeyFilter>();
         return app;
     }

@@ -58,4 +58,9 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(ActionCreated))]
 [JsonSerializable(typeof(ActionStatus))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
+[JsonSerializable(typeof(GatewayReport))]
+[JsonSerializable(typeof(GatewayDecisionPoll))]
+[JsonSerializable(typeof(GatewayDecisions))]
+[JsonSerializable(typeof(GatewayView))]
+[JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -8,22 +8,13 @@ namespace Tcm.Console.Tests;
 /// The console in Debian's Chromium (Playwright for .NET) against a real Notification Server and real agents: sign in,
 /// enable TCM, create a profile targeted at a group, watch those agents move to persistent without a reload, push a task
 /// and watch the results arrive, open an agent's Network Status and terminate its persistent connection. Every page is
-/// photographed into <c>TestResults/console-screenshots/</c> under the working directory.
+/// photographed into <see cref="ConsoleBrowser.ScreenshotDirectory"/> (<c>TestResults/console-screenshots/</c> under the working directory).
 /// </summary>
 public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly string[] LaunchArgs =
-    [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ];
-
-    private static readonly string ScreenshotDirectory = Path.Combine(Directory.GetCurrentDirectory(), "TestResults", "console-screenshots");
-    private readonly List<string> _browserErrors = [];
     private readonly List<TcmAgent> _agents = [];
     private NotificationServerHost? _server;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private ConsoleBrowser? _browser;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -34,7 +25,6 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
             await _browser.DisposeAsync();
         }
 
-        _playwright?.Dispose();
         foreach (var agent in _agents)
         {
             await agent.DisposeAsync();
@@ -50,7 +40,6 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task Administrator_enables_tcm_targets_a_group_pushes_a_task_and_terminates_a_connection()
     {
         ChromiumFactAttribute.EnsureInstalled();
-        Directory.CreateDirectory(ScreenshotDirectory);
         _server = await NotificationServerHost.StartAsync(output, configure: o => o.ServerName = "NS-CONSOLE-TEST");
 
         // The built-in Default profile targets everyone with persistent connection on; switch that off, so only the
@@ -76,17 +65,8 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
             await RealAgents.WaitForIdAsync(agent, TimeSpan.FromSeconds(30));
         }
 
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumFactAttribute.Path, Headless = true, Args = LaunchArgs });
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            IgnoreHTTPSErrors = true,
-            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
-            BaseURL = _server.BaseUrl,
-        });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
-        Watch(page);
+        _browser = await ConsoleBrowser.LaunchAsync(_server.BaseUrl, output);
+        var page = await _browser.NewPageAsync();
 
         // Sign in.
         await page.GotoAsync("/console/");
@@ -94,7 +74,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await page.FillAsync("#admin-key", "wrong key");
         await page.ClickAsync("#login-submit");
         await Assertions.Expect(page.Locator("#login-error")).ToContainTextAsync("not the admin key");
-        _browserErrors.RemoveAll(e => e.Contains("status of 401", StringComparison.Ordinal)); // the refused key, on purpose
+        _browser.Errors.RemoveAll(e => e.Contains("status of 401", StringComparison.Ordinal)); // the refused key, on purpose
         await page.FillAsync("#admin-key", _server.Info.AdminApiKey);
         await Shot(page, "01-login");
         await page.ClickAsync("#login-submit");
@@ -103,8 +83,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(page.Locator("#tcm-pill")).ToHaveTextAsync("TCM off");
 
         // A second tab keeps the Fleet page open: it must follow what happens without a reload.
-        var fleetTab = await context.NewPageAsync();
-        Watch(fleetTab);
+        var fleetTab = await _browser.NewPageAsync();
         await fleetTab.GotoAsync("/console/#/fleet");
         await Assertions.Expect(fleetTab.Locator("[data-stat=persistent]")).ToHaveTextAsync("0");
         await Assertions.Expect(fleetTab.Locator("#live")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("live-on"));
@@ -186,19 +165,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await Assertions.Expect(page.Locator("#task-servers")).ToContainTextAsync("No Task Servers");
         await Shot(page, "12-servers");
 
-        _browserErrors.Should().BeEmpty("the console must run without script errors");
-    }
-
-    private void Watch(IPage page)
-    {
-        page.PageError += (_, error) => _browserErrors.Add(error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _browserErrors.Add(message.Text);
-            }
-        };
+        _browser.Errors.Should().BeEmpty("the console must run without script errors");
     }
 
     private static async Task FillFirstRuleAsync(IPage page, string attribute, string pattern)
@@ -220,12 +187,5 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         await Shot(page, tableShot);
     }
 
-    private async Task Shot(IPage page, string name)
-    {
-        // Toasts are transient; they would hide the table under them.
-        await page.EvaluateAsync("() => document.getElementById('toasts')?.replaceChildren()");
-        var path = Path.Combine(ScreenshotDirectory, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        output.WriteLine($"screenshot: {path}");
-    }
+    private Task Shot(IPage page, string name) => _browser!.ShotAsync(page, name);
 }

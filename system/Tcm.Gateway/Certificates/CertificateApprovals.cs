@@ -47,6 +47,12 @@ internal sealed partial class CertificateApprovals
 
     public bool IsBlocked(string thumbprint) => _blocked.ContainsKey(thumbprint);
 
+    /// <summary>Raised when a certificate is first held and after a decision (the link to the NS reports then); handlers must be quick.</summary>
+    public event Action? Changed;
+
+    /// <summary>The held certificates, oldest first, at most <paramref name="max"/>.</summary>
+    public IReadOnlyList<CertificateEntry> Held(int max) => [.. _pending.Values.OrderBy(e => e.FirstSeen).Take(max)];
+
     /// <summary>Records an attempt with a held certificate; returns false when the pending list is full (the attempt is refused all the same).</summary>
     public bool Hold(string thumbprint, X509Certificate2 certificate)
     {
@@ -64,6 +70,7 @@ internal sealed partial class CertificateApprovals
 
         _pending[thumbprint] = new CertificateEntry { Thumbprint = thumbprint, Subject = certificate.Subject, Issuer = certificate.Issuer, FirstSeen = now, LastSeen = now, Attempts = 1 };
         Log.Held(_logger, thumbprint, certificate.Subject, certificate.Issuer);
+        Changed?.Invoke();
         return true;
     }
 
@@ -95,6 +102,7 @@ internal sealed partial class CertificateApprovals
         into[thumbprint] = (entry ?? new CertificateEntry { Thumbprint = thumbprint, FirstSeen = now, LastSeen = now }) with { DecidedAt = now };
         Save();
         Log.Decided(_logger, thumbprint, decision);
+        Changed?.Invoke();
         return true;
     }
 

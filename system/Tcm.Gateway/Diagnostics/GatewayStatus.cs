@@ -5,27 +5,13 @@ using Tcm.Protocol;
 
 namespace Tcm.Gateway.Diagnostics;
 
-/// <summary><c>GET /gateway/status</c>: the gateway's counters.</summary>
-public sealed record GatewayStatus
+/// <summary><c>GET /gateway/status</c>: the gateway's counters (<see cref="GatewayTotals"/>, shared with its reports to the NS) and its process figures.</summary>
+public sealed record GatewayStatus : GatewayTotals
 {
     public required string Name { get; init; }
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset Now { get; init; }
-    /// <summary>Agent TLS connections open now (one per agent: HTTP/2 carries its NS and TS channels together).</summary>
-    public long AgentsConnected { get; init; }
-    /// <summary>WebSocket tunnels open now, all backends.</summary>
-    public long TunnelsOpen { get; init; }
-    public long ConnectsTotal { get; init; }
-    public double ConnectsPerSecond { get; init; }
-    public long RejectionsTotal { get; init; }
-    public double RejectionsPerSecond { get; init; }
     public IReadOnlyDictionary<string, long> RejectionsByCode { get; set; } = new Dictionary<string, long>();
-    public long HandshakeFailures { get; init; }
-    public long BytesToBackends { get; init; }
-    public long BytesToAgents { get; init; }
-    public int CertificatesHeld { get; init; }
-    public int CertificatesApproved { get; init; }
-    public int CertificatesBlocked { get; init; }
     public IReadOnlyList<BackendStatus> Backends { get; set; } = [];
     /// <summary>Managed heap (after a full compacting collection when asked with <c>?collect=true</c>) and process working set, in bytes.</summary>
     public long ManagedBytes { get; init; }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Tcm.NotificationServer.Admin;
@@ -6,6 +5,7 @@ using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
+using Tcm.NotificationServer.SiteServerApi;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol.Admin;
@@ -20,8 +20,6 @@ namespace Tcm.NotificationServer.TaskServers;
 /// </summary>
 internal static partial class TaskServerEndpoints
 {
-    private const int MaxWaitSeconds = 60;
-
     public static IServiceCollection AddTaskServerSupport(this IServiceCollection services) => services.AddSingleton<TaskServerRegistry>();
 
     public static void MapTaskServerSupport(this IEndpointRouteBuilder endpoints)
@@ -90,11 +88,8 @@ internal static partial class TaskServerEndpoints
             return;
         }
 
-        var wait = 25;
-        if (context.Request.Query["wait"] is { Count: > 0 } text
-            && (!int.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
+        if (await SiteRequests.ReadWaitAsync(context) is not { } wait)
         {
-            await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Error(400, "bad-request", $"wait: seconds, 0 to {MaxWaitSeconds}"));
             return;
         }
 
@@ -231,16 +226,7 @@ internal static partial class TaskServerEndpoints
         await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Json(200, new TaskServerResultReceipts { Receipts = receipts, Refused = refused }, ProtocolJsonContext.Default.TaskServerResultReceipts));
     }
 
-    private static async Task<SiteServerRecord?> AuthenticateAsync(HttpContext context)
-    {
-        var authentication = context.RequestServices.GetRequiredService<SiteServerAuthenticator>().Authenticate(context, SiteServerKind.TaskServer);
-        if (authentication.Server is null)
-        {
-            await AgentHttpEndpoints.WriteAsync(context, authentication.Refusal!);
-        }
-
-        return authentication.Server;
-    }
+    private static Task<SiteServerRecord?> AuthenticateAsync(HttpContext context) => SiteRequests.AuthenticateAsync(context, SiteServerKind.TaskServer);
 
     private static async Task<T?> ReadBodyAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo)
         where T : class

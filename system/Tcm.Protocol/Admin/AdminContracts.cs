@@ -219,3 +219,24 @@ public sealed record ProfileChecks(string ProfileId, IReadOnlyList<ProfileProble
 
 /// <summary>One mismatch: the profile's field (<c>cem.gatewayAddress</c>, <c>serverHosts[0]</c>) and what is wrong, for a person.</summary>
 public sealed record ProfileProblem(string Field, string Detail);
+
+/// <summary>
+/// A CEM gateway registered with this Notification Server, <c>GET /tcm/admin/gateways</c>: its latest report (null until the
+/// gateway sends one: a gateway older than the report, or one that has not reached this server yet) and the decisions it has
+/// not applied yet.
+/// </summary>
+public sealed record GatewayView
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public bool Registered { get; init; }
+    public string? Address { get; init; }
+    /// <summary>When this server received the latest report (its clock).</summary>
+    public DateTimeOffset? ReportedAt { get; init; }
+    /// <summary>True when no report arrived for three of the gateway's report intervals.</summary>
+    public bool Stale { get; init; }
+    /// <summary>Whether the gateway's decision poll is open now (a decision reaches it at once).</summary>
+    public bool Polling { get; init; }
+    public GatewayReport? Report { get; init; }
+    public IReadOnlyList<GatewayDecision> PendingDecisions { get; set; } = [];
+}

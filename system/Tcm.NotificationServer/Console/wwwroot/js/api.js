@@ -66,6 +66,8 @@ export const api = {
 
   taskServers: () => request('GET', `${admin}/task-servers`),
   siteServers: () => request('GET', `${admin}/site-servers`),
+  gateways: () => request('GET', `${admin}/gateways`),
+  decideCertificate: (gateway, thumbprint, action) => request('POST', `${admin}/gateways/${enc(gateway)}/certificates/${enc(thumbprint)}/${enc(action)}`),
 
   logout: () => request('POST', '/console/api/logout'),
 };

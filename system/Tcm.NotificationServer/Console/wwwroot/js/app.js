@@ -89,7 +89,10 @@ async function route() {
     onSnapshot,
   };
   try {
-    cleanup = await match.r.page.show(ctx);
+    const done = await match.r.page.show(ctx);
+    // why: a page left while it was still loading must not keep its listeners (the next page's cleanup replaces the slot).
+    if (mine === generation) cleanup = done;
+    else if (typeof done === 'function') done();
   } catch (e) {
     if (mine === generation) mount(view, errorBox(e));
   } finally {

@@ -1,6 +1,7 @@
 // Task Servers and CEM gateways: their counters, from the admin API when this server has those endpoints.
 import { api, ApiError } from '../api.js';
-import { html, mount, fmtNumber, fmtAgo, fmtTime, emptyState, errorBox } from '../ui.js';
+import { html, mount, $, fmtNumber, fmtAgo, fmtTime, emptyState, errorBox } from '../ui.js';
+import { showGateways } from './gateways.js';
 
 async function optional(call) {
   try {
@@ -16,7 +17,6 @@ const pct = (a, b) => (b > 0 ? Math.min(100, Math.round((a / b) * 1000) / 10) : 
 export async function show(ctx) {
   ctx.setTitle('Task Servers & gateways');
   const [taskServers, siteServers] = await Promise.all([optional(api.taskServers), optional(api.siteServers)]);
-  const gateways = (siteServers.items ?? []).filter((s) => String(s.kind).toLowerCase() === 'gateway');
   const tsSites = (siteServers.items ?? []).filter((s) => String(s.kind).toLowerCase() === 'task-server');
 
   mount(ctx.view, html`
@@ -40,13 +40,11 @@ export async function show(ctx) {
           </tr>`)}</tbody></table>`}
     </section>
     <section class="card card-flush" id="gateways">
-      <div class="card-head pad"><h2>CEM Internet Gateways</h2></div>
-      ${siteServers.missing ? emptyState('Gateways are not available on this server', 'This Notification Server has no site-server registry yet.')
-        : siteServers.error ? errorBox(siteServers.error)
-        : gateways.length === 0 ? emptyState('No gateways', 'Allow a gateway to register (POST /tcm/admin/site-servers, kind gateway); its counters (connections, relayed bytes) are on its own status page.')
-        : siteTable(gateways)}
+      <div class="card-head pad"><h2>CEM Internet Gateways</h2><span class="muted small">counters and held certificates as each gateway reports them</span></div>
+      <div id="gateway-list"></div>
     </section>
     ${tsSites.length ? html`<section class="card card-flush"><div class="card-head pad"><h2>Task Server registrations</h2></div>${siteTable(tsSites)}</section>` : ''}`);
+  return showGateways($('#gateway-list', ctx.view));
 }
 
 function siteTable(items) {

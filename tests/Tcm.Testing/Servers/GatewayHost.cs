@@ -1,10 +1,16 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.Gateway;
 using Tcm.Gateway.Diagnostics;
+using Tcm.Protocol;
 
-namespace Tcm.Functional.Tests.Infrastructure;
+namespace Tcm.Testing;
 
 /// <summary>A real CEM gateway on 127.0.0.1 with its own data folder, restartable on the same port and identity.</summary>
-internal sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendOptions> backends, Action<GatewayOptions>? configure, X509Certificate2 trust) : IAsyncDisposable
+public sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendOptions> backends, Action<GatewayOptions>? configure, X509Certificate2 trust) : IAsyncDisposable
 {
     public const string Name = "gw-test";
     private WebApplication? _app;
@@ -63,7 +69,7 @@ internal sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendO
         Info = app.Services.GetRequiredService<GatewayInfo>();
         Port = new Uri(Info.BaseUrl).Port;
         Admin?.Dispose();
-        Admin = new HttpClient(CemAgent.CreateHandler(Trust, null)) { BaseAddress = new Uri(Info.BaseUrl) };
+        Admin = new HttpClient(TestCertificates.CreateHandler(Trust, null)) { BaseAddress = new Uri(Info.BaseUrl) };
         Admin.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, Info.AdminApiKey);
     }
 
