@@ -40,16 +40,22 @@ internal sealed partial class AgentContext : IDisposable
     public AgentContext(AgentOptions options, INetwork network, IAgentStateStore store, TimeProvider time, ILogger logger, AgentCounters counters)
     {
         Options = options;
-        Network = network;
+        Proxied = new ProxiedNetwork(network, () => ProxyOf(options.Package, _policy), HttpClient.DefaultProxy, logger);
+        Network = Proxied;
         _store = store;
         Time = time;
         Logger = logger;
         Counters = counters;
-        Routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, logger) { RouteChanged = MoveConnectionsAsync };
+        Routes = new RouteKeeper(options.Package, Network, time, options.ProbeTimeout, () => _policy, logger) { RouteChanged = MoveConnectionsAsync };
     }
 
     public AgentOptions Options { get; }
+
+    /// <summary>The agent's way out: the machine's network through the profile's proxy (every HTTP connection, channel and probe).</summary>
     public INetwork Network { get; }
+
+    /// <summary><see cref="Network"/>, which also says how the last connection to a destination went (via proxy or not).</summary>
+    public ProxiedNetwork Proxied { get; }
     public TimeProvider Time { get; }
     public ILogger Logger { get; }
 
@@ -292,6 +298,10 @@ internal sealed partial class AgentContext : IDisposable
 
         SignalAll();
     }
+
+    /// <summary>The proxy settings in force: the policy's once there is one (null: none), else the install package's.</summary>
+    private static ProxySettings? ProxyOf(InstallPackage package, PolicyDocument? policy) =>
+        policy is not null ? policy.Communication.Proxy : package.Proxy;
 
     /// <summary>Whether <paramref name="current"/> changes an input of the routing decision that <paramref name="previous"/> had.</summary>
     private static bool RoutingInputsChanged(PolicyDocument? previous, PolicyDocument current) =>

@@ -249,6 +249,7 @@ internal sealed partial class ConnectionLoop : IDisposable
         var cem = route?.Mode == ConnectionMode.Cem;
         var tls = cem ? null : Tls;
         var gatewayTls = cem ? _agent.GatewayTls : null;
+        var proxy = _agent.Proxied.UseFor(route?.Gateway ?? route?.HostAndPort);
         var observed = new NetworkStatus
         {
             ServerAddress = route?.HostAndPort,
@@ -261,6 +262,8 @@ internal sealed partial class ConnectionLoop : IDisposable
             BytesSent = Counters.BytesSent,
             BytesReceived = Counters.BytesReceived,
             ConnectedSince = connectedSince,
+            Proxy = proxy.Via,
+            ProxyProblem = proxy.Problem,
         };
         return new ConnectionFacts(observed, reachable, persistent, httpReason);
     }

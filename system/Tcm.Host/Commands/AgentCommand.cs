@@ -164,6 +164,11 @@ internal static class NetworkStatusText
             Line(w, "Route:", s.RouteReason);
         }
 
+        if (ProxyLine(s) is { } proxy)
+        {
+            Line(w, "Proxy:", proxy);
+        }
+
         if (s.TaskServer is { } ts)
         {
             Line(w, "Task Server:", $"{ts.Availability}{(ts.ServerAddress is null ? "" : $" ({ts.ServerAddress})")}, {(ts.Transport == TransportKind.Persistent ? "Persistent" : "HTTP")}");
@@ -171,6 +176,8 @@ internal static class NetworkStatusText
 
         return w.ToString();
 
+        static string? ProxyLine(NetworkStatus s) =>
+            s.Proxy is null && s.ProxyProblem is null ? null : $"{(s.Proxy is { } via ? $"via proxy {via}" : "direct")}{(s.ProxyProblem is { } problem ? $" ({problem})" : "")}";
         static string Tls(string? protocol, string? cipher) => protocol is null ? "" : $" Cryptographic protocol: {protocol} Cipher suite: {cipher}";
         static string Kb(long bytes) => $"{bytes / 1024.0:0.00} KB";
         static void Line(System.Text.StringBuilder w, string label, string text) => w.Append(label.PadRight(21)).AppendLine(text);

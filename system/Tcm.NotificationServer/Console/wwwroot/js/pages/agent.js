@@ -37,6 +37,7 @@ function networkPanel(status, agentInfo, { showTerminate }) {
       ${showTerminate ? html`<button class="btn btn-small btn-danger-ghost" id="terminate" type="button" ${agentInfo.connected ? '' : 'disabled'}>Terminate persistent connection</button>` : ''}
     </dd>
     ${status.routeReason ? html`<dt>Route:</dt><dd class="small">${status.routeReason}</dd>` : ''}
+    ${status.proxy || status.proxyProblem ? html`<dt>Proxy:</dt><dd class="small" id="proxy">${status.proxy ? `via proxy ${status.proxy}` : 'direct'}${status.proxyProblem ? html` <span class="muted">(${status.proxyProblem})</span>` : ''}</dd>` : ''}
   </dl>`;
 }
 
