@@ -47,6 +47,15 @@ public sealed record ProxySettings
     /// <summary>"Allow a direct connection when the proxy fails": when the proxy cannot be reached or refuses, try the server directly. Default false.</summary>
     public bool AllowDirect { get; init; }
 
+    /// <summary>Equal settings: every field, and the bypass list entry by entry (not the list's reference).</summary>
+    public bool Equals(ProxySettings? other) =>
+        other is not null && Mode == other.Mode && AllowDirect == other.AllowDirect && PasswordStored == other.PasswordStored
+        && string.Equals(Address, other.Address, StringComparison.Ordinal) && string.Equals(UserName, other.UserName, StringComparison.Ordinal)
+        && string.Equals(Password, other.Password, StringComparison.Ordinal) && (Bypass ?? []).SequenceEqual(other.Bypass ?? [], StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Mode, Address, UserName, AllowDirect, Bypass?.Count ?? 0);
+
     /// <summary>What an admin API answer shows: the password replaced by whether one is stored.</summary>
     public ProxySettings Redacted() => this with { Password = null, PasswordStored = !string.IsNullOrEmpty(Password) };
 

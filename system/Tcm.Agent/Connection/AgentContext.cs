@@ -183,6 +183,14 @@ internal sealed partial class AgentContext : IDisposable
             StartBackground(ReevaluateInBackgroundAsync);
         }
 
+        if (previous is not null && previous.Communication.Proxy != policy.Communication.Proxy)
+        {
+            // Connections opened under the old proxy settings would keep them: both move now, on handlers built anew.
+            Log.ProxyChanged(Logger, policy.Communication.Proxy?.Mode ?? ProxyMode.None);
+            await MoveConnectionsAsync(Routes.Plan, Routes.Plan, ct).ConfigureAwait(false);
+            ResetTransports();
+        }
+
         if (previous?.Etag != policy.Etag)
         {
             Log.PolicyApplied(Logger, policy.Etag, source, policy.TcmEnabled, policy.Communication.PersistentConnection, policy.Communication.ProfileName);
@@ -319,6 +327,9 @@ internal sealed partial class AgentContext : IDisposable
 
         [LoggerMessage(1060, LogLevel.Error, "Saving the agent state failed; it is saved again at the next change", EventName = "SaveFailed")]
         public static partial void SaveFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1151, LogLevel.Information, "Proxy settings changed (now {Mode}): both connections open again", EventName = "ProxyChanged")]
+        public static partial void ProxyChanged(ILogger logger, ProxyMode mode);
 
         [LoggerMessage(1084, LogLevel.Information, "Moving both persistent connections from {Previous} to {Mode} (gateway {Gateway})", EventName = "MovingConnections")]
         public static partial void MovingConnections(ILogger logger, ConnectionMode previous, ConnectionMode mode, string gateway);

@@ -16,7 +16,7 @@ internal enum ProxyFailure
 {
     /// <summary>No TCP connection to the proxy (refused, unreachable, timed out).</summary>
     Unreachable,
-    /// <summary>The proxy answered <c>407</c>: no credentials, or the ones given were refused.</summary>
+    /// <summary>The proxy answered <c>407</c> (or <c>401</c>): no credentials, or the ones given were refused.</summary>
     CredentialsRefused,
     /// <summary>The proxy answered the <c>CONNECT</c> with another status (forbidden port, the server unreachable from the proxy).</summary>
     Refused,
@@ -75,10 +75,11 @@ internal static class ProxyTunnel
                 return stream;
             }
 
-            throw status == 407
+            // why 401 too: some proxies (tinyproxy) answer wrong credentials with 401 rather than 407.
+            throw status is 407 or 401
                 ? new ProxyFailedException(ProxyFailure.CredentialsRefused, proxy.Credentials is null
-                    ? $"proxy {proxy.HostAndPort} asks for credentials and the profile gives none (407 {reason})"
-                    : $"proxy {proxy.HostAndPort} refused the credentials of '{proxy.Credentials.UserName}' (407 {reason})")
+                    ? $"proxy {proxy.HostAndPort} asks for credentials and the profile gives none ({status} {reason})"
+                    : $"proxy {proxy.HostAndPort} refused the credentials of '{proxy.Credentials.UserName}' ({status} {reason})")
                 : new ProxyFailedException(ProxyFailure.Refused, $"proxy {proxy.HostAndPort} refused CONNECT {target} ({status} {reason})");
         }
         catch (Exception ex) when (ex is IOException and not ProxyFailedException)
