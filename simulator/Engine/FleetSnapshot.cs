@@ -29,14 +29,8 @@ internal sealed class FleetSnapshot
             var agent = agents[i];
             var status = agent.IsRunning ? agent.Agent?.GetNetworkStatus() : null;
             rows[i] = status is null
-                ? new Row(false, ConnectionMode.Offline, TransportKind.Http, ConnectionMode.Offline, TransportKind.Http, false)
-                : new Row(
-                    true,
-                    status.Mode,
-                    status.Transport,
-                    status.TaskServer?.Mode ?? ConnectionMode.Offline,
-                    status.TaskServer?.Transport ?? TransportKind.Http,
-                    status.TaskServer is not null);
+                ? new Row(false, Leg.Offline, Leg.Offline, false)
+                : new Row(true, Leg.Of(status), status.TaskServer is { } ts ? Leg.Of(ts) : Leg.Offline, status.TaskServer is not null);
         }
 
         return new FleetSnapshot(agents, rows, at);
@@ -82,9 +76,16 @@ internal sealed class FleetSnapshot
 
     private static bool Holds(StateMetric metric, ChannelScope channel, Row row) => channel switch
     {
-        ChannelScope.Ns => Holds(metric, row.Running, row.Mode, row.Transport),
-        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
-        _ => Holds(metric, row.Running, row.Mode, row.Transport) && row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport),
+        ChannelScope.Ns => Holds(metric, row.Running, row.Ns),
+        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.Ts),
+        _ => Holds(metric, row.Running, row.Ns) && row.HasTaskServer && Holds(metric, row.Running, row.Ts),
+    };
+
+    private static bool Holds(StateMetric metric, bool running, Leg leg) => metric switch
+    {
+        StateMetric.Proxied => running && leg.Proxied,
+        StateMetric.ProxyFailing => running && leg.ProxyFailing,
+        _ => Holds(metric, running, leg.Mode, leg.Transport),
     };
 
     private static bool Holds(StateMetric metric, bool running, ConnectionMode mode, TransportKind transport) => metric switch
@@ -99,5 +100,13 @@ internal sealed class FleetSnapshot
         _ => false,
     };
 
-    private readonly record struct Row(bool Running, ConnectionMode Mode, TransportKind Transport, ConnectionMode TsMode, TransportKind TsTransport, bool HasTaskServer);
+    private readonly record struct Row(bool Running, Leg Ns, Leg Ts, bool HasTaskServer);
+
+    /// <summary>One connection's state: its mode and transport, and whether it goes through the proxy or reports the proxy failing.</summary>
+    private readonly record struct Leg(ConnectionMode Mode, TransportKind Transport, bool Proxied, bool ProxyFailing)
+    {
+        public static Leg Offline => new(ConnectionMode.Offline, TransportKind.Http, false, false);
+
+        public static Leg Of(NetworkStatus status) => new(status.Mode, status.Transport, status.Proxy is not null, status.ProxyProblem is not null);
+    }
 }
