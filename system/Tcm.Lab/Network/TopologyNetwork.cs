@@ -10,16 +10,19 @@ namespace Tcm.Lab.Network;
 /// and public servers are both reachable), refuses a stopped one, and counts nothing (the agent's leg to the proxy is counted by the
 /// agent's own <see cref="SimulatedNetwork"/>). It has no adapters.
 /// </summary>
-internal sealed class TopologyNetwork(NetworkTopology topology) : INetwork
+public sealed class TopologyNetwork(NetworkTopology topology) : INetwork
 {
+    /// <inheritdoc />
     public event EventHandler? AdaptersChanged
     {
         add { }
         remove { }
     }
 
+    /// <inheritdoc />
     public IReadOnlyList<NetworkAdapter> GetAdapters() => [];
 
+    /// <inheritdoc />
     public async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, TrafficPurpose purpose, CancellationToken cancellationToken)
     {
         var registered = topology.Find(endpoint) ?? throw new SocketException((int)SocketError.HostNotFound);
