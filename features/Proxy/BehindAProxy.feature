@@ -30,7 +30,7 @@ Feature: An agent behind a proxy
     And an agent "LENIENT-PC" in the office
     And "LENIENT-PC" is started and both of its connections go through the proxy
     When the proxy stops
-    Then within 15s "LENIENT-PC" is on the persistent connection
+    Then within 15s "LENIENT-PC" is on the persistent connection directly, not through the proxy
     And within 15s "LENIENT-PC" is Direct
     And the Network Status of "LENIENT-PC" shows "not reachable: connection refused"
 

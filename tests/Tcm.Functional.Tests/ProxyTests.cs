@@ -10,31 +10,16 @@ namespace Tcm.Functional.Tests;
 /// a proxy. Through Debian's tinyproxy (a CONNECT proxy no one here wrote) both channels, its HTTP requests and a download go through
 /// the proxy, on the Direct and the CEM route; a proxy that is down or refuses the credentials is said in the Network Status.
 /// </summary>
-public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
+public sealed class ProxyTests(ITestOutputHelper output) : SiteTest(output)
 {
     private const long PackageBytes = 64 * 1024;
     private static readonly NetworkCredential Credentials = new("agent", "s3cret-proxy");
-    private readonly NetworkTopology _names = new();
-    private NotificationServerHost _ns = null!;
-    private TaskServerHost _ts = null!;
-    private LabPackageServer _packages = null!;
-    private GatewayHost _gateway = null!;
-    private TestNetwork _network = null!;
 
     public override async Task InitializeAsync()
     {
-        _ns = await StartNotificationServerAsync();
-        _ts = Own(await TaskServerHost.StartAsync(Output, _ns, "ts1"));
-        var certificate = Own(_ns.Info.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]));
-        _packages = Own(await LabPackageServer.StartAsync(certificate, _names, NullLoggerFactory.Instance, CancellationToken.None));
-        _gateway = Own(await GatewayHost.StartAsync(Output, [_ns],
-        [
-            new GatewayBackendOptions { Name = "ts1", Address = _ts.Info.Address, Kind = BackendKind.TaskServer, Identity = "ns1" },
-            new GatewayBackendOptions { Name = "packages", Address = $"127.0.0.1:{_packages.HttpsPort}", Kind = BackendKind.TaskServer, Identity = "ns1" },
-        ]));
-        _network = new TestNetwork(_names);
-        _network.SetOffice(true);
-        await WaitForTaskServersAsync(_ns, servers => servers.Count == 1, "the Task Server to report its address");
+        await base.InitializeAsync();
+        Laptop.SetOffice(true);
+        await WaitForTaskServersAsync(Ns, servers => servers.Count == 1, "the Task Server to report its address");
     }
 
     [TinyproxyTheory]
@@ -48,15 +33,15 @@ public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
         var mode = route == "cem" ? ConnectionMode.Cem : ConnectionMode.Direct;
         await ConfigureAsync(new ProxySettings { Mode = ProxyMode.Explicit, Address = proxy.Address, UserName = Credentials.UserName, Password = Credentials.Password },
             new AgentSettings { PreferCem = mode == ConnectionMode.Cem });
-        var shown = await _ns.GetDefaultProfileAsync();
+        var shown = await Ns.GetDefaultProfileAsync();
         shown.Proxy!.Password.Should().BeNull("the admin API never returns the proxy password");
         shown.Proxy.PasswordStored.Should().BeTrue();
 
-        var agent = await StartAgentAsync(RealAgents.Options(await _ns.Info.CreateInstallPackageAsync("default"), "PC-PROXY") with
+        var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), "PC-PROXY") with
         {
             HttpVersion = Version.Parse(httpVersion),
             ProbeTimeout = TimeSpan.FromSeconds(2),
-        }, _network);
+        }, Laptop);
         var status = await WaitForStatusAsync(agent,
             s => s.Mode == mode && s.Transport == TransportKind.Persistent && s.TaskServer is { Transport: TransportKind.Persistent } ts && ts.Mode == mode,
             $"both channels persistent, {route}, through the proxy");
@@ -65,17 +50,17 @@ public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
         status.TaskServer!.Proxy.Should().Be(viaProxy);
         status.ProxyProblem.Should().BeNull();
 
-        var action = await _ns.PushTaskAsync(TestTasks.Echo("through the proxy", agent.AgentId!));
-        (await WaitForStateAsync(_ns, action.ActionId, TaskState.Succeeded)).Targets.Single().DeliveredVia.Should().Be("persistent");
+        var action = await Ns.PushTaskAsync(TestTasks.Echo("through the proxy", agent.AgentId!));
+        (await WaitForStateAsync(Ns, action.ActionId, TaskState.Succeeded)).Targets.Single().DeliveredVia.Should().Be("persistent");
 
-        var result = await agent.DownloadPackageAsync(OnLoopback(_packages.Publish("proxied", PackageBytes, [new(CodebaseKind.Https)])), CancellationToken.None);
+        var result = await agent.DownloadPackageAsync(OnLoopback(Packages.Publish("proxied", PackageBytes, [new(CodebaseKind.Https)])), CancellationToken.None);
         result.Succeeded.Should().BeTrue(string.Join("; ", result.Notes));
         result.Bytes.Should().Be(PackageBytes);
         result.ThroughGateway.Should().Be(mode == ConnectionMode.Cem);
 
-        _network.Connections.Select(c => c.Port).Distinct().Should().Equal([proxy.Port], "every socket the agent opened went to the proxy");
+        Laptop.Connections.Select(c => c.Port).Distinct().Should().Equal([proxy.Port], "every socket the agent opened went to the proxy");
         // Through CEM both channels share the gateway's one handler (purpose Management).
-        _network.Connections.Select(c => c.Purpose).Should().Contain(mode == ConnectionMode.Cem
+        Laptop.Connections.Select(c => c.Purpose).Should().Contain(mode == ConnectionMode.Cem
             ? [TrafficPurpose.Management, TrafficPurpose.Download]
             : [TrafficPurpose.Management, TrafficPurpose.TaskServer, TrafficPurpose.Download]);
         proxy.Log.Should().Contain("CONNECT");
@@ -87,7 +72,7 @@ public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
     public async Task ProxyDown_DirectOnlyWhenTheProfileAllowsIt_AndNetworkStatusSaysWhy(bool allowDirect)
     {
         await ConfigureAsync(null, new AgentSettings());
-        var agent = await StartAgentAsync(RealAgents.Options(await _ns.Info.CreateInstallPackageAsync("default"), "PC-DOWN"), _network);
+        var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), "PC-DOWN"), Laptop);
         await WaitForStatusAsync(agent, s => s.Transport == TransportKind.Persistent && s.Proxy is null, "persistent directly before the proxy is set");
 
         var down = $"127.0.0.1:{Tinyproxy.FreePort()}";
@@ -109,7 +94,7 @@ public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
     {
         await using var proxy = await Tinyproxy.StartAsync(ServerPorts(), Credentials);
         await ConfigureAsync(null, new AgentSettings());
-        var agent = await StartAgentAsync(RealAgents.Options(await _ns.Info.CreateInstallPackageAsync("default"), "PC-CRED"), _network);
+        var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), "PC-CRED"), Laptop);
         await WaitForStatusAsync(agent, s => s.Transport == TransportKind.Persistent, "persistent directly before the proxy is set");
 
         await ConfigureAsync(new ProxySettings { Mode = ProxyMode.Explicit, Address = proxy.Address, UserName = Credentials.UserName, Password = "not-the-password" }, null);
@@ -122,7 +107,7 @@ public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
     }
 
     /// <summary>The ports the proxy may CONNECT to: the NS, the TS, the gateway and the package server's HTTPS.</summary>
-    private int[] ServerPorts() => [_ns.Port, new Uri("https://" + _ts.Info.Address).Port, _gateway.Port, _packages.HttpsPort];
+    private int[] ServerPorts() => [Ns.Port, new Uri("https://" + Ts.Info.Address).Port, Gateway.Port, Packages.HttpsPort];
 
     /// <summary>
     /// The default profile with <paramref name="proxy"/> and the gateway, and targeted settings (when given): the proxy is set, changed
@@ -130,11 +115,11 @@ public sealed class ProxyTests(ITestOutputHelper output) : SystemTest(output)
     /// </summary>
     private async Task ConfigureAsync(ProxySettings? proxy, AgentSettings? settings)
     {
-        var profile = await _ns.GetDefaultProfileAsync();
-        await _ns.PutProfileAsync(profile with { Proxy = proxy, Cem = new CemSettings { GatewayAddress = _gateway.Info.HostAndPort } });
+        var profile = await Ns.GetDefaultProfileAsync();
+        await Ns.PutProfileAsync(profile with { Proxy = proxy, Cem = new CemSettings { GatewayAddress = Gateway.Info.HostAndPort } });
         if (settings is not null)
         {
-            var response = await _ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
+            var response = await Ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
                 new TargetedAgentSettings { Name = "proxy", Priority = 1, Settings = settings }, ProtocolJsonContext.Default.TargetedAgentSettings);
             response.EnsureSuccessStatusCode();
         }
