@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Agent.Network;
-using Tcm.Lab.Network;
 using Tcm.Lab.Packages;
 
 namespace Tcm.Functional.Tests;
