@@ -22,7 +22,7 @@ Feature: An agent behind a proxy
     And an agent "STRICT-PC" in the office
     And "STRICT-PC" is started and both of its connections go through the proxy
     When the proxy stops
-    Then within 15s "STRICT-PC" is offline and retrying with back-off
+    Then within 15s "STRICT-PC" is offline because of the proxy
     And the Network Status of "STRICT-PC" shows "not reachable: connection refused"
 
   Scenario: The proxy is down and the profile allows a direct attempt
@@ -39,5 +39,5 @@ Feature: An agent behind a proxy
     And an agent "CRED-PC" in the office
     And "CRED-PC" is started and both of its connections go through the proxy
     When the proxy restarts with a new password
-    Then within 15s "CRED-PC" is offline and retrying with back-off
+    Then within 15s "CRED-PC" is offline because of the proxy
     And the Network Status of "CRED-PC" shows "refused the credentials"

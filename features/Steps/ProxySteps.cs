@@ -38,6 +38,13 @@ internal sealed class ProxySteps(LabDriver lab, AdminDriver admin, FleetDriver f
             within,
             "to hold its persistent connection directly after the proxy failed");
 
+    [Then(@"^within (\S+) ""([^""]+)"" is offline because of the proxy$")]
+    public Task WithinOfflineBecauseOfTheProxy(TimeSpan within, string name) =>
+        fleet.WaitForAsync(name,
+            v => v.Running && v.Status is { Mode: Tcm.Protocol.Admin.ConnectionMode.Offline, Proxy: null, ProxyProblem: not null },
+            within,
+            "to reach no server, with the proxy's failure in its Network Status");
+
     [Then(@"^within (\S+) both of ""([^""]+)""'s connections go through the proxy$")]
     public Task WithinBothThroughTheProxy(TimeSpan within, string name) =>
         fleet.WaitForAsync(name,

@@ -48,7 +48,7 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
     /// A site on 127.0.0.1: a Notification Server, a Task Server <c>ts1</c>, the lab's package server, a CEM gateway in front of
     /// them (the package server's HTTPS by its lab name and by 127.0.0.1), and a laptop's network on which they are corporate.
     /// </summary>
-    protected async Task<Site> StartSiteAsync()
+    private protected async Task<Site> StartSiteAsync()
     {
         var names = new NetworkTopology();
         var ns = await StartNotificationServerAsync();
@@ -108,21 +108,21 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
 }
 
 /// <summary>What <see cref="SystemTest.StartSiteAsync"/> starts.</summary>
-public sealed record Site(NotificationServerHost Ns, TaskServerHost Ts, LabPackageServer Packages, GatewayHost Gateway, TestNetwork Network);
+internal sealed record Site(NotificationServerHost Ns, TaskServerHost Ts, LabPackageServer Packages, GatewayHost Gateway, TestNetwork Network);
 
 /// <summary>An end-to-end test class whose every test starts on its own <see cref="Site"/> (<see cref="SystemTest.StartSiteAsync"/>).</summary>
 public abstract class SiteTest(ITestOutputHelper output) : SystemTest(output)
 {
-    protected NotificationServerHost Ns { get; private set; } = null!;
+    private protected NotificationServerHost Ns { get; private set; } = null!;
 
-    protected TaskServerHost Ts { get; private set; } = null!;
+    private protected TaskServerHost Ts { get; private set; } = null!;
 
-    protected LabPackageServer Packages { get; private set; } = null!;
+    private protected LabPackageServer Packages { get; private set; } = null!;
 
-    protected GatewayHost Gateway { get; private set; } = null!;
+    private protected GatewayHost Gateway { get; private set; } = null!;
 
     /// <summary>The laptop's network the test's agents are on.</summary>
-    protected TestNetwork Laptop { get; private set; } = null!;
+    private protected TestNetwork Laptop { get; private set; } = null!;
 
     public override async Task InitializeAsync() => (Ns, Ts, Packages, Gateway, Laptop) = await StartSiteAsync();
 }
