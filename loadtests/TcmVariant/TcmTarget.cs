@@ -34,7 +34,7 @@ namespace Tcm.LoadTests.TcmVariant;
 /// only once its Network Status says Persistent through CEM. Its figures come from <c>GET /gateway/status?collect=true</c>.
 /// </para>
 /// </summary>
-internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
+internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit
 {
     /// <summary>The environment variable carrying the admin key of a <c>--target URL</c> server (the simulator's convention).</summary>
     public const string AdminKeyVariable = "TCM_ADMIN_KEY";
@@ -51,6 +51,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly ConcurrentDictionary<int, AgentSlot> _slots = new();
     private readonly ConcurrentDictionary<TcmAgentChannel, byte> _running = new();
+    private readonly ConcurrentQueue<(string ActionId, TimeSpan Timeout)> _fanOuts = new();
     private TcmHostProcess? _process;
     private TcmHostProcess? _gatewayProcess;
     private TcmHostProcess? _taskServerProcess;
@@ -223,6 +224,7 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
                 Targets = new Targets { Rules = rules },
             },
             cancellationToken).ConfigureAwait(false);
+        _fanOuts.Enqueue((created.ActionId, timeout));
 
         // Every agent's result acknowledged (seen in-process, no polling of the server), or the timeout.
         var deadline = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
@@ -267,6 +269,30 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget
             TimeToAllEchoedMs = last is { } l ? (l - status.CreatedAt).TotalMilliseconds : timeout.TotalMilliseconds,
             RoundTrip = roundTrip.ToData(),
         };
+    }
+
+    public async Task<FanoutAudit> AuditAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(grace.TotalSeconds * Stopwatch.Frequency);
+        int fanOuts = 0, complete = 0, late = 0, missing = 0, duplicated = 0;
+        foreach (var (actionId, timeout) in _fanOuts)
+        {
+            var status = await Admin.GetActionAsync(actionId, cancellationToken).ConfigureAwait(false);
+            while (status.Targets.Any(t => t.CompletedAt is null) && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, cancellationToken).ConfigureAwait(false);
+                status = await Admin.GetActionAsync(actionId, cancellationToken).ConfigureAwait(false);
+            }
+
+            var open = status.Targets.Count(t => t.CompletedAt is null);
+            fanOuts++;
+            complete += open == 0 ? 1 : 0;
+            late += status.Targets.Any(t => t.CompletedAt > status.CreatedAt + timeout) ? 1 : 0;
+            missing += open;
+            duplicated += status.Targets.Sum(t => Math.Max(0, t.ResultCount - 1));
+        }
+
+        return new FanoutAudit(fanOuts, complete, late, missing, duplicated);
     }
 
     public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ internal sealed record AdmissionTotals(IReadOnlyDictionary<string, long> Values)
     /// <summary>Nothing read.</summary>
     public static AdmissionTotals Empty { get; } = new(new Dictionary<string, long>());
 
-    /// <summary>A total: <paramref name="series"/> (<c>started</c>, <c>finished</c>, <c>failed</c>, <c>refused</c>, <c>timed_out</c>, <c>abandoned</c>) of <paramref name="stage"/>.</summary>
+    /// <summary>A total: <paramref name="series"/> (<c>started</c>, <c>finished</c>, <c>failed</c>, <c>refused</c>, <c>timed_out</c>, <c>abandoned</c>, <c>expired</c>) of <paramref name="stage"/>.</summary>
     public long this[string stage, string series] => Values.GetValueOrDefault($"{stage}/{series}");
 
     /// <summary>Reads the <c>tcm_admission_*_total{stage="..."}</c> lines of a Prometheus text page.</summary>
@@ -44,11 +44,12 @@ internal sealed record AdmissionTotals(IReadOnlyDictionary<string, long> Values)
 /// is a gauge <c>handshakes-tNNNs</c> (NNN: seconds since the sampling started; value: handshakes finished per second since the
 /// read before, counts in its description); the totals over the storm are gauges too. "Failed" TLS handshakes include TCP
 /// connections closed before TLS once admitted (an agent's reachability probe at start); "abandoned" are those that closed
-/// while they waited for a place, and left the queue then.
+/// while they waited for a place, and left the queue then. Through the gateway a place covers the whole connect (TLS to the
+/// relayed upgrade): "finished" are connects done, "expired" places given back at the gateway's hold limit.
 /// </summary>
 internal sealed class AdmissionSampler(Func<CancellationToken, Task<(AdmissionTotals Front, AdmissionTotals Server)>> read)
 {
-    private static readonly string[] Series = ["started", "finished", "failed", "refused", "timed_out", "abandoned"];
+    private static readonly string[] Series = ["started", "finished", "failed", "refused", "timed_out", "abandoned", "expired"];
 
     /// <summary>Samples into <paramref name="gauges"/> every second from now until <paramref name="stop"/>.</summary>
     public async Task RunAsync(GaugeSet gauges, TimeProvider time, CancellationToken stop)

@@ -43,6 +43,25 @@ internal static class FanoutRound
     }
 
     /// <summary>
+    /// After the fan-outs, with the fleet still connected: what became of each fan-out this process made (a target that keeps them,
+    /// <see cref="IFanoutAudit"/>), waiting up to one more <paramref name="timeout"/> for late results. Gauges <c>fanouts-complete</c>,
+    /// <c>fanouts-late</c>, <c>results-missing</c> and <c>results-duplicated</c>, so a failed fan-out reads as late or as lost.
+    /// </summary>
+    public static async Task AuditAsync(ScenarioInitContext ctx, TestContext context, TimeSpan timeout)
+    {
+        if (context.Target is not IFanoutAudit target)
+        {
+            return;
+        }
+
+        var audit = await target.AuditAsync(timeout, ctx.CancellationToken).ConfigureAwait(false);
+        ctx.Gauges.Set("fanouts-complete", audit.Complete, "", GaugeMerge.Sum, $"fan-outs (of {audit.FanOuts}, warm-up included) with every target's result stored by the end of the run");
+        ctx.Gauges.Set("fanouts-late", audit.Late, "", GaugeMerge.Sum, "fan-outs with a result stored after the fan-out's timeout (late, not lost)");
+        ctx.Gauges.Set("results-missing", audit.ResultsMissing, "", GaugeMerge.Sum, "targets with no result by the end of the run (lost, or later still)");
+        ctx.Gauges.Set("results-duplicated", audit.ResultsDuplicated, "", GaugeMerge.Sum, "results stored more than once for one target");
+    }
+
+    /// <summary>
     /// Connects the fleet of this process (step <c>connect</c>), lets it settle, runs the <c>--warmup</c> fan-outs, and starts
     /// measuring the cost: the init of every push test. Deliveries the agents see after the warm-up go to step <c>deliver</c> and to
     /// <paramref name="cost"/>.

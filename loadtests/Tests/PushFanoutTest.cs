@@ -34,6 +34,7 @@ internal sealed class PushFanoutTest() : LoadTest(Info)
             .WithClean(async ctx =>
             {
                 cost.Stop(ctx.Gauges, context.Target.Variant, context.Shards);
+                await FanoutRound.AuditAsync(ctx, context, timeout).ConfigureAwait(false);
                 await fleet.DisposeAsync().ConfigureAwait(false);
             })
             .WithLoadSimulations(Simulation.Inject(1, interval, context.Duration))

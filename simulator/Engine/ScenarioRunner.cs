@@ -25,6 +25,12 @@ internal sealed class ScenarioRunner : IScenarioRunner
     /// <summary>Open-socket ceiling for the simulated network: under the process's 20,000 open files, with room for the lab's own.</summary>
     private const int MaxOpenSockets = 19_000;
 
+    /// <summary>How long the fleet must be quiet before the process is measured.</summary>
+    private static readonly TimeSpan QuietFor = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the measurement waits for a quiet fleet at most; then it measures anyway and says so.</summary>
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(60);
+
     public async Task<SimulationReport> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken)
     {
         if (scenario.Fleet.Legacy != LegacyMode.Compare)
@@ -157,6 +163,8 @@ internal sealed class ScenarioRunner : IScenarioRunner
         await actions.RefreshAsync(CancellationToken.None);
         snapshot = FleetSnapshot.Take(agents, clock.Elapsed.TotalSeconds);
         samples.Add(snapshot.ToSample(topology.OpenSockets));
+        var receivesAtEnd = topology.ReceivesHoldingBuffer;
+        var settled = await SettleAsync(agents, topology, cancellationToken);
         var (managedWithFleet, fragmentedWithFleet, workingSetWithFleet) = MeasureProcess();
         var sample = snapshot.ToSample(topology.OpenSockets);
         var process = new ProcessFigures
@@ -170,6 +178,9 @@ internal sealed class ScenarioRunner : IScenarioRunner
             WorkingSetBefore = workingSetBefore,
             WorkingSetWithFleet = workingSetWithFleet,
             PeakOpenSockets = topology.PeakOpenSockets,
+            Settled = settled,
+            ReceivesHoldingBuffer = topology.ReceivesHoldingBuffer,
+            ReceivesHoldingBufferAtEnd = receivesAtEnd,
             CpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
         };
         var pendingResults = agents.Sum(a => a.Agent?.PendingResults ?? 0);
@@ -212,6 +223,39 @@ internal sealed class ScenarioRunner : IScenarioRunner
             Notes = notes,
             Process = process,
         };
+    }
+
+    /// <summary>
+    /// Waits, up to <see cref="SettleLimit"/>, until the fleet has been quiet for <see cref="QuietFor"/>: no result waiting for its
+    /// acknowledgement and no simulated socket with a receive buffer in flight. The run ends when the last result is stored, while
+    /// its acknowledgements are still on their way; measured then, the heap counts those receives (an idle agent holds none).
+    /// </summary>
+    /// <returns>How long it waited, and whether the fleet was quiet (false: the limit passed or the run was cancelled).</returns>
+    private static async Task<SettleFigures> SettleAsync(IReadOnlyList<VirtualAgent> agents, NetworkTopology topology, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        var quietSince = (TimeSpan?)null;
+        using var tick = new PeriodicTimer(Tick);
+        while (!cancellationToken.IsCancellationRequested && waited.Elapsed < SettleLimit)
+        {
+            var quiet = topology.ReceivesHoldingBuffer == 0 && agents.All(a => (a.Agent?.PendingResults ?? 0) == 0);
+            quietSince = quiet ? quietSince ?? waited.Elapsed : null;
+            if (waited.Elapsed - quietSince >= QuietFor)
+            {
+                return new SettleFigures(waited.Elapsed.TotalSeconds, Quiet: true, QuietFor.TotalSeconds);
+            }
+
+            try
+            {
+                await tick.WaitForNextTickAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        return new SettleFigures(waited.Elapsed.TotalSeconds, Quiet: false, QuietFor.TotalSeconds);
     }
 
     /// <summary>

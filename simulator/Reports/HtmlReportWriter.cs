@@ -168,7 +168,8 @@ internal static class HtmlReportWriter
         if (r.Process is { } p)
         {
             sb.Append("<section><h2>Simulator process</h2><table><thead><tr><th>agents running (persistent)</th><th>managed per agent</th><th>working set per agent</th><th>peak open sockets</th><th>CPU</th><th>servers in process</th></tr></thead><tbody>");
-            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{p.AgentsRunning} ({p.AgentsPersistent})</td><td>{p.ManagedBytesPerAgent / 1024:0.0} KB</td><td>{p.WorkingSetPerAgent / 1024:0.0} KB</td><td>{p.PeakOpenSockets}</td><td>{p.CpuSeconds:0.0} s</td><td>{(p.ServersInProcess ? "yes: figures include the servers' side" : "no: the agents alone")}</td></tr></tbody></table></section>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{p.AgentsRunning} ({p.AgentsPersistent})</td><td>{p.ManagedBytesPerAgent / 1024:0.0} KB</td><td>{p.WorkingSetPerAgent / 1024:0.0} KB</td><td>{p.PeakOpenSockets}</td><td>{p.CpuSeconds:0.0} s</td><td>{(p.ServersInProcess ? "yes: figures include the servers' side" : "no: the agents alone")}</td></tr></tbody></table>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p>Live heap after a full compacting collection, {Esc(p.MeasuredWhen)}.</p></section>");
         }
 
         if (r.Notes.Count > 0)

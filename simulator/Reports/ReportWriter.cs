@@ -119,6 +119,7 @@ internal static class MarkdownReportWriter
             sb.AppendLine("| agents running (persistent) | managed per agent | working set per agent | peak open sockets | CPU | servers in process |");
             sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {p.AgentsRunning} ({p.AgentsPersistent}) | {p.ManagedBytesPerAgent / 1024:0.0} KB | {p.WorkingSetPerAgent / 1024:0.0} KB | {p.PeakOpenSockets} | {p.CpuSeconds:0.0} s | {(p.ServersInProcess ? "yes: figures include the servers' side" : "no: the agents alone")} |");
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Live heap after a full compacting collection, {p.MeasuredWhen}.");
         }
 
         if (r.Notes.Count > 0)

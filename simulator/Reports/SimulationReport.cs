@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Tcm.Simulator.Reports;
@@ -270,7 +271,29 @@ internal sealed record ProcessFigures
     public int PeakOpenSockets { get; init; }
     public double CpuSeconds { get; init; }
 
+    /// <summary>How long the measurement waited for a quiet fleet, and whether it was quiet then; null: measured at once.</summary>
+    public SettleFigures? Settled { get; init; }
+
+    /// <summary>Simulated sockets with a receive buffer in flight when the heap was measured (an idle agent has none).</summary>
+    public int ReceivesHoldingBuffer { get; init; }
+
+    /// <summary>Simulated sockets with a receive buffer in flight when the run ended, before the fleet settled.</summary>
+    public int ReceivesHoldingBufferAtEnd { get; init; }
+
+    /// <summary>When the figures were read, in words, for the report.</summary>
+    public string MeasuredWhen => Settled switch
+    {
+        null => "measured when the run ended",
+        { Quiet: true } s => string.Create(CultureInfo.InvariantCulture,
+            $"measured once the fleet was quiet (no result waiting for its acknowledgement, no receive buffer in flight) for {s.QuietSeconds:0.#} s; that took {s.WaitedSeconds:0.0} s after the run ended, when {ReceivesHoldingBufferAtEnd:N0} sockets had a receive buffer in flight"),
+        { } s => string.Create(CultureInfo.InvariantCulture,
+            $"the fleet was not quiet {s.WaitedSeconds:0} s after the run ended: measured with {ReceivesHoldingBuffer:N0} receive buffers in flight"),
+    };
+
     public double ManagedBytesPerAgent => AgentsRunning == 0 ? 0 : (double)(ManagedBytesWithFleet - ManagedBytesBefore) / AgentsRunning;
 
     public double WorkingSetPerAgent => AgentsRunning == 0 ? 0 : (double)(WorkingSetWithFleet - WorkingSetBefore) / AgentsRunning;
 }
+
+/// <summary>How long the measurement of the process waited for the fleet to be quiet, and whether it was.</summary>
+internal sealed record SettleFigures(double WaitedSeconds, bool Quiet, double QuietSeconds);

@@ -23,13 +23,16 @@ public sealed class GatewayOptions : TcmServerOptions
     }
 
     /// <summary>
-    /// The gateway's admission defaults (section <c>Gateway:Admission</c>): 64 TLS handshakes at once, as the servers, and a queue
-    /// bounded by what the gateway works through within its 15-second queue timeout at the ~300 handshakes a second it finishes on
-    /// two shared cores while relaying (docs/benchmarks.md, issue 16): 4,000. A connection beyond that is closed before TLS at once
-    /// (its agent backs off with jitter) instead of waiting 15 seconds to be closed all the same. The gateway has no upgrade stage:
-    /// the server behind it admits the relayed upgrades.
+    /// The gateway's admission defaults (section <c>Gateway:Admission</c>). A handshake place is held through the whole connect
+    /// (TLS, the HTTP/2 preface and the first request, to its relayed upgrade accepted by the backend), at most 10 seconds from
+    /// admission, so the gateway starts TLS handshakes only as fast as it finishes connects: when the place covered TLS alone, a
+    /// 10,000-agent storm did not converge (docs/benchmarks.md, issue 16). 128 places at once, twice the servers' 64, because a
+    /// place now also waits for the agent's preface and for the backend. The servers' queue of 10,000 and 15-second timeout: a
+    /// connection refused at once (a queue of 4,000 before) cost each agent a new connection, TLS start and retry, and in that
+    /// storm the agents' retries (74,000 refusals in a minute) took the CPU their handshakes needed; a queued one costs nothing
+    /// while it waits. The gateway has no upgrade stage: the server behind it admits the relayed upgrades.
     /// </summary>
-    public static AdmissionOptions GatewayAdmission() => new() { MaxQueued = 4_000 };
+    public static AdmissionOptions GatewayAdmission() => new() { MaxConcurrentHandshakes = 128, ConnectHoldLimit = TimeSpan.FromSeconds(10) };
 
     /// <summary>The gateway's name: in refusals, logs, the <c>X-Tcm-Via</c> header and its site-server registration. Default <see cref="Environment.MachineName"/>.</summary>
     public string Name { get; set; } = Environment.MachineName;

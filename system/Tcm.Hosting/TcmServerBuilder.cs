@@ -73,7 +73,7 @@ public static class TcmServerHostingExtensions
                 listener(provider, value, settings);
             }
 
-            HttpsListeners.Configure(kestrel, value, provider.GetRequiredService<ServerCertificateHolder>(), settings, provider.GetRequiredService<ServerAdmission>().Handshakes);
+            HttpsListeners.Configure(kestrel, value, provider.GetRequiredService<ServerCertificateHolder>(), settings, provider.GetRequiredService<ServerAdmission>());
         });
         return server;
     }

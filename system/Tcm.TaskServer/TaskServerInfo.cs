@@ -41,6 +41,12 @@ public sealed class TaskServerInfo
     /// <summary>Statuses and results waiting to be forwarded to the NS.</summary>
     public int PendingForwards => _delivery.OutboxCount;
 
+    /// <summary>Stored pushes waiting for room in the push window (back-pressure: the Task Server has more work than it sends at once).</summary>
+    public int WaitingPushes => _delivery.WaitingPushes;
+
+    /// <summary>Pushes sent and not yet acknowledged.</summary>
+    public long PushesInFlight => _delivery.PushesInFlight;
+
     /// <summary>Whether the last exchange with the NS succeeded.</summary>
     public bool NotificationServerReachable => _link.Reachable;
 

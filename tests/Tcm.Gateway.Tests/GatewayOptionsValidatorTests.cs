@@ -39,13 +39,36 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
-    public void TheGatewaysOwnAdmission_BoundsItsQueue_AndAQueueTimeoutLongerThanAnAgentWaits_IsRefused()
+    public void TheGatewaysOwnAdmission_HoldsPlacesThroughTheConnect_AndAQueueTimeoutLongerThanAnAgentWaits_IsRefused()
     {
         var options = Valid();
-        options.Admission.MaxQueued.Should().Be(4_000, "what the gateway works through within its queue timeout");
+        options.Admission.ConnectHoldLimit.Should().Be(TimeSpan.FromSeconds(10), "the gateway admits whole connects, not TLS alone");
+        options.Admission.MaxConcurrentHandshakes.Should().Be(128);
         options.Admission.QueueTimeout = TimeSpan.FromSeconds(26);
 
         new GatewayOptionsValidator().Validate(null, options).Failures.Should().ContainSingle().Which.Should().StartWith("Gateway:Admission:QueueTimeout");
+    }
+
+    [Theory]
+    [InlineData("00:00:00.500", null)]
+    [InlineData("00:00:31", "Gateway:Admission:ConnectHoldLimit 00:00:31 must be greater than zero and at most 30 seconds")]
+    [InlineData("-00:00:01", "Gateway:Admission:ConnectHoldLimit -00:00:01 must be greater than zero")]
+    [InlineData("00:00:00", null)]
+    public void AConnectHoldLimit_IsZeroOrUpToTheAgentsRequestTimeout(string limit, string? failure)
+    {
+        var options = Valid();
+        options.Admission.ConnectHoldLimit = TimeSpan.Parse(limit, System.Globalization.CultureInfo.InvariantCulture);
+
+        var failures = new GatewayOptionsValidator().Validate(null, options).Failures ?? [];
+
+        if (failure is null)
+        {
+            failures.Should().BeEmpty();
+        }
+        else
+        {
+            failures.Should().ContainSingle().Which.Should().StartWith(failure);
+        }
     }
 
     [Fact]

@@ -17,14 +17,21 @@ public sealed class PushWindow
     private readonly Queue<Entry> _queue = new();
     private readonly Dictionary<string, int> _waitingByAction = new(StringComparer.Ordinal);
     private long _inFlight;
+    private readonly Action<int>? _onSent;
     private long _sent;
     private bool _pumping;
 
     /// <summary>A window of <paramref name="capacity"/> pushes in flight.</summary>
-    public PushWindow(int capacity)
+    /// <param name="capacity">Most pushes in flight at once.</param>
+    /// <param name="onSent">
+    /// Told how many pushes each pass wrote to channels, also the passes an acknowledgement starts (which <see cref="Admit"/>'s count
+    /// does not see); null for none.
+    /// </param>
+    public PushWindow(int capacity, Action<int>? onSent = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
+        _onSent = onSent;
     }
 
     /// <summary>Most pushes in flight at once.</summary>
@@ -133,6 +140,11 @@ public sealed class PushWindow
                 if (_queue.Count == 0 || InFlight >= Capacity)
                 {
                     _pumping = false;
+                    if (sent > 0)
+                    {
+                        _onSent?.Invoke(sent);
+                    }
+
                     return sent;
                 }
 

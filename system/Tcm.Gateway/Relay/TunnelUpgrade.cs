@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Tcm.Gateway.Diagnostics;
+using Tcm.Hosting.Listeners;
 
 namespace Tcm.Gateway.Relay;
 
@@ -94,6 +95,8 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
     private Tcm.Protocol.CountingStream Open(Stream agent)
     {
         Opened = true;
+        // why: the backend accepted the channel, so the agent's connect is done; its place admits the next connection's TLS.
+        ConnectAdmission.Done(_context);
         _backend.TunnelOpened();
         _metrics.TunnelOpened(_backend.Name);
         // why: Kestrel owns the upgraded stream and ends it with the request.

@@ -29,9 +29,8 @@ public sealed class AdmissionGate : IDisposable
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
 
     private readonly Lock _lock = new();
-    private readonly LinkedList<Waiter> _queue = new();
+    private readonly DeadlineQueue<Waiter> _queue;
     private readonly TimeProvider _time;
-    private readonly ITimer _expiry;
     private readonly int _maxConcurrent;
     private readonly int _maxQueued;
     private readonly TimeSpan _queueTimeout;
@@ -42,6 +41,7 @@ public sealed class AdmissionGate : IDisposable
     private long _refused;
     private long _timedOut;
     private long _abandoned;
+    private long _expired;
     private long _rateWindowStart;
     private int _rateWindowCount;
     private double _finishRate;
@@ -60,7 +60,7 @@ public sealed class AdmissionGate : IDisposable
         _queueTimeout = queueTimeout;
         _time = time;
         _rateWindowStart = time.GetTimestamp();
-        _expiry = time.CreateTimer(static state => ((AdmissionGate)state!).ExpireQueued(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _queue = new DeadlineQueue<Waiter>(queueTimeout, time, ExpireQueued);
     }
 
     /// <summary>The stage this gate admits (<c>tls</c>, <c>upgrade</c>).</summary>
@@ -89,6 +89,9 @@ public sealed class AdmissionGate : IDisposable
 
     /// <summary>Left the queue because the caller gave up (its connection closed) before a place was free.</summary>
     public long Abandoned => Interlocked.Read(ref _abandoned);
+
+    /// <summary>Admitted, and given back by a deadline before the work said it was done (<see cref="ExitExpired"/>).</summary>
+    public long Expired => Interlocked.Read(ref _expired);
 
     /// <summary>
     /// When a refused caller should come back: the queue divided by the rate work finished at lately (1 to 60 seconds); the queue
@@ -129,12 +132,8 @@ public sealed class AdmissionGate : IDisposable
                 return ValueTask.FromResult(AdmissionOutcome.QueueFull);
             }
 
-            waiter = new Waiter(_time.GetTimestamp() + ToTimestamp(_queueTimeout));
-            waiter.Node = _queue.AddLast(waiter);
-            if (_queue.Count == 1)
-            {
-                _expiry.Change(_queueTimeout, Timeout.InfiniteTimeSpan);
-            }
+            waiter = new Waiter();
+            waiter.Node = _queue.Add(waiter);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -150,25 +149,30 @@ public sealed class AdmissionGate : IDisposable
     }
 
     /// <summary>Ends an admitted piece of work (<paramref name="finished"/>: done, else failed) and admits the oldest waiting one.</summary>
-    public void Exit(bool finished)
+    public void Exit(bool finished) => Leave(finished ? Ending.Finished : Ending.Failed);
+
+    /// <summary>
+    /// Ends an admitted piece of work that is not done but held its place past a deadline (counted in <see cref="Expired"/>, not
+    /// as failed), and admits the oldest waiting one.
+    /// </summary>
+    public void ExitExpired() => Leave(Ending.Expired);
+
+    private void Leave(Ending ending)
     {
         Waiter? next = null;
         lock (_lock)
         {
-            if (finished)
+            _ = ending switch
             {
-                _finished++;
-            }
-            else
-            {
-                _failed++;
-            }
+                Ending.Finished => ++_finished,
+                Ending.Failed => ++_failed,
+                _ => ++_expired,
+            };
 
             CountFinish();
-            if (_queue.First is { } first)
+            if (_queue.TryTakeOldest(out var oldest))
             {
-                next = first.Value;
-                RemoveLocked(next);
+                next = oldest;
                 _started++;
             }
             else
@@ -181,18 +185,17 @@ public sealed class AdmissionGate : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _expiry.Dispose();
+    public void Dispose() => _queue.Dispose();
 
     private void Cancel(Waiter waiter)
     {
         lock (_lock)
         {
-            if (waiter.Node?.List is null)
+            if (!_queue.Remove(waiter.Node))
             {
                 return;
             }
 
-            RemoveLocked(waiter);
             _abandoned++;
         }
 
@@ -201,48 +204,16 @@ public sealed class AdmissionGate : IDisposable
 
     private void ExpireQueued()
     {
-        List<Waiter>? expired = null;
+        var expired = new List<Waiter>();
         lock (_lock)
         {
-            var now = _time.GetTimestamp();
-            while (_queue.First is { } first && first.Value.Deadline <= now)
-            {
-                (expired ??= []).Add(first.Value);
-                RemoveLocked(first.Value);
-                _timedOut++;
-            }
-
-            if (expired is null && _queue.First is { } early)
-            {
-                // A timer that fired a little early: wait for the oldest's deadline again.
-                _expiry.Change(_time.GetElapsedTime(now, early.Value.Deadline), Timeout.InfiniteTimeSpan);
-            }
+            _queue.TakeExpired(expired);
+            _timedOut += expired.Count;
         }
 
-        foreach (var waiter in expired ?? [])
+        foreach (var waiter in expired)
         {
             waiter.Complete(AdmissionOutcome.TimedOut);
-        }
-    }
-
-    /// <summary>Removes a waiter and re-arms the one timer for the new oldest.</summary>
-    private void RemoveLocked(Waiter waiter)
-    {
-        var wasFirst = _queue.First == waiter.Node;
-        _queue.Remove(waiter.Node!);
-        if (!wasFirst)
-        {
-            return;
-        }
-
-        if (_queue.First is { } first)
-        {
-            var due = _time.GetElapsedTime(_time.GetTimestamp(), first.Value.Deadline);
-            _expiry.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _expiry.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -259,16 +230,19 @@ public sealed class AdmissionGate : IDisposable
         }
     }
 
-    private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
-
     private static TimeSpan Clamp(TimeSpan value) =>
         value < MinRetryAfter ? MinRetryAfter : value > MaxRetryAfter ? MaxRetryAfter : TimeSpan.FromSeconds(Math.Ceiling(value.TotalSeconds));
 
-    private sealed class Waiter(long deadline)
+    private enum Ending
     {
-        public long Deadline { get; } = deadline;
+        Finished,
+        Failed,
+        Expired,
+    }
 
-        public LinkedListNode<Waiter>? Node { get; set; }
+    private sealed class Waiter
+    {
+        public LinkedListNode<DeadlineQueue<Waiter>.Due>? Node { get; set; }
 
         public CancellationTokenRegistration Registration { get; set; }
 

@@ -29,6 +29,18 @@ public sealed class AdmissionOptions
     public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// Zero: a connection's handshake place is given back once TLS is done (the Notification Server's and the Task Server's
+    /// default: what follows TLS there is admitted at the channel upgrade). Above zero: the place is held through the connect, from
+    /// admission through TLS and the HTTP/2 preface to the first request's end or its relayed upgrade accepted by the backend
+    /// (<see cref="ConnectAdmission"/>), and given back at this limit after admission at the latest (the connection goes on); at
+    /// most <see cref="MaxConnectHoldLimit"/>. The gateway's default is set in its own options. Default zero.
+    /// </summary>
+    public TimeSpan ConnectHoldLimit { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The longest <see cref="ConnectHoldLimit"/>: 30 seconds, the agent's request timeout.</summary>
+    public static readonly TimeSpan MaxConnectHoldLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// The longest <see cref="QueueTimeout"/>: 25 seconds. The agent gives up on a connection after its 30-second request timeout
     /// (TCP, TLS and the upgrade's answer); a connection that waits longer than that is served for nobody.
     /// </summary>

@@ -16,7 +16,7 @@ namespace Tcm.Hosting.Listeners;
 /// </summary>
 internal static class HttpsListeners
 {
-    public static void Configure(KestrelServerOptions kestrel, TcmServerOptions options, ServerCertificateHolder certificate, TcmListenerSettings settings, AdmissionGate handshakes)
+    public static void Configure(KestrelServerOptions kestrel, TcmServerOptions options, ServerCertificateHolder certificate, TcmListenerSettings settings, ServerAdmission admission)
     {
         settings.Kestrel?.Invoke(kestrel);
         // why: SslStream builds the client's chain in every handshake even though the callback below ignores the result; against
@@ -44,10 +44,10 @@ internal static class HttpsListeners
         void Https(ListenOptions listen)
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
-            HandshakeAdmission.UseBeforeTls(listen, handshakes);
+            HandshakeAdmission.UseBeforeTls(listen, admission);
             settings.BeforeTls?.Invoke(listen);
             listen.UseHttps(handshake);
-            HandshakeAdmission.UseAfterTls(listen);
+            HandshakeAdmission.UseAfterTls(listen, admission);
             settings.AfterTls?.Invoke(listen);
         }
 

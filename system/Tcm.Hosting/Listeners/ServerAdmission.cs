@@ -6,7 +6,7 @@ namespace Tcm.Hosting.Listeners;
 /// A server's two admission gates, <see cref="Handshakes"/> (before TLS, every listener) and <see cref="Upgrades"/> (a channel's
 /// upgrade to its welcome, NS and Task Server), and their series on the <c>Tcm.Hosting.Admission</c> meter, labelled by
 /// <c>stage</c> (<c>tls</c>, <c>upgrade</c>): <c>tcm.admission.started</c>, <c>.finished</c>, <c>.failed</c>, <c>.refused</c>,
-/// <c>.timed_out</c>, <c>.abandoned</c>, and the gauges <c>tcm.admission.active</c> and <c>.queued</c>.
+/// <c>.timed_out</c>, <c>.abandoned</c>, <c>.expired</c>, and the gauges <c>tcm.admission.active</c> and <c>.queued</c>.
 /// </summary>
 public sealed class ServerAdmission : IDisposable
 {
@@ -28,6 +28,7 @@ public sealed class ServerAdmission : IDisposable
         ArgumentNullException.ThrowIfNull(meters);
         Handshakes = new AdmissionGate(TlsStage, options.MaxConcurrentHandshakes, options.MaxQueued, options.QueueTimeout, time);
         Upgrades = new AdmissionGate(UpgradeStage, options.MaxConcurrentUpgrades, options.MaxQueued, options.QueueTimeout, time);
+        HeldConnects = options.ConnectHoldLimit > TimeSpan.Zero ? new HeldConnects(options.ConnectHoldLimit, time) : null;
         _meter = meters.Create(MeterName);
         Counter("tcm.admission.started", "Admitted (at once or from the queue): TLS handshakes started, channel upgrades started.", static g => g.Started);
         Counter("tcm.admission.finished", "Finished: TLS handshakes completed, channels welcomed.", static g => g.Finished);
@@ -35,6 +36,7 @@ public sealed class ServerAdmission : IDisposable
         Counter("tcm.admission.refused", "Refused at once: the queue was full (a closed connection before TLS; 503 server-busy at the upgrade).", static g => g.Refused);
         Counter("tcm.admission.timed_out", "Refused after waiting the whole queue timeout.", static g => g.TimedOut);
         Counter("tcm.admission.abandoned", "Left the queue because the connection closed (or the request ended) while it waited.", static g => g.Abandoned);
+        Counter("tcm.admission.expired", "Given back at the hold limit before the connect was done (a server that holds places through the connect).", static g => g.Expired);
         _meter.CreateObservableGauge("tcm.admission.active", () => Measure(static g => g.Active), "{connection}", "Admitted and not yet finished.");
         _meter.CreateObservableGauge("tcm.admission.queued", () => Measure(static g => g.Queued), "{connection}", "Waiting for a place.");
     }
@@ -45,10 +47,14 @@ public sealed class ServerAdmission : IDisposable
     /// <summary>Channel upgrades: a channel request waits here before the upgrade, and holds its place until its welcome.</summary>
     public AdmissionGate Upgrades { get; }
 
+    /// <summary>The handshake places held through the connect, with their deadline; null on a server that admits TLS only.</summary>
+    internal HeldConnects? HeldConnects { get; }
+
     /// <inheritdoc/>
     public void Dispose()
     {
         _meter.Dispose();
+        HeldConnects?.Dispose();
         Handshakes.Dispose();
         Upgrades.Dispose();
     }

@@ -51,7 +51,7 @@ public sealed class OptionsFailures(string sectionName)
         Admission(options.Admission);
     }
 
-    /// <summary>The checks of <see cref="AdmissionOptions"/>: places at once, the queue and its timeout.</summary>
+    /// <summary>The checks of <see cref="AdmissionOptions"/>: places at once, the queue and its timeout, the hold limit (zero: TLS only).</summary>
     public void Admission(AdmissionOptions? options)
     {
         if (options is null)
@@ -64,6 +64,10 @@ public sealed class OptionsFailures(string sectionName)
         Range(options.MaxConcurrentUpgrades, 1, 100_000, "Admission:MaxConcurrentUpgrades");
         Range(options.MaxQueued, 0, 1_000_000, "Admission:MaxQueued");
         Between(options.QueueTimeout, AdmissionOptions.MaxQueueTimeout, "Admission:QueueTimeout");
+        if (options.ConnectHoldLimit != TimeSpan.Zero)
+        {
+            Between(options.ConnectHoldLimit, AdmissionOptions.MaxConnectHoldLimit, "Admission:ConnectHoldLimit");
+        }
     }
 
     /// <summary>

@@ -55,6 +55,7 @@ public sealed class NetworkTopology
     private readonly ConcurrentDictionary<string, RegisteredEndpoint> _endpoints = new(StringComparer.OrdinalIgnoreCase);
     private int _openSockets;
     private int _peakOpenSockets;
+    private int _receivesHoldingBuffer;
 
     /// <summary>Bytes and connections per adapter kind, destination class and purpose.</summary>
     public TrafficCounters Counters { get; } = new();
@@ -77,6 +78,12 @@ public sealed class NetworkTopology
 
     /// <summary>Most simulated sockets open at once so far.</summary>
     public int PeakOpenSockets => Volatile.Read(ref _peakOpenSockets);
+
+    /// <summary>
+    /// Simulated sockets whose reader waits right now with a buffer (a read of more than zero bytes that did not complete at once):
+    /// an idle agent waits with zero-byte reads, so this counts the receives still in flight, e.g. a TLS record half arrived.
+    /// </summary>
+    public int ReceivesHoldingBuffer => Volatile.Read(ref _receivesHoldingBuffer);
 
     /// <summary>Every registered endpoint.</summary>
     public IReadOnlyCollection<RegisteredEndpoint> Endpoints => _endpoints.Values.ToArray();
@@ -137,6 +144,10 @@ public sealed class NetworkTopology
     }
 
     internal void SocketClosed() => Interlocked.Decrement(ref _openSockets);
+
+    internal void ReceiveHoldsBuffer() => Interlocked.Increment(ref _receivesHoldingBuffer);
+
+    internal void ReceiveReleasedBuffer() => Interlocked.Decrement(ref _receivesHoldingBuffer);
 
     private static string Key(string host, int port) => string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
 }

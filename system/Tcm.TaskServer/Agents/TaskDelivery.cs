@@ -49,7 +49,7 @@ internal sealed partial class TaskDelivery
         _time = time;
         _logger = logger;
         _maxAgents = options.Value.MaxAgents;
-        _window = new PushWindow(options.Value.MaxPushesInFlight);
+        _window = new PushWindow(options.Value.MaxPushesInFlight, metrics.PushesSent);
         _outbox = new TsOutbox(store);
         _journal = new TsDeliveryJournal(store, _outbox, metrics, () => Changed?.Invoke());
 
@@ -62,6 +62,7 @@ internal sealed partial class TaskDelivery
                 .Select(a => KeyValuePair.Create(a.Id, a)),
             StringComparer.Ordinal);
         metrics.ObserveAgents(() => _agents.Count, () => _agents.Values.Count(a => a.Session is not null), () => OutboxCount, () => _agents.Values.Sum(static a => a.PendingPushes));
+        metrics.ObserveWindow(() => _window.Waiting, () => _window.InFlight);
     }
 
     /// <summary>Raised when something was added to the outbox or the agent list changed (the NS link wakes up).</summary>
@@ -227,13 +228,16 @@ internal sealed partial class TaskDelivery
             return 0;
         });
 
-        // why: under the gates, so each agent's pushes enter the window's queue in sequence order.
-        _metrics.PushesSent(_window.Admit(toSend, actionId: null));
+        // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
+        _window.Admit(toSend, actionId: null);
         return accepted;
     }
 
     /// <summary>Stored pushes waiting for room in the push window.</summary>
     public int WaitingPushes => _window.Waiting;
+
+    /// <summary>Pushes written to channels and not yet acknowledged (at most <c>MaxPushesInFlight</c>).</summary>
+    public long PushesInFlight => _window.InFlight;
 
     /// <summary>
     /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the agent's gate)

@@ -39,6 +39,16 @@ internal sealed class TsMetrics : ChannelServerMeter
         Delivery.ObserveQueued(queuedPushes);
     }
 
+    /// <summary>
+    /// The push window's queued work: <c>tcm.ts.pushes.waiting</c> (stored pushes held back until the window has room) and
+    /// <c>tcm.ts.pushes.in_flight</c> (sent, not yet acknowledged).
+    /// </summary>
+    public void ObserveWindow(Func<int> waiting, Func<long> inFlight)
+    {
+        Gauge("tcm.ts.pushes.waiting", waiting, "{push}", "Stored pushes waiting for room in the push window (back-pressure).");
+        Gauge("tcm.ts.pushes.in_flight", inFlight, "{push}", "Pushes sent and not yet acknowledged.");
+    }
+
     public void Refused(string code) => _refusals.Add(1, "code", code);
 
     public void Forward(int count) => _forwarded.Add(count);
