@@ -19,7 +19,13 @@ namespace Tcm.Features.Drivers;
 internal sealed class LabHost(NetworkTopology topology, InProcessLab lab, string dataDirectory) : IAsyncDisposable
 {
     /// <summary>What a feature's lab runs: TCM on, and the Task Servers and gateway as soon as the lab can run them.</summary>
-    private static readonly LabOptions s_options = new() { Tcm = true, TaskServers = 2, Gateway = true };
+    private static readonly LabOptions s_options = new()
+    {
+        Tcm = true,
+        TaskServers = 2,
+        Gateway = true,
+        Proxy = new LabProxyOptions { Reach = EndpointClass.Corporate, Credentials = new System.Net.NetworkCredential("tcm-agent", "features-proxy") },
+    };
 
     public NetworkTopology Topology { get; } = topology;
 
@@ -82,6 +88,9 @@ internal sealed class LabDriver(FeatureContext feature)
 {
     /// <summary>What a Notification Server is called in steps and by the simulator.</summary>
     public const string NotificationServer = "ns";
+
+    /// <summary>The lab's proxy, as server operations name it.</summary>
+    public const string Proxy = "proxy";
 
     // Reqnroll on xUnit 2 gives bindings no run-wide token; every wait here has its own deadline instead.
     private static CancellationToken Ct => CancellationToken.None;
@@ -155,6 +164,20 @@ internal sealed class LabDriver(FeatureContext feature)
         return long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) << shift;
     }
 
+    /// <summary>The proxy settings that lead agents through the lab's proxy (with its credentials); pending when the lab has none.</summary>
+    public async Task<ProxySettings> RequireProxyAsync() =>
+        (await LabAsync()).Lab.Proxy ?? throw new PendingStepException("Missing capability: the lab runs no proxy (LabOptions.Proxy starts one).");
+
+    /// <summary>The proxy's password changes: it refuses the agents' credentials from now on, and restarts, so every tunnel opens again.</summary>
+    public async Task ChangeProxyPasswordAsync()
+    {
+        await RequireProxyAsync();
+        var lab = (await LabAsync()).Lab;
+        await lab.ControlAsync(ServerOperation.RefuseCredentials, Proxy, Ct);
+        await lab.ControlAsync(ServerOperation.Kill, Proxy, Ct);
+        await lab.ControlAsync(ServerOperation.Start, Proxy, Ct);
+    }
+
     /// <summary>Stops a server gracefully (<paramref name="kill"/>: connections cut at once, nothing flushed).</summary>
     public async Task StopServerAsync(string server, bool kill)
     {
@@ -195,6 +218,12 @@ internal sealed class LabDriver(FeatureContext feature)
         {
             await host.Lab.ControlAsync(ServerOperation.Start, NotificationServer, ct);
             host.NotificationServerRunning = true;
+        }
+
+        if (host.Lab.Proxy is not null)
+        {
+            await host.Lab.ControlAsync(ServerOperation.Start, Proxy, ct);
+            await host.Lab.ControlAsync(ServerOperation.AcceptCredentials, Proxy, ct);
         }
 
         var admin = host.Admin;

@@ -129,7 +129,7 @@ internal sealed class AgentSteps(FleetDriver fleet, ScenarioContext scenario)
     {
         var view = fleet.View(name);
         var status = view.Status ?? throw new InvalidOperationException($"\"{name}\" is not running: it has no Network Status");
-        string[] lines = [status.ServerAddress ?? "", status.Availability, status.CemState, status.TransportDetail ?? "", status.RouteReason ?? ""];
+        string[] lines = [status.ServerAddress ?? "", status.Availability, status.CemState, status.TransportDetail ?? "", status.RouteReason ?? "", status.Proxy ?? "", status.ProxyProblem ?? ""];
         lines.Should().Contain(l => l.Contains(text, StringComparison.OrdinalIgnoreCase), $"the Network Status of \"{name}\" should show \"{text}\"; it shows: {view}");
     }
 

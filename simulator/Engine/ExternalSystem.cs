@@ -28,6 +28,8 @@ internal sealed class ExternalSystem : ISystemUnderTest
 
     public CemSettings? Cem => null;
 
+    public ProxySettings? Proxy => null;
+
     public static async Task<ExternalSystem> ConnectAsync(Scenarios.ExternalSystem spec, NetworkTopology topology, CancellationToken ct)
     {
         var adminKey = spec.AdminKey ?? Environment.GetEnvironmentVariable("TCM_ADMIN_KEY")

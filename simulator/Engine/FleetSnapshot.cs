@@ -29,16 +29,8 @@ internal sealed class FleetSnapshot
             var agent = agents[i];
             var status = agent.IsRunning ? agent.Agent?.GetNetworkStatus() : null;
             rows[i] = status is null
-                ? new Row(false, ConnectionMode.Offline, TransportKind.Http, ConnectionMode.Offline, TransportKind.Http, false, null, null)
-                : new Row(
-                    true,
-                    status.Mode,
-                    status.Transport,
-                    status.TaskServer?.Mode ?? ConnectionMode.Offline,
-                    status.TaskServer?.Transport ?? TransportKind.Http,
-                    status.TaskServer is not null,
-                    status.LastAttempt?.Outcome,
-                    status.TaskServer?.LastAttempt?.Outcome);
+                ? new Row(false, Leg.Offline, Leg.Offline, false)
+                : new Row(true, Leg.Of(status), status.TaskServer is { } ts ? Leg.Of(ts) : Leg.Offline, status.TaskServer is not null);
         }
 
         return new FleetSnapshot(agents, rows, at);
@@ -84,9 +76,16 @@ internal sealed class FleetSnapshot
 
     private static bool Holds(StateMetric metric, ChannelScope channel, Row row) => channel switch
     {
-        ChannelScope.Ns => Holds(metric, row.Running, row.Mode, row.Transport, row.Attempt),
-        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport, row.TsAttempt),
-        _ => Holds(metric, row.Running, row.Mode, row.Transport, row.Attempt) && row.HasTaskServer && Holds(metric, row.Running, row.TsMode, row.TsTransport, row.TsAttempt),
+        ChannelScope.Ns => Holds(metric, row.Running, row.Ns),
+        ChannelScope.Ts => row.HasTaskServer && Holds(metric, row.Running, row.Ts),
+        _ => Holds(metric, row.Running, row.Ns) && row.HasTaskServer && Holds(metric, row.Running, row.Ts),
+    };
+
+    private static bool Holds(StateMetric metric, bool running, Leg leg) => metric switch
+    {
+        StateMetric.Proxied => running && leg.Proxied,
+        StateMetric.ProxyFailing => running && leg.ProxyFailing,
+        _ => Holds(metric, running, leg.Mode, leg.Transport, leg.Attempt),
     };
 
     private static bool Holds(StateMetric metric, bool running, ConnectionMode mode, TransportKind transport, AttemptOutcome? attempt) => metric switch
@@ -102,6 +101,13 @@ internal sealed class FleetSnapshot
         _ => false,
     };
 
-    private readonly record struct Row(bool Running, ConnectionMode Mode, TransportKind Transport, ConnectionMode TsMode, TransportKind TsTransport, bool HasTaskServer,
-        AttemptOutcome? Attempt, AttemptOutcome? TsAttempt);
+    private readonly record struct Row(bool Running, Leg Ns, Leg Ts, bool HasTaskServer);
+
+    /// <summary>One connection's state: its mode and transport, and whether it goes through the proxy or reports the proxy failing, and how its last attempt ended.</summary>
+    private readonly record struct Leg(ConnectionMode Mode, TransportKind Transport, bool Proxied, bool ProxyFailing, AttemptOutcome? Attempt)
+    {
+        public static Leg Offline => new(ConnectionMode.Offline, TransportKind.Http, false, false, null);
+
+        public static Leg Of(NetworkStatus status) => new(status.Mode, status.Transport, status.Proxy is not null, status.ProxyProblem is not null, status.LastAttempt?.Outcome);
+    }
 }

@@ -18,7 +18,7 @@ internal static class RunSetup
     /// The administrator's set-up the scenario asks for: TCM on or off and the Default profile's persistent connection (lab
     /// only), the scenario's targeted settings, and a profile for each group that differs from the Default one.
     /// </summary>
-    public static async Task ConfigureAsync(AdminClient admin, CemSettings? cem, Scenario scenario, FleetModel fleet, List<string> notes, CancellationToken ct)
+    public static async Task ConfigureAsync(AdminClient admin, CemSettings? cem, ProxySettings? proxy, Scenario scenario, FleetModel fleet, List<string> notes, CancellationToken ct)
     {
         if (scenario.System is LabSystem lab)
         {
@@ -40,11 +40,11 @@ internal static class RunSetup
             await SaveSettingsAsync(admin, scenario, scenario.Settings, ct);
         }
 
-        // Groups that differ from the Default profile (no persistent connection, CEM settings missing or invalid) get a
+        // Groups that differ from the Default profile (no persistent connection, CEM settings missing or invalid, a proxy) get a
         // profile of their own that targets them by group, as an administrator would set it up.
         var defaultProfile = (await admin.GetProfilesAsync(ct)).First(p => p.Name == "Default");
         var priority = 10;
-        foreach (var group in scenario.Fleet.Groups.Where(g => (g.Persistent is not null || g.Cem != CemValidity.Valid) && fleet.GroupCounts.GetValueOrDefault(g.Name) > 0))
+        foreach (var group in scenario.Fleet.Groups.Where(g => (g.Persistent is not null || g.Cem != CemValidity.Valid || g.Proxy != GroupProxy.None) && fleet.GroupCounts.GetValueOrDefault(g.Name) > 0))
         {
             await admin.SaveProfileAsync(defaultProfile with
             {
@@ -60,6 +60,7 @@ internal static class RunSetup
                     CemValidity.WrongPort when cem is not null => cem with { GatewayAddress = WrongPort(cem.GatewayAddress) },
                     _ => cem,
                 },
+                Proxy = group.Proxy == GroupProxy.None || proxy is null ? null : proxy with { AllowDirect = group.Proxy == GroupProxy.OrDirect },
                 Targets = new Targets { Rules = [new TargetRule("group", group.Name)] },
             }, ct);
         }

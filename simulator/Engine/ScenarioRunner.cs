@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Tcm.Simulator.Fleet;
@@ -72,14 +73,22 @@ internal sealed class ScenarioRunner : IScenarioRunner
         await using ISystemUnderTest system = scenario.System switch
         {
             LabSystem lab => await InProcessLab.StartAsync(
-                new LabOptions { Tcm = lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On, TaskServers = lab.TaskServers, Gateway = lab.Gateway },
+                new LabOptions
+                {
+                    Tcm = lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On,
+                    TaskServers = lab.TaskServers,
+                    Gateway = lab.Gateway,
+                    Proxy = lab.Proxy is { } proxy
+                        ? new LabProxyOptions { Reach = proxy.Reach, Credentials = proxy.Credentials ? new NetworkCredential("tcm-agent", "lab-proxy-password") : null }
+                        : null,
+                },
                 topology, dataDirectory, options.KeepRunning, loggerFactory, cancellationToken),
             Scenarios.ExternalSystem external => await ExternalSystem.ConnectAsync(external, topology, cancellationToken),
             _ => throw new NotSupportedException(scenario.System.GetType().Name),
         };
         notes.Add(system.Description);
         // :: Step 3: the administrator's set-up the scenario asks for
-        await RunSetup.ConfigureAsync(system.Admin, system.Cem, scenario, fleet, notes, cancellationToken);
+        await RunSetup.ConfigureAsync(system.Admin, system.Cem, system.Proxy, scenario, fleet, notes, cancellationToken);
 
         // :: Step 4: virtual agents (created now, started by the timeline)
         var (managedBefore, _, workingSetBefore) = MeasureProcess();

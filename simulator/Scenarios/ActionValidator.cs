@@ -27,6 +27,8 @@ internal sealed class ActionValidator(ValidationContext context)
         [ServerAction.StopWord] = (["server"], (v, e) => v.Server(ServerAction.StopWord, e)),
         [ServerAction.StartWord] = (["server"], (v, e) => v.Server(ServerAction.StartWord, e)),
         [ServerAction.KillWord] = (["server"], (v, e) => v.Server(ServerAction.KillWord, e)),
+        [ServerAction.RefuseCredentialsWord] = (["server"], (v, e) => v.Server(ServerAction.RefuseCredentialsWord, e)),
+        [ServerAction.AcceptCredentialsWord] = (["server"], (v, e) => v.Server(ServerAction.AcceptCredentialsWord, e)),
         [DownloadPackageAction.Word] = (["package", "size", "codebases"], (v, e) => v.Download(e)),
         [WaitAction.Word] = ([], (_, _) => new WaitAction()),
     };
@@ -101,6 +103,8 @@ internal sealed class ActionValidator(ValidationContext context)
         {
             ServerAction.StopWord => ServerOperation.Stop,
             ServerAction.StartWord => ServerOperation.Start,
+            ServerAction.RefuseCredentialsWord => ServerOperation.RefuseCredentials,
+            ServerAction.AcceptCredentialsWord => ServerOperation.AcceptCredentials,
             _ => ServerOperation.Kill,
         };
         if (context.Lab is not { } lab)
@@ -109,11 +113,21 @@ internal sealed class ActionValidator(ValidationContext context)
             return null;
         }
 
-        var servers = new List<string> { "ns" };
-        servers.AddRange(Enumerable.Range(1, lab.TaskServers).Select(i => $"ts{i}"));
-        if (lab.Gateway)
+        var credentials = operation is ServerOperation.RefuseCredentials or ServerOperation.AcceptCredentials;
+        var servers = credentials ? [] : new List<string> { "ns" };
+        if (!credentials)
+        {
+            servers.AddRange(Enumerable.Range(1, lab.TaskServers).Select(i => $"ts{i}"));
+        }
+
+        if (lab.Gateway && !credentials)
         {
             servers.Add("gateway");
+        }
+
+        if (lab.Proxy is not null)
+        {
+            servers.Add("proxy");
         }
 
         if (e.Server is not { } serverNode)
@@ -130,7 +144,9 @@ internal sealed class ActionValidator(ValidationContext context)
 
         if (!servers.Contains(server))
         {
-            var why = server == "gateway" ? " (the lab has 'gateway: false')"
+            var why = credentials ? " (only the lab's proxy asks for credentials)"
+                : server == "proxy" ? " (the lab has no proxy; add 'proxy:' under 'system.lab')"
+                : server == "gateway" ? " (the lab has 'gateway: false')"
                 : server.StartsWith("ts", StringComparison.Ordinal) ? $" (the lab has {lab.TaskServers} Task Server(s); set 'taskServers')" : "";
             context.Error(serverNode.Start, $"unknown server '{server}'{why}{Suggestions.Hint(server, servers)}");
             return null;

@@ -37,6 +37,10 @@ internal enum StateMetric
     Http,
     /// <summary>The agent process runs (started and not stopped).</summary>
     Running,
+    /// <summary>The connection went through the profile's proxy (Network Status "via proxy host:port").</summary>
+    Proxied,
+    /// <summary>The Network Status reports the proxy's last failure (unreachable, credentials refused), whether or not the agent then went directly.</summary>
+    ProxyFailing,
 
     // The last attempt's outcome (attempt-<outcome>), one per AttemptOutcome in its order, from 100 on (StateMetrics.ForAttempt).
 

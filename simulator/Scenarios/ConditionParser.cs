@@ -40,7 +40,7 @@ internal readonly record struct ExpressionError(int Offset, string Message);
 /// </summary>
 internal sealed partial class ConditionParser
 {
-    private static readonly string[] s_states = ["connected", "direct", "cem", "offline", "persistent", "http", "running", .. StateMetrics.AttemptWords];
+    private static readonly string[] s_states = ["connected", "direct", "cem", "offline", "persistent", "http", "running", "proxied", "proxy-failing", .. StateMetrics.AttemptWords];
     private static readonly string[] s_actions = ["task-delivered", "task-completed", "task-succeeded", "task-failed"];
     private static readonly string[] s_traffic =
         ["vpn-package-bytes", "vpn-bytes", "package-bytes", "bytes", "requests", "requests-per-agent-hour", "bytes-per-agent-hour", "unreachable-connects"];
@@ -299,6 +299,8 @@ internal sealed partial class ConditionParser
             case "persistent": metric = StateMetric.Persistent; return true;
             case "http": metric = StateMetric.Http; return true;
             case "running": metric = StateMetric.Running; return true;
+            case "proxied": metric = StateMetric.Proxied; return true;
+            case "proxy-failing": metric = StateMetric.ProxyFailing; return true;
         }
 
         var attempt = Enum.GetValues<Tcm.Protocol.Admin.AttemptOutcome>().Where(o => name == "attempt-" + Tcm.Agent.Status.NetworkStatusText.Kebab(o)).Cast<Tcm.Protocol.Admin.AttemptOutcome?>().FirstOrDefault();

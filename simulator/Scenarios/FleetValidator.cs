@@ -192,6 +192,16 @@ internal sealed class FleetValidator(ValidationContext context)
             group = group with { Persistent = persistent };
         }
 
+        if (document.Proxy is { } proxyNode && context.Word(proxyNode, "proxy", ValidationContext.GroupProxies) is { } proxy)
+        {
+            if (proxy != GroupProxy.None && context.Lab?.Proxy is null)
+            {
+                context.Error(proxyNode.Start, $"{label} goes through the proxy, but the lab has none: add 'proxy:' under 'system.lab'");
+            }
+
+            group = group with { Proxy = proxy };
+        }
+
         group = group with
         {
             Os = document.Os is { } os ? context.Text(os, "os") : null,

@@ -69,6 +69,14 @@ internal sealed class LabDocument : YamlSection
     public YamlNode? TaskServers { get; set; }
     public YamlNode? Gateway { get; set; }
     public YamlNode? Persistent { get; set; }
+    /// <summary>A mapping, or <c>on</c>/<c>off</c> (in <see cref="YamlSection.Other"/>).</summary>
+    public ProxyDocument? Proxy { get; set; }
+}
+
+internal sealed class ProxyDocument : YamlSection
+{
+    public YamlNode? Reach { get; set; }
+    public YamlNode? Credentials { get; set; }
 }
 
 internal sealed class ExternalDocument : YamlSection
@@ -96,6 +104,7 @@ internal sealed class GroupDocument : YamlSection
     public VpnAdapterDocument? VpnAdapter { get; set; }
     public YamlNode? Cem { get; set; }
     public YamlNode? Persistent { get; set; }
+    public YamlNode? Proxy { get; set; }
     public YamlNode? Os { get; set; }
     public YamlNode? Site { get; set; }
     public TaskDocument? Task { get; set; }

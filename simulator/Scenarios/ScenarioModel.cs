@@ -61,6 +61,28 @@ internal sealed record LabSystem : SystemSpec
     public bool Gateway { get; init; } = true;
     /// <summary>"Persistent connection is enabled" on the Default communication profile. Default true.</summary>
     public bool Persistent { get; init; } = true;
+    /// <summary>The lab's CONNECT proxy (<c>proxy</c>), or null for none. Default none.</summary>
+    public ProxySpec? Proxy { get; init; }
+}
+
+/// <summary><c>system.lab.proxy</c>: where the lab's proxy sits and whether it asks for credentials.</summary>
+internal sealed record ProxySpec
+{
+    /// <summary>Who reaches it: corporate (<c>reach: office</c>, from the office or over an up VPN) or public (<c>reach: anywhere</c>). Default office.</summary>
+    public EndpointClass Reach { get; init; } = EndpointClass.Corporate;
+    /// <summary>Whether it asks for a user name and password (the profiles give them). Default false.</summary>
+    public bool Credentials { get; init; }
+}
+
+/// <summary>A group's use of the lab's proxy (<c>proxy:</c> on a group): its profile's proxy settings.</summary>
+internal enum GroupProxy
+{
+    /// <summary>No proxy settings (the default).</summary>
+    None,
+    /// <summary><c>only</c>: through the proxy, never directly when it fails.</summary>
+    Only,
+    /// <summary><c>or-direct</c>: through the proxy, directly when it fails.</summary>
+    OrDirect,
 }
 
 /// <summary><c>system: external</c>: an already running deployment reached through its admin API.</summary>
@@ -157,6 +179,8 @@ internal sealed record GroupSpec
     public CemValidity Cem { get; init; } = CemValidity.Valid;
     /// <summary>Whether the group's communication profile enables persistent connections; null: the system default profile.</summary>
     public bool? Persistent { get; init; }
+    /// <summary>Whether the group's communication profile sends it through the lab's proxy, and whether directly when the proxy fails.</summary>
+    public GroupProxy Proxy { get; init; }
     /// <summary>OS name (or prefix, e.g. <c>Windows 10</c>); null: a realistic mix.</summary>
     public string? Os { get; init; }
     /// <summary>Site attribute; null: generated.</summary>

@@ -142,7 +142,25 @@ internal sealed class ScenarioValidator(ValidationContext context)
             result = result with { Persistent = pValue };
         }
 
-        return result;
+        return document.Proxy is { } proxy ? result with { Proxy = Proxy(proxy) } : result;
+    }
+
+    /// <summary><c>proxy:</c> a mapping with <c>reach</c> and <c>credentials</c>, or <c>on</c> (the defaults) / <c>off</c>.</summary>
+    private ProxySpec? Proxy(ProxyDocument document)
+    {
+        if (document.Other is { } other)
+        {
+            return context.Bool(other, "proxy") is true ? new ProxySpec() : null;
+        }
+
+        context.CheckKeys(document, "'system.lab.proxy'", ScenarioDeserializer.KeysOf<ProxyDocument>());
+        var spec = new ProxySpec();
+        if (document.Reach is { } reach && context.Word(reach, "reach", ValidationContext.ProxyReaches) is { } where)
+        {
+            spec = spec with { Reach = where };
+        }
+
+        return document.Credentials is { } credentials && context.Bool(credentials, "credentials") is { } asks ? spec with { Credentials = asks } : spec;
     }
 
     private SystemSpec External(ExternalDocument document)

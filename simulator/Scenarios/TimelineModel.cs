@@ -134,17 +134,24 @@ internal sealed record DropConnectionsAction() : ScenarioAction(Word)
     public const string Word = "drop-connections";
 }
 
-/// <summary><c>stop-server</c> / <c>start-server</c> / <c>kill-server</c> with <c>server: ns|ts1|ts2|...|gateway</c>.</summary>
+/// <summary>
+/// <c>stop-server</c> / <c>start-server</c> / <c>kill-server</c> with <c>server: ns|ts1|ts2|...|gateway|proxy</c>, and
+/// <c>refuse-credentials</c> / <c>accept-credentials</c> with <c>server: proxy</c>.
+/// </summary>
 internal sealed record ServerAction(ServerOperation Operation, string Server) : ScenarioAction(WordOf(Operation))
 {
     public const string StopWord = "stop-server";
     public const string StartWord = "start-server";
     public const string KillWord = "kill-server";
+    public const string RefuseCredentialsWord = "refuse-credentials";
+    public const string AcceptCredentialsWord = "accept-credentials";
 
     private static string WordOf(ServerOperation operation) => operation switch
     {
         ServerOperation.Stop => StopWord,
         ServerOperation.Start => StartWord,
+        ServerOperation.RefuseCredentials => RefuseCredentialsWord,
+        ServerOperation.AcceptCredentials => AcceptCredentialsWord,
         _ => KillWord,
     };
 }

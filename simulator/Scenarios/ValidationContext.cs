@@ -15,6 +15,8 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
 {
     public static readonly IReadOnlyDictionary<string, AgentLocation> Locations = new Dictionary<string, AgentLocation>() { ["office"] = AgentLocation.Office, ["internet"] = AgentLocation.Internet };
     public static readonly IReadOnlyDictionary<string, VpnState> VpnStates = new Dictionary<string, VpnState>() { ["none"] = VpnState.None, ["down"] = VpnState.Down, ["up"] = VpnState.Up };
+    public static readonly IReadOnlyDictionary<string, GroupProxy> GroupProxies = new Dictionary<string, GroupProxy>() { ["none"] = GroupProxy.None, ["only"] = GroupProxy.Only, ["or-direct"] = GroupProxy.OrDirect };
+    public static readonly IReadOnlyDictionary<string, EndpointClass> ProxyReaches = new Dictionary<string, EndpointClass>() { ["office"] = EndpointClass.Corporate, ["anywhere"] = EndpointClass.Public };
     public static readonly IReadOnlyDictionary<string, CemValidity> CemStates = new Dictionary<string, CemValidity>() { ["valid"] = CemValidity.Valid, ["missing"] = CemValidity.Missing, ["invalid"] = CemValidity.Invalid, ["wrong-port"] = CemValidity.WrongPort };
     public static readonly IReadOnlyDictionary<string, ConnectionMode> Modes = new Dictionary<string, ConnectionMode>() { ["direct"] = ConnectionMode.Direct, ["cem"] = ConnectionMode.Cem, ["offline"] = ConnectionMode.Offline };
     public static readonly IReadOnlyDictionary<string, TransportKind> Transports = new Dictionary<string, TransportKind>() { ["persistent"] = TransportKind.Persistent, ["http"] = TransportKind.Http };

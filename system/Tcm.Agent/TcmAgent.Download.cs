@@ -82,9 +82,10 @@ public sealed partial class TcmAgent
 
     private async Task<(long Bytes, string Sha256)> DownloadHttpAsync(Uri url, State.AgentState identity, string trustPem, CancellationToken ct)
     {
-        // Its own handler (purpose Download): downloads never share the management connection, and hold nothing afterwards.
+        // Its own handler (purpose Download): downloads never share the management connection, and hold nothing afterwards. Through
+        // the profile's proxy like every HTTP connection; a UNC codebase (SMB on a real machine) never goes through an HTTP proxy.
         var certificate = AgentTransport.LoadClientCertificate(identity.ClientCertificatePem, identity.PrivateKeyPem);
-        using var transport = new AgentTransport(_network, trustPem, certificate, new AgentCounters(), _options.HttpVersion, _options.RequestTimeout, TrafficPurpose.Download);
+        using var transport = new AgentTransport(_agent.Network, trustPem, certificate, new AgentCounters(), _options.HttpVersion, _options.RequestTimeout, TrafficPurpose.Download);
         using var request = new System.Net.Http.HttpRequestMessage(HttpMethod.Get, url) { Version = _options.HttpVersion, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
         request.Options.Set(AgentTransport.PurposeKey, TrafficPurpose.Download);
         using var response = await transport.Invoker.SendAsync(request, ct).ConfigureAwait(false);

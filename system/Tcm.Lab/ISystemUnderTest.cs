@@ -27,6 +27,9 @@ public interface ISystemUnderTest : IAsyncDisposable
     /// <summary>The CEM settings agents get (the gateway's address), or null when the system has no gateway.</summary>
     CemSettings? Cem { get; }
 
+    /// <summary>The proxy settings that lead agents through the system's proxy, or null when it has none.</summary>
+    ProxySettings? Proxy { get; }
+
     /// <summary>Stops (gracefully), kills (connections cut at once) or starts a server by its scenario name (<c>ns</c>, <c>ts1</c>, <c>gateway</c>).</summary>
     Task ControlAsync(ServerOperation operation, string server, CancellationToken ct);
 

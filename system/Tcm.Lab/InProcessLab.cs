@@ -29,6 +29,8 @@ public sealed class InProcessLab : ISystemUnderTest
     private readonly List<HostedServer> _servers = [];
     private NotificationServerInfo _ns = null!;
     private LabPackageServer? _packages;
+    private LabProxy? _proxy;
+    private RegisteredEndpoint? _proxyEndpoint;
 
     private InProcessLab(NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers)
     {
@@ -49,6 +51,12 @@ public sealed class InProcessLab : ISystemUnderTest
 
     /// <inheritdoc />
     public CemSettings? Cem { get; private set; }
+
+    /// <inheritdoc />
+    public ProxySettings? Proxy { get; private set; }
+
+    /// <summary>The lab's proxy, when it runs one (its counters for reports and tests).</summary>
+    public LabProxy? LabProxy => _proxy;
 
     /// <inheritdoc />
     public string Description => "lab: " + string.Join(", ", _servers.Select(s => $"{s.Name} https://{s.HostName}:{s.Port}")) + $"; data in {_dataDirectory}";
@@ -78,6 +86,17 @@ public sealed class InProcessLab : ISystemUnderTest
     /// <inheritdoc />
     public async Task ControlAsync(ServerOperation operation, string server, CancellationToken ct)
     {
+        if (string.Equals(server, "proxy", StringComparison.OrdinalIgnoreCase) && _proxy is { } proxy)
+        {
+            ControlProxy(proxy, operation);
+            return;
+        }
+
+        if (operation is ServerOperation.RefuseCredentials or ServerOperation.AcceptCredentials)
+        {
+            throw new NotSupportedException($"only the proxy asks for credentials, not '{server}'");
+        }
+
         var hosted = _servers.FirstOrDefault(s => string.Equals(s.Name, server, StringComparison.OrdinalIgnoreCase))
             ?? throw new NotSupportedException($"the lab has no server '{server}'; it runs {string.Join(", ", _servers.Select(s => s.Name))}");
         switch (operation)
@@ -91,6 +110,27 @@ public sealed class InProcessLab : ISystemUnderTest
             case ServerOperation.Kill:
                 // A kill gives connections no goodbye: the shutdown window is zero, so Kestrel aborts them.
                 await hosted.StopAsync(TimeSpan.Zero);
+                break;
+        }
+    }
+
+    /// <summary>The proxy goes down (its endpoint refuses connections, its tunnels are cut) or up, or changes its password.</summary>
+    private void ControlProxy(LabProxy proxy, ServerOperation operation)
+    {
+        switch (operation)
+        {
+            case ServerOperation.Start:
+                _proxyEndpoint!.IsUp = true;
+                break;
+            case ServerOperation.Stop or ServerOperation.Kill:
+                _proxyEndpoint!.IsUp = false;
+                proxy.AbortTunnels();
+                break;
+            case ServerOperation.RefuseCredentials:
+                proxy.RefuseCredentials = true;
+                break;
+            case ServerOperation.AcceptCredentials:
+                proxy.RefuseCredentials = false;
                 break;
         }
     }
@@ -111,6 +151,11 @@ public sealed class InProcessLab : ISystemUnderTest
         if (_packages is not null)
         {
             await _packages.DisposeAsync();
+        }
+
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
         }
 
         Admin?.Dispose();
@@ -165,6 +210,20 @@ public sealed class InProcessLab : ISystemUnderTest
             var defaultProfile = profiles.First(p => p.Name == "Default");
             await Admin.SaveProfileAsync(defaultProfile with { Cem = Cem }, ct);
             Package = await _ns.CreateInstallPackageAsync(defaultProfile.Id, ct);
+        }
+
+        if (spec.Proxy is { } proxy)
+        {
+            // Beside the servers: it reaches them all; who reaches it is the simulated network's business (its endpoint's class).
+            _proxy = LabProxy.Start(new TopologyNetwork(_topology), proxy.Credentials, _loggers.CreateLogger<LabProxy>());
+            _proxyEndpoint = _topology.Register(LabProxy.HostName, _proxy.Port, proxy.Reach, new IPEndPoint(IPAddress.Loopback, _proxy.Port), "proxy");
+            Proxy = new ProxySettings
+            {
+                Mode = ProxyMode.Explicit,
+                Address = $"http://{LabProxy.HostName}:{_proxy.Port}",
+                UserName = proxy.Credentials?.UserName,
+                Password = proxy.Credentials?.Password,
+            };
         }
     }
 

@@ -11,4 +11,20 @@ public sealed record LabOptions
 
     /// <summary>Whether to run a CEM Internet Gateway (<c>gateway</c>) in front of every server and the package server. Default: true.</summary>
     public bool Gateway { get; init; } = true;
+
+    /// <summary>The lab's HTTP proxy (<c>proxy</c>), or null for none. Default: none.</summary>
+    public LabProxyOptions? Proxy { get; init; }
+}
+
+/// <summary>The lab's CONNECT proxy: who reaches it, and whether it asks for credentials.</summary>
+public sealed record LabProxyOptions
+{
+    /// <summary>
+    /// Where it sits: <see cref="Network.EndpointClass.Corporate"/> reaches it from the office (and over an up VPN), <see cref="Network.EndpointClass.Public"/>
+    /// from anywhere. Default: corporate.
+    /// </summary>
+    public Network.EndpointClass Reach { get; init; } = Network.EndpointClass.Corporate;
+
+    /// <summary>The Basic credentials it asks for (and agents' profiles give); null: none. Default: none.</summary>
+    public System.Net.NetworkCredential? Credentials { get; init; }
 }

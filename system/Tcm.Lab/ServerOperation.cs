@@ -9,4 +9,8 @@ public enum ServerOperation
     Start,
     /// <summary><c>kill-server</c>: the process dies (sockets reset, nothing flushed).</summary>
     Kill,
+    /// <summary><c>refuse-credentials</c>, the proxy only: it answers every CONNECT 407 (its password changed).</summary>
+    RefuseCredentials,
+    /// <summary><c>accept-credentials</c>, the proxy only: the agents' credentials are accepted again.</summary>
+    AcceptCredentials,
 }

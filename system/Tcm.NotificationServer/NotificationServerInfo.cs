@@ -86,6 +86,7 @@ public sealed class NotificationServerInfo
             ProfileId = profile?.Id,
             ProfileName = profile?.Name,
             Cem = profile?.Cem,
+            Proxy = profile?.Proxy is { Mode: not ProxyMode.None } proxy ? proxy : null,
         };
     }
 }

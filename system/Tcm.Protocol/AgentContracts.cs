@@ -18,6 +18,8 @@ public sealed record InstallPackage
     public string? ProfileName { get; init; }
     /// <summary>CEM settings known at install time, so an agent that starts on the internet can register through the gateway.</summary>
     public CemSettings? Cem { get; init; }
+    /// <summary>The profile's proxy settings, so an agent that can only leave through a proxy can register.</summary>
+    public ProxySettings? Proxy { get; init; }
 }
 
 /// <summary>Agent to server, <see cref="TcmPaths.Register"/>.</summary>
@@ -75,6 +77,8 @@ public sealed record CommunicationSettings
     public bool PersistentConnection { get; init; }
     /// <summary>CEM (Internet Gateway) settings; null when the profile has none.</summary>
     public CemSettings? Cem { get; init; }
+    /// <summary>The proxy the agent's connections go through; null: none. An agent that predates proxies ignores it.</summary>
+    public ProxySettings? Proxy { get; init; }
 }
 
 /// <summary>Cloud-enabled Management: how to reach the CEM Internet Gateway.</summary>

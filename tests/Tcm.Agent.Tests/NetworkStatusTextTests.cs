@@ -55,6 +55,28 @@ public sealed class NetworkStatusTextTests
             .ReplaceLineEndings());
     }
 
+    [Theory]
+    [InlineData("proxy.corp:3128", null, "Proxy:               via proxy proxy.corp:3128")]
+    [InlineData(null, "proxy proxy.corp:3128 refused the credentials (407)", "Proxy:               direct (proxy proxy.corp:3128 refused the credentials (407))")]
+    public void Proxy_ShowsTheProxyUsed_OrWhyTheAgentWentDirect(string? via, string? problem, string expected)
+    {
+        var status = Direct with
+        {
+            Proxy = via,
+            ProxyProblem = problem,
+            LastAttempt = Direct.LastAttempt! with { Proxy = via },
+        };
+
+        var lines = NetworkStatusText.Format(status, AsOf).Split(Environment.NewLine);
+
+        lines.Should().Contain(expected);
+        lines.Should().Contain(l => l.StartsWith("Last attempt:", StringComparison.Ordinal) && l.Contains(via == null ? "(Direct, no proxy)" : $"(Direct, via proxy {via})", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NoProxy_ShowsNoProxyLine() =>
+        NetworkStatusText.Format(Direct, AsOf).Should().NotContain("Proxy:");
+
     [Fact]
     public void ThroughTheGateway_ShowsBothLegs_AndTheTaskServer()
     {

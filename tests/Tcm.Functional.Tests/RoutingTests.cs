@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Tcm.Agent.Network;
-using Tcm.Lab.Network;
 using Tcm.Lab.Packages;
 
 namespace Tcm.Functional.Tests;
@@ -9,30 +7,9 @@ namespace Tcm.Functional.Tests;
 /// The support article "Prefer CEM connection if connected to VPN", end to end: a real NS, a real TS, a real gateway and a package
 /// server on 127.0.0.1, and a real agent on a <see cref="TestNetwork"/> whose VPN adapter and location the test changes.
 /// </summary>
-public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
+public sealed class RoutingTests(ITestOutputHelper output) : SiteTest(output)
 {
     private const long PackageBytes = 256 * 1024;
-    private readonly NetworkTopology _names = new();
-    private NotificationServerHost _ns = null!;
-    private TaskServerHost _ts = null!;
-    private LabPackageServer _packages = null!;
-    private GatewayHost _gateway = null!;
-    private TestNetwork _network = null!;
-
-    public override async Task InitializeAsync()
-    {
-        _ns = await StartNotificationServerAsync();
-        _ts = Own(await TaskServerHost.StartAsync(Output, _ns, "ts1"));
-        var certificate = Own(_ns.Info.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]));
-        _packages = Own(await LabPackageServer.StartAsync(certificate, _names, NullLoggerFactory.Instance, CancellationToken.None));
-        _gateway = Own(await GatewayHost.StartAsync(Output, [_ns],
-        [
-            new GatewayBackendOptions { Name = "ts1", Address = _ts.Info.Address, Kind = BackendKind.TaskServer, Identity = "ns1" },
-            new GatewayBackendOptions { Name = "packages", Address = _packages.HttpsAddress, ConnectTo = $"127.0.0.1:{_packages.HttpsPort}", Kind = BackendKind.TaskServer, Identity = "ns1" },
-        ]));
-        _network = new TestNetwork(_names);
-        _network.AddCorporate(_ns.Port, new Uri("https://" + _ts.Info.Address).Port, _packages.HttpsPort, _packages.HttpPort, _packages.UncPort);
-    }
 
     [Fact]
     public async Task Article_VpnUpBeforeStart_VpnDown_VpnUpAgain_StaysCem_AndPackagesNeverTakeTheVpn()
@@ -40,7 +17,7 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
         await ConfigureAsync(new AgentSettings { VpnAdapters = ["Check Point*"], PreferCemIfVpn = true });
 
         // 1. VPN connected before the agent starts: CEM, for the NS and the TS connection alike.
-        _network.SetVpn(true);
+        Laptop.SetVpn(true);
         var agent = await StartAgentAsync("PC-VPN");
         await WaitForBothAsync(agent, ConnectionMode.Cem, "both connections persistent through the gateway");
         var status = agent.GetNetworkStatus();
@@ -49,29 +26,29 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
         status.GatewayTlsProtocol.Should().NotBeNull();
         status.RouteReason.Should().Contain("if VPN connection is established");
         status.TaskServer!.Mode.Should().Be(ConnectionMode.Cem);
-        var afterStart = _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer);
+        var afterStart = Laptop.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer);
         afterStart.Should().BeLessThanOrEqualTo(1, "only the registration (before there was a policy) went directly");
-        (await _ns.GetAgentAsync(agent.AgentId!)).Route.Should().StartWith("cem via");
+        (await Ns.GetAgentAsync(agent.AgentId!)).Route.Should().StartWith("cem via");
 
         // 2. VPN shut down: CEM (the NS is not reachable directly).
-        _network.SetVpn(false);
+        Laptop.SetVpn(false);
         await Eventually.WaitAsync(() => agent.RoutePlan, p => p.Reason.Contains("not reachable directly", StringComparison.Ordinal), Deadline, "the decision without VPN");
         await WaitForBothAsync(agent, ConnectionMode.Cem, "still CEM without VPN");
 
         // 3. Back on VPN: stays CEM, and a package downloads over the internet, not over the VPN.
-        _network.SetVpn(true);
+        Laptop.SetVpn(true);
         await Eventually.WaitAsync(() => agent.RoutePlan, p => p.Reason.Contains("VPN adapter", StringComparison.Ordinal), Deadline, "the decision with VPN again");
         await WaitForBothAsync(agent, ConnectionMode.Cem, "still CEM with VPN again");
-        var package = _packages.Publish("office-patch", PackageBytes, [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)]);
+        var package = Packages.Publish("office-patch", PackageBytes, [new(CodebaseKind.Unc), new(CodebaseKind.Http), new(CodebaseKind.Https)]);
         var result = await agent.DownloadPackageAsync(package, CancellationToken.None);
 
         result.Succeeded.Should().BeTrue(string.Join("; ", result.Notes));
         result.Codebase!.Kind.Should().Be(CodebaseKind.Https, "fix #2: HTTPS over UNC and HTTP while CEM is preferred");
         result.ThroughGateway.Should().BeTrue();
         result.Bytes.Should().Be(PackageBytes);
-        _network.BytesOver(TestNetwork.Vpn, TrafficPurpose.Download).Should().Be(0, "no package downloads over the VPN");
-        _network.BytesOver(TestNetwork.WiFi, TrafficPurpose.Download).Should().BeGreaterThan(PackageBytes);
-        _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(afterStart, "no management connection took the VPN");
+        Laptop.BytesOver(TestNetwork.Vpn, TrafficPurpose.Download).Should().Be(0, "no package downloads over the VPN");
+        Laptop.BytesOver(TestNetwork.WiFi, TrafficPurpose.Download).Should().BeGreaterThan(PackageBytes);
+        Laptop.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(afterStart, "no management connection took the VPN");
     }
 
     [Fact]
@@ -81,11 +58,11 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
         // On the internet without VPN: the agent registers through the gateway (package CEM settings); the VPN comes up while the
         // agent checks the server's reachability after registration, before any persistent connection.
         var fired = 0;
-        _network.BeforeProbe = n =>
+        Laptop.BeforeProbe = n =>
         {
             if (n == 2 && Interlocked.Exchange(ref fired, 1) == 0)
             {
-                _network.SetVpn(true);
+                Laptop.SetVpn(true);
             }
         };
 
@@ -93,7 +70,7 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
         await WaitForBothAsync(agent, ConnectionMode.Cem, "both connections through the gateway");
 
         fired.Should().Be(1, "the VPN came up during start-up");
-        _network.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(0, "fix #1: no connection left directly");
+        Laptop.ConnectionsOver(TestNetwork.Vpn, TrafficPurpose.Management, TrafficPurpose.TaskServer).Should().Be(0, "fix #1: no connection left directly");
         agent.RoutePlan.Reason.Should().Contain("VPN adapter");
     }
 
@@ -101,11 +78,11 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
     public async Task SettingsChangedByPolicyWhileConnected_BothConnectionsSwitchWithoutRestart()
     {
         var settingsId = await ConfigureAsync(new AgentSettings());
-        _network.SetOffice(true);
+        Laptop.SetOffice(true);
         var agent = await StartAgentAsync("PC-OFFICE");
         await WaitForBothAsync(agent, ConnectionMode.Direct, "both connections direct in the office");
 
-        var response = await _ns.Admin.PutAsJsonAsync($"{TcmPaths.Admin}/agent-settings/{settingsId}",
+        var response = await Ns.Admin.PutAsJsonAsync($"{TcmPaths.Admin}/agent-settings/{settingsId}",
             new TargetedAgentSettings { Id = settingsId, Name = "routing", Priority = 1, Settings = new AgentSettings { PreferCem = true } },
             ProtocolJsonContext.Default.TargetedAgentSettings);
         response.EnsureSuccessStatusCode();
@@ -117,8 +94,8 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
     [Fact]
     public async Task PreferCem_WithInvalidCemSettings_StaysDirect_AndSaysWhy()
     {
-        await ConfigureAsync(new AgentSettings { PreferCem = true }, new CemSettings { GatewayAddress = _gateway.Info.HostAndPort, Enabled = false });
-        _network.SetOffice(true);
+        await ConfigureAsync(new AgentSettings { PreferCem = true }, new CemSettings { GatewayAddress = Gateway.Info.HostAndPort, Enabled = false });
+        Laptop.SetOffice(true);
         var agent = await StartAgentAsync("PC-BADCEM");
         await WaitForBothAsync(agent, ConnectionMode.Direct, "both connections direct");
 
@@ -127,9 +104,9 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
 
     private async Task<string> ConfigureAsync(AgentSettings settings, CemSettings? cem = null)
     {
-        var profile = await _ns.GetDefaultProfileAsync();
-        await _ns.PutProfileAsync(profile with { Cem = cem ?? new CemSettings { GatewayAddress = _gateway.Info.HostAndPort } });
-        var response = await _ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
+        var profile = await Ns.GetDefaultProfileAsync();
+        await Ns.PutProfileAsync(profile with { Cem = cem ?? new CemSettings { GatewayAddress = Gateway.Info.HostAndPort } });
+        var response = await Ns.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
             new TargetedAgentSettings { Name = "routing", Priority = 1, Settings = settings }, ProtocolJsonContext.Default.TargetedAgentSettings);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TargetedAgentSettings))!.Id;
@@ -139,10 +116,10 @@ public sealed class RoutingTests(ITestOutputHelper output) : SystemTest(output)
     {
         // The package is built from the default profile, so it carries the profile's CEM settings (as a real install package does):
         // an agent that starts on the internet registers through the gateway.
-        var profile = await _ns.GetDefaultProfileAsync();
-        var package = await _ns.Info.CreateInstallPackageAsync(profile.Id);
+        var profile = await Ns.GetDefaultProfileAsync();
+        var package = await Ns.Info.CreateInstallPackageAsync(profile.Id);
         var options = RealAgents.Options(package, computerName) with { ProbeTimeout = TimeSpan.FromSeconds(2) };
-        return await StartAgentAsync(options, _network);
+        return await StartAgentAsync(options, Laptop);
     }
 
     private static Task WaitForBothAsync(TcmAgent agent, ConnectionMode mode, string what) =>

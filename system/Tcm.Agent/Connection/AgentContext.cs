@@ -44,12 +44,13 @@ internal sealed partial class AgentContext : IDisposable
     public AgentContext(AgentOptions options, INetwork network, IAgentStateStore store, TimeProvider time, ILogger logger, AgentCounters counters)
     {
         Options = options;
-        Network = network;
+        Proxied = new ProxiedNetwork(network, () => ProxyOf(options.Package, _policy), HttpClient.DefaultProxy, logger);
+        Network = Proxied;
         _store = store;
         Time = time;
         Logger = logger;
         Counters = counters;
-        Routes = new RouteKeeper(options.Package, network, time, options.ProbeTimeout, () => _policy, logger)
+        Routes = new RouteKeeper(options.Package, Network, time, options.ProbeTimeout, () => _policy, logger)
         {
             RouteChanged = MoveConnectionsAsync,
             Evaluated = ScheduleProbeOfPreferredRoute,
@@ -58,7 +59,12 @@ internal sealed partial class AgentContext : IDisposable
     }
 
     public AgentOptions Options { get; }
+
+    /// <summary>The agent's way out: the machine's network through the profile's proxy (every HTTP connection, channel and probe).</summary>
     public INetwork Network { get; }
+
+    /// <summary><see cref="Network"/>, which also says how the last connection to a destination went (via proxy or not).</summary>
+    public ProxiedNetwork Proxied { get; }
     public TimeProvider Time { get; }
     public ILogger Logger { get; }
 
@@ -189,6 +195,14 @@ internal sealed partial class AgentContext : IDisposable
             // Applied without a restart: both connections move if the decision changes.
             Routes.Request($"policy {policy.Etag} from {source}");
             StartBackground(ReevaluateInBackgroundAsync);
+        }
+
+        if (previous is not null && previous.Communication.Proxy != policy.Communication.Proxy)
+        {
+            // Connections opened under the old proxy settings would keep them: both move now, on handlers built anew.
+            Log.ProxyChanged(Logger, policy.Communication.Proxy?.Mode ?? ProxyMode.None);
+            await MoveConnectionsAsync(Routes.Plan, Routes.Plan, ct).ConfigureAwait(false);
+            ResetTransports();
         }
 
         if (previous?.Etag != policy.Etag)
@@ -345,6 +359,10 @@ internal sealed partial class AgentContext : IDisposable
         SignalAll();
     }
 
+    /// <summary>The proxy settings in force: the policy's once there is one (null: none), else the install package's.</summary>
+    private static ProxySettings? ProxyOf(InstallPackage package, PolicyDocument? policy) =>
+        policy is not null ? policy.Communication.Proxy : package.Proxy;
+
     /// <summary>Whether <paramref name="current"/> changes an input of the routing decision that <paramref name="previous"/> had.</summary>
     private static bool RoutingInputsChanged(PolicyDocument? previous, PolicyDocument current) =>
         previous is null
@@ -364,6 +382,9 @@ internal sealed partial class AgentContext : IDisposable
 
         [LoggerMessage(1088, LogLevel.Debug, "On a fallback route: probing the preferred route again in {Delay} (probe {Probe})", EventName = "ProbeScheduled")]
         public static partial void ProbeScheduled(ILogger logger, string delay, int probe);
+
+        [LoggerMessage(1151, LogLevel.Information, "Proxy settings changed (now {Mode}): both connections open again", EventName = "ProxyChanged")]
+        public static partial void ProxyChanged(ILogger logger, ProxyMode mode);
 
         [LoggerMessage(1084, LogLevel.Information, "Moving both persistent connections from {Previous} to {Mode} (gateway {Gateway})", EventName = "MovingConnections")]
         public static partial void MovingConnections(ILogger logger, ConnectionMode previous, ConnectionMode mode, string gateway);

@@ -54,6 +54,7 @@ internal sealed class AgentTransport : IDisposable
         var trust = GetTrust(caPem);
         _handler = new SocketsHttpHandler
         {
+            // The profile's proxy is tunnelled inside INetwork (ProxiedNetwork), so the simulator models it; never the handler's own.
             UseProxy = false,
             UseCookies = false,
             AllowAutoRedirect = false,

@@ -75,15 +75,18 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
             var answer = new AttemptAnswer(ex, timeout.IsCancellationRequested, statusCode, refusal,
                 FindHeader(socket.HttpResponseHeaders, GatewayHeaders.RefusalDetail), retryAfter, transport.RejectedCertificate);
             socket.Dispose();
-            var attempt = AttemptReport.Failed(route, agent.Time.GetUtcNow(), proxy: null, answer, options.RequestTimeout);
+            var attempt = AttemptReport.Failed(route, agent.Time.GetUtcNow(), ProxyOf(route), answer, options.RequestTimeout);
             return new ChannelOpening(null, statusCode, refusal, attempt.Detail, retryAfter) { Attempt = attempt };
         }
 
         var backendTls = BackendTls(socket.HttpResponseHeaders);
         // The response headers are only needed for a refusal; an idle agent must not keep them.
         socket.HttpResponseHeaders = null;
-        return new ChannelOpening(socket, (int)socket.HttpStatusCode, null, null) { Attempt = AttemptReport.Connected(route, agent.Time.GetUtcNow(), proxy: null), BackendTls = backendTls };
+        return new ChannelOpening(socket, (int)socket.HttpStatusCode, null, null) { Attempt = AttemptReport.Connected(route, agent.Time.GetUtcNow(), ProxyOf(route)), BackendTls = backendTls };
     }
+
+    /// <summary>The proxy this attempt went through (host:port), or null when it went directly.</summary>
+    private string? ProxyOf(AgentRoute route) => agent.Proxied.UseFor(route.Gateway ?? route.HostAndPort).Via;
 
     /// <summary>
     /// Sends hello and waits for welcome. Returns the welcome, or null and why not (null when the server closed, whose close reason

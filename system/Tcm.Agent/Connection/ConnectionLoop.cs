@@ -250,6 +250,7 @@ internal sealed partial class ConnectionLoop : IDisposable
         var tls = cem ? null : Tls;
         var gatewayTls = cem ? _agent.GatewayTls : null;
         var backendTls = cem ? State.BackendTls : null;
+        var proxy = _agent.Proxied.UseFor(route?.Gateway ?? route?.HostAndPort);
         var observed = new NetworkStatus
         {
             ServerAddress = route?.HostAndPort,
@@ -267,6 +268,8 @@ internal sealed partial class ConnectionLoop : IDisposable
             BytesSent = Counters.BytesSent,
             BytesReceived = Counters.BytesReceived,
             ConnectedSince = connectedSince,
+            Proxy = proxy.Via,
+            ProxyProblem = proxy.Problem,
         };
         return new ConnectionFacts(observed, reachable, persistent, httpReason);
     }

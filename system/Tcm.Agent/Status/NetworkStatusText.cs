@@ -35,6 +35,11 @@ public static class NetworkStatusText
             Line(w, "Route:", status.RouteReason);
         }
 
+        if (ProxyLine(status) is { } proxy)
+        {
+            Line(w, "Proxy:", proxy);
+        }
+
         Attempt(w, "Last attempt:", status.LastAttempt);
         if (status.TaskServer is { } ts)
         {
@@ -54,6 +59,10 @@ public static class NetworkStatusText
 
         return w.ToString();
     }
+
+    // "via proxy host:port", or "direct" when the proxy failed and the profile allowed a direct attempt; the proxy's failure in brackets.
+    private static string? ProxyLine(NetworkStatus s) =>
+        s.Proxy is null && s.ProxyProblem is null ? null : $"{(s.Proxy is { } via ? $"via proxy {via}" : "direct")}{(s.ProxyProblem is { } problem ? $" ({problem})" : "")}";
 
     /// <summary>One attempt on one line: when, what was dialled (route, target, proxy), and what answered.</summary>
     public static string DescribeAttempt(ConnectionAttempt attempt)

@@ -31,7 +31,7 @@ internal static class AdminValidation
             return $"cem.gatewayAddress: {cemProblem}";
         }
 
-        return Validate(profile.Targets);
+        return (profile.Proxy is { } proxy ? ProxyProblem(proxy) : null) ?? Validate(profile.Targets);
     }
 
     public static string? Validate(TargetedAgentSettings settings)
@@ -123,6 +123,34 @@ internal static class AdminValidation
         }
 
         return Validate(request.Targets);
+    }
+
+    private static string? ProxyProblem(ProxySettings proxy)
+    {
+        if (proxy.Mode == ProxyMode.Explicit && !ProxySettings.TryParseAddress(proxy.Address, out _, out _, out var problem))
+        {
+            return $"proxy.address: {problem}";
+        }
+
+        if (proxy.Mode != ProxyMode.Explicit && proxy.Address is not null)
+        {
+            return $"proxy.address: only with mode 'explicit' (mode is '{proxy.Mode.ToString().ToLowerInvariant()}')";
+        }
+
+        if (proxy.Password is { Length: > 0 } && string.IsNullOrEmpty(proxy.UserName))
+        {
+            return "proxy.password: needs a userName";
+        }
+
+        for (var i = 0; i < (proxy.Bypass?.Count ?? 0); i++)
+        {
+            if (string.IsNullOrWhiteSpace(proxy.Bypass![i]))
+            {
+                return $"proxy.bypass[{i}]: must be a host name, host:port or <local>";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Checks an id given in a body or route: 1 to 64 letters, digits, '-', '_' or '.'.</summary>

@@ -23,7 +23,9 @@ internal static class PolicyAdminEndpoints
         Summaries: new("Communication profiles, in the order they are matched.", "One communication profile.",
             "Creates a communication profile (id generated when empty).",
             "Creates or replaces a communication profile; connected agents get their new policy at once.", "Deletes a communication profile."),
-        Check: ProfileChecker.Check);
+        Check: ProfileChecker.Check,
+        Shown: static profile => profile.Proxy is { } proxy ? profile with { Proxy = proxy.Redacted() } : profile,
+        Stored: static (stored, profile) => profile.Proxy is { } proxy ? profile with { Proxy = proxy.KeepPasswordOf(stored?.Proxy) } : profile);
 
     private static readonly PolicyCollection<TargetedAgentSettings> TargetedSettings = new(
         "agent-settings", "AgentSettings", "AgentSettings", PolicyLists.TargetedSettings, ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
@@ -66,11 +68,11 @@ internal static class PolicyAdminEndpoints
         where T : class
     {
         var path = "/" + c.Path;
-        admin.MapGet(path, (PolicyService policy) => Ok(c.All(policy), c.ListJson))
+        admin.MapGet(path, (PolicyService policy) => Ok(c.ShownAll(policy), c.ListJson))
             .WithName("List" + c.Plural).WithSummary(c.Summaries.List).Produces<IReadOnlyList<T>>();
 
         admin.MapGet(path + "/{id}", (string id, PolicyService policy) =>
-            c.All(policy).FirstOrDefault(p => c.Id(p) == id) is { } item ? Ok(item, c.Json) : NotFound(c.Missing(id)))
+            c.All(policy).FirstOrDefault(p => c.Id(p) == id) is { } item ? Ok(c.Show(item), c.Json) : NotFound(c.Missing(id)))
             .WithName("Get" + c.Name).WithSummary(c.Summaries.Get)
             .Produces<T>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
 
@@ -83,6 +85,7 @@ internal static class PolicyAdminEndpoints
             }
 
             item = string.IsNullOrEmpty(c.Id(item!)) ? c.WithId(item!, DeliveryService.NewActionId()) : item!;
+            item = c.Store(null, item);
             var id = c.Id(item);
             if ((AdminValidation.IdProblem(id) ?? c.Validate(item)) is { } problem)
             {
@@ -97,7 +100,7 @@ internal static class PolicyAdminEndpoints
             await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             AddProblems(c, item, request.HttpContext);
-            return Created($"{TcmPaths.Admin}{path}/{id}", item, c.Json);
+            return Created($"{TcmPaths.Admin}{path}/{id}", c.Show(item), c.Json);
         })
             .WithName("Create" + c.Name).WithSummary(c.Summaries.Create)
             .Accepts<T>(Json).Produces<T>(StatusCodes.Status201Created)
@@ -116,7 +119,7 @@ internal static class PolicyAdminEndpoints
                 return BadRequest($"id: '{c.Id(item!)}' in the body does not match '{id}' in the path");
             }
 
-            item = c.WithId(item!, id);
+            item = c.Store(c.All(policy).FirstOrDefault(p => c.Id(p) == id), c.WithId(item!, id));
             if ((AdminValidation.IdProblem(id) ?? c.Validate(item)) is { } problem)
             {
                 return BadRequest(problem);
@@ -125,7 +128,7 @@ internal static class PolicyAdminEndpoints
             await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             AddProblems(c, item, request.HttpContext);
-            return Ok(item, c.Json);
+            return Ok(c.Show(item), c.Json);
         })
             .WithName("Put" + c.Name).WithSummary(c.Summaries.Put)
             .Accepts<T>(Json).Produces<T>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
@@ -176,9 +179,19 @@ internal static class PolicyAdminEndpoints
         Func<string, string> Missing,
         Func<string, string> Exists,
         OperationSummaries Summaries,
-        Func<T, IServiceProvider, IReadOnlyList<ProfileProblem>>? Check = null)
+        Func<T, IServiceProvider, IReadOnlyList<ProfileProblem>>? Check = null,
+        Func<T, T>? Shown = null,
+        Func<T?, T, T>? Stored = null)
     {
         public JsonTypeInfo<T> Json => List.Json;
+
+        /// <summary>A policy as an answer shows it (a profile's proxy password left out).</summary>
+        public T Show(T item) => Shown is null ? item : Shown(item);
+
+        public IReadOnlyList<T> ShownAll(PolicyService policy) => Shown is null ? All(policy) : [.. All(policy).Select(Shown)];
+
+        /// <summary>A policy as a save stores it, given what was stored under its id (a proxy password left out is kept).</summary>
+        public T Store(T? stored, T item) => Stored is null ? item : Stored(stored, item);
 
         public IReadOnlyList<T> All(PolicyService policy) => List.Get(policy.Configuration);
 

@@ -103,6 +103,7 @@ internal sealed class PolicyService
                 UseHttps = profile.UseHttps,
                 PersistentConnection = profile.PersistentConnection,
                 Cem = profile.Cem,
+                Proxy = profile.Proxy is { Mode: not ProxyMode.None } proxy ? proxy : null,
             };
         var settings = configuration.TargetedSettings.FirstOrDefault(s => TargetMatcher.Matches(s.Targets, agent))?.Settings ?? new AgentSettings();
         var policy = new PolicyDocument

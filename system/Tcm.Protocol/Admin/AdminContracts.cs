@@ -42,6 +42,8 @@ public sealed record CommunicationProfile
     /// <summary>"Persistent connection is enabled".</summary>
     public bool PersistentConnection { get; set; } = true;
     public CemSettings? Cem { get; init; }
+    /// <summary>Proxy settings; null: "No proxy settings are specified for this communication profile". The password is never returned.</summary>
+    public ProxySettings? Proxy { get; init; }
     public Targets Targets { get; set; } = Targets.Everyone;
 }
 
@@ -111,6 +113,10 @@ public sealed record NetworkStatus
     public DateTimeOffset? ConnectedSince { get; init; }
     /// <summary>Why the mode is what it is (the routing decision's reason).</summary>
     public string? RouteReason { get; init; }
+    /// <summary>The proxy (<c>host:port</c>) the last connection went through; null: direct.</summary>
+    public string? Proxy { get; init; }
+    /// <summary>Why the proxy failed the last time it did (unreachable, credentials refused, ...), until a tunnel through it opens again.</summary>
+    public string? ProxyProblem { get; init; }
     /// <summary>The Client Task Agent's Task Server connection, once there is one.</summary>
     public NetworkStatus? TaskServer { get; init; }
 }

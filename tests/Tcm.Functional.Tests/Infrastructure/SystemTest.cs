@@ -1,5 +1,7 @@
 using Tcm.Agent.Network;
 using Tcm.Agent.Tasks;
+using Tcm.Lab.Network;
+using Tcm.Lab.Packages;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
@@ -42,6 +44,28 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
         return resource;
     }
 
+    /// <summary>
+    /// A site on 127.0.0.1: a Notification Server, a Task Server <c>ts1</c>, the lab's package server, a CEM gateway in front of
+    /// them (the package server's HTTPS by its lab name and by 127.0.0.1), and a laptop's network on which they are corporate.
+    /// </summary>
+    private protected async Task<Site> StartSiteAsync()
+    {
+        var names = new NetworkTopology();
+        var ns = await StartNotificationServerAsync();
+        var ts = Own(await TaskServerHost.StartAsync(Output, ns, "ts1"));
+        var certificate = Own(ns.Info.IssueServerCertificate([LabPackageServer.HostName], [IPAddress.Loopback]));
+        var packages = Own(await LabPackageServer.StartAsync(certificate, names, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, CancellationToken.None));
+        var gateway = Own(await GatewayHost.StartAsync(Output, [ns],
+        [
+            new GatewayBackendOptions { Name = "ts1", Address = ts.Info.Address, Kind = BackendKind.TaskServer, Identity = "ns1" },
+            new GatewayBackendOptions { Name = "packages", Address = packages.HttpsAddress, ConnectTo = $"127.0.0.1:{packages.HttpsPort}", Kind = BackendKind.TaskServer, Identity = "ns1" },
+            new GatewayBackendOptions { Name = "packages-loopback", Address = $"127.0.0.1:{packages.HttpsPort}", Kind = BackendKind.TaskServer, Identity = "ns1" },
+        ]));
+        var network = new TestNetwork(names);
+        network.AddCorporate(ns.Port, new Uri("https://" + ts.Info.Address).Port, packages.HttpsPort, packages.HttpPort, packages.UncPort);
+        return new Site(ns, ts, packages, gateway, network);
+    }
+
     /// <summary>A real Notification Server logging to the test's output.</summary>
     protected async Task<NotificationServerHost> StartNotificationServerAsync(bool tcmEnabled = true) =>
         Own(await NotificationServerHost.StartAsync(Output, tcmEnabled));
@@ -81,4 +105,24 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
     protected static Task<IReadOnlyList<TaskServerInfoView>> WaitForTaskServersOnlineAsync(NotificationServerHost ns, int count) =>
         WaitForTaskServersAsync(ns, l => l.Count == count && l.All(t => t.Online && t.Address is { } a && !a.EndsWith(":0", StringComparison.Ordinal)),
             "the Task Servers to be online at the NS");
+}
+
+/// <summary>What <see cref="SystemTest.StartSiteAsync"/> starts.</summary>
+internal sealed record Site(NotificationServerHost Ns, TaskServerHost Ts, LabPackageServer Packages, GatewayHost Gateway, TestNetwork Network);
+
+/// <summary>An end-to-end test class whose every test starts on its own <see cref="Site"/> (<see cref="SystemTest.StartSiteAsync"/>).</summary>
+public abstract class SiteTest(ITestOutputHelper output) : SystemTest(output)
+{
+    private protected NotificationServerHost Ns { get; private set; } = null!;
+
+    private protected TaskServerHost Ts { get; private set; } = null!;
+
+    private protected LabPackageServer Packages { get; private set; } = null!;
+
+    private protected GatewayHost Gateway { get; private set; } = null!;
+
+    /// <summary>The laptop's network the test's agents are on.</summary>
+    private protected TestNetwork Laptop { get; private set; } = null!;
+
+    public override async Task InitializeAsync() => (Ns, Ts, Packages, Gateway, Laptop) = await StartSiteAsync();
 }

@@ -66,6 +66,34 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task ProfileProxy_PasswordNeverReturned_KeptWhenLeftOut_AndGivenToAgentsAndPackages()
+    {
+        await using var server = await NotificationServerHost.StartAsync();
+        var proxy = new ProxySettings { Mode = ProxyMode.Explicit, Address = "http://proxy.corp:3128", UserName = "agent", Password = "s3cret", Bypass = ["*.corp"], AllowDirect = true };
+        var bad = await server.Admin.PostAsJsonAsync("/tcm/admin/profiles", new CommunicationProfile { Name = "x", Proxy = proxy with { Address = "https://proxy.corp:3128" } }, ProtocolJsonContext.Default.CommunicationProfile);
+        bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await bad.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorBody))!.Detail.Should().StartWith("proxy.address:");
+
+        var created = await server.Admin.PostAsJsonAsync("/tcm/admin/profiles", new CommunicationProfile { Id = "proxied", Name = "Proxied", Priority = 10, Proxy = proxy }, ProtocolJsonContext.Default.CommunicationProfile);
+        created.StatusCode.Should().Be(HttpStatusCode.Created);
+        (await created.Content.ReadAsStringAsync()).Should().NotContain("s3cret");
+        var shown = await server.AdminGetAsync("/profiles/proxied", ProtocolJsonContext.Default.CommunicationProfile);
+        shown.Proxy.Should().Be(proxy with { Password = null, PasswordStored = true });
+        (await server.Admin.GetStringAsync("/tcm/admin/profiles")).Should().NotContain("s3cret");
+
+        // Saved again as an answer showed it (no password): the stored password stays.
+        (await server.Admin.PutAsJsonAsync("/tcm/admin/profiles/proxied", shown with { Priority = 9 }, ProtocolJsonContext.Default.CommunicationProfile)).EnsureSuccessStatusCode();
+        using var agent = await server.RegisterAgentAsync();
+        agent.Registration.Policy.Communication.Proxy.Should().Be(proxy, "the agent needs the password to pass the proxy");
+        var package = (await (await server.Admin.PostAsync("/tcm/admin/profiles/proxied/package", null)).Content.ReadFromJsonAsync(ProtocolJsonContext.Default.InstallPackage))!;
+        package.Proxy.Should().Be(proxy, "an agent that can only leave through the proxy registers through it");
+
+        // Another user name without a password drops the old password.
+        (await server.Admin.PutAsJsonAsync("/tcm/admin/profiles/proxied", shown with { Proxy = shown.Proxy! with { UserName = "other" } }, ProtocolJsonContext.Default.CommunicationProfile)).EnsureSuccessStatusCode();
+        (await server.AdminGetAsync("/profiles/proxied", ProtocolJsonContext.Default.CommunicationProfile)).Proxy!.PasswordStored.Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Agents_ArePaged_Searched_AndCountedInTheFleet()
     {
         await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);

@@ -97,6 +97,8 @@ public sealed class ScenarioLoaderTests
         { "UnknownKey_IsAnErrorWithDidYouMean", Minimal.Replace("      location: office", "      locaton: office", StringComparison.Ordinal), "t.yaml:8:7: unknown key 'locaton' in a fleet group; did you mean 'location'?" },
         { "BadDuration_NamesTheExpectedForm", Minimal.Replace("duration: 2m", "duration: soon", StringComparison.Ordinal), "t.yaml:2:11: 'duration' must be a duration like 500ms, 30s or 2m (got 'soon')" },
         { "SharesNotAddingUp_IsAnError", Minimal.Replace("      share: 50%\n      location: internet", "      share: 40%\n      location: internet", StringComparison.Ordinal), "t.yaml:5:3: group shares add up to 90%, not 100% (office 50% + home 40%)" },
+        { "GroupThroughTheProxy_WithoutALabProxy_IsAnError", Minimal.Replace("      location: office", "      location: office\n      proxy: only", StringComparison.Ordinal), "t.yaml:9:14: group 'office' goes through the proxy, but the lab has none: add 'proxy:' under 'system.lab'" },
+        { "RefuseCredentials_OnAServerThatIsNotTheProxy_IsAnError", Minimal + "  - at: 5s\n    do: refuse-credentials\n    server: ns\n", "t.yaml:23:13: unknown server 'ns' (only the lab's proxy asks for credentials)" },
         { "UnknownGroupInSelect_IsAnError", Minimal + "    select: hme\n", "t.yaml:21:13: unknown group 'hme'; did you mean 'home'?" },
         { "UnknownEventInAfter_IsAnError", Minimal.Replace("after: start", "after: strat", StringComparison.Ordinal), "t.yaml:18:12: unknown event id 'strat' in 'after'; did you mean 'start'?" },
         { "BadCondition_PointsAtTheBadWord", Minimal + "  - after: persistent => 95%\n", "t.yaml:21:23: expected a comparison (>=, <=, >, <, ==, !=) (got '=>')" },

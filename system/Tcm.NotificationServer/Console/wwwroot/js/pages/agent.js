@@ -72,6 +72,7 @@ function networkPanel(status, agentInfo, { showTerminate }) {
     ${status.networkUsage ? html`<dt>Network Usage:</dt><dd id="network-usage">${status.networkUsage}</dd>` : ''}
     ${status.routeReason ? html`<dt>Route:</dt><dd class="small">${status.routeReason}</dd>` : ''}
     ${lastAttempt(status.lastAttempt)}
+    ${status.proxy || status.proxyProblem ? html`<dt>Proxy:</dt><dd class="small" id="proxy">${status.proxy ? `via proxy ${status.proxy}` : 'direct'}${status.proxyProblem ? html` <span class="muted">(${status.proxyProblem})</span>` : ''}</dd>` : ''}
   </dl>`;
 }
 

@@ -3,6 +3,8 @@ import { api } from '../api.js';
 import { html, $, mount, toast, yesNo, describeTargets, lines, emptyState } from '../ui.js';
 import { targetsEditor, wireTargets, readTargets } from '../targets.js';
 
+const lower = (v) => String(v ?? '').toLowerCase();
+
 export async function show(ctx) {
   return ctx.mode === 'edit' ? edit(ctx, ctx.params[0]) : list(ctx);
 }
@@ -63,6 +65,8 @@ async function edit(ctx, id) {
     : await api.profile(id);
   ctx.setTitle(isNew ? 'New communication profile' : `Profile: ${profile.name}`);
   const cem = profile.cem ?? { gatewayAddress: '', enabled: false };
+  const proxy = profile.proxy ?? { mode: 'none', bypass: [], allowDirect: false };
+  const proxyMode = lower(proxy.mode ?? 'none');
   mount(ctx.view, html`
     <a class="back" href="#/profiles">← Communication profiles</a>
     <form id="profile-form" class="form" autocomplete="off">
@@ -103,6 +107,23 @@ async function edit(ctx, id) {
       </section>
 
       <section class="card">
+        <div class="card-head"><h2>Proxy server</h2></div>
+        <div class="segmented" id="proxy-mode">
+          <label><input type="radio" name="p-proxy" value="none" ${proxyMode === 'none' ? 'checked' : ''}> No proxy settings are specified for this communication profile</label>
+          <label><input type="radio" name="p-proxy" value="system" ${proxyMode === 'system' ? 'checked' : ''}> The computer's proxy settings</label>
+          <label><input type="radio" name="p-proxy" value="explicit" ${proxyMode === 'explicit' ? 'checked' : ''}> This proxy server</label>
+        </div>
+        <div class="grid-2">
+          <div class="field"><label class="label" for="p-proxy-address">Address <span class="muted">(http://host:port)</span></label><input id="p-proxy-address" class="mono" value="${proxy.address ?? ''}" placeholder="http://proxy.example.com:3128" spellcheck="false"></div>
+          <div class="field"><label class="label" for="p-proxy-bypass">Bypass <span class="muted">(host, host:port, wildcards or &lt;local&gt;; one per line)</span></label><textarea id="p-proxy-bypass" rows="2" class="mono" spellcheck="false">${(proxy.bypass ?? []).join('\n')}</textarea></div>
+          <div class="field"><label class="label" for="p-proxy-user">User name <span class="muted">(empty: the proxy asks for none)</span></label><input id="p-proxy-user" value="${proxy.userName ?? ''}" autocomplete="off"></div>
+          <div class="field"><label class="label" for="p-proxy-password">Password <span class="muted">${proxy.passwordStored ? '(stored; leave empty to keep it)' : ''}</span></label><input id="p-proxy-password" type="password" autocomplete="new-password"></div>
+        </div>
+        <label class="check"><input type="checkbox" id="p-proxy-direct" ${proxy.allowDirect ? 'checked' : ''}>
+          <span><strong>Allow a direct connection when the proxy fails</strong><br><span class="muted">When the proxy cannot be reached or refuses, agents try the server directly.</span></span></label>
+      </section>
+
+      <section class="card">
         <div class="card-head"><h2>Targets</h2><span class="muted">Limit the set of computers this communication profile is distributed to</span></div>
         ${targetsEditor('p', profile.targets)}
       </section>
@@ -132,6 +153,7 @@ async function edit(ctx, id) {
       useHttps: $('#p-https').checked,
       persistentConnection: $('#p-persistent').checked,
       cem: gateway ? { gatewayAddress: gateway, gatewayCaCertificatePem: $('#p-gwca').value.trim() || null, enabled: $('#p-cem').checked } : null,
+      proxy: readProxy(),
       targets: readTargets(ctx.view, 'p'),
     };
     try {
@@ -162,6 +184,21 @@ async function edit(ctx, id) {
     }
   });
   $('#build-package')?.addEventListener('click', () => downloadPackage(profile.id, profile.name));
+}
+
+// The proxy section as the admin API takes it: a password left empty keeps the stored one.
+function readProxy() {
+  const mode = document.querySelector('input[name="p-proxy"]:checked')?.value ?? 'none';
+  if (mode === 'none') return null;
+  const user = $('#p-proxy-user').value.trim();
+  return {
+    mode,
+    address: mode === 'explicit' ? $('#p-proxy-address').value.trim() : null,
+    userName: user || null,
+    password: user ? ($('#p-proxy-password').value || null) : null,
+    bypass: lines($('#p-proxy-bypass').value),
+    allowDirect: $('#p-proxy-direct').checked,
+  };
 }
 
 // What in the profile does not match this server's gateways and address (GET /tcm/admin/profiles/{id}/checks).
