@@ -54,8 +54,10 @@ public static class NotificationServerExtensions
         services.AddSingleton<PolicyService>();
         services.AddSingleton(sp =>
         {
-            var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight);
-            sp.GetRequiredService<NsMetrics>().ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
+            var metrics = sp.GetRequiredService<NsMetrics>();
+            // why: the window counts every push it writes, also those an acknowledgement lets out later in waves.
+            var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight, metrics.PushesSent);
+            metrics.ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
             return window;
         });
         services.AddSingleton<DeliveryJournal>();

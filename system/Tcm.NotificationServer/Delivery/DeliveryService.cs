@@ -82,9 +82,8 @@ internal sealed partial class DeliveryService(
             agent.NextSeq = seq + 1;
         }
 
-        // why: under the gates, so each agent's pushes enter the window's queue in sequence order.
+        // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
         var sent = window.Admit(pushes.Select(static p => ((PushSequence)p.Agent, p.Seq, p.Payload)), action?.Id);
-        metrics.PushesSent(sent);
         Log.Pushed(logger, pushes.Length, sent, action?.Id);
         return sent;
     }

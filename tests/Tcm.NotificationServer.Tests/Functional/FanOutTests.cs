@@ -42,6 +42,7 @@ public sealed class FanOutTests
         var metrics = await server.AdminGetAsync("/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64);
         metrics["pushes.in_flight"].Should().Be(window);
         metrics["pushes.waiting"].Should().Be((agentCount * fanOuts) - window);
+        metrics["pushes.sent"].Should().Be(window, "only the window's worth has been written to channels");
         var last = await server.AdminGetAsync($"/actions/{actions[^1].ActionId}", ProtocolJsonContext.Default.ActionStatus);
         last.Waiting.Should().Be(agentCount);
         last.Counts["pending"].Should().Be(agentCount);
@@ -66,6 +67,7 @@ public sealed class FanOutTests
         metrics["pushes.waiting"].Should().Be(0);
         metrics["pushes.in_flight"].Should().Be(0);
         metrics["results.stored"].Should().Be(agentCount * fanOuts);
+        metrics["pushes.sent"].Should().Be(agentCount * fanOuts, "every push written to a channel once, the waves an acknowledgement lets out included");
         metrics["results.duplicates"].Should().Be(0);
     }
 
