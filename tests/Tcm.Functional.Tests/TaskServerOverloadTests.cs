@@ -27,7 +27,10 @@ public sealed class TaskServerOverloadTests(ITestOutputHelper output) : SystemTe
             for (var i = 0; i < AgentCount; i++)
             {
                 var package = await ns.Info.CreateInstallPackageAsync();
-                var agent = await StartAgentAsync(RealAgents.Options(package, $"PC-O{i}"), executor: new HoldingExecutor($"PC-O{i}", gate, executed));
+                // why: an agent sends a held acknowledgement on its own after AckHoldLimit (500 ms by default), which would free the
+                // window while the tasks are still held and make the held-back state below a race; here the results carry them.
+                var options = RealAgents.Options(package, $"PC-O{i}") with { AckHoldLimit = TimeSpan.FromMinutes(5) };
+                var agent = await StartAgentAsync(options, executor: new HoldingExecutor($"PC-O{i}", gate, executed));
                 ids.Add(await RealAgents.WaitForIdAsync(agent));
                 await Eventually.WaitAsync(() => agent.GetNetworkStatus().TaskServer, s => s?.Transport == TransportKind.Persistent, Deadline, "the Client Task Agent's channel");
             }
