@@ -77,20 +77,8 @@ internal sealed class ManagementClient : IManagementClient, IDisposable
         return await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.GatewayDecisions, linked.Token).ConfigureAwait(false) ?? new GatewayDecisions();
     }
 
-    private async Task<System.Net.Http.HttpResponseMessage> PostAsync<T>(string path, T body, JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken ct)
-    {
-        using var deadline = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
-        var response = await _client.PostAsJsonAsync(path, body, typeInfo, linked.Token).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var text = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
-            response.Dispose();
-            throw new HttpRequestException($"POST {path}: HTTP {(int)response.StatusCode} {text}", null, response.StatusCode);
-        }
-
-        return response;
-    }
+    private Task<System.Net.Http.HttpResponseMessage> PostAsync<T>(string path, T body, JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken ct) =>
+        Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, path, body, typeInfo, timeout, _time, ct);
 
     public void Dispose()
     {

@@ -288,16 +288,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
 
     private async Task<System.Net.Http.HttpResponseMessage> SendAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
     {
-        using var deadline = new CancellationTokenSource(timeout, _time);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
-        var response = await _client.PostAsJsonAsync(path, body, typeInfo, cts.Token).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var text = await response.Content.ReadAsStringAsync(cts.Token).ConfigureAwait(false);
-            response.Dispose();
-            throw new HttpRequestException($"POST {path}: HTTP {(int)response.StatusCode} {text}");
-        }
-
+        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, path, body, typeInfo, timeout, _time, stop).ConfigureAwait(false);
         SetReachable(true);
         return response;
     }
