@@ -59,6 +59,12 @@ public sealed record TaskServerAssignment
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
     public int TimeoutSeconds { get; set; } = 300;
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The task's not-after (<see cref="TaskPushMessage.NotAfter"/>); a Task Server of before ignores it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? NotAfter { get; init; }
+    /// <summary>Runs outside the agent's maintenance windows (<see cref="TaskPushMessage.Urgent"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Urgent { get; init; }
 }
 
 /// <summary>A task of one agent.</summary>

@@ -178,7 +178,7 @@ internal sealed partial class TaskServerRegistry
         var items = agents.Select(a => (Agent: a, Assignment: build(a))).ToList();
         await _store.Writer.WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction(actionId, TaskServerActionKinds.TsTask, requestJson), nowMs, items.Select(i => i.Agent.Id));
+            _ledger.Create(ctx, new NewAction(actionId, TaskServerActionKinds.TsTask, requestJson, items.Count > 0 ? items[0].Assignment.NotAfter : null), nowMs, items.Select(i => i.Agent.Id));
             foreach (var (agent, assignment) in items)
             {
                 ctx.Execute("INSERT INTO ts_tasks(action_id, agent_id, payload) VALUES(@p0,@p1,@p2)", actionId, agent.Id,

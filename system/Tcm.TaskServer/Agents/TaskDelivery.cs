@@ -212,6 +212,8 @@ internal sealed partial class TaskDelivery
                     Parameters = task.Parameters,
                     TimeoutSeconds = task.TimeoutSeconds,
                     CreatedAt = task.CreatedAt,
+                    NotAfter = task.NotAfter,
+                    Urgent = task.Urgent,
                 });
 
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
