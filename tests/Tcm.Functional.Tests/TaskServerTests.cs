@@ -53,6 +53,22 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
     }
 
     [Fact]
+    public async Task TaskThroughATaskServer_PastItsNotAfter_IsNotRunByTheAgent_WhichReportsExpired()
+    {
+        await StartTaskServersAsync(("ts-a", 5000));
+        var agent = await StartAgentAsync("PC-LATE");
+        var id = await RealAgents.WaitForIdAsync(agent);
+        await WaitForTaskServerTransportAsync(agent, TransportKind.Persistent);
+
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Echo("too late", id) with { NotAfter = DateTimeOffset.UtcNow.AddSeconds(-1) });
+
+        // The Task Server carries the not-after in its task.push: the agent reports without running the echo.
+        var target = (await WaitForActionAsync(action.ActionId, s => s.Targets.Single().ResultCount == 1, "the agent's result")).Targets.Single();
+        target.State.Should().Be(TaskState.Expired);
+        target.Output.Should().StartWith("not run");
+    }
+
+    [Fact]
     public async Task TaskServerKilledMidTask_ItsAgentsFailOverToTheOther_NoResultLostOrDuplicated()
     {
         var servers = await StartTaskServersAsync(("ts-a", 5000), ("ts-b", 5000));
