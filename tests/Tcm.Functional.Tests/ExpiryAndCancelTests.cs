@@ -16,15 +16,8 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
     [Fact]
     public async Task HttpPoller_BackAfterTheNotAfter_DoesNotRunTheTask_AndReportsExpired()
     {
-        var ns = await StartNotificationServerAsync(tcmEnabled: false);
-        var package = await ns.Info.CreateInstallPackageAsync();
-        var state = new InMemoryAgentStateStore();
-        var executor = new CountingExecutor(TimeProvider.System);
-        string id;
-        await using (var away = await StartPollerAsync(package, state, executor, TimeSpan.FromHours(1)))
-        {
-            id = await RealAgents.WaitForIdAsync(away);
-        }
+        var (ns, away) = await RegisterAgentThatGoesAwayAsync();
+        var id = away.Id;
 
         var action = await ns.PushTaskAsync(TestTasks.Echo("too late", id) with { NotAfter = DateTimeOffset.UtcNow.AddMilliseconds(300) });
 
@@ -33,12 +26,12 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
         expired.ResultCount.Should().Be(0, "no agent reported: the server decided at the not-after");
 
         // The agent comes back, polls, gets the push and reports it expired without running it.
-        Own(await StartPollerAsync(package, state, executor, TimeSpan.FromMilliseconds(300)));
+        await away.ComeBackAsync();
         var reported = (await WaitForActionAsync(ns, action.ActionId, s => s.Targets.Single().ResultCount == 1, "the agent's result")).Targets.Single();
         reported.State.Should().Be(TaskState.Expired);
         reported.DeliveredVia.Should().Be("http");
         reported.Output.Should().StartWith("not run");
-        executor.Runs.Should().BeEmpty();
+        away.Executor.Runs.Should().BeEmpty();
     }
 
     [Fact]
@@ -64,25 +57,18 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
     [Fact]
     public async Task CancelOfAPollersPendingTask_MarksItCancelled_AndThePollerNeverRunsIt()
     {
-        var ns = await StartNotificationServerAsync(tcmEnabled: false);
-        var package = await ns.Info.CreateInstallPackageAsync();
-        var state = new InMemoryAgentStateStore();
-        var executor = new CountingExecutor(TimeProvider.System);
-        string id;
-        await using (var away = await StartPollerAsync(package, state, executor, TimeSpan.FromHours(1)))
-        {
-            id = await RealAgents.WaitForIdAsync(away);
-        }
+        var (ns, away) = await RegisterAgentThatGoesAwayAsync();
+        var id = away.Id;
 
         var action = await ns.PushTaskAsync(TestTasks.Echo("never", id));
         (await CancelAsync(ns, action.ActionId)).Should().Be(new ActionCancelled(action.ActionId, Cancelled: 1, CancelsSent: 0, Running: 0));
         (await ns.GetActionAsync(action.ActionId)).Targets.Single().State.Should().Be(TaskState.Cancelled);
 
-        Own(await StartPollerAsync(package, state, executor, TimeSpan.FromMilliseconds(300)));
+        await away.ComeBackAsync();
         var target = (await WaitForActionAsync(ns, action.ActionId, s => s.Targets.Single().ResultCount == 1, "the agent's result")).Targets.Single();
         target.State.Should().Be(TaskState.Cancelled, "the administrator's cancel stands");
         target.Output.Should().StartWith("not run");
-        executor.Runs.Should().BeEmpty();
+        away.Executor.Runs.Should().BeEmpty();
     }
 
     [Fact]
@@ -124,8 +110,23 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
         executor.Runs[1].Should().BeOnOrAfter(opensAt, "the other waited for the window").And.BeOnOrBefore(opensAt.AddMinutes(10));
     }
 
-    private Task<TcmAgent> StartPollerAsync(InstallPackage package, IAgentStateStore state, ITaskExecutor executor, TimeSpan poll) =>
-        RealAgents.StartAsync(RealAgents.Options(package, "PC-AWAY", poll), Output, executor: executor, state: state);
+    /// <summary>
+    /// A server without channels (TCM off) and an agent that registered with it, polled once an hour and stopped: what is pushed to it now
+    /// waits until it comes back (the same agent: its state kept), then polls every 300 ms.
+    /// </summary>
+    private async Task<(NotificationServerHost Ns, AwayAgent Agent)> RegisterAgentThatGoesAwayAsync()
+    {
+        var ns = await StartNotificationServerAsync(tcmEnabled: false);
+        var package = await ns.Info.CreateInstallPackageAsync();
+        var state = new InMemoryAgentStateStore();
+        var executor = new CountingExecutor(TimeProvider.System);
+        Task<TcmAgent> StartAsync(TimeSpan poll) => RealAgents.StartAsync(RealAgents.Options(package, "PC-AWAY", poll), Output, executor: executor, state: state);
+        await using var first = await StartAsync(TimeSpan.FromHours(1));
+        var id = await RealAgents.WaitForIdAsync(first);
+        return (ns, new AwayAgent(id, executor, async () => Own(await StartAsync(TimeSpan.FromMilliseconds(300)))));
+    }
+
+    private sealed record AwayAgent(string Id, CountingExecutor Executor, Func<Task> ComeBackAsync);
 
     private static async Task<ActionCancelled> CancelAsync(NotificationServerHost ns, string actionId)
     {

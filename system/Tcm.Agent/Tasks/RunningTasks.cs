@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Tcm.Agent.Tasks;
 
 /// <summary>
@@ -12,10 +10,10 @@ internal sealed class RunningTasks
     /// <summary>How many cancels of tasks not (yet) here are remembered.</summary>
     public const int RememberedCancels = 256;
 
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _tasks = new(StringComparer.Ordinal);
+    // why: one per agent, and a simulator holds thousands of agents that run nothing: empty collections allocate no storage.
+    private readonly Dictionary<string, CancellationTokenSource> _tasks = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly HashSet<string> _cancelledEarly = new(StringComparer.Ordinal);
-    private readonly Queue<string> _cancelledOrder = new();
+    private readonly RecentIds _cancelledEarly = new(RememberedCancels);
 
     /// <summary>Registers <paramref name="taskId"/>, already cancelled when a cancel came first; dispose the result when the task ended.</summary>
     public Registration Start(string taskId)
@@ -41,7 +39,7 @@ internal sealed class RunningTasks
         {
             if (!_tasks.TryGetValue(taskId, out source))
             {
-                Remember(taskId);
+                _cancelledEarly.Add(taskId);
                 return false;
             }
         }
@@ -57,20 +55,6 @@ internal sealed class RunningTasks
         }
     }
 
-    private void Remember(string taskId)
-    {
-        if (!_cancelledEarly.Add(taskId))
-        {
-            return;
-        }
-
-        _cancelledOrder.Enqueue(taskId);
-        if (_cancelledOrder.Count > RememberedCancels)
-        {
-            _cancelledEarly.Remove(_cancelledOrder.Dequeue());
-        }
-    }
-
     /// <summary>One started task: its cancellation, removed and disposed at the end.</summary>
     public readonly struct Registration(RunningTasks owner, string taskId, CancellationTokenSource source) : IDisposable
     {
@@ -83,7 +67,14 @@ internal sealed class RunningTasks
         /// <inheritdoc/>
         public void Dispose()
         {
-            owner._tasks.TryRemove(new KeyValuePair<string, CancellationTokenSource>(taskId, source));
+            lock (owner._lock)
+            {
+                if (owner._tasks.TryGetValue(taskId, out var current) && ReferenceEquals(current, source))
+                {
+                    owner._tasks.Remove(taskId);
+                }
+            }
+
             source.Dispose();
         }
     }

@@ -43,11 +43,7 @@ public sealed class CancelAndExpiryTests
         await using var channel = await agent.OpenAsync();
         await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = agent.Id, AcceptsTaskCancel = true });
         await channel.ReceiveAsync<WelcomeMessage>();
-        var created = await PushAsync(server, Echo(agent.Id));
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
-        await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
-        await channel.SendAsync(new TaskStatusMessage { TaskId = push.TaskId, State = TaskState.Running });
-        await DeliveryTests.WaitForStateAsync(server, created.ActionId, TaskState.Running);
+        var (created, push) = await RunningAsync(server, agent, channel);
 
         var cancelled = await CancelAsync(server, created.ActionId);
 
@@ -62,11 +58,7 @@ public sealed class CancelAndExpiryTests
     {
         await using var connected = await ConnectedAgent.StartAsync();
         var (server, agent, channel, _) = connected;
-        var created = await PushAsync(server, Echo(agent.Id));
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
-        await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
-        await channel.SendAsync(new TaskStatusMessage { TaskId = push.TaskId, State = TaskState.Running });
-        await DeliveryTests.WaitForStateAsync(server, created.ActionId, TaskState.Running);
+        var (created, push) = await RunningAsync(server, agent, channel);
 
         var cancelled = await CancelAsync(server, created.ActionId);
         var next = await PushAsync(server, Echo(agent.Id));
@@ -102,6 +94,17 @@ public sealed class CancelAndExpiryTests
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await response.Content.ReadAsStringAsync()).Should().Contain("settings.maintenanceWindows[0]");
+    }
+
+    /// <summary>Pushes an echo to <paramref name="agent"/>, which acknowledges it on <paramref name="channel"/> and says it runs.</summary>
+    private static async Task<(ActionCreated Created, TaskPushMessage Push)> RunningAsync(NotificationServerHost server, TestAgent agent, TestChannel channel)
+    {
+        var created = await PushAsync(server, Echo(agent.Id));
+        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
+        await channel.SendAsync(new TaskStatusMessage { TaskId = push.TaskId, State = TaskState.Running });
+        await DeliveryTests.WaitForStateAsync(server, created.ActionId, TaskState.Running);
+        return (created, push);
     }
 
     private static PushTaskRequest Echo(string agentId) => TestTasks.Echo("hello", agentId);
