@@ -18,6 +18,12 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
     /// <summary>What an agent is told, and its log shows.</summary>
     public const string Reason = "cancelled by an administrator";
 
+    /// <summary>
+    /// Withdraws the action's tasks for these agents (their targets were pending) that wait at the NS for a Task Server; set by the Task
+    /// Server registry, which sits above this folder.
+    /// </summary>
+    public Action<string, IReadOnlyList<string>>? Withdraw { get; set; }
+
     /// <summary>Cancels action <paramref name="actionId"/>; null when there is no such action.</summary>
     public async Task<ActionCancelled?> CancelAsync(string actionId, CancellationToken cancellationToken)
     {
@@ -38,6 +44,7 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
             return null;
         }
 
+        Withdraw?.Invoke(actionId, [.. open.Where(t => t.Before == TaskState.Pending).Select(t => t.AgentId)]);
         var sent = 0;
         var cancel = new TaskCancelMessage { TaskId = actionId, Reason = Reason };
         foreach (var (agentId, _) in open)

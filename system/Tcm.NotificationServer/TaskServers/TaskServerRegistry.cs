@@ -38,7 +38,8 @@ internal sealed partial class TaskServerRegistry
     private readonly ConcurrentDictionary<string, List<PendingTsTask>> _pending = new(StringComparer.Ordinal);
     private volatile TaskServerSelectionSettings _selection;
 
-    public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger)
+    public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger,
+        ActionCancellation cancellation)
     {
         _store = store;
         _ledger = ledger;
@@ -65,6 +66,7 @@ internal sealed partial class TaskServerRegistry
         }
 
         policy.TaskServerSource = PolicyFor;
+        cancellation.Withdraw = Withdraw;
         sites.Registered = record => record.Kind == SiteServerKind.TaskServer ? OnTaskServersChangedAsync() : Task.CompletedTask;
     }
 
@@ -276,6 +278,41 @@ internal sealed partial class TaskServerRegistry
             {
                 list.RemoveAll(t => t.ActionId == taskId);
             }
+        }
+    }
+
+    /// <summary>
+    /// An administrator cancelled the action: its tasks for these agents that no Task Server accepted yet are withdrawn (never offered
+    /// again, not even after a restart). One a Task Server accepted stays with it: a Task Server does not take a cancel yet.
+    /// </summary>
+    public void Withdraw(string actionId, IReadOnlyList<string> agentIds)
+    {
+        var withdrawn = new List<string>();
+        foreach (var agentId in agentIds)
+        {
+            if (_pending.TryGetValue(agentId, out var list))
+            {
+                lock (list)
+                {
+                    if (list.RemoveAll(t => t.ActionId == actionId && t.AcceptedBy is null) > 0)
+                    {
+                        withdrawn.Add(agentId);
+                    }
+                }
+            }
+        }
+
+        if (withdrawn.Count > 0)
+        {
+            _store.Writer.Post(
+                ctx =>
+                {
+                    foreach (var agentId in withdrawn)
+                    {
+                        ctx.Execute("DELETE FROM ts_tasks WHERE action_id=@p0 AND agent_id=@p1 AND accepted_by IS NULL", actionId, agentId);
+                    }
+                },
+                "cancelled tasks withdrawn");
         }
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Tcm.NotificationServer.Tests.Functional;
 
 /// <summary>
@@ -68,6 +70,23 @@ public sealed class CancelAndExpiryTests
         (await channel.ReceiveAsync()).Should().BeOfType<TaskPushMessage>().Which.TaskId.Should().Be(next.ActionId);
         await channel.SendAsync(TestTasks.Succeeded(agent.Id, push, "finished"));
         (await DeliveryTests.WaitForStateAsync(server, created.ActionId, TaskState.Succeeded)).Targets.Single().Output.Should().Be("finished");
+    }
+
+    [Fact]
+    public async Task Cancel_OfATaskWaitingAtTheNsForATaskServer_WithdrawsIt()
+    {
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
+        using var agent = await server.RegisterAgentAsync();
+        // No Task Server holds the agent: the task waits at the NS (table ts_tasks) for one to take it.
+        var created = await server.AdminPostAsync("/actions/ts-task", Echo(agent.Id), ProtocolJsonContext.Default.PushTaskRequest, ProtocolJsonContext.Default.ActionCreated);
+        var store = server.Services.GetRequiredService<Tcm.NotificationServer.Store.TcmStore>();
+        int Waiting() => store.Query("SELECT COUNT(*) FROM ts_tasks WHERE action_id=@p0", r => r.GetInt32(0), created.ActionId).Single();
+        Waiting().Should().Be(1);
+
+        (await CancelAsync(server, created.ActionId)).Should().Be(new ActionCancelled(created.ActionId, Cancelled: 1, CancelsSent: 0, Running: 0));
+
+        await Eventually.WaitAsync(() => Waiting() == 0, Eventually.DefaultDeadline, "the withdrawn task to leave the store");
+        (await server.GetActionAsync(created.ActionId)).Targets.Single().State.Should().Be(TaskState.Cancelled);
     }
 
     [Fact]
