@@ -249,6 +249,9 @@ public sealed record TerminateMessage : Message
 /// </summary>
 public sealed record TaskCancelMessage : Message
 {
+    /// <summary>The <see cref="Reason"/> of an administrator's cancel, and the output of the task the agent stopped.</summary>
+    public const string ByAdministrator = "cancelled by an administrator";
+
     public required string TaskId { get; init; }
     /// <summary>Why, for the agent's log.</summary>
     public string? Reason { get; init; }

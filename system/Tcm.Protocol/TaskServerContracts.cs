@@ -47,6 +47,11 @@ public sealed record TaskServerWork
     public IReadOnlyList<TaskServerAssignment> Tasks { get; set; } = [];
     /// <summary>Agents now held by another Task Server: the Task Server forgets them (frees its registrations).</summary>
     public IReadOnlyList<string> Released { get; set; } = [];
+    /// <summary>
+    /// Tasks an administrator cancelled: the Task Server disarms their pushes not yet acknowledged and sends <c>task.cancel</c> to agents
+    /// that accept it (<c>docs/protocol.md</c> §6). A Task Server of before ignores it.
+    /// </summary>
+    public IReadOnlyList<TaskServerTaskRef> Cancelled { get; set; } = [];
 }
 
 /// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>

@@ -156,7 +156,7 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         catch (OperationCanceledException) when (run.IsCancelled && !stop.IsCancellationRequested)
         {
             state = TaskState.Cancelled;
-            outcome = new TaskOutcome(false, -1, "cancelled by an administrator");
+            outcome = new TaskOutcome(false, -1, TaskCancelMessage.ByAdministrator);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -15,20 +15,23 @@ namespace Tcm.NotificationServer.Delivery;
 /// </summary>
 internal sealed partial class ActionCancellation(TcmStore store, ActionLedger ledger, AgentDirectory directory, TimeProvider time, ILogger<ActionCancellation> logger)
 {
-    /// <summary>What an agent is told, and its log shows.</summary>
-    public const string Reason = "cancelled by an administrator";
-
     /// <summary>
-    /// Withdraws the action's tasks for these agents (their targets were pending) that wait at the NS for a Task Server; set by the Task
-    /// Server registry, which sits above this folder.
+    /// Cancels the action's tasks for these agents (targets not finished) on the Task Server side: withdraws those waiting at the NS,
+    /// forwards the cancel to the Task Server holding the others; returns how many were forwarded. Set by the Task Server registry, which
+    /// sits above this folder; null: no Task Servers.
     /// </summary>
-    public Action<string, IReadOnlyList<string>>? Withdraw { get; set; }
+    public Func<string, IReadOnlyList<string>, int>? TaskServerCancel { get; set; }
 
     /// <summary>Cancels action <paramref name="actionId"/>; null when there is no such action.</summary>
     public async Task<ActionCancelled?> CancelAsync(string actionId, CancellationToken cancellationToken)
     {
+        if (ledger.Find(actionId, static _ => "") is not { } action)
+        {
+            return null;
+        }
+
         var at = time.GetUtcNow();
-        var disarmed = DisarmedPush(actionId, at);
+        var disarmed = DisarmedPush(action, at);
         var open = await store.Writer.WriteAsync(ctx =>
         {
             var targets = ledger.Cancel(ctx, actionId, at.ToUnixTimeMilliseconds());
@@ -44,9 +47,13 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
             return null;
         }
 
-        Withdraw?.Invoke(actionId, [.. open.Where(t => t.Before == TaskState.Pending).Select(t => t.AgentId)]);
         var sent = 0;
-        var cancel = new TaskCancelMessage { TaskId = actionId, Reason = Reason };
+        if (action.Kind == TaskServerActionKinds.TsTask && TaskServerCancel is { } forward)
+        {
+            sent += forward(actionId, [.. open.Select(t => t.AgentId)]);
+        }
+
+        var cancel = new TaskCancelMessage { TaskId = actionId, Reason = TaskCancelMessage.ByAdministrator };
         foreach (var (agentId, _) in open)
         {
             if (directory.TryGet(agentId, out var agent) && agent.AcceptsTaskCancel && agent.Channel is { Ready: true } channel)
@@ -62,15 +69,15 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
         return new ActionCancelled(actionId, cancelled, sent, running);
     }
 
-    /// <summary>The action's task push with its not-after at <paramref name="at"/>, read from one pending target's stored push; null when there is none.</summary>
-    private TaskPushMessage? DisarmedPush(string actionId, DateTimeOffset at)
+    /// <summary>The task push of a <c>task</c> action with its not-after at <paramref name="at"/>, read from one pending target's stored push; null when there is none.</summary>
+    private TaskPushMessage? DisarmedPush(ActionStatus action, DateTimeOffset at)
     {
-        if (ledger.Find(actionId, static _ => "") is not { Kind: "task" } action || action.Targets.FirstOrDefault(t => t.State == TaskState.Pending) is not { } pending)
+        if (action.Kind != "task" || action.Targets.FirstOrDefault(t => t.State == TaskState.Pending) is not { } pending)
         {
             return null;
         }
 
-        var stored = store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND action_id=@p1 LIMIT 1", r => (byte[])r.GetValue(0), pending.AgentId, actionId);
+        var stored = store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND action_id=@p1 LIMIT 1", r => (byte[])r.GetValue(0), pending.AgentId, action.ActionId);
         return stored is [var payload] && MessageCodec.Decode(payload, int.MaxValue).Message is TaskPushMessage push ? push with { NotAfter = at } : null;
     }
 

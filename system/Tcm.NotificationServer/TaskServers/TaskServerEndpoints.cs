@@ -113,7 +113,7 @@ internal static partial class TaskServerEndpoints
                 state.LastContact = time.GetUtcNow();
                 work = registry.TakeWork(state);
                 var left = deadline - time.GetUtcNow();
-                if (work.Tasks.Count > 0 || work.Released.Count > 0 || left <= TimeSpan.Zero)
+                if (work.Tasks.Count > 0 || work.Released.Count > 0 || work.Cancelled.Count > 0 || left <= TimeSpan.Zero)
                 {
                     break;
                 }

@@ -66,7 +66,7 @@ internal sealed partial class TaskServerRegistry
         }
 
         policy.TaskServerSource = PolicyFor;
-        cancellation.Withdraw = Withdraw;
+        cancellation.TaskServerCancel = Cancel;
         sites.Registered = record => record.Kind == SiteServerKind.TaskServer ? OnTaskServersChangedAsync() : Task.CompletedTask;
     }
 
@@ -169,7 +169,7 @@ internal sealed partial class TaskServerRegistry
             }
         }
 
-        return new TaskServerWork { Tasks = tasks, Released = state.TakeReleased() };
+        return new TaskServerWork { Tasks = tasks, Released = state.TakeReleased(), Cancelled = state.TakeCancelled() };
     }
 
     /// <summary>Stores the tasks of a new action for its targets and wakes the Task Servers that hold them; returns how many were handed to an online Task Server.</summary>
@@ -282,23 +282,33 @@ internal sealed partial class TaskServerRegistry
     }
 
     /// <summary>
-    /// An administrator cancelled the action: its tasks for these agents that no Task Server accepted yet are withdrawn (never offered
-    /// again, not even after a restart). One a Task Server accepted stays with it: a Task Server does not take a cancel yet.
+    /// An administrator cancelled the action: of its tasks for these agents (targets not finished), one no Task Server accepted yet is
+    /// withdrawn (never offered again, not even after a restart); one a Task Server holds is cancelled there with its next work (in
+    /// memory: a cancel not taken before the NS stops is lost). Returns how many went to a Task Server.
     /// </summary>
-    public void Withdraw(string actionId, IReadOnlyList<string> agentIds)
+    public int Cancel(string actionId, IReadOnlyList<string> agentIds)
     {
         var withdrawn = new List<string>();
+        var forwarded = 0;
         foreach (var agentId in agentIds)
         {
+            var waiting = 0;
             if (_pending.TryGetValue(agentId, out var list))
             {
                 lock (list)
                 {
-                    if (list.RemoveAll(t => t.ActionId == actionId && t.AcceptedBy is null) > 0)
-                    {
-                        withdrawn.Add(agentId);
-                    }
+                    waiting = list.RemoveAll(t => t.ActionId == actionId && t.AcceptedBy is null);
                 }
+            }
+
+            if (waiting > 0)
+            {
+                withdrawn.Add(agentId);
+            }
+            else if (HolderOf(agentId) is { } holder && _servers.TryGetValue(holder, out var state))
+            {
+                state.Cancel(new TaskServerTaskRef(actionId, agentId));
+                forwarded++;
             }
         }
 
@@ -314,6 +324,8 @@ internal sealed partial class TaskServerRegistry
                 },
                 "cancelled tasks withdrawn");
         }
+
+        return forwarded;
     }
 
     /// <summary>Changes the selection settings; every policy is computed again (and pushed to connected agents by the caller).</summary>

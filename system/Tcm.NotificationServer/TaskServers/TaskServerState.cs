@@ -10,6 +10,7 @@ internal sealed class TaskServerState(SiteServerRecord record)
     private readonly Dictionary<string, bool> _agents = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+    private readonly List<TaskServerTaskRef> _cancelled = [];
     private int _polling;
 
     public SiteServerRecord Record { get; } = record;
@@ -110,6 +111,32 @@ internal sealed class TaskServerState(SiteServerRecord record)
         lock (_gate)
         {
             return [.. _dirty];
+        }
+    }
+
+    /// <summary>A task this Task Server holds was cancelled: it goes with the next work, which it wakes.</summary>
+    public void Cancel(TaskServerTaskRef task)
+    {
+        lock (_gate)
+        {
+            _cancelled.Add(task);
+        }
+
+        Signal.Set();
+    }
+
+    public IReadOnlyList<TaskServerTaskRef> TakeCancelled()
+    {
+        lock (_gate)
+        {
+            if (_cancelled.Count == 0)
+            {
+                return [];
+            }
+
+            var cancelled = _cancelled.ToList();
+            _cancelled.Clear();
+            return cancelled;
         }
     }
 
