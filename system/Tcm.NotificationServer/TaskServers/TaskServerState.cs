@@ -125,33 +125,22 @@ internal sealed class TaskServerState(SiteServerRecord record)
         Signal.Set();
     }
 
-    public IReadOnlyList<TaskServerTaskRef> TakeCancelled()
+    public IReadOnlyList<TaskServerTaskRef> TakeCancelled() => Take(_cancelled);
+
+    public IReadOnlyList<string> TakeReleased() => Take(_released);
+
+    private List<T> Take<T>(ICollection<T> items)
     {
         lock (_gate)
         {
-            if (_cancelled.Count == 0)
+            if (items.Count == 0)
             {
                 return [];
             }
 
-            var cancelled = _cancelled.ToList();
-            _cancelled.Clear();
-            return cancelled;
-        }
-    }
-
-    public IReadOnlyList<string> TakeReleased()
-    {
-        lock (_gate)
-        {
-            if (_released.Count == 0)
-            {
-                return [];
-            }
-
-            var released = _released.ToList();
-            _released.Clear();
-            return released;
+            var taken = items.ToList();
+            items.Clear();
+            return taken;
         }
     }
 }
