@@ -44,6 +44,7 @@ internal sealed class AdminKeyRing : IAdminKeyRing
     private readonly ConcurrentDictionary<string, StoredKey> _keys = new(StringComparer.Ordinal);
     private readonly VerdictCache<AdminCaller?> _verdicts = new(capacity: 1024);
     private readonly SemaphoreSlim _changeGate = new(1, 1);
+    private long _hashChecks;
 
     public AdminKeyRing(AdminKey builtIn, TcmStore store, TimeProvider time)
     {
@@ -80,9 +81,12 @@ internal sealed class AdminKeyRing : IAdminKeyRing
         }
 
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(presentedKey)));
-        var caller = _verdicts.Get(hash, (Key: stored, Presented: presentedKey), static s => s.Key.Hash.Matches(s.Presented) ? s.Key.Caller : null);
+        var caller = _verdicts.Get(hash, (Key: stored, Presented: presentedKey), Check);
         return caller is not null && IsActive(caller.KeyId) ? caller : null;
     }
+
+    /// <summary>How many presented keys were checked against a stored hash (each costs <see cref="AdminKeyHash.DefaultIterations"/> rounds).</summary>
+    public long HashChecks => Interlocked.Read(ref _hashChecks);
 
     /// <summary>Whether the key with this id may still be used (console sessions ask on every call).</summary>
     public bool IsActive(string keyId) =>
@@ -177,6 +181,12 @@ internal sealed class AdminKeyRing : IAdminKeyRing
         {
             _changeGate.Release();
         }
+    }
+
+    private AdminCaller? Check((StoredKey Key, string Presented) subject)
+    {
+        Interlocked.Increment(ref _hashChecks);
+        return subject.Key.Hash.Matches(subject.Presented) ? subject.Key.Caller : null;
     }
 
     private static bool TryParse(string presented, out string id)
