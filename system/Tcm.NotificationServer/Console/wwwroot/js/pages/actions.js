@@ -29,7 +29,7 @@ export async function show(ctx) {
   mount(ctx.view, html`
     <p class="lead">Run an action on a selection now. Agents with a persistent connection get it at once; the others at their next check-in.</p>
     <div class="grid-main">
-      <section class="card">
+      <section class="card" data-needs="operator">
         <div class="tabs" role="tablist">
           <button type="button" role="tab" class="tab active" data-kind="task" id="tab-task">Push task</button>
           <button type="button" role="tab" class="tab" data-kind="policy" id="tab-policy">Push policy</button>
