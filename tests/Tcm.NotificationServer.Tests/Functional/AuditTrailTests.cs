@@ -19,7 +19,7 @@ public sealed class AuditTrailTests
         var vpn = new TargetedAgentSettings { Id = "vpn", Name = "VPN", Settings = new AgentSettings { PreferCemIfVpn = true } };
         (await server.Admin.PostAsJsonAsync("/tcm/admin/agent-settings", vpn, ProtocolJsonContext.Default.TargetedAgentSettings)).StatusCode.Should().Be(HttpStatusCode.Created);
 
-        var settings = (await server.GetAuditAsync("?kind=settings")).Items.Should().ContainSingle().Subject;
+        var settings = (await server.GetAuditAsync("?kind=settings&who=admin.key")).Items.Should().ContainSingle().Subject;
         settings.Who.Should().Be("admin.key");
         settings.Role.Should().Be(AdminRole.Administrator);
         settings.Operation.Should().Be("PUT /settings");
@@ -36,6 +36,12 @@ public sealed class AuditTrailTests
         profile[1].After!.Value.GetProperty("priority").GetInt32().Should().Be(20);
         profile[0].Before!.Value.GetProperty("priority").GetInt32().Should().Be(20);
         profile[0].After.Should().BeNull("nothing is left after a delete");
+
+        var selection = new TaskServerSelectionSettings { Selection = TaskServerSelection.OrderedList };
+        (await server.Admin.PutAsJsonAsync("/tcm/admin/task-servers/selection", selection, ProtocolJsonContext.Default.TaskServerSelectionSettings)).EnsureSuccessStatusCode();
+        var chosen = (await server.GetAuditAsync("?kind=settings")).Items[0];
+        chosen.Target.Should().Be("task-servers/selection");
+        chosen.Before!.Value.GetProperty("selection").GetString().Should().NotBe(chosen.After!.Value.GetProperty("selection").GetString());
 
         var targeted = (await server.GetAuditAsync("?kind=agent-settings")).Items.Should().ContainSingle().Subject;
         targeted.After!.Value.GetProperty("settings").GetProperty("preferCemIfVpn").GetBoolean().Should().BeTrue();
