@@ -64,4 +64,9 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(GatewayDecisions))]
 [JsonSerializable(typeof(GatewayView))]
 [JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
+[JsonSerializable(typeof(CreateAdminKeyRequest))]
+[JsonSerializable(typeof(AdminKeyCreated))]
+[JsonSerializable(typeof(IReadOnlyList<AdminKeyInfo>))]
+[JsonSerializable(typeof(AdminIdentity))]
+[JsonSerializable(typeof(AuditPage))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.Store;
@@ -62,6 +63,7 @@ internal static class ActionAdminEndpoints
                 ? Ok(cancelled, ProtocolJsonContext.Default.ActionCancelled)
                 : NotFound($"there is no action '{id}'"))
             .WithName("CancelAction").WithSummary("Cancels an action: targets not started become cancelled, agents running it are told to stop.")
+            .WithAdminAccess(AdminRole.Operator, AuditKinds.Action)
             .Produces<ActionCancelled>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 

@@ -39,7 +39,7 @@ internal static partial class TaskServerEndpoints
         admin.MapGet("/task-servers/selection", (TaskServerRegistry registry) => Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings))
             .WithName("GetTaskServerSelection").WithSummary("How agents choose their Task Server.").Produces<TaskServerSelectionSettings>();
 
-        admin.MapPolicyInput("/task-servers/selection", ProtocolJsonContext.Default.TaskServerSelectionSettings, static async (services, selection, ct) =>
+        admin.MapPolicyInput("/task-servers/selection", ProtocolJsonContext.Default.TaskServerSelectionSettings, static services => services.GetRequiredService<TaskServerRegistry>().Selection, static async (services, selection, ct) =>
         {
             var registry = services.GetRequiredService<TaskServerRegistry>();
             await registry.SetSelectionAsync(selection, ct);

@@ -70,5 +70,8 @@ export const api = {
   gateways: () => request('GET', `${admin}/gateways`),
   decideCertificate: (gateway, thumbprint, action) => request('POST', `${admin}/gateways/${enc(gateway)}/certificates/${enc(thumbprint)}/${enc(action)}`),
 
+  whoami: () => request('GET', `${admin}/whoami`),
+  audit: (filters = {}) => request('GET', `${admin}/audit?${new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== '' && v != null))}`),
+
   logout: () => request('POST', '/console/api/logout'),
 };

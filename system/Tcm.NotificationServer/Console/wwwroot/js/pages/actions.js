@@ -29,7 +29,7 @@ export async function show(ctx) {
   mount(ctx.view, html`
     <p class="lead">Run an action on a selection now. Agents with a persistent connection get it at once; the others at their next check-in.</p>
     <div class="grid-main">
-      <section class="card">
+      <section class="card" data-needs="operator">
         <div class="tabs" role="tablist">
           <button type="button" role="tab" class="tab active" data-kind="task" id="tab-task">Push task</button>
           <button type="button" role="tab" class="tab" data-kind="policy" id="tab-policy">Push policy</button>
@@ -193,7 +193,7 @@ function renderStatus(status, done) {
     <div class="card-head">
       <h2>${status.kind === 'task' ? 'Task' : status.kind === 'policy' ? 'Policy push' : 'On-demand inventory'} <span class="mono small muted">${status.actionId}</span></h2>
       <span id="action-progress" class="${done ? 'badge badge-green' : 'badge badge-cyan'}">${done ? 'Complete' : 'In progress'}</span>
-      ${done || status.kind === 'policy' || status.kind === 'inventory' ? '' : html`<button type="button" class="btn btn-danger-ghost" id="cancel-action" data-action="${status.actionId}">Cancel action</button>`}
+      ${done || status.kind === 'policy' || status.kind === 'inventory' ? '' : html`<button type="button" class="btn btn-danger-ghost" data-needs="operator" id="cancel-action" data-action="${status.actionId}">Cancel action</button>`}
     </div>
     <div class="action-summary">
       <div class="progress"><span class="progress-fill" data-width="${total ? (finished / total) * 100 : 0}"></span></div>

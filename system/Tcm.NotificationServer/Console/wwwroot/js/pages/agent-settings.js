@@ -15,7 +15,7 @@ async function list(ctx) {
   mount(ctx.view, html`
     <div class="page-head">
       <p class="lead">Agent settings policies. An agent gets the first policy, by priority then name, whose targets include it; none means the defaults.</p>
-      <a class="btn btn-primary" href="#/agent-settings/new" id="new-agent-settings">+ New policy</a>
+      <a class="btn btn-primary" href="#/agent-settings/new" data-needs="administrator" id="new-agent-settings">+ New policy</a>
     </div>
     <section class="card card-flush">
       ${policies.length === 0 ? emptyState('No targeted agent settings', 'Every agent uses the defaults: no VPN adapters listed, CEM not preferred, policy refresh and task poll every 60 minutes, keep-alive 30 s.', html`<a class="btn btn-primary" href="#/agent-settings/new">Create a policy</a>`) : html`
@@ -45,7 +45,7 @@ async function edit(ctx, id) {
   ctx.setTitle(isNew ? 'New targeted agent settings' : `Agent settings: ${policy.name}`);
   mount(ctx.view, html`
     <a class="back" href="#/agent-settings">← Targeted agent settings</a>
-    <form id="settings-form" class="form" autocomplete="off">
+    <form data-needs="administrator" id="settings-form" class="form" autocomplete="off">
       <section class="card">
         <div class="card-head"><h2>General</h2></div>
         <div class="grid-2">
@@ -85,10 +85,10 @@ async function edit(ctx, id) {
       </section>
       <p id="form-error" class="form-error" hidden></p>
       <div class="form-actions">
-        ${isNew ? '' : html`<button type="button" class="btn btn-danger-ghost" id="delete-settings">Delete</button>`}
+        ${isNew ? '' : html`<button type="button" class="btn btn-danger-ghost" data-needs="administrator" id="delete-settings">Delete</button>`}
         <span class="spacer"></span>
         <a class="btn btn-ghost" href="#/agent-settings">Cancel</a>
-        <button type="submit" class="btn btn-primary" id="save-settings">${isNew ? 'Create policy' : 'Save changes'}</button>
+        <button type="submit" class="btn btn-primary" data-needs="administrator" id="save-settings">${isNew ? 'Create policy' : 'Save changes'}</button>
       </div>
     </form>`);
   wireTargets(ctx.view, 's');
