@@ -20,13 +20,12 @@ namespace Tcm.Gateway.KeepAlive;
 /// Every byte read from the agent, pings included, marks it heard; <see cref="TunnelWatch"/> ends the tunnel when it has not
 /// been heard for two of its intervals.
 /// </remarks>
-internal sealed class AgentKeepAliveStream : Stream
+internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
 {
     // why: a whole ping is 6 header bytes and at most 125 payload bytes; the rest is room for what follows it.
     private const int BufferSize = 256;
     private const int PingHeaderLength = 6;
 
-    private readonly Stream _inner;
     private readonly TimeProvider _time;
     private readonly long _backendInterval;
     private readonly Action<KeepAliveOutcome>? _counted;
@@ -42,10 +41,13 @@ internal sealed class AgentKeepAliveStream : Stream
     private long _lastHeard;
     private long _lastToBackend;
 
-    /// <summary>The agent's side of a tunnel over <paramref name="inner"/>, which it does not own.</summary>
-    public AgentKeepAliveStream(Stream inner, TimeSpan backendInterval, TimeProvider time, Action<KeepAliveOutcome>? counted = null)
+    /// <summary>
+    /// The agent's side of a tunnel over <paramref name="inner"/>, which it does not own (Kestrel ends it with the request); the
+    /// agent's bytes, pings and pongs included, are counted to <paramref name="onRead"/> and <paramref name="onWrite"/>.
+    /// </summary>
+    public AgentKeepAliveStream(Stream inner, TimeSpan backendInterval, TimeProvider time, Action<KeepAliveOutcome>? counted = null, Action<int>? onRead = null, Action<int>? onWrite = null)
+        : base(inner, onRead, onWrite, ownsInner: false)
     {
-        _inner = inner;
         _time = time;
         _backendInterval = (long)(backendInterval.TotalSeconds * time.TimestampFrequency);
         _counted = counted;
@@ -54,16 +56,6 @@ internal sealed class AgentKeepAliveStream : Stream
 
     /// <summary>When a byte last came from the agent (or the tunnel opened), in <see cref="TimeProvider.GetTimestamp"/> units.</summary>
     public long LastHeard => Volatile.Read(ref _lastHeard);
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -86,7 +78,7 @@ internal sealed class AgentKeepAliveStream : Stream
                 }
                 else
                 {
-                    count = await _inner.ReadAsync(buffer[..limit], cancellationToken).ConfigureAwait(false);
+                    count = await base.ReadAsync(buffer[..limit], cancellationToken).ConfigureAwait(false);
                     if (count == 0 && !buffer.IsEmpty)
                     {
                         _ended = true;
@@ -150,7 +142,7 @@ internal sealed class AgentKeepAliveStream : Stream
                 (_start, _end) = (0, _end - _start);
             }
 
-            var got = await _inner.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            var got = await base.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (got == 0)
             {
                 _ended = true;
@@ -161,18 +153,13 @@ internal sealed class AgentKeepAliveStream : Stream
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _toAgent.Advance(buffer.Span);
-            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -180,28 +167,14 @@ internal sealed class AgentKeepAliveStream : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    // why: a synchronous read or write would pass by the framing; YARP's copiers are asynchronous.
+    public override int Read(Span<byte> buffer) => throw new NotSupportedException();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override void Write(ReadOnlySpan<byte> buffer) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override void Flush() => _inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 
     /// <summary>Answers the whole ping at the buffer's start with a pong, unless it is the backend's turn to hear one or a pong cannot go now.</summary>
     private async ValueTask<bool> TryAnswerAsync(int payloadLength, CancellationToken cancellationToken)
@@ -224,7 +197,7 @@ internal sealed class AgentKeepAliveStream : Stream
             _buffer[pong] = 0x80 | FrameHeader.Pong;
             _buffer[pong + 1] = (byte)payloadLength;
             _start += PingHeaderLength + payloadLength;
-            await _inner.WriteAsync(_buffer.AsMemory(pong, 2 + payloadLength), cancellationToken).ConfigureAwait(false);
+            await base.WriteAsync(_buffer.AsMemory(pong, 2 + payloadLength), cancellationToken).ConfigureAwait(false);
             _counted?.Invoke(KeepAliveOutcome.Answered);
             return true;
         }

@@ -109,14 +109,13 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
         ConnectAdmission.Done(_context);
         _backend.TunnelOpened();
         _metrics.TunnelOpened(_backend.Name);
-        // why: Kestrel owns the upgraded stream and ends it with the request.
-        var counted = new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
         if (_keepAlive is not { } keepAlive || _services is null)
         {
-            return counted;
+            // why: Kestrel owns the upgraded stream and ends it with the request.
+            return new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
         }
 
-        var answering = new AgentKeepAliveStream(counted, keepAlive.BackendInterval, _services.Time, _metrics.CountKeepAlive);
+        var answering = new AgentKeepAliveStream(agent, keepAlive.BackendInterval, _services.Time, _metrics.CountKeepAlive, _metrics.ToBackend, _metrics.ToAgent);
         _watched = _services.Watch.Watch(_context, answering, keepAlive.SilenceLimit);
         return answering;
     }

@@ -1,5 +1,4 @@
 using Tcm.Gateway.KeepAlive;
-using Tcm.Testing;
 using static Tcm.Gateway.Tests.KeepAlive.WebSocketFrames;
 
 namespace Tcm.Gateway.Tests.KeepAlive;
