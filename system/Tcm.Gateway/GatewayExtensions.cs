@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
 using Tcm.Gateway.Identity;
+using Tcm.Gateway.KeepAlive;
 using Tcm.Gateway.Management;
 using Tcm.Gateway.Relay;
 using Tcm.Hosting.Data;
@@ -32,7 +33,8 @@ public static class GatewayExtensions
                 static (sp, options, ct) => GatewayIdentity.LoadOrRegisterAsync(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GatewayIdentity>>(), ct),
                 static identity => identity.Primary.Certificate)
             .AddHostedServiceAfterRegistration<GatewayShutdown>()
-            .AddHostedServiceAfterRegistration<ManagementService>();
+            .AddHostedServiceAfterRegistration<ManagementService>()
+            .AddHostedServiceAfterRegistration<TunnelWatch>();
         // why: YARP logs every forwarded request at Information; the gateway's own log says what matters (refusals, relay ends).
         builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Warning);
         var services = server.Services;
@@ -47,6 +49,7 @@ public static class GatewayExtensions
         services.AddSingleton(sp => new GatewayStartTime(sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton<GatewayShutdown>();
+        services.AddSingleton<TunnelWatch>();
         services.AddSingleton<ManagementService>();
         services.AddSingleton(sp =>
         {

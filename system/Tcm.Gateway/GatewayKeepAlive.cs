@@ -10,8 +10,8 @@ namespace Tcm.Gateway;
 /// <remarks>
 /// Why the agents' side is off by default: at 4,000 idle agents the ping every 30 s was the whole of the gateway's idle CPU
 /// above bare Kestrel (measured, docs/benchmarks.md, Gateway), and it proves nothing the channels do not: the agents ping
-/// every channel end to end, and a dead agent's tunnel ends when its backend closes the silent channel or when
-/// the tunnel has been silent for <see cref="GatewayOptions.TunnelIdleTimeout"/>; the agent connection, left without streams,
+/// every channel, and a dead agent's tunnel ends when the gateway (<see cref="KeepAlive.TunnelWatch"/>) or its backend finds
+/// the agent silent, or when the tunnel has been silent for <see cref="GatewayOptions.TunnelIdleTimeout"/>; the agent connection, left without streams,
 /// is then closed after <see cref="GatewayOptions.KeepAliveTimeout"/>. The backend side stays on: a few connections carry
 /// every tunnel, and a ping finds a dead one for all of them at once.
 /// </remarks>

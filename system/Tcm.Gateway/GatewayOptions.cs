@@ -51,9 +51,20 @@ public sealed class GatewayOptions : TcmServerOptions
 
     /// <summary>
     /// A tunnel with no byte in either direction for this long is closed (YARP's activity timeout of a relayed WebSocket; it
-    /// also bounds the wait for the backend's answer to the opening). Default 2 minutes (the channel pings every 30 s).
+    /// also bounds the wait for the backend's answer to the opening). A channel whose agent announced its keep-alive gets at
+    /// least two <see cref="RelayedKeepAliveInterval"/>s and one of its own (see <c>KeepAlive/RelayedKeepAlive</c>). Default 2 minutes.
     /// </summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// For a channel whose agent announced its keep-alive interval (<c>X-Tcm-Keep-Alive</c>), the gateway answers the agent's
+    /// WebSocket pings itself, ends the tunnel when the agent sent nothing for two of its intervals, and keeps the backend leg
+    /// alive with one of the agent's pings per this interval (the agent's own when longer), which it announces to the backend in
+    /// the agent's stead. Zero relays every ping end to end, as before. Default 5 minutes: the backend leg is an HTTP/2 stream on
+    /// a connection the gateway pings every <see cref="BackendKeepAlivePingDelay"/>, so no middlebox sees it idle; a backend then
+    /// closes the channel of a gateway that vanished without a reset after 10 minutes.
+    /// </summary>
+    public TimeSpan RelayedKeepAliveInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>An inbound HTTP connection with no request in flight is closed after this long (Kestrel keep-alive). Default 2 minutes.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);

@@ -79,6 +79,11 @@ internal sealed class GatewayOptionsValidator()
         var longestTimer = TimeSpan.FromMilliseconds(int.MaxValue);
         failures.Between(options.TunnelIdleTimeout, longestTimer, nameof(GatewayOptions.TunnelIdleTimeout));
         failures.Positive(options.KeepAliveTimeout, nameof(GatewayOptions.KeepAliveTimeout));
+        // why: the interval is announced to the backend in whole seconds, which accepts 1 to 3600.
+        if (options.RelayedKeepAliveInterval != TimeSpan.Zero && (options.RelayedKeepAliveInterval < TimeSpan.FromSeconds(1) || options.RelayedKeepAliveInterval > TimeSpan.FromHours(1)))
+        {
+            failures.Add($"{prefix}{nameof(GatewayOptions.RelayedKeepAliveInterval)} {options.RelayedKeepAliveInterval} must be zero (every ping relayed) or between 1 second and 1 hour.");
+        }
         failures.Positive(options.BackendConnectTimeout, nameof(GatewayOptions.BackendConnectTimeout));
         failures.Between(options.BackendResponseTimeout, longestTimer, nameof(GatewayOptions.BackendResponseTimeout));
         // why: Kestrel and SocketsHttpHandler refuse a ping delay or timeout under one second when they are configured.

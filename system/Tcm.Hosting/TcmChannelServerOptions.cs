@@ -25,9 +25,13 @@ public abstract class TcmChannelServerOptions : TcmServerOptions
     /// <summary>
     /// WebSocket ping interval of the server side of a channel whose agent announced no keep-alive of its own (an agent from before
     /// <see cref="ProtocolConstants.KeepAliveHeader"/>); zero disables those pings. An agent that announces its interval pings
-    /// alone, and its channel is closed after two intervals of silence. Default 30 seconds.
+    /// alone, and its channel is closed after two intervals of silence. Default 30 seconds: those agents are pinged as they always
+    /// were (the agents' own default interval is <see cref="ProtocolConstants.DefaultKeepAliveInterval"/>).
     /// </summary>
-    public TimeSpan KeepAliveInterval { get; set; } = ProtocolConstants.DefaultKeepAliveInterval;
+    public TimeSpan KeepAliveInterval { get; set; } = DefaultServerPingInterval;
+
+    /// <summary>The default of <see cref="KeepAliveInterval"/>: 30 seconds.</summary>
+    public static TimeSpan DefaultServerPingInterval { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a ping may wait for its pong before the channel is aborted. Default 20 seconds.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = ProtocolConstants.DefaultKeepAliveTimeout;

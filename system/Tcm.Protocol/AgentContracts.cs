@@ -105,8 +105,8 @@ public sealed record AgentSettings
     public bool PreferCem { get; init; }
     /// <summary>"Prefer CEM gateway connection if VPN connection is established".</summary>
     public bool PreferCemIfVpn { get; init; }
-    /// <summary>WebSocket ping interval of persistent connections.</summary>
-    public int KeepAliveSeconds { get; set; } = 30;
+    /// <summary>WebSocket ping interval of persistent connections, seconds. Default 60 (<see cref="ProtocolConstants.DefaultKeepAliveInterval"/>).</summary>
+    public int KeepAliveSeconds { get; set; } = (int)ProtocolConstants.DefaultKeepAliveInterval.TotalSeconds;
     /// <summary>
     /// When the agent may start a task that is not urgent (<see cref="TaskPushMessage.Urgent"/>): a task that arrives outside every window
     /// waits for the next one to open. Null or empty: always. An agent that predates windows ignores them.

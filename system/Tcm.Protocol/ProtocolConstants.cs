@@ -12,8 +12,11 @@ public static class ProtocolConstants
     /// <summary>Default maximum size of one message (one WebSocket message, all frames together): 256 KiB.</summary>
     public const int DefaultMaxMessageBytes = 256 * 1024;
 
-    /// <summary>Default WebSocket ping interval of a persistent connection.</summary>
-    public static readonly TimeSpan DefaultKeepAliveInterval = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Default WebSocket ping interval of a persistent connection: 60 seconds (docs/protocol.md, Keep-alive, says why: below the
+    /// idle timeouts of the NATs and layer-4 balancers an agent's channel crosses, and half the bytes of 30 seconds).
+    /// </summary>
+    public static readonly TimeSpan DefaultKeepAliveInterval = TimeSpan.FromSeconds(60);
 
     /// <summary>Default time a pong may take before the connection is considered dead.</summary>
     public static readonly TimeSpan DefaultKeepAliveTimeout = TimeSpan.FromSeconds(20);

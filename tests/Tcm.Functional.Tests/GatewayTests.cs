@@ -1,7 +1,9 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Tcm.Channels.Framing;
 using Tcm.Gateway.Diagnostics;
+using Tcm.Gateway.KeepAlive;
 
 namespace Tcm.Functional.Tests;
 
@@ -332,6 +334,57 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         // why: the tunnel is counted closed before the forwarder's result is counted as an error.
         var scraped = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct), m => m.Sum("tcm_gateway_relay_errors_total") > 0, Deadline, "the relay error counted");
         scraped.Sum("tcm_gateway_relay_errors_total", "kind=\"tunnel-idle\"").Should().Be(1, "YARP's activity timeout is counted as the relay error it is");
+    }
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task AnnouncedKeepAlive_TheGatewayAnswersThePings_TheNsHearsOnePerRelayedInterval_AndASilentAgentsChannelEndsAtTheNs(string httpVersion)
+    {
+        var version = Version.Parse(httpVersion);
+        var relayed = TimeSpan.FromSeconds(3);
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns], o => o.RelayedKeepAliveInterval = relayed);
+        var pinging = await RegisterAsync(ns, "PC-A");
+        var silent = await RegisterAsync(ns, "PC-B");
+        var (pingingChannel, _) = await pinging.ConnectAsync(gateway, version, configure: new ChannelKeepAlive(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20)).ApplyTo);
+        await using var _1 = pingingChannel;
+        // why: a client WebSocket reads its pongs only while a receive is pending, and sends no new ping while one is unanswered.
+        var response = pingingChannel.ReceiveAsync<Tcm.Protocol.HttpResponseMessage>(r => r.Id == 1, TimeSpan.FromSeconds(60));
+        // why: announces a 1 s keep-alive and never pings: a dead agent whose connection stays open.
+        var (silentChannel, _) = await silent.ConnectAsync(gateway, version, configure: o => o.SetRequestHeader(ProtocolConstants.KeepAliveHeader, "1"));
+        await using var _2 = silentChannel;
+        var quiet = System.Diagnostics.Stopwatch.StartNew();
+
+        (await EndOfAsync(silentChannel.WebSocket)).Should().BeTrue("the gateway ends a tunnel whose agent sent nothing for two of its intervals");
+        quiet.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2) + TunnelWatch.Tick + TimeSpan.FromSeconds(2));
+        await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(ns.Admin, ct), m => m.Sum("tcm_ns_connections_live", "route=\"gateway\"") == 1, Deadline,
+            "the NS to close the silent agent's channel when its tunnel ends, and keep the pinging one");
+
+        // The NS closes a channel silent for two announced intervals (6 s here): three forwarded pings are 9 s and more.
+        var scraped = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct),
+            m => m.Sum("tcm_gateway_keepalive_total", "outcome=\"forwarded\"") >= 3, TimeSpan.FromSeconds(30), "three of the pinging agent's pings forwarded");
+        await pingingChannel.SendAsync(new Tcm.Protocol.HttpRequestMessage { Id = 1, Method = "GET", Path = TcmPaths.Policy });
+        (await response).Status.Should().Be(200, "the NS, hearing one ping per relayed interval, keeps the channel");
+        scraped.Sum("tcm_gateway_keepalive_total", "outcome=\"answered\"").Should().BeGreaterThanOrEqualTo(4, "the pings between are answered by the gateway");
+        scraped.Sum("tcm_gateway_keepalive_total", "outcome=\"timed-out\"").Should().Be(1);
+        (await PrometheusScrape.ScrapeAsync(ns.Admin)).Sum("tcm_ns_connections_live", "route=\"gateway\"").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task RelayedKeepAliveOff_EveryPingReachesTheNs_AndTheAgentsAnnouncementIsPassedOn()
+    {
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns], o => o.RelayedKeepAliveInterval = TimeSpan.Zero);
+        var silent = await RegisterAsync(ns, "PC-B");
+        var (silentChannel, _) = await silent.ConnectAsync(gateway, HttpVersion.Version20, configure: o => o.SetRequestHeader(ProtocolConstants.KeepAliveHeader, "1"));
+        await using var _ = silentChannel;
+
+        // why: with the gateway out of the keep-alive, the NS itself closes the silent channel, as it would a direct one.
+        var (_, status, description) = await silentChannel.WaitForCloseAsync();
+        status.Should().Be(WebSocketCloseStatus.PolicyViolation);
+        description.Should().StartWith(CloseReasons.KeepAliveTimeout + ":");
+        (await PrometheusScrape.ScrapeAsync(gateway.Admin)).Sum("tcm_gateway_keepalive_total").Should().Be(0);
     }
 
     [Theory]

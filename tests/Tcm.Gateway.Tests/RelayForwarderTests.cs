@@ -19,12 +19,26 @@ public sealed class RelayForwarderTests
     }
 
     [Fact]
-    public void TheDefaultIdleTimeout_OutlastsThePolicyKeepAlive_AndYarpsRequestTimeout()
+    public void TheDefaultIdleTimeout_OutlastsTheServersPingsOfAgentsThatAnnounceNone_AndYarpsRequestTimeout()
     {
         var forwarder = Create(new GatewayOptions());
 
-        forwarder.Tunnel.ActivityTimeout.Should().BeGreaterThan(Protocol.ProtocolConstants.DefaultKeepAliveInterval * 2);
+        forwarder.Tunnel.ActivityTimeout.Should().BeGreaterThan(Tcm.Hosting.TcmChannelServerOptions.DefaultServerPingInterval * 2);
         forwarder.Tunnel.ActivityTimeout.Should().BeGreaterThan(TimeSpan.FromSeconds(100), "YARP's default activity timeout would cut a quiet channel");
+    }
+
+    [Theory]
+    [InlineData(60, 300)]
+    [InlineData(3600, 300)]
+    [InlineData(1, 1)]
+    public void ATunnelWhosePingsTheGatewayAnswers_OutlastsItsBackendLegsSilence(int agentSeconds, int relayedSeconds)
+    {
+        var keepAlive = new Tcm.Gateway.KeepAlive.RelayedKeepAlive(TimeSpan.FromSeconds(agentSeconds), TimeSpan.FromSeconds(Math.Max(agentSeconds, relayedSeconds)));
+        var options = new GatewayOptions();
+
+        // why: YARP sees a byte only when a ping is forwarded (at most a backend interval and an agent interval apart) and its pong comes.
+        keepAlive.ActivityTimeout(options.TunnelIdleTimeout).Should().BeGreaterThan(keepAlive.BackendInterval + keepAlive.AgentInterval + Protocol.ProtocolConstants.DefaultKeepAliveTimeout);
+        keepAlive.ActivityTimeout(options.TunnelIdleTimeout).Should().BeGreaterThanOrEqualTo(options.TunnelIdleTimeout);
     }
 
     [Fact]

@@ -102,8 +102,8 @@ internal sealed class BaselineAgentChannel(int agentIndex, ClientWebSocket nsSoc
     }
 
     /// <summary>
-    /// The agent's keep-alive (<see cref="ChannelKeepAlive.Default"/>): a ping every 30 s that the server answers with a pong, dead
-    /// after 20 s without one. .NET's default (a pong every 30 s that nobody answers) would be half the traffic of a TCM agent's.
+    /// The agent's keep-alive (<see cref="ChannelKeepAlive.Default"/>): a ping every 60 s that the server answers with a pong, dead
+    /// after 20 s without one. .NET's default (a pong every 30 s that nobody answers) would be different traffic of a TCM agent's.
     /// </summary>
     private static void PingLikeTheAgent(ClientWebSocketOptions options)
     {

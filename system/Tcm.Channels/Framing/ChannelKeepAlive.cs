@@ -14,7 +14,7 @@ namespace Tcm.Channels.Framing;
 /// <param name="Timeout">How long a pong may take before the connection counts as dead.</param>
 public readonly record struct ChannelKeepAlive(TimeSpan Interval, TimeSpan Timeout)
 {
-    /// <summary>A ping every 30 seconds, 20 seconds for its pong.</summary>
+    /// <summary>A ping every 60 seconds, 20 seconds for its pong.</summary>
     public static ChannelKeepAlive Default { get; } = new(ProtocolConstants.DefaultKeepAliveInterval, ProtocolConstants.DefaultKeepAliveTimeout);
 
     /// <summary>The policy's interval (<see cref="AgentSettings.KeepAliveSeconds"/>) when it sets a positive one, else the default.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Tcm.Gateway.Certificates;
+using Tcm.Gateway.KeepAlive;
 using Tcm.Gateway.Relay;
 using Tcm.Hosting.Diagnostics;
 using Tcm.Protocol;
@@ -27,6 +28,7 @@ internal sealed class GatewayMetrics : ServerMeter
     private readonly CountedCounter _connects;
     private readonly CountedCounter _bytesToBackends;
     private readonly CountedCounter _bytesToAgents;
+    private readonly CountedCounter[] _keepAlive;
     private readonly UpDownCounter<long> _tunnels;
     private readonly Counter<long> _relayErrors;
     private readonly CountsByKey _rejectionsByCode = new();
@@ -50,6 +52,9 @@ internal sealed class GatewayMetrics : ServerMeter
         var bytes = Meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
         _bytesToBackends = new(bytes, "direction", "to-backend");
         _bytesToAgents = new(bytes, "direction", "to-agent");
+        var keepAlive = Meter.CreateCounter<long>("tcm.gateway.keepalive", "{ping}", "Agents' pings the gateway answered or forwarded, and tunnels it ended for the agent's silence, by outcome");
+        _keepAlive = [new(keepAlive, "outcome", "answered"), new(keepAlive, "outcome", "forwarded"), new(keepAlive, "outcome", "timed-out")];
+        CountKeepAlive = KeepAlive;
         Meter.CreateObservableGauge("tcm.gateway.certificates", () => new[]
         {
             new Measurement<int>(approvals.HeldCount, new KeyValuePair<string, object?>("state", "held")),
@@ -57,6 +62,18 @@ internal sealed class GatewayMetrics : ServerMeter
             new Measurement<int>(approvals.BlockedCount, new KeyValuePair<string, object?>("state", "blocked")),
         }, "{certificate}", "Certificates held, approved and blocked");
     }
+
+    /// <summary><see cref="KeepAlive"/> as one delegate, shared by every tunnel.</summary>
+    public Action<KeepAliveOutcome> CountKeepAlive { get; }
+
+    /// <summary>Agents' pings answered by the gateway so far.</summary>
+    public long PingsAnswered => _keepAlive[(int)KeepAliveOutcome.Answered].Total;
+
+    /// <summary>Agents' pings forwarded to their backends so far.</summary>
+    public long PingsForwarded => _keepAlive[(int)KeepAliveOutcome.Forwarded].Total;
+
+    /// <summary>Tunnels ended because their agent was silent for two of its keep-alive intervals.</summary>
+    public long KeepAliveTimeouts => _keepAlive[(int)KeepAliveOutcome.TimedOut].Total;
 
     public long AgentsConnected => Interlocked.Read(ref _agentsConnected);
 
@@ -97,6 +114,9 @@ internal sealed class GatewayMetrics : ServerMeter
 
     /// <summary>Counts a relayed exchange that ended in <paramref name="error"/> (YARP's forwarder error, in the gateway's terms).</summary>
     public void RelayFailed(RelayError error) => _relayErrors.Add(1, new KeyValuePair<string, object?>("kind", error.ToCode()));
+
+    /// <summary>Counts what became of an agent's ping, or a tunnel ended for its agent's silence.</summary>
+    public void KeepAlive(KeepAliveOutcome outcome) => _keepAlive[(int)outcome].Add();
 
     public void TunnelOpened(string backend) => _tunnels.Add(1, new KeyValuePair<string, object?>("backend", backend));
 

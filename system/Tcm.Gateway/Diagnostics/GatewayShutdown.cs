@@ -5,8 +5,8 @@ namespace Tcm.Gateway.Diagnostics;
 
 /// <summary>
 /// Ends every tunnel when the gateway stops. No timer: idle tunnels are closed by YARP's activity timeout
-/// (<see cref="GatewayOptions.TunnelIdleTimeout"/>) and the status page's rates are computed when read
-/// (<see cref="LastSecondRate"/>), because a gateway-wide periodic timer makes the runtime walk every tunnel's timer each tick.
+/// (<see cref="GatewayOptions.TunnelIdleTimeout"/>) or, when the gateway answers their agents' pings, by the one housekeeping
+/// pass of <see cref="KeepAlive.TunnelWatch"/>; the status page's rates are computed when read (<see cref="LastSecondRate"/>).
 /// </summary>
 internal sealed class GatewayShutdown(RelayServices services) : IHostedService
 {

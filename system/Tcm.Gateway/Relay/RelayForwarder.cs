@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Tcm.Gateway.KeepAlive;
 using Tcm.Protocol;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -39,9 +40,11 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
     {
         // :: Step 1: Count what passes
         TunnelUpgrade? upgrade = null;
+        RelayedKeepAlive? keepAlive = null;
         if (tunnel)
         {
-            upgrade = TunnelUpgrade.Install(context, backend, services.Metrics);
+            keepAlive = RelayedKeepAlive.For(context.Request, services.Options);
+            upgrade = TunnelUpgrade.Install(context, backend, services.Metrics, keepAlive, services);
         }
         else
         {
@@ -54,12 +57,13 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
         }
 
         // :: Step 2: Forward
-        var transformer = new RelayTransformer(new Uri(backend.BaseUri, address.PathAndQuery), agentCertificate, services.GatewayName, backend);
+        var transformer = new RelayTransformer(new Uri(backend.BaseUri, address.PathAndQuery), agentCertificate, services.GatewayName, backend, keepAlive);
+        var config = !tunnel ? Http : keepAlive is { } relayed ? Tunnel with { ActivityTimeout = relayed.ActivityTimeout(options.Value.TunnelIdleTimeout) } : Tunnel;
         ForwarderError error;
         bool opened;
         try
         {
-            error = await forwarder.SendAsync(context, backend.BaseUri.OriginalString, backend.Invoker, tunnel ? Tunnel : Http, transformer,
+            error = await forwarder.SendAsync(context, backend.BaseUri.OriginalString, backend.Invoker, config, transformer,
                 tunnel ? services.Stopping.Token : CancellationToken.None).ConfigureAwait(false);
         }
         finally

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
+using Tcm.Gateway.KeepAlive;
 
 namespace Tcm.Gateway.Relay;
 
@@ -13,6 +14,7 @@ internal sealed class RelayServices(
     RelayForwarder forwarder,
     GatewayMetrics metrics,
     TimeProvider time,
+    TunnelWatch watch,
     ILogger<RelayServices> logger)
 {
     public GatewayOptions Options { get; } = options.Value;
@@ -22,6 +24,9 @@ internal sealed class RelayServices(
     public RelayForwarder Forwarder { get; } = forwarder;
     public GatewayMetrics Metrics { get; } = metrics;
     public TimeProvider Time { get; } = time;
+
+    /// <summary>The one pass that ends tunnels whose agents went silent.</summary>
+    public TunnelWatch Watch { get; } = watch;
     public ILogger Logger { get; } = logger;
 
     /// <summary>Cancelled when the gateway stops: ends every tunnel.</summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Tcm.Gateway.Diagnostics;
+using Tcm.Gateway.KeepAlive;
 using Tcm.Hosting.Listeners;
 
 namespace Tcm.Gateway.Relay;
@@ -18,15 +19,20 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
     private readonly IHttpExtendedConnectFeature? _connect;
     private readonly Backend _backend;
     private readonly GatewayMetrics _metrics;
+    private readonly RelayedKeepAlive? _keepAlive;
+    private readonly RelayServices? _services;
+    private IDisposable? _watched;
     private bool _closed;
 
-    private TunnelUpgrade(HttpContext context, Backend backend, GatewayMetrics metrics)
+    private TunnelUpgrade(HttpContext context, Backend backend, GatewayMetrics metrics, RelayedKeepAlive? keepAlive, RelayServices? services)
     {
         _context = context;
         _upgrade = context.Features.Get<IHttpUpgradeFeature>();
         _connect = context.Features.Get<IHttpExtendedConnectFeature>();
         _backend = backend;
         _metrics = metrics;
+        _keepAlive = keepAlive;
+        _services = services;
     }
 
     /// <summary>Whether the agent's side was accepted (the tunnel was opened; <see cref="Close"/> counts it closed).</summary>
@@ -38,10 +44,13 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
 
     public string? Protocol => _connect?.Protocol;
 
-    /// <summary>Puts the stand-in in place of the request's upgrade features.</summary>
-    public static TunnelUpgrade Install(HttpContext context, Backend backend, GatewayMetrics metrics)
+    /// <summary>
+    /// Puts the stand-in in place of the request's upgrade features. With <paramref name="keepAlive"/>, the agent's side answers
+    /// the agent's pings (<see cref="AgentKeepAliveStream"/>) and is watched for the agent's silence (<see cref="TunnelWatch"/>).
+    /// </summary>
+    public static TunnelUpgrade Install(HttpContext context, Backend backend, GatewayMetrics metrics, RelayedKeepAlive? keepAlive = null, RelayServices? services = null)
     {
-        var tunnel = new TunnelUpgrade(context, backend, metrics);
+        var tunnel = new TunnelUpgrade(context, backend, metrics, keepAlive, services);
         if (tunnel._upgrade is not null)
         {
             context.Features.Set<IHttpUpgradeFeature>(tunnel);
@@ -84,6 +93,7 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
     /// <summary>Counts the tunnel closed, if it was opened.</summary>
     public void Close()
     {
+        _watched?.Dispose();
         if (Opened && !_closed)
         {
             _closed = true;
@@ -92,14 +102,21 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
         }
     }
 
-    private Tcm.Protocol.CountingStream Open(Stream agent)
+    private Stream Open(Stream agent)
     {
         Opened = true;
         // why: the backend accepted the channel, so the agent's connect is done; its place admits the next connection's TLS.
         ConnectAdmission.Done(_context);
         _backend.TunnelOpened();
         _metrics.TunnelOpened(_backend.Name);
-        // why: Kestrel owns the upgraded stream and ends it with the request.
-        return new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
+        if (_keepAlive is not { } keepAlive || _services is null)
+        {
+            // why: Kestrel owns the upgraded stream and ends it with the request.
+            return new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
+        }
+
+        var answering = new AgentKeepAliveStream(agent, keepAlive.BackendInterval, _services.Time, _metrics.CountKeepAlive, _metrics.ToBackend, _metrics.ToAgent);
+        _watched = _services.Watch.Watch(_context, answering, keepAlive.SilenceLimit);
+        return answering;
     }
 }

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Runtime.CompilerServices;
 
@@ -44,16 +45,18 @@ internal sealed class CemAgent(RegisteredAgent registered, string backend) : IDi
         }, GatewayPaths.RelayBase(gateway.Info.HostAndPort, backend ?? Backend).ToString());
 
     /// <summary>Opens the channel through the gateway (no hello yet); a refusal throws <see cref="ChannelRefusedException"/> with the status and code.</summary>
-    public Task<TestChannel> OpenChannelAsync(GatewayHost gateway, Version version, HttpMessageInvoker? invoker = null, string? backend = null, string path = TcmPaths.Channel)
+    public Task<TestChannel> OpenChannelAsync(GatewayHost gateway, Version version, HttpMessageInvoker? invoker = null, string? backend = null, string path = TcmPaths.Channel,
+        Action<ClientWebSocketOptions>? configure = null)
     {
         var uri = new Uri(GatewayPaths.RelayBase(gateway.Info.HostAndPort, backend ?? Backend).ToString().Replace("https://", "wss://", StringComparison.Ordinal) + path);
-        return TestChannel.OpenAsync(uri, invoker ?? new HttpMessageInvoker(CreateHandler(gateway.Trust, Certificate)), version, ownsInvoker: invoker is null);
+        return TestChannel.OpenAsync(uri, invoker ?? new HttpMessageInvoker(CreateHandler(gateway.Trust, Certificate)), version, ownsInvoker: invoker is null, configure: configure);
     }
 
-    /// <summary>Opens the channel, says hello (route cem) and returns the welcome.</summary>
-    public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(GatewayHost gateway, Version version, long lastReceivedSeq = 0, HttpMessageInvoker? invoker = null)
+    /// <summary>Opens the channel, says hello (route cem) and returns the welcome; <paramref name="configure"/> sets the socket's keep-alive or headers.</summary>
+    public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(GatewayHost gateway, Version version, long lastReceivedSeq = 0, HttpMessageInvoker? invoker = null,
+        Action<ClientWebSocketOptions>? configure = null)
     {
-        var channel = await OpenChannelAsync(gateway, version, invoker);
+        var channel = await OpenChannelAsync(gateway, version, invoker, configure: configure);
         await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = Id, LastReceivedSeq = lastReceivedSeq, Route = "cem" });
         return (channel, await channel.ReceiveAsync<WelcomeMessage>());
     }
