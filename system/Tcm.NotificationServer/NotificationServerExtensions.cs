@@ -57,8 +57,13 @@ public static class NotificationServerExtensions
         services.AddSingleton(sp =>
         {
             var metrics = sp.GetRequiredService<NsMetrics>();
-            // why: the window counts every push it writes, also those an acknowledgement lets out later in waves.
-            var window = new PushWindow(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.MaxPushesInFlight, metrics.PushesSent);
+            var store = sp.GetRequiredService<TcmStore>();
+            var options = sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
+
+            // why: the window counts every push it writes, also those an acknowledgement or a hello lets out later in waves; one
+            // channel's share stays within its send queue (MaxQueuedPerChannel), which also carries its other messages.
+            var window = new PushWindow(options.MaxPushesInFlight, (agent, after, max) => store.GetPushesAfter(((AgentRecord)agent).Id, after, max),
+                Math.Min(PushWindow.DefaultPerChannel, Math.Max(1, options.MaxQueuedPerChannel / 2)), metrics.PushesSent);
             metrics.ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
             return window;
         });

@@ -45,31 +45,31 @@ public sealed class DeliveryEngineTests
     [Fact]
     public async Task StartSession_SendsTheWelcome_ThenEveryPushAfterTheAck_ThenLetsFreshPushesThrough()
     {
-        var agent = new SequencedAgent("a", nextSeq: 4, ackedSeq: 1);
+        var window = Window(capacity: 10);
+        var agent = new SequencedAgent("a", ackedSeq: 1);
+        window.Admit(agent.Store(1, 3).Skip(1), null).Should().Be(0, "no session yet");
         var channel = new RecordingChannel();
-        DeliveryEngine.TrySend(agent, [9], offload: false).Should().BeFalse("no session yet");
-        long? askedFrom = null;
 
-        var (replaced, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, Welcome(),
-            from => { askedFrom = from; return [[2], [3]]; }, CancellationToken.None);
+        var replaced = await DeliveryEngine.StartSessionAsync(agent, channel, Welcome(), window, CancellationToken.None);
 
-        (replaced, resent, askedFrom).Should().Be((null, 2, 1L));
+        replaced.Should().BeNull();
         channel.Sent.Should().HaveCount(3);
         channel.Sent[0].Should().BeOfType<WelcomeMessage>();
         channel.Payloads.Select(p => p[0]).Should().Equal(2, 3);
         channel.Ready.Should().BeTrue();
-        DeliveryEngine.TrySend(agent, [4], offload: false).Should().BeTrue();
+        window.Admit(agent.Store(4, 4), null).Should().Be(1);
         channel.Payloads.Last().Should().Equal(4);
     }
 
     [Fact]
     public async Task ANewerSession_ReplacesTheOlder_AndTheOlderEndingDoesNotDetachIt()
     {
+        var window = Window(capacity: 10);
         var agent = new SequencedAgent("a");
         var (older, newer) = (new RecordingChannel(), new RecordingChannel());
-        await DeliveryEngine.StartSessionAsync(agent, older, Welcome(), _ => [], CancellationToken.None);
+        await DeliveryEngine.StartSessionAsync(agent, older, Welcome(), window, CancellationToken.None);
 
-        (await DeliveryEngine.StartSessionAsync(agent, newer, Welcome(), _ => [], CancellationToken.None)).Replaced.Should().BeSameAs(older);
+        (await DeliveryEngine.StartSessionAsync(agent, newer, Welcome(), window, CancellationToken.None)).Should().BeSameAs(older);
         agent.DetachChannel(older).Should().BeFalse();
         agent.Channel.Should().BeSameAs(newer);
         agent.DetachChannel(newer).Should().BeTrue();

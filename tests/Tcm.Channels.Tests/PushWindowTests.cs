@@ -8,10 +8,10 @@ public sealed class PushWindowTests
     [Fact]
     public async Task PushesBeyondTheWindow_Wait_AndGoOutInOrder_AsAcknowledgementsFreeRoom()
     {
-        var window = new PushWindow(capacity: 2);
-        var (agent, channel) = await ConnectedAsync("a");
+        var window = Window(capacity: 2);
+        var (agent, channel) = await ConnectedAsync("a", window);
 
-        window.Admit(Numbered(agent, 1, 4), "action-1").Should().Be(2);
+        window.Admit(agent.Store(1, 4), "action-1").Should().Be(2);
         (window.InFlight, window.Waiting, window.WaitingFor("action-1")).Should().Be((2L, 2, 2));
         channel.Payloads.Select(p => p[0]).Should().Equal(1, 2);
 
@@ -25,37 +25,62 @@ public sealed class PushWindowTests
     }
 
     [Fact]
-    public async Task AWaitingPush_ResentByANewerSession_IsNotSentAgain_AndAnEndedChannelFreesItsRoom()
+    public async Task ANewerSession_ReSendsThroughTheWindow_InOrder_NotTwice_AndAnEndedChannelFreesItsRoom()
     {
-        var window = new PushWindow(capacity: 1);
-        var (a, first) = await ConnectedAsync("a", nextSeq: 3);
-        var (b, channelB) = await ConnectedAsync("b", nextSeq: 2);
-        window.Admit(Numbered(a, 1, 2).Concat(Numbered(b, 1, 1)), null).Should().Be(1);
+        var window = Window(capacity: 1);
+        var (a, first) = await ConnectedAsync("a", window);
+        var (b, channelB) = await ConnectedAsync("b", window);
+        window.Admit(a.Store(1, 2).Concat(b.Store(1, 1)), null).Should().Be(1);
 
-        // Agent a reconnects: the newer session re-sends everything after its acknowledgement, the waiting push included.
+        // Agent a reconnects: its stored pushes go to the newer channel through the window, after b's push that was waiting.
         var second = new RecordingChannel();
-        await DeliveryEngine.StartSessionAsync(a, second, Welcome(), _ => [[1], [2]], CancellationToken.None, window);
-        window.InFlight.Should().Be(2, "the re-sent pushes are in flight on the newer channel");
+        await DeliveryEngine.StartSessionAsync(a, second, Welcome(), window, CancellationToken.None);
+        (second.Payloads.Count, channelB.Payloads.Count, window.InFlight).Should().Be((0, 1, 1L), "b's push took the window's one place");
 
-        a.RaiseAckedSeq(2);
+        b.RaiseAckedSeq(1);
+        window.Changed(b);
+        second.Payloads.Select(p => p[0]).Should().Equal(1);
+        a.RaiseAckedSeq(1);
         window.Changed(a);
-        (first.Payloads.Count, second.Payloads.Count).Should().Be((1, 2), "push 2 went out with the session start, not again from the window");
-        channelB.Payloads.Select(p => p[0]).Should().Equal(1);
+        second.Payloads.Select(p => p[0]).Should().Equal(1, 2);
+        first.Payloads.Select(p => p[0]).Should().Equal([1], "the older channel got push 1 before it was replaced, and nothing after");
         (window.Waiting, window.InFlight).Should().Be((0, 1L));
 
-        DeliveryEngine.EndSession(b, channelB, window);
+        DeliveryEngine.EndSession(a, second, window);
         window.InFlight.Should().Be(0);
     }
 
-    private static async Task<(SequencedAgent Agent, RecordingChannel Channel)> ConnectedAsync(string id, long nextSeq = 5)
+    [Fact]
+    public async Task AnAgentBackWithMoreStoredPushesThanItsShare_GetsThemAFewAtATime_InOrder_OnceEach_FreshPushesAfter()
+    {
+        var window = Window(capacity: 100, perChannel: 3);
+        var agent = new SequencedAgent("a");
+        _ = agent.Store(1, 10);
+        var channel = new RecordingChannel();
+
+        await DeliveryEngine.StartSessionAsync(agent, channel, Welcome(), window, CancellationToken.None);
+        channel.Sent[0].Should().BeOfType<Tcm.Protocol.WelcomeMessage>();
+        channel.Payloads.Select(p => p[0]).Should().Equal(1, 2, 3);
+        window.Admit(agent.Store(11, 11), "fresh").Should().Be(0, "the agent still owes older pushes: the fresh one waits its turn");
+
+        for (var acked = 3; acked < 11; acked = channel.Payloads[^1][0])
+        {
+            channel.Payloads.Count.Should().BeLessThanOrEqualTo(acked + 3, "never more than the agent's share unacknowledged");
+            agent.RaiseAckedSeq(acked);
+            window.Changed(agent);
+        }
+
+        channel.Payloads.Select(p => (int)p[0]).Should().Equal(Enumerable.Range(1, 11));
+        window.Admit(agent.Store(12, 12), "fresher").Should().Be(1, "caught up: a fresh push goes out at once");
+        channel.Payloads.Select(p => (int)p[0]).Should().Equal(Enumerable.Range(1, 12));
+        (window.Waiting, window.InFlight).Should().Be((0, 3L));
+    }
+
+    private static async Task<(SequencedAgent Agent, RecordingChannel Channel)> ConnectedAsync(string id, PushWindow window)
     {
         var agent = new SequencedAgent(id);
         var channel = new RecordingChannel();
-        await DeliveryEngine.StartSessionAsync(agent, channel, Welcome(), _ => [], CancellationToken.None);
-        agent.NextSeq = nextSeq;
+        await DeliveryEngine.StartSessionAsync(agent, channel, Welcome(), window, CancellationToken.None);
         return (agent, channel);
     }
-
-    private static IEnumerable<(PushSequence, long, byte[])> Numbered(SequencedAgent agent, int from, int to) =>
-        Enumerable.Range(from, to - from + 1).Select(seq => ((PushSequence)agent, (long)seq, new[] { (byte)seq }));
 }

@@ -172,6 +172,29 @@ public sealed class TaskDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAgentBackWithMorePushesThanItsShareOfTheWindow_GetsThemAShareAtATime_InOrder_OnceEach()
+    {
+        const int stored = 1_200;
+        var delivery = Create();
+        await delivery.AcceptAsync([.. Enumerable.Range(1, stored).Select(n => Task($"t{n}"))], CancellationToken.None);
+        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        var channel = new RecordingChannel();
+
+        await delivery.StartSessionAsync(agent, channel, Welcome(AgentA), 0, CancellationToken.None);
+        channel.Pushes.Should().HaveCount(Tcm.Channels.Delivery.PushWindow.DefaultPerChannel, "the hello's re-send queues only the agent's share at once");
+
+        while (channel.Pushes[^1].Seq < stored)
+        {
+            var before = channel.Pushes.Count;
+            delivery.Ack(agent, channel.Pushes[^1].Seq, TaskDelivery.ViaPersistent);
+            channel.Pushes.Count.Should().BeGreaterThan(before, "each acknowledgement lets the next share out");
+        }
+
+        channel.Pushes.Select(p => (p.Seq, p.TaskId)).Should().Equal(Enumerable.Range(1, stored).Select(n => ((long)n, $"t{n}")), "every push once, in order");
+        delivery.WaitingPushes.Should().Be(0);
+    }
+
+    [Fact]
     public async Task CoalescedProgress_IsForwardedBeforeTheResult_AndTheResultOnce()
     {
         var delivery = Create();

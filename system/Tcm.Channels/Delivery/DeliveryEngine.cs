@@ -4,8 +4,8 @@ namespace Tcm.Channels.Delivery;
 
 /// <summary>
 /// Nothing lost, nothing twice, in order per agent: the delivery rules the Notification Server and the Task Server share. Each server
-/// keeps its own store (what a push row and an acknowledgement write look like); the sequencing, the per-agent gates, the re-send on
-/// hello, the hand-out over HTTP and the result identity (<see cref="ResultIdentity"/>) are here.
+/// keeps its own store (what a push row and an acknowledgement write look like); the sequencing, the per-agent gates, the session start
+/// (its re-send goes through the <see cref="PushWindow"/>), the hand-out over HTTP and the result identity (<see cref="ResultIdentity"/>) are here.
 /// </summary>
 public static class DeliveryEngine
 {
@@ -45,44 +45,38 @@ public static class DeliveryEngine
 
     /// <summary>
     /// Starts a session after its hello (the caller took <c>lastReceivedSeq</c> as an acknowledgement first): under the agent's gate,
-    /// makes <paramref name="channel"/> the agent's channel, queues the welcome, re-sends every push after the acknowledged one in
-    /// order, and only then lets fresh pushes through. Returns the channel it replaced and how many pushes were re-sent. With a
-    /// <paramref name="window"/>, the re-sent pushes count as in flight and pushes still waiting in it are not sent again.
+    /// makes <paramref name="channel"/> the agent's channel, queues the welcome and lets pushes through. Every stored push after the
+    /// acknowledged one is re-sent through <paramref name="window"/>, in order, at most <see cref="PushWindow.PerChannel"/> at a time
+    /// (an agent back with more stored pushes than its channel's send queue holds is not aborted); pushes still waiting in the window
+    /// are not sent twice. Returns the channel it replaced.
     /// </summary>
-    public static async Task<(IPushChannel? Replaced, int Resent)> StartSessionAsync(
+    public static async Task<IPushChannel?> StartSessionAsync(
         PushSequence agent,
         IPushChannel channel,
         WelcomeMessage welcome,
-        Func<long, IEnumerable<byte[]>> pushesAfter,
-        CancellationToken cancellationToken,
-        PushWindow? window = null)
+        PushWindow window,
+        CancellationToken cancellationToken)
     {
         await agent.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             IPushChannel? replaced;
-            var resent = 0;
+            bool catchUp;
             lock (agent.SendLock)
             {
                 replaced = agent.AttachChannel(channel);
                 channel.Send(welcome);
-                var from = agent.AckedSeq;
-                if (agent.NextSeq - 1 > from)
-                {
-                    foreach (var payload in pushesAfter(from))
-                    {
-                        channel.SendPayload(payload);
-                        resent++;
-                    }
-                }
-
-                // why: every stored push is numbered under the gate held here, so all up to NextSeq - 1 are now on this channel.
-                agent.SentSeq = agent.NextSeq - 1;
                 channel.Ready = true;
-                window?.Recount(agent);
+                catchUp = window.StartCatchUp(agent);
             }
 
-            return (ReferenceEquals(replaced, channel) ? null : replaced, resent);
+            // why: still under the gate, so the re-send is queued before any push stored after this hello.
+            if (catchUp)
+            {
+                window.CatchUp(agent);
+            }
+
+            return ReferenceEquals(replaced, channel) ? null : replaced;
         }
         finally
         {
@@ -91,43 +85,11 @@ public static class DeliveryEngine
     }
 
     /// <summary>The channel ended: pushes wait in the store for the next hello or poll; its in-flight share leaves the window.</summary>
-    public static void EndSession(PushSequence agent, IPushChannel channel, PushWindow? window = null)
+    public static void EndSession(PushSequence agent, IPushChannel channel, PushWindow window)
     {
         if (agent.DetachChannel(channel))
         {
-            window?.Changed(agent);
-        }
-    }
-
-    /// <summary>Queues a stored push on the agent's channel if its session started; false when it waits for the next hello or poll.</summary>
-    public static bool TrySend(PushSequence agent, byte[] payload, bool offload)
-    {
-        if (agent.Channel is { Ready: true } channel)
-        {
-            channel.SendPayload(payload, offload);
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// The window's send: writes push <paramref name="seq"/> to the agent's channel unless the channel's session has not started (the
-    /// push waits in the store) or already carries it (re-sent on hello); counts it in flight.
-    /// </summary>
-    internal static bool TrySend(PushSequence agent, long seq, byte[] payload, PushWindow window)
-    {
-        lock (agent.SendLock)
-        {
-            if (agent.Channel is not { Ready: true } channel || seq <= agent.SentSeq || seq <= agent.AckedSeq)
-            {
-                return false;
-            }
-
-            channel.SendPayload(payload, offload: true);
-            agent.SentSeq = seq;
-            window.Recount(agent);
-            return true;
+            window.Changed(agent);
         }
     }
 

@@ -29,6 +29,15 @@ public class PushSequence
     /// <summary>The highest sequence number queued on the current channel; under <see cref="SendLock"/>.</summary>
     internal long SentSeq { get; set; }
 
+    /// <summary>
+    /// The current channel lacks stored pushes that the window's queue does not hold in order: they come from the store (the session's
+    /// re-send, or a push held back by the agent's share of the window); under <see cref="SendLock"/>.
+    /// </summary>
+    internal bool Behind { get; set; }
+
+    /// <summary>The agent's catch-up from the store is queued in its <see cref="PushWindow"/>; under <see cref="SendLock"/>.</summary>
+    internal bool CatchUpQueued { get; set; }
+
     /// <summary>What this agent adds to its <see cref="PushWindow"/>'s in-flight count now; under <see cref="SendLock"/>.</summary>
     internal long InFlightCounted { get; set; }
 

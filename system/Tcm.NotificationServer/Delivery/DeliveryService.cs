@@ -90,14 +90,13 @@ internal sealed partial class DeliveryService(
 
     /// <summary>
     /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the
-    /// agent's gate) makes <paramref name="channel"/> the agent's channel, queues the welcome, re-sends every push after the
-    /// acknowledged one, in order, and only then lets fresh pushes through.
+    /// agent's gate) makes <paramref name="channel"/> the agent's channel, queues the welcome, and re-sends every push after the
+    /// acknowledged one through the window, in order, before any fresh push.
     /// </summary>
     public async Task StartSessionAsync(AgentRecord agent, IPushChannel channel, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken cancellationToken)
     {
         Ack(agent, lastReceivedSeq, ViaPersistent);
-        var (_, resent) = await DeliveryEngine.StartSessionAsync(agent, channel, welcome, from => Payloads(store.GetPushesAfter(agent.Id, from)), cancellationToken, window).ConfigureAwait(false);
-        metrics.PushesSent(resent);
+        await DeliveryEngine.StartSessionAsync(agent, channel, welcome, window, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The channel ended: pushes wait in the store for the next hello or poll.</summary>
@@ -166,7 +165,7 @@ internal sealed partial class DeliveryService(
             return new PendingPushes { Items = [] };
         }
 
-        return DeliveryEngine.HandOut(Payloads(store.GetPushesAfter(agent.Id, from)));
+        return DeliveryEngine.HandOut(Payloads(store.GetPushesAfter(agent.Id, from, int.MaxValue)));
     }
 
     /// <summary>Best effort: a running task moves its action target to running.</summary>

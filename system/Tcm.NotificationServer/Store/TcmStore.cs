@@ -165,8 +165,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
             });
 
     /// <summary>Stored pushes of an agent with <c>seq &gt; afterSeq</c>, in order, as the UTF-8 JSON that goes on the wire.</summary>
-    public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq) =>
-        Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (r.GetInt64(0), (byte[])r.GetValue(1)), agentId, afterSeq);
+    public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq, int max) =>
+        Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq LIMIT @p2", r => (r.GetInt64(0), (byte[])r.GetValue(1)), agentId, afterSeq, max);
 
     internal static string Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
         JsonSerializer.Serialize(value, typeInfo);

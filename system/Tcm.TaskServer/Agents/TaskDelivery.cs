@@ -52,7 +52,7 @@ internal sealed partial class TaskDelivery
         _time = time;
         _logger = logger;
         _maxAgents = options.Value.MaxAgents;
-        _window = new PushWindow(options.Value.MaxPushesInFlight, metrics.PushesSent);
+        _window = new PushWindow(options.Value.MaxPushesInFlight, (agent, after, max) => PushesAfter((TsAgent)agent, after, max), onSent: metrics.PushesSent);
         _outbox = new TsOutbox(store);
         _journal = new TsDeliveryJournal(store, _outbox, metrics, () => Changed?.Invoke());
 
@@ -246,14 +246,14 @@ internal sealed partial class TaskDelivery
 
     /// <summary>
     /// Starts a session after its hello: takes <paramref name="lastReceivedSeq"/> as an acknowledgement, then (under the agent's gate)
-    /// queues the welcome and re-sends every push not acknowledged, in order; closes the channel it replaced.
+    /// queues the welcome and re-sends every push not acknowledged through the window, in order (at most its share per channel at a
+    /// time, so the channel's send queue stays bounded); closes the channel it replaced.
     /// </summary>
     public async Task StartSessionAsync(TsAgent agent, IPushChannel session, WelcomeMessage welcome, long lastReceivedSeq, CancellationToken ct)
     {
         Ack(agent, lastReceivedSeq, ViaPersistent);
-        var (replaced, resent) = await DeliveryEngine.StartSessionAsync(agent, session, welcome, from => PushesAfter(agent, from), ct, _window).ConfigureAwait(false);
+        var replaced = await DeliveryEngine.StartSessionAsync(agent, session, welcome, _window, ct).ConfigureAwait(false);
         replaced?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
-        _metrics.PushesSent(resent);
         MarkChanged(agent.Id);
     }
 
@@ -320,11 +320,11 @@ internal sealed partial class TaskDelivery
     public PendingPushes HandOut(TsAgent agent, long after)
     {
         Ack(agent, after, ViaHttp);
-        return DeliveryEngine.HandOut(PushesAfter(agent, Math.Max(after, agent.AckedSeq)));
+        return DeliveryEngine.HandOut(PushesAfter(agent, Math.Max(after, agent.AckedSeq), int.MaxValue).Select(static p => p.Payload));
     }
 
-    private List<byte[]> PushesAfter(TsAgent agent, long from) =>
-        _store.Query("SELECT payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq", r => (byte[])r.GetValue(0), agent.Id, from);
+    private List<(long Seq, byte[] Payload)> PushesAfter(TsAgent agent, long from, int max) =>
+        _store.Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq LIMIT @p2", r => (r.GetInt64(0), (byte[])r.GetValue(1)), agent.Id, from, max);
 
     /// <summary>A task state from the agent, for the NS (running; final states come with the result). Coalesced, best effort.</summary>
     public void RecordStatus(TsAgent agent, TaskStatusMessage status, string via)

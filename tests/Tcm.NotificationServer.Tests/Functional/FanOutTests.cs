@@ -71,6 +71,45 @@ public sealed class FanOutTests
         metrics["results.duplicates"].Should().Be(0);
     }
 
+    [Fact]
+    public async Task AnAgentBackWithMoreStoredPushesThanItsSendQueueHolds_GetsEveryOneOnce_InOrder_OnTheSameChannel()
+    {
+        const int queueBound = 16;
+        const int stored = 60;
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true, configure: o => o.MaxQueuedPerChannel = queueBound);
+        using var agent = await server.RegisterAgentAsync();
+        var actions = new List<string>();
+        for (var i = 0; i < stored; i++)
+        {
+            var created = await DeliveryTests.PushTaskAsync(server, agent.Id);
+            created.SentOverChannel.Should().Be(0, "the agent is away");
+            actions.Add(created.ActionId);
+        }
+
+        // Back with almost four send queues' worth stored: the hello's re-send goes through the window, a share of the queue at a time.
+        var (channel, _) = await agent.ConnectAsync(HttpVersion.Version20, lastReceivedSeq: 0);
+        await using var _ = channel;
+        var received = new List<TaskPushMessage>();
+        while (received.Count < stored)
+        {
+            var push = await channel.ReceiveAsync<TaskPushMessage>();
+            received.Add(push);
+            await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
+        }
+
+        received.Select(p => p.Seq).Should().Equal(Enumerable.Range(1, stored).Select(n => (long)n), "every stored push once, in sequence");
+        received.Select(p => p.TaskId).Should().Equal(actions);
+
+        // The channel was not aborted, and nothing is sent twice: the next push is the next number, on the same channel.
+        var next = await DeliveryTests.PushTaskAsync(server, agent.Id);
+        next.SentOverChannel.Should().Be(1);
+        var fresh = await channel.ReceiveAsync<TaskPushMessage>();
+        (fresh.Seq, fresh.TaskId).Should().Be((stored + 1L, next.ActionId));
+        var metrics = await server.AdminGetAsync("/metrics", ProtocolJsonContext.Default.IReadOnlyDictionaryStringInt64);
+        metrics["pushes.sent"].Should().Be(stored + 1, "each push written to a channel once");
+        (metrics["pushes.waiting"], metrics["pushes.in_flight"]).Should().Be((0L, 1L));
+    }
+
     private static async Task<List<TaskPushMessage>> EchoAsync(TestChannel channel, string agentId, int count)
     {
         var received = new List<TaskPushMessage>();

@@ -64,7 +64,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
 
         (await again.Should().ThrowAsync<SqliteException>()).Which.SqliteErrorCode.Should().Be(19, "SQLITE_CONSTRAINT: one push per agent and sequence");
         next.Should().Be(1);
-        store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0).Select(p => p.Seq).Should().Equal(1, 2, 3);
+        store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0, int.MaxValue).Select(p => p.Seq).Should().Equal(1, 2, 3);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
         var agent = AgentRecord.FromStored(store.LoadAgents().Should().ContainSingle().Subject);
         (agent.Id, agent.ComputerName, agent.NextSeq, agent.AckedSeq).Should().Be((UnversionedNsDatabase.AgentId, UnversionedNsDatabase.ComputerName, 3L, 1L));
         agent.GetAttribute("site").Should().Be("hq");
-        store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0).Select(p => p.Seq).Should().Equal(1, 2);
+        store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0, int.MaxValue).Select(p => p.Seq).Should().Equal(1, 2);
 
         var action = new ActionLedger(store).Find(UnversionedNsDatabase.ActionId, _ => UnversionedNsDatabase.ComputerName);
         action.Should().NotBeNull();
