@@ -57,12 +57,24 @@ internal static class TcmSchema
         CREATE UNIQUE INDEX pushes_agent_seq ON pushes(agent_id, seq);
         """;
 
+    /// <summary>
+    /// Expiry and cancel of actions: an action's not-after (a task must not start after it), when its pending targets were marked expired
+    /// and when an administrator cancelled it; the index holds only actions whose not-after has yet to be swept.
+    /// </summary>
+    private const string ActionExpiryAndCancel = """
+        ALTER TABLE actions ADD COLUMN not_after INTEGER;
+        ALTER TABLE actions ADD COLUMN expired_at INTEGER;
+        ALTER TABLE actions ADD COLUMN cancelled_at INTEGER;
+        CREATE INDEX actions_not_after_due ON actions(not_after) WHERE not_after IS NOT NULL AND expired_at IS NULL;
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
         [
             new SchemaMigration(1, "the schema before versioning", Version1),
             new SchemaMigration(2, "pushes in store order, unique by agent and sequence", Version2),
+            new SchemaMigration(3, "actions' not-after, expiry and cancel", ActionExpiryAndCancel),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

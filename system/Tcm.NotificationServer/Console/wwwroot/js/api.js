@@ -63,6 +63,7 @@ export const api = {
   pushPolicy: (body) => request('POST', `${admin}/actions/policy`, body),
   inventoryNow: (body) => request('POST', `${admin}/actions/inventory`, body),
   action: (id) => request('GET', `${admin}/actions/${enc(id)}`),
+  cancelAction: (id) => request('POST', `${admin}/actions/${enc(id)}/cancel`),
 
   taskServers: () => request('GET', `${admin}/task-servers`),
   taskServerSelection: () => request('GET', `${admin}/task-servers/selection`),

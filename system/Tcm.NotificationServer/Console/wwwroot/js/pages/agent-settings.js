@@ -73,6 +73,13 @@ async function edit(ctx, id) {
         </div>
       </section>
       <section class="card">
+        <div class="card-head"><h2>Maintenance windows</h2><span class="muted">Tasks that are not urgent wait for one</span></div>
+        <div class="field">
+          <label class="label" for="s-windows">Daily windows, UTC <span class="muted">(start-end as HH:mm-HH:mm, one per line; empty: always)</span></label>
+          <textarea id="s-windows" rows="2" class="mono" spellcheck="false" placeholder="22:00-02:00">${(s.maintenanceWindows ?? []).map((w) => `${w.start}-${w.end}`).join('\n')}</textarea>
+        </div>
+      </section>
+      <section class="card">
         <div class="card-head"><h2>Targets</h2><span class="muted">Computers these settings apply to</span></div>
         ${targetsEditor('s', policy.targets)}
       </section>
@@ -101,6 +108,10 @@ async function edit(ctx, id) {
         preferCem: $('#s-prefer-cem').checked,
         preferCemIfVpn: $('#s-prefer-cem-vpn').checked,
         keepAliveSeconds: Number($('#s-keepalive').value),
+        maintenanceWindows: lines($('#s-windows').value).map((l) => {
+          const [start, end] = l.split('-').map((x) => x.trim());
+          return { start, end: end ?? '' };
+        }),
       },
       targets: readTargets(ctx.view, 's'),
     };
