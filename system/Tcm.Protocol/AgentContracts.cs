@@ -121,6 +121,8 @@ public enum TaskServerSelection
     [JsonStringEnumMemberName("fewest-computers")] FewestComputers,
     [JsonStringEnumMemberName("available-capacity")] AvailableCapacity,
     [JsonStringEnumMemberName("ordered-list")] OrderedList,
+    /// <summary>The Task Server the agent itself connects to fastest (its measured TCP connect time to each), on the Direct route.</summary>
+    [JsonStringEnumMemberName("fastest-connection")] FastestConnection,
 }
 
 /// <summary>The Task Servers offered to an agent.</summary>

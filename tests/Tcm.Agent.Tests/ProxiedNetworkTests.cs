@@ -129,13 +129,13 @@ public sealed class ProxiedNetworkTests
         new(inner, () => settings, system, NullLogger.Instance);
 
     /// <summary>Records what is dialled; a connection reads <see cref="Answer"/> and records what is written; <see cref="Refuse"/> is refused.</summary>
-    private sealed class ScriptedNetwork : INetwork
+    internal sealed class ScriptedNetwork : INetwork
     {
         private readonly MemoryStream _written = new();
 
         public string Answer { get; init; } = "";
 
-        public DnsEndPoint? Refuse { get; init; }
+        public DnsEndPoint? Refuse { get; set; }
 
         public List<DnsEndPoint> Dialled { get; } = [];
 

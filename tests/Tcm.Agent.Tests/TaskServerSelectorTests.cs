@@ -29,6 +29,35 @@ public sealed class TaskServerSelectorTests
         TaskServerSelector.Order(Policy(TaskServerSelection.OrderedList), null, NoneExcluded, Now).Select(s => s.Id).Should().Equal("ts1", "ts2", "ts3");
 
     [Fact]
+    public void FastestConnection_OrdersByTheAgentsMeasuredConnectTime_WhateverTheCounts()
+    {
+        var times = new Dictionary<string, TimeSpan> { ["ts1"] = TimeSpan.FromMilliseconds(4), ["ts2"] = TimeSpan.FromMilliseconds(250), ["ts3"] = TimeSpan.FromMilliseconds(40) };
+
+        TaskServerSelector.Order(Policy(TaskServerSelection.FastestConnection), null, NoneExcluded, Now, times).Select(s => s.Id).Should().Equal("ts1", "ts3", "ts2");
+    }
+
+    [Fact]
+    public void FastestConnection_ServersWithoutAMeasurementComeLast_ByFewestComputers()
+    {
+        // ts2 did not answer within the probe timeout; nothing was measured for ts3 (the route went through the gateway).
+        var times = new Dictionary<string, TimeSpan> { ["ts1"] = TimeSpan.FromMilliseconds(90) };
+
+        TaskServerSelector.Order(Policy(TaskServerSelection.FastestConnection), null, NoneExcluded, Now, times).Select(s => s.Id).Should().Equal("ts1", "ts2", "ts3");
+        TaskServerSelector.Order(Policy(TaskServerSelection.FastestConnection), null, NoneExcluded, Now).Select(s => s.Id).Should().Equal(["ts2", "ts3", "ts1"],
+            "with nothing measured, the fastest connection is fewest computers");
+    }
+
+    [Fact]
+    public void FastestConnection_ServerInUse_StaysFirst_AndAFailedOneGoesLast()
+    {
+        var times = new Dictionary<string, TimeSpan> { ["ts1"] = TimeSpan.FromMilliseconds(4), ["ts2"] = TimeSpan.FromMilliseconds(250), ["ts3"] = TimeSpan.FromMilliseconds(40) };
+        var excluded = new Dictionary<string, DateTimeOffset> { ["ts1"] = Now.AddMinutes(1) };
+
+        TaskServerSelector.Order(Policy(TaskServerSelection.FastestConnection), "ts2", NoneExcluded, Now, times)[0].Id.Should().Be("ts2");
+        TaskServerSelector.Order(Policy(TaskServerSelection.FastestConnection), null, excluded, Now, times).Select(s => s.Id).Should().Equal("ts3", "ts2", "ts1");
+    }
+
+    [Fact]
     public void ServerInUse_StaysFirst_WhileItWorks() =>
         TaskServerSelector.Order(Policy(TaskServerSelection.FewestComputers), "ts1", NoneExcluded, Now)[0].Id.Should().Be("ts1");
 

@@ -39,8 +39,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
     [ChromiumFact]
     public async Task Administrator_enables_tcm_targets_a_group_pushes_a_task_and_terminates_a_connection()
     {
-        ChromiumFactAttribute.EnsureInstalled();
-        _server = await NotificationServerHost.StartAsync(output, configure: o => o.ServerName = "NS-CONSOLE-TEST");
+        _server = await ConsoleBrowser.StartServerAsync(output);
 
         // The built-in Default profile targets everyone with persistent connection on; switch that off, so only the
         // group the administrator targets below moves to persistent.

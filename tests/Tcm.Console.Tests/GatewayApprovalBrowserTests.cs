@@ -18,8 +18,7 @@ public sealed class GatewayApprovalBrowserTests(ITestOutputHelper output)
     [ChromiumFact]
     public async Task Administrator_sees_the_gateway_and_its_held_certificate_and_approves_it()
     {
-        ChromiumFactAttribute.EnsureInstalled();
-        await using var server = await NotificationServerHost.StartAsync(output, configure: o => o.ServerName = "NS-CONSOLE-TEST");
+        await using var server = await ConsoleBrowser.StartServerAsync(output);
         await using var gatewayHost = await GatewayHost.StartAsync(output, [server], configure: o => o.HoldUnknownCertificates = true);
 
         // An agent with a certificate no CA of the gateway issued knocks: the gateway holds it and tells the NS.

@@ -88,6 +88,35 @@ public sealed class ProxyTests(ITestOutputHelper output) : SiteTest(output)
     }
 
     [TinyproxyFact]
+    public async Task ProxyBackAfterAnOutage_AnAgentThatWentDirect_ReturnsThroughIt_BothChannels()
+    {
+        // The profile names a proxy that is down, and allows direct attempts: the agent registers and connects directly.
+        var port = Tinyproxy.FreePort();
+        var viaProxy = $"127.0.0.1:{port}";
+        await ConfigureAsync(new ProxySettings { Mode = ProxyMode.Explicit, Address = $"http://{viaProxy}", AllowDirect = true }, null);
+        var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), "PC-RETURN") with
+        {
+            Backoff = new BackoffOptions { Initial = TimeSpan.FromMilliseconds(200), Max = TimeSpan.FromSeconds(1) },
+        }, Laptop);
+        await WaitForStatusAsync(agent,
+            s => s.Transport == TransportKind.Persistent && s.Proxy is null && s.ProxyProblem is not null
+                && s.TaskServer is { Transport: TransportKind.Persistent, Proxy: null, ProxyProblem: not null },
+            "both channels persistent directly while the proxy is down");
+
+        // The proxy comes back: both channels return through it on the agent's back-off, without any other trigger.
+        await using var proxy = await Tinyproxy.StartAsync(ServerPorts(), port: port);
+        var status = await WaitForStatusAsync(agent,
+            s => s.Transport == TransportKind.Persistent && s.Proxy == viaProxy && s.ProxyProblem is null
+                && s.TaskServer is { Transport: TransportKind.Persistent } ts && ts.Proxy == viaProxy && ts.ProxyProblem is null,
+            "both channels persistent through the proxy again");
+
+        status.LastAttempt!.Proxy.Should().Be(viaProxy);
+        proxy.Log.Should().Contain("CONNECT");
+        var action = await Ns.PushTaskAsync(TestTasks.Echo("back through the proxy", agent.AgentId!));
+        (await WaitForStateAsync(Ns, action.ActionId, TaskState.Succeeded)).Targets.Single().DeliveredVia.Should().Be("persistent");
+    }
+
+    [TinyproxyFact]
     public async Task ProxyRefusesTheCredentials_NetworkStatusSaysSo()
     {
         await using var proxy = await Tinyproxy.StartAsync(ServerPorts(), Credentials);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tcm.Agent.Network;
 using Tcm.Agent.Tasks;
 using Tcm.Hosting.Listeners;
 
@@ -152,12 +153,11 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         var started = await StartTaskServersAsync(("ts-full", 1), ("ts-other", 5000));
         var (full, other) = (started[0], started[1]);
         // An ordered list with the full one first, so the second agent is refused instead of avoiding it.
-        var response = await _ns.Admin.PutAsJsonAsync("/tcm/admin/task-servers/selection", new TaskServerSelectionSettings
+        await PutSelectionAsync(new TaskServerSelectionSettings
         {
             Selection = TaskServerSelection.OrderedList,
             OrderedBySite = new Dictionary<string, IReadOnlyList<string>> { ["*"] = [full.Info.Id, other.Info.Id] },
-        }, ProtocolJsonContext.Default.TaskServerSelectionSettings);
-        response.EnsureSuccessStatusCode();
+        });
 
         var first = await StartAgentAsync("PC-L1");
         await WaitForTaskServerTransportAsync(first, TransportKind.Persistent);
@@ -173,6 +173,33 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         var servers = await WaitForTaskServersAsync(_ns, l => l.Single(t => t.Name == "ts-other").RegisteredAgents == 1, "the NS to count the agent at ts-other");
         servers.Single(t => t.Name == "ts-full").RegisteredAgents.Should().Be(1);
         servers.Single(t => t.Name == "ts-full").MaxAgents.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task FastestConnection_EachAgentTakesTheTaskServerItConnectsToFastest_NotTheFirstListedNorTheOneWithFewestComputers()
+    {
+        // Listed by name: ts-a-far first. Every agent here reaches it over a slow link (half a second more per connect).
+        var started = await StartTaskServersAsync(("ts-a-far", 5000), ("ts-b-near", 5000));
+        var (far, near) = (started[0], started[1]);
+        await PutSelectionAsync(new TaskServerSelectionSettings { Selection = TaskServerSelection.FastestConnection });
+        var farPort = new Uri("https://" + far.Info.Address).Port;
+        var nearPort = new Uri("https://" + near.Info.Address).Port;
+        var links = new SlowLinks(new Dictionary<int, TimeSpan> { [farPort] = TimeSpan.FromMilliseconds(500) });
+
+        var first = await StartAgentAsync("PC-FAST-1", network: links);
+        await WaitForTaskServerTransportAsync(first, TransportKind.Persistent);
+        first.GetNetworkStatus().TaskServer!.ServerAddress.Should().Be(near.Info.Address, "an ordered list or fewest computers would take ts-a-far, first by name");
+        await WaitForTaskServersAsync(_ns, l => l.Single(t => t.Name == "ts-b-near").RegisteredAgents == 1, "the NS to count the first agent at ts-b-near");
+
+        // ts-b-near now has more computers than ts-a-far: fewest computers would send the second agent there, its connect time does not.
+        var second = await StartAgentAsync("PC-FAST-2", network: links);
+        await WaitForTaskServerTransportAsync(second, TransportKind.Persistent);
+        second.GetNetworkStatus().TaskServer!.ServerAddress.Should().Be(near.Info.Address);
+
+        var probes = links.Connects.Where(c => c.Purpose == TrafficPurpose.Probe && c.Port != _ns.Port).Select(c => c.Port).ToList();
+        probes.Should().BeEquivalentTo([farPort, nearPort, farPort, nearPort], "each agent measured each Task Server once");
+        links.Connects.Should().NotContain((farPort, TrafficPurpose.TaskServer), "no agent connected to the slow Task Server");
+        far.Info.RegisteredAgents.Should().Be(0);
     }
 
     [Fact]
@@ -268,17 +295,23 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         return started;
     }
 
+    private async Task PutSelectionAsync(TaskServerSelectionSettings selection)
+    {
+        using var response = await _ns.Admin.PutAsJsonAsync("/tcm/admin/task-servers/selection", selection, ProtocolJsonContext.Default.TaskServerSelectionSettings);
+        response.EnsureSuccessStatusCode();
+    }
+
     private Task<ActionStatus> WaitForActionAsync(string actionId, Func<ActionStatus, bool> condition, string what) =>
         WaitForActionAsync(_ns, actionId, condition, what);
 
     private static Task WaitForTaskServerTransportAsync(TcmAgent agent, TransportKind transport) =>
         Eventually.WaitAsync(() => agent.GetNetworkStatus().TaskServer, s => s?.Transport == transport, Deadline, $"the Client Task Agent to be {transport}");
 
-    private async Task<TcmAgent> StartAgentAsync(string computerName, TimeSpan? poll = null)
+    private async Task<TcmAgent> StartAgentAsync(string computerName, TimeSpan? poll = null, INetwork? network = null)
     {
         var package = await _ns.Info.CreateInstallPackageAsync();
         var options = RealAgents.Options(package, computerName, poll);
-        return await StartAgentAsync(options, executor: new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions));
+        return await StartAgentAsync(options, network, executor: new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions));
     }
 
     /// <summary>Counts how often each agent ran each task: "executed once" is measured, not assumed.</summary>

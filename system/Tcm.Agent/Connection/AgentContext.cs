@@ -41,6 +41,9 @@ internal sealed partial class AgentContext : IDisposable
     private readonly Backoff _probeBackoff;
     private ITimer? _probeTimer;
 
+    // After a connection went directly because the proxy failed: asks the proxy again, with back-off, and returns through it.
+    private readonly ProxyReturn _proxyReturn;
+
     public AgentContext(AgentOptions options, INetwork network, IAgentStateStore store, TimeProvider time, ILogger logger, AgentCounters counters)
     {
         Options = options;
@@ -56,6 +59,8 @@ internal sealed partial class AgentContext : IDisposable
             Evaluated = ScheduleProbeOfPreferredRoute,
         };
         _probeBackoff = new Backoff(options.Backoff);
+        _proxyReturn = new ProxyReturn(Proxied, time, options.Backoff, options.ProbeTimeout, logger, StartBackground, ReopenConnectionsAsync);
+        Proxied.WentDirect = _proxyReturn.WentDirect;
     }
 
     public AgentOptions Options { get; }
@@ -135,6 +140,7 @@ internal sealed partial class AgentContext : IDisposable
             _probeTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
+        _proxyReturn.Reset(stop: true);
         await _stopCts.CancelAsync().ConfigureAwait(false);
         SignalAll();
     }
@@ -201,8 +207,8 @@ internal sealed partial class AgentContext : IDisposable
         {
             // Connections opened under the old proxy settings would keep them: both move now, on handlers built anew.
             Log.ProxyChanged(Logger, policy.Communication.Proxy?.Mode ?? ProxyMode.None);
-            await MoveConnectionsAsync(Routes.Plan, Routes.Plan, ct).ConfigureAwait(false);
-            ResetTransports();
+            _proxyReturn.Reset();
+            await ReopenConnectionsAsync(ct).ConfigureAwait(false);
         }
 
         if (previous?.Etag != policy.Etag)
@@ -335,6 +341,7 @@ internal sealed partial class AgentContext : IDisposable
         }
 
         gateway?.Dispose();
+        _proxyReturn.Reset(stop: true);
         _stopCts.Dispose();
     }
 
@@ -357,6 +364,13 @@ internal sealed partial class AgentContext : IDisposable
         }
 
         SignalAll();
+    }
+
+    /// <summary>Closes both channels and releases every handler: each connection opens again at once, under the proxy settings in force now.</summary>
+    private async Task ReopenConnectionsAsync(CancellationToken ct)
+    {
+        await MoveConnectionsAsync(Routes.Plan, Routes.Plan, ct).ConfigureAwait(false);
+        ResetTransports();
     }
 
     /// <summary>The proxy settings in force: the policy's once there is one (null: none), else the install package's.</summary>

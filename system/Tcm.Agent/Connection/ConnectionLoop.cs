@@ -109,6 +109,7 @@ internal sealed partial class ConnectionLoop : IDisposable
                 await _agent.Routes.EnsureCurrentAsync(stop).ConfigureAwait(false);
 
                 // :: Step 3: whom to call
+                await _role.PrepareChoiceAsync(stop).ConfigureAwait(false);
                 var now = _agent.Time.GetUtcNow();
                 if (_role.ChooseRoute(now) is not { } route)
                 {

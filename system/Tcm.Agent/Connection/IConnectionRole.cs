@@ -18,6 +18,9 @@ internal interface IConnectionRole
     /// <summary>Step 1, while the agent has no identity: the NS role registers; the TS role waits for the NS role's registration.</summary>
     Task AwaitIdentityAsync(CancellationToken stop);
 
+    /// <summary>Step 3, before the choice: what the choice needs measured first (the TS role's connect times for the fastest connection).</summary>
+    Task PrepareChoiceAsync(CancellationToken stop);
+
     /// <summary>Step 3: whom to call now, or null when there is nobody (no Task Server in the policy).</summary>
     AgentRoute? ChooseRoute(DateTimeOffset now);
 

@@ -22,6 +22,8 @@ internal sealed partial class NotificationServerRole(AgentContext agent, Connect
 
     public Task AwaitIdentityAsync(CancellationToken stop) => register(stop);
 
+    public Task PrepareChoiceAsync(CancellationToken stop) => Task.CompletedTask;
+
     public AgentRoute? ChooseRoute(DateTimeOffset now) => UpdateRoute();
 
     public AgentRoute RouteForRequest() => connection.State.Route ?? UpdateRoute();

@@ -21,9 +21,28 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
     // Task Server id -> until when it is tried last; under _gate.
     private readonly Dictionary<string, DateTimeOffset> _excluded = new(StringComparer.Ordinal);
 
+    private readonly TaskServerConnectTimes _connectTimes = new(agent.Network, agent.Time, agent.Options.ProbeTimeout, agent.Logger);
+
     public RoleTraits Traits => RoleTraits.TaskServer;
 
     public Task AwaitIdentityAsync(CancellationToken stop) => connection.Signal.WaitAsync(TimeSpan.FromHours(1), stop).AsTask();
+
+    /// <summary>
+    /// For the fastest connection, a fresh choice (no Task Server in use) first measures the connect time to each listed server that
+    /// has no measurement yet.
+    /// </summary>
+    public Task PrepareChoiceAsync(CancellationToken stop)
+    {
+        var policy = agent.Policy;
+        if (policy?.TaskServers is not { Selection: TaskServerSelection.FastestConnection, Servers.Count: > 0 } servers || connection.State.ServerId is not null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var plan = agent.Routes.Plan;
+        return _connectTimes.MeasureMissingAsync(
+            [.. servers.Servers.Select(s => (s, RouteResolver.ResolveRoute(agent.Options.Package, policy, plan, s)))], stop);
+    }
 
     /// <summary>The Task Server to use now and the route to it, or null when the policy lists none.</summary>
     public AgentRoute? ChooseRoute(DateTimeOffset now)
@@ -33,7 +52,8 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
         IReadOnlyList<TaskServerEntry> order;
         lock (_gate)
         {
-            order = TaskServerSelector.Order(policy?.TaskServers, previous, _excluded, now);
+            order = TaskServerSelector.Order(policy?.TaskServers, previous, _excluded, now,
+                policy?.TaskServers?.Selection == TaskServerSelection.FastestConnection ? _connectTimes.Snapshot() : null);
         }
 
         if (order.Count == 0)
@@ -103,9 +123,8 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
 
     public DateTimeOffset NextHttpWork() => connection.State.NextTaskPoll;
 
-    public void OnRouteChanged()
-    {
-    }
+    /// <summary>Connect times measured on the old route say nothing about the new one.</summary>
+    public void OnRouteChanged() => _connectTimes.Clear();
 
     public bool OnUnknownAgent(UnknownAgentException ex) => false;
 
@@ -130,6 +149,8 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
             if (allExcluded)
             {
                 _excluded.Clear();
+                // A new round measures again: the servers that all failed may answer differently now.
+                _connectTimes.Clear();
             }
         }
 

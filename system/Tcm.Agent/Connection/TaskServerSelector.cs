@@ -4,13 +4,20 @@ namespace Tcm.Agent.Connection;
 
 /// <summary>
 /// How the Client Task Agent picks its Task Server from the policy: the order of the policy's method (fewest computers, available
-/// capacity, or the admin's ordered list, which the NS already ordered for the agent's site), the server in use first while it works,
-/// and servers that refused or failed recently last.
+/// capacity, the admin's ordered list, which the NS already ordered for the agent's site, or the agent's own fastest connection), the
+/// server in use first while it works, and servers that refused or failed recently last.
 /// </summary>
 internal static class TaskServerSelector
 {
-    /// <summary>The servers to try, best first; excluded ones (refused or failed until the given time) come after all others.</summary>
-    public static IReadOnlyList<TaskServerEntry> Order(TaskServerPolicy? policy, string? current, IReadOnlyDictionary<string, DateTimeOffset> excludedUntil, DateTimeOffset now)
+    /// <summary>
+    /// The servers to try, best first; excluded ones (refused or failed until the given time) come after all others. For
+    /// <see cref="TaskServerSelection.FastestConnection"/>, <paramref name="connectTimes"/> holds the agent's measured connect time per
+    /// server id: measured servers first, fastest first; servers without a measurement (not answered, or not measured on this route)
+    /// after them by fewest computers.
+    /// </summary>
+    public static IReadOnlyList<TaskServerEntry> Order(
+        TaskServerPolicy? policy, string? current, IReadOnlyDictionary<string, DateTimeOffset> excludedUntil, DateTimeOffset now,
+        IReadOnlyDictionary<string, TimeSpan>? connectTimes = null)
     {
         if (policy is not { Servers.Count: > 0 })
         {
@@ -22,6 +29,9 @@ internal static class TaskServerSelector
         {
             TaskServerSelection.FewestComputers => ranked.OrderBy(x => x.Entry.RegisteredAgents).ThenBy(x => x.Index),
             TaskServerSelection.AvailableCapacity => ranked.OrderByDescending(x => x.Entry.MaxAgents - x.Entry.RegisteredAgents).ThenBy(x => x.Index),
+            TaskServerSelection.FastestConnection => ranked
+                .OrderBy(x => connectTimes is not null && connectTimes.TryGetValue(x.Entry.Id, out var time) ? time : TimeSpan.MaxValue)
+                .ThenBy(x => x.Entry.RegisteredAgents).ThenBy(x => x.Index),
             _ => ranked.OrderBy(x => x.Index),
         };
         return [.. ranked

@@ -68,7 +68,41 @@ internal sealed partial class ProxiedNetwork : INetwork
             }
         }
 
-        return await _inner.ConnectAsync(endpoint, purpose, cancellationToken).ConfigureAwait(false);
+        var direct = await _inner.ConnectAsync(endpoint, purpose, cancellationToken).ConfigureAwait(false);
+        WentDirect?.Invoke(destination);
+        return direct;
+    }
+
+    /// <summary>
+    /// Called with the destination (<c>host:port</c>) after a connection went directly because the proxy failed and the profile allows
+    /// that: the agent watches for the proxy's return (it prefers the proxy).
+    /// </summary>
+    public Action<string>? WentDirect { get; set; }
+
+    /// <summary>
+    /// Whether the proxy in force for <paramref name="destination"/> (<c>host:port</c>) opens a tunnel to it now (the tunnel is closed at
+    /// once). True also when no proxy is in force for it any more: there is nothing to wait for.
+    /// </summary>
+    public async Task<bool> ProxyAnswersAsync(string destination, CancellationToken ct)
+    {
+        var at = destination.LastIndexOf(':');
+        var endpoint = new DnsEndPoint(destination[..at].Trim('[', ']'), int.Parse(destination[(at + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        if (Resolve(_settings(), endpoint) is not { } proxy)
+        {
+            return true;
+        }
+
+        try
+        {
+            var tunnel = await ProxyTunnel.OpenAsync(_inner, proxy, endpoint, TrafficPurpose.Probe, ct).ConfigureAwait(false);
+            await tunnel.DisposeAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (ProxyFailedException ex)
+        {
+            Log.ProxyStillFailing(_logger, destination, ex.Message);
+            return false;
+        }
     }
 
     /// <summary>
@@ -144,6 +178,9 @@ internal sealed partial class ProxiedNetwork : INetwork
     {
         [LoggerMessage(1150, LogLevel.Warning, "Proxy failed for '{Destination}': {Reason}; {Then}", EventName = "ProxyFailed")]
         public static partial void ProxyFailed(ILogger logger, string destination, string reason, string then);
+
+        [LoggerMessage(1152, LogLevel.Debug, "Proxy for '{Destination}' still fails: {Reason}", EventName = "ProxyStillFailing")]
+        public static partial void ProxyStillFailing(ILogger logger, string destination, string reason);
     }
 }
 

@@ -45,7 +45,7 @@ internal static partial class TaskServerEndpoints
             await registry.SetSelectionAsync(selection, ct);
             return registry.Selection;
         })
-            .WithName("PutTaskServerSelection").WithSummary("Sets the selection method (fewest-computers, available-capacity, ordered-list) and the ordered list per site; connected agents get their new policy at once.");
+            .WithName("PutTaskServerSelection").WithSummary("Sets the selection method (fewest-computers, available-capacity, fastest-connection, ordered-list) and the ordered list per site; connected agents get their new policy at once.");
 
         admin.MapAction("/actions/ts-task", ProtocolJsonContext.Default.PushTaskRequest, AdminValidation.Validate, static async (services, task, actionId, ct) =>
         {

@@ -10,14 +10,15 @@ namespace Tcm.Agent.Tests.Connection;
 /// <summary>An agent's two connection loops in memory: no sockets (a channel is a WebSocket over a memory stream), a manual clock.</summary>
 internal sealed class ConnectionTestKit : IDisposable
 {
-    public ConnectionTestKit()
+    /// <param name="network">The agent's network; by default one where nothing answers.</param>
+    public ConnectionTestKit(INetwork? network = null)
     {
         var options = new AgentOptions
         {
             Package = new InstallPackage { ServerUrl = "https://ns.corp:4443", RegistrationToken = "token", CaCertificatePem = "ca" },
             ComputerName = "PC-UNIT",
         };
-        Agent = new AgentContext(options, new NoNetwork(), new InMemoryAgentStateStore(), Time, NullLogger.Instance, new AgentCounters());
+        Agent = new AgentContext(options, network ?? new NoNetwork(), new InMemoryAgentStateStore(), Time, NullLogger.Instance, new AgentCounters());
         var delivery = new NoDelivery();
         Ns = new ConnectionLoop(Agent, Agent.Counters, delivery, Status,
             loop => new NotificationServerRole(Agent, loop, delivery, _ => Task.CompletedTask, Status));

@@ -1,12 +1,18 @@
+using System.Net;
+using Tcm.Agent.Network;
+using Tcm.Agent.Routing;
+
 namespace Tcm.Agent.Tests.Connection;
 
 public sealed class TaskServerRoleTests
 {
-    private static PolicyDocument PolicyWith(params string[] ids) => TestData.Policy() with
+    private static PolicyDocument PolicyWith(params string[] ids) => PolicyWith(TaskServerSelection.OrderedList, ids);
+
+    private static PolicyDocument PolicyWith(TaskServerSelection selection, params string[] ids) => TestData.Policy() with
     {
         TaskServers = new TaskServerPolicy
         {
-            Selection = TaskServerSelection.OrderedList,
+            Selection = selection,
             Servers = [.. ids.Select(id => new TaskServerEntry { Id = id, Address = $"{id}:4726", RegisteredAgents = 0, MaxAgents = 100 })],
         },
     };
@@ -80,11 +86,88 @@ public sealed class TaskServerRoleTests
     }
 
     [Fact]
+    public async Task FastestConnection_MeasuresEachTaskServerOnce_AndChoosesTheFastest()
+    {
+        // ts1 is first in the list and has as few computers as ts2; only its slow connect puts it second.
+        var network = SlowFirstServer();
+        using var kit = FastestConnectionKit(network);
+
+        (await ChooseAsync(kit)).HostAndPort.Should().Be("ts2:4726");
+
+        network.Probes.Should().Equal("ts1", "ts2");
+        await ChooseAsync(kit);
+        network.Probes.Should().HaveCount(2, "the server in use is kept: nothing to measure while it works");
+    }
+
+    [Fact]
+    public async Task FastestConnection_WhenEveryTaskServerFailed_MeasuresAgainForTheNextRound()
+    {
+        var network = SlowFirstServer();
+        using var kit = FastestConnectionKit(network);
+        kit.Ts.Strategy.TryHandleLoss(await ChooseAsync(kit), null, "connection lost", refused: false);
+        (await ChooseAsync(kit)).HostAndPort.Should().Be("ts1:4726", "the faster one failed: the other is next");
+        network.Probes.Should().HaveCount(2, "a fail-over within the round uses the round's measurements");
+
+        network["ts1"] = TimeSpan.FromMilliseconds(5);
+        kit.Ts.Strategy.TryHandleLoss(kit.Ts.State.Route!, null, "connection lost", refused: false);
+
+        (await ChooseAsync(kit)).HostAndPort.Should().Be("ts1:4726", "ts1 is the faster one now");
+        network.Probes.Should().HaveCount(4, "every server failed: the new round measured again");
+    }
+
+    [Fact]
     public void OnlyTheTaskServerChannel_IsClosedByTheAgent_TheNotificationServerClosesItsOwn()
     {
         using var kit = new ConnectionTestKit();
 
         kit.Ts.Strategy.Traits.ServerEnforcesPolicy.Should().BeFalse();
         kit.Ns.Strategy.Traits.ServerEnforcesPolicy.Should().BeTrue();
+    }
+
+    private static TimedNetwork SlowFirstServer() => new() { ["ts1"] = TimeSpan.FromMilliseconds(300), ["ts2"] = TimeSpan.FromMilliseconds(20) };
+
+    /// <summary>An agent whose policy lists ts1 and ts2 with the fastest connection, on <paramref name="network"/>.</summary>
+    private static ConnectionTestKit FastestConnectionKit(TimedNetwork network)
+    {
+        var kit = new ConnectionTestKit(network);
+        network.Time = kit.Time;
+        kit.Agent.Policy = PolicyWith(TaskServerSelection.FastestConnection, "ts1", "ts2");
+        return kit;
+    }
+
+    /// <summary>Step 3 of the connect sequence: what the choice needs measured, then the choice.</summary>
+    private static async Task<AgentRoute> ChooseAsync(ConnectionTestKit kit)
+    {
+        await kit.Ts.Strategy.PrepareChoiceAsync(CancellationToken.None);
+        return kit.Ts.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+    }
+
+    /// <summary>A network whose connect to each host takes the time set for it on the test's clock (the clock moves during the connect).</summary>
+    private sealed class TimedNetwork : INetwork
+    {
+        private readonly Dictionary<string, TimeSpan> _delays = new(StringComparer.Ordinal);
+
+        public FakeTimeProvider? Time { get; set; }
+
+        /// <summary>The hosts probed, in order.</summary>
+        public List<string> Probes { get; } = [];
+
+        public event EventHandler? AdaptersChanged { add { } remove { } }
+
+        public TimeSpan this[string host]
+        {
+            get => _delays[host];
+            set => _delays[host] = value;
+        }
+
+        public IReadOnlyList<NetworkAdapter> GetAdapters() => [];
+
+        public ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, TrafficPurpose purpose, CancellationToken cancellationToken)
+        {
+            purpose.Should().Be(TrafficPurpose.Probe);
+            Probes.Add(endpoint.Host);
+            Time!.Advance(_delays[endpoint.Host]);
+            return ValueTask.FromResult<Stream>(new MemoryStream());
+        }
     }
 }

@@ -51,6 +51,13 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
         return new ConsoleBrowser(playwright, browser, context, output);
     }
 
+    /// <summary>The Notification Server a console test drives (named <c>NS-CONSOLE-TEST</c>), once the browser is known to be there.</summary>
+    public static Task<NotificationServerHost> StartServerAsync(ITestOutputHelper output, bool tcmEnabled = false)
+    {
+        ChromiumFactAttribute.EnsureInstalled();
+        return NotificationServerHost.StartAsync(output, tcmEnabled, o => o.ServerName = "NS-CONSOLE-TEST");
+    }
+
     /// <summary>A new tab whose errors land in <see cref="Errors"/>.</summary>
     public async Task<IPage> NewPageAsync()
     {

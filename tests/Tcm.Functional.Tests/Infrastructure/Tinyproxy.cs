@@ -39,8 +39,11 @@ internal sealed class Tinyproxy : IAsyncDisposable
             ? null
             : MissingMessage + " (skipped outside CI; with CI=true this test fails instead)";
 
-    /// <summary>Starts tinyproxy and waits until it accepts connections; fails with <see cref="MissingMessage"/> when it is not installed.</summary>
-    public static async Task<Tinyproxy> StartAsync(IEnumerable<int> connectPorts, NetworkCredential? credentials = null)
+    /// <summary>
+    /// Starts tinyproxy (on <paramref name="port"/>, else a free one) and waits until it accepts connections; fails with
+    /// <see cref="MissingMessage"/> when it is not installed.
+    /// </summary>
+    public static async Task<Tinyproxy> StartAsync(IEnumerable<int> connectPorts, NetworkCredential? credentials = null, int? port = null)
     {
         if (!File.Exists(Path))
         {
@@ -48,9 +51,9 @@ internal sealed class Tinyproxy : IAsyncDisposable
         }
 
         var folder = Directory.CreateTempSubdirectory("tcm-tinyproxy-").FullName;
-        var port = FreePort();
+        var listenPort = port ?? FreePort();
         var config = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Port {port}")
+            .AppendLine(CultureInfo.InvariantCulture, $"Port {listenPort}")
             .AppendLine("Listen 127.0.0.1")
             .AppendLine("Timeout 600")
             .AppendLine("Allow 127.0.0.1")
@@ -71,7 +74,7 @@ internal sealed class Tinyproxy : IAsyncDisposable
         await File.WriteAllTextAsync(configFile, config.ToString());
         var process = Process.Start(new ProcessStartInfo(Path, ["-d", "-c", configFile]) { RedirectStandardOutput = true, RedirectStandardError = true })
             ?? throw new InvalidOperationException("tinyproxy did not start");
-        var proxy = new Tinyproxy(process, folder, port);
+        var proxy = new Tinyproxy(process, folder, listenPort);
         try
         {
             await Eventually.WaitAsync(async ct =>
@@ -83,7 +86,7 @@ internal sealed class Tinyproxy : IAsyncDisposable
 
                 try
                 {
-                    using var probe = await TcpDial.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
+                    using var probe = await TcpDial.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort), ct);
                     return true;
                 }
                 catch (SocketException)

@@ -66,6 +66,8 @@ export const api = {
   cancelAction: (id) => request('POST', `${admin}/actions/${enc(id)}/cancel`),
 
   taskServers: () => request('GET', `${admin}/task-servers`),
+  taskServerSelection: () => request('GET', `${admin}/task-servers/selection`),
+  saveTaskServerSelection: (selection) => request('PUT', `${admin}/task-servers/selection`, selection),
   siteServers: () => request('GET', `${admin}/site-servers`),
   gateways: () => request('GET', `${admin}/gateways`),
   decideCertificate: (gateway, thumbprint, action) => request('POST', `${admin}/gateways/${enc(gateway)}/certificates/${enc(thumbprint)}/${enc(action)}`),

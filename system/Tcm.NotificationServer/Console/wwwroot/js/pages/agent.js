@@ -39,25 +39,26 @@ function lastAttempt(attempt) {
     </dd>`;
 }
 
-function networkPanel(status, agentInfo, { showTerminate }) {
+function networkPanel(status, agentInfo, { showTerminate, server = 'Notification Server' }) {
   const reported = lower(status.transport) === 'persistent';
   // why: after the connection ends, the status on file is the agent's last report, made while it was still persistent.
   const persistent = showTerminate ? agentInfo.connected : reported;
   const stale = showTerminate && reported && !agentInfo.connected;
   const cem = lower(status.mode) === 'cem';
   return html`<dl class="netstatus">
-    <dt>Notification Server:</dt>
+    <dt>${server}:</dt>
     <dd>
       <div><strong id="ns-availability">${status.availability}</strong>${status.serverAddress ? html` · <span class="mono">${status.serverAddress}</span>` : ''}</div>
-      ${tls(status.tlsProtocol, status.cipherSuite)}
+      ${cem ? html`<div class="small muted">Reached through the internet gateway: both legs under CEM Mode</div>` : tls(status.tlsProtocol, status.cipherSuite)}
       ${certificate(status.serverCertificate, 'View Notification Server certificate')}
     </dd>
     <dt>CEM Mode:</dt>
     <dd>
       <div id="cem-state">${status.cemState}</div>
-      ${cem ? tls(status.gatewayTlsProtocol, status.gatewayCipherSuite) : ''}
+      ${cem ? html`<div class="leg" data-leg="gateway"><div class="small muted">Agent to gateway:</div>${tls(status.gatewayTlsProtocol, status.gatewayCipherSuite)}</div>` : ''}
       ${cem ? certificate(status.gatewayCertificate, 'View internet gateway certificate') : ''}
-      ${cem && status.backendTlsProtocol ? html`<div class="small muted" id="backend-tls">Gateway to server (as the gateway reports it):</div>${tls(status.backendTlsProtocol, status.backendCipherSuite)}` : ''}
+      ${cem ? html`<div class="leg" data-leg="backend" id="backend-tls"><div class="small muted">Gateway to server (as the gateway reports it):</div>${status.backendTlsProtocol
+        ? tls(status.backendTlsProtocol, status.backendCipherSuite) : html`<div class="muted small">The gateway has not reported this leg</div>`}</div>` : ''}
     </dd>
     <dt>Server Connection:</dt>
     <dd>
@@ -112,7 +113,7 @@ export async function show(ctx) {
             : statusError instanceof ApiError && statusError.status === 404
               ? html`<p class="muted">The agent has not reported its Network Status yet.</p>`
               : errorBox(statusError)}
-          ${status?.taskServer ? html`<h3 class="sub">Task Server connection</h3>${networkPanel(status.taskServer, info, { showTerminate: false })}`
+          ${status?.taskServer ? html`<h3 class="sub">Task Server connection</h3>${networkPanel(status.taskServer, info, { showTerminate: false, server: 'Task Server' })}`
             : status ? html`<h3 class="sub">Task Server connection</h3><p class="muted small">No Task Server connection reported.</p>` : ''}
         </section>
         <section class="card">

@@ -2,6 +2,7 @@
 import { api, ApiError } from '../api.js';
 import { html, mount, $, fmtNumber, fmtAgo, fmtTime, emptyState, errorBox } from '../ui.js';
 import { showGateways } from './gateways.js';
+import { showSelection } from './task-server-selection.js';
 
 async function optional(call) {
   try {
@@ -39,11 +40,16 @@ export async function show(ctx) {
             <td class="small">${fmtAgo(t.lastContact)}</td>
           </tr>`)}</tbody></table>`}
     </section>
+    ${taskServers.missing ? '' : html`<section class="card card-flush" id="ts-selection">
+      <div class="card-head pad"><h2>Task Server selection</h2><span class="muted small">how each agent's Client Task Agent chooses its Task Server</span></div>
+      <div id="ts-selection-editor"></div>
+    </section>`}
     <section class="card card-flush" id="gateways">
       <div class="card-head pad"><h2>CEM Internet Gateways</h2><span class="muted small">counters and held certificates as each gateway reports them</span></div>
       <div id="gateway-list"></div>
     </section>
     ${tsSites.length ? html`<section class="card card-flush"><div class="card-head pad"><h2>Task Server registrations</h2></div>${siteTable(tsSites)}</section>` : ''}`);
+  if (!taskServers.missing) await showSelection($('#ts-selection-editor', ctx.view), taskServers.items ?? []);
   return showGateways($('#gateway-list', ctx.view));
 }
 

@@ -1,9 +1,13 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tcm.Protocol;
 using Tcm.TaskServer;
 
-namespace Tcm.Functional.Tests.Infrastructure;
+namespace Tcm.Testing;
 
 /// <summary>A real Task Server on 127.0.0.1: created at the NS by the admin API (token), registered on first start, killable.</summary>
-internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents, Action<TaskServerOptions>? configure = null) : IAsyncDisposable
+public sealed class TaskServerHost(ITestOutputHelper output, NotificationServerHost ns, string name, string token, int maxAgents, Action<TaskServerOptions>? configure = null) : IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -19,6 +23,10 @@ internal sealed class TaskServerHost(ITestOutputHelper output, NotificationServe
     public IServiceProvider Services => (_app ?? throw new InvalidOperationException("The Task Server is not running.")).Services;
 
     /// <summary>Creates the site server at the NS (admin API) and starts the Task Server with the token.</summary>
+    /// <param name="output">Where its log goes.</param>
+    /// <param name="ns">The Notification Server it registers with.</param>
+    /// <param name="name">Its site-server name.</param>
+    /// <param name="maxAgents">Its capacity.</param>
     /// <param name="configure">Further options, after the test's defaults.</param>
     public static async Task<TaskServerHost> StartAsync(ITestOutputHelper output, NotificationServerHost ns, string name, int maxAgents = 5000, Action<TaskServerOptions>? configure = null)
     {
