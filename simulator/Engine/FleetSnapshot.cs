@@ -57,6 +57,16 @@ internal sealed class FleetSnapshot
         return (matching, total);
     }
 
+    /// <summary>Whether agent <paramref name="index"/> (in the fleet's order) runs.</summary>
+    public bool IsRunning(int index) => _rows[index].Running;
+
+    /// <summary>Whether agent <paramref name="index"/> runs with every connection it has persistent (the NS's, and the Task Server's when it has one).</summary>
+    public bool IsReconnected(int index)
+    {
+        var row = _rows[index];
+        return row.Running && row.Ns.Transport == TransportKind.Persistent && (!row.HasTaskServer || row.Ts.Transport == TransportKind.Persistent);
+    }
+
     /// <summary>The fleet's modes as the report samples them; each count is the one a condition on that state makes over the whole fleet.</summary>
     public Reports.ModeSample ToSample(int openSockets) => new()
     {

@@ -102,6 +102,8 @@ internal sealed class GroupDocument : YamlSection
     public YamlNode? Vpn { get; set; }
     /// <summary>A preset name is <see cref="YamlSection.Other"/>.</summary>
     public VpnAdapterDocument? VpnAdapter { get; set; }
+    /// <summary>Several VPN clients: a list of presets or <c>{ name, description }</c>.</summary>
+    public SectionList<VpnAdapterDocument>? VpnAdapters { get; set; }
     public YamlNode? Cem { get; set; }
     public YamlNode? Persistent { get; set; }
     public YamlNode? Proxy { get; set; }
@@ -162,6 +164,23 @@ internal sealed class EventDocument : YamlSection
     public YamlNode? Size { get; set; }
     /// <summary>A single kind (not a list) is <see cref="YamlSection.Other"/>.</summary>
     public SectionList<CodebaseDocument>? Codebases { get; set; }
+    public YamlNode? Adapter { get; set; }
+    public YamlNode? Profile { get; set; }
+    /// <summary><c>all</c>, <c>none</c>, a group name or a list of group names is <see cref="YamlSection.Other"/>.</summary>
+    public TargetsDocument? Targets { get; set; }
+    public YamlNode? Persistent { get; set; }
+    public YamlNode? Cem { get; set; }
+    public YamlNode? Priority { get; set; }
+}
+
+/// <summary>A profile's targets as attribute rules: <c>{ group: home, site: "Lon*" }</c>.</summary>
+internal sealed class TargetsDocument : YamlSection
+{
+    public YamlNode? Group { get; set; }
+    public YamlNode? Site { get; set; }
+    public YamlNode? Os { get; set; }
+    public YamlNode? ComputerName { get; set; }
+    public YamlNode? Domain { get; set; }
 }
 
 internal sealed class SelectDocument : YamlSection
