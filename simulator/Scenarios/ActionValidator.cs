@@ -80,37 +80,37 @@ internal sealed class ActionValidator(ValidationContext context)
         return profile is null ? null : new SetProfileAction(profile, targets, persistent, cem, priority);
     }
 
-    /// <summary><c>targets:</c> <c>all</c>, <c>none</c>, a group or a list of groups (their machines), or a mapping of attribute rules.</summary>
-    private ProfileTargets? Targets(TargetsDocument document)
+    /// <summary>The attributes a profile's targets may match: those the agents register with, and the machine's name and domain.</summary>
+    private static readonly string[] s_targetAttributes = ["group", "site", "location", "os", "model", "computerName", "domain"];
+
+    /// <summary><c>targets:</c> <c>all</c>, <c>none</c>, a group or a list of groups (their machines), or a mapping of attribute patterns.</summary>
+    private ProfileTargets? Targets(YamlNode node)
     {
-        switch (document.Other)
+        switch (node)
         {
             case YamlScalarNode { Value: { } word } when word.Trim().ToLowerInvariant() is "all" or "none":
                 return word.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? ProfileTargets.Everyone : ProfileTargets.Nobody;
             case YamlScalarNode or YamlSequenceNode:
-                var groups = context.StringList(document.Other, "targets");
-                return groups is null || !groups.All(g => KnownGroup(document.Other, g)) ? null : new ProfileTargets { Groups = groups };
-            case { } other:
-                context.Error(other.Start, $"'targets' must be all, none, a group, a list of groups or a mapping like {{ group: home, site: London }} (got {ValidationContext.Describe(other)})");
-                return null;
+                var groups = context.StringList(node, "targets");
+                return groups is null || !groups.All(g => KnownGroup(node, g)) ? null : new ProfileTargets { Groups = groups };
         }
 
-        context.CheckKeys(document, "'targets'", ScenarioDeserializer.KeysOf<TargetsDocument>());
-        var rules = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, node) in new[] { ("group", document.Group), ("site", document.Site), ("os", document.Os), ("computerName", document.ComputerName), ("domain", document.Domain) })
+        var errors = context.Errors.Count;
+        var rules = context.StringMap(node, "targets");
+        foreach (var keyNode in node is YamlMappingNode mapping ? mapping.Children.Keys : [])
         {
-            if (node is not null && context.Text(node, key) is { } pattern)
+            if (keyNode is YamlScalarNode { Value: { } key } && !s_targetAttributes.Contains(key))
             {
-                rules[key] = pattern;
+                context.Error(keyNode.Start, $"'targets' matches the attributes {string.Join(", ", s_targetAttributes)} (got '{key}'){Suggestions.Hint(key, s_targetAttributes)}");
             }
         }
 
-        if (rules.Count == 0 && document.Keys.Count == 0)
+        if (rules.Count == 0 && context.Errors.Count == errors)
         {
-            context.Error(document.Start, "'targets' has no rule; give 'group', 'site', 'os', 'computerName' or 'domain', or write 'targets: none'");
+            context.Error(node.Start, "'targets' has no rule; give 'group', 'site', 'os'..., or write 'targets: none'");
         }
 
-        return new ProfileTargets { Rules = rules };
+        return context.Errors.Count > errors ? null : new ProfileTargets { Rules = rules };
     }
 
     private bool KnownGroup(YamlNode node, string group)

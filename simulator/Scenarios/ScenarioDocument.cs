@@ -166,22 +166,13 @@ internal sealed class EventDocument : YamlSection
     public SectionList<CodebaseDocument>? Codebases { get; set; }
     public YamlNode? Adapter { get; set; }
     public YamlNode? Profile { get; set; }
-    /// <summary><c>all</c>, <c>none</c>, a group name or a list of group names is <see cref="YamlSection.Other"/>.</summary>
-    public TargetsDocument? Targets { get; set; }
+    /// <summary><c>all</c>, <c>none</c>, a group, a list of groups, or a mapping of attribute patterns (checked by <see cref="ActionValidator"/>).</summary>
+    public YamlNode? Targets { get; set; }
     public YamlNode? Persistent { get; set; }
     public YamlNode? Cem { get; set; }
     public YamlNode? Priority { get; set; }
 }
 
-/// <summary>A profile's targets as attribute rules: <c>{ group: home, site: "Lon*" }</c>.</summary>
-internal sealed class TargetsDocument : YamlSection
-{
-    public YamlNode? Group { get; set; }
-    public YamlNode? Site { get; set; }
-    public YamlNode? Os { get; set; }
-    public YamlNode? ComputerName { get; set; }
-    public YamlNode? Domain { get; set; }
-}
 
 internal sealed class SelectDocument : YamlSection
 {

@@ -15,9 +15,7 @@ public sealed class VocabularyParsingTests
         fleet:
           agents: 20
           groups:
-            - name: office
-              share: 50%
-              location: office
+            - { name: office, share: 50%, location: office }
             - name: home
               share: 50%
               location: internet
@@ -110,28 +108,28 @@ public sealed class VocabularyParsingTests
     /// <summary>One mistake in a new word (named for what it shows), the replacement that makes it, and the one error it gives.</summary>
     public static TheoryData<string, string, string, string> Mistakes() => new()
     {
-        { "VpnAdaptersWithoutAVpnClient", "      location: office\n", "      location: office\n      vpnAdapters: [checkpoint, fortinet]\n", "t.yaml:8:20: 'vpnAdapters' needs VPN clients: add 'vpn: down' or 'vpn: up' to group 'office'" },
-        { "VpnAdaptersOfOne", "[checkpoint, cisco-anyconnect]", "[checkpoint]", "t.yaml:12:20: 'vpnAdapters' lists 2 to 8 adapters (got 1); one adapter is 'vpnAdapter'" },
-        { "VpnAdaptersTwice", "[checkpoint, cisco-anyconnect]", "[checkpoint, checkpoint]", "t.yaml:12:33: 'vpnAdapters' lists the adapter 'Ethernet 3' twice; each VPN client adds its own" },
-        { "VpnAdaptersUnknownPreset", "[checkpoint, cisco-anyconnect]", "[checkpoint, ciscoo]", "t.yaml:12:33: unknown VPN adapter preset 'ciscoo'; expected one of: checkpoint, cisco-anyconnect, globalprotect, fortinet, wireguard, openvpn; or give '{ name: ..., description: ... }'" },
-        { "VpnAdapterAndVpnAdapters", "      vpnAdapters:", "      vpnAdapter: checkpoint\n      vpnAdapters:", "t.yaml:12:19: group 'home' has both 'vpnAdapter' and 'vpnAdapters'; list every adapter under 'vpnAdapters'" },
-        { "AdapterNoMachineHas", "adapter: checkpoint", "adapter: wireguard", "t.yaml:20:14: no group's machines have the VPN adapter 'wireguard' (they have checkpoint, cisco-anyconnect)" },
-        { "SetProfileWithoutAName", "    profile: kiosks\n", "", "t.yaml:22:5: 'set-profile' needs 'profile' (the profile's name: Default, or one to add, like 'home workers')" },
-        { "SetProfileWithNothingToSet", "    profile: Default\n    targets: [office, home]\n", "    profile: Default\n", "t.yaml:30:5: 'set-profile' needs something to set: 'targets', 'persistent', 'cem' or 'priority'" },
-        { "TargetsOfAnUnknownGroup", "targets: [office, home]", "targets: [office, hme]", "t.yaml:34:14: unknown group 'hme' in 'targets'; did you mean 'home'?" },
-        { "TargetsWithAnUnknownRule", "{ group: office, site: \"Lon*\" }", "{ group: office, sight: \"Lon*\" }", "t.yaml:26:31: unknown key 'sight' in 'targets'; expected one of: group, site, os, computerName, domain" },
-        { "ProfileCemWord", "cem: missing", "cem: gone", "t.yaml:28:10: 'cem' must be one of valid, missing, invalid, wrong-port (got 'gone')" },
-        { "ThroughoutUntilAnUnknownEvent", "until one-down", "until one-dwn", "t.yaml:36:68: unknown event id 'one-dwn'; did you mean 'one-down'?" },
-        { "UntilWithoutAnEvent", "until one-down", "until", "t.yaml:36:67: expected an event id at the end of 'direct >= 99% of home throughout after start until'" },
-        { "TrafficToAnUnknownDestination", "to corporate", "to internal", "t.yaml:37:37: expected 'corporate' (Notification Server, Task Servers, package servers) or 'public' (gateway, HTTPS codebases) (got 'internal')" },
-        { "TrafficForAnUnknownPurpose", "for task-server", "for tasks", "t.yaml:37:51: expected a purpose: management, task-server, download or probe (got 'tasks')" },
-        { "TrafficOfAnUnknownGroup", "for task-server of home", "for task-server of hom", "t.yaml:37:66: unknown group 'hom'; did you mean 'home'?" },
-        { "RequestsByDestination", "requests kind ts.task.result", "requests to corporate", "t.yaml:38:50: 'requests' counts requests by 'kind' and group ('of'), not by destination or purpose; 'to' goes with bytes" },
-        { "BytesByKind", "bytes to corporate for task-server", "bytes kind ack", "t.yaml:37:34: 'kind' counts requests; 'bytes' is counted by destination ('to'), purpose ('for') and group ('of')" },
-        { "UnknownRequestKind", "kind ts.task.result", "kind ts.task.push", "t.yaml:38:55: unknown request kind 'ts.task.push' (kinds: http, hello, ack, task.status, task.result, inventory.result, http.request, http.response, each optionally after 'ns.' or 'ts.')" },
-        { "QualifierTwice", "of office >= 10", "of office of home >= 10", "t.yaml:38:80: 'of' is given twice" },
-        { "ReconnectedWithoutAnEvent", "p90 reconnected back <= 20s", "p90 reconnected <= 20s", "t.yaml:39:30: 'p90 reconnected' needs the event reconnects count from, like 'p90 reconnected back <= 20s'" },
-        { "ReconnectedAfterAnUnknownEvent", "p90 reconnected back", "p90 reconnected bak", "t.yaml:39:31: unknown event id 'bak'; did you mean 'back'?" },
+        { "VpnAdaptersWithoutAVpnClient", "location: office }", "location: office, vpnAdapters: [checkpoint, fortinet] }", "t.yaml:6:64: 'vpnAdapters' needs VPN clients: add 'vpn: down' or 'vpn: up' to group 'office'" },
+        { "VpnAdaptersOfOne", "[checkpoint, cisco-anyconnect]", "[checkpoint]", "t.yaml:10:20: 'vpnAdapters' lists 2 to 8 adapters (got 1); one adapter is 'vpnAdapter'" },
+        { "VpnAdaptersTwice", "[checkpoint, cisco-anyconnect]", "[checkpoint, checkpoint]", "t.yaml:10:33: 'vpnAdapters' lists the adapter 'Ethernet 3' twice; each VPN client adds its own" },
+        { "VpnAdaptersUnknownPreset", "[checkpoint, cisco-anyconnect]", "[checkpoint, ciscoo]", "t.yaml:10:33: unknown VPN adapter preset 'ciscoo'; expected one of: checkpoint, cisco-anyconnect, globalprotect, fortinet, wireguard, openvpn; or give '{ name: ..., description: ... }'" },
+        { "VpnAdapterAndVpnAdapters", "      vpnAdapters:", "      vpnAdapter: checkpoint\n      vpnAdapters:", "t.yaml:10:19: group 'home' has both 'vpnAdapter' and 'vpnAdapters'; list every adapter under 'vpnAdapters'" },
+        { "AdapterNoMachineHas", "adapter: checkpoint", "adapter: wireguard", "t.yaml:18:14: no group's machines have the VPN adapter 'wireguard' (they have checkpoint, cisco-anyconnect)" },
+        { "SetProfileWithoutAName", "    profile: kiosks\n", "", "t.yaml:20:5: 'set-profile' needs 'profile' (the profile's name: Default, or one to add, like 'home workers')" },
+        { "SetProfileWithNothingToSet", "    profile: Default\n    targets: [office, home]\n", "    profile: Default\n", "t.yaml:28:5: 'set-profile' needs something to set: 'targets', 'persistent', 'cem' or 'priority'" },
+        { "TargetsOfAnUnknownGroup", "targets: [office, home]", "targets: [office, hme]", "t.yaml:32:14: unknown group 'hme' in 'targets'; did you mean 'home'?" },
+        { "TargetsWithAnUnknownRule", "{ group: office, site: \"Lon*\" }", "{ group: office, sight: \"Lon*\" }", "t.yaml:24:31: 'targets' matches the attributes group, site, location, os, model, computerName, domain (got 'sight'); did you mean 'site'?" },
+        { "ProfileCemWord", "cem: missing", "cem: gone", "t.yaml:26:10: 'cem' must be one of valid, missing, invalid, wrong-port (got 'gone')" },
+        { "ThroughoutUntilAnUnknownEvent", "until one-down", "until one-dwn", "t.yaml:34:68: unknown event id 'one-dwn'; did you mean 'one-down'?" },
+        { "UntilWithoutAnEvent", "until one-down", "until", "t.yaml:34:67: expected an event id at the end of 'direct >= 99% of home throughout after start until'" },
+        { "TrafficToAnUnknownDestination", "to corporate", "to internal", "t.yaml:35:37: expected 'corporate' (Notification Server, Task Servers, package servers) or 'public' (gateway, HTTPS codebases) (got 'internal')" },
+        { "TrafficForAnUnknownPurpose", "for task-server", "for tasks", "t.yaml:35:51: expected a purpose: management, task-server, download or probe (got 'tasks')" },
+        { "TrafficOfAnUnknownGroup", "for task-server of home", "for task-server of hom", "t.yaml:35:66: unknown group 'hom'; did you mean 'home'?" },
+        { "RequestsByDestination", "requests kind ts.task.result", "requests to corporate", "t.yaml:36:50: 'requests' counts requests by 'kind' and group ('of'), not by destination or purpose; 'to' goes with bytes" },
+        { "BytesByKind", "bytes to corporate for task-server", "bytes kind ack", "t.yaml:35:34: 'kind' counts requests; 'bytes' is counted by destination ('to'), purpose ('for') and group ('of')" },
+        { "UnknownRequestKind", "kind ts.task.result", "kind ts.task.push", "t.yaml:36:55: unknown request kind 'ts.task.push' (kinds: http, hello, ack, task.status, task.result, inventory.result, http.request, http.response, each optionally after 'ns.' or 'ts.')" },
+        { "QualifierTwice", "of office >= 10", "of office of home >= 10", "t.yaml:36:80: 'of' is given twice" },
+        { "ReconnectedWithoutAnEvent", "p90 reconnected back <= 20s", "p90 reconnected <= 20s", "t.yaml:37:30: 'p90 reconnected' needs the event reconnects count from, like 'p90 reconnected back <= 20s'" },
+        { "ReconnectedAfterAnUnknownEvent", "p90 reconnected back", "p90 reconnected bak", "t.yaml:37:31: unknown event id 'bak'; did you mean 'back'?" },
     };
 
     [Theory]
