@@ -6,7 +6,7 @@ namespace Tcm.Simulator.Tests.Scenarios;
 /// <summary>
 /// The scenario words QA and developers asked for: several VPN adapters per machine and <c>adapter:</c> on the VPN actions,
 /// <c>set-profile</c> with its targets, traffic by destination, purpose, group and request kind, <c>p&lt;NN&gt; reconnected</c>, and
-/// <c>throughout ... until</c>: what they load into, and each mistake's error with its file, line and column.
+/// <c>throughout ... until</c>, traffic after an event: what they load into, and each mistake's error with its file, line and column.
 /// </summary>
 public sealed class VocabularyParsingTests
 {
@@ -49,6 +49,27 @@ public sealed class VocabularyParsingTests
           results over the task server channel: requests kind ts.task.result of office >= 10
           reconnects: p90 reconnected back <= 20s
 
+        """;
+
+    /// <summary>Traffic expectations measured after an event, against the legacy run.</summary>
+    private const string Window = """
+        name: window
+        fleet:
+          agents: 10
+          legacy: compare
+          groups:
+            - name: office
+              share: 100%
+        timeline:
+          - id: start
+            at: 0s
+            do: start-agents
+          - id: settled
+            after: start
+            delay: 10s
+        expect:
+          steady: bytes-per-agent-hour <= legacy / 20 after settled
+          whole run: requests <= 100
         """;
 
     [Fact]
@@ -140,6 +161,27 @@ public sealed class VocabularyParsingTests
         var result = ScenarioLoader.Parse(Base.Replace(replace, with, StringComparison.Ordinal), "t.yaml");
 
         result.Errors.Select(e => e.ToString()).Should().ContainSingle(mistake).Which.Should().Be(expected);
+    }
+
+    [Fact]
+    public void TrafficExpectation_AfterAnEvent_NamesItsWindow()
+    {
+        var result = ScenarioLoader.Parse(Window, "window.yaml");
+
+        result.Succeeded.Should().BeTrue(string.Join("\n", result.Errors));
+        var traffic = result.Scenario!.Expectations.OfType<TrafficExpectation>().ToArray();
+        traffic.Single(t => t.Name == "steady").AfterEventId.Should().Be("settled");
+        traffic.Single(t => t.Name == "steady").LegacyFactor.Should().BeApproximately(0.05, 1e-9);
+        traffic.Single(t => t.Name == "whole run").AfterEventId.Should().BeNull();
+    }
+
+    [Fact]
+    public void TrafficExpectation_AfterAnUnknownEvent_IsAnErrorWithItsPosition()
+    {
+        var result = ScenarioLoader.Parse(Window.Replace("after settled", "after setled", StringComparison.Ordinal), "window.yaml");
+
+        result.Succeeded.Should().BeFalse();
+        result.Errors.Should().ContainSingle(e => e.Message.Contains("setled", StringComparison.Ordinal) && e.Line == 16);
     }
 
     private static TrafficFilter Traffic(string expression)
