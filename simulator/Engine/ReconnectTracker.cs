@@ -4,10 +4,11 @@ using Tcm.Simulator.Scenarios;
 namespace Tcm.Simulator.Engine;
 
 /// <summary>
-/// How agents reconnect after events (a server started again after an outage): when the event has happened, the running agents that
-/// had been reconnected (every connection persistent) at an earlier sample and are not then are watched, and each one's reconnect time
-/// is the first sample, after that, at which every connection it has is persistent again. Agents that never held their connections
-/// (polling by their profile, never reached their server) are not reconnects. Sampled at the engine's tick: good to a quarter second.
+/// How agents reconnect after events (a server started again after an outage): when the event has happened, the running agents whose
+/// policy wants persistent connections, that had been reconnected (every connection persistent) at an earlier sample and are not then,
+/// are watched, and each one's reconnect time is the first sample, after that, at which every connection it has is persistent again.
+/// Agents that poll by their profile, or never held their connections, are not reconnects. Sampled at the engine's tick: good to a
+/// quarter second.
 /// </summary>
 internal sealed class ReconnectTracker
 {
@@ -78,7 +79,7 @@ internal sealed class ReconnectTracker
         public void Start(FleetSnapshot snapshot, double happened, bool[] connectedBefore)
         {
             Happened = happened;
-            Tracked = Enumerable.Range(0, snapshot.Size).Where(i => i < connectedBefore.Length && connectedBefore[i] && snapshot.IsRunning(i) && !snapshot.IsReconnected(i)).ToArray();
+            Tracked = Enumerable.Range(0, snapshot.Size).Where(i => i < connectedBefore.Length && connectedBefore[i] && snapshot.WantsChannel(i) && !snapshot.IsReconnected(i)).ToArray();
             _times = new double?[Tracked.Length];
         }
 
