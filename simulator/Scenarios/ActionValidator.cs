@@ -101,7 +101,7 @@ internal sealed class ActionValidator(ValidationContext context)
         {
             if (keyNode is YamlScalarNode { Value: { } key } && !s_targetAttributes.Contains(key))
             {
-                context.Error(keyNode.Start, $"'targets' matches the attributes {string.Join(", ", s_targetAttributes)} (got '{key}'){Suggestions.Hint(key, s_targetAttributes)}");
+                context.Error(keyNode.Start, $"'targets' matches the attributes {string.Join(", ", s_targetAttributes)} (got '{key}')");
             }
         }
 
