@@ -45,10 +45,16 @@ internal static partial class EventActions
             case StopAgentsAction:
                 await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct }, async (a, c) => await a.StopAsync(c));
                 return null;
+            case VpnUpAction { Adapter: { } adapter }:
+                return $"{selected.Count(a => a.Network.SetVpn(true, adapter))} {adapter} VPN adapters came up";
+            case VpnDownAction { Adapter: { } adapter }:
+                return $"{selected.Count(a => a.Network.SetVpn(false, adapter))} {adapter} VPN adapters went down";
             case VpnUpAction:
                 return $"{selected.Count(a => a.Network.SetVpn(true))} VPN adapters came up";
             case VpnDownAction:
                 return $"{selected.Count(a => a.Network.SetVpn(false))} VPN adapters went down";
+            case SetProfileAction profile:
+                return await RunSetup.SaveProfileAsync(system.Admin, system.Cem, profile, fleet, ct);
             case MoveAction move:
                 return $"{selected.Count(a => a.Network.MoveTo(move.To))} agents moved to {move.To.ToString().ToLowerInvariant()}";
             case SetTcmAction tcm:

@@ -123,17 +123,7 @@ internal sealed class ExpectationEvaluator
             legacyTraffic = facts.LegacyTrafficAfter?.GetValueOrDefault(after);
         }
 
-        double observed = t.Metric switch
-        {
-            TrafficMetric.VpnPackageBytes => traffic.VpnPackageBytes,
-            TrafficMetric.VpnBytes => traffic.VpnBytes,
-            TrafficMetric.PackageBytes => traffic.PackageBytes,
-            TrafficMetric.Bytes => traffic.BytesSent + traffic.BytesReceived,
-            TrafficMetric.Requests => traffic.Requests,
-            TrafficMetric.RequestsPerAgentHour => traffic.RequestsPerAgentHour,
-            TrafficMetric.BytesPerAgentHour => traffic.BytesPerAgentHour,
-            _ => traffic.Unreachable,
-        };
+        var observed = traffic.Figure(t.Metric, t.Filter);
         var expected = t.Value;
         if (t.LegacyFactor is { } factor)
         {
@@ -142,13 +132,7 @@ internal sealed class ExpectationEvaluator
                 return new ExpectationResult(t.Name, t.Text, false, Format(observed), "compares with legacy, but the run has no legacy figures (fleet.legacy: compare)");
             }
 
-            expected = factor * (t.Metric switch
-            {
-                TrafficMetric.RequestsPerAgentHour => legacy.RequestsPerAgentHour,
-                TrafficMetric.BytesPerAgentHour => legacy.BytesPerAgentHour,
-                TrafficMetric.Requests => legacy.Requests,
-                _ => legacy.BytesSent + legacy.BytesReceived,
-            });
+            expected = factor * legacy.Figure(t.Metric, t.Filter);
         }
 
         return new ExpectationResult(t.Name, t.Text, t.Op.Holds(observed, expected), Format(observed), t.LegacyFactor is null ? null : $"legacy-derived bound {Format(expected)}");
@@ -156,6 +140,11 @@ internal sealed class ExpectationEvaluator
 
     private static ExpectationResult Latency(LatencyExpectation l, RunFacts facts)
     {
+        if (l.Phase == LatencyPhase.Reconnected)
+        {
+            return Reconnected(l, facts);
+        }
+
         var actions = l.EventId is null ? facts.Actions.All : facts.Actions.Find(l.EventId) is { } one ? [one] : [];
         var samples = actions.SelectMany(a => l.Phase == LatencyPhase.Delivered ? a.DeliveredLatencies() : a.CompletedLatencies()).Order().ToArray();
         if (samples.Length == 0)
@@ -165,6 +154,29 @@ internal sealed class ExpectationEvaluator
 
         var value = LatencySummary.Percentile(samples, l.Percentile);
         return new ExpectationResult(l.Name, l.Text, l.Op.Holds(value, l.Threshold.TotalMilliseconds), $"{value:0} ms", $"p{l.Percentile * 100:0.#} of {samples.Length} targets");
+    }
+
+    /// <summary>
+    /// A percentile of the reconnect times after an event, over every agent that was not reconnected when it happened: one still not
+    /// reconnected at the end counts as never (beyond any bound), so "p99 reconnected back &lt;= 20s" fails while more than 1% never did.
+    /// </summary>
+    private static ExpectationResult Reconnected(LatencyExpectation l, RunFacts facts)
+    {
+        if (facts.Reconnects.GetValueOrDefault(l.EventId!) is not { } spread)
+        {
+            return new ExpectationResult(l.Name, l.Text, false, "not measured", $"event '{l.EventId}' never happened");
+        }
+
+        if (spread.Agents == 0)
+        {
+            return new ExpectationResult(l.Name, l.Text, true, "no reconnects", $"every agent was connected when '{l.EventId}' happened");
+        }
+
+        var samples = spread.Seconds.Order().Concat(Enumerable.Repeat(double.PositiveInfinity, spread.Agents - spread.Seconds.Count)).ToArray();
+        var value = LatencySummary.Percentile(samples, l.Percentile);
+        var observed = double.IsPositiveInfinity(value) ? "never" : $"{value:0.0} s";
+        return new ExpectationResult(l.Name, l.Text, l.Op.Holds(value, l.Threshold.TotalSeconds), observed,
+            $"p{l.Percentile * 100:0.#} of {spread.Agents} agents; {spread.Reconnected} reconnected, the last {spread.Seconds.DefaultIfEmpty(0).Max():0.0} s after '{l.EventId}'");
     }
 
     internal static string Describe(bool share, double observed, int matching, int population) =>
@@ -200,6 +212,15 @@ internal sealed class ExpectationEvaluator
                 ThroughoutWindow t => (t.AfterEventId, null),
                 _ => (null, null),
             };
+            if (Expectation.Window is ThroughoutWindow { UntilEventId: { } until } && firedAt(until) is { } end && snapshot.At >= end)
+            {
+                // The window closed when that event began; it held at every sample before.
+                var seen = _observed != "not observed";
+                _passed = seen;
+                _detail = seen ? $"held from {afterEvent ?? "the start"} until {until}" : $"no sample between {afterEvent ?? "the start"} and {until}";
+                return;
+            }
+
             double start = 0;
             double evidenceFrom = 0;
             if (afterEvent is not null)
@@ -286,5 +307,7 @@ internal sealed record RunFacts
     public IReadOnlyDictionary<string, TrafficReport> TrafficAfter { get; init; } = new Dictionary<string, TrafficReport>();
     public IReadOnlyDictionary<string, TrafficReport>? LegacyTrafficAfter { get; init; }
     public int DuplicateExecutions { get; init; }
+    /// <summary>How agents reconnected after the events tracked (<see cref="ReconnectTracker"/>), by event id.</summary>
+    public IReadOnlyDictionary<string, ReconnectSpread> Reconnects { get; init; } = new Dictionary<string, ReconnectSpread>();
     public int PendingResultsAtEnd { get; init; }
 }

@@ -29,8 +29,9 @@ internal sealed class FleetSnapshot
             var agent = agents[i];
             var status = agent.IsRunning ? agent.Agent?.GetNetworkStatus() : null;
             rows[i] = status is null
-                ? new Row(false, Leg.Offline, Leg.Offline, false)
-                : new Row(true, Leg.Of(status), status.TaskServer is { } ts ? Leg.Of(ts) : Leg.Offline, status.TaskServer is not null);
+                ? new Row(false, Leg.Offline, Leg.Offline, false, false)
+                : new Row(true, Leg.Of(status), status.TaskServer is { } ts ? Leg.Of(ts) : Leg.Offline, status.TaskServer is not null,
+                    agent.Agent?.Policy is { TcmEnabled: true, Communication.PersistentConnection: true });
         }
 
         return new FleetSnapshot(agents, rows, at);
@@ -55,6 +56,16 @@ internal sealed class FleetSnapshot
         }
 
         return (matching, total);
+    }
+
+    /// <summary>Whether agent <paramref name="index"/> (in the fleet's order) runs with a policy that wants persistent connections (TCM on, its profile's "Persistent connection").</summary>
+    public bool WantsChannel(int index) => _rows[index].Running && _rows[index].WantsChannel;
+
+    /// <summary>Whether agent <paramref name="index"/> runs with every connection it has persistent (the NS's, and the Task Server's when it has one).</summary>
+    public bool IsReconnected(int index)
+    {
+        var row = _rows[index];
+        return row.Running && row.Ns.Transport == TransportKind.Persistent && (!row.HasTaskServer || row.Ts.Transport == TransportKind.Persistent);
     }
 
     /// <summary>The fleet's modes as the report samples them; each count is the one a condition on that state makes over the whole fleet.</summary>
@@ -101,7 +112,7 @@ internal sealed class FleetSnapshot
         _ => false,
     };
 
-    private readonly record struct Row(bool Running, Leg Ns, Leg Ts, bool HasTaskServer);
+    private readonly record struct Row(bool Running, Leg Ns, Leg Ts, bool HasTaskServer, bool WantsChannel);
 
     /// <summary>One connection's state: its mode and transport, and whether it goes through the proxy or reports the proxy failing, and how its last attempt ended.</summary>
     private readonly record struct Leg(ConnectionMode Mode, TransportKind Transport, bool Proxied, bool ProxyFailing, AttemptOutcome? Attempt)

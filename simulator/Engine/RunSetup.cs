@@ -52,14 +52,7 @@ internal static class RunSetup
                 Name = $"group {group.Name}",
                 Priority = priority++,
                 PersistentConnection = group.Persistent ?? defaultProfile.PersistentConnection,
-                Cem = group.Cem switch
-                {
-                    CemValidity.Missing => null,
-                    // An address without a port: the agent finds the settings invalid and says why.
-                    CemValidity.Invalid => new CemSettings { GatewayAddress = cem?.GatewayAddress.Split(':')[0] ?? "gateway-without-port" },
-                    CemValidity.WrongPort when cem is not null => cem with { GatewayAddress = WrongPort(cem.GatewayAddress) },
-                    _ => cem,
-                },
+                Cem = CemFor(group.Cem, cem),
                 Proxy = group.Proxy == GroupProxy.None || proxy is null ? null : proxy with { AllowDirect = group.Proxy == GroupProxy.OrDirect },
                 Targets = new Targets { Rules = [new TargetRule("group", group.Name)] },
             }, ct);
@@ -71,6 +64,45 @@ internal static class RunSetup
         }
     }
 
+    /// <summary>A profile's CEM settings as a scenario asks for them (<c>cem: valid|missing|invalid|wrong-port</c>), from the system's own.</summary>
+    private static CemSettings? CemFor(CemValidity validity, CemSettings? cem) => validity switch
+    {
+        CemValidity.Missing => null,
+        // An address without a port: the agent finds the settings invalid and says why.
+        CemValidity.Invalid => new CemSettings { GatewayAddress = cem?.GatewayAddress.Split(':')[0] ?? "gateway-without-port" },
+        CemValidity.WrongPort when cem is not null => cem with { GatewayAddress = WrongPort(cem.GatewayAddress) },
+        _ => cem,
+    };
+
+    /// <summary>
+    /// The <c>set-profile</c> action: changes the profile of that name (case-insensitive) through the admin API, or adds it, starting from
+    /// the Default profile's settings and targeting nobody until the event gives targets. Returns the event's detail.
+    /// </summary>
+    public static async Task<string> SaveProfileAsync(AdminClient admin, CemSettings? cem, SetProfileAction change, IReadOnlyList<VirtualAgent> fleet, CancellationToken ct)
+    {
+        var profiles = await admin.GetProfilesAsync(ct);
+        var existing = profiles.FirstOrDefault(p => string.Equals(p.Name, change.Profile, StringComparison.OrdinalIgnoreCase));
+        var profile = existing ?? profiles.First(p => p.Name == "Default") with { Id = "", Name = change.Profile, Priority = 50, Targets = new Targets() };
+        profile = profile with
+        {
+            Priority = change.Priority ?? profile.Priority,
+            PersistentConnection = change.Persistent ?? profile.PersistentConnection,
+            Cem = change.Cem is { } validity ? CemFor(validity, cem) : profile.Cem,
+            Targets = change.Targets is { } targets ? TargetsOf(targets, fleet) : profile.Targets,
+        };
+        var saved = await admin.SaveProfileAsync(profile, ct);
+        return $"profile '{saved.Name}' {(existing is null ? "added" : "changed")}: priority {saved.Priority}, persistent {(saved.PersistentConnection ? "on" : "off")}, "
+            + $"CEM {saved.Cem?.GatewayAddress ?? "none"}, targets {change.Targets?.ToString() ?? "unchanged"}";
+    }
+
+    /// <summary>A scenario's profile targets as the admin API's: groups become their machines' computer names, rules attribute rules.</summary>
+    private static Targets TargetsOf(ProfileTargets targets, IReadOnlyList<VirtualAgent> fleet) => new()
+    {
+        All = targets.All,
+        Agents = fleet.Where(a => targets.Groups.Contains(a.Spec.GroupName, StringComparer.OrdinalIgnoreCase)).Select(a => a.Spec.ComputerName).ToArray(),
+        Rules = targets.Rules.Select(r => new TargetRule(r.Key, r.Value)).ToArray(),
+    };
+
     /// <summary>The gateway's host with a port it does not listen on: 4726 (the Task Server's), or 443 if the gateway happens to be on 4726.</summary>
     internal static string WrongPort(string gatewayAddress)
     {
@@ -79,13 +111,16 @@ internal static class RunSetup
         return $"{gatewayAddress[..colon]}:{(port == "4726" ? "443" : "4726")}";
     }
 
-    /// <summary>One virtual agent per spec of the fleet, each on its own simulated network; none is started.</summary>
-    public static List<VirtualAgent> CreateAgents(FleetModel fleet, NetworkTopology topology, InstallPackage package, RunOptions options, ILoggerFactory loggers)
+    /// <summary>
+    /// One virtual agent per spec of the fleet, each on its own simulated network; none is started. <paramref name="groupCounters"/>
+    /// holds each group's traffic counters, by group name: its agents' traffic is counted there too.
+    /// </summary>
+    public static List<VirtualAgent> CreateAgents(FleetModel fleet, NetworkTopology topology, IReadOnlyDictionary<string, TrafficCounters> groupCounters, InstallPackage package, RunOptions options, ILoggerFactory loggers)
     {
         var agents = new List<VirtualAgent>(fleet.Agents.Count);
         foreach (var spec in fleet.Agents)
         {
-            var network = new SimulatedNetwork(topology, spec.Location, spec.VpnAdapter, spec.Vpn == VpnState.Up, spec.Index);
+            var network = new SimulatedNetwork(topology, spec.Location, spec.VpnAdapters, spec.Vpn == VpnState.Up, spec.Index) { GroupCounters = groupCounters.GetValueOrDefault(spec.GroupName) };
             var agentOptions = new AgentOptions
             {
                 Package = package,

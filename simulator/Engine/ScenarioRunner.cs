@@ -92,9 +92,11 @@ internal sealed class ScenarioRunner : IScenarioRunner
 
         // :: Step 4: virtual agents (created now, started by the timeline)
         var (managedBefore, _, workingSetBefore) = MeasureProcess();
-        var agents = RunSetup.CreateAgents(fleet, topology, system.Package, options, loggerFactory);
+        var groupCounters = fleet.GroupCounts.Keys.ToDictionary(g => g, _ => new TrafficCounters(), StringComparer.OrdinalIgnoreCase);
+        var agents = RunSetup.CreateAgents(fleet, topology, groupCounters, system.Package, options, loggerFactory);
         var actions = new ActionTracker(system.Admin);
         var evaluator = new ExpectationEvaluator(scenario.Expectations);
+        var reconnects = new ReconnectTracker(scenario);
         var timeline = new Timeline(scenario.Timeline).WithClock(() => clock.Elapsed.TotalSeconds);
         var samples = new List<ModeSample>();
         var background = new List<Task>();
@@ -121,11 +123,12 @@ internal sealed class ScenarioRunner : IScenarioRunner
                 }
 
                 evaluator.Observe(snapshot, timeline.FiredAt, timeline.HappenedAt);
+                reconnects.Observe(snapshot, timeline.HappenedAt);
                 foreach (var id in windowEvents)
                 {
                     if (!trafficAt.ContainsKey(id) && timeline.HappenedAt(id) is not null)
                     {
-                        trafficAt[id] = BuildTraffic(agents, topology);
+                        trafficAt[id] = BuildTraffic(agents, topology, groupCounters);
                     }
                 }
 
@@ -144,7 +147,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
                     break;
                 }
 
-                if (timeline.AllDone && actions.AllSettled && evaluator.WindowsDecided && !options.KeepRunning)
+                if (timeline.AllDone && actions.AllSettled && evaluator.WindowsDecided && reconnects.Decided && !options.KeepRunning)
                 {
                     break;
                 }
@@ -185,7 +188,8 @@ internal sealed class ScenarioRunner : IScenarioRunner
         };
         var pendingResults = agents.Sum(a => a.Agent?.PendingResults ?? 0);
         var duplicateExecutions = agents.Sum(a => a.Executions.Count(e => e.Value > 1));
-        var traffic = BuildTraffic(agents, topology);
+        var traffic = BuildTraffic(agents, topology, groupCounters);
+        var reconnectSpreads = reconnects.Results();
         var trafficAfter = trafficAt.ToDictionary(kv => kv.Key, kv => traffic.Minus(kv.Value), StringComparer.Ordinal);
         var facts = new RunFacts
         {
@@ -196,6 +200,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
             LegacyTrafficAfter = legacy?.TrafficAfter,
             PendingResultsAtEnd = pendingResults,
             DuplicateExecutions = duplicateExecutions,
+            Reconnects = reconnectSpreads,
         };
         var results = evaluator.Final(snapshot, facts);
         await StopAgentsAsync(agents);
@@ -217,6 +222,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
             Timeline = timeline.Entries(),
             Samples = samples,
             Actions = actions.All.Select(a => a.ToReport()).ToArray(),
+            Reconnects = reconnectSpreads.Values.OrderBy(r => r.At).ToArray(),
             Traffic = traffic,
             TrafficAfter = trafficAfter,
             Expectations = results,
@@ -277,16 +283,25 @@ internal sealed class ScenarioRunner : IScenarioRunner
     private static async Task StopAgentsAsync(IReadOnlyList<VirtualAgent> agents) =>
         await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = 128 }, async (a, _) => await a.DisposeAsync());
 
-    private static TrafficReport BuildTraffic(IReadOnlyList<VirtualAgent> agents, NetworkTopology topology)
+    /// <summary>The run's traffic now, and each group's: the simulated network's counters, the agents' requests by kind over all their runs.</summary>
+    private static TrafficReport BuildTraffic(IReadOnlyList<VirtualAgent> agents, NetworkTopology topology, IReadOnlyDictionary<string, TrafficCounters> groupCounters)
     {
         var now = DateTimeOffset.UtcNow;
-        return new TrafficReport
+        var all = new Dictionary<string, long>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, TrafficReport>(StringComparer.Ordinal);
+        foreach (var group in agents.GroupBy(a => a.Spec.GroupName, StringComparer.OrdinalIgnoreCase))
         {
-            Rows = TrafficReport.RowsFrom(topology.Counters),
-            HttpRequests = agents.Sum(a => a.Agent?.Counters.HttpRequests ?? 0),
-            ChannelRequests = agents.Sum(a => a.Agent?.Counters.ChannelRequests ?? 0),
-            AgentHours = agents.Sum(a => a.RunningTime(now).TotalHours),
-        };
+            var requests = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var agent in group)
+            {
+                agent.AddRequestsTo(requests);
+            }
+
+            RequestCounts.AddTo(all, requests);
+            groups[group.Key] = TrafficReport.From(groupCounters[group.Key], requests, group.Sum(a => a.RunningTime(now).TotalHours));
+        }
+
+        return TrafficReport.From(topology.Counters, all, agents.Sum(a => a.RunningTime(now).TotalHours)) with { Groups = groups };
     }
 
     private static void PublishProgress(RunOptions options, Timeline timeline, ModeSample sample, ActionTracker actions, ExpectationEvaluator evaluator, TimeSpan elapsed)

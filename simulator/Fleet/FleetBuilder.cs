@@ -192,10 +192,10 @@ internal static class FleetBuilder
             software.Add(s_catalogue[index]);
         }
 
-        var vpnAdapter = group.Vpn == VpnState.None ? null : group.VpnAdapter ?? VpnAdapterPresets.Default;
-        if (vpnAdapter is not null)
+        IReadOnlyList<VpnAdapterSpec> vpnAdapters = group.Vpn == VpnState.None ? [] : group.VpnAdapters.Count > 0 ? group.VpnAdapters : [VpnAdapterPresets.Default];
+        foreach (var adapter in vpnAdapters)
         {
-            software.Add(VpnClientSoftware(vpnAdapter));
+            software.Add(VpnClientSoftware(adapter));
         }
 
         return new AgentSpec
@@ -211,7 +211,8 @@ internal static class FleetBuilder
             Task = group.Task,
             Location = group.Location,
             Vpn = group.Vpn,
-            VpnAdapter = vpnAdapter,
+            VpnAdapter = vpnAdapters.Count > 0 ? vpnAdapters[0] : null,
+            VpnAdapters = vpnAdapters,
             Cem = group.Cem,
             Hardware = new HardwareInfo(
                 manufacturer,

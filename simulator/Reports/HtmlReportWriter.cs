@@ -154,6 +154,19 @@ internal static class HtmlReportWriter
 
         sb.Append("</tbody></table></section>");
 
+        if (r.Reconnects.Count > 0)
+        {
+            sb.Append("<section><h2>Reconnects</h2><p class=\"muted\">Agents not reconnected when the event happened, and how long each took until every connection it has was persistent again.</p>");
+            sb.Append("<table><thead><tr><th>after</th><th class=\"n\">at</th><th class=\"n\">agents</th><th class=\"n\">reconnected</th><th class=\"n\">p50</th><th class=\"n\">p90</th><th class=\"n\">p99</th><th class=\"n\">last</th><th class=\"n\">peak / s</th><th>per second after the event</th></tr></thead><tbody>");
+            foreach (var c in r.Reconnects)
+            {
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"<tr><td>{Esc(c.EventId)}</td><td class=\"n\">{ReportWriter.Seconds(c.At)}</td><td class=\"n\">{c.Agents}</td><td class=\"n\">{c.Reconnected}</td><td class=\"n\">{c.P50:0.0} s</td><td class=\"n\">{c.P90:0.0} s</td><td class=\"n\">{c.P99:0.0} s</td><td class=\"n\">{c.Max:0.0} s</td><td class=\"n\">{c.PeakPerSecond}</td><td>{Esc(ReportWriter.Spread(c))}</td></tr>");
+            }
+
+            sb.Append("</tbody></table></section>");
+        }
+
         // :: traffic
         sb.Append("<section><h2>Traffic</h2>");
         Traffic(sb, r.Traffic);
@@ -205,6 +218,23 @@ internal static class HtmlReportWriter
         }
 
         sb.Append("</tbody></table>");
+        if (t.RequestsByKind.Count > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">Requests by kind: {Esc(ReportWriter.ByKind(t))}</p>");
+        }
+
+        if (t.Groups.Count > 0)
+        {
+            sb.Append("<h3>By group</h3><table><thead><tr><th>group</th><th class=\"n\">requests</th><th class=\"n\">per agent-hour</th><th class=\"n\">bytes (no downloads)</th><th class=\"n\">corporate</th><th class=\"n\">public</th><th class=\"n\">VPN</th><th class=\"n\">downloads</th></tr></thead><tbody>");
+            foreach (var (name, g) in t.Groups.OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var f = ReportWriter.GroupFigures(g);
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"<tr><td>{Esc(name)}</td><td class=\"n\">{ReportWriter.Number(g.Requests)}</td><td class=\"n\">{g.RequestsPerAgentHour.ToString("0.#", CultureInfo.InvariantCulture)}</td><td class=\"n\">{DurationText.FormatBytes(g.BytesSent + g.BytesReceived)}</td><td class=\"n\">{f.Corporate}</td><td class=\"n\">{f.Public}</td><td class=\"n\">{f.Vpn}</td><td class=\"n\">{f.Downloads}</td></tr>");
+            }
+
+            sb.Append("</tbody></table>");
+        }
     }
 
     private static void Meta(StringBuilder sb, string name, string value) =>

@@ -38,6 +38,21 @@ internal static class ReportWriter
     internal static string Percent(int part, int whole) => whole == 0 ? "–" : ((double)part / whole * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     internal static string Number(double value) => value.ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>Requests by kind as one line: <c>ns http 120, ns hello 40, ts ack 35</c>.</summary>
+    internal static string ByKind(TrafficReport t) =>
+        string.Join(", ", t.RequestsByKind.Where(r => r.Value != 0).OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {Number(r.Value)}"));
+
+    /// <summary>A group's bytes by destination class, over a VPN adapter and of downloads, formatted.</summary>
+    internal static (string Corporate, string Public, string Vpn, string Downloads) GroupFigures(TrafficReport g) => (
+        DurationText.FormatBytes((long)g.Figure(TrafficMetric.Bytes, new TrafficFilter { Destination = Tcm.Lab.Network.EndpointClass.Corporate })),
+        DurationText.FormatBytes((long)g.Figure(TrafficMetric.Bytes, new TrafficFilter { Destination = Tcm.Lab.Network.EndpointClass.Public })),
+        DurationText.FormatBytes(g.VpnBytes),
+        DurationText.FormatBytes(g.PackageBytes));
+
+    /// <summary>Reconnects per second after the event, as counts with the second they fell in: <c>0s: 12, 1s: 40, ...</c> (empty seconds left out).</summary>
+    internal static string Spread(ReconnectSpread c) =>
+        string.Join(", ", c.PerSecond.Select((n, i) => (n, i)).Where(x => x.n > 0).Select(x => $"{x.i}s: {x.n}"));
 }
 
 /// <summary><c>report.md</c>: the report as tables a person reads (and a CI job can attach).</summary>
@@ -103,6 +118,17 @@ internal static class MarkdownReportWriter
             }
         }
 
+        if (r.Reconnects.Count > 0)
+        {
+            sb.AppendLine().AppendLine("## Reconnects").AppendLine();
+            sb.AppendLine("| after | at | agents | reconnected | p50 | p90 | p99 | last | peak per second | per second after the event |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+            foreach (var c in r.Reconnects)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {Cell(c.EventId)} | {ReportWriter.Seconds(c.At)} | {c.Agents} | {c.Reconnected} | {c.P50:0.0} s | {c.P90:0.0} s | {c.P99:0.0} s | {c.Max:0.0} s | {c.PeakPerSecond} | {ReportWriter.Spread(c)} |");
+            }
+        }
+
         sb.AppendLine().AppendLine("## Traffic").AppendLine();
         AppendTraffic(sb, r.Traffic);
         if (r.LegacyTraffic is { } legacy)
@@ -146,6 +172,23 @@ internal static class MarkdownReportWriter
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Adapter} | {row.Destination} | {row.Purpose} | {DurationText.FormatBytes(row.BytesSent)} | {DurationText.FormatBytes(row.BytesReceived)} | {ReportWriter.Number(row.Connections)} | {ReportWriter.Number(row.Unreachable)} |");
+        }
+
+        if (t.RequestsByKind.Count > 0)
+        {
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Requests by kind: {ReportWriter.ByKind(t)}.");
+        }
+
+        if (t.Groups.Count > 0)
+        {
+            sb.AppendLine().AppendLine("| group | requests | per agent-hour | bytes (no downloads) | corporate | public | VPN | downloads | unreachable |")
+              .AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var (name, g) in t.Groups.OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var f = ReportWriter.GroupFigures(g);
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {Cell(name)} | {ReportWriter.Number(g.Requests)} | {g.RequestsPerAgentHour.ToString("0.#", CultureInfo.InvariantCulture)} | {DurationText.FormatBytes(g.BytesSent + g.BytesReceived)} | {f.Corporate} | {f.Public} | {f.Vpn} | {f.Downloads} | {ReportWriter.Number(g.Unreachable)} |");
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Reports;
 
@@ -31,6 +32,8 @@ internal sealed record SimulationReport
     public IReadOnlyList<TimelineEntry> Timeline { get; init; } = [];
     /// <summary>The fleet sampled every second.</summary>
     public IReadOnlyList<ModeSample> Samples { get; init; } = [];
+    /// <summary>How agents reconnected after each server start (and each event a <c>reconnected</c> expectation names).</summary>
+    public IReadOnlyList<ReconnectSpread> Reconnects { get; init; } = [];
     /// <summary>Pushed actions (tasks, inventory, policy) and their latencies.</summary>
     public IReadOnlyList<ActionReport> Actions { get; init; } = [];
     public TrafficReport Traffic { get; init; } = new();
@@ -195,19 +198,104 @@ internal sealed record LatencySummary
     }
 }
 
+/// <summary>
+/// How agents reconnected after an event (a server started again): the agents not reconnected when it happened, each one's time to
+/// reconnect (every connection persistent again) in seconds, sorted, and how many reconnected in each second after the event.
+/// </summary>
+internal sealed record ReconnectSpread
+{
+    public required string EventId { get; init; }
+    /// <summary>When the event happened, seconds into the run.</summary>
+    public double At { get; init; }
+    /// <summary>Agents running and not reconnected when it happened (the ones watched).</summary>
+    public int Agents { get; init; }
+    /// <summary>Each watched agent's reconnect time in seconds after the event, sorted; agents that never reconnected are missing.</summary>
+    public IReadOnlyList<double> Seconds { get; init; } = [];
+    /// <summary>Reconnects in each second after the event: [0] in the first second, [1] in the second...</summary>
+    public IReadOnlyList<int> PerSecond { get; init; } = [];
+    public int Reconnected { get; init; }
+    public double P50 { get; init; }
+    public double P90 { get; init; }
+    public double P99 { get; init; }
+    public double Max { get; init; }
+    /// <summary>Most reconnects in one second.</summary>
+    public int PeakPerSecond { get; init; }
+
+    public static ReconnectSpread From(string eventId, double at, int agents, IEnumerable<double> seconds)
+    {
+        var sorted = seconds.Select(s => Math.Round(s, 2)).Order().ToArray();
+        var perSecond = new int[sorted.Length == 0 ? 0 : (int)Math.Floor(sorted[^1]) + 1];
+        foreach (var s in sorted)
+        {
+            perSecond[(int)Math.Floor(s)]++;
+        }
+
+        return new ReconnectSpread
+        {
+            EventId = eventId,
+            At = Math.Round(at, 2),
+            Agents = agents,
+            Seconds = sorted,
+            PerSecond = perSecond,
+            Reconnected = sorted.Length,
+            P50 = LatencySummary.Percentile(sorted, 0.50),
+            P90 = LatencySummary.Percentile(sorted, 0.90),
+            P99 = LatencySummary.Percentile(sorted, 0.99),
+            Max = sorted.Length == 0 ? 0 : sorted[^1],
+            PeakPerSecond = perSecond.DefaultIfEmpty(0).Max(),
+        };
+    }
+}
+
 /// <summary>One histogram bucket: values up to <see cref="UpToMs"/> (above the previous bound); null is the overflow bucket.</summary>
 internal sealed record HistogramBucket(double? UpToMs, int Count);
 
-/// <summary>Traffic of a run: the simulated network's cells, and request counts from the servers.</summary>
+/// <summary>
+/// Traffic of a run (or of one group's agents): the simulated network's cells, and the agents' requests by kind, counted by the agents
+/// over all their runs (<see cref="Tcm.Lab.Fleet.RequestCounts"/>).
+/// </summary>
 internal sealed record TrafficReport
 {
     public IReadOnlyList<TrafficRow> Rows { get; init; } = [];
-    /// <summary>Agent HTTP requests the servers answered (not over the channel).</summary>
+    /// <summary>Agent HTTP requests, both connections (registration, policy, polls, posts; downloads excluded).</summary>
     public long HttpRequests { get; init; }
-    /// <summary>Agent requests carried over the channel (http.request messages) and results/statuses sent as messages.</summary>
+    /// <summary>Messages the agents sent on their persistent channels, both connections, every kind (hello, ack, results, statuses, http.request...).</summary>
     public long ChannelRequests { get; init; }
     /// <summary>Agent-hours the figures cover (agents x hours running), for per-agent-hour rates.</summary>
     public double AgentHours { get; init; }
+
+    /// <summary>Requests by <c>&lt;connection&gt; &lt;kind&gt;</c> (<c>ns http</c>, <c>ts task.result</c>...); they add up to <see cref="Requests"/>.</summary>
+    public IReadOnlyDictionary<string, long> RequestsByKind { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The same figures for each group's agents, by group name (empty inside a group's figures).</summary>
+    public IReadOnlyDictionary<string, TrafficReport> Groups { get; init; } = new Dictionary<string, TrafficReport>();
+
+    /// <summary>A figure of these counts: <paramref name="metric"/> over the part <paramref name="filter"/> selects (0 for a group without traffic).</summary>
+    public double Figure(TrafficMetric metric, TrafficFilter filter)
+    {
+        if (filter.Group is { } group)
+        {
+            return Groups.GetValueOrDefault(group) is { } of ? of.Figure(metric, filter with { Group = null }) : 0;
+        }
+
+        var rows = Rows.Where(r => (filter.Destination is null || r.Destination == filter.Destination.ToString())
+            && (filter.Purpose is null || r.Purpose == filter.Purpose.ToString())).ToArray();
+        long Bytes(Func<TrafficRow, bool> where) => rows.Where(where).Sum(r => r.BytesSent + r.BytesReceived);
+        // Plain bytes leave downloads out, unless the expectation asks for a purpose.
+        var bytes = Bytes(r => filter.Purpose is not null || r.Purpose != "Download");
+        var requests = RequestsByKind.Where(r => filter.IncludesRequest(r.Key)).Sum(r => r.Value);
+        return metric switch
+        {
+            TrafficMetric.VpnPackageBytes => Bytes(r => r.Adapter == "Vpn" && r.Purpose == "Download"),
+            TrafficMetric.VpnBytes => Bytes(r => r.Adapter == "Vpn"),
+            TrafficMetric.PackageBytes => Bytes(r => r.Purpose == "Download"),
+            TrafficMetric.Bytes => bytes,
+            TrafficMetric.Requests => requests,
+            TrafficMetric.RequestsPerAgentHour => AgentHours <= 0 ? 0 : requests / AgentHours,
+            TrafficMetric.BytesPerAgentHour => AgentHours <= 0 ? 0 : bytes / AgentHours,
+            _ => rows.Sum(r => r.Unreachable),
+        };
+    }
 
     public long BytesSent => Rows.Where(r => r.Purpose != "Download").Sum(r => r.BytesSent);
     public long BytesReceived => Rows.Where(r => r.Purpose != "Download").Sum(r => r.BytesReceived);
@@ -219,7 +307,6 @@ internal sealed record TrafficReport
     public long PackageBytes => Rows.Where(r => r.Purpose == "Download").Sum(r => r.BytesSent + r.BytesReceived);
     public long Unreachable => Rows.Sum(r => r.Unreachable);
 
-    /// <summary>The rows of the simulated network's counters now.</summary>
     /// <summary>What happened between an earlier snapshot and this one.</summary>
     public TrafficReport Minus(TrafficReport earlier)
     {
@@ -232,9 +319,22 @@ internal sealed record TrafficReport
             HttpRequests = HttpRequests - earlier.HttpRequests,
             ChannelRequests = ChannelRequests - earlier.ChannelRequests,
             AgentHours = AgentHours - earlier.AgentHours,
+            RequestsByKind = RequestsByKind.ToDictionary(r => r.Key, r => r.Value - earlier.RequestsByKind.GetValueOrDefault(r.Key), StringComparer.Ordinal),
+            Groups = Groups.ToDictionary(g => g.Key, g => earlier.Groups.GetValueOrDefault(g.Key) is { } b ? g.Value.Minus(b) : g.Value, StringComparer.Ordinal),
         };
     }
 
+    /// <summary>The figures of counters and requests by kind (<see cref="Tcm.Lab.Fleet.RequestCounts"/>) over <paramref name="agentHours"/>.</summary>
+    public static TrafficReport From(TrafficCounters counters, IReadOnlyDictionary<string, long> requests, double agentHours) => new()
+    {
+        Rows = RowsFrom(counters),
+        HttpRequests = requests.Where(r => RequestCounts.IsHttp(r.Key)).Sum(r => r.Value),
+        ChannelRequests = requests.Where(r => !RequestCounts.IsHttp(r.Key)).Sum(r => r.Value),
+        RequestsByKind = requests,
+        AgentHours = agentHours,
+    };
+
+    /// <summary>The rows of the simulated network's counters now.</summary>
     public static IReadOnlyList<TrafficRow> RowsFrom(TrafficCounters counters) =>
         counters.Snapshot()
             .Select(c => new TrafficRow(c.Adapter?.ToString() ?? "(unreachable)", c.Destination.ToString(), c.Purpose.ToString(), c.BytesSent, c.BytesReceived, c.Connections, c.Unreachable))

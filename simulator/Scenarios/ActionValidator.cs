@@ -14,8 +14,9 @@ internal sealed class ActionValidator(ValidationContext context)
     {
         [StartAgentsAction.Word] = (["ramp"], (v, e) => new StartAgentsAction(v.DurationOr(e.Ramp, "ramp", TimeSpan.Zero))),
         [StopAgentsAction.Word] = ([], (_, _) => new StopAgentsAction()),
-        [VpnUpAction.Word] = ([], (_, _) => new VpnUpAction()),
-        [VpnDownAction.Word] = ([], (_, _) => new VpnDownAction()),
+        [VpnUpAction.Word] = (["adapter"], (v, e) => new VpnUpAction(v.Adapter(e))),
+        [VpnDownAction.Word] = (["adapter"], (v, e) => new VpnDownAction(v.Adapter(e))),
+        [SetProfileAction.Word] = (["profile", "targets", "persistent", "cem", "priority"], (v, e) => v.SetProfile(e)),
         [MoveAction.Word] = (["to"], (v, e) => v.Move(e)),
         [SetTcmAction.Word] = (["tcm"], (v, e) => v.SetTcm(e)),
         [SetSettingsAction.Word] = (["settings"], (v, e) => v.SetSettings(e)),
@@ -41,6 +42,87 @@ internal sealed class ActionValidator(ValidationContext context)
         s_actions.TryGetValue(kind, out var action) ? action.Build(this, e) : new WaitAction();
 
     private TimeSpan DurationOr(YamlNode? node, string key, TimeSpan otherwise) => node is null ? otherwise : context.Duration(node, key) ?? otherwise;
+
+    /// <summary><c>adapter:</c> of <c>vpn-up</c>/<c>vpn-down</c>: a preset, name or description of an adapter some group's machines have.</summary>
+    private string? Adapter(EventDocument e)
+    {
+        if (e.Adapter is not { } node || context.Text(node, "adapter") is not { } adapter)
+        {
+            return null;
+        }
+
+        var known = context.VpnAdapterList;
+        if (!known.Any(a => Names(a).Contains(adapter, StringComparer.OrdinalIgnoreCase)))
+        {
+            var names = known.Select(a => a.Preset ?? a.Name).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+            context.Error(node.Start, $"no group's machines have the VPN adapter '{adapter}'"
+                + (names.Length == 0 ? " (no group has a VPN client)" : $" (they have {string.Join(", ", names)})"));
+            return null;
+        }
+
+        return adapter;
+
+        static string[] Names(VpnAdapterSpec a) => a.Preset is { } preset ? [preset, a.Name, a.Description] : [a.Name, a.Description];
+    }
+
+    private SetProfileAction? SetProfile(EventDocument e)
+    {
+        var profile = context.RequiredText(e.Profile, "profile", e.Start, "'set-profile' needs 'profile' (the profile's name: Default, or one to add, like 'home workers')");
+        var targets = e.Targets is { } t ? Targets(t) : null;
+        var persistent = e.Persistent is { } p ? context.Bool(p, "persistent") : null;
+        var cem = e.Cem is { } c ? context.Word(c, "cem", ValidationContext.CemStates) : null;
+        var priority = e.Priority is { } pr ? context.Int(pr, "priority", 0, 10_000) : null;
+        if (e.Targets is null && e.Persistent is null && e.Cem is null && e.Priority is null)
+        {
+            context.Error(e.Start, "'set-profile' needs something to set: 'targets', 'persistent', 'cem' or 'priority'");
+        }
+
+        return profile is null ? null : new SetProfileAction(profile, targets, persistent, cem, priority);
+    }
+
+    /// <summary>The attributes a profile's targets may match: those the agents register with, and the machine's name and domain.</summary>
+    private static readonly string[] s_targetAttributes = ["group", "site", "location", "os", "model", "computerName", "domain"];
+
+    /// <summary><c>targets:</c> <c>all</c>, <c>none</c>, a group or a list of groups (their machines), or a mapping of attribute patterns.</summary>
+    private ProfileTargets? Targets(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlScalarNode { Value: { } word } when word.Trim().ToLowerInvariant() is "all" or "none":
+                return word.Trim().Equals("all", StringComparison.OrdinalIgnoreCase) ? ProfileTargets.Everyone : ProfileTargets.Nobody;
+            case YamlScalarNode or YamlSequenceNode:
+                var groups = context.StringList(node, "targets");
+                return groups is null || !groups.All(g => KnownGroup(node, g)) ? null : new ProfileTargets { Groups = groups };
+        }
+
+        var errors = context.Errors.Count;
+        var rules = context.StringMap(node, "targets");
+        foreach (var keyNode in node is YamlMappingNode mapping ? mapping.Children.Keys : [])
+        {
+            if (keyNode is YamlScalarNode { Value: { } key } && !s_targetAttributes.Contains(key))
+            {
+                context.Error(keyNode.Start, $"'targets' matches the attributes {string.Join(", ", s_targetAttributes)} (got '{key}')");
+            }
+        }
+
+        if (rules.Count == 0 && context.Errors.Count == errors)
+        {
+            context.Error(node.Start, "'targets' has no rule; give 'group', 'site', 'os'..., or write 'targets: none'");
+        }
+
+        return context.Errors.Count > errors ? null : new ProfileTargets { Rules = rules };
+    }
+
+    private bool KnownGroup(YamlNode node, string group)
+    {
+        if (context.GroupList.Contains(group, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        context.Error(node.Start, $"unknown group '{group}' in 'targets'{Suggestions.Hint(group, context.GroupList)}");
+        return false;
+    }
 
     private InventoryNowAction InventoryNow(EventDocument e) => new(e.Classes is { } classes ? context.StringList(classes, "classes") ?? [] : []);
 

@@ -193,8 +193,15 @@ internal sealed record AtEndWindow : ExpectationWindow
 /// <summary><c>within 10s after vpn-flip</c>: holds at some sample no later than that after the event happened.</summary>
 internal sealed record WithinWindow(TimeSpan Within, string AfterEventId) : ExpectationWindow;
 
-/// <summary><c>throughout</c> or <c>throughout after ready</c>: holds at every sample (from the event on).</summary>
-internal sealed record ThroughoutWindow(string? AfterEventId) : ExpectationWindow;
+/// <summary>
+/// <c>throughout</c>, <c>throughout after ready</c>, <c>throughout until outage</c>: holds at every sample from the event on (from the
+/// start without one) until the other event begins (to the end without one).
+/// </summary>
+internal sealed record ThroughoutWindow(string? AfterEventId) : ExpectationWindow
+{
+    /// <summary>The event whose beginning ends the window (<c>until &lt;event-id&gt;</c>), or null: the end of the run.</summary>
+    public string? UntilEventId { get; init; }
+}
 
 /// <summary>A state condition over a window, e.g. <c>both.cem &gt;= 99% of home-vpn within 10s after vpn-flip</c>.</summary>
 internal sealed record StateExpectation(StateCondition Condition, ExpectationWindow Window) : Expectation;
@@ -242,6 +249,38 @@ internal sealed record TrafficExpectation(TrafficMetric Metric, Comparison Op, d
 {
     /// <summary>Counts only the traffic after this event happened (steady state), instead of the whole run.</summary>
     public string? AfterEventId { get; init; }
+
+    /// <summary>Which part of the traffic counts (<c>to corporate</c>, <c>for download</c>, <c>of home</c>, <c>kind ts.ack</c>); default all.</summary>
+    public TrafficFilter Filter { get; init; } = TrafficFilter.None;
+}
+
+/// <summary>
+/// The part of a run's traffic a traffic expectation counts: bytes and connections by destination class (<c>to corporate|public</c>)
+/// and purpose (<c>for management|task-server|download|probe</c>), requests by kind (<c>kind [ns.|ts.]&lt;kind&gt;</c>), either of
+/// one group's agents (<c>of &lt;group&gt;</c>).
+/// </summary>
+internal sealed record TrafficFilter
+{
+    public static TrafficFilter None { get; } = new();
+
+    /// <summary>Only traffic to endpoints of this class, or null.</summary>
+    public EndpointClass? Destination { get; init; }
+    /// <summary>Only traffic of this purpose, or null.</summary>
+    public Tcm.Agent.Network.TrafficPurpose? Purpose { get; init; }
+    /// <summary>Only the traffic of this group's agents, or null.</summary>
+    public string? Group { get; init; }
+    /// <summary>Only requests of this connection (<c>ns</c>, <c>ts</c>), or null for both.</summary>
+    public string? Connection { get; init; }
+    /// <summary>Only requests of this kind (<c>http</c> or a message kind such as <c>ack</c>), or null.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>Whether a request counted under <paramref name="key"/> (<c>&lt;connection&gt; &lt;kind&gt;</c>) is in the filter.</summary>
+    public bool IncludesRequest(string key)
+    {
+        var space = key.IndexOf(' ', StringComparison.Ordinal);
+        return (Connection is null || key.AsSpan(0, space).SequenceEqual(Connection))
+            && (Kind is null || key.AsSpan(space + 1).SequenceEqual(Kind));
+    }
 }
 
 /// <summary>Which latency of a push.</summary>
@@ -251,7 +290,12 @@ internal enum LatencyPhase
     Delivered,
     /// <summary>From the admin's push to the stored result.</summary>
     Completed,
+    /// <summary>From the moment an event happened (a server started again) to each agent's reconnect: every connection persistent again.</summary>
+    Reconnected,
 }
 
-/// <summary><c>p99 delivered hello &lt;= 1s</c>: a percentile of a push's latencies (all pushes when no event id is given).</summary>
+/// <summary>
+/// <c>p99 delivered hello &lt;= 1s</c>: a percentile of a push's latencies (all pushes when no event id is given);
+/// <c>p90 reconnected back &lt;= 20s</c>: of the agents' reconnects after an event (the id is required).
+/// </summary>
 internal sealed record LatencyExpectation(double Percentile, LatencyPhase Phase, string? EventId, Comparison Op, TimeSpan Threshold) : Expectation;

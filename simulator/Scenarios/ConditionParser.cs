@@ -29,13 +29,16 @@ internal readonly record struct ExpressionError(int Offset, string Message);
 /// population  := all | group &lt;name&gt; | &lt;group-name&gt; | office | internet | vpn-up | vpn-down | vpn-none
 /// op          := &gt;= | &lt;= | &gt; | &lt; | == | !=
 ///
-/// expectation := state [within &lt;duration&gt; after &lt;event-id&gt; | throughout [after &lt;event-id&gt;] | at end]
+/// expectation := state [within &lt;duration&gt; after &lt;event-id&gt; | throughout [after &lt;event-id&gt;] [until &lt;event-id&gt;] | at end]
 ///              | action [within &lt;duration&gt;]
 ///              | no-lost-results | no-duplicate-results
 ///              | p&lt;NN&gt; &lt;delivered|completed&gt; [&lt;event-id&gt;] op &lt;duration&gt;
-///              | &lt;traffic&gt; op (&lt;number&gt; | &lt;size&gt; | legacy [/ N | * N]) [after &lt;event-id&gt;]
+///              | p&lt;NN&gt; reconnected &lt;event-id&gt; op &lt;duration&gt;
+///              | &lt;traffic&gt; {qualifier} op (&lt;number&gt; | &lt;size&gt; | legacy [/ N | * N]) [after &lt;event-id&gt;]
 /// traffic     := vpn-package-bytes | vpn-bytes | package-bytes | bytes | requests
 ///              | requests-per-agent-hour | bytes-per-agent-hour | unreachable-connects
+/// qualifier   := to &lt;corporate|public&gt; | for &lt;management|task-server|download|probe&gt; | of &lt;group&gt;   (bytes, connects)
+///              | kind [ns.|ts.]&lt;http|hello|ack|task.status|task.result|inventory.result|http.request|http.response&gt; | of &lt;group&gt;   (requests)
 /// </code>
 /// </summary>
 internal sealed partial class ConditionParser

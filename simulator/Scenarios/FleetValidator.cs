@@ -69,6 +69,7 @@ internal sealed class FleetValidator(ValidationContext context)
         }
 
         context.GroupList.AddRange(groups.Select(g => g.Name));
+        context.VpnAdapterList.AddRange(groups.SelectMany(g => g.VpnAdapters));
         return agents is null ? null : new FleetSpec { Agents = agents.Value, Groups = groups, Legacy = legacy };
     }
 
@@ -167,19 +168,28 @@ internal sealed class FleetValidator(ValidationContext context)
 
         if (document.Vpn is { } vpnNode && context.Word(vpnNode, "vpn", ValidationContext.VpnStates) is { } vpn)
         {
-            group = group with { Vpn = vpn, VpnAdapter = vpn == VpnState.None ? null : VpnAdapterPresets.Default };
+            group = group with { Vpn = vpn, VpnAdapters = vpn == VpnState.None ? [] : [VpnAdapterPresets.Default] };
         }
 
         if (document.VpnAdapter is { } adapterDocument)
         {
-            if (group.Vpn == VpnState.None)
+            if (document.VpnAdapters is not null)
+            {
+                context.Error(adapterDocument.Start, $"{label} has both 'vpnAdapter' and 'vpnAdapters'; list every adapter under 'vpnAdapters'");
+            }
+            else if (group.Vpn == VpnState.None)
             {
                 context.Error(adapterDocument.Start, $"'vpnAdapter' needs a VPN client: add 'vpn: down' or 'vpn: up' to {label}");
             }
-            else if (VpnAdapter(adapterDocument) is { } adapter)
+            else if (VpnAdapter(adapterDocument, "vpnAdapter") is { } adapter)
             {
-                group = group with { VpnAdapter = adapter };
+                group = group with { VpnAdapters = [adapter] };
             }
+        }
+
+        if (document.VpnAdapters is { } adaptersDocument && VpnAdapters(adaptersDocument, group, label) is { } adapters)
+        {
+            group = group with { VpnAdapters = adapters };
         }
 
         if (document.Cem is { } cemNode && context.Word(cemNode, "cem", ValidationContext.CemStates) is { } cem)
@@ -215,7 +225,47 @@ internal sealed class FleetValidator(ValidationContext context)
         return name is null ? null : group;
     }
 
-    private VpnAdapterSpec? VpnAdapter(VpnAdapterDocument document)
+    /// <summary><c>vpnAdapters:</c> two or more VPN clients on each machine of the group, each a preset or <c>{ name, description }</c>.</summary>
+    private List<VpnAdapterSpec>? VpnAdapters(SectionList<VpnAdapterDocument> list, GroupSpec group, string label)
+    {
+        if (group.Vpn == VpnState.None)
+        {
+            context.Error(list.Start, $"'vpnAdapters' needs VPN clients: add 'vpn: down' or 'vpn: up' to {label}");
+            return null;
+        }
+
+        if (list.Single is not null)
+        {
+            context.Error(list.Start, $"'vpnAdapters' must be a list like [checkpoint, cisco-anyconnect] (got {list.Single.Shape}); one adapter is 'vpnAdapter'");
+            return null;
+        }
+
+        var errors = context.Errors.Count;
+        var adapters = list.Items.Select(item => VpnAdapter(item, "vpnAdapters")).OfType<VpnAdapterSpec>().ToList();
+        if (context.Errors.Count > errors)
+        {
+            return null;
+        }
+
+        if (adapters.Count < 2 || adapters.Count > 8)
+        {
+            context.Error(list.Start, $"'vpnAdapters' lists 2 to 8 adapters (got {adapters.Count}); one adapter is 'vpnAdapter'");
+            return null;
+        }
+
+        for (var i = 0; i < adapters.Count; i++)
+        {
+            if (adapters.Take(i).Any(a => a.Name.Equals(adapters[i].Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                context.Error(list.Items[i].Start, $"'vpnAdapters' lists the adapter '{adapters[i].Name}' twice; each VPN client adds its own");
+                return null;
+            }
+        }
+
+        return adapters;
+    }
+
+    private VpnAdapterSpec? VpnAdapter(VpnAdapterDocument document, string key)
     {
         switch (document.Other)
         {
@@ -231,16 +281,16 @@ internal sealed class FleetValidator(ValidationContext context)
             }
 
             case { } other:
-                context.Error(other.Start, $"'vpnAdapter' must be a preset ({string.Join(", ", VpnAdapterPresets.Names)}) or {{ name, description }} (got {ValidationContext.Describe(other)})");
+                context.Error(other.Start, $"'{key}' must be a preset ({string.Join(", ", VpnAdapterPresets.Names)}) or {{ name, description }} (got {ValidationContext.Describe(other)})");
                 return null;
         }
 
-        context.CheckKeys(document, "'vpnAdapter'", ScenarioDeserializer.KeysOf<VpnAdapterDocument>());
+        context.CheckKeys(document, $"'{key}'", ScenarioDeserializer.KeysOf<VpnAdapterDocument>());
         var name = document.Name is { } n ? context.Text(n, "name") : null;
         var description = document.Description is { } d ? context.Text(d, "description") : null;
         if (document.Name is null || document.Description is null)
         {
-            context.Error(document.Start, "a custom 'vpnAdapter' needs 'name' and 'description' (as Windows shows the adapter)");
+            context.Error(document.Start, $"a custom {(key == "vpnAdapter" ? "'vpnAdapter'" : "adapter in 'vpnAdapters'")} needs 'name' and 'description' (as Windows shows the adapter)");
             return null;
         }
 

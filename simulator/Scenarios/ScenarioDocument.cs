@@ -102,6 +102,8 @@ internal sealed class GroupDocument : YamlSection
     public YamlNode? Vpn { get; set; }
     /// <summary>A preset name is <see cref="YamlSection.Other"/>.</summary>
     public VpnAdapterDocument? VpnAdapter { get; set; }
+    /// <summary>Several VPN clients: a list of presets or <c>{ name, description }</c>.</summary>
+    public SectionList<VpnAdapterDocument>? VpnAdapters { get; set; }
     public YamlNode? Cem { get; set; }
     public YamlNode? Persistent { get; set; }
     public YamlNode? Proxy { get; set; }
@@ -162,7 +164,15 @@ internal sealed class EventDocument : YamlSection
     public YamlNode? Size { get; set; }
     /// <summary>A single kind (not a list) is <see cref="YamlSection.Other"/>.</summary>
     public SectionList<CodebaseDocument>? Codebases { get; set; }
+    public YamlNode? Adapter { get; set; }
+    public YamlNode? Profile { get; set; }
+    /// <summary><c>all</c>, <c>none</c>, a group, a list of groups, or a mapping of attribute patterns (checked by <see cref="ActionValidator"/>).</summary>
+    public YamlNode? Targets { get; set; }
+    public YamlNode? Persistent { get; set; }
+    public YamlNode? Cem { get; set; }
+    public YamlNode? Priority { get; set; }
 }
+
 
 internal sealed class SelectDocument : YamlSection
 {

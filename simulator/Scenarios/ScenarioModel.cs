@@ -174,8 +174,11 @@ internal sealed record GroupSpec
     public int? Count { get; init; }
     public AgentLocation Location { get; init; } = AgentLocation.Office;
     public VpnState Vpn { get; init; } = VpnState.None;
-    /// <summary>The adapter the VPN client adds; null when <see cref="Vpn"/> is none.</summary>
-    public VpnAdapterSpec? VpnAdapter { get; init; }
+    /// <summary>
+    /// The adapters the machine's VPN clients add (<c>vpnAdapter</c>, or several with <c>vpnAdapters</c>), in the order corporate
+    /// traffic prefers them; empty when <see cref="Vpn"/> is none.
+    /// </summary>
+    public IReadOnlyList<VpnAdapterSpec> VpnAdapters { get; init; } = [];
     public CemValidity Cem { get; init; } = CemValidity.Valid;
     /// <summary>Whether the group's communication profile enables persistent connections; null: the system default profile.</summary>
     public bool? Persistent { get; init; }

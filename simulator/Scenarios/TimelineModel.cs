@@ -74,16 +74,50 @@ internal sealed record StopAgentsAction() : ScenarioAction(Word)
     public const string Word = "stop-agents";
 }
 
-/// <summary><c>vpn-up</c>: connect the VPN of the selected agents that have a VPN client.</summary>
-internal sealed record VpnUpAction() : ScenarioAction(Word)
+/// <summary>
+/// <c>vpn-up</c>: connect the VPN of the selected agents that have a VPN client; with <see cref="Adapter"/> (<c>adapter:</c>, a preset,
+/// adapter name or description) only that VPN client of machines that have it.
+/// </summary>
+internal sealed record VpnUpAction(string? Adapter = null) : ScenarioAction(Word)
 {
     public const string Word = "vpn-up";
 }
 
-/// <summary><c>vpn-down</c>: disconnect the VPN of the selected agents.</summary>
-internal sealed record VpnDownAction() : ScenarioAction(Word)
+/// <summary><c>vpn-down</c>: disconnect the VPN of the selected agents; with <see cref="Adapter"/> only that VPN client (the others stay up).</summary>
+internal sealed record VpnDownAction(string? Adapter = null) : ScenarioAction(Word)
 {
     public const string Word = "vpn-down";
+}
+
+/// <summary>
+/// <c>set-profile</c>: the admin adds a communication profile (named <see cref="Profile"/>, starting from the Default profile's settings,
+/// matching nobody until given targets) or changes one (the lab's <c>Default</c>, a group's <c>group &lt;name&gt;</c>, or one a
+/// scenario added), through the admin API; unset fields keep their value. The server moves every agent's policy on.
+/// </summary>
+internal sealed record SetProfileAction(string Profile, ProfileTargets? Targets, bool? Persistent, CemValidity? Cem, int? Priority) : ScenarioAction(Word)
+{
+    public const string Word = "set-profile";
+}
+
+/// <summary>
+/// A profile's targets as a scenario writes them: <c>all</c>, <c>none</c>, a list of groups (their machines by computer name, as an
+/// admin lists machines), or attribute rules that must all match (<c>{ group: home, site: "Lon*" }</c>).
+/// </summary>
+internal sealed record ProfileTargets
+{
+    public static ProfileTargets Everyone { get; } = new() { All = true };
+    public static ProfileTargets Nobody { get; } = new();
+
+    public bool All { get; init; }
+    /// <summary>Groups whose machines are listed by computer name.</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
+    /// <summary>Attribute patterns (<c>group</c>, <c>site</c>, <c>os</c>, <c>computerName</c>, <c>domain</c>), all of which must match.</summary>
+    public IReadOnlyDictionary<string, string> Rules { get; init; } = new Dictionary<string, string>();
+
+    public override string ToString() => All ? "all"
+        : Groups.Count > 0 ? "the machines of " + string.Join(", ", Groups)
+        : Rules.Count > 0 ? string.Join(", ", Rules.Select(r => $"{r.Key}={r.Value}"))
+        : "none";
 }
 
 /// <summary><c>move</c>: take the selected agents to another location (their sockets break, as a laptop's do).</summary>

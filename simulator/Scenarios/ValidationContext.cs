@@ -26,6 +26,8 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
 
     // :: what later sections may refer to
     public List<string> GroupList { get; } = [];
+    /// <summary>The VPN adapters the groups' machines have, for <c>adapter:</c> of <c>vpn-up</c>/<c>vpn-down</c>.</summary>
+    public List<VpnAdapterSpec> VpnAdapterList { get; } = [];
     public Dictionary<string, string> EventKinds { get; } = new(StringComparer.Ordinal);
     public bool Legacy { get; set; }
     /// <summary>The lab's settings, or null when the system is external (server actions are checked against it).</summary>

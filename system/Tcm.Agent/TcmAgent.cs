@@ -82,8 +82,11 @@ public sealed partial class TcmAgent : IAsyncDisposable
     /// <summary>Results the agent holds until the server acknowledges them (kept across dropped connections).</summary>
     public int PendingResults => _agent.Book.PendingResultCount;
 
-    /// <summary>What the agent has done on the wire.</summary>
+    /// <summary>What the agent has done on the wire: the Notification Server connection's requests, messages and bytes, and what both connections share (pushes, results).</summary>
     public AgentCounters Counters { get; } = new();
+
+    /// <summary>What the Client Task Agent's Task Server connection has done on the wire: its HTTP requests, channel messages and bytes.</summary>
+    public AgentCounters TaskServerCounters => _ts.Counters;
 
     /// <summary>
     /// Raised when the Network Status' mode, transport or transport detail changes (connected, fell back to HTTP, went offline).

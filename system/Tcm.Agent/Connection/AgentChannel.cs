@@ -47,6 +47,9 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
         MaxMessageBytes = maxMessageBytes;
     }
 
+    /// <summary>The counters of the connection this channel belongs to: every message sent is counted there by kind. Default: none.</summary>
+    public Status.AgentCounters? Counters { get; init; }
+
     /// <summary>The largest message either side may send; the welcome may lower it.</summary>
     public int MaxMessageBytes { get; set; }
 
@@ -107,6 +110,8 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
             ct.ThrowIfCancellationRequested();
             throw new AgentChannelClosedException(_sendFailure ?? "the channel is closing");
         }
+
+        Counters?.AddMessageSent(message);
     }
 
     /// <summary>

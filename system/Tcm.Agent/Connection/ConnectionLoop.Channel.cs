@@ -48,7 +48,7 @@ internal sealed partial class ConnectionLoop
         // :: Step 8: connected; hello
         Log.TargetConnected(_logger, host);
         SetReachable(true);
-        var channel = new AgentChannel(socket, _agent.Time);
+        var channel = new AgentChannel(socket, _agent.Time) { Counters = Counters };
         var connected = false;
         string? failure = null;
         try

@@ -1,8 +1,16 @@
+using System.Collections.Frozen;
+using Tcm.Protocol;
+
 namespace Tcm.Agent.Status;
 
 /// <summary>What one agent has done on the wire since it was created. Thread-safe, monotonic; read any time.</summary>
 public sealed class AgentCounters
 {
+    // The wire kind's place in MessageKinds.All for every message type, from the protocol's own discriminators.
+    private static readonly FrozenDictionary<Type, int> s_kindIndex = ProtocolJsonContext.Default.Message.PolymorphismOptions!.DerivedTypes
+        .ToFrozenDictionary(derived => derived.DerivedType, derived => IndexOfKind((string)derived.TypeDiscriminator!));
+
+    private readonly long[] _messagesSent = new long[MessageKinds.All.Count];
     private long _httpRequests;
     private long _channelRequests;
     private long _bytesSent;
@@ -47,6 +55,34 @@ public sealed class AgentCounters
 
     /// <summary>Successful registrations (1, or more after re-registering).</summary>
     public long Registrations => Volatile.Read(ref _registrations);
+
+    /// <summary>Messages sent over the persistent channels, of one wire kind (<see cref="MessageKinds"/>: <c>ack</c>, <c>task.result</c>...).</summary>
+    public long MessagesSent(string kind)
+    {
+        var i = IndexOfKind(kind);
+        return i < 0 ? 0 : Volatile.Read(ref _messagesSent[i]);
+    }
+
+    internal void AddMessageSent(Message message)
+    {
+        if (s_kindIndex.TryGetValue(message.GetType(), out var i))
+        {
+            Interlocked.Increment(ref _messagesSent[i]);
+        }
+    }
+
+    private static int IndexOfKind(string kind)
+    {
+        for (var i = 0; i < MessageKinds.All.Count; i++)
+        {
+            if (string.Equals(MessageKinds.All[i], kind, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     internal void AddHttpRequest() => Interlocked.Increment(ref _httpRequests);
     internal void AddChannelRequest() => Interlocked.Increment(ref _channelRequests);

@@ -32,6 +32,18 @@ public sealed record AgentSpec
     public required VpnState Vpn { get; init; }
     /// <summary>The adapter the VPN client adds; null without a VPN client.</summary>
     public VpnAdapterSpec? VpnAdapter { get; init; }
+
+    /// <summary>
+    /// The adapters of every VPN client on the machine, in the order corporate traffic prefers them: <see cref="VpnAdapter"/> alone
+    /// unless set (a machine with two VPN clients).
+    /// </summary>
+    public IReadOnlyList<VpnAdapterSpec> VpnAdapters
+    {
+        get => _vpnAdapters ?? (VpnAdapter is { } adapter ? [adapter] : []);
+        init => _vpnAdapters = value;
+    }
+
+    private readonly IReadOnlyList<VpnAdapterSpec>? _vpnAdapters;
     public required CemValidity Cem { get; init; }
     public required HardwareInfo Hardware { get; init; }
     /// <summary>Installed applications (shared catalogue entries).</summary>

@@ -23,6 +23,10 @@ public sealed class VirtualAgent : IAsyncDisposable
     private Task? _starting;
     private DateTimeOffset? _startedAt;
     private TimeSpan _ranBefore;
+    private readonly Lock _countsGate = new();
+    // Requests of the agent's earlier runs (each run is a new TcmAgent, whose counters start at zero); null before a stop.
+    private Dictionary<string, long>? _earlierRequests;
+    private bool _currentCounted;
 
     public VirtualAgent(AgentSpec spec, SimulatedNetwork network, AgentOptions options, ITaskExecutor executor, TimeProvider time, ILoggerFactory loggers)
     {
@@ -47,6 +51,26 @@ public sealed class VirtualAgent : IAsyncDisposable
     /// <summary>How many times each task id ran on this agent (exactly-once checks).</summary>
     public IReadOnlyDictionary<string, int> Executions => _executor.Executions;
 
+    /// <summary>
+    /// Adds the requests the agent made, by kind (<see cref="RequestCounts"/>), over all its runs to <paramref name="totals"/>: a
+    /// restart of the service starts a new agent whose own counters start at zero, so the earlier runs' are kept here.
+    /// </summary>
+    public void AddRequestsTo(IDictionary<string, long> totals)
+    {
+        lock (_countsGate)
+        {
+            if (_earlierRequests is { } earlier)
+            {
+                RequestCounts.AddTo(totals, earlier);
+            }
+
+            if (!_currentCounted && _agent is { } agent)
+            {
+                RequestCounts.AddTo(totals, agent);
+            }
+        }
+    }
+
     /// <summary>How long the agent has run in all, for agent-hours.</summary>
     public TimeSpan RunningTime(DateTimeOffset now) => _startedAt is { } s ? now - s + _ranBefore : _ranBefore;
 
@@ -64,7 +88,13 @@ public sealed class VirtualAgent : IAsyncDisposable
         // The agent keeps its identity across stop/start, as a real machine keeps its agent state on disk.
         _store ??= new InMemoryAgentStateStore();
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _agent = new TcmAgent(_options, Network, _store, _executor, _time, _loggers);
+        var agent = new TcmAgent(_options, Network, _store, _executor, _time, _loggers);
+        lock (_countsGate)
+        {
+            _agent = agent;
+            _currentCounted = false;
+        }
+
         _startedAt = _time.GetUtcNow();
         _starting = _agent.StartAsync(_lifetime.Token);
         return Task.CompletedTask;
@@ -90,6 +120,12 @@ public sealed class VirtualAgent : IAsyncDisposable
         finally
         {
             await agent.DisposeAsync();
+            lock (_countsGate)
+            {
+                RequestCounts.AddTo(_earlierRequests ??= new Dictionary<string, long>(StringComparer.Ordinal), agent);
+                _currentCounted = true;
+            }
+
             _lifetime?.Dispose();
             _lifetime = null;
             var now = _time.GetUtcNow();

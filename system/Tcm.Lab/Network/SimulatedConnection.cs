@@ -40,6 +40,9 @@ public sealed class SimulatedConnection : CountingStream
 
     /// <summary>The adapter this connection leaves by.</summary>
     public AdapterKind Adapter { get; }
+
+    /// <summary>Which of its machine's VPN adapters it leaves by, over a VPN; -1 otherwise.</summary>
+    public int VpnIndex { get; init; } = -1;
     public EndpointClass Destination { get; }
     public TrafficPurpose Purpose { get; }
 
@@ -122,9 +125,17 @@ public sealed class SimulatedConnection : CountingStream
         base.Dispose(disposing);
     }
 
-    protected override void OnWrite(int bytes) => _topology.Counters.AddSent(_cell, bytes);
+    protected override void OnWrite(int bytes)
+    {
+        _topology.Counters.AddSent(_cell, bytes);
+        _owner.GroupCounters?.AddSent(_cell, bytes);
+    }
 
-    protected override void OnRead(int bytes) => _topology.Counters.AddReceived(_cell, bytes);
+    protected override void OnRead(int bytes)
+    {
+        _topology.Counters.AddReceived(_cell, bytes);
+        _owner.GroupCounters?.AddReceived(_cell, bytes);
+    }
 
     private bool Release()
     {

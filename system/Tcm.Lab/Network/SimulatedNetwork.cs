@@ -15,6 +15,8 @@ namespace Tcm.Lab.Network;
 /// (NoDelay) to the server registered in the <see cref="NetworkTopology"/>, wrapped in a stream that counts bytes per
 /// (adapter, destination class, purpose). Changing location or VPN raises <see cref="AdaptersChanged"/> and breaks the sockets whose
 /// route no longer holds, as a real laptop's do; <see cref="DropConnections"/> breaks them all.
+/// A machine may have several VPN clients (adapters), each up or down: corporate traffic takes the first one up, and a socket breaks
+/// only when its own adapter goes down, so with two up and one going down the agent carries on over the other.
 /// Per-agent state is a few fields and a short list of open connections.
 /// </summary>
 public sealed class SimulatedNetwork : INetwork
@@ -26,12 +28,13 @@ public sealed class SimulatedNetwork : INetwork
     public static readonly (string Name, string Description) WiFiAdapter = ("Wi-Fi", "Intel(R) Dual Band Wireless-AC 8265");
 
     private readonly NetworkTopology _topology;
-    private readonly VpnAdapterSpec? _vpnAdapter;
+    private readonly IReadOnlyList<VpnAdapterSpec> _vpnAdapters;
     private readonly int _addressSeed;
     private readonly Lock _sync = new();
     private List<SimulatedConnection>? _open;
     private AgentLocation _location;
-    private bool _vpnUp;
+    // One bit per VPN adapter (in _vpnAdapters' order): up while set.
+    private int _vpnUp;
 
     /// <param name="topology">The run's shared topology.</param>
     /// <param name="location">Where the machine starts.</param>
@@ -39,19 +42,37 @@ public sealed class SimulatedNetwork : INetwork
     /// <param name="vpnUp">Whether the VPN starts connected (needs <paramref name="vpnAdapter"/>).</param>
     /// <param name="addressSeed">Makes the machine's addresses distinct (use the agent index).</param>
     public SimulatedNetwork(NetworkTopology topology, AgentLocation location, VpnAdapterSpec? vpnAdapter = null, bool vpnUp = false, int addressSeed = 0)
+        : this(topology, location, vpnAdapter is null ? [] : [vpnAdapter], vpnUp, addressSeed)
+    {
+    }
+
+    /// <param name="topology">The run's shared topology.</param>
+    /// <param name="location">Where the machine starts.</param>
+    /// <param name="vpnAdapters">The adapters the machine's VPN clients add (none, one, or several), in the order corporate traffic prefers them.</param>
+    /// <param name="vpnUp">Whether every VPN starts connected (needs at least one adapter).</param>
+    /// <param name="addressSeed">Makes the machine's addresses distinct (use the agent index).</param>
+    public SimulatedNetwork(NetworkTopology topology, AgentLocation location, IReadOnlyList<VpnAdapterSpec> vpnAdapters, bool vpnUp, int addressSeed)
     {
         ArgumentNullException.ThrowIfNull(topology);
-        if (vpnUp && vpnAdapter is null)
+        ArgumentNullException.ThrowIfNull(vpnAdapters);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(vpnAdapters.Count, 30);
+        if (vpnUp && vpnAdapters.Count == 0)
         {
             throw new ArgumentException("A VPN cannot be up without a VPN adapter.", nameof(vpnUp));
         }
 
         _topology = topology;
         _location = location;
-        _vpnAdapter = vpnAdapter;
-        _vpnUp = vpnUp;
+        _vpnAdapters = vpnAdapters;
+        _vpnUp = vpnUp ? AllAdapters : 0;
         _addressSeed = addressSeed;
     }
+
+    /// <summary>
+    /// Counters this machine's traffic is counted in besides the topology's (the traffic of its group, shared by the group's machines);
+    /// null: the topology's only.
+    /// </summary>
+    public TrafficCounters? GroupCounters { get; init; }
 
     /// <inheritdoc />
     public event EventHandler? AdaptersChanged;
@@ -75,13 +96,16 @@ public sealed class SimulatedNetwork : INetwork
         {
             lock (_sync)
             {
-                return _vpnAdapter is null ? VpnState.None : _vpnUp ? VpnState.Up : VpnState.Down;
+                return _vpnAdapters.Count == 0 ? VpnState.None : _vpnUp != 0 ? VpnState.Up : VpnState.Down;
             }
         }
     }
 
     /// <summary>Whether a VPN client is installed.</summary>
-    public bool HasVpnClient => _vpnAdapter is not null;
+    public bool HasVpnClient => _vpnAdapters.Count > 0;
+
+    /// <summary>The adapters of the machine's VPN clients, in the order corporate traffic prefers them.</summary>
+    public IReadOnlyList<VpnAdapterSpec> VpnAdapters => _vpnAdapters;
 
     /// <summary>Simulated sockets of this agent open right now.</summary>
     public int OpenConnections
@@ -102,7 +126,7 @@ public sealed class SimulatedNetwork : INetwork
     {
         lock (_sync)
         {
-            return Route(_location, _vpnUp, destination);
+            return Route(_location, _vpnUp != 0, destination);
         }
     }
 
@@ -121,6 +145,7 @@ public sealed class SimulatedNetwork : INetwork
         if (route is null)
         {
             _topology.Counters.AddUnreachable(host.Class, purpose);
+            GroupCounters?.AddUnreachable(host.Class, purpose);
             return ValueTask.FromException<Stream>(new SocketException((int)SocketError.NetworkUnreachable));
         }
 
@@ -156,11 +181,11 @@ public sealed class SimulatedNetwork : INetwork
                 }
             }
 
-            connection = new SimulatedConnection(this, socket, route, registered.Class, purpose, _topology);
+            connection = new SimulatedConnection(this, socket, route, registered.Class, purpose, _topology) { VpnIndex = route == AdapterKind.Vpn ? FirstUp() : -1 };
             lock (_sync)
             {
                 // The machine may have moved while we were connecting: that socket would not have survived.
-                if (Route(_location, _vpnUp, registered.Class) != route)
+                if (Broken(connection))
                 {
                     connection.MarkUntracked();
                     connection.Dispose();
@@ -170,7 +195,9 @@ public sealed class SimulatedNetwork : INetwork
                 (_open ??= new List<SimulatedConnection>(2)).Add(connection);
             }
 
-            _topology.Counters.AddConnection(TrafficCounters.Cell(route, registered.Class, purpose));
+            var cell = TrafficCounters.Cell(route, registered.Class, purpose);
+            _topology.Counters.AddConnection(cell);
+            GroupCounters?.AddConnection(cell);
             return connection;
         }
         catch
@@ -189,7 +216,7 @@ public sealed class SimulatedNetwork : INetwork
     public IReadOnlyList<NetworkAdapter> GetAdapters()
     {
         AgentLocation location;
-        bool vpnUp;
+        int vpnUp;
         lock (_sync)
         {
             location = _location;
@@ -199,14 +226,16 @@ public sealed class SimulatedNetwork : INetwork
         var x = (_addressSeed / 250) % 250;
         var y = (_addressSeed % 250) + 2;
         var office = location == AgentLocation.Office;
-        var adapters = new List<NetworkAdapter>(3)
+        var adapters = new List<NetworkAdapter>(2 + _vpnAdapters.Count)
         {
             new(EthernetAdapter.Name, EthernetAdapter.Description, office, office ? [$"10.20.{x}.{y}"] : []),
             new(WiFiAdapter.Name, WiFiAdapter.Description, !office, office ? [] : [$"192.168.1.{y}"]),
         };
-        if (_vpnAdapter is { } vpn)
+        for (var i = 0; i < _vpnAdapters.Count; i++)
         {
-            adapters.Add(new NetworkAdapter(vpn.Name, vpn.Description, vpnUp, vpnUp ? [$"10.1.{x}.{y}"] : []));
+            var vpn = _vpnAdapters[i];
+            var up = (vpnUp & (1 << i)) != 0;
+            adapters.Add(new NetworkAdapter(vpn.Name, vpn.Description, up, up ? [$"10.{1 + i}.{x}.{y}"] : []));
         }
 
         return adapters;
@@ -214,26 +243,78 @@ public sealed class SimulatedNetwork : INetwork
 
     /// <summary>Takes the machine to <paramref name="location"/>: sockets whose route changes break; raises <see cref="AdaptersChanged"/>.</summary>
     /// <returns>Whether anything changed.</returns>
-    public bool MoveTo(AgentLocation location) => Change(ref _location, location);
+    public bool MoveTo(AgentLocation location) => Change(ref _location, _ => location);
 
-    /// <summary>Connects or disconnects the VPN: sockets over the VPN break when it goes down; raises <see cref="AdaptersChanged"/>.</summary>
+    /// <summary>Connects or disconnects every VPN: sockets over a VPN adapter break when it goes down; raises <see cref="AdaptersChanged"/>.</summary>
     /// <returns>Whether anything changed.</returns>
     /// <exception cref="InvalidOperationException">No VPN client is installed.</exception>
     public bool SetVpn(bool up)
     {
-        if (_vpnAdapter is null)
+        if (_vpnAdapters.Count == 0)
         {
             throw new InvalidOperationException("This machine has no VPN client.");
         }
 
-        return Change(ref _vpnUp, up);
+        var all = AllAdapters;
+        return Change(ref _vpnUp, _ => up ? all : 0);
     }
 
-    /// <summary>Sets one of the machine's network facts; when it changed, breaks the sockets whose route it changes and raises <see cref="AdaptersChanged"/>.</summary>
-    private bool Change<T>(ref T field, T value)
+    /// <summary>
+    /// Connects or disconnects one VPN client, named by its adapter's preset (<c>checkpoint</c>), name or description: only the sockets
+    /// over that adapter break when it goes down. False when nothing changed, also when the machine has no such adapter.
+    /// </summary>
+    public bool SetVpn(bool up, string adapter)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(adapter);
+        var index = IndexOf(adapter);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        return Change(ref _vpnUp, mask => up ? mask | (1 << index) : mask & ~(1 << index));
+    }
+
+    /// <summary>Whether the machine has a VPN adapter of this preset, name or description.</summary>
+    public bool HasVpnAdapter(string adapter) => IndexOf(adapter) >= 0;
+
+    private int IndexOf(string adapter)
+    {
+        for (var i = 0; i < _vpnAdapters.Count; i++)
+        {
+            var a = _vpnAdapters[i];
+            if (string.Equals(a.Preset, adapter, StringComparison.OrdinalIgnoreCase) || string.Equals(a.Name, adapter, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(a.Description, adapter, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int AllAdapters => (1 << _vpnAdapters.Count) - 1;
+
+    /// <summary>The VPN adapter corporate traffic takes now: the first one up, or -1.</summary>
+    private int FirstUp()
     {
         lock (_sync)
         {
+            return _vpnUp == 0 ? -1 : System.Numerics.BitOperations.TrailingZeroCount(_vpnUp);
+        }
+    }
+
+    /// <summary>Whether <paramref name="connection"/>'s route no longer holds: another adapter now, or its VPN adapter went down. Under the lock.</summary>
+    private bool Broken(SimulatedConnection connection) =>
+        Route(_location, _vpnUp != 0, connection.Destination) != connection.Adapter
+        || (connection.Adapter == AdapterKind.Vpn && (connection.VpnIndex < 0 || (_vpnUp & (1 << connection.VpnIndex)) == 0));
+
+    /// <summary>Sets one of the machine's network facts; when it changed, breaks the sockets whose route it changes and raises <see cref="AdaptersChanged"/>.</summary>
+    private bool Change<T>(ref T field, Func<T, T> next)
+    {
+        lock (_sync)
+        {
+            var value = next(field);
             if (EqualityComparer<T>.Default.Equals(field, value))
             {
                 return false;
@@ -277,7 +358,7 @@ public sealed class SimulatedNetwork : INetwork
 
             foreach (var connection in _open)
             {
-                if (Route(_location, _vpnUp, connection.Destination) != connection.Adapter)
+                if (Broken(connection))
                 {
                     (victims ??= []).Add(connection);
                 }

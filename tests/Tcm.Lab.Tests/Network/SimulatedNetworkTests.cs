@@ -223,6 +223,48 @@ public sealed class SimulatedNetworkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoVpnsUp_OneGoesDown_OnlyItsSocketsBreak_AndCorporateTrafficTakesTheOther()
+    {
+        var cisco = VpnAdapterPresets.Find("cisco-anyconnect")!;
+        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, [_checkPoint, cisco], vpnUp: true, addressSeed: 1);
+        await using var overCheckPoint = await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
+        var checkPointServer = await AcceptAsync();
+        var pendingRead = overCheckPoint.ReadAsync(new byte[16]).AsTask();
+
+        network.SetVpn(false, "cisco-anyconnect").Should().BeTrue("the second adapter carries nothing yet");
+        network.OpenConnections.Should().Be(1, "a socket over Check Point does not break when Cisco AnyConnect goes down");
+        network.SetVpn(true, "Cisco AnyConnect Secure Mobility Client Virtual Miniport Adapter for Windows x64").Should().BeTrue("an adapter is found by its description too");
+        network.SetVpn(false, "checkpoint").Should().BeTrue();
+
+        await AssertBrokenAsync(pendingRead, checkPointServer);
+        network.Vpn.Should().Be(VpnState.Up, "one VPN is still connected");
+        network.GetAdapters().Where(a => a.Description.Contains("Check Point", StringComparison.Ordinal)).Should().ContainSingle().Which.IsUp.Should().BeFalse();
+        network.GetAdapters().Where(a => a.Description.Contains("Cisco", StringComparison.Ordinal)).Should().ContainSingle().Which.Addresses[0].Should().StartWith("10.2.");
+        await using var overCisco = await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
+        var ciscoServer = await AcceptAsync();
+        network.SetVpn(true, "checkpoint").Should().BeTrue();
+        network.OpenConnections.Should().Be(1, "Check Point coming back breaks nothing");
+        await overCisco.WriteAsync(new byte[] { 7 });
+        (await ciscoServer.ReceiveAsync(new byte[1]).WaitAsync(s_deadline)).Should().Be(1);
+        network.SetVpn(false, "wireguard").Should().BeFalse("the machine has no such adapter");
+    }
+
+    [Fact]
+    public async Task GroupCounters_CountTheMachinesTrafficBesideTheTopologys()
+    {
+        var group = new TrafficCounters();
+        var network = new SimulatedNetwork(_topology, AgentLocation.Internet, vpnAdapters: [], vpnUp: false, addressSeed: 3) { GroupCounters = group };
+        await using var stream = await network.ConnectAsync(s_gateway, TrafficPurpose.TaskServer, CancellationToken.None);
+        await stream.WriteAsync(new byte[25]);
+        var unreachable = async () => await network.ConnectAsync(s_ns, TrafficPurpose.Management, CancellationToken.None);
+        await unreachable.Should().ThrowAsync<SocketException>();
+
+        group.Snapshot().Should().BeEquivalentTo(_topology.Counters.Snapshot());
+        group.Snapshot().Should().Contain(c => c.Adapter == AdapterKind.WiFi && c.Purpose == TrafficPurpose.TaskServer && c.BytesSent == 25 && c.Connections == 1);
+        group.Unreachable.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Moving_BreaksEverySocket()
     {
         var network = new SimulatedNetwork(_topology, AgentLocation.Office);

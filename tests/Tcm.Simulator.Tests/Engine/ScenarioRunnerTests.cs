@@ -61,6 +61,22 @@ public sealed class ScenarioRunnerTests
         }
     }
 
+    [Fact]
+    public async Task AgentsRestarted_TheirRequestsOfEveryRunAreCounted_ByKindAndGroup()
+    {
+        var (report, reportDirectory) = await RunPassingAsync("restart-agents.yaml");
+
+        report.Traffic.RequestsByKind["ns hello"].Should().BeGreaterThanOrEqualTo(12, "6 agents said hello once in each of two runs");
+        report.Traffic.RequestsByKind["ts hello"].Should().BeGreaterThanOrEqualTo(12);
+        report.Traffic.Groups.Should().ContainKey("all").WhoseValue.RequestsByKind["ns hello"].Should().Be(report.Traffic.RequestsByKind["ns hello"]);
+        report.Traffic.ChannelRequests.Should().Be(report.Traffic.RequestsByKind.Where(r => !r.Key.EndsWith(" http", StringComparison.Ordinal)).Sum(r => r.Value));
+        report.Traffic.HttpRequests.Should().BeGreaterThan(0, "registration and the policy are HTTP requests");
+        if (Directory.Exists(reportDirectory))
+        {
+            Directory.Delete(reportDirectory, recursive: true);
+        }
+    }
+
     /// <summary>Runs a scenario of this folder in the lab and checks that every expectation held; the report folder is the caller's to delete.</summary>
     private static async Task<(SimulationReport Report, string ReportDirectory)> RunPassingAsync(string file)
     {

@@ -67,7 +67,7 @@ public sealed class ScenarioLoaderTests
         scenario.Duration.Should().BeLessThan(TimeSpan.FromMinutes(2));
         scenario.System.Should().BeOfType<LabSystem>().Which.Tcm.Should().BeTrue();
         scenario.Fleet.ResolveCounts(1000).Should().Equal(400, 300, 300);
-        scenario.FindGroup("home-vpn")!.VpnAdapter!.Description.Should().Be("Check Point Virtual Network Adapter For Endpoint VPN Client");
+        scenario.FindGroup("home-vpn")!.VpnAdapters.Should().ContainSingle().Which.Description.Should().Be("Check Point Virtual Network Adapter For Endpoint VPN Client");
         scenario.Settings.PreferCemIfVpn.Should().BeTrue();
         scenario.FindEvent("start")!.Action.Should().BeOfType<StartAgentsAction>().Which.Ramp.Should().Be(TimeSpan.FromSeconds(20));
         scenario.FindEvent("ready")!.Trigger.Should().BeOfType<AfterConditionTrigger>().Which.SinceEventId.Should().Be("start");
