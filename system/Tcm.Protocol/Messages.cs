@@ -141,6 +141,8 @@ public enum TaskState
     [JsonStringEnumMemberName("succeeded")] Succeeded,
     [JsonStringEnumMemberName("failed")] Failed,
     [JsonStringEnumMemberName("timed-out")] TimedOut,
+    /// <summary>A target's state on the server only, never on the wire: its wave was not sent because the action's brake stopped the waves.</summary>
+    [JsonStringEnumMemberName("not-sent")] NotSent,
 }
 
 /// <summary>Agent to server: progress of a task.</summary>

@@ -57,6 +57,7 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(InventoryNowRequest))]
 [JsonSerializable(typeof(ActionCreated))]
 [JsonSerializable(typeof(ActionStatus))]
+[JsonSerializable(typeof(WavePlan))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
 [JsonSerializable(typeof(GatewayReport))]
 [JsonSerializable(typeof(GatewayDecisionPoll))]

@@ -13,7 +13,7 @@ namespace Tcm.NotificationServer.Actions;
 /// <see cref="Post"/> queues progress nobody waits for.
 /// </para>
 /// </summary>
-internal sealed class ActionLedger(TcmStore store)
+internal sealed partial class ActionLedger(TcmStore store)
 {
     /// <summary>Creates an action with one pending target per agent.</summary>
     public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
@@ -111,14 +111,14 @@ internal sealed class ActionLedger(TcmStore store)
             counts[StateText(target.State)]++;
         }
 
-        return new ActionStatus
+        return WithWaves(new ActionStatus
         {
             ActionId = actionId,
             Kind = action[0].Kind,
             CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(action[0].CreatedAt),
             Counts = counts,
             Targets = targets,
-        };
+        });
     }
 
     /// <summary>The targets still pending of every action of a kind.</summary>
@@ -137,6 +137,7 @@ internal sealed class ActionLedger(TcmStore store)
         TaskState.Succeeded => "succeeded",
         TaskState.Failed => "failed",
         TaskState.TimedOut => "timed-out",
+        TaskState.NotSent => "not-sent",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
@@ -149,6 +150,7 @@ internal sealed class ActionLedger(TcmStore store)
         "succeeded" => TaskState.Succeeded,
         "failed" => TaskState.Failed,
         "timed-out" => TaskState.TimedOut,
+        "not-sent" => TaskState.NotSent,
         _ => throw new ArgumentOutOfRangeException(nameof(text), text, "unknown task state"),
     };
 }
