@@ -103,13 +103,15 @@ internal sealed partial class ActionLedger
             "SELECT wave, targets, started_at FROM action_waves WHERE action_id=@p0 ORDER BY wave",
             r => (Number: r.GetInt32(0), Targets: r.GetInt32(1), StartedAt: r.IsDBNull(2) ? (long?)null : r.GetInt64(2)),
             status.ActionId);
-        var items = waves.Select(w => new WaveStatus(
-            w.Number,
-            w.Targets,
-            w.StartedAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
-            new SortedDictionary<string, int>(
+        var items = waves.Select(w => new WaveStatus
+        {
+            Number = w.Number,
+            Targets = w.Targets,
+            StartedAt = w.StartedAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+            Counts = new SortedDictionary<string, int>(
                 targets.Where(t => t.Wave == w.Number).GroupBy(t => StateText(t.State)).ToDictionary(g => g.Key, g => g.Count()),
-                StringComparer.Ordinal))).ToList();
+                StringComparer.Ordinal),
+        }).ToList();
         var (p, stoppedAt, reason) = plan[0];
         var lastStarted = waves.Where(w => w.StartedAt is not null).Select(w => w.StartedAt!.Value).DefaultIfEmpty(status.CreatedAt.ToUnixTimeMilliseconds()).Max();
         var left = stoppedAt is null && waves.Any(w => w.StartedAt is null);

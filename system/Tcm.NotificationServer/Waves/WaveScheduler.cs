@@ -31,8 +31,17 @@ internal sealed partial class WaveScheduler(
     private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
     private readonly WorkSignal _wake = new();
 
+    // why: UTC ticks (-1 while working), so a reader on another thread never sees half of a DateTimeOffset.
+    private long _sleepsUntilTicks = -1;
+
     /// <summary>Actions with waves left to send now.</summary>
     public int Open => _runs.Count;
+
+    /// <summary>
+    /// While the loop sleeps: until when on the injected clock (<see cref="DateTimeOffset.MaxValue"/> with no wave or brake check to
+    /// come), its timer already armed; null while it works. A test moves a manual clock only once the loop sleeps.
+    /// </summary>
+    internal DateTimeOffset? SleepsUntil => Volatile.Read(ref _sleepsUntilTicks) is var ticks and >= 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>
     /// Creates <paramref name="action"/> for <paramref name="agents"/> cut into waves by <paramref name="plan"/> (in computer-name order)
@@ -78,8 +87,12 @@ internal sealed partial class WaveScheduler(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                var now = time.GetUtcNow();
                 var wait = await StepAsync(stoppingToken).ConfigureAwait(false);
-                await _wake.WaitAsync(wait, time, stoppingToken).ConfigureAwait(false);
+                var wake = _wake.WaitAsync(wait, time, stoppingToken);
+                Volatile.Write(ref _sleepsUntilTicks, wait == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue.UtcTicks : (now + wait).UtcTicks);
+                await wake.ConfigureAwait(false);
+                Volatile.Write(ref _sleepsUntilTicks, -1);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -54,5 +54,18 @@ public sealed record ActionWaves
     public const string Stopped = "stopped";
 }
 
-/// <summary>One wave: its number (from 1), how many targets it holds, when it was sent (null: not yet, or never), and its targets by state (states with none left out).</summary>
-public sealed record WaveStatus(int Number, int Targets, DateTimeOffset? StartedAt, IReadOnlyDictionary<string, int> Counts);
+/// <summary>One wave of <see cref="ActionWaves.Items"/>.</summary>
+public sealed record WaveStatus
+{
+    /// <summary>From 1.</summary>
+    public required int Number { get; init; }
+
+    /// <summary>How many targets the wave holds.</summary>
+    public required int Targets { get; init; }
+
+    /// <summary>When the wave was sent; null: not yet, or never (the brake stopped the waves first).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>The wave's targets by state; states with none are left out.</summary>
+    public required IReadOnlyDictionary<string, int> Counts { get; init; }
+}
