@@ -188,6 +188,15 @@ public sealed class WaveTests
         (await fleet.Channels[1].ReceiveAsync<InventoryRequestMessage>()).RequestId.Should().Be(inventory.ActionId);
     }
 
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheWavesOfAnAction()
+    {
+        await using var server = await NotificationServerHost.StartAsync();
+        var document = await server.Admin.GetStringAsync("/openapi/v1.json");
+        document.Should().Contain("\"WavePlan\"").And.Contain("everySeconds").And.Contain("stopAfterFailedPercent").And.Contain("stopAfterFailedCount")
+            .And.Contain("\"ActionWaves\"").And.Contain("\"WaveStatus\"").And.Contain("not-sent");
+    }
+
     /// <summary>A manual clock at a whole millisecond of now (the store keeps milliseconds; certificates need the real date).</summary>
     private static (FakeTimeProvider Clock, DateTimeOffset T0) NewClock()
     {
