@@ -30,19 +30,19 @@ internal sealed partial class ActionLedger
         ctx.Execute("UPDATE action_waves SET started_at=@p2 WHERE action_id=@p0 AND wave=@p1 AND started_at IS NULL", actionId, wave, atMs);
 
     /// <summary>
-    /// The brake: every target still pending in a wave not sent becomes <c>not-sent</c> with <paramref name="reason"/> as its output,
-    /// and the plan records when and why. Returns how many targets it marked.
+    /// The brake: every target still pending in a wave not sent becomes <c>not-sent</c> with <paramref name="reason"/> as its output
+    /// and the brake's time as its completion, and the plan records when and why. Returns how many targets it marked.
     /// </summary>
     public int StopWaves(WriteContext ctx, string actionId, long atMs, string reason)
     {
         ctx.Execute("UPDATE action_wave_plans SET stopped_at=@p1, stop_reason=@p2 WHERE action_id=@p0 AND stopped_at IS NULL", actionId, atMs, reason);
         return ctx.Execute(
             """
-            UPDATE action_targets SET status='not-sent', output=@p1
+            UPDATE action_targets SET status='not-sent', output=@p1, completed_at=@p2
             WHERE action_id=@p0 AND status='pending'
               AND wave IN (SELECT wave FROM action_waves WHERE action_id=@p0 AND started_at IS NULL)
             """,
-            actionId, reason);
+            actionId, reason, atMs);
     }
 
     /// <summary>The agents of a wave still pending (a target another change moved on, e.g. cancelled, is not sent).</summary>

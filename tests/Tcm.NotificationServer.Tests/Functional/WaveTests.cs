@@ -80,7 +80,7 @@ public sealed class WaveTests
         status.Waves.StopReason.Should().Be("stopped after wave 1 of 3: 1 of the 2 targets sent failed or timed out (50%), reaching the brake of 50% failed");
         status.Waves.Items.Select(w => w.StartedAt).Should().Equal(t0, null, null);
         status.Counts["not-sent"].Should().Be(4);
-        status.Targets.Where(t => t.Wave > 1).Should().HaveCount(4).And.OnlyContain(t => t.State == TaskState.NotSent && t.Output == status.Waves.StopReason && t.DeliveredAt == null);
+        status.Targets.Where(t => t.Wave > 1).Should().HaveCount(4).And.OnlyContain(t => t.State == TaskState.NotSent && t.Output == status.Waves.StopReason && t.DeliveredAt == null && t.CompletedAt == t0 + Every);
         status.Waves.Items[1].Counts.Should().Equal(new Dictionary<string, int> { ["not-sent"] = 2 });
         (await PendingPushesAsync(server, fleet, 2..)).Should().OnlyContain(n => n == 0, "no push was stored for a target the brake kept back");
         server.Services.GetRequiredService<WaveScheduler>().Open.Should().Be(0);

@@ -62,6 +62,7 @@ public sealed class ActionLedgerWaveTests : IAsyncDisposable
         var action = _ledger.Find("act1", _ => "")!;
         action.Targets.Select(t => (t.AgentId, t.State, t.Output)).Should().Equal(
             ("a", TaskState.Failed, "boom"), ("b", TaskState.Pending, null), ("c", TaskState.Pending, null), ("d", TaskState.Pending, null), ("e", TaskState.NotSent, "too many failed"));
+        action.Targets.Single(t => t.AgentId == "e").CompletedAt!.Value.ToUnixTimeMilliseconds().Should().Be(T0 + 6000, "a target the brake kept back ends at the brake");
         action.Waves!.State.Should().Be(ActionWaves.Stopped);
         (action.Waves.StoppedAt?.ToUnixTimeMilliseconds(), action.Waves.StopReason, action.Waves.NextWaveAt).Should().Be((T0 + 6000, "too many failed", null));
         action.Counts["not-sent"].Should().Be(1);

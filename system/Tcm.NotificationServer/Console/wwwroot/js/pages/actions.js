@@ -171,7 +171,7 @@ function renderStatus(status, done) {
   const since = (iso) => (iso ? new Date(iso).getTime() - created : null);
   const total = status.targets.length;
   const finished = status.targets.filter((t) => (status.kind === 'policy' ? t.state !== 'pending' : finalStates.has(String(t.state)))).length;
-  const completions = status.targets.map((t) => since(t.completedAt ?? (status.kind === 'policy' ? t.deliveredAt : null))).filter((x) => x !== null).sort((a, b) => a - b);
+  const completions = status.targets.filter((t) => t.state !== 'not-sent').map((t) => since(t.completedAt ?? (status.kind === 'policy' ? t.deliveredAt : null))).filter((x) => x !== null).sort((a, b) => a - b);
   const median = completions.length ? completions[Math.floor((completions.length - 1) / 2)] : null;
   const slowest = completions.length ? completions[completions.length - 1] : null;
   const shown = inWaveOrder(status).slice(0, maxRows);
