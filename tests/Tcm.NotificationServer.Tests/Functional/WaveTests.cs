@@ -20,12 +20,7 @@ public sealed class WaveTests
         await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true, time: clock);
         await using var fleet = await TestFleet.ConnectAsync(server, 5);
 
-        var created = await server.PushTaskAsync(new PushTaskRequest
-        {
-            Command = "echo",
-            Targets = Targets.Everyone,
-            Waves = new WavePlan { Size = 2, EverySeconds = Every.TotalSeconds },
-        });
+        var created = await PushAsync(server, new WavePlan { Size = 2, EverySeconds = Every.TotalSeconds }, "echo");
 
         created.TargetCount.Should().Be(5);
         created.SentOverChannel.Should().Be(2, "only the first wave goes at once");
@@ -58,12 +53,7 @@ public sealed class WaveTests
         var (clock, t0) = NewClock();
         await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true, time: clock);
         await using var fleet = await TestFleet.ConnectAsync(server, 6);
-        var created = await server.PushTaskAsync(new PushTaskRequest
-        {
-            Command = "check",
-            Targets = Targets.Everyone,
-            Waves = new WavePlan { Size = 2, EverySeconds = Every.TotalSeconds, StopAfterFailedPercent = 50 },
-        });
+        var created = await PushAsync(server, new WavePlan { Size = 2, EverySeconds = Every.TotalSeconds, StopAfterFailedPercent = 50 }, "check");
         // The brake is weighed every second between waves: the loop sleeps one second, not the whole interval.
         await WaitAsleepUntilAsync(server, t0 + WaveScheduler.BrakeCheckPeriod);
 
@@ -92,12 +82,7 @@ public sealed class WaveTests
         var (clock, t0) = NewClock();
         await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true, time: clock);
         await using var fleet = await TestFleet.ConnectAsync(server, 4);
-        var created = await server.PushTaskAsync(new PushTaskRequest
-        {
-            Command = "check",
-            Targets = Targets.Everyone,
-            Waves = new WavePlan { Size = 2, EverySeconds = 60, StopAfterFailedCount = 1 },
-        });
+        var created = await PushAsync(server, new WavePlan { Size = 2, EverySeconds = 60, StopAfterFailedCount = 1 }, "check");
         await WaitAsleepUntilAsync(server, t0 + WaveScheduler.BrakeCheckPeriod);
         await AnswerAsync(fleet, 0, created.ActionId, TaskState.TimedOut);
         await Eventually.WaitAsync(ct => server.GetActionAsync(created.ActionId, ct), s => s.Counts["timed-out"] == 1, Eventually.DefaultDeadline, "the timed-out result");
@@ -116,12 +101,7 @@ public sealed class WaveTests
         var (clock, t0) = NewClock();
         await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true, time: clock);
         var agents = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => server.RegisterAgentAsync($"PC-{i:0000}")));
-        var created = await server.PushTaskAsync(new PushTaskRequest
-        {
-            Command = "echo",
-            Targets = Targets.Everyone,
-            Waves = new WavePlan { Percent = 50, EverySeconds = 60 },
-        });
+        var created = await PushAsync(server, new WavePlan { Percent = 50, EverySeconds = 60 }, "echo");
 
         await server.StopAsync();
         clock.Advance(TimeSpan.FromSeconds(20));
@@ -196,6 +176,9 @@ public sealed class WaveTests
         document.Should().Contain("\"WavePlan\"").And.Contain("everySeconds").And.Contain("stopAfterFailedPercent").And.Contain("stopAfterFailedCount")
             .And.Contain("\"ActionWaves\"").And.Contain("\"WaveStatus\"").And.Contain("not-sent");
     }
+
+    private static Task<ActionCreated> PushAsync(NotificationServerHost server, WavePlan waves, string command) =>
+        server.PushTaskAsync(new PushTaskRequest { Command = command, Targets = Targets.Everyone, Waves = waves });
 
     /// <summary>A manual clock at a whole millisecond of now (the store keeps milliseconds; certificates need the real date).</summary>
     private static (FakeTimeProvider Clock, DateTimeOffset T0) NewClock()
