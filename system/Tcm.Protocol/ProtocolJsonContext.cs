@@ -57,6 +57,7 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(InventoryNowRequest))]
 [JsonSerializable(typeof(ActionCreated))]
 [JsonSerializable(typeof(ActionStatus))]
+[JsonSerializable(typeof(ActionCancelled))]
 [JsonSerializable(typeof(WavePlan))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
 [JsonSerializable(typeof(GatewayReport))]
@@ -64,4 +65,9 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(GatewayDecisions))]
 [JsonSerializable(typeof(GatewayView))]
 [JsonSerializable(typeof(IReadOnlyList<GatewayView>))]
+[JsonSerializable(typeof(CreateAdminKeyRequest))]
+[JsonSerializable(typeof(AdminKeyCreated))]
+[JsonSerializable(typeof(IReadOnlyList<AdminKeyInfo>))]
+[JsonSerializable(typeof(AdminIdentity))]
+[JsonSerializable(typeof(AuditPage))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.Store;
@@ -19,7 +20,7 @@ internal static class ActionAdminEndpoints
     public static void MapActions(this RouteGroupBuilder admin)
     {
         admin.MapAction("/actions/task", ProtocolJsonContext.Default.PushTaskRequest, static task => AdminValidation.Validate(task) ?? AdminValidation.Validate(task.Waves), static (services, task, actionId, ct) =>
-            CreateActionAsync(services, new NewAction(actionId, ActionPushes.Task, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest)), task.Targets, task.Waves,
+            CreateActionAsync(services, new NewAction(actionId, ActionPushes.Task, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), task.NotAfter), task.Targets, task.Waves,
                 ActionPushes.ForTask(task, actionId, services.GetRequiredService<TimeProvider>().GetUtcNow()), ct))
             .WithName("PushTask").WithSummary("Pushes a task to the targeted agents now (channel, else handed out at their next poll), or in waves with a brake.");
 
@@ -39,6 +40,14 @@ internal static class ActionAdminEndpoints
                 : NotFound($"there is no action '{id}'"))
             .WithName("GetAction").WithSummary("An action with each target's progress (pending, delivered, running, succeeded, failed, timed-out, not-sent) and its waves.")
             .Produces<ActionStatus>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
+
+        admin.MapPost("/actions/{id}/cancel", async (string id, ActionCancellation cancellation, CancellationToken ct) =>
+            await cancellation.CancelAsync(id, ct) is { } cancelled
+                ? Ok(cancelled, ProtocolJsonContext.Default.ActionCancelled)
+                : NotFound($"there is no action '{id}'"))
+            .WithName("CancelAction").WithSummary("Cancels an action: targets not started become cancelled, agents running it are told to stop.")
+            .WithAdminAccess(AdminRole.Operator, AuditKinds.Action)
+            .Produces<ActionCancelled>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 
     private static async Task<ActionCreated> CreateActionAsync(
@@ -47,15 +56,20 @@ internal static class ActionAdminEndpoints
         Targets targets,
         WavePlan? waves,
         Func<AgentRecord, PushMessage> build,
-        CancellationToken ct)
+        CancellationToken ct,
+        DateTimeOffset? notAfter = null)
     {
         var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(targets, a)).ToList();
+        var expiry = services.GetRequiredService<ActionExpiry>();
         if (waves is not null)
         {
-            return await services.GetRequiredService<WaveScheduler>().StartAsync(action, agents, waves, build, ct);
+            var waved = await services.GetRequiredService<WaveScheduler>().StartAsync(action, agents, waves, build, ct);
+            expiry.Schedule(action.NotAfter);
+            return waved;
         }
 
         var sent = await services.GetRequiredService<DeliveryService>().PushAsync(agents, build, action, ct);
+        expiry.Schedule(action.NotAfter);
         return new ActionCreated(action.Id, action.Kind, agents.Count, sent);
     }
 }

@@ -58,11 +58,38 @@ internal static class TcmSchema
         """;
 
     /// <summary>
-    /// Version 3: actions that go out in waves. <c>action_wave_plans</c> holds an action's plan and, once its brake tripped, when and
+    /// Expiry and cancel of actions: an action's not-after (a task must not start after it), when its pending targets were marked expired
+    /// and when an administrator cancelled it; the index holds only actions whose not-after has yet to be swept.
+    /// </summary>
+    private const string ActionExpiryAndCancel = """
+        ALTER TABLE actions ADD COLUMN not_after INTEGER;
+        ALTER TABLE actions ADD COLUMN expired_at INTEGER;
+        ALTER TABLE actions ADD COLUMN cancelled_at INTEGER;
+        CREATE INDEX actions_not_after_due ON actions(not_after) WHERE not_after IS NOT NULL AND expired_at IS NULL;
+        """;
+
+    /// <summary>
+    /// Admin keys with roles (the key itself never: its PBKDF2 hash and salt) and the audit trail of administrators' changes, newest
+    /// read first, filtered by time, by who or by kind.
+    /// </summary>
+    private const string AdminAccess = """
+        CREATE TABLE admin_keys(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE UNIQUE, role TEXT NOT NULL, salt BLOB NOT NULL, hash BLOB NOT NULL,
+            iterations INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT);
+        CREATE TABLE audit(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
+            operation TEXT NOT NULL, target TEXT, status INTEGER NOT NULL, before TEXT, after TEXT);
+        CREATE INDEX audit_at ON audit(at);
+        CREATE INDEX audit_who ON audit(who COLLATE NOCASE, at);
+        CREATE INDEX audit_kind ON audit(kind, at);
+        """;
+
+    /// <summary>
+    /// Version 5: actions that go out in waves. <c>action_wave_plans</c> holds an action's plan and, once its brake tripped, when and
     /// why; <c>action_waves</c> each wave's size and when it was sent (null: not yet); <c>action_targets.wave</c> which wave a target
     /// is in. What a restarted server needs to send the waves left, at their time.
     /// </summary>
-    private const string Version3 = """
+    private const string WavesOfActions = """
         CREATE TABLE action_wave_plans(action_id TEXT PRIMARY KEY, plan TEXT NOT NULL, stopped_at INTEGER, stop_reason TEXT);
         CREATE TABLE action_waves(
             action_id TEXT NOT NULL, wave INTEGER NOT NULL, targets INTEGER NOT NULL, started_at INTEGER,
@@ -76,7 +103,9 @@ internal static class TcmSchema
         [
             new SchemaMigration(1, "the schema before versioning", Version1),
             new SchemaMigration(2, "pushes in store order, unique by agent and sequence", Version2),
-            new SchemaMigration(3, "actions in waves", Version3),
+            new SchemaMigration(3, "actions' not-after, expiry and cancel", ActionExpiryAndCancel),
+            new SchemaMigration(4, "admin keys with roles and the audit trail", AdminAccess),
+            new SchemaMigration(5, "actions in waves", WavesOfActions),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -32,6 +32,8 @@ internal sealed class ActionPushes(PolicyService policy)
             Parameters = task.Parameters,
             TimeoutSeconds = task.TimeoutSeconds,
             CreatedAt = createdAt,
+            NotAfter = task.NotAfter,
+            Urgent = task.Urgent,
         };
         return _ => push;
     }
