@@ -70,7 +70,7 @@ internal sealed class AdminDriver(LabDriver lab, FleetDriver fleet)
     /// Pushes a task, written as a command line: <c>echo hello</c> (output "hello"), <c>sleep 3s</c>, <c>fail</c>, <c>inventory</c>,
     /// or any other name (runs briefly, succeeds). The scenario refers to the action by <paramref name="task"/>.
     /// </summary>
-    public async Task<ActionCreated> PushTaskAsync(string task, IReadOnlyList<string> agents)
+    public async Task<ActionCreated> PushTaskAsync(string task, IReadOnlyList<string> agents, WavePlan? waves = null)
     {
         var ids = await fleet.AgentIdsAsync(agents);
         var (command, parameters) = ParseCommandLine(task);
@@ -81,6 +81,7 @@ internal sealed class AdminDriver(LabDriver lab, FleetDriver fleet)
             Parameters = parameters,
             TimeoutSeconds = 120,
             Targets = new Targets { Agents = [.. ids] },
+            Waves = waves,
         }, Ct);
         _actions[task] = (created, agents);
         return created;

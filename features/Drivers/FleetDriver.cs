@@ -51,6 +51,10 @@ internal sealed class FleetDriver(LabDriver lab) : IAsyncDisposable
 
     private readonly Dictionary<string, (VirtualAgent Agent, AgentLog Log, AgentDefinition Definition)> _agents = new(StringComparer.OrdinalIgnoreCase);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly HashSet<string> _failingGroups = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Agents of <paramref name="group"/> added from now on fail every task but echo, sleep and inventory.</summary>
+    public void FailTasksOf(string group) => _failingGroups.Add(group);
 
     // Reqnroll on xUnit 2 gives bindings no run-wide token; every wait here has its own deadline instead.
     private static CancellationToken Ct => CancellationToken.None;
@@ -98,6 +102,8 @@ internal sealed class FleetDriver(LabDriver lab) : IAsyncDisposable
             Vpn = vpnAdapter is null ? VpnState.None : definition.VpnUp ? VpnState.Up : VpnState.Down,
             VpnAdapter = vpnAdapter,
             Cem = definition.Cem,
+            // A group the scenario made fail runs every task other than echo, sleep and inventory to a failure.
+            Task = _failingGroups.Contains(definition.Group) ? new TaskBehaviour { FailureRate = 1 } : new TaskBehaviour(),
             Hardware = new HardwareInfo("Contoso", "Latitude 7440", $"SN-{definition.Name}", 8, 16L << 30, 512L << 30),
             Software = [],
             Seed = (ulong)(index + 1),

@@ -75,13 +75,20 @@ internal sealed class ActionTracker
         public double CreatedAt { get; } = createdAt;
         public ActionStatus? Status { get; set; }
 
-        /// <summary>Policy pushes are done once delivered; tasks and inventory once they have a result.</summary>
-        public bool Settled => Status is { } s && s.Targets.All(t => IsFinal(t.State));
+        /// <summary>Policy pushes are done once delivered; tasks and inventory once they have a result; a target the brake kept back (not-sent) is done too.</summary>
+        public bool Settled => Status is { } s && s.Targets.All(t => IsFinal(t.State) || t.State == TaskState.NotSent);
 
         public int Targets => Status?.Targets.Count ?? Created.TargetCount;
 
+        /// <summary>Whether a target in <paramref name="state"/> got its push (a target the brake kept back, not-sent, did not).</summary>
+        public static bool WasDelivered(TaskState state) =>
+            state is TaskState.Delivered or TaskState.Running or TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut;
+
+        /// <summary>Whether the push reached the target: its delivery is recorded, or its state says so.</summary>
+        public static bool Reached(ActionTargetStatus target) => target.DeliveredAt is not null || WasDelivered(target.State);
+
         public bool IsFinal(TaskState state) => Kind == "policy"
-            ? state >= TaskState.Delivered
+            ? WasDelivered(state)
             : state is TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut;
 
         /// <summary>Milliseconds from the push to delivery (acknowledged) per target that got there.</summary>
@@ -109,20 +116,26 @@ internal sealed class ActionTracker
             Command = Command,
             CreatedAt = Math.Round(CreatedAt, 2),
             Targets = Targets,
-            Delivered = Status?.Targets.Count(t => t.DeliveredAt is not null || t.State >= TaskState.Delivered) ?? 0,
+            Delivered = Status?.Targets.Count(Reached) ?? 0,
             DeliveredOverChannel = Status?.Targets.Count(t => t.DeliveredVia == "persistent") ?? 0,
             Completed = Status?.Targets.Count(t => IsFinal(t.State)) ?? 0,
-            Succeeded = Status?.Targets.Count(t => t.State == TaskState.Succeeded || (Kind == "policy" && t.State >= TaskState.Delivered)) ?? 0,
+            Succeeded = Status?.Targets.Count(t => t.State == TaskState.Succeeded || (Kind == "policy" && WasDelivered(t.State))) ?? 0,
             Failed = Status?.Targets.Count(t => t.State == TaskState.Failed) ?? 0,
             TimedOut = Status?.Targets.Count(t => t.State == TaskState.TimedOut) ?? 0,
+            NotSent = Status?.Targets.Count(t => t.State == TaskState.NotSent) ?? 0,
             Duplicates = Status?.Targets.Count(t => t.ResultCount > 1) ?? 0,
+            Waves = Status?.Waves is { } waves ? WavesReport.From(waves, Status.CreatedAt - TimeSpan.FromSeconds(CreatedAt)) : null,
             DeliveredLatency = LatencySummary.From(DeliveredLatencies()),
             CompletedLatency = LatencySummary.From(CompletedLatencies()),
         };
 
+        // why: a target of a push in waves is measured from its own wave, not from the push: the wait for its wave is the plan, not latency.
         private IEnumerable<double> Latencies(Func<ActionTargetStatus, DateTimeOffset?> at) =>
             Status is { } s
-                ? s.Targets.Select(at).Where(t => t is not null).Select(t => Math.Max(0, (t!.Value - s.CreatedAt).TotalMilliseconds))
+                ? s.Targets.Select(t => (At: at(t), From: SentAt(s, t))).Where(x => x.At is not null).Select(x => Math.Max(0, (x.At!.Value - x.From).TotalMilliseconds))
                 : [];
+
+        private static DateTimeOffset SentAt(ActionStatus status, ActionTargetStatus target) =>
+            status.Waves is { } waves && target.Wave is { } wave && wave <= waves.Items.Count && waves.Items[wave - 1].StartedAt is { } started ? started : status.CreatedAt;
     }
 }

@@ -77,13 +77,17 @@ internal static partial class EventActions
                     Parameters = task.Parameters,
                     TimeoutSeconds = Math.Max(1, (int)Math.Ceiling(task.Timeout.TotalSeconds)),
                     Targets = TargetsOf(e.Select, selected),
+                    Waves = task.Waves,
                 };
-                // As in the product: where there are Task Servers, tasks go through them (the Client Task Agent's connection).
-                var created = system.HasTaskServers
+                // As in the product: where there are Task Servers, tasks go through them (the Client Task Agent's connection);
+                // waves are the Notification Server's, so a task in waves goes through it.
+                var created = system.HasTaskServers && task.Waves is null
                     ? await system.Admin.PushTaskThroughTaskServersAsync(request, ct)
                     : await system.Admin.PushTaskAsync(request, ct);
                 actions.Add(e.Id, "task", task.Command, created, now);
-                return $"{created.TargetCount} targets, {created.SentOverChannel} sent over the channel at once";
+                return task.Waves is null
+                    ? $"{created.TargetCount} targets, {created.SentOverChannel} sent over the channel at once"
+                    : $"{created.TargetCount} targets in waves, the first one now ({created.SentOverChannel} sent over the channel at once)";
             case InventoryNowAction inventory:
                 var inv = await system.Admin.InventoryNowAsync(new InventoryNowRequest { Classes = inventory.Classes, Targets = TargetsOf(e.Select, selected) }, ct);
                 actions.Add(e.Id, "inventory", null, inv, now);

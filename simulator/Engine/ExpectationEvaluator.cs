@@ -78,7 +78,8 @@ internal sealed class ExpectationEvaluator
         {
             ActionMetric.Delivered => t => t.DeliveredAt,
             ActionMetric.Completed => t => tracked.IsFinal(t.State) ? t.CompletedAt ?? t.DeliveredAt : null,
-            ActionMetric.Succeeded => t => t.State == TaskState.Succeeded || (tracked.Kind == "policy" && t.State >= TaskState.Delivered) ? t.CompletedAt ?? t.DeliveredAt : null,
+            ActionMetric.Succeeded => t => t.State == TaskState.Succeeded || (tracked.Kind == "policy" && ActionTracker.Tracked.WasDelivered(t.State)) ? t.CompletedAt ?? t.DeliveredAt : null,
+            ActionMetric.NotSent => t => t.State == TaskState.NotSent ? t.CompletedAt : null,
             _ => t => t.State is TaskState.Failed or TaskState.TimedOut ? t.CompletedAt : null,
         };
         var (count, targets) = tracked.CountWithin(reached, a.Within);
@@ -101,8 +102,8 @@ internal sealed class ExpectationEvaluator
         // Lost: a target that was delivered (the agent has the push) but whose result never reached the server,
         // plus results agents still hold unacknowledged at the end.
         var results = facts.Actions.All.Where(t => t.Kind != "policy").ToArray();
-        var delivered = results.Sum(t => t.Status?.Targets.Count(x => x.DeliveredAt is not null || x.State >= TaskState.Delivered) ?? 0);
-        var lost = results.Sum(t => t.Status?.Targets.Count(x => (x.DeliveredAt is not null || x.State >= TaskState.Delivered) && !t.IsFinal(x.State)) ?? 0);
+        var delivered = results.Sum(t => t.Status?.Targets.Count(ActionTracker.Tracked.Reached) ?? 0);
+        var lost = results.Sum(t => t.Status?.Targets.Count(x => ActionTracker.Tracked.Reached(x) && !t.IsFinal(x.State)) ?? 0);
         var held = facts.PendingResultsAtEnd;
         return new ExpectationResult(i.Name, i.Text, lost == 0 && held == 0, $"{lost} lost of {delivered} delivered",
             held == 0 ? null : $"{held} results still held by agents unacknowledged");

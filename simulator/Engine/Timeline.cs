@@ -181,6 +181,7 @@ internal sealed class Timeline
                     ActionMetric.Delivered => t => t.DeliveredAt,
                     ActionMetric.Completed => t => tracked.IsFinal(t.State) ? t.CompletedAt ?? t.DeliveredAt : null,
                     ActionMetric.Succeeded => t => t.State == TaskState.Succeeded ? t.CompletedAt : null,
+                    ActionMetric.NotSent => t => t.State == TaskState.NotSent ? t.CompletedAt : null,
                     _ => t => t.State is TaskState.Failed or TaskState.TimedOut ? t.CompletedAt : null,
                 };
                 var (count, targets) = tracked.CountWithin(reached, null);

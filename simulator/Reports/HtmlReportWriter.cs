@@ -125,6 +125,18 @@ internal static class HtmlReportWriter
             }
 
             sb.Append("</tbody></table>");
+            foreach (var a in r.Actions.Where(a => a.Waves is not null))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"<h3>{Esc(a.Id)} <span class=\"muted\">waves</span></h3><p>{Esc(a.Waves!.Heading)}</p>");
+                sb.Append("<table><thead><tr><th class=\"n\">wave</th><th class=\"n\">targets</th><th class=\"n\">sent at</th><th>states</th></tr></thead><tbody>");
+                foreach (var (wave, targets, sentAt, states) in a.Waves.Rows())
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"n\">{wave}</td><td class=\"n\">{targets}</td><td class=\"n\">{Esc(sentAt)}</td><td>{Esc(states)}</td></tr>");
+                }
+
+                sb.Append("</tbody></table>");
+            }
+
             foreach (var a in r.Actions)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<h3>{Esc(a.Id)} <span class=\"muted\">latency</span></h3>");

@@ -118,6 +118,16 @@ internal static class MarkdownReportWriter
             }
         }
 
+        foreach (var a in r.Actions.Where(a => a.Waves is not null))
+        {
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"### Waves of {Cell(a.Id)}").AppendLine().AppendLine(Cell(a.Waves!.Heading)).AppendLine();
+            sb.AppendLine("| wave | targets | sent at | states |").AppendLine("| ---: | ---: | ---: | --- |");
+            foreach (var (wave, targets, sentAt, states) in a.Waves.Rows())
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {wave} | {targets} | {sentAt} | {states} |");
+            }
+        }
+
         if (r.Reconnects.Count > 0)
         {
             sb.AppendLine().AppendLine("## Reconnects").AppendLine();

@@ -136,8 +136,12 @@ internal sealed record ActionReport
     public int Succeeded { get; init; }
     public int Failed { get; init; }
     public int TimedOut { get; init; }
+    /// <summary>Targets the brake of an action in waves kept back.</summary>
+    public int NotSent { get; init; }
     /// <summary>Targets whose result was stored more than once (should be 0).</summary>
     public int Duplicates { get; init; }
+    /// <summary>The waves of a push in waves; null for a push to all at once.</summary>
+    public WavesReport? Waves { get; init; }
     /// <summary>Push to acknowledgement.</summary>
     public LatencySummary DeliveredLatency { get; init; } = LatencySummary.Empty;
     /// <summary>Push to stored result.</summary>

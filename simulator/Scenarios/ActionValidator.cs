@@ -20,7 +20,7 @@ internal sealed class ActionValidator(ValidationContext context)
         [MoveAction.Word] = (["to"], (v, e) => v.Move(e)),
         [SetTcmAction.Word] = (["tcm"], (v, e) => v.SetTcm(e)),
         [SetSettingsAction.Word] = (["settings"], (v, e) => v.SetSettings(e)),
-        [PushTaskAction.Word] = (["command", "name", "parameters"], (v, e) => v.PushTask(e)),
+        [PushTaskAction.Word] = (["command", "name", "parameters", "waves"], (v, e) => v.PushTask(e)),
         [PushPolicyAction.Word] = ([], (_, _) => new PushPolicyAction()),
         [InventoryNowAction.Word] = (["classes"], (v, e) => v.InventoryNow(e)),
         [TerminateConnectionsAction.Word] = (["reconnectAfter"], (v, e) => new TerminateConnectionsAction(v.DurationOr(e.ReconnectAfter, "reconnectAfter", TimeSpan.FromSeconds(60)))),
@@ -176,7 +176,24 @@ internal sealed class ActionValidator(ValidationContext context)
             parameters = new Dictionary<string, string>(parameters) { ["$name"] = taskName };
         }
 
-        return command is null ? null : new PushTaskAction(command, parameters, timeout);
+        var waves = e.Waves is { } w ? Waves(w) : null;
+        return command is null ? null : new PushTaskAction(command, parameters, timeout, waves);
+    }
+
+    private Tcm.Protocol.Admin.WavePlan? Waves(YamlNode node)
+    {
+        if (context.Text(node, "waves") is not { } text)
+        {
+            return null;
+        }
+
+        var plan = WavesText.Parse(text, out var error);
+        if (error is { } problem)
+        {
+            context.ErrorInScalar((YamlScalarNode)node, problem);
+        }
+
+        return plan;
     }
 
     private ServerAction? Server(string kind, EventDocument e)

@@ -162,10 +162,12 @@ internal enum ActionMetric
     Succeeded,
     /// <summary>A failed or timed-out result is stored.</summary>
     Failed,
+    /// <summary>The brake of a push in waves kept the target back.</summary>
+    NotSent,
 }
 
 /// <summary>
-/// <c>task-&lt;delivered|completed|succeeded|failed&gt; &lt;event-id&gt; &lt;op&gt; &lt;N% | N&gt;</c>: a share or count of the targets of
+/// <c>task-&lt;delivered|completed|succeeded|failed|not-sent&gt; &lt;event-id&gt; &lt;op&gt; &lt;N% | N&gt;</c>: a share or count of the targets of
 /// the push made by that event (<c>push-task</c>, <c>inventory-now</c> or <c>push-policy</c>).
 /// </summary>
 internal sealed record ActionCondition(ActionMetric Metric, string EventId, Comparison Op, Quantity Value) : Condition;

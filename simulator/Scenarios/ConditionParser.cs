@@ -24,7 +24,7 @@ internal readonly record struct ExpressionError(int Offset, string Message);
 /// <code>
 /// condition   := state | action
 /// state       := [ns.|ts.|both.]&lt;connected|direct|cem|offline|persistent|http|running&gt; op amount [of population]
-/// action      := task-&lt;delivered|completed|succeeded|failed&gt; &lt;event-id&gt; op amount
+/// action      := task-&lt;delivered|completed|succeeded|failed|not-sent&gt; &lt;event-id&gt; op amount
 /// amount      := N% | N
 /// population  := all | group &lt;name&gt; | &lt;group-name&gt; | office | internet | vpn-up | vpn-down | vpn-none
 /// op          := &gt;= | &lt;= | &gt; | &lt; | == | !=
@@ -44,7 +44,7 @@ internal readonly record struct ExpressionError(int Offset, string Message);
 internal sealed partial class ConditionParser
 {
     private static readonly string[] s_states = ["connected", "direct", "cem", "offline", "persistent", "http", "running", "proxied", "proxy-failing", .. StateMetrics.AttemptWords];
-    private static readonly string[] s_actions = ["task-delivered", "task-completed", "task-succeeded", "task-failed"];
+    private static readonly string[] s_actions = ["task-delivered", "task-completed", "task-succeeded", "task-failed", "task-not-sent"];
     private static readonly string[] s_traffic =
         ["vpn-package-bytes", "vpn-bytes", "package-bytes", "bytes", "requests", "requests-per-agent-hour", "bytes-per-agent-hour", "unreachable-connects"];
     private static readonly string[] s_flags = ["no-lost-results", "no-duplicate-results"];
@@ -151,6 +151,7 @@ internal sealed partial class ConditionParser
             "task-delivered" => ActionMetric.Delivered,
             "task-completed" => ActionMetric.Completed,
             "task-succeeded" => ActionMetric.Succeeded,
+            "task-not-sent" => ActionMetric.NotSent,
             _ => ActionMetric.Failed,
         };
         var id = Expect("the id of a push-task, inventory-now or push-policy event");

@@ -157,6 +157,7 @@ internal sealed class EventDocument : YamlSection
     public YamlNode? Command { get; set; }
     public YamlNode? Name { get; set; }
     public YamlNode? Parameters { get; set; }
+    public YamlNode? Waves { get; set; }
     public YamlNode? Classes { get; set; }
     public YamlNode? ReconnectAfter { get; set; }
     public YamlNode? Server { get; set; }

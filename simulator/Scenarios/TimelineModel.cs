@@ -138,8 +138,11 @@ internal sealed record SetSettingsAction(SettingsSpec Settings) : ScenarioAction
     public const string Word = "set-settings";
 }
 
-/// <summary><c>push-task</c>: an admin pushes a task to the selected agents. <see cref="Timeout"/> is the task's timeout.</summary>
-internal sealed record PushTaskAction(string Command, IReadOnlyDictionary<string, string> Parameters, TimeSpan Timeout) : ScenarioAction(Word)
+/// <summary>
+/// <c>push-task</c>: an admin pushes a task to the selected agents. <see cref="Timeout"/> is the task's timeout; <see cref="Waves"/>
+/// sends it in waves with a brake (null: to all at once).
+/// </summary>
+internal sealed record PushTaskAction(string Command, IReadOnlyDictionary<string, string> Parameters, TimeSpan Timeout, Tcm.Protocol.Admin.WavePlan? Waves = null) : ScenarioAction(Word)
 {
     public const string Word = "push-task";
 }

@@ -21,6 +21,7 @@ using Tcm.NotificationServer.SiteServerApi;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.Store;
 using Tcm.NotificationServer.TaskServers;
+using Tcm.NotificationServer.Waves;
 
 namespace Tcm.NotificationServer;
 
@@ -69,6 +70,7 @@ public static class NotificationServerExtensions
         });
         services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
+        services.AddWaves();
         services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddGatewayManagement().AddChannel();
         services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),
             sp.GetRequiredService<AgentDirectory>(), sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>()));

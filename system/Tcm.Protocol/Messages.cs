@@ -162,6 +162,8 @@ public enum TaskState
     [JsonStringEnumMemberName("expired")] Expired,
     /// <summary>Stopped or not run: an administrator cancelled its action (<see cref="TaskCancelMessage"/>).</summary>
     [JsonStringEnumMemberName("cancelled")] Cancelled,
+    /// <summary>A target's state on the server only, never on the wire: its wave was not sent because the action's brake stopped the waves.</summary>
+    [JsonStringEnumMemberName("not-sent")] NotSent,
 }
 
 /// <summary>Agent to server: progress of a task.</summary>

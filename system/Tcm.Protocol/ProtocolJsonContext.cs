@@ -58,6 +58,7 @@ namespace Tcm.Protocol;
 [JsonSerializable(typeof(ActionCreated))]
 [JsonSerializable(typeof(ActionStatus))]
 [JsonSerializable(typeof(ActionCancelled))]
+[JsonSerializable(typeof(WavePlan))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
 [JsonSerializable(typeof(GatewayReport))]
 [JsonSerializable(typeof(GatewayDecisionPoll))]

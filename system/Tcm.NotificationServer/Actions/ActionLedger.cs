@@ -14,7 +14,7 @@ namespace Tcm.NotificationServer.Actions;
 /// <see cref="Post"/> queues progress nobody waits for.
 /// </para>
 /// </summary>
-internal sealed class ActionLedger(TcmStore store)
+internal sealed partial class ActionLedger(TcmStore store)
 {
     /// <summary>Creates an action with one pending target per agent.</summary>
     public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
@@ -114,14 +114,14 @@ internal sealed class ActionLedger(TcmStore store)
             counts[StateText(target.State)]++;
         }
 
-        return new ActionStatus
+        return WithWaves(new ActionStatus
         {
             ActionId = actionId,
             Kind = action[0].Kind,
             CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(action[0].CreatedAt),
             Counts = counts,
             Targets = targets,
-        };
+        });
     }
 
     /// <summary>
@@ -179,6 +179,7 @@ internal sealed class ActionLedger(TcmStore store)
         TaskState.TimedOut => "timed-out",
         TaskState.Expired => "expired",
         TaskState.Cancelled => "cancelled",
+        TaskState.NotSent => "not-sent",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
@@ -193,6 +194,7 @@ internal sealed class ActionLedger(TcmStore store)
         "timed-out" => TaskState.TimedOut,
         "expired" => TaskState.Expired,
         "cancelled" => TaskState.Cancelled,
+        "not-sent" => TaskState.NotSent,
         _ => throw new ArgumentOutOfRangeException(nameof(text), text, "unknown task state"),
     };
 }

@@ -134,6 +134,42 @@ internal static class AdminValidation
         return Validate(request.Targets);
     }
 
+    /// <summary>An action's waves (<see cref="WavePlan"/>); none is fine.</summary>
+    public static string? Validate(WavePlan? waves)
+    {
+        if (waves is null)
+        {
+            return null;
+        }
+
+        if ((waves.Size is null) == (waves.Percent is null))
+        {
+            return "waves: give either size (targets per wave) or percent (share of the targets per wave)";
+        }
+
+        if (waves.Size is < 1)
+        {
+            return "waves.size: must be at least 1";
+        }
+
+        if (waves.Percent is { } percent && !(percent > 0 && percent <= 100))
+        {
+            return "waves.percent: must be more than 0 and at most 100";
+        }
+
+        if (!(waves.EverySeconds >= 0 && waves.EverySeconds <= 24 * 3600))
+        {
+            return "waves.everySeconds: must be between 0 and 86400";
+        }
+
+        if (waves.StopAfterFailedPercent is { } failed && !(failed > 0 && failed <= 100))
+        {
+            return "waves.stopAfterFailedPercent: must be more than 0 and at most 100";
+        }
+
+        return waves.StopAfterFailedCount is < 1 ? "waves.stopAfterFailedCount: must be at least 1" : null;
+    }
+
     private static string? ProxyProblem(ProxySettings proxy)
     {
         if (proxy.Mode == ProxyMode.Explicit && !ProxySettings.TryParseAddress(proxy.Address, out _, out _, out var problem))

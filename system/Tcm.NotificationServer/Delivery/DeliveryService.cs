@@ -40,10 +40,23 @@ internal sealed partial class DeliveryService(
     /// each agent's push with any <see cref="PushMessage.Seq"/> (each agent's own is written in); agents given the same instance share
     /// one encoding (<see cref="PushEncoding"/>), so a fan-out of one task is serialised once.
     /// </summary>
-    public async Task<int> PushAsync(
+    public Task<int> PushAsync(
         IReadOnlyList<AgentRecord> targets,
         Func<AgentRecord, PushMessage> build,
         NewAction? action = null,
+        CancellationToken cancellationToken = default) =>
+        PushAsync(targets, build, action?.Id, action is null ? null : (ctx, agentIds, nowMs) => ledger.Create(ctx, action, nowMs, agentIds), cancellationToken);
+
+    /// <summary>
+    /// <see cref="PushAsync(IReadOnlyList{AgentRecord}, Func{AgentRecord, PushMessage}, NewAction?, CancellationToken)"/> for the pushes of
+    /// action <paramref name="actionId"/>, with <paramref name="record"/> (given the agents pushed to and the time) written in the
+    /// pushes' own transaction: an action's wave and its pushes commit together.
+    /// </summary>
+    public async Task<int> PushAsync(
+        IReadOnlyList<AgentRecord> targets,
+        Func<AgentRecord, PushMessage> build,
+        string? actionId,
+        Action<WriteContext, IEnumerable<string>, long>? record,
         CancellationToken cancellationToken = default)
     {
         using var gates = await DeliveryEngine.EnterAsync(Distinct(targets), static agent => agent.Id, cancellationToken).ConfigureAwait(false);
@@ -65,15 +78,12 @@ internal sealed partial class DeliveryService(
 
         await store.Writer.WriteAsync(ctx =>
         {
-            if (action is not null)
-            {
-                ledger.Create(ctx, action, nowMs, pushes.Select(p => p.Agent.Id));
-            }
+            record?.Invoke(ctx, pushes.Select(p => p.Agent.Id), nowMs);
 
             // why: no agents row update per push; the next sequence is read back from the pushes at start (TcmStore.LoadAgents).
             foreach (var (agent, seq, kind, payload) in pushes)
             {
-                ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, action?.Id, nowMs);
+                ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, actionId, nowMs);
             }
         }).ConfigureAwait(false);
 
@@ -83,8 +93,8 @@ internal sealed partial class DeliveryService(
         }
 
         // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
-        var sent = window.Admit(pushes.Select(static p => ((PushSequence)p.Agent, p.Seq, p.Payload)), action?.Id);
-        Log.Pushed(logger, pushes.Length, sent, action?.Id);
+        var sent = window.Admit(pushes.Select(static p => ((PushSequence)p.Agent, p.Seq, p.Payload)), actionId);
+        Log.Pushed(logger, pushes.Length, sent, actionId);
         return sent;
     }
 

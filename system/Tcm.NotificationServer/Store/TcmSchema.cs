@@ -84,6 +84,19 @@ internal static class TcmSchema
         CREATE INDEX audit_kind ON audit(kind, at);
         """;
 
+    /// <summary>
+    /// Version 5: actions that go out in waves. <c>action_wave_plans</c> holds an action's plan and, once its brake tripped, when and
+    /// why; <c>action_waves</c> each wave's size and when it was sent (null: not yet); <c>action_targets.wave</c> which wave a target
+    /// is in. What a restarted server needs to send the waves left, at their time.
+    /// </summary>
+    private const string WavesOfActions = """
+        CREATE TABLE action_wave_plans(action_id TEXT PRIMARY KEY, plan TEXT NOT NULL, stopped_at INTEGER, stop_reason TEXT);
+        CREATE TABLE action_waves(
+            action_id TEXT NOT NULL, wave INTEGER NOT NULL, targets INTEGER NOT NULL, started_at INTEGER,
+            PRIMARY KEY(action_id, wave)) WITHOUT ROWID;
+        ALTER TABLE action_targets ADD COLUMN wave INTEGER;
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -92,6 +105,7 @@ internal static class TcmSchema
             new SchemaMigration(2, "pushes in store order, unique by agent and sequence", Version2),
             new SchemaMigration(3, "actions' not-after, expiry and cancel", ActionExpiryAndCancel),
             new SchemaMigration(4, "admin keys with roles and the audit trail", AdminAccess),
+            new SchemaMigration(5, "actions in waves", WavesOfActions),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -47,7 +47,8 @@ internal static partial class TaskServerEndpoints
         })
             .WithName("PutTaskServerSelection").WithSummary("Sets the selection method (fewest-computers, available-capacity, fastest-connection, ordered-list) and the ordered list per site; connected agents get their new policy at once.");
 
-        admin.MapAction("/actions/ts-task", ProtocolJsonContext.Default.PushTaskRequest, AdminValidation.Validate, static async (services, task, actionId, ct) =>
+        admin.MapAction("/actions/ts-task", ProtocolJsonContext.Default.PushTaskRequest, static task => task.Waves is null ? AdminValidation.Validate(task)
+            : "waves: a task through the Task Servers goes to all its targets at once; POST /tcm/admin/actions/task sends one in waves", static async (services, task, actionId, ct) =>
         {
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
             var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(task.Targets, a)).ToList();

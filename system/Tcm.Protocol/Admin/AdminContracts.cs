@@ -172,12 +172,16 @@ public sealed record PushTaskRequest
     public DateTimeOffset? NotAfter { get; init; }
     /// <summary>Optional: run at once, without waiting for the target's maintenance window.</summary>
     public bool Urgent { get; init; }
+    /// <summary>Send to the targets in waves with a brake, instead of to all at once; null: all at once.</summary>
+    public WavePlan? Waves { get; init; }
 }
 
 /// <summary>Push the current policy to targets now, <c>POST /tcm/admin/actions/policy</c>.</summary>
 public sealed record PushPolicyRequest
 {
     public required Targets Targets { get; init; }
+    /// <summary>Send to the targets in waves with a brake, instead of to all at once; null: all at once.</summary>
+    public WavePlan? Waves { get; init; }
 }
 
 /// <summary>On-demand inventory, <c>POST /tcm/admin/actions/inventory</c>.</summary>
@@ -185,6 +189,8 @@ public sealed record InventoryNowRequest
 {
     public IReadOnlyList<string>? Classes { get; init; }
     public required Targets Targets { get; init; }
+    /// <summary>Send to the targets in waves with a brake, instead of to all at once; null: all at once.</summary>
+    public WavePlan? Waves { get; init; }
 }
 
 /// <summary>What an action push returned.</summary>
@@ -208,6 +214,8 @@ public sealed record ActionStatus
     /// <summary>Pending targets whose push is stored and still waits for room to be sent (the server is carrying more than it can send at once); 0 once all went out.</summary>
     public int Waiting { get; init; }
     public required IReadOnlyList<ActionTargetStatus> Targets { get; init; }
+    /// <summary>The action's waves, when it goes out in waves; null when it went to all its targets at once.</summary>
+    public ActionWaves? Waves { get; init; }
 }
 
 /// <summary>One agent's progress on an action.</summary>
@@ -224,6 +232,8 @@ public sealed record ActionTargetStatus
     public int? ExitCode { get; init; }
     /// <summary>Number of times a result for this target arrived (1 when exactly-once holds).</summary>
     public int ResultCount { get; init; }
+    /// <summary>The wave (from 1) this target is in, when the action goes out in waves.</summary>
+    public int? Wave { get; init; }
 }
 
 /// <summary>

@@ -27,7 +27,7 @@ public sealed class ActionLedgerTests : IAsyncDisposable
         action.Targets.Select(t => (t.AgentId, t.State, t.ResultCount)).Should().Equal(("a", TaskState.Pending, 0), ("b", TaskState.Pending, 0));
         action.Counts.Should().Equal(new Dictionary<string, int>
         {
-            ["cancelled"] = 0, ["delivered"] = 0, ["expired"] = 0, ["failed"] = 0, ["pending"] = 2, ["running"] = 0, ["succeeded"] = 0, ["timed-out"] = 0,
+            ["cancelled"] = 0, ["delivered"] = 0, ["expired"] = 0, ["failed"] = 0, ["not-sent"] = 0, ["pending"] = 2, ["running"] = 0, ["succeeded"] = 0, ["timed-out"] = 0,
         });
         action.Counts.Keys.Should().BeInAscendingOrder(StringComparer.Ordinal);
     }
@@ -123,6 +123,7 @@ public sealed class ActionLedgerTests : IAsyncDisposable
         }
 
         ActionLedger.StateText(TaskState.TimedOut).Should().Be("timed-out");
+        ActionLedger.StateText(TaskState.NotSent).Should().Be("not-sent");
         FluentActions.Invoking(() => ActionLedger.ParseState("lost")).Should().Throw<ArgumentOutOfRangeException>();
     }
 

@@ -25,11 +25,13 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     private readonly bool _tcmEnabled;
     private readonly Action<NotificationServerOptions>? _configure;
     private readonly bool _ownsDirectory;
+    private readonly TimeProvider? _time;
     private WebApplication? _app;
     private HttpClient? _admin;
 
-    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory)
+    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time)
     {
+        _time = time;
         _output = output;
         _tcmEnabled = tcmEnabled;
         _configure = configure;
@@ -73,16 +75,18 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     /// <param name="configure">Changes the options after the kit's (127.0.0.1, port 0, data folder, <see cref="DefaultServerName"/>).</param>
     /// <param name="dataDirectory">A folder the test owns (to start a second server on the same data); a new temporary one when null.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="time">The server's clock on every start (a <c>FakeTimeProvider</c> a test moves); the system clock when null.</param>
     public static async Task<NotificationServerHost> StartAsync(
         ITestOutputHelper? output = null,
         bool tcmEnabled = false,
         Action<NotificationServerOptions>? configure = null,
         string? dataDirectory = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TimeProvider? time = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tcm-tests", "ns-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns);
+        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time);
         try
         {
             await host.StartAsync(cancellationToken);
@@ -105,6 +109,11 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
         if (_output is not null)
         {
             builder.Logging.AddProvider(new XunitLoggerProvider(_output, "NS   "));
+        }
+
+        if (_time is not null)
+        {
+            builder.Services.AddSingleton(_time);
         }
 
         builder.AddNotificationServer(o =>

@@ -93,6 +93,7 @@ const stateClass = {
   pending: 'badge-gray', delivered: 'badge-blue', running: 'badge-cyan',
   succeeded: 'badge-green', failed: 'badge-red', 'timed-out': 'badge-amber',
   expired: 'badge-amber', cancelled: 'badge-gray',
+  'not-sent': 'badge-violet',
 };
 
 export const stateBadge = (state) => html`<span class="badge ${stateClass[lower(state)] ?? 'badge-gray'}" data-state="${lower(state)}">${lower(state)}</span>`;

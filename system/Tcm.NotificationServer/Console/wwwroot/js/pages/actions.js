@@ -2,10 +2,11 @@
 import { api } from '../api.js';
 import { html, $, $$, mount, toast, fmtNumber, fmtDuration, fmtTime, stateBadge, describeTargets, lines, emptyState, errorBox } from '../ui.js';
 import { targetsEditor, wireTargets, readTargets } from '../targets.js';
+import { wavesFields, wireWaves, readWaves, renderWaves, inWaveOrder } from '../waves.js';
 
 const recentKey = 'tcm-recent-actions';
 const maxRows = 500;
-const finalStates = new Set(['succeeded', 'failed', 'timed-out', 'expired', 'cancelled']);
+const finalStates = new Set(['succeeded', 'failed', 'timed-out', 'expired', 'cancelled', 'not-sent']);
 const commandDefaults = { echo: 'text=Hello from the TCM console', sleep: 'seconds=2', inventory: '' };
 
 const recent = () => JSON.parse(sessionStorage.getItem(recentKey) ?? '[]');
@@ -56,6 +57,7 @@ export async function show(ctx) {
             <div class="field"><label class="label" for="a-classes">Inventory classes <span class="muted">(one per line; empty: all)</span></label><textarea id="a-classes" rows="2" class="mono" spellcheck="false"></textarea></div>
           </div>
           <div class="field"><span class="label">Targets</span>${targetsEditor('a', initialTargets(ctx.query))}</div>
+          ${wavesFields()}
           <p id="form-error" class="form-error" hidden></p>
           <div class="form-actions"><span class="spacer"></span><button type="submit" class="btn btn-primary" id="run-action">Run now</button></div>
         </form>
@@ -67,6 +69,7 @@ export async function show(ctx) {
     </div>
     <section class="card" id="action-status"></section>`);
   wireTargets(ctx.view, 'a');
+  wireWaves(ctx.view);
   renderRecent();
 
   for (const tab of $$('.tab')) {
@@ -136,14 +139,14 @@ export async function show(ctx) {
         label = $('#a-name').value.trim() || command;
         const notAfter = $('#a-not-after').value;
         created = await api.pushTask({ command, name: $('#a-name').value.trim() || null, parameters, timeoutSeconds: Number($('#a-timeout').value || 300), targets,
-          notAfter: notAfter ? new Date(notAfter).toISOString() : null, urgent: $('#a-urgent').checked });
+          notAfter: notAfter ? new Date(notAfter).toISOString() : null, urgent: $('#a-urgent').checked, waves: readWaves(ctx.view) });
       } else if (kind === 'policy') {
         label = 'Push policy';
-        created = await api.pushPolicy({ targets });
+        created = await api.pushPolicy({ targets, waves: readWaves(ctx.view) });
       } else {
         label = 'On-demand inventory';
         const classes = lines($('#a-classes').value);
-        created = await api.inventoryNow({ classes: classes.length ? classes : null, targets });
+        created = await api.inventoryNow({ classes: classes.length ? classes : null, targets, waves: readWaves(ctx.view) });
       }
       remember({ id: created.actionId, kind: created.kind, label, targets: describeTargets(targets), targetCount: created.targetCount, createdAt: new Date().toISOString() });
       renderRecent();
@@ -185,10 +188,10 @@ function renderStatus(status, done) {
   const since = (iso) => (iso ? new Date(iso).getTime() - created : null);
   const total = status.targets.length;
   const finished = status.targets.filter((t) => (status.kind === 'policy' ? t.state !== 'pending' : finalStates.has(String(t.state)))).length;
-  const completions = status.targets.map((t) => since(t.completedAt ?? (status.kind === 'policy' ? t.deliveredAt : null))).filter((x) => x !== null).sort((a, b) => a - b);
+  const completions = status.targets.filter((t) => t.state !== 'not-sent').map((t) => since(t.completedAt ?? (status.kind === 'policy' ? t.deliveredAt : null))).filter((x) => x !== null).sort((a, b) => a - b);
   const median = completions.length ? completions[Math.floor((completions.length - 1) / 2)] : null;
   const slowest = completions.length ? completions[completions.length - 1] : null;
-  const shown = status.targets.slice(0, maxRows);
+  const shown = inWaveOrder(status).slice(0, maxRows);
   return html`
     <div class="card-head">
       <h2>${status.kind === 'task' ? 'Task' : status.kind === 'policy' ? 'Policy push' : 'On-demand inventory'} <span class="mono small muted">${status.actionId}</span></h2>
@@ -202,10 +205,12 @@ function renderStatus(status, done) {
         <span>Median ${fmtDuration(median)}</span><span>Slowest ${fmtDuration(slowest)}</span>
         <span>${fmtNumber(finished)} of ${fmtNumber(total)} done</span></div>
     </div>
+    ${renderWaves(status)}
     <table class="table" id="action-targets">
-      <thead><tr><th>Computer</th><th>State</th><th>Delivered via</th><th class="num">Delivered after</th><th class="num">Completed after</th><th class="num">Exit code</th><th>Output</th><th class="num">Results</th></tr></thead>
+      <thead><tr><th>Computer</th>${status.waves ? html`<th class="num">Wave</th>` : ''}<th>State</th><th>Delivered via</th><th class="num">Delivered after</th><th class="num">Completed after</th><th class="num">Exit code</th><th>Output</th><th class="num">Results</th></tr></thead>
       <tbody>${shown.map((t) => html`<tr data-agent="${t.agentId}">
         <td><a href="#/agents/${encodeURIComponent(t.agentId)}">${t.computerName || t.agentId}</a></td>
+        ${status.waves ? html`<td class="num" data-target-wave="${t.wave}">${t.wave}</td>` : ''}
         <td>${stateBadge(t.state)}</td>
         <td>${t.deliveredVia ? html`<span class="badge ${t.deliveredVia === 'persistent' ? 'badge-green' : 'badge-amber'}">${t.deliveredVia}</span>` : html`<span class="muted">—</span>`}</td>
         <td class="num small">${fmtDuration(since(t.deliveredAt))}</td>
