@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.ActionStreams;
@@ -23,9 +22,6 @@ internal sealed class ActionEventLog
     private readonly TargetStateChange[] _ring = new TargetStateChange[Capacity];
     private long _last;
     private TaskCompletionSource _appended = NewSignal();
-
-    /// <summary>Starts hearing the ledger's committed changes.</summary>
-    public ActionEventLog(ActionLedger ledger) => ledger.OnTargetsChanged(Append);
 
     /// <summary>This process's life: event ids from another life (before a restart) cannot be replayed.</summary>
     public string Epoch { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -60,7 +56,7 @@ internal sealed class ActionEventLog
         }
     }
 
-    /// <summary>Adds committed changes in their order and wakes the streams.</summary>
+    /// <summary>Adds committed changes in their order and wakes the streams (the ledger calls it, <see cref="Actions.ActionLedger.OnTargetsChanged"/>).</summary>
     public void Append(IReadOnlyList<TargetStateChange> changes)
     {
         TaskCompletionSource appended;

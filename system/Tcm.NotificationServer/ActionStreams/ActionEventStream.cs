@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
@@ -55,7 +54,8 @@ internal sealed partial class ActionEventStream(
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var ct = stopping.Token;
         string? lastEventId = context.Request.Headers["Last-Event-ID"];
-        var cursor = log.ResumeAfter(lastEventId);
+        var resumed = log.ResumeAfter(lastEventId);
+        var cursor = resumed;
         ActionStatus? snapshot = null;
         if (cursor is null)
         {
@@ -67,12 +67,8 @@ internal sealed partial class ActionEventStream(
             }
         }
 
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache, no-store";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        var body = response.BodyWriter;
+        ServerSentEvents.Start(context);
+        var body = context.Response.BodyWriter;
         using var json = new Utf8JsonWriter(body);
         body.Write(Preamble);
         var at = cursor.Value;
@@ -80,7 +76,7 @@ internal sealed partial class ActionEventStream(
         {
             WriteSnapshot(body, json, at, snapshot);
         }
-        else if (actionId is null && lastEventId is not null && log.ResumeAfter(lastEventId) is null)
+        else if (actionId is null && lastEventId is not null && resumed is null)
         {
             WriteReset(body, json, at, "the changes after the client's last event id are no longer kept; read the actions it follows again");
         }
@@ -167,20 +163,9 @@ internal sealed partial class ActionEventStream(
     private void WriteTarget(PipeWriter body, Utf8JsonWriter json, long seq, TargetStateChange change)
     {
         WriteStart(body, seq, TargetEvent);
-        JsonSerializer.Serialize(json, new ActionTargetEvent
-        {
-            ActionId = change.ActionId,
-            AgentId = change.AgentId,
-            ComputerName = ComputerNameOf(change.AgentId),
-            State = change.State,
-            DeliveredVia = change.DeliveredVia,
-            DeliveredAt = Time(change.DeliveredAtMs),
-            CompletedAt = Time(change.CompletedAtMs),
-            ExitCode = change.ExitCode,
-            Output = change.Output,
-            OutputTruncated = change.OutputTruncated,
-            ResultCount = change.ResultCount,
-        }, ActionStreamJsonContext.Default.ActionTargetEvent);
+        var data = new ActionTargetEvent(change.ActionId, change.AgentId, ComputerNameOf(change.AgentId), change.State, change.DeliveredVia,
+            Time(change.DeliveredAtMs), Time(change.CompletedAtMs), change.ExitCode, change.Output, change.OutputTruncated, change.ResultCount);
+        JsonSerializer.Serialize(json, data, ActionStreamJsonContext.Default.ActionTargetEvent);
         WriteEnd(body, json);
     }
 

@@ -1,3 +1,5 @@
+using Tcm.NotificationServer.Actions;
+
 namespace Tcm.NotificationServer.ActionStreams;
 
 /// <summary>
@@ -8,7 +10,12 @@ internal static class ActionStreamEndpoints
 {
     /// <summary>The streams' services.</summary>
     public static IServiceCollection AddActionStreams(this IServiceCollection services) =>
-        services.AddSingleton<ActionEventLog>().AddSingleton<ActionEventStream>();
+        services.AddSingleton(static sp =>
+        {
+            var log = new ActionEventLog();
+            sp.GetRequiredService<ActionLedger>().OnTargetsChanged(log.Append);
+            return log;
+        }).AddSingleton<ActionEventStream>();
 
     /// <summary>Maps the streams into the admin group (which requires the admin key or a console session).</summary>
     public static RouteGroupBuilder MapActionStreams(this RouteGroupBuilder admin)
@@ -19,11 +26,11 @@ internal static class ActionStreamEndpoints
         admin.MapGet("/actions/events", (HttpContext context, ActionEventStream stream) => stream.RunAsync(context, null))
             .WithName("StreamAllActionEvents")
             .WithSummary("Server-sent events: every action's target state changes as they commit (resume with Last-Event-ID).")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+            .Produces(StatusCodes.Status200OK, contentType: ServerSentEvents.ContentType);
         admin.MapGet("/actions/{id}/events", (string id, HttpContext context, ActionEventStream stream) => stream.RunAsync(context, id))
             .WithName("StreamActionEvents")
             .WithSummary("Server-sent events: the action's snapshot, then each target's state change as it commits (resume with Last-Event-ID).")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+            .Produces(StatusCodes.Status200OK, contentType: ServerSentEvents.ContentType);
         return admin;
     }
 }
