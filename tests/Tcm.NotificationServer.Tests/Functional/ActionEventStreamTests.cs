@@ -17,10 +17,9 @@ public sealed class ActionEventStreamTests
     [Fact]
     public async Task ActionStream_StartsWithTheSnapshot_ThenCarriesEachTargetsChanges_InCommitOrder()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        await using var fleet = await TestFleet.ConnectAsync(server, AgentCount);
-        var created = await server.PushTaskAsync(new PushTaskRequest { Command = "echo", Targets = Targets.Everyone });
-        await using var stream = await ServerSentEventReader.OpenAsync(server.Admin, EventsOf(created.ActionId));
+        await using var scene = await Scene.StartAsync();
+        var (server, fleet, created) = scene;
+        await using var stream = await scene.OpenAsync();
 
         stream.Response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
         stream.Response.Headers.CacheControl!.NoCache.Should().BeTrue();
@@ -44,12 +43,11 @@ public sealed class ActionEventStreamTests
     [Fact]
     public async Task Reconnect_WithLastEventId_ReplaysExactlyWhatWasMissed_WithoutASnapshot()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        await using var fleet = await TestFleet.ConnectAsync(server, AgentCount);
-        var created = await server.PushTaskAsync(new PushTaskRequest { Command = "echo", Targets = Targets.Everyone });
-        await using var unbroken = await ServerSentEventReader.OpenAsync(server.Admin, EventsOf(created.ActionId));
+        await using var scene = await Scene.StartAsync();
+        var (server, fleet, created) = scene;
+        await using var unbroken = await scene.OpenAsync();
         var before = new List<ServerSentEvent>();
-        await using (var broken = await ServerSentEventReader.OpenAsync(server.Admin, EventsOf(created.ActionId)))
+        await using (var broken = await scene.OpenAsync())
         {
             (await broken.ReadAsync()).Event.Should().Be("snapshot");
             await CompleteAsync(server, fleet.Channels[0], fleet.Agents[0].Id, created.ActionId);
@@ -59,7 +57,7 @@ public sealed class ActionEventStreamTests
         // While the client is away, the other two agents do all their work.
         await CompleteAsync(server, fleet.Channels[1], fleet.Agents[1].Id, created.ActionId);
         await CompleteAsync(server, fleet.Channels[2], fleet.Agents[2].Id, created.ActionId);
-        await using var resumed = await ServerSentEventReader.OpenAsync(server.Admin, EventsOf(created.ActionId), lastEventId: before[^1].Id);
+        await using var resumed = await scene.OpenAsync(lastEventId: before[^1].Id);
         var after = await resumed.ReadUntilAsync(e => e.Count == 2 * Lifecycle.Length);
 
         after.Should().OnlyContain(e => e.Event == "target", "a resumed stream replays the changes, it sends no snapshot");
@@ -108,6 +106,34 @@ public sealed class ActionEventStreamTests
         var created = await server.PushTaskAsync(new PushTaskRequest { Command = "echo", Targets = Targets.Everyone });
         await using var stream = await ServerSentEventReader.OpenAsync(browser, EventsOf(created.ActionId));
         (await stream.ReadAsync()).Event.Should().Be("snapshot", "a console session reads the stream like the admin key");
+    }
+
+    /// <summary>A server, <see cref="AgentCount"/> agents on their channels, and a task pushed to them all.</summary>
+    private sealed record Scene(NotificationServerHost Server, TestFleet Fleet, ActionCreated Created) : IAsyncDisposable
+    {
+        public static async Task<Scene> StartAsync()
+        {
+            var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
+            try
+            {
+                var fleet = await TestFleet.ConnectAsync(server, AgentCount);
+                return new Scene(server, fleet, await server.PushTaskAsync(new PushTaskRequest { Command = "echo", Targets = Targets.Everyone }));
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Opens the action's event stream, resuming after <paramref name="lastEventId"/> when given.</summary>
+        public Task<ServerSentEventReader> OpenAsync(string? lastEventId = null) => ServerSentEventReader.OpenAsync(Server.Admin, EventsOf(Created.ActionId), lastEventId);
+
+        public async ValueTask DisposeAsync()
+        {
+            await Fleet.DisposeAsync();
+            await Server.DisposeAsync();
+        }
     }
 
     internal static string EventsOf(string actionId) => $"{TcmPaths.Admin}/actions/{actionId}/events";
