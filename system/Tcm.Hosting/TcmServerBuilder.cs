@@ -55,6 +55,7 @@ public static class TcmServerHostingExtensions
         services.AddHealthChecks();
         services.AddSingleton(sp => new DataFolder(sp.GetRequiredService<IOptions<TOptions>>().Value.DataDirectory));
         services.AddSingleton(sp => new AdminKey(sp.GetRequiredService<DataFolder>().LoadOrCreateAdminKey(sp.GetRequiredService<IOptions<TOptions>>().Value.AdminApiKey)));
+        services.TryAddSingleton<IAdminKeyRing>(sp => sp.GetRequiredService<AdminKey>());
         services.AddSingleton<AdminKeyFilter>();
         services.AddSingleton(sp => new ServerAddresses(sp.GetRequiredService<IServer>(), sp.GetRequiredService<IOptions<TOptions>>().Value, serverKind));
         services.AddSingleton<ServerCertificateHolder>();

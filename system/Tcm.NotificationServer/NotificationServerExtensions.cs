@@ -52,6 +52,8 @@ public static class NotificationServerExtensions
         services.AddSingleton(sp => new TcmStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<ILogger<TcmStore>>()));
         services.AddSingleton<AgentDirectory>();
         services.AddSingleton<ActionLedger>();
+        services.AddSingleton<ActionExpiry>().AddHostedService(static sp => sp.GetRequiredService<ActionExpiry>());
+        services.AddSingleton<ActionCancellation>();
         services.AddSingleton<PolicyService>();
         services.AddSingleton(sp =>
         {

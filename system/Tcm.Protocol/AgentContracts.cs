@@ -107,6 +107,11 @@ public sealed record AgentSettings
     public bool PreferCemIfVpn { get; init; }
     /// <summary>WebSocket ping interval of persistent connections.</summary>
     public int KeepAliveSeconds { get; set; } = 30;
+    /// <summary>
+    /// When the agent may start a task that is not urgent (<see cref="TaskPushMessage.Urgent"/>): a task that arrives outside every window
+    /// waits for the next one to open. Null or empty: always. An agent that predates windows ignores them.
+    /// </summary>
+    public IReadOnlyList<MaintenanceWindow>? MaintenanceWindows { get; init; }
 }
 
 /// <summary>How the Client Task Agent picks a Task Server.</summary>

@@ -20,6 +20,7 @@ namespace Tcm.Protocol;
 [JsonDerivedType(typeof(HttpRequestMessage), MessageKinds.HttpRequest)]
 [JsonDerivedType(typeof(HttpResponseMessage), MessageKinds.HttpResponse)]
 [JsonDerivedType(typeof(TerminateMessage), MessageKinds.Terminate)]
+[JsonDerivedType(typeof(TaskCancelMessage), MessageKinds.TaskCancel)]
 [JsonDerivedType(typeof(ErrorMessage), MessageKinds.Error)]
 public abstract record Message;
 
@@ -39,10 +40,11 @@ public static class MessageKinds
     public const string HttpResponse = "http.response";
     public const string Terminate = "terminate";
     public const string Error = "error";
+    public const string TaskCancel = "task.cancel";
 
     /// <summary>Every kind this version knows, for diagnostics.</summary>
     public static readonly IReadOnlyList<string> All =
-        [Hello, Welcome, Ack, PolicyPush, TaskPush, TaskStatus, TaskResult, InventoryRequest, InventoryResult, HttpRequest, HttpResponse, Terminate, Error];
+        [Hello, Welcome, Ack, PolicyPush, TaskPush, TaskStatus, TaskResult, InventoryRequest, InventoryResult, HttpRequest, HttpResponse, Terminate, Error, TaskCancel];
 }
 
 /// <summary>Which server a channel goes to: the core agent's Notification Server channel or the Client Task Agent's Task Server channel.</summary>
@@ -70,6 +72,12 @@ public sealed record HelloMessage : Message
     public long LastReceivedSeq { get; init; }
     /// <summary>The agent's route to the server: <c>direct</c> or <c>cem</c>, informational.</summary>
     public string? Route { get; init; }
+    /// <summary>
+    /// The agent understands <see cref="TaskCancelMessage"/>. Optional, false when absent: an agent that predates it refuses an unknown
+    /// kind by closing the channel, so a server sends <c>task.cancel</c> only to an agent that said this.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AcceptsTaskCancel { get; init; }
 }
 
 /// <summary>Server to agent, answer to <see cref="HelloMessage"/>.</summary>
@@ -129,6 +137,15 @@ public sealed record TaskPushMessage : PushMessage
     public int TimeoutSeconds { get; set; } = 300;
     /// <summary>When the server created the push (UTC), for delivery-latency measurement.</summary>
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>
+    /// Optional: the task must not start after this time (UTC); an agent that gets it later, or whose maintenance window opens later,
+    /// does not run it and reports <see cref="TaskState.Expired"/>. Null: no limit.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? NotAfter { get; init; }
+    /// <summary>Optional: run at once, even outside the agent's maintenance windows (<see cref="AgentSettings.MaintenanceWindows"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Urgent { get; init; }
 }
 
 /// <summary>Task states an agent reports.</summary>
@@ -141,6 +158,10 @@ public enum TaskState
     [JsonStringEnumMemberName("succeeded")] Succeeded,
     [JsonStringEnumMemberName("failed")] Failed,
     [JsonStringEnumMemberName("timed-out")] TimedOut,
+    /// <summary>Not run: its not-after passed before it could start (<see cref="TaskPushMessage.NotAfter"/>).</summary>
+    [JsonStringEnumMemberName("expired")] Expired,
+    /// <summary>Stopped or not run: an administrator cancelled its action (<see cref="TaskCancelMessage"/>).</summary>
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
 }
 
 /// <summary>Agent to server: progress of a task.</summary>
@@ -158,7 +179,7 @@ public sealed record TaskResultMessage : Message
     public required string TaskId { get; init; }
     /// <summary><c>{agentId}:{taskId}</c> by convention; unique per result.</summary>
     public required string IdempotencyKey { get; init; }
-    /// <summary><see cref="TaskState.Succeeded"/>, <see cref="TaskState.Failed"/> or <see cref="TaskState.TimedOut"/>.</summary>
+    /// <summary><see cref="TaskState.Succeeded"/>, <see cref="TaskState.Failed"/>, <see cref="TaskState.TimedOut"/>, <see cref="TaskState.Expired"/> or <see cref="TaskState.Cancelled"/>.</summary>
     public required TaskState State { get; init; }
     public int ExitCode { get; init; }
     public string? Output { get; init; }
@@ -219,6 +240,21 @@ public sealed record TerminateMessage : Message
 {
     public required string Reason { get; init; }
     public int ReconnectAfterSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// Server to agent: stop the task <see cref="TaskId"/> if it runs, and do not start it if it waits (for its maintenance window); the agent
+/// reports it <see cref="TaskState.Cancelled"/>. Not a push (no sequence number, not stored): sent once, over an open channel, and only to
+/// an agent whose hello said <see cref="HelloMessage.AcceptsTaskCancel"/>. A task the agent does not know, or that already ended, is ignored.
+/// </summary>
+public sealed record TaskCancelMessage : Message
+{
+    /// <summary>The <see cref="Reason"/> of an administrator's cancel, and the output of the task the agent stopped.</summary>
+    public const string ByAdministrator = "cancelled by an administrator";
+
+    public required string TaskId { get; init; }
+    /// <summary>Why, for the agent's log.</summary>
+    public string? Reason { get; init; }
 }
 
 /// <summary>Either side: something went wrong. When <see cref="Fatal"/>, the sender closes the channel after it.</summary>

@@ -47,6 +47,11 @@ public sealed record TaskServerWork
     public IReadOnlyList<TaskServerAssignment> Tasks { get; set; } = [];
     /// <summary>Agents now held by another Task Server: the Task Server forgets them (frees its registrations).</summary>
     public IReadOnlyList<string> Released { get; set; } = [];
+    /// <summary>
+    /// Tasks an administrator cancelled: the Task Server disarms their pushes not yet acknowledged and sends <c>task.cancel</c> to agents
+    /// that accept it (<c>docs/protocol.md</c> §6). A Task Server of before ignores it.
+    /// </summary>
+    public IReadOnlyList<TaskServerTaskRef> Cancelled { get; set; } = [];
 }
 
 /// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>
@@ -59,6 +64,12 @@ public sealed record TaskServerAssignment
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
     public int TimeoutSeconds { get; set; } = 300;
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The task's not-after (<see cref="TaskPushMessage.NotAfter"/>); a Task Server of before ignores it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? NotAfter { get; init; }
+    /// <summary>Runs outside the agent's maintenance windows (<see cref="TaskPushMessage.Urgent"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Urgent { get; init; }
 }
 
 /// <summary>A task of one agent.</summary>

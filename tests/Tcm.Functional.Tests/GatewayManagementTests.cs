@@ -64,6 +64,13 @@ public sealed class GatewayManagementTests(ITestOutputHelper output) : SystemTes
             "the block applied after the restart");
         using var blocked = agent.Through(gateway, certificate: other);
         (await RefusalCodeAsync(blocked)).Should().Be(CloseReasons.CertificateBlocked);
+
+        // The audit trail holds both decisions (the refused ones changed nothing), with who made them.
+        var decisions = (await ns.GetAuditAsync("?kind=certificate")).Items;
+        decisions.Select(e => (e.Who, e.Operation, e.Target)).Should().Equal(
+            ("admin.key", "POST /gateways/{name}/certificates/{thumbprint}/block", $"{GatewayHost.Name}/{otherThumbprint}"),
+            ("admin.key", "POST /gateways/{name}/certificates/{thumbprint}/approve", $"{GatewayHost.Name}/{thumbprint}"));
+        decisions[1].After!.Value.GetProperty("action").GetString().Should().Be("Approve");
     }
 
     [Fact]

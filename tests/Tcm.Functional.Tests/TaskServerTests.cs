@@ -53,6 +53,61 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
     }
 
     [Fact]
+    public async Task TaskThroughATaskServer_PastItsNotAfter_IsNotRunByTheAgent_WhichReportsExpired()
+    {
+        await StartTaskServersAsync(("ts-a", 5000));
+        var agent = await StartAgentAsync("PC-LATE");
+        var id = await RealAgents.WaitForIdAsync(agent);
+        await WaitForTaskServerTransportAsync(agent, TransportKind.Persistent);
+
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Echo("too late", id) with { NotAfter = DateTimeOffset.UtcNow.AddSeconds(-1) });
+
+        // The Task Server carries the not-after in its task.push: the agent reports without running the echo.
+        var target = (await WaitForActionAsync(action.ActionId, s => s.Targets.Single().ResultCount == 1, "the agent's result")).Targets.Single();
+        target.State.Should().Be(TaskState.Expired);
+        target.Output.Should().StartWith("not run");
+    }
+
+    [Fact]
+    public async Task CancelOfATaskATaskServerHolds_IsForwardedAndDisarmedThere_SoAPollerBackLaterDoesNotRunIt()
+    {
+        var ts = (await StartTaskServersAsync(("ts-a", 5000)))[0];
+        await _ns.SetTcmEnabledAsync(false);
+        var package = await _ns.Info.CreateInstallPackageAsync();
+        var state = new Tcm.Agent.State.InMemoryAgentStateStore();
+        var executor = new CountingExecutor(new BuiltInTaskExecutor(), "PC-TS-AWAY", _executions);
+        string id;
+        await using (var first = await RealAgents.StartAsync(RealAgents.Options(package, "PC-TS-AWAY", TimeSpan.FromHours(1)), Output, executor: executor, state: state))
+        {
+            id = await RealAgents.WaitForIdAsync(first);
+            await WaitForTaskServersAsync(_ns, l => l.Sum(t => t.RegisteredAgents) == 1, "the agent to be held by the Task Server");
+        }
+
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Echo("never", id));
+        var nsStore = _ns.Services.GetRequiredService<Tcm.NotificationServer.Store.TcmStore>();
+        await Eventually.WaitAsync(
+            () => nsStore.Query("SELECT COUNT(*) FROM ts_tasks WHERE action_id=@p0 AND accepted_by IS NOT NULL", r => r.GetInt32(0), action.ActionId).Single() == 1,
+            Deadline, "the Task Server to accept the task");
+        using (var response = await _ns.Admin.PostAsync($"{TcmPaths.Admin}/actions/{action.ActionId}/cancel", null))
+        {
+            (await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ActionCancelled)).Should()
+                .Be(new ActionCancelled(action.ActionId, Cancelled: 1, CancelsSent: 1, Running: 0), "the cancel went to the Task Server");
+        }
+
+        var tsStore = ts.Services.GetRequiredService<Tcm.TaskServer.Store.TsStore>();
+        await Eventually.WaitAsync(
+            () => tsStore.Query("SELECT payload FROM pushes WHERE action_id=@p0", r => (byte[])r.GetValue(0), action.ActionId)
+                .Select(p => ((TaskPushMessage)MessageCodec.Decode(p).Message!).NotAfter).SingleOrDefault() is not null,
+            Deadline, "the Task Server to disarm its stored push");
+        Own(await RealAgents.StartAsync(RealAgents.Options(package, "PC-TS-AWAY", TimeSpan.FromMilliseconds(300)), Output, executor: executor, state: state));
+
+        var target = (await WaitForActionAsync(action.ActionId, s => s.Targets.Single().ResultCount == 1, "the agent's result")).Targets.Single();
+        target.State.Should().Be(TaskState.Cancelled);
+        target.Output.Should().StartWith("not run");
+        _executions.Should().BeEmpty("the agent did not run the cancelled task");
+    }
+
+    [Fact]
     public async Task TaskServerKilledMidTask_ItsAgentsFailOverToTheOther_NoResultLostOrDuplicated()
     {
         var servers = await StartTaskServersAsync(("ts-a", 5000), ("ts-b", 5000));

@@ -23,6 +23,9 @@ public sealed class MessageCodecTests
         new HttpResponseMessage { Id = 4, Status = 200, Body = JsonDocument.Parse("{\"x\":1}").RootElement },
         new TerminateMessage { Reason = "admin", ReconnectAfterSeconds = 5 },
         new ErrorMessage { Code = CloseReasons.UnknownKind, Detail = "nope", Fatal = true },
+        new TaskCancelMessage { TaskId = "t1", Reason = "cancelled by an administrator" },
+        new HelloMessage { ProtocolVersion = 1, AgentId = "a1", AcceptsTaskCancel = true },
+        new TaskPushMessage { Seq = 5, TaskId = "t2", Command = "echo", NotAfter = DateTimeOffset.UnixEpoch.AddDays(1), Urgent = true },
     };
 
     [Theory]

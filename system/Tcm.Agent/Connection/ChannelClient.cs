@@ -102,6 +102,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
             Role = loop.Role,
             LastReceivedSeq = agent.Book.LastReceivedSeq(loop.Role),
             Route = route.Mode == ConnectionMode.Cem ? "cem" : "direct",
+            AcceptsTaskCancel = true,
         }, stop).ConfigureAwait(false);
 
         Message? first;
@@ -168,6 +169,10 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
                 loop.State.Terminate(agent.Time.GetUtcNow() + delay, $"{CloseReasons.Terminated}: {terminate.Reason}; reconnecting after {DelayText.Format(delay)}", closesChannel: true);
                 Log.Terminated(_logger, route.HostAndPort, terminate.Reason, DelayText.Format(delay));
                 await channel.CloseAsync(WebSocketCloseStatus.NormalClosure, $"{CloseReasons.Terminated}: closing as asked", stop).ConfigureAwait(false);
+                break;
+
+            case TaskCancelMessage cancel:
+                delivery.Cancel(cancel);
                 break;
 
             case ErrorMessage error:

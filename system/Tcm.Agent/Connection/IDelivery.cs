@@ -11,6 +11,9 @@ internal interface IDelivery
     /// <summary>The server stored these results: forget them.</summary>
     Task AcknowledgeAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken ct);
 
+    /// <summary>The server cancelled a task: stop it if it waits or runs here (it reports <see cref="TaskState.Cancelled"/>).</summary>
+    void Cancel(TaskCancelMessage cancel);
+
     /// <summary>One HTTP cycle of <paramref name="connection"/>: deliver pending results, then fetch pending pushes.</summary>
     Task PollOverHttpAsync(ConnectionLoop connection, CancellationToken ct);
 }

@@ -16,6 +16,7 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
     private const int MaxPollsPerCycle = 4;
 
     private readonly ILogger _logger = agent.Logger;
+    private readonly RunningTasks _running = new();
 
     public async Task HandlePushAsync(ConnectionLoop connection, PushMessage push, AgentChannel? channel, CancellationToken ct)
     {
@@ -106,45 +107,67 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         }
     }
 
+    public void Cancel(TaskCancelMessage cancel)
+    {
+        var found = _running.Cancel(cancel.TaskId);
+        Log.TaskCancelRequested(_logger, cancel.TaskId, cancel.Reason, found);
+    }
+
     private async Task RunTaskAsync(ConnectionLoop connection, TaskPushMessage task, CancellationToken stop)
     {
+        using var run = _running.Start(task.TaskId);
+        using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(stop, run.Token);
         var startedAt = agent.Time.GetUtcNow();
         TaskState state;
         TaskOutcome outcome;
         var limit = task.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(task.TimeoutSeconds) : Timeout.InfiniteTimeSpan;
-        using (var timeout = new CancellationTokenSource(limit, agent.Time))
-        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token))
+        try
         {
-            try
+            if (await WaitForStartAsync(connection, task, stopOrCancel.Token).ConfigureAwait(false) is { } notRun)
             {
-                var execution = executor.ExecuteAsync(task, linked.Token);
-                if (!execution.IsCompleted)
+                (state, outcome) = notRun;
+            }
+            else
+            {
+                startedAt = agent.Time.GetUtcNow();
+                using var timeout = new CancellationTokenSource(limit, agent.Time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopOrCancel.Token, timeout.Token);
+                try
                 {
-                    // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task),
-                    // and carry the acknowledgement of its push (another one less), which a task that runs on sends now.
-                    await SendHeldAckAsync(connection, stop).ConfigureAwait(false);
-                    await SendStatusAsync(connection, new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
-                }
+                    var execution = executor.ExecuteAsync(task, linked.Token);
+                    if (!execution.IsCompleted)
+                    {
+                        // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task),
+                        // and carry the acknowledgement of its push (another one less), which a task that runs on sends now.
+                        await SendHeldAckAsync(connection, stop).ConfigureAwait(false);
+                        await SendStatusAsync(connection, new TaskStatusMessage { TaskId = task.TaskId, State = TaskState.Running, At = startedAt }, stop).ConfigureAwait(false);
+                    }
 
-                outcome = await execution.ConfigureAwait(false);
-                state = outcome.Succeeded ? TaskState.Succeeded : TaskState.Failed;
+                    outcome = await execution.ConfigureAwait(false);
+                    state = outcome.Succeeded ? TaskState.Succeeded : TaskState.Failed;
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopOrCancel.IsCancellationRequested)
+                {
+                    state = TaskState.TimedOut;
+                    outcome = new TaskOutcome(false, -1, $"timed out after {task.TimeoutSeconds} s");
+                }
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stop.IsCancellationRequested)
-            {
-                state = TaskState.TimedOut;
-                outcome = new TaskOutcome(false, -1, $"timed out after {task.TimeoutSeconds} s");
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // The agent is stopping: no result; the task id stays recorded so it never runs twice.
-                Log.TaskAbandoned(_logger, task.TaskId);
-                return;
-            }
-            catch (Exception ex)
-            {
-                state = TaskState.Failed;
-                outcome = new TaskOutcome(false, -1, $"the task failed: {ex.GetType().Name}: {ex.Message}");
-            }
+        }
+        catch (OperationCanceledException) when (run.IsCancelled && !stop.IsCancellationRequested)
+        {
+            state = TaskState.Cancelled;
+            outcome = new TaskOutcome(false, -1, TaskCancelMessage.ByAdministrator);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The agent is stopping: no result; the task id stays recorded so it never runs twice.
+            Log.TaskAbandoned(_logger, task.TaskId);
+            return;
+        }
+        catch (Exception ex)
+        {
+            state = TaskState.Failed;
+            outcome = new TaskOutcome(false, -1, $"the task failed: {ex.GetType().Name}: {ex.Message}");
         }
 
         var result = new TaskResultMessage
@@ -159,6 +182,40 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         };
         Log.TaskFinished(_logger, task.TaskId, state, outcome.ExitCode);
         await KeepAndDeliverAsync(connection, result, stop).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the agent's maintenance window unless the task is urgent; returns the outcome of a task that must not run (its not-after
+    /// passed, or comes before the next window), or null to run it now.
+    /// </summary>
+    private async Task<(TaskState, TaskOutcome)?> WaitForStartAsync(ConnectionLoop connection, TaskPushMessage task, CancellationToken ct)
+    {
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var now = agent.Time.GetUtcNow();
+            if (task.NotAfter is { } notAfter && now > notAfter)
+            {
+                return (TaskState.Expired, new TaskOutcome(false, -1, $"not run: it could start at {now:O}, after its not-after {notAfter:O}"));
+            }
+
+            var opening = task.Urgent ? now : MaintenanceWindow.NextOpening(agent.Policy?.Settings.MaintenanceWindows, now);
+            if (opening <= now)
+            {
+                return null;
+            }
+
+            if (task.NotAfter is { } limit && limit < opening)
+            {
+                return (TaskState.Expired, new TaskOutcome(false, -1, $"not run: its not-after {limit:O} comes before the next maintenance window at {opening:O}"));
+            }
+
+            Log.WaitingForWindow(_logger, task.TaskId, opening);
+            // why: the push's acknowledgement must not wait hours for the result to carry it.
+            await SendHeldAckAsync(connection, ct).ConfigureAwait(false);
+            // why: the policy may change while the task waits; the loop looks at the windows again when this one opens.
+            await Task.Delay(opening - now, agent.Time, ct).ConfigureAwait(false);
+        }
     }
 
     private async Task RunInventoryAsync(ConnectionLoop connection, InventoryRequestMessage request, CancellationToken stop)
@@ -276,5 +333,11 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
 
         [LoggerMessage(1056, LogLevel.Information, "Task {TaskId} abandoned: the agent is stopping", EventName = "TaskAbandoned")]
         public static partial void TaskAbandoned(ILogger logger, string taskId);
+
+        [LoggerMessage(1057, LogLevel.Information, "Task {TaskId} waits for the maintenance window opening at {Opening:O}", EventName = "WaitingForWindow")]
+        public static partial void WaitingForWindow(ILogger logger, string taskId, DateTimeOffset opening);
+
+        [LoggerMessage(1058, LogLevel.Information, "The server cancelled task {TaskId} ({Reason}); it was waiting or running here: {Found}", EventName = "TaskCancelRequested")]
+        public static partial void TaskCancelRequested(ILogger logger, string taskId, string? reason, bool found);
     }
 }

@@ -24,11 +24,9 @@ internal sealed class DeliveryBook
     public const int DefaultTaskIdCapacity = 1000;
 
     private readonly Lock _gate = new();
-    private readonly int _taskIdCapacity;
     private long _lastNsSeq;
     private long _lastTsSeq;
-    private readonly HashSet<string> _taskIds = new(StringComparer.Ordinal);
-    private readonly Queue<string> _taskIdOrder = new();
+    private readonly RecentIds _taskIds;
     // Few entries (results in flight), so a list keeps order at no cost.
     private readonly List<KeyValuePair<string, Message>> _results = [];
     private readonly Dictionary<string, ChannelRole> _resultRoles = new(StringComparer.Ordinal);
@@ -36,7 +34,7 @@ internal sealed class DeliveryBook
     public DeliveryBook(AgentState? state = null, int taskIdCapacity = DefaultTaskIdCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(taskIdCapacity, 1);
-        _taskIdCapacity = taskIdCapacity;
+        _taskIds = new RecentIds(taskIdCapacity);
         if (state is null)
         {
             return;
@@ -46,7 +44,7 @@ internal sealed class DeliveryBook
         _lastTsSeq = state.LastReceivedSeq.GetValueOrDefault(ChannelRole.TaskServer);
         foreach (var id in state.CompletedTaskIds)
         {
-            RememberTaskId(id);
+            _taskIds.Add(id);
         }
 
         foreach (var result in state.UnacknowledgedResults)
@@ -100,7 +98,7 @@ internal sealed class DeliveryBook
                 return PushDisposition.DuplicateTask;
             }
 
-            RememberTaskId(id);
+            _taskIds.Add(id);
             return PushDisposition.New;
         }
     }
@@ -188,7 +186,7 @@ internal sealed class DeliveryBook
                     [ChannelRole.NotificationServer] = _lastNsSeq,
                     [ChannelRole.TaskServer] = _lastTsSeq,
                 },
-                CompletedTaskIds = [.. _taskIdOrder],
+                CompletedTaskIds = [.. _taskIds.InOrder],
                 UnacknowledgedResults = _results.ConvertAll(r => r.Value),
                 // An empty map is the shared empty one: a saved state of an idle agent holds nothing it does not need.
                 ResultRoles = _resultRoles.Count == 0 ? System.Collections.ObjectModel.ReadOnlyDictionary<string, ChannelRole>.Empty : new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),
@@ -203,18 +201,4 @@ internal sealed class DeliveryBook
         InventoryResultMessage i => i.IdempotencyKey,
         _ => null,
     };
-
-    private void RememberTaskId(string id)
-    {
-        if (!_taskIds.Add(id))
-        {
-            return;
-        }
-
-        _taskIdOrder.Enqueue(id);
-        while (_taskIdOrder.Count > _taskIdCapacity)
-        {
-            _taskIds.Remove(_taskIdOrder.Dequeue());
-        }
-    }
 }

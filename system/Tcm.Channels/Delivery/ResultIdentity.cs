@@ -33,9 +33,9 @@ public readonly record struct ResultIdentity(string Key, string Kind, string Ref
             throw new ArgumentException($"idempotencyKey '{key}' must be '{agentId}:{refId}' (the agent id and the id of what the result is for)", nameof(result));
         }
 
-        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut))
+        if (state is not (TaskState.Succeeded or TaskState.Failed or TaskState.TimedOut or TaskState.Expired or TaskState.Cancelled))
         {
-            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed or timed-out", nameof(result));
+            throw new ArgumentException($"state '{state}' is not a final state; use succeeded, failed, timed-out, expired or cancelled", nameof(result));
         }
 
         return new ResultIdentity(key, kind, refId, state);

@@ -26,6 +26,7 @@ internal static class NotificationServerCommand
         command.SetAction((parse, ct) => server.RunAsync<NotificationServerOptions, NotificationServerInfo>(
             server.CreateBuilder(parse, NotificationServerOptions.SectionName), b => b.AddNotificationServer(), a => a.MapNotificationServer(), AnnounceAsync, ct));
         command.Subcommands.Add(PackageCommand.Create());
+        command.Subcommands.Add(KeysCommand.Create());
         return command;
     }
 

@@ -83,10 +83,10 @@ public static class TcmTelemetry
     private static Func<Instrument, MetricStreamConfiguration?> OwnMetersOnly(IMeterFactory factory) =>
         instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, factory) ? null : MetricStreamConfiguration.Drop;
 
-    /// <summary>Maps <c>/metrics</c> (Prometheus text format) behind the server's <see cref="AdminKey"/>: 401 without it.</summary>
+    /// <summary>Maps <c>/metrics</c> (Prometheus text format) behind the server's admin keys (<see cref="IAdminKeyRing"/>, any role): 401 without one.</summary>
     internal static void MapTcmMetrics(this WebApplication app)
     {
-        var key = app.Services.GetRequiredService<AdminKey>();
+        var key = app.Services.GetRequiredService<IAdminKeyRing>();
         app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: branch => branch.UseAdminKey(key), optionsName: null)
             .ExcludeFromDescription();
     }

@@ -6,7 +6,8 @@ namespace Tcm.NotificationServer.Actions;
 /// <summary>
 /// The one owner of actions and their targets (tables <c>actions</c> and <c>action_targets</c>): nothing else creates, updates
 /// or reads them. A target moves pending → delivered → running → succeeded / failed / timed-out; a late acknowledgement or
-/// progress report never moves it back.
+/// progress report never moves it back. A pending target becomes expired at its action's not-after (<see cref="ExpireDue"/>), a pending or
+/// delivered one cancelled when an administrator cancels its action (<see cref="Cancel"/>); neither is changed by a later result.
 /// <para>
 /// Writes come in two forms. Those taking a <see cref="WriteContext"/> run inside the caller's write, because the action's rows
 /// must commit together with the caller's own (the pushes that carry a new action, the stored result that ends a target).
@@ -25,7 +26,8 @@ internal sealed class ActionLedger(TcmStore store)
     /// <summary>Creates an action with one pending target per agent.</summary>
     public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
     {
-        ctx.Execute("INSERT INTO actions(id, kind, created_at, request) VALUES(@p0,@p1,@p2,@p3)", action.Id, action.Kind, createdAtMs, action.RequestJson);
+        ctx.Execute("INSERT INTO actions(id, kind, created_at, request, not_after) VALUES(@p0,@p1,@p2,@p3,@p4)",
+            action.Id, action.Kind, createdAtMs, action.RequestJson, action.NotAfter?.ToUnixTimeMilliseconds());
         foreach (var agentId in agentIds)
         {
             ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agentId);
@@ -76,7 +78,8 @@ internal sealed class ActionLedger(TcmStore store)
     public void Complete(WriteContext ctx, string actionId, string agentId, TaskState state, long atMs, string? output, int? exitCode, TargetProgress? delivery = null) =>
         ctx.Execute(
             """
-            UPDATE action_targets SET status=@p2, completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,
+            UPDATE action_targets SET status=CASE WHEN status IN ('expired','cancelled') THEN status ELSE @p2 END,
+                completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,
                 delivered_via=COALESCE(delivered_via,@p6), delivered_at=COALESCE(delivered_at,@p7,@p3)
             WHERE action_id=@p0 AND agent_id=@p1
             """,
@@ -128,6 +131,43 @@ internal sealed class ActionLedger(TcmStore store)
         };
     }
 
+    /// <summary>
+    /// Marks the targets still pending of every action whose not-after is at or before <paramref name="nowMs"/> expired, once per action.
+    /// Returns the actions swept and how many targets each lost.
+    /// </summary>
+    public List<(string ActionId, int Expired)> ExpireDue(WriteContext ctx, long nowMs)
+    {
+        var due = ctx.Query(
+            "UPDATE actions SET expired_at=@p0 WHERE not_after IS NOT NULL AND expired_at IS NULL AND not_after <= @p0 RETURNING id",
+            r => r.GetString(0), nowMs);
+        return [.. due.Select(id => (id, ctx.Execute(
+            "UPDATE action_targets SET status='expired', completed_at=@p1 WHERE action_id=@p0 AND status='pending'", id, nowMs)))];
+    }
+
+    /// <summary>The earliest not-after of an action not swept yet (<see cref="ExpireDue"/>); null when there is none.</summary>
+    public DateTimeOffset? NextNotAfter() =>
+        store.Query("SELECT MIN(not_after) FROM actions WHERE not_after IS NOT NULL AND expired_at IS NULL", r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0)) is [{ } ms]
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
+
+    /// <summary>
+    /// An administrator cancelled the action: its pending and delivered targets become cancelled; running ones stay running until their
+    /// agent reports. Returns each target that was not final, by its state before, or null when there is no such action.
+    /// </summary>
+    public List<(string AgentId, TaskState Before)>? Cancel(WriteContext ctx, string actionId, long atMs)
+    {
+        if (ctx.Execute("UPDATE actions SET cancelled_at=COALESCE(cancelled_at, @p1) WHERE id=@p0", actionId, atMs) == 0)
+        {
+            return null;
+        }
+
+        var open = ctx.Query(
+            "SELECT agent_id, status FROM action_targets WHERE action_id=@p0 AND status IN ('pending','delivered','running')",
+            r => (r.GetString(0), ParseState(r.GetString(1))), actionId);
+        ctx.Execute("UPDATE action_targets SET status='cancelled', completed_at=@p1 WHERE action_id=@p0 AND status IN ('pending','delivered')", actionId, atMs);
+        return open;
+    }
+
     /// <summary>The targets still pending of every action of a kind.</summary>
     public HashSet<(string ActionId, string AgentId)> PendingTargets(string kind) =>
         [.. store.Query(
@@ -144,6 +184,8 @@ internal sealed class ActionLedger(TcmStore store)
         TaskState.Succeeded => "succeeded",
         TaskState.Failed => "failed",
         TaskState.TimedOut => "timed-out",
+        TaskState.Expired => "expired",
+        TaskState.Cancelled => "cancelled",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
@@ -156,6 +198,8 @@ internal sealed class ActionLedger(TcmStore store)
         "succeeded" => TaskState.Succeeded,
         "failed" => TaskState.Failed,
         "timed-out" => TaskState.TimedOut,
+        "expired" => TaskState.Expired,
+        "cancelled" => TaskState.Cancelled,
         _ => throw new ArgumentOutOfRangeException(nameof(text), text, "unknown task state"),
     };
 }

@@ -1,6 +1,7 @@
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.Store;
@@ -28,8 +29,10 @@ internal static class ActionAdminEndpoints
                 Parameters = task.Parameters,
                 TimeoutSeconds = task.TimeoutSeconds,
                 CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+                NotAfter = task.NotAfter,
+                Urgent = task.Urgent,
             };
-            return CreateActionAsync(services, actionId, "task", task.Targets, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), _ => push, ct);
+            return CreateActionAsync(services, actionId, "task", task.Targets, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), _ => push, ct, task.NotAfter);
         })
             .WithName("PushTask").WithSummary("Pushes a task to the targeted agents now (channel, else handed out at their next poll).");
 
@@ -54,6 +57,14 @@ internal static class ActionAdminEndpoints
                 : NotFound($"there is no action '{id}'"))
             .WithName("GetAction").WithSummary("An action with each target's progress: pending, delivered, running, succeeded, failed, timed-out.")
             .Produces<ActionStatus>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
+
+        admin.MapPost("/actions/{id}/cancel", async (string id, ActionCancellation cancellation, CancellationToken ct) =>
+            await cancellation.CancelAsync(id, ct) is { } cancelled
+                ? Ok(cancelled, ProtocolJsonContext.Default.ActionCancelled)
+                : NotFound($"there is no action '{id}'"))
+            .WithName("CancelAction").WithSummary("Cancels an action: targets not started become cancelled, agents running it are told to stop.")
+            .WithAdminAccess(AdminRole.Operator, AuditKinds.Action)
+            .Produces<ActionCancelled>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 
     private static async Task<ActionCreated> CreateActionAsync(
@@ -63,10 +74,12 @@ internal static class ActionAdminEndpoints
         Targets targets,
         string requestJson,
         Func<AgentRecord, PushMessage> build,
-        CancellationToken ct)
+        CancellationToken ct,
+        DateTimeOffset? notAfter = null)
     {
         var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(targets, a)).ToList();
-        var sent = await services.GetRequiredService<DeliveryService>().PushAsync(agents, build, new NewAction(actionId, kind, requestJson), ct);
+        var sent = await services.GetRequiredService<DeliveryService>().PushAsync(agents, build, new NewAction(actionId, kind, requestJson, notAfter), ct);
+        services.GetRequiredService<ActionExpiry>().Schedule(notAfter);
         return new ActionCreated(actionId, kind, agents.Count, sent);
     }
 }

@@ -21,6 +21,22 @@ internal static class AdminResults
 
     public static IResult NotFound(string what) => Error(StatusCodes.Status404NotFound, "not-found", what);
 
+    /// <summary>
+    /// Reads an integer query parameter: <paramref name="fallback"/> when absent, false when it is not an integer between
+    /// <paramref name="min"/> and <paramref name="max"/>.
+    /// </summary>
+    public static bool TryInt(Microsoft.Extensions.Primitives.StringValues text, int fallback, int min, int max, out int value)
+    {
+        if (text.Count == 0 || string.IsNullOrEmpty(text.ToString()))
+        {
+            value = fallback;
+            return true;
+        }
+
+        return int.TryParse(text.ToString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value)
+            && value >= min && value <= max;
+    }
+
     /// <summary>Reads a JSON body; the error names what is wrong (missing property, wrong type, where).</summary>
     public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo)
         where T : class
@@ -36,8 +52,10 @@ internal static class AdminResults
         }
     }
 
-    private sealed class ErrorResult(int status, string code, string detail) : IResult
+    private sealed class ErrorResult(int status, string code, string detail) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => status;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers[AgentApiResponse.RefusalHeader] = code;
@@ -45,8 +63,10 @@ internal static class AdminResults
         }
     }
 
-    private sealed class CreatedResult<T>(string location, T value, JsonTypeInfo<T> typeInfo) : IResult
+    private sealed class CreatedResult<T>(string location, T value, JsonTypeInfo<T> typeInfo) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => StatusCodes.Status201Created;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers.Location = location;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization.Metadata;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.Protocol.Admin;
@@ -15,7 +16,7 @@ internal static class AdminRoutes
     /// <summary>
     /// Maps <c>POST</c> <paramref name="path"/>: reads a <typeparamref name="TRequest"/>, refuses it with 400 when
     /// <paramref name="validate"/> names a problem, has <paramref name="createAsync"/> start the action under a new id, and answers
-    /// 201 with its location.
+    /// 201 with its location. An operator may run it; the audit trail records the action's id and the request.
     /// </summary>
     public static RouteHandlerBuilder MapAction<TRequest>(
         this RouteGroupBuilder admin,
@@ -40,17 +41,24 @@ internal static class AdminRoutes
 
             var actionId = DeliveryService.NewActionId();
             var created = await createAsync(request.HttpContext.RequestServices, body!, actionId, request.HttpContext.RequestAborted);
+            request.HttpContext.AuditChange(actionId, null, body, json);
             return Created($"{TcmPaths.Admin}/actions/{actionId}", created, ProtocolJsonContext.Default.ActionCreated);
         })
+            .WithAdminAccess(Protocol.Admin.AdminRole.Operator, AuditKinds.Action)
             .Accepts<TRequest>(Json).Produces<ActionCreated>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
     }
 
     /// <summary>
     /// Maps <c>PUT</c> <paramref name="path"/>: reads a <typeparamref name="T"/>, has <paramref name="changeAsync"/> apply it and
-    /// return what is now in force, sends every connected agent its new policy, and answers with it.
+    /// return what is now in force, sends every connected agent its new policy, and answers with it. An administrator may call it;
+    /// the audit trail records it as a change of settings, from what <paramref name="current"/> said before to what is in force.
     /// </summary>
     public static RouteHandlerBuilder MapPolicyInput<T>(
-        this RouteGroupBuilder admin, string path, JsonTypeInfo<T> json, Func<IServiceProvider, T, CancellationToken, Task<T>> changeAsync)
+        this RouteGroupBuilder admin,
+        string path,
+        JsonTypeInfo<T> json,
+        Func<IServiceProvider, T> current,
+        Func<IServiceProvider, T, CancellationToken, Task<T>> changeAsync)
         where T : class
     {
         return admin.MapPut(path, async (HttpRequest request, PolicyDistributor distributor) =>
@@ -61,10 +69,13 @@ internal static class AdminRoutes
                 return error;
             }
 
+            var before = current(request.HttpContext.RequestServices);
             var inForce = await changeAsync(request.HttpContext.RequestServices, value!, request.HttpContext.RequestAborted);
+            request.HttpContext.AuditChange(path.TrimStart('/'), before, inForce, json);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             return Ok(inForce, json);
         })
+            .WithAdminAccess(Protocol.Admin.AdminRole.Administrator, AuditKinds.Settings)
             .Accepts<T>(Json).Produces<T>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
     }
 }

@@ -75,6 +75,15 @@ internal static class AdminValidation
             }
         }
 
+        var windows = s.MaintenanceWindows ?? [];
+        for (var i = 0; i < windows.Count; i++)
+        {
+            if (windows[i]?.Check() is { } window)
+            {
+                return $"settings.maintenanceWindows[{i}]: {window}";
+            }
+        }
+
         return Validate(settings.Targets);
     }
 

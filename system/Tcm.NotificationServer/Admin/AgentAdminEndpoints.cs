@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Channel;
 using Tcm.Protocol.Admin;
 using static Tcm.NotificationServer.Admin.AdminResults;
@@ -91,8 +91,12 @@ internal static class AgentAdminEndpoints
 
             session.Send(new TerminateMessage { Reason = CloseReasons.Terminated, ReconnectAfterSeconds = reconnectAfter });
             session.BeginClose(WebSocketCloseStatus.NormalClosure, CloseReasons.Terminated, "an administrator terminated the persistent connection");
+            var note = request.HttpContext.Audit();
+            note.Before = "{\"connected\":true}";
+            note.After = $"{{\"connected\":false,\"reconnectAfterSeconds\":{reconnectAfter}}}";
             return Results.NoContent();
         })
+            .WithAdminAccess(AdminRole.Operator, AuditKinds.Terminate)
             .WithName("TerminateAgentConnection").WithSummary("Sends 'terminate' to a connected agent and closes its channel.")
             .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound).Produces<ErrorBody>(StatusCodes.Status409Conflict);
 
@@ -110,16 +114,5 @@ internal static class AgentAdminEndpoints
         {
             return null;
         }
-    }
-
-    private static bool TryInt(Microsoft.Extensions.Primitives.StringValues text, int fallback, int min, int max, out int value)
-    {
-        if (text.Count == 0 || string.IsNullOrEmpty(text.ToString()))
-        {
-            value = fallback;
-            return true;
-        }
-
-        return int.TryParse(text.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
     }
 }

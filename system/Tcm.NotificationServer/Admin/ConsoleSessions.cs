@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Tcm.Hosting.Admin;
 
 namespace Tcm.NotificationServer.Admin;
 
@@ -16,7 +17,7 @@ internal enum ConsoleSessionCheck
 
 /// <summary>
 /// The admin console's sessions: a random token in a <c>__Host-</c> cookie (Secure, HttpOnly, SameSite=Strict, path <c>/</c>),
-/// kept in memory by its SHA-256 only, expiring after <see cref="IdleTimeout"/> without use and <see cref="Lifetime"/> in all.
+/// kept in memory by its SHA-256 only, with the caller (key name and role) it was signed in as, expiring after <see cref="IdleTimeout"/> without use and <see cref="Lifetime"/> in all.
 /// A restart of the server logs every console out. State-changing requests must also carry <see cref="HeaderName"/>, which a
 /// cross-site form cannot send and a cross-site script cannot add without a CORS pre-flight the server never grants.
 /// </summary>
@@ -40,8 +41,8 @@ internal sealed class ConsoleSessions(TimeProvider time)
     /// <summary>Live sessions (for tests and diagnostics).</summary>
     public int Count => _sessions.Count;
 
-    /// <summary>Starts a session and returns its token (the cookie's value).</summary>
-    public string Create()
+    /// <summary>Starts a session for <paramref name="caller"/> and returns its token (the cookie's value).</summary>
+    public string Create(AdminCaller caller)
     {
         var now = time.GetUtcNow();
         if (_sessions.Count >= SweepThreshold)
@@ -50,7 +51,7 @@ internal sealed class ConsoleSessions(TimeProvider time)
         }
 
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
-        _sessions[Key(token)] = new Session(now);
+        _sessions[Key(token)] = new Session(now, caller);
         return token;
     }
 
@@ -64,8 +65,12 @@ internal sealed class ConsoleSessions(TimeProvider time)
     }
 
     /// <summary>Checks the request's session cookie, and for state-changing methods the console header.</summary>
-    public ConsoleSessionCheck Check(HttpContext context)
+    public ConsoleSessionCheck Check(HttpContext context) => Check(context, out _);
+
+    /// <summary>As <see cref="Check(HttpContext)"/>, with the caller the session was signed in as (when it is live).</summary>
+    public ConsoleSessionCheck Check(HttpContext context, out AdminCaller? caller)
     {
+        caller = null;
         var token = context.Request.Cookies[CookieName];
         if (string.IsNullOrEmpty(token) || token.Length > 64 || !_sessions.TryGetValue(Key(token), out var session))
         {
@@ -80,6 +85,7 @@ internal sealed class ConsoleSessions(TimeProvider time)
         }
 
         session.Touch(now);
+        caller = session.Caller;
         var method = context.Request.Method;
         var safe = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
         return safe || context.Request.Headers.ContainsKey(HeaderName) ? ConsoleSessionCheck.Valid : ConsoleSessionCheck.MissingHeader;
@@ -115,8 +121,10 @@ internal sealed class ConsoleSessions(TimeProvider time)
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private sealed class Session(DateTimeOffset createdAt)
+    private sealed class Session(DateTimeOffset createdAt, AdminCaller caller)
     {
+        public AdminCaller Caller { get; } = caller;
+
         private readonly long _createdAt = createdAt.UtcTicks;
         private long _lastSeen = createdAt.UtcTicks;
 

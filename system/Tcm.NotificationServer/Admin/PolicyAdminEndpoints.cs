@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization.Metadata;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
@@ -15,7 +16,7 @@ namespace Tcm.NotificationServer.Admin;
 internal static class PolicyAdminEndpoints
 {
     private static readonly PolicyCollection<CommunicationProfile> Profiles = new(
-        "profiles", "Profile", "Profiles", PolicyLists.Profiles, ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile,
+        "profiles", "Profile", "Profiles", AuditKinds.Profile, PolicyLists.Profiles, ProtocolJsonContext.Default.IReadOnlyListCommunicationProfile,
         WithId: static (profile, id) => profile with { Id = id },
         Validate: AdminValidation.Validate,
         Missing: static id => $"there is no communication profile '{id}'",
@@ -28,7 +29,7 @@ internal static class PolicyAdminEndpoints
         Stored: static (stored, profile) => profile.Proxy is { } proxy ? profile with { Proxy = proxy.KeepPasswordOf(stored?.Proxy) } : profile);
 
     private static readonly PolicyCollection<TargetedAgentSettings> TargetedSettings = new(
-        "agent-settings", "AgentSettings", "AgentSettings", PolicyLists.TargetedSettings, ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
+        "agent-settings", "AgentSettings", "AgentSettings", AuditKinds.AgentSettings, PolicyLists.TargetedSettings, ProtocolJsonContext.Default.IReadOnlyListTargetedAgentSettings,
         WithId: static (settings, id) => settings with { Id = id },
         Validate: AdminValidation.Validate,
         Missing: static id => $"there are no targeted agent settings '{id}'",
@@ -48,8 +49,11 @@ internal static class PolicyAdminEndpoints
             }
 
             var package = await info.CreateInstallPackageAsync(id, context.RequestAborted);
+            // why: never the package itself: it carries a registration token.
+            context.Audit().After = $"{{\"profileId\":{System.Text.Json.JsonSerializer.Serialize(id, ProtocolJsonContext.Default.String)}}}";
             return Ok(package, ProtocolJsonContext.Default.InstallPackage);
         })
+            .WithAdminAccess(AdminRole.Administrator, AuditKinds.InstallPackage)
             .WithName("CreateInstallPackage").WithSummary("Builds an agent install package (server URL, CA, a new registration token) from a profile.")
             .Produces<InstallPackage>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
 
@@ -100,9 +104,10 @@ internal static class PolicyAdminEndpoints
             await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             AddProblems(c, item, request.HttpContext);
+            request.HttpContext.AuditChange(id, null, c.Show(item), c.Json);
             return Created($"{TcmPaths.Admin}{path}/{id}", c.Show(item), c.Json);
         })
-            .WithName("Create" + c.Name).WithSummary(c.Summaries.Create)
+            .WithName("Create" + c.Name).WithSummary(c.Summaries.Create).WithAdminAccess(AdminRole.Administrator, c.AuditKind)
             .Accepts<T>(Json).Produces<T>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status409Conflict);
 
@@ -119,7 +124,8 @@ internal static class PolicyAdminEndpoints
                 return BadRequest($"id: '{c.Id(item!)}' in the body does not match '{id}' in the path");
             }
 
-            item = c.Store(c.All(policy).FirstOrDefault(p => c.Id(p) == id), c.WithId(item!, id));
+            var stored = c.All(policy).FirstOrDefault(p => c.Id(p) == id);
+            item = c.Store(stored, c.WithId(item!, id));
             if ((AdminValidation.IdProblem(id) ?? c.Validate(item)) is { } problem)
             {
                 return BadRequest(problem);
@@ -128,23 +134,25 @@ internal static class PolicyAdminEndpoints
             await policy.UpsertAsync(c.List, item, request.HttpContext.RequestAborted);
             await distributor.DistributeAsync(request.HttpContext.RequestAborted);
             AddProblems(c, item, request.HttpContext);
+            request.HttpContext.AuditChange(id, stored is null ? null : c.Show(stored), c.Show(item), c.Json);
             return Ok(c.Show(item), c.Json);
         })
-            .WithName("Put" + c.Name).WithSummary(c.Summaries.Put)
+            .WithName("Put" + c.Name).WithSummary(c.Summaries.Put).WithAdminAccess(AdminRole.Administrator, c.AuditKind)
             .Accepts<T>(Json).Produces<T>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
 
         admin.MapDelete(path + "/{id}", async (string id, HttpContext context, PolicyService policy, PolicyDistributor distributor) =>
         {
-            if (!c.All(policy).Any(p => c.Id(p) == id))
+            if (c.All(policy).FirstOrDefault(p => c.Id(p) == id) is not { } stored)
             {
                 return NotFound(c.Missing(id));
             }
 
             await policy.DeleteAsync(c.List, id, context.RequestAborted);
             await distributor.DistributeAsync(context.RequestAborted);
+            context.AuditChange(id, c.Show(stored), null, c.Json);
             return Results.NoContent();
         })
-            .WithName("Delete" + c.Name).WithSummary(c.Summaries.Delete)
+            .WithName("Delete" + c.Name).WithSummary(c.Summaries.Delete).WithAdminAccess(AdminRole.Administrator, c.AuditKind)
             .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 
@@ -172,6 +180,7 @@ internal static class PolicyAdminEndpoints
         string Path,
         string Name,
         string Plural,
+        string AuditKind,
         PolicyList<T> List,
         JsonTypeInfo<IReadOnlyList<T>> ListJson,
         Func<T, string, T> WithId,

@@ -26,6 +26,9 @@ internal sealed class AgentRecord : PushSequence
     /// <summary>The route the agent's last hello reported.</summary>
     public string? Route { get; set; }
 
+    /// <summary>The agent's last hello said it understands <c>task.cancel</c> (an agent that predates it closes on an unknown kind).</summary>
+    public bool AcceptsTaskCancel { get; set; }
+
     public long BytesSent;
     public long BytesReceived;
 

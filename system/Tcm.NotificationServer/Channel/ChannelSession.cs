@@ -118,6 +118,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         }
 
         Agent.Route = ViaGateway is { } gateway ? AgentAuthenticator.CemRoute(gateway) : hello.Route;
+        Agent.AcceptsTaskCancel = hello.AcceptsTaskCancel;
         var replaced = _services.Registry.Activate(this);
         replaced?.BeginClose(WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
         var policy = _services.Policy.GetPolicy(Agent);

@@ -45,12 +45,13 @@ internal static class ConsoleEndpoints
             sessions.Revoke(context.Request.Cookies[ConsoleSessions.CookieName]);
             ConsoleSessions.ClearCookie(context.Response);
             return Results.NoContent();
-        });
+        })
+            .WithAdminAccess(Tcm.Protocol.Admin.AdminRole.Viewer, AdminAccess.NotAudited);
         api.MapGet("/feed", FeedAsync);
         return endpoints;
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, ConsoleSessions sessions, AdminKey adminKey, TimeProvider time)
+    private static async Task<IResult> LoginAsync(HttpContext context, ConsoleSessions sessions, AdminKeyRing keys, TimeProvider time)
     {
         // why: login CSRF; a cross-site form cannot send this header.
         if (!context.Request.Headers.ContainsKey(ConsoleSessions.HeaderName))
@@ -68,14 +69,14 @@ internal static class ConsoleEndpoints
             login = null;
         }
 
-        if (!adminKey.IsValid(login?.Key?.Trim()))
+        if (keys.Identify(login?.Key?.Trim()) is not { } caller)
         {
             // why: slows down guessing; the key is 32 random bytes, this only keeps logs and CPU calm.
             await Task.Delay(FailedLoginDelay, time, context.RequestAborted);
-            return AdminResults.Error(StatusCodes.Status401Unauthorized, AdminKeyFilter.KeyRequired, "that is not the admin key of this server");
+            return AdminResults.Error(StatusCodes.Status401Unauthorized, AdminKeyFilter.KeyRequired, "that is not an admin key of this server");
         }
 
-        ConsoleSessions.SetCookie(context.Response, sessions.Create());
+        ConsoleSessions.SetCookie(context.Response, sessions.Create(caller));
         context.Response.Headers.CacheControl = "no-store";
         return Results.NoContent();
     }

@@ -1,4 +1,5 @@
 using Tcm.NotificationServer.Admin;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.SiteServerApi;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.Protocol.Admin;
@@ -28,8 +29,9 @@ internal static class GatewayEndpoints
         foreach (var action in Enum.GetValues<GatewayCertificateAction>())
         {
             var verb = action.ToString().ToLowerInvariant();
-            admin.MapPost($"/gateways/{{name}}/certificates/{{thumbprint}}/{verb}", (string name, string thumbprint, GatewayRegistry registry) => Decide(registry, name, thumbprint, action))
-                .WithName($"{action}GatewayCertificate")
+            admin.MapPost($"/gateways/{{name}}/certificates/{{thumbprint}}/{verb}", (string name, string thumbprint, HttpContext context, GatewayRegistry registry) =>
+                    Decide(context, registry, name, thumbprint, action))
+                .WithName($"{action}GatewayCertificate").WithAdminAccess(AdminRole.Administrator, AuditKinds.Certificate)
                 .WithSummary(action == GatewayCertificateAction.Approve
                     ? "Approves a certificate the gateway holds; the gateway applies (and keeps) it within seconds. 202 with the queued decision."
                     : "Blocks a certificate on the gateway (held, approved or not seen yet); the gateway applies (and keeps) it within seconds. 202 with the queued decision.")
@@ -38,9 +40,14 @@ internal static class GatewayEndpoints
         }
     }
 
-    private static IResult Decide(GatewayRegistry registry, string name, string thumbprint, GatewayCertificateAction action)
+    private static IResult Decide(HttpContext context, GatewayRegistry registry, string name, string thumbprint, GatewayCertificateAction action)
     {
         var outcome = registry.Decide(name, thumbprint, action);
+        if (outcome.Result == GatewayDecisionResult.Queued)
+        {
+            context.AuditChange($"{name}/{outcome.Decision!.Thumbprint}", null, outcome.Decision, ProtocolJsonContext.Default.GatewayDecision);
+        }
+
         return outcome.Result switch
         {
             GatewayDecisionResult.Queued => Results.Json(outcome.Decision!, ProtocolJsonContext.Default.GatewayDecision, statusCode: StatusCodes.Status202Accepted),

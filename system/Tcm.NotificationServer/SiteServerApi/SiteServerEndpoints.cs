@@ -4,6 +4,7 @@ using System.Text.Json;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Audit;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.SiteServers;
 using static Tcm.NotificationServer.Admin.AdminResults;
@@ -41,9 +42,11 @@ internal static partial class SiteServerEndpoints
             }
 
             var (record, token) = await directory.CreateAsync(name, body.Kind, time.GetUtcNow(), request.HttpContext.RequestAborted);
+            // why: never the token, which lets the site server register.
+            request.HttpContext.AuditChange(record.Name, null, record.ToInfo(), ProtocolJsonContext.Default.SiteServerInfo);
             return Created($"{TcmPaths.Admin}/site-servers/{record.Id}", new SiteServerCreated(record.Id, record.Name, record.Kind, token), ProtocolJsonContext.Default.SiteServerCreated);
         })
-            .WithName("CreateSiteServer").WithSummary("Allows a site server (Task Server or gateway) to register; the answer shows its registration token once.")
+            .WithName("CreateSiteServer").WithAdminAccess(Tcm.Protocol.Admin.AdminRole.Administrator, AuditKinds.SiteServer).WithSummary("Allows a site server (Task Server or gateway) to register; the answer shows its registration token once.")
             .Accepts<CreateSiteServerRequest>(Json).Produces<SiteServerCreated>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status409Conflict);
 

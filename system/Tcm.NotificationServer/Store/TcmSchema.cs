@@ -57,12 +57,41 @@ internal static class TcmSchema
         CREATE UNIQUE INDEX pushes_agent_seq ON pushes(agent_id, seq);
         """;
 
+    /// <summary>
+    /// Expiry and cancel of actions: an action's not-after (a task must not start after it), when its pending targets were marked expired
+    /// and when an administrator cancelled it; the index holds only actions whose not-after has yet to be swept.
+    /// </summary>
+    private const string ActionExpiryAndCancel = """
+        ALTER TABLE actions ADD COLUMN not_after INTEGER;
+        ALTER TABLE actions ADD COLUMN expired_at INTEGER;
+        ALTER TABLE actions ADD COLUMN cancelled_at INTEGER;
+        CREATE INDEX actions_not_after_due ON actions(not_after) WHERE not_after IS NOT NULL AND expired_at IS NULL;
+        """;
+
+    /// <summary>
+    /// Admin keys with roles (the key itself never: its PBKDF2 hash and salt) and the audit trail of administrators' changes, newest
+    /// read first, filtered by time, by who or by kind.
+    /// </summary>
+    private const string AdminAccess = """
+        CREATE TABLE admin_keys(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE UNIQUE, role TEXT NOT NULL, salt BLOB NOT NULL, hash BLOB NOT NULL,
+            iterations INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT);
+        CREATE TABLE audit(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
+            operation TEXT NOT NULL, target TEXT, status INTEGER NOT NULL, before TEXT, after TEXT);
+        CREATE INDEX audit_at ON audit(at);
+        CREATE INDEX audit_who ON audit(who COLLATE NOCASE, at);
+        CREATE INDEX audit_kind ON audit(kind, at);
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
         [
             new SchemaMigration(1, "the schema before versioning", Version1),
             new SchemaMigration(2, "pushes in store order, unique by agent and sequence", Version2),
+            new SchemaMigration(3, "actions' not-after, expiry and cancel", ActionExpiryAndCancel),
+            new SchemaMigration(4, "admin keys with roles and the audit trail", AdminAccess),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
@@ -38,7 +39,7 @@ internal static partial class TaskServerEndpoints
         admin.MapGet("/task-servers/selection", (TaskServerRegistry registry) => Ok(registry.Selection, ProtocolJsonContext.Default.TaskServerSelectionSettings))
             .WithName("GetTaskServerSelection").WithSummary("How agents choose their Task Server.").Produces<TaskServerSelectionSettings>();
 
-        admin.MapPolicyInput("/task-servers/selection", ProtocolJsonContext.Default.TaskServerSelectionSettings, static async (services, selection, ct) =>
+        admin.MapPolicyInput("/task-servers/selection", ProtocolJsonContext.Default.TaskServerSelectionSettings, static services => services.GetRequiredService<TaskServerRegistry>().Selection, static async (services, selection, ct) =>
         {
             var registry = services.GetRequiredService<TaskServerRegistry>();
             await registry.SetSelectionAsync(selection, ct);
@@ -59,7 +60,10 @@ internal static partial class TaskServerEndpoints
                 Parameters = task.Parameters,
                 TimeoutSeconds = task.TimeoutSeconds,
                 CreatedAt = now,
+                NotAfter = task.NotAfter,
+                Urgent = task.Urgent,
             }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), ct);
+            services.GetRequiredService<ActionExpiry>().Schedule(task.NotAfter);
             return new ActionCreated(actionId, TaskServerActionKinds.TsTask, agents.Count, handed);
         })
             .WithName("PushTaskThroughTaskServers").WithSummary("Pushes a task to the targeted agents through the Task Servers that hold them (their Client Task Agents); status at GET /tcm/admin/actions/{id}.");
@@ -109,7 +113,7 @@ internal static partial class TaskServerEndpoints
                 state.LastContact = time.GetUtcNow();
                 work = registry.TakeWork(state);
                 var left = deadline - time.GetUtcNow();
-                if (work.Tasks.Count > 0 || work.Released.Count > 0 || left <= TimeSpan.Zero)
+                if (work.Tasks.Count > 0 || work.Released.Count > 0 || work.Cancelled.Count > 0 || left <= TimeSpan.Zero)
                 {
                     break;
                 }

@@ -38,7 +38,8 @@ internal sealed partial class TaskServerRegistry
     private readonly ConcurrentDictionary<string, List<PendingTsTask>> _pending = new(StringComparer.Ordinal);
     private volatile TaskServerSelectionSettings _selection;
 
-    public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger)
+    public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger,
+        ActionCancellation cancellation)
     {
         _store = store;
         _ledger = ledger;
@@ -65,6 +66,7 @@ internal sealed partial class TaskServerRegistry
         }
 
         policy.TaskServerSource = PolicyFor;
+        cancellation.TaskServerCancel = Cancel;
         sites.Registered = record => record.Kind == SiteServerKind.TaskServer ? OnTaskServersChangedAsync() : Task.CompletedTask;
     }
 
@@ -167,7 +169,7 @@ internal sealed partial class TaskServerRegistry
             }
         }
 
-        return new TaskServerWork { Tasks = tasks, Released = state.TakeReleased() };
+        return new TaskServerWork { Tasks = tasks, Released = state.TakeReleased(), Cancelled = state.TakeCancelled() };
     }
 
     /// <summary>Stores the tasks of a new action for its targets and wakes the Task Servers that hold them; returns how many were handed to an online Task Server.</summary>
@@ -178,7 +180,7 @@ internal sealed partial class TaskServerRegistry
         var items = agents.Select(a => (Agent: a, Assignment: build(a))).ToList();
         await _store.Writer.WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction(actionId, TaskServerActionKinds.TsTask, requestJson), nowMs, items.Select(i => i.Agent.Id));
+            _ledger.Create(ctx, new NewAction(actionId, TaskServerActionKinds.TsTask, requestJson, items.Count > 0 ? items[0].Assignment.NotAfter : null), nowMs, items.Select(i => i.Agent.Id));
             foreach (var (agent, assignment) in items)
             {
                 ctx.Execute("INSERT INTO ts_tasks(action_id, agent_id, payload) VALUES(@p0,@p1,@p2)", actionId, agent.Id,
@@ -277,6 +279,53 @@ internal sealed partial class TaskServerRegistry
                 list.RemoveAll(t => t.ActionId == taskId);
             }
         }
+    }
+
+    /// <summary>
+    /// An administrator cancelled the action: of its tasks for these agents (targets not finished), one no Task Server accepted yet is
+    /// withdrawn (never offered again, not even after a restart); one a Task Server holds is cancelled there with its next work (in
+    /// memory: a cancel not taken before the NS stops is lost). Returns how many went to a Task Server.
+    /// </summary>
+    public int Cancel(string actionId, IReadOnlyList<string> agentIds)
+    {
+        var withdrawn = new List<string>();
+        var forwarded = 0;
+        foreach (var agentId in agentIds)
+        {
+            var waiting = 0;
+            if (_pending.TryGetValue(agentId, out var list))
+            {
+                lock (list)
+                {
+                    waiting = list.RemoveAll(t => t.ActionId == actionId && t.AcceptedBy is null);
+                }
+            }
+
+            if (waiting > 0)
+            {
+                withdrawn.Add(agentId);
+            }
+            else if (HolderOf(agentId) is { } holder && _servers.TryGetValue(holder, out var state))
+            {
+                state.Cancel(new TaskServerTaskRef(actionId, agentId));
+                forwarded++;
+            }
+        }
+
+        if (withdrawn.Count > 0)
+        {
+            _store.Writer.Post(
+                ctx =>
+                {
+                    foreach (var agentId in withdrawn)
+                    {
+                        ctx.Execute("DELETE FROM ts_tasks WHERE action_id=@p0 AND agent_id=@p1 AND accepted_by IS NULL", actionId, agentId);
+                    }
+                },
+                "cancelled tasks withdrawn");
+        }
+
+        return forwarded;
     }
 
     /// <summary>Changes the selection settings; every policy is computed again (and pushed to connected agents by the caller).</summary>

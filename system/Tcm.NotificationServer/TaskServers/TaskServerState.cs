@@ -10,6 +10,7 @@ internal sealed class TaskServerState(SiteServerRecord record)
     private readonly Dictionary<string, bool> _agents = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+    private readonly List<TaskServerTaskRef> _cancelled = [];
     private int _polling;
 
     public SiteServerRecord Record { get; } = record;
@@ -113,18 +114,33 @@ internal sealed class TaskServerState(SiteServerRecord record)
         }
     }
 
-    public IReadOnlyList<string> TakeReleased()
+    /// <summary>A task this Task Server holds was cancelled: it goes with the next work, which it wakes.</summary>
+    public void Cancel(TaskServerTaskRef task)
     {
         lock (_gate)
         {
-            if (_released.Count == 0)
+            _cancelled.Add(task);
+        }
+
+        Signal.Set();
+    }
+
+    public IReadOnlyList<TaskServerTaskRef> TakeCancelled() => Take(_cancelled);
+
+    public IReadOnlyList<string> TakeReleased() => Take(_released);
+
+    private List<T> Take<T>(ICollection<T> items)
+    {
+        lock (_gate)
+        {
+            if (items.Count == 0)
             {
                 return [];
             }
 
-            var released = _released.ToList();
-            _released.Clear();
-            return released;
+            var taken = items.ToList();
+            items.Clear();
+            return taken;
         }
     }
 }

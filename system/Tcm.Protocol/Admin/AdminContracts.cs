@@ -168,6 +168,10 @@ public sealed record PushTaskRequest
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
     public int TimeoutSeconds { get; set; } = 300;
     public required Targets Targets { get; init; }
+    /// <summary>Optional: the task must not start after this time; targets still pending then become <c>expired</c>. Null: no limit.</summary>
+    public DateTimeOffset? NotAfter { get; init; }
+    /// <summary>Optional: run at once, without waiting for the target's maintenance window.</summary>
+    public bool Urgent { get; init; }
 }
 
 /// <summary>Push the current policy to targets now, <c>POST /tcm/admin/actions/policy</c>.</summary>
@@ -185,6 +189,13 @@ public sealed record InventoryNowRequest
 
 /// <summary>What an action push returned.</summary>
 public sealed record ActionCreated(string ActionId, string Kind, int TargetCount, int SentOverChannel);
+
+/// <summary>
+/// What <c>POST /tcm/admin/actions/{id}/cancel</c> did: <see cref="Cancelled"/> targets (pending or delivered, not started) are now
+/// <c>cancelled</c>; <see cref="CancelsSent"/> agents got a <c>task.cancel</c> on their channel; <see cref="Running"/> targets were running,
+/// and stay so until their agent reports (<c>cancelled</c> when it stopped the task).
+/// </summary>
+public sealed record ActionCancelled(string ActionId, int Cancelled, int CancelsSent, int Running);
 
 /// <summary>An action with per-agent status, <c>GET /tcm/admin/actions/{id}</c>.</summary>
 public sealed record ActionStatus

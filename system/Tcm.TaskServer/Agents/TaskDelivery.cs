@@ -15,6 +15,9 @@ internal sealed class TsAgent(string id, long nextSeq, long ackedSeq) : PushSequ
 
     /// <summary>The agent's Client Task Agent channel, once it said hello.</summary>
     public IPushChannel? Session => Channel;
+
+    /// <summary>The agent's last hello said it understands <c>task.cancel</c>.</summary>
+    public bool AcceptsTaskCancel { get; set; }
 }
 
 /// <summary>
@@ -212,6 +215,8 @@ internal sealed partial class TaskDelivery
                     Parameters = task.Parameters,
                     TimeoutSeconds = task.TimeoutSeconds,
                     CreatedAt = task.CreatedAt,
+                    NotAfter = task.NotAfter,
+                    Urgent = task.Urgent,
                 });
 
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
@@ -250,6 +255,36 @@ internal sealed partial class TaskDelivery
         replaced?.BeginClose(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
         _metrics.PushesSent(resent);
         MarkChanged(agent.Id);
+    }
+
+    /// <summary>
+    /// The NS forwarded an administrator's cancel: the task's push the agent has not acknowledged is stored again with the cancel as its
+    /// not-after (an agent that fetches it later does not run it), and an agent whose channel accepts it gets <c>task.cancel</c>.
+    /// </summary>
+    public void Cancel(string actionId, string agentId)
+    {
+        if (!_agents.TryGetValue(agentId, out var agent))
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var stored = _store.Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND action_id=@p1", r => (Seq: r.GetInt64(0), Payload: (byte[])r.GetValue(1)), agentId, actionId);
+        foreach (var (seq, payload) in stored)
+        {
+            if (MessageCodec.Decode(payload, int.MaxValue).Message is TaskPushMessage push)
+            {
+                _store.InTransaction(s => s.Execute("UPDATE pushes SET payload=@p2 WHERE agent_id=@p0 AND seq=@p1", agentId, seq, MessageCodec.Encode(push with { NotAfter = now })));
+            }
+        }
+
+        var sent = agent.AcceptsTaskCancel && agent.Session is { Ready: true } session;
+        if (sent)
+        {
+            agent.Session!.Send(new TaskCancelMessage { TaskId = actionId, Reason = TaskCancelMessage.ByAdministrator });
+        }
+
+        Log.Cancelled(_logger, actionId, agentId, stored.Count, sent);
     }
 
     /// <summary>The channel ended: its pushes wait in the store for the next hello or poll.</summary>
@@ -354,6 +389,9 @@ internal sealed partial class TaskDelivery
 
         [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Refused agent {AgentId}: the Task Server holds its maximum of {Max} agents (task-server-full)")]
         public static partial void Full(ILogger logger, string agentId, int max);
+
+        [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "Task {ActionId} of agent {AgentId} cancelled: {Disarmed} stored pushes disarmed, task.cancel sent: {Sent}")]
+        public static partial void Cancelled(ILogger logger, string actionId, string agentId, int disarmed, bool sent);
 
         [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Agent {AgentId} released: it is held by another Task Server now")]
         public static partial void AgentReleased(ILogger logger, string agentId);

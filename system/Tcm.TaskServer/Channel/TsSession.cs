@@ -106,6 +106,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
         var welcome = Welcome(_services.ServerName) with { AcksWithResults = true };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
+        Agent.AcceptsTaskCancel = hello.AcceptsTaskCancel;
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
         Welcomed?.Invoke();
     }

@@ -127,6 +127,11 @@ internal sealed partial class NotificationServerLink : BackgroundService
                     _delivery.Release(agentId);
                 }
 
+                foreach (var task in work.Cancelled)
+                {
+                    _delivery.Cancel(task.ActionId, task.AgentId);
+                }
+
                 if (work.Tasks.Count > 0)
                 {
                     var accepted = await _delivery.AcceptAsync(work.Tasks, stop).ConfigureAwait(false);

@@ -80,5 +80,9 @@ internal sealed class ConnectionTestKit : IDisposable
         public Task AcknowledgeAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken ct) => Task.CompletedTask;
 
         public Task PollOverHttpAsync(ConnectionLoop connection, CancellationToken ct) => Task.CompletedTask;
+
+        public void Cancel(TaskCancelMessage cancel)
+        {
+        }
     }
 }

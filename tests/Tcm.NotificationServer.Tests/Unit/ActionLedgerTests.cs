@@ -59,7 +59,7 @@ public sealed class ActionLedgerTests : IAsyncDisposable
         action.Targets.Select(t => (t.AgentId, t.State, t.ResultCount)).Should().Equal(("a", TaskState.Pending, 0), ("b", TaskState.Pending, 0));
         action.Counts.Should().Equal(new Dictionary<string, int>
         {
-            ["delivered"] = 0, ["failed"] = 0, ["pending"] = 2, ["running"] = 0, ["succeeded"] = 0, ["timed-out"] = 0,
+            ["cancelled"] = 0, ["delivered"] = 0, ["expired"] = 0, ["failed"] = 0, ["pending"] = 2, ["running"] = 0, ["succeeded"] = 0, ["timed-out"] = 0,
         });
         action.Counts.Keys.Should().BeInAscendingOrder(StringComparer.Ordinal);
     }
@@ -156,6 +156,49 @@ public sealed class ActionLedgerTests : IAsyncDisposable
 
         ActionLedger.StateText(TaskState.TimedOut).Should().Be("timed-out");
         FluentActions.Invoking(() => ActionLedger.ParseState("lost")).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public async Task ExpireDue_MarksOnlyPendingTargetsOfActionsPastTheirNotAfter_OncePerAction()
+    {
+        await WriteAsync(ctx =>
+        {
+            _ledger.Create(ctx, new NewAction("due", "task", null, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 1_000)), T0, ["a", "b"]);
+            _ledger.Create(ctx, new NewAction("later", "task", null, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000)), T0, ["a"]);
+            _ledger.Create(ctx, new NewAction("never", "task", null), T0, ["a"]);
+            _ledger.Progress(ctx, new TargetProgress("due", "b", TaskState.Delivered, "http", T0 + 500));
+        });
+        _ledger.NextNotAfter().Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(T0 + 1_000));
+
+        var swept = await Store.Writer.WriteAsync(ctx => _ledger.ExpireDue(ctx, T0 + 1_000));
+        var again = await Store.Writer.WriteAsync(ctx => _ledger.ExpireDue(ctx, T0 + 2_000));
+
+        swept.Should().Equal(("due", 1));
+        again.Should().BeEmpty();
+        Find("due").Targets.Select(t => (t.AgentId, t.State)).Should().Equal(("a", TaskState.Expired), ("b", TaskState.Delivered));
+        Find("later").Targets.Single().State.Should().Be(TaskState.Pending);
+        _ledger.NextNotAfter().Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000));
+    }
+
+    [Fact]
+    public async Task Cancel_EndsTargetsNotStarted_LeavesRunningOnes_AndALaterResultDoesNotUndoIt()
+    {
+        await WriteAsync(ctx =>
+        {
+            _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a", "b", "c", "d"]);
+            _ledger.Progress(ctx, new TargetProgress("act1", "b", TaskState.Delivered, "persistent", T0 + 1));
+            _ledger.Progress(ctx, new TargetProgress("act1", "c", TaskState.Running, "persistent", T0 + 1));
+            _ledger.Complete(ctx, "act1", "d", TaskState.Succeeded, T0 + 2, "done", 0);
+        });
+
+        var open = await Store.Writer.WriteAsync(ctx => _ledger.Cancel(ctx, "act1", T0 + 10));
+        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "b", TaskState.Succeeded, T0 + 20, "ran anyway", 0));
+
+        open.Should().BeEquivalentTo([("a", TaskState.Pending), ("b", TaskState.Delivered), ("c", TaskState.Running)]);
+        Find("act1").Targets.Select(t => (t.AgentId, t.State)).Should().Equal(
+            ("a", TaskState.Cancelled), ("b", TaskState.Cancelled), ("c", TaskState.Running), ("d", TaskState.Succeeded));
+        Find("act1").Targets.Single(t => t.AgentId == "b").Output.Should().Be("ran anyway", "the result is kept, the state stays the administrator's");
+        (await Store.Writer.WriteAsync(ctx => _ledger.Cancel(ctx, "nope", T0))).Should().BeNull();
     }
 
     private Task WriteAsync(Action<WriteContext> write) => Store.Writer.WriteAsync(write);

@@ -28,20 +28,22 @@ public static class RealAgents
     /// <summary>
     /// Starts an agent with <paramref name="options"/> that logs to <paramref name="output"/> under its computer name, on the
     /// machine's network unless <paramref name="network"/> is given, running tasks with the built-in executor unless
-    /// <paramref name="executor"/> is given. The caller disposes it.
+    /// <paramref name="executor"/> is given, keeping its state in <paramref name="state"/> (a new store when null; one store over two
+    /// agents in turn is one agent that was away). The caller disposes it.
     /// </summary>
     public static async Task<TcmAgent> StartAsync(
         AgentOptions options,
         ITestOutputHelper output,
         INetwork? network = null,
         ITaskExecutor? executor = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IAgentStateStore? state = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var agent = new TcmAgent(
             options,
             network ?? new OsNetwork(),
-            new InMemoryAgentStateStore(),
+            state ?? new InMemoryAgentStateStore(),
             executor ?? new BuiltInTaskExecutor(),
             TimeProvider.System,
             XunitLoggerProvider.CreateFactory(output, $"{options.ComputerName,-8}"));

@@ -68,6 +68,14 @@ public sealed partial class NotificationServerHost
     public Task<SiteServerCreated> CreateSiteServerAsync(string name, SiteServerKind kind, CancellationToken cancellationToken = default) =>
         AdminPostAsync("/site-servers", new CreateSiteServerRequest { Name = name, Kind = kind }, ProtocolJsonContext.Default.CreateSiteServerRequest, ProtocolJsonContext.Default.SiteServerCreated, cancellationToken);
 
+    /// <summary>Adds an admin key named <paramref name="name"/> with <paramref name="role"/> (<c>POST /tcm/admin/keys</c>); the answer holds the key.</summary>
+    public Task<AdminKeyCreated> AddAdminKeyAsync(string name, AdminRole role, CancellationToken cancellationToken = default) =>
+        AdminPostAsync("/keys", new CreateAdminKeyRequest { Name = name, Role = role }, ProtocolJsonContext.Default.CreateAdminKeyRequest, ProtocolJsonContext.Default.AdminKeyCreated, cancellationToken);
+
+    /// <summary>The audit trail, newest first (<c>GET /tcm/admin/audit{query}</c>, e.g. <c>?kind=profile</c>).</summary>
+    public Task<AuditPage> GetAuditAsync(string query = "", CancellationToken cancellationToken = default) =>
+        AdminGetAsync("/audit" + query, ProtocolJsonContext.Default.AuditPage, cancellationToken);
+
     /// <summary><c>GET /tcm/admin{relativePath}</c>; anything but 200 fails with the status and the body.</summary>
     public async Task<T> AdminGetAsync<T>(string relativePath, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {

@@ -63,11 +63,15 @@ export const api = {
   pushPolicy: (body) => request('POST', `${admin}/actions/policy`, body),
   inventoryNow: (body) => request('POST', `${admin}/actions/inventory`, body),
   action: (id) => request('GET', `${admin}/actions/${enc(id)}`),
+  cancelAction: (id) => request('POST', `${admin}/actions/${enc(id)}/cancel`),
 
   taskServers: () => request('GET', `${admin}/task-servers`),
   siteServers: () => request('GET', `${admin}/site-servers`),
   gateways: () => request('GET', `${admin}/gateways`),
   decideCertificate: (gateway, thumbprint, action) => request('POST', `${admin}/gateways/${enc(gateway)}/certificates/${enc(thumbprint)}/${enc(action)}`),
+
+  whoami: () => request('GET', `${admin}/whoami`),
+  audit: (filters = {}) => request('GET', `${admin}/audit?${new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== '' && v != null))}`),
 
   logout: () => request('POST', '/console/api/logout'),
 };

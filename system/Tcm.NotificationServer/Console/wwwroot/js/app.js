@@ -8,6 +8,8 @@ import * as fleet from './pages/fleet.js';
 import * as agent from './pages/agent.js';
 import * as actions from './pages/actions.js';
 import * as servers from './pages/servers.js';
+import * as audit from './pages/audit.js';
+import { loadRole } from './role.js';
 
 const routes = [
   { pattern: /^\/fleet$/, nav: 'fleet', page: fleet },
@@ -19,6 +21,7 @@ const routes = [
   { pattern: /^\/agent-settings$/, nav: 'agent-settings', page: agentSettings, view: 'list' },
   { pattern: /^\/agent-settings\/([^/]+)$/, nav: 'agent-settings', page: agentSettings, view: 'edit' },
   { pattern: /^\/servers$/, nav: 'servers', page: servers },
+  { pattern: /^\/audit$/, nav: 'audit', page: audit },
 ];
 
 // ---- live feed --------------------------------------------------------------------------------------
@@ -107,4 +110,4 @@ $('#logout').addEventListener('click', async () => {
 
 window.addEventListener('hashchange', route);
 startFeed();
-route();
+loadRole().catch((e) => toast(e.message, 'error')).finally(route);

@@ -92,6 +92,7 @@ export function transportBadge(transport, connected) {
 const stateClass = {
   pending: 'badge-gray', delivered: 'badge-blue', running: 'badge-cyan',
   succeeded: 'badge-green', failed: 'badge-red', 'timed-out': 'badge-amber',
+  expired: 'badge-amber', cancelled: 'badge-gray',
 };
 
 export const stateBadge = (state) => html`<span class="badge ${stateClass[lower(state)] ?? 'badge-gray'}" data-state="${lower(state)}">${lower(state)}</span>`;

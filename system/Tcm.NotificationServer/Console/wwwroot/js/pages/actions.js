@@ -5,7 +5,7 @@ import { targetsEditor, wireTargets, readTargets } from '../targets.js';
 
 const recentKey = 'tcm-recent-actions';
 const maxRows = 500;
-const finalStates = new Set(['succeeded', 'failed', 'timed-out']);
+const finalStates = new Set(['succeeded', 'failed', 'timed-out', 'expired', 'cancelled']);
 const commandDefaults = { echo: 'text=Hello from the TCM console', sleep: 'seconds=2', inventory: '' };
 
 const recent = () => JSON.parse(sessionStorage.getItem(recentKey) ?? '[]');
@@ -29,7 +29,7 @@ export async function show(ctx) {
   mount(ctx.view, html`
     <p class="lead">Run an action on a selection now. Agents with a persistent connection get it at once; the others at their next check-in.</p>
     <div class="grid-main">
-      <section class="card">
+      <section class="card" data-needs="operator">
         <div class="tabs" role="tablist">
           <button type="button" role="tab" class="tab active" data-kind="task" id="tab-task">Push task</button>
           <button type="button" role="tab" class="tab" data-kind="policy" id="tab-policy">Push policy</button>
@@ -45,6 +45,10 @@ export async function show(ctx) {
             <div class="grid-2">
               <div class="field"><label class="label" for="a-params">Parameters <span class="muted">(name=value, one per line)</span></label><textarea id="a-params" rows="2" class="mono" spellcheck="false">${commandDefaults.echo}</textarea></div>
               <div class="field"><label class="label" for="a-timeout">Timeout (seconds)</label><input id="a-timeout" type="number" min="1" value="300"></div>
+            </div>
+            <div class="grid-2">
+              <div class="field"><label class="label" for="a-not-after">Not after <span class="muted">(optional: agents that get it later do not run it)</span></label><input id="a-not-after" type="datetime-local"></div>
+              <label class="check"><input type="checkbox" id="a-urgent"><span><strong>Urgent</strong><br><span class="muted">Run at once, outside the agents' maintenance windows.</span></span></label>
             </div>
           </div>
           <div class="kind-policy" hidden><p class="muted">Sends each targeted agent its current policy now (communication profile, agent settings, Task Servers), instead of waiting for its next policy refresh.</p></div>
@@ -149,7 +153,9 @@ export async function show(ctx) {
         }));
         const command = $('#a-command').value;
         label = $('#a-name').value.trim() || command;
-        created = await api.pushTask({ command, name: $('#a-name').value.trim() || null, parameters, timeoutSeconds: Number($('#a-timeout').value || 300), targets });
+        const notAfter = $('#a-not-after').value;
+        created = await api.pushTask({ command, name: $('#a-name').value.trim() || null, parameters, timeoutSeconds: Number($('#a-timeout').value || 300), targets,
+          notAfter: notAfter ? new Date(notAfter).toISOString() : null, urgent: $('#a-urgent').checked });
       } else if (kind === 'policy') {
         label = 'Push policy';
         created = await api.pushPolicy({ targets });
@@ -169,6 +175,17 @@ export async function show(ctx) {
     } catch (e) {
       error.textContent = e.message;
       error.hidden = false;
+    }
+  });
+
+  $('#action-status').addEventListener('click', async (event) => {
+    const button = event.target.closest('#cancel-action');
+    if (!button || !confirm('Cancel this action? Agents that have not started it will not run it; agents running it stop.')) return;
+    try {
+      const done = await api.cancelAction(button.dataset.action);
+      toast(`Cancelled: ${done.cancelled} not started, ${done.cancelsSent} agents told to stop, ${done.running} were running.`, 'success');
+    } catch (e) {
+      toast(e.message, 'error');
     }
   });
 
@@ -195,6 +212,7 @@ function renderStatus(status, done, live) {
     <div class="card-head">
       <h2>${status.kind === 'task' ? 'Task' : status.kind === 'policy' ? 'Policy push' : 'On-demand inventory'} <span class="mono small muted">${status.actionId}</span></h2>
       <span id="action-progress" class="${done ? 'badge badge-green' : 'badge badge-cyan'}">${done ? 'Complete' : live ? 'In progress · live' : 'In progress'}</span>
+      ${done || status.kind === 'policy' || status.kind === 'inventory' ? '' : html`<button type="button" class="btn btn-danger-ghost" data-needs="operator" id="cancel-action" data-action="${status.actionId}">Cancel action</button>`}
     </div>
     <div class="action-summary">
       <div class="progress"><span class="progress-fill" data-width="${total ? (finished / total) * 100 : 0}"></span></div>

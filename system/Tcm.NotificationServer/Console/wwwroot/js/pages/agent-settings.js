@@ -15,7 +15,7 @@ async function list(ctx) {
   mount(ctx.view, html`
     <div class="page-head">
       <p class="lead">Agent settings policies. An agent gets the first policy, by priority then name, whose targets include it; none means the defaults.</p>
-      <a class="btn btn-primary" href="#/agent-settings/new" id="new-agent-settings">+ New policy</a>
+      <a class="btn btn-primary" href="#/agent-settings/new" data-needs="administrator" id="new-agent-settings">+ New policy</a>
     </div>
     <section class="card card-flush">
       ${policies.length === 0 ? emptyState('No targeted agent settings', 'Every agent uses the defaults: no VPN adapters listed, CEM not preferred, policy refresh and task poll every 60 minutes, keep-alive 30 s.', html`<a class="btn btn-primary" href="#/agent-settings/new">Create a policy</a>`) : html`
@@ -45,7 +45,7 @@ async function edit(ctx, id) {
   ctx.setTitle(isNew ? 'New targeted agent settings' : `Agent settings: ${policy.name}`);
   mount(ctx.view, html`
     <a class="back" href="#/agent-settings">← Targeted agent settings</a>
-    <form id="settings-form" class="form" autocomplete="off">
+    <form data-needs="administrator" id="settings-form" class="form" autocomplete="off">
       <section class="card">
         <div class="card-head"><h2>General</h2></div>
         <div class="grid-2">
@@ -73,15 +73,22 @@ async function edit(ctx, id) {
         </div>
       </section>
       <section class="card">
+        <div class="card-head"><h2>Maintenance windows</h2><span class="muted">Tasks that are not urgent wait for one</span></div>
+        <div class="field">
+          <label class="label" for="s-windows">Daily windows, UTC <span class="muted">(start-end as HH:mm-HH:mm, one per line; empty: always)</span></label>
+          <textarea id="s-windows" rows="2" class="mono" spellcheck="false" placeholder="22:00-02:00">${(s.maintenanceWindows ?? []).map((w) => `${w.start}-${w.end}`).join('\n')}</textarea>
+        </div>
+      </section>
+      <section class="card">
         <div class="card-head"><h2>Targets</h2><span class="muted">Computers these settings apply to</span></div>
         ${targetsEditor('s', policy.targets)}
       </section>
       <p id="form-error" class="form-error" hidden></p>
       <div class="form-actions">
-        ${isNew ? '' : html`<button type="button" class="btn btn-danger-ghost" id="delete-settings">Delete</button>`}
+        ${isNew ? '' : html`<button type="button" class="btn btn-danger-ghost" data-needs="administrator" id="delete-settings">Delete</button>`}
         <span class="spacer"></span>
         <a class="btn btn-ghost" href="#/agent-settings">Cancel</a>
-        <button type="submit" class="btn btn-primary" id="save-settings">${isNew ? 'Create policy' : 'Save changes'}</button>
+        <button type="submit" class="btn btn-primary" data-needs="administrator" id="save-settings">${isNew ? 'Create policy' : 'Save changes'}</button>
       </div>
     </form>`);
   wireTargets(ctx.view, 's');
@@ -101,6 +108,10 @@ async function edit(ctx, id) {
         preferCem: $('#s-prefer-cem').checked,
         preferCemIfVpn: $('#s-prefer-cem-vpn').checked,
         keepAliveSeconds: Number($('#s-keepalive').value),
+        maintenanceWindows: lines($('#s-windows').value).map((l) => {
+          const [start, end] = l.split('-').map((x) => x.trim());
+          return { start, end: end ?? '' };
+        }),
       },
       targets: readTargets(ctx.view, 's'),
     };

@@ -66,7 +66,7 @@ function networkPanel(status, agentInfo, { showTerminate }) {
       ${stale ? html`<div class="small muted">The server holds no persistent connection now; the agent works over HTTP (its last report still says persistent).</div>`
         : status.transportDetail && lower(status.transportDetail) !== lower(status.transport) ? html`<div class="small muted">${status.transportDetail}</div>` : ''}
       ${status.connectedSince && persistent ? html`<div class="small muted">Connected since ${fmtTime(status.connectedSince)}</div>` : ''}
-      ${showTerminate ? html`<button class="btn btn-small btn-danger-ghost" id="terminate" type="button" ${agentInfo.connected ? '' : 'disabled'}>Terminate persistent connection</button>` : ''}
+      ${showTerminate ? html`<button class="btn btn-small btn-danger-ghost" data-needs="operator" id="terminate" type="button" ${agentInfo.connected ? '' : 'disabled'}>Terminate persistent connection</button>` : ''}
     </dd>
     ${status.peerDownloading ? html`<dt>Peer Downloading:</dt><dd id="peer-downloading">${status.peerDownloading}</dd>` : ''}
     ${status.networkUsage ? html`<dt>Network Usage:</dt><dd id="network-usage">${status.networkUsage}</dd>` : ''}

@@ -48,7 +48,7 @@ export async function show(ctx) {
         </select>
         <span class="spacer"></span>
         <span class="muted" id="selection-count"></span>
-        <button class="btn" id="act-on-selection" type="button" disabled>Run action on selection</button>
+        <button class="btn" data-needs="operator" id="act-on-selection" type="button" disabled>Run action on selection</button>
       </div>
       <div id="agent-table"></div>
       <div class="pager">

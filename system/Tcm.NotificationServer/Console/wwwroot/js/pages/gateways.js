@@ -104,8 +104,8 @@ function held(g) {
         <td class="small">${fmtTime(c.firstSeen)}</td><td class="small">${fmtAgo(c.lastSeen)}</td><td class="num">${fmtNumber(c.attempts)}</td>
         <td>${pending.has(c.thumbprint)
           ? html`<span class="badge badge-cyan" data-pending="${String(pending.get(c.thumbprint).action).toLowerCase()}">${pending.get(c.thumbprint).action} sent</span>`
-          : html`<button class="btn btn-small btn-primary" data-decide="approve" data-gateway="${g.name}" data-thumbprint="${c.thumbprint}">Approve</button>
-            <button class="btn btn-small btn-danger-ghost" data-decide="block" data-gateway="${g.name}" data-thumbprint="${c.thumbprint}">Block</button>`}</td>
+          : html`<button class="btn btn-small btn-primary" data-needs="administrator" data-decide="approve" data-gateway="${g.name}" data-thumbprint="${c.thumbprint}">Approve</button>
+            <button class="btn btn-small btn-danger-ghost" data-needs="administrator" data-decide="block" data-gateway="${g.name}" data-thumbprint="${c.thumbprint}">Block</button>`}</td>
       </tr>`)}</tbody></table>`}
     ${more > 0 ? html`<p class="pad muted small">and ${fmtNumber(more)} more, listed on the gateway's own page</p>` : ''}`;
 }

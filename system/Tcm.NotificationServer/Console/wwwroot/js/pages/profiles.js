@@ -15,7 +15,7 @@ async function list(ctx) {
   mount(ctx.view, html`
     <div class="page-head">
       <p class="lead">How targeted agents reach this server. An agent gets the first profile, by priority then name, whose targets include it.</p>
-      <a class="btn btn-primary" href="#/profiles/new" id="new-profile">+ New profile</a>
+      <a class="btn btn-primary" href="#/profiles/new" data-needs="administrator" id="new-profile">+ New profile</a>
     </div>
     <section class="card card-flush">
       ${profiles.length === 0 ? emptyState('No communication profiles', 'Agents not targeted by a profile poll over HTTP.') : html`
@@ -30,7 +30,7 @@ async function list(ctx) {
             <td>${yesNo(p.persistentConnection)}</td>
             <td>${p.cem?.enabled ? html`<span class="mono small">${p.cem.gatewayAddress}</span>` : html`<span class="muted">—</span>`}</td>
             <td>${describeTargets(p.targets)}</td>
-            <td class="actions-cell"><button class="btn btn-small package-btn" data-id="${p.id}" data-name="${p.name}" type="button">Install package</button></td>
+            <td class="actions-cell"><button class="btn btn-small package-btn" data-needs="administrator" data-id="${p.id}" data-name="${p.name}" type="button">Install package</button></td>
           </tr>`)}
         </tbody>
       </table>`}
@@ -69,7 +69,7 @@ async function edit(ctx, id) {
   const proxyMode = lower(proxy.mode ?? 'none');
   mount(ctx.view, html`
     <a class="back" href="#/profiles">← Communication profiles</a>
-    <form id="profile-form" class="form" autocomplete="off">
+    <form data-needs="administrator" id="profile-form" class="form" autocomplete="off">
       <div id="profile-problems" class="callout callout-warning" hidden></div>
       <section class="card">
         <div class="card-head"><h2>Notification Server Communication Profile</h2>${isNew ? '' : html`<span class="mono muted small">${profile.id}</span>`}</div>
@@ -130,11 +130,11 @@ async function edit(ctx, id) {
 
       <p id="form-error" class="form-error" hidden></p>
       <div class="form-actions">
-        ${isNew || profile.id === 'default' ? '' : html`<button type="button" class="btn btn-danger-ghost" id="delete-profile">Delete</button>`}
+        ${isNew || profile.id === 'default' ? '' : html`<button type="button" class="btn btn-danger-ghost" data-needs="administrator" id="delete-profile">Delete</button>`}
         <span class="spacer"></span>
-        ${isNew ? '' : html`<button type="button" class="btn" id="build-package">Build install package</button>`}
+        ${isNew ? '' : html`<button type="button" class="btn" data-needs="administrator" id="build-package">Build install package</button>`}
         <a class="btn btn-ghost" href="#/profiles">Cancel</a>
-        <button type="submit" class="btn btn-primary" id="save-profile">${isNew ? 'Create profile' : 'Save changes'}</button>
+        <button type="submit" class="btn btn-primary" data-needs="administrator" id="save-profile">${isNew ? 'Create profile' : 'Save changes'}</button>
       </div>
     </form>`);
   wireTargets(ctx.view, 'p');

@@ -21,7 +21,7 @@ export async function show(ctx) {
           <h3>Time critical management: Communication</h3>
           <p class="muted">Provides real-time bidirectional communication with agents.</p>
         </div>
-        <label class="switch">
+        <label class="switch" data-needs="administrator">
           <input type="checkbox" id="tcm-enabled" ${settings.tcmEnabled ? 'checked' : ''}>
           <span class="switch-track"><span class="switch-thumb"></span></span>
           <span class="switch-label" id="tcm-enabled-label">${settings.tcmEnabled ? 'On' : 'Off'}</span>
@@ -46,7 +46,7 @@ export async function show(ctx) {
       </div>
       <div class="card-foot">
         <span class="muted" id="tcm-now"></span>
-        <button class="btn btn-primary" id="save-settings" type="button">Save changes</button>
+        <button class="btn btn-primary" data-needs="administrator" id="save-settings" type="button">Save changes</button>
       </div>
     </section>`);
 
