@@ -1,4 +1,6 @@
 using Tcm.NotificationServer.Actions;
+using Tcm.NotificationServer.Admin;
+using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.ActionStreams;
 
@@ -24,10 +26,12 @@ internal static class ActionStreamEndpoints
         // the changes after it could miss one committed while the log came to life.
         _ = ((IEndpointRouteBuilder)admin).ServiceProvider.GetRequiredService<ActionEventLog>();
         admin.MapGet("/actions/events", (HttpContext context, ActionEventStream stream) => stream.RunAsync(context, null))
+            .WithAdminAccess(AdminRole.Viewer)
             .WithName("StreamAllActionEvents")
             .WithSummary("Server-sent events: every action's target state changes as they commit (resume with Last-Event-ID).")
             .Produces(StatusCodes.Status200OK, contentType: ServerSentEvents.ContentType);
         admin.MapGet("/actions/{id}/events", (string id, HttpContext context, ActionEventStream stream) => stream.RunAsync(context, id))
+            .WithAdminAccess(AdminRole.Viewer)
             .WithName("StreamActionEvents")
             .WithSummary("Server-sent events: the action's snapshot, then each target's state change as it commits (resume with Last-Event-ID).")
             .Produces(StatusCodes.Status200OK, contentType: ServerSentEvents.ContentType);
