@@ -6,6 +6,7 @@ using Tcm.Hosting.Data;
 using Tcm.Hosting.Diagnostics;
 using Tcm.Hosting.Listeners;
 using Tcm.NotificationServer.Actions;
+using Tcm.NotificationServer.ActionStreams;
 using Tcm.NotificationServer.Admin;
 using AdminKeyFilter = Tcm.NotificationServer.Admin.AdminKeyFilter;
 using Tcm.NotificationServer.AdminConsole;
@@ -71,7 +72,7 @@ public static class NotificationServerExtensions
         services.AddSingleton<DeliveryJournal>();
         services.AddSingleton<DeliveryService>();
         services.AddWaves();
-        services.AddAgentEndpoints().AddAdminApi().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddGatewayManagement().AddChannel();
+        services.AddAgentEndpoints().AddAdminApi().AddActionStreams().AddTcmConsole().AddSiteServers().AddTaskServerSupport().AddGatewayManagement().AddChannel();
         services.AddSingleton(sp => new NotificationServerInfo(sp.GetRequiredService<ServerAddresses>(), sp.GetRequiredService<CertificateAuthority>(),
             sp.GetRequiredService<AgentDirectory>(), sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Tcm.Hosting.Admin.AdminKey>()));
         return builder;
@@ -90,7 +91,7 @@ public static class NotificationServerExtensions
 
         app.MapAgentEndpoints();
         app.MapChannel();
-        app.MapAdminApi().MapProcessDiagnostics();
+        app.MapAdminApi().MapProcessDiagnostics().MapActionStreams();
         app.MapTcmConsole();
         app.MapSiteServers();
         app.MapTaskServerSupport();

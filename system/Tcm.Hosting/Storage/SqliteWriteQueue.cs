@@ -30,6 +30,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     private readonly KeyValuePair<string, object?> _storeTag;
     private readonly TimeProvider _gatherClock;
     private readonly Savepoint _savepoint;
+    private readonly IWriteOutcomes? _outcomes;
     private long _transactions;
     private long _operations;
 
@@ -58,6 +59,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         _connection = connection;
         _context = context;
+        _outcomes = context as IWriteOutcomes;
         _bind = bind;
         MaxBatch = maxBatch;
         _logger = logger;
@@ -186,12 +188,39 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                 Log.BatchFailed(_logger, batch.Count, ex);
             }
 
+            Report(failure);
+
             foreach (var write in batch)
             {
                 write.Complete(failure);
             }
 
             batch.Clear();
+        }
+    }
+
+    private void Report(Exception? failure)
+    {
+        if (_outcomes is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (failure is null)
+            {
+                _outcomes.Committed();
+            }
+            else
+            {
+                _outcomes.Abandoned();
+            }
+        }
+        catch (Exception ex)
+        {
+            // why: every exception, so the writer never dies; the transaction's fate is already decided.
+            Log.OutcomeFailed(_logger, ex);
         }
     }
 
@@ -215,12 +244,14 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                 if (batch.Count == 1)
                 {
                     // why: a lone write needs no savepoint (two statements each): when it throws, the transaction holds nothing else.
+                    _outcomes?.WriteStarting();
                     if (batch[0].Run(_context))
                     {
                         transaction.Commit();
                     }
                     else
                     {
+                        _outcomes?.WriteUndone();
                         transaction.Rollback();
                     }
 
@@ -231,8 +262,10 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                 foreach (var write in batch)
                 {
                     _savepoint.Begin();
+                    _outcomes?.WriteStarting();
                     if (!write.Run(_context))
                     {
+                        _outcomes?.WriteUndone();
                         _savepoint.RollBack();
                     }
 
@@ -346,5 +379,8 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
 
         [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "A background store write failed: {What}")]
         public static partial void PostedWriteFailed(ILogger logger, string what, Exception exception);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "A store's write context failed to take the outcome of a transaction")]
+        public static partial void OutcomeFailed(ILogger logger, Exception exception);
     }
 }

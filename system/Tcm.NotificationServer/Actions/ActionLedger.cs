@@ -16,6 +16,13 @@ namespace Tcm.NotificationServer.Actions;
 /// </summary>
 internal sealed partial class ActionLedger(TcmStore store)
 {
+    /// <summary>
+    /// Tells <paramref name="changed"/> of each target whose state (or result count) a write changed, once that write committed and
+    /// never before, in commit order, on the store's writer (so it must be quick). The state is the text the target holds, so a
+    /// state the ledger learns later reaches the listener as it is. One listener: the action event streams.
+    /// </summary>
+    public void OnTargetsChanged(Action<IReadOnlyList<TargetStateChange>> changed) => store.WatchTargetStates(changed);
+
     /// <summary>Creates an action with one pending target per agent.</summary>
     public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
     {

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using Tcm.Hosting.Admin;
+using Tcm.NotificationServer.ActionStreams;
 using Tcm.NotificationServer.Admin;
 using AdminKeyFilter = Tcm.NotificationServer.Admin.AdminKeyFilter;
 
@@ -84,10 +84,7 @@ internal static class ConsoleEndpoints
     private static async Task FeedAsync(HttpContext context, FleetFeed feed)
     {
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache, no-store";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        ServerSentEvents.Start(context);
         var ct = context.RequestAborted;
         using var subscription = feed.Subscribe();
         try

@@ -25,6 +25,21 @@ internal sealed partial class TcmStore : IAsyncDisposable
     /// </summary>
     internal static readonly TimeSpan WriteGatherWindow = TimeSpan.FromMilliseconds(4);
 
+    /// <summary>Most characters of a target's output a <see cref="TargetStateChange"/> carries (the whole output stays in the store).</summary>
+    internal const int ChangeOutputLimit = 1024;
+
+    // why a trigger: it sees every change of a target's state, whichever statement (and whichever state text) made it, and only
+    // real changes; TEMP, so it lives on the writer's connection only and nothing of it is stored in the file.
+    private static readonly string TargetStateTrigger =
+        $"""
+        CREATE TEMP TRIGGER IF NOT EXISTS tcm_target_state AFTER UPDATE OF status, result_count ON main.action_targets
+        WHEN old.status IS NOT new.status OR old.result_count IS NOT new.result_count
+        BEGIN
+            SELECT tcm_target_state(new.action_id, new.agent_id, new.status, new.delivered_via, new.delivered_at, new.completed_at,
+                new.exit_code, substr(new.output, 1, {ChangeOutputLimit}), coalesce(length(new.output), 0) > {ChangeOutputLimit}, new.result_count);
+        END;
+        """;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writerConnection;
     private readonly WriteContext _writeContext;
@@ -66,6 +81,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
 
         Log.SchemaReady(logger, FileName, Schema.FromVersion, Schema.ToVersion, Schema.AdoptedUnversioned);
         _writeContext = new WriteContext(_writerConnection);
+        CaptureTargetStates(_writerConnection, _writeContext);
         Writer = new SqliteWriteQueue<WriteContext>(_writerConnection, _writeContext, _writeContext.Bind, MaxWriteBatch, logger, gatherWindow: WriteGatherWindow,
             // why: the real clock, not the server's injected one: it only decides how writes share a commit, and a test's fake clock would
             // hold the store's commits until the test advanced it.
@@ -99,6 +115,12 @@ internal sealed partial class TcmStore : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Hands every committed change of a target's state (or of its result count) to <paramref name="committed"/>, on the writer's
+    /// loop right after the commit, in commit order; a write rolled back hands nothing. One listener: the action ledger.
+    /// </summary>
+    public void WatchTargetStates(Action<IReadOnlyList<TargetStateChange>> committed) => _writeContext.TargetStatesCommitted = committed;
 
     public SqliteConnection OpenRead()
     {
@@ -167,6 +189,24 @@ internal sealed partial class TcmStore : IAsyncDisposable
     /// <summary>Stored pushes of an agent with <c>seq &gt; afterSeq</c>, in order, as the UTF-8 JSON that goes on the wire.</summary>
     public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq, int max) =>
         Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq LIMIT @p2", r => (r.GetInt64(0), (byte[])r.GetValue(1)), agentId, afterSeq, max);
+
+    private static void CaptureTargetStates(SqliteConnection connection, WriteContext context)
+    {
+        connection.CreateFunction<string, string, string, string?, long?, long?, long?, string?, bool, long, int>(
+            "tcm_target_state",
+            (actionId, agentId, state, via, deliveredAt, completedAt, exitCode, output, truncated, results) =>
+            {
+                if (context.TargetStatesCommitted is not null)
+                {
+                    context.TargetStateWritten(new TargetStateChange(actionId, agentId, state, via, deliveredAt, completedAt, exitCode, output, truncated, results));
+                }
+
+                return 0;
+            });
+        using var command = connection.CreateCommand();
+        command.CommandText = TargetStateTrigger;
+        command.ExecuteNonQuery();
+    }
 
     internal static string Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
         JsonSerializer.Serialize(value, typeInfo);

@@ -17,6 +17,38 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     public ValueTask DisposeAsync() => _temporary.DisposeAsync();
 
     [Fact]
+    public async Task OnTargetsChanged_HearsEachStateChangeAfterItsCommit_NotOfAWriteThatThrew_NorAnUnchangedState()
+    {
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<TargetStateChange>();
+        _ledger.OnTargetsChanged(changes =>
+        {
+            foreach (var change in changes)
+            {
+                heard.Enqueue(change);
+            }
+        });
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act", "task", null), T0, ["a1", "a2", "a3"]));
+
+        var good = Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered', delivered_via='persistent' WHERE agent_id='a1'"));
+        var bad = Store.Writer.WriteAsync(ctx =>
+        {
+            ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='a2'");
+            throw new InvalidOperationException("the caller's write failed after the ledger's change");
+        });
+        var unchanged = Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='pending' WHERE agent_id='a3'"));
+        var newState = Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='some-future-state', output=@p0 WHERE agent_id='a3'", new string('x', 3000)));
+        await good;
+        await FluentActions.Awaiting(() => bad).Should().ThrowAsync<InvalidOperationException>();
+        await unchanged;
+        await newState;
+
+        heard.Select(c => (c.AgentId, c.State)).Should().Equal([("a1", "delivered"), ("a3", "some-future-state")]);
+        heard.First().DeliveredVia.Should().Be("persistent");
+        var last = heard.Last();
+        (last.Output!.Length, last.OutputTruncated).Should().Be((TcmStore.ChangeOutputLimit, true));
+    }
+
+    [Fact]
     public async Task Create_GivesEveryAgentAPendingTarget_CountedUnderEveryStateName()
     {
         await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", """{"command":"hostname"}"""), T0, ["b", "a"]));
