@@ -369,8 +369,10 @@ internal sealed partial class AgentContext : IDisposable
     /// <summary>Closes both channels and releases every handler: each connection opens again at once, under the proxy settings in force now.</summary>
     private async Task ReopenConnectionsAsync(CancellationToken ct)
     {
-        await MoveConnectionsAsync(Routes.Plan, Routes.Plan, ct).ConfigureAwait(false);
+        // The handlers go first: a loop reconnects the moment its channel closes, and on the old handler it would reuse a pooled
+        // connection opened under the old settings (directly, while the proxy was down) instead of dialling anew.
         ResetTransports();
+        await MoveConnectionsAsync(Routes.Plan, Routes.Plan, ct).ConfigureAwait(false);
     }
 
     /// <summary>The proxy settings in force: the policy's once there is one (null: none), else the install package's.</summary>
