@@ -21,7 +21,7 @@ internal sealed record ProductScenario(string File, Pickle Pickle, string Descri
 internal static class ProductScenarios
 {
     /// <summary>The tags of the product features (a feature file carries one of them).</summary>
-    public static readonly string[] Tags = ["fallback", "delivery", "routing", "downloads", "proxy"];
+    public static readonly string[] Tags = ["fallback", "delivery", "routing", "downloads", "proxy", "waves"];
 
     public static IReadOnlyList<ProductScenario> All()
     {

@@ -12,7 +12,7 @@ namespace Tcm.Features.Steps;
 [Binding]
 internal sealed class LabHooks
 {
-    [AfterScenario("fallback", "delivery", "routing", "downloads", "proxy", Order = 100)]
+    [AfterScenario("fallback", "delivery", "routing", "downloads", "proxy", "waves", Order = 100)]
     public static async Task ResetTheLab(FleetDriver fleet, LabDriver lab, ScenarioContext scenario, IReqnrollOutputHelper output)
     {
         if (scenario.ScenarioExecutionStatus != ScenarioExecutionStatus.OK)
@@ -36,7 +36,7 @@ internal sealed class LabHooks
     }
 
     /// <summary>The feature's lab (its servers and data folder) goes with the feature; Reqnroll does not dispose what a context holds.</summary>
-    [AfterFeature("fallback", "delivery", "routing", "downloads", "proxy")]
+    [AfterFeature("fallback", "delivery", "routing", "downloads", "proxy", "waves")]
     public static async Task StopTheLab(FeatureContext feature)
     {
         if (feature.TryGetValue<LabHost>(out var host))

@@ -102,6 +102,19 @@ export async function show(ctx) {
     };
     // why: a fan-out sends thousands of changes a second; the table is drawn at most every 100 ms, whatever arrived meanwhile.
     const schedule = () => { if (!scheduled) { scheduled = true; setTimeout(render, 100); } };
+    // why: a wave's start, its counts and the brake's verdict belong to the action, not to a target's event: while the
+    // targets of an action in waves change, its waves are read again, at most once a second (an action without waves never is).
+    let refreshing = false;
+    const refreshWaves = () => {
+      if (!status?.waves || refreshing) return;
+      refreshing = true;
+      setTimeout(async () => {
+        try {
+          const fresh = await api.action(actionId);
+          if (status && ctx.isCurrent()) { status.waves = fresh.waves; schedule(); }
+        } catch { /* the next change tries again */ } finally { refreshing = false; }
+      }, 1000);
+    };
     source.addEventListener('snapshot', (e) => {
       status = JSON.parse(e.data);
       rowOf = new Map(status.targets.map((t, i) => [t.agentId, i]));
@@ -117,6 +130,7 @@ export async function show(ctx) {
       const { actionId: _, outputTruncated, ...row } = change;
       status.targets[i] = { ...before, ...row, computerName: before.computerName || change.computerName };
       schedule();
+      refreshWaves();
     });
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED && ctx.isCurrent()) {
