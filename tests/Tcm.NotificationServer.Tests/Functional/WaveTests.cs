@@ -164,8 +164,15 @@ public sealed class WaveTests
         await fleet.Channels[0].ReceiveAsync<InventoryRequestMessage>();
 
         await AdvanceWhenAsleepAsync(server, clock, t0 + Every);
-        (await fleet.Channels[1].ReceiveAsync<PolicyPushMessage>()).Policy.Should().NotBeNull();
-        (await fleet.Channels[1].ReceiveAsync<InventoryRequestMessage>()).RequestId.Should().Be(inventory.ActionId);
+        // The two actions' second waves are due at the same instant: the scheduler may send them in either order.
+        var second = new List<Message>();
+        while (!(second.OfType<PolicyPushMessage>().Any() && second.OfType<InventoryRequestMessage>().Any()))
+        {
+            second.Add(await fleet.Channels[1].ReceiveAsync());
+        }
+
+        second.OfType<PolicyPushMessage>().Should().ContainSingle().Which.Policy.Should().NotBeNull();
+        second.OfType<InventoryRequestMessage>().Should().ContainSingle().Which.RequestId.Should().Be(inventory.ActionId);
     }
 
     [Fact]
