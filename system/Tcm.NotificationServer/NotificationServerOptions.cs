@@ -21,6 +21,12 @@ public sealed class NotificationServerOptions : TcmChannelServerOptions
     /// <summary>Most messages one channel's send queue may hold; a channel that falls further behind is aborted (its pushes wait in the store for its next hello). Default 1,000.</summary>
     public int MaxQueuedPerChannel { get; set; } = 1_000;
 
+    /// <summary>
+    /// Where the management data lives: empty (the default) for the embedded SQLite file <c>tcm.db</c> in the data folder, or a
+    /// PostgreSQL connection string (<c>Host=...;Database=...;Username=...</c>) for a database server that several NS nodes can share.
+    /// </summary>
+    public string? Store { get; set; }
+
     /// <summary>The "TCM communication" setting written on the very first run (an existing data folder keeps its own). Default null, meaning off.</summary>
     public bool? TcmEnabledAtFirstRun { get; set; }
 }
