@@ -18,7 +18,8 @@ namespace Tcm.TaskServer.NotificationServerLink;
 /// <item>work loop: report every agent held (full report), then keep a long poll on <see cref="TaskServerPaths.Work"/> open; tasks
 /// that arrive are stored as pushes, sent on open channels, and confirmed with <see cref="TaskServerPaths.Accepted"/>; released agents
 /// are forgotten. Any failure: back off (full jitter) and start again with a full report, so a restarted NS learns everything.</item>
-/// <item>forward loop: on every change, report agent changes and drain the outbox (statuses, then results) in order; an entry leaves
+/// <item>forward loop: on every change, report agent changes and drain the outbox in order, each batch's statuses and results in one
+/// request (statuses first); an entry leaves
 /// the outbox only after the NS confirmed it, so results survive an unreachable NS and a restarted Task Server (store and forward).</item>
 /// </list>
 /// </summary>
@@ -215,29 +216,23 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 return;
             }
 
+            // why: one request for the batch's statuses and results (the NS applies the statuses first): a fan-out's results wait
+            // for the batch before them, so each round trip to the NS is on their way.
             var (statuses, results) = PlanBatch(batch);
-            if (statuses.Count > 0)
-            {
-                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = [.. statuses.Select(s => s.Status!)] }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-                _delivery.RemoveFromOutbox([.. statuses.Select(s => s.Id)]);
-                _metrics.Forward(statuses.Count);
-            }
-
-            if (results.Count > 0)
-            {
-                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = [.. results.Select(r => r.Result!)] }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
-                Log.ResultsForwarded(_logger, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
-                _delivery.RemoveFromOutbox([.. results.Select(r => r.Id)]);
-                _metrics.Forward(results.Count);
-            }
+            using var response = await SendAsync(TaskServerPaths.Results,
+                new TaskServerResultBatch { Statuses = [.. statuses.Select(s => s.Status!)], Items = [.. results.Select(r => r.Result!)] },
+                ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+            var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
+            Log.ResultsForwarded(_logger, statuses.Count, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+            _delivery.RemoveFromOutbox([.. statuses.Select(s => s.Id), .. results.Select(r => r.Id)]);
+            _metrics.Forward(statuses.Count + results.Count);
         }
     }
 
     /// <summary>
-    /// Splits the head of the outbox into one status request and one result request. A fan-out leaves statuses and results
-    /// interleaved (status, result, status, result, ...); sending runs of one kind made that one request per item. What must
-    /// hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
+    /// Splits the head of the outbox into the statuses and the results of one request (the NS applies its statuses first). Outbox
+    /// entries may interleave (status, result, status, result, ...); sending runs of one kind made that one request per item. What
+    /// must hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
     /// task whose result it already holds; its statuses go first, its results second (outbox order within each). It is also cut
     /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least).
     /// </summary>
@@ -339,7 +334,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
         [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, Message = "Forwarding to the Notification Server failed ({Reason}); kept in the outbox, retrying in {DelayMs:0} ms")]
         public static partial void ForwardFailed(ILogger logger, string reason, double delayMs);
 
-        [LoggerMessage(EventId = 2304, Level = LogLevel.Debug, Message = "Forwarded {Stored} results to the Notification Server ({Refused} refused)")]
-        public static partial void ResultsForwarded(ILogger logger, int stored, int refused);
+        [LoggerMessage(EventId = 2304, Level = LogLevel.Debug, Message = "Forwarded {Statuses} statuses and {Stored} results to the Notification Server ({Refused} refused)")]
+        public static partial void ResultsForwarded(ILogger logger, int statuses, int stored, int refused);
     }
 }
