@@ -272,7 +272,9 @@ public sealed class TaskDeliveryTests : IDisposable
         restarted.RemoveFromOutbox([.. after.Select(e => e.Id)]);
         restarted.PeekOutbox(10).Should().BeEmpty();
         restarted.OutboxCount.Should().Be(0);
-        delivery.PeekOutbox(10).Should().BeEmpty("the rows are gone for every reader");
+        await CommittedAsync();
+        delivery.PeekOutbox(10).Should().BeEmpty("once the writer committed the delete, the rows are gone for every reader");
+        _store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0)).Single().Should().Be(0);
     }
 
     private static WelcomeMessage Welcome(string agentId) =>
