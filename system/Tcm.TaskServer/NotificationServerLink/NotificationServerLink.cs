@@ -29,6 +29,10 @@ internal sealed partial class NotificationServerLink : BackgroundService
     // the batch's size sets how many round trips a fan-out's results take (2,000 results: ten at 200, two at 1,000); the
     // bytes keep a batch of large outputs under the NS's request size limit.
     internal const int BatchSize = 1000;
+
+    // why: the next batch goes while the NS stores the one before (it reads a batch's results as they come, so they are not held
+    // behind the previous batch's commit); two, so a fan-out's results keep moving without many requests on the NS at once.
+    internal const int ForwardsInFlight = 2;
     internal const int BatchBytes = 4 * 1024 * 1024;
 
     /// <summary>How often the forward loop looks at the outbox when nothing changed (a write the loop missed, a retry).</summary>
@@ -206,37 +210,96 @@ internal sealed partial class NotificationServerLink : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Forwards the outbox in batches, oldest first, with up to <see cref="ForwardsInFlight"/> requests open at once; a batch's rows
+    /// leave the outbox once the NS answered it. A failure leaves every row not confirmed in the outbox (sent again after the back-off;
+    /// the NS stores a result once per key and a status again changes nothing).
+    /// </summary>
     private async Task DrainOutboxAsync(CancellationToken stop)
     {
-        while (true)
+        var inFlight = new List<Forward>(ForwardsInFlight);
+        try
         {
-            var batch = _delivery.PeekOutbox(BatchSize);
-            if (batch.Count == 0)
+            while (true)
             {
-                return;
-            }
+                while (inFlight.Count < ForwardsInFlight && NextForward(inFlight, stop) is { } next)
+                {
+                    inFlight.Add(next);
+                }
 
-            // why: one request for the batch's statuses and results (the NS applies the statuses first): a fan-out's results wait
-            // for the batch before them, so each round trip to the NS is on their way.
-            var (statuses, results) = PlanBatch(batch);
-            using var response = await SendAsync(TaskServerPaths.Results,
-                new TaskServerResultBatch { Statuses = [.. statuses.Select(s => s.Status!)], Items = [.. results.Select(r => r.Result!)] },
-                ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-            var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
-            Log.ResultsForwarded(_logger, statuses.Count, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
-            _delivery.RemoveFromOutbox([.. statuses.Select(s => s.Id), .. results.Select(r => r.Id)]);
-            _metrics.Forward(statuses.Count + results.Count);
+                if (inFlight.Count == 0)
+                {
+                    return;
+                }
+
+                var oldest = inFlight[0];
+                await oldest.Sending.ConfigureAwait(false);
+                inFlight.RemoveAt(0);
+                _delivery.RemoveFromOutbox(oldest.Ids);
+                _metrics.Forward(oldest.Ids.Count);
+            }
+        }
+        finally
+        {
+            // why: a request still open when another failed is awaited before the loop backs off; its rows stay (sent again).
+            foreach (var forward in inFlight)
+            {
+                try
+                {
+                    await forward.Sending.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException)
+                {
+                }
+            }
         }
     }
+
+    /// <summary>The next batch after those in flight, sent; null when there is none to send now.</summary>
+    private Forward? NextForward(List<Forward> inFlight, CancellationToken stop)
+    {
+        var sending = inFlight.Sum(static f => f.Ids.Count);
+        var batch = _delivery.PeekOutbox(BatchSize + sending);
+        if (sending > 0)
+        {
+            var ids = inFlight.SelectMany(static f => f.Ids).ToHashSet();
+            batch = [.. batch.Where(e => !ids.Contains(e.Id)).Take(BatchSize)];
+        }
+
+        var statusesInFlight = inFlight.Count == 0 ? null : inFlight.SelectMany(static f => f.Statuses).ToHashSet();
+        var (statuses, results) = PlanBatch(batch, BatchBytes, statusesInFlight);
+        if (statuses.Count + results.Count == 0)
+        {
+            return null;
+        }
+
+        return new Forward(
+            [.. statuses.Select(static s => s.Id), .. results.Select(static r => r.Id)],
+            [.. statuses.Select(static s => (s.Status!.AgentId, s.Status.TaskId))],
+            ForwardAsync([.. statuses.Select(static s => s.Status!)], [.. results.Select(static r => r.Result!)], stop));
+    }
+
+    private async Task ForwardAsync(List<TaskServerStatusItem> statuses, List<TaskServerResultItem> results, CancellationToken stop)
+    {
+        using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Statuses = statuses, Items = results },
+            ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+        var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
+        Log.ResultsForwarded(_logger, statuses.Count, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+    }
+
+    /// <summary>One request to the NS: the outbox rows it carries, the tasks whose statuses it carries, and its sending.</summary>
+    private sealed record Forward(List<long> Ids, List<(string AgentId, string TaskId)> Statuses, Task Sending);
 
     /// <summary>
     /// Splits the head of the outbox into the statuses and the results of one request (the NS applies its statuses first). Outbox
     /// entries may interleave (status, result, status, result, ...); sending runs of one kind made that one request per item. What
     /// must hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
     /// task whose result it already holds; its statuses go first, its results second (outbox order within each). It is also cut
-    /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least).
+    /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least), and before a result of a
+    /// task whose status is in a request still open (<paramref name="statusesInFlight"/>), which the NS may read after this one.
     /// </summary>
-    internal static (List<OutboxEntry> Statuses, List<OutboxEntry> Results) PlanBatch(IReadOnlyList<OutboxEntry> batch, int maxBytes = BatchBytes)
+    internal static (List<OutboxEntry> Statuses, List<OutboxEntry> Results) PlanBatch(
+        IReadOnlyList<OutboxEntry> batch, int maxBytes = BatchBytes, IReadOnlySet<(string AgentId, string TaskId)>? statusesInFlight = null)
     {
         var statuses = new List<OutboxEntry>();
         var results = new List<OutboxEntry>();
@@ -263,6 +326,11 @@ internal sealed partial class NotificationServerLink : BackgroundService
             {
                 if (ResultKey(entry.Result!) is { } key)
                 {
+                    if (statusesInFlight?.Contains((entry.Result!.AgentId, key)) == true)
+                    {
+                        break;
+                    }
+
                     resulted.Add((entry.Result!.AgentId, key));
                 }
 
