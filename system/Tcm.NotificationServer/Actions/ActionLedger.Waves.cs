@@ -53,7 +53,7 @@ internal sealed partial class ActionLedger
     public (int Sent, int Failed) WaveTally(string actionId) =>
         store.Query(
             """
-            SELECT COUNT(*), COALESCE(SUM(t.status IN ('failed','timed-out')), 0) FROM action_targets t
+            SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.status IN ('failed','timed-out') THEN 1 ELSE 0 END), 0) FROM action_targets t
             JOIN action_waves w ON w.action_id = t.action_id AND w.wave = t.wave
             WHERE t.action_id=@p0 AND w.started_at IS NOT NULL
             """,

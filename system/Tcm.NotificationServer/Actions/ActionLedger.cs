@@ -94,7 +94,7 @@ internal sealed partial class ActionLedger(TcmStore store)
             return null;
         }
 
-        static DateTimeOffset? Time(Microsoft.Data.Sqlite.SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+        static DateTimeOffset? Time(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
         var targets = store.Query(
             "SELECT agent_id, status, delivered_via, delivered_at, completed_at, output, exit_code, result_count FROM action_targets WHERE action_id=@p0 ORDER BY agent_id",
             r => new ActionTargetStatus

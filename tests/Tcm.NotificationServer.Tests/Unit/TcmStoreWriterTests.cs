@@ -2,7 +2,7 @@ using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.Tests.Unit;
 
-/// <summary>The Notification Server store's single writer (a <c>SqliteWriteQueue</c>) on its real database file.</summary>
+/// <summary>The Notification Server store's single writer (a <c>StoreWriteQueue</c>) on its real database file.</summary>
 public sealed class TcmStoreWriterTests : IAsyncDisposable
 {
     private readonly TemporaryStore _temporary = new("ns-writer");

@@ -1,12 +1,13 @@
+using System.Data;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Tcm.Hosting.Storage;
 
 /// <summary>
-/// The single writer of a SQLite store. Writes are queued and drained by one loop that runs as many as are waiting (up to
+/// The single writer of a store (a SQLite file, or a PostgreSQL database the Notification Server uses). Writes are queued and drained by one loop that runs as many as are waiting (up to
 /// <see cref="MaxBatch"/>) in one transaction, each in its own savepoint so one that throws is rolled back alone and its caller
 /// gets its exception. A write's task completes only after its transaction committed: callers that acknowledge something to
 /// an agent await it first. A transaction that fails as a whole fails all its callers, and the loop goes on.
@@ -18,11 +19,12 @@ namespace Tcm.Hosting.Storage;
 /// </para>
 /// </summary>
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
-public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
+public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
     private readonly TContext _context;
-    private readonly Action<SqliteTransaction?> _bind;
+    private readonly Action<DbTransaction?> _bind;
+    private readonly Action<DbConnection>? _opened;
     private readonly Lock? _connectionGate;
     private readonly ILogger _logger;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
@@ -43,15 +45,22 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     /// <param name="connectionGate">A lock the store also takes for its other use of <paramref name="connection"/>, held for a whole batch; null when the connection is the writer's alone.</param>
     /// <param name="gatherWindow">How long a batch that found writes waiting waits for more (see <see cref="GatherWindow"/>); zero: not at all.</param>
     /// <param name="gatherClock">The clock of <paramref name="gatherWindow"/>; <see cref="TimeProvider.System"/> when null.</param>
-    public SqliteWriteQueue(
-        SqliteConnection connection,
+    /// <param name="opened">
+    /// For a database server: prepares a connection the writer opened again after it broke (a server restart, a network cut), before the
+    /// next batch runs on it; null for a file, whose connection does not break.
+    /// </param>
+    /// <param name="storeName">The store's tag on the instruments; by default the file name of <paramref name="connection"/>'s data source.</param>
+    public StoreWriteQueue(
+        DbConnection connection,
         TContext context,
-        Action<SqliteTransaction?> bind,
+        Action<DbTransaction?> bind,
         int maxBatch,
         ILogger logger,
         Lock? connectionGate = null,
         TimeSpan gatherWindow = default,
-        TimeProvider? gatherClock = null)
+        TimeProvider? gatherClock = null,
+        Action<DbConnection>? opened = null,
+        string? storeName = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gatherWindow, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(connection);
@@ -61,13 +70,14 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         _context = context;
         _outcomes = context as IWriteOutcomes;
         _bind = bind;
+        _opened = opened;
         MaxBatch = maxBatch;
         _logger = logger;
         _connectionGate = connectionGate;
         GatherWindow = gatherWindow;
         _gatherClock = gatherClock ?? TimeProvider.System;
         _savepoint = new Savepoint(connection);
-        _storeTag = new("store", Path.GetFileNameWithoutExtension(connection.DataSource));
+        _storeTag = new("store", storeName ?? Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
 
@@ -237,6 +247,14 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         _connectionGate?.Enter();
         try
         {
+            if (_opened is not null && _connection.State != ConnectionState.Open)
+            {
+                // why: a server's connection that broke fails every batch until it is opened again; what failed was not kept.
+                _connection.Close();
+                _connection.Open();
+                _opened(_connection);
+            }
+
             using var transaction = _connection.BeginTransaction();
             _bind(transaction);
             try
@@ -247,12 +265,14 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                     _outcomes?.WriteStarting();
                     if (batch[0].Run(_context))
                     {
+                        _outcomes?.Committing();
                         transaction.Commit();
                     }
                     else
                     {
+                        // why: disposing the transaction rolls it back; an explicit rollback on a server connection that broke under the
+                        // write would throw, and its caller would get that instead of the write's own error.
                         _outcomes?.WriteUndone();
-                        transaction.Rollback();
                     }
 
                     return;
@@ -272,6 +292,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                     _savepoint.Release();
                 }
 
+                _outcomes?.Committing();
                 transaction.Commit();
             }
             finally
@@ -295,16 +316,16 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     }
 
     /// <summary>
-    /// The savepoint each write of a batch runs in, as three statements prepared once. Why not <see cref="SqliteTransaction.Save"/>:
-    /// it compiles its statement on every call, and a fan-out's results pay two of them per result.
+    /// The savepoint each write of a batch runs in, as three statements prepared once (the same text on SQLite and PostgreSQL). Why not
+    /// <see cref="DbTransaction.Save"/>: SQLite's compiles its statement on every call, and a fan-out's results pay two of them per result.
     /// </summary>
-    private sealed class Savepoint(SqliteConnection connection) : IDisposable
+    private sealed class Savepoint(DbConnection connection) : IDisposable
     {
-        private readonly SqliteCommand _begin = Command(connection, "SAVEPOINT write");
-        private readonly SqliteCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
-        private readonly SqliteCommand _release = Command(connection, "RELEASE SAVEPOINT write");
+        private readonly DbCommand _begin = Command(connection, "SAVEPOINT write");
+        private readonly DbCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
+        private readonly DbCommand _release = Command(connection, "RELEASE SAVEPOINT write");
 
-        public void Bind(SqliteTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
+        public void Bind(DbTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
 
         public void Begin() => _begin.ExecuteNonQuery();
 
@@ -319,7 +340,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
             _release.Dispose();
         }
 
-        private static SqliteCommand Command(SqliteConnection connection, string sql)
+        private static DbCommand Command(DbConnection connection, string sql)
         {
             var command = connection.CreateCommand();
             command.CommandText = sql;
