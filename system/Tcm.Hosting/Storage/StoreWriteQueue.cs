@@ -21,17 +21,15 @@ namespace Tcm.Hosting.Storage;
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
 public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 {
-    private readonly DbConnection _connection;
     private readonly TContext _context;
     private readonly Action<DbTransaction?> _bind;
-    private readonly Action<DbConnection>? _opened;
     private readonly Lock? _connectionGate;
     private readonly ILogger _logger;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private readonly KeyValuePair<string, object?> _storeTag;
     private readonly TimeProvider _gatherClock;
-    private readonly Savepoint _savepoint;
+    private readonly WriterConnection _connection;
     private readonly IWriteOutcomes? _outcomes;
     private long _transactions;
     private long _operations;
@@ -66,17 +64,15 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        _connection = connection;
         _context = context;
         _outcomes = context as IWriteOutcomes;
         _bind = bind;
-        _opened = opened;
         MaxBatch = maxBatch;
         _logger = logger;
         _connectionGate = connectionGate;
         GatherWindow = gatherWindow;
         _gatherClock = gatherClock ?? TimeProvider.System;
-        _savepoint = new Savepoint(connection);
+        _connection = new WriterConnection(connection, opened);
         _storeTag = new("store", storeName ?? Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
@@ -247,14 +243,6 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         _connectionGate?.Enter();
         try
         {
-            if (_opened is not null && _connection.State != ConnectionState.Open)
-            {
-                // why: a server's connection that broke fails every batch until it is opened again; what failed was not kept.
-                _connection.Close();
-                _connection.Open();
-                _opened(_connection);
-            }
-
             using var transaction = _connection.BeginTransaction();
             _bind(transaction);
             try
@@ -278,18 +266,18 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                     return;
                 }
 
-                _savepoint.Bind(transaction);
+                _connection.Bind(transaction);
                 foreach (var write in batch)
                 {
-                    _savepoint.Begin();
+                    _connection.Begin();
                     _outcomes?.WriteStarting();
                     if (!write.Run(_context))
                     {
                         _outcomes?.WriteUndone();
-                        _savepoint.RollBack();
+                        _connection.RollBack();
                     }
 
-                    _savepoint.Release();
+                    _connection.Release();
                 }
 
                 _outcomes?.Committing();
@@ -298,7 +286,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
             finally
             {
                 _bind(null);
-                _savepoint.Bind(null);
+                _connection.Bind(null);
             }
         }
         finally
@@ -312,18 +300,33 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        _savepoint.Dispose();
+        _connection.Dispose();
     }
 
     /// <summary>
-    /// The savepoint each write of a batch runs in, as three statements prepared once (the same text on SQLite and PostgreSQL). Why not
-    /// <see cref="DbTransaction.Save"/>: SQLite's compiles its statement on every call, and a fan-out's results pay two of them per result.
+    /// What the writer does on its connection: each batch's transaction, and the savepoint each write of a batch runs in, as three
+    /// statements prepared once (the same text on SQLite and PostgreSQL). Why not <see cref="DbTransaction.Save"/>: SQLite's compiles its
+    /// statement on every call, and a fan-out's results pay two of them per result.
     /// </summary>
-    private sealed class Savepoint(DbConnection connection) : IDisposable
+    private sealed class WriterConnection(DbConnection connection, Action<DbConnection>? opened) : IDisposable
     {
         private readonly DbCommand _begin = Command(connection, "SAVEPOINT write");
         private readonly DbCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
         private readonly DbCommand _release = Command(connection, "RELEASE SAVEPOINT write");
+
+        /// <summary>Begins a batch's transaction; first opens again (and prepares) a server connection that broke.</summary>
+        public DbTransaction BeginTransaction()
+        {
+            if (opened is not null && connection.State != ConnectionState.Open)
+            {
+                // why: a server's connection that broke fails every batch until it is opened again; what failed was not kept.
+                connection.Close();
+                connection.Open();
+                opened(connection);
+            }
+
+            return connection.BeginTransaction();
+        }
 
         public void Bind(DbTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
 

@@ -51,36 +51,12 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [PostgresFact]
-    public async Task FailingWrite_FaultsOnlyItself_AndTheOthersOfItsBatchCommit()
-    {
-        var store = Open();
-        await store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('dup', '1')"));
-        var good1 = store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('good1', '1')"));
-        var bad = store.Writer.WriteAsync(ctx =>
-        {
-            ctx.Execute("INSERT INTO settings(key, value) VALUES('partial', '1')");
-            return ctx.Execute("INSERT INTO settings(key, value) VALUES('dup', '2')");
-        });
-        var good2 = store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES('good2', '1')"));
-
-        (await FluentActions.Awaiting(() => bad).Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be(PostgresErrorCodes.UniqueViolation);
-        (await good1).Should().Be(1);
-        (await good2).Should().Be(1);
-        store.GetSetting("partial").Should().BeNull("a failing write is rolled back to its savepoint");
-        store.GetSetting("dup").Should().Be("1");
-    }
+    public async Task FailingWrite_FaultsOnlyItself_AndTheOthersOfItsBatchCommit() =>
+        (await StoreWriterChecks.FailingWriteFaultsOnlyItselfAsync(Open())).Should().BeOfType<PostgresException>()
+            .Which.SqlState.Should().Be(PostgresErrorCodes.UniqueViolation);
 
     [PostgresFact]
-    public async Task ManySmallWrites_ShareTransactions()
-    {
-        var store = Open();
-        var before = store.Writer.TransactionCount;
-        await Task.WhenAll(Enumerable.Range(0, 2000).Select(i =>
-            store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES(@p0, @p1)", $"k{i}", "v"))));
-
-        (store.Writer.TransactionCount - before).Should().BeLessThan(2000 / 10, "waiting writes share a transaction");
-        store.Query("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'", r => r.GetInt64(0)).Single().Should().Be(2000);
-    }
+    public Task ManySmallWrites_ShareTransactions() => StoreWriterChecks.ManySmallWritesShareTransactionsAsync(Open());
 
     [PostgresFact]
     public async Task TargetChanges_AreHeardAfterCommit_NotOfAWriteThatThrew_NorAnUnchangedState()
