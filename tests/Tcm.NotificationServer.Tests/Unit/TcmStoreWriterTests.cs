@@ -26,7 +26,7 @@ public sealed class TcmStoreWriterTests : IAsyncDisposable
 
     [Fact]
     public async Task FailingOperation_FaultsOnlyItself() =>
-        (await StoreWriterChecks.FailingWriteFaultsOnlyItselfAsync(Store)).Should().BeOfType<SqliteException>();
+        (await StoreWriterChecks.FailingWriteFaultsOnlyItselfAsync(Store)).Should().BeOfType(Store.IsPostgres ? typeof(Npgsql.PostgresException) : typeof(SqliteException));
 
     [Fact]
     public async Task Result_IsReturnedAfterCommit()
