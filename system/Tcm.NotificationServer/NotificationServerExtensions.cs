@@ -50,7 +50,8 @@ public static class NotificationServerExtensions
         var services = server.Services;
         services.AddSingleton(sp => CertificateAuthority.LoadOrCreate(
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateAuthority>>()));
-        services.AddSingleton(sp => new TcmStore(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<ILogger<TcmStore>>()));
+        services.AddSingleton(sp => new TcmStore(
+            sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.Store, sp.GetRequiredService<ILogger<TcmStore>>()));
         services.AddSingleton<AgentDirectory>();
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<ActionExpiry>().AddHostedService(static sp => sp.GetRequiredService<ActionExpiry>());

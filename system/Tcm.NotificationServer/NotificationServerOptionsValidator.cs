@@ -1,4 +1,5 @@
 using Tcm.Hosting.Options;
+using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer;
 
@@ -14,10 +15,9 @@ internal sealed class NotificationServerOptionsValidator()
         }
 
         failures.Channel(options, 64 * 1024 * 1024);
-        if (!string.IsNullOrWhiteSpace(options.Store))
+        if (!string.IsNullOrWhiteSpace(options.Store) && PostgresStore.Problem(options.Store) is { } problem)
         {
-            // why: refused rather than ignored until the PostgreSQL store lands, so nobody believes their data is on the server.
-            failures.Add($"{failures.Prefix}Store: the PostgreSQL store is not available in this build; leave Store empty for the embedded SQLite file.");
+            failures.Add($"{failures.Prefix}Store: {problem}.");
         }
 
         failures.Range(options.MaxQueuedPerChannel, 16, 1_000_000, nameof(NotificationServerOptions.MaxQueuedPerChannel));

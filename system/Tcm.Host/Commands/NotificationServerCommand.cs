@@ -12,11 +12,17 @@ internal static class NotificationServerCommand
     public static Command Create()
     {
         var server = new ServerCommand("ns",
-            data: "Data folder: SQLite database, development CA, admin key, install package. Default: data/ns",
+            data: "Data folder: SQLite database (unless --store), development CA, admin key, install package. Default: data/ns",
             port: "HTTPS port for agents, the channel and the admin API. Default: 4443",
             publicHost: "Host name agents use to reach this server (goes into the server certificate and the default profile). Default: localhost");
         server.Setting(new Option<string?>("--name") { Description = "Server name shown to agents. Default: the machine name" }, nameof(NotificationServerOptions.ServerName));
         server.Setting(new Option<string?>("--admin-key") { Description = "Admin API key. Default: generated on first run into <data>/admin.key" }, nameof(NotificationServerOptions.AdminApiKey));
+        server.Setting(
+            new Option<string?>("--store")
+            {
+                Description = "Where the management data lives: a PostgreSQL connection string (\"Host=db;Database=tcm;Username=tcm;Password=...\"), which several NS nodes can share. Default: the SQLite file tcm.db in the data folder",
+            },
+            nameof(NotificationServerOptions.Store));
         server.Setting(
             new Option<bool?>("--tcm-on-first-run") { Description = "Turn the 'TCM communication' setting on when the database is created (it is off by default, as in the product)" },
             nameof(NotificationServerOptions.TcmEnabledAtFirstRun));

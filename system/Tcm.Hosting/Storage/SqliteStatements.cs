@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -250,19 +251,25 @@ public sealed class SqliteStatements : IDisposable
     }
 }
 
-/// <summary>The current row of a statement run by <see cref="SqliteStatements.Rows{T}"/>: valid only inside the map.</summary>
+/// <summary>
+/// The current row of a statement run by <see cref="SqliteStatements.Rows{T}"/> (SQLite's own statement) or
+/// <see cref="PostgresStatements.Rows{T}"/> (a data reader): valid only inside the map.
+/// </summary>
 public readonly struct StatementRow
 {
-    private readonly sqlite3_stmt _statement;
+    private readonly sqlite3_stmt? _statement;
+    private readonly DbDataReader? _reader;
 
     internal StatementRow(sqlite3_stmt statement) => _statement = statement;
 
+    internal StatementRow(DbDataReader reader) => _reader = reader;
+
     /// <summary>Whether column <paramref name="ordinal"/> is NULL.</summary>
-    public bool IsDBNull(int ordinal) => raw.sqlite3_column_type(_statement, ordinal) == raw.SQLITE_NULL;
+    public bool IsDBNull(int ordinal) => _reader is null ? raw.sqlite3_column_type(_statement, ordinal) == raw.SQLITE_NULL : _reader.IsDBNull(ordinal);
 
     /// <summary>Column <paramref name="ordinal"/> as an integer.</summary>
-    public long GetInt64(int ordinal) => raw.sqlite3_column_int64(_statement, ordinal);
+    public long GetInt64(int ordinal) => _reader is null ? raw.sqlite3_column_int64(_statement, ordinal) : _reader.GetInt64(ordinal);
 
     /// <summary>Column <paramref name="ordinal"/> as text.</summary>
-    public string GetString(int ordinal) => raw.sqlite3_column_text(_statement, ordinal).utf8_to_string();
+    public string GetString(int ordinal) => _reader is null ? raw.sqlite3_column_text(_statement, ordinal).utf8_to_string() : _reader.GetString(ordinal);
 }

@@ -84,7 +84,7 @@ internal sealed partial class ActionExpiry(ActionLedger ledger, TcmStore store, 
         {
             await SweepAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or System.Data.Common.DbException)
         {
             // why: the store closing at shutdown, or a failed write; the next start reads the not-afters again.
             Log.SweepFailed(logger, ex);

@@ -53,7 +53,7 @@ internal sealed partial class ActionLedger
     public (int Sent, int Failed) WaveTally(string actionId) =>
         store.Query(
             """
-            SELECT COUNT(*), COALESCE(SUM(t.status IN ('failed','timed-out')), 0) FROM action_targets t
+            SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.status IN ('failed','timed-out') THEN 1 ELSE 0 END), 0) FROM action_targets t
             JOIN action_waves w ON w.action_id = t.action_id AND w.wave = t.wave
             WHERE t.action_id=@p0 AND w.started_at IS NOT NULL
             """,
@@ -82,13 +82,19 @@ internal sealed partial class ActionLedger
                 r.GetInt32(6),
                 r.IsDBNull(7) ? r.GetInt64(3) : r.GetInt64(7)));
 
-    /// <summary><paramref name="status"/> with its waves and each target's wave, when the action goes out in waves.</summary>
-    private ActionStatus WithWaves(ActionStatus status)
-    {
-        var plan = store.Query(
+    /// <summary>
+    /// The action's wave plan (none when it does not go out in waves), read before its targets: the brake stops the plan and marks the
+    /// targets in one commit, so targets read after a stopped plan show what it marked.
+    /// </summary>
+    private List<(WavePlan Plan, long? StoppedAt, string? Reason)> WavePlanOf(string actionId) =>
+        store.Query(
             "SELECT plan, stopped_at, stop_reason FROM action_wave_plans WHERE action_id=@p0",
             r => (Plan: TcmStore.Deserialize(r.GetString(0), ProtocolJsonContext.Default.WavePlan), StoppedAt: r.IsDBNull(1) ? (long?)null : r.GetInt64(1), Reason: r.IsDBNull(2) ? null : r.GetString(2)),
-            status.ActionId);
+            actionId);
+
+    /// <summary><paramref name="status"/> with its waves and each target's wave, when the action goes out in waves (<paramref name="plan"/>).</summary>
+    private ActionStatus WithWaves(ActionStatus status, List<(WavePlan Plan, long? StoppedAt, string? Reason)> plan)
+    {
         if (plan.Count == 0)
         {
             return status;

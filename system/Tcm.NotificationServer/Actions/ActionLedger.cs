@@ -94,7 +94,8 @@ internal sealed partial class ActionLedger(TcmStore store)
             return null;
         }
 
-        static DateTimeOffset? Time(Microsoft.Data.Sqlite.SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+        var plan = WavePlanOf(actionId);
+        static DateTimeOffset? Time(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
         var targets = store.Query(
             "SELECT agent_id, status, delivered_via, delivered_at, completed_at, output, exit_code, result_count FROM action_targets WHERE action_id=@p0 ORDER BY agent_id",
             r => new ActionTargetStatus
@@ -121,14 +122,16 @@ internal sealed partial class ActionLedger(TcmStore store)
             counts[StateText(target.State)]++;
         }
 
-        return WithWaves(new ActionStatus
-        {
-            ActionId = actionId,
-            Kind = action[0].Kind,
-            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(action[0].CreatedAt),
-            Counts = counts,
-            Targets = targets,
-        });
+        return WithWaves(
+            new ActionStatus
+            {
+                ActionId = actionId,
+                Kind = action[0].Kind,
+                CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(action[0].CreatedAt),
+                Counts = counts,
+                Targets = targets,
+            },
+            plan);
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ internal sealed class AuditTrail(TcmStore store)
     /// <summary>The entries <paramref name="query"/> selects, newest first, with how many match in all.</summary>
     public AuditPage Page(AuditQuery query)
     {
-        var (where, args) = Filter(query);
+        var (where, args) = Filter(query, store);
         var total = store.Query($"SELECT COUNT(*) FROM audit{where}", r => r.GetInt32(0), args).Single();
         var items = store.Query(
             $"SELECT seq, at, who, role, kind, operation, target, status, before, after FROM audit{where} ORDER BY seq DESC LIMIT {query.Take} OFFSET {query.Skip}",
@@ -64,7 +64,7 @@ internal sealed class AuditTrail(TcmStore store)
         _ => AdminRole.Viewer,
     };
 
-    private static (string Where, object?[] Args) Filter(AuditQuery query)
+    private static (string Where, object?[] Args) Filter(AuditQuery query, TcmStore store)
     {
         var clauses = new List<string>();
         var args = new List<object?>();
@@ -86,7 +86,7 @@ internal sealed class AuditTrail(TcmStore store)
 
         if (!string.IsNullOrEmpty(query.Who))
         {
-            Add("who = @p COLLATE NOCASE", query.Who);
+            Add(store.EqualsIgnoringCase("who", "@p"), query.Who);
         }
 
         if (!string.IsNullOrEmpty(query.Kind))

@@ -214,7 +214,7 @@ internal sealed partial class DeliveryService(
             // of the result's own target comes back to be written with its final state, in one update of that row.
             var delivery = journal.TakeForResult(ctx, agent.Id, refId) ?? delivered;
             var inserted = ctx.Execute(
-                "INSERT OR IGNORE INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)",
+                "INSERT INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5) ON CONFLICT DO NOTHING",
                 key, agent.Id, kind, refId, payload, nowMs);
             if (inserted == 0)
             {

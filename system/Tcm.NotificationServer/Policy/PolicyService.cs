@@ -35,8 +35,8 @@ internal sealed class PolicyService
             var profile = DefaultProfile;
             store.Writer.WriteAsync(ctx =>
             {
-                ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings));
-                ctx.Execute("INSERT OR IGNORE INTO profiles(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", profile.Id, profile.Name, profile.Priority, TcmStore.Serialize(profile, ProtocolJsonContext.Default.CommunicationProfile));
+                ctx.Execute("INSERT INTO settings(key, value) VALUES(@p0,@p1) ON CONFLICT(key) DO UPDATE SET value=excluded.value", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings));
+                ctx.Execute("INSERT INTO profiles(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3) ON CONFLICT DO NOTHING", profile.Id, profile.Name, profile.Priority, TcmStore.Serialize(profile, ProtocolJsonContext.Default.CommunicationProfile));
             }).GetAwaiter().GetResult();
         }
         else
@@ -131,7 +131,7 @@ internal sealed class PolicyService
         : null;
 
     public Task UpdateSettingsAsync(ServerSettings settings, CancellationToken ct = default) => ChangeAsync(
-        ctx => ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings)),
+        ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES(@p0,@p1) ON CONFLICT(key) DO UPDATE SET value=excluded.value", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings)),
         c => c with { Settings = settings },
         ct);
 
@@ -140,7 +140,7 @@ internal sealed class PolicyService
     {
         var key = list.Key(policy);
         return ChangeAsync(
-            ctx => ctx.Execute($"INSERT OR REPLACE INTO {list.Table}(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3)", key.Id, key.Name, key.Priority, TcmStore.Serialize(policy, list.Json)),
+            ctx => ctx.Execute($"INSERT INTO {list.Table}(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3) ON CONFLICT(id) DO UPDATE SET name=excluded.name, priority=excluded.priority, body=excluded.body", key.Id, key.Name, key.Priority, TcmStore.Serialize(policy, list.Json)),
             c => list.Set(c, list.Sort(list.Get(c).Where(p => list.Key(p).Id != key.Id).Append(policy))),
             ct);
     }

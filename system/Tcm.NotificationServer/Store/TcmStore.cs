@@ -1,14 +1,18 @@
+using System.Data.Common;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Tcm.Hosting.Storage;
 using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Store;
 
 /// <summary>
-/// The embedded store: one SQLite file (<c>tcm.db</c>, WAL) in the data folder. Every write goes through
-/// <see cref="Writer"/>; reads use short-lived pooled connections, which WAL lets run beside the writer.
+/// The Notification Server's store: by default one SQLite file (<c>tcm.db</c>, WAL) in the data folder, or a PostgreSQL database
+/// (<see cref="NotificationServerOptions.Store"/>) that several nodes may share. The same schema, migrations and SQL text on both.
+/// Every write of this process goes through <see cref="Writer"/>; reads use short-lived pooled connections, which WAL (or the
+/// server) lets run beside the writer.
 /// </summary>
 internal sealed partial class TcmStore : IAsyncDisposable
 {
@@ -40,62 +44,79 @@ internal sealed partial class TcmStore : IAsyncDisposable
         END;
         """;
 
-    private readonly string _connectionString;
-    private readonly SqliteConnection _writerConnection;
+    private readonly Func<DbConnection> _openRead;
+    private readonly NpgsqlDataSource? _dataSource;
+    private readonly DbConnection _writerConnection;
     private readonly WriteContext _writeContext;
 
+    /// <summary>The embedded store: <c>tcm.db</c> in <paramref name="dataDirectory"/>.</summary>
     public TcmStore(string dataDirectory, ILogger logger)
+        : this(dataDirectory, postgres: null, logger)
     {
-        Directory.CreateDirectory(dataDirectory);
-        Path = System.IO.Path.Combine(dataDirectory, FileName);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        _writerConnection = new SqliteConnection(_connectionString);
-        _writerConnection.Open();
-        try
-        {
-            using (var command = _writerConnection.CreateCommand())
-            {
-                // why: the writer re-reads the pages of pushes and action targets all the time; a larger cache and a mapped file spare
-                // those reads their system calls and copies (a fan-out profile showed them beside the writes). A checkpoint every 8,192
-                // WAL pages (32 MB) instead of 1,000: each checkpoint copies every page the fan-outs touched into the file and syncs it
-                // twice, and a fan-out of 2,000 touches the same pages many times (a profile showed the file writes and syncs at 9%).
-                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=8192;";
-                command.ExecuteNonQuery();
-            }
-
-            Schema = SchemaMigrator.Migrate(_writerConnection, TcmSchema.Definition);
-        }
-        catch
-        {
-            // why: a refused or failed migration must not leave the file open (and locked) behind the failed start.
-            SqliteConnection.ClearPool(_writerConnection);
-            _writerConnection.Dispose();
-            throw;
-        }
-
-        Log.SchemaReady(logger, FileName, Schema.FromVersion, Schema.ToVersion, Schema.AdoptedUnversioned);
-        _writeContext = new WriteContext(_writerConnection);
-        CaptureTargetStates(_writerConnection, _writeContext);
-        Writer = new SqliteWriteQueue<WriteContext>(_writerConnection, _writeContext, _writeContext.Bind, MaxWriteBatch, logger, gatherWindow: WriteGatherWindow,
-            // why: the real clock, not the server's injected one: it only decides how writes share a commit, and a test's fake clock would
-            // hold the store's commits until the test advanced it.
-            gatherClock: TimeProvider.System);
     }
 
-    /// <summary>The database file.</summary>
+    /// <summary>
+    /// The store in <paramref name="postgres"/> (a PostgreSQL connection string), or, when that is empty, the embedded file in
+    /// <paramref name="dataDirectory"/>. Either is brought to the current schema before anything else runs on it.
+    /// </summary>
+    public TcmStore(string dataDirectory, string? postgres, ILogger logger)
+    {
+        if (string.IsNullOrWhiteSpace(postgres))
+        {
+            var sqlite = OpenSqlite(dataDirectory, out var connectionString);
+            Path = System.IO.Path.Combine(dataDirectory, FileName);
+            _openRead = () => new SqliteConnection(connectionString);
+            _writerConnection = sqlite;
+            Schema = MigrateOrClose(sqlite, () => SchemaMigrator.Migrate(sqlite, TcmSchema.Definition));
+            _writeContext = new WriteContext(sqlite);
+            CaptureTargetStates(sqlite, _writeContext);
+        }
+        else
+        {
+            _dataSource = PostgresStore.CreateDataSource(postgres);
+            Path = PostgresStore.Describe(_dataSource);
+            IsPostgres = true;
+            var dataSource = _dataSource;
+            _openRead = () => dataSource.CreateConnection();
+            var writer = dataSource.OpenConnection();
+            _writerConnection = writer;
+            Schema = MigrateOrClose(writer, () =>
+            {
+                var outcome = SchemaMigrator.Migrate(writer, TcmSchema.Definition);
+                PostgresTargetStates.InstallTrigger(writer);
+                PostgresTargetStates.PrepareWriter(writer);
+                return outcome;
+            });
+            _writeContext = new WriteContext(writer);
+        }
+
+        Log.SchemaReady(logger, IsPostgres ? Path : FileName, Schema.FromVersion, Schema.ToVersion, Schema.AdoptedUnversioned);
+        Writer = new StoreWriteQueue<WriteContext>(_writerConnection, _writeContext, _writeContext.Bind, MaxWriteBatch, logger, gatherWindow: WriteGatherWindow,
+            // why: the real clock, not the server's injected one: it only decides how writes share a commit, and a test's fake clock would
+            // hold the store's commits until the test advanced it.
+            gatherClock: TimeProvider.System,
+            opened: IsPostgres ? static connection => PostgresTargetStates.PrepareWriter((NpgsqlConnection)connection) : null,
+            storeName: "tcm");
+    }
+
+    /// <summary>Where the store is: the database file, or the PostgreSQL server and database (never its password).</summary>
     public string Path { get; }
+
+    /// <summary>Whether the store is a PostgreSQL database (else the embedded SQLite file).</summary>
+    public bool IsPostgres { get; }
 
     /// <summary>What opening the store did to its schema.</summary>
     public SchemaMigrationOutcome Schema { get; }
 
-    /// <summary>The one writer.</summary>
-    public SqliteWriteQueue<WriteContext> Writer { get; }
+    /// <summary>The one writer (of this process: on PostgreSQL other nodes may write beside it).</summary>
+    public StoreWriteQueue<WriteContext> Writer { get; }
+
+    /// <summary>
+    /// A condition that <paramref name="column"/> equals the parameter <paramref name="parameter"/> ignoring case, as the schema's
+    /// case-insensitive indexes serve it (SQLite's <c>NOCASE</c>, PostgreSQL's index on <c>lower(...)</c>).
+    /// </summary>
+    public string EqualsIgnoringCase(string column, string parameter) =>
+        IsPostgres ? $"lower({column}) = lower({parameter})" : $"{column} = {parameter} COLLATE NOCASE";
 
     /// <summary>Whether the store can serve a query (health check).</summary>
     public bool IsOpen
@@ -109,7 +130,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
                 command.CommandText = "SELECT 1";
                 return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
             }
-            catch (SqliteException)
+            catch (DbException)
             {
                 return false;
             }
@@ -122,24 +143,21 @@ internal sealed partial class TcmStore : IAsyncDisposable
     /// </summary>
     public void WatchTargetStates(Action<IReadOnlyList<TargetStateChange>> committed) => _writeContext.TargetStatesCommitted = committed;
 
-    public SqliteConnection OpenRead()
+    /// <summary>An open read connection (pooled); the caller disposes it.</summary>
+    public DbConnection OpenRead()
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = _openRead();
         connection.Open();
         return connection;
     }
 
     /// <summary>Runs a query on a pooled read connection.</summary>
-    public List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params ReadOnlySpan<object?> args)
+    public List<T> Query<T>(string sql, Func<DbDataReader, T> map, params ReadOnlySpan<object?> args)
     {
         using var connection = OpenRead();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        for (var i = 0; i < args.Length; i++)
-        {
-            command.Parameters.AddWithValue("@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), args[i] ?? DBNull.Value);
-        }
-
+        PostgresStatements.Bind(command, args);
         using var reader = command.ExecuteReader();
         var rows = new List<T>();
         while (reader.Read())
@@ -220,8 +238,61 @@ internal sealed partial class TcmStore : IAsyncDisposable
     {
         await Writer.DisposeAsync().ConfigureAwait(false);
         _writeContext.Dispose();
-        SqliteConnection.ClearPool(_writerConnection);
+        if (_writerConnection is SqliteConnection sqlite)
+        {
+            SqliteConnection.ClearPool(sqlite);
+        }
+
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static SqliteConnection OpenSqlite(string dataDirectory, out string connectionString)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = System.IO.Path.Combine(dataDirectory, FileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static SchemaMigrationOutcome MigrateOrClose(DbConnection connection, Func<SchemaMigrationOutcome> migrate)
+    {
+        try
+        {
+            if (connection is SqliteConnection)
+            {
+                using var command = connection.CreateCommand();
+                // why: the writer re-reads the pages of pushes and action targets all the time; a larger cache and a mapped file spare
+                // those reads their system calls and copies (a fan-out profile showed them beside the writes). A checkpoint every 8,192
+                // WAL pages (32 MB) instead of 1,000: each checkpoint copies every page the fan-outs touched into the file and syncs it
+                // twice, and a fan-out of 2,000 touches the same pages many times (a profile showed the file writes and syncs at 9%).
+                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=8192;";
+                command.ExecuteNonQuery();
+            }
+
+            return migrate();
+        }
+        catch
+        {
+            // why: a refused or failed migration must not leave the file open (and locked) behind the failed start.
+            if (connection is SqliteConnection sqlite)
+            {
+                SqliteConnection.ClearPool(sqlite);
+            }
+
+            connection.Dispose();
+            throw;
+        }
     }
 
     private static partial class Log

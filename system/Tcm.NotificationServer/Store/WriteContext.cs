@@ -1,32 +1,48 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Tcm.Hosting.Storage;
 
 namespace Tcm.NotificationServer.Store;
 
 /// <summary>
-/// What a write sees inside the batch transaction of the store's <see cref="SqliteWriteQueue{TContext}"/>: statements with
-/// positional parameters <c>@p0, @p1, ...</c>, prepared once per SQL text and reused across batches. It also gathers the
-/// targets' state changes its writes made (<see cref="TcmStore.WatchTargetStates"/>) and hands them on once they committed.
+/// What a write sees inside the batch transaction of the store's <see cref="StoreWriteQueue{TContext}"/>: statements with
+/// positional parameters <c>@p0, @p1, ...</c>, prepared once per SQL text and reused across batches, on SQLite or on PostgreSQL
+/// (the same text on both). It also gathers the targets' state changes its writes made (<see cref="TcmStore.WatchTargetStates"/>)
+/// and hands them on once they committed.
 /// </summary>
 internal sealed class WriteContext : IDisposable, IWriteOutcomes
 {
-    private readonly SqliteStatements _statements;
+    private readonly SqliteStatements? _sqlite;
+    private readonly PostgresStatements? _postgres;
     private readonly List<TargetStateChange> _changes = [];
     private int _writeStart;
 
-    public WriteContext(SqliteConnection connection) => _statements = new SqliteStatements(connection);
+    /// <summary>Writes on the SQLite file's writer connection.</summary>
+    public WriteContext(SqliteConnection connection) => _sqlite = new SqliteStatements(connection);
 
-    /// <summary>The transaction of the current batch.</summary>
-    internal SqliteTransaction Transaction => _statements.Transaction ?? throw new InvalidOperationException("No batch is open.");
+    /// <summary>Writes on a PostgreSQL writer connection, whose targets' changes a trigger leaves in a temporary table (<see cref="PostgresTargetStates"/>).</summary>
+    public WriteContext(NpgsqlConnection connection) => _postgres = new PostgresStatements(connection);
 
     /// <summary>Points the statements at the batch's transaction (null after it).</summary>
-    internal void Bind(SqliteTransaction? transaction) => _statements.Transaction = transaction;
+    internal void Bind(DbTransaction? transaction)
+    {
+        if (_sqlite is not null)
+        {
+            _sqlite.Transaction = (SqliteTransaction?)transaction;
+        }
+        else
+        {
+            _postgres!.Transaction = (NpgsqlTransaction?)transaction;
+        }
+    }
 
     /// <summary>Runs a statement; returns the number of rows changed.</summary>
-    public int Execute(string sql, params ReadOnlySpan<object?> args) => _statements.Execute(sql, args);
+    public int Execute(string sql, params ReadOnlySpan<object?> args) => _sqlite is not null ? _sqlite.Execute(sql, args) : _postgres!.Execute(sql, args);
 
     /// <summary>Runs one statement that returns rows (a <c>SELECT</c>, or a change with <c>RETURNING</c>) and maps each row.</summary>
-    public List<T> Query<T>(string sql, Func<StatementRow, T> map, params ReadOnlySpan<object?> args) => _statements.Rows(sql, map, args);
+    public List<T> Query<T>(string sql, Func<StatementRow, T> map, params ReadOnlySpan<object?> args) =>
+        _sqlite is not null ? _sqlite.Rows(sql, map, args) : _postgres!.Rows(sql, map, args);
 
     /// <summary>Who hears the targets' state changes after their transaction committed; called on the writer's loop.</summary>
     internal Action<IReadOnlyList<TargetStateChange>>? TargetStatesCommitted { get; set; }
@@ -37,6 +53,16 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
     void IWriteOutcomes.WriteStarting() => _writeStart = _changes.Count;
 
     void IWriteOutcomes.WriteUndone() => _changes.RemoveRange(_writeStart, _changes.Count - _writeStart);
+
+    void IWriteOutcomes.Committing()
+    {
+        // why: PostgreSQL's trigger cannot call back into this process; it leaves the batch's changes in a temporary table that is read
+        // (and emptied) here, inside the transaction, so a write rolled back to its savepoint left nothing there.
+        if (_postgres is not null)
+        {
+            PostgresTargetStates.Take(_postgres, _changes);
+        }
+    }
 
     void IWriteOutcomes.Committed()
     {
@@ -52,5 +78,9 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
 
     void IWriteOutcomes.Abandoned() => _changes.Clear();
 
-    public void Dispose() => _statements.Dispose();
+    public void Dispose()
+    {
+        _sqlite?.Dispose();
+        _postgres?.Dispose();
+    }
 }

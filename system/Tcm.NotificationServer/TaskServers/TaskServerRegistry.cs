@@ -331,7 +331,7 @@ internal sealed partial class TaskServerRegistry
     /// <summary>Changes the selection settings; every policy is computed again (and pushed to connected agents by the caller).</summary>
     public async Task SetSelectionAsync(TaskServerSelectionSettings selection, CancellationToken ct = default)
     {
-        await _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT OR REPLACE INTO settings(key, value) VALUES(@p0,@p1)", SelectionKey,
+        await _store.Writer.WriteAsync(ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES(@p0,@p1) ON CONFLICT(key) DO UPDATE SET value=excluded.value", SelectionKey,
             TcmStore.Serialize(selection, ProtocolJsonContext.Default.TaskServerSelectionSettings)), ct).ConfigureAwait(false);
         _selection = selection;
         await _policy.InvalidateAsync(ct).ConfigureAwait(false);

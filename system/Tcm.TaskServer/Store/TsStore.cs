@@ -40,7 +40,7 @@ internal sealed class TsStore : IDisposable
 
     // why: a fan-out runs the same few statements tens of thousands of times; each is parsed once and reused (under _gate).
     private readonly SqliteStatements _statements;
-    private readonly SqliteWriteQueue<TsStore> _writer;
+    private readonly StoreWriteQueue<TsStore> _writer;
 
     public TsStore(string dataDirectory, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -67,7 +67,7 @@ internal sealed class TsStore : IDisposable
 
         // why: the gather on the real clock, not the injected one: it only decides how writes share a commit, and a test's fake clock
         // would hold the store's commits until the test advanced it.
-        _writer = new SqliteWriteQueue<TsStore>(_connection, this, transaction => _statements.Transaction = transaction, MaxBatch, logger ?? NullLogger.Instance, _gate,
+        _writer = new StoreWriteQueue<TsStore>(_connection, this, transaction => _statements.Transaction = (SqliteTransaction?)transaction, MaxBatch, logger ?? NullLogger.Instance, _gate,
             WriteGatherWindow, TimeProvider.System);
     }
 
@@ -77,7 +77,7 @@ internal sealed class TsStore : IDisposable
     /// </summary>
     public Task<T> WriteAsync<T>(Func<TsStore, T> work, CancellationToken cancellationToken = default) => _writer.WriteAsync(work, cancellationToken);
 
-    /// <summary>Queues a write nobody waits for (see <see cref="SqliteWriteQueue{TContext}.Post"/>); <paramref name="committed"/> runs after its commit.</summary>
+    /// <summary>Queues a write nobody waits for (see <see cref="StoreWriteQueue{TContext}.Post"/>); <paramref name="committed"/> runs after its commit.</summary>
     public void Post(Action<TsStore> write, string what, Action? committed = null) => _writer.Post(write, what, committed);
 
     /// <summary>The database file.</summary>

@@ -133,5 +133,5 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
         Store.Query("SELECT acked_at FROM pushes WHERE agent_id=@p0 ORDER BY seq", r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), agentId);
 
     private static void InsertPush(WriteContext ctx, string agentId, long seq, string? actionId) =>
-        ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,'task',x'7b7d',@p2,@p3)", agentId, seq, actionId, T0);
+        ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,'task',@p4,@p2,@p3)", agentId, seq, actionId, T0, "{}"u8.ToArray());
 }

@@ -43,6 +43,20 @@ public sealed class NotificationServerOptionsValidatorTests
             .And.Contain(f => f.StartsWith("NotificationServer:AdminApiKey", StringComparison.Ordinal))
             .And.Contain(f => f.StartsWith("NotificationServer:HelloTimeout", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("Host=db.example;Database=tcm;Username=tcm")]
+    [InlineData("Host=10.0.0.5;Port=5433;Database=tcm;Username=tcm;Password=secret;Maximum Pool Size=20")]
+    public void PostgresConnectionString_IsAccepted(string store) =>
+        new NotificationServerOptionsValidator().Validate(null, new NotificationServerOptions { Store = store }).Succeeded.Should().BeTrue();
+
+    [Theory]
+    [InlineData("not a connection string", "not a PostgreSQL connection string")]
+    [InlineData("Database=tcm;Username=tcm", "names no Host")]
+    [InlineData("Host=db;Port=eighty", "not a PostgreSQL connection string")]
+    public void UnusableStore_IsRefusedWithWhy(string store, string why) =>
+        new NotificationServerOptionsValidator().Validate(null, new NotificationServerOptions { Store = store }).Failures
+            .Should().ContainSingle(f => f.StartsWith("NotificationServer:Store", StringComparison.Ordinal) && f.Contains(why, StringComparison.Ordinal));
 }
 
 public sealed class CertificateAuthorityTests : IDisposable

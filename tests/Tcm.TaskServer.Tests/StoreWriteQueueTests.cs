@@ -5,14 +5,14 @@ using Tcm.Hosting.Storage;
 namespace Tcm.TaskServer.Tests;
 
 /// <summary>The servers' single SQLite writer, on an in-memory database: batching, savepoints, failures, cancellation and closing.</summary>
-public sealed class SqliteWriteQueueTests : IAsyncLifetime
+public sealed class StoreWriteQueueTests : IAsyncLifetime
 {
     private readonly SqliteConnection _connection = new("Data Source=:memory:");
     private readonly SqliteStatements _statements;
     private readonly RecordingLogger _logger = new();
     private Func<SqliteTransaction?, bool> _bindFails = _ => false;
 
-    public SqliteWriteQueueTests()
+    public StoreWriteQueueTests()
     {
         _connection.Open();
         _statements = new SqliteStatements(_connection);
@@ -108,15 +108,15 @@ public sealed class SqliteWriteQueueTests : IAsyncLifetime
         _logger.Errors.Should().ContainSingle().Which.Should().Contain("late write");
     }
 
-    private SqliteWriteQueue<SqliteStatements> Create(int maxBatch) =>
+    private StoreWriteQueue<SqliteStatements> Create(int maxBatch) =>
         new(_connection, _statements, transaction =>
         {
-            if (_bindFails(transaction))
+            if (_bindFails((SqliteTransaction?)transaction))
             {
                 throw new InvalidOperationException("the disk is gone");
             }
 
-            _statements.Transaction = transaction;
+            _statements.Transaction = (SqliteTransaction?)transaction;
         }, maxBatch, _logger);
 
     private long Count(string? key = null) => key is null

@@ -6,22 +6,22 @@ namespace Tcm.NotificationServer.Tests.Unit;
 /// The single writer's gather window (the Notification Server's store runs with one): writes that find others waiting wait for
 /// more and share one commit; a lone write on a quiet store does not wait.
 /// </summary>
-public sealed class SqliteWriteQueueGatherTests : IAsyncDisposable
+public sealed class StoreWriteQueueGatherTests : IAsyncDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(4);
 
     private readonly SqliteConnection _connection = new("Data Source=:memory:");
     private readonly SqliteStatements _statements;
     private readonly TimerCountingTimeProvider _clock = new();
-    private readonly SqliteWriteQueue<SqliteStatements> _writer;
+    private readonly StoreWriteQueue<SqliteStatements> _writer;
 
-    public SqliteWriteQueueGatherTests()
+    public StoreWriteQueueGatherTests()
     {
         _connection.Open();
         _statements = new SqliteStatements(_connection);
         _statements.Execute("CREATE TABLE t(v TEXT)");
-        _writer = new SqliteWriteQueue<SqliteStatements>(
-            _connection, _statements, transaction => _statements.Transaction = transaction, maxBatch: 100, NullLogger.Instance, gatherWindow: Window, gatherClock: _clock);
+        _writer = new StoreWriteQueue<SqliteStatements>(
+            _connection, _statements, transaction => _statements.Transaction = (SqliteTransaction?)transaction, maxBatch: 100, NullLogger.Instance, gatherWindow: Window, gatherClock: _clock);
     }
 
     public async ValueTask DisposeAsync()

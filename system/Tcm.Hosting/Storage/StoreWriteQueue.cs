@@ -1,12 +1,13 @@
+using System.Data;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Tcm.Hosting.Storage;
 
 /// <summary>
-/// The single writer of a SQLite store. Writes are queued and drained by one loop that runs as many as are waiting (up to
+/// The single writer of a store (a SQLite file, or a PostgreSQL database the Notification Server uses). Writes are queued and drained by one loop that runs as many as are waiting (up to
 /// <see cref="MaxBatch"/>) in one transaction, each in its own savepoint so one that throws is rolled back alone and its caller
 /// gets its exception. A write's task completes only after its transaction committed: callers that acknowledge something to
 /// an agent await it first. A transaction that fails as a whole fails all its callers, and the loop goes on.
@@ -18,18 +19,17 @@ namespace Tcm.Hosting.Storage;
 /// </para>
 /// </summary>
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
-public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
+public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 {
-    private readonly SqliteConnection _connection;
     private readonly TContext _context;
-    private readonly Action<SqliteTransaction?> _bind;
+    private readonly Action<DbTransaction?> _bind;
     private readonly Lock? _connectionGate;
     private readonly ILogger _logger;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private readonly KeyValuePair<string, object?> _storeTag;
     private readonly TimeProvider _gatherClock;
-    private readonly Savepoint _savepoint;
+    private readonly WriterConnection _connection;
     private readonly IWriteOutcomes? _outcomes;
     private long _transactions;
     private long _operations;
@@ -43,21 +43,27 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     /// <param name="connectionGate">A lock the store also takes for its other use of <paramref name="connection"/>, held for a whole batch; null when the connection is the writer's alone.</param>
     /// <param name="gatherWindow">How long a batch that found writes waiting waits for more (see <see cref="GatherWindow"/>); zero: not at all.</param>
     /// <param name="gatherClock">The clock of <paramref name="gatherWindow"/>; <see cref="TimeProvider.System"/> when null.</param>
-    public SqliteWriteQueue(
-        SqliteConnection connection,
+    /// <param name="opened">
+    /// For a database server: prepares a connection the writer opened again after it broke (a server restart, a network cut), before the
+    /// next batch runs on it; null for a file, whose connection does not break.
+    /// </param>
+    /// <param name="storeName">The store's tag on the instruments; by default the file name of <paramref name="connection"/>'s data source.</param>
+    public StoreWriteQueue(
+        DbConnection connection,
         TContext context,
-        Action<SqliteTransaction?> bind,
+        Action<DbTransaction?> bind,
         int maxBatch,
         ILogger logger,
         Lock? connectionGate = null,
         TimeSpan gatherWindow = default,
-        TimeProvider? gatherClock = null)
+        TimeProvider? gatherClock = null,
+        Action<DbConnection>? opened = null,
+        string? storeName = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gatherWindow, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        _connection = connection;
         _context = context;
         _outcomes = context as IWriteOutcomes;
         _bind = bind;
@@ -66,8 +72,8 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
         _connectionGate = connectionGate;
         GatherWindow = gatherWindow;
         _gatherClock = gatherClock ?? TimeProvider.System;
-        _savepoint = new Savepoint(connection);
-        _storeTag = new("store", Path.GetFileNameWithoutExtension(connection.DataSource));
+        _connection = new WriterConnection(connection, opened);
+        _storeTag = new("store", storeName ?? Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
 
@@ -247,37 +253,40 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
                     _outcomes?.WriteStarting();
                     if (batch[0].Run(_context))
                     {
+                        _outcomes?.Committing();
                         transaction.Commit();
                     }
                     else
                     {
+                        // why: disposing the transaction rolls it back; an explicit rollback on a server connection that broke under the
+                        // write would throw, and its caller would get that instead of the write's own error.
                         _outcomes?.WriteUndone();
-                        transaction.Rollback();
                     }
 
                     return;
                 }
 
-                _savepoint.Bind(transaction);
+                _connection.Bind(transaction);
                 foreach (var write in batch)
                 {
-                    _savepoint.Begin();
+                    _connection.Begin();
                     _outcomes?.WriteStarting();
                     if (!write.Run(_context))
                     {
                         _outcomes?.WriteUndone();
-                        _savepoint.RollBack();
+                        _connection.RollBack();
                     }
 
-                    _savepoint.Release();
+                    _connection.Release();
                 }
 
+                _outcomes?.Committing();
                 transaction.Commit();
             }
             finally
             {
                 _bind(null);
-                _savepoint.Bind(null);
+                _connection.Bind(null);
             }
         }
         finally
@@ -291,20 +300,35 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        _savepoint.Dispose();
+        _connection.Dispose();
     }
 
     /// <summary>
-    /// The savepoint each write of a batch runs in, as three statements prepared once. Why not <see cref="SqliteTransaction.Save"/>:
-    /// it compiles its statement on every call, and a fan-out's results pay two of them per result.
+    /// What the writer does on its connection: each batch's transaction, and the savepoint each write of a batch runs in, as three
+    /// statements prepared once (the same text on SQLite and PostgreSQL). Why not <see cref="DbTransaction.Save"/>: SQLite's compiles its
+    /// statement on every call, and a fan-out's results pay two of them per result.
     /// </summary>
-    private sealed class Savepoint(SqliteConnection connection) : IDisposable
+    private sealed class WriterConnection(DbConnection connection, Action<DbConnection>? opened) : IDisposable
     {
-        private readonly SqliteCommand _begin = Command(connection, "SAVEPOINT write");
-        private readonly SqliteCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
-        private readonly SqliteCommand _release = Command(connection, "RELEASE SAVEPOINT write");
+        private readonly DbCommand _begin = Command(connection, "SAVEPOINT write");
+        private readonly DbCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
+        private readonly DbCommand _release = Command(connection, "RELEASE SAVEPOINT write");
 
-        public void Bind(SqliteTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
+        /// <summary>Begins a batch's transaction; first opens again (and prepares) a server connection that broke.</summary>
+        public DbTransaction BeginTransaction()
+        {
+            if (opened is not null && connection.State != ConnectionState.Open)
+            {
+                // why: a server's connection that broke fails every batch until it is opened again; what failed was not kept.
+                connection.Close();
+                connection.Open();
+                opened(connection);
+            }
+
+            return connection.BeginTransaction();
+        }
+
+        public void Bind(DbTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
 
         public void Begin() => _begin.ExecuteNonQuery();
 
@@ -319,7 +343,7 @@ public sealed partial class SqliteWriteQueue<TContext> : IAsyncDisposable
             _release.Dispose();
         }
 
-        private static SqliteCommand Command(SqliteConnection connection, string sql)
+        private static DbCommand Command(DbConnection connection, string sql)
         {
             var command = connection.CreateCommand();
             command.CommandText = sql;
