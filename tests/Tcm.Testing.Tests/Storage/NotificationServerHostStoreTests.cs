@@ -31,6 +31,29 @@ public sealed class NotificationServerHostStoreTests
         (await PostgresDatabase.ExistsAsync(admin, database.Name, default)).Should().BeFalse();
     }
 
+    [Fact]
+    public async Task StoreNotGiven_FollowsTcmTestStore()
+    {
+        var postgres = StoreSelection.Selected == StoreKind.PostgreSql;
+        string? seen = null;
+
+        var start = () => NotificationServerHost.StartAsync(configure: o =>
+        {
+            seen = o.Store;
+            throw new StartStopped();
+        });
+
+        await start.Should().ThrowAsync<StartStopped>();
+        if (postgres)
+        {
+            seen.Should().StartWith("Host=").And.Contain("Database=tcm_ns_", "TCM_TEST_STORE=postgresql gives the host a fresh database");
+        }
+        else
+        {
+            seen.Should().BeNull("the SQLite file in the data folder is the default");
+        }
+    }
+
     [PostgresFact]
     public async Task PostgreSqlStore_OfAnotherFolder_IsAnotherDatabase()
     {

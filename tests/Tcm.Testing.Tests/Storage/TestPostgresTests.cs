@@ -55,6 +55,5 @@ public sealed class TestPostgresTests
         var expected = StoreSelection.Selected == StoreKind.Sqlite ? null : TestPostgres.SqliteOnlyReason("why", StoreKind.PostgreSql);
 
         new SqliteOnlyFactAttribute("why").Skip.Should().Be(expected);
-        new SqliteOnlyTheoryAttribute("why").Skip.Should().Be(expected);
     }
 }

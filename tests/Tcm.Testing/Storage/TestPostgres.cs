@@ -40,14 +40,6 @@ public sealed class PostgresFactAttribute : FactAttribute
     public PostgresFactAttribute() => Skip = TestPostgres.SkipReason;
 }
 
-/// <inheritdoc cref="PostgresFactAttribute"/>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class PostgresTheoryAttribute : TheoryAttribute
-{
-    /// <summary>Skips the test with <see cref="TestPostgres.SkipReason"/>, if any.</summary>
-    public PostgresTheoryAttribute() => Skip = TestPostgres.SkipReason;
-}
-
 /// <summary>
 /// A test of the SQLite store alone (it reads or prepares the SQLite file, or a SQLite behaviour): it runs on the SQLite pass
 /// and is skipped, with the reason it is given, under <c>TCM_TEST_STORE=postgresql</c>, so that pass never claims it.
@@ -56,27 +48,5 @@ public sealed class PostgresTheoryAttribute : TheoryAttribute
 public sealed class SqliteOnlyFactAttribute : FactAttribute
 {
     /// <summary>Skips the test under <c>TCM_TEST_STORE=postgresql</c>, saying <paramref name="why"/> it is SQLite's alone.</summary>
-    public SqliteOnlyFactAttribute(string why)
-    {
-        Why = why;
-        Skip = TestPostgres.SqliteOnlyReason(why);
-    }
-
-    /// <summary>Why the test is SQLite's alone.</summary>
-    public string Why { get; }
-}
-
-/// <inheritdoc cref="SqliteOnlyFactAttribute"/>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class SqliteOnlyTheoryAttribute : TheoryAttribute
-{
-    /// <summary>Skips the test under <c>TCM_TEST_STORE=postgresql</c>, saying <paramref name="why"/> it is SQLite's alone.</summary>
-    public SqliteOnlyTheoryAttribute(string why)
-    {
-        Why = why;
-        Skip = TestPostgres.SqliteOnlyReason(why);
-    }
-
-    /// <summary>Why the test is SQLite's alone.</summary>
-    public string Why { get; }
+    public SqliteOnlyFactAttribute(string why) => Skip = TestPostgres.SqliteOnlyReason(why);
 }
