@@ -7,6 +7,7 @@ using Tcm.Gateway;
 using Tcm.Lab.Admin;
 using Tcm.Lab.Network;
 using Tcm.Lab.Packages;
+using Tcm.Lab.Storage;
 using Tcm.NotificationServer;
 using Tcm.Protocol;
 using Tcm.TaskServer;
@@ -31,6 +32,7 @@ public sealed class InProcessLab : ISystemUnderTest
     private LabPackageServer? _packages;
     private LabProxy? _proxy;
     private RegisteredEndpoint? _proxyEndpoint;
+    private PostgresDatabase? _database;
 
     private InProcessLab(NetworkTopology topology, string dataDirectory, bool keepData, ILoggerFactory loggers)
     {
@@ -59,7 +61,11 @@ public sealed class InProcessLab : ISystemUnderTest
     public LabProxy? LabProxy => _proxy;
 
     /// <inheritdoc />
-    public string Description => "lab: " + string.Join(", ", _servers.Select(s => $"{s.Name} https://{s.HostName}:{s.Port}")) + $"; data in {_dataDirectory}";
+    public string Description => "lab: " + string.Join(", ", _servers.Select(s => $"{s.Name} https://{s.HostName}:{s.Port}")) + $"; data in {_dataDirectory}"
+        + (_database is null ? "" : $", the NS's store in PostgreSQL database {_database.Name}");
+
+    /// <summary>The Notification Server's PostgreSQL database when the lab runs it on one; null on the SQLite file.</summary>
+    public PostgresDatabase? Database => _database;
 
     /// <summary>
     /// Starts the servers <paramref name="options"/> asks for, each in <paramref name="dataDirectory"/>'s own subfolder, and registers
@@ -161,6 +167,11 @@ public sealed class InProcessLab : ISystemUnderTest
         Admin?.Dispose();
         if (!_keepData)
         {
+            if (_database is not null)
+            {
+                await _database.DisposeAsync();
+            }
+
             try
             {
                 Directory.Delete(_dataDirectory, recursive: true);
@@ -173,6 +184,12 @@ public sealed class InProcessLab : ISystemUnderTest
 
     private async Task StartAllAsync(LabOptions spec, CancellationToken ct)
     {
+        if ((spec.Store ?? StoreSelection.Selected) == StoreKind.PostgreSql)
+        {
+            // One database for the lab's life: a restarted NS finds its data again, as it finds its data folder.
+            _database = await StoreSelection.CreateDatabaseAsync("tcm_lab", ct);
+        }
+
         var ns = new HostedServer("ns", NotificationServerHost, EndpointClass.Corporate, _topology, (port, c) => StartNotificationServerAsync(port, spec.Tcm, c));
         _servers.Add(ns);
         await ns.StartAsync(ct);
@@ -275,6 +292,7 @@ public sealed class InProcessLab : ISystemUnderTest
             o.PublicHostName = NotificationServerHost;
             o.ServerName = "NS1";
             o.TcmEnabledAtFirstRun = tcm;
+            o.Store = _database?.ConnectionString;
         });
         var app = builder.Build();
         app.MapNotificationServer();

@@ -14,6 +14,12 @@ public sealed record LabOptions
 
     /// <summary>The lab's HTTP proxy (<c>proxy</c>), or null for none. Default: none.</summary>
     public LabProxyOptions? Proxy { get; init; }
+
+    /// <summary>
+    /// Where the Notification Server keeps its data: the SQLite file in its data folder, or a fresh PostgreSQL database the lab
+    /// creates and drops (<see cref="Storage.StoreSelection"/>). Default: null, what <c>TCM_TEST_STORE</c> picks (SQLite when unset).
+    /// </summary>
+    public Storage.StoreKind? Store { get; init; }
 }
 
 /// <summary>The lab's CONNECT proxy: who reaches it, and whether it asks for credentials.</summary>

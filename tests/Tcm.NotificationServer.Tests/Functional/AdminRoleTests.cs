@@ -160,11 +160,14 @@ public sealed class AdminRoleTests
 
     private static object?[] StoredKey(NotificationServerHost server, string id)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "tcm.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
+        // why: read through the server's own store, whichever engine it is on, not through the admin API that hides these columns.
+        using var connection = server.OpenStore();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, hash, iterations, salt, role FROM admin_keys WHERE id=$id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = "SELECT name, hash, iterations, salt, role FROM admin_keys WHERE id=@id";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "id";
+        parameter.Value = id;
+        command.Parameters.Add(parameter);
         using var reader = command.ExecuteReader();
         reader.Read().Should().BeTrue();
         var values = new object?[reader.FieldCount];

@@ -8,9 +8,11 @@ public sealed class DataFolderUpgradeTests : IDisposable
 {
     private readonly TemporaryFolder _folder = new("ns-upgrade");
 
+    private const string WhySqliteOnly = "it starts the server on a tcm.db an older or newer TCM left in the data folder; a PostgreSQL store has no such file";
+
     public void Dispose() => _folder.Dispose();
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DataFolderFromBeforeVersioning_ServesItsAgentsActionsAndSiteServers()
     {
         UnversionedNsDatabase.Create(_folder.File(TcmStore.FileName));
@@ -27,7 +29,7 @@ public sealed class DataFolderUpgradeTests : IDisposable
         SqliteFile.UserVersion(_folder.File(TcmStore.FileName)).Should().Be(TcmSchema.Definition.CurrentVersion);
     }
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DataFolderFromANewerVersion_StopsTheStartWithAClearError()
     {
         var path = _folder.File(TcmStore.FileName);

@@ -12,9 +12,11 @@ public sealed class TcmStoreMigrationTests : IDisposable
 
     private string DatabasePath => _folder.File(TcmStore.FileName);
 
+    private const string WhySqliteOnly = "it opens the SQLite store on a tcm.db and reads or stamps the file's user_version";
+
     public void Dispose() => _folder.Dispose();
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task FreshDataFolder_IsBuiltAtTheCurrentVersion()
     {
         await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
@@ -36,7 +38,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
             .Should().Be("35326bf4d3d147f2eafb38200bc8205e0c1042c6acfefd548d07997a0e420484", "a schema change is a new migration, never an edit of version 1");
     }
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DatabaseFromBeforeVersioning_IsRecognisedAsVersion1_AndKeepsItsData()
     {
         UnversionedNsDatabase.Create(DatabasePath);
@@ -51,7 +53,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
         store.Query("SELECT action_id FROM ts_tasks", r => r.GetString(0)).Should().Equal(UnversionedNsDatabase.ActionId);
     }
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DatabaseFromBeforeVersioning_StillRefusesASecondPushWithTheSameSequence_AfterItsPushesAreRebuilt()
     {
         UnversionedNsDatabase.Create(DatabasePath);
@@ -67,7 +69,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
         store.GetPushesAfter(UnversionedNsDatabase.AgentId, 0, int.MaxValue).Select(p => p.Seq).Should().Equal(1, 2, 3);
     }
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DatabaseFromBeforeVersioning_WithoutTheLaterTables_GetsThem_AndKeepsItsData()
     {
         UnversionedNsDatabase.Create(DatabasePath, withLaterTables: false);
@@ -81,7 +83,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
         store.Query("SELECT COUNT(*) FROM ts_tasks", r => r.GetInt64(0)).Single().Should().Be(0);
     }
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task CurrentDatabase_OpensAgain_WithNothingToDo()
     {
         await (await OpenAndWriteSettingAsync()).DisposeAsync();
@@ -92,7 +94,7 @@ public sealed class TcmStoreMigrationTests : IDisposable
         store.GetSetting("written").Should().Be("before reopening");
     }
 
-    [Fact]
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DatabaseFromANewerVersion_IsRefusedWithAClearError_AndLeftUntouched()
     {
         await (await OpenAndWriteSettingAsync()).DisposeAsync();

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tcm.Lab.Storage;
 using Tcm.NotificationServer;
 using Tcm.Protocol;
 
@@ -12,7 +13,9 @@ namespace Tcm.Testing;
 
 /// <summary>
 /// A real Notification Server for tests: Kestrel on 127.0.0.1 (port 0 at first, the same port on a restart), real TLS
-/// from the server's own CA, real SQLite in a temporary data folder, and an admin client that trusts only that CA. Every
+/// from the server's own CA, a temporary data folder, and an admin client that trusts only that CA. Its store is the SQLite
+/// file in that folder, or under <c>TCM_TEST_STORE=postgresql</c> a fresh PostgreSQL database of its own (the store hooks
+/// are in <c>NotificationServerHost.Store.cs</c>). Every
 /// log entry is kept in <see cref="Logs"/>; with an <see cref="ITestOutputHelper"/> they also go to the test's output.
 /// The admin API calls tests share are in <c>NotificationServerHost.Admin.cs</c>.
 /// </summary>
@@ -29,9 +32,10 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     private WebApplication? _app;
     private HttpClient? _admin;
 
-    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time)
+    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time, StoreKind store)
     {
         _time = time;
+        Store = store;
         _output = output;
         _tcmEnabled = tcmEnabled;
         _configure = configure;
@@ -76,17 +80,19 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     /// <param name="dataDirectory">A folder the test owns (to start a second server on the same data); a new temporary one when null.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <param name="time">The server's clock on every start (a <c>FakeTimeProvider</c> a test moves); the system clock when null.</param>
+    /// <param name="store">The store; null: what <c>TCM_TEST_STORE</c> picks (SQLite when unset).</param>
     public static async Task<NotificationServerHost> StartAsync(
         ITestOutputHelper? output = null,
         bool tcmEnabled = false,
         Action<NotificationServerOptions>? configure = null,
         string? dataDirectory = null,
         CancellationToken cancellationToken = default,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        StoreKind? store = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tcm-tests", "ns-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time);
+        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time, store ?? StoreSelection.Selected);
         try
         {
             await host.StartAsync(cancellationToken);
@@ -104,6 +110,7 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(DataDirectory);
+        await OpenDatabaseAsync(cancellationToken);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = DataDirectory, EnvironmentName = Environments.Development });
         builder.Logging.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Debug);
         if (_output is not null)
@@ -123,6 +130,7 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
             o.Port = Port;
             o.TcmEnabledAtFirstRun = _tcmEnabled;
             o.ServerName = DefaultServerName;
+            o.Store = StoreConnectionString;
             _configure?.Invoke(o);
         });
         var app = builder.Build();

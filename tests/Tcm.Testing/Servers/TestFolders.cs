@@ -9,11 +9,13 @@ public static class TestFolders
     public static string NewPath(string prefix) => Path.Combine(Path.GetTempPath(), "tcm-tests", $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]);
 
     /// <summary>
-    /// Deletes <paramref name="path"/> and what is in it. SQLite's pooled connections are released first so the database
-    /// file can go; a file still held elsewhere leaves the folder behind rather than failing the test.
+    /// Deletes <paramref name="path"/> and what is in it, and drops the PostgreSQL database of a host that ran on it
+    /// (<see cref="FolderDatabases"/>). SQLite's pooled connections are released first so the database file can go; a file still
+    /// held elsewhere leaves the folder behind rather than failing the test.
     /// </summary>
     public static void TryDelete(string path)
     {
+        FolderDatabases.Drop(path);
         SqliteConnection.ClearAllPools();
         try
         {
