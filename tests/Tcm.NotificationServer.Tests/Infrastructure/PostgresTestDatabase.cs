@@ -16,17 +16,14 @@ internal sealed class PostgresTestDatabase : IAsyncDisposable
 
     public PostgresTestDatabase()
     {
-        _server = Environment.GetEnvironmentVariable(Variable)
-            ?? throw new InvalidOperationException($"{Variable} is not set: point it at a PostgreSQL server (Host=127.0.0.1;Port=...;Username=...)");
+        _server = Tcm.Lab.Storage.StoreSelection.AdminConnectionStringAsync(default).GetAwaiter().GetResult();
         _name = "tcm_store_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         Execute(_server, $"CREATE DATABASE {_name}");
         ConnectionString = new NpgsqlConnectionStringBuilder(_server) { Database = _name, Pooling = false }.ConnectionString;
     }
 
     /// <summary>Why PostgreSQL tests are skipped here, or null when they run.</summary>
-    public static string? SkipReason => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 }
-        ? null
-        : $"PostgreSQL store tests need a server: set {Variable} to a connection string (Host=127.0.0.1;Port=55432;Username=...) whose user may create databases.";
+    public static string? SkipReason => Tcm.Testing.TestPostgres.SkipReason;
 
     /// <summary>The new database's connection string.</summary>
     public string ConnectionString { get; }
@@ -54,10 +51,4 @@ internal sealed class PostgresTestDatabase : IAsyncDisposable
         using var command = new NpgsqlCommand(sql, connection);
         command.ExecuteNonQuery();
     }
-}
-
-/// <summary>A test that needs a PostgreSQL server (<see cref="PostgresTestDatabase"/>); skipped with the reason when there is none.</summary>
-internal sealed class PostgresFactAttribute : FactAttribute
-{
-    public PostgresFactAttribute() => Skip = PostgresTestDatabase.SkipReason;
 }
