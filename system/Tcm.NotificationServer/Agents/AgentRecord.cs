@@ -103,7 +103,18 @@ internal sealed class AgentRecord : PushSequence
     /// What the store says of an agent this node does not hold: which node does, if any; not written back. Ignored when
     /// <see cref="Node"/> is no longer <paramref name="expected"/> (the agent's hello here came in between).
     /// </summary>
-    public void SeenOn(string? expected, string? node) => Interlocked.CompareExchange(ref _node, node, expected);
+    public void SeenOn(string? expected, string? node)
+    {
+        while (true)
+        {
+            // why: names read from the store are other string instances than this node's; compare the text, swap the instance seen.
+            var current = Volatile.Read(ref _node);
+            if (!string.Equals(current, expected, StringComparison.Ordinal) || ReferenceEquals(Interlocked.CompareExchange(ref _node, node, current), current))
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>Whether this node took or gave up the agent's connection since it was last written; marks it written.</summary>
     public bool TryTakeChangedNode(out string? node)

@@ -30,3 +30,13 @@ internal sealed class NoNodeSignal : INodeSignal
 
     public Task RunAsync(CancellationToken stoppingToken) => Task.CompletedTask;
 }
+
+/// <summary>What a node does with the signals of the others.</summary>
+internal interface INodeSignalReceiver
+{
+    /// <summary>Another node stored pushes for these agents, each with the highest sequence number stored for it.</summary>
+    Task StoredElsewhereAsync(IEnumerable<(string AgentId, long Seq)> pushes, CancellationToken cancellationToken);
+
+    /// <summary>Signals may have been missed (the listening connection dropped): every agent as the store holds it now.</summary>
+    Task EverythingStoredAsync(CancellationToken cancellationToken);
+}

@@ -9,9 +9,10 @@ namespace Tcm.NotificationServer.Cluster;
 /// acknowledgement of them counts and this node's own next push does not reuse their numbers), and an agent whose channel this node holds
 /// gets them from the store through the delivery engine's catch-up, as after its hello: in order, once.
 /// </summary>
-internal sealed class NodeCatchUp(AgentDirectory directory, TcmStore store, PushWindow window)
+internal sealed class NodeCatchUp(AgentDirectory directory, TcmStore store, PushWindow window) : INodeSignalReceiver
 {
-    /// <summary>Pushes stored elsewhere, each agent with the highest sequence number stored for it; agents this node does not know are skipped.</summary>
+    /// <inheritdoc/>
+    /// <remarks>Agents this node does not know are skipped.</remarks>
     public async Task StoredElsewhereAsync(IEnumerable<(string AgentId, long Seq)> pushes, CancellationToken cancellationToken)
     {
         foreach (var (agentId, seq) in pushes)
@@ -23,6 +24,6 @@ internal sealed class NodeCatchUp(AgentDirectory directory, TcmStore store, Push
         }
     }
 
-    /// <summary>After signals may have been missed (the listening connection dropped): every agent as the store holds it now.</summary>
+    /// <inheritdoc/>
     public Task EverythingStoredAsync(CancellationToken cancellationToken) => StoredElsewhereAsync(store.LoadLastPushSeqs(), cancellationToken);
 }

@@ -9,7 +9,7 @@ namespace Tcm.NotificationServer.Cluster;
 /// committed, <c>LISTEN</c> on one dedicated connection held for the node's life.
 /// <para>
 /// :: Step 1: the listening connection opens and <c>LISTEN</c>s (retried with back-off, 0.5 s doubling to 30 s, while the database
-/// cannot be reached). :: Step 2: each notification of another node goes to <see cref="NodeCatchUp"/>, off the connection's thread.
+/// cannot be reached). :: Step 2: each notification of another node goes to the receiver (<see cref="NodeCatchUp"/>), off the connection's thread.
 /// :: Step 3: when the connection drops, signals sent meanwhile are lost, so once it listens again every agent is brought up to what
 /// the store holds. Sending runs beside it: what fan-outs stored is gathered, cut into payloads (<see cref="NodeSignalPayload"/>) and
 /// sent in one batch over a pooled connection, again after a back-off while that fails.
@@ -25,7 +25,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly NodeIdentity _node;
-    private readonly NodeCatchUp _catchUp;
+    private readonly INodeSignalReceiver _catchUp;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<IReadOnlyList<(string AgentId, long Seq)>> _outgoing =
@@ -37,7 +37,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
     private long _received;
 
     /// <summary>A signal over the database <paramref name="connectionString"/> names.</summary>
-    public PostgresNodeSignal(string connectionString, NodeIdentity node, NodeCatchUp catchUp, TimeProvider time, ILogger<PostgresNodeSignal> logger)
+    public PostgresNodeSignal(string connectionString, NodeIdentity node, INodeSignalReceiver catchUp, TimeProvider time, ILogger<PostgresNodeSignal> logger)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.KeepAlive == 0)

@@ -190,7 +190,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
 
     /// <summary>The highest sequence number stored for each agent with pushes, whichever node stored them.</summary>
     public List<(string AgentId, long LastSeq)> LoadLastPushSeqs() =>
-        Query("SELECT agent_id, MAX(seq) FROM pushes GROUP BY agent_id", r => (r.GetString(0), r.GetInt64(0)));
+        Query("SELECT agent_id, MAX(seq) FROM pushes GROUP BY agent_id", r => (r.GetString(0), r.GetInt64(1)));
 
     /// <summary>Which node holds each agent's connection, for the agents some node holds.</summary>
     public List<(string AgentId, string Node)> LoadAgentNodes() =>

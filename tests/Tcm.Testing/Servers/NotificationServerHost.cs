@@ -26,12 +26,14 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     private readonly Action<NotificationServerOptions>? _configure;
     private readonly bool _ownsDirectory;
     private readonly TimeProvider? _time;
+    private readonly Action<IServiceCollection>? _services;
     private WebApplication? _app;
     private HttpClient? _admin;
 
-    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time)
+    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time, Action<IServiceCollection>? services)
     {
         _time = time;
+        _services = services;
         _output = output;
         _tcmEnabled = tcmEnabled;
         _configure = configure;
@@ -76,17 +78,19 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     /// <param name="dataDirectory">A folder the test owns (to start a second server on the same data); a new temporary one when null.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <param name="time">The server's clock on every start (a <c>FakeTimeProvider</c> a test moves); the system clock when null.</param>
+    /// <param name="services">Replaces some of the server's services after its own are added (a test double in place of a real one).</param>
     public static async Task<NotificationServerHost> StartAsync(
         ITestOutputHelper? output = null,
         bool tcmEnabled = false,
         Action<NotificationServerOptions>? configure = null,
         string? dataDirectory = null,
         CancellationToken cancellationToken = default,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tcm-tests", "ns-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time);
+        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time, services);
         try
         {
             await host.StartAsync(cancellationToken);
@@ -125,6 +129,7 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
             o.ServerName = DefaultServerName;
             _configure?.Invoke(o);
         });
+        _services?.Invoke(builder.Services);
         var app = builder.Build();
         try
         {
