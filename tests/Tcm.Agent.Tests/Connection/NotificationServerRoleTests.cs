@@ -22,13 +22,14 @@ public sealed class NotificationServerRoleTests
 
         kit.Ns.BackOff(first, "connection failed: refused");
         var second = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+        var request = kit.Ns.Strategy.RouteForRequest();
         kit.Ns.BackOff(second, "connection lost");
         var third = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
 
         first.HostAndPort.Should().Be("ns2.corp:4443");
         second.HostAndPort.Should().Be("ns3.corp:4443");
         second.Reason.Should().Contain("server host 2 of 2");
-        kit.Ns.Strategy.RouteForRequest().HostAndPort.Should().Be("ns3.corp:4443", "HTTP requests follow the connection to the next node");
+        request.HostAndPort.Should().Be("ns3.corp:4443", "HTTP requests follow the connection to the next node");
         third.HostAndPort.Should().Be("ns2.corp:4443");
         kit.Ns.State.ChannelNotBefore.Should().BeAfter(kit.Time.GetUtcNow(), "the next attempt still waits for the back-off");
     }
