@@ -118,6 +118,13 @@ public sealed class GatewayBackendOptions
     /// </summary>
     public string? ConnectTo { get; set; }
 
+    /// <summary>
+    /// Several Notification Server nodes serving this one backend (they share one database): the <c>host:port</c> of each, which the
+    /// gateway dials in turn, starting with the one that last answered, going to the next when one does not accept the connection. TLS is
+    /// validated against <see cref="Address"/>'s host, as for <see cref="ConnectTo"/>, which it replaces. Default empty: one destination.
+    /// </summary>
+    public List<string> Destinations { get; set; } = [];
+
     /// <summary>Notification Server or Task Server. Default <see cref="BackendKind.NotificationServer"/>.</summary>
     public BackendKind Kind { get; set; } = BackendKind.NotificationServer;
 

@@ -58,6 +58,19 @@ internal sealed class GatewayOptionsValidator()
                 failures.Add($"{label}:ConnectTo: {connectProblem}.");
             }
 
+            if (backend.Destinations.Count > 0 && !string.IsNullOrWhiteSpace(backend.ConnectTo))
+            {
+                failures.Add($"{label}: set ConnectTo or Destinations, not both.");
+            }
+
+            for (var d = 0; d < backend.Destinations.Count; d++)
+            {
+                if (!RelayAddress.TryNormalizeHostAndPort(backend.Destinations[d], out _, out var destinationProblem))
+                {
+                    failures.Add($"{label}:Destinations:{d}: {destinationProblem}.");
+                }
+            }
+
             if (backend.CaCertificateFile is { } ca && !File.Exists(ca))
             {
                 failures.Add($"{label}:CaCertificateFile '{ca}' does not exist.");

@@ -14,6 +14,7 @@ using Tcm.NotificationServer.AgentEndpoints;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
 using Tcm.NotificationServer.Channel;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Gateways;
@@ -53,6 +54,7 @@ public static class NotificationServerExtensions
         services.AddSingleton(sp => new TcmStore(
             sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.Store, sp.GetRequiredService<ILogger<TcmStore>>()));
         services.AddSingleton<AgentDirectory>();
+        services.AddCluster();
         services.AddSingleton<ActionLedger>();
         services.AddSingleton<ActionExpiry>().AddHostedService(static sp => sp.GetRequiredService<ActionExpiry>());
         services.AddSingleton<ActionCancellation>();

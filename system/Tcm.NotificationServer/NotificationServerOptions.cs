@@ -18,6 +18,13 @@ public sealed class NotificationServerOptions : TcmChannelServerOptions
     /// <summary>Name the server announces in <c>welcome</c>. Default <see cref="Environment.MachineName"/>.</summary>
     public string ServerName { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// This node's name among the Notification Server nodes that share one database: recorded for each agent whose persistent connection
+    /// it holds, and shown by the admin API and console. Up to 64 letters, digits, '.', '-', '_' or ':'. Default
+    /// <c>{ServerName}:{Port}</c>; nodes on one database must have different names.
+    /// </summary>
+    public string? NodeName { get; set; }
+
     /// <summary>Most messages one channel's send queue may hold; a channel that falls further behind is aborted (its pushes wait in the store for its next hello). Default 1,000.</summary>
     public int MaxQueuedPerChannel { get; set; } = 1_000;
 

@@ -1,4 +1,5 @@
 using Tcm.Hosting.Options;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer;
@@ -12,6 +13,11 @@ internal sealed class NotificationServerOptionsValidator()
         if (string.IsNullOrWhiteSpace(options.ServerName))
         {
             failures.Add($"{failures.Prefix}ServerName must not be empty.");
+        }
+
+        if (NodeIdentity.Problem(NodeIdentity.NameOf(options)) is { } nodeProblem)
+        {
+            failures.Add($"{failures.Prefix}NodeName {nodeProblem}");
         }
 
         failures.Channel(options, 64 * 1024 * 1024);

@@ -28,6 +28,18 @@ public sealed class RouteResolverTests
     }
 
     [Fact]
+    public void ServerHostNumber_NamesThatHostOfThePolicy_RoundTheList()
+    {
+        var policy = TestData.Policy(hosts: ["ns1.example:4443", "ns2.example:4443"]);
+
+        RouteResolver.ResolveRoute(Package, policy, RoutePlan.Initial, serverHost: 1).HostAndPort.Should().Be("ns2.example:4443");
+        RouteResolver.ResolveRoute(Package, policy, RoutePlan.Initial, serverHost: 2).HostAndPort.Should().Be("ns1.example:4443");
+        RouteResolver.ResolveRoute(Package, policy, RoutePlan.Initial, serverHost: int.MinValue).HostAndPort.Should().Be("ns1.example:4443");
+        RouteResolver.DirectNotificationServer(Package, policy, 1).Should().Be(("ns2.example", 4443));
+        RouteResolver.ResolveRoute(Package, TestData.Policy(), RoutePlan.Initial, serverHost: 3).HostAndPort.Should().Be("setup.example:4443");
+    }
+
+    [Fact]
     public void PolicyWithoutHosts_FallsBackToThePackageServer()
     {
         RouteResolver.ResolveRoute(Package, TestData.Policy()).HostAndPort.Should().Be("setup.example:4443");

@@ -17,6 +17,21 @@ public sealed class GatewayOptionsValidatorTests
         new GatewayOptionsValidator().Validate(null, Valid()).Succeeded.Should().BeTrue();
 
     [Fact]
+    public void Destinations_AreCheckedOneByOne_AndNotTakenWithConnectTo()
+    {
+        var options = Valid();
+        options.Backends[0].Destinations = ["node-a.corp:4443", "node-b.corp"];
+        options.Backends[1].Destinations = ["ts1-a.corp:4726"];
+        options.Backends[1].ConnectTo = "ts1-b.corp:4726";
+
+        var failures = new GatewayOptionsValidator().Validate(null, options).Failures!.ToList();
+
+        failures.Should().Contain(f => f.StartsWith("Gateway:Backends:0:Destinations:1:") && f.Contains("needs its port"));
+        failures.Should().Contain("Gateway:Backends:1: set ConnectTo or Destinations, not both.");
+        failures.Should().HaveCount(2);
+    }
+
+    [Fact]
     public void EveryProblem_IsNamedWithItsSetting()
     {
         var options = Valid();

@@ -28,6 +28,7 @@ internal sealed partial class AgentContext : IDisposable
     private readonly CancellationTokenSource _stopCts = new();
     private volatile AgentState? _identity;
     private volatile PolicyDocument? _policy;
+    private int _serverHost;
     private volatile DeliveryBook _book = new();
     private volatile bool _stopping;
     private IReadOnlyList<ConnectionLoop> _loops = [];
@@ -57,6 +58,7 @@ internal sealed partial class AgentContext : IDisposable
         {
             RouteChanged = MoveConnectionsAsync,
             Evaluated = ScheduleProbeOfPreferredRoute,
+            ServerHost = () => ServerHost,
         };
         _probeBackoff = new Backoff(options.Backoff);
         _proxyReturn = new ProxyReturn(Proxied, time, options.Backoff, options.ProbeTimeout, logger, StartBackground, ReopenConnectionsAsync);
@@ -77,6 +79,15 @@ internal sealed partial class AgentContext : IDisposable
     public AgentCounters Counters { get; }
 
     public RouteKeeper Routes { get; }
+
+    /// <summary>
+    /// Which of the policy's server hosts (several Notification Server nodes) the Notification Server connection calls, counted from 0
+    /// round the list: the next one after a failure.
+    /// </summary>
+    public int ServerHost => Volatile.Read(ref _serverHost);
+
+    /// <summary>Moves the Notification Server connection to the policy's next server host; returns the new number.</summary>
+    public int NextServerHost() => Interlocked.Increment(ref _serverHost);
 
     public AgentState? Identity { get => _identity; set => _identity = value; }
 

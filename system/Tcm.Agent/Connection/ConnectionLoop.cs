@@ -305,6 +305,7 @@ internal sealed partial class ConnectionLoop : IDisposable
         State.ChannelNotBefore = _agent.Time.GetUtcNow() + delay;
         SetHttpReason($"reconnecting: {reason}");
         Log.Backoff(_logger, route.HostAndPort, DelayText.Format(delay), attempt, reason);
+        _role.OnFailure(route, reason);
     }
 
     /// <summary>HTTP until the next policy (a refusal: the server will not take the channel before its settings change).</summary>

@@ -36,6 +36,14 @@ internal interface IConnectionRole
     /// <summary>A refusal or a lost channel the role handles itself (the TS role fails over); false for the common handling.</summary>
     bool TryHandleLoss(AgentRoute route, string? code, string reason, bool refused);
 
+    /// <summary>
+    /// The server at <paramref name="route"/> failed (no connection, a failure that may pass, a channel lost): the agent backs off before
+    /// its next attempt. The NS role moves to the policy's next server host, so that attempt goes to another Notification Server node.
+    /// </summary>
+    void OnFailure(AgentRoute route, string reason)
+    {
+    }
+
     /// <summary>A channel that was up dropped at <paramref name="now"/> (the NS role schedules its policy request).</summary>
     void OnChannelDropped(DateTimeOffset now);
 

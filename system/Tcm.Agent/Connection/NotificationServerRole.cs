@@ -8,7 +8,7 @@ namespace Tcm.Agent.Connection;
 
 /// <summary>
 /// The core agent's connection to its Notification Server: registers when the agent has no identity, calls the policy's first
-/// server host, keeps the policy fresh (over the channel when it is up, else HTTP), and posts the Network Status with its HTTP polls.
+/// server host (the next one after a failure, when the policy lists several Notification Server nodes), keeps the policy fresh (over the channel when it is up, else HTTP), and posts the Network Status with its HTTP polls.
 /// The NS closes a channel its policy no longer allows by itself.
 /// </summary>
 internal sealed partial class NotificationServerRole(AgentContext agent, ConnectionLoop connection, IDelivery delivery, Func<CancellationToken, Task> register,
@@ -31,7 +31,7 @@ internal sealed partial class NotificationServerRole(AgentContext agent, Connect
     /// <summary>The route to the Notification Server under the policy and the decision in force.</summary>
     public AgentRoute UpdateRoute()
     {
-        var route = RouteResolver.ResolveRoute(agent.Options.Package, agent.Policy, agent.Routes.Plan);
+        var route = RouteResolver.ResolveRoute(agent.Options.Package, agent.Policy, agent.Routes.Plan, serverHost: agent.ServerHost);
         connection.State.Route = route;
         return route;
     }
@@ -50,6 +50,21 @@ internal sealed partial class NotificationServerRole(AgentContext agent, Connect
     }
 
     public bool TryHandleLoss(AgentRoute route, string? code, string reason, bool refused) => false;
+
+    /// <summary>With several Notification Server nodes in the policy, the attempt after the back-off goes to the next one.</summary>
+    public void OnFailure(AgentRoute route, string reason)
+    {
+        // why: a failure of a route already left behind (an HTTP poll still on the old route in the same round) must not skip a host.
+        if (agent.Policy?.Communication.ServerHosts is not { Count: > 1 } hosts
+            || !string.Equals(connection.State.Route?.HostAndPort, route.HostAndPort, StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        agent.NextServerHost();
+        var next = UpdateRoute();
+        Log.NextServerHost(_logger, route.HostAndPort, next.HostAndPort, RouteResolver.ServerHostIndex(agent.ServerHost, hosts.Count) + 1, hosts.Count, reason);
+    }
 
     public void OnChannelDropped(DateTimeOffset now) => agent.NextPolicyRefresh = now + agent.PolicyRefreshInterval;
 
@@ -107,6 +122,10 @@ internal sealed partial class NotificationServerRole(AgentContext agent, Connect
             catch (Exception ex) when (ex is AgentProtocolException and not UnknownAgentException || AgentContext.IsNetworkFailure(ex, stop))
             {
                 Log.HttpPollFailed(_logger, route.HostAndPort, ex.Message);
+                if (ex is not AgentProtocolException)
+                {
+                    OnFailure(route, ex.Message);
+                }
             }
 
             connection.State.NextTaskPoll = agent.Time.GetUtcNow() + agent.TaskPollInterval;
@@ -187,5 +206,8 @@ internal sealed partial class NotificationServerRole(AgentContext agent, Connect
 
         [LoggerMessage(1042, LogLevel.Warning, "HTTP poll of '{HostAndPort}' failed: {Reason}", EventName = "HttpPollFailed")]
         public static partial void HttpPollFailed(ILogger logger, string hostAndPort, string reason);
+
+        [LoggerMessage(1043, LogLevel.Information, "Notification Server '{Failed}' failed ({Reason}); the next attempt goes to server host {Number} of {Count}, '{Next}'", EventName = "NextServerHost")]
+        public static partial void NextServerHost(ILogger logger, string failed, string next, int number, int count, string reason);
     }
 }

@@ -58,8 +58,8 @@ internal sealed record RoutePlan(ConnectionMode Mode, string Reason, CemSettings
 /// <summary>
 /// Decides whom the agent calls, for both of its connections: the core agent's to the Notification Server and the Client Task Agent's to
 /// its Task Server (the <c>taskServer</c> argument). The decision (Direct or CEM, <see cref="RoutePlan"/>) is taken once, by
-/// <see cref="Decide"/>, and applied here to both, so they never diverge: Direct calls the policy's first server host (or the install
-/// package's server before there is a policy), or the chosen Task Server's address; CEM calls the gateway's relay URL for that same
+/// <see cref="Decide"/>, and applied here to both, so they never diverge: Direct calls the policy's first server host (the next one
+/// after a failure, when the policy lists several Notification Server nodes; or the install package's server before there is a policy), or the chosen Task Server's address; CEM calls the gateway's relay URL for that same
 /// address (<c>https://{gateway}/relay/{host:port}</c>).
 /// </summary>
 internal static class RouteResolver
@@ -68,12 +68,15 @@ internal static class RouteResolver
     public static AgentRoute ResolveRoute(InstallPackage package, PolicyDocument? policy, TaskServerEntry? taskServer = null) =>
         ResolveRoute(package, policy, RoutePlan.Initial, taskServer);
 
-    /// <summary>The route for the NS connection (no <paramref name="taskServer"/>) or the TS connection, following <paramref name="plan"/>.</summary>
-    public static AgentRoute ResolveRoute(InstallPackage package, PolicyDocument? policy, RoutePlan plan, TaskServerEntry? taskServer = null)
+    /// <summary>
+    /// The route for the NS connection (no <paramref name="taskServer"/>) or the TS connection, following <paramref name="plan"/>. The NS
+    /// connection calls the policy's server host number <paramref name="serverHost"/> (counted from 0, round the list).
+    /// </summary>
+    public static AgentRoute ResolveRoute(InstallPackage package, PolicyDocument? policy, RoutePlan plan, TaskServerEntry? taskServer = null, int serverHost = 0)
     {
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(plan);
-        var (address, directReason) = DirectAddress(package, policy, taskServer);
+        var (address, directReason) = DirectAddress(package, policy, taskServer, serverHost);
         var hostAndPort = $"{address.Host}:{address.Port}";
         if (plan.Mode == ConnectionMode.Cem && plan.Gateway is { } gateway)
         {
@@ -89,10 +92,10 @@ internal static class RouteResolver
         return new AgentRoute(ConnectionMode.Direct, address, reason) { Plan = plan };
     }
 
-    /// <summary>The Notification Server's direct <c>host:port</c>, which the reachability probe calls.</summary>
-    public static (string Host, int Port) DirectNotificationServer(InstallPackage package, PolicyDocument? policy)
+    /// <summary>The Notification Server's direct <c>host:port</c> (the policy's server host number <paramref name="serverHost"/>), which the reachability probe calls.</summary>
+    public static (string Host, int Port) DirectNotificationServer(InstallPackage package, PolicyDocument? policy, int serverHost = 0)
     {
-        var (address, _) = DirectAddress(package, policy, null);
+        var (address, _) = DirectAddress(package, policy, null, serverHost);
         return (address.Host.Trim('[', ']'), address.Port);
     }
 
@@ -128,7 +131,10 @@ internal static class RouteResolver
         return new RouteInputs(settings?.PreferCem ?? false, settings?.PreferCemIfVpn ?? false, availability, vpn, directReachable) { CemProblem = problem };
     }
 
-    private static (Uri Address, string Reason) DirectAddress(InstallPackage package, PolicyDocument? policy, TaskServerEntry? taskServer)
+    /// <summary>Which of <paramref name="count"/> server hosts number <paramref name="serverHost"/> names: round the list, never negative.</summary>
+    public static int ServerHostIndex(int serverHost, int count) => count <= 0 ? 0 : (int)((uint)serverHost % (uint)count);
+
+    private static (Uri Address, string Reason) DirectAddress(InstallPackage package, PolicyDocument? policy, TaskServerEntry? taskServer, int serverHost)
     {
         if (taskServer is not null)
         {
@@ -142,10 +148,12 @@ internal static class RouteResolver
         }
 
         var communication = policy?.Communication;
-        if (communication is { ServerHosts: [var first, ..] } && TryParseHost(first, communication.UseHttps, out var address))
+        if (communication is { ServerHosts: { Count: > 0 } hosts }
+            && ServerHostIndex(serverHost, hosts.Count) is var index
+            && TryParseHost(hosts[index], communication.UseHttps, out var address))
         {
             var profile = communication.ProfileName is { } name ? $"profile '{name}'" : "the policy";
-            return (address, $"first server host of {profile}");
+            return (address, index == 0 ? $"first server host of {profile}" : $"server host {index + 1} of {hosts.Count} of {profile}, after a failure");
         }
 
         if (!Uri.TryCreate(package.ServerUrl, UriKind.Absolute, out var packageAddress))

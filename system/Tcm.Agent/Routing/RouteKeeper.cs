@@ -50,6 +50,9 @@ internal sealed partial class RouteKeeper(InstallPackage package, INetwork netwo
     /// </summary>
     public Action<bool>? Evaluated { get; set; }
 
+    /// <summary>Which of the policy's server hosts the probe calls (the one the Notification Server connection calls now); 0 by default.</summary>
+    public Func<int> ServerHost { get; set; } = static () => 0;
+
     /// <summary>Requests a re-evaluation before the next connection attempt; <paramref name="trigger"/> is logged with the decision.</summary>
     public void Request(string trigger) => Volatile.Write(ref _pending, trigger);
 
@@ -139,7 +142,7 @@ internal sealed partial class RouteKeeper(InstallPackage package, INetwork netwo
     private async Task<bool> ProbeAsync(PolicyDocument? policy, CancellationToken ct)
     {
         Interlocked.Increment(ref _probes);
-        var (host, port) = RouteResolver.DirectNotificationServer(package, policy);
+        var (host, port) = RouteResolver.DirectNotificationServer(package, policy, ServerHost());
         using var timeout = new CancellationTokenSource(probeTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try

@@ -84,6 +84,29 @@ public static class DeliveryEngine
         }
     }
 
+    /// <summary>
+    /// Pushes up to <paramref name="lastStoredSeq"/> were stored for the agent by another server sharing the store (several Notification
+    /// Server nodes on one database): under the agent's gate its next sequence number moves past them, and a channel it has here catches
+    /// up from the store through <paramref name="window"/>, in order, without what it already has. Repeating it changes nothing.
+    /// </summary>
+    public static async Task StoredElsewhereAsync(PushSequence agent, long lastStoredSeq, PushWindow window, CancellationToken cancellationToken)
+    {
+        await agent.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (lastStoredSeq >= agent.NextSeq)
+            {
+                agent.NextSeq = lastStoredSeq + 1;
+            }
+
+            window.StoredElsewhere(agent);
+        }
+        finally
+        {
+            agent.Gate.Release();
+        }
+    }
+
     /// <summary>The channel ended: pushes wait in the store for the next hello or poll; its in-flight share leaves the window.</summary>
     public static void EndSession(PushSequence agent, IPushChannel channel, PushWindow window)
     {

@@ -140,6 +140,29 @@ public sealed class PushWindow
         return QueueCatchUpIfRoom(agent);
     }
 
+    /// <summary>
+    /// Under the agent's gate: pushes this window was not given may be stored for the agent (another server stored them); a channel
+    /// that lacks any catches up from the store through the queue.
+    /// </summary>
+    internal void StoredElsewhere(PushSequence agent)
+    {
+        bool catchUp;
+        lock (agent.SendLock)
+        {
+            if (agent.Channel is { Ready: true } && agent.NextSeq - 1 > Math.Max(agent.SentSeq, agent.AckedSeq))
+            {
+                agent.Behind = true;
+            }
+
+            catchUp = QueueCatchUpIfRoom(agent);
+        }
+
+        if (catchUp)
+        {
+            CatchUp(agent);
+        }
+    }
+
     /// <summary>Queues an agent's catch-up (its flag already set under its send lock) and sends what the window has room for.</summary>
     internal void CatchUp(PushSequence agent)
     {

@@ -26,6 +26,7 @@ internal sealed class AgentViews(AgentDirectory directory, ConnectionRegistry re
             Mode = mode,
             Transport = transport,
             Route = agent.Route,
+            Node = agent.Node,
             BytesSent = Interlocked.Read(ref agent.BytesSent),
             BytesReceived = Interlocked.Read(ref agent.BytesReceived),
             LastAckedSeq = agent.AckedSeq,

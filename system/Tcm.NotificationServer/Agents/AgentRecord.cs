@@ -12,6 +12,8 @@ internal sealed class AgentRecord : PushSequence
 {
     private long _lastContactMs;
     private long _persistedContactMs;
+    private string? _node;
+    private int _nodeChanged;
 
     public required string Id { get; init; }
     public required string ComputerName { get; init; }
@@ -28,6 +30,12 @@ internal sealed class AgentRecord : PushSequence
 
     /// <summary>The agent's last hello said it understands <c>task.cancel</c> (an agent that predates it closes on an unknown kind).</summary>
     public bool AcceptsTaskCancel { get; set; }
+
+    /// <summary>
+    /// The Notification Server node that holds the agent's persistent connection: this node's name from the hello until the channel
+    /// ends; another node's as the store last said (several nodes on one database); null when none does.
+    /// </summary>
+    public string? Node => Volatile.Read(ref _node);
 
     public long BytesSent;
     public long BytesReceived;
@@ -56,6 +64,7 @@ internal sealed class AgentRecord : PushSequence
             Attributes = row.Attributes,
             RegisteredAt = row.RegisteredAt,
             NetworkStatus = row.NetworkStatus,
+            _node = row.Node,
         };
         agent.InitializeState(row.NextSeq, row.AckedSeq, row.LastContactMs);
         return agent;
@@ -81,6 +90,38 @@ internal sealed class AgentRecord : PushSequence
 
         Interlocked.Exchange(ref _persistedContactMs, lastContactMs);
         return true;
+    }
+
+    /// <summary>This node took or gave up the agent's connection (null: gave up); the store learns it with the next batch of contacts.</summary>
+    public void HeldBy(string? node)
+    {
+        Volatile.Write(ref _node, node);
+        Volatile.Write(ref _nodeChanged, 1);
+    }
+
+    /// <summary>
+    /// What the store says of an agent this node does not hold: which node does, if any; not written back. Ignored when
+    /// <see cref="Node"/> is no longer <paramref name="expected"/> (the agent's hello here came in between).
+    /// </summary>
+    public void SeenOn(string? expected, string? node)
+    {
+        while (true)
+        {
+            // why: names read from the store are other string instances than this node's; compare the text, swap the instance seen.
+            var current = Volatile.Read(ref _node);
+            if (!string.Equals(current, expected, StringComparison.Ordinal) || ReferenceEquals(Interlocked.CompareExchange(ref _node, node, current), current))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Whether this node took or gave up the agent's connection since it was last written; marks it written.</summary>
+    public bool TryTakeChangedNode(out string? node)
+    {
+        var changed = Interlocked.Exchange(ref _nodeChanged, 0) == 1;
+        node = Node;
+        return changed;
     }
 
     /// <summary>A value for target rules: <c>computerName</c>, <c>domain</c>, <c>os</c>, or a registered attribute.</summary>

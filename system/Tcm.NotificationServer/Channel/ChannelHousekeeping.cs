@@ -3,19 +3,22 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.Channel;
 
 /// <summary>
 /// One heartbeat for all channels (not a timer per connection): closes channels that sent no hello in time, aborts
-/// channels that did not answer our close, and writes changed last-contact times in one batch. On shutdown it closes
+/// channels that did not answer our close, and writes changed last-contact times and the agents this node took or gave up in one
+/// batch. On shutdown it closes
 /// every channel with <c>server-shutdown</c>.
 /// </summary>
 internal sealed partial class ChannelHousekeeping(
     ConnectionRegistry registry,
     AgentDirectory directory,
     TcmStore store,
+    NodeIdentity node,
     IOptions<NotificationServerOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -70,28 +73,41 @@ internal sealed partial class ChannelHousekeeping(
     private void FlushContacts()
     {
         List<(string Id, long Ms)>? dirty = null;
+        List<(string Id, string? Node)>? moved = null;
         foreach (var agent in directory.All)
         {
             if (agent.TryTakeDirtyContact(out var ms))
             {
                 (dirty ??= []).Add((agent.Id, ms));
             }
+
+            if (agent.TryTakeChangedNode(out var holder))
+            {
+                (moved ??= []).Add((agent.Id, holder));
+            }
         }
 
-        if (dirty is null)
+        if (dirty is null && moved is null)
         {
             return;
         }
 
+        var self = node.Name;
         store.Writer.Post(
             ctx =>
             {
-                foreach (var (id, ms) in dirty)
+                foreach (var (id, ms) in dirty ?? [])
                 {
                     ctx.Execute("UPDATE agents SET last_contact=@p1 WHERE id=@p0", id, ms);
                 }
+
+                foreach (var (id, holder) in moved ?? [])
+                {
+                    // why: an agent that left this node may already be held by another, whose name must stay.
+                    ctx.Execute(holder is null ? "UPDATE agents SET node=NULL WHERE id=@p0 AND node=@p1" : "UPDATE agents SET node=@p1 WHERE id=@p0", id, holder ?? self);
+                }
             },
-            "last contact");
+            "last contact and node");
     }
 
     private void CloseAll()

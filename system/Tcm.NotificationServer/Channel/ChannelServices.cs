@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Tcm.Channels.Framing;
 using Tcm.NotificationServer.AgentEndpoints;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Diagnostics;
@@ -15,6 +16,7 @@ internal sealed class ChannelServices(
     DeliveryService delivery,
     PolicyService policy,
     AgentApi api,
+    NodeIdentity node,
     NsMetrics metrics,
     TimeProvider time,
     ILogger<ChannelSession> logger)
@@ -23,6 +25,9 @@ internal sealed class ChannelServices(
     public DeliveryService Delivery { get; } = delivery;
     public PolicyService Policy { get; } = policy;
     public AgentApi Api { get; } = api;
+
+    /// <summary>This node, recorded for each agent whose channel said hello here.</summary>
+    public NodeIdentity Node { get; } = node;
     public NsMetrics Metrics { get; } = metrics;
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;

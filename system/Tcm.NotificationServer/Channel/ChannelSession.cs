@@ -120,6 +120,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         Agent.Route = ViaGateway is { } gateway ? AgentAuthenticator.CemRoute(gateway) : hello.Route;
         Agent.AcceptsTaskCancel = hello.AcceptsTaskCancel;
         var replaced = _services.Registry.Activate(this);
+        Agent.HeldBy(_services.Node.Name);
         replaced?.BeginClose(WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
         var policy = _services.Policy.GetPolicy(Agent);
         // This server writes an acknowledgement carried by a result in the result's own write (docs/protocol.md §7).

@@ -51,6 +51,9 @@ internal sealed class ConnectionRegistry(DeliveryService delivery)
     {
         _all.Remove(session);
         delivery.EndSession(session.Agent, session);
-        _byAgent.TryRemove(KeyValuePair.Create(session.Agent.Id, session));
+        if (_byAgent.TryRemove(KeyValuePair.Create(session.Agent.Id, session)))
+        {
+            session.Agent.HeldBy(null);
+        }
     }
 }

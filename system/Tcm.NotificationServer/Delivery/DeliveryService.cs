@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Tcm.Channels.Delivery;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Diagnostics;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol;
@@ -24,6 +25,7 @@ internal sealed partial class DeliveryService(
     ActionLedger ledger,
     PushWindow window,
     DeliveryJournal journal,
+    INodeSignal nodes,
     NsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryService> logger)
@@ -94,6 +96,10 @@ internal sealed partial class DeliveryService(
 
         // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
         var sent = window.Admit(pushes.Select(static p => ((PushSequence)p.Agent, p.Seq, p.Payload)), actionId);
+
+        // why: committed, so another node that hears of them reads them from the store; it moves every target's next sequence number
+        // past them and sends them to the targets it holds.
+        nodes.PushesStored(pushes.Select(static p => (p.Agent.Id, p.Seq)));
         Log.Pushed(logger, pushes.Length, sent, actionId);
         return sent;
     }

@@ -2,7 +2,7 @@ using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Store;
 
-/// <summary>An agent's row as the store holds it, with the next push sequence already past every stored push.</summary>
+/// <summary>An agent's row as the store holds it, with the next push sequence already past every stored push, and the node holding its connection.</summary>
 internal sealed record StoredAgent(
     string Id,
     string ComputerName,
@@ -13,4 +13,5 @@ internal sealed record StoredAgent(
     NetworkStatus? NetworkStatus,
     long NextSeq,
     long AckedSeq,
-    long? LastContactMs);
+    long? LastContactMs,
+    string? Node = null);

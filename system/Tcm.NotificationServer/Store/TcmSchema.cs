@@ -116,6 +116,14 @@ internal static class TcmSchema
         ALTER TABLE action_targets ADD COLUMN wave INTEGER;
         """;
 
+    /// <summary>
+    /// Version 6: which Notification Server node holds each agent's persistent connection (several nodes share one database): set
+    /// after the agent's hello, cleared when that connection ends or the node starts again.
+    /// </summary>
+    private const string AgentsNode = """
+        ALTER TABLE agents ADD COLUMN node TEXT;
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -125,6 +133,7 @@ internal static class TcmSchema
             new SchemaMigration(3, "actions' not-after, expiry and cancel", ActionExpiryAndCancel),
             new SchemaMigration(4, "admin keys with roles and the audit trail", AdminAccess, AdminAccessOnPostgres),
             new SchemaMigration(5, "actions in waves", WavesOfActions),
+            new SchemaMigration(6, "the node that holds each agent", AgentsNode),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -185,7 +185,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
             """
             SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
                    (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id),
-                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id AND p.acked_at IS NOT NULL)
+                   (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id AND p.acked_at IS NOT NULL),
+                   a.node
             FROM agents a
             """,
             r =>
@@ -201,8 +202,17 @@ internal sealed partial class TcmStore : IAsyncDisposable
                     NetworkStatus: r.IsDBNull(9) ? null : Deserialize(r.GetString(9), ProtocolJsonContext.Default.NetworkStatus),
                     NextSeq: Math.Max(r.GetInt64(7), maxSeq + 1),
                     AckedSeq: Math.Max(r.GetInt64(8), r.IsDBNull(11) ? 0 : r.GetInt64(11)),
-                    LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6));
+                    LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6),
+                    Node: r.IsDBNull(12) ? null : r.GetString(12));
             });
+
+    /// <summary>The highest sequence number stored for each agent with pushes, whichever node stored them.</summary>
+    public List<(string AgentId, long LastSeq)> LoadLastPushSeqs() =>
+        Query("SELECT agent_id, MAX(seq) FROM pushes GROUP BY agent_id", r => (r.GetString(0), r.GetInt64(1)));
+
+    /// <summary>Which node holds each agent's connection, for the agents some node holds.</summary>
+    public List<(string AgentId, string Node)> LoadAgentNodes() =>
+        Query("SELECT id, node FROM agents WHERE node IS NOT NULL", r => (r.GetString(0), r.GetString(1)));
 
     /// <summary>Stored pushes of an agent with <c>seq &gt; afterSeq</c>, in order, as the UTF-8 JSON that goes on the wire.</summary>
     public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq, int max) =>

@@ -138,6 +138,8 @@ public sealed record AgentInfo
     public TransportKind Transport { get; init; }
     /// <summary>The route the agent reported (<c>direct</c>, <c>cem</c>), and through which gateway.</summary>
     public string? Route { get; init; }
+    /// <summary>The Notification Server node that holds the agent's persistent connection (several NS nodes share one database); null when none does.</summary>
+    public string? Node { get; init; }
     public long BytesSent { get; init; }
     public long BytesReceived { get; init; }
     public long LastAckedSeq { get; init; }

@@ -14,6 +14,65 @@ public sealed class NotificationServerRoleTests
     }
 
     [Fact]
+    public void AFailure_MovesToThePolicysNextServerHost_RoundTheList()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(hosts: ["ns2.corp:4443", "ns3.corp:4443"]);
+        var first = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+
+        kit.Ns.BackOff(first, "connection failed: refused");
+        var second = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+        var request = kit.Ns.Strategy.RouteForRequest();
+        kit.Ns.BackOff(second, "connection lost");
+        var third = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+
+        first.HostAndPort.Should().Be("ns2.corp:4443");
+        second.HostAndPort.Should().Be("ns3.corp:4443");
+        second.Reason.Should().Contain("server host 2 of 2");
+        request.HostAndPort.Should().Be("ns3.corp:4443", "HTTP requests follow the connection to the next node");
+        third.HostAndPort.Should().Be("ns2.corp:4443");
+        kit.Ns.State.ChannelNotBefore.Should().BeAfter(kit.Time.GetUtcNow(), "the next attempt still waits for the back-off");
+    }
+
+    [Fact]
+    public void AFailure_WithOneServerHost_StaysWithIt()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(hosts: ["ns2.corp:4443"]);
+        var route = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+
+        kit.Ns.BackOff(route, "connection failed: refused");
+
+        kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!.HostAndPort.Should().Be("ns2.corp:4443");
+        kit.Agent.ServerHost.Should().Be(0);
+    }
+
+    [Fact]
+    public void AFailureOfARouteAlreadyLeft_DoesNotSkipTheNextHost()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(hosts: ["ns2.corp:4443", "ns3.corp:4443", "ns4.corp:4443"]);
+        var first = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+        kit.Ns.BackOff(first, "connection failed: refused");
+
+        kit.Ns.Strategy.OnFailure(first, "HTTP poll failed on the old route");
+
+        kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!.HostAndPort.Should().Be("ns3.corp:4443");
+    }
+
+    [Fact]
+    public void TheTaskServerConnection_DoesNotMoveTheNotificationServerConnection()
+    {
+        using var kit = new ConnectionTestKit();
+        kit.Agent.Policy = TestData.Policy(hosts: ["ns2.corp:4443", "ns3.corp:4443"]);
+        var route = kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!;
+
+        kit.Ts.BackOff(route, "connection failed: refused");
+
+        kit.Ns.Strategy.ChooseRoute(kit.Time.GetUtcNow())!.HostAndPort.Should().Be("ns2.corp:4443");
+    }
+
+    [Fact]
     public void CemTargets_AreThePolicysServerHosts()
     {
         using var kit = new ConnectionTestKit();

@@ -29,13 +29,15 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     private readonly Action<NotificationServerOptions>? _configure;
     private readonly bool _ownsDirectory;
     private readonly TimeProvider? _time;
+    private readonly Action<IServiceCollection>? _services;
     private WebApplication? _app;
     private HttpClient? _admin;
 
-    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time, StoreKind store)
+    private NotificationServerHost(ITestOutputHelper? output, bool tcmEnabled, Action<NotificationServerOptions>? configure, string dataDirectory, bool ownsDirectory, TimeProvider? time, StoreKind store, Action<IServiceCollection>? services)
     {
         _time = time;
         Store = store;
+        _services = services;
         _output = output;
         _tcmEnabled = tcmEnabled;
         _configure = configure;
@@ -81,6 +83,7 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <param name="time">The server's clock on every start (a <c>FakeTimeProvider</c> a test moves); the system clock when null.</param>
     /// <param name="store">The store; null: what <c>TCM_TEST_STORE</c> picks (SQLite when unset).</param>
+    /// <param name="services">Replaces some of the server's services after its own are added (a test double in place of a real one).</param>
     public static async Task<NotificationServerHost> StartAsync(
         ITestOutputHelper? output = null,
         bool tcmEnabled = false,
@@ -88,11 +91,12 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
         string? dataDirectory = null,
         CancellationToken cancellationToken = default,
         TimeProvider? time = null,
-        StoreKind? store = null)
+        StoreKind? store = null,
+        Action<IServiceCollection>? services = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tcm-tests", "ns-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
-        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time, store ?? StoreSelection.Selected);
+        var host = new NotificationServerHost(output, tcmEnabled, configure, dataDirectory, owns, time, store ?? StoreSelection.Selected, services);
         try
         {
             await host.StartAsync(cancellationToken);
@@ -133,6 +137,7 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
             o.Store = StoreConnectionString;
             _configure?.Invoke(o);
         });
+        _services?.Invoke(builder.Services);
         var app = builder.Build();
         try
         {

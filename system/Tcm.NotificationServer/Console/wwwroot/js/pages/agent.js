@@ -125,6 +125,7 @@ export async function show(ctx) {
             <dt>Registered</dt><dd>${fmtTime(info.registeredAt)}</dd>
             <dt>Last contact</dt><dd>${fmtAgo(info.lastContact)}</dd>
             <dt>Route</dt><dd class="mono">${info.route ?? '—'}</dd>
+            <dt>Node</dt><dd class="mono">${info.node ?? '—'}</dd>
             <dt>Last acknowledged push</dt><dd>#${info.lastAckedSeq}</dd>
             <dt>Pending pushes</dt><dd>${info.pendingPushes}</dd>
             <dt>Sent / received (server)</dt><dd>${fmtBytes(info.bytesSent)} / ${fmtBytes(info.bytesReceived)}</dd>

@@ -88,7 +88,7 @@ export async function show(ctx) {
         : emptyState('No agents yet', 'Build an install package from a communication profile and install the agent on a computer.', html`<a class="btn btn-primary" href="#/profiles">Communication profiles</a>`));
     } else {
       mount(table, html`<table class="table table-hover" id="agents">
-        <thead><tr><th class="check-cell"><input type="checkbox" id="select-page" aria-label="Select this page"></th><th>Computer</th><th>Domain</th><th>OS</th><th>Mode</th><th>Server connection</th><th>Route</th><th>Last contact</th><th class="num">Sent</th><th class="num">Received</th></tr></thead>
+        <thead><tr><th class="check-cell"><input type="checkbox" id="select-page" aria-label="Select this page"></th><th>Computer</th><th>Domain</th><th>OS</th><th>Mode</th><th>Server connection</th><th>Route</th><th>Node</th><th>Last contact</th><th class="num">Sent</th><th class="num">Received</th></tr></thead>
         <tbody>${page.items.map((a) => html`
           <tr data-id="${a.id}" data-name="${a.computerName}" class="agent-row">
             <td class="check-cell"><input type="checkbox" class="select-agent" ${state.selected.has(a.id) ? 'checked' : ''} aria-label="Select ${a.computerName}"></td>
@@ -98,6 +98,7 @@ export async function show(ctx) {
             <td>${modeBadge(a.mode)}</td>
             <td>${transportBadge(a.transport, a.connected)}</td>
             <td class="small mono">${a.route ?? '—'}</td>
+            <td class="small mono">${a.node ?? '—'}</td>
             <td class="small" title="${a.lastContact ?? ''}">${fmtAgo(a.lastContact)}</td>
             <td class="num small">${fmtBytes(a.bytesSent)}</td>
             <td class="num small">${fmtBytes(a.bytesReceived)}</td>

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Options;
+
+namespace Tcm.NotificationServer.Cluster;
+
+/// <summary>Registers what several Notification Server nodes on one database need: the node's name, the node signal, who holds which agent.</summary>
+internal static class ClusterServices
+{
+    public static IServiceCollection AddCluster(this IServiceCollection services)
+    {
+        services.AddSingleton(static sp => NodeIdentity.Of(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value));
+        services.AddSingleton<NodeCatchUp>();
+        services.AddSingleton<INodeSignal>(static sp =>
+        {
+            // why: an empty Store is the embedded SQLite file, which no other node can share; anything else names a PostgreSQL database.
+            var store = sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.Store;
+            return string.IsNullOrWhiteSpace(store)
+                ? new NoNodeSignal()
+                : new PostgresNodeSignal(store, sp.GetRequiredService<NodeIdentity>(), sp.GetRequiredService<NodeCatchUp>(),
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresNodeSignal>>());
+        });
+        services.AddHostedService<NodePresence>();
+        return services;
+    }
+}

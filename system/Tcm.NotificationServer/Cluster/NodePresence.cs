@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Hosting;
+using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Store;
+
+namespace Tcm.NotificationServer.Cluster;
+
+/// <summary>
+/// Which node holds which agent, as far as this node can tell. At start, the store forgets this node's name on every agent (connections
+/// a previous run of the node held are gone); with other nodes on the database (<see cref="INodeSignal.Shared"/>) it reads every
+/// <see cref="RefreshInterval"/> which node holds each agent this node does not, for the admin API and console. It runs the node signal
+/// for the node's life.
+/// </summary>
+internal sealed class NodePresence(AgentDirectory directory, TcmStore store, NodeIdentity node, INodeSignal signal, TimeProvider time) : BackgroundService
+{
+    /// <summary>How often a node reads the others' agents from the store.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE agents SET node=NULL WHERE node=@p0", node.Name), cancellationToken).ConfigureAwait(false);
+        foreach (var agent in directory.All)
+        {
+            agent.SeenOn(node.Name, null);
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        signal.Shared ? Task.WhenAll(signal.RunAsync(stoppingToken), RefreshAsync(stoppingToken)) : signal.RunAsync(stoppingToken);
+
+    private async Task RefreshAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RefreshInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Refresh();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One read of the store: every agent this node does not hold gets the node the store names, or none.</summary>
+    internal void Refresh()
+    {
+        var holders = store.LoadAgentNodes().ToDictionary(static row => row.AgentId, static row => row.Node, StringComparer.Ordinal);
+        foreach (var agent in directory.All)
+        {
+            var seen = agent.Node;
+            if (!string.Equals(seen, node.Name, StringComparison.Ordinal))
+            {
+                agent.SeenOn(seen, holders.GetValueOrDefault(agent.Id));
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Npgsql;
+
+namespace Tcm.NotificationServer.Cluster;
+
+/// <summary>
+/// The node signal of nodes sharing one PostgreSQL database: <c>NOTIFY</c> on channel <see cref="ChannelName"/> after the pushes
+/// committed, <c>LISTEN</c> on one dedicated connection held for the node's life.
+/// <para>
+/// :: Step 1: the listening connection opens and <c>LISTEN</c>s (retried with back-off, 0.5 s doubling to 30 s, while the database
+/// cannot be reached). :: Step 2: each notification of another node goes to the receiver (<see cref="NodeCatchUp"/>), off the connection's thread.
+/// :: Step 3: when the connection drops, signals sent meanwhile are lost, so once it listens again every agent is brought up to what
+/// the store holds. Sending runs beside it: what fan-outs stored is gathered, cut into payloads (<see cref="NodeSignalPayload"/>) and
+/// sent in one batch over a pooled connection, again after a back-off while that fails.
+/// </para>
+/// </summary>
+internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
+{
+    /// <summary>The PostgreSQL notification channel the nodes share.</summary>
+    public const string ChannelName = "tcm_pushes";
+
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly NodeIdentity _node;
+    private readonly INodeSignalReceiver _catchUp;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<IReadOnlyList<(string AgentId, long Seq)>> _outgoing =
+        System.Threading.Channels.Channel.CreateUnbounded<IReadOnlyList<(string AgentId, long Seq)>>(new UnboundedChannelOptions { SingleReader = true });
+
+    // why: a null entry means "signals may have been missed": bring every agent up to the store.
+    private readonly Channel<string?> _incoming = System.Threading.Channels.Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private long _listens;
+    private long _received;
+
+    /// <summary>A signal over the database <paramref name="connectionString"/> names.</summary>
+    public PostgresNodeSignal(string connectionString, NodeIdentity node, INodeSignalReceiver catchUp, TimeProvider time, ILogger<PostgresNodeSignal> logger)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.KeepAlive == 0)
+        {
+            // why: a listening connection only reads; without keep-alives a silently lost server would never be noticed.
+            builder.KeepAlive = 15;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _node = node;
+        _catchUp = catchUp;
+        _time = time;
+        _logger = logger;
+    }
+
+    public bool Shared => true;
+
+    /// <summary>How many times the listening connection has started listening (the first time, and after each reconnect).</summary>
+    internal long Listens => Interlocked.Read(ref _listens);
+
+    /// <summary>Payloads of other nodes taken in so far.</summary>
+    internal long Received => Interlocked.Read(ref _received);
+
+    public void PushesStored(IEnumerable<(string AgentId, long Seq)> pushes)
+    {
+        var list = pushes.ToList();
+        if (list.Count > 0)
+        {
+            _outgoing.Writer.TryWrite(list);
+        }
+    }
+
+    public Task RunAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(ListenAsync(stoppingToken), ReceiveAsync(stoppingToken), SendAsync(stoppingToken));
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        var retry = FirstRetry;
+        var missed = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // :: Step 1: open and listen.
+                var connection = await _dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    connection.Notification += OnNotification;
+                    await using (var listen = new NpgsqlCommand($"LISTEN {ChannelName}", connection))
+                    {
+                        await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                    }
+
+                    Interlocked.Increment(ref _listens);
+                    retry = FirstRetry;
+                    if (missed)
+                    {
+                        // :: Step 3: signals sent while nobody listened are lost; the store is not.
+                        Log.ListeningAgain(_logger, _node.Name);
+                        _incoming.Writer.TryWrite(null);
+                        missed = false;
+                    }
+
+                    // :: Step 2: notifications arrive through OnNotification while the connection waits.
+                    while (true)
+                    {
+                        await connection.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or SocketException or TimeoutException)
+            {
+                missed = true;
+                Log.ListenFailed(_logger, retry.TotalSeconds, ex);
+                if (!await DelayAsync(retry, stoppingToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                retry = NextRetry(retry);
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e) => _incoming.Writer.TryWrite(e.Payload);
+
+    private async Task ReceiveAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var payload in _incoming.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await TakeAsync(payload, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // why: one failed read of the store must not stop this node hearing the others; its agents still get these pushes
+                    // at their next hello or poll.
+                    Log.CatchUpFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TakeAsync(string? payload, CancellationToken stoppingToken)
+    {
+        if (payload is null)
+        {
+            await _catchUp.EverythingStoredAsync(stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!NodeSignalPayload.TryDecode(payload, out var node, out var pushes))
+        {
+            Log.Malformed(_logger, payload.Length);
+            return;
+        }
+
+        if (!string.Equals(node, _node.Name, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _received);
+            await _catchUp.StoredElsewhereAsync(pushes, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                var gathered = new List<(string AgentId, long Seq)>();
+                while (_outgoing.Reader.TryRead(out var pushes))
+                {
+                    gathered.AddRange(pushes);
+                }
+
+                var payloads = NodeSignalPayload.Encode(_node.Name, gathered);
+                var retry = FirstRetry;
+                while (!await TrySendAsync(payloads, stoppingToken).ConfigureAwait(false))
+                {
+                    Log.SendFailedRetrying(_logger, payloads.Count, retry.TotalSeconds);
+                    if (!await DelayAsync(retry, stoppingToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    retry = NextRetry(retry);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<bool> TrySendAsync(List<string> payloads, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                await using var batch = new NpgsqlBatch(connection);
+                foreach (var payload in payloads)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
+                    {
+                        Parameters = { new NpgsqlParameter { Value = ChannelName }, new NpgsqlParameter { Value = payload } },
+                    });
+                }
+
+                await batch.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                return true;
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or SocketException or TimeoutException)
+        {
+            Log.SendFailed(_logger, ex);
+            return false;
+        }
+    }
+
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static TimeSpan NextRetry(TimeSpan retry) => retry * 2 < LastRetry ? retry * 2 : LastRetry;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Warning, Message = "Node signal: the listening connection to the database failed; trying again in {Seconds} s")]
+        public static partial void ListenFailed(ILogger logger, double seconds, Exception exception);
+
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Node signal: node {Node} listens again; its agents get every push the store holds for them")]
+        public static partial void ListeningAgain(ILogger logger, string node);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Node signal: could not notify the other nodes")]
+        public static partial void SendFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Node signal: {Count} notifications wait; trying again in {Seconds} s")]
+        public static partial void SendFailedRetrying(ILogger logger, int count, double seconds);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Node signal: could not bring this node's agents up to the pushes other nodes stored")]
+        public static partial void CatchUpFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node signal: a notification of {Length} characters is not a node signal; ignored")]
+        public static partial void Malformed(ILogger logger, int length);
+    }
+}
