@@ -32,6 +32,7 @@ internal sealed partial class TunnelWatch(TimeProvider time, GatewayMetrics metr
     private readonly ConcurrentDictionary<Watched, byte> _tunnels = new();
     private readonly Lock _tickGate = new();
     private TimeSpan _tick = LongestTick;
+    private long _shortened;
     private PeriodicTimer? _timer;
 
     /// <summary>Tunnels watched now.</summary>
@@ -55,9 +56,13 @@ internal sealed partial class TunnelWatch(TimeProvider time, GatewayMetrics metr
         var watched = new Watched(this, context, stream, (long)(silenceLimit.TotalSeconds * time.TimestampFrequency));
         _tunnels.TryAdd(watched, 0);
         var wanted = TickFor(silenceLimit);
-        if (wanted < Tick)
+        lock (_tickGate)
         {
-            SetTick(wanted);
+            if (wanted < _tick)
+            {
+                _shortened++;
+                SetTick(wanted);
+            }
         }
 
         return watched;
@@ -66,6 +71,12 @@ internal sealed partial class TunnelWatch(TimeProvider time, GatewayMetrics metr
     /// <summary>Ends the tunnels silent for too long; one pass.</summary>
     public void Check()
     {
+        long shortenedBefore;
+        lock (_tickGate)
+        {
+            shortenedBefore = _shortened;
+        }
+
         var now = time.GetTimestamp();
         var shortest = long.MaxValue;
         foreach (var (watched, _) in _tunnels)
@@ -80,8 +91,13 @@ internal sealed partial class TunnelWatch(TimeProvider time, GatewayMetrics metr
             }
         }
 
-        // why: the tick follows the tunnels watched now, so it lengthens again when the short-lived short limits are gone.
-        SetTick(shortest == long.MaxValue ? LongestTick : TickFor(TimeSpan.FromSeconds(shortest / (double)time.TimestampFrequency)));
+        // why: the tick follows the tunnels watched now, so it lengthens again when the tunnels with short limits are gone; a
+        // tunnel watched during this pass, which the pass may have missed, keeps the tick it asked for.
+        var tick = shortest == long.MaxValue ? LongestTick : TickFor(TimeSpan.FromSeconds(shortest / (double)time.TimestampFrequency));
+        lock (_tickGate)
+        {
+            SetTick(_shortened != shortenedBefore && _tick < tick ? _tick : tick);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -118,21 +134,19 @@ internal sealed partial class TunnelWatch(TimeProvider time, GatewayMetrics metr
         return tick < ShortestTick ? ShortestTick : tick > LongestTick ? LongestTick : tick;
     }
 
+    /// <summary>Sets the tick; the caller holds <see cref="_tickGate"/>.</summary>
     private void SetTick(TimeSpan tick)
     {
-        lock (_tickGate)
+        if (tick == _tick)
         {
-            if (tick == _tick)
-            {
-                return;
-            }
+            return;
+        }
 
-            _tick = tick;
-            // why: a new period restarts the wait, so a shorter limit is checked from now on, not after the longer tick.
-            if (_timer is not null)
-            {
-                _timer.Period = tick;
-            }
+        _tick = tick;
+        // why: a new period restarts the wait, so a shorter limit is checked from now on, not after the longer tick.
+        if (_timer is not null)
+        {
+            _timer.Period = tick;
         }
     }
 
