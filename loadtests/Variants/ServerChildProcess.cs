@@ -40,6 +40,11 @@ internal sealed class ServerChildProcess
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
+        if (Cli.ClientArrayPool.Widened)
+        {
+            start.Environment.Remove(Cli.ClientArrayPool.Variable);
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the {_role} process.");
         _process = process;
         var stderr = new System.Text.StringBuilder();

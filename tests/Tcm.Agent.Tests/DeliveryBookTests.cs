@@ -119,6 +119,30 @@ public sealed class DeliveryBookTests
     }
 
     [Fact]
+    public void Snapshots_TakenBetweenPushes_EachHoldWhatWasRecordedBeforeThem_AndOlderOnesStayAsTheyWere()
+    {
+        var book = new DeliveryBook();
+        book.Record(ChannelRole.NotificationServer, TestData.Task(1, "t1"));
+        var first = book.WriteTo(TestData.State());
+        book.AddResult(TestData.Result("t1"));
+        var second = book.WriteTo(TestData.State());
+
+        book.Record(ChannelRole.NotificationServer, TestData.Task(2, "t2"));
+        book.Record(ChannelRole.TaskServer, TestData.Task(3, "ts3"));
+        var third = book.WriteTo(TestData.State());
+
+        second.CompletedTaskIds.Should().Equal("task:t1");
+        second.LastReceivedSeq[ChannelRole.NotificationServer].Should().Be(1);
+        second.UnacknowledgedResults.Should().ContainSingle();
+        third.CompletedTaskIds.Should().Equal("task:t1", "task:t2", "task:ts3");
+        third.LastReceivedSeq[ChannelRole.NotificationServer].Should().Be(2);
+        third.LastReceivedSeq[ChannelRole.TaskServer].Should().Be(3);
+        first.CompletedTaskIds.Should().Equal("task:t1");
+        first.LastReceivedSeq[ChannelRole.NotificationServer].Should().Be(1);
+        first.UnacknowledgedResults.Should().BeEmpty();
+    }
+
+    [Fact]
     public void AddResult_NotAResult_Throws()
     {
         var act = () => new DeliveryBook().AddResult(new AckMessage { UpToSeq = 1 });

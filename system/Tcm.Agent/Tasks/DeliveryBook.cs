@@ -30,6 +30,10 @@ internal sealed class DeliveryBook
     // Few entries (results in flight), so a list keeps order at no cost.
     private readonly List<KeyValuePair<string, Message>> _results = [];
     private readonly Dictionary<string, ChannelRole> _resultRoles = new(StringComparer.Ordinal);
+    // why: a task is saved about three times (push, result, its acknowledgement) while its ids and sequence numbers change once; the
+    // parts of a snapshot that did not change since the last one are shared with it (they are never changed once handed out).
+    private IReadOnlyList<string>? _taskIdsSnapshot;
+    private IReadOnlyDictionary<ChannelRole, long>? _seqSnapshot;
 
     public DeliveryBook(AgentState? state = null, int taskIdCapacity = DefaultTaskIdCapacity)
     {
@@ -82,6 +86,7 @@ internal sealed class DeliveryBook
             }
 
             last = push.Seq;
+            _seqSnapshot = null;
             var id = push switch
             {
                 TaskPushMessage t => "task:" + t.TaskId,
@@ -99,6 +104,7 @@ internal sealed class DeliveryBook
             }
 
             _taskIds.Add(id);
+            _taskIdsSnapshot = null;
             return PushDisposition.New;
         }
     }
@@ -181,12 +187,12 @@ internal sealed class DeliveryBook
         {
             return state with
             {
-                LastReceivedSeq = new Dictionary<ChannelRole, long>
+                LastReceivedSeq = _seqSnapshot ??= new Dictionary<ChannelRole, long>
                 {
                     [ChannelRole.NotificationServer] = _lastNsSeq,
                     [ChannelRole.TaskServer] = _lastTsSeq,
                 },
-                CompletedTaskIds = [.. _taskIds.InOrder],
+                CompletedTaskIds = _taskIdsSnapshot ??= [.. _taskIds.InOrder],
                 UnacknowledgedResults = _results.ConvertAll(r => r.Value),
                 // An empty map is the shared empty one: a saved state of an idle agent holds nothing it does not need.
                 ResultRoles = _resultRoles.Count == 0 ? System.Collections.ObjectModel.ReadOnlyDictionary<string, ChannelRole>.Empty : new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),

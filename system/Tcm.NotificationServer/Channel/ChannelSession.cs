@@ -135,7 +135,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         {
             var carriedAck = (result as TaskResultMessage)?.AckUpToSeq;
             var receipt = await _services.Delivery.StoreResultAsync(Agent, result, carriedAck, Aborted).ConfigureAwait(false);
-            Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
+            SendPayload(ResultAckEncoding.For(receipt.IdempotencyKey));
         }
         catch (ArgumentException ex)
         {
