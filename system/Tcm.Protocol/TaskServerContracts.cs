@@ -18,10 +18,10 @@ public static class TaskServerPaths
     /// <summary>POST <see cref="TaskServerAccepted"/>: tasks the Task Server has stored; the NS stops offering them to it.</summary>
     public const string Accepted = "/tcm/site/ts/accepted";
 
-    /// <summary>POST <see cref="TaskServerStatusBatch"/>: delivered/running states of tasks.</summary>
+    /// <summary>POST <see cref="TaskServerStatusBatch"/>: delivered/running states of tasks (a Task Server of today sends them with its results instead).</summary>
     public const string Status = "/tcm/site/ts/status";
 
-    /// <summary>POST <see cref="TaskServerResultBatch"/>: results, stored once per idempotency key; answers <see cref="TaskServerResultReceipts"/>.</summary>
+    /// <summary>POST <see cref="TaskServerResultBatch"/>: task states, then results, stored once per idempotency key; answers <see cref="TaskServerResultReceipts"/>.</summary>
     public const string Results = "/tcm/site/ts/results";
 }
 
@@ -104,12 +104,29 @@ public sealed record TaskServerResultItem
     public required string AgentId { get; init; }
     /// <summary>A <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/>, kind included.</summary>
     public required Message Result { get; init; }
+
+    /// <summary>
+    /// The delivery of the push this result answers, when the agent's acknowledgement of it came with the result (instead of a
+    /// <c>delivered</c> status of its own before it); null otherwise. A Notification Server of before ignores it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TaskServerDelivery? Delivered { get; init; }
 }
 
-/// <summary>Task Server to NS: results to store (once per idempotency key).</summary>
+/// <summary>How and when the Task Server delivered a push: <c>persistent</c> or <c>http</c>, and the acknowledgement's time.</summary>
+public sealed record TaskServerDelivery(string Via, DateTimeOffset At);
+
+/// <summary>
+/// Task Server to NS: task states and results, one request for what the Task Server forwards at once. The NS applies
+/// <see cref="Statuses"/> first, then stores <see cref="Items"/> (once per idempotency key).
+/// </summary>
 public sealed record TaskServerResultBatch
 {
     public required IReadOnlyList<TaskServerResultItem> Items { get; init; }
+
+    /// <summary>Task states (delivered, running) to apply before the results; a Task Server of before sends them to <see cref="TaskServerPaths.Status"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyList<TaskServerStatusItem>? Statuses { get; init; }
 }
 
 /// <summary>NS to Task Server: one receipt per stored (or already stored) result; results missing here were refused and are dropped.</summary>

@@ -43,6 +43,7 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         action.Kind.Should().Be(TaskServerActionKinds.TsTask);
         var viaChannel = status.Targets.Single(t => t.AgentId == persistentId);
         viaChannel.DeliveredVia.Should().Be("persistent");
+        viaChannel.DeliveredAt.Should().BeBefore(viaChannel.CompletedAt!.Value, "the acknowledgement's own time travels with the result (not the completion's)");
         viaChannel.Output.Should().Be("through the task server");
         viaChannel.ResultCount.Should().Be(1);
         var viaPoll = status.Targets.Single(t => t.AgentId == httpId);

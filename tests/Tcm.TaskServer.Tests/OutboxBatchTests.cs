@@ -3,7 +3,7 @@ using Link = Tcm.TaskServer.NotificationServerLink.NotificationServerLink;
 
 namespace Tcm.TaskServer.Tests;
 
-/// <summary>How the Task Server batches what it forwards to the NS: few requests for a fan-out, and per task a status never after its result.</summary>
+/// <summary>How the Task Server batches what it forwards to the NS: few requests for a fan-out, and per task a status never after its result (also across requests open at once).</summary>
 public sealed class OutboxBatchTests
 {
     private static OutboxEntry Status(long id, string agent, string task) =>
@@ -45,6 +45,20 @@ public sealed class OutboxBatchTests
 
         statuses.Select(s => s.Id).Should().Equal(2);
         results.Select(r => r.Id).Should().Equal(1, 3);
+    }
+
+    [Fact]
+    public void AResultOfATaskWhoseStatusIsInARequestStillOpen_StartsTheNextBatch()
+    {
+        List<OutboxEntry> outbox = [Result(3, "b", "t1"), Status(4, "c", "t1"), Result(5, "a", "t1"), Result(6, "c", "t1")];
+        HashSet<(string, string)> inFlight = [("a", "t1")];
+
+        var (statuses, results) = Link.PlanBatch(outbox, statusesInFlight: inFlight);
+        var (_, later) = Link.PlanBatch(outbox[2..]);
+
+        results.Select(r => r.Id).Should().Equal([3L], "a's status may still be on its way to the NS, so its result waits for that request");
+        statuses.Select(s => s.Id).Should().Equal(4);
+        later.Select(r => r.Id).Should().Equal(5, 6);
     }
 
     [Fact]

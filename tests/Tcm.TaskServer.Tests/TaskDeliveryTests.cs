@@ -214,7 +214,7 @@ public sealed class TaskDeliveryTests : IDisposable
     }
 
     [Fact]
-    public async Task ResultCarryingTheAck_DeliversThePushBeforeTheResult_AlsoWhenRepeated_AndForwardsNoSequenceOfItsOwn()
+    public async Task ResultCarryingTheAck_ForwardsThePushesDeliveryWithTheResult_WritesARepeatedResultsAckToo_AndForwardsNoSequenceOfItsOwn()
     {
         var delivery = Create();
         await delivery.AcceptAsync([Task("t1"), Task("t2")], CancellationToken.None);
@@ -226,9 +226,11 @@ public sealed class TaskDeliveryTests : IDisposable
         await CommittedAsync();
 
         var outbox = delivery.PeekOutbox(10);
-        outbox.Select(e => (e.Kind, e.Status?.TaskId)).Should().Equal(("status", "t1"), ("result", null), ("status", "t2"));
-        outbox[0].Status!.Via.Should().Be(TaskDelivery.ViaPersistent);
-        outbox[1].Result!.Result.Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().BeNull("the sequence counts the Task Server's pushes, not the NS's");
+        outbox.Select(e => (e.Kind, e.Status?.TaskId)).Should().Equal([("result", null), ("status", "t2")],
+            "t1's delivery travels with its result; t2's, acknowledged by the repeated result, as a status of its own");
+        outbox[0].Result!.Delivered.Should().NotBeNull().And.Subject.As<TaskServerDelivery>().Via.Should().Be(TaskDelivery.ViaPersistent);
+        outbox[0].Result!.Result.Should().BeOfType<TaskResultMessage>().Which.AckUpToSeq.Should().BeNull("the sequence counts the Task Server's pushes, not the NS's");
+        outbox[1].Status!.State.Should().Be(TaskState.Delivered);
         _store.Query("SELECT COUNT(*) FROM pushes", r => r.GetInt64(0)).Single().Should().Be(0, "the repeated result's acknowledgement was written too");
         agent.AckedSeq.Should().Be(2);
     }
@@ -265,11 +267,14 @@ public sealed class TaskDeliveryTests : IDisposable
             ? JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem)
             : JsonSerializer.Serialize(e.Result!, ProtocolJsonContext.Default.TaskServerResultItem);
         after.Select(e => (e.Id, Json(e))).Should().Equal(before.Select(e => (e.Id, Json(e))), "the same entries, in the same order, read back from their rows");
-        after.Select(e => e.Kind).Should().Equal("status", "result");
+        after.Select(e => e.Kind).Should().Equal("result");
+        after[0].Result!.Delivered.Should().NotBeNull("the delivery that rode with the result is kept in its row");
         restarted.RemoveFromOutbox([.. after.Select(e => e.Id)]);
         restarted.PeekOutbox(10).Should().BeEmpty();
         restarted.OutboxCount.Should().Be(0);
-        delivery.PeekOutbox(10).Should().BeEmpty("the rows are gone for every reader");
+        await CommittedAsync();
+        delivery.PeekOutbox(10).Should().BeEmpty("once the writer committed the delete, the rows are gone for every reader");
+        _store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0)).Single().Should().Be(0);
     }
 
     private static WelcomeMessage Welcome(string agentId) =>

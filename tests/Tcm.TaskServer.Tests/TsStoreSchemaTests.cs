@@ -38,7 +38,7 @@ public sealed class TsStoreSchemaTests : IDisposable
         store.Schema.Should().Be(new SchemaMigrationOutcome(0, TsSchema.Definition.CurrentVersion, AdoptedUnversioned: false));
         SqliteFile.UserVersion(DatabasePath).Should().Be(TsSchema.Definition.CurrentVersion);
         store.Query("SELECT name FROM sqlite_master WHERE type IN ('table','index') AND name NOT LIKE 'sqlite%' ORDER BY name", r => r.GetString(0))
-            .Should().Equal("agents", "outbox", "pushes", "pushes_action", "results");
+            .Should().Equal("agents", "outbox", "pushes", "pushes_action", "pushes_agent_seq", "results");
     }
 
     [Fact]
@@ -58,8 +58,9 @@ public sealed class TsStoreSchemaTests : IDisposable
         {
             store.Schema.Should().Be(new SchemaMigrationOutcome(0, TsSchema.Definition.CurrentVersion, AdoptedUnversioned: true));
             store.Query("SELECT next_seq, acked_seq FROM agents WHERE id='agent-1'", r => (r.GetInt64(0), r.GetInt64(1))).Should().Equal((3L, 1L));
-            store.Query("SELECT action_id FROM pushes", r => r.GetString(0)).Should().Equal("act-2");
-            store.Query("SELECT idempotency_key FROM results", r => r.GetString(0)).Should().Equal("agent-1:act-1");
+            store.Query("SELECT agent_id, seq, action_id FROM pushes", r => (r.GetString(0), r.GetInt64(1), r.GetString(2))).Should().Equal(("agent-1", 2L, "act-2"));
+            store.Query("SELECT task_id, idempotency_key, agent_id FROM results", r => (r.GetString(0), r.GetString(1), r.GetString(2)))
+                .Should().ContainSingle().Which.Should().Be(("act-1", "agent-1:act-1", "agent-1"), "version 2 keys a result by its task first, read from its key");
             store.Query("SELECT payload FROM outbox", r => r.GetString(0)).Should().Equal("not yet forwarded");
         }
 

@@ -193,8 +193,9 @@ internal sealed partial class DeliveryService(
     /// Stores a <see cref="TaskResultMessage"/> or <see cref="InventoryResultMessage"/> once per idempotency key, which must name the
     /// agent and the task (see <see cref="ResultIdentity"/>); the returned task completes after the store committed, so the caller may
     /// acknowledge it. Throws <see cref="ArgumentException"/> for a result that is not the agent's, names another task or is not final.
+    /// <paramref name="delivered"/>: the target's delivery as a Task Server forwarded it with the result, written in the same update.
     /// </summary>
-    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result, CancellationToken cancellationToken)
+    public async Task<ResultReceipt> StoreResultAsync(AgentRecord agent, Message result, CancellationToken cancellationToken, TargetProgress? delivered = null)
     {
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var (key, kind, refId, state) = ResultIdentity.Of(agent.Id, result);
@@ -211,7 +212,7 @@ internal sealed partial class DeliveryService(
         {
             // why: first, and even for a repeated result (an acknowledgement it carried is pending for this write alone); the delivery
             // of the result's own target comes back to be written with its final state, in one update of that row.
-            var delivery = journal.TakeForResult(ctx, agent.Id, refId);
+            var delivery = journal.TakeForResult(ctx, agent.Id, refId) ?? delivered;
             var inserted = ctx.Execute(
                 "INSERT OR IGNORE INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)",
                 key, agent.Id, kind, refId, payload, nowMs);

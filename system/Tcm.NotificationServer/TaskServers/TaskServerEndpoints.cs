@@ -180,6 +180,12 @@ internal static partial class TaskServerEndpoints
         var receipts = new List<ResultReceipt>(batch.Items.Count);
         var refused = new List<string>();
 
+        // why: first, so a task's status is queued before its result's write (the writer commits in order).
+        if (batch.Statuses is { Count: > 0 } statuses)
+        {
+            registry.RecordStatus(statuses);
+        }
+
         // why: stored together, not one after another: the store's batching writer then commits the whole batch in a few
         // transactions instead of one per result (a fan-out's results arrive here by the hundred).
         var stores = new List<(TaskServerResultItem Item, string Key, string AgentId, Task<ResultReceipt> Stored)>(batch.Items.Count);
@@ -201,7 +207,7 @@ internal static partial class TaskServerEndpoints
             Task<ResultReceipt> stored;
             try
             {
-                stored = delivery.StoreResultAsync(agent, item.Result, context.RequestAborted);
+                stored = delivery.StoreResultAsync(agent, item.Result, context.RequestAborted, Delivered(item, agent.Id));
             }
             catch (ArgumentException ex)
             {
@@ -230,6 +236,19 @@ internal static partial class TaskServerEndpoints
 
         await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Json(200, new TaskServerResultReceipts { Receipts = receipts, Refused = refused }, ProtocolJsonContext.Default.TaskServerResultReceipts));
     }
+
+    /// <summary>The delivery a result carried (its push acknowledged with it at the Task Server), as the target's progress.</summary>
+    private static TargetProgress? Delivered(TaskServerResultItem item, string agentId) =>
+        item.Delivered is { } delivered && ResultTaskId(item.Result) is { } taskId
+            ? new TargetProgress(taskId, agentId, TaskState.Delivered, delivered.Via, delivered.At.ToUnixTimeMilliseconds())
+            : null;
+
+    private static string? ResultTaskId(Message result) => result switch
+    {
+        TaskResultMessage task => task.TaskId,
+        InventoryResultMessage inventory => inventory.RequestId,
+        _ => null,
+    };
 
     private static Task<SiteServerRecord?> AuthenticateAsync(HttpContext context) => SiteRequests.AuthenticateAsync(context, SiteServerKind.TaskServer);
 

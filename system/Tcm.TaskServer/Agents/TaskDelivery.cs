@@ -361,14 +361,20 @@ internal sealed partial class TaskDelivery
         var item = new TaskServerResultItem { AgentId = agent.Id, Result = result is TaskResultMessage { AckUpToSeq: not null } carrying ? carrying with { AckUpToSeq = null } : result };
         var inserted = await _store.WriteAsync(s =>
         {
-            // why: before the duplicate check, so an acknowledgement carried by a repeated result is written too.
-            _journal.TakeInto(s, agent.Id, taskId);
-            if (s.Execute("INSERT OR IGNORE INTO results(idempotency_key, agent_id, received_at) VALUES(@p0,@p1,@p2)", key, agent.Id, nowMs) == 0)
+            // why: before the duplicate check, so an acknowledgement carried by a repeated result is written too; the delivery of the
+            // result's own push travels with the result (one outbox row, one update of the NS's target), else as a status of its own.
+            var delivered = _journal.TakeForResult(s, agent.Id, taskId);
+            if (s.Execute("INSERT OR IGNORE INTO results(task_id, idempotency_key, agent_id, received_at) VALUES(@p0,@p1,@p2,@p3)", taskId, key, agent.Id, nowMs) == 0)
             {
+                if (delivered is not null)
+                {
+                    _outbox.Add(s, new TaskServerStatusItem { AgentId = agent.Id, TaskId = taskId, State = TaskState.Delivered, Via = delivered.Via, At = delivered.At });
+                }
+
                 return false;
             }
 
-            _outbox.Add(s, item);
+            _outbox.Add(s, item with { Delivered = delivered });
             return true;
         }, cancellationToken).ConfigureAwait(false);
         _metrics.ResultReceived(duplicate: !inserted);

@@ -31,8 +31,13 @@ internal sealed class TsOutbox(TsStore store)
     private readonly Lock _lock = new();
     private readonly Dictionary<long, OutboxEntry> _items = [];
 
+    // why: rows the NS confirmed whose delete is queued on the single writer but not yet committed; no reader sees them. Added
+    // before the delete is queued, removed by the delete's own write (under the store's gate, as every query), so a query's rows
+    // and this set always agree.
+    private readonly HashSet<long> _removing = [];
+
     /// <summary>Statuses and results not yet forwarded.</summary>
-    public int Count => (int)store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0)).First();
+    public int Count => (int)store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0) - RemovingCount()).First();
 
     /// <summary>Queues a status for the NS (inside a write).</summary>
     public void Add(TsStore write, TaskServerStatusItem status)
@@ -48,10 +53,11 @@ internal sealed class TsOutbox(TsStore store)
         Keep(new OutboxEntry(Insert(write, OutboxEntry.ResultKind, json), null, result, json.Length));
     }
 
-    /// <summary>The oldest committed entries, at most <paramref name="max"/>, in order.</summary>
+    /// <summary>The oldest committed entries not being removed, at most <paramref name="max"/>, in order.</summary>
     public List<OutboxEntry> Peek(int max)
     {
-        var ids = store.Query("SELECT id FROM outbox ORDER BY id LIMIT @p0", static r => r.GetInt64(0), max);
+        var ids = store.Query("SELECT id FROM outbox ORDER BY id LIMIT @p0", r => IsRemoving(r.GetInt64(0)) ? -1 : r.GetInt64(0), max + RemovingCount())
+            .Where(static id => id >= 0).Take(max).ToList();
         var entries = new List<OutboxEntry>(ids.Count);
         List<long>? missing = null;
         lock (_lock)
@@ -79,7 +85,12 @@ internal sealed class TsOutbox(TsStore store)
         return [.. entries.Concat(read).OrderBy(static e => e.Id)];
     }
 
-    /// <summary>Drops entries the NS confirmed: one statement for the lot.</summary>
+    /// <summary>
+    /// Drops entries the NS confirmed: at once for every reader, and from the store by one statement queued on the single writer.
+    /// Why queued: a delete of its own waited for the writer's batch and committed alone (tens of milliseconds, sometimes a checkpoint),
+    /// and the next batch of results for the NS waited behind it. Should the write fail, the rows are read and forwarded again,
+    /// which the NS answers as duplicates.
+    /// </summary>
     public void Remove(IReadOnlyCollection<long> ids)
     {
         if (ids.Count == 0)
@@ -87,14 +98,32 @@ internal sealed class TsOutbox(TsStore store)
             return;
         }
 
-        store.Execute("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(@p0))", IdList(ids));
         lock (_lock)
         {
             foreach (var id in ids)
             {
                 _items.Remove(id);
+                _removing.Add(id);
             }
         }
+
+        var list = IdList(ids);
+        store.Post(
+            write =>
+            {
+                try
+                {
+                    write.Execute("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(@p0))", list);
+                }
+                finally
+                {
+                    lock (_lock)
+                    {
+                        _removing.ExceptWith(ids);
+                    }
+                }
+            },
+            "forwarded outbox entries removed");
     }
 
     private static long Insert(TsStore write, string kind, string payload) =>
@@ -105,6 +134,22 @@ internal sealed class TsOutbox(TsStore store)
         lock (_lock)
         {
             _items[entry.Id] = entry;
+        }
+    }
+
+    private bool IsRemoving(long id)
+    {
+        lock (_lock)
+        {
+            return _removing.Contains(id);
+        }
+    }
+
+    private int RemovingCount()
+    {
+        lock (_lock)
+        {
+            return _removing.Count;
         }
     }
 

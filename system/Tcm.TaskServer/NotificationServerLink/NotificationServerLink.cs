@@ -18,7 +18,8 @@ namespace Tcm.TaskServer.NotificationServerLink;
 /// <item>work loop: report every agent held (full report), then keep a long poll on <see cref="TaskServerPaths.Work"/> open; tasks
 /// that arrive are stored as pushes, sent on open channels, and confirmed with <see cref="TaskServerPaths.Accepted"/>; released agents
 /// are forgotten. Any failure: back off (full jitter) and start again with a full report, so a restarted NS learns everything.</item>
-/// <item>forward loop: on every change, report agent changes and drain the outbox (statuses, then results) in order; an entry leaves
+/// <item>forward loop: on every change, report agent changes and drain the outbox in order, each batch's statuses and results in one
+/// request (statuses first); an entry leaves
 /// the outbox only after the NS confirmed it, so results survive an unreachable NS and a restarted Task Server (store and forward).</item>
 /// </list>
 /// </summary>
@@ -28,6 +29,10 @@ internal sealed partial class NotificationServerLink : BackgroundService
     // the batch's size sets how many round trips a fan-out's results take (2,000 results: ten at 200, two at 1,000); the
     // bytes keep a batch of large outputs under the NS's request size limit.
     internal const int BatchSize = 1000;
+
+    // why: the next batch goes while the NS stores the one before (it reads a batch's results as they come, so they are not held
+    // behind the previous batch's commit); two, so a fan-out's results keep moving without many requests on the NS at once.
+    internal const int ForwardsInFlight = 2;
     internal const int BatchBytes = 4 * 1024 * 1024;
 
     /// <summary>How often the forward loop looks at the outbox when nothing changed (a write the loop missed, a retry).</summary>
@@ -205,43 +210,96 @@ internal sealed partial class NotificationServerLink : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Forwards the outbox in batches, oldest first, with up to <see cref="ForwardsInFlight"/> requests open at once; a batch's rows
+    /// leave the outbox once the NS answered it. A failure leaves every row not confirmed in the outbox (sent again after the back-off;
+    /// the NS stores a result once per key and a status again changes nothing).
+    /// </summary>
     private async Task DrainOutboxAsync(CancellationToken stop)
     {
-        while (true)
+        var inFlight = new List<Forward>(ForwardsInFlight);
+        try
         {
-            var batch = _delivery.PeekOutbox(BatchSize);
-            if (batch.Count == 0)
+            while (true)
             {
-                return;
-            }
+                while (inFlight.Count < ForwardsInFlight && NextForward(inFlight, stop) is { } next)
+                {
+                    inFlight.Add(next);
+                }
 
-            var (statuses, results) = PlanBatch(batch);
-            if (statuses.Count > 0)
-            {
-                await PostAsync(TaskServerPaths.Status, new TaskServerStatusBatch { Items = [.. statuses.Select(s => s.Status!)] }, ProtocolJsonContext.Default.TaskServerStatusBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-                _delivery.RemoveFromOutbox([.. statuses.Select(s => s.Id)]);
-                _metrics.Forward(statuses.Count);
-            }
+                if (inFlight.Count == 0)
+                {
+                    return;
+                }
 
-            if (results.Count > 0)
+                var oldest = inFlight[0];
+                await oldest.Sending.ConfigureAwait(false);
+                inFlight.RemoveAt(0);
+                _delivery.RemoveFromOutbox(oldest.Ids);
+                _metrics.Forward(oldest.Ids.Count);
+            }
+        }
+        finally
+        {
+            // why: a request still open when another failed is awaited before the loop backs off; its rows stay (sent again).
+            foreach (var forward in inFlight)
             {
-                using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Items = [.. results.Select(r => r.Result!)] }, ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
-                Log.ResultsForwarded(_logger, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
-                _delivery.RemoveFromOutbox([.. results.Select(r => r.Id)]);
-                _metrics.Forward(results.Count);
+                try
+                {
+                    await forward.Sending.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException)
+                {
+                }
             }
         }
     }
 
+    /// <summary>The next batch after those in flight, sent; null when there is none to send now.</summary>
+    private Forward? NextForward(List<Forward> inFlight, CancellationToken stop)
+    {
+        var sending = inFlight.Sum(static f => f.Ids.Count);
+        var batch = _delivery.PeekOutbox(BatchSize + sending);
+        if (sending > 0)
+        {
+            var ids = inFlight.SelectMany(static f => f.Ids).ToHashSet();
+            batch = [.. batch.Where(e => !ids.Contains(e.Id)).Take(BatchSize)];
+        }
+
+        var statusesInFlight = inFlight.Count == 0 ? null : inFlight.SelectMany(static f => f.Statuses).ToHashSet();
+        var (statuses, results) = PlanBatch(batch, BatchBytes, statusesInFlight);
+        if (statuses.Count + results.Count == 0)
+        {
+            return null;
+        }
+
+        return new Forward(
+            [.. statuses.Select(static s => s.Id), .. results.Select(static r => r.Id)],
+            [.. statuses.Select(static s => (s.Status!.AgentId, s.Status.TaskId))],
+            ForwardAsync([.. statuses.Select(static s => s.Status!)], [.. results.Select(static r => r.Result!)], stop));
+    }
+
+    private async Task ForwardAsync(List<TaskServerStatusItem> statuses, List<TaskServerResultItem> results, CancellationToken stop)
+    {
+        using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Statuses = statuses, Items = results },
+            ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
+        var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
+        Log.ResultsForwarded(_logger, statuses.Count, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+    }
+
+    /// <summary>One request to the NS: the outbox rows it carries, the tasks whose statuses it carries, and its sending.</summary>
+    private sealed record Forward(List<long> Ids, List<(string AgentId, string TaskId)> Statuses, Task Sending);
+
     /// <summary>
-    /// Splits the head of the outbox into one status request and one result request. A fan-out leaves statuses and results
-    /// interleaved (status, result, status, result, ...); sending runs of one kind made that one request per item. What must
-    /// hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
+    /// Splits the head of the outbox into the statuses and the results of one request (the NS applies its statuses first). Outbox
+    /// entries may interleave (status, result, status, result, ...); sending runs of one kind made that one request per item. What
+    /// must hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
     /// task whose result it already holds; its statuses go first, its results second (outbox order within each). It is also cut
-    /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least).
+    /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least), and before a result of a
+    /// task whose status is in a request still open (<paramref name="statusesInFlight"/>), which the NS may read after this one.
     /// </summary>
-    internal static (List<OutboxEntry> Statuses, List<OutboxEntry> Results) PlanBatch(IReadOnlyList<OutboxEntry> batch, int maxBytes = BatchBytes)
+    internal static (List<OutboxEntry> Statuses, List<OutboxEntry> Results) PlanBatch(
+        IReadOnlyList<OutboxEntry> batch, int maxBytes = BatchBytes, IReadOnlySet<(string AgentId, string TaskId)>? statusesInFlight = null)
     {
         var statuses = new List<OutboxEntry>();
         var results = new List<OutboxEntry>();
@@ -268,6 +326,11 @@ internal sealed partial class NotificationServerLink : BackgroundService
             {
                 if (ResultKey(entry.Result!) is { } key)
                 {
+                    if (statusesInFlight?.Contains((entry.Result!.AgentId, key)) == true)
+                    {
+                        break;
+                    }
+
                     resulted.Add((entry.Result!.AgentId, key));
                 }
 
@@ -339,7 +402,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
         [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, Message = "Forwarding to the Notification Server failed ({Reason}); kept in the outbox, retrying in {DelayMs:0} ms")]
         public static partial void ForwardFailed(ILogger logger, string reason, double delayMs);
 
-        [LoggerMessage(EventId = 2304, Level = LogLevel.Debug, Message = "Forwarded {Stored} results to the Notification Server ({Refused} refused)")]
-        public static partial void ResultsForwarded(ILogger logger, int stored, int refused);
+        [LoggerMessage(EventId = 2304, Level = LogLevel.Debug, Message = "Forwarded {Statuses} statuses and {Stored} results to the Notification Server ({Refused} refused)")]
+        public static partial void ResultsForwarded(ILogger logger, int statuses, int stored, int refused);
     }
 }
