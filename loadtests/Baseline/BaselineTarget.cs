@@ -32,12 +32,20 @@ internal sealed class BaselineTarget : ILoadTarget
         ? $"bare Kestrel + ClientWebSocket, TLS on loopback, {ProtocolText}, server {(_settings.ServerInOwnProcess ? "in its own process" : "in the load-test process")}"
         : $"bare Kestrel at {_settings.Target}, {ProtocolText}";
 
-    public int ChannelsPerAgent => _settings.Protocol == ChannelProtocol.Http2 ? 2 : 1;
+    /// <summary>As many as the TCM agent of the run holds: its NS channel, and its Task Server channel with <c>--task-server</c>.</summary>
+    public int ChannelsPerAgent => _settings.TaskServer ? 2 : 1;
 
     /// <summary>The server's address once started.</summary>
     public Uri Server => _server;
 
-    private string ProtocolText => _settings.Protocol == ChannelProtocol.Http2 ? "HTTP/2 (NS + TS WebSocket on one connection)" : "HTTP/1.1 (one WebSocket per connection)";
+    private string ProtocolText => (_settings.Protocol, ChannelsPerAgent) switch
+    {
+        (ChannelProtocol.Http2, 2) => "HTTP/2, two WebSockets per agent (NS and TS, as a TCM agent with a Task Server) on one connection, as a TCM agent's through the gateway",
+        (ChannelProtocol.Http2, _) => "HTTP/2, one WebSocket per agent (NS)",
+        (_, 2) => "HTTP/1.1, two WebSockets per agent (NS and TS, as a TCM agent with a Task Server), one connection each",
+        _ => "HTTP/1.1, one WebSocket per agent (NS)",
+    }
+        + ", the agent's keep-alive (a ping every 60 s)";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -75,7 +83,7 @@ internal sealed class BaselineTarget : ILoadTarget
     }
 
     public async Task<IAgentChannel> ConnectAsync(int agentIndex, IPushObserver observer, CancellationToken cancellationToken) =>
-        await BaselineAgentChannel.ConnectAsync(_server, _settings.Protocol, agentIndex, _settings.Shard, _validator, observer, cancellationToken).ConfigureAwait(false);
+        await BaselineAgentChannel.ConnectAsync(_server, _settings.Protocol, ChannelsPerAgent, agentIndex, _settings.Shard, _validator, observer, cancellationToken).ConfigureAwait(false);
 
     public async Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -113,7 +113,7 @@ internal sealed class TestHost
             ["duration"] = $"{DurationText.Format(_options.Duration)} ({_test.DurationMeaning})",
             ["protocols"] = string.Join(", ", _options.Protocols.Select(p => p == ChannelProtocol.Http2 ? "HTTP/2" : "HTTP/1.1")),
             ["routes"] = string.Join(", ", _options.Routes.Select(RunOptions.RouteName)),
-            ["task server"] = _options.TaskServer ? "yes (tcm)" : "no",
+            ["task server"] = _options.TaskServer ? "yes (tcm; the baseline holds a second bare WebSocket per agent for it)" : "no",
             ["target"] = _options.Target,
             ["processes"] = _options.Processes.ToString(CultureInfo.InvariantCulture),
         };

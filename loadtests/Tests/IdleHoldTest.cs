@@ -1,3 +1,5 @@
+using Tcm.LoadTests.Harness.Cpu;
+
 namespace Tcm.LoadTests.Tests;
 
 /// <summary>
@@ -57,6 +59,14 @@ internal sealed class IdleHoldTest() : LoadTest(Info)
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
+    private static void SetLoadAverage(GaugeSet gauges, string name, string when)
+    {
+        if (ProcessCpu.LoadAverage() is { } load)
+        {
+            gauges.Set(name, load, "", GaugeMerge.Max, "machine load average (1 min) " + when);
+        }
+    }
+
     private static async Task MeasureAsync(ScenarioInitContext ctx, TestContext context, AgentTracker tracker, ServerSnapshot server0, long client0, TimeSpan connectTimeout, TimeSpan settle)
     {
         var token = ctx.CancellationToken;
@@ -88,6 +98,15 @@ internal sealed class IdleHoldTest() : LoadTest(Info)
                 ctx.Gauges.Set("gateway-heap", gateway1.ManagedBytes, "bytes", GaugeMerge.Max, "CEM gateway managed heap with all agents, after a full GC");
             }
 
+            SetLoadAverage(ctx.Gauges, "load-average-start", "when the idle window started");
+            if (context.Shard == 0)
+            {
+                // why: names the processes to attach a profiler to (docs/benchmarks.md, issue 16's idle sections).
+                await context.Log.WriteLineAsync($"{context.ScenarioName("idle-hold")}: idle window starts, {context.Duration.TotalSeconds:0} s; server pid {server1.ProcessId}"
+                    + (server1.Gateway is { ProcessId: > 0 } g ? $", gateway pid {g.ProcessId}" : "")
+                    + (server1.TaskServer is { ProcessId: > 0 } t ? $", task server pid {t.ProcessId}" : "")).ConfigureAwait(false);
+            }
+
             await Task.Delay(context.Duration, context.Time, token).ConfigureAwait(false);
             var server2 = await context.Target.MeasureAsync(false, token).ConfigureAwait(false);
             var clientCpu2 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -95,7 +114,13 @@ internal sealed class IdleHoldTest() : LoadTest(Info)
             var clientWallMs = Stopwatch.GetElapsedTime(clientAt1).TotalMilliseconds;
             var serverCpu = 100 * (server2.CpuMsBeforeCollect - server1.CpuMsAfterCollect) / Math.Max(serverWallMs, 1);
             var clientCpu = 100 * (clientCpu2 - clientCpu1).TotalMilliseconds / Math.Max(clientWallMs, 1);
+            SetLoadAverage(ctx.Gauges, "load-average-end", "when the idle window ended");
+            // why: each process's CPU per channel it holds, beside the total: the bare server holds every channel of the agents, the
+            // gateway every tunnel (both channels of an agent), the NS the NS channels, the Task Server as many (one per agent).
+            var serverChannels = Math.Max(1, server1.WebSockets);
+            ctx.Gauges.Set("server-channels", server1.WebSockets, "", GaugeMerge.Max, "WebSockets (channels) the server holds");
             ctx.Gauges.Set("server-idle-cpu", serverCpu, "%", GaugeMerge.Mean, $"server CPU over the idle window, % of one core ({Environment.ProcessorCount} cores)");
+            ctx.Gauges.Set("server-idle-cpu-per-1k-channels", 1000 * serverCpu / serverChannels, "%", GaugeMerge.Mean, "server CPU over the idle window per 1,000 channels it holds, % of one core");
             ctx.Gauges.Set("server-idle-cpu-machine", serverCpu / Environment.ProcessorCount, "%", GaugeMerge.Mean, "server CPU over the idle window, % of the machine");
             ctx.Gauges.Set("client-idle-cpu", clientCpu, "%", GaugeMerge.Sum, "load generator CPU over the idle window, % of one core");
             if (server1.TaskServer is { } ts1 && server0.TaskServer is { } ts0)
@@ -106,13 +131,16 @@ internal sealed class IdleHoldTest() : LoadTest(Info)
 
             if (server2.TaskServer is { } tsAfter && server1.TaskServer is { } tsBefore)
             {
-                ctx.Gauges.Set("task-server-idle-cpu", 100 * (tsAfter.CpuMsBeforeCollect - tsBefore.CpuMsAfterCollect) / Math.Max(serverWallMs, 1), "%", GaugeMerge.Mean, "Task Server CPU over the idle window, % of one core");
+                var taskServerCpu = 100 * (tsAfter.CpuMsBeforeCollect - tsBefore.CpuMsAfterCollect) / Math.Max(serverWallMs, 1);
+                ctx.Gauges.Set("task-server-idle-cpu", taskServerCpu, "%", GaugeMerge.Mean, "Task Server CPU over the idle window, % of one core");
+                ctx.Gauges.Set("task-server-idle-cpu-per-1k-channels", 1000 * taskServerCpu / serverChannels, "%", GaugeMerge.Mean, "Task Server CPU over the idle window per 1,000 channels it holds (one per agent, as many as the NS), % of one core");
             }
 
             if (server2.Gateway is { } gateway2 && server1.Gateway is { } gatewayBefore)
             {
                 var gatewayCpu = 100 * (gateway2.CpuMsBeforeCollect - gatewayBefore.CpuMsAfterCollect) / Math.Max(serverWallMs, 1);
                 ctx.Gauges.Set("gateway-idle-cpu", gatewayCpu, "%", GaugeMerge.Mean, "CEM gateway CPU over the idle window, % of one core");
+                ctx.Gauges.Set("gateway-idle-cpu-per-1k-channels", 1000 * gatewayCpu / Math.Max(1, gatewayBefore.WebSockets), "%", GaugeMerge.Mean, "CEM gateway CPU over the idle window per 1,000 tunnels it holds, % of one core");
             }
             ctx.StopScenario("measured");
         }

@@ -36,6 +36,24 @@ public sealed class BaselineSmokeTests : SmokeRun
         File.ReadAllLines(Path.Combine(Folder, "report.csv")).Length.Should().BeGreaterThan(scenarios.Count);
     }
 
+    [Theory]
+    [InlineData("h2", false, 6, 6)]
+    [InlineData("h2", true, 12, 6)]
+    [InlineData("h1", true, 12, 12)]
+    public async Task IdleHold_TheBareAgentsHoldTheTcmAgentsChannels_TwoWithATaskServer_OnOneConnectionOverHttp2(string protocol, bool taskServer, int channels, int connections)
+    {
+        string[] args = ["idle-hold", "--variant", "baseline", "--agents", "6", "--duration", "500ms", "--ramp", "200ms", "--settle", "200ms", "--protocol", protocol];
+        var (exitCode, output, report) = await RunAsync(taskServer ? [.. args, "--task-server"] : args);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        var scenario = report.Variants.Single().Scenarios.Single();
+        scenario.FindGauge("server-channels")!.Value.Should().Be(channels);
+        scenario.FindGauge("server-connections")!.Value.Should().Be(connections);
+        scenario.FindGauge("server-idle-cpu-per-1k-channels").Should().NotBeNull();
+        scenario.FindGauge("load-average-end").Should().NotBeNull();
+        output.Should().Contain("idle window starts");
+    }
+
     [Fact]
     public async Task PushFanout_ReportsDeliveryAndRoundTrip_ForEveryAgent()
     {
@@ -91,7 +109,6 @@ public sealed class BaselineSmokeTests : SmokeRun
     [InlineData("connect-storm", "--target", "ftp://x")]
     [InlineData("connect-storm", "--variant", "baseline", "--route", "gateway")]
     [InlineData("connect-storm", "--route", "sideways")]
-    [InlineData("push-fanout", "--variant", "baseline", "--task-server")]
     [InlineData("push-fanout-rate", "--rate", "fast")]
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {

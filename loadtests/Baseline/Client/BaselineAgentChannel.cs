@@ -7,98 +7,109 @@ using Tcm.Channels.Framing;
 namespace Tcm.LoadTests.Baseline.Client;
 
 /// <summary>
-/// A bare agent of the baseline: one <see cref="ClientWebSocket"/> over HTTP/1.1, or two (NS and TS channel) sharing one
-/// HTTP/2 connection through the agent's own <see cref="SocketsHttpHandler"/>. It echoes every message it receives and
-/// reports the delivery time. Idle, it holds no receive buffer (zero-byte reads).
+/// A bare agent of the baseline: as many channels as a TCM agent of the run holds (its NS channel, and its Task Server channel
+/// with <c>--task-server</c>), each a <see cref="ClientWebSocket"/>: over HTTP/1.1 one connection each; over HTTP/2 all on one
+/// connection through the agent's own <see cref="SocketsHttpHandler"/>, as a TCM agent's two channels share one connection to
+/// the gateway. The first (NS) channel echoes every message it receives and reports the delivery time; the second only holds.
+/// Idle, it holds no receive buffer (zero-byte reads).
 /// </summary>
-internal sealed class BaselineAgentChannel(int agentIndex, ClientWebSocket nsSocket, ClientWebSocket? tsSocket, HttpMessageInvoker? invoker, IPushObserver observer) : IAgentChannel
+internal sealed class BaselineAgentChannel : IAgentChannel
 {
+    private static readonly string[] ChannelNames = ["ns", "ts"];
+
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly List<ClientWebSocket> _sockets;
+    private readonly HttpMessageInvoker? _invoker;
+    private readonly IPushObserver _observer;
 
-    public int AgentIndex { get; } = agentIndex;
+    private BaselineAgentChannel(int agentIndex, List<ClientWebSocket> sockets, HttpMessageInvoker? invoker, IPushObserver observer)
+    {
+        AgentIndex = agentIndex;
+        _sockets = sockets;
+        _invoker = invoker;
+        _observer = observer;
+    }
+
+    public int AgentIndex { get; }
 
     public Task Closed => _closed.Task;
 
-    /// <summary>Connects agent <paramref name="agentIndex"/> to <paramref name="server"/> (https://host:port).</summary>
+    /// <summary>
+    /// Connects agent <paramref name="agentIndex"/> to <paramref name="server"/> (https://host:port) with
+    /// <paramref name="channels"/> channels (1: NS; 2: NS and TS).
+    /// </summary>
     public static async Task<BaselineAgentChannel> ConnectAsync(
         Uri server,
         ChannelProtocol protocol,
+        int channels,
         int agentIndex,
         int group,
         RemoteCertificateValidationCallback validator,
         IPushObserver observer,
         CancellationToken cancellationToken)
     {
-        var ns = new Uri($"wss://{server.Authority}/ws?ch=ns&g={group}&a={agentIndex}");
-        if (protocol == ChannelProtocol.Http1)
-        {
-            var socket = new ClientWebSocket();
-            PingLikeTheAgent(socket.Options);
-            socket.Options.RemoteCertificateValidationCallback = validator;
-            try
-            {
-                await socket.ConnectAsync(ns, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-
-            var channel = new BaselineAgentChannel(agentIndex, socket, null, null, observer);
-            channel.StartReceiving();
-            return channel;
-        }
-
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = { RemoteCertificateValidationCallback = validator },
-            EnableMultipleHttp2Connections = false,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-        };
-        var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
-        var first = NewHttp2Socket();
-        var second = NewHttp2Socket();
+        var invoker = protocol == ChannelProtocol.Http2
+            ? new HttpMessageInvoker(
+                new SocketsHttpHandler
+                {
+                    SslOptions = { RemoteCertificateValidationCallback = validator },
+                    EnableMultipleHttp2Connections = false,
+                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                    PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                },
+                disposeHandler: true)
+            : null;
+        var sockets = new List<ClientWebSocket>(channels);
         try
         {
-            await first.ConnectAsync(ns, invoker, cancellationToken).ConfigureAwait(false);
-            var ts = new Uri($"wss://{server.Authority}/ws?ch=ts&g={group}&a={agentIndex}");
-            await second.ConnectAsync(ts, invoker, cancellationToken).ConfigureAwait(false);
+            foreach (var name in ChannelNames.Take(channels))
+            {
+                var socket = new ClientWebSocket();
+                sockets.Add(socket);
+                PingLikeTheAgent(socket.Options);
+                var uri = new Uri($"wss://{server.Authority}/ws?ch={name}&g={group}&a={agentIndex}");
+                if (invoker is null)
+                {
+                    socket.Options.RemoteCertificateValidationCallback = validator;
+                    await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    socket.Options.HttpVersion = HttpVersion.Version20;
+                    socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+                    await socket.ConnectAsync(uri, invoker, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch
         {
-            first.Dispose();
-            second.Dispose();
-            invoker.Dispose();
+            sockets.ForEach(s => s.Dispose());
+            invoker?.Dispose();
             throw;
         }
 
-        var h2 = new BaselineAgentChannel(agentIndex, first, second, invoker, observer);
-        h2.StartReceiving();
-        return h2;
+        var agent = new BaselineAgentChannel(agentIndex, sockets, invoker, observer);
+        for (var i = 0; i < sockets.Count; i++)
+        {
+            _ = agent.ReceiveAsync(sockets[i], echo: i == 0);
+        }
+
+        return agent;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        nsSocket.Abort();
-        nsSocket.Dispose();
-        tsSocket?.Abort();
-        tsSocket?.Dispose();
-        invoker?.Dispose();
+        foreach (var socket in _sockets)
+        {
+            socket.Abort();
+            socket.Dispose();
+        }
+
+        _invoker?.Dispose();
         _closed.TrySetResult();
         _stop.Dispose();
-    }
-
-    private static ClientWebSocket NewHttp2Socket()
-    {
-        var socket = new ClientWebSocket();
-        PingLikeTheAgent(socket.Options);
-        socket.Options.HttpVersion = HttpVersion.Version20;
-        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        return socket;
     }
 
     /// <summary>
@@ -111,15 +122,6 @@ internal sealed class BaselineAgentChannel(int agentIndex, ClientWebSocket nsSoc
         options.KeepAliveTimeout = ChannelKeepAlive.Default.Timeout;
     }
 
-    private void StartReceiving()
-    {
-        _ = ReceiveAsync(nsSocket, echo: true);
-        if (tsSocket is not null)
-        {
-            _ = ReceiveAsync(tsSocket, echo: false);
-        }
-    }
-
     private async Task ReceiveAsync(ClientWebSocket socket, bool echo)
     {
         var token = _stop.Token;
@@ -129,7 +131,7 @@ internal sealed class BaselineAgentChannel(int agentIndex, ClientWebSocket nsSoc
             {
                 if (length >= 16)
                 {
-                    observer.OnPushDelivered(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(buffer)), length);
+                    _observer.OnPushDelivered(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(buffer)), length);
                 }
 
                 if (echo)

@@ -124,8 +124,8 @@ internal sealed class ShardedRun(ILoadTest test, RunOptions options, TextWriter 
             "--json-out", jsonOut,
             "--plain",
         };
-        // why: the baseline has no Task Server; its shards run direct beside TCM's, as an unsharded run does.
-        if (options.TaskServer && variant == "tcm")
+        // why: the baseline's shards hold the same channels per agent as TCM's (a second bare WebSocket for the Task Server's).
+        if (options.TaskServer)
         {
             args.Add("--task-server");
         }

@@ -139,7 +139,7 @@ internal static class Ratios
                 }
             }
 
-            // The gateway holds the agents' connections as the bare server does: its figures against the floor's.
+            // The gateway holds the agents' connections as the bare server does, and the Task Server channels as it does: their figures against the floor's.
             foreach (var (gatewayGauge, baselineGauge) in GatewayFloor)
             {
                 if (t.FindGauge(gatewayGauge) is { } tg && b.FindGauge(baselineGauge) is { } bg)
@@ -155,12 +155,15 @@ internal static class Ratios
     /// <summary>Gauges that describe the machine during a run, not the system under test: no ratio.</summary>
     private static readonly HashSet<string> NotCompared = new(StringComparer.OrdinalIgnoreCase) { "load-average-start", "load-average-end" };
 
-    /// <summary>Gateway gauges and the baseline server's gauge each is compared with.</summary>
+    /// <summary>Gateway and Task Server gauges and the baseline server's gauge each is compared with.</summary>
     private static readonly (string Gateway, string Baseline)[] GatewayFloor =
     [
         ("gateway-heap-per-agent", "server-heap-per-connection"),
         ("gateway-ws-per-agent", "server-ws-per-connection"),
         ("gateway-idle-cpu", "server-idle-cpu"),
+        ("gateway-idle-cpu-per-1k-channels", "server-idle-cpu-per-1k-channels"),
+        ("task-server-idle-cpu", "server-idle-cpu"),
+        ("task-server-idle-cpu-per-1k-channels", "server-idle-cpu-per-1k-channels"),
         ("gateway-cpu-per-task", "server-cpu-per-task"),
     ];
 }

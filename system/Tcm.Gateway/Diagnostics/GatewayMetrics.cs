@@ -12,7 +12,10 @@ namespace Tcm.Gateway.Diagnostics;
 /// OTLP), and the same figures as plain counters for the status endpoint. Per-second rates are counted as events happen and
 /// computed when read (<see cref="LastSecondRate"/>). The relay records tunnels, bytes and rejections through the methods below.
 /// Rejections (for every code the gateway answers with) and handshake failures are observed from their totals, so a scrape
-/// shows them at 0 before the first one: an operator's <c>rate()</c> and alerts have a series from the start.
+/// shows them at 0 before the first one: an operator's <c>rate()</c> and alerts have a series from the start. So are the bytes
+/// relayed and the keep-alive outcomes, for a second reason: they move on every ping of every idle tunnel, and a total added
+/// with <see cref="Interlocked"/> costs the relay nothing beside the exporters' per-measurement aggregation (1-2% of an idle
+/// gateway's CPU in the profile, docs/benchmarks.md).
 /// </summary>
 internal sealed class GatewayMetrics : ServerMeter
 {
@@ -25,10 +28,11 @@ internal sealed class GatewayMetrics : ServerMeter
         CloseReasons.MalformedRelayRequest, CloseReasons.BackendNotConfigured, CloseReasons.BackendUnavailable,
     ];
 
+    /// <summary>The tag of each <see cref="KeepAliveOutcome"/>, in its order.</summary>
+    private static readonly string[] KeepAliveOutcomes = ["answered", "forwarded", "timed-out"];
+
     private readonly CountedCounter _connects;
-    private readonly CountedCounter _bytesToBackends;
-    private readonly CountedCounter _bytesToAgents;
-    private readonly CountedCounter[] _keepAlive;
+    private readonly long[] _keepAlive = new long[KeepAliveOutcomes.Length];
     private readonly UpDownCounter<long> _tunnels;
     private readonly Counter<long> _relayErrors;
     private readonly CountsByKey _rejectionsByCode = new();
@@ -36,6 +40,8 @@ internal sealed class GatewayMetrics : ServerMeter
     private readonly LastSecondRate _rejectionRate;
     private long _agentsConnected;
     private long _handshakeFailures;
+    private long _bytesToBackends;
+    private long _bytesToAgents;
 
     public GatewayMetrics(IMeterFactory meters, CertificateApprovals approvals, TimeProvider time)
         : base(meters, MeterName)
@@ -49,11 +55,12 @@ internal sealed class GatewayMetrics : ServerMeter
         Meter.CreateObservableCounter("tcm.gateway.handshake_failures", () => HandshakeFailures, "{connection}", "TLS handshakes that failed");
         _relayErrors = Meter.CreateCounter<long>("tcm.gateway.relay.errors", "{exchange}", "Relayed requests and tunnels that ended in an error, by kind");
         // why: one instrument for both directions (tagged), and a total per direction for the status page.
-        var bytes = Meter.CreateCounter<long>("tcm.gateway.bytes", "By", "Bytes relayed, by direction");
-        _bytesToBackends = new(bytes, "direction", "to-backend");
-        _bytesToAgents = new(bytes, "direction", "to-agent");
-        var keepAlive = Meter.CreateCounter<long>("tcm.gateway.keepalive", "{ping}", "Agents' pings the gateway answered or forwarded, and tunnels it ended for the agent's silence, by outcome");
-        _keepAlive = [new(keepAlive, "outcome", "answered"), new(keepAlive, "outcome", "forwarded"), new(keepAlive, "outcome", "timed-out")];
+        Meter.CreateObservableCounter("tcm.gateway.bytes", () => new[]
+        {
+            new Measurement<long>(BytesToBackends, new KeyValuePair<string, object?>("direction", "to-backend")),
+            new Measurement<long>(BytesToAgents, new KeyValuePair<string, object?>("direction", "to-agent")),
+        }, "By", "Bytes relayed, by direction");
+        Meter.CreateObservableCounter("tcm.gateway.keepalive", ObserveKeepAlive, "{ping}", "Agents' pings the gateway answered or forwarded, and tunnels it ended for the agent's silence, by outcome");
         CountKeepAlive = KeepAlive;
         Meter.CreateObservableGauge("tcm.gateway.certificates", () => new[]
         {
@@ -67,13 +74,13 @@ internal sealed class GatewayMetrics : ServerMeter
     public Action<KeepAliveOutcome> CountKeepAlive { get; }
 
     /// <summary>Agents' pings answered by the gateway so far.</summary>
-    public long PingsAnswered => _keepAlive[(int)KeepAliveOutcome.Answered].Total;
+    public long PingsAnswered => Interlocked.Read(ref _keepAlive[(int)KeepAliveOutcome.Answered]);
 
     /// <summary>Agents' pings forwarded to their backends so far.</summary>
-    public long PingsForwarded => _keepAlive[(int)KeepAliveOutcome.Forwarded].Total;
+    public long PingsForwarded => Interlocked.Read(ref _keepAlive[(int)KeepAliveOutcome.Forwarded]);
 
     /// <summary>Tunnels ended because their agent was silent for two of its keep-alive intervals.</summary>
-    public long KeepAliveTimeouts => _keepAlive[(int)KeepAliveOutcome.TimedOut].Total;
+    public long KeepAliveTimeouts => Interlocked.Read(ref _keepAlive[(int)KeepAliveOutcome.TimedOut]);
 
     public long AgentsConnected => Interlocked.Read(ref _agentsConnected);
 
@@ -83,9 +90,9 @@ internal sealed class GatewayMetrics : ServerMeter
 
     public long HandshakeFailures => Interlocked.Read(ref _handshakeFailures);
 
-    public long BytesToBackends => _bytesToBackends.Total;
+    public long BytesToBackends => Interlocked.Read(ref _bytesToBackends);
 
-    public long BytesToAgents => _bytesToAgents.Total;
+    public long BytesToAgents => Interlocked.Read(ref _bytesToAgents);
 
     /// <summary>Connects in the last whole second.</summary>
     public double ConnectsPerSecond => _connectRate.PerSecond;
@@ -116,15 +123,15 @@ internal sealed class GatewayMetrics : ServerMeter
     public void RelayFailed(RelayError error) => _relayErrors.Add(1, new KeyValuePair<string, object?>("kind", error.ToCode()));
 
     /// <summary>Counts what became of an agent's ping, or a tunnel ended for its agent's silence.</summary>
-    public void KeepAlive(KeepAliveOutcome outcome) => _keepAlive[(int)outcome].Add();
+    public void KeepAlive(KeepAliveOutcome outcome) => Interlocked.Increment(ref _keepAlive[(int)outcome]);
 
     public void TunnelOpened(string backend) => _tunnels.Add(1, new KeyValuePair<string, object?>("backend", backend));
 
     public void TunnelClosed(string backend) => _tunnels.Add(-1, new KeyValuePair<string, object?>("backend", backend));
 
-    public void ToBackend(int bytes) => _bytesToBackends.Add(bytes);
+    public void ToBackend(int bytes) => Interlocked.Add(ref _bytesToBackends, bytes);
 
-    public void ToAgent(int bytes) => _bytesToAgents.Add(bytes);
+    public void ToAgent(int bytes) => Interlocked.Add(ref _bytesToAgents, bytes);
 
     private IEnumerable<Measurement<long>> ObserveRejections()
     {
@@ -140,6 +147,14 @@ internal sealed class GatewayMetrics : ServerMeter
             {
                 yield return Rejections(code, count);
             }
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveKeepAlive()
+    {
+        for (var i = 0; i < KeepAliveOutcomes.Length; i++)
+        {
+            yield return new Measurement<long>(Interlocked.Read(ref _keepAlive[i]), new KeyValuePair<string, object?>("outcome", KeepAliveOutcomes[i]));
         }
     }
 

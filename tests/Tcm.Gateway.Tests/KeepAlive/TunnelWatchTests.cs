@@ -17,11 +17,8 @@ public sealed class TunnelWatchTests
     public async Task ATunnelSilentForTwoIntervals_IsEnded_OneWhoseAgentPingedIsNot_AndAnEndedTunnelIsNoLongerWatched()
     {
         var time = new FakeTimeProvider();
-        using var folder = new TemporaryFolder("gw-watch");
-        Directory.CreateDirectory(folder.Path);
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new GatewayMetrics(services.GetRequiredService<IMeterFactory>(), new CertificateApprovals(folder.Path, time, NullLogger<CertificateApprovals>.Instance), time);
-        var watch = new TunnelWatch(time, metrics, NullLogger<TunnelWatch>.Instance);
+        using var gateway = new Watching(time);
+        var (metrics, watch) = (gateway.Metrics, gateway.Watch);
         var silentAgent = new ScriptedStream();
         var pingingAgent = new ScriptedStream();
         using var silent = new AgentKeepAliveStream(silentAgent, TimeSpan.FromMinutes(5), time);
@@ -51,6 +48,30 @@ public sealed class TunnelWatchTests
         reading.IsCompleted.Should().BeFalse();
     }
 
+    [Fact]
+    public void TheTick_IsAnEighthOfTheShortestSilenceLimitWatched_WithinOneAndFifteenSeconds_AndLengthensWhenThoseTunnelsEnd()
+    {
+        var time = new FakeTimeProvider();
+        using var gateway = new Watching(time);
+        var watch = gateway.Watch;
+        using var stream = new AgentKeepAliveStream(new ScriptedStream(), TimeSpan.FromMinutes(5), time);
+        watch.Tick.Should().Be(TunnelWatch.LongestTick, "nothing is watched");
+
+        using var defaultAgent = watch.Watch(Context(out _), stream, TimeSpan.FromSeconds(120));
+        watch.Tick.Should().Be(TimeSpan.FromSeconds(15), "the agents' default 60 s keep-alive: 120 s of silence, checked every 15 s");
+        var twentySeconds = watch.Watch(Context(out _), stream, TimeSpan.FromSeconds(40));
+        watch.Tick.Should().Be(TimeSpan.FromSeconds(5));
+        var oneSecond = watch.Watch(Context(out _), stream, TimeSpan.FromSeconds(2));
+        watch.Tick.Should().Be(TunnelWatch.ShortestTick);
+
+        oneSecond.Dispose();
+        watch.Check();
+        watch.Tick.Should().Be(TimeSpan.FromSeconds(5), "the shortest limit left");
+        twentySeconds.Dispose();
+        watch.Check();
+        watch.Tick.Should().Be(TimeSpan.FromSeconds(15));
+    }
+
     private static DefaultHttpContext Context(out Func<bool> aborted)
     {
         var lifetime = new Lifetime();
@@ -58,6 +79,30 @@ public sealed class TunnelWatchTests
         context.Features.Set<IHttpRequestLifetimeFeature>(lifetime);
         aborted = () => lifetime.Aborted;
         return context;
+    }
+
+    /// <summary>A watch with the gateway's metrics, and what they need.</summary>
+    private sealed class Watching : IDisposable
+    {
+        private readonly TemporaryFolder _folder = new("gw-watch");
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+        public Watching(FakeTimeProvider time)
+        {
+            Directory.CreateDirectory(_folder.Path);
+            Metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>(), new CertificateApprovals(_folder.Path, time, NullLogger<CertificateApprovals>.Instance), time);
+            Watch = new TunnelWatch(time, Metrics, NullLogger<TunnelWatch>.Instance);
+        }
+
+        public GatewayMetrics Metrics { get; }
+
+        public TunnelWatch Watch { get; }
+
+        public void Dispose()
+        {
+            _services.Dispose();
+            _folder.Dispose();
+        }
     }
 
     private sealed class Lifetime : IHttpRequestLifetimeFeature
