@@ -13,6 +13,7 @@ internal sealed class AgentRecord : PushSequence
     private long _lastContactMs;
     private long _persistedContactMs;
     private string? _node;
+    private string? _heldBy;
     private int _nodeChanged;
 
     public required string Id { get; init; }
@@ -95,6 +96,7 @@ internal sealed class AgentRecord : PushSequence
     /// <summary>This node took or gave up the agent's connection (null: gave up); the store learns it with the next batch of contacts.</summary>
     public void HeldBy(string? node)
     {
+        Volatile.Write(ref _heldBy, node);
         Volatile.Write(ref _node, node);
         Volatile.Write(ref _nodeChanged, 1);
     }
@@ -116,11 +118,13 @@ internal sealed class AgentRecord : PushSequence
         }
     }
 
-    /// <summary>Whether this node took or gave up the agent's connection since it was last written; marks it written.</summary>
+    /// <summary>Whether this node took or gave up the agent's connection since it was last written, and what it did (its name or null); marks it written.</summary>
     public bool TryTakeChangedNode(out string? node)
     {
         var changed = Interlocked.Exchange(ref _nodeChanged, 0) == 1;
-        node = Node;
+        // why: what this node did, not what it last saw: a read of the other nodes' agents between the give-up and this write may have
+        // put the store's stale name (this node's own, not yet cleared) in Node, and writing that back would keep it for ever.
+        node = Volatile.Read(ref _heldBy);
         return changed;
     }
 

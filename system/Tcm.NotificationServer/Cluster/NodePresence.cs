@@ -53,7 +53,9 @@ internal sealed class NodePresence(AgentDirectory directory, TcmStore store, Nod
             var seen = agent.Node;
             if (!string.Equals(seen, node.Name, StringComparison.Ordinal))
             {
-                agent.SeenOn(seen, holders.GetValueOrDefault(agent.Id));
+                // why: the store naming this node for an agent it does not hold is this node's own give-up, not written yet.
+                var holder = holders.GetValueOrDefault(agent.Id);
+                agent.SeenOn(seen, string.Equals(holder, node.Name, StringComparison.Ordinal) ? null : holder);
             }
         }
     }

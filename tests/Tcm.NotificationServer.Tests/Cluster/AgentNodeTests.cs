@@ -31,7 +31,12 @@ public sealed class AgentNodeTests
         using var mine = await server.RegisterAgentAsync("PC-0001");
         using var theirs = await server.RegisterAgentAsync("PC-0002");
         await server.StopAsync();
-        SqliteFile.Execute(Path.Combine(server.DataDirectory, TcmStore.FileName), $"UPDATE agents SET node = CASE id WHEN '{mine.Id}' THEN 'east-1' ELSE 'west-1' END");
+        using (var store = server.OpenStore(readOnly: false))
+        using (var command = store.CreateCommand())
+        {
+            command.CommandText = $"UPDATE agents SET node = CASE id WHEN '{mine.Id}' THEN 'east-1' ELSE 'west-1' END";
+            command.ExecuteNonQuery();
+        }
 
         await server.StartAsync();
 

@@ -26,14 +26,15 @@ public sealed partial class NotificationServerHost
     public PostgresDatabase? Database => _database;
 
     /// <summary>
-    /// An open connection to the server's data, read-only on SQLite, for a test that checks what was stored: write its SQL so both
-    /// engines read it (named parameters as <c>@name</c>).
+    /// An open connection to the server's data, for a test that checks what was stored (read-only on SQLite unless
+    /// <paramref name="readOnly"/> is false, for a test that prepares stored data while the server is stopped): write its SQL so
+    /// both engines read it (named parameters as <c>@name</c>).
     /// </summary>
-    public DbConnection OpenStore()
+    public DbConnection OpenStore(bool readOnly = true)
     {
         DbConnection connection = _database is { } database
             ? new NpgsqlConnection(database.ConnectionString)
-            : new SqliteConnection($"Data Source={Path.Combine(DataDirectory, SqliteFileName)};Mode=ReadOnly;Pooling=False");
+            : new SqliteConnection($"Data Source={Path.Combine(DataDirectory, SqliteFileName)};Mode={(readOnly ? "ReadOnly" : "ReadWrite")};Pooling=False");
         connection.Open();
         return connection;
     }
