@@ -199,11 +199,15 @@ public sealed class ChannelTests
         await using var _1 = silent;
         var (pinging, _) = await pingingAgent.ConnectAsync(version, configure: new Tcm.Channels.Framing.ChannelKeepAlive(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20)).ApplyTo);
         await using var _2 = pinging;
+        // why: a client WebSocket reads its pongs only while a receive is pending, and sends no new ping while one is unanswered;
+        // without a receive pending from the start it pings once and falls silent (CI saw the pinging agent closed after 2.4 s).
+        var pingingResponse = pinging.ReceiveAsync<Tcm.Protocol.HttpResponseMessage>(r => r.Id == 1, TimeSpan.FromSeconds(60));
         var (older, _) = await olderAgent.ConnectAsync(version);
         await using var _3 = older;
 
         await silent.ShouldBeClosedAsync(WebSocketCloseStatus.PolicyViolation, CloseReasons.KeepAliveTimeout);
-        (await pinging.RequestAsync(1, "GET", TcmPaths.Policy)).Status.Should().Be(200, "an agent that pings is heard, however little else it says");
+        await pinging.SendAsync(new Tcm.Protocol.HttpRequestMessage { Id = 1, Method = "GET", Path = TcmPaths.Policy });
+        (await pingingResponse).Status.Should().Be(200, "an agent that pings is heard, however little else it says");
         (await older.RequestAsync(1, "GET", TcmPaths.Policy)).Status.Should().Be(200, "an agent that announced nothing is pinged by the server, never closed for silence");
     }
 
