@@ -11,7 +11,7 @@ internal sealed partial class TcmTarget : IRoundTripsAfterRun
 {
     private ConcurrentQueue<(string ActionId, TimeSpan Timeout)>? _roundTripsLater;
 
-    public void ReadRoundTripsAfterRun() => Interlocked.CompareExchange(ref _roundTripsLater, new(), null);
+    public void ReadRoundTripsAfterRun() => Interlocked.Exchange(ref _roundTripsLater, new());
 
     public async Task<HistogramData> ReadRoundTripsAsync(CancellationToken cancellationToken)
     {
