@@ -13,8 +13,8 @@ internal static class FanoutRound
         new("--size", "message size in bytes (at least 16)", "64"),
         new("--timeout", "how long a fan-out waits for the echoes", "10s"),
         new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
-        new("--warmup", "fan-outs before the measured phase, measured nowhere: each server process (a fresh one) compiles and recompiles its hot paths there (tiered PGO), not in the figures", "64"),
-        new("--warmup-interval", "time between the starts of two warm-up fan-outs (one that takes longer starts the next at once)", "500ms"),
+        new("--warmup", "fan-outs before the measured phase, measured nowhere: each server process (a fresh one) compiles and recompiles its hot paths there (tiered PGO), not in the figures", "10"),
+        new("--warmup-interval", "time between the starts of two warm-up fan-outs (one that takes longer starts the next at once)", "1s"),
     ];
 
     /// <summary>Runs one fan-out to the <paramref name="agents"/> agents this process holds.</summary>
@@ -83,13 +83,8 @@ internal static class FanoutRound
     // why: a fresh server process spends its first fan-outs in the JIT: tier-0 code, then the instrumented tier and the tier-1
     // recompiles of tiered PGO, which the runtime's background thread works through over seconds, not calls. Two fan-outs back to back
     // left it compiling through the first five measured fan-outs (about 15% of the Notification Server's CPU there, 17 to 23% of the
-    // Task Server's and the gateway's in a profile), so the warm-up runs at a pace. A method called once per fan-out (the admin API's
-    // action, the bare server's control request) is promoted twice, at about its 30th and 60th call (tier 0, instrumented, tier 1):
-    // with 10 warm-up fan-outs the first promotion landed 20 s into the measured phase (the JIT 7-8% of the NS's CPU there), so the
-    // warm-up is 64 fan-outs, twice as fast, and a pause after it for the last recompiles. A server that runs for days compiled these
-    // long ago; the baseline gets the same warm-up, so the two stay comparable.
-    private static readonly TimeSpan WarmUpSettle = TimeSpan.FromSeconds(3);
-
+    // Task Server's and the gateway's in a profile), so the warm-up runs at a pace, about as long as that took; the baseline gets the
+    // same warm-up, so the two stay comparable.
     private static async Task WarmUpAsync(ScenarioInitContext ctx, TestContext context, DeliveryObserver observer)
     {
         var rounds = Math.Max(0, context.GetInt("--warmup"));
@@ -107,11 +102,6 @@ internal static class FanoutRound
             {
                 await Task.Delay(left, context.Time, ctx.CancellationToken).ConfigureAwait(false);
             }
-        }
-
-        if (rounds > 0)
-        {
-            await Task.Delay(WarmUpSettle, context.Time, ctx.CancellationToken).ConfigureAwait(false);
         }
 
         // why: a late echo of the warm-up would be counted in the measured phase; each warm-up fan-out waited for its echoes (or its timeout).

@@ -13,7 +13,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     public static TheoryData<string, string[]> Runs => new()
     {
         { "connect-storm", ["--agents", "20", "--hold", "200ms", "--server", "inproc"] },
-        { "push-fanout", ["--warmup", "2", "--agents", "20", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--server", "inproc"] },
+        { "push-fanout", ["--agents", "20", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--server", "inproc"] },
         { "idle-hold", ["--agents", "20", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2"] },
         { "reconnect-storm", ["--agents", "20", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--ramp", "500ms", "--protocol", "h1", "--server", "inproc"] },
     };
@@ -57,7 +57,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [Fact]
     public async Task PushFanout_ReportsDeliveryAndRoundTrip_ForEveryAgent()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--warmup", "2", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         EveryAgentAnsweredEveryRound(report, 10);
@@ -66,7 +66,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [Fact]
     public async Task PushFanoutRate_FindsTheHighestRateCarried_AndTheServerCpuPerEcho()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout-rate", "--warmup", "2", "--variant", "baseline", "--agents", "5", "--protocol", "h1", "--start-rate", "2/s", "--max-rate", "4/s", "--step", "500ms", "--rest", "100ms", "--duration", "20s"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout-rate", "--variant", "baseline", "--agents", "5", "--protocol", "h1", "--start-rate", "2/s", "--max-rate", "4/s", "--step", "500ms", "--rest", "100ms", "--duration", "20s"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();
@@ -82,7 +82,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [Fact]
     public async Task Sharded_Run_MergesTheShards()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--warmup", "2", "--variant", "baseline", "--agents", "12", "--processes", "2", "--duration", "1s", "--interval", "500ms", "--protocol", "h1"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "12", "--processes", "2", "--duration", "1s", "--interval", "500ms", "--protocol", "h1"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         var scenario = report.Variants[0].Scenarios.Single();

@@ -13,10 +13,10 @@ public sealed class TcmSmokeTests : SmokeRun
     public static TheoryData<string, string[]> Runs => new()
     {
         { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h1", "--route", "direct"] },
-        { "push-fanout", ["--warmup", "2", "--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--route", "direct"] },
+        { "push-fanout", ["--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--route", "direct"] },
         { "idle-hold", ["--agents", "6", "--duration", "500ms", "--ramp", "300ms", "--settle", "200ms", "--protocol", "h2", "--route", "direct"] },
         { "connect-storm", ["--agents", "6", "--hold", "200ms", "--protocol", "h2", "--route", "gateway"] },
-        { "push-fanout", ["--warmup", "2", "--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--route", "gateway"] },
+        { "push-fanout", ["--agents", "6", "--duration", "1500ms", "--interval", "500ms", "--protocol", "h1", "--route", "gateway"] },
         { "reconnect-storm", ["--agents", "6", "--down", "200ms", "--backoff", "100ms", "--backoff-max", "400ms", "--settle", "200ms", "--ramp", "500ms", "--protocol", "h1"] },
     };
 
@@ -55,7 +55,7 @@ public sealed class TcmSmokeTests : SmokeRun
     [Fact]
     public async Task PushFanout_MeasuresDeliveryResultAndCpu_ForEveryAgent()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--warmup", "2", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "direct"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         EveryAgentAnsweredEveryRound(report, 5);
@@ -130,7 +130,7 @@ public sealed class TcmSmokeTests : SmokeRun
     [Fact]
     public async Task WithATaskServer_EveryAgentHoldsBothChannelsThroughTheGateway_AndTasksGoThroughTheTaskServer()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--warmup", "2", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "gateway", "--task-server"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "tcm", "--agents", "5", "--duration", "1s", "--interval", "400ms", "--protocol", "h2", "--route", "gateway", "--task-server"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         var variant = report.Variants.Single();
