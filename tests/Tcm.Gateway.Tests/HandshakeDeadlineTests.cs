@@ -7,31 +7,27 @@ public sealed class HandshakeDeadlineTests
     [Fact]
     public void ABackendSilentPastTheDeadline_CancelsTheForwarder_AndReadsAsExpired()
     {
-        var time = new FakeTimeProvider();
-        using var stopping = new CancellationTokenSource();
-        using var deadline = new HandshakeDeadline(TimeSpan.FromMinutes(2), time, stopping.Token);
+        using var opening = new Opening(TimeSpan.FromMinutes(2));
 
-        time.Advance(TimeSpan.FromSeconds(119));
-        deadline.Token.IsCancellationRequested.Should().BeFalse();
+        opening.Time.Advance(TimeSpan.FromSeconds(119));
+        opening.Deadline.Token.IsCancellationRequested.Should().BeFalse();
 
-        time.Advance(TimeSpan.FromSeconds(1));
-        deadline.Token.IsCancellationRequested.Should().BeTrue();
-        deadline.Expired.Should().BeTrue();
+        opening.Time.Advance(TimeSpan.FromSeconds(1));
+        opening.Deadline.Token.IsCancellationRequested.Should().BeTrue();
+        opening.Deadline.Expired.Should().BeTrue();
     }
 
     [Fact]
     public void AnOpenedTunnel_OutlivesTheDeadline()
     {
-        var time = new FakeTimeProvider();
-        using var stopping = new CancellationTokenSource();
-        using var deadline = new HandshakeDeadline(TimeSpan.FromMinutes(2), time, stopping.Token);
+        using var opening = new Opening(TimeSpan.FromMinutes(2));
 
-        time.Advance(TimeSpan.FromSeconds(30));
-        deadline.Disarm();
-        time.Advance(TimeSpan.FromHours(3));
+        opening.Time.Advance(TimeSpan.FromSeconds(30));
+        opening.Deadline.Disarm();
+        opening.Time.Advance(TimeSpan.FromHours(3));
 
-        deadline.Token.IsCancellationRequested.Should().BeFalse();
-        deadline.Expired.Should().BeFalse();
+        opening.Deadline.Token.IsCancellationRequested.Should().BeFalse();
+        opening.Deadline.Expired.Should().BeFalse();
     }
 
     [Theory]
@@ -39,17 +35,33 @@ public sealed class HandshakeDeadlineTests
     [InlineData(true)]
     public void TheGatewayStopping_EndsTheTunnel_OpenedOrNot_AndIsNoTimeout(bool opened)
     {
-        var time = new FakeTimeProvider();
-        using var stopping = new CancellationTokenSource();
-        using var deadline = new HandshakeDeadline(TimeSpan.FromMinutes(2), time, stopping.Token);
+        using var opening = new Opening(TimeSpan.FromMinutes(2));
         if (opened)
         {
-            deadline.Disarm();
+            opening.Deadline.Disarm();
         }
 
-        stopping.Cancel();
+        opening.Stopping.Cancel();
 
-        deadline.Token.IsCancellationRequested.Should().BeTrue();
-        deadline.Expired.Should().BeFalse();
+        opening.Deadline.Token.IsCancellationRequested.Should().BeTrue();
+        opening.Deadline.Expired.Should().BeFalse();
+    }
+
+    /// <summary>A tunnel's opening: its deadline on a fake clock, and the gateway's stopping token.</summary>
+    private sealed class Opening : IDisposable
+    {
+        public Opening(TimeSpan timeout) => Deadline = new HandshakeDeadline(timeout, Time, Stopping.Token);
+
+        public FakeTimeProvider Time { get; } = new();
+
+        public CancellationTokenSource Stopping { get; } = new();
+
+        public HandshakeDeadline Deadline { get; }
+
+        public void Dispose()
+        {
+            Deadline.Dispose();
+            Stopping.Dispose();
+        }
     }
 }
