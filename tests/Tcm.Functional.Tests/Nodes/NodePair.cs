@@ -39,8 +39,8 @@ internal sealed class NodePair : IAsyncDisposable
     /// <summary>Node A's install package (Default profile), as <c>tcm ns</c> wrote it into A's data folder.</summary>
     public InstallPackage Package { get; private set; } = null!;
 
-    /// <summary>Creates the database and starts node A on it.</summary>
-    public static async Task<NodePair> StartAsync(ITestOutputHelper output)
+    /// <summary>Creates the database and starts node A on it, with <paramref name="settingsA"/> (<c>--NotificationServer:Key=value</c>) if given.</summary>
+    public static async Task<NodePair> StartAsync(ITestOutputHelper output, params string[] settingsA)
     {
         var folder = new TemporaryFolder("nodes");
         PostgresDatabase? database = null;
@@ -48,7 +48,7 @@ internal sealed class NodePair : IAsyncDisposable
         try
         {
             database = await TestPostgres.CreateDatabaseAsync("tcm_nodes");
-            a = await NsNode.StartAsync("node-a", System.IO.Path.Combine(folder.Path, "a"), LoopbackPorts.Free(), database.ConnectionString);
+            a = await NsNode.StartAsync("node-a", System.IO.Path.Combine(folder.Path, "a"), LoopbackPorts.Free(), database.ConnectionString, settingsA);
             var pair = new NodePair(output, folder, database, a, LoopbackPorts.Free());
             pair.Package = JsonSerializer.Deserialize(
                 await File.ReadAllTextAsync(System.IO.Path.Combine(a.DataFolder, "agent-package.json")), ProtocolJsonContext.Default.InstallPackage)!;

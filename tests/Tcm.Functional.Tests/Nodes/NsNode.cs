@@ -18,14 +18,16 @@ internal sealed class NsNode : IAsyncDisposable
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
 
     private readonly string _store;
+    private readonly string[] _settings;
     private readonly StringBuilder _earlierRuns = new();
     private TcmProcess? _process;
     private HttpClient? _admin;
     private X509Certificate2? _ca;
     private int _runs;
 
-    private NsNode(string name, string dataFolder, int port, string store)
+    private NsNode(string name, string dataFolder, int port, string store, string[] settings)
     {
+        _settings = settings;
         Name = name;
         DataFolder = dataFolder;
         Port = port;
@@ -55,12 +57,13 @@ internal sealed class NsNode : IAsyncDisposable
 
     /// <summary>
     /// Starts a node on <paramref name="dataFolder"/> (created when missing; copy the first node's CA and admin key in first, see
-    /// <see cref="CopyIdentityTo"/>) and waits until it is ready.
+    /// <see cref="CopyIdentityTo"/>) and waits until it is ready. <paramref name="settings"/>: more of the node's settings, as
+    /// <c>--NotificationServer:Key=value</c>.
     /// </summary>
-    public static async Task<NsNode> StartAsync(string name, string dataFolder, int port, string store)
+    public static async Task<NsNode> StartAsync(string name, string dataFolder, int port, string store, params string[] settings)
     {
         Directory.CreateDirectory(dataFolder);
-        var node = new NsNode(name, dataFolder, port, store);
+        var node = new NsNode(name, dataFolder, port, store, settings);
         try
         {
             await node.StartAsync();
@@ -108,8 +111,10 @@ internal sealed class NsNode : IAsyncDisposable
         }
 
         _process = TcmProcess.Start(DataFolder,
+        [
             "ns", "--data", DataFolder, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--public-host", PublicHost,
-            "--name", Name, "--store", store, "--tcm-on-first-run", $"--NotificationServer:NodeName={Name}");
+            "--name", Name, "--store", store, "--tcm-on-first-run", $"--NotificationServer:NodeName={Name}", .. _settings,
+        ]);
         await _process.WaitForListeningPortAsync(StartDeadline);
         await Eventually.WaitAsync(() => ListensAsync(run), listening => listening, StartDeadline,
             $"node {Name} to listen for the other nodes' signals", describe: _ => Output);
