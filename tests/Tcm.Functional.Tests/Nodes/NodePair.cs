@@ -10,31 +10,18 @@ namespace Tcm.Functional.Tests.Nodes;
 /// the test says (<see cref="StartBAsync"/>), from a copy of A's CA and key. Both ports are fixed up front, so a profile can name node B
 /// before it runs. Disposing kills both, writes what they printed to the test's output and drops the database.
 /// </summary>
-internal sealed class NodePair : IAsyncDisposable
+internal sealed class NodePair(ITestOutputHelper output, TemporaryFolder folder, PostgresDatabase database, NsNode a, int portB) : IAsyncDisposable
 {
-    private readonly ITestOutputHelper _output;
-    private readonly TemporaryFolder _folder;
-    private readonly PostgresDatabase _database;
-    private readonly int _portB;
     private NsNode? _b;
 
-    private NodePair(ITestOutputHelper output, TemporaryFolder folder, PostgresDatabase database, NsNode a, int portB)
-    {
-        _output = output;
-        _folder = folder;
-        _database = database;
-        A = a;
-        _portB = portB;
-    }
-
     /// <summary>Node A.</summary>
-    public NsNode A { get; }
+    public NsNode A { get; } = a;
 
     /// <summary>Node B, once started.</summary>
     public NsNode B => _b ?? throw new InvalidOperationException("node B has not started yet");
 
     /// <summary>The <c>host:port</c> node B has (or will have).</summary>
-    public string HostPortB => $"{NsNode.PublicHost}:{_portB}";
+    public string HostPortB => $"{NsNode.PublicHost}:{portB}";
 
     /// <summary>Node A's install package (Default profile), as <c>tcm ns</c> wrote it into A's data folder.</summary>
     public InstallPackage Package { get; private set; } = null!;
@@ -71,16 +58,16 @@ internal sealed class NodePair : IAsyncDisposable
     /// <summary>Starts node B with a copy of node A's CA and admin key.</summary>
     public async Task<NsNode> StartBAsync()
     {
-        var folder = System.IO.Path.Combine(_folder.Path, "b");
-        A.CopyIdentityTo(folder);
-        _b = await NsNode.StartAsync("node-b", folder, _portB, _database.ConnectionString);
+        var folderB = System.IO.Path.Combine(folder.Path, "b");
+        A.CopyIdentityTo(folderB);
+        _b = await NsNode.StartAsync("node-b", folderB, portB, database.ConnectionString);
         return _b;
     }
 
     /// <summary>Runs <paramref name="sql"/> on the shared database as the test (not as a node) and reads each row with <paramref name="read"/>.</summary>
     public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params (string Name, object Value)[] parameters)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Pooling = false }.ConnectionString);
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in parameters)
@@ -105,11 +92,11 @@ internal sealed class NodePair : IAsyncDisposable
             if (node is not null)
             {
                 await node.DisposeAsync();
-                _output.WriteLine($"==== {node.Name} printed ====\n{node.Output}");
+                output.WriteLine($"==== {node.Name} printed ====\n{node.Output}");
             }
         }
 
-        _database.Dispose();
-        _folder.Dispose();
+        database.Dispose();
+        folder.Dispose();
     }
 }

@@ -10,38 +10,27 @@ namespace Tcm.Functional.Tests.Nodes;
 /// nodes share, its own data folder, port, node name (<see cref="Name"/>) and public host name. It can be killed hard and started again
 /// on the same folder, port and name, as an operator restarts a node that crashed.
 /// </summary>
-internal sealed class NsNode : IAsyncDisposable
+internal sealed class NsNode(string name, string dataFolder, int port, string store, string[] settings) : IAsyncDisposable
 {
     /// <summary>The public host name every node has here: agents reach each node by <c>localhost:{port}</c>.</summary>
     public const string PublicHost = "localhost";
 
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
 
-    private readonly string _store;
-    private readonly string[] _settings;
     private readonly StringBuilder _earlierRuns = new();
     private TcmProcess? _process;
     private HttpClient? _admin;
     private X509Certificate2? _ca;
     private int _runs;
 
-    private NsNode(string name, string dataFolder, int port, string store, string[] settings)
-    {
-        _settings = settings;
-        Name = name;
-        DataFolder = dataFolder;
-        Port = port;
-        _store = store;
-    }
-
     /// <summary>The node's name (<c>NotificationServer:NodeName</c>): what <see cref="AgentInfo.Node"/> shows for its agents.</summary>
-    public string Name { get; }
+    public string Name { get; } = name;
 
     /// <summary>The node's data folder (CA, admin key, install package; no database: that is the shared store).</summary>
-    public string DataFolder { get; }
+    public string DataFolder { get; } = dataFolder;
 
     /// <summary>The HTTPS port the node listens on, the same across restarts.</summary>
-    public int Port { get; }
+    public int Port { get; } = port;
 
     /// <summary>The <c>host:port</c> a profile's <c>ServerHosts</c> names this node by.</summary>
     public string HostPort => $"{PublicHost}:{Port}";
@@ -103,7 +92,7 @@ internal sealed class NsNode : IAsyncDisposable
 
         // why: the database tells this run's connections from a killed run's, whose sessions may linger a moment.
         var run = $"{Name}-run{++_runs}";
-        var store = new NpgsqlConnectionStringBuilder(_store) { ApplicationName = run }.ConnectionString;
+        var runStore = new NpgsqlConnectionStringBuilder(store) { ApplicationName = run }.ConnectionString;
         if (_process is { } previous)
         {
             _earlierRuns.Append(previous.Output).AppendLine($"---- {Name} killed; started again ----");
@@ -113,7 +102,7 @@ internal sealed class NsNode : IAsyncDisposable
         _process = TcmProcess.Start(DataFolder,
         [
             "ns", "--data", DataFolder, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--public-host", PublicHost,
-            "--name", Name, "--store", store, "--tcm-on-first-run", $"--NotificationServer:NodeName={Name}", .. _settings,
+            "--name", Name, "--store", runStore, "--tcm-on-first-run", $"--NotificationServer:NodeName={Name}", .. settings,
         ]);
         await _process.WaitForListeningPortAsync(StartDeadline);
         await Eventually.WaitAsync(() => ListensAsync(run), listening => listening, StartDeadline,
@@ -136,7 +125,7 @@ internal sealed class NsNode : IAsyncDisposable
 
     private async Task<bool> ListensAsync(string run)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_store) { Pooling = false }.ConnectionString);
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(store) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = @run AND query = 'LISTEN tcm_pushes'",
