@@ -62,6 +62,7 @@ public sealed class TwoNodeTests(ITestOutputHelper output) : SystemTest(output)
         });
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "node B sends what node A stored as soon as A signals it, not at a poll or a reconnect");
         await ResultsStoredOnceAsync(nodes, action.ActionId, ids);
+        onB.Select(agent => agent.GetNetworkStatus().ServerAddress).Should().AllBe(nodes.B.HostPort, "group b got the task over its channel to node B");
 
         // Each node shows its own agents at once and the other's within its refresh of the store.
         var expected = IdsOf(onA).Select(id => (id, "node-a")).Concat(IdsOf(onB).Select(id => (id, "node-b"))).ToDictionary(p => p.id, p => p.Item2);
