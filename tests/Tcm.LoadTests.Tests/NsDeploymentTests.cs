@@ -5,18 +5,8 @@ using Tcm.LoadTests.Variants;
 namespace Tcm.LoadTests.Tests;
 
 /// <summary><c>--store</c> and <c>--ns-nodes</c>: what they parse into, what they refuse, and how their scenarios meet the baseline's.</summary>
-public sealed class NsDeploymentTests : IDisposable
+public sealed class NsDeploymentTests : SmokeRun
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "tcm-nsdeploy-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
-
     [Fact]
     public void Nothing_Given_IsOneNodeOnSqlite_TodaysDeployment()
     {
@@ -91,7 +81,7 @@ public sealed class NsDeploymentTests : IDisposable
     {
         var output = new StringWriter();
 
-        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", _folder], output);
+        var exitCode = await LoadTestCli.RunAsync([.. args, "--report", Folder], output);
 
         exitCode.Should().Be(ExitCodes.UsageError, output.ToString());
         output.ToString().Should().Contain("error");
