@@ -106,10 +106,12 @@ internal static class LoadTestCli
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of the live table." };
         var shard = new Option<string>("--shard") { Hidden = true, Description = "k/P: run as shard k of P (set by --processes)." };
         var jsonOut = new Option<string>("--json-out") { Hidden = true, Description = "Shard mode: write the JSON result here." };
+        var store = new Option<string>("--store") { Description = "tcm: the Notification Server's store: sqlite (the default), postgresql (a throwaway PostgreSQL 15 server the run starts and stops), a comma list of both, or the admin connection string of a PostgreSQL server to make the run's database on. Each runs in the same invocation, beside the one baseline." };
+        var nsNodes = new Option<string>("--ns-nodes") { Description = $"tcm: Notification Server nodes (tcm ns processes) on the one PostgreSQL database, or a comma list (1,2: one node, then two, in the same invocation); agents spread evenly over them, fan-outs started on node 1. More than 1 needs --store postgresql. Default 1, at most {NsDeployment.MaxNodes}." };
         var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{char.ToUpperInvariant(p.Description[0])}{p.Description[1..]}.", DefaultValueFactory = _ => p.Default })).ToList();
 
         Option[] all = [agents, duration, target, report, processes, variant, protocol, route, taskServer, threshold, noDefaults, server, ca, plain, shard, jsonOut];
-        foreach (var option in all.Concat(parameters.Select(p => (Option)p.Option)))
+        foreach (var option in all.Concat(test.NsDeployments ? [store, nsNodes] : []).Concat(parameters.Select(p => (Option)p.Option)))
         {
             command.Options.Add(option);
         }
@@ -197,6 +199,9 @@ internal static class LoadTestCli
                 errors.Add("--route gateway needs the tcm variant: the baseline has no gateway (its direct run is the floor TCM's gateway runs are compared with).");
             }
 
+            var (deployments, deploymentErrors) = test.NsDeployments ? NsDeployment.Parse(parse.GetValue(store), parse.GetValue(nsNodes)) : ([NsDeployment.Default], []);
+            errors.AddRange(deploymentErrors);
+            errors.AddRange(DeploymentConflicts(deployments, variantText, targetText, processCount, routeText, parse.GetValue(taskServer)));
             if (errors.Count > 0)
             {
                 foreach (var error in errors)
@@ -226,12 +231,14 @@ internal static class LoadTestCli
                     _ => test.DefaultProtocols,
                 },
                 TaskServer = parse.GetValue(taskServer),
+                Deployments = deployments,
                 Routes = routeText switch
                 {
                     "direct" => [AgentRoute.Direct],
                     "gateway" => [AgentRoute.Gateway],
                     "both" => [AgentRoute.Direct, AgentRoute.Gateway],
-                    _ => test.DefaultRoutes,
+                    // Several nodes run direct only, so they default to it.
+                    _ => deployments.Any(d => d.Nodes > 1) ? [AgentRoute.Direct] : test.DefaultRoutes,
                 },
                 Thresholds = thresholds,
                 DefaultThresholds = !parse.GetValue(noDefaults),
@@ -262,5 +269,37 @@ internal static class LoadTestCli
         return command;
     }
 
-    private static string Quote(string arg) => arg.Contains(' ', StringComparison.Ordinal) || arg.Contains('<', StringComparison.Ordinal) || arg.Contains('>', StringComparison.Ordinal) ? $"'{arg}'" : arg;
+    /// <summary>What <c>--store</c> and <c>--ns-nodes</c> cannot be combined with: the lab starts the nodes, in this one process, direct.</summary>
+    internal static IEnumerable<string> DeploymentConflicts(IReadOnlyList<NsDeployment> deployments, string variant, string target, int processes, string? route, bool taskServer)
+    {
+        if (deployments is [] || deployments.SequenceEqual([NsDeployment.Default]))
+        {
+            yield break;
+        }
+
+        if (variant == "baseline")
+        {
+            yield return "--store and --ns-nodes are the tcm variant's: the baseline has no store.";
+        }
+
+        if (target != "lab")
+        {
+            yield return "--store and --ns-nodes start the Notification Server here: they need --target lab.";
+        }
+
+        if (processes > 1)
+        {
+            yield return "--store and --ns-nodes run in one load process: leave out --processes.";
+        }
+
+        if (deployments.Any(d => d.Nodes > 1) && (route is "gateway" or "both" || taskServer))
+        {
+            yield return "--ns-nodes above 1 runs direct and without a Task Server: agents reach their node directly.";
+        }
+    }
+
+    // why: a connection string given to --store carries a password; the report keeps the command line, not the secret.
+    private static string Quote(string arg) => QuoteShown(System.Text.RegularExpressions.Regex.Replace(arg, "(?i)(password|pwd)=[^;]*", "$1=***"));
+
+    private static string QuoteShown(string arg) => arg.Contains(' ', StringComparison.Ordinal) || arg.Contains(';', StringComparison.Ordinal) || arg.Contains('<', StringComparison.Ordinal) || arg.Contains('>', StringComparison.Ordinal) ? $"'{arg}'" : arg;
 }

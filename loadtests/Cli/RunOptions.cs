@@ -20,6 +20,9 @@ internal sealed record RunOptions
     /// <summary>tcm: run a Task Server too (two channels per agent, tasks through it).</summary>
     public bool TaskServer { get; init; }
 
+    /// <summary>tcm: the Notification Server deployments to run, in order (<c>--store</c> times <c>--ns-nodes</c>); the baseline runs once.</summary>
+    public IReadOnlyList<NsDeployment> Deployments { get; init; } = [NsDeployment.Default];
+
     /// <summary>Routes to run; a variant runs those it has (the baseline is direct only).</summary>
     public IReadOnlyList<AgentRoute> Routes { get; init; } = [AgentRoute.Direct];
     public IReadOnlyList<string> Thresholds { get; init; } = [];
@@ -41,11 +44,12 @@ internal sealed record RunOptions
     public string CommandLine { get; init; } = "";
 
     /// <summary>How a target is set up for the run of <paramref name="protocol"/> over <paramref name="route"/>.</summary>
-    public TargetSettings TargetSettings(ChannelProtocol protocol, AgentRoute route, TextWriter log) => new()
+    public TargetSettings TargetSettings(ChannelProtocol protocol, AgentRoute route, TextWriter log, NsDeployment? deployment = null) => new()
     {
         Protocol = protocol,
         Route = route,
         TaskServer = TaskServer,
+        Deployment = deployment ?? NsDeployment.Default,
         Target = Target,
         ServerInOwnProcess = ServerInOwnProcess,
         CaCertificatePath = CaPath,

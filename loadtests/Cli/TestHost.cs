@@ -117,6 +117,11 @@ internal sealed class TestHost
             ["target"] = _options.Target,
             ["processes"] = _options.Processes.ToString(CultureInfo.InvariantCulture),
         };
+        if (_options.Deployments is not [{ Store: Tcm.Lab.Storage.StoreKind.Sqlite, Nodes: 1 }])
+        {
+            settings["ns deployments"] = string.Join("; ", _options.Deployments.Select(d => d.Description));
+        }
+
         foreach (var (key, value) in _options.Parameters)
         {
             settings[key.TrimStart('-')] = value;
@@ -132,14 +137,16 @@ internal sealed class TestHost
         string? stopReason = null;
         var description = "";
         var start = _time.GetTimestamp();
-        foreach (var (protocol, route) in Runs(factory))
+        foreach (var (protocol, route, deployment) in from run in Runs(factory)
+                                                     from deployment in factory.HasDeployments ? _options.Deployments : [NsDeployment.Default]
+                                                     select (run.Protocol, run.Route, deployment))
         {
-            var settings = _options.TargetSettings(protocol, route, _options.IsShard ? TextWriter.Null : _out);
+            var settings = _options.TargetSettings(protocol, route, _options.IsShard ? TextWriter.Null : _out, deployment);
             await using var target = factory.Create(settings);
             await target.StartAsync(cancellationToken).ConfigureAwait(false);
             description = description.Length == 0 ? target.Description : description + "; " + target.Description;
             var context = new TestContext(target, settings, share, offset) { Duration = _options.Duration, Time = _time, Log = _out, Parameters = _options.Parameters };
-            var title = $"{_test.Name} {factory.Variant} {context.ProtocolName} {RunOptions.RouteName(route)}{(_options.IsShard ? $" shard {_options.Shard}" : "")}";
+            var title = $"{_test.Name} {factory.Variant} {context.ProtocolName} {RunOptions.RouteName(route)}{deployment.ScenarioSuffix}{(_options.IsShard ? $" shard {_options.Shard}" : "")}";
             await using var progress = new LiveProgress(_options.Plain || _options.IsShard, _out, _time);
             progress.Start(title);
             var runner = LoadTestRunner.RegisterScenarios([.. _test.Build(context)])

@@ -9,6 +9,7 @@ using Tcm.LoadTests.Tests;
 using Tcm.Protocol;
 using Tcm.Protocol.Admin;
 using Tcm.Lab.Admin;
+using Tcm.Lab.Storage;
 
 namespace Tcm.LoadTests.TcmVariant;
 
@@ -53,6 +54,7 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
     private readonly ConcurrentDictionary<TcmAgentChannel, byte> _running = new();
     private readonly ConcurrentQueue<(string ActionId, TimeSpan Timeout)> _fanOuts = new();
     private TcmHostProcess? _process;
+    private NsCluster? _cluster;
     private TcmHostProcess? _gatewayProcess;
     private TcmHostProcess? _taskServerProcess;
     private int _taskServerPid;
@@ -72,7 +74,7 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
     public string Variant => "tcm";
 
     public string Description => (_settings.Target == "lab"
-        ? $"TCM: Notification Server (tcm ns, own process, workstation GC, SQLite) + real TcmAgent per agent, TLS on loopback, {ProtocolText}"
+        ? $"TCM: Notification Server (tcm ns, own process, workstation GC, {_settings.Deployment.Description}) + real TcmAgent per agent, TLS on loopback, {ProtocolText}"
         : $"TCM: Notification Server at {_settings.Target} + real TcmAgent per agent, {ProtocolText}")
         + (_settings.Route == AgentRoute.Gateway ? $", through the CEM gateway ({(_gatewayProcess is not null ? "tcm gateway, own process" : _gatewayAddress)}; agents prefer CEM)" : ", direct");
 
@@ -111,10 +113,19 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         {
             _dataFolder = Directory.CreateTempSubdirectory("tcm-load-ns-").FullName;
             _adminKey = StartedNotificationServer.NewAdminKey();
-            var ns = await StartedNotificationServer.StartAsync(_dataFolder, _adminKey, _settings.Log, cancellationToken).ConfigureAwait(false);
+            if (_settings.Deployment.Store == StoreKind.PostgreSql)
+            {
+                _cluster = await NsCluster.StartAsync(_settings.Deployment, _dataFolder, _adminKey, _settings.Log, cancellationToken).ConfigureAwait(false);
+            }
+
+            var ns = _cluster?.First ?? await StartedNotificationServer.StartAsync(_dataFolder, _adminKey, _settings.Log, cancellationToken).ConfigureAwait(false);
             (_process, _server, _package) = (ns.Process, ns.Address, ns.Package);
             _ca = X509Certificate2.CreateFromPem(ns.CaPem);
             CreateClients();
+            if (_cluster is not null)
+            {
+                await _cluster.AddNodeProfilesAsync(Admin, cancellationToken).ConfigureAwait(false);
+            }
             var gatewayKey = StartedNotificationServer.NewAdminKey();
             var started = await SiteServers.StartAsync(Admin, _package, _server, _dataFolder, _settings, gatewayKey, cancellationToken).ConfigureAwait(false);
             (_taskServerProcess, _gatewayProcess, _package) = (started.TaskServer, started.Gateway, started.Package);
@@ -185,6 +196,21 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         await channel.DisposeAsync().ConfigureAwait(false);
     }
 
+    public async Task PrepareFleetAsync(int offset, int count, int concurrency, CancellationToken cancellationToken)
+    {
+        if (_cluster is not { Nodes: > 1, OthersStarted: false } cluster)
+        {
+            return;
+        }
+
+        // why: a node knows the agents registered when it started; registered through node 1 first, every node knows the whole fleet.
+        await Parallel.ForEachAsync(
+            Enumerable.Range(offset, count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken },
+            async (index, ct) => await RegisterAsync(index, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await cluster.StartOtherNodesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<(AdmissionTotals Front, AdmissionTotals Server)> ReadAdmissionAsync(CancellationToken cancellationToken)
     {
         var server = AdmissionTotals.Parse(await (_diagnostics ?? throw new InvalidOperationException("The target is not started.")).GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).ConfigureAwait(false));
@@ -233,8 +259,9 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
 
-        // With the channel on, a push the server could not write to a channel (queued for the next HTTP poll) is a failed send.
-        var viaChannel = _tcmOn ? created.SentOverChannel : created.TargetCount;
+        // With the channel on, a push the server could not write to a channel (queued for the next HTTP poll) is a failed send. Node 1
+        // writes only to its own agents' channels, the other nodes' agents get theirs through the node signal: there, the echoes judge.
+        var viaChannel = _tcmOn && _cluster is not { Nodes: > 1 } ? created.SentOverChannel : created.TargetCount;
 
         // Not with a Task Server: its results reach the NS after the agent saw them acknowledged, so only the server's word counts.
         if (_roundTripsLater is { } later && !_settings.TaskServer)
@@ -315,6 +342,8 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         {
             Gateway = gateway is null ? null : await gateway.ConfigureAwait(false),
             TaskServer = _taskServerPid != 0 ? ServerFigures.ReadProcess(_taskServerPid) : null,
+            OtherNodes = _cluster?.OtherNodeProcessIds ?? [],
+            PostgresProcessId = _cluster?.PostgresProcessId ?? 0,
         };
     }
 
@@ -329,6 +358,11 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         if (_process is not null)
         {
             await _process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync().ConfigureAwait(false);
         }
 
         _ca?.Dispose();
@@ -346,17 +380,28 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         ComputerName = slot.ComputerName,
         Domain = "load.test",
         OsName = "load-test",
-        Attributes = new Dictionary<string, string>
-        {
-            ["loadtest"] = slot.Index >= 0 ? "fleet" : "warmup",
-            ["loadtest-shard"] = _settings.Shard.ToString(CultureInfo.InvariantCulture),
-        },
+        Attributes = Attributes(slot),
         HttpVersion = _settings.Protocol == ChannelProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
         TaskPollOverride = TaskPollInterval,
         // why: the tests say when agents connect. A storm is agents that were already running meeting a restarted server, all
         // at once as the baseline's agents arrive; the start jitter spreads a fleet's boot, which no test here measures.
         StartJitter = TimeSpan.Zero,
     };
+
+    private Dictionary<string, string> Attributes(AgentSlot slot)
+    {
+        var attributes = new Dictionary<string, string>
+        {
+            ["loadtest"] = slot.Index >= 0 ? "fleet" : "warmup",
+            ["loadtest-shard"] = _settings.Shard.ToString(CultureInfo.InvariantCulture),
+        };
+        if (_cluster is { Nodes: > 1 } cluster)
+        {
+            attributes[NsCluster.NodeAttribute] = cluster.NodeOf(slot.Index).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return attributes;
+    }
 
     private void OnStarted(TcmAgentChannel channel) => _running[channel] = 0;
 

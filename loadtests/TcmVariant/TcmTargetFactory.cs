@@ -13,6 +13,8 @@ internal sealed class TcmTargetFactory : ILoadTargetFactory
 
     public IReadOnlyList<AgentRoute> Routes { get; } = [AgentRoute.Direct, AgentRoute.Gateway];
 
+    public bool HasDeployments => true;
+
     public ILoadTarget Create(TargetSettings settings) => new TcmTarget(settings);
 
     public async Task<SharedServer> StartSharedAsync(TargetSettings settings, CancellationToken cancellationToken)

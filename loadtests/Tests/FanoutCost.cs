@@ -27,7 +27,7 @@ internal sealed class FanoutCost
     public async Task StartAsync(ILoadTarget target, GaugeSet gauges, CancellationToken cancellationToken)
     {
         var server = await target.MeasureAsync(false, cancellationToken).ConfigureAwait(false);
-        _start = Processes(server).Select(p => (p.Role, p.Pid, ProcessCpu.Read(p.Pid))).ToList();
+        _start = Processes(server).Select(p => (p.Role, p.Pid, Read(p.Role, p.Pid))).ToList();
         Interlocked.Exchange(ref _delivered, 0);
         Interlocked.Exchange(ref _results, 0);
         if (ProcessCpu.LoadAverage() is { } load)
@@ -36,19 +36,32 @@ internal sealed class FanoutCost
         }
     }
 
-    /// <summary>The end of the measured phase: the CPU time each process used since <see cref="StartAsync"/>, per task and per result.</summary>
+    /// <summary>
+    /// The end of the measured phase: the CPU time each process used since <see cref="StartAsync"/>, per task and per result. A
+    /// Notification Server of several nodes has each node's figures (<c>node1-cpu-per-task</c>, ...) and their sum as the server's;
+    /// PostgreSQL's (the postmaster and its backends) is reported beside it, and with the nodes as <c>ns-and-postgres-cpu-per-task</c>.
+    /// </summary>
     public void Stop(GaugeSet gauges, string variant, int shards)
     {
         var delivered = Interlocked.Read(ref _delivered) * (double)Math.Max(1, shards);
         var results = Interlocked.Read(ref _results) * (double)Math.Max(1, shards);
+        var used = new List<(string Role, double CpuMs)>();
         foreach (var (role, pid, start) in _start)
         {
-            if (start is null || ProcessCpu.Read(pid) is not { } end)
+            if (start is not null && Read(role, pid) is { } end)
             {
-                continue;
+                used.Add((role, (end - start.Value).TotalMilliseconds));
             }
+        }
 
-            var cpuMs = (end - start.Value).TotalMilliseconds;
+        var nodes = used.Where(u => NodeNumber(u.Role) is not null).ToList();
+        if (nodes.Count > 0)
+        {
+            used.Add(("server", nodes.Sum(n => n.CpuMs)));
+        }
+
+        foreach (var (role, cpuMs) in used)
+        {
             if (role == "client")
             {
                 if (delivered > 0)
@@ -59,20 +72,28 @@ internal sealed class FanoutCost
                 continue;
             }
 
-            gauges.Set($"{role}-cpu", cpuMs, "ms", GaugeMerge.Max, $"{Describe(role, variant)} CPU time (user + system, /proc) over the fan-outs");
+            var what = Describe(role, variant, nodes.Count);
+            gauges.Set($"{role}-cpu", cpuMs, "ms", GaugeMerge.Max, $"{what} CPU time (user + system, /proc) over the fan-outs");
             if (delivered > 0)
             {
                 gauges.Set($"{role}-cpu-per-task", 1000 * cpuMs / delivered, "us", GaugeMerge.Mean, variant == "baseline" && role == "server"
                     ? "bare server CPU per echo: one message sent to an agent and echoed back"
-                    : $"{Describe(role, variant)} CPU per delivered task");
+                    : $"{what} CPU per delivered task");
             }
 
             if (role == "server" && results > 0)
             {
                 gauges.Set("server-cpu-per-result", 1000 * cpuMs / results, "us", GaugeMerge.Mean, variant == "baseline"
                     ? "bare server CPU per echo received"
-                    : "Notification Server CPU per stored result");
+                    : $"{what} CPU per stored result");
             }
+        }
+
+        if (delivered > 0 && used.Any(u => u.Role == "postgres"))
+        {
+            var deployment = used.Where(u => u.Role is "server" or "postgres").Sum(u => u.CpuMs);
+            gauges.Set("ns-and-postgres-cpu-per-task", 1000 * deployment / delivered, "us", GaugeMerge.Mean,
+                "Notification Server (every node) and PostgreSQL together: CPU per delivered task");
         }
 
         if (ProcessCpu.LoadAverage() is { } load)
@@ -81,12 +102,25 @@ internal sealed class FanoutCost
         }
     }
 
-    /// <summary>The processes to read: the servers (not when the server runs in this process: its CPU would be the load generator's too) and this one.</summary>
+    /// <summary>
+    /// The processes to read: the servers (not when the server runs in this process: its CPU would be the load generator's too),
+    /// each node of a Notification Server of several (<c>node1</c>, <c>node2</c>, ...), its PostgreSQL server, and this process.
+    /// </summary>
     internal static IEnumerable<(string Role, int Pid)> Processes(ServerSnapshot server)
     {
         if (server.ProcessId > 0 && server.ProcessId != Environment.ProcessId)
         {
-            yield return ("server", server.ProcessId);
+            yield return (server.OtherNodes.Count > 0 ? "node1" : "server", server.ProcessId);
+        }
+
+        for (var i = 0; i < server.OtherNodes.Count; i++)
+        {
+            yield return ($"node{(i + 2).ToString(CultureInfo.InvariantCulture)}", server.OtherNodes[i]);
+        }
+
+        if (server.PostgresProcessId > 0)
+        {
+            yield return ("postgres", server.PostgresProcessId);
         }
 
         if (server.Gateway is { ProcessId: > 0 } gateway)
@@ -102,10 +136,19 @@ internal sealed class FanoutCost
         yield return ("client", Environment.ProcessId);
     }
 
-    private static string Describe(string role, string variant) => role switch
+    // PostgreSQL forks a backend per connection: its cost is the postmaster's whole tree.
+    private static TimeSpan? Read(string role, int pid) => role == "postgres" ? ProcessCpu.ReadTree(pid) : ProcessCpu.Read(pid);
+
+    private static int? NodeNumber(string role) =>
+        role.StartsWith("node", StringComparison.Ordinal) && int.TryParse(role.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static string Describe(string role, string variant, int nodes) => role switch
     {
         "gateway" => "CEM gateway",
         "task-server" => "Task Server",
-        _ => variant == "baseline" ? "bare server" : "Notification Server",
+        "postgres" => "PostgreSQL (the postmaster and its backends)",
+        _ when NodeNumber(role) is { } node => $"Notification Server node {node.ToString(CultureInfo.InvariantCulture)}",
+        _ when variant == "baseline" => "bare server",
+        _ => nodes > 1 ? $"Notification Server ({nodes.ToString(CultureInfo.InvariantCulture)} nodes summed)" : "Notification Server",
     };
 }

@@ -70,6 +70,11 @@ internal static class FanoutRound
     public static async Task ConnectFleetAsync(ScenarioInitContext ctx, TestContext context, ConnectedFleet fleet, FanoutCost cost)
     {
         var observer = new DeliveryObserver(ctx, cost);
+        if (context.Target is IAgentFleetTarget agents)
+        {
+            await agents.PrepareFleetAsync(context.AgentOffset, context.Agents, context.GetInt("--connect-concurrency"), ctx.CancellationToken).ConfigureAwait(false);
+        }
+
         await fleet.ConnectAsync(context, ctx, context.Agents, context.GetInt("--connect-concurrency"), observer, ctx.CancellationToken).ConfigureAwait(false);
         ctx.Gauges.Set("agents", fleet.Count, "", GaugeMerge.Sum, "agents connected for the fan-outs");
         ctx.Gauges.Set(GaugeSet.Connections, fleet.Count, "agents", GaugeMerge.Sum, "agents connected");

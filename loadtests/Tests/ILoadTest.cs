@@ -36,6 +36,9 @@ internal interface ILoadTest
     /// <summary>The variants this test has (others are skipped with a note). Default: baseline and tcm.</summary>
     IReadOnlyList<string> Variants => ["baseline", "tcm"];
 
+    /// <summary>Whether the test takes <c>--store</c> and <c>--ns-nodes</c> (<see cref="NsDeployment"/>). Default: no.</summary>
+    bool NsDeployments => false;
+
     /// <summary>The scenarios of one run.</summary>
     IReadOnlyList<ScenarioProps> Build(TestContext context);
 }
@@ -68,6 +71,9 @@ internal sealed record LoadTestInfo(string Name, string Description)
 
     /// <summary>Default baseline and tcm.</summary>
     public IReadOnlyList<string> Variants { get; init; } = ["baseline", "tcm"];
+
+    /// <summary>Whether the test takes <c>--store</c> and <c>--ns-nodes</c> (the push tests: one fleet, fan-outs through node 1).</summary>
+    public bool NsDeployments { get; init; }
 }
 
 /// <summary>A load test described by a <see cref="LoadTestInfo"/>: a test adds only the scenarios of one run.</summary>
@@ -92,6 +98,8 @@ internal abstract class LoadTest(LoadTestInfo info) : ILoadTest
     public IReadOnlyList<string> DefaultThresholds => info.DefaultThresholds;
 
     public IReadOnlyList<string> Variants => info.Variants;
+
+    public bool NsDeployments => info.NsDeployments;
 
     public abstract IReadOnlyList<ScenarioProps> Build(TestContext context);
 }
@@ -126,7 +134,7 @@ internal sealed record TestContext(ILoadTarget Target, TargetSettings Settings, 
     /// The scenario name of test <paramref name="test"/> in this run: <c>{test}-{h1|h2}</c>, with <c>-gw</c> through the gateway
     /// (<see cref="ScenarioNames.GatewaySuffix"/>); the ratios compare a <c>-gw</c> scenario with the baseline's direct one.
     /// </summary>
-    public string ScenarioName(string test) => $"{test}-{ProtocolName}{(Route == AgentRoute.Gateway ? ScenarioNames.GatewaySuffix : "")}";
+    public string ScenarioName(string test) => $"{test}-{ProtocolName}{(Route == AgentRoute.Gateway ? ScenarioNames.GatewaySuffix : "")}{Settings.Deployment.ScenarioSuffix}";
 
     /// <summary>A duration parameter.</summary>
     public TimeSpan GetDuration(string name) => DurationText.Parse(Parameters[name]);

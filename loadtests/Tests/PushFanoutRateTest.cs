@@ -29,6 +29,7 @@ internal sealed class PushFanoutRateTest() : LoadTest(Info)
             new("--rest", "pause between two rates, for the backlog of the last to clear", "3s"),
             .. FanoutRound.Parameters,
         ],
+        NsDeployments = true,
         DefaultThresholds = ["max-sustained-rate > 0"],
     };
 

@@ -20,6 +20,7 @@ internal sealed class PushFanoutTest() : LoadTest(Info)
             .. FanoutRound.Parameters,
         ],
         DefaultRoutes = LoadTestInfo.DirectAndGateway,
+        NsDeployments = true,
         DefaultThresholds = ["fanout: fail% < 0.1", "deliver: p99 < 1s", "round-trip: p99 < 2s"],
     };
 

@@ -15,6 +15,13 @@ internal interface IAgentFleetTarget
     /// <summary>Registers agent <paramref name="agentIndex"/> with the install package (ECDSA key, CSR, signed certificate) and leaves it stopped.</summary>
     Task RegisterAsync(int agentIndex, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Before agents <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="count"/> - 1 first connect: a Notification
+    /// Server of several nodes registers them through node 1 (<paramref name="concurrency"/> at a time) and then starts its other nodes,
+    /// which know only the agents registered before they started. Nothing for one node.
+    /// </summary>
+    Task PrepareFleetAsync(int offset, int count, int concurrency, CancellationToken cancellationToken);
+
     /// <summary>Turns the server's "TCM communication" setting on (agents keep a persistent channel) or off (HTTP polling).</summary>
     Task SetTcmCommunicationAsync(bool enabled, CancellationToken cancellationToken);
 

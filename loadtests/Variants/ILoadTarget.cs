@@ -130,4 +130,10 @@ internal sealed record ServerSnapshot
 
     /// <summary>The Task Server's process figures (working set and CPU, read from outside; no managed heap), when there is one.</summary>
     public ServerSnapshot? TaskServer { get; init; }
+
+    /// <summary>The process ids of the Notification Server's further nodes (2 to N), when it runs on several; <see cref="ProcessId"/> is node 1's.</summary>
+    public IReadOnlyList<int> OtherNodes { get; init; } = [];
+
+    /// <summary>The PostgreSQL postmaster the Notification Server's store runs on (its backends are below it), when it is on this machine; else 0.</summary>
+    public int PostgresProcessId { get; init; }
 }

@@ -26,9 +26,25 @@ internal static class ScenarioNames
     /// <summary>Ends the name of a scenario run through the CEM gateway.</summary>
     public const string GatewaySuffix = "-gw";
 
-    /// <summary>The baseline scenario a TCM scenario is compared with: the same name, direct (the baseline has no gateway).</summary>
-    public static string BaselineOf(string scenario) =>
-        scenario.EndsWith(GatewaySuffix, StringComparison.OrdinalIgnoreCase) ? scenario[..^GatewaySuffix.Length] : scenario;
+    /// <summary>
+    /// The baseline scenario a TCM scenario is compared with: the same name, direct (the baseline has no gateway) and without the
+    /// Notification Server's deployment (<see cref="NsDeployment.ScenarioSuffix"/>: the bare server has no store).
+    /// </summary>
+    public static string BaselineOf(string scenario)
+    {
+        var deployment = scenario.LastIndexOf(NsDeployment.PostgresSuffix, StringComparison.OrdinalIgnoreCase);
+        if (deployment > 0 && IsDeploymentSuffix(scenario[(deployment + NsDeployment.PostgresSuffix.Length)..]))
+        {
+            scenario = scenario[..deployment];
+        }
+
+        return scenario.EndsWith(GatewaySuffix, StringComparison.OrdinalIgnoreCase) ? scenario[..^GatewaySuffix.Length] : scenario;
+    }
+
+    // What may follow "-pg": nothing (one node) or "-{N}nodes".
+    private static bool IsDeploymentSuffix(string rest) =>
+        rest.Length == 0
+        || (rest.StartsWith('-') && rest.EndsWith("nodes", StringComparison.OrdinalIgnoreCase) && rest.Length > 6 && rest[1..^5].All(char.IsAsciiDigit));
 }
 
 /// <summary>How a target is set up for one run.</summary>
@@ -41,6 +57,9 @@ internal sealed record TargetSettings
 
     /// <summary>tcm: a Task Server beside the Notification Server; every agent then holds two channels and tasks go through it.</summary>
     public bool TaskServer { get; init; }
+
+    /// <summary>tcm: the Notification Server's store and nodes (the baseline has neither).</summary>
+    public NsDeployment Deployment { get; init; } = NsDeployment.Default;
 
     /// <summary><c>lab</c> (start the server here) or the URL of a running server.</summary>
     public string Target { get; init; } = "lab";
@@ -71,6 +90,9 @@ internal interface ILoadTargetFactory
 
     /// <summary>The routes this variant can run (the baseline has no gateway).</summary>
     IReadOnlyList<AgentRoute> Routes { get; }
+
+    /// <summary>Whether the variant runs once per <see cref="NsDeployment"/> asked for (tcm); the baseline has no store and runs once.</summary>
+    bool HasDeployments => false;
 
     /// <summary>A target for one run.</summary>
     ILoadTarget Create(TargetSettings settings);

@@ -57,4 +57,33 @@ public sealed class ProcessCpuTests
         FanoutCost.Processes(separate).Should().Equal(("server", 11), ("gateway", 12), ("task-server", 13), ("client", Environment.ProcessId));
         FanoutCost.Processes(inProcess).Should().Equal(("client", Environment.ProcessId));
     }
+
+    [Fact]
+    public void FanoutCost_ReadsEveryNode_AndPostgres()
+    {
+        var nodes = new ServerSnapshot { ProcessId = 11, OtherNodes = [21, 22], PostgresProcessId = 30 };
+        var one = new ServerSnapshot { ProcessId = 11, PostgresProcessId = 30 };
+
+        FanoutCost.Processes(nodes).Should().Equal(("node1", 11), ("node2", 21), ("node3", 22), ("postgres", 30), ("client", Environment.ProcessId));
+        FanoutCost.Processes(one).Should().Equal(("server", 11), ("postgres", 30), ("client", Environment.ProcessId));
+    }
+
+    [Fact]
+    public void ParentOf_AChild_IsThisProcess_AndItsTreeCountsThisProcess()
+    {
+        using var child = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            ProcessCpu.ParentOf(child.Id).Should().Be(Environment.ProcessId);
+            var own = ProcessCpu.Read(Environment.ProcessId)!.Value;
+            ProcessCpu.ReadTree(Environment.ProcessId).Should().BeGreaterThanOrEqualTo(own);
+        }
+        finally
+        {
+            child.Kill();
+        }
+    }
+
+    [Fact]
+    public void ReadTree_AGoneProcess_IsNull() => ProcessCpu.ReadTree(int.MaxValue).Should().BeNull();
 }

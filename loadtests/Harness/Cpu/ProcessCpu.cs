@@ -47,22 +47,90 @@ internal static class ProcessCpu
     /// </summary>
     internal static TimeSpan? ParseStat(string line)
     {
-        var end = line.LastIndexOf(')');
-        if (end < 0)
-        {
-            return null;
-        }
-
         // After the name: field 3 (state) is the first, so utime (14) and stime (15) are the 12th and 13th.
-        var fields = line[(end + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length < 13
-            || !long.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var user)
-            || !long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var system))
+        return StatFields(line) is { Length: >= 13 } fields && TryTicks(fields, 11, 12, out var ticks)
+            ? TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond)
+            : null;
+    }
+
+    /// <summary>
+    /// The CPU time of <paramref name="rootPid"/> and every process below it (PostgreSQL's postmaster and its backends), with
+    /// what its children that have ended used (the root's fields 16 and 17: a reaped child's time moves there, so the sum
+    /// never drops when a backend exits); null when the root is gone or this is not Linux.
+    /// </summary>
+    public static TimeSpan? ReadTree(int rootPid)
+    {
+        if (ReadStatFields(rootPid) is not { Length: >= 15 } root || !TryTicks(root, 11, 12, out var own) || !TryTicks(root, 13, 14, out var reaped))
         {
             return null;
         }
 
-        return TimeSpan.FromSeconds((user + system) / (double)ClockTicksPerSecond);
+        var parents = new Dictionary<int, (int Parent, long Ticks)>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid != rootPid
+                && ReadStatFields(pid) is { Length: >= 13 } fields
+                && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent)
+                && TryTicks(fields, 11, 12, out var ticks))
+            {
+                parents[pid] = (parent, ticks);
+            }
+        }
+
+        var total = own + reaped;
+        foreach (var (pid, (_, ticks)) in parents)
+        {
+            // A process belongs to the tree when its line of parents reaches the root (at most as many steps as there are processes).
+            var ancestor = pid;
+            for (var steps = 0; steps < parents.Count && parents.TryGetValue(ancestor, out var up); steps++)
+            {
+                if (up.Parent == rootPid)
+                {
+                    total += ticks;
+                    break;
+                }
+
+                ancestor = up.Parent;
+            }
+        }
+
+        return TimeSpan.FromSeconds(total / (double)ClockTicksPerSecond);
+    }
+
+    /// <summary>The parent of process <paramref name="pid"/> (field 4 of its stat line); null when it cannot be read.</summary>
+    public static int? ParentOf(int pid) =>
+        ReadStatFields(pid) is { Length: >= 2 } fields && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent) ? parent : null;
+
+    /// <summary>The fields of a stat line after the command name: field 3 (state) first.</summary>
+    internal static string[]? StatFields(string line)
+    {
+        var end = line.LastIndexOf(')');
+        return end < 0 ? null : line[(end + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private static string[]? ReadStatFields(int pid)
+    {
+        try
+        {
+            return StatFields(File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static bool TryTicks(string[] fields, int first, int second, out long ticks)
+    {
+        ticks = 0;
+        if (!long.TryParse(fields[first], NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+            || !long.TryParse(fields[second], NumberStyles.None, CultureInfo.InvariantCulture, out var b))
+        {
+            return false;
+        }
+
+        ticks = a + b;
+        return true;
     }
 
     /// <summary>The machine's one-minute load average (<c>/proc/loadavg</c>); null where there is none.</summary>

@@ -155,7 +155,10 @@ internal static class Ratios
     /// <summary>Gauges that describe the machine during a run, not the system under test: no ratio.</summary>
     private static readonly HashSet<string> NotCompared = new(StringComparer.OrdinalIgnoreCase) { "load-average-start", "load-average-end" };
 
-    /// <summary>Gateway and Task Server gauges and the baseline server's gauge each is compared with.</summary>
+    /// <summary>
+    /// Gateway, Task Server, NS node and PostgreSQL gauges and the baseline server's gauge each is compared with (each node and
+    /// PostgreSQL does part of what the bare server does alone).
+    /// </summary>
     private static readonly (string Gateway, string Baseline)[] GatewayFloor =
     [
         ("gateway-heap-per-agent", "server-heap-per-connection"),
@@ -165,5 +168,8 @@ internal static class Ratios
         ("task-server-idle-cpu", "server-idle-cpu"),
         ("task-server-idle-cpu-per-1k-channels", "server-idle-cpu-per-1k-channels"),
         ("gateway-cpu-per-task", "server-cpu-per-task"),
+        ("postgres-cpu-per-task", "server-cpu-per-task"),
+        ("ns-and-postgres-cpu-per-task", "server-cpu-per-task"),
+        .. Enumerable.Range(1, Tcm.LoadTests.Variants.NsDeployment.MaxNodes).Select(n => ($"node{n}-cpu-per-task", "server-cpu-per-task")),
     ];
 }

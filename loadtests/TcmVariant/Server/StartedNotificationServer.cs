@@ -10,13 +10,17 @@ internal sealed record StartedNotificationServer(TcmHostProcess Process, Uri Add
     /// <summary>A fresh random admin key (for the server or its gateway).</summary>
     public static string NewAdminKey() => Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 
-    /// <summary>Starts <c>tcm ns</c> on a free port with its data in <paramref name="dataFolder"/>; reads its CA and install package once it listens.</summary>
-    public static async Task<StartedNotificationServer> StartAsync(string dataFolder, string adminKey, TextWriter log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts <c>tcm ns</c> on <paramref name="port"/> (0: a free one) with its data in <paramref name="dataFolder"/> (and, for one node
+    /// of several, <paramref name="node"/>'s store and name); reads its CA and install package once it listens.
+    /// </summary>
+    public static async Task<StartedNotificationServer> StartAsync(
+        string dataFolder, string adminKey, TextWriter log, CancellationToken cancellationToken, (string Store, string Name)? node = null, int port = 0)
     {
-        var process = TcmHostProcess.NotificationServer(dataFolder, adminKey, log);
+        var process = TcmHostProcess.NotificationServer(dataFolder, adminKey, log, node);
         try
         {
-            await process.StartAsync(0, cancellationToken).ConfigureAwait(false);
+            await process.StartAsync(port, cancellationToken).ConfigureAwait(false);
             var caPath = Path.Combine(dataFolder, "ca.pem");
             var package = JsonSerializer.Deserialize(
                 await File.ReadAllTextAsync(Path.Combine(dataFolder, "agent-package.json"), cancellationToken).ConfigureAwait(false),

@@ -35,13 +35,15 @@ internal sealed partial class TcmHostProcess : IAsyncDisposable
 
     /// <summary>
     /// <c>tcm ns --data DIR --port P --tcm-on-first-run true</c>: once listening, <c>ca.pem</c> and <c>agent-package.json</c>
-    /// are in <paramref name="dataFolder"/>.
+    /// are in <paramref name="dataFolder"/>. With <paramref name="node"/>, one node of several: its store (<c>--store</c>, a
+    /// PostgreSQL connection string) and its node name.
     /// </summary>
-    public static TcmHostProcess NotificationServer(string dataFolder, string adminKey, TextWriter log) =>
-        new("Notification Server", dataFolder, port =>
+    public static TcmHostProcess NotificationServer(string dataFolder, string adminKey, TextWriter log, (string Store, string Name)? node = null) =>
+        new(node is { } n ? $"Notification Server {n.Name}" : "Notification Server", dataFolder, port =>
         [
             "ns", "--data", dataFolder, "--port", port.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.0.1",
             "--name", "NS-load", "--admin-key", adminKey, "--tcm-on-first-run", "true",
+            .. node is { } n2 ? (string[])["--store", n2.Store, $"--NotificationServer:NodeName={n2.Name}"] : [],
         ], log);
 
     /// <summary>
