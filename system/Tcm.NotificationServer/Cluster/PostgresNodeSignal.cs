@@ -30,7 +30,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
     private readonly NpgsqlDataSource _dataSource;
     private readonly NodeIdentity _node;
     private readonly INodeSignalReceiver _catchUp;
-    private readonly INodeChangeReceiver? _changes;
+    private readonly INodeChangeReceiver _changes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<IReadOnlyList<(string AgentId, long Seq)>> _outgoing =
@@ -57,7 +57,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _node = node;
         _catchUp = catchUp;
-        _changes = changes;
+        _changes = changes ?? new IgnoredChanges();
         _time = time;
         _logger = logger;
     }
@@ -84,8 +84,8 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
     public Task RunAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(
             ListenAsync(stoppingToken),
-            ReceiveAsync(_incoming.Reader, TakeAsync, stoppingToken),
-            ReceiveAsync(_incomingChanges.Reader, TakeChangesAsync, stoppingToken),
+            ReceiveAsync(_incoming.Reader, (p, ct) => TakeAsync<List<(string AgentId, long Seq)>>(p, _catchUp.EverythingStoredAsync, NodeSignalPayload.TryDecode, TakePushesAsync, ct), stoppingToken),
+            ReceiveAsync(_incomingChanges.Reader, (p, ct) => TakeAsync<List<NodeChange>>(p, _changes.EverythingChangedAsync, NodeChangePayload.TryDecode, TakeChangesAsync, ct), stoppingToken),
             SendAsync(_outgoing.Reader, ChannelName, gathered => NodeSignalPayload.Encode(_node.Name, gathered.SelectMany(static p => p)), stoppingToken),
             SendAsync(_outgoingChanges.Reader, ChangesChannelName, gathered => NodeChangePayload.Encode(_node.Name, gathered), stoppingToken));
 
@@ -172,15 +172,19 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
-    private async Task TakeAsync(string? payload, CancellationToken stoppingToken)
+    /// <summary>
+    /// One payload of <paramref name="decode"/>'s kind heard: null brings everything up to the store (signals may have been missed); another
+    /// node's goes to <paramref name="apply"/>; this node's own is skipped.
+    /// </summary>
+    private async Task TakeAsync<T>(string? payload, Func<CancellationToken, Task> everything, Decoder<T> decode, Func<T, CancellationToken, Task> apply, CancellationToken stoppingToken)
     {
         if (payload is null)
         {
-            await _catchUp.EverythingStoredAsync(stoppingToken).ConfigureAwait(false);
+            await everything(stoppingToken).ConfigureAwait(false);
             return;
         }
 
-        if (!NodeSignalPayload.TryDecode(payload, out var node, out var pushes))
+        if (!decode(payload, out var node, out var items))
         {
             Log.Malformed(_logger, payload.Length);
             return;
@@ -188,36 +192,21 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
 
         if (!string.Equals(node, _node.Name, StringComparison.Ordinal))
         {
-            Interlocked.Increment(ref _received);
-            await _catchUp.StoredElsewhereAsync(pushes, stoppingToken).ConfigureAwait(false);
+            await apply(items, stoppingToken).ConfigureAwait(false);
         }
     }
 
-    private async Task TakeChangesAsync(string? payload, CancellationToken stoppingToken)
+    private Task TakePushesAsync(List<(string AgentId, long Seq)> pushes, CancellationToken stoppingToken)
     {
-        if (_changes is null)
-        {
-            return;
-        }
+        Interlocked.Increment(ref _received);
+        return _catchUp.StoredElsewhereAsync(pushes, stoppingToken);
+    }
 
-        if (payload is null)
+    private async Task TakeChangesAsync(List<NodeChange> changes, CancellationToken stoppingToken)
+    {
+        foreach (var change in changes)
         {
-            await _changes.EverythingChangedAsync(stoppingToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (!NodeChangePayload.TryDecode(payload, out var node, out var changes))
-        {
-            Log.Malformed(_logger, payload.Length);
-            return;
-        }
-
-        if (!string.Equals(node, _node.Name, StringComparison.Ordinal))
-        {
-            foreach (var change in changes)
-            {
-                await _changes.ChangedElsewhereAsync(change, stoppingToken).ConfigureAwait(false);
-            }
+            await _changes.ChangedElsewhereAsync(change, stoppingToken).ConfigureAwait(false);
         }
     }
 
@@ -293,6 +282,8 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
+    private delegate bool Decoder<T>(string payload, out string node, out T items);
+
     private static TimeSpan NextRetry(TimeSpan retry) => retry * 2 < LastRetry ? retry * 2 : LastRetry;
 
     private static partial class Log
@@ -315,4 +306,12 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node signal: a notification of {Length} characters is not a node signal; ignored")]
         public static partial void Malformed(ILogger logger, int length);
     }
+}
+
+/// <summary>Changes heard by a signal that was given no one to tell (tests of the push signal alone).</summary>
+file sealed class IgnoredChanges : INodeChangeReceiver
+{
+    public Task ChangedElsewhereAsync(NodeChange change, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task EverythingChangedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
