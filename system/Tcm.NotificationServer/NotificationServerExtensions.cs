@@ -91,6 +91,7 @@ public static class NotificationServerExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.MapTcmChannelServerDefaults<NotificationServerOptions>();
         _ = app.Services.GetRequiredService<NotificationServerInfo>();
+        app.Services.WireNodeChanges();
 
         app.MapAgentEndpoints();
         app.MapChannel();

@@ -25,9 +25,26 @@ internal sealed partial class ActionLedger
         }
     }
 
-    /// <summary>A wave was sent: its pushes are stored in the same write.</summary>
-    public void WaveStarted(WriteContext ctx, string actionId, int wave, long atMs) =>
-        ctx.Execute("UPDATE action_waves SET started_at=@p2 WHERE action_id=@p0 AND wave=@p1 AND started_at IS NULL", actionId, wave, atMs);
+    /// <summary>A wave was sent: its pushes are stored in the same write. False when it had been sent before (by another node).</summary>
+    public bool WaveStarted(WriteContext ctx, string actionId, int wave, long atMs) =>
+        ctx.Execute("UPDATE action_waves SET started_at=@p2 WHERE action_id=@p0 AND wave=@p1 AND started_at IS NULL", actionId, wave, atMs) == 1;
+
+    /// <summary>
+    /// Makes <paramref name="node"/> the one that sends the action's waves until <paramref name="untilMs"/>, unless another node's lease
+    /// still holds at <paramref name="nowMs"/> or the brake stopped them. True when <paramref name="node"/> drives it now.
+    /// </summary>
+    public bool ClaimWaves(WriteContext ctx, string actionId, string node, long nowMs, long untilMs) =>
+        ctx.Execute(
+            "UPDATE action_wave_plans SET driver=@p1, lease_until=@p3 WHERE action_id=@p0 AND stopped_at IS NULL AND (driver IS NULL OR driver=@p1 OR lease_until<@p2)",
+            actionId, node, nowMs, untilMs) == 1;
+
+    /// <summary>Extends <paramref name="node"/>'s lease on the action's waves; false when another node took them over.</summary>
+    public bool RenewWaves(WriteContext ctx, string actionId, string node, long untilMs) =>
+        ctx.Execute("UPDATE action_wave_plans SET lease_until=@p2 WHERE action_id=@p0 AND driver=@p1", actionId, node, untilMs) == 1;
+
+    /// <summary>The node stops: the waves it drove are free for another node to take at once.</summary>
+    public int ReleaseWaves(WriteContext ctx, string node) =>
+        ctx.Execute("UPDATE action_wave_plans SET driver=NULL, lease_until=NULL WHERE driver=@p0", node);
 
     /// <summary>
     /// The brake: every target still pending in a wave not sent becomes <c>not-sent</c> with <paramref name="reason"/> as its output

@@ -4,6 +4,7 @@ using System.Text;
 using Tcm.Hosting.Admin;
 using Tcm.Hosting.Certificates;
 using Tcm.NotificationServer.Audit;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol.Admin;
 
@@ -30,7 +31,8 @@ internal enum KeyRevocation
 /// administrator adds with a role (<c>tcm ns keys add</c>). A key is <c>tcm_{id}_{secret}</c>; the store keeps its id, name, role
 /// and a PBKDF2 hash of it (<see cref="AdminKeyHash"/>), never the key. Checking a hash is slow on purpose, so each verdict is
 /// cached by the presented key's SHA-256 and a key pays the hash once; a revoked key is refused at once all the same, because a
-/// cached verdict counts only while its key is active.
+/// cached verdict counts only while its key is active. Keys are kept in memory: a key added or revoked is told to the other nodes
+/// sharing the store (<see cref="NodeChangeKind.AdminKeys"/>), which read them again (<see cref="Reload"/>).
 /// </summary>
 internal sealed class AdminKeyRing : IAdminKeyRing
 {
@@ -41,24 +43,39 @@ internal sealed class AdminKeyRing : IAdminKeyRing
     private readonly AdminKey _builtIn;
     private readonly TcmStore _store;
     private readonly TimeProvider _time;
+    private readonly INodeSignal _nodes;
     private readonly ConcurrentDictionary<string, StoredKey> _keys = new(StringComparer.Ordinal);
     private readonly VerdictCache<AdminCaller?> _verdicts = new(capacity: 1024);
     private readonly SemaphoreSlim _changeGate = new(1, 1);
     private long _hashChecks;
 
-    public AdminKeyRing(AdminKey builtIn, TcmStore store, TimeProvider time)
+    public AdminKeyRing(AdminKey builtIn, TcmStore store, TimeProvider time, INodeSignal nodes)
     {
         _builtIn = builtIn;
         _store = store;
         _time = time;
-        foreach (var key in store.Query(
+        _nodes = nodes;
+        Reload();
+    }
+
+    /// <summary>Reads every key from the store again (another node added or revoked one); a key revoked there is refused here from now on.</summary>
+    public void Reload()
+    {
+        var revoked = false;
+        foreach (var key in _store.Query(
             "SELECT id, name, role, salt, hash, iterations, created_at, created_by, revoked_at, revoked_by FROM admin_keys",
             static r => new StoredKey(
                 r.GetString(0), r.GetString(1), AuditTrail.ParseRole(r.GetString(2)), new AdminKeyHash((byte[])r.GetValue(3), (byte[])r.GetValue(4), r.GetInt32(5)),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)), r.GetString(7),
                 r.IsDBNull(8) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)), r.IsDBNull(9) ? null : r.GetString(9))))
         {
+            revoked |= key.RevokedAt is not null && _keys.TryGetValue(key.Id, out var known) && known.RevokedAt is null;
             _keys[key.Id] = key;
+        }
+
+        if (revoked)
+        {
+            _verdicts.Clear();
         }
     }
 
@@ -139,6 +156,7 @@ internal sealed class AdminKeyRing : IAdminKeyRing
                 stored.Id, stored.Name, AuditTrail.RoleName(role), stored.Hash.Salt, stored.Hash.Hash, stored.Hash.Iterations,
                 stored.CreatedAt.ToUnixTimeMilliseconds(), stored.CreatedBy), ct).ConfigureAwait(false);
             _keys[id] = stored;
+            _nodes.Changed(new NodeChange(NodeChangeKind.AdminKeys));
             return (stored.Info, key, null);
         }
         finally
@@ -175,6 +193,7 @@ internal sealed class AdminKeyRing : IAdminKeyRing
                 "UPDATE admin_keys SET revoked_at=@p1, revoked_by=@p2 WHERE id=@p0", key.Id, revoked.RevokedAt!.Value.ToUnixTimeMilliseconds(), by.Name), ct).ConfigureAwait(false);
             _keys[key.Id] = revoked;
             _verdicts.Clear();
+            _nodes.Changed(new NodeChange(NodeChangeKind.AdminKeys));
             return (KeyRevocation.Revoked, key.Info, revoked.Info);
         }
         finally

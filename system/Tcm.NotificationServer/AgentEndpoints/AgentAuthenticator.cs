@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Tcm.Hosting.Certificates;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Certificates;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.SiteServers;
 
 namespace Tcm.NotificationServer.AgentEndpoints;
@@ -12,8 +13,12 @@ namespace Tcm.NotificationServer.AgentEndpoints;
 /// ONLY when the TLS client certificate is a registered gateway site-server certificate of this NS's CA
 /// (<see cref="SiteServerAuthenticator"/>); the forwarded certificate is then validated exactly like a direct one, and the
 /// agent's route becomes <c>cem via {gateway}</c>. From anyone else the header is refused: 401 <c>bad-certificate</c>.
+/// <para>
+/// An agent this node does not know may have registered on another node sharing the store (<see cref="INodeSignal.Shared"/>): it is read
+/// from the store on first sight rather than refused, since its first call may come before the other node's signal.
+/// </para>
 /// </summary>
-internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDirectory directory, SiteServerAuthenticator siteServers)
+internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDirectory directory, SiteServerAuthenticator siteServers, INodeSignal nodes)
 {
     /// <summary>The agent, or the refusal: 401 <c>bad-certificate</c> or 403 <c>unknown-agent</c>.</summary>
     public AgentAuthentication Authenticate(HttpContext context)
@@ -46,7 +51,7 @@ internal sealed class AgentAuthenticator(CertificateAuthority authority, AgentDi
                 return Refuse(gateway is null ? check.Reason! : $"{check.Reason} (forwarded by gateway '{gateway}')");
             }
 
-            if (!directory.TryGet(check.AgentId!, out var agent))
+            if (!directory.TryGet(check.AgentId!, orFromStore: nodes.Shared, out var agent))
             {
                 return new(null, AgentApiResponse.Error(StatusCodes.Status403Forbidden, CloseReasons.UnknownAgent,
                     $"agent '{check.AgentId}' is not registered with this server; register again with the install package"), null);

@@ -7,7 +7,8 @@ namespace Tcm.NotificationServer.Agents;
 
 /// <summary>
 /// Every registered agent, cached in memory (loaded at start, added at registration), and the registration tokens of
-/// the install packages (kept as SHA-256 hashes, in the store and here).
+/// the install packages (kept as SHA-256 hashes, in the store and here). An agent or package another node sharing the store
+/// created is read from the store when this node hears of it (<see cref="Load"/>, <see cref="ReloadPackages"/>).
 /// </summary>
 internal sealed class AgentDirectory
 {
@@ -19,9 +20,8 @@ internal sealed class AgentDirectory
     {
         _store = store;
         _agents = new ConcurrentDictionary<string, AgentRecord>(store.LoadAgents().Select(row => KeyValuePair.Create(row.Id, AgentRecord.FromStored(row))), StringComparer.Ordinal);
-        _packagesByTokenHash = new ConcurrentDictionary<string, PackageGrant>(
-            store.LoadInstallPackages().Select(p => KeyValuePair.Create(p.TokenHash, new PackageGrant(p.Id, p.ProfileId))),
-            StringComparer.Ordinal);
+        _packagesByTokenHash = new ConcurrentDictionary<string, PackageGrant>(StringComparer.Ordinal);
+        ReloadPackages();
     }
 
     public int Count => _agents.Count;
@@ -32,6 +32,50 @@ internal sealed class AgentDirectory
     public bool TryGet(string agentId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AgentRecord? agent) =>
         _agents.TryGetValue(agentId, out agent);
 
+    /// <summary>
+    /// The agent <paramref name="agentId"/> as this node knows it, else as the store holds it (another node registered it): read once and
+    /// kept from then on. False when the store does not hold it either. Every agent when <paramref name="agentId"/> is null (returns false).
+    /// </summary>
+    public bool Load(string? agentId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AgentRecord? agent)
+    {
+        agent = null;
+        if (agentId is not null && _agents.TryGetValue(agentId, out agent))
+        {
+            return true;
+        }
+
+        foreach (var row in _store.LoadAgents(agentId))
+        {
+            // why: a record this node made meanwhile (the agent's own registration here, a read beside this one) stays the one in use.
+            var loaded = _agents.GetOrAdd(row.Id, static (_, stored) => AgentRecord.FromStored(stored), row);
+            if (agentId is not null)
+            {
+                agent = loaded;
+            }
+        }
+
+        return agent is not null;
+    }
+
+    /// <summary>The agent as this node knows it, or, when <paramref name="orFromStore"/> (nodes share the store), as the store holds it.</summary>
+    public bool TryGet(string agentId, bool orFromStore, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AgentRecord? agent) =>
+        orFromStore ? Load(agentId, out agent) : _agents.TryGetValue(agentId, out agent);
+
+    /// <summary>Reads the install packages' registration tokens from the store again (another node created one).</summary>
+    public void ReloadPackages()
+    {
+        foreach (var (id, profileId, tokenHash) in _store.LoadInstallPackages())
+        {
+            _packagesByTokenHash.TryAdd(tokenHash, new PackageGrant(id, profileId));
+        }
+    }
+
+    /// <summary>
+    /// Told, once committed, of each agent registered here (its id) and each install package created here (null): the server hands them
+    /// to the node signal.
+    /// </summary>
+    public Action<string?>? Committed { get; set; }
+
     /// <summary>Stores a newly registered agent, then makes it visible.</summary>
     public async Task AddAsync(AgentRecord agent, string? previousAgentId, string packageId, CancellationToken ct = default)
     {
@@ -41,6 +85,7 @@ internal sealed class AgentDirectory
             agent.Id, agent.ComputerName, agent.Domain, agent.OsName, attributes, agent.RegisteredAt.ToUnixTimeMilliseconds(),
             agent.LastContact?.ToUnixTimeMilliseconds(), previousAgentId, packageId), ct).ConfigureAwait(false);
         _agents[agent.Id] = agent;
+        Committed?.Invoke(agent.Id);
     }
 
     /// <summary>The install package a registration token belongs to, or null.</summary>
@@ -57,6 +102,7 @@ internal sealed class AgentDirectory
             "INSERT INTO install_packages(id, profile_id, token_hash, created_at) VALUES(@p0,@p1,@p2,@p3)",
             id, profileId, hash, now.ToUnixTimeMilliseconds()), ct).ConfigureAwait(false);
         _packagesByTokenHash[hash] = new PackageGrant(id, profileId);
+        Committed?.Invoke(null);
         return token;
     }
 

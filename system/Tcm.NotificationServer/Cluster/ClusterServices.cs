@@ -2,20 +2,22 @@ using Microsoft.Extensions.Options;
 
 namespace Tcm.NotificationServer.Cluster;
 
-/// <summary>Registers what several Notification Server nodes on one database need: the node's name, the node signal, who holds which agent.</summary>
+/// <summary>Registers what several Notification Server nodes on one database need: the node's name, the node signal, the changes the nodes tell each other of, who holds which agent.</summary>
 internal static class ClusterServices
 {
     public static IServiceCollection AddCluster(this IServiceCollection services)
     {
         services.AddSingleton(static sp => NodeIdentity.Of(sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value));
         services.AddSingleton<NodeCatchUp>();
+        services.AddSingleton<NodeChanges>();
         services.AddSingleton<INodeSignal>(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
             return !IsShared(options)
                 ? new NoNodeSignal()
                 : new PostgresNodeSignal(options.Store!, sp.GetRequiredService<NodeIdentity>(), sp.GetRequiredService<NodeCatchUp>(),
-                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresNodeSignal>>());
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresNodeSignal>>(),
+                    sp.GetRequiredService<NodeChanges>());
         });
         services.AddHostedService<NodePresence>();
         return services;

@@ -15,6 +15,12 @@ internal interface INodeSignal
     /// </summary>
     void PushesStored(IEnumerable<(string AgentId, long Seq)> pushes);
 
+    /// <summary>
+    /// After a change to something each node keeps in memory committed (<see cref="NodeChangeKind"/>): the other nodes read it again from
+    /// the store. Returns at once; the single-node signal does nothing.
+    /// </summary>
+    void Changed(NodeChange change);
+
     /// <summary>Sends and hears signals until <paramref name="stoppingToken"/> is cancelled (run by <see cref="NodePresence"/>).</summary>
     Task RunAsync(CancellationToken stoppingToken);
 }
@@ -25,6 +31,10 @@ internal sealed class NoNodeSignal : INodeSignal
     public bool Shared => false;
 
     public void PushesStored(IEnumerable<(string AgentId, long Seq)> pushes)
+    {
+    }
+
+    public void Changed(NodeChange change)
     {
     }
 
@@ -39,4 +49,14 @@ internal interface INodeSignalReceiver
 
     /// <summary>Signals may have been missed (the listening connection dropped): every agent as the store holds it now.</summary>
     Task EverythingStoredAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What a node does with the changes the others committed (<see cref="NodeChanges"/>).</summary>
+internal interface INodeChangeReceiver
+{
+    /// <summary>Another node committed <paramref name="change"/>: read it again from the store.</summary>
+    Task ChangedElsewhereAsync(NodeChange change, CancellationToken cancellationToken);
+
+    /// <summary>Changes may have been missed (the listening connection dropped): read everything again.</summary>
+    Task EverythingChangedAsync(CancellationToken cancellationToken);
 }

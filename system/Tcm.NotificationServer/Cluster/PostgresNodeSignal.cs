@@ -6,7 +6,8 @@ namespace Tcm.NotificationServer.Cluster;
 
 /// <summary>
 /// The node signal of nodes sharing one PostgreSQL database: <c>NOTIFY</c> on channel <see cref="ChannelName"/> after the pushes
-/// committed, <c>LISTEN</c> on one dedicated connection held for the node's life.
+/// committed, <c>LISTEN</c> on one dedicated connection held for the node's life; changes to what each node keeps in memory (settings, keys,
+/// site servers, agents: <see cref="NodeChange"/>) travel the same way on channel <see cref="ChangesChannelName"/>.
 /// <para>
 /// :: Step 1: the listening connection opens and <c>LISTEN</c>s (retried with back-off, 0.5 s doubling to 30 s, while the database
 /// cannot be reached). :: Step 2: each notification of another node goes to the receiver (<see cref="NodeCatchUp"/>), off the connection's thread.
@@ -20,12 +21,16 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
     /// <summary>The PostgreSQL notification channel the nodes share.</summary>
     public const string ChannelName = "tcm_pushes";
 
+    /// <summary>The PostgreSQL notification channel of <see cref="NodeChange"/>s.</summary>
+    public const string ChangesChannelName = "tcm_changes";
+
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly NodeIdentity _node;
     private readonly INodeSignalReceiver _catchUp;
+    private readonly INodeChangeReceiver _changes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<IReadOnlyList<(string AgentId, long Seq)>> _outgoing =
@@ -33,11 +38,14 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
 
     // why: a null entry means "signals may have been missed": bring every agent up to the store.
     private readonly Channel<string?> _incoming = System.Threading.Channels.Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Channel<NodeChange> _outgoingChanges = System.Threading.Channels.Channel.CreateUnbounded<NodeChange>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<string?> _incomingChanges = System.Threading.Channels.Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private long _listens;
     private long _received;
 
-    /// <summary>A signal over the database <paramref name="connectionString"/> names.</summary>
-    public PostgresNodeSignal(string connectionString, NodeIdentity node, INodeSignalReceiver catchUp, TimeProvider time, ILogger<PostgresNodeSignal> logger)
+    /// <summary>A signal over the database <paramref name="connectionString"/> names; <paramref name="changes"/> hears the others' changes (none: ignored).</summary>
+    public PostgresNodeSignal(string connectionString, NodeIdentity node, INodeSignalReceiver catchUp, TimeProvider time, ILogger<PostgresNodeSignal> logger,
+        INodeChangeReceiver? changes = null)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (builder.KeepAlive == 0)
@@ -49,6 +57,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _node = node;
         _catchUp = catchUp;
+        _changes = changes ?? new IgnoredChanges();
         _time = time;
         _logger = logger;
     }
@@ -70,8 +79,15 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
+    public void Changed(NodeChange change) => _outgoingChanges.Writer.TryWrite(change);
+
     public Task RunAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ListenAsync(stoppingToken), ReceiveAsync(stoppingToken), SendAsync(stoppingToken));
+        Task.WhenAll(
+            ListenAsync(stoppingToken),
+            ReceiveAsync(_incoming.Reader, (p, ct) => TakeAsync<List<(string AgentId, long Seq)>>(p, _catchUp.EverythingStoredAsync, NodeSignalPayload.TryDecode, TakePushesAsync, ct), stoppingToken),
+            ReceiveAsync(_incomingChanges.Reader, (p, ct) => TakeAsync<List<NodeChange>>(p, _changes.EverythingChangedAsync, NodeChangePayload.TryDecode, TakeChangesAsync, ct), stoppingToken),
+            SendAsync(_outgoing.Reader, ChannelName, gathered => NodeSignalPayload.Encode(_node.Name, gathered.SelectMany(static p => p)), stoppingToken),
+            SendAsync(_outgoingChanges.Reader, ChangesChannelName, gathered => NodeChangePayload.Encode(_node.Name, gathered), stoppingToken));
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
@@ -88,8 +104,9 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
                 await using (connection.ConfigureAwait(false))
                 {
                     connection.Notification += OnNotification;
-                    await using (var listen = new NpgsqlCommand($"LISTEN {ChannelName}", connection))
+                    foreach (var channel in (string[])[ChangesChannelName, ChannelName])
                     {
+                        await using var listen = new NpgsqlCommand($"LISTEN {channel}", connection);
                         await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
                     }
 
@@ -100,6 +117,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
                         // :: Step 3: signals sent while nobody listened are lost; the store is not.
                         Log.ListeningAgain(_logger, _node.Name);
                         _incoming.Writer.TryWrite(null);
+                        _incomingChanges.Writer.TryWrite(null);
                         missed = false;
                     }
 
@@ -128,17 +146,18 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e) => _incoming.Writer.TryWrite(e.Payload);
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e) =>
+        (e.Channel == ChangesChannelName ? _incomingChanges : _incoming).Writer.TryWrite(e.Payload);
 
-    private async Task ReceiveAsync(CancellationToken stoppingToken)
+    private async Task ReceiveAsync(ChannelReader<string?> incoming, Func<string?, CancellationToken, Task> take, CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var payload in _incoming.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            await foreach (var payload in incoming.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
                 try
                 {
-                    await TakeAsync(payload, stoppingToken).ConfigureAwait(false);
+                    await take(payload, stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -153,15 +172,19 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
-    private async Task TakeAsync(string? payload, CancellationToken stoppingToken)
+    /// <summary>
+    /// One payload of <paramref name="decode"/>'s kind heard: null brings everything up to the store (signals may have been missed); another
+    /// node's goes to <paramref name="apply"/>; this node's own is skipped.
+    /// </summary>
+    private async Task TakeAsync<T>(string? payload, Func<CancellationToken, Task> everything, Decoder<T> decode, Func<T, CancellationToken, Task> apply, CancellationToken stoppingToken)
     {
         if (payload is null)
         {
-            await _catchUp.EverythingStoredAsync(stoppingToken).ConfigureAwait(false);
+            await everything(stoppingToken).ConfigureAwait(false);
             return;
         }
 
-        if (!NodeSignalPayload.TryDecode(payload, out var node, out var pushes))
+        if (!decode(payload, out var node, out var items))
         {
             Log.Malformed(_logger, payload.Length);
             return;
@@ -169,26 +192,40 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
 
         if (!string.Equals(node, _node.Name, StringComparison.Ordinal))
         {
-            Interlocked.Increment(ref _received);
-            await _catchUp.StoredElsewhereAsync(pushes, stoppingToken).ConfigureAwait(false);
+            await apply(items, stoppingToken).ConfigureAwait(false);
         }
     }
 
-    private async Task SendAsync(CancellationToken stoppingToken)
+    private Task TakePushesAsync(List<(string AgentId, long Seq)> pushes, CancellationToken stoppingToken)
+    {
+        Interlocked.Increment(ref _received);
+        return _catchUp.StoredElsewhereAsync(pushes, stoppingToken);
+    }
+
+    private async Task TakeChangesAsync(List<NodeChange> changes, CancellationToken stoppingToken)
+    {
+        foreach (var change in changes)
+        {
+            await _changes.ChangedElsewhereAsync(change, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends what <paramref name="queue"/> gathers on <paramref name="channel"/>, as the payloads <paramref name="encode"/> makes of it.</summary>
+    private async Task SendAsync<T>(ChannelReader<T> queue, string channel, Func<List<T>, List<string>> encode, CancellationToken stoppingToken)
     {
         try
         {
-            while (await _outgoing.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            while (await queue.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                var gathered = new List<(string AgentId, long Seq)>();
-                while (_outgoing.Reader.TryRead(out var pushes))
+                var gathered = new List<T>();
+                while (queue.TryRead(out var item))
                 {
-                    gathered.AddRange(pushes);
+                    gathered.Add(item);
                 }
 
-                var payloads = NodeSignalPayload.Encode(_node.Name, gathered);
+                var payloads = encode(gathered);
                 var retry = FirstRetry;
-                while (!await TrySendAsync(payloads, stoppingToken).ConfigureAwait(false))
+                while (!await TrySendAsync(channel, payloads, stoppingToken).ConfigureAwait(false))
                 {
                     Log.SendFailedRetrying(_logger, payloads.Count, retry.TotalSeconds);
                     if (!await DelayAsync(retry, stoppingToken).ConfigureAwait(false))
@@ -205,7 +242,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
-    private async Task<bool> TrySendAsync(List<string> payloads, CancellationToken stoppingToken)
+    private async Task<bool> TrySendAsync(string channel, List<string> payloads, CancellationToken stoppingToken)
     {
         try
         {
@@ -217,7 +254,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
                 {
                     batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
                     {
-                        Parameters = { new NpgsqlParameter { Value = ChannelName }, new NpgsqlParameter { Value = payload } },
+                        Parameters = { new NpgsqlParameter { Value = channel }, new NpgsqlParameter { Value = payload } },
                     });
                 }
 
@@ -245,6 +282,8 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         }
     }
 
+    private delegate bool Decoder<T>(string payload, out string node, out T items);
+
     private static TimeSpan NextRetry(TimeSpan retry) => retry * 2 < LastRetry ? retry * 2 : LastRetry;
 
     private static partial class Log
@@ -267,4 +306,12 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Node signal: a notification of {Length} characters is not a node signal; ignored")]
         public static partial void Malformed(ILogger logger, int length);
     }
+}
+
+/// <summary>Changes heard by a signal that was given no one to tell (tests of the push signal alone).</summary>
+file sealed class IgnoredChanges : INodeChangeReceiver
+{
+    public Task ChangedElsewhereAsync(NodeChange change, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task EverythingChangedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

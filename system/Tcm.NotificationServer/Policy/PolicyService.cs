@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol.Admin;
 
@@ -9,7 +10,8 @@ namespace Tcm.NotificationServer.Policy;
 
 /// <summary>
 /// The server settings, communication profiles and targeted agent settings (kept in memory, persisted in the store),
-/// and the policy each agent gets from them.
+/// and the policy each agent gets from them. A change made here is told to the other nodes sharing the store
+/// (<see cref="NodeChangeKind.Policy"/>), which read the configuration again (<see cref="ReloadAsync"/>).
 /// </summary>
 internal sealed class PolicyService
 {
@@ -19,13 +21,15 @@ internal sealed class PolicyService
     private const string ServerSettingsKey = "server";
     private readonly TcmStore _store;
     private readonly ServerAddresses _addresses;
+    private readonly INodeSignal _nodes;
     private readonly SemaphoreSlim _changeGate = new(1, 1);
     private volatile PolicyConfiguration _configuration;
 
-    public PolicyService(TcmStore store, ServerAddresses addresses, IOptions<NotificationServerOptions> options)
+    public PolicyService(TcmStore store, ServerAddresses addresses, IOptions<NotificationServerOptions> options, INodeSignal nodes)
     {
         _store = store;
         _addresses = addresses;
+        _nodes = nodes;
         var settingsJson = store.GetSetting(ServerSettingsKey);
         ServerSettings settings;
         if (settingsJson is null)
@@ -44,7 +48,7 @@ internal sealed class PolicyService
             settings = TcmStore.Deserialize(settingsJson, ProtocolJsonContext.Default.ServerSettings);
         }
 
-        _configuration = new PolicyConfiguration(1, settings, PolicyLists.Profiles.Sort(store.LoadProfiles()), PolicyLists.TargetedSettings.Sort(store.LoadTargetedSettings()));
+        _configuration = Read(1, settings);
     }
 
     /// <summary>The built-in profile: persistent connection on, every agent, priority 1000.</summary>
@@ -64,7 +68,22 @@ internal sealed class PolicyService
     internal Func<AgentRecord, TaskServerPolicy?>? TaskServerSource { get; set; }
 
     /// <summary>Makes every policy be computed again (something outside the configuration it depends on changed, e.g. the Task Servers).</summary>
-    public Task InvalidateAsync(CancellationToken ct = default) => ChangeAsync(static _ => { }, static c => c, ct);
+    public Task InvalidateAsync(CancellationToken ct = default) => ChangeAsync(static _ => { }, static c => c, announce: false, ct);
+
+    /// <summary>Another node changed the configuration: reads it again from the store and moves every policy on.</summary>
+    public async Task ReloadAsync(CancellationToken ct = default)
+    {
+        await _changeGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var settings = _store.GetSetting(ServerSettingsKey) is { } json ? TcmStore.Deserialize(json, ProtocolJsonContext.Default.ServerSettings) : _configuration.Settings;
+            _configuration = Read(_configuration.Version + 1, settings);
+        }
+        finally
+        {
+            _changeGate.Release();
+        }
+    }
 
     /// <summary>The current configuration; replaced as a whole on every change.</summary>
     public PolicyConfiguration Configuration => _configuration;
@@ -133,6 +152,7 @@ internal sealed class PolicyService
     public Task UpdateSettingsAsync(ServerSettings settings, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute("INSERT INTO settings(key, value) VALUES(@p0,@p1) ON CONFLICT(key) DO UPDATE SET value=excluded.value", ServerSettingsKey, TcmStore.Serialize(settings, ProtocolJsonContext.Default.ServerSettings)),
         c => c with { Settings = settings },
+        announce: true,
         ct);
 
     /// <summary>Adds or replaces a policy of <paramref name="list"/> (by id) and moves every agent's policy on.</summary>
@@ -142,6 +162,7 @@ internal sealed class PolicyService
         return ChangeAsync(
             ctx => ctx.Execute($"INSERT INTO {list.Table}(id, name, priority, body) VALUES(@p0,@p1,@p2,@p3) ON CONFLICT(id) DO UPDATE SET name=excluded.name, priority=excluded.priority, body=excluded.body", key.Id, key.Name, key.Priority, TcmStore.Serialize(policy, list.Json)),
             c => list.Set(c, list.Sort(list.Get(c).Where(p => list.Key(p).Id != key.Id).Append(policy))),
+            announce: true,
             ct);
     }
 
@@ -149,9 +170,17 @@ internal sealed class PolicyService
     public Task DeleteAsync<T>(PolicyList<T> list, string id, CancellationToken ct = default) => ChangeAsync(
         ctx => ctx.Execute($"DELETE FROM {list.Table} WHERE id=@p0", id),
         c => list.Set(c, list.Sort(list.Get(c).Where(p => list.Key(p).Id != id))),
+        announce: true,
         ct);
 
-    private async Task ChangeAsync(Action<WriteContext> persist, Func<PolicyConfiguration, PolicyConfiguration> apply, CancellationToken ct)
+    private PolicyConfiguration Read(int version, ServerSettings settings) =>
+        new(version, settings, PolicyLists.Profiles.Sort(_store.LoadProfiles()), PolicyLists.TargetedSettings.Sort(_store.LoadTargetedSettings()));
+
+    /// <summary>
+    /// Writes a change and applies it to the configuration; <paramref name="announce"/>: the store's configuration changed, so the other
+    /// nodes are told (not for a recomputation, which each node makes of its own accord).
+    /// </summary>
+    private async Task ChangeAsync(Action<WriteContext> persist, Func<PolicyConfiguration, PolicyConfiguration> apply, bool announce, CancellationToken ct)
     {
         await _changeGate.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -163,6 +192,11 @@ internal sealed class PolicyService
         finally
         {
             _changeGate.Release();
+        }
+
+        if (announce)
+        {
+            _nodes.Changed(new NodeChange(NodeChangeKind.Policy));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Store;
 
 namespace Tcm.NotificationServer.SiteServers;
@@ -38,19 +39,32 @@ internal sealed class SiteServerRecord
 
 /// <summary>
 /// Every site server (Task Servers and gateways): in memory, persisted in the store (table <c>site_servers</c>). Tokens are kept as
-/// SHA-256 hashes only; the token itself is shown once, in the admin's create answer.
+/// SHA-256 hashes only; the token itself is shown once, in the admin's create answer. A site server created or registered here is
+/// told to the other nodes sharing the store (<see cref="NodeChangeKind.SiteServer"/>), which read it again (<see cref="Reload"/>).
 /// </summary>
 internal sealed class SiteServerDirectory
 {
     private readonly TcmStore _store;
+    private readonly INodeSignal _nodes;
     private readonly ConcurrentDictionary<string, SiteServerRecord> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SiteServerRecord> _byThumbprint = new(StringComparer.Ordinal);
 
-    public SiteServerDirectory(TcmStore store)
+    public SiteServerDirectory(TcmStore store, INodeSignal nodes)
     {
         _store = store;
-        foreach (var record in store.Query(
-            "SELECT id, name, kind, token_hash, created_at, registered_at, address, host_names, site, max_agents, thumbprint FROM site_servers",
+        _nodes = nodes;
+        Reload(null);
+    }
+
+    /// <summary>
+    /// Reads the site server <paramref name="id"/> (every one when null) from the store again, as another node changed it: a new one is
+    /// added, a known one takes the stored registration (its earlier certificate is no longer recognised). Returns those read.
+    /// </summary>
+    public List<SiteServerRecord> Reload(string? id)
+    {
+        var rows = _store.Query(
+            "SELECT id, name, kind, token_hash, created_at, registered_at, address, host_names, site, max_agents, thumbprint FROM site_servers"
+                + (id is null ? "" : " WHERE id=@p0"),
             r => new SiteServerRecord
             {
                 Id = r.GetString(0),
@@ -64,10 +78,35 @@ internal sealed class SiteServerDirectory
                 Site = r.IsDBNull(8) ? null : r.GetString(8),
                 MaxAgents = r.GetInt32(9),
                 Thumbprint = r.IsDBNull(10) ? null : r.GetString(10),
-            }))
+            },
+            id is null ? [] : [id]);
+        var read = new List<SiteServerRecord>(rows.Count);
+        foreach (var row in rows)
         {
-            Index(record);
+            if (!_byId.TryGetValue(row.Id, out var known))
+            {
+                Index(row);
+                read.Add(row);
+                continue;
+            }
+
+            // why: the known record is shared (a Task Server's live state holds it), so it takes the stored registration in place.
+            if (known.Thumbprint is { } previous && previous != row.Thumbprint)
+            {
+                _byThumbprint.TryRemove(previous, out _);
+            }
+
+            known.RegisteredAt = row.RegisteredAt;
+            known.Address = row.Address;
+            known.HostNames = row.HostNames;
+            known.Site = row.Site;
+            known.MaxAgents = row.MaxAgents;
+            known.Thumbprint = row.Thumbprint;
+            Index(known);
+            read.Add(known);
         }
+
+        return read;
     }
 
     /// <summary>Every site server, by name.</summary>
@@ -95,6 +134,7 @@ internal sealed class SiteServerDirectory
             "INSERT INTO site_servers(id, name, kind, token_hash, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)",
             record.Id, record.Name, SiteServerCertificates.KindName(kind), record.TokenHash, now.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
         Index(record);
+        _nodes.Changed(new NodeChange(NodeChangeKind.SiteServer, record.Id));
         return (record, token);
     }
 
@@ -130,6 +170,7 @@ internal sealed class SiteServerDirectory
         record.MaxAgents = maxAgents;
         record.Thumbprint = thumbprint;
         _byThumbprint[thumbprint] = record;
+        _nodes.Changed(new NodeChange(NodeChangeKind.SiteServer, record.Id));
         if (Registered is { } handler)
         {
             await handler(record).ConfigureAwait(false);

@@ -124,6 +124,15 @@ internal static class TcmSchema
         ALTER TABLE agents ADD COLUMN node TEXT;
         """;
 
+    /// <summary>
+    /// Version 7: which Notification Server node sends an action's waves (several nodes share one database), and until when its lease
+    /// holds (milliseconds since the epoch); another node takes the action over once the lease ran out.
+    /// </summary>
+    private const string WaveDrivers = """
+        ALTER TABLE action_wave_plans ADD COLUMN driver TEXT;
+        ALTER TABLE action_wave_plans ADD COLUMN lease_until INTEGER;
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -134,6 +143,7 @@ internal static class TcmSchema
             new SchemaMigration(4, "admin keys with roles and the audit trail", AdminAccess, AdminAccessOnPostgres),
             new SchemaMigration(5, "actions in waves", WavesOfActions),
             new SchemaMigration(6, "the node that holds each agent", AgentsNode),
+            new SchemaMigration(7, "the node that sends each action's waves", WaveDrivers),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

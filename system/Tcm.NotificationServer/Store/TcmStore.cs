@@ -196,7 +196,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
     public List<(string Id, string? ProfileId, string TokenHash)> LoadInstallPackages() =>
         Query("SELECT id, profile_id, token_hash FROM install_packages WHERE revoked=0", r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2)));
 
-    public List<StoredAgent> LoadAgents() =>
+    /// <summary>Every agent, or only <paramref name="id"/> (an agent another node registered) when given.</summary>
+    public List<StoredAgent> LoadAgents(string? id = null) =>
         Query(
             """
             SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
@@ -204,7 +205,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
                    (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id AND p.acked_at IS NOT NULL),
                    a.node
             FROM agents a
-            """,
+            """ + (id is null ? "" : " WHERE a.id=@p0"),
             r =>
             {
                 var maxSeq = r.IsDBNull(10) ? 0 : r.GetInt64(10);
@@ -220,7 +221,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
                     AckedSeq: Math.Max(r.GetInt64(8), r.IsDBNull(11) ? 0 : r.GetInt64(11)),
                     LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6),
                     Node: r.IsDBNull(12) ? null : r.GetString(12));
-            });
+            },
+            id is null ? [] : [id]);
 
     /// <summary>The highest sequence number stored for each agent with pushes, whichever node stored them.</summary>
     public List<(string AgentId, long LastSeq)> LoadLastPushSeqs() =>

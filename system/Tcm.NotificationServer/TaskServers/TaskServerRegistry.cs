@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Channel;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServers;
@@ -19,6 +20,11 @@ namespace Tcm.NotificationServer.TaskServers;
 /// Task Server and the old one is told to release it; agents and Task Servers deduplicate by task id, so an offer that arrives twice
 /// is harmless.
 /// </para>
+/// <para>
+/// With other nodes on the store, each holds the Task Servers that call it: tasks stored here and a changed selection are told to the
+/// others (<see cref="NodeChangeKind.TaskServerTasks"/>, <see cref="NodeChangeKind.Policy"/>), which read them (<see cref="LoadTasks"/>,
+/// <see cref="ReloadSelection"/>) and offer the tasks to the Task Servers they hold.
+/// </para>
 /// </summary>
 internal sealed partial class TaskServerRegistry
 {
@@ -32,6 +38,7 @@ internal sealed partial class TaskServerRegistry
     private readonly PolicyDistributor _distributor;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly INodeSignal _nodes;
     private readonly ConcurrentDictionary<string, TaskServerState> _servers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _holder = new(StringComparer.Ordinal);
     // Undelivered tasks per agent; guarded by locking the list.
@@ -39,8 +46,9 @@ internal sealed partial class TaskServerRegistry
     private volatile TaskServerSelectionSettings _selection;
 
     public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger,
-        ActionCancellation cancellation)
+        ActionCancellation cancellation, INodeSignal nodes)
     {
+        _nodes = nodes;
         _store = store;
         _ledger = ledger;
         _sites = sites;
@@ -48,9 +56,8 @@ internal sealed partial class TaskServerRegistry
         _distributor = distributor;
         _time = time;
         _logger = logger;
-        _selection = store.GetSetting(SelectionKey) is { } json
-            ? TcmStore.Deserialize(json, ProtocolJsonContext.Default.TaskServerSelectionSettings)
-            : new TaskServerSelectionSettings();
+        _selection = new TaskServerSelectionSettings();
+        ReloadSelection();
         var pending = ledger.PendingTargets(TaskServerActionKinds.TsTask);
         foreach (var (actionId, agentId, payload, acceptedBy) in store.Query(
             "SELECT action_id, agent_id, payload, accepted_by FROM ts_tasks",
@@ -68,6 +75,51 @@ internal sealed partial class TaskServerRegistry
         policy.TaskServerSource = PolicyFor;
         cancellation.TaskServerCancel = Cancel;
         sites.Registered = record => record.Kind == SiteServerKind.TaskServer ? OnTaskServersChangedAsync() : Task.CompletedTask;
+    }
+
+    /// <summary>Reads the selection settings from the store again (another node changed them); the caller recomputes the policies.</summary>
+    public void ReloadSelection()
+    {
+        if (_store.GetSetting(SelectionKey) is { } json)
+        {
+            _selection = TcmStore.Deserialize(json, ProtocolJsonContext.Default.TaskServerSelectionSettings);
+        }
+    }
+
+    /// <summary>
+    /// Reads the tasks of action <paramref name="actionId"/> another node stored and offers them to the Task Servers this node holds their
+    /// agents on. A task this node knows already is not added twice.
+    /// </summary>
+    public void LoadTasks(string actionId)
+    {
+        var woken = new HashSet<TaskServerState>();
+        foreach (var (agentId, payload, acceptedBy) in _store.Query(
+            "SELECT agent_id, payload, accepted_by FROM ts_tasks WHERE action_id=@p0",
+            r => (r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)),
+            actionId))
+        {
+            var list = _pending.GetOrAdd(agentId, static _ => []);
+            lock (list)
+            {
+                if (list.Exists(t => t.ActionId == actionId))
+                {
+                    continue;
+                }
+
+                list.Add(new PendingTsTask(actionId, TcmStore.Deserialize(payload, ProtocolJsonContext.Default.TaskServerAssignment)) { AcceptedBy = acceptedBy });
+            }
+
+            if (HolderOf(agentId) is { } holder && _servers.TryGetValue(holder, out var state))
+            {
+                state.MarkDirty(agentId);
+                woken.Add(state);
+            }
+        }
+
+        foreach (var state in woken)
+        {
+            state.Signal.Set();
+        }
     }
 
     /// <summary>The selection method and ordered lists.</summary>
@@ -137,7 +189,9 @@ internal sealed partial class TaskServerRegistry
         state.Signal.Set();
         if (addressChanged)
         {
+            // why: the address write is queued before the recomputation's, so it committed before the others are told.
             await OnTaskServersChangedAsync(ct).ConfigureAwait(false);
+            _nodes.Changed(new NodeChange(NodeChangeKind.SiteServer, record.Id));
         }
     }
 
@@ -215,6 +269,7 @@ internal sealed partial class TaskServerRegistry
             state.Signal.Set();
         }
 
+        _nodes.Changed(new NodeChange(NodeChangeKind.TaskServerTasks, actionId));
         Log.TasksAdded(_logger, actionId, items.Count, handed);
         return handed;
     }
@@ -335,6 +390,7 @@ internal sealed partial class TaskServerRegistry
             TcmStore.Serialize(selection, ProtocolJsonContext.Default.TaskServerSelectionSettings)), ct).ConfigureAwait(false);
         _selection = selection;
         await _policy.InvalidateAsync(ct).ConfigureAwait(false);
+        _nodes.Changed(new NodeChange(NodeChangeKind.Policy));
     }
 
     /// <summary>A Task Server registered or moved: policies list it from now on, and connected agents get theirs at once.</summary>

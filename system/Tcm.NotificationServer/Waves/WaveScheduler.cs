@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Tcm.Hosting.Signals;
 using Tcm.NotificationServer.Actions;
 using Tcm.NotificationServer.Agents;
+using Tcm.NotificationServer.Cluster;
 using Tcm.NotificationServer.Delivery;
 using Tcm.NotificationServer.Store;
 using Tcm.Protocol.Admin;
@@ -15,6 +16,12 @@ namespace Tcm.NotificationServer.Waves;
 /// check. Every step is in the store first (<see cref="ActionLedger"/>): a wave's pushes and its start commit together, and the
 /// brake marks the targets it did not send in one write, so a restarted server picks the open actions up again from the store and
 /// sends their next wave when it is due (at once when it fell due while the server was down).
+/// <para>
+/// When nodes share the store, exactly one sends each action's waves: the node that created it, under a lease (<see cref="WaveDrivers"/>)
+/// renewed every <see cref="WaveLease.Renewal"/>; every node looks as often for actions whose driver's lease ran out (or that a stopped node
+/// gave up) and takes them. A wave's start is written only while it was not started and the lease is still this node's, in the write that
+/// stores its pushes, so a wave is never sent twice and none is skipped, whichever node sends it.
+/// </para>
 /// </summary>
 internal sealed partial class WaveScheduler(
     ActionLedger ledger,
@@ -22,6 +29,9 @@ internal sealed partial class WaveScheduler(
     AgentDirectory directory,
     ActionPushes pushes,
     TcmStore store,
+    INodeSignal nodes,
+    WaveDrivers drivers,
+    WaveLease lease,
     TimeProvider time,
     ILogger<WaveScheduler> logger) : BackgroundService
 {
@@ -59,6 +69,10 @@ internal sealed partial class WaveScheduler(
             ledger.Create(ctx, action, nowMs, ordered.Select(a => a.Id));
             ledger.CreateWaves(ctx, action.Id, plan, ids);
             ledger.WaveStarted(ctx, action.Id, 1, nowMs);
+            if (nodes.Shared)
+            {
+                ledger.ClaimWaves(ctx, action.Id, drivers.Node, nowMs, drivers.UntilMs(nowMs));
+            }
         }, cancellationToken).ConfigureAwait(false);
         Log.WaveSent(logger, action.Id, 1, waves.Count, waves.Count > 0 ? waves[0].Length : 0, sent);
         if (waves.Count > 1)
@@ -72,17 +86,16 @@ internal sealed partial class WaveScheduler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var open in ledger.OpenWaves())
+        if (!nodes.Shared)
         {
-            var build = pushes.FromStored(open.Kind, open.ActionId, open.RequestJson, DateTimeOffset.FromUnixTimeMilliseconds(open.CreatedAtMs));
-            _runs.TryAdd(open.ActionId, new Run(open.ActionId, open.Plan, open.WaveCount, build)
+            foreach (var open in ledger.OpenWaves())
             {
-                NextWave = open.NextWave,
-                LastStartedAt = DateTimeOffset.FromUnixTimeMilliseconds(open.LastStartedAtMs),
-            });
-            Log.Resumed(logger, open.ActionId, open.NextWave, open.WaveCount);
+                Adopt(open);
+            }
         }
 
+        // why: a loop of its own, so the leases' clock does not change when the waves' loop sleeps until.
+        var tending = nodes.Shared ? TendAsync(stoppingToken) : Task.CompletedTask;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -98,6 +111,87 @@ internal sealed partial class WaveScheduler(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+
+        await tending.ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (nodes.Shared)
+        {
+            try
+            {
+                // why: another node then takes these actions at its next look instead of waiting for the leases to run out.
+                Log.Released(logger, await drivers.ReleaseAsync(cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is System.Data.Common.DbException or ObjectDisposedException or OperationCanceledException)
+            {
+                Log.ReleaseFailed(logger, ex);
+            }
+        }
+    }
+
+    /// <summary>Every <see cref="WaveLease.Renewal"/>, from the start: <see cref="TendLeasesAsync"/>.</summary>
+    private async Task TendAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(lease.Renewal, time);
+        try
+        {
+            do
+            {
+                await TendLeasesAsync(stoppingToken).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Renews this node's leases (leaving the actions another node took over), then takes the open actions no node drives.</summary>
+    private async Task TendLeasesAsync(CancellationToken ct)
+    {
+        try
+        {
+            foreach (var lost in await drivers.RenewAsync([.. _runs.Keys], ct).ConfigureAwait(false))
+            {
+                Leave(lost);
+            }
+
+            var open = ledger.OpenWaves().Where(o => !_runs.ContainsKey(o.ActionId)).ToList();
+            foreach (var taken in open.Count == 0 ? [] : await drivers.ClaimAsync(open, ct).ConfigureAwait(false))
+            {
+                Adopt(taken);
+                _wake.Set();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.LeasesFailed(logger, ex);
+        }
+    }
+
+    /// <summary>Goes on with a stored action's waves where the store says they stopped.</summary>
+    private void Adopt(OpenWaves open)
+    {
+        var build = pushes.FromStored(open.Kind, open.ActionId, open.RequestJson, DateTimeOffset.FromUnixTimeMilliseconds(open.CreatedAtMs));
+        if (_runs.TryAdd(open.ActionId, new Run(open.ActionId, open.Plan, open.WaveCount, build)
+        {
+            NextWave = open.NextWave,
+            LastStartedAt = DateTimeOffset.FromUnixTimeMilliseconds(open.LastStartedAtMs),
+        }))
+        {
+            Log.Resumed(logger, open.ActionId, open.NextWave, open.WaveCount);
+        }
+    }
+
+    private void Leave(string actionId)
+    {
+        if (_runs.TryRemove(actionId, out _))
+        {
+            Log.TakenOver(logger, actionId);
+        }
     }
 
     /// <summary>One pass over the open actions: the brake first, then the wave that is due. Returns how long to sleep.</summary>
@@ -110,6 +204,11 @@ internal sealed partial class WaveScheduler(
             try
             {
                 next = await StepAsync(run, ct).ConfigureAwait(false);
+            }
+            catch (WavesTakenOverException)
+            {
+                Leave(run.ActionId);
+                continue;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -166,7 +265,8 @@ internal sealed partial class WaveScheduler(
         var agents = new List<AgentRecord>();
         foreach (var id in ledger.PendingInWave(run.ActionId, wave))
         {
-            if (directory.TryGet(id, out var agent))
+            // why: with nodes sharing the store, a target may have registered on another node a moment ago.
+            if (directory.TryGet(id, orFromStore: nodes.Shared, out var agent))
             {
                 agents.Add(agent);
             }
@@ -176,7 +276,13 @@ internal sealed partial class WaveScheduler(
         var sent = await delivery.PushAsync(agents, run.Build, run.ActionId, (ctx, _, nowMs) =>
         {
             startedMs = nowMs;
-            ledger.WaveStarted(ctx, run.ActionId, wave, nowMs);
+            // why: nodes share the store: the wave goes only if no node sent it and this node still drives the action; else its
+            // pushes roll back with this write.
+            if (!ledger.WaveStarted(ctx, run.ActionId, wave, nowMs) && nodes.Shared
+                || nodes.Shared && !ledger.RenewWaves(ctx, run.ActionId, drivers.Node, drivers.UntilMs(nowMs)))
+            {
+                throw new WavesTakenOverException(run.ActionId);
+            }
         }, ct).ConfigureAwait(false);
         run.LastStartedAt = DateTimeOffset.FromUnixTimeMilliseconds(startedMs);
         run.NextWave = wave + 1;
@@ -207,5 +313,17 @@ internal sealed partial class WaveScheduler(
 
         [LoggerMessage(EventId = 483, Level = LogLevel.Error, Message = "Action {ActionId}: wave {Wave} could not be sent; trying again")]
         public static partial void StepFailed(ILogger logger, string actionId, int wave, Exception exception);
+
+        [LoggerMessage(EventId = 484, Level = LogLevel.Information, Message = "Action {ActionId}: another node sends its waves now")]
+        public static partial void TakenOver(ILogger logger, string actionId);
+
+        [LoggerMessage(EventId = 485, Level = LogLevel.Information, Message = "Stopping: gave up the waves of {Count} actions to the other nodes")]
+        public static partial void Released(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 486, Level = LogLevel.Warning, Message = "Stopping: could not give up this node's actions in waves; other nodes take them when the leases run out")]
+        public static partial void ReleaseFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 487, Level = LogLevel.Error, Message = "Could not renew or take the leases of actions in waves; trying again")]
+        public static partial void LeasesFailed(ILogger logger, Exception exception);
     }
 }

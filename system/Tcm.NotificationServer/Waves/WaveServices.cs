@@ -6,6 +6,8 @@ internal static class WaveServices
     public static IServiceCollection AddWaves(this IServiceCollection services)
     {
         services.AddSingleton<ActionPushes>();
+        services.AddSingleton(WaveLease.Default);
+        services.AddSingleton<WaveDrivers>();
         services.AddSingleton<WaveScheduler>();
         services.AddHostedService(static sp => sp.GetRequiredService<WaveScheduler>());
         return services;

@@ -36,6 +36,8 @@ internal sealed record TwoNodes(NotificationServerHost A, NotificationServerHost
             var receiverB = b.Services.GetRequiredService<NodeCatchUp>();
             loopA.Peer = receiverB;
             loopB.Peer = receiverA;
+            loopA.PeerChanges = b.Services.GetRequiredService<NodeChanges>();
+            loopB.PeerChanges = a.Services.GetRequiredService<NodeChanges>();
             if (signal is null)
             {
                 return new TwoNodes(a, b, registered, loopA, loopB, folder);
@@ -121,6 +123,26 @@ internal sealed class LoopbackNodeSignal : INodeSignal
             lock (_lock)
             {
                 _last = _last.ContinueWith(_ => peer.StoredElsewhereAsync(list, CancellationToken.None), TaskScheduler.Default).Unwrap();
+            }
+        }
+    }
+
+    /// <summary>The other node's changes reader, once it runs (changes are told to it, as <see cref="Peer"/> is told of pushes).</summary>
+    public INodeChangeReceiver? PeerChanges { get; set; }
+
+    public void Changed(NodeChange change)
+    {
+        if (Inner is { } inner)
+        {
+            inner.Changed(change);
+            return;
+        }
+
+        if (PeerChanges is { } peer)
+        {
+            lock (_lock)
+            {
+                _last = _last.ContinueWith(_ => peer.ChangedElsewhereAsync(change, CancellationToken.None), TaskScheduler.Default).Unwrap();
             }
         }
     }
