@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Tcm.Lab.Storage;
 using Tcm.NotificationServer.Tests.Functional;
 
@@ -84,6 +83,27 @@ public sealed class SharedStoreDeliveryTests
 
         await using var store = nodes.A.OpenStore();
         Scalar(store, "SELECT COUNT(*) FROM results WHERE agent_id = @id", onA.Id).Should().Be(tasks.Count);
+    }
+
+    [PostgresFact]
+    public async Task AStoredCountBehindThePushes_AsARowWrittenBeforeTheStoreKeptIt_IsLiftedByTheNodesOwnCount()
+    {
+        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true, store: StoreKind.PostgreSql);
+        using var agent = await server.RegisterAgentAsync();
+        await DeliveryTests.PushTaskAsync(server, agent.Id);
+        await DeliveryTests.PushTaskAsync(server, agent.Id);
+        await using (var store = server.OpenStore(readOnly: false))
+        {
+            Scalar(store, "UPDATE agents SET next_seq = 1 WHERE id = @id RETURNING next_seq", agent.Id).Should().Be(1);
+        }
+
+        var third = await DeliveryTests.PushTaskAsync(server, agent.Id);
+
+        var pending = await agent.Http.GetFromJsonAsync($"{TcmPaths.Tasks}?after=0", ProtocolJsonContext.Default.PendingPushes);
+        pending!.Items.Cast<TaskPushMessage>().Select(p => p.Seq).Should().Equal(1, 2, 3);
+        pending.Items.Cast<TaskPushMessage>().Last().TaskId.Should().Be(third.ActionId);
+        await using var check = server.OpenStore();
+        Scalar(check, "SELECT next_seq FROM agents WHERE id = @id", agent.Id).Should().Be(4);
     }
 
     private static long Scalar(System.Data.Common.DbConnection connection, string sql, string agentId)

@@ -10,54 +10,30 @@ namespace Tcm.NotificationServer.Tests.Unit;
 /// </summary>
 public sealed class StoreWriteQueueRetryTests : IAsyncDisposable
 {
-    private readonly SqliteConnection _connection = new("Data Source=:memory:");
-    private readonly SqliteStatements _statements;
     private readonly TimerCountingTimeProvider _clock = new();
-    private readonly StoreWriteQueue<SqliteStatements> _writer;
+    private readonly MemoryWriter _store;
 
-    public StoreWriteQueueRetryTests()
-    {
-        _connection.Open();
-        _statements = new SqliteStatements(_connection);
-        _statements.Execute("CREATE TABLE t(v TEXT)");
-        _writer = new StoreWriteQueue<SqliteStatements>(
-            _connection, _statements, transaction => _statements.Transaction = (SqliteTransaction?)transaction, maxBatch: 100, NullLogger.Instance,
-            retry: StoreRetryPolicy.PostgreSql with { MaxRetries = 2, Clock = _clock });
-    }
+    public StoreWriteQueueRetryTests() => _store = new MemoryWriter(retry: StoreRetryPolicy.PostgreSql with { MaxRetries = 2, Clock = _clock });
 
-    public async ValueTask DisposeAsync()
-    {
-        await _writer.DisposeAsync();
-        _statements.Dispose();
-        await _connection.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
 
     [Fact]
     public async Task ABatchWhoseWriteMetADeadlock_RunsAgainWholeAfterABackOff_AndKeepsOnlyTheLastRun()
     {
-        using var running = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var blocker = _writer.WriteAsync(s =>
-        {
-            running.Set();
-            release.Wait(Eventually.DefaultDeadline);
-            return 0;
-        });
-        await Eventually.WaitAsync(() => Task.FromResult(running.IsSet), set => set, Eventually.DefaultDeadline, "the first write to run");
+        var hold = await _store.HoldAsync("hold");
         var plainRuns = 0;
         var conflictRuns = 0;
-        var plain = _writer.WriteAsync(s =>
+        var plain = _store.Writer.WriteAsync(s =>
         {
             plainRuns++;
             return s.Execute("INSERT INTO t VALUES('plain')");
         });
-        var conflicted = _writer.WriteAsync(s =>
+        var conflicted = _store.Writer.WriteAsync(s =>
         {
             s.Execute("INSERT INTO t VALUES('conflicted')");
             return ++conflictRuns == 1 ? throw Conflict("40P01") : conflictRuns;
         });
-        release.Set();
-        await blocker;
+        await hold.ReleaseAsync();
 
         await WaitForBackOffAsync();
         plain.IsCompleted.Should().BeFalse("the batch it shares with the conflicted write waits for its run again");
@@ -66,15 +42,15 @@ public sealed class StoreWriteQueueRetryTests : IAsyncDisposable
         (await conflicted.WaitAsync(Eventually.DefaultDeadline)).Should().Be(2, "its caller gets the second run's result");
         (await plain.WaitAsync(Eventually.DefaultDeadline)).Should().Be(1);
         plainRuns.Should().Be(2, "the whole batch runs again");
-        _statements.Query("SELECT v FROM t ORDER BY v", r => r.GetString(0)).Should().Equal(["conflicted", "plain"], "nothing of the first run was kept");
-        _writer.RetryCount.Should().Be(1);
+        _store.Values().Should().Equal(["conflicted", "hold", "plain"], "nothing of the first run was kept");
+        _store.Writer.RetryCount.Should().Be(1);
     }
 
     [Fact]
     public async Task ASerializationFailureAtEveryRun_FailsItsCallersWithStoreConflictException_AfterTheRetries()
     {
         var runs = 0;
-        var write = _writer.WriteAsync<int>(s =>
+        var write = _store.Writer.WriteAsync<int>(s =>
         {
             runs++;
             s.Execute("INSERT INTO t VALUES('never')");
@@ -91,19 +67,19 @@ public sealed class StoreWriteQueueRetryTests : IAsyncDisposable
         failure.Which.InnerException.Should().BeOfType<PostgresException>().Which.SqlState.Should().Be("40001");
         failure.Which.Message.Should().Contain("3 times in a row");
         runs.Should().Be(3, "the first run and two retries");
-        _writer.RetryCount.Should().Be(2);
-        _statements.Query("SELECT COUNT(*) FROM t", r => r.GetInt64(0)).Single().Should().Be(0);
+        _store.Writer.RetryCount.Should().Be(2);
+        _store.Values().Should().BeEmpty();
     }
 
     [Fact]
     public async Task AnOrdinaryFailure_IsTheWritesOwn_AndNotRetried()
     {
-        var failing = _writer.WriteAsync<int>(_ => throw Conflict("23505"));
-        var other = _writer.WriteAsync(s => s.Execute("INSERT INTO t VALUES('kept')"));
+        var failing = _store.Writer.WriteAsync<int>(_ => throw Conflict("23505"));
+        var other = _store.Writer.WriteAsync(s => s.Execute("INSERT INTO t VALUES('kept')"));
 
         await failing.Awaiting(w => w.WaitAsync(Eventually.DefaultDeadline)).Should().ThrowAsync<PostgresException>();
         (await other.WaitAsync(Eventually.DefaultDeadline)).Should().Be(1);
-        _writer.RetryCount.Should().Be(0);
+        _store.Writer.RetryCount.Should().Be(0);
         _clock.ActiveTimers.Should().Be(0);
     }
 
