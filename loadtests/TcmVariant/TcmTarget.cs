@@ -22,7 +22,7 @@ namespace Tcm.LoadTests.TcmVariant;
 /// <item><see cref="PushToAllAsync"/>: an <c>echo</c> task through the admin API (<c>POST /tcm/admin/actions/task</c>) to this
 /// process's fleet; delivery is seen by the agents' executor (<c>now - TaskPushMessage.CreatedAt</c>), the round trip is
 /// <c>CompletedAt - CreatedAt</c> per target from <c>GET /tcm/admin/actions/{id}</c>, read once every agent had its result
-/// acknowledged.</item>
+/// acknowledged, or, for push-fanout on the direct route, once after the measured phase (<see cref="IRoundTripsAfterRun"/>).</item>
 /// <item><see cref="RestartAsync"/>: kills the server process and starts it again on the same port and data folder.</item>
 /// <item><see cref="MeasureAsync"/>: <c>GET /tcm/admin/diagnostics/process?collect=true</c>.</item>
 /// </list>
@@ -34,7 +34,7 @@ namespace Tcm.LoadTests.TcmVariant;
 /// only once its Network Status says Persistent through CEM. Its figures come from <c>GET /gateway/status?collect=true</c>.
 /// </para>
 /// </summary>
-internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit
+internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit
 {
     /// <summary>The environment variable carrying the admin key of a <c>--target URL</c> server (the simulator's convention).</summary>
     public const string AdminKeyVariable = "TCM_ADMIN_KEY";
@@ -233,6 +233,16 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
 
+        // With the channel on, a push the server could not write to a channel (queued for the next HTTP poll) is a failed send.
+        var viaChannel = _tcmOn ? created.SentOverChannel : created.TargetCount;
+
+        // Not with a Task Server: its results reach the NS after the agent saw them acknowledged, so only the server's word counts.
+        if (_roundTripsLater is { } later && !_settings.TaskServer)
+        {
+            later.Enqueue((created.ActionId, timeout));
+            return AsSeenByAgents(created, viaChannel, fleet.Count(c => c.Agent.Counters.ResultsAcknowledged > acknowledgedBefore[c]), started);
+        }
+
         // The server's word is final: overlapping rounds can make the acknowledgement count run ahead of this action.
         var status = await Admin.GetActionAsync(created.ActionId, cancellationToken).ConfigureAwait(false);
         var wait = TimeSpan.FromMilliseconds(100);
@@ -246,21 +256,8 @@ internal sealed class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit
         }
 
         var roundTrip = new LogHistogram();
-        var cutoff = status.CreatedAt + timeout;
-        var echoed = 0;
-        DateTimeOffset? last = null;
-        foreach (var target in status.Targets)
-        {
-            if (target.CompletedAt is { } completed && completed <= cutoff)
-            {
-                echoed++;
-                roundTrip.Record(completed - status.CreatedAt < TimeSpan.Zero ? TimeSpan.Zero : completed - status.CreatedAt);
-                last = last is null || completed > last ? completed : last;
-            }
-        }
+        var (echoed, last) = RecordRoundTrips(status, timeout, roundTrip);
 
-        // With the channel on, a push the server could not write to a channel (queued for the next HTTP poll) is a failed send.
-        var viaChannel = _tcmOn ? created.SentOverChannel : created.TargetCount;
         return new FanoutResult
         {
             Sent = viaChannel,

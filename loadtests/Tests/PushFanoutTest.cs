@@ -4,8 +4,9 @@ namespace Tcm.LoadTests.Tests;
 /// push-fanout: N agents connected (in init); then, open model, one fan-out every <c>--interval</c>: the server sends a
 /// small message to every agent and each echoes it back. Steps: <c>fanout</c> (one sample per round: until the last echo is
 /// back), <c>deliver</c> (per message: server send to agent receive) and <c>round-trip</c> (per message: send to echo
-/// received by the server). The CPU time of every server process and of the load generator over the fan-outs, per delivered
-/// task and per stored result (<see cref="FanoutCost"/>).
+/// received by the server; where the target reads them from the server, read once after the fan-outs, <see cref="LaterRoundTrips"/>).
+/// The CPU time of every server process and of the load generator over the fan-outs, per delivered task and per stored result
+/// (<see cref="FanoutCost"/>).
 /// </summary>
 internal sealed class PushFanoutTest() : LoadTest(Info)
 {
@@ -30,10 +31,17 @@ internal sealed class PushFanoutTest() : LoadTest(Info)
         var fleet = new ConnectedFleet();
         var cost = new FanoutCost();
         var scenario = Scenario.Create(context.ScenarioName(Name), ctx => FanoutRound.RunAsync(ctx, context, fleet.Count, size, timeout, cost))
-            .WithInit(ctx => FanoutRound.ConnectFleetAsync(ctx, context, fleet, cost))
+            .WithInit(async ctx =>
+            {
+                // why twice: the warm-up reads nothing per fan-out either (it warms what the measured phase runs), and its fan-outs are forgotten.
+                LaterRoundTrips.From(context);
+                await FanoutRound.ConnectFleetAsync(ctx, context, fleet, cost).ConfigureAwait(false);
+                LaterRoundTrips.From(context);
+            })
             .WithClean(async ctx =>
             {
                 cost.Stop(ctx.Gauges, context.Target.Variant, context.Shards);
+                await LaterRoundTrips.RecordAsync(ctx, context).ConfigureAwait(false);
                 await FanoutRound.AuditAsync(ctx, context, timeout).ConfigureAwait(false);
                 await fleet.DisposeAsync().ConfigureAwait(false);
             })

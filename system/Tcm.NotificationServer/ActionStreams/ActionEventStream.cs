@@ -53,6 +53,7 @@ internal sealed partial class ActionEventStream(
     {
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var ct = stopping.Token;
+        using var listening = await log.ListenAsync(ct);
         string? lastEventId = context.Request.Headers["Last-Event-ID"];
         var resumed = log.ResumeAfter(lastEventId);
         var cursor = resumed;

@@ -14,16 +14,17 @@ internal static class ActionStreamEndpoints
     public static IServiceCollection AddActionStreams(this IServiceCollection services) =>
         services.AddSingleton(static sp =>
         {
-            var log = new ActionEventLog();
-            sp.GetRequiredService<ActionLedger>().OnTargetsChanged(log.Append);
+            var ledger = sp.GetRequiredService<ActionLedger>();
+            var log = new ActionEventLog(ledger.HearTargetsAsync, sp.GetRequiredService<TimeProvider>());
+            ledger.OnTargetsChanged(log.Append);
             return log;
         }).AddSingleton<ActionEventStream>();
 
     /// <summary>Maps the streams into the admin group (which requires the admin key or a console session).</summary>
     public static RouteGroupBuilder MapActionStreams(this RouteGroupBuilder admin)
     {
-        // why now, before the server listens: the log must hear every change from the start, or a first client's snapshot and
-        // the changes after it could miss one committed while the log came to life.
+        // why now, before the server listens: the log turns the store's capture of changes off until a stream opens (the store
+        // captures from its start), so no write pays for it with nobody listening.
         _ = ((IEndpointRouteBuilder)admin).ServiceProvider.GetRequiredService<ActionEventLog>();
         admin.MapGet("/actions/events", (HttpContext context, ActionEventStream stream) => stream.RunAsync(context, null))
             .WithAdminAccess(AdminRole.Viewer)

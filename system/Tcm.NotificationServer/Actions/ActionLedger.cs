@@ -23,6 +23,12 @@ internal sealed partial class ActionLedger(TcmStore store)
     /// </summary>
     public void OnTargetsChanged(Action<IReadOnlyList<TargetStateChange>> changed) => store.WatchTargetStates(changed);
 
+    /// <summary>
+    /// Whether the listener is told of changes (on at start): off while nobody needs them. Turned on, it completes once every write that
+    /// ran while it was off has committed, so a read of the actions started after it misses none of them (<see cref="TcmStore.CaptureTargetStatesAsync"/>).
+    /// </summary>
+    public Task HearTargetsAsync(bool on, CancellationToken cancellationToken) => store.CaptureTargetStatesAsync(on, cancellationToken);
+
     /// <summary>Creates an action with one pending target per agent.</summary>
     public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
     {

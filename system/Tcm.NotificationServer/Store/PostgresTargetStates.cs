@@ -66,6 +66,10 @@ internal static class PostgresTargetStates
         command.ExecuteNonQuery();
     }
 
+    /// <summary>Turns the capture of the writer's session on or off (in its transaction: a rollback takes it back).</summary>
+    public static void SetCapture(PostgresStatements statements, bool on) =>
+        statements.Execute("SELECT set_config('tcm.capture_target_states', @p0, false)", on ? "on" : "off");
+
     /// <summary>Moves the changes the batch's writes made into <paramref name="changes"/>, in the order they were made.</summary>
     public static void Take(PostgresStatements statements, List<TargetStateChange> changes) =>
         changes.AddRange(statements.Rows(

@@ -33,11 +33,12 @@ internal sealed partial class TcmStore : IAsyncDisposable
     internal const int ChangeOutputLimit = 1024;
 
     // why a trigger: it sees every change of a target's state, whichever statement (and whichever state text) made it, and only
-    // real changes; TEMP, so it lives on the writer's connection only and nothing of it is stored in the file.
+    // real changes; TEMP, so it lives on the writer's connection only and nothing of it is stored in the file. tcm_capturing() first:
+    // with nobody listening, a change costs one call without arguments instead of ten values marshalled and a record.
     private static readonly string TargetStateTrigger =
         $"""
         CREATE TEMP TRIGGER IF NOT EXISTS tcm_target_state AFTER UPDATE OF status, result_count ON main.action_targets
-        WHEN old.status IS NOT new.status OR old.result_count IS NOT new.result_count
+        WHEN tcm_capturing() AND (old.status IS NOT new.status OR old.result_count IS NOT new.result_count)
         BEGIN
             SELECT tcm_target_state(new.action_id, new.agent_id, new.status, new.delivered_via, new.delivered_at, new.completed_at,
                 new.exit_code, substr(new.output, 1, {ChangeOutputLimit}), coalesce(length(new.output), 0) > {ChangeOutputLimit}, new.result_count);
@@ -95,7 +96,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
             // why: the real clock, not the server's injected one: it only decides how writes share a commit, and a test's fake clock would
             // hold the store's commits until the test advanced it.
             gatherClock: TimeProvider.System,
-            opened: IsPostgres ? static connection => PostgresTargetStates.PrepareWriter((NpgsqlConnection)connection) : null,
+            opened: IsPostgres ? connection => Reopened((NpgsqlConnection)connection) : null,
             storeName: "tcm",
             // why: other nodes write the same database; a batch one of them deadlocked with runs again instead of failing its callers.
             retry: IsPostgres ? StoreRetryPolicy.PostgreSql : null);
@@ -144,6 +145,21 @@ internal sealed partial class TcmStore : IAsyncDisposable
     /// loop right after the commit, in commit order; a write rolled back hands nothing. One listener: the action ledger.
     /// </summary>
     public void WatchTargetStates(Action<IReadOnlyList<TargetStateChange>> committed) => _writeContext.TargetStatesCommitted = committed;
+
+    /// <summary>
+    /// Turns the capture of targets' state changes on or off (on at start; off, a fan-out's results and acknowledgements spare the
+    /// trigger's work). Turned on, it completes once every write that may have run without it has committed, so a read of the store
+    /// that starts after it sees each change that was not captured.
+    /// </summary>
+    public async Task CaptureTargetStatesAsync(bool on, CancellationToken cancellationToken)
+    {
+        _writeContext.CapturesTargetStates = on;
+        if (on)
+        {
+            // why a write: the writer runs its queue in order, so this one commits with or after any write that was running at the switch.
+            await Writer.WriteAsync(static _ => { }, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>An open read connection (pooled); the caller disposes it.</summary>
     public DbConnection OpenRead()
@@ -220,8 +236,15 @@ internal sealed partial class TcmStore : IAsyncDisposable
     public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq, int max) =>
         Query("SELECT seq, payload FROM pushes WHERE agent_id=@p0 AND seq>@p1 ORDER BY seq LIMIT @p2", r => (r.GetInt64(0), (byte[])r.GetValue(1)), agentId, afterSeq, max);
 
+    private void Reopened(NpgsqlConnection connection)
+    {
+        PostgresTargetStates.PrepareWriter(connection);
+        _writeContext.SessionOpened();
+    }
+
     private static void CaptureTargetStates(SqliteConnection connection, WriteContext context)
     {
+        connection.CreateFunction("tcm_capturing", () => context.CapturesTargetStates);
         connection.CreateFunction<string, string, string, string?, long?, long?, long?, string?, bool, long, int>(
             "tcm_target_state",
             (actionId, agentId, state, via, deliveredAt, completedAt, exitCode, output, truncated, results) =>

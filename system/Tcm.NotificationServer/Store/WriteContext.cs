@@ -17,6 +17,9 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
     private readonly PostgresStatements? _postgres;
     private readonly List<TargetStateChange> _changes = [];
     private int _writeStart;
+    private volatile bool _capturesTargetStates = true;
+    private bool _batchCaptures;
+    private bool? _sessionCaptures = true;
 
     /// <summary>Writes on the SQLite file's writer connection.</summary>
     public WriteContext(SqliteConnection connection) => _sqlite = new SqliteStatements(connection);
@@ -24,18 +27,36 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
     /// <summary>Writes on a PostgreSQL writer connection, whose targets' changes a trigger leaves in a temporary table (<see cref="PostgresTargetStates"/>).</summary>
     public WriteContext(NpgsqlConnection connection) => _postgres = new PostgresStatements(connection);
 
+    /// <summary>
+    /// Whether the writes capture targets' state changes (on at start). Off, the SQLite trigger does not call into this process and the
+    /// PostgreSQL one copies nothing; a write that started before it was turned on may still run without it (see <see cref="TcmStore.CaptureTargetStatesAsync"/>).
+    /// </summary>
+    internal bool CapturesTargetStates
+    {
+        get => _capturesTargetStates;
+        set => _capturesTargetStates = value;
+    }
+
     /// <summary>Points the statements at the batch's transaction (null after it).</summary>
     internal void Bind(DbTransaction? transaction)
     {
         if (_sqlite is not null)
         {
             _sqlite.Transaction = (SqliteTransaction?)transaction;
+            return;
         }
-        else
+
+        _postgres!.Transaction = (NpgsqlTransaction?)transaction;
+        _batchCaptures = CapturesTargetStates;
+        if (transaction is not null && _sessionCaptures != _batchCaptures)
         {
-            _postgres!.Transaction = (NpgsqlTransaction?)transaction;
+            // why in the batch's transaction: a batch rolled back takes the setting back with it, and the next batch sets it again.
+            PostgresTargetStates.SetCapture(_postgres, _batchCaptures);
         }
     }
+
+    /// <summary>The writer opened its PostgreSQL connection again, prepared to capture (<see cref="PostgresTargetStates.PrepareWriter"/>).</summary>
+    internal void SessionOpened() => _sessionCaptures = true;
 
     /// <summary>Runs a statement; returns the number of rows changed.</summary>
     public int Execute(string sql, params ReadOnlySpan<object?> args) => _sqlite is not null ? _sqlite.Execute(sql, args) : _postgres!.Execute(sql, args);
@@ -60,7 +81,11 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
         // (and emptied) here, inside the transaction, so a write rolled back to its savepoint left nothing there.
         if (_postgres is not null)
         {
-            PostgresTargetStates.Take(_postgres, _changes);
+            _sessionCaptures = _batchCaptures;
+            if (_batchCaptures)
+            {
+                PostgresTargetStates.Take(_postgres, _changes);
+            }
         }
     }
 
@@ -76,7 +101,11 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
         TargetStatesCommitted?.Invoke(committed);
     }
 
-    void IWriteOutcomes.Abandoned() => _changes.Clear();
+    void IWriteOutcomes.Abandoned()
+    {
+        _changes.Clear();
+        _sessionCaptures = null;
+    }
 
     public void Dispose()
     {

@@ -49,6 +49,27 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task HearTargets_Off_TellsNothing_OnAgain_TellsTheChangesAfter()
+    {
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<TargetStateChange>();
+        _ledger.OnTargetsChanged(changes =>
+        {
+            foreach (var change in changes)
+            {
+                heard.Enqueue(change);
+            }
+        });
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act", "task", null), T0, ["a1", "a2"]));
+
+        await _ledger.HearTargetsAsync(false, CancellationToken.None);
+        await Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='a1'"));
+        await _ledger.HearTargetsAsync(true, CancellationToken.None);
+        await Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='a2'"));
+
+        heard.Select(c => c.AgentId).Should().Equal(["a2"], "only the change made while the ledger heard them was told");
+    }
+
+    [Fact]
     public async Task Create_GivesEveryAgentAPendingTarget_CountedUnderEveryStateName()
     {
         await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", """{"command":"hostname"}"""), T0, ["b", "a"]));

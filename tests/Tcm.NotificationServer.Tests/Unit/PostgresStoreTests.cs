@@ -105,6 +105,32 @@ public sealed class PostgresStoreTests : IAsyncDisposable
     }
 
     [PostgresFact]
+    public async Task TargetChanges_WhileCaptureIsOff_AreNotHeard_NorLeftBehind_OnceOnAgain_AreHeard()
+    {
+        var store = Open();
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        store.WatchTargetStates(changes =>
+        {
+            foreach (var change in changes)
+            {
+                heard.Enqueue(change.AgentId);
+            }
+        });
+        await store.Writer.WriteAsync(ctx =>
+        {
+            ctx.Execute("INSERT INTO actions(id, kind, created_at) VALUES('a1', 'task', 1)");
+            ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES('a1', 'x', 'pending'), ('a1', 'y', 'pending')");
+        });
+
+        await store.CaptureTargetStatesAsync(false, CancellationToken.None);
+        await store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='x'"));
+        await store.CaptureTargetStatesAsync(true, CancellationToken.None);
+        await store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='y'"));
+
+        heard.Should().Equal(["y"], "the change made while the capture was off is neither heard nor kept for a later batch");
+    }
+
+    [PostgresFact]
     public async Task TwoNodesOnOneDatabase_MigrateOnce_AndAResultIsStoredOncePerKey()
     {
         var opened = await Task.WhenAll(Task.Run(Open), Task.Run(Open));
