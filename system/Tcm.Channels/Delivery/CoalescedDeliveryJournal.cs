@@ -11,6 +11,10 @@ namespace Tcm.Channels.Delivery;
 /// (<see cref="TakeInto"/>: they commit together, before the result's final state) and drops its target's pending status, which the
 /// final state supersedes: the status travels with the result when the result follows at once.
 /// </para>
+/// <para>
+/// A write that takes from the journal keeps what it took (a <see cref="JournalTake"/>): a store that runs a transaction again after a
+/// conflict with another writer runs its writes again, and what the first run took is no longer in the journal.
+/// </para>
 /// </summary>
 /// <typeparam name="TContext">The store's write context, passed to the writes.</typeparam>
 /// <typeparam name="TStatus">A pending status, as the store writes it.</typeparam>
@@ -119,13 +123,27 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
     /// Inside a result's write, for a store that writes them itself: takes <paramref name="agentId"/>'s pending acknowledgements (oldest
     /// first; null when there are none) and drops the pending status of the result's target, as <see cref="TakeInto"/> does.
     /// </summary>
-    protected IReadOnlyList<PendingAck>? Take(string agentId, string taskId)
+    /// <param name="agentId">The result's agent.</param>
+    /// <param name="taskId">The result's task.</param>
+    /// <param name="once">What this write took when it ran before, kept for its runs again (null: the write runs once).</param>
+    protected IReadOnlyList<PendingAck>? Take(string agentId, string taskId, JournalTake? once = null)
     {
+        if (once is { Taken: true })
+        {
+            return once.Acks;
+        }
+
         List<PendingAck>? acks;
         lock (_lock)
         {
             _acks.Remove(agentId, out acks);
             _statuses.Remove((taskId, agentId));
+        }
+
+        if (once is not null)
+        {
+            once.Taken = true;
+            once.Acks = acks;
         }
 
         return acks;
@@ -146,20 +164,34 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
         }
 
         _flushQueued = true;
-        _post(Flush, "delivery progress (acknowledgements, statuses)");
+        var flush = new PendingFlush(this);
+        _post(flush.Write, "delivery progress (acknowledgements, statuses)");
     }
 
-    private void Flush(TContext context)
+    // why: the flush's own record of what it took, so a run again of its transaction writes the same (see JournalTake).
+    private sealed class PendingFlush(CoalescedDeliveryJournal<TContext, TStatus> journal)
     {
-        Dictionary<string, List<PendingAck>> acks;
-        Dictionary<(string TaskId, string AgentId), TStatus> statuses;
-        lock (_lock)
-        {
-            _flushQueued = false;
-            (acks, _acks) = (_acks, new Dictionary<string, List<PendingAck>>(StringComparer.Ordinal));
-            (statuses, _statuses) = (_statuses, []);
-        }
+        private Dictionary<string, List<PendingAck>>? _acks;
+        private Dictionary<(string TaskId, string AgentId), TStatus>? _statuses;
 
+        public void Write(TContext context)
+        {
+            if (_acks is null || _statuses is null)
+            {
+                lock (journal._lock)
+                {
+                    journal._flushQueued = false;
+                    (_acks, journal._acks) = (journal._acks, new Dictionary<string, List<PendingAck>>(StringComparer.Ordinal));
+                    (_statuses, journal._statuses) = (journal._statuses, []);
+                }
+            }
+
+            journal.Flush(context, _acks, _statuses);
+        }
+    }
+
+    private void Flush(TContext context, Dictionary<string, List<PendingAck>> acks, Dictionary<(string TaskId, string AgentId), TStatus> statuses)
+    {
         foreach (var (agentId, list) in acks)
         {
             WriteAcknowledged(context, agentId, list);
@@ -174,3 +206,14 @@ public abstract class CoalescedDeliveryJournal<TContext, TStatus>
 
 /// <summary>An acknowledgement of the pushes in <c>(AfterSeq, UpToSeq]</c>, made <c>Via</c> the channel or a poll at <c>AtMs</c>.</summary>
 public readonly record struct PendingAck(long AfterSeq, long UpToSeq, string Via, long AtMs);
+
+/// <summary>
+/// What one store write took from a <see cref="CoalescedDeliveryJournal{TContext, TStatus}"/>: kept by the write, so that when its
+/// transaction is run again (a conflict with another writer of a shared database) it writes what its first run took.
+/// </summary>
+public sealed class JournalTake
+{
+    internal bool Taken { get; set; }
+
+    internal IReadOnlyList<PendingAck>? Acks { get; set; }
+}

@@ -19,6 +19,10 @@ internal static class StoreInstruments
         "tcm.store.commit.duration", "s", "Time to run and commit one transaction of the store's single writer, by store.", tags: null,
         new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
 
+    /// <summary>Batches run again after a conflict with another writer of the database (a deadlock, a serialization failure), by store.</summary>
+    public static readonly Counter<long> Retries = Meter.CreateCounter<long>(
+        "tcm.store.retries", "{transaction}", "Transactions of the store's single writer run again after a conflict with another writer, by store.");
+
     /// <summary>Writes per committed transaction, by store.</summary>
     public static readonly Histogram<int> BatchSize = Meter.CreateHistogram(
         "tcm.store.commit.writes", "{write}", "Writes run in one transaction of the store's single writer, by store.", tags: null,

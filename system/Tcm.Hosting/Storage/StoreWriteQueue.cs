@@ -17,6 +17,12 @@ namespace Tcm.Hosting.Storage;
 /// burst of small writes (a fan-out's results) touches the same few pages, so fewer, larger transactions write far fewer
 /// frames. A lone write on a quiet store is committed at once.
 /// </para>
+/// <para>
+/// With a <see cref="StoreRetryPolicy"/> (a database other processes write too), a batch whose transaction failed on a conflict with
+/// another writer (a deadlock, a serialization failure) is run again, all of it, after a short random wait, a bounded number of
+/// times: so a write may run more than once, and what it takes from memory it must take once (the last run's changes are the ones
+/// kept). Only when the retries are spent do its callers fail, with <see cref="StoreConflictException"/>.
+/// </para>
 /// </summary>
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
 public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
@@ -31,7 +37,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     private readonly TimeProvider _gatherClock;
     private readonly WriterConnection _connection;
     private readonly IWriteOutcomes? _outcomes;
+    private readonly StoreRetryPolicy? _retry;
     private long _transactions;
+    private long _retries;
     private long _operations;
 
     /// <summary>Starts the writer.</summary>
@@ -48,6 +56,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     /// next batch runs on it; null for a file, whose connection does not break.
     /// </param>
     /// <param name="storeName">The store's tag on the instruments; by default the file name of <paramref name="connection"/>'s data source.</param>
+    /// <param name="retry">When a batch that failed on a conflict with another writer is run again; null: never (a file only this process writes).</param>
     public StoreWriteQueue(
         DbConnection connection,
         TContext context,
@@ -58,7 +67,8 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         TimeSpan gatherWindow = default,
         TimeProvider? gatherClock = null,
         Action<DbConnection>? opened = null,
-        string? storeName = null)
+        string? storeName = null,
+        StoreRetryPolicy? retry = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gatherWindow, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(connection);
@@ -73,6 +83,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         GatherWindow = gatherWindow;
         _gatherClock = gatherClock ?? TimeProvider.System;
         _connection = new WriterConnection(connection, opened);
+        _retry = retry;
         _storeTag = new("store", storeName ?? Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
     }
@@ -85,6 +96,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 
     /// <summary>Transactions committed so far.</summary>
     public long TransactionCount => Interlocked.Read(ref _transactions);
+
+    /// <summary>Batches run again after a conflict with another writer (see <see cref="StoreRetryPolicy"/>), so far.</summary>
+    public long RetryCount => Interlocked.Read(ref _retries);
 
     /// <summary>Writes committed so far (including those rolled back alone in a committed transaction).</summary>
     public long OperationCount => Interlocked.Read(ref _operations);
@@ -177,23 +191,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                 Take(reader, batch);
             }
 
-            Exception? failure = null;
-            try
-            {
-                var started = Stopwatch.GetTimestamp();
-                RunBatch(batch);
-                StoreInstruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _storeTag);
-                StoreInstruments.BatchSize.Record(batch.Count, _storeTag);
-                Interlocked.Increment(ref _transactions);
-                Interlocked.Add(ref _operations, batch.Count);
-            }
-            catch (Exception ex)
-            {
-                // why: every exception, so the writer never dies with callers waiting; nothing of the transaction was kept.
-                failure = ex;
-                Log.BatchFailed(_logger, batch.Count, ex);
-            }
-
+            var failure = await RunWithRetriesAsync(batch).ConfigureAwait(false);
             Report(failure);
 
             foreach (var write in batch)
@@ -202,6 +200,46 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
             }
 
             batch.Clear();
+        }
+    }
+
+    // why: the batch's outcome, null when it committed; every exception is caught, so the writer never dies with callers waiting.
+    private async Task<Exception?> RunWithRetriesAsync(List<Write> batch)
+    {
+        for (var retry = 0; ; retry++)
+        {
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                RunBatch(batch);
+                StoreInstruments.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _storeTag);
+                StoreInstruments.BatchSize.Record(batch.Count, _storeTag);
+                Interlocked.Increment(ref _transactions);
+                Interlocked.Add(ref _operations, batch.Count);
+                return null;
+            }
+            catch (Exception ex) when (_retry is not null && _retry.IsConflict(ex))
+            {
+                if (retry >= _retry.MaxRetries)
+                {
+                    var failure = new StoreConflictException(batch.Count, retry + 1, ex);
+                    Log.BatchFailed(_logger, batch.Count, failure);
+                    return failure;
+                }
+
+                // why: nothing of the transaction was kept; the writes run again from the start, on a new transaction.
+                Report(ex);
+                Interlocked.Increment(ref _retries);
+                StoreInstruments.Retries.Add(1, _storeTag);
+                Log.BatchRetried(_logger, batch.Count, retry + 1, ex.Message);
+                await Task.Delay(_retry.DelayBefore(retry), _retry.Clock).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // why: nothing of the transaction was kept.
+                Log.BatchFailed(_logger, batch.Count, ex);
+                return ex;
+            }
         }
     }
 
@@ -251,7 +289,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                 {
                     // why: a lone write needs no savepoint (two statements each): when it throws, the transaction holds nothing else.
                     _outcomes?.WriteStarting();
-                    if (batch[0].Run(_context))
+                    if (batch[0].Run(_context, _retry?.IsConflict))
                     {
                         _outcomes?.Committing();
                         transaction.Commit();
@@ -271,7 +309,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                 {
                     _connection.Begin();
                     _outcomes?.WriteStarting();
-                    if (!write.Run(_context))
+                    if (!write.Run(_context, _retry?.IsConflict))
                     {
                         _outcomes?.WriteUndone();
                         _connection.RollBack();
@@ -351,51 +389,6 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         }
     }
 
-    private abstract class Write
-    {
-        /// <summary>Runs the write; false when it threw (the exception is kept for its caller).</summary>
-        public abstract bool Run(TContext context);
-
-        /// <summary>After the transaction: the caller's result or exception, or the transaction's failure.</summary>
-        public abstract void Complete(Exception? transactionFailure);
-    }
-
-    private sealed class Write<T>(Func<TContext, T> write) : Write
-    {
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T? _result;
-        private Exception? _error;
-
-        public Task<T> Task => _completion.Task;
-
-        public override bool Run(TContext context)
-        {
-            try
-            {
-                _result = write(context);
-                return true;
-            }
-            catch (Exception ex)
-            {
-                // why: any exception of the caller's write belongs to the caller; the batch goes on without its changes.
-                _error = ex;
-                return false;
-            }
-        }
-
-        public override void Complete(Exception? transactionFailure)
-        {
-            if ((transactionFailure ?? _error) is { } error)
-            {
-                _completion.TrySetException(error);
-            }
-            else
-            {
-                _completion.TrySetResult(_result!);
-            }
-        }
-    }
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "A store transaction of {Count} writes failed to commit")]
@@ -403,6 +396,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 
         [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "A background store write failed: {What}")]
         public static partial void PostedWriteFailed(ILogger logger, string what, Exception exception);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "A store transaction of {Count} writes met a conflict with another writer and runs again (retry {Retry}): {Reason}")]
+        public static partial void BatchRetried(ILogger logger, int count, int retry, string reason);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "A store's write context failed to take the outcome of a transaction")]
         public static partial void OutcomeFailed(ILogger logger, Exception exception);

@@ -7,7 +7,8 @@ namespace Tcm.NotificationServer.Cluster;
 
 /// <summary>
 /// The receiving end of <see cref="INodeSignal"/>: pushes another node stored move each agent's next sequence number past them (so an
-/// acknowledgement of them counts and this node's own next push does not reuse their numbers), and an agent whose channel this node holds
+/// acknowledgement of them counts and the hand-out over HTTP sees them; the numbers of this node's own pushes come from the store,
+/// <see cref="StoreSequences"/>, which this count only lifts), and an agent whose channel this node holds
 /// gets them from the store through the delivery engine's catch-up, as after its hello: in order, once.
 /// </summary>
 internal sealed class NodeCatchUp(AgentDirectory directory, TcmStore store, PushWindow window, IOptions<NotificationServerOptions> options) : INodeSignalReceiver

@@ -20,10 +20,11 @@ internal sealed class DeliveryJournal(TcmStore store, ActionLedger ledger, NsMet
     /// Inside the write of <paramref name="agentId"/>'s result for action <paramref name="actionId"/>: writes the agent's pending
     /// acknowledgements, except the delivery of the result's own target, which it returns (null when none is pending) for the result's
     /// update of that row to carry. Why: the acknowledgement usually rides with the result, and two updates of the same row in one write
-    /// were a fifth of a result's statements.
+    /// were a fifth of a result's statements. <paramref name="once"/> keeps what the write took, for its runs again (a transaction retried
+    /// after a conflict with another node).
     /// </summary>
-    public TargetProgress? TakeForResult(WriteContext context, string agentId, string actionId) =>
-        Take(agentId, actionId) is { } acks ? Write(context, agentId, acks, actionId) : null;
+    public TargetProgress? TakeForResult(WriteContext context, string agentId, string actionId, JournalTake once) =>
+        Take(agentId, actionId, once) is { } acks ? Write(context, agentId, acks, actionId) : null;
 
     protected override void WriteStatus(WriteContext context, TargetProgress status) => ledger.Progress(context, status);
 

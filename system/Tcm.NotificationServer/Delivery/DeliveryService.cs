@@ -19,6 +19,11 @@ namespace Tcm.NotificationServer.Delivery;
 /// re-sends from the store and a fan-out that sends fresh pushes cannot interleave for that agent, so it always receives
 /// its pushes in sequence order, while other agents' hellos and pushes go on.
 /// </para>
+/// <para>
+/// Who numbers the pushes: on the embedded SQLite file (one node) this node, from each agent's count in memory; on PostgreSQL, which
+/// several nodes may share, the store, inside the write that stores them (<see cref="StoreSequences"/>), so two nodes pushing to one
+/// agent at the same instant never take the same number.
+/// </para>
 /// </summary>
 internal sealed partial class DeliveryService(
     TcmStore store,
@@ -64,34 +69,18 @@ internal sealed partial class DeliveryService(
         using var gates = await DeliveryEngine.EnterAsync(Distinct(targets), static agent => agent.Id, cancellationToken).ConfigureAwait(false);
         var agents = gates.Agents;
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
-        PushEncoding? encoding = null;
-        for (var i = 0; i < agents.Length; i++)
-        {
-            var agent = agents[i];
-            var message = build(agent);
-            if (encoding is null || !ReferenceEquals(encoding.Message, message))
-            {
-                encoding = new PushEncoding(message);
-            }
-
-            pushes[i] = (agent, agent.NextSeq, KindOf(message), encoding.For(agent.NextSeq));
-        }
-
-        await store.Writer.WriteAsync(ctx =>
-        {
-            record?.Invoke(ctx, pushes.Select(p => p.Agent.Id), nowMs);
-
-            // why: no agents row update per push; the next sequence is read back from the pushes at start (TcmStore.LoadAgents).
-            foreach (var (agent, seq, kind, payload) in pushes)
-            {
-                ctx.Execute("INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)", agent.Id, seq, kind, payload, actionId, nowMs);
-            }
-        }).ConfigureAwait(false);
+        var encodings = Encode(agents, build);
+        var pushes = store.IsPostgres
+            ? await StoreNumberedAsync(agents, encodings, actionId, record, nowMs).ConfigureAwait(false)
+            : await NumberedHereAsync(agents, encodings, actionId, record, nowMs).ConfigureAwait(false);
 
         foreach (var (agent, seq, _, _) in pushes)
         {
-            agent.NextSeq = seq + 1;
+            // why: another node's push may have moved the count past this one already (its signal came first).
+            if (seq >= agent.NextSeq)
+            {
+                agent.NextSeq = seq + 1;
+            }
         }
 
         // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
@@ -102,6 +91,80 @@ internal sealed partial class DeliveryService(
         nodes.PushesStored(pushes.Select(static p => (p.Agent.Id, p.Seq)));
         Log.Pushed(logger, pushes.Length, sent, actionId);
         return sent;
+    }
+
+    private const string InsertPush = "INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)";
+
+    // why: one encoding per distinct message, so a fan-out of one task is serialised once.
+    private static (string Kind, PushEncoding Encoding)[] Encode(AgentRecord[] agents, Func<AgentRecord, PushMessage> build)
+    {
+        var encodings = new (string Kind, PushEncoding Encoding)[agents.Length];
+        PushEncoding? encoding = null;
+        for (var i = 0; i < agents.Length; i++)
+        {
+            var message = build(agents[i]);
+            if (encoding is null || !ReferenceEquals(encoding.Message, message))
+            {
+                encoding = new PushEncoding(message);
+            }
+
+            encodings[i] = (KindOf(message), encoding);
+        }
+
+        return encodings;
+    }
+
+    // One node on its own file: numbered from each agent's count, one statement per push.
+    private async Task<(AgentRecord Agent, long Seq, string Kind, byte[] Payload)[]> NumberedHereAsync(
+        AgentRecord[] agents, (string Kind, PushEncoding Encoding)[] encodings, string? actionId, Action<WriteContext, IEnumerable<string>, long>? record, long nowMs)
+    {
+        var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
+        for (var i = 0; i < agents.Length; i++)
+        {
+            var agent = agents[i];
+            pushes[i] = (agent, agent.NextSeq, encodings[i].Kind, encodings[i].Encoding.For(agent.NextSeq));
+        }
+
+        await store.Writer.WriteAsync(ctx =>
+        {
+            record?.Invoke(ctx, pushes.Select(p => p.Agent.Id), nowMs);
+
+            // why: no agents row update per push; the next sequence is read back from the pushes at start (TcmStore.LoadAgents).
+            foreach (var (agent, seq, kind, payload) in pushes)
+            {
+                ctx.Execute(InsertPush, agent.Id, seq, kind, payload, actionId, nowMs);
+            }
+        }).ConfigureAwait(false);
+        return pushes;
+    }
+
+    // Nodes sharing a database: numbered by the store in the pushes' own write, each payload encoded with the number the store gave.
+    // The write makes its result afresh on each run: a transaction run again after a conflict may be given other numbers.
+    private Task<(AgentRecord Agent, long Seq, string Kind, byte[] Payload)[]> StoreNumberedAsync(
+        AgentRecord[] agents, (string Kind, PushEncoding Encoding)[] encodings, string? actionId, Action<WriteContext, IEnumerable<string>, long>? record, long nowMs)
+    {
+        var ids = new string[agents.Length];
+        var known = new long[agents.Length];
+        for (var i = 0; i < agents.Length; i++)
+        {
+            ids[i] = agents[i].Id;
+            known[i] = agents[i].NextSeq;
+        }
+
+        return store.Writer.WriteAsync(ctx =>
+        {
+            record?.Invoke(ctx, ids, nowMs);
+            var seqs = StoreSequences.Take(ctx, ids, known);
+            var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
+            for (var i = 0; i < agents.Length; i++)
+            {
+                var (kind, encoding) = encodings[i];
+                pushes[i] = (agents[i], seqs[i], kind, encoding.For(seqs[i]));
+                ctx.Execute(InsertPush, ids[i], seqs[i], kind, pushes[i].Payload, actionId, nowMs);
+            }
+
+            return pushes;
+        });
     }
 
     /// <summary>
@@ -214,11 +277,12 @@ internal sealed partial class DeliveryService(
         };
 
         var payload = TcmStore.Serialize(result, ProtocolJsonContext.Default.Message);
+        var taken = new JournalTake();
         var duplicate = await store.Writer.WriteAsync(ctx =>
         {
             // why: first, and even for a repeated result (an acknowledgement it carried is pending for this write alone); the delivery
             // of the result's own target comes back to be written with its final state, in one update of that row.
-            var delivery = journal.TakeForResult(ctx, agent.Id, refId) ?? delivered;
+            var delivery = journal.TakeForResult(ctx, agent.Id, refId, taken) ?? delivered;
             var inserted = ctx.Execute(
                 "INSERT INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5) ON CONFLICT DO NOTHING",
                 key, agent.Id, kind, refId, payload, nowMs);

@@ -97,7 +97,9 @@ internal sealed partial class TcmStore : IAsyncDisposable
             // hold the store's commits until the test advanced it.
             gatherClock: TimeProvider.System,
             opened: IsPostgres ? connection => Reopened((NpgsqlConnection)connection) : null,
-            storeName: "tcm");
+            storeName: "tcm",
+            // why: other nodes write the same database; a batch one of them deadlocked with runs again instead of failing its callers.
+            retry: IsPostgres ? StoreRetryPolicy.PostgreSql : null);
     }
 
     /// <summary>Where the store is: the database file, or the PostgreSQL server and database (never its password).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Tcm.Lab.Storage;
 using Tcm.NotificationServer.Cluster;
 
 namespace Tcm.NotificationServer.Tests.Cluster;
@@ -14,8 +15,9 @@ internal sealed record TwoNodes(NotificationServerHost A, NotificationServerHost
     /// <summary>
     /// Starts node A with <paramref name="agents"/> registered, then node B. <paramref name="signal"/> makes each node's signal from its
     /// name and its own receiver, resolved once the node runs; by default a <see cref="LoopbackNodeSignal"/> to the other node.
+    /// <paramref name="store"/>: the database both share; null, what <c>TCM_TEST_STORE</c> picks.
     /// </summary>
-    public static async Task<TwoNodes> StartAsync(int agents = 1, Func<string, INodeSignalReceiver, Task<INodeSignal>>? signal = null)
+    public static async Task<TwoNodes> StartAsync(int agents = 1, Func<string, INodeSignalReceiver, Task<INodeSignal>>? signal = null, StoreKind? store = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "tcm-tests", "nodes-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
         var loopA = new LoopbackNodeSignal();
@@ -24,14 +26,14 @@ internal sealed record TwoNodes(NotificationServerHost A, NotificationServerHost
         NotificationServerHost? b = null;
         try
         {
-            a = await StartNodeAsync("node-a", folder, loopA);
+            a = await StartNodeAsync("node-a", folder, loopA, store);
             var registered = new TestAgent[agents];
             for (var i = 0; i < agents; i++)
             {
                 registered[i] = await a.RegisterAgentAsync($"PC-{i:0000}");
             }
 
-            b = await StartNodeAsync("node-b", folder, loopB);
+            b = await StartNodeAsync("node-b", folder, loopB, store);
             var receiverA = a.Services.GetRequiredService<NodeCatchUp>();
             var receiverB = b.Services.GetRequiredService<NodeCatchUp>();
             loopA.Peer = receiverB;
@@ -69,9 +71,9 @@ internal sealed record TwoNodes(NotificationServerHost A, NotificationServerHost
         await DisposeAsync(A, B, Folder);
     }
 
-    private static Task<NotificationServerHost> StartNodeAsync(string name, string folder, LoopbackNodeSignal signal) =>
+    private static Task<NotificationServerHost> StartNodeAsync(string name, string folder, LoopbackNodeSignal signal, StoreKind? store) =>
         NotificationServerHost.StartAsync(
-            tcmEnabled: true, dataDirectory: folder, configure: o => o.NodeName = name, services: s => s.AddSingleton<INodeSignal>(signal));
+            tcmEnabled: true, dataDirectory: folder, configure: o => o.NodeName = name, store: store, services: s => s.AddSingleton<INodeSignal>(signal));
 
     private static async Task DisposeAsync(NotificationServerHost? a, NotificationServerHost? b, string folder)
     {
@@ -85,11 +87,8 @@ internal sealed record TwoNodes(NotificationServerHost A, NotificationServerHost
             await a.DisposeAsync();
         }
 
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        // why: also drops the PostgreSQL database both nodes ran on.
+        TestFolders.TryDelete(folder);
     }
 }
 

@@ -1,3 +1,4 @@
+using Tcm.Channels.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics.Metrics;
 using Tcm.NotificationServer.Actions;
@@ -84,7 +85,7 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
         TargetProgress? own = null;
         await WriteAsync(ctx =>
         {
-            own = _journal.TakeForResult(ctx, "a", "this");
+            own = _journal.TakeForResult(ctx, "a", "this", new JournalTake());
             ctx.Query("SELECT status FROM action_targets WHERE action_id='this'", r => r.GetString(0)).Should().Equal(["pending"], "its delivery waits for the result's own update");
             _ledger.Complete(ctx, "this", "a", TaskState.Succeeded, T0 + 30, "ok", 0, own);
         });
@@ -109,7 +110,7 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
 
         await WriteAsync(ctx =>
         {
-            _journal.TakeForResult(ctx, "a", "this").Should().BeNull();
+            _journal.TakeForResult(ctx, "a", "this", new JournalTake()).Should().BeNull();
             _ledger.Complete(ctx, "this", "a", TaskState.Succeeded, T0 + 30, "ok", 0);
         });
 

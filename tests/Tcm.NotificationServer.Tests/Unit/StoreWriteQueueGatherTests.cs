@@ -1,5 +1,3 @@
-using Tcm.Hosting.Storage;
-
 namespace Tcm.NotificationServer.Tests.Unit;
 
 /// <summary>
@@ -10,45 +8,22 @@ public sealed class StoreWriteQueueGatherTests : IAsyncDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(4);
 
-    private readonly SqliteConnection _connection = new("Data Source=:memory:");
-    private readonly SqliteStatements _statements;
     private readonly TimerCountingTimeProvider _clock = new();
-    private readonly StoreWriteQueue<SqliteStatements> _writer;
+    private readonly MemoryWriter _store;
 
-    public StoreWriteQueueGatherTests()
-    {
-        _connection.Open();
-        _statements = new SqliteStatements(_connection);
-        _statements.Execute("CREATE TABLE t(v TEXT)");
-        _writer = new StoreWriteQueue<SqliteStatements>(
-            _connection, _statements, transaction => _statements.Transaction = (SqliteTransaction?)transaction, maxBatch: 100, NullLogger.Instance, gatherWindow: Window, gatherClock: _clock);
-    }
+    public StoreWriteQueueGatherTests() => _store = new MemoryWriter(gatherWindow: Window, gatherClock: _clock);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _writer.DisposeAsync();
-        _statements.Dispose();
-        await _connection.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
 
     [Fact]
     public async Task WritesThatFoundOthersWaiting_WaitTheWindow_AndWritesArrivingMeanwhileShareTheirCommit()
     {
-        using var running = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var first = _writer.WriteAsync(s =>
-        {
-            running.Set();
-            release.Wait(Eventually.DefaultDeadline);
-            return s.Execute("INSERT INTO t VALUES('first')");
-        });
-        await Eventually.WaitAsync(() => Task.FromResult(running.IsSet), set => set, Eventually.DefaultDeadline, "the first write to run");
+        var first = await _store.HoldAsync("first");
 
         // Queued while the writer is busy: once it is free, it finds both waiting, so it waits for more.
         var queuedWhileBusy = new[] { Insert("b"), Insert("c") };
-        release.Set();
-        await first;
-        var transactionsBefore = _writer.TransactionCount;
+        await first.ReleaseAsync();
+        var transactionsBefore = _store.Writer.TransactionCount;
         await Eventually.WaitAsync(() => Task.FromResult(_clock.ActiveTimers), armed => armed == 1, Eventually.DefaultDeadline, "the gather window to start");
         queuedWhileBusy.Should().OnlyContain(t => !t.IsCompleted, "nothing commits before the window ends");
 
@@ -56,8 +31,8 @@ public sealed class StoreWriteQueueGatherTests : IAsyncDisposable
         _clock.Advance(Window);
         await Task.WhenAll([.. queuedWhileBusy, arrivedInTheWindow]).WaitAsync(Eventually.DefaultDeadline);
 
-        (_writer.TransactionCount - transactionsBefore).Should().Be(1, "the writes found waiting and the one that came in the window share one commit");
-        _statements.Query("SELECT COUNT(*) FROM t", r => r.GetInt64(0)).Single().Should().Be(4);
+        (_store.Writer.TransactionCount - transactionsBefore).Should().Be(1, "the writes found waiting and the one that came in the window share one commit");
+        _store.Values().Should().HaveCount(4);
     }
 
     [Fact]
@@ -70,5 +45,5 @@ public sealed class StoreWriteQueueGatherTests : IAsyncDisposable
         _clock.ActiveTimers.Should().Be(0);
     }
 
-    private Task<int> Insert(string value) => _writer.WriteAsync(s => s.Execute("INSERT INTO t VALUES(@p0)", value));
+    private Task<int> Insert(string value) => _store.Insert(value);
 }
