@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Tcm.Gateway.Certificates;
 using Tcm.Gateway.Diagnostics;
 using Tcm.Gateway.Identity;
@@ -18,6 +19,8 @@ namespace Tcm.Gateway;
 /// <summary>Adds the CEM Internet Gateway to a <see cref="WebApplication"/>: the same code runs in <c>tcm gateway</c>, in the lab and in tests.</summary>
 public static class GatewayExtensions
 {
+    private const string KestrelMemoryPoolMeter = "Microsoft.AspNetCore.MemoryPool";
+
     /// <summary>
     /// Registers the gateway's services and options (section <c>Gateway</c>, then <paramref name="configure"/>; validated at
     /// start) and configures Kestrel: one TLS listener on <see cref="TcmServerOptions.ListenAddress"/>:<see cref="TcmServerOptions.Port"/>,
@@ -37,6 +40,10 @@ public static class GatewayExtensions
             .AddHostedServiceAfterRegistration<TunnelWatch>();
         // why: YARP logs every forwarded request at Information; the gateway's own log says what matters (refusals, relay ends).
         builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Warning);
+        // why: Kestrel's memory pool meter records every block rented and returned, and the exporters aggregate each one: at 4,000
+        // idle agents that was 2% of the gateway's CPU in the profile (docs/benchmarks.md, issue 16), for a figure nobody reads here.
+        builder.Services.ConfigureOpenTelemetryMeterProvider(static metrics => metrics.AddView(static instrument =>
+            instrument.Meter.Name == KestrelMemoryPoolMeter ? MetricStreamConfiguration.Drop : null));
         var services = server.Services;
         services.AddSingleton(sp => new CertificateApprovals(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateApprovals>>()));
         services.AddSingleton<AgentCertificateValidator>();

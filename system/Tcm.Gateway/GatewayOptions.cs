@@ -51,8 +51,9 @@ public sealed class GatewayOptions : TcmServerOptions
 
     /// <summary>
     /// A tunnel with no byte in either direction for this long is closed (YARP's activity timeout of a relayed WebSocket; it
-    /// also bounds the wait for the backend's answer to the opening). A channel whose agent announced its keep-alive gets at
-    /// least two <see cref="RelayedKeepAliveInterval"/>s and one of its own (see <c>KeepAlive/RelayedKeepAlive</c>). Default 2 minutes.
+    /// also bounds the wait for the backend's answer to the opening). A channel whose agent announced its keep-alive has no idle
+    /// timeout (its agent's silence ends it, <c>KeepAlive/TunnelWatch</c>) and waits for the backend's answer at least two
+    /// <see cref="RelayedKeepAliveInterval"/>s and one of its own (see <c>KeepAlive/RelayedKeepAlive</c>). Default 2 minutes.
     /// </summary>
     public TimeSpan TunnelIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

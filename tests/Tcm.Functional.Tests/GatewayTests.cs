@@ -336,6 +336,26 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         scraped.Sum("tcm_gateway_relay_errors_total", "kind=\"tunnel-idle\"").Should().Be(1, "YARP's activity timeout is counted as the relay error it is");
     }
 
+    [Fact]
+    public async Task AnnouncedKeepAlive_ABackendThatNeverAnswersTheOpening_IsAGatewayTimeout_AfterTwoRelayedIntervalsAndTheAgents()
+    {
+        var ns = await StartServerAsync();
+        var ts = Own(await StubTaskServer.StartAsync(ns));
+        var gateway = await StartGatewayAsync([ns], o => (o.TunnelIdleTimeout, o.RelayedKeepAliveInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)),
+            [new GatewayBackendOptions { Name = "ts1", Address = ts.Address, Kind = BackendKind.TaskServer, Identity = "ns1" }]);
+        var a = await RegisterAsync(ns, "PC-A");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+
+        // why: such a tunnel has no activity timeout of YARP's; the gateway's own deadline (2 x 1 s relayed + 1 s the agent's) ends the wait.
+        var refused = await FluentActions.Awaiting(() => a.OpenChannelAsync(gateway, HttpVersion.Version20, backend: ts.Address, path: StubTaskServer.SilentPath,
+            configure: new ChannelKeepAlive(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20)).ApplyTo).WaitAsync(Deadline)).Should().ThrowAsync<ChannelRefusedException>();
+
+        refused.Which.Status.Should().Be(HttpStatusCode.GatewayTimeout);
+        refused.Which.Code.Should().Be(CloseReasons.BackendUnavailable);
+        waited.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(2.5));
+        await Eventually.WaitAsync(gateway.GetStatusAsync, s => s.TunnelsOpen == 0, Deadline, "no tunnel left open");
+    }
+
     [Theory]
     [InlineData("1.1")]
     [InlineData("2.0")]

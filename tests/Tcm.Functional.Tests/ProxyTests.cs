@@ -73,7 +73,7 @@ public sealed class ProxyTests(ITestOutputHelper output) : SiteTest(output)
         var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), "PC-DOWN"), Laptop);
         await WaitForStatusAsync(agent, s => s.Transport == TransportKind.Persistent && s.Proxy is null, "persistent directly before the proxy is set");
 
-        var down = $"127.0.0.1:{Tinyproxy.FreePort()}";
+        var down = $"127.0.0.1:{LoopbackPorts.Free()}";
         await ConfigureAsync(new ProxySettings { Mode = ProxyMode.Explicit, Address = $"http://{down}", AllowDirect = allowDirect }, null);
 
         var expectedProblem = $"proxy {down} not reachable: connection refused";
@@ -91,7 +91,7 @@ public sealed class ProxyTests(ITestOutputHelper output) : SiteTest(output)
     public async Task ProxyBackAfterAnOutage_AnAgentThatWentDirect_ReturnsThroughIt_BothChannels()
     {
         // The profile names a proxy that is down, and allows direct attempts: the agent registers and connects directly.
-        var port = Tinyproxy.FreePort();
+        var port = LoopbackPorts.Free();
         var viaProxy = $"127.0.0.1:{port}";
         await ConfigureAsync(new ProxySettings { Mode = ProxyMode.Explicit, Address = $"http://{viaProxy}", AllowDirect = true }, null);
         var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), "PC-RETURN") with

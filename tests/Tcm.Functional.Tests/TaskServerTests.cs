@@ -314,17 +314,4 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         var options = RealAgents.Options(package, computerName, poll);
         return await StartAgentAsync(options, network, executor: new CountingExecutor(new BuiltInTaskExecutor(), computerName, _executions));
     }
-
-    /// <summary>Counts how often each agent ran each task: "executed once" is measured, not assumed.</summary>
-    private sealed class CountingExecutor(ITaskExecutor inner, string computerName, ConcurrentDictionary<string, int> executions) : ITaskExecutor
-    {
-        public ValueTask<TaskOutcome> ExecuteAsync(TaskPushMessage task, CancellationToken cancellationToken)
-        {
-            executions.AddOrUpdate($"{computerName}:{task.TaskId}", 1, (_, n) => n + 1);
-            return inner.ExecuteAsync(task, cancellationToken);
-        }
-
-        public ValueTask<BasicInventory> CollectInventoryAsync(IReadOnlyList<string>? classes, CancellationToken cancellationToken) =>
-            inner.CollectInventoryAsync(classes, cancellationToken);
-    }
 }

@@ -31,14 +31,24 @@ public sealed class RelayForwarderTests
     [InlineData(60, 300)]
     [InlineData(3600, 300)]
     [InlineData(1, 1)]
-    public void ATunnelWhosePingsTheGatewayAnswers_OutlastsItsBackendLegsSilence(int agentSeconds, int relayedSeconds)
+    public void ATunnelWhosePingsTheGatewayAnswers_GivesTheBackendTheSameTimeToAnswerItsUpgrade(int agentSeconds, int relayedSeconds)
     {
         var keepAlive = new Tcm.Gateway.KeepAlive.RelayedKeepAlive(TimeSpan.FromSeconds(agentSeconds), TimeSpan.FromSeconds(Math.Max(agentSeconds, relayedSeconds)));
         var options = new GatewayOptions();
 
-        // why: YARP sees a byte only when a ping is forwarded (at most a backend interval and an agent interval apart) and its pong comes.
-        keepAlive.ActivityTimeout(options.TunnelIdleTimeout).Should().BeGreaterThan(keepAlive.BackendInterval + keepAlive.AgentInterval + Protocol.ProtocolConstants.DefaultKeepAliveTimeout);
-        keepAlive.ActivityTimeout(options.TunnelIdleTimeout).Should().BeGreaterThanOrEqualTo(options.TunnelIdleTimeout);
+        // why: the backend's answer to the upgrade keeps the time YARP's activity timeout of such a tunnel gave it.
+        keepAlive.HandshakeTimeout(options.TunnelIdleTimeout).Should().BeGreaterThan(keepAlive.BackendInterval + keepAlive.AgentInterval + Protocol.ProtocolConstants.DefaultKeepAliveTimeout);
+        keepAlive.HandshakeTimeout(options.TunnelIdleTimeout).Should().BeGreaterThanOrEqualTo(options.TunnelIdleTimeout);
+    }
+
+    [Fact]
+    public void AWatchedTunnel_HasNoActivityTimer_ItsAgentsSilenceIsTheWatchs()
+    {
+        var forwarder = Create(new GatewayOptions());
+
+        forwarder.WatchedTunnel.ActivityTimeout.Should().Be(Timeout.InfiniteTimeSpan);
+        forwarder.WatchedTunnel.Version.Should().Be(forwarder.Tunnel.Version);
+        forwarder.WatchedTunnel.VersionPolicy.Should().Be(forwarder.Tunnel.VersionPolicy);
     }
 
     [Fact]

@@ -22,10 +22,11 @@ internal readonly record struct RelayedKeepAlive(TimeSpan AgentInterval, TimeSpa
     public TimeSpan SilenceLimit => AgentInterval * 2;
 
     /// <summary>
-    /// YARP's activity timeout for the tunnel: the backend hears one of the agent's pings at least every backend interval and one
-    /// agent interval, and a relayed interval more is left for its pong; never less than <see cref="GatewayOptions.TunnelIdleTimeout"/>.
+    /// How long the backend may take to answer the upgrade (<see cref="Relay.HandshakeDeadline"/>): what YARP's activity timeout of
+    /// the tunnel was before the gateway watched it (the backend hears one of the agent's pings at least every backend interval and
+    /// one agent interval, and a relayed interval more is left for its pong); never less than <see cref="GatewayOptions.TunnelIdleTimeout"/>.
     /// </summary>
-    public TimeSpan ActivityTimeout(TimeSpan tunnelIdleTimeout) => Max(tunnelIdleTimeout, BackendInterval * 2 + AgentInterval);
+    public TimeSpan HandshakeTimeout(TimeSpan tunnelIdleTimeout) => Max(tunnelIdleTimeout, BackendInterval * 2 + AgentInterval);
 
     /// <summary>The header's value towards the backend.</summary>
     public string BackendHeader => ((long)BackendInterval.TotalSeconds).ToString(CultureInfo.InvariantCulture);

@@ -36,15 +36,27 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
     /// </summary>
     internal ForwarderRequestConfig Tunnel { get; } = Config(options.Value.TunnelIdleTimeout);
 
+    /// <summary>
+    /// Tunnels whose agent announced its keep-alive: no activity timeout (no timer per tunnel); the backend's answer to the
+    /// upgrade has a <see cref="HandshakeDeadline"/>, and the open tunnel ends when <see cref="TunnelWatch"/> finds its agent silent.
+    /// </summary>
+    internal ForwarderRequestConfig WatchedTunnel { get; } = Config(Timeout.InfiniteTimeSpan);
+
     public async ValueTask<RelayError> RelayAsync(HttpContext context, Backend backend, RelayAddress address, string? agentCertificate, bool tunnel, RelayServices services)
     {
         // :: Step 1: Count what passes
         TunnelUpgrade? upgrade = null;
         RelayedKeepAlive? keepAlive = null;
+        HandshakeDeadline? handshake = null;
         if (tunnel)
         {
             keepAlive = RelayedKeepAlive.For(context.Request, services.Options);
-            upgrade = TunnelUpgrade.Install(context, backend, services.Metrics, keepAlive, services);
+            if (keepAlive is { } watched)
+            {
+                handshake = new HandshakeDeadline(watched.HandshakeTimeout(options.Value.TunnelIdleTimeout), services.Time, services.Stopping.Token);
+            }
+
+            upgrade = TunnelUpgrade.Install(context, backend, services.Metrics, keepAlive, services, handshake);
         }
         else
         {
@@ -58,19 +70,28 @@ internal sealed class RelayForwarder(IHttpForwarder forwarder, IOptions<GatewayO
 
         // :: Step 2: Forward
         var transformer = new RelayTransformer(new Uri(backend.BaseUri, address.PathAndQuery), agentCertificate, services.GatewayName, backend, keepAlive);
-        var config = !tunnel ? Http : keepAlive is { } relayed ? Tunnel with { ActivityTimeout = relayed.ActivityTimeout(options.Value.TunnelIdleTimeout) } : Tunnel;
+        var config = !tunnel ? Http : handshake is not null ? WatchedTunnel : Tunnel;
         ForwarderError error;
         bool opened;
+        var handshakeExpired = false;
         try
         {
             error = await forwarder.SendAsync(context, backend.BaseUri.OriginalString, backend.Invoker, config, transformer,
-                tunnel ? services.Stopping.Token : CancellationToken.None).ConfigureAwait(false);
+                handshake?.Token ?? (tunnel ? services.Stopping.Token : CancellationToken.None)).ConfigureAwait(false);
         }
         finally
         {
             // :: Step 4: Count the tunnel closed
             opened = upgrade?.Opened == true;
             upgrade?.Close();
+            handshakeExpired = handshake?.Expired == true;
+            handshake?.Dispose();
+        }
+
+        // why: YARP reads the handshake deadline as a cancellation; a backend that did not answer in time is a timeout, as with YARP's own.
+        if (handshakeExpired && !opened && error == ForwarderError.RequestCanceled)
+        {
+            error = ForwarderError.RequestTimedOut;
         }
 
         // :: Step 3: The backend not reached

@@ -21,11 +21,13 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
     private readonly GatewayMetrics _metrics;
     private readonly RelayedKeepAlive? _keepAlive;
     private readonly RelayServices? _services;
+    private readonly HandshakeDeadline? _handshake;
     private IDisposable? _watched;
     private bool _closed;
 
-    private TunnelUpgrade(HttpContext context, Backend backend, GatewayMetrics metrics, RelayedKeepAlive? keepAlive, RelayServices? services)
+    private TunnelUpgrade(HttpContext context, Backend backend, GatewayMetrics metrics, RelayedKeepAlive? keepAlive, RelayServices? services, HandshakeDeadline? handshake)
     {
+        _handshake = handshake;
         _context = context;
         _upgrade = context.Features.Get<IHttpUpgradeFeature>();
         _connect = context.Features.Get<IHttpExtendedConnectFeature>();
@@ -46,11 +48,13 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
 
     /// <summary>
     /// Puts the stand-in in place of the request's upgrade features. With <paramref name="keepAlive"/>, the agent's side answers
-    /// the agent's pings (<see cref="AgentKeepAliveStream"/>) and is watched for the agent's silence (<see cref="TunnelWatch"/>).
+    /// the agent's pings (<see cref="AgentKeepAliveStream"/>) and is watched for the agent's silence (<see cref="TunnelWatch"/>);
+    /// <paramref name="handshake"/> is disarmed when the tunnel opens.
     /// </summary>
-    public static TunnelUpgrade Install(HttpContext context, Backend backend, GatewayMetrics metrics, RelayedKeepAlive? keepAlive = null, RelayServices? services = null)
+    public static TunnelUpgrade Install(HttpContext context, Backend backend, GatewayMetrics metrics, RelayedKeepAlive? keepAlive = null, RelayServices? services = null,
+        HandshakeDeadline? handshake = null)
     {
-        var tunnel = new TunnelUpgrade(context, backend, metrics, keepAlive, services);
+        var tunnel = new TunnelUpgrade(context, backend, metrics, keepAlive, services, handshake);
         if (tunnel._upgrade is not null)
         {
             context.Features.Set<IHttpUpgradeFeature>(tunnel);
@@ -104,6 +108,7 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
 
     private Stream Open(Stream agent)
     {
+        _handshake?.Disarm();
         Opened = true;
         // why: the backend accepted the channel, so the agent's connect is done; its place admits the next connection's TLS.
         ConnectAdmission.Done(_context);

@@ -17,6 +17,7 @@ internal sealed class ChannelServices(
     PolicyService policy,
     AgentApi api,
     NodeIdentity node,
+    NodeCatchUp catchUp,
     NsMetrics metrics,
     TimeProvider time,
     ILogger<ChannelSession> logger)
@@ -28,6 +29,9 @@ internal sealed class ChannelServices(
 
     /// <summary>This node, recorded for each agent whose channel said hello here.</summary>
     public NodeIdentity Node { get; } = node;
+
+    /// <summary>Brings an agent up to the pushes other nodes stored for it before its session starts here.</summary>
+    public NodeCatchUp CatchUp { get; } = catchUp;
     public NsMetrics Metrics { get; } = metrics;
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;

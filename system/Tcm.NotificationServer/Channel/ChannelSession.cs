@@ -126,6 +126,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         // This server writes an acknowledgement carried by a result in the result's own write (docs/protocol.md §7).
         var welcome = Welcome(_services.ServerName) with { PolicyEtag = policy.Etag, AcksWithResults = true };
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, Agent.ComputerName, hello.LastReceivedSeq);
+        await _services.CatchUp.BeforeSessionAsync(Agent, Aborted).ConfigureAwait(false);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
         Welcomed?.Invoke();
     }

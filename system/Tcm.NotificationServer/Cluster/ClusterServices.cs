@@ -11,14 +11,19 @@ internal static class ClusterServices
         services.AddSingleton<NodeCatchUp>();
         services.AddSingleton<INodeSignal>(static sp =>
         {
-            // why: an empty Store is the embedded SQLite file, which no other node can share; anything else names a PostgreSQL database.
-            var store = sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value.Store;
-            return string.IsNullOrWhiteSpace(store)
+            var options = sp.GetRequiredService<IOptions<NotificationServerOptions>>().Value;
+            return !IsShared(options)
                 ? new NoNodeSignal()
-                : new PostgresNodeSignal(store, sp.GetRequiredService<NodeIdentity>(), sp.GetRequiredService<NodeCatchUp>(),
+                : new PostgresNodeSignal(options.Store!, sp.GetRequiredService<NodeIdentity>(), sp.GetRequiredService<NodeCatchUp>(),
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresNodeSignal>>());
         });
         services.AddHostedService<NodePresence>();
         return services;
     }
+
+    /// <summary>
+    /// Whether other nodes may share this node's database. Why: an empty <c>Store</c> is the embedded SQLite file, which no other node can
+    /// share; anything else names a PostgreSQL database.
+    /// </summary>
+    public static bool IsShared(NotificationServerOptions options) => !string.IsNullOrWhiteSpace(options.Store);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 
@@ -13,8 +12,7 @@ public sealed partial class ReadmeByHandTests
         using var folder = new TemporaryFolder("keys");
         Directory.CreateDirectory(folder.Path);
         await using var ns = TcmProcess.Start(folder.Path, "ns", "--data", "data/ns", "--port", "0");
-        var listening = await ns.WaitForLineAsync(line => ListeningPort().IsMatch(line), ProcessDeadline, "the Notification Server to listen");
-        var server = $"https://localhost:{int.Parse(ListeningPort().Match(listening).Groups["port"].Value, CultureInfo.InvariantCulture)}";
+        var server = $"https://localhost:{await ns.WaitForListeningPortAsync(ProcessDeadline)}";
         Task<(int ExitCode, string Output)> Keys(params string[] arguments) =>
             TcmProcess.RunAsync(folder.Path, ProcessDeadline, ["ns", "keys", .. arguments, "--data", "data/ns", "--server", server]);
 
@@ -36,7 +34,7 @@ public sealed partial class ReadmeByHandTests
         Assert.Matches(@"(?m)^admin\.key\s+administrator\s+admin\.key\s+\(admin\.key\)\s+active", listOutput);
 
         using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(folder.Path, "data/ns/ca.pem")));
-        using (var nightOps = AdminHttp(server, key, ca))
+        using (var nightOps = TcmProcess.AdminHttp(server, key, ca))
         {
             Assert.Equal(HttpStatusCode.Forbidden, (await nightOps.PutAsync("/tcm/admin/settings", Json("""{"tcmEnabled":true}"""))).StatusCode);
             Assert.Equal(HttpStatusCode.Created, (await nightOps.PostAsync("/tcm/admin/actions/task", Json("""{"command":"echo","targets":{"all":true}}"""))).StatusCode);

@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Tcm.Functional.Tests.ByHand;
 
@@ -26,15 +24,13 @@ public sealed partial class ReadmeByHandTests
 
         // 1. A Notification Server, data in ./data/ns.
         await using var ns = TcmProcess.Start(folder.Path, "ns", "--data", "data/ns", "--port", "0");
-        // why: Kestrel logs "Now listening on: ..." too; the server's own line is the one the README shows.
-        var listening = await ns.WaitForLineAsync(line => ListeningPort().IsMatch(line), ProcessDeadline, "the Notification Server to listen");
-        var port = int.Parse(ListeningPort().Match(listening).Groups["port"].Value, CultureInfo.InvariantCulture);
+        var port = await ns.WaitForListeningPortAsync(ProcessDeadline);
         var server = $"https://localhost:{port}";
 
         // 2. Turn TCM communication on with the key from data/ns/admin.key, then build an install package.
         var key = (await File.ReadAllTextAsync(Path.Combine(folder.Path, "data/ns/admin.key"), ct)).Trim();
         using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(folder.Path, "data/ns/ca.pem"), ct));
-        using var admin = AdminHttp(server, key, ca);
+        using var admin = TcmProcess.AdminHttp(server, key, ca);
         using (var settings = await admin.PutAsync("/tcm/admin/settings", Json("""{"tcmEnabled":true}"""), ct))
         {
             Assert.True(settings.IsSuccessStatusCode, $"PUT /tcm/admin/settings answered {(int)settings.StatusCode}");
@@ -97,17 +93,5 @@ public sealed partial class ReadmeByHandTests
         Assert.Equal("persistent", target.DeliveredVia);
     }
 
-    private static HttpClient AdminHttp(string server, string key, X509Certificate2 ca)
-    {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerTrust.ValidateServer(certificate, errors, ca);
-        var http = new HttpClient(handler) { BaseAddress = new Uri(server), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, key);
-        return http;
-    }
-
     private static StringContent Json(string body) => new(body, new MediaTypeHeaderValue("application/json"));
-
-    [GeneratedRegex(@"^Notification Server '.*' listening on https://[^/]+:(?<port>\d+)$")]
-    private static partial Regex ListeningPort();
 }

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Tcm.Functional.Tests.ByHand;
 
@@ -7,7 +10,7 @@ namespace Tcm.Functional.Tests.ByHand;
 /// The real <c>tcm</c> executable in a process of its own, as a user runs it from a terminal: <c>dotnet tcm.dll ...</c> in a
 /// working folder, its output collected line by line. Disposing kills a process that is still running.
 /// </summary>
-internal sealed class TcmProcess : IAsyncDisposable
+internal sealed partial class TcmProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -26,6 +29,9 @@ internal sealed class TcmProcess : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Whether the process has ended (exited, or been killed).</summary>
+    public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <c>tcm</c> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>.</summary>
     public static TcmProcess Start(string workingDirectory, params string[] arguments)
@@ -88,15 +94,40 @@ internal sealed class TcmProcess : IAsyncDisposable
         return line ?? throw new InvalidOperationException($"tcm exited ({_process.ExitCode}) before {what}; output:\n{Output}");
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Waits until <c>tcm ns</c> says it listens (its own line, printed once it has started, not Kestrel's "Now listening on") and
+    /// returns the port.
+    /// </summary>
+    public async Task<int> WaitForListeningPortAsync(TimeSpan deadline)
+    {
+        var line = await WaitForLineAsync(l => ListeningPort().IsMatch(l), deadline, "the Notification Server to listen");
+        return int.Parse(ListeningPort().Match(line).Groups["port"].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Ends the process at once, as a crash or a power cut would: no shutdown, no goodbye to its connections.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process.Dispose();
+    }
+
+    /// <summary>A client of the admin API of the <c>tcm ns</c> at <paramref name="server"/>, trusting its <paramref name="ca"/>, with <paramref name="key"/>.</summary>
+    public static HttpClient AdminHttp(string server, string key, X509Certificate2 ca)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerTrust.ValidateServer(certificate, errors, ca);
+        var http = new HttpClient(handler) { BaseAddress = new Uri(server), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, key);
+        return http;
     }
 
     private void Append(string? line)
@@ -122,4 +153,7 @@ internal sealed class TcmProcess : IAsyncDisposable
 
         return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } fromSdk && File.Exists(fromSdk) ? fromSdk : "dotnet";
     }
+
+    [GeneratedRegex(@"^Notification Server '.*' listening on https://[^/]+:(?<port>\d+)$")]
+    private static partial Regex ListeningPort();
 }

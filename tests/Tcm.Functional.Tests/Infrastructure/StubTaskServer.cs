@@ -10,11 +10,15 @@ namespace Tcm.Functional.Tests.Infrastructure;
 /// <summary>
 /// A Task-Server-like backend: TLS with a certificate from an NS's CA, HTTP/1.1 and HTTP/2, a WebSocket at
 /// <see cref="ChannelPath"/> that first says what identity the gateway forwarded (<c>via</c>, the forwarded agent certificate's
-/// subject or how many such headers came, the gateway's client certificate) and over which HTTP version, then echoes.
+/// subject or how many such headers came, the gateway's client certificate) and over which HTTP version, then echoes; and at
+/// <see cref="SilentPath"/> a backend that never answers an opening.
 /// </summary>
 internal sealed class StubTaskServer(WebApplication app) : IAsyncDisposable
 {
     public const string ChannelPath = "/tcm/ts/channel";
+
+    /// <summary>Takes the request and never answers it (until the caller gives up).</summary>
+    public const string SilentPath = "/tcm/ts/silent";
 
     public int Port => new Uri(app.Urls.First()).Port;
 
@@ -32,6 +36,7 @@ internal sealed class StubTaskServer(WebApplication app) : IAsyncDisposable
         }));
         var app = builder.Build();
         app.UseWebSockets();
+        app.Map(SilentPath, (HttpContext context) => Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted));
         app.Map(ChannelPath, async (HttpContext context) =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

@@ -51,7 +51,7 @@ internal sealed class Tinyproxy : IAsyncDisposable
         }
 
         var folder = Directory.CreateTempSubdirectory("tcm-tinyproxy-").FullName;
-        var listenPort = port ?? FreePort();
+        var listenPort = port ?? LoopbackPorts.Free();
         var config = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"Port {listenPort}")
             .AppendLine("Listen 127.0.0.1")
@@ -106,14 +106,6 @@ internal sealed class Tinyproxy : IAsyncDisposable
 
     /// <summary>tinyproxy's own log: each CONNECT it served is there.</summary>
     public string Log => File.Exists(System.IO.Path.Combine(_folder, "tinyproxy.log")) ? ReadShared(System.IO.Path.Combine(_folder, "tinyproxy.log")) : "";
-
-    /// <summary>A loopback port nothing listens on (taken from the OS, then released).</summary>
-    public static int FreePort()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
