@@ -61,6 +61,10 @@ internal static class LiveConsoleView
         }
     }
 
+    /// <summary>With several NS nodes, the persistent channels each holds: <c> (ns-1 980, ns-2 1020)</c>.</summary>
+    private static string Nodes(Reports.ModeSample f) =>
+        f.PersistentByNode is { Count: > 0 } nodes ? $" ({string.Join(", ", nodes.Select(n => $"{n.Key} {n.Value}"))})" : "";
+
     /// <summary>One line for logs: <c>[00:42/02:00] running 3/7 events (last vpn-flip) | agents 1000: direct 400, cem 600, offline 0 | persistent 990, http 10 | hello 990/1000</c>.</summary>
     public static string PlainLine(RunSnapshot s)
     {
@@ -68,7 +72,7 @@ internal static class LiveConsoleView
         var expectations = s.ExpectationsTotal == 0 ? "" : $" | expectations {s.ExpectationsHeld} held, {s.ExpectationsFailed} failed of {s.ExpectationsTotal}";
         var f = s.Fleet;
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{Clock(s.Elapsed)}/{Clock(s.Duration)}] {s.Phase} {s.EventsDone}/{s.EventsTotal} events{(s.LastEvent is null ? "" : $" (last {s.LastEvent})")} | agents {s.Agents}: running {f.Running}, direct {f.Direct}, cem {f.Cem}, offline {f.Offline} | persistent {f.Persistent}, http {f.Http} | sockets {f.OpenSockets}{pushes}{expectations}");
+            $"[{Clock(s.Elapsed)}/{Clock(s.Duration)}] {s.Phase} {s.EventsDone}/{s.EventsTotal} events{(s.LastEvent is null ? "" : $" (last {s.LastEvent})")} | agents {s.Agents}: running {f.Running}, direct {f.Direct}, cem {f.Cem}, offline {f.Offline} | persistent {f.Persistent}, http {f.Http}{Nodes(f)} | sockets {f.OpenSockets}{pushes}{expectations}");
     }
 
     /// <summary>The live table for a snapshot.</summary>
@@ -97,6 +101,11 @@ internal static class LiveConsoleView
             Cell(f.Persistent, s.Agents), Cell(f.Http, s.Agents), f.OpenSockets.ToString(CultureInfo.InvariantCulture));
 
         var rows = new List<IRenderable> { header, timeline, events, fleet };
+        if (Nodes(f) is { Length: > 0 } nodes)
+        {
+            rows.Add(new Markup(Markup.Escape("persistent by node:" + nodes)));
+        }
+
         if (s.Pushes.Count > 0)
         {
             var pushes = new Table().Border(TableBorder.Rounded).Title("pushes").AddColumns("action", "kind", "targets", "delivered", "completed", "failed");

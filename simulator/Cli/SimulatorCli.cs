@@ -128,6 +128,12 @@ internal sealed class SimulatorCli
                 KeepRunning = parseResult.GetValue(keepRunning),
                 Verbose = parseResult.GetValue(verbose),
             };
+            if (Engine.ScenarioRunner.MissingPrerequisite(model) is { } missing)
+            {
+                await _error.WriteLineAsync($"{path}: cannot run: the lab's Notification Server store is PostgreSQL, and there is {missing} (exit code {EngineUnavailable}).").ConfigureAwait(false);
+                return EngineUnavailable;
+            }
+
             return await RunAsync(model, options, cancellationToken).ConfigureAwait(false);
         });
         return command;

@@ -107,6 +107,11 @@ internal static partial class EventActions
                 return $"{terminated} persistent connections terminated";
             case DropConnectionsAction:
                 return $"{selected.Sum(a => a.Network.DropConnections())} connections dropped";
+            case ServerAction { Operation: ServerOperation.Kill, Server: var node } when scenario.System is LabSystem { NsNodes: > 1 } lab && lab.NodeNames.Contains(node):
+                // why: a node's own shutdown closes its channels with a goodbye; a crashed process does not, so its sockets are reset first.
+                var reset = fleet.Sum(a => a.Network.DropConnectionsTo(node));
+                await system.ControlAsync(ServerOperation.Kill, node, ct);
+                return $"{reset} connections to {node} reset";
             case ServerAction server:
                 await system.ControlAsync(server.Operation, server.Server, ct);
                 return null;

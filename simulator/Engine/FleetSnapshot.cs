@@ -1,3 +1,4 @@
+using Tcm.Lab;
 using Tcm.Protocol.Admin;
 using Tcm.Simulator.Scenarios;
 
@@ -29,9 +30,9 @@ internal sealed class FleetSnapshot
             var agent = agents[i];
             var status = agent.IsRunning ? agent.Agent?.GetNetworkStatus() : null;
             rows[i] = status is null
-                ? new Row(false, Leg.Offline, Leg.Offline, false, false)
+                ? new Row(false, Leg.Offline, Leg.Offline, false, false, null)
                 : new Row(true, Leg.Of(status), status.TaskServer is { } ts ? Leg.Of(ts) : Leg.Offline, status.TaskServer is not null,
-                    agent.Agent?.Policy is { TcmEnabled: true, Communication.PersistentConnection: true });
+                    agent.Agent?.Policy is { TcmEnabled: true, Communication.PersistentConnection: true }, InProcessLab.NodeOf(status.ServerAddress));
         }
 
         return new FleetSnapshot(agents, rows, at);
@@ -43,7 +44,7 @@ internal sealed class FleetSnapshot
         int matching = 0, total = 0;
         for (var i = 0; i < _rows.Length; i++)
         {
-            if (!Selector.InPopulation(_agents[i], population))
+            if (!Selector.InPopulation(_agents[i], population) || (population.Node is { } node && _rows[i].Node != node))
             {
                 continue;
             }
@@ -69,8 +70,9 @@ internal sealed class FleetSnapshot
     }
 
     /// <summary>The fleet's modes as the report samples them; each count is the one a condition on that state makes over the whole fleet.</summary>
-    public Reports.ModeSample ToSample(int openSockets) => new()
+    public Reports.ModeSample ToSample(int openSockets, bool byNode = false) => new()
     {
+        PersistentByNode = byNode ? PersistentByNode() : null,
         At = Math.Round(At, 1),
         Running = CountAll(StateMetric.Running, ChannelScope.Ns),
         Direct = CountAll(StateMetric.Direct, ChannelScope.Ns),
@@ -112,7 +114,27 @@ internal sealed class FleetSnapshot
         _ => false,
     };
 
-    private readonly record struct Row(bool Running, Leg Ns, Leg Ts, bool HasTaskServer, bool WantsChannel);
+    /// <summary>The lab node agent <paramref name="index"/>'s persistent Notification Server channel is open to now, or null (none open, or not a lab node).</summary>
+    public string? PersistentNode(int index) =>
+        _rows[index] is { Running: true, Ns.Transport: TransportKind.Persistent } row ? row.Node : null;
+
+    /// <summary>How many agents hold a persistent Notification Server channel to each lab node now, by node name.</summary>
+    public SortedDictionary<string, int> PersistentByNode()
+    {
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < _rows.Length; i++)
+        {
+            if (PersistentNode(i) is { } node)
+            {
+                counts[node] = counts.GetValueOrDefault(node) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>One agent's state; <paramref name="Node"/> is the lab node its Notification Server connection goes to (null: none, or not a lab node).</summary>
+    private readonly record struct Row(bool Running, Leg Ns, Leg Ts, bool HasTaskServer, bool WantsChannel, string? Node);
 
     /// <summary>One connection's state: its mode and transport, and whether it goes through the proxy or reports the proxy failing, and how its last attempt ended.</summary>
     private readonly record struct Leg(ConnectionMode Mode, TransportKind Transport, bool Proxied, bool ProxyFailing, AttemptOutcome? Attempt)

@@ -31,6 +31,15 @@ internal sealed class ScenarioRunner : IScenarioRunner
     /// <summary>How long the measurement waits for a quiet fleet at most; then it measures anyway and says so.</summary>
     private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// What this machine lacks to run <paramref name="scenario"/>, or null: a lab on PostgreSQL needs <c>TCM_TEST_POSTGRES</c> (a server's
+    /// admin connection string) or PostgreSQL's programs to start a throwaway server of its own (<see cref="Tcm.Lab.Storage.StoreSelection"/>).
+    /// </summary>
+    public static string? MissingPrerequisite(Scenario scenario) =>
+        scenario.System is LabSystem lab && (lab.Store ?? Tcm.Lab.Storage.StoreSelection.Selected) == Tcm.Lab.Storage.StoreKind.PostgreSql
+            ? Tcm.Lab.Storage.StoreSelection.UnavailableReason
+            : null;
+
     public async Task<SimulationReport> RunAsync(Scenario scenario, RunOptions options, CancellationToken cancellationToken)
     {
         if (scenario.Fleet.Legacy != LegacyMode.Compare)
@@ -78,6 +87,8 @@ internal sealed class ScenarioRunner : IScenarioRunner
                     Tcm = lab.Tcm && scenario.Fleet.Legacy != LegacyMode.On,
                     TaskServers = lab.TaskServers,
                     Gateway = lab.Gateway,
+                    Store = lab.Store,
+                    NotificationServerNodes = lab.NsNodes,
                     Proxy = lab.Proxy is { } proxy
                         ? new LabProxyOptions { Reach = proxy.Reach, Credentials = proxy.Credentials ? new NetworkCredential("tcm-agent", "lab-proxy-password") : null }
                         : null,
@@ -97,6 +108,8 @@ internal sealed class ScenarioRunner : IScenarioRunner
         var actions = new ActionTracker(system.Admin);
         var evaluator = new ExpectationEvaluator(scenario.Expectations);
         var reconnects = new ReconnectTracker(scenario);
+        var byNode = scenario.System is LabSystem { NsNodes: > 1 };
+        var nodeMoves = new NodeMoves(agents.Count);
         var timeline = new Timeline(scenario.Timeline).WithClock(() => clock.Elapsed.TotalSeconds);
         var samples = new List<ModeSample>();
         var background = new List<Task>();
@@ -124,6 +137,11 @@ internal sealed class ScenarioRunner : IScenarioRunner
 
                 evaluator.Observe(snapshot, timeline.FiredAt, timeline.HappenedAt);
                 reconnects.Observe(snapshot, timeline.HappenedAt);
+                if (byNode)
+                {
+                    nodeMoves.Observe(snapshot);
+                }
+
                 foreach (var id in windowEvents)
                 {
                     if (!trafficAt.ContainsKey(id) && timeline.HappenedAt(id) is not null)
@@ -134,7 +152,7 @@ internal sealed class ScenarioRunner : IScenarioRunner
 
                 if (now >= nextSample)
                 {
-                    var current = snapshot.ToSample(topology.OpenSockets);
+                    var current = snapshot.ToSample(topology.OpenSockets, byNode);
                     samples.Add(current);
                     nextSample = Math.Floor(now) + 1;
                     await actions.RefreshAsync(cancellationToken);
@@ -165,11 +183,16 @@ internal sealed class ScenarioRunner : IScenarioRunner
         await Task.WhenAll(background.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
         await actions.RefreshAsync(CancellationToken.None);
         snapshot = FleetSnapshot.Take(agents, clock.Elapsed.TotalSeconds);
-        samples.Add(snapshot.ToSample(topology.OpenSockets));
+        samples.Add(snapshot.ToSample(topology.OpenSockets, byNode));
         var receivesAtEnd = topology.ReceivesHoldingBuffer;
         var settled = await SettleAsync(agents, topology, cancellationToken);
         var (managedWithFleet, fragmentedWithFleet, workingSetWithFleet) = MeasureProcess();
-        var sample = snapshot.ToSample(topology.OpenSockets);
+        var sample = snapshot.ToSample(topology.OpenSockets, byNode);
+        if (byNode)
+        {
+            notes.Add(nodeMoves.Note(snapshot));
+        }
+
         var process = new ProcessFigures
         {
             AgentsRunning = sample.Running,

@@ -115,6 +115,8 @@ internal sealed record ModeSample
     public int TsPersistent { get; init; }
     /// <summary>Simulated sockets open.</summary>
     public int OpenSockets { get; init; }
+    /// <summary>With several Notification Server nodes: the persistent NS channels open to each node, by node name; null otherwise.</summary>
+    public IReadOnlyDictionary<string, int>? PersistentByNode { get; init; }
 }
 
 /// <summary>A pushed action and its targets' progress.</summary>

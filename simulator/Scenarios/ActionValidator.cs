@@ -213,7 +213,7 @@ internal sealed class ActionValidator(ValidationContext context)
         }
 
         var credentials = operation is ServerOperation.RefuseCredentials or ServerOperation.AcceptCredentials;
-        var servers = credentials ? [] : new List<string> { "ns" };
+        var servers = credentials ? [] : new List<string>(lab.NodeNames);
         if (!credentials)
         {
             servers.AddRange(Enumerable.Range(1, lab.TaskServers).Select(i => $"ts{i}"));
@@ -246,6 +246,7 @@ internal sealed class ActionValidator(ValidationContext context)
             var why = credentials ? " (only the lab's proxy asks for credentials)"
                 : server == "proxy" ? " (the lab has no proxy; add 'proxy:' under 'system.lab')"
                 : server == "gateway" ? " (the lab has 'gateway: false')"
+                : lab.NsNodes > 1 && server.StartsWith("ns", StringComparison.Ordinal) ? $" (the lab's Notification Server nodes are {string.Join(", ", lab.NodeNames)}; set 'nsNodes')"
                 : server.StartsWith("ts", StringComparison.Ordinal) ? $" (the lab has {lab.TaskServers} Task Server(s); set 'taskServers')" : "";
             context.Error(serverNode.Start, $"unknown server '{server}'{why}{Suggestions.Hint(server, servers)}");
             return null;

@@ -139,8 +139,11 @@ internal sealed record Population
     public AgentLocation? Location { get; init; }
     /// <summary>Agents in this VPN state now, or null.</summary>
     public VpnState? Vpn { get; init; }
+    /// <summary>Agents whose Notification Server connection goes to this lab node now (<c>ns-2</c>), or null.</summary>
+    public string? Node { get; init; }
 
     public override string ToString() => Group is not null ? $"group {Group}"
+        : Node is not null ? $"node {Node}"
         : Location is { } l ? l.ToString().ToLowerInvariant()
         : Vpn is { } v ? $"vpn-{v.ToString().ToLowerInvariant()}"
         : "all";

@@ -13,6 +13,9 @@ internal interface IScenarioNames
 
     /// <summary>Whether <c>legacy: compare</c> is set, so <c>legacy</c> may appear in traffic expectations.</summary>
     bool LegacyCompare { get; }
+
+    /// <summary>The lab's Notification Server nodes (<c>ns</c>, or <c>ns-1</c>, <c>ns-2</c>, ...), for <c>of node &lt;name&gt;</c>; none for an external system.</summary>
+    IReadOnlyCollection<string> Nodes { get; }
 }
 
 /// <summary>A problem at <see cref="Offset"/> characters into the expression.</summary>
@@ -26,7 +29,7 @@ internal readonly record struct ExpressionError(int Offset, string Message);
 /// state       := [ns.|ts.|both.]&lt;connected|direct|cem|offline|persistent|http|running&gt; op amount [of population]
 /// action      := task-&lt;delivered|completed|succeeded|failed|not-sent&gt; &lt;event-id&gt; op amount
 /// amount      := N% | N
-/// population  := all | group &lt;name&gt; | &lt;group-name&gt; | office | internet | vpn-up | vpn-down | vpn-none
+/// population  := all | group &lt;name&gt; | &lt;group-name&gt; | office | internet | vpn-up | vpn-down | vpn-none | node &lt;node-name&gt;
 /// op          := &gt;= | &lt;= | &gt; | &lt; | == | !=
 ///
 /// expectation := state [within &lt;duration&gt; after &lt;event-id&gt; | throughout [after &lt;event-id&gt;] [until &lt;event-id&gt;] | at end]
@@ -163,12 +166,20 @@ internal sealed partial class ConditionParser
 
     private Population PopulationRef()
     {
-        var token = Expect("a group name, 'all', 'office', 'internet', 'vpn-up', 'vpn-down' or 'vpn-none'");
+        var token = Expect("a group name, 'all', 'office', 'internet', 'vpn-up', 'vpn-down', 'vpn-none' or 'node <name>'");
         var word = token.Text;
         if (word.Equals("group", StringComparison.OrdinalIgnoreCase))
         {
             var groupToken = Expect("a group name");
             return GroupPopulation(groupToken);
+        }
+
+        if (word.Equals("node", StringComparison.OrdinalIgnoreCase))
+        {
+            var nodeToken = Expect($"a Notification Server node ({string.Join(", ", _names.Nodes)})");
+            return _names.Nodes.FirstOrDefault(n => n.Equals(nodeToken.Text, StringComparison.OrdinalIgnoreCase)) is { } node
+                ? new Population { Node = node }
+                : throw Fail(nodeToken.Offset, $"unknown node '{nodeToken.Text}'{(_names.Nodes.Count == 0 ? " (an external system has no lab nodes)" : $"; the lab's nodes are {string.Join(", ", _names.Nodes)} (see 'nsNodes')")}{Suggestions.Hint(nodeToken.Text, _names.Nodes)}");
         }
 
         if (FindGroup(word) is { } group)

@@ -71,6 +71,8 @@ internal sealed class LabDocument : YamlSection
     public YamlNode? Persistent { get; set; }
     /// <summary>A mapping, or <c>on</c>/<c>off</c> (in <see cref="YamlSection.Other"/>).</summary>
     public ProxyDocument? Proxy { get; set; }
+    public YamlNode? Store { get; set; }
+    public YamlNode? NsNodes { get; set; }
 }
 
 internal sealed class ProxyDocument : YamlSection

@@ -63,6 +63,12 @@ internal sealed record LabSystem : SystemSpec
     public bool Persistent { get; init; } = true;
     /// <summary>The lab's CONNECT proxy (<c>proxy</c>), or null for none. Default none.</summary>
     public ProxySpec? Proxy { get; init; }
+    /// <summary>Where the Notification Server keeps its data (<c>store: sqlite|postgresql</c>); null: what <c>TCM_TEST_STORE</c> picks (SQLite when unset).</summary>
+    public global::Tcm.Lab.Storage.StoreKind? Store { get; init; }
+    /// <summary>How many Notification Server nodes share the store (<c>nsNodes</c>). Default 1; more need <c>store: postgresql</c>.</summary>
+    public int NsNodes { get; init; } = 1;
+    /// <summary>The nodes' names, as <c>server:</c> and <c>of node</c> name them: <c>ns</c>, or <c>ns-1</c>, <c>ns-2</c>, ...</summary>
+    public IReadOnlyList<string> NodeNames => global::Tcm.Lab.InProcessLab.NodeNames(NsNodes);
 }
 
 /// <summary><c>system.lab.proxy</c>: where the lab's proxy sits and whether it asks for credentials.</summary>

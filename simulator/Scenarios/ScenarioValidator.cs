@@ -1,3 +1,4 @@
+using Tcm.Lab.Storage;
 using YamlDotNet.RepresentationModel;
 
 namespace Tcm.Simulator.Scenarios;
@@ -142,7 +143,39 @@ internal sealed class ScenarioValidator(ValidationContext context)
             result = result with { Persistent = pValue };
         }
 
+        result = Nodes(document, result);
         return document.Proxy is { } proxy ? result with { Proxy = Proxy(proxy) } : result;
+    }
+
+    private static readonly IReadOnlyDictionary<string, StoreKind> s_stores = new Dictionary<string, StoreKind> { ["sqlite"] = StoreKind.Sqlite, ["postgresql"] = StoreKind.PostgreSql };
+
+    /// <summary>
+    /// <c>store</c> and <c>nsNodes</c>: several nodes share one database, so they need <c>store: postgresql</c>; the lab's gateway and Task
+    /// Servers know one Notification Server address, so several nodes run without them (both said in the file).
+    /// </summary>
+    private LabSystem Nodes(LabDocument document, LabSystem lab)
+    {
+        if (document.Store is { } store && context.Word(store, "store", s_stores) is { } kind)
+        {
+            lab = lab with { Store = kind };
+        }
+
+        if (document.NsNodes is not { } nodes || context.Int(nodes, "nsNodes", 1, 8) is not { } count)
+        {
+            return lab;
+        }
+
+        if (count > 1 && lab.Store != StoreKind.PostgreSql)
+        {
+            context.Error(nodes.Start, $"'nsNodes: {count}' needs 'store: postgresql' under 'system.lab': several Notification Server nodes share one database, and the SQLite file is one node's");
+        }
+
+        if (count > 1 && (lab.Gateway || lab.TaskServers > 0))
+        {
+            context.Error(nodes.Start, $"'nsNodes: {count}' runs without the gateway and Task Servers (they know one Notification Server address): add 'gateway: false' and 'taskServers: 0'");
+        }
+
+        return lab with { NsNodes = count };
     }
 
     /// <summary><c>proxy:</c> a mapping with <c>reach</c> and <c>credentials</c>, or <c>on</c> (the defaults) / <c>off</c>.</summary>

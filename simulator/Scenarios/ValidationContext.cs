@@ -36,6 +36,7 @@ internal sealed partial class ValidationContext(string file) : IScenarioNames
     IReadOnlyCollection<string> IScenarioNames.Groups => GroupList;
     IReadOnlyDictionary<string, string> IScenarioNames.Events => EventKinds;
     bool IScenarioNames.LegacyCompare => Legacy;
+    IReadOnlyCollection<string> IScenarioNames.Nodes => Lab?.NodeNames ?? [];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$", RegexOptions.CultureInvariant)]
     public static partial Regex IdentifierPattern();

@@ -18,7 +18,7 @@ namespace Tcm.Lab;
 /// An in-process lab: a real Notification Server and Task Servers on 127.0.0.1, each behind the simulated network's
 /// corporate host name (<c>ns.tcm.lab</c>, <c>ts1.tcm.lab</c>, ...), each with its own data folder, restartable on its port.
 /// </summary>
-public sealed class InProcessLab : ISystemUnderTest
+public sealed partial class InProcessLab : ISystemUnderTest
 {
     /// <summary>The NS host name agents dial; the simulated network maps it to the loopback port.</summary>
     public const string NotificationServerHost = "ns.tcm.lab";
@@ -190,12 +190,7 @@ public sealed class InProcessLab : ISystemUnderTest
             _database = await StoreSelection.CreateDatabaseAsync("tcm_lab", ct);
         }
 
-        var ns = new HostedServer("ns", NotificationServerHost, EndpointClass.Corporate, _topology, (port, c) => StartNotificationServerAsync(port, spec.Tcm, c));
-        _servers.Add(ns);
-        await ns.StartAsync(ct);
-        _ns = ns.App!.Services.GetRequiredService<NotificationServerInfo>();
-        Admin = new AdminClient(new Uri(_ns.BaseUrl), _ns.AdminApiKey, X509Certificate2.CreateFromPem(_ns.CaCertificatePem));
-        Package = await _ns.CreateInstallPackageAsync(ct: ct);
+        await StartNodesAsync(spec, ct);
 
         for (var i = 1; i <= spec.TaskServers; i++)
         {
@@ -281,16 +276,17 @@ public sealed class InProcessLab : ISystemUnderTest
         return app;
     }
 
-    private async Task<WebApplication> StartNotificationServerAsync(int port, bool tcm, CancellationToken ct)
+    private async Task<WebApplication> StartNotificationServerAsync(string node, int port, bool tcm, CancellationToken ct)
     {
         var builder = CreateBuilder();
         builder.AddNotificationServer(o =>
         {
-            o.DataDirectory = Path.Combine(_dataDirectory, "ns");
+            o.DataDirectory = Path.Combine(_dataDirectory, node);
             o.ListenAddress = "127.0.0.1";
             o.Port = port;
-            o.PublicHostName = NotificationServerHost;
-            o.ServerName = "NS1";
+            o.PublicHostName = HostOf(node);
+            o.ServerName = node == "ns" ? "NS1" : node.ToUpperInvariant();
+            o.NodeName = node == "ns" ? null : node;
             o.TcmEnabledAtFirstRun = tcm;
             o.Store = _database?.ConnectionString;
         });

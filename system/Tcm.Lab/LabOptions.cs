@@ -20,6 +20,12 @@ public sealed record LabOptions
     /// creates and drops (<see cref="Storage.StoreSelection"/>). Default: null, what <c>TCM_TEST_STORE</c> picks (SQLite when unset).
     /// </summary>
     public Storage.StoreKind? Store { get; init; }
+
+    /// <summary>
+    /// How many Notification Server nodes share the store: 1 (the default) runs <c>ns</c>; more run <c>ns-1</c>, <c>ns-2</c>, ...
+    /// (see <see cref="InProcessLab.NodeNames"/>), which needs <see cref="Store"/> PostgreSQL, no gateway and no Task Servers.
+    /// </summary>
+    public int NotificationServerNodes { get; init; } = 1;
 }
 
 /// <summary>The lab's CONNECT proxy: who reaches it, and whether it asks for credentials.</summary>

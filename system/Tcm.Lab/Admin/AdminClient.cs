@@ -12,6 +12,12 @@ public sealed class AdminClient : IDisposable
     private readonly HttpClient _http;
 
     public AdminClient(Uri baseAddress, string adminKey, X509Certificate2? trustedCa)
+        : this(baseAddress, adminKey, trustedCa, wrap: null)
+    {
+    }
+
+    /// <summary>A client whose requests pass through the handler <paramref name="wrap"/> puts in front of the sockets (e.g. one that picks a live node).</summary>
+    public AdminClient(Uri baseAddress, string adminKey, X509Certificate2? trustedCa, Func<HttpMessageHandler, HttpMessageHandler>? wrap)
     {
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
         if (trustedCa is not null)
@@ -19,7 +25,7 @@ public sealed class AdminClient : IDisposable
             handler.SslOptions.RemoteCertificateValidationCallback = TrustedBy(trustedCa);
         }
 
-        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        _http = new HttpClient(wrap is null ? handler : wrap(handler)) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
         _http.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, adminKey);
     }
 

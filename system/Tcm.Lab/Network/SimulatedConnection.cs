@@ -46,6 +46,22 @@ public sealed class SimulatedConnection : CountingStream
     public EndpointClass Destination { get; }
     public TrafficPurpose Purpose { get; }
 
+    /// <summary>The real address the socket under it is connected to (null for a tunnel without its own socket, or once closed).</summary>
+    public System.Net.EndPoint? RemoteEndPoint
+    {
+        get
+        {
+            try
+            {
+                return _socket?.RemoteEndPoint;
+            }
+            catch (ObjectDisposedException)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>Whether the connection was aborted or disposed.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 

@@ -346,6 +346,27 @@ public sealed class SimulatedNetwork : INetwork
         return victims.Length;
     }
 
+    /// <summary>
+    /// Resets this agent's open sockets to the server registered as <paramref name="label"/> (<c>ns-1</c>), as when that server's process
+    /// dies: no close handshake on either side. Returns how many were broken.
+    /// </summary>
+    public int DropConnectionsTo(string label)
+    {
+        var target = _topology.Endpoints.FirstOrDefault(e => string.Equals(e.Label, label, StringComparison.OrdinalIgnoreCase))?.Target;
+        SimulatedConnection[] victims;
+        lock (_sync)
+        {
+            victims = target is null ? [] : _open?.Where(c => target.Equals(c.RemoteEndPoint)).ToArray() ?? [];
+        }
+
+        foreach (var connection in victims)
+        {
+            connection.Abort();
+        }
+
+        return victims.Length;
+    }
+
     private void BreakInvalidRoutes()
     {
         List<SimulatedConnection>? victims = null;

@@ -1,4 +1,5 @@
 using Tcm.Simulator.Engine;
+using Tcm.Testing;
 using Tcm.Simulator.Reports;
 using Tcm.Simulator.Scenarios;
 
@@ -71,6 +72,22 @@ public sealed class ScenarioRunnerTests
         report.Traffic.Groups.Should().ContainKey("all").WhoseValue.RequestsByKind["ns hello"].Should().Be(report.Traffic.RequestsByKind["ns hello"]);
         report.Traffic.ChannelRequests.Should().Be(report.Traffic.RequestsByKind.Where(r => !r.Key.EndsWith(" http", StringComparison.Ordinal)).Sum(r => r.Value));
         report.Traffic.HttpRequests.Should().BeGreaterThan(0, "registration and the policy are HTTP requests");
+        if (Directory.Exists(reportDirectory))
+        {
+            Directory.Delete(reportDirectory, recursive: true);
+        }
+    }
+
+    [PostgresFact]
+    public async Task TwoNodesOnPostgres_ANodeKilledMidPush_EveryoneEndsOnTheOther_EveryTargetCompletesOnce()
+    {
+        var (report, reportDirectory) = await RunPassingAsync("two-nodes-smoke.yaml");
+
+        var push = report.Actions.Single(a => a.Id == "push");
+        (push.Targets, push.Succeeded).Should().Be((50, 50));
+        report.Timeline.Single(e => e.Id == "kill").Detail.Should().MatchRegex("^[1-9][0-9]* connections to ns-1 reset$", "the agents on ns-1 lose their sockets without a close");
+        report.Samples[^1].PersistentByNode.Should().Equal(new Dictionary<string, int> { ["ns-2"] = 50 });
+        report.Notes.Should().Contain(n => n.StartsWith("nodes: persistent channels at the end ns-2 50; ", StringComparison.Ordinal) && n.Contains("ns-1 -> ns-2", StringComparison.Ordinal));
         if (Directory.Exists(reportDirectory))
         {
             Directory.Delete(reportDirectory, recursive: true);

@@ -10,6 +10,7 @@ public sealed class ConditionParserTests
         public IReadOnlyCollection<string> Groups { get; } = ["office", "home-vpn"];
         public IReadOnlyDictionary<string, string> Events { get; } = new Dictionary<string, string> { ["hello"] = "push-task", ["flip"] = "vpn-up" };
         public bool LegacyCompare => true;
+        public IReadOnlyCollection<string> Nodes { get; } = ["ns-1", "ns-2"];
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed class ScenarioDeserializerTests
     public void KeysOf_ListsTheKeysInDeclarationOrder()
     {
         ScenarioDeserializer.KeysOf<ScenarioDocument>().Should().Equal("name", "description", "seed", "duration", "system", "fleet", "settings", "timeline", "expect");
-        ScenarioDeserializer.KeysOf<LabDocument>().Should().Equal("tcm", "taskServers", "gateway", "persistent", "proxy");
+        ScenarioDeserializer.KeysOf<LabDocument>().Should().Equal("tcm", "taskServers", "gateway", "persistent", "proxy", "store", "nsNodes");
     }
 
     private static ScenarioYaml Read(string text) => ScenarioDeserializer.Deserialize(text);

@@ -1,4 +1,5 @@
 using Tcm.Agent.Network;
+using Tcm.Lab.Storage;
 using Tcm.Simulator.Scenarios;
 
 namespace Tcm.Simulator.Tests.Scenarios;
@@ -6,7 +7,8 @@ namespace Tcm.Simulator.Tests.Scenarios;
 /// <summary>
 /// The scenario words QA and developers asked for: several VPN adapters per machine and <c>adapter:</c> on the VPN actions,
 /// <c>set-profile</c> with its targets, traffic by destination, purpose, group and request kind, <c>p&lt;NN&gt; reconnected</c>, and
-/// <c>throughout ... until</c>, traffic after an event: what they load into, and each mistake's error with its file, line and column.
+/// <c>throughout ... until</c>, traffic after an event, several NS nodes (<c>store</c>, <c>nsNodes</c>, <c>kill-server ns-1</c>, <c>of node ns-2</c>):
+/// what they load into, and each mistake's error with its file, line and column.
 /// </summary>
 public sealed class VocabularyParsingTests
 {
@@ -126,39 +128,51 @@ public sealed class VocabularyParsingTests
         new TrafficFilter { Connection = "ts", Kind = "http" }.IncludesRequest("ns http").Should().BeFalse();
     }
 
-    /// <summary>One mistake in a new word (named for what it shows), the replacement that makes it, and the one error it gives.</summary>
-    public static TheoryData<string, string, string, string> Mistakes() => new()
+    /// <summary>
+    /// One mistake in a new word: the valid scenario it is made in (<c>words</c>: <see cref="Base"/>, <c>nodes</c>: <see cref="TwoNodes"/>), its
+    /// name (what it shows), the replacement that makes it, and the one error it gives.
+    /// </summary>
+    public static TheoryData<string, string, string, string, string> Mistakes() => new()
     {
-        { "VpnAdaptersWithoutAVpnClient", "location: office }", "location: office, vpnAdapters: [checkpoint, fortinet] }", "t.yaml:5:66: 'vpnAdapters' needs VPN clients: add 'vpn: down' or 'vpn: up' to group 'office'" },
-        { "VpnAdaptersOfOne", "[checkpoint, cisco-anyconnect]", "[checkpoint]", "t.yaml:10:20: 'vpnAdapters' lists 2 to 8 adapters (got 1); one adapter is 'vpnAdapter'" },
-        { "VpnAdaptersTwice", "[checkpoint, cisco-anyconnect]", "[checkpoint, checkpoint]", "t.yaml:10:33: 'vpnAdapters' lists the adapter 'Ethernet 3' twice; each VPN client adds its own" },
-        { "VpnAdaptersUnknownPreset", "[checkpoint, cisco-anyconnect]", "[checkpoint, ciscoo]", "t.yaml:10:33: unknown VPN adapter preset 'ciscoo'; expected one of: checkpoint, cisco-anyconnect, globalprotect, fortinet, wireguard, openvpn; or give '{ name: ..., description: ... }'" },
-        { "VpnAdapterAndVpnAdapters", "      vpnAdapters:", "      vpnAdapter: checkpoint\n      vpnAdapters:", "t.yaml:10:19: group 'home' has both 'vpnAdapter' and 'vpnAdapters'; list every adapter under 'vpnAdapters'" },
-        { "AdapterNoMachineHas", "adapter: checkpoint", "adapter: wireguard", "t.yaml:18:14: no group's machines have the VPN adapter 'wireguard' (they have checkpoint, cisco-anyconnect)" },
-        { "SetProfileWithoutAName", "    profile: kiosks\n", "", "t.yaml:20:5: 'set-profile' needs 'profile' (the profile's name: Default, or one to add, like 'home workers')" },
-        { "SetProfileWithNothingToSet", "    profile: Default\n    targets: [office, home]\n", "    profile: Default\n", "t.yaml:28:5: 'set-profile' needs something to set: 'targets', 'persistent', 'cem' or 'priority'" },
-        { "TargetsOfAnUnknownGroup", "targets: [office, home]", "targets: [office, hme]", "t.yaml:32:14: unknown group 'hme' in 'targets'; did you mean 'home'?" },
-        { "TargetsWithAnUnknownRule", "{ group: office, site: \"Lon*\" }", "{ group: office, sight: \"Lon*\" }", "t.yaml:24:31: 'targets' matches the attributes group, site, location, os, model, computerName, domain (got 'sight')" },
-        { "ProfileCemWord", "cem: missing", "cem: gone", "t.yaml:26:10: 'cem' must be one of valid, missing, invalid, wrong-port (got 'gone')" },
-        { "ThroughoutUntilAnUnknownEvent", "until one-down", "until one-dwn", "t.yaml:34:68: unknown event id 'one-dwn'; did you mean 'one-down'?" },
-        { "UntilWithoutAnEvent", "until one-down", "until", "t.yaml:34:67: expected an event id at the end of 'direct >= 99% of home throughout after start until'" },
-        { "TrafficToAnUnknownDestination", "to corporate", "to internal", "t.yaml:35:37: expected 'corporate' (Notification Server, Task Servers, package servers) or 'public' (gateway, HTTPS codebases) (got 'internal')" },
-        { "TrafficForAnUnknownPurpose", "for task-server", "for tasks", "t.yaml:35:51: expected a purpose: management, task-server, download or probe (got 'tasks')" },
-        { "TrafficOfAnUnknownGroup", "for task-server of home", "for task-server of hom", "t.yaml:35:66: unknown group 'hom'; did you mean 'home'?" },
-        { "RequestsByDestination", "requests kind ts.task.result", "requests to corporate", "t.yaml:36:50: 'requests' counts requests by 'kind' and group ('of'), not by destination or purpose; 'to' goes with bytes" },
-        { "BytesByKind", "bytes to corporate for task-server", "bytes kind ack", "t.yaml:35:34: 'kind' counts requests; 'bytes' is counted by destination ('to'), purpose ('for') and group ('of')" },
-        { "UnknownRequestKind", "kind ts.task.result", "kind ts.task.push", "t.yaml:36:55: unknown request kind 'ts.task.push' (kinds: http, hello, ack, task.status, task.result, inventory.result, http.request, http.response, each optionally after 'ns.' or 'ts.')" },
-        { "QualifierTwice", "of office >= 10", "of office of home >= 10", "t.yaml:36:80: 'of' is given twice" },
-        { "ReconnectedWithoutAnEvent", "p90 reconnected back <= 20s", "p90 reconnected <= 20s", "t.yaml:37:30: 'p90 reconnected' needs the event reconnects count from, like 'p90 reconnected back <= 20s'" },
-        { "ReconnectedAfterAnUnknownEvent", "p90 reconnected back", "p90 reconnected bak", "t.yaml:37:31: unknown event id 'bak'; did you mean 'back'?" },
+        { "words", "VpnAdaptersWithoutAVpnClient", "location: office }", "location: office, vpnAdapters: [checkpoint, fortinet] }", "t.yaml:5:66: 'vpnAdapters' needs VPN clients: add 'vpn: down' or 'vpn: up' to group 'office'" },
+        { "words", "VpnAdaptersOfOne", "[checkpoint, cisco-anyconnect]", "[checkpoint]", "t.yaml:10:20: 'vpnAdapters' lists 2 to 8 adapters (got 1); one adapter is 'vpnAdapter'" },
+        { "words", "VpnAdaptersTwice", "[checkpoint, cisco-anyconnect]", "[checkpoint, checkpoint]", "t.yaml:10:33: 'vpnAdapters' lists the adapter 'Ethernet 3' twice; each VPN client adds its own" },
+        { "words", "VpnAdaptersUnknownPreset", "[checkpoint, cisco-anyconnect]", "[checkpoint, ciscoo]", "t.yaml:10:33: unknown VPN adapter preset 'ciscoo'; expected one of: checkpoint, cisco-anyconnect, globalprotect, fortinet, wireguard, openvpn; or give '{ name: ..., description: ... }'" },
+        { "words", "VpnAdapterAndVpnAdapters", "      vpnAdapters:", "      vpnAdapter: checkpoint\n      vpnAdapters:", "t.yaml:10:19: group 'home' has both 'vpnAdapter' and 'vpnAdapters'; list every adapter under 'vpnAdapters'" },
+        { "words", "AdapterNoMachineHas", "adapter: checkpoint", "adapter: wireguard", "t.yaml:18:14: no group's machines have the VPN adapter 'wireguard' (they have checkpoint, cisco-anyconnect)" },
+        { "words", "SetProfileWithoutAName", "    profile: kiosks\n", "", "t.yaml:20:5: 'set-profile' needs 'profile' (the profile's name: Default, or one to add, like 'home workers')" },
+        { "words", "SetProfileWithNothingToSet", "    profile: Default\n    targets: [office, home]\n", "    profile: Default\n", "t.yaml:28:5: 'set-profile' needs something to set: 'targets', 'persistent', 'cem' or 'priority'" },
+        { "words", "TargetsOfAnUnknownGroup", "targets: [office, home]", "targets: [office, hme]", "t.yaml:32:14: unknown group 'hme' in 'targets'; did you mean 'home'?" },
+        { "words", "TargetsWithAnUnknownRule", "{ group: office, site: \"Lon*\" }", "{ group: office, sight: \"Lon*\" }", "t.yaml:24:31: 'targets' matches the attributes group, site, location, os, model, computerName, domain (got 'sight')" },
+        { "words", "ProfileCemWord", "cem: missing", "cem: gone", "t.yaml:26:10: 'cem' must be one of valid, missing, invalid, wrong-port (got 'gone')" },
+        { "words", "ThroughoutUntilAnUnknownEvent", "until one-down", "until one-dwn", "t.yaml:34:68: unknown event id 'one-dwn'; did you mean 'one-down'?" },
+        { "words", "UntilWithoutAnEvent", "until one-down", "until", "t.yaml:34:67: expected an event id at the end of 'direct >= 99% of home throughout after start until'" },
+        { "words", "TrafficToAnUnknownDestination", "to corporate", "to internal", "t.yaml:35:37: expected 'corporate' (Notification Server, Task Servers, package servers) or 'public' (gateway, HTTPS codebases) (got 'internal')" },
+        { "words", "TrafficForAnUnknownPurpose", "for task-server", "for tasks", "t.yaml:35:51: expected a purpose: management, task-server, download or probe (got 'tasks')" },
+        { "words", "TrafficOfAnUnknownGroup", "for task-server of home", "for task-server of hom", "t.yaml:35:66: unknown group 'hom'; did you mean 'home'?" },
+        { "words", "RequestsByDestination", "requests kind ts.task.result", "requests to corporate", "t.yaml:36:50: 'requests' counts requests by 'kind' and group ('of'), not by destination or purpose; 'to' goes with bytes" },
+        { "words", "BytesByKind", "bytes to corporate for task-server", "bytes kind ack", "t.yaml:35:34: 'kind' counts requests; 'bytes' is counted by destination ('to'), purpose ('for') and group ('of')" },
+        { "words", "UnknownRequestKind", "kind ts.task.result", "kind ts.task.push", "t.yaml:36:55: unknown request kind 'ts.task.push' (kinds: http, hello, ack, task.status, task.result, inventory.result, http.request, http.response, each optionally after 'ns.' or 'ts.')" },
+        { "words", "QualifierTwice", "of office >= 10", "of office of home >= 10", "t.yaml:36:80: 'of' is given twice" },
+        { "words", "ReconnectedWithoutAnEvent", "p90 reconnected back <= 20s", "p90 reconnected <= 20s", "t.yaml:37:30: 'p90 reconnected' needs the event reconnects count from, like 'p90 reconnected back <= 20s'" },
+        { "words", "ReconnectedAfterAnUnknownEvent", "p90 reconnected back", "p90 reconnected bak", "t.yaml:37:31: unknown event id 'bak'; did you mean 'back'?" },
+        { "nodes", "NodesOnSqlite", "store: postgresql", "store: sqlite", "t.yaml:5:14: 'nsNodes: 2' needs 'store: postgresql' under 'system.lab': several Notification Server nodes share one database, and the SQLite file is one node's" },
+        { "nodes", "NodesWithoutAStore", "    store: postgresql\n", "", "t.yaml:4:14: 'nsNodes: 2' needs 'store: postgresql' under 'system.lab': several Notification Server nodes share one database, and the SQLite file is one node's" },
+        { "nodes", "NodesWithTheGateway", "    gateway: false\n", "", "t.yaml:5:14: 'nsNodes: 2' runs without the gateway and Task Servers (they know one Notification Server address): add 'gateway: false' and 'taskServers: 0'" },
+        { "nodes", "NodesWithATaskServer", "taskServers: 0", "taskServers: 1", "t.yaml:5:14: 'nsNodes: 2' runs without the gateway and Task Servers (they know one Notification Server address): add 'gateway: false' and 'taskServers: 0'" },
+        { "nodes", "TheSingleNodesNameWithTwo", "server: ns-1\n  - id: back", "server: ns\n  - id: back", "t.yaml:17:13: unknown server 'ns' (the lab's Notification Server nodes are ns-1, ns-2; set 'nsNodes'); did you mean 'ns-1'?" },
+        { "nodes", "ANodeTheLabDoesNotRun", "server: ns-1\n  - id: back", "server: ns-3\n  - id: back", "t.yaml:17:13: unknown server 'ns-3' (the lab's Notification Server nodes are ns-1, ns-2; set 'nsNodes'); did you mean 'ns-1'?" },
+        { "nodes", "PopulationOfAnUnknownNode", "of node ns-2", "of node ns-3", "t.yaml:23:46: unknown node 'ns-3'; the lab's nodes are ns-1, ns-2 (see 'nsNodes'); did you mean 'ns-1'?" },
+        { "nodes", "PopulationNodeWithoutAName", "of node ns-2 within 10s after kill", "of node", "t.yaml:23:45: expected a Notification Server node (ns-1, ns-2) at the end of 'persistent == 20 of node'" },
     };
 
     [Theory]
     [MemberData(nameof(Mistakes))]
-    public void OneMistake_GivesOneErrorAtItsPosition(string mistake, string replace, string with, string expected)
+    public void OneMistake_GivesOneErrorAtItsPosition(string scenario, string mistake, string replace, string with, string expected)
     {
-        Base.Should().Contain(replace, mistake);
-        var result = ScenarioLoader.Parse(Base.Replace(replace, with, StringComparison.Ordinal), "t.yaml");
+        var valid = scenario == "nodes" ? TwoNodes : Base;
+        valid.Should().Contain(replace, mistake);
+        var result = ScenarioLoader.Parse(valid.Replace(replace, with, StringComparison.Ordinal), "t.yaml");
 
         result.Errors.Select(e => e.ToString()).Should().ContainSingle(mistake).Which.Should().Be(expected);
     }
@@ -190,4 +204,72 @@ public sealed class VocabularyParsingTests
         result.Errors.Should().BeEmpty();
         return result.Scenario!.Expectations.OfType<TrafficExpectation>().Single(e => e.Name == "extra").Filter;
     }
+
+    // ------------------------------------------------------------ several NS nodes: store, nsNodes, node servers, of node
+
+    private const string TwoNodes = """
+        name: nodes
+        system:
+          lab:
+            store: postgresql
+            nsNodes: 2
+            gateway: false
+            taskServers: 0
+        fleet:
+          agents: 20
+        timeline:
+          - id: start
+            at: 0s
+            do: start-agents
+          - id: kill
+            at: 10s
+            do: kill-server
+            server: ns-1
+          - id: back
+            at: 20s
+            do: start-server
+            server: ns-1
+        expect:
+          everyone on ns-2: persistent == 20 of node ns-2 within 10s after kill
+          nothing twice: no-duplicate-results
+        """;
+
+    [Fact]
+    public void TwoNodesOnPostgres_LoadIntoTheModel()
+    {
+        var result = ScenarioLoader.Parse(TwoNodes, "t.yaml");
+
+        result.Errors.Should().BeEmpty();
+        var lab = result.Scenario!.System.Should().BeOfType<LabSystem>().Subject;
+        (lab.Store, lab.NsNodes, lab.Gateway, lab.TaskServers).Should().Be((StoreKind.PostgreSql, 2, false, 0));
+        lab.NodeNames.Should().Equal("ns-1", "ns-2");
+        result.Scenario.FindEvent("kill")!.Action.Should().Be(new ServerAction(ServerOperation.Kill, "ns-1"));
+        result.Scenario.FindEvent("back")!.Action.Should().Be(new ServerAction(ServerOperation.Start, "ns-1"));
+        var onNode = result.Scenario.Expectations[0].Should().BeOfType<StateExpectation>().Subject.Condition;
+        onNode.Of.Should().Be(new Population { Node = "ns-2" });
+        (onNode.Metric, onNode.Op, onNode.Value).Should().Be((StateMetric.Persistent, Comparison.Equal, new Quantity(20, false)));
+    }
+
+    [Fact]
+    public void OneNode_IsTheLabsNs_OnTheStoreTheEnvironmentPicks()
+    {
+        var result = ScenarioLoader.Parse("fleet: { agents: 1 }\ntimeline:\n  - { at: 1s, do: stop-server, server: ns }\n", "t.yaml");
+
+        result.Errors.Should().BeEmpty();
+        var lab = result.Scenario!.System.Should().BeOfType<LabSystem>().Subject;
+        (lab.Store, lab.NsNodes).Should().Be(((StoreKind?)null, 1));
+        lab.NodeNames.Should().Equal("ns");
+    }
+
+    [Theory]
+    [InlineData("nsNodes: 2", "nsNodes: 9", "t.yaml:5:14: 'nsNodes' must be between 1 and 8 (got 9)")]
+    [InlineData("store: postgresql", "store: mysql", "t.yaml:4:12: 'store' must be one of sqlite, postgresql (got 'mysql')")]
+    public void AWrongNodeOrStoreValue_IsAnErrorAtItsPosition(string replace, string with, string expected)
+    {
+        // why: the rest of the file then reads as a lab of one node (or on SQLite), so errors about the nodes may follow it.
+        var result = ScenarioLoader.Parse(TwoNodes.Replace(replace, with, StringComparison.Ordinal), "t.yaml");
+
+        result.Errors.Select(e => e.ToString()).Should().Contain(expected);
+    }
+
 }
