@@ -123,11 +123,17 @@ internal sealed partial class TcmProcess : IAsyncDisposable
     /// <summary>A client of the admin API of the <c>tcm ns</c> at <paramref name="server"/>, trusting its <paramref name="ca"/>, with <paramref name="key"/>.</summary>
     public static HttpClient AdminHttp(string server, string key, X509Certificate2 ca)
     {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerTrust.ValidateServer(certificate, errors, ca);
-        var http = new HttpClient(handler) { BaseAddress = new Uri(server), Timeout = TimeSpan.FromSeconds(30) };
+        var http = ServerHttp(server, ca);
         http.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, key);
         return http;
+    }
+
+    /// <summary>A client of the <c>tcm ns</c> at <paramref name="server"/>, trusting its <paramref name="ca"/>, with no key of its own.</summary>
+    public static HttpClient ServerHttp(string server, X509Certificate2 ca)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ServerTrust.ValidateServer(certificate, errors, ca);
+        return new HttpClient(handler) { BaseAddress = new Uri(server), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     private void Append(string? line)
