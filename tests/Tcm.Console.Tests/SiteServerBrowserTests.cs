@@ -16,13 +16,14 @@ namespace Tcm.Console.Tests;
 public sealed class SiteServerBrowserTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// The agent page for an agent on the internet: a real agent reaches the Notification Server and a Task Server through a real CEM
+    /// The profile's gateway address, checked on save in the console against the registered gateway (a wrong port is named, with
+    /// where the gateway listens); then the agent page for an agent on the internet: a real agent reaches the Notification Server and a Task Server through a real CEM
     /// gateway, and its Network Status shows both legs of each connection (agent to gateway, and gateway to server as the gateway
     /// reports it), each with its cryptographic protocol and cipher suite, and "View internet gateway certificate". Screenshots
-    /// <c>cem-01-network-status.png</c> and <c>cem-02-gateway-certificate.png</c>.
+    /// <c>cem-00-profile-wrong-port.png</c>, <c>cem-01-network-status.png</c> and <c>cem-02-gateway-certificate.png</c>.
     /// </summary>
     [ChromiumFact]
-    public async Task Administrator_sees_both_legs_of_a_CEM_agents_connections_and_the_gateways_certificate()
+    public async Task Administrator_is_told_of_a_wrong_gateway_port_then_sees_both_legs_of_a_CEM_agents_connections_and_the_gateways_certificate()
     {
         await using var server = await ConsoleBrowser.StartServerAsync(output, tcmEnabled: true);
         await using var taskServer = await TaskServerHost.StartAsync(output, server, "ts1");
@@ -30,9 +31,29 @@ public sealed class SiteServerBrowserTests(ITestOutputHelper output)
             [new GatewayBackendOptions { Name = "ts1", Address = taskServer.Info.Address, Kind = BackendKind.TaskServer, Identity = "ns1" }]);
         await Eventually.WaitAsync(() => server.ListTaskServersAsync(), l => l.SingleOrDefault()?.Online == true, TimeSpan.FromSeconds(30), "the Task Server online");
 
-        // The internet profile: the gateway in the Default profile, and "Prefer CEM gateway connection" for everyone.
-        var profile = await server.GetDefaultProfileAsync();
-        await server.PutProfileAsync(profile with { Cem = new CemSettings { GatewayAddress = gateway.Info.HostAndPort } });
+        await using var browser = await ConsoleBrowser.LaunchAsync(server.BaseUrl, output);
+        var page = await browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, server.Info.AdminApiKey);
+
+        // The internet profile, edited in the console: first with the gateway on the wrong port ("443 against 4726"), which the
+        // server says out loud on save (the registered gateway and where it listens), then with the right one.
+        var gatewayUri = new Uri(gateway.Info.BaseUrl);
+        var wrongPort = gatewayUri.Port == 4726 ? 4727 : 4726;
+        await page.GotoAsync("/console/#/profiles/default");
+        await page.CheckAsync("#p-cem");
+        await page.FillAsync("#p-gw", $"{gatewayUri.Host}:{wrongPort}");
+        await page.ClickAsync("#save-profile");
+        var problems = page.Locator("#profile-problems");
+        await Assertions.Expect(problems).ToBeVisibleAsync();
+        await Assertions.Expect(problems).ToContainTextAsync($"cem.gatewayAddress: port {wrongPort} does not match: gateway '");
+        await Assertions.Expect(problems).ToContainTextAsync(new Regex($@"listens on \S+:{gatewayUri.Port}\b"));
+        await browser.ShotAsync(page, "cem-00-profile-wrong-port");
+        await page.FillAsync("#p-gw", gateway.Info.HostAndPort);
+        await page.ClickAsync("#save-profile");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/profiles$"));
+        (await server.GetDefaultProfileAsync()).Cem.Should().BeEquivalentTo(new { GatewayAddress = gateway.Info.HostAndPort, Enabled = true });
+
+        // "Prefer CEM gateway connection" for everyone.
         using (var response = await server.Admin.PostAsJsonAsync($"{TcmPaths.Admin}/agent-settings",
             new TargetedAgentSettings { Name = "internet", Priority = 1, Settings = new AgentSettings { PreferCem = true } }, ProtocolJsonContext.Default.TargetedAgentSettings))
         {
@@ -46,9 +67,6 @@ public sealed class SiteServerBrowserTests(ITestOutputHelper output)
                 && s.TaskServer is { Mode: ConnectionMode.Cem, Transport: TransportKind.Persistent, BackendTlsProtocol: not null },
             TimeSpan.FromSeconds(30), "both channels persistent through the gateway, with the gateway's report of its leg");
 
-        await using var browser = await ConsoleBrowser.LaunchAsync(server.BaseUrl, output);
-        var page = await browser.NewPageAsync();
-        await ConsoleBrowser.SignInAsync(page, server.Info.AdminApiKey);
         await page.GotoAsync($"/console/#/agents/{Uri.EscapeDataString(agent.AgentId!)}");
         var panel = page.Locator("#network-status");
         await Assertions.Expect(page.Locator("#ns-availability").First).ToHaveTextAsync("Available via internet gateway");
