@@ -4,8 +4,8 @@ namespace Tcm.Functional.Tests;
 
 /// <summary>
 /// "Failures that say why", end to end: a real agent whose profile sends it through a gateway address where something other than a
-/// TCM gateway answers. Its Network Status (and the text of <c>tcm agent status</c>) says what the last attempt dialled, on which route,
-/// and what answered: a server whose certificate it does not trust (which certificate, and why), or a web server that is not TCM.
+/// TCM gateway answers. Its Network Status (and the text of <c>tcm agent status</c>, and its log) says what the last attempt dialled, on
+/// which route, and what answered: a server whose certificate it does not trust (which certificate, and why), or a web server that is not TCM.
 /// </summary>
 public sealed class FailuresThatSayWhyTests(ITestOutputHelper output) : SiteTest(output)
 {
@@ -61,7 +61,8 @@ public sealed class FailuresThatSayWhyTests(ITestOutputHelper output) : SiteTest
             response.EnsureSuccessStatusCode();
         }
 
-        var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), computerName), Laptop);
+        var logs = new CollectingLoggerProvider();
+        var agent = await StartAgentAsync(RealAgents.Options(await Ns.Info.CreateInstallPackageAsync("default"), computerName), Laptop, logs: logs);
         var status = await WaitForStatusAsync(agent, s => s.LastAttempt?.Outcome == outcome, $"the last attempt to end in {outcome}");
 
         var attempt = status.LastAttempt!;
@@ -71,6 +72,10 @@ public sealed class FailuresThatSayWhyTests(ITestOutputHelper output) : SiteTest
         attempt.Proxy.Should().BeNull();
         status.Transport.Should().Be(TransportKind.Http);
         NetworkStatusText.Format(status, DateTime.UtcNow).Should().Contain(attempt.Detail);
+        logs.Entries.Should().Contain(
+            e => e.Level == LogLevel.Warning && e.Message.StartsWith("Connecting to CEM gateway '", StringComparison.Ordinal)
+                && e.Message.EndsWith($"' at {foreign.HostAndPort} failed (route Cem, proxy none): {outcome}: {attempt.Detail}", StringComparison.Ordinal),
+            "the agent's log says what it dialled, on which route, without a proxy, and what answered");
         return attempt;
     }
 }

@@ -70,9 +70,12 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
     protected async Task<NotificationServerHost> StartNotificationServerAsync(bool tcmEnabled = true) =>
         Own(await NotificationServerHost.StartAsync(Output, tcmEnabled));
 
-    /// <summary>A real agent with <paramref name="options"/> (on the machine's network unless <paramref name="network"/> is given).</summary>
-    protected async Task<TcmAgent> StartAgentAsync(AgentOptions options, INetwork? network = null, ITaskExecutor? executor = null) =>
-        Own(await RealAgents.StartAsync(options, Output, network, executor));
+    /// <summary>
+    /// A real agent with <paramref name="options"/> (on the machine's network unless <paramref name="network"/> is given), also logging
+    /// to <paramref name="logs"/> when given.
+    /// </summary>
+    protected async Task<TcmAgent> StartAgentAsync(AgentOptions options, INetwork? network = null, ITaskExecutor? executor = null, ILoggerProvider? logs = null) =>
+        Own(await RealAgents.StartAsync(options, Output, network, executor, logs: logs));
 
     /// <summary>Waits until <paramref name="agent"/>'s Network Status satisfies <paramref name="condition"/>.</summary>
     protected static Task<NetworkStatus> WaitForStatusAsync(TcmAgent agent, Func<NetworkStatus, bool> condition, string what) =>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Tcm.Agent;
 using Tcm.Agent.Network;
 using Tcm.Agent.State;
@@ -29,7 +30,8 @@ public static class RealAgents
     /// Starts an agent with <paramref name="options"/> that logs to <paramref name="output"/> under its computer name, on the
     /// machine's network unless <paramref name="network"/> is given, running tasks with the built-in executor unless
     /// <paramref name="executor"/> is given, keeping its state in <paramref name="state"/> (a new store when null; one store over two
-    /// agents in turn is one agent that was away). The caller disposes it.
+    /// agents in turn is one agent that was away), and also logging to <paramref name="logs"/> when given (to assert on what it
+    /// logged). The caller disposes it.
     /// </summary>
     public static async Task<TcmAgent> StartAsync(
         AgentOptions options,
@@ -37,16 +39,23 @@ public static class RealAgents
         INetwork? network = null,
         ITaskExecutor? executor = null,
         CancellationToken cancellationToken = default,
-        IAgentStateStore? state = null)
+        IAgentStateStore? state = null,
+        ILoggerProvider? logs = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var loggers = XunitLoggerProvider.CreateFactory(output, $"{options.ComputerName,-8}");
+        if (logs is not null)
+        {
+            loggers.AddProvider(logs);
+        }
+
         var agent = new TcmAgent(
             options,
             network ?? new OsNetwork(),
             state ?? new InMemoryAgentStateStore(),
             executor ?? new BuiltInTaskExecutor(),
             TimeProvider.System,
-            XunitLoggerProvider.CreateFactory(output, $"{options.ComputerName,-8}"));
+            loggers);
         try
         {
             await agent.StartAsync(cancellationToken);
