@@ -200,24 +200,15 @@ internal sealed partial class TaskDelivery
         using var gates = await DeliveryEngine.EnterAsync(agents, static agent => agent.Id, ct).ConfigureAwait(false);
         var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
         var toSend = new List<(PushSequence Agent, long Seq, byte[] Payload)>(tasks.Count);
+        PushEncoding? encoding = null;
         _store.InTransaction(s =>
         {
             foreach (var task in tasks)
             {
                 var agent = byId[task.AgentId];
                 var seq = agent.NextSeq;
-                var payload = MessageCodec.Encode(new TaskPushMessage
-                {
-                    Seq = seq,
-                    TaskId = task.ActionId,
-                    Command = task.Command,
-                    Name = task.Name,
-                    Parameters = task.Parameters,
-                    TimeoutSeconds = task.TimeoutSeconds,
-                    CreatedAt = task.CreatedAt,
-                    NotAfter = task.NotAfter,
-                    Urgent = task.Urgent,
-                });
+                encoding = EncodingFor(task, encoding);
+                var payload = encoding.For(seq);
 
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
                 if (s.Execute("INSERT OR IGNORE INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs) > 0)
@@ -236,6 +227,52 @@ internal sealed partial class TaskDelivery
         // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
         _window.Admit(toSend, actionId: null);
         return accepted;
+    }
+
+    // why: a fan-out's tasks differ only in their agent (and so in each push's sequence number): the push is serialised once per
+    // distinct task and each agent's copy made from it (PushEncoding), as the NS does, instead of once per agent.
+    private static PushEncoding EncodingFor(TaskServerAssignment task, PushEncoding? last) =>
+        last?.Message is TaskPushMessage previous && SameTask(previous, task)
+            ? last
+            : new PushEncoding(new TaskPushMessage
+            {
+                Seq = 0,
+                TaskId = task.ActionId,
+                Command = task.Command,
+                Name = task.Name,
+                Parameters = task.Parameters,
+                TimeoutSeconds = task.TimeoutSeconds,
+                CreatedAt = task.CreatedAt,
+                NotAfter = task.NotAfter,
+                Urgent = task.Urgent,
+            });
+
+    private static bool SameTask(TaskPushMessage push, TaskServerAssignment task) =>
+        push.TaskId == task.ActionId && push.Command == task.Command && push.Name == task.Name && push.TimeoutSeconds == task.TimeoutSeconds
+        && push.CreatedAt == task.CreatedAt && push.NotAfter == task.NotAfter && push.Urgent == task.Urgent
+        && SameParameters(push.Parameters, task.Parameters);
+
+    private static bool SameParameters(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a is null || b is null || a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (var (name, value) in a)
+        {
+            if (!b.TryGetValue(name, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Stored pushes waiting for room in the push window.</summary>
