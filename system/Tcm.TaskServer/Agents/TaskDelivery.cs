@@ -207,7 +207,21 @@ internal sealed partial class TaskDelivery
             {
                 var agent = byId[task.AgentId];
                 var seq = agent.NextSeq;
-                encoding = EncodingFor(task, encoding);
+
+                // why: a fan-out's tasks differ only in their agent (and so in each push's sequence number): the push is serialised once
+                // per distinct task and each agent's copy made from it (PushEncoding), as the NS does, instead of once per agent.
+                encoding = encoding?.Message is TaskPushMessage previous && SameTask(previous, task) ? encoding : new PushEncoding(new TaskPushMessage
+                {
+                    Seq = seq,
+                    TaskId = task.ActionId,
+                    Command = task.Command,
+                    Name = task.Name,
+                    Parameters = task.Parameters,
+                    TimeoutSeconds = task.TimeoutSeconds,
+                    CreatedAt = task.CreatedAt,
+                    NotAfter = task.NotAfter,
+                    Urgent = task.Urgent,
+                });
                 var payload = encoding.For(seq);
 
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
@@ -228,24 +242,6 @@ internal sealed partial class TaskDelivery
         _window.Admit(toSend, actionId: null);
         return accepted;
     }
-
-    // why: a fan-out's tasks differ only in their agent (and so in each push's sequence number): the push is serialised once per
-    // distinct task and each agent's copy made from it (PushEncoding), as the NS does, instead of once per agent.
-    private static PushEncoding EncodingFor(TaskServerAssignment task, PushEncoding? last) =>
-        last?.Message is TaskPushMessage previous && SameTask(previous, task)
-            ? last
-            : new PushEncoding(new TaskPushMessage
-            {
-                Seq = 0,
-                TaskId = task.ActionId,
-                Command = task.Command,
-                Name = task.Name,
-                Parameters = task.Parameters,
-                TimeoutSeconds = task.TimeoutSeconds,
-                CreatedAt = task.CreatedAt,
-                NotAfter = task.NotAfter,
-                Urgent = task.Urgent,
-            });
 
     private static bool SameTask(TaskPushMessage push, TaskServerAssignment task) =>
         push.TaskId == task.ActionId && push.Command == task.Command && push.Name == task.Name && push.TimeoutSeconds == task.TimeoutSeconds
