@@ -138,6 +138,7 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
         {
             if (heldElsewhere.Contains(agent.AgentId))
             {
+                _holder.TryRemove(KeyValuePair.Create(agent.AgentId, record.Id));
                 state.Release(agent.AgentId);
                 Log.AgentHeldElsewhere(_logger, agent.AgentId, record.Name);
                 continue;
