@@ -93,16 +93,9 @@ internal sealed class AgentRecord : PushSequence
 
     private static void RaiseTo(ref long field, long value)
     {
-        var current = Interlocked.Read(ref field);
-        while (current < value)
+        long current;
+        while (value > (current = Interlocked.Read(ref field)) && Interlocked.CompareExchange(ref field, value, current) != current)
         {
-            var seen = Interlocked.CompareExchange(ref field, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
         }
     }
 

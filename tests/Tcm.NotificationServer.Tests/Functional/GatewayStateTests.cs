@@ -9,10 +9,8 @@ public sealed class GatewayStateTests
     [Fact]
     public async Task ReportAndUnacknowledgedDecision_SurviveARestart_AndOnceAcknowledged_AreNotOfferedAgain()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var gateway = await TestGateway.RegisterAsync(server);
-        var held = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-        await gateway.ReportAsync(server, "gw1.example:8443", held);
+        await using var reported = await ReportedGateway.StartAsync();
+        var (server, gateway, held) = (reported.Server, reported.Gateway, reported.Held);
         var decision = await gateway.DecideAsync(server, held, GatewayCertificateAction.Approve);
 
         await server.StopAsync();
@@ -34,10 +32,8 @@ public sealed class GatewayStateTests
     [Fact]
     public async Task LaterDecisionOnTheSameCertificate_ReplacesTheOneNotTaken_InTheStoreToo()
     {
-        await using var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
-        using var gateway = await TestGateway.RegisterAsync(server);
-        var held = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-        await gateway.ReportAsync(server, "gw1.example:8443", held);
+        await using var reported = await ReportedGateway.StartAsync();
+        var (server, gateway, held) = (reported.Server, reported.Gateway, reported.Held);
 
         await gateway.DecideAsync(server, held, GatewayCertificateAction.Approve);
         var block = await gateway.DecideAsync(server, held, GatewayCertificateAction.Block);
@@ -45,5 +41,24 @@ public sealed class GatewayStateTests
         await server.StartAsync();
 
         (await gateway.PollAsync(server, waitSeconds: 10)).Should().Equal(block);
+    }
+
+    /// <summary>A server with a registered gateway that reported one held certificate (its thumbprint: <see cref="Held"/>).</summary>
+    private sealed record ReportedGateway(NotificationServerHost Server, TestGateway Gateway, string Held) : IAsyncDisposable
+    {
+        public static async Task<ReportedGateway> StartAsync()
+        {
+            var server = await NotificationServerHost.StartAsync(tcmEnabled: true);
+            var gateway = await TestGateway.RegisterAsync(server);
+            var held = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+            await gateway.ReportAsync(server, "gw1.example:8443", held);
+            return new ReportedGateway(server, gateway, held);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Gateway.Dispose();
+            await Server.DisposeAsync();
+        }
     }
 }

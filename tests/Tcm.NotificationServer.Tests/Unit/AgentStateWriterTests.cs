@@ -8,27 +8,14 @@ namespace Tcm.NotificationServer.Tests.Unit;
 /// What agents report after their registration is written coalesced, and the agents a write stored are told on as one batch that
 /// travels to the other nodes as a few lines (<see cref="AgentStateWriter"/>, <see cref="AgentStateChange"/>).
 /// </summary>
-public sealed class AgentStateWriterTests : IAsyncLifetime
+public sealed class AgentStateWriterTests
 {
-    private readonly TemporaryFolder _folder = new("ns-agent-states");
-    private TcmStore _store = null!;
-
-    public Task InitializeAsync()
-    {
-        _store = new TcmStore(_folder.Path, NullLogger.Instance);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        _folder.Dispose();
-    }
-
     [SqliteOnlyFact("it holds the SQLite writer of a store it opens itself")]
     public async Task ABurstOfReports_WhileTheWriterIsBusy_IsOneWrite_ToldAsOneBatch_EachAgentOnce()
     {
-        var directory = new AgentDirectory(_store);
+        using var folder = new TemporaryFolder("ns-agent-states");
+        await using var store = new TcmStore(folder.Path, NullLogger.Instance);
+        var directory = new AgentDirectory(store);
         var agents = new List<AgentRecord>();
         for (var i = 0; i < 1_000; i++)
         {
@@ -52,7 +39,7 @@ public sealed class AgentStateWriterTests : IAsyncLifetime
         };
 
         using var busy = new ManualResetEventSlim();
-        var holding = _store.Writer.WriteAsync(_ => busy.Wait(TimeSpan.FromSeconds(30)));
+        var holding = store.Writer.WriteAsync(_ => busy.Wait(TimeSpan.FromSeconds(30)));
         foreach (var agent in agents)
         {
             directory.ReportNetworkStatus(agent, new NetworkStatus { ServerAddress = "ns:4443", Mode = ConnectionMode.Cem, Availability = agent.Id });
@@ -63,7 +50,7 @@ public sealed class AgentStateWriterTests : IAsyncLifetime
         await told.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         batches.Should().ContainSingle("every report made while the writer was busy waits for one write").Which.Should().BeEquivalentTo(agents.Select(a => a.Id));
-        var stored = _store.LoadAgentStates([.. agents.Select(a => a.Id)]);
+        var stored = store.LoadAgentStates([.. agents.Select(a => a.Id)]);
         stored.Should().HaveCount(agents.Count).And.OnlyContain(s => s.Status!.Availability == s.AgentId, "each agent's own status is stored");
     }
 
