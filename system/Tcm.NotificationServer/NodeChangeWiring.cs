@@ -2,6 +2,7 @@ using Tcm.NotificationServer.Admin;
 using Tcm.NotificationServer.Agents;
 using Tcm.NotificationServer.Channel;
 using Tcm.NotificationServer.Cluster;
+using Tcm.NotificationServer.Gateways;
 using Tcm.NotificationServer.Policy;
 using Tcm.NotificationServer.SiteServers;
 using Tcm.NotificationServer.TaskServers;
@@ -25,8 +26,16 @@ internal static class NodeChangeWiring
         var sites = services.GetRequiredService<SiteServerDirectory>();
         var taskServers = services.GetRequiredService<TaskServerRegistry>();
         var keys = services.GetRequiredService<AdminKeyRing>();
+        var gateways = services.GetRequiredService<GatewayRegistry>();
 
         directory.Committed = id => nodes.Changed(id is null ? new NodeChange(NodeChangeKind.InstallPackages) : new NodeChange(NodeChangeKind.Agent, id));
+        directory.StatesCommitted = ids =>
+        {
+            foreach (var change in AgentStateChange.For(ids))
+            {
+                nodes.Changed(change);
+            }
+        };
 
         // why: agents connected here get the new policy (or lose a channel it no longer allows) as they would on the node that changed it.
         changes.On(NodeChangeKind.Policy, async (_, ct) =>
@@ -48,6 +57,8 @@ internal static class NodeChangeWiring
         changes.On(NodeChangeKind.TaskServerTasks, (id, _) => id is null ? Task.CompletedTask : Sync(() => taskServers.LoadTasks(id)));
         changes.On(NodeChangeKind.TaskServerCancel, (id, _) => Sync(() => taskServers.CancelHeld(id)));
         changes.On(NodeChangeKind.TaskServerAgent, (id, _) => Sync(() => taskServers.ReadHolder(id)));
+        changes.On(NodeChangeKind.AgentState, (id, _) => Sync(() => directory.ReloadStates(id is null ? [.. directory.All.Select(static a => a.Id)] : AgentStateChange.Ids(id))));
+        changes.On(NodeChangeKind.Gateway, gateways.ReloadAsync);
     }
 
     private static Task Sync(Action read)

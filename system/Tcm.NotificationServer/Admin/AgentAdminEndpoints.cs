@@ -60,7 +60,7 @@ internal static class AgentAdminEndpoints
                 var response = await session.RequestAsync("GET", "/tcm/agent/status", LiveStatusTimeout, context.RequestAborted);
                 if (response is { Status: 200, Body: { } body } && TryReadStatus(body) is { } live)
                 {
-                    agent.NetworkStatus = live;
+                    directory.ReportNetworkStatus(agent, live);
                     return Ok(live, ProtocolJsonContext.Default.NetworkStatus);
                 }
             }

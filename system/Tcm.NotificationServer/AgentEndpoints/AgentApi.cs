@@ -146,9 +146,7 @@ internal sealed partial class AgentApi(
 
         if (batch.NetworkStatus is { } status)
         {
-            agent.NetworkStatus = status;
-            var json = TcmStore.Serialize(status, ProtocolJsonContext.Default.NetworkStatus);
-            store.Writer.Post(ctx => ctx.Execute("UPDATE agents SET network_status=@p1 WHERE id=@p0", agent.Id, json), "network status");
+            directory.ReportNetworkStatus(agent, status);
         }
 
         Log.Events(logger, agent.Id, batch.Events.Count);

@@ -2,23 +2,30 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Tcm.NotificationServer.Store;
+using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Agents;
 
 /// <summary>
 /// Every registered agent, cached in memory (loaded at start, added at registration), and the registration tokens of
 /// the install packages (kept as SHA-256 hashes, in the store and here). An agent or package another node sharing the store
-/// created is read from the store when this node hears of it (<see cref="Load"/>, <see cref="ReloadPackages"/>).
+/// created is read from the store when this node hears of it (<see cref="Load"/>, <see cref="ReloadPackages"/>), and so is what an agent
+/// reported to another node after its registration (<see cref="ReloadStates"/>).
 /// </summary>
 internal sealed class AgentDirectory
 {
     private readonly TcmStore _store;
+    /// <summary>The most agents one read of reported states asks for (a query's parameters are bounded).</summary>
+    private const int ReloadChunk = 500;
+
+    private readonly AgentStateWriter _states;
     private readonly ConcurrentDictionary<string, AgentRecord> _agents;
     private readonly ConcurrentDictionary<string, PackageGrant> _packagesByTokenHash;
 
     public AgentDirectory(TcmStore store)
     {
         _store = store;
+        _states = new AgentStateWriter(store);
         _agents = new ConcurrentDictionary<string, AgentRecord>(store.LoadAgents().Select(row => KeyValuePair.Create(row.Id, AgentRecord.FromStored(row))), StringComparer.Ordinal);
         _packagesByTokenHash = new ConcurrentDictionary<string, PackageGrant>(StringComparer.Ordinal);
         ReloadPackages();
@@ -75,6 +82,38 @@ internal sealed class AgentDirectory
     /// to the node signal.
     /// </summary>
     public Action<string?>? Committed { get; set; }
+
+    /// <summary>
+    /// Told, once committed, of the agents whose reported state this node stored, a batch at a time: the server hands them to the node
+    /// signal.
+    /// </summary>
+    public Action<IReadOnlyList<string>>? StatesCommitted
+    {
+        get => _states.Committed;
+        set => _states.Committed = value;
+    }
+
+    /// <summary>The Network Status the agent reported (or answered when asked): kept, and written coalesced with other agents'.</summary>
+    public void ReportNetworkStatus(AgentRecord agent, NetworkStatus status)
+    {
+        agent.NetworkStatus = status;
+        _states.Changed(agent);
+    }
+
+    /// <summary>Reads what the agents <paramref name="agentIds"/> reported from the store again (another node stored it); agents this node does not know are skipped.</summary>
+    public void ReloadStates(IReadOnlyList<string> agentIds)
+    {
+        foreach (var chunk in agentIds.Chunk(ReloadChunk))
+        {
+            foreach (var (id, status) in _store.LoadAgentStates(chunk))
+            {
+                if (_agents.TryGetValue(id, out var agent))
+                {
+                    agent.NetworkStatus = status;
+                }
+            }
+        }
+    }
 
     /// <summary>Stores a newly registered agent, then makes it visible.</summary>
     public async Task AddAsync(AgentRecord agent, string? previousAgentId, string packageId, CancellationToken ct = default)

@@ -80,6 +80,25 @@ internal sealed class AgentRecord : PushSequence
 
     public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastContactMs, now.ToUnixTimeMilliseconds());
 
+    /// <summary>
+    /// The store heard of the agent at <paramref name="lastContactMs"/> (another node did): kept when later than what this node knows, and
+    /// not written back.
+    /// </summary>
+    public void SeenContact(long lastContactMs)
+    {
+        // why this order: between the two, a flush of contacts writes the store's own value, never an older one over it.
+        RaiseTo(ref _lastContactMs, lastContactMs);
+        RaiseTo(ref _persistedContactMs, lastContactMs);
+    }
+
+    private static void RaiseTo(ref long field, long value)
+    {
+        long current;
+        while (value > (current = Interlocked.Read(ref field)) && Interlocked.CompareExchange(ref field, value, current) != current)
+        {
+        }
+    }
+
     /// <summary>Whether the last contact changed since it was last written; marks it written.</summary>
     public bool TryTakeDirtyContact(out long lastContactMs)
     {

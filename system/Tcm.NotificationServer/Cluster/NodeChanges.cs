@@ -28,6 +28,15 @@ internal enum NodeChangeKind
 
     /// <summary>An agent moved to another Task Server; the id names the agent.</summary>
     TaskServerAgent,
+
+    /// <summary>
+    /// What agents reported after their registration (their Network Status) stored; the id names the agents, separated by
+    /// <see cref="AgentStateChange.Separator"/>, so that a burst of reports travels as a few lines.
+    /// </summary>
+    AgentState,
+
+    /// <summary>A CEM gateway's report, pending decisions or the node holding its decision poll changed; the id names the gateway.</summary>
+    Gateway,
 }
 
 /// <summary>One change another node committed: what changed, and which item when one is named (null: read all of that kind again).</summary>

@@ -7,13 +7,16 @@ namespace Tcm.NotificationServer.Cluster;
 /// <summary>
 /// Which node holds which agent, as far as this node can tell. At start, the store forgets this node's name on every agent (connections
 /// a previous run of the node held are gone); with other nodes on the database (<see cref="INodeSignal.Shared"/>) it reads every
-/// <see cref="RefreshInterval"/> which node holds each agent this node does not, for the admin API and console. It runs the node signal
-/// for the node's life.
+/// <see cref="RefreshInterval"/> which node holds each agent this node does not, and when the agents were last heard of, for the admin API
+/// and console. It runs the node signal for the node's life.
 /// </summary>
 internal sealed class NodePresence(AgentDirectory directory, TcmStore store, NodeIdentity node, INodeSignal signal, TimeProvider time) : BackgroundService
 {
     /// <summary>How often a node reads the others' agents from the store.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>How far back a refresh reads the agents' last contacts.</summary>
+    private static readonly TimeSpan ContactLookBack = TimeSpan.FromMinutes(1);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -44,10 +47,29 @@ internal sealed class NodePresence(AgentDirectory directory, TcmStore store, Nod
         }
     }
 
-    /// <summary>One read of the store: every agent this node does not hold gets the node the store names, or none.</summary>
+    /// <summary>
+    /// One read of the store: every agent this node does not hold gets the node the store names, or none; every agent heard of lately takes
+    /// its last contact from the store when another node heard of it later.
+    /// </summary>
     internal void Refresh()
     {
-        var holders = store.LoadAgentNodes().ToDictionary(static row => row.AgentId, static row => row.Node, StringComparer.Ordinal);
+        // why a minute back: a node writes its contacts every few seconds, and the nodes' clocks may differ a little.
+        var since = time.GetUtcNow().Subtract(ContactLookBack).ToUnixTimeMilliseconds();
+        var rows = store.LoadAgentPresence(since);
+        var holders = new Dictionary<string, string>(rows.Count, StringComparer.Ordinal);
+        foreach (var (agentId, holder, lastContactMs) in rows)
+        {
+            if (holder is not null)
+            {
+                holders[agentId] = holder;
+            }
+
+            if (lastContactMs is { } ms && directory.TryGet(agentId, out var known))
+            {
+                known.SeenContact(ms);
+            }
+        }
+
         foreach (var agent in directory.All)
         {
             var seen = agent.Node;

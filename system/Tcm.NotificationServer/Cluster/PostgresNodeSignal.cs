@@ -42,6 +42,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
     private readonly Channel<string?> _incomingChanges = System.Threading.Channels.Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private long _listens;
     private long _received;
+    private long _changesReceived;
 
     /// <summary>A signal over the database <paramref name="connectionString"/> names; <paramref name="changes"/> hears the others' changes (none: ignored).</summary>
     public PostgresNodeSignal(string connectionString, NodeIdentity node, INodeSignalReceiver catchUp, TimeProvider time, ILogger<PostgresNodeSignal> logger,
@@ -69,6 +70,9 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
 
     /// <summary>Payloads of other nodes taken in so far.</summary>
     internal long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Change payloads (<see cref="ChangesChannelName"/>) of other nodes taken in so far.</summary>
+    internal long ChangesReceived => Interlocked.Read(ref _changesReceived);
 
     public void PushesStored(IEnumerable<(string AgentId, long Seq)> pushes)
     {
@@ -204,6 +208,7 @@ internal sealed partial class PostgresNodeSignal : INodeSignal, IAsyncDisposable
 
     private async Task TakeChangesAsync(List<NodeChange> changes, CancellationToken stoppingToken)
     {
+        Interlocked.Increment(ref _changesReceived);
         foreach (var change in changes)
         {
             await _changes.ChangedElsewhereAsync(change, stoppingToken).ConfigureAwait(false);

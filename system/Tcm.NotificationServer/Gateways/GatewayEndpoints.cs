@@ -30,7 +30,7 @@ internal static class GatewayEndpoints
         {
             var verb = action.ToString().ToLowerInvariant();
             admin.MapPost($"/gateways/{{name}}/certificates/{{thumbprint}}/{verb}", (string name, string thumbprint, HttpContext context, GatewayRegistry registry) =>
-                    Decide(context, registry, name, thumbprint, action))
+                    DecideAsync(context, registry, name, thumbprint, action))
                 .WithName($"{action}GatewayCertificate").WithAdminAccess(AdminRole.Administrator, AuditKinds.Certificate)
                 .WithSummary(action == GatewayCertificateAction.Approve
                     ? "Approves a certificate the gateway holds; the gateway applies (and keeps) it within seconds. 202 with the queued decision."
@@ -40,9 +40,9 @@ internal static class GatewayEndpoints
         }
     }
 
-    private static IResult Decide(HttpContext context, GatewayRegistry registry, string name, string thumbprint, GatewayCertificateAction action)
+    private static async Task<IResult> DecideAsync(HttpContext context, GatewayRegistry registry, string name, string thumbprint, GatewayCertificateAction action)
     {
-        var outcome = registry.Decide(name, thumbprint, action);
+        var outcome = await registry.DecideAsync(name, thumbprint, action, context.RequestAborted);
         if (outcome.Result == GatewayDecisionResult.Queued)
         {
             context.AuditChange($"{name}/{outcome.Decision!.Thumbprint}", null, outcome.Decision, ProtocolJsonContext.Default.GatewayDecision);
@@ -73,7 +73,7 @@ internal static class GatewayEndpoints
             return;
         }
 
-        context.RequestServices.GetRequiredService<GatewayRegistry>().Report(gateway, report!);
+        await context.RequestServices.GetRequiredService<GatewayRegistry>().ReportAsync(gateway, report!, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -99,11 +99,12 @@ internal static class GatewayEndpoints
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping);
         var deadline = time.GetUtcNow().AddSeconds(wait);
         var applied = poll!.Applied;
-        state.BeginPoll();
+        registry.BeginPoll(gateway, state);
         try
         {
             IReadOnlyList<GatewayDecision> pending;
-            while ((pending = registry.Take(state, applied)).Count == 0 && deadline - time.GetUtcNow() is { } left && left > TimeSpan.Zero)
+            while ((pending = await registry.TakeAsync(gateway, state, applied, context.RequestAborted)).Count == 0
+                && deadline - time.GetUtcNow() is { } left && left > TimeSpan.Zero)
             {
                 applied = [];
                 try
@@ -123,7 +124,7 @@ internal static class GatewayEndpoints
         }
         finally
         {
-            state.EndPoll();
+            registry.EndPoll(gateway, state);
         }
     }
 

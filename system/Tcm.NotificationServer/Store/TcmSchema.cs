@@ -144,6 +144,19 @@ internal static class TcmSchema
         CREATE TABLE ts_holders(agent_id TEXT PRIMARY KEY, server_id TEXT NOT NULL) WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// Version 9: what the Notification Server knows of each CEM gateway, so that every node sharing the database shows the same and the
+    /// node that holds a gateway's decision poll delivers a decision made on another: the gateway's latest report (JSON, and when it
+    /// arrived), the node whose decision poll it holds open (several nodes only), and the administrators' decisions it has not
+    /// acknowledged yet.
+    /// </summary>
+    private const string GatewayStates = """
+        CREATE TABLE gateway_states(gateway_id TEXT PRIMARY KEY, report TEXT, reported_at INTEGER, poll_node TEXT);
+        CREATE TABLE gateway_decisions(
+            id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, thumbprint TEXT NOT NULL, action TEXT NOT NULL, decided_at INTEGER NOT NULL);
+        CREATE INDEX gateway_decisions_gateway ON gateway_decisions(gateway_id, decided_at);
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -156,6 +169,7 @@ internal static class TcmSchema
             new SchemaMigration(6, "the node that holds each agent", AgentsNode),
             new SchemaMigration(7, "the node that sends each action's waves", WaveDrivers),
             new SchemaMigration(8, "Task Servers' cancels until taken, and which Task Server holds each agent", TaskServersAcrossNodes),
+            new SchemaMigration(9, "gateways' reports and pending decisions", GatewayStates),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -231,9 +231,31 @@ internal sealed partial class TcmStore : IAsyncDisposable
     public List<(string AgentId, long LastSeq)> LoadLastPushSeqs() =>
         Query("SELECT agent_id, MAX(seq) FROM pushes GROUP BY agent_id", r => (r.GetString(0), r.GetInt64(1)));
 
-    /// <summary>Which node holds each agent's connection, for the agents some node holds.</summary>
-    public List<(string AgentId, string Node)> LoadAgentNodes() =>
-        Query("SELECT id, node FROM agents WHERE node IS NOT NULL", r => (r.GetString(0), r.GetString(1)));
+    /// <summary>
+    /// Which node holds each agent's connection and when the agent was last heard of, for the agents some node holds and those heard of
+    /// after <paramref name="contactAfterMs"/> (milliseconds since the epoch).
+    /// </summary>
+    public List<(string AgentId, string? Node, long? LastContactMs)> LoadAgentPresence(long contactAfterMs) =>
+        Query(
+            "SELECT id, node, last_contact FROM agents WHERE node IS NOT NULL OR last_contact > @p0",
+            static r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? (long?)null : r.GetInt64(2)),
+            contactAfterMs);
+
+    /// <summary>The Network Status the store holds for each of <paramref name="agentIds"/> it knows.</summary>
+    public List<(string AgentId, NetworkStatus? Status)> LoadAgentStates(IReadOnlyList<string> agentIds)
+    {
+        if (agentIds.Count == 0)
+        {
+            return [];
+        }
+
+        var names = string.Join(',', Enumerable.Range(0, agentIds.Count).Select(static i => $"@p{i}"));
+        object?[] args = [.. agentIds];
+        return Query(
+            $"SELECT id, network_status FROM agents WHERE id IN ({names})",
+            static r => (r.GetString(0), r.IsDBNull(1) ? null : Deserialize(r.GetString(1), ProtocolJsonContext.Default.NetworkStatus)),
+            args);
+    }
 
     /// <summary>Stored pushes of an agent with <c>seq &gt; afterSeq</c>, in order, as the UTF-8 JSON that goes on the wire.</summary>
     public List<(long Seq, byte[] Payload)> GetPushesAfter(string agentId, long afterSeq, int max) =>

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Tcm.Hosting.Registration;
 using Tcm.NotificationServer.Waves;
 
 namespace Tcm.NotificationServer.Tests.Cluster;
@@ -74,15 +73,13 @@ public sealed class NodeChangeTests : IAsyncLifetime
     public async Task GatewayCreatedAndRegisteredOnA_IsKnownToB_WhichHonoursTheAgentsItRelays()
     {
         using var registered = await _nodes.A.RegisterAgentAsync();
-        var created = await _nodes.A.CreateSiteServerAsync("gw1", SiteServerKind.Gateway);
+        using var gateway = await TestGateway.RegisterAsync(_nodes.A);
         await Eventually.WaitAsync(
             ct => _nodes.B.AdminGetAsync("/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo, ct), l => l.Any(s => s.Name == "gw1"), Eventually.DefaultDeadline, "node B to list the gateway created on node A");
 
-        using var gateway = await RegisterGatewayAsync(_nodes.A, created.RegistrationToken);
-
         await Eventually.WaitAsync(
             ct => _nodes.B.AdminGetAsync("/site-servers", ProtocolJsonContext.Default.IReadOnlyListSiteServerInfo, ct), l => l.Single(s => s.Name == "gw1").Registered, Eventually.DefaultDeadline, "node B to see the registration");
-        using var relay = _nodes.B.CreateClient(gateway);
+        using var relay = _nodes.B.CreateClient(gateway.Certificate);
         using var request = new System.Net.Http.HttpRequestMessage(HttpMethod.Get, TcmPaths.Policy);
         request.Headers.Add(SiteServerPaths.ForwardedAgentCertificateHeader, Convert.ToBase64String(registered.Certificate.RawData));
         using var response = await relay.SendAsync(request);
@@ -112,23 +109,6 @@ public sealed class NodeChangeTests : IAsyncLifetime
         {
             _nodes.Scalar<long>($"SELECT COUNT(*) FROM pushes WHERE action_id='{created.ActionId}' AND agent_id='{agent.Id}'").Should().Be(1, "each target gets the task once");
             agent.Dispose();
-        }
-    }
-
-    private static async Task<System.Security.Cryptography.X509Certificates.X509Certificate2> RegisterGatewayAsync(NotificationServerHost server, string token)
-    {
-        var (key, csr) = SiteServerRegistrar.NewKey("CN=gw1, OU=gateway");
-        using (key)
-        {
-            using var handler = server.CreateHandler();
-            var response = await SiteServerRegistrar.RegisterAsync(handler, new Uri(server.BaseUrl), new SiteServerRegisterRequest
-            {
-                RegistrationToken = token,
-                HostNames = ["gw1.example"],
-                Address = "gw1.example:443",
-                CertificateSigningRequestPem = csr,
-            }, "gateway", TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
-            return SiteServerRegistrar.WithKey(response.CertificatePem, key);
         }
     }
 }
