@@ -8,8 +8,9 @@ public sealed partial class StoreWriteQueue<TContext>
         /// <summary>
         /// Runs the write (again, when its transaction is retried); false when it threw (the exception is kept for its caller). An
         /// exception <paramref name="conflict"/> names is the transaction's, not the write's: it is thrown on, so the batch is retried.
+        /// <paramref name="ended"/> (if any) runs when the write returned, as part of it: it sends what the write held back.
         /// </summary>
-        public abstract bool Run(TContext context, Func<Exception, bool>? conflict);
+        public abstract bool Run(TContext context, Func<Exception, bool>? conflict, Action? ended);
 
         /// <summary>After the transaction: the caller's result or exception, or the transaction's failure.</summary>
         public abstract void Complete(Exception? transactionFailure);
@@ -23,12 +24,13 @@ public sealed partial class StoreWriteQueue<TContext>
 
         public Task<T> Task => _completion.Task;
 
-        public override bool Run(TContext context, Func<Exception, bool>? conflict)
+        public override bool Run(TContext context, Func<Exception, bool>? conflict, Action? ended)
         {
             _error = null;
             try
             {
                 _result = write(context);
+                ended?.Invoke();
                 return true;
             }
             catch (Exception ex) when (conflict is null || !conflict(ex))

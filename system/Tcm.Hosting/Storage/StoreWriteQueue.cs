@@ -23,6 +23,10 @@ namespace Tcm.Hosting.Storage;
 /// times: so a write may run more than once, and what it takes from memory it must take once (the last run's changes are the ones
 /// kept). Only when the retries are spent do its callers fail, with <see cref="StoreConflictException"/>.
 /// </para>
+/// <para>
+/// With an <see cref="IStatementPipeline"/> (a database server, where a round trip costs more than a statement), the savepoints go to it
+/// and travel with the writes' own statements, and what a write held back is sent when it returns, its failure the write's.
+/// </para>
 /// </summary>
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
 public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
@@ -38,6 +42,8 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     private readonly WriterConnection _connection;
     private readonly IWriteOutcomes? _outcomes;
     private readonly StoreRetryPolicy? _retry;
+    private readonly IStatementPipeline? _pipeline;
+    private readonly Action? _endWrite;
     private long _transactions;
     private long _retries;
     private long _operations;
@@ -57,6 +63,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     /// </param>
     /// <param name="storeName">The store's tag on the instruments; by default the file name of <paramref name="connection"/>'s data source.</param>
     /// <param name="retry">When a batch that failed on a conflict with another writer is run again; null: never (a file only this process writes).</param>
+    /// <param name="pipeline">Where the savepoints go and held-back statements are sent (see <see cref="IStatementPipeline"/>); by default <paramref name="context"/> when it is one.</param>
     public StoreWriteQueue(
         DbConnection connection,
         TContext context,
@@ -68,7 +75,8 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         TimeProvider? gatherClock = null,
         Action<DbConnection>? opened = null,
         string? storeName = null,
-        StoreRetryPolicy? retry = null)
+        StoreRetryPolicy? retry = null,
+        IStatementPipeline? pipeline = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gatherWindow, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(connection);
@@ -82,7 +90,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         _connectionGate = connectionGate;
         GatherWindow = gatherWindow;
         _gatherClock = gatherClock ?? TimeProvider.System;
-        _connection = new WriterConnection(connection, opened);
+        _pipeline = pipeline ?? context as IStatementPipeline;
+        _endWrite = _pipeline is null ? null : _pipeline.EndWrite;
+        _connection = new WriterConnection(connection, opened, _pipeline);
         _retry = retry;
         _storeTag = new("store", storeName ?? Path.GetFileNameWithoutExtension(connection.DataSource));
         _loop = Task.Run(RunAsync);
@@ -289,10 +299,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                 {
                     // why: a lone write needs no savepoint (two statements each): when it throws, the transaction holds nothing else.
                     _outcomes?.WriteStarting();
-                    if (batch[0].Run(_context, _retry?.IsConflict))
+                    if (batch[0].Run(_context, _retry?.IsConflict, _endWrite))
                     {
-                        _outcomes?.Committing();
-                        transaction.Commit();
+                        Commit(transaction);
                     }
                     else
                     {
@@ -309,7 +318,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                 {
                     _connection.Begin();
                     _outcomes?.WriteStarting();
-                    if (!write.Run(_context, _retry?.IsConflict))
+                    if (!write.Run(_context, _retry?.IsConflict, _endWrite))
                     {
                         _outcomes?.WriteUndone();
                         _connection.RollBack();
@@ -318,11 +327,11 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                     _connection.Release();
                 }
 
-                _outcomes?.Committing();
-                transaction.Commit();
+                Commit(transaction);
             }
             finally
             {
+                _pipeline?.Abandon();
                 _bind(null);
                 _connection.Bind(null);
             }
@@ -331,6 +340,13 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         {
             _connectionGate?.Exit();
         }
+    }
+
+    private void Commit(DbTransaction transaction)
+    {
+        _outcomes?.Committing();
+        _pipeline?.Committing();
+        transaction.Commit();
     }
 
     /// <summary>Refuses new writes, and waits until the queued ones are committed.</summary>
@@ -344,9 +360,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     /// <summary>
     /// What the writer does on its connection: each batch's transaction, and the savepoint each write of a batch runs in, as three
     /// statements prepared once (the same text on SQLite and PostgreSQL). Why not <see cref="DbTransaction.Save"/>: SQLite's compiles its
-    /// statement on every call, and a fan-out's results pay two of them per result.
+    /// statement on every call, and a fan-out's results pay two of them per result. With a <paramref name="pipeline"/>, the savepoints are its.
     /// </summary>
-    private sealed class WriterConnection(DbConnection connection, Action<DbConnection>? opened) : IDisposable
+    private sealed class WriterConnection(DbConnection connection, Action<DbConnection>? opened, IStatementPipeline? pipeline) : IDisposable
     {
         private readonly DbCommand _begin = Command(connection, "SAVEPOINT write");
         private readonly DbCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
@@ -368,17 +384,29 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 
         public void Bind(DbTransaction? transaction) => _begin.Transaction = _rollBack.Transaction = _release.Transaction = transaction;
 
-        public void Begin() => _begin.ExecuteNonQuery();
+        public void Begin() => Run(_begin, static p => p.Savepoint());
 
-        public void RollBack() => _rollBack.ExecuteNonQuery();
+        public void RollBack() => Run(_rollBack, static p => p.RollBack());
 
-        public void Release() => _release.ExecuteNonQuery();
+        public void Release() => Run(_release, static p => p.Release());
 
         public void Dispose()
         {
             _begin.Dispose();
             _rollBack.Dispose();
             _release.Dispose();
+        }
+
+        private void Run(DbCommand command, Action<IStatementPipeline> piped)
+        {
+            if (pipeline is null)
+            {
+                command.ExecuteNonQuery();
+            }
+            else
+            {
+                piped(pipeline);
+            }
         }
 
         private static DbCommand Command(DbConnection connection, string sql)

@@ -14,13 +14,13 @@ internal sealed partial class ActionLedger
     /// <summary>Records the plan and each wave's targets of an action created in the same write (<see cref="Create"/>); no wave is sent yet.</summary>
     public void CreateWaves(WriteContext ctx, string actionId, WavePlan plan, IReadOnlyList<IReadOnlyList<string>> waves)
     {
-        ctx.Execute("INSERT INTO action_wave_plans(action_id, plan) VALUES(@p0,@p1)", actionId, TcmStore.Serialize(plan, ProtocolJsonContext.Default.WavePlan));
+        ctx.Defer("INSERT INTO action_wave_plans(action_id, plan) VALUES(@p0,@p1)", actionId, TcmStore.Serialize(plan, ProtocolJsonContext.Default.WavePlan));
         for (var i = 0; i < waves.Count; i++)
         {
-            ctx.Execute("INSERT INTO action_waves(action_id, wave, targets) VALUES(@p0,@p1,@p2)", actionId, i + 1, waves[i].Count);
+            ctx.Defer("INSERT INTO action_waves(action_id, wave, targets) VALUES(@p0,@p1,@p2)", actionId, i + 1, waves[i].Count);
             foreach (var agentId in waves[i])
             {
-                ctx.Execute("UPDATE action_targets SET wave=@p2 WHERE action_id=@p0 AND agent_id=@p1", actionId, agentId, i + 1);
+                ctx.Defer("UPDATE action_targets SET wave=@p2 WHERE action_id=@p0 AND agent_id=@p1", actionId, agentId, i + 1);
             }
         }
     }

@@ -29,11 +29,21 @@ internal sealed partial class ActionLedger(TcmStore store)
     /// </summary>
     public Task HearTargetsAsync(bool on, CancellationToken cancellationToken) => store.CaptureTargetStatesAsync(on, cancellationToken);
 
-    /// <summary>Creates an action with one pending target per agent.</summary>
+    /// <summary>
+    /// Creates an action with one pending target per agent. On PostgreSQL the targets are one statement over an array of agent ids (a
+    /// statement per target is a round trip per target there); SQLite's prepared statement per target is a call in this process.
+    /// </summary>
     public void Create(WriteContext ctx, NewAction action, long createdAtMs, IEnumerable<string> agentIds)
     {
-        ctx.Execute("INSERT INTO actions(id, kind, created_at, request, not_after) VALUES(@p0,@p1,@p2,@p3,@p4)",
+        ctx.Defer("INSERT INTO actions(id, kind, created_at, request, not_after) VALUES(@p0,@p1,@p2,@p3,@p4)",
             action.Id, action.Kind, createdAtMs, action.RequestJson, action.NotAfter?.ToUnixTimeMilliseconds());
+        if (ctx.IsPostgres)
+        {
+            // why the cast: the ids are one parameter (an array), not the parameter list.
+            ctx.Defer("INSERT INTO action_targets(action_id, agent_id, status) SELECT @p0, unnest(@p1::text[]), 'pending'", action.Id, (object)agentIds.ToArray());
+            return;
+        }
+
         foreach (var agentId in agentIds)
         {
             ctx.Execute("INSERT INTO action_targets(action_id, agent_id, status) VALUES(@p0,@p1,'pending')", action.Id, agentId);
@@ -45,7 +55,7 @@ internal sealed partial class ActionLedger(TcmStore store)
     {
         if (progress.State == TaskState.Delivered)
         {
-            ctx.Execute(
+            ctx.Defer(
                 """
                 UPDATE action_targets SET status = CASE WHEN status = 'pending' THEN 'delivered' ELSE status END,
                     delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
@@ -55,7 +65,7 @@ internal sealed partial class ActionLedger(TcmStore store)
         }
         else if (progress.State == TaskState.Running)
         {
-            ctx.Execute(
+            ctx.Defer(
                 """
                 UPDATE action_targets SET status='running', delivered_via = COALESCE(delivered_via, @p2), delivered_at = COALESCE(delivered_at, @p3)
                 WHERE action_id=@p0 AND agent_id=@p1 AND status IN ('pending','delivered')
@@ -82,7 +92,7 @@ internal sealed partial class ActionLedger(TcmStore store)
     /// <see cref="TargetProgress.AtMs"/> fill a missing one, as <see cref="Progress"/> does); a delivery still missing then is dated at completion.
     /// </summary>
     public void Complete(WriteContext ctx, string actionId, string agentId, TaskState state, long atMs, string? output, int? exitCode, TargetProgress? delivery = null) =>
-        ctx.Execute(
+        ctx.Defer(
             """
             UPDATE action_targets SET status=CASE WHEN status IN ('expired','cancelled') THEN status ELSE @p2 END,
                 completed_at=@p3, output=@p4, exit_code=@p5, result_count=result_count+1,

@@ -98,13 +98,13 @@ internal sealed partial class ChannelHousekeeping(
             {
                 foreach (var (id, ms) in dirty ?? [])
                 {
-                    ctx.Execute("UPDATE agents SET last_contact=@p1 WHERE id=@p0", id, ms);
+                    ctx.Defer("UPDATE agents SET last_contact=@p1 WHERE id=@p0", id, ms);
                 }
 
                 foreach (var (id, holder) in moved ?? [])
                 {
                     // why: an agent that left this node may already be held by another, whose name must stay.
-                    ctx.Execute(holder is null ? "UPDATE agents SET node=NULL WHERE id=@p0 AND node=@p1" : "UPDATE agents SET node=@p1 WHERE id=@p0", id, holder ?? self);
+                    ctx.Defer(holder is null ? "UPDATE agents SET node=NULL WHERE id=@p0 AND node=@p1" : "UPDATE agents SET node=@p1 WHERE id=@p0", id, holder ?? self);
                 }
             },
             "last contact and node");

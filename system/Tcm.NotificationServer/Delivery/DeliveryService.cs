@@ -95,6 +95,12 @@ internal sealed partial class DeliveryService(
 
     private const string InsertPush = "INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5)";
 
+    // why: on PostgreSQL a fan-out's pushes are one statement over arrays, where a statement per push was a round trip per push.
+    private const string InsertPushes = """
+        INSERT INTO pushes(agent_id, seq, kind, payload, action_id, created_at)
+        SELECT k.agent_id, k.seq, k.kind, k.payload, @p4::text, @p5::bigint FROM unnest(@p0::text[], @p1::bigint[], @p2::text[], @p3::bytea[]) AS k(agent_id, seq, kind, payload)
+        """;
+
     // why: one encoding per distinct message, so a fan-out of one task is serialised once.
     private static (string Kind, PushEncoding Encoding)[] Encode(AgentRecord[] agents, Func<AgentRecord, PushMessage> build)
     {
@@ -156,13 +162,17 @@ internal sealed partial class DeliveryService(
             record?.Invoke(ctx, ids, nowMs);
             var seqs = StoreSequences.Take(ctx, ids, known);
             var pushes = new (AgentRecord Agent, long Seq, string Kind, byte[] Payload)[agents.Length];
+            var kinds = new string[agents.Length];
+            var payloads = new byte[agents.Length][];
             for (var i = 0; i < agents.Length; i++)
             {
                 var (kind, encoding) = encodings[i];
                 pushes[i] = (agents[i], seqs[i], kind, encoding.For(seqs[i]));
-                ctx.Execute(InsertPush, ids[i], seqs[i], kind, pushes[i].Payload, actionId, nowMs);
+                kinds[i] = kind;
+                payloads[i] = pushes[i].Payload;
             }
 
+            ctx.Defer(InsertPushes, ids, seqs, kinds, payloads, actionId, nowMs);
             return pushes;
         });
     }
@@ -280,13 +290,15 @@ internal sealed partial class DeliveryService(
         var taken = new JournalTake();
         var duplicate = await store.Writer.WriteAsync(ctx =>
         {
-            // why: first, and even for a repeated result (an acknowledgement it carried is pending for this write alone); the delivery
-            // of the result's own target comes back to be written with its final state, in one update of that row.
-            var delivery = journal.TakeForResult(ctx, agent.Id, refId, taken) ?? delivered;
-            var inserted = ctx.Execute(
+            // why the insert held back: on PostgreSQL it travels with the acknowledgements' update (one round trip for both).
+            var inserted = ctx.DeferCount(
                 "INSERT INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,@p2,@p3,@p4,@p5) ON CONFLICT DO NOTHING",
                 key, agent.Id, kind, refId, payload, nowMs);
-            if (inserted == 0)
+
+            // why: even for a repeated result (an acknowledgement it carried is pending for this write alone); the delivery of the
+            // result's own target comes back to be written with its final state, in one update of that row.
+            var delivery = journal.TakeForResult(ctx, agent.Id, refId, taken) ?? delivered;
+            if (inserted() == 0)
             {
                 if (delivery is { } delivered)
                 {
@@ -299,7 +311,7 @@ internal sealed partial class DeliveryService(
             ledger.Complete(ctx, refId, agent.Id, state, nowMs, output, exitCode, delivery);
             if (inventory is not null)
             {
-                ctx.Execute("UPDATE agents SET inventory=@p1 WHERE id=@p0", agent.Id, inventory);
+                ctx.Defer("UPDATE agents SET inventory=@p1 WHERE id=@p0", agent.Id, inventory);
             }
 
             return false;

@@ -66,9 +66,12 @@ internal static class PostgresTargetStates
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Turns the capture of the writer's session on or off (in its transaction: a rollback takes it back).</summary>
+    /// <summary>
+    /// Turns the capture of the writer's session on or off (in its transaction: a rollback takes it back), sent with the batch's first
+    /// statement.
+    /// </summary>
     public static void SetCapture(PostgresStatements statements, bool on) =>
-        statements.Execute("SELECT set_config('tcm.capture_target_states', @p0, false)", on ? "on" : "off");
+        statements.Defer(on ? "SET tcm.capture_target_states = 'on'" : "SET tcm.capture_target_states = 'off'");
 
     /// <summary>Moves the changes the batch's writes made into <paramref name="changes"/>, in the order they were made.</summary>
     public static void Take(PostgresStatements statements, List<TargetStateChange> changes) =>

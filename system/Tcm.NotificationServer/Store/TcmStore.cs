@@ -99,7 +99,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
             opened: IsPostgres ? connection => Reopened((NpgsqlConnection)connection) : null,
             storeName: "tcm",
             // why: other nodes write the same database; a batch one of them deadlocked with runs again instead of failing its callers.
-            retry: IsPostgres ? StoreRetryPolicy.PostgreSql : null);
+            retry: IsPostgres ? StoreRetryPolicy.PostgreSql : null,
+            pipeline: _writeContext.Pipeline);
     }
 
     /// <summary>Where the store is: the database file, or the PostgreSQL server and database (never its password).</summary>

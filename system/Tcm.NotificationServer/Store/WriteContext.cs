@@ -58,8 +58,46 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
     /// <summary>The writer opened its PostgreSQL connection again, prepared to capture (<see cref="PostgresTargetStates.PrepareWriter"/>).</summary>
     internal void SessionOpened() => _sessionCaptures = true;
 
+    /// <summary>
+    /// Runs a statement that returns no rows and whose row count the write reads later (the function): on SQLite at once; on PostgreSQL
+    /// it is held back (<see cref="PostgresStatements.DeferCount"/>) and travels with the write's next read, so both take one round trip.
+    /// </summary>
+    public Func<int> DeferCount(string sql, params ReadOnlySpan<object?> args)
+    {
+        if (_postgres is not null)
+        {
+            return _postgres.DeferCount(sql, args);
+        }
+
+        var count = _sqlite!.Execute(sql, args);
+        return () => count;
+    }
+
+    /// <summary>Whether the statements go to PostgreSQL (else the SQLite file), for a write whose best form differs (one statement over arrays).</summary>
+    public bool IsPostgres => _postgres is not null;
+
+    /// <summary>The writer's pipeline on PostgreSQL (its savepoints, the statements held back); null on SQLite.</summary>
+    internal IStatementPipeline? Pipeline => _postgres;
+
     /// <summary>Runs a statement; returns the number of rows changed.</summary>
     public int Execute(string sql, params ReadOnlySpan<object?> args) => _sqlite is not null ? _sqlite.Execute(sql, args) : _postgres!.Execute(sql, args);
+
+    /// <summary>
+    /// Runs a statement that returns no rows and whose row count the write does not read: on SQLite at once; on PostgreSQL it may be held
+    /// back and sent with the write's next statement, or when the write returns (<see cref="PostgresStatements.Defer"/>). Either way it
+    /// is part of the write: its failure fails the write, and a later statement of the write sees its changes.
+    /// </summary>
+    public void Defer(string sql, params ReadOnlySpan<object?> args)
+    {
+        if (_sqlite is not null)
+        {
+            _sqlite.Execute(sql, args);
+        }
+        else
+        {
+            _postgres!.Defer(sql, args);
+        }
+    }
 
     /// <summary>Runs one statement that returns rows (a <c>SELECT</c>, or a change with <c>RETURNING</c>) and maps each row.</summary>
     public List<T> Query<T>(string sql, Func<StatementRow, T> map, params ReadOnlySpan<object?> args) =>
