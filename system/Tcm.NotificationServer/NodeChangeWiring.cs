@@ -46,6 +46,8 @@ internal static class NodeChangeWiring
         changes.On(NodeChangeKind.Agent, (id, ct) => Sync(() => directory.Load(id, out var _)));
         changes.On(NodeChangeKind.InstallPackages, (_, _) => Sync(directory.ReloadPackages));
         changes.On(NodeChangeKind.TaskServerTasks, (id, _) => id is null ? Task.CompletedTask : Sync(() => taskServers.LoadTasks(id)));
+        changes.On(NodeChangeKind.TaskServerCancel, (id, _) => Sync(() => taskServers.CancelHeld(id)));
+        changes.On(NodeChangeKind.TaskServerAgent, (id, _) => Sync(() => taskServers.ReadHolder(id)));
     }
 
     private static Task Sync(Action read)

@@ -23,7 +23,11 @@ public sealed class TaskServerOptions : TcmChannelServerOptions
     /// <summary>More DNS names or IP addresses for the certificate (the loopback addresses and the listen address are always in). Default empty.</summary>
     public IList<string> HostNames { get; set; } = [];
 
-    /// <summary>Base URL of the Notification Server, e.g. <c>https://ns.example:4443</c>. Required.</summary>
+    /// <summary>
+    /// Base URL of the Notification Server, e.g. <c>https://ns.example:4443</c>; for several nodes of one Notification Server (one
+    /// database), each node's URL, separated by commas: the Task Server registers with the first, calls one at a time and, after a
+    /// failure, the next round the list. Required.
+    /// </summary>
     public string NotificationServerUrl { get; set; } = "";
 
     /// <summary>PEM file of the NS CA the Task Server trusts the NS through (before registration; after it, the CA the NS returned is kept). Default null.</summary>
@@ -43,6 +47,11 @@ public sealed class TaskServerOptions : TcmChannelServerOptions
 
     /// <summary>How long the long poll on the NS waits for work. Default 25 seconds.</summary>
     public TimeSpan WorkPollWait { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The nodes <see cref="NotificationServerUrl"/> lists, in order; null for an entry that is not an https:// URL.</summary>
+    internal IReadOnlyList<Uri?> NotificationServerNodes() =>
+        [.. NotificationServerUrl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(static url => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps ? uri : null)];
 
     /// <summary>Longest pause between attempts to reach an unreachable NS (full-jitter back-off from 0.5 s). Default 10 seconds.</summary>
     public TimeSpan NotificationServerRetryMax { get; set; } = TimeSpan.FromSeconds(10);

@@ -9,9 +9,10 @@ internal sealed class TaskServerOptionsValidator()
     protected override void Validate(TaskServerOptions options, OptionsFailures failures)
     {
         failures.Port(options.SecondPort, nameof(TaskServerOptions.SecondPort));
-        if (!Uri.TryCreate(options.NotificationServerUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
+        var nodes = options.NotificationServerNodes();
+        if (nodes.Count == 0 || nodes.Contains(null))
         {
-            failures.Add($"{failures.Prefix}NotificationServerUrl must be the NS's https:// URL");
+            failures.Add($"{failures.Prefix}NotificationServerUrl must be the NS's https:// URL (several nodes of one NS: their URLs separated by commas)");
         }
 
         failures.Range(options.MaxAgents, 1, 1_000_000, nameof(TaskServerOptions.MaxAgents));

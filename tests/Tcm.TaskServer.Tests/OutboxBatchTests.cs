@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tcm.TaskServer.Agents;
 using Link = Tcm.TaskServer.NotificationServerLink.NotificationServerLink;
 
@@ -6,11 +7,22 @@ namespace Tcm.TaskServer.Tests;
 /// <summary>How the Task Server batches what it forwards to the NS: few requests for a fan-out, and per task a status never after its result (also across requests open at once).</summary>
 public sealed class OutboxBatchTests
 {
-    private static OutboxEntry Status(long id, string agent, string task) =>
-        new(id, new TaskServerStatusItem { AgentId = agent, TaskId = task, State = TaskState.Delivered }, null, 100);
+    private static OutboxEntry Status(long id, string agent, string task)
+    {
+        var status = new TaskServerStatusItem { AgentId = agent, TaskId = task, State = TaskState.Delivered, Via = "persistent", At = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + id) };
+        return new(id, status, null, JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem));
+    }
 
-    private static OutboxEntry Result(long id, string agent, string task) =>
-        new(id, null, new TaskServerResultItem { AgentId = agent, Result = new TaskResultMessage { TaskId = task, IdempotencyKey = $"{agent}:{task}", State = TaskState.Succeeded } }, 300);
+    private static OutboxEntry Result(long id, string agent, string task)
+    {
+        var result = new TaskServerResultItem
+        {
+            AgentId = agent,
+            Result = new TaskResultMessage { TaskId = task, IdempotencyKey = $"{agent}:{task}", State = TaskState.Succeeded, Output = $"out \"{id}\" \u00e9" },
+            Delivered = new TaskServerDelivery("persistent", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + id)),
+        };
+        return new(id, null, result, JsonSerializer.Serialize(result, ProtocolJsonContext.Default.TaskServerResultItem));
+    }
 
     [Fact]
     public void AFanOutsInterleavedStatusesAndResults_GoAsOneStatusRequestAndOneResultRequest()
@@ -66,12 +78,29 @@ public sealed class OutboxBatchTests
     {
         List<OutboxEntry> outbox = [Status(1, "a", "t1"), Result(2, "a", "t1"), Status(3, "b", "t1"), Result(4, "b", "t1")];
 
-        var (statuses, results) = Link.PlanBatch(outbox, maxBytes: 450);
+        var (statuses, results) = Link.PlanBatch(outbox, maxBytes: outbox[0].Bytes + outbox[1].Bytes + outbox[2].Bytes - 1);
         var (oneStatus, none) = Link.PlanBatch(outbox, maxBytes: 10);
 
         statuses.Select(s => s.Id).Should().Equal(1);
         results.Select(r => r.Id).Should().Equal(2);
         oneStatus.Select(s => s.Id).Should().Equal(1);
         none.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ABatchWrittenFromTheEntriesJson_ReadsAsTheBatchTheSerializerWrites()
+    {
+        List<OutboxEntry> statuses = [Status(1, "a", "t2"), Status(3, "b", "t2")];
+        List<OutboxEntry> results = [Result(2, "a", "t1"), Result(4, "b", "t1")];
+        var expected = new TaskServerResultBatch { Statuses = [.. statuses.Select(s => s.Status!)], Items = [.. results.Select(r => r.Result!)] };
+
+        var read = JsonSerializer.Deserialize(TsOutbox.WriteBatch(statuses, results), ProtocolJsonContext.Default.TaskServerResultBatch)!;
+        var resultsOnly = JsonSerializer.Deserialize(TsOutbox.WriteBatch([], results), ProtocolJsonContext.Default.TaskServerResultBatch)!;
+
+        JsonSerializer.Serialize(read, ProtocolJsonContext.Default.TaskServerResultBatch)
+            .Should().Be(JsonSerializer.Serialize(expected, ProtocolJsonContext.Default.TaskServerResultBatch));
+        resultsOnly.Statuses.Should().BeNullOrEmpty();
+        JsonSerializer.Serialize(resultsOnly, ProtocolJsonContext.Default.TaskServerResultBatch)
+            .Should().Be(JsonSerializer.Serialize(expected with { Statuses = null }, ProtocolJsonContext.Default.TaskServerResultBatch));
     }
 }

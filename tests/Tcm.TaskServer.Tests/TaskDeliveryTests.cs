@@ -52,6 +52,33 @@ public sealed class TaskDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Accept_AFanOutEncodedOnce_StoresForEachAgentTheBytesOfItsOwnPush()
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([Task("t0", AgentB)], CancellationToken.None);
+        var created = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        TaskServerAssignment FanOut(string agentId, string text) => Task("t1", agentId) with
+        {
+            Name = "say", TimeoutSeconds = 60, CreatedAt = created, Urgent = true, Parameters = new Dictionary<string, string> { ["text"] = text },
+        };
+
+        await delivery.AcceptAsync([FanOut(AgentA, "same"), FanOut(AgentB, "same"), Task("t2", AgentA), Task("t2", AgentB)], CancellationToken.None);
+
+        var stored = _store.Query("SELECT agent_id, seq, action_id, payload FROM pushes WHERE action_id <> 't0' ORDER BY agent_id, seq",
+            r => (Agent: r.GetString(0), Seq: r.GetInt64(1), Action: r.GetString(2), Payload: (byte[])r.GetValue(3)));
+        stored.Should().HaveCount(4);
+        foreach (var (_, seq, action, payload) in stored)
+        {
+            var push = (TaskPushMessage)MessageCodec.Decode(payload, int.MaxValue).Message!;
+            push.Seq.Should().Be(seq, "each agent's copy carries its own sequence number");
+            payload.Should().Equal(MessageCodec.Encode(push), "the copy is the bytes the push serialises to");
+            (push.TaskId, push.Parameters!["text"]).Should().Be(action == "t1" ? ("t1", "same") : ("t2", "t2"), "a task of other content is encoded for itself");
+        }
+
+        stored.Where(p => p.Agent == AgentB).Select(p => p.Seq).Should().Equal(2, 3);
+    }
+
+    [Fact]
     public async Task Ack_DropsDeliveredPushes_AndQueuesADeliveredStatusForTheNs()
     {
         var delivery = Create();

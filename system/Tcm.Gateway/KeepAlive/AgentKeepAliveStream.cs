@@ -71,6 +71,10 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
                     count = Math.Min(limit, _end - _start);
                     _buffer.AsMemory(_start, count).CopyTo(buffer);
                     _start += count;
+                    if (!_unframeable && count < limit && !_ended)
+                    {
+                        count += await ReadRestOfFrameAsync(buffer[count..limit], cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 else if (_ended)
                 {
@@ -151,6 +155,21 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
             Heard(got);
             _end += got;
         }
+    }
+
+    // why: a message longer than the buffer had its head passed on from the buffer and its rest by the next read: two writes to the
+    // backend (two HTTP/2 DATA frames, two flushes) per message from the agent. The rest of a frame the agent started is on its way,
+    // and the backend cannot use the head without it, so it is read into the same read.
+    private async ValueTask<int> ReadRestOfFrameAsync(Memory<byte> rest, CancellationToken cancellationToken)
+    {
+        var count = await base.ReadAsync(rest, cancellationToken).ConfigureAwait(false);
+        if (count == 0)
+        {
+            _ended = true;
+        }
+
+        Heard(count);
+        return count;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

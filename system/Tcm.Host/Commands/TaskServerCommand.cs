@@ -12,7 +12,7 @@ internal static class TaskServerCommand
             data: "Data folder: identity from registration, SQLite store. Default: data/ts",
             port: "HTTPS port for Client Task Agents. Default: 4726",
             publicHost: "Host name agents use to reach this server (certificate SAN, address in policies). Default: localhost");
-        server.Setting(new Option<string?>("--ns") { Description = "Base URL of the Notification Server, e.g. https://ns.example:4443. Required." }, nameof(TaskServerOptions.NotificationServerUrl));
+        server.Setting(new Option<string?>("--ns") { Description = "Base URL of the Notification Server, e.g. https://ns.example:4443; several nodes of one NS: their URLs separated by commas. Required." }, nameof(TaskServerOptions.NotificationServerUrl));
         server.Setting(
             new Option<string?>("--ns-ca") { Description = "PEM file of the Notification Server's CA (the 'caCertificatePem' of an install package, or <ns data>/ca.pfx exported). Needed on first run." },
             nameof(TaskServerOptions.NotificationServerCaFile));

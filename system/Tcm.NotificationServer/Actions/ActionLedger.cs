@@ -194,6 +194,10 @@ internal sealed partial class ActionLedger(TcmStore store)
             r => (r.GetString(0), r.GetString(1)),
             kind)];
 
+    /// <summary>The agents whose target of action <paramref name="actionId"/> is still pending (not delivered, not finished).</summary>
+    public HashSet<string> PendingAgents(string actionId) =>
+        [.. store.Query("SELECT agent_id FROM action_targets WHERE action_id=@p0 AND status='pending'", r => r.GetString(0), actionId)];
+
     /// <summary>The kebab name of a task state, as the store and the API use it.</summary>
     public static string StateText(TaskState state) => state switch
     {

@@ -20,8 +20,14 @@ internal enum NodeChangeKind
     /// <summary>An install package (its registration token) created.</summary>
     InstallPackages,
 
-    /// <summary>Tasks for Task Servers stored; the id names their action.</summary>
+    /// <summary>Tasks for Task Servers stored, accepted or delivered; the id names their action.</summary>
     TaskServerTasks,
+
+    /// <summary>An action of tasks for Task Servers cancelled; the id names it.</summary>
+    TaskServerCancel,
+
+    /// <summary>An agent moved to another Task Server; the id names the agent.</summary>
+    TaskServerAgent,
 }
 
 /// <summary>One change another node committed: what changed, and which item when one is named (null: read all of that kind again).</summary>

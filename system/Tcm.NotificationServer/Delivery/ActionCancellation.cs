@@ -15,12 +15,8 @@ namespace Tcm.NotificationServer.Delivery;
 /// </summary>
 internal sealed partial class ActionCancellation(TcmStore store, ActionLedger ledger, AgentDirectory directory, TimeProvider time, ILogger<ActionCancellation> logger)
 {
-    /// <summary>
-    /// Cancels the action's tasks for these agents (targets not finished) on the Task Server side: withdraws those waiting at the NS,
-    /// forwards the cancel to the Task Server holding the others; returns how many were forwarded. Set by the Task Server registry, which
-    /// sits above this folder; null: no Task Servers.
-    /// </summary>
-    public Func<string, IReadOnlyList<string>, int>? TaskServerCancel { get; set; }
+    /// <summary>The Task Servers' part of a cancel of a <c>ts-task</c> action. Set by the Task Server registry, which sits above this folder; null: no Task Servers.</summary>
+    public ITaskServerCancel? TaskServerCancel { get; set; }
 
     /// <summary>Cancels action <paramref name="actionId"/>; null when there is no such action.</summary>
     public async Task<ActionCancelled?> CancelAsync(string actionId, CancellationToken cancellationToken)
@@ -32,7 +28,8 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
 
         var at = time.GetUtcNow();
         var disarmed = DisarmedPush(action, at);
-        var open = await store.Writer.WriteAsync(ctx =>
+        var taskServers = action.Kind == TaskServerActionKinds.TsTask ? TaskServerCancel : null;
+        var (open, sent) = await store.Writer.WriteAsync(ctx =>
         {
             var targets = ledger.Cancel(ctx, actionId, at.ToUnixTimeMilliseconds());
             if (targets is not null && disarmed is not null)
@@ -40,18 +37,15 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
                 Disarm(ctx, actionId, disarmed, targets.Where(t => t.Before == TaskState.Pending).Select(t => t.AgentId));
             }
 
-            return targets;
+            var held = targets is not null && taskServers is not null ? taskServers.Store(ctx, actionId, [.. targets.Select(t => t.AgentId)], at.ToUnixTimeMilliseconds()) : 0;
+            return (targets, held);
         }, cancellationToken).ConfigureAwait(false);
         if (open is null)
         {
             return null;
         }
 
-        var sent = 0;
-        if (action.Kind == TaskServerActionKinds.TsTask && TaskServerCancel is { } forward)
-        {
-            sent += forward(actionId, [.. open.Select(t => t.AgentId)]);
-        }
+        taskServers?.Committed(actionId);
 
         var cancel = new TaskCancelMessage { TaskId = actionId, Reason = TaskCancelMessage.ByAdministrator };
         foreach (var (agentId, _) in open)
@@ -100,4 +94,17 @@ internal sealed partial class ActionCancellation(TcmStore store, ActionLedger le
         [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Action {ActionId} cancelled: {Cancelled} targets not started are cancelled, {Sent} agents told to stop, {Running} were running")]
         public static partial void Cancelled(ILogger logger, string actionId, int cancelled, int sent, int running);
     }
+}
+
+/// <summary>What a cancel of a <c>ts-task</c> action does on the Task Servers' side (the registry sits above this folder).</summary>
+internal interface ITaskServerCancel
+{
+    /// <summary>
+    /// In the cancel's own write (which may run more than once, so it only writes): withdraws the action's tasks no Task Server accepted,
+    /// and keeps a cancel in the store for each of <paramref name="agentIds"/>' tasks a Task Server holds; returns how many those are.
+    /// </summary>
+    int Store(WriteContext ctx, string actionId, IReadOnlyCollection<string> agentIds, long atMs);
+
+    /// <summary>After that write committed: the Task Servers that hold the tasks get the cancel with their next work, whichever node they call.</summary>
+    void Committed(string actionId);
 }

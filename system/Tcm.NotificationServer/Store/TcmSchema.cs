@@ -133,6 +133,17 @@ internal static class TcmSchema
         ALTER TABLE action_wave_plans ADD COLUMN lease_until INTEGER;
         """;
 
+    /// <summary>
+    /// Version 8: Task Servers across nodes (several nodes share one database, and an administrator's node may not be the one a Task
+    /// Server calls): a cancel of a task a Task Server accepted, kept until that Task Server took it (the index holds only the cancels not
+    /// taken yet), and which Task Server holds each agent, so the one an agent left releases it whichever node it calls.
+    /// </summary>
+    private const string TaskServersAcrossNodes = """
+        ALTER TABLE ts_tasks ADD COLUMN cancelled_at INTEGER;
+        CREATE INDEX ts_tasks_cancels ON ts_tasks(accepted_by) WHERE cancelled_at IS NOT NULL;
+        CREATE TABLE ts_holders(agent_id TEXT PRIMARY KEY, server_id TEXT NOT NULL) WITHOUT ROWID;
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -144,6 +155,7 @@ internal static class TcmSchema
             new SchemaMigration(5, "actions in waves", WavesOfActions),
             new SchemaMigration(6, "the node that holds each agent", AgentsNode),
             new SchemaMigration(7, "the node that sends each action's waves", WaveDrivers),
+            new SchemaMigration(8, "Task Servers' cancels until taken, and which Task Server holds each agent", TaskServersAcrossNodes),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -105,6 +105,7 @@ internal static partial class TaskServerEndpoints
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
             context.RequestAborted, context.RequestServices.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping);
         state.BeginPoll();
+        registry.ConfirmCancels(state);
         try
         {
             var deadline = time.GetUtcNow().AddSeconds(wait);
@@ -150,7 +151,7 @@ internal static partial class TaskServerEndpoints
         }
 
         var registry = context.RequestServices.GetRequiredService<TaskServerRegistry>();
-        registry.Accept(registry.Get(server), accepted.Items);
+        await registry.AcceptAsync(registry.Get(server), accepted.Items, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -217,6 +218,7 @@ internal static partial class TaskServerEndpoints
             stores.Add((item, key, agent.Id, stored));
         }
 
+        var forgotten = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (item, key, agentId, stored) in stores)
         {
             try
@@ -225,6 +227,7 @@ internal static partial class TaskServerEndpoints
                 if (item.Result is TaskResultMessage task)
                 {
                     registry.Forget(agentId, task.TaskId);
+                    forgotten.Add(task.TaskId);
                 }
             }
             catch (ArgumentException ex)
@@ -234,6 +237,7 @@ internal static partial class TaskServerEndpoints
             }
         }
 
+        registry.TellOthers(forgotten);
         await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Json(200, new TaskServerResultReceipts { Receipts = receipts, Refused = refused }, ProtocolJsonContext.Default.TaskServerResultReceipts));
     }
 

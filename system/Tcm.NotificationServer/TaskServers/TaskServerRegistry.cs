@@ -21,12 +21,15 @@ namespace Tcm.NotificationServer.TaskServers;
 /// is harmless.
 /// </para>
 /// <para>
-/// With other nodes on the store, each holds the Task Servers that call it: tasks stored here and a changed selection are told to the
-/// others (<see cref="NodeChangeKind.TaskServerTasks"/>, <see cref="NodeChangeKind.Policy"/>), which read them (<see cref="LoadTasks"/>,
-/// <see cref="ReloadSelection"/>) and offer the tasks to the Task Servers they hold.
+/// With other nodes on the store, each holds the Task Servers that call it, and the store is the truth of each task: stored, accepted
+/// (<c>accepted_by</c>), delivered (its target no longer pending), cancelled (<c>cancelled_at</c>, until the Task Server that holds it
+/// took the cancel). Tasks stored, accepted or delivered here and a changed selection are told to the others
+/// (<see cref="NodeChangeKind.TaskServerTasks"/>, <see cref="NodeChangeKind.Policy"/>), which read them again (<see cref="LoadTasks"/>,
+/// <see cref="ReloadSelection"/>) and offer the tasks to the Task Servers they hold; a cancel is told as
+/// <see cref="NodeChangeKind.TaskServerCancel"/> (<see cref="CancelHeld"/>).
 /// </para>
 /// </summary>
-internal sealed partial class TaskServerRegistry
+internal sealed partial class TaskServerRegistry : ITaskServerCancel
 {
     private const string SelectionKey = "task-server-selection";
     private static readonly TimeSpan OnlineWindow = TimeSpan.FromSeconds(90);
@@ -73,7 +76,7 @@ internal sealed partial class TaskServerRegistry
         }
 
         policy.TaskServerSource = PolicyFor;
-        cancellation.TaskServerCancel = Cancel;
+        cancellation.TaskServerCancel = this;
         sites.Registered = record => record.Kind == SiteServerKind.TaskServer ? OnTaskServersChangedAsync() : Task.CompletedTask;
     }
 
@@ -83,42 +86,6 @@ internal sealed partial class TaskServerRegistry
         if (_store.GetSetting(SelectionKey) is { } json)
         {
             _selection = TcmStore.Deserialize(json, ProtocolJsonContext.Default.TaskServerSelectionSettings);
-        }
-    }
-
-    /// <summary>
-    /// Reads the tasks of action <paramref name="actionId"/> another node stored and offers them to the Task Servers this node holds their
-    /// agents on. A task this node knows already is not added twice.
-    /// </summary>
-    public void LoadTasks(string actionId)
-    {
-        var woken = new HashSet<TaskServerState>();
-        foreach (var (agentId, payload, acceptedBy) in _store.Query(
-            "SELECT agent_id, payload, accepted_by FROM ts_tasks WHERE action_id=@p0",
-            r => (r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)),
-            actionId))
-        {
-            var list = _pending.GetOrAdd(agentId, static _ => []);
-            lock (list)
-            {
-                if (list.Exists(t => t.ActionId == actionId))
-                {
-                    continue;
-                }
-
-                list.Add(new PendingTsTask(actionId, TcmStore.Deserialize(payload, ProtocolJsonContext.Default.TaskServerAssignment)) { AcceptedBy = acceptedBy });
-            }
-
-            if (HolderOf(agentId) is { } holder && _servers.TryGetValue(holder, out var state))
-            {
-                state.MarkDirty(agentId);
-                woken.Add(state);
-            }
-        }
-
-        foreach (var state in woken)
-        {
-            state.Signal.Set();
         }
     }
 
@@ -147,7 +114,7 @@ internal sealed partial class TaskServerRegistry
                 MaxAgents = s.MaxAgents,
                 RegisteredAgents = state?.AgentCount ?? 0,
                 ConnectedAgents = state?.ConnectedCount ?? 0,
-                Online = state is not null && (state.Polling > 0 || now - state.LastContact < OnlineWindow),
+                Online = state is not null && IsOnline(state, now),
                 LastContact = state?.LastContact == default ? null : state?.LastContact,
             };
         })];
@@ -158,11 +125,25 @@ internal sealed partial class TaskServerRegistry
     {
         var state = Get(record);
         state.LastContact = _time.GetUtcNow();
+        if (report.Full)
+        {
+            LoadCancels(state);
+        }
+
         var addressChanged = report.Address is { Length: > 0 } address && address != record.Address;
         _sites.UpdateAddress(record, report.Address is { Length: > 0 } ? report.Address : null, report.MaxAgents);
+        var heldElsewhere = await ClaimAsync(record.Id, report, ct).ConfigureAwait(false);
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var agent in report.Agents)
         {
+            if (heldElsewhere.Contains(agent.AgentId))
+            {
+                _holder.TryRemove(KeyValuePair.Create(agent.AgentId, record.Id));
+                state.Release(agent.AgentId);
+                Log.AgentHeldElsewhere(_logger, agent.AgentId, record.Name);
+                continue;
+            }
+
             listed.Add(agent.AgentId);
             state.SetAgent(agent.AgentId, agent.Connected);
             var previous = _holder.GetValueOrDefault(agent.AgentId);
@@ -185,6 +166,8 @@ internal sealed partial class TaskServerRegistry
             state.RemoveAgent(agentId);
             _holder.TryRemove(KeyValuePair.Create(agentId, record.Id));
         }
+
+        Unclaim(record.Id, removed);
 
         state.Signal.Set();
         if (addressChanged)
@@ -257,7 +240,7 @@ internal sealed partial class TaskServerRegistry
             {
                 state.MarkDirty(agent.Id);
                 woken.Add(state);
-                if (state.Polling > 0 || now - state.LastContact < OnlineWindow)
+                if (IsOnline(state, now))
                 {
                     handed++;
                 }
@@ -274,8 +257,11 @@ internal sealed partial class TaskServerRegistry
         return handed;
     }
 
-    /// <summary>The Task Server stored these tasks: stop offering them to it.</summary>
-    public void Accept(TaskServerState state, IReadOnlyList<TaskServerTaskRef> items)
+    /// <summary>
+    /// The Task Server stored these tasks: stop offering them to it. Returns once the store holds the acceptance, which the other nodes are
+    /// told of; a task cancelled meanwhile (withdrawn, or its cancel kept for another Task Server) gets its cancel with this one's next work.
+    /// </summary>
+    public async Task AcceptAsync(TaskServerState state, IReadOnlyList<TaskServerTaskRef> items, CancellationToken ct = default)
     {
         foreach (var item in items)
         {
@@ -295,15 +281,29 @@ internal sealed partial class TaskServerRegistry
         }
 
         var id = state.Record.Id;
-        _store.Writer.Post(
+        var cancelled = await _store.Writer.WriteAsync(
             ctx =>
             {
+                var found = new List<TaskServerTaskRef>();
                 foreach (var item in items)
                 {
-                    ctx.Execute("UPDATE ts_tasks SET accepted_by=@p2 WHERE action_id=@p0 AND agent_id=@p1", item.ActionId, item.AgentId, id);
+                    var kept = ctx.Query("UPDATE ts_tasks SET accepted_by=@p2 WHERE action_id=@p0 AND agent_id=@p1 RETURNING cancelled_at",
+                        r => r.IsDBNull(0), item.ActionId, item.AgentId, id);
+                    if (kept is not [true])
+                    {
+                        found.Add(item);
+                    }
                 }
+
+                return found;
             },
-            "task server accepted");
+            ct).ConfigureAwait(false);
+        foreach (var item in cancelled)
+        {
+            state.Cancel(item);
+        }
+
+        TellOthers(items.Select(static i => i.ActionId));
     }
 
     /// <summary>Task states from a Task Server: delivered (the agent acknowledged the push) and running.</summary>
@@ -322,6 +322,11 @@ internal sealed partial class TaskServerRegistry
             [.. items.Select(item => new TargetProgress(item.TaskId, item.AgentId, item.State, item.Via ?? DeliveryService.ViaPersistent,
                 item.At == default ? nowMs : item.At.ToUnixTimeMilliseconds()))],
             "task server status");
+        if (_nodes.Shared && items.Count > 0)
+        {
+            // why: told once the posted write committed, so the others read the targets no longer pending.
+            _ = TellOthersAfterAsync([.. items.Select(static i => i.TaskId)]);
+        }
     }
 
     /// <summary>A final result arrived: the task is no longer offered to anyone.</summary>
@@ -334,53 +339,6 @@ internal sealed partial class TaskServerRegistry
                 list.RemoveAll(t => t.ActionId == taskId);
             }
         }
-    }
-
-    /// <summary>
-    /// An administrator cancelled the action: of its tasks for these agents (targets not finished), one no Task Server accepted yet is
-    /// withdrawn (never offered again, not even after a restart); one a Task Server holds is cancelled there with its next work (in
-    /// memory: a cancel not taken before the NS stops is lost). Returns how many went to a Task Server.
-    /// </summary>
-    public int Cancel(string actionId, IReadOnlyList<string> agentIds)
-    {
-        var withdrawn = new List<string>();
-        var forwarded = 0;
-        foreach (var agentId in agentIds)
-        {
-            var waiting = 0;
-            if (_pending.TryGetValue(agentId, out var list))
-            {
-                lock (list)
-                {
-                    waiting = list.RemoveAll(t => t.ActionId == actionId && t.AcceptedBy is null);
-                }
-            }
-
-            if (waiting > 0)
-            {
-                withdrawn.Add(agentId);
-            }
-            else if (HolderOf(agentId) is { } holder && _servers.TryGetValue(holder, out var state))
-            {
-                state.Cancel(new TaskServerTaskRef(actionId, agentId));
-                forwarded++;
-            }
-        }
-
-        if (withdrawn.Count > 0)
-        {
-            _store.Writer.Post(
-                ctx =>
-                {
-                    foreach (var agentId in withdrawn)
-                    {
-                        ctx.Execute("DELETE FROM ts_tasks WHERE action_id=@p0 AND agent_id=@p1 AND accepted_by IS NULL", actionId, agentId);
-                    }
-                },
-                "cancelled tasks withdrawn");
-        }
-
-        return forwarded;
     }
 
     /// <summary>Changes the selection settings; every policy is computed again (and pushed to connected agents by the caller).</summary>
@@ -399,6 +357,9 @@ internal sealed partial class TaskServerRegistry
         await _policy.InvalidateAsync(ct).ConfigureAwait(false);
         await _distributor.DistributeAsync(ct).ConfigureAwait(false);
     }
+
+    /// <summary>Whether a Task Server polls this node or did lately.</summary>
+    private static bool IsOnline(TaskServerState state, DateTimeOffset now) => state.Polling > 0 || now - state.LastContact < OnlineWindow;
 
     /// <summary><see cref="PolicyDocument.TaskServers"/> of an agent: every registered Task Server, ordered for an ordered list by the agent's site.</summary>
     private TaskServerPolicy? PolicyFor(AgentRecord agent)
@@ -444,5 +405,11 @@ internal sealed partial class TaskServerRegistry
 
         [LoggerMessage(EventId = 721, Level = LogLevel.Information, Message = "Agent {AgentId} moved from Task Server '{From}' to '{To}'")]
         public static partial void AgentMoved(ILogger logger, string agentId, string from, string to);
+
+        [LoggerMessage(EventId = 723, Level = LogLevel.Information, Message = "Agent {AgentId} is held by another Task Server, to which it connected since: Task Server '{Server}' releases it")]
+        public static partial void AgentHeldElsewhere(ILogger logger, string agentId, string server);
+
+        [LoggerMessage(EventId = 722, Level = LogLevel.Warning, Message = "Could not tell the other nodes of Task Server statuses; they read them at their next change of those actions")]
+        public static partial void TellFailed(ILogger logger, Exception exception);
     }
 }

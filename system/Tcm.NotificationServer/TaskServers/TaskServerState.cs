@@ -10,7 +10,9 @@ internal sealed class TaskServerState(SiteServerRecord record)
     private readonly Dictionary<string, bool> _agents = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly HashSet<string> _released = new(StringComparer.Ordinal);
-    private readonly List<TaskServerTaskRef> _cancelled = [];
+    private readonly HashSet<TaskServerTaskRef> _cancelled = [];
+    // Cancels in the work last handed out: the Task Server has them once it polls again (then they leave the store).
+    private readonly HashSet<TaskServerTaskRef> _cancelsSent = [];
     private int _polling;
 
     public SiteServerRecord Record { get; } = record;
@@ -125,7 +127,23 @@ internal sealed class TaskServerState(SiteServerRecord record)
         Signal.Set();
     }
 
-    public IReadOnlyList<TaskServerTaskRef> TakeCancelled() => Take(_cancelled);
+    /// <summary>The cancels to hand out now; they count as sent until <see cref="TakeSentCancels"/> or <see cref="ForgetSentCancels"/>.</summary>
+    public IReadOnlyList<TaskServerTaskRef> TakeCancelled()
+    {
+        var taken = Take(_cancelled);
+        lock (_gate)
+        {
+            _cancelsSent.UnionWith(taken);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The Task Server polls again: the cancels handed out before reached it.</summary>
+    public IReadOnlyList<TaskServerTaskRef> TakeSentCancels() => Take(_cancelsSent);
+
+    /// <summary>The Task Server starts afresh (a full report): what was handed out may not have reached it, and is read from the store again.</summary>
+    public void ForgetSentCancels() => Take(_cancelsSent);
 
     public IReadOnlyList<string> TakeReleased() => Take(_released);
 

@@ -200,13 +200,17 @@ internal sealed partial class TaskDelivery
         using var gates = await DeliveryEngine.EnterAsync(agents, static agent => agent.Id, ct).ConfigureAwait(false);
         var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
         var toSend = new List<(PushSequence Agent, long Seq, byte[] Payload)>(tasks.Count);
+        PushEncoding? encoding = null;
         _store.InTransaction(s =>
         {
             foreach (var task in tasks)
             {
                 var agent = byId[task.AgentId];
                 var seq = agent.NextSeq;
-                var payload = MessageCodec.Encode(new TaskPushMessage
+
+                // why: a fan-out's tasks differ only in their agent (and so in each push's sequence number): the push is serialised once
+                // per distinct task and each agent's copy made from it (PushEncoding), as the NS does, instead of once per agent.
+                encoding = encoding?.Message is TaskPushMessage previous && SameTask(previous, task) ? encoding : new PushEncoding(new TaskPushMessage
                 {
                     Seq = seq,
                     TaskId = task.ActionId,
@@ -218,6 +222,7 @@ internal sealed partial class TaskDelivery
                     NotAfter = task.NotAfter,
                     Urgent = task.Urgent,
                 });
+                var payload = encoding.For(seq);
 
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
                 if (s.Execute("INSERT OR IGNORE INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs) > 0)
@@ -236,6 +241,34 @@ internal sealed partial class TaskDelivery
         // why: under the gates, so each agent's pushes enter the window's queue in sequence order; the window counts what it sends.
         _window.Admit(toSend, actionId: null);
         return accepted;
+    }
+
+    private static bool SameTask(TaskPushMessage push, TaskServerAssignment task) =>
+        push.TaskId == task.ActionId && push.Command == task.Command && push.Name == task.Name && push.TimeoutSeconds == task.TimeoutSeconds
+        && push.CreatedAt == task.CreatedAt && push.NotAfter == task.NotAfter && push.Urgent == task.Urgent
+        && SameParameters(push.Parameters, task.Parameters);
+
+    private static bool SameParameters(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a is null || b is null || a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (var (name, value) in a)
+        {
+            if (!b.TryGetValue(name, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Stored pushes waiting for room in the push window.</summary>

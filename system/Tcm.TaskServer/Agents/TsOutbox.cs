@@ -1,16 +1,23 @@
+using System.Buffers;
 using System.Text.Json;
 using Tcm.Protocol;
 using Tcm.TaskServer.Store;
 
 namespace Tcm.TaskServer.Agents;
 
-/// <summary>One outbox entry: a status or a result for the NS, in the outbox's order (<see cref="Id"/>), and its size as JSON.</summary>
-internal sealed record OutboxEntry(long Id, TaskServerStatusItem? Status, TaskServerResultItem? Result, int Bytes)
+/// <summary>
+/// One outbox entry: a status or a result for the NS, in the outbox's order (<see cref="Id"/>), and its JSON as stored in its row, which
+/// is also what the request to the NS carries for it (<see cref="TsOutbox.WriteBatch"/>).
+/// </summary>
+internal sealed record OutboxEntry(long Id, TaskServerStatusItem? Status, TaskServerResultItem? Result, string Json)
 {
     public const string StatusKind = "status";
     public const string ResultKind = "result";
 
     public string Kind => Status is null ? ResultKind : StatusKind;
+
+    /// <summary>The entry's size as JSON, which cuts a request's batch.</summary>
+    public int Bytes => Json.Length;
 }
 
 /// <summary>
@@ -28,6 +35,9 @@ internal sealed record OutboxEntry(long Id, TaskServerStatusItem? Status, TaskSe
 /// </summary>
 internal sealed class TsOutbox(TsStore store)
 {
+    private static readonly JsonEncodedText ItemsName = JsonEncodedText.Encode("items");
+    private static readonly JsonEncodedText StatusesName = JsonEncodedText.Encode("statuses");
+
     private readonly Lock _lock = new();
     private readonly Dictionary<long, OutboxEntry> _items = [];
 
@@ -43,14 +53,14 @@ internal sealed class TsOutbox(TsStore store)
     public void Add(TsStore write, TaskServerStatusItem status)
     {
         var json = JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem);
-        Keep(new OutboxEntry(Insert(write, OutboxEntry.StatusKind, json), status, null, json.Length));
+        Keep(new OutboxEntry(Insert(write, OutboxEntry.StatusKind, json), status, null, json));
     }
 
     /// <summary>Queues a result for the NS (inside a write).</summary>
     public void Add(TsStore write, TaskServerResultItem result)
     {
         var json = JsonSerializer.Serialize(result, ProtocolJsonContext.Default.TaskServerResultItem);
-        Keep(new OutboxEntry(Insert(write, OutboxEntry.ResultKind, json), null, result, json.Length));
+        Keep(new OutboxEntry(Insert(write, OutboxEntry.ResultKind, json), null, result, json));
     }
 
     /// <summary>The oldest committed entries not being removed, at most <paramref name="max"/>, in order.</summary>
@@ -126,6 +136,41 @@ internal sealed class TsOutbox(TsStore store)
             "forwarded outbox entries removed");
     }
 
+    /// <summary>
+    /// The body of one request to the NS (<see cref="TaskServerResultBatch"/>: <paramref name="results"/> as its items, <paramref name="statuses"/>
+    /// as its statuses) from the entries' own JSON. Why: each entry was serialised once for its row; serialising the batch again was
+    /// a second encoding of every status and result on the way to the NS.
+    /// </summary>
+    public static byte[] WriteBatch(IReadOnlyList<OutboxEntry> statuses, IReadOnlyList<OutboxEntry> results)
+    {
+        var buffer = new ArrayBufferWriter<byte>(results.Sum(static r => r.Bytes) + statuses.Sum(static s => s.Bytes) + 64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            WriteArray(writer, ItemsName, results);
+            if (statuses.Count > 0)
+            {
+                WriteArray(writer, StatusesName, statuses);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteArray(Utf8JsonWriter writer, JsonEncodedText name, IReadOnlyList<OutboxEntry> entries)
+    {
+        writer.WriteStartArray(name);
+        foreach (var entry in entries)
+        {
+            // why: the entry's JSON came from the serializer (its row, or an earlier run's row read back), so it is not checked again.
+            writer.WriteRawValue(entry.Json, skipInputValidation: true);
+        }
+
+        writer.WriteEndArray();
+    }
+
     private static long Insert(TsStore write, string kind, string payload) =>
         write.Query("INSERT INTO outbox(kind, payload) VALUES(@p0,@p1) RETURNING id", static r => r.GetInt64(0), kind, payload)[0];
 
@@ -154,8 +199,8 @@ internal sealed class TsOutbox(TsStore store)
     }
 
     private static OutboxEntry Parse(long id, string kind, string payload) => kind == OutboxEntry.StatusKind
-        ? new OutboxEntry(id, JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerStatusItem)!, null, payload.Length)
-        : new OutboxEntry(id, null, JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerResultItem)!, payload.Length);
+        ? new OutboxEntry(id, JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerStatusItem)!, null, payload)
+        : new OutboxEntry(id, null, JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.TaskServerResultItem)!, payload);
 
     private static string IdList(IEnumerable<long> ids) => "[" + string.Join(',', ids) + "]";
 }

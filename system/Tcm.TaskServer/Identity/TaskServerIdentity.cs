@@ -87,8 +87,9 @@ internal sealed partial class TaskServerIdentity : IDisposable
                 UseProxy = false,
                 SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, c, _, e) => CertificateTrust.ValidateServer(c, e, ca) },
             };
-            Log.Registering(logger, new Uri(new Uri(options.NotificationServerUrl), SiteServerPaths.Register).ToString());
-            var registration = await SiteServerRegistrar.RegisterAsync(handler, new Uri(options.NotificationServerUrl), request,
+            var ns = options.NotificationServerNodes()[0]!;
+            Log.Registering(logger, new Uri(ns, SiteServerPaths.Register).ToString());
+            var registration = await SiteServerRegistrar.RegisterAsync(handler, ns, request,
                 "The Notification Server refused the Task Server's registration", RegistrationTimeout, time, ct).ConfigureAwait(false);
             var keyPem = key.ExportPkcs8PrivateKeyPem();
             Directory.CreateDirectory(dataDirectory);

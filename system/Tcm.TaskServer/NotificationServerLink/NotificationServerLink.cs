@@ -22,6 +22,8 @@ namespace Tcm.TaskServer.NotificationServerLink;
 /// request (statuses first); an entry leaves
 /// the outbox only after the NS confirmed it, so results survive an unreachable NS and a restarted Task Server (store and forward).</item>
 /// </list>
+/// With several NS nodes (<see cref="TaskServerOptions.NotificationServerUrl"/> lists them) both loops call the same node, and a failure
+/// in either moves both to the next node round the list; the work loop's full report then tells that node everything.
 /// </summary>
 internal sealed partial class NotificationServerLink : BackgroundService
 {
@@ -48,6 +50,8 @@ internal sealed partial class NotificationServerLink : BackgroundService
     private readonly SocketsHttpHandler _handler;
     private readonly WorkSignal _changed = new();
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly Uri[] _nodes;
+    private int _node;
     private volatile bool _reachable;
 
     public NotificationServerLink(IOptions<TaskServerOptions> options, TaskServerIdentity identity, TaskDelivery delivery, TsMetrics metrics,
@@ -70,11 +74,8 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, null, offline: true),
             },
         };
-        _client = new HttpClient(_handler, disposeHandler: false)
-        {
-            BaseAddress = new Uri(_options.NotificationServerUrl),
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _nodes = [.. _options.NotificationServerNodes().Select(static n => n!)];
+        _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         delivery.Changed += Wake;
     }
 
@@ -82,6 +83,19 @@ internal sealed partial class NotificationServerLink : BackgroundService
     public bool Reachable => _reachable;
 
     private void Wake() => _changed.Set();
+
+    /// <summary>The node called now: its index and URL.</summary>
+    private (int Index, Uri Url) Node
+    {
+        get
+        {
+            var index = Volatile.Read(ref _node);
+            return (index, _nodes[index]);
+        }
+    }
+
+    /// <summary>The call to node <paramref name="failed"/> failed: both loops go on with the next node (once, whichever loop saw it first).</summary>
+    private void MoveOn(int failed) => Interlocked.CompareExchange(ref _node, (failed + 1) % _nodes.Length, failed);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -109,6 +123,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
         var reported = false;
         while (!stop.IsCancellationRequested)
         {
+            var node = Node;
             try
             {
                 if (!reported)
@@ -117,13 +132,13 @@ internal sealed partial class NotificationServerLink : BackgroundService
                     await PostAsync(TaskServerPaths.Report, new TaskServerReport { Address = _addresses.PublicHostPort, MaxAgents = _delivery.MaxAgents, Full = true, Agents = agents },
                         ProtocolJsonContext.Default.TaskServerReport, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
                     reported = true;
-                    Log.Connected(_logger, _options.NotificationServerUrl, agents.Count);
+                    Log.Connected(_logger, node.Url.ToString(), agents.Count);
                 }
 
                 var wait = (int)Math.Clamp(_options.WorkPollWait.TotalSeconds, 0, 60);
                 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(wait + 15), _time);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
-                var work = await _client.GetFromJsonAsync($"{TaskServerPaths.Work}?wait={wait}", ProtocolJsonContext.Default.TaskServerWork, timeout.Token).ConfigureAwait(false)
+                var work = await _client.GetFromJsonAsync(new Uri(node.Url, $"{TaskServerPaths.Work}?wait={wait}"), ProtocolJsonContext.Default.TaskServerWork, timeout.Token).ConfigureAwait(false)
                     ?? new TaskServerWork();
                 SetReachable(true);
                 attempt = 0;
@@ -152,9 +167,10 @@ internal sealed partial class NotificationServerLink : BackgroundService
             {
                 reported = false;
                 SetReachable(false);
+                MoveOn(node.Index);
                 _metrics.ForwardFailed();
                 var delay = Delay(attempt++);
-                Log.Unreachable(_logger, _options.NotificationServerUrl, ex.Message, delay.TotalMilliseconds);
+                Log.Unreachable(_logger, node.Url.ToString(), ex.Message, delay.TotalMilliseconds);
                 await DelayAsync(delay, stop).ConfigureAwait(false);
             }
         }
@@ -175,6 +191,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
             }
 
             List<TaskServerAgentState>? pending = null;
+            var node = Node;
             try
             {
                 var (agents, removed) = _delivery.TakeReport(full: false);
@@ -201,6 +218,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 }
 
                 SetReachable(false);
+                MoveOn(node.Index);
                 _metrics.ForwardFailed();
                 var delay = Delay(attempt++);
                 Log.ForwardFailed(_logger, ex.Message, delay.TotalMilliseconds);
@@ -276,15 +294,28 @@ internal sealed partial class NotificationServerLink : BackgroundService
         return new Forward(
             [.. statuses.Select(static s => s.Id), .. results.Select(static r => r.Id)],
             [.. statuses.Select(static s => (s.Status!.AgentId, s.Status.TaskId))],
-            ForwardAsync([.. statuses.Select(static s => s.Status!)], [.. results.Select(static r => r.Result!)], stop));
+            ForwardAsync(statuses.Count, TsOutbox.WriteBatch(statuses, results), stop));
     }
 
-    private async Task ForwardAsync(List<TaskServerStatusItem> statuses, List<TaskServerResultItem> results, CancellationToken stop)
+    private async Task ForwardAsync(int statuses, byte[] batch, CancellationToken stop)
     {
-        using var response = await SendAsync(TaskServerPaths.Results, new TaskServerResultBatch { Statuses = statuses, Items = results },
-            ProtocolJsonContext.Default.TaskServerResultBatch, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
-        var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
-        Log.ResultsForwarded(_logger, statuses.Count, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, TaskServerPaths.Results, batch, TimeSpan.FromSeconds(30), _time, stop).ConfigureAwait(false);
+        using (response)
+        {
+            SetReachable(true);
+
+            // why: the receipts only feed the debug line; an entry leaves the outbox on the NS's success answer, as before, and the
+            // NS keeps what it refused out of the receipts. Parsing them per batch was a visible share of the Task Server's CPU.
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
+                Log.ResultsForwarded(_logger, statuses, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
+            }
+            else
+            {
+                await response.Content.CopyToAsync(Stream.Null, stop).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>One request to the NS: the outbox rows it carries, the tasks whose statuses it carries, and its sending.</summary>
@@ -356,7 +387,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
 
     private async Task<System.Net.Http.HttpResponseMessage> SendAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
     {
-        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, path, body, typeInfo, timeout, _time, stop).ConfigureAwait(false);
+        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, new Uri(Node.Url, path).ToString(), body, typeInfo, timeout, _time, stop).ConfigureAwait(false);
         SetReachable(true);
         return response;
     }

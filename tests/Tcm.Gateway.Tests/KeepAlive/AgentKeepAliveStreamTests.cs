@@ -51,6 +51,20 @@ public sealed class AgentKeepAliveStreamTests
         await Eventually.WaitAsync(() => Task.FromResult(_agent.Written.Length), n => n == Pong().Length, Eventually.DefaultDeadline, "the ping after it answered");
     }
 
+    [Fact]
+    public async Task AFrameLongerThanTheFramingBuffer_WhollyArrived_ReachesTheBackendInOneRead()
+    {
+        using var stream = Create();
+        var result = FromAgent(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.result\",\"output\":\"" + new string('x', 900) + "\"}"));
+        _agent.Send([.. result, .. Text]);
+
+        var buffer = new byte[4096];
+        var read = await stream.ReadAsync(buffer);
+
+        buffer[..read].Should().Equal(result, "one write to the backend per message, not the buffer's head and then the rest");
+        (await ReadAsync(stream, Text.Length)).Should().Equal(Text);
+    }
+
     public static TheoryData<string, byte[]> NotAnswered => new()
     {
         { "a ping after the agent's close", [.. FromAgent(0x8, [0x03, 0xE8]), .. Ping()] },
