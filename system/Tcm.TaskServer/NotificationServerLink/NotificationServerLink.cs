@@ -299,7 +299,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
 
     private async Task ForwardAsync(int statuses, byte[] batch, CancellationToken stop)
     {
-        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, TaskServerPaths.Results, batch, TimeSpan.FromSeconds(30), _time, stop).ConfigureAwait(false);
+        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, new Uri(Node.Url, TaskServerPaths.Results).ToString(), batch, TimeSpan.FromSeconds(30), _time, stop).ConfigureAwait(false);
         using (response)
         {
             SetReachable(true);
