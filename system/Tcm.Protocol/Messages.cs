@@ -126,7 +126,7 @@ public sealed record PolicyPushMessage : PushMessage
 }
 
 /// <summary>PushTask: run a task now.</summary>
-public sealed record TaskPushMessage : PushMessage
+public sealed record TaskPushMessage : PushMessage, ITaskDefinition
 {
     public required string TaskId { get; init; }
     /// <summary>What to run: <c>echo</c>, <c>sleep</c>, <c>inventory</c>, or an executor-specific name.</summary>

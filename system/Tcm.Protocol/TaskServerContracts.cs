@@ -55,7 +55,7 @@ public sealed record TaskServerWork
 }
 
 /// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>
-public sealed record TaskServerAssignment
+public sealed record TaskServerAssignment : ITaskDefinition
 {
     public required string ActionId { get; init; }
     public required string AgentId { get; init; }

@@ -52,18 +52,7 @@ internal static partial class TaskServerEndpoints
         {
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
             var agents = services.GetRequiredService<AgentDirectory>().All.Where(a => TargetMatcher.Matches(task.Targets, a)).ToList();
-            var handed = await services.GetRequiredService<TaskServerRegistry>().AddTasksAsync(actionId, agents, agent => new TaskServerAssignment
-            {
-                ActionId = actionId,
-                AgentId = agent.Id,
-                Command = task.Command,
-                Name = task.Name,
-                Parameters = task.Parameters,
-                TimeoutSeconds = task.TimeoutSeconds,
-                CreatedAt = now,
-                NotAfter = task.NotAfter,
-                Urgent = task.Urgent,
-            }, TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), ct);
+            var handed = await services.GetRequiredService<TaskServerRegistry>().AddTasksAsync(actionId, agents, agent => task.ToAssignment(actionId, agent.Id, now), TcmStore.Serialize(task, ProtocolJsonContext.Default.PushTaskRequest), ct);
             services.GetRequiredService<ActionExpiry>().Schedule(task.NotAfter);
             return new ActionCreated(actionId, TaskServerActionKinds.TsTask, agents.Count, handed);
         })

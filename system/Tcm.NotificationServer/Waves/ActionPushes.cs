@@ -23,18 +23,7 @@ internal sealed class ActionPushes(PolicyService policy)
     /// <summary>The task itself, one message for every agent (so a fan-out is encoded once).</summary>
     public static Func<AgentRecord, PushMessage> ForTask(PushTaskRequest task, string actionId, DateTimeOffset createdAt)
     {
-        var push = new TaskPushMessage
-        {
-            Seq = 0,
-            TaskId = actionId,
-            Command = task.Command,
-            Name = task.Name,
-            Parameters = task.Parameters,
-            TimeoutSeconds = task.TimeoutSeconds,
-            CreatedAt = createdAt,
-            NotAfter = task.NotAfter,
-            Urgent = task.Urgent,
-        };
+        var push = task.ToPush(actionId, createdAt);
         return _ => push;
     }
 

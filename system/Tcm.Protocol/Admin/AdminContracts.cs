@@ -163,7 +163,7 @@ public sealed record FleetSummary
 }
 
 /// <summary>Push a task to targets, <c>POST /tcm/admin/actions/task</c>.</summary>
-public sealed record PushTaskRequest
+public sealed record PushTaskRequest : ITaskDefinition
 {
     public required string Command { get; init; }
     public string? Name { get; init; }

@@ -210,18 +210,7 @@ internal sealed partial class TaskDelivery
 
                 // why: a fan-out's tasks differ only in their agent (and so in each push's sequence number): the push is serialised once
                 // per distinct task and each agent's copy made from it (PushEncoding), as the NS does, instead of once per agent.
-                encoding = encoding?.Message is TaskPushMessage previous && SameTask(previous, task) ? encoding : new PushEncoding(new TaskPushMessage
-                {
-                    Seq = seq,
-                    TaskId = task.ActionId,
-                    Command = task.Command,
-                    Name = task.Name,
-                    Parameters = task.Parameters,
-                    TimeoutSeconds = task.TimeoutSeconds,
-                    CreatedAt = task.CreatedAt,
-                    NotAfter = task.NotAfter,
-                    Urgent = task.Urgent,
-                });
+                encoding = encoding?.Message is TaskPushMessage previous && SameTask(previous, task) ? encoding : new PushEncoding(task.ToPush(task.ActionId, task.CreatedAt, seq));
                 var payload = encoding.For(seq);
 
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
@@ -244,32 +233,7 @@ internal sealed partial class TaskDelivery
     }
 
     private static bool SameTask(TaskPushMessage push, TaskServerAssignment task) =>
-        push.TaskId == task.ActionId && push.Command == task.Command && push.Name == task.Name && push.TimeoutSeconds == task.TimeoutSeconds
-        && push.CreatedAt == task.CreatedAt && push.NotAfter == task.NotAfter && push.Urgent == task.Urgent
-        && SameParameters(push.Parameters, task.Parameters);
-
-    private static bool SameParameters(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
-    {
-        if (ReferenceEquals(a, b))
-        {
-            return true;
-        }
-
-        if (a is null || b is null || a.Count != b.Count)
-        {
-            return false;
-        }
-
-        foreach (var (name, value) in a)
-        {
-            if (!b.TryGetValue(name, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+        push.TaskId == task.ActionId && push.CreatedAt == task.CreatedAt && push.SameDefinition(task);
 
     /// <summary>Stored pushes waiting for room in the push window.</summary>
     public int WaitingPushes => _window.Waiting;
