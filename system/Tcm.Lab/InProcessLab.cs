@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tcm.Gateway;
+using Tcm.Hosting;
 using Tcm.Lab.Admin;
 using Tcm.Lab.Network;
 using Tcm.Lab.Packages;
@@ -242,16 +243,10 @@ public sealed partial class InProcessLab : ISystemUnderTest
     /// <summary>The gateway's public host name; the simulated network reaches it from anywhere, never over a VPN adapter.</summary>
     public const string GatewayHost = "gw.tcm.lab";
 
-    private async Task<WebApplication> StartGatewayAsync(int port, IReadOnlyList<HostedServer> backends, LabPackageServer packages, string token, CancellationToken ct)
-    {
-        var builder = CreateBuilder();
-        builder.AddGateway(o =>
+    private Task<WebApplication> StartGatewayAsync(int port, IReadOnlyList<HostedServer> backends, LabPackageServer packages, string token, CancellationToken ct) =>
+        StartServerAsync<GatewayOptions>(GatewayExtensions.AddGateway, GatewayExtensions.MapGateway, "gateway", port, GatewayHost, o =>
         {
             o.Name = "gw1";
-            o.DataDirectory = Path.Combine(_dataDirectory, "gateway");
-            o.ListenAddress = "127.0.0.1";
-            o.Port = port;
-            o.PublicHostName = GatewayHost;
             o.Backends = backends.Select(b => new GatewayBackendOptions
             {
                 Name = b.Name,
@@ -269,49 +264,46 @@ public sealed partial class InProcessLab : ISystemUnderTest
                 Kind = BackendKind.TaskServer,
                 Identity = "ns",
             }).ToList();
-        });
-        var app = builder.Build();
-        app.MapGateway();
-        await app.StartAsync(ct);
-        return app;
-    }
+        }, ct);
 
-    private async Task<WebApplication> StartNotificationServerAsync(string node, int port, bool tcm, CancellationToken ct)
-    {
-        var builder = CreateBuilder();
-        builder.AddNotificationServer(o =>
+    private Task<WebApplication> StartNotificationServerAsync(string node, int port, bool tcm, CancellationToken ct) =>
+        StartServerAsync<NotificationServerOptions>(NotificationServerExtensions.AddNotificationServer, NotificationServerExtensions.MapNotificationServer, node, port, HostOf(node), o =>
         {
-            o.DataDirectory = Path.Combine(_dataDirectory, node);
-            o.ListenAddress = "127.0.0.1";
-            o.Port = port;
-            o.PublicHostName = HostOf(node);
             o.ServerName = node == "ns" ? "NS1" : node.ToUpperInvariant();
             o.NodeName = node == "ns" ? null : node;
             o.TcmEnabledAtFirstRun = tcm;
             o.Store = _database?.ConnectionString;
-        });
-        var app = builder.Build();
-        app.MapNotificationServer();
-        await app.StartAsync(ct);
-        return app;
-    }
+        }, ct);
 
-    private async Task<WebApplication> StartTaskServerAsync(string name, int port, string token, CancellationToken ct)
-    {
-        var builder = CreateBuilder();
-        builder.AddTaskServer(o =>
+    private Task<WebApplication> StartTaskServerAsync(string name, int port, string token, CancellationToken ct) =>
+        StartServerAsync<TaskServerOptions>(TaskServerExtensions.AddTaskServer, TaskServerExtensions.MapTaskServer, name, port, $"{name}.tcm.lab", o =>
         {
-            o.DataDirectory = Path.Combine(_dataDirectory, name);
-            o.ListenAddress = "127.0.0.1";
-            o.Port = port;
-            o.PublicHostName = $"{name}.tcm.lab";
             // The Task Server itself is not simulated: it reaches the NS on the real loopback address.
             o.NotificationServerUrl = _ns.BaseUrl;
             o.NotificationServerCaPem = _ns.CaCertificatePem;
             o.RegistrationToken = token;
+        }, ct);
+
+    /// <summary>
+    /// Builds, maps and starts one server of the lab the way every one of them runs: its data in its own folder of the lab's, on the
+    /// loopback address, named <paramref name="hostName"/> in its certificate; <paramref name="configure"/> sets the rest.
+    /// </summary>
+    private async Task<WebApplication> StartServerAsync<TOptions>(
+        Func<WebApplicationBuilder, Action<TOptions>?, WebApplicationBuilder> add, Func<WebApplication, WebApplication> map,
+        string folder, int port, string hostName, Action<TOptions> configure, CancellationToken ct)
+        where TOptions : TcmServerOptions
+    {
+        var builder = CreateBuilder();
+        add(builder, o =>
+        {
+            o.DataDirectory = Path.Combine(_dataDirectory, folder);
+            o.ListenAddress = "127.0.0.1";
+            o.Port = port;
+            o.PublicHostName = hostName;
+            configure(o);
         });
         var app = builder.Build();
-        app.MapTaskServer();
+        map(app);
         await app.StartAsync(ct);
         return app;
     }
