@@ -12,24 +12,14 @@ public sealed record GatewayStatus : GatewayTotals
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset Now { get; init; }
     public IReadOnlyDictionary<string, long> RejectionsByCode { get; set; } = new Dictionary<string, long>();
-    public IReadOnlyList<BackendStatus> Backends { get; set; } = [];
+    /// <summary>Each backend's tunnels and requests, as the reports to the NS carry them.</summary>
+    public IReadOnlyList<GatewayBackendCounters> Backends { get; set; } = [];
     /// <summary>Managed heap (after a full compacting collection when asked with <c>?collect=true</c>) and process working set, in bytes.</summary>
     public long ManagedBytes { get; init; }
     public long WorkingSetBytes { get; init; }
     /// <summary>The gateway's process id and its CPU time so far (user + kernel), for capacity planning and load tests.</summary>
     public int ProcessId { get; init; }
     public double CpuTimeMs { get; init; }
-}
-
-/// <summary>One backend's counters.</summary>
-public sealed record BackendStatus
-{
-    public required string Name { get; init; }
-    public required string Address { get; init; }
-    public BackendKind Kind { get; init; }
-    public long TunnelsOpen { get; init; }
-    public long TunnelsTotal { get; init; }
-    public long Requests { get; init; }
 }
 
 /// <summary>Source-generated JSON of the gateway's own contracts.</summary>

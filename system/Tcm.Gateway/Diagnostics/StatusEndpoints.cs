@@ -74,10 +74,7 @@ internal sealed class StatusBuilder(RelayServices services, CertificateApprovals
             CertificatesHeld = approvals.HeldCount,
             CertificatesApproved = approvals.ApprovedCount,
             CertificatesBlocked = approvals.BlockedCount,
-            Backends = [.. services.Backends.All.Select(b => new BackendStatus
-            {
-                Name = b.Name, Address = b.Address, Kind = b.Kind, TunnelsOpen = b.OpenTunnels, TunnelsTotal = b.TotalTunnels, Requests = b.Requests,
-            })],
+            Backends = [.. services.Backends.All.Select(b => new GatewayBackendCounters(b.Name, b.Address, b.Kind.ToString(), b.OpenTunnels, b.TotalTunnels, b.Requests))],
             ManagedBytes = GC.GetTotalMemory(forceFullCollection: collect),
             WorkingSetBytes = process.WorkingSet64,
             ProcessId = Environment.ProcessId,
@@ -118,7 +115,7 @@ internal static class StatusPage
         html.Append("</table><h2>Backends</h2><table><tr><th>Name</th><th>Address</th><th>Kind</th><th>Tunnels open</th><th>Tunnels total</th><th>Requests</th></tr>");
         foreach (var b in s.Backends)
         {
-            html.Append("<tr><td>").Append(E(b.Name)).Append("</td><td>").Append(E(b.Address)).Append("</td><td>").Append(E(b.Kind.ToString()))
+            html.Append("<tr><td>").Append(E(b.Name)).Append("</td><td>").Append(E(b.Address)).Append("</td><td>").Append(E(b.Kind))
                 .Append("</td><td class=\"n\">").Append(b.TunnelsOpen.ToString("N0")).Append("</td><td class=\"n\">").Append(b.TunnelsTotal.ToString("N0"))
                 .Append("</td><td class=\"n\">").Append(b.Requests.ToString("N0")).Append("</td></tr>");
         }

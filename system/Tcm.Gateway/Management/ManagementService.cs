@@ -99,7 +99,7 @@ internal static class GatewayReports
         IntervalSeconds = (int)Math.Ceiling(interval.TotalSeconds),
         Counters = new GatewayCounters(status)
         {
-            Backends = [.. status.Backends.Select(b => new GatewayBackendCounters(b.Name, b.Address, b.Kind.ToString(), b.TunnelsOpen, b.TunnelsTotal, b.Requests))],
+            Backends = status.Backends,
         },
         Held = [.. approvals.Held(GatewayReport.MaxHeld).Select(e => new GatewayHeldCertificate(e.Thumbprint, e.Subject, e.Issuer, e.FirstSeen, e.LastSeen, e.Attempts))],
     };
