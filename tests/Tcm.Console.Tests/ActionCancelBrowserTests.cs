@@ -1,6 +1,3 @@
-using Microsoft.Playwright;
-using Tcm.Console.Tests.Infrastructure;
-
 namespace Tcm.Console.Tests;
 
 /// <summary>

@@ -1,9 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.Playwright;
-using Tcm.Agent;
 using Tcm.Agent.Tasks;
-using Tcm.Console.Tests.Infrastructure;
-using Tcm.Protocol;
 
 namespace Tcm.Console.Tests;
 

@@ -1,9 +1,3 @@
-using System.Net.Http.Json;
-using Microsoft.Playwright;
-using Tcm.Console.Tests.Infrastructure;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
-
 namespace Tcm.Console.Tests;
 
 /// <summary>

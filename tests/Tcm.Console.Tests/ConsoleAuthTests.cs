@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using Tcm.Protocol;
 using HttpRequestMessage = System.Net.Http.HttpRequestMessage;
 using HttpResponseMessage = System.Net.Http.HttpResponseMessage;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Console.Tests;
 

@@ -1,7 +1,3 @@
-using Microsoft.Playwright;
-using Tcm.Agent;
-using Tcm.Console.Tests.Infrastructure;
-
 namespace Tcm.Console.Tests;
 
 /// <summary>
@@ -10,36 +6,19 @@ namespace Tcm.Console.Tests;
 /// and watch the results arrive, open an agent's Network Status and terminate its persistent connection. Every page is
 /// photographed into <see cref="ConsoleBrowser.ScreenshotDirectory"/> (<c>TestResults/console-screenshots/</c> under the working directory).
 /// </summary>
-public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncDisposable
 {
+    private readonly OwnedResources _owned = new();
     private readonly List<TcmAgent> _agents = [];
     private NotificationServerHost? _server;
     private ConsoleBrowser? _browser;
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _owned.DisposeAsync();
 
     [ChromiumFact]
     public async Task Administrator_enables_tcm_targets_a_group_pushes_a_task_and_terminates_a_connection()
     {
-        _server = await ConsoleBrowser.StartServerAsync(output);
+        _server = _owned.Own(await ConsoleBrowser.StartServerAsync(output));
 
         // The built-in Default profile targets everyone with persistent connection on; switch that off, so only the
         // group the administrator targets below moves to persistent.
@@ -56,7 +35,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
                 OsName = "Windows 11 Enterprise",
                 Attributes = new Dictionary<string, string> { ["group"] = group, ["site"] = "Berlin" },
             };
-            _agents.Add(await RealAgents.StartAsync(options, output));
+            _agents.Add(_owned.Own(await RealAgents.StartAsync(options, output)));
         }
 
         foreach (var agent in _agents)
@@ -64,7 +43,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
             await RealAgents.WaitForIdAsync(agent, TimeSpan.FromSeconds(30));
         }
 
-        _browser = await ConsoleBrowser.LaunchAsync(_server.BaseUrl, output);
+        _browser = _owned.Own(await ConsoleBrowser.LaunchAsync(_server.BaseUrl, output));
         var page = await _browser.NewPageAsync();
 
         // Sign in.

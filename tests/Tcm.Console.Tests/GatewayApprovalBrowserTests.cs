@@ -1,10 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using Microsoft.Playwright;
-using Tcm.Console.Tests.Infrastructure;
 using Tcm.Gateway.Diagnostics;
-using Tcm.Protocol;
 
 namespace Tcm.Console.Tests;
 

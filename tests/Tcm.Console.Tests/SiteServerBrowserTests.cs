@@ -1,11 +1,5 @@
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
-using Tcm.Agent;
-using Tcm.Console.Tests.Infrastructure;
 using Tcm.Gateway;
-using Tcm.Protocol;
-using Tcm.Protocol.Admin;
 
 namespace Tcm.Console.Tests;
 

@@ -1,8 +1,4 @@
-using Microsoft.Playwright;
-using Tcm.Agent;
 using Tcm.Agent.Tasks;
-using Tcm.Console.Tests.Infrastructure;
-using Tcm.Protocol;
 
 namespace Tcm.Console.Tests;
 
@@ -12,50 +8,37 @@ namespace Tcm.Console.Tests;
 /// failing agents trip the brake and wave 4 is marked not-sent with the reason. Screenshots <c>waves-01-form.png</c>,
 /// <c>waves-02-sending.png</c> and <c>waves-03-stopped.png</c> go to <see cref="ConsoleBrowser.ScreenshotDirectory"/>.
 /// </summary>
-public sealed class WavesBrowserTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class WavesBrowserTests(ITestOutputHelper output) : IAsyncDisposable
 {
-    private readonly List<TcmAgent> _agents = [];
-    private NotificationServerHost? _server;
+    private readonly OwnedResources _owned = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _owned.DisposeAsync();
 
     [ChromiumFact]
     public async Task Administrator_sends_a_task_in_waves_and_the_brake_stops_the_rest()
     {
         ChromiumFactAttribute.EnsureInstalled();
-        _server = await NotificationServerHost.StartAsync(output, tcmEnabled: true, configure: o => o.ServerName = "NS-CONSOLE-TEST");
-        var package = await _server.Info.CreateInstallPackageAsync();
+        var server = _owned.Own(await NotificationServerHost.StartAsync(output, tcmEnabled: true, configure: o => o.ServerName = "NS-CONSOLE-TEST"));
+        var agents = new List<TcmAgent>();
+        var package = await server.Info.CreateInstallPackageAsync();
         for (var i = 1; i <= 8; i++)
         {
             var name = $"PC-{i:00}";
             // Wave 3 (PC-05, PC-06) is the bad group: its task fails there.
             var executor = i is 5 or 6 ? new FailingExecutor() : (ITaskExecutor)new BuiltInTaskExecutor();
-            _agents.Add(await RealAgents.StartAsync(RealAgents.Options(package, name) with { Attributes = new Dictionary<string, string> { ["group"] = "rollout" } }, output, executor: executor));
+            agents.Add(_owned.Own(await RealAgents.StartAsync(RealAgents.Options(package, name) with { Attributes = new Dictionary<string, string> { ["group"] = "rollout" } }, output, executor: executor)));
         }
 
-        foreach (var agent in _agents)
+        foreach (var agent in agents)
         {
             await RealAgents.WaitForIdAsync(agent, TimeSpan.FromSeconds(30));
         }
 
-        await Eventually.WaitAsync(ct => _server.AdminGetAsync("/fleet", ProtocolJsonContext.Default.FleetSummary, ct), f => f.Persistent == 8, TimeSpan.FromSeconds(30), "every agent on its persistent connection");
+        await Eventually.WaitAsync(ct => server.AdminGetAsync("/fleet", ProtocolJsonContext.Default.FleetSummary, ct), f => f.Persistent == 8, TimeSpan.FromSeconds(30), "every agent on its persistent connection");
 
-        await using var browser = await ConsoleBrowser.LaunchAsync(_server.BaseUrl, output);
+        await using var browser = await ConsoleBrowser.LaunchAsync(server.BaseUrl, output);
         var page = await browser.NewPageAsync();
-        await ConsoleBrowser.SignInAsync(page, _server.Info.AdminApiKey);
+        await ConsoleBrowser.SignInAsync(page, server.Info.AdminApiKey);
         await page.GotoAsync("/console/#/actions");
         await page.FillAsync("#a-name", "Rollout in waves");
         await page.Locator(".rule-row .rule-pattern").First.FillAsync("rollout");

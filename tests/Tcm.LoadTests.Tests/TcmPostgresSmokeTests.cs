@@ -27,10 +27,7 @@ public sealed class TcmPostgresSmokeTests : SmokeRun
         scenarios.Select(s => s.Name).Should().Equal("push-fanout-h2-pg", "push-fanout-h2-pg-2nodes");
         foreach (var scenario in scenarios)
         {
-            var rounds = scenario.FindStep("fanout")!.Ok.Count;
-            rounds.Should().BeGreaterThan(0);
-            scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 6, $"{scenario.Name}: every agent, on whichever node, gets every push");
-            scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 6);
+            EveryAgentAnsweredEveryRound(scenario, agents: 6);
             scenario.FindGauge("postgres-cpu").Should().NotBeNull("PostgreSQL's processes are read from /proc");
             scenario.FindGauge("ns-and-postgres-cpu-per-task").Should().NotBeNull();
         }

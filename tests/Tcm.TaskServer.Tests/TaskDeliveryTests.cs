@@ -39,6 +39,18 @@ public sealed class TaskDeliveryTests : IDisposable
     private static TaskServerAssignment Task(string actionId, string agentId = AgentA) =>
         new() { ActionId = actionId, AgentId = agentId, Command = "echo", Parameters = new Dictionary<string, string> { ["text"] = actionId } };
 
+    // A new delivery that accepted a task per id in taskIds for agent A, and agent A registered with it.
+    private async Task<(TaskDelivery Delivery, TsAgent Agent)> AgentAWithTasksAsync(params string[] taskIds)
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([.. taskIds.Select(id => Task(id))], CancellationToken.None);
+        return (delivery, delivery.GetOrRegister(AgentA, out _)!);
+    }
+
+    // A succeeded result of task t1, under the key agentId gives it.
+    private static TaskResultMessage ResultOfT1(string agentId = AgentA) =>
+        new() { TaskId = "t1", IdempotencyKey = $"{agentId}:t1", State = TaskState.Succeeded };
+
     [Fact]
     public async Task Accept_NumbersTasksPerAgent_AndStoresEachActionOnce()
     {
@@ -81,9 +93,7 @@ public sealed class TaskDeliveryTests : IDisposable
     [Fact]
     public async Task Ack_DropsDeliveredPushes_AndQueuesADeliveredStatusForTheNs()
     {
-        var delivery = Create();
-        await delivery.AcceptAsync([Task("t1"), Task("t2")], CancellationToken.None);
-        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        var (delivery, agent) = await AgentAWithTasksAsync("t1", "t2");
 
         var pending = delivery.HandOut(agent, after: 1);
 
@@ -100,7 +110,7 @@ public sealed class TaskDeliveryTests : IDisposable
     {
         var delivery = Create();
         var agent = delivery.GetOrRegister(AgentA, out _)!;
-        var result = new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, Output = "ok" };
+        var result = ResultOfT1() with { Output = "ok" };
 
         (await delivery.StoreResultAsync(agent, result)).Duplicate.Should().BeFalse();
         (await delivery.StoreResultAsync(agent, result)).Duplicate.Should().BeTrue();
@@ -202,9 +212,7 @@ public sealed class TaskDeliveryTests : IDisposable
     public async Task AnAgentBackWithMorePushesThanItsShareOfTheWindow_GetsThemAShareAtATime_InOrder_OnceEach()
     {
         const int stored = 1_200;
-        var delivery = Create();
-        await delivery.AcceptAsync([.. Enumerable.Range(1, stored).Select(n => Task($"t{n}"))], CancellationToken.None);
-        var agent = delivery.GetOrRegister(AgentA, out _)!;
+        var (delivery, agent) = await AgentAWithTasksAsync([.. Enumerable.Range(1, stored).Select(n => $"t{n}")]);
         var channel = new RecordingChannel();
 
         await delivery.StartSessionAsync(agent, channel, Welcome(AgentA), 0, CancellationToken.None);
@@ -224,10 +232,8 @@ public sealed class TaskDeliveryTests : IDisposable
     [Fact]
     public async Task CoalescedProgress_IsForwardedBeforeTheResult_AndTheResultOnce()
     {
-        var delivery = Create();
-        await delivery.AcceptAsync([Task("t1")], CancellationToken.None);
-        var agent = delivery.GetOrRegister(AgentA, out _)!;
-        var result = new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, Output = "ok" };
+        var (delivery, agent) = await AgentAWithTasksAsync("t1");
+        var result = ResultOfT1() with { Output = "ok" };
 
         delivery.Ack(agent, 1, TaskDelivery.ViaPersistent);
         delivery.RecordStatus(agent, new TaskStatusMessage { TaskId = "t1", State = TaskState.Running }, TaskDelivery.ViaPersistent);
@@ -243,10 +249,8 @@ public sealed class TaskDeliveryTests : IDisposable
     [Fact]
     public async Task ResultCarryingTheAck_ForwardsThePushesDeliveryWithTheResult_WritesARepeatedResultsAckToo_AndForwardsNoSequenceOfItsOwn()
     {
-        var delivery = Create();
-        await delivery.AcceptAsync([Task("t1"), Task("t2")], CancellationToken.None);
-        var agent = delivery.GetOrRegister(AgentA, out _)!;
-        TaskResultMessage Result(long ack) => new() { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, AckUpToSeq = ack };
+        var (delivery, agent) = await AgentAWithTasksAsync("t1", "t2");
+        TaskResultMessage Result(long ack) => ResultOfT1() with { AckUpToSeq = ack };
 
         (await delivery.StoreResultAsync(agent, Result(1), carriedAck: 1, CancellationToken.None)).Duplicate.Should().BeFalse();
         (await delivery.StoreResultAsync(agent, Result(2), carriedAck: 2, CancellationToken.None)).Duplicate.Should().BeTrue();
@@ -265,10 +269,8 @@ public sealed class TaskDeliveryTests : IDisposable
     [Fact]
     public async Task CarriedAck_OfAResultRefused_IsStillWritten()
     {
-        var delivery = Create();
-        await delivery.AcceptAsync([Task("t1")], CancellationToken.None);
-        var agent = delivery.GetOrRegister(AgentA, out _)!;
-        var foreign = new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentB}:t1", State = TaskState.Succeeded, AckUpToSeq = 1 };
+        var (delivery, agent) = await AgentAWithTasksAsync("t1");
+        var foreign = ResultOfT1(AgentB) with { AckUpToSeq = 1 };
 
         var store = () => delivery.StoreResultAsync(agent, foreign, carriedAck: 1, CancellationToken.None);
 
@@ -281,10 +283,8 @@ public sealed class TaskDeliveryTests : IDisposable
     [Fact]
     public async Task Outbox_AfterARestart_IsReadFromTheStore_AndForwardedEntriesLeaveItTogether()
     {
-        var delivery = Create();
-        await delivery.AcceptAsync([Task("t1")], CancellationToken.None);
-        var agent = delivery.GetOrRegister(AgentA, out _)!;
-        await delivery.StoreResultAsync(agent, new TaskResultMessage { TaskId = "t1", IdempotencyKey = $"{AgentA}:t1", State = TaskState.Succeeded, Output = "ok" }, carriedAck: 1, CancellationToken.None);
+        var (delivery, agent) = await AgentAWithTasksAsync("t1");
+        await delivery.StoreResultAsync(agent, ResultOfT1() with { Output = "ok" }, carriedAck: 1, CancellationToken.None);
         var before = delivery.PeekOutbox(10);
 
         var restarted = Create();

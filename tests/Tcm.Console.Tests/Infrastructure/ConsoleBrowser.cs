@@ -1,5 +1,3 @@
-using Microsoft.Playwright;
-
 namespace Tcm.Console.Tests.Infrastructure;
 
 /// <summary>

@@ -14,35 +14,17 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>How long a test waits for what real servers and agents do.</summary>
     protected static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    private readonly Stack<object> _owned = new();
+    private readonly OwnedResources _owned = new();
 
     protected ITestOutputHelper Output { get; } = output;
 
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        while (_owned.TryPop(out var owned))
-        {
-            switch (owned)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
-        }
-    }
+    public async Task DisposeAsync() => await _owned.DisposeAsync();
 
     /// <summary>Disposes <paramref name="resource"/> after the test, before what was owned earlier.</summary>
     protected T Own<T>(T resource)
-        where T : class
-    {
-        _owned.Push(resource);
-        return resource;
-    }
+        where T : class => _owned.Own(resource);
 
     /// <summary>
     /// A site on 127.0.0.1: a Notification Server, a Task Server <c>ts1</c>, the lab's package server, a CEM gateway in front of

@@ -15,11 +15,8 @@ public sealed class AckWithResultTests
     public async Task Result_CarryingTheAck_DeliversThePush_AndStoresTheResultOnce()
     {
         await using var connected = await ConnectedAgent.StartAsync(HttpVersion.Version20);
-        var server = connected.Server;
-        var agent = connected.Agent;
-        var channel = connected.Channel;
-        var created = await DeliveryTests.PushTaskAsync(server, agent.Id);
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        var (server, agent, channel, _) = connected;
+        var (created, push) = await connected.PushTaskAsync();
 
         var key = $"{agent.Id}:{push.TaskId}";
         var result = new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key, State = TaskState.Succeeded, Output = "hello", AckUpToSeq = push.Seq };
@@ -45,8 +42,7 @@ public sealed class AckWithResultTests
     {
         await using var connected = await ConnectedAgent.StartAsync();
         var (server, agent, channel, _) = connected;
-        var created = await DeliveryTests.PushTaskAsync(server, agent.Id);
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        var (created, push) = await connected.PushTaskAsync();
         var key = $"{agent.Id}:{push.TaskId}";
         var result = new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key, State = TaskState.Succeeded, Output = "first" };
         await channel.SendAsync(result);
@@ -96,8 +92,7 @@ public sealed class AckWithResultTests
     {
         await using var connected = await ConnectedAgent.StartAsync();
         var (server, agent, channel, _) = connected;
-        var created = await DeliveryTests.PushTaskAsync(server, agent.Id);
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        var (created, push) = await connected.PushTaskAsync();
 
         await channel.SendAsync(new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = $"{agent.Id}:another-task", State = TaskState.Succeeded, AckUpToSeq = push.Seq });
 

@@ -115,8 +115,7 @@ public sealed class DeliveryTests
     {
         await using var connected = await ConnectedAgent.StartAsync();
         var (server, agent, channel, _) = connected;
-        var created = await PushTaskAsync(server, agent.Id);
-        var push = await channel.ReceiveAsync<TaskPushMessage>();
+        var (created, push) = await connected.PushTaskAsync();
         await channel.SendAsync(new AckMessage { UpToSeq = push.Seq });
         var key = $"{agent.Id}:{push.TaskId}";
         await channel.SendAsync(new TaskResultMessage { TaskId = push.TaskId, IdempotencyKey = key, State = TaskState.Succeeded, ExitCode = 0, Output = "first" });

@@ -26,6 +26,13 @@ internal sealed record ConnectedAgent(NotificationServerHost Server, TestAgent A
         }
     }
 
+    /// <summary>Pushes a task to the agent through the admin API and receives it on the channel: what the server created, what the agent got.</summary>
+    public async Task<(ActionCreated Created, TaskPushMessage Push)> PushTaskAsync()
+    {
+        var created = await Functional.DeliveryTests.PushTaskAsync(Server, Agent.Id);
+        return (created, await Channel.ReceiveAsync<TaskPushMessage>());
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Channel.DisposeAsync();

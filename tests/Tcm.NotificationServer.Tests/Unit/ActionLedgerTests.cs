@@ -4,30 +4,20 @@ using Tcm.NotificationServer.Store;
 namespace Tcm.NotificationServer.Tests.Unit;
 
 /// <summary>The action ledger over a real store: how a target moves from pending to its result, and what the admin API reads.</summary>
-public sealed class ActionLedgerTests : IAsyncDisposable
+public sealed class ActionLedgerTests() : LedgerTest("ns-ledger")
 {
-    private const long T0 = 1_767_225_600_000;
-    private readonly TemporaryStore _temporary = new("ns-ledger");
-    private readonly ActionLedger _ledger;
-
-    public ActionLedgerTests() => _ledger = new ActionLedger(Store);
-
-    private TcmStore Store => _temporary.Store;
-
-    public ValueTask DisposeAsync() => _temporary.DisposeAsync();
-
     [Fact]
     public async Task OnTargetsChanged_HearsEachStateChangeAfterItsCommit_NotOfAWriteThatThrew_NorAnUnchangedState()
     {
         var heard = new System.Collections.Concurrent.ConcurrentQueue<TargetStateChange>();
-        _ledger.OnTargetsChanged(changes =>
+        Ledger.OnTargetsChanged(changes =>
         {
             foreach (var change in changes)
             {
                 heard.Enqueue(change);
             }
         });
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act", "task", null), T0, ["a1", "a2", "a3"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act", "task", null), T0, ["a1", "a2", "a3"]));
 
         var good = Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered', delivered_via='persistent' WHERE agent_id='a1'"));
         var bad = Store.Writer.WriteAsync(ctx =>
@@ -52,18 +42,18 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     public async Task HearTargets_Off_TellsNothing_OnAgain_TellsTheChangesAfter()
     {
         var heard = new System.Collections.Concurrent.ConcurrentQueue<TargetStateChange>();
-        _ledger.OnTargetsChanged(changes =>
+        Ledger.OnTargetsChanged(changes =>
         {
             foreach (var change in changes)
             {
                 heard.Enqueue(change);
             }
         });
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act", "task", null), T0, ["a1", "a2"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act", "task", null), T0, ["a1", "a2"]));
 
-        await _ledger.HearTargetsAsync(false, CancellationToken.None);
+        await Ledger.HearTargetsAsync(false, CancellationToken.None);
         await Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='a1'"));
-        await _ledger.HearTargetsAsync(true, CancellationToken.None);
+        await Ledger.HearTargetsAsync(true, CancellationToken.None);
         await Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id='a2'"));
 
         heard.Select(c => c.AgentId).Should().Equal(["a2"], "only the change made while the ledger heard them was told");
@@ -72,7 +62,7 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     [Fact]
     public async Task Create_GivesEveryAgentAPendingTarget_CountedUnderEveryStateName()
     {
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", """{"command":"hostname"}"""), T0, ["b", "a"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "task", """{"command":"hostname"}"""), T0, ["b", "a"]));
 
         var action = Find("act1");
 
@@ -86,14 +76,14 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     }
 
     [Fact]
-    public void Find_UnknownAction_IsNull() => _ledger.Find("nope", _ => "").Should().BeNull();
+    public void Find_UnknownAction_IsNull() => Ledger.Find("nope", _ => "").Should().BeNull();
 
     [Fact]
     public async Task Find_NamesEachTargetsComputer()
     {
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "policy", null), T0, ["a", "gone"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "policy", null), T0, ["a", "gone"]));
 
-        var action = _ledger.Find("act1", id => id == "a" ? "PC-A" : "")!;
+        var action = Ledger.Find("act1", id => id == "a" ? "PC-A" : "")!;
 
         action.Targets.Select(t => t.ComputerName).Should().Equal("PC-A", "");
     }
@@ -101,12 +91,12 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     [Fact]
     public async Task Running_MovesAPendingOrDeliveredTarget_AndFillsAMissingDelivery()
     {
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
 
         await WriteAsync(ctx =>
         {
-            _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running));
-            _ledger.Progress(ctx, new TargetProgress("act1", "b", TaskState.Running, "http", T0 + 7));
+            Ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running));
+            Ledger.Progress(ctx, new TargetProgress("act1", "b", TaskState.Running, "http", T0 + 7));
         });
 
         var targets = Find("act1").Targets;
@@ -118,9 +108,9 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     [Fact]
     public async Task Progress_WithAFinalState_ChangesNothing_TheResultDoes()
     {
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a"]));
 
-        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Succeeded, "http", T0 + 7)));
+        await WriteAsync(ctx => Ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Succeeded, "http", T0 + 7)));
 
         Find("act1").Targets.Single().State.Should().Be(TaskState.Pending);
     }
@@ -128,11 +118,11 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     [Fact]
     public async Task Complete_StoresTheResult_CountsEveryResult_AndDatesAMissingDeliveryAtCompletion()
     {
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]));
 
-        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.TimedOut, T0 + 50, "slow", null));
+        await WriteAsync(ctx => Ledger.Complete(ctx, "act1", "a", TaskState.TimedOut, T0 + 50, "slow", null));
         var once = Find("act1");
-        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.Succeeded, T0 + 60, "ok", 0));
+        await WriteAsync(ctx => Ledger.Complete(ctx, "act1", "a", TaskState.Succeeded, T0 + 60, "ok", 0));
 
         var target = once.Targets.Single();
         (target.State, target.Output, target.ExitCode, target.ResultCount, target.CompletedAt, target.DeliveredAt).Should().Be(
@@ -145,9 +135,9 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     [Fact]
     public async Task Post_AppliesProgressWithNobodyWaiting()
     {
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "ts-task", null), T0, ["a", "b"]));
 
-        _ledger.Post([new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 1), new TargetProgress("act1", "b", TaskState.Running)], "test progress");
+        Ledger.Post([new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 1), new TargetProgress("act1", "b", TaskState.Running)], "test progress");
         // The single writer runs operations in the order queued: once this one committed, the posted one has too.
         await WriteAsync(_ => { });
 
@@ -159,12 +149,12 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("ts1", TaskServerActionKinds.TsTask, null), T0, ["a", "b"]);
-            _ledger.Create(ctx, new NewAction("direct", "task", null), T0, ["a"]);
-            _ledger.Progress(ctx, new TargetProgress("ts1", "b", TaskState.Delivered, "http", T0));
+            Ledger.Create(ctx, new NewAction("ts1", TaskServerActionKinds.TsTask, null), T0, ["a", "b"]);
+            Ledger.Create(ctx, new NewAction("direct", "task", null), T0, ["a"]);
+            Ledger.Progress(ctx, new TargetProgress("ts1", "b", TaskState.Delivered, "http", T0));
         });
 
-        _ledger.PendingTargets(TaskServerActionKinds.TsTask).Should().BeEquivalentTo([("ts1", "a")]);
+        Ledger.PendingTargets(TaskServerActionKinds.TsTask).Should().BeEquivalentTo([("ts1", "a")]);
     }
 
     [Fact]
@@ -185,21 +175,21 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("due", "task", null, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 1_000)), T0, ["a", "b"]);
-            _ledger.Create(ctx, new NewAction("later", "task", null, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000)), T0, ["a"]);
-            _ledger.Create(ctx, new NewAction("never", "task", null), T0, ["a"]);
-            _ledger.Progress(ctx, new TargetProgress("due", "b", TaskState.Delivered, "http", T0 + 500));
+            Ledger.Create(ctx, new NewAction("due", "task", null, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 1_000)), T0, ["a", "b"]);
+            Ledger.Create(ctx, new NewAction("later", "task", null, DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000)), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("never", "task", null), T0, ["a"]);
+            Ledger.Progress(ctx, new TargetProgress("due", "b", TaskState.Delivered, "http", T0 + 500));
         });
-        _ledger.NextNotAfter().Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(T0 + 1_000));
+        Ledger.NextNotAfter().Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(T0 + 1_000));
 
-        var swept = await Store.Writer.WriteAsync(ctx => _ledger.ExpireDue(ctx, T0 + 1_000));
-        var again = await Store.Writer.WriteAsync(ctx => _ledger.ExpireDue(ctx, T0 + 2_000));
+        var swept = await Store.Writer.WriteAsync(ctx => Ledger.ExpireDue(ctx, T0 + 1_000));
+        var again = await Store.Writer.WriteAsync(ctx => Ledger.ExpireDue(ctx, T0 + 2_000));
 
         swept.Should().Equal(("due", 1));
         again.Should().BeEmpty();
         Find("due").Targets.Select(t => (t.AgentId, t.State)).Should().Equal(("a", TaskState.Expired), ("b", TaskState.Delivered));
         Find("later").Targets.Single().State.Should().Be(TaskState.Pending);
-        _ledger.NextNotAfter().Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000));
+        Ledger.NextNotAfter().Should().Be(DateTimeOffset.FromUnixTimeMilliseconds(T0 + 60_000));
     }
 
     [Fact]
@@ -207,23 +197,19 @@ public sealed class ActionLedgerTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a", "b", "c", "d"]);
-            _ledger.Progress(ctx, new TargetProgress("act1", "b", TaskState.Delivered, "persistent", T0 + 1));
-            _ledger.Progress(ctx, new TargetProgress("act1", "c", TaskState.Running, "persistent", T0 + 1));
-            _ledger.Complete(ctx, "act1", "d", TaskState.Succeeded, T0 + 2, "done", 0);
+            Ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a", "b", "c", "d"]);
+            Ledger.Progress(ctx, new TargetProgress("act1", "b", TaskState.Delivered, "persistent", T0 + 1));
+            Ledger.Progress(ctx, new TargetProgress("act1", "c", TaskState.Running, "persistent", T0 + 1));
+            Ledger.Complete(ctx, "act1", "d", TaskState.Succeeded, T0 + 2, "done", 0);
         });
 
-        var open = await Store.Writer.WriteAsync(ctx => _ledger.Cancel(ctx, "act1", T0 + 10));
-        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "b", TaskState.Succeeded, T0 + 20, "ran anyway", 0));
+        var open = await Store.Writer.WriteAsync(ctx => Ledger.Cancel(ctx, "act1", T0 + 10));
+        await WriteAsync(ctx => Ledger.Complete(ctx, "act1", "b", TaskState.Succeeded, T0 + 20, "ran anyway", 0));
 
         open.Should().BeEquivalentTo([("a", TaskState.Pending), ("b", TaskState.Delivered), ("c", TaskState.Running)]);
         Find("act1").Targets.Select(t => (t.AgentId, t.State)).Should().Equal(
             ("a", TaskState.Cancelled), ("b", TaskState.Cancelled), ("c", TaskState.Running), ("d", TaskState.Succeeded));
         Find("act1").Targets.Single(t => t.AgentId == "b").Output.Should().Be("ran anyway", "the result is kept, the state stays the administrator's");
-        (await Store.Writer.WriteAsync(ctx => _ledger.Cancel(ctx, "nope", T0))).Should().BeNull();
+        (await Store.Writer.WriteAsync(ctx => Ledger.Cancel(ctx, "nope", T0))).Should().BeNull();
     }
-
-    private Task WriteAsync(Action<WriteContext> write) => Store.Writer.WriteAsync(write);
-
-    private ActionStatus Find(string actionId) => _ledger.Find(actionId, _ => "")!;
 }

@@ -9,25 +9,17 @@ using Tcm.NotificationServer.Store;
 namespace Tcm.NotificationServer.Tests.Unit;
 
 /// <summary>The NS's delivery journal over a real store: what an acknowledgement writes, on its own and inside a result's write.</summary>
-public sealed class DeliveryJournalTests : IAsyncDisposable
+public sealed class DeliveryJournalTests : LedgerTest
 {
-    private const long T0 = 1_767_225_600_000;
-    private readonly TemporaryStore _temporary = new("ns-journal");
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly ActionLedger _ledger;
     private readonly DeliveryJournal _journal;
 
     public DeliveryJournalTests()
-    {
-        _ledger = new ActionLedger(Store);
-        _journal = new DeliveryJournal(Store, _ledger, new NsMetrics(_services.GetRequiredService<IMeterFactory>()));
-    }
+        : base("ns-journal") => _journal = new DeliveryJournal(Store, Ledger, new NsMetrics(_services.GetRequiredService<IMeterFactory>()));
 
-    private TcmStore Store => _temporary.Store;
-
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        await _temporary.DisposeAsync();
+        await base.DisposeAsync();
         await _services.DisposeAsync();
     }
 
@@ -36,8 +28,8 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("first", "task", null), T0, ["a"]);
-            _ledger.Create(ctx, new NewAction("second", "task", null), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("first", "task", null), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("second", "task", null), T0, ["a"]);
             InsertPush(ctx, "a", 1, "first");
             InsertPush(ctx, "a", 2, null);
             InsertPush(ctx, "a", 3, "second");
@@ -56,14 +48,14 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("act1", "task", null), T0, ["a"]);
             InsertPush(ctx, "a", 1, "act1");
         });
-        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 5)));
-        await WriteAsync(ctx => _ledger.Complete(ctx, "act1", "a", TaskState.Failed, T0 + 20, "boom", 2));
+        await WriteAsync(ctx => Ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Delivered, "persistent", T0 + 5)));
+        await WriteAsync(ctx => Ledger.Complete(ctx, "act1", "a", TaskState.Failed, T0 + 20, "boom", 2));
 
         await AcknowledgeAsync("a", 0, 1, "http", T0 + 30);
-        await WriteAsync(ctx => _ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running, "http", T0 + 40)));
+        await WriteAsync(ctx => Ledger.Progress(ctx, new TargetProgress("act1", "a", TaskState.Running, "http", T0 + 40)));
 
         var target = Find("act1").Targets.Single();
         (target.State, target.DeliveredVia, target.DeliveredAt).Should().Be((TaskState.Failed, "persistent", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 5)));
@@ -74,8 +66,8 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("earlier", "task", null), T0, ["a"]);
-            _ledger.Create(ctx, new NewAction("this", "task", null), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("earlier", "task", null), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("this", "task", null), T0, ["a"]);
             InsertPush(ctx, "a", 1, "earlier");
             InsertPush(ctx, "a", 2, "this");
         });
@@ -87,7 +79,7 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
         {
             own = _journal.TakeForResult(ctx, "a", "this", new JournalTake());
             ctx.Query("SELECT status FROM action_targets WHERE action_id='this'", r => r.GetString(0)).Should().Equal(["pending"], "its delivery waits for the result's own update");
-            _ledger.Complete(ctx, "this", "a", TaskState.Succeeded, T0 + 30, "ok", 0, own);
+            Ledger.Complete(ctx, "this", "a", TaskState.Succeeded, T0 + 30, "ok", 0, own);
         });
 
         own.Should().Be(new TargetProgress("this", "a", TaskState.Delivered, "persistent", T0 + 20));
@@ -104,14 +96,14 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
     {
         await WriteAsync(ctx =>
         {
-            _ledger.Create(ctx, new NewAction("this", "task", null), T0, ["a"]);
+            Ledger.Create(ctx, new NewAction("this", "task", null), T0, ["a"]);
             InsertPush(ctx, "a", 1, "this");
         });
 
         await WriteAsync(ctx =>
         {
             _journal.TakeForResult(ctx, "a", "this", new JournalTake()).Should().BeNull();
-            _ledger.Complete(ctx, "this", "a", TaskState.Succeeded, T0 + 30, "ok", 0);
+            Ledger.Complete(ctx, "this", "a", TaskState.Succeeded, T0 + 30, "ok", 0);
         });
 
         var completed = Find("this").Targets.Single();
@@ -125,10 +117,6 @@ public sealed class DeliveryJournalTests : IAsyncDisposable
         // The single writer runs writes in the order queued: once this one committed, the posted acknowledgement has too.
         await WriteAsync(_ => { });
     }
-
-    private Task WriteAsync(Action<WriteContext> write) => Store.Writer.WriteAsync(write);
-
-    private ActionStatus Find(string actionId) => _ledger.Find(actionId, _ => "")!;
 
     private List<long?> AckedAt(string agentId) =>
         Store.Query("SELECT acked_at FROM pushes WHERE agent_id=@p0 ORDER BY seq", r => r.IsDBNull(0) ? (long?)null : r.GetInt64(0), agentId);

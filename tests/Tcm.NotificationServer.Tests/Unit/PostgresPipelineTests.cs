@@ -13,7 +13,7 @@ public sealed class PostgresPipelineTests : IAsyncDisposable
 {
     private const string Insert = "INSERT INTO t(v) VALUES(@p0)";
 
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private PostgresStatements _statements = null!;
     private StoreWriteQueue<PostgresStatements> _writer = null!;
     private string _connectionString = null!;
@@ -157,22 +157,16 @@ public sealed class PostgresPipelineTests : IAsyncDisposable
         Values().Should().Equal("once:1");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _owned.DisposeAsync();
 
     private async Task StartAsync(StoreRetryPolicy? retry = null)
     {
         var database = await TestPostgres.CreateDatabaseAsync("tcm_pipeline");
-        _owned.Add(database);
+        _owned.Own(database);
         _connectionString = database.ConnectionString;
         var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
-        _owned.Add(connection);
+        _owned.Own(connection);
         await using (var command = new NpgsqlCommand("CREATE TABLE t(v TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)", connection))
         {
             await command.ExecuteNonQueryAsync();
@@ -182,7 +176,7 @@ public sealed class PostgresPipelineTests : IAsyncDisposable
         _writer = new StoreWriteQueue<PostgresStatements>(
             connection, _statements, transaction => _statements.Transaction = (NpgsqlTransaction?)transaction, maxBatch: 10, NullLogger.Instance,
             retry: retry ?? StoreRetryPolicy.PostgreSql);
-        _owned.Add(_writer);
+        _owned.Own(_writer);
     }
 
     // Queues the writes while a first write holds the writer, so they run in one batch after it; their tasks, in order.

@@ -9,13 +9,13 @@ namespace Tcm.NotificationServer.Tests.Unit;
 /// </summary>
 public sealed class StoreWriteQueueDeadlockTests : IAsyncDisposable
 {
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
 
     [PostgresFact]
     public async Task TwoWritersDeadlocked_TheOneAbortedRunsAgain_AndBothWritesAreKept()
     {
         var database = await TestPostgres.CreateDatabaseAsync("tcm_deadlock");
-        _owned.Add(database);
+        _owned.Own(database);
         await using (var setup = new NpgsqlConnection(database.ConnectionString))
         {
             await setup.OpenAsync();
@@ -42,14 +42,8 @@ public sealed class StoreWriteQueueDeadlockTests : IAsyncDisposable
         Convert.ToInt64(await sum.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture).Should().Be(4, "both writes' two updates were kept, once each");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        // why: the writers first (they hold connections to the database), then the database.
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-    }
+    // why: the writers first (they hold connections to the database), then the database.
+    public ValueTask DisposeAsync() => _owned.DisposeAsync();
 
     private static Func<PostgresStatements, int> Crossing(int first, int second, ManualResetEventSlim locked, ManualResetEventSlim other)
     {
@@ -73,12 +67,12 @@ public sealed class StoreWriteQueueDeadlockTests : IAsyncDisposable
     {
         var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        _owned.Add(connection);
+        _owned.Own(connection);
         var statements = new PostgresStatements(connection);
         var writer = new StoreWriteQueue<PostgresStatements>(
             connection, statements, transaction => statements.Transaction = (NpgsqlTransaction?)transaction, maxBatch: 10, NullLogger.Instance,
             retry: StoreRetryPolicy.PostgreSql);
-        _owned.Add(writer);
+        _owned.Own(writer);
         return writer;
     }
 }

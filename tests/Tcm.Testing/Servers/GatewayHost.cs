@@ -62,9 +62,7 @@ public sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendOpt
             o.Backends = backends;
             configure?.Invoke(o);
         });
-        var app = builder.Build();
-        app.MapGateway();
-        await app.StartAsync();
+        var app = await ServerApps.StartAsync(builder, a => a.MapGateway());
         _app = app;
         Info = app.Services.GetRequiredService<GatewayInfo>();
         Port = new Uri(Info.BaseUrl).Port;
@@ -73,15 +71,7 @@ public sealed class GatewayHost(ITestOutputHelper output, List<GatewayBackendOpt
         Admin.DefaultRequestHeaders.Add(ProtocolConstants.AdminKeyHeader, Info.AdminApiKey);
     }
 
-    public async Task StopAsync()
-    {
-        if (_app is { } app)
-        {
-            _app = null;
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
+    public Task StopAsync() => ServerApps.StopAsync(Interlocked.Exchange(ref _app, null));
 
     public async Task<GatewayStatus> GetStatusAsync() =>
         (await Admin.GetFromJsonAsync(GatewayPaths.Status, GatewayJsonContext.Default.GatewayStatus))!;

@@ -138,18 +138,7 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
             _configure?.Invoke(o);
         });
         _services?.Invoke(builder.Services);
-        var app = builder.Build();
-        try
-        {
-            app.MapNotificationServer();
-            await app.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
+        var app = await ServerApps.StartAsync(builder, a => a.MapNotificationServer(), cancellationToken);
         _app = app;
         Info = app.Services.GetRequiredService<NotificationServerInfo>();
         Port = new Uri(Info.BaseUrl).Port;
@@ -158,15 +147,8 @@ public sealed partial class NotificationServerHost : IAsyncDisposable
     }
 
     /// <summary>Stops the server (gracefully; a cancelled token aborts open connections, as when the process dies).</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
-    {
-        if (_app is { } app)
-        {
-            _app = null;
-            await app.StopAsync(cancellationToken);
-            await app.DisposeAsync();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken = default) =>
+        ServerApps.StopAsync(Interlocked.Exchange(ref _app, null), cancellationToken);
 
     /// <summary>A handler whose TLS trusts only this server's CA and presents <paramref name="clientCertificate"/> when given.</summary>
     public SocketsHttpHandler CreateHandler(X509Certificate2? clientCertificate = null, CookieContainer? cookies = null) =>

@@ -53,9 +53,7 @@ public sealed class TaskServerHost(ITestOutputHelper output, NotificationServerH
             o.NotificationServerRetryMax = TimeSpan.FromMilliseconds(500);
             configure?.Invoke(o);
         });
-        var app = builder.Build();
-        app.MapTaskServer();
-        await app.StartAsync();
+        var app = await ServerApps.StartAsync(builder, a => a.MapTaskServer());
         _app = app;
         Info = app.Services.GetRequiredService<TaskServerInfo>();
         AdminKey = app.Services.GetRequiredService<Tcm.Hosting.Admin.AdminKey>().Value;
@@ -74,17 +72,7 @@ public sealed class TaskServerHost(ITestOutputHelper output, NotificationServerH
     }
 
     /// <summary>Stops at once: open connections are aborted, as when the process dies.</summary>
-    public async Task KillAsync()
-    {
-        if (_app is { } app)
-        {
-            _app = null;
-            using var now = new CancellationTokenSource();
-            await now.CancelAsync();
-            await app.StopAsync(now.Token);
-            await app.DisposeAsync();
-        }
-    }
+    public Task KillAsync() => ServerApps.StopAsync(Interlocked.Exchange(ref _app, null), ServerApps.Now);
 
     public async ValueTask DisposeAsync()
     {
