@@ -1,4 +1,4 @@
 using Tcm.LoadTests.Cli;
 
-ClientArrayPool.WidenForPushTests(args);
+LoadProcessRuntime.ApplyForPushTests(args);
 return await LoadTestCli.RunAsync(args).ConfigureAwait(false);

@@ -40,10 +40,7 @@ internal sealed class ServerChildProcess
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        if (Cli.ClientArrayPool.Widened)
-        {
-            start.Environment.Remove(Cli.ClientArrayPool.Variable);
-        }
+        Cli.LoadProcessRuntime.RemoveFrom(start.Environment);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the {_role} process.");
         _process = process;

@@ -91,6 +91,23 @@ public sealed class TaskDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Accept_ABatchForSeveralAgents_WritesEachAgentsNextSequence_WhichARestartReads_AfterEveryPushWasAcknowledged()
+    {
+        var delivery = Create();
+        await delivery.AcceptAsync([Task("t1"), Task("t1", AgentB), Task("t2"), Task("t3")], CancellationToken.None);
+        await delivery.AcceptAsync([Task("t4", AgentB)], CancellationToken.None);
+        delivery.HandOut(delivery.GetOrRegister(AgentA, out _)!, after: 3);
+        delivery.HandOut(delivery.GetOrRegister(AgentB, out _)!, after: 2);
+        await CommittedAsync();
+
+        var restarted = Create();
+
+        // why after every acknowledgement: the pushes are gone, so only the agents' rows say which numbers were given out.
+        (restarted.GetOrRegister(AgentA, out _)!.NextSeq, restarted.GetOrRegister(AgentB, out _)!.NextSeq).Should().Be((4, 3));
+        restarted.HandOut(restarted.GetOrRegister(AgentA, out _)!, 3).Items.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Ack_DropsDeliveredPushes_AndQueuesADeliveredStatusForTheNs()
     {
         var (delivery, agent) = await AgentAWithTasksAsync("t1", "t2");

@@ -130,11 +130,13 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
             else
             {
                 startedAt = agent.Time.GetUtcNow();
+                // why: a stop or a cancel cancels the time limit's own source (one registration), rather than a second linked source
+                // made per task; a time-out is told apart from them by stopOrCancel, as before.
                 using var timeout = new CancellationTokenSource(limit, agent.Time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopOrCancel.Token, timeout.Token);
+                using var onStopOrCancel = stopOrCancel.Token.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeout);
                 try
                 {
-                    var execution = executor.ExecuteAsync(task, linked.Token);
+                    var execution = executor.ExecuteAsync(task, timeout.Token);
                     if (!execution.IsCompleted)
                     {
                         // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task),

@@ -192,7 +192,7 @@ internal sealed class DeliveryBook
                     [ChannelRole.NotificationServer] = _lastNsSeq,
                     [ChannelRole.TaskServer] = _lastTsSeq,
                 },
-                CompletedTaskIds = _taskIdsSnapshot ??= [.. _taskIds.InOrder],
+                CompletedTaskIds = _taskIdsSnapshot ??= _taskIds.ToArray(),
                 UnacknowledgedResults = _results.ConvertAll(r => r.Value),
                 // An empty map is the shared empty one: a saved state of an idle agent holds nothing it does not need.
                 ResultRoles = _resultRoles.Count == 0 ? System.Collections.ObjectModel.ReadOnlyDictionary<string, ChannelRole>.Empty : new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),

@@ -9,8 +9,8 @@ internal sealed class RecentIds(int capacity)
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
 
-    /// <summary>The ids, oldest first.</summary>
-    public IEnumerable<string> InOrder => _order;
+    /// <summary>The ids, oldest first, as a new array of exactly their number (a copy, not a list grown while enumerating).</summary>
+    public string[] ToArray() => _order.ToArray();
 
     public bool Contains(string id) => _ids.Contains(id);
 

@@ -201,6 +201,7 @@ internal sealed partial class TaskDelivery
         var byId = agents.ToDictionary(a => a.Id, StringComparer.Ordinal);
         var toSend = new List<(PushSequence Agent, long Seq, byte[] Payload)>(tasks.Count);
         PushEncoding? encoding = null;
+        var advanced = new HashSet<TsAgent>(agents.Length);
         _store.InTransaction(s =>
         {
             foreach (var task in tasks)
@@ -216,13 +217,15 @@ internal sealed partial class TaskDelivery
                 // why: the unique (agent_id, action_id) index ignores an action this agent holds already (offered again by the NS).
                 if (s.Execute("INSERT OR IGNORE INTO pushes(agent_id, seq, action_id, payload, created_at) VALUES(@p0,@p1,@p2,@p3,@p4)", agent.Id, seq, task.ActionId, payload, nowMs) > 0)
                 {
-                    s.Execute("UPDATE agents SET next_seq=@p1 WHERE id=@p0", agent.Id, seq + 1);
                     agent.NextSeq = seq + 1;
+                    advanced.Add(agent);
                     toSend.Add((agent, seq, payload));
                 }
 
                 accepted.Add(new TaskServerTaskRef(task.ActionId, task.AgentId));
             }
+
+            TsAgentSequences.Write(s, advanced);
 
             return 0;
         });

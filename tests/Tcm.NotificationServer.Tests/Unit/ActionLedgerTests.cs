@@ -60,6 +60,17 @@ public sealed class ActionLedgerTests() : LedgerTest("ns-ledger")
     }
 
     [Fact]
+    public async Task Create_InOneStatementOverTheIds_StoresEachIdAsItIs_EvenOnesJsonMustEscape()
+    {
+        string[] ids = ["plain", "with \"quotes\"", "back\\slash", "new\nline", "ünï-çødé ✓", "", "0123456789abcdef0123456789abcdef"];
+
+        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ids));
+
+        Store.Query("SELECT agent_id, status FROM action_targets WHERE action_id=@p0", r => (r.GetString(0), r.GetString(1)), "act1")
+            .Should().BeEquivalentTo(ids.Select(id => (id, "pending")), "the JSON list is read back into exactly the ids given");
+    }
+
+    [Fact]
     public async Task Create_GivesEveryAgentAPendingTarget_CountedUnderEveryStateName()
     {
         await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "task", """{"command":"hostname"}"""), T0, ["b", "a"]));
