@@ -152,6 +152,8 @@ public sealed record TaskServerInfoView
     /// <summary>Whether its long poll is open (it is reachable from the NS).</summary>
     public bool Online { get; init; }
     public DateTimeOffset? LastContact { get; init; }
+    /// <summary>The Notification Server node it called last, as the node asked knows (several nodes on one database); null before its first call.</summary>
+    public string? Node { get; init; }
 }
 
 /// <summary>

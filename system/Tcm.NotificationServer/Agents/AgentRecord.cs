@@ -26,7 +26,10 @@ internal sealed class AgentRecord : PushSequence
     /// <summary>The Network Status the agent last posted or returned.</summary>
     public NetworkStatus? NetworkStatus { get; set; }
 
-    /// <summary>The route the agent's last hello reported.</summary>
+    /// <summary>
+    /// The route the agent's last hello reported: to this node, or, read from the store, to the node that holds its connection (several
+    /// nodes on one database), or through the gateway its last call here came by.
+    /// </summary>
     public string? Route { get; set; }
 
     /// <summary>The agent's last hello said it understands <c>task.cancel</c> (an agent that predates it closes on an unknown kind).</summary>
@@ -65,6 +68,7 @@ internal sealed class AgentRecord : PushSequence
             Attributes = row.Attributes,
             RegisteredAt = row.RegisteredAt,
             NetworkStatus = row.NetworkStatus,
+            Route = row.Route,
             _node = row.Node,
         };
         agent.InitializeState(row.NextSeq, row.AckedSeq, row.LastContactMs);

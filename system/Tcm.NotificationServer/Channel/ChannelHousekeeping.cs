@@ -10,8 +10,8 @@ namespace Tcm.NotificationServer.Channel;
 
 /// <summary>
 /// One heartbeat for all channels (not a timer per connection): closes channels that sent no hello in time, aborts
-/// channels that did not answer our close, and writes changed last-contact times and the agents this node took or gave up in one
-/// batch. On shutdown it closes
+/// channels that did not answer our close, and writes changed last-contact times and the agents this node took (with the route of the
+/// hello, which other nodes sharing the database read) or gave up in one batch, so a connect storm's hellos cost no write of their own. On shutdown it closes
 /// every channel with <c>server-shutdown</c>.
 /// </summary>
 internal sealed partial class ChannelHousekeeping(
@@ -73,7 +73,7 @@ internal sealed partial class ChannelHousekeeping(
     private void FlushContacts()
     {
         List<(string Id, long Ms)>? dirty = null;
-        List<(string Id, string? Node)>? moved = null;
+        List<(string Id, string? Node, string? Route)>? moved = null;
         foreach (var agent in directory.All)
         {
             if (agent.TryTakeDirtyContact(out var ms))
@@ -83,7 +83,7 @@ internal sealed partial class ChannelHousekeeping(
 
             if (agent.TryTakeChangedNode(out var holder))
             {
-                (moved ??= []).Add((agent.Id, holder));
+                (moved ??= []).Add((agent.Id, holder, agent.Route));
             }
         }
 
@@ -101,10 +101,17 @@ internal sealed partial class ChannelHousekeeping(
                     ctx.Defer("UPDATE agents SET last_contact=@p1 WHERE id=@p0", id, ms);
                 }
 
-                foreach (var (id, holder) in moved ?? [])
+                foreach (var (id, holder, route) in moved ?? [])
                 {
-                    // why: an agent that left this node may already be held by another, whose name must stay.
-                    ctx.Defer(holder is null ? "UPDATE agents SET node=NULL WHERE id=@p0 AND node=@p1" : "UPDATE agents SET node=@p1 WHERE id=@p0", id, holder ?? self);
+                    if (holder is null)
+                    {
+                        // why: an agent that left this node may already be held by another, whose name must stay.
+                        ctx.Defer("UPDATE agents SET node=NULL WHERE id=@p0 AND node=@p1", id, self);
+                    }
+                    else
+                    {
+                        ctx.Defer("UPDATE agents SET node=@p1, route=@p2 WHERE id=@p0", id, holder, route);
+                    }
                 }
             },
             "last contact and node");

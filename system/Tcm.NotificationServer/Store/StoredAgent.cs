@@ -2,7 +2,10 @@ using Tcm.Protocol.Admin;
 
 namespace Tcm.NotificationServer.Store;
 
-/// <summary>An agent's row as the store holds it, with the next push sequence already past every stored push, and the node holding its connection.</summary>
+/// <summary>
+/// An agent's row as the store holds it, with the next push sequence already past every stored push, the node holding its connection and
+/// the route its last hello reported.
+/// </summary>
 internal sealed record StoredAgent(
     string Id,
     string ComputerName,
@@ -14,4 +17,5 @@ internal sealed record StoredAgent(
     long NextSeq,
     long AckedSeq,
     long? LastContactMs,
-    string? Node = null);
+    string? Node = null,
+    string? Route = null);

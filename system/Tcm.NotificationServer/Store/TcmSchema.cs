@@ -157,6 +157,17 @@ internal static class TcmSchema
         CREATE INDEX gateway_decisions_gateway ON gateway_decisions(gateway_id, decided_at);
         """;
 
+    /// <summary>
+    /// Version 10: what each node knew only in memory, for the others sharing the database: the route an agent's last hello reported
+    /// (written with the node that holds its connection), and each Task Server's counts as the node it calls has them (agents held, of
+    /// those connected, and its last contact with that node, milliseconds since the epoch), written by that node, one row a Task Server.
+    /// </summary>
+    private const string StateAcrossNodes = """
+        ALTER TABLE agents ADD COLUMN route TEXT;
+        CREATE TABLE ts_states(
+            server_id TEXT PRIMARY KEY, node TEXT NOT NULL, agents INTEGER NOT NULL, connected INTEGER NOT NULL, contact_at INTEGER NOT NULL) WITHOUT ROWID;
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -170,6 +181,7 @@ internal static class TcmSchema
             new SchemaMigration(7, "the node that sends each action's waves", WaveDrivers),
             new SchemaMigration(8, "Task Servers' cancels until taken, and which Task Server holds each agent", TaskServersAcrossNodes),
             new SchemaMigration(9, "gateways' reports and pending decisions", GatewayStates),
+            new SchemaMigration(10, "agents' routes and Task Servers' counts for every node", StateAcrossNodes),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -206,7 +206,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
             SELECT a.id, a.name, a.domain, a.os, a.attributes, a.registered_at, a.last_contact, a.next_seq, a.acked_seq, a.network_status,
                    (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id),
                    (SELECT MAX(seq) FROM pushes p WHERE p.agent_id = a.id AND p.acked_at IS NOT NULL),
-                   a.node
+                   a.node, a.route
             FROM agents a
             """ + (id is null ? "" : " WHERE a.id=@p0"),
             r =>
@@ -223,7 +223,8 @@ internal sealed partial class TcmStore : IAsyncDisposable
                     NextSeq: Math.Max(r.GetInt64(7), maxSeq + 1),
                     AckedSeq: Math.Max(r.GetInt64(8), r.IsDBNull(11) ? 0 : r.GetInt64(11)),
                     LastContactMs: r.IsDBNull(6) ? null : r.GetInt64(6),
-                    Node: r.IsDBNull(12) ? null : r.GetString(12));
+                    Node: r.IsDBNull(12) ? null : r.GetString(12),
+                    Route: r.IsDBNull(13) ? null : r.GetString(13));
             },
             id is null ? [] : [id]);
 
@@ -232,13 +233,13 @@ internal sealed partial class TcmStore : IAsyncDisposable
         Query("SELECT agent_id, MAX(seq) FROM pushes GROUP BY agent_id", r => (r.GetString(0), r.GetInt64(1)));
 
     /// <summary>
-    /// Which node holds each agent's connection and when the agent was last heard of, for the agents some node holds and those heard of
-    /// after <paramref name="contactAfterMs"/> (milliseconds since the epoch).
+    /// Which node holds each agent's connection (and the route of the agent's hello there) and when the agent was last heard of, for the
+    /// agents some node holds and those heard of after <paramref name="contactAfterMs"/> (milliseconds since the epoch).
     /// </summary>
-    public List<(string AgentId, string? Node, long? LastContactMs)> LoadAgentPresence(long contactAfterMs) =>
+    public List<(string AgentId, string? Node, long? LastContactMs, string? Route)> LoadAgentPresence(long contactAfterMs) =>
         Query(
-            "SELECT id, node, last_contact FROM agents WHERE node IS NOT NULL OR last_contact > @p0",
-            static r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? (long?)null : r.GetInt64(2)),
+            "SELECT id, node, last_contact, route FROM agents WHERE node IS NOT NULL OR last_contact > @p0",
+            static r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? (long?)null : r.GetInt64(2), r.IsDBNull(3) ? null : r.GetString(3)),
             contactAfterMs);
 
     /// <summary>The Network Status the store holds for each of <paramref name="agentIds"/> it knows.</summary>

@@ -21,7 +21,7 @@ namespace Tcm.NotificationServer.TaskServers;
 /// </summary>
 internal static partial class TaskServerEndpoints
 {
-    public static IServiceCollection AddTaskServerSupport(this IServiceCollection services) => services.AddSingleton<TaskServerRegistry>();
+    public static IServiceCollection AddTaskServerSupport(this IServiceCollection services) => services.AddSingleton<TaskServerCounts>().AddSingleton<TaskServerRegistry>();
 
     public static void MapTaskServerSupport(this IEndpointRouteBuilder endpoints)
     {
@@ -101,7 +101,7 @@ internal static partial class TaskServerEndpoints
             TaskServerWork work;
             while (true)
             {
-                state.LastContact = time.GetUtcNow();
+                registry.Contacted(state);
                 work = registry.TakeWork(state);
                 var left = deadline - time.GetUtcNow();
                 if (work.Tasks.Count > 0 || work.Released.Count > 0 || work.Cancelled.Count > 0 || left <= TimeSpan.Zero)

@@ -152,7 +152,7 @@ internal sealed partial class TaskServerRegistry
             {
                 foreach (var task in taken)
                 {
-                    ctx.Execute("UPDATE ts_tasks SET cancelled_at=NULL WHERE action_id=@p0 AND agent_id=@p1 AND accepted_by=@p2", task.ActionId, task.AgentId, id);
+                    ctx.Defer("UPDATE ts_tasks SET cancelled_at=NULL WHERE action_id=@p0 AND agent_id=@p1 AND accepted_by=@p2", task.ActionId, task.AgentId, id);
                 }
             },
             "task server took cancels");
@@ -190,9 +190,10 @@ internal sealed partial class TaskServerRegistry
             {
                 var refused = new HashSet<string>(StringComparer.Ordinal);
                 var moved = new List<string>();
+                var holders = HoldersOf(ctx, claims);
                 foreach (var agent in claims)
                 {
-                    var holder = ctx.Query("SELECT server_id FROM ts_holders WHERE agent_id=@p0", r => r.GetString(0), agent.AgentId) is [var h] ? h : null;
+                    var holder = holders(agent.AgentId);
                     if (holder == serverId)
                     {
                         continue;
@@ -204,7 +205,7 @@ internal sealed partial class TaskServerRegistry
                         continue;
                     }
 
-                    ctx.Execute("INSERT INTO ts_holders(agent_id, server_id) VALUES(@p0,@p1) ON CONFLICT(agent_id) DO UPDATE SET server_id=excluded.server_id", agent.AgentId, serverId);
+                    ctx.Defer("INSERT INTO ts_holders(agent_id, server_id) VALUES(@p0,@p1) ON CONFLICT(agent_id) DO UPDATE SET server_id=excluded.server_id", agent.AgentId, serverId);
                     if (holder is not null)
                     {
                         moved.Add(agent.AgentId);
@@ -222,6 +223,27 @@ internal sealed partial class TaskServerRegistry
         return refused;
     }
 
+    /// <summary>
+    /// Inside a write: the Task Server the store says holds each of <paramref name="claims"/>' agents. On PostgreSQL one query for all of
+    /// them (a first full report lists thousands, and a query an agent would be a round trip an agent, while the claims' writes are
+    /// deferred into one batch); on the SQLite file, in this process, one indexed read an agent.
+    /// </summary>
+    private static Func<string, string?> HoldersOf(WriteContext ctx, IReadOnlyList<TaskServerAgentState> claims)
+    {
+        if (!ctx.IsPostgres)
+        {
+            return agentId => ctx.Query("SELECT server_id FROM ts_holders WHERE agent_id=@p0", static r => r.GetString(0), agentId) is [var holder] ? holder : null;
+        }
+
+        // why the cast: the ids are one parameter (an array), not the parameter list.
+        var holders = ctx.Query(
+            "SELECT agent_id, server_id FROM ts_holders WHERE agent_id = ANY(@p0)",
+            static r => (r.GetString(0), r.GetString(1)),
+            (object)claims.Select(static c => c.AgentId).ToArray())
+            .ToDictionary(static h => h.Item1, static h => h.Item2, StringComparer.Ordinal);
+        return holders.GetValueOrDefault;
+    }
+
     /// <summary>The Task Server no longer holds these agents: the store forgets that it did.</summary>
     private void Unclaim(string serverId, IReadOnlyList<string> agentIds)
     {
@@ -235,7 +257,7 @@ internal sealed partial class TaskServerRegistry
             {
                 foreach (var agentId in agentIds)
                 {
-                    ctx.Execute("DELETE FROM ts_holders WHERE agent_id=@p0 AND server_id=@p1", agentId, serverId);
+                    ctx.Defer("DELETE FROM ts_holders WHERE agent_id=@p0 AND server_id=@p1", agentId, serverId);
                 }
             },
             "task server removed agents");
@@ -259,6 +281,7 @@ internal sealed partial class TaskServerRegistry
         if (_servers.TryGetValue(previous, out var old))
         {
             old.Release(agentId);
+            _counts.Changed(old);
             Log.AgentMoved(_logger, agentId, old.Record.Name, _servers.TryGetValue(holder, out var now) ? now.Record.Name : holder);
         }
     }

@@ -32,7 +32,6 @@ namespace Tcm.NotificationServer.TaskServers;
 internal sealed partial class TaskServerRegistry : ITaskServerCancel
 {
     private const string SelectionKey = "task-server-selection";
-    private static readonly TimeSpan OnlineWindow = TimeSpan.FromSeconds(90);
 
     private readonly TcmStore _store;
     private readonly ActionLedger _ledger;
@@ -42,6 +41,7 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly INodeSignal _nodes;
+    private readonly TaskServerCounts _counts;
     private readonly ConcurrentDictionary<string, TaskServerState> _servers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _holder = new(StringComparer.Ordinal);
     // Undelivered tasks per agent; guarded by locking the list.
@@ -49,9 +49,10 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
     private volatile TaskServerSelectionSettings _selection;
 
     public TaskServerRegistry(TcmStore store, ActionLedger ledger, SiteServerDirectory sites, PolicyService policy, PolicyDistributor distributor, TimeProvider time, ILogger<TaskServerRegistry> logger,
-        ActionCancellation cancellation, INodeSignal nodes)
+        ActionCancellation cancellation, INodeSignal nodes, TaskServerCounts counts)
     {
         _nodes = nodes;
+        _counts = counts;
         _store = store;
         _ledger = ledger;
         _sites = sites;
@@ -98,13 +99,14 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
     /// <summary>The Task Server holding an agent, if any.</summary>
     public string? HolderOf(string agentId) => _holder.GetValueOrDefault(agentId);
 
-    /// <summary>Every registered Task Server with its counts.</summary>
-    public IReadOnlyList<TaskServerInfoView> List()
-    {
-        var now = _time.GetUtcNow();
-        return [.. _sites.All.Where(s => s.Kind == SiteServerKind.TaskServer && s.Thumbprint is not null).Select(s =>
+    /// <summary>The Task Server called this node now (a report, a poll).</summary>
+    public void Contacted(TaskServerState state) => _counts.Contacted(state);
+
+    /// <summary>Every registered Task Server with its counts, whichever node it calls (<see cref="TaskServerCounts"/>).</summary>
+    public IReadOnlyList<TaskServerInfoView> List() =>
+        [.. _sites.All.Where(s => s.Kind == SiteServerKind.TaskServer && s.Thumbprint is not null).Select(s =>
         {
-            var state = _servers.GetValueOrDefault(s.Id);
+            var counts = _counts.View(s.Id, _servers.GetValueOrDefault(s.Id));
             return new TaskServerInfoView
             {
                 Id = s.Id,
@@ -112,19 +114,19 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
                 Address = s.Address,
                 Site = s.Site,
                 MaxAgents = s.MaxAgents,
-                RegisteredAgents = state?.AgentCount ?? 0,
-                ConnectedAgents = state?.ConnectedCount ?? 0,
-                Online = state is not null && IsOnline(state, now),
-                LastContact = state?.LastContact == default ? null : state?.LastContact,
+                RegisteredAgents = counts.Agents,
+                ConnectedAgents = counts.Connected,
+                Online = counts.Online,
+                LastContact = counts.LastContact,
+                Node = counts.Node,
             };
         })];
-    }
 
     /// <summary>Applies a Task Server's report of the agents it holds.</summary>
     public async Task ReportAsync(SiteServerRecord record, TaskServerReport report, CancellationToken ct = default)
     {
         var state = Get(record);
-        state.LastContact = _time.GetUtcNow();
+        _counts.Contacted(state);
         if (report.Full)
         {
             LoadCancels(state);
@@ -151,6 +153,7 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
             if (previous is not null && previous != record.Id && _servers.TryGetValue(previous, out var old))
             {
                 old.Release(agent.AgentId);
+                _counts.Changed(old);
                 Log.AgentMoved(_logger, agent.AgentId, old.Record.Name, record.Name);
             }
 
@@ -168,6 +171,7 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
         }
 
         Unclaim(record.Id, removed);
+        _counts.Changed(state);
 
         state.Signal.Set();
         if (addressChanged)
@@ -359,7 +363,7 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
     }
 
     /// <summary>Whether a Task Server polls this node or did lately.</summary>
-    private static bool IsOnline(TaskServerState state, DateTimeOffset now) => state.Polling > 0 || now - state.LastContact < OnlineWindow;
+    private static bool IsOnline(TaskServerState state, DateTimeOffset now) => state.Polling > 0 || now - state.LastContact < TaskServerCounts.OnlineWindow;
 
     /// <summary><see cref="PolicyDocument.TaskServers"/> of an agent: every registered Task Server, ordered for an ordered list by the agent's site.</summary>
     private TaskServerPolicy? PolicyFor(AgentRecord agent)
@@ -391,7 +395,7 @@ internal sealed partial class TaskServerRegistry : ITaskServerCancel
             {
                 Id = s.Id,
                 Address = s.Address!,
-                RegisteredAgents = _servers.TryGetValue(s.Id, out var state) ? state.AgentCount : 0,
+                RegisteredAgents = _counts.AgentsOf(s.Id, _servers.GetValueOrDefault(s.Id)),
                 MaxAgents = s.MaxAgents,
                 Site = s.Site,
             })],

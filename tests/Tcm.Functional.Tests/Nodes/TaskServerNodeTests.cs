@@ -33,6 +33,27 @@ public sealed class TaskServerNodeTests(ITestOutputHelper output) : SystemTest(o
     }
 
     [PostgresFact]
+    public async Task TaskServerCallingB_IsShownByAWithItsCounts_AndThePoliciesAGivesListThem()
+    {
+        var agents = await StartAsync(agents: 2, agentsNode: () => _a);
+
+        var onA = (await WaitForTaskServersAsync(_a, l => l.Single().ConnectedAgents == agents.Count, "node A to show the agents the Task Server calling node B holds")).Single();
+        (onA.RegisteredAgents, onA.Online, onA.Node).Should().Be((agents.Count, true, "node-b"));
+
+        // why a change of the selection: a policy lists the counts of when it was computed; the change makes node A compute and push them again.
+        using (var response = await _a.Admin.PutAsJsonAsync($"{TcmPaths.Admin}/task-servers/selection", new TaskServerSelectionSettings(), ProtocolJsonContext.Default.TaskServerSelectionSettings))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        foreach (var (agent, _) in agents)
+        {
+            await Eventually.WaitAsync(() => agent.Policy?.TaskServers?.Servers.Single().RegisteredAgents, n => n == agents.Count, Deadline,
+                "the policy node A pushes to list the agents the Task Server on node B holds, for the fewest-computers selection");
+        }
+    }
+
+    [PostgresFact]
     public async Task CancelOnA_OfATaskTheTaskServerOnBRuns_ReachesItAtOnce_AndLeavesTheStoreOnceTaken()
     {
         // The agents' own channel is to node B too, so the cancel can reach them only through the Task Server.

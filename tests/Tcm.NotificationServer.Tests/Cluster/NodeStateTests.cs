@@ -88,6 +88,26 @@ public sealed class NodeStateTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task RouteOfAHelloToA_IsShownByB_WithTheNode_AndAfterBRestarts()
+    {
+        using var agent = await _nodes.A.RegisterAgentAsync("PC-0001");
+        await KnownToBAsync(agent);
+
+        var (channel, _) = await agent.ConnectAsync(route: "direct via vpn-7");
+        await using var held = channel;
+        (await _nodes.A.GetAgentAsync(agent.Id)).Route.Should().Be("direct via vpn-7");
+
+        var info = await Eventually.WaitAsync(
+            ct => _nodes.B.GetAgentAsync(agent.Id, ct), i => i.Node == "node-a" && i.Route is not null, TimeSpan.FromSeconds(30), "node B to read the node and route node A wrote");
+        info.Route.Should().Be("direct via vpn-7", "node A stored it with the node that holds the channel");
+        info.Connected.Should().BeFalse("node B holds no channel of the agent");
+
+        await _nodes.B.StopAsync();
+        await _nodes.B.StartAsync();
+        (await _nodes.B.GetAgentAsync(agent.Id)).Route.Should().Be("direct via vpn-7", "the store keeps it");
+    }
+
+    [PostgresFact]
     public async Task DecisionMadeOnA_ReachesTheGatewayPollingB_AtOnce_AndIsAcknowledgedOnce()
     {
         using var gateway = await TestGateway.RegisterAsync(_nodes.A);

@@ -33,12 +33,12 @@ internal sealed class TestAgent : IDisposable
             ownsInvoker: true,
             configure: configure);
 
-    /// <summary>Opens the channel, says hello and returns the welcome.</summary>
+    /// <summary>Opens the channel, says hello (reporting <paramref name="route"/>) and returns the welcome.</summary>
     public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(
-        Version? httpVersion = null, long lastReceivedSeq = 0, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
+        Version? httpVersion = null, long lastReceivedSeq = 0, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null, string route = "direct")
     {
         var channel = await OpenAsync(httpVersion, configure: configure);
-        await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = Id, LastReceivedSeq = lastReceivedSeq, Route = "direct" });
+        await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = Id, LastReceivedSeq = lastReceivedSeq, Route = route });
         var welcome = await channel.ReceiveAsync<WelcomeMessage>();
         return (channel, welcome);
     }

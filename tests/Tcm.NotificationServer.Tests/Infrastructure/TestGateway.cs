@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Tcm.Hosting.Registration;
 
 namespace Tcm.NotificationServer.Tests.Infrastructure;
 
@@ -14,23 +13,8 @@ internal sealed class TestGateway(string name, X509Certificate2 certificate) : I
     public X509Certificate2 Certificate { get; } = certificate;
 
     /// <summary>Creates gateway <paramref name="name"/> on <paramref name="creator"/> and registers it, as a gateway does at its first start.</summary>
-    public static async Task<TestGateway> RegisterAsync(NotificationServerHost creator, string name = "gw1")
-    {
-        var created = await creator.CreateSiteServerAsync(name, SiteServerKind.Gateway);
-        var (key, csr) = SiteServerRegistrar.NewKey($"CN={name}, OU=gateway");
-        using (key)
-        {
-            using var handler = creator.CreateHandler();
-            var response = await SiteServerRegistrar.RegisterAsync(handler, new Uri(creator.BaseUrl), new SiteServerRegisterRequest
-            {
-                RegistrationToken = created.RegistrationToken,
-                HostNames = [$"{name}.example"],
-                Address = $"{name}.example:443",
-                CertificateSigningRequestPem = csr,
-            }, "gateway", TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
-            return new TestGateway(name, SiteServerRegistrar.WithKey(response.CertificatePem, key));
-        }
-    }
+    public static async Task<TestGateway> RegisterAsync(NotificationServerHost creator, string name = "gw1") =>
+        new(name, await TestSiteServer.RegisterAsync(creator, name, SiteServerKind.Gateway, "gateway"));
 
     /// <summary>A report to <paramref name="node"/> from the gateway at <paramref name="address"/>, holding <paramref name="held"/>.</summary>
     public async Task ReportAsync(NotificationServerHost node, string address, params string[] held)
