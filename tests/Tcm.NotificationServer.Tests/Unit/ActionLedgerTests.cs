@@ -64,7 +64,7 @@ public sealed class ActionLedgerTests() : LedgerTest("ns-ledger")
     {
         string[] ids = ["plain", "with \"quotes\"", "back\\slash", "new\nline", "ünï-çødé ✓", "", "0123456789abcdef0123456789abcdef"];
 
-        await WriteAsync(ctx => _ledger.Create(ctx, new NewAction("act1", "task", null), T0, ids));
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act1", "task", null), T0, ids));
 
         Store.Query("SELECT agent_id, status FROM action_targets WHERE action_id=@p0", r => (r.GetString(0), r.GetString(1)), "act1")
             .Should().BeEquivalentTo(ids.Select(id => (id, "pending")), "the JSON list is read back into exactly the ids given");
