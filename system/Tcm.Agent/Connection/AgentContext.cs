@@ -52,6 +52,7 @@ internal sealed partial class AgentContext : IDisposable
         Network = Proxied;
         _store = store;
         Time = time;
+        Pings = new ChannelPings(time);
         Logger = logger;
         Counters = counters;
         Routes = new RouteKeeper(options.Package, Network, time, options.ProbeTimeout, () => _policy, logger)
@@ -74,6 +75,9 @@ internal sealed partial class AgentContext : IDisposable
     public ProxiedNetwork Proxied { get; }
     public TimeProvider Time { get; }
     public ILogger Logger { get; }
+
+    /// <summary>The keep-alive of every channel of the agent, on one tick.</summary>
+    public ChannelPings Pings { get; }
 
     /// <summary>The agent's counters (the NS connection's bytes and all delivery events).</summary>
     public AgentCounters Counters { get; }
@@ -352,6 +356,7 @@ internal sealed partial class AgentContext : IDisposable
         }
 
         gateway?.Dispose();
+        Pings.Dispose();
         _proxyReturn.Reset(stop: true);
         _stopCts.Dispose();
     }

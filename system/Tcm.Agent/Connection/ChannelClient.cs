@@ -45,7 +45,10 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         }
     }
 
-    /// <summary>Opens the WebSocket (sub-protocol <c>tcm.v1</c>, the policy's keep-alive) through <paramref name="transport"/>'s handler.</summary>
+    /// <summary>
+    /// Opens the WebSocket (sub-protocol <c>tcm.v1</c>, the policy's keep-alive announced and pinged by <see cref="AgentContext.Pings"/>)
+    /// through <paramref name="transport"/>'s handler.
+    /// </summary>
     public async Task<ChannelOpening> OpenAsync(AgentRoute route, AgentTransport transport, CancellationToken stop)
     {
         var options = agent.Options;
@@ -54,13 +57,18 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
         socket.Options.AddSubProtocol(ProtocolConstants.SubProtocol);
         socket.Options.CollectHttpResponseDetails = true;
-        ChannelKeepAlive.FromPolicy(agent.Policy?.Settings).ApplyTo(socket.Options);
+        // why: the WebSocket sends no pings of its own; the agent pings all its channels on one tick (ChannelPings).
+        var keepAlive = ChannelKeepAlive.FromPolicy(agent.Policy?.Settings);
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        keepAlive.AnnounceTo(socket.Options);
+        using var upgrade = new UpgradeCapture(transport.Invoker, stream => agent.Pings.Add(stream, keepAlive));
+        using var invoker = new HttpMessageInvoker(upgrade, disposeHandler: false);
 
         using var timeout = new CancellationTokenSource(options.RequestTimeout, agent.Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            await socket.ConnectAsync(route.ChannelUri, transport.Invoker, linked.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(route.ChannelUri, invoker, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -27,6 +27,16 @@ public readonly record struct ChannelKeepAlive(TimeSpan Interval, TimeSpan Timeo
         ArgumentNullException.ThrowIfNull(options);
         options.KeepAliveInterval = Interval;
         options.KeepAliveTimeout = Timeout;
+        AnnounceTo(options);
+    }
+
+    /// <summary>
+    /// Announces the interval to the server without letting the client WebSocket ping by itself: for a client that sends its pings
+    /// itself (the agent pings all its channels on one tick).
+    /// </summary>
+    public void AnnounceTo(ClientWebSocketOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (Interval >= TimeSpan.FromSeconds(1))
         {
             options.SetRequestHeader(ProtocolConstants.KeepAliveHeader, ((long)Math.Ceiling(Interval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -1,0 +1,194 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace Tcm.Agent.Connection;
+
+/// <summary>
+/// The stream under one channel's WebSocket (what the upgrade gave: an HTTP/2 stream or the HTTP/1.1 connection), through which
+/// <see cref="ChannelPings"/> sends the channel's keep-alive pings: the WebSocket itself sends none, so that all of an agent's
+/// channels ping on one tick (through the gateway both ride one HTTP/2 connection, and pings written together leave in one write).
+/// </summary>
+/// <remarks>
+/// A ping is an RFC 6455 control frame (FIN, opcode 9, masked as a client's frames are, an 8-byte counter as payload: 14 bytes,
+/// what the WebSocket's own ping was). It goes only between two of the WebSocket's frames: the WebSocket writes each frame in one
+/// write, and a write waits while a ping is being written; a ping finding a frame being written is left out (the frame's bytes
+/// keep the channel open as a ping would). The server's pong reaches the WebSocket, which drops an unasked pong; what the agent
+/// checks is that anything came from the server after the ping, the pong at the latest, within the keep-alive timeout.
+/// </remarks>
+internal sealed class PingedStream : Stream
+{
+    private const int PayloadLength = 8;
+    private const int FrameLength = 2 + 4 + PayloadLength;
+
+    private readonly Stream _inner;
+    private readonly TimeProvider _time;
+    private readonly Action<PingedStream> _disposed;
+    // why: not disposed with the stream; a ping still finishing releases it after the WebSocket disposed the stream.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private long _lastHeard;
+    private long _pingedAt;
+    private long _pings;
+    private volatile string? _failure;
+    private int _isDisposed;
+
+    public PingedStream(Stream inner, TimeProvider time, Action<PingedStream> disposed)
+    {
+        _inner = inner;
+        _time = time;
+        _disposed = disposed;
+        _lastHeard = time.GetTimestamp();
+    }
+
+    /// <summary>How many pings were written.</summary>
+    public long Pings => Interlocked.Read(ref _pings);
+
+    /// <summary>Whether a ping is waiting for an answer (nothing came from the server since it).</summary>
+    public bool AwaitingAnswer => _failure is null && Interlocked.Read(ref _pingedAt) is not 0 and var pinged && Interlocked.Read(ref _lastHeard) < pinged;
+
+    /// <summary>When the ping waiting for its answer was sent (<see cref="TimeProvider.GetTimestamp"/>), 0 when none is.</summary>
+    public long PingedAt => AwaitingAnswer ? Interlocked.Read(ref _pingedAt) : 0;
+
+    /// <summary>
+    /// Writes a ping now, unless one is still waiting for its answer, one of the WebSocket's frames is being written, or the channel
+    /// failed; true when it wrote one. The ping may wait in the transport's buffer until <see cref="FlushAsync(CancellationToken)"/>
+    /// (HTTP/2 sends a stream's data when its connection is flushed). Never throws: a connection that broke is seen by the channel's
+    /// receive.
+    /// </summary>
+    public async Task<bool> WritePingAsync()
+    {
+        if (_failure is not null || AwaitingAnswer || !_writing.Wait(0))
+        {
+            return false;
+        }
+
+        try
+        {
+            // Set before the write: an answer read while the ping is still being written counts.
+            Interlocked.Exchange(ref _pingedAt, Math.Max(1, _time.GetTimestamp()));
+            var frame = new byte[FrameLength];
+            frame[0] = 0x89; // FIN, ping
+            frame[1] = 0x80 | PayloadLength; // masked, 8 bytes
+            RandomNumberGenerator.Fill(frame.AsSpan(2, 4));
+            BinaryPrimitives.WriteInt64BigEndian(frame.AsSpan(6), Interlocked.Increment(ref _pings));
+            for (var i = 0; i < PayloadLength; i++)
+            {
+                frame[6 + i] ^= frame[2 + (i & 3)];
+            }
+
+            await _inner.WriteAsync(frame).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (IsConnectionGone(ex))
+        {
+            return false;
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    /// <summary>Sends what was written (a ping) and is still buffered; never throws, as <see cref="WritePingAsync"/>.</summary>
+    public async Task FlushPingAsync()
+    {
+        try
+        {
+            await _inner.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsConnectionGone(ex))
+        {
+            // The WebSocket's receive reports it.
+        }
+    }
+
+    /// <summary>Ends the channel: its reads fail with <paramref name="reason"/> and the connection under it is released.</summary>
+    public void Fail(string reason)
+    {
+        _failure = reason;
+        _inner.Dispose();
+    }
+
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailed();
+        int read;
+        try
+        {
+            read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (_failure is not null)
+        {
+            throw new IOException(_failure);
+        }
+
+        if (read > 0)
+        {
+            Interlocked.Exchange(ref _lastHeard, _time.GetTimestamp());
+        }
+        else
+        {
+            ThrowIfFailed();
+        }
+
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => _inner.Flush();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _isDisposed, 1) == 0)
+        {
+            _disposed(this);
+            _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static bool IsConnectionGone(Exception ex) =>
+        ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or NotSupportedException;
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            throw new IOException(failure);
+        }
+    }
+}
