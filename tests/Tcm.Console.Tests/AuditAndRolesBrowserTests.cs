@@ -51,6 +51,41 @@ public sealed class AuditAndRolesBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task Audit_page_pages_through_the_trail_a_page_at_a_time_with_its_range_and_its_buttons_disabled_at_either_end()
+    {
+        ChromiumFactAttribute.EnsureInstalled();
+        await using var server = await NotificationServerHost.StartAsync(output, configure: o => o.ServerName = "NS-CONSOLE-TEST");
+        await server.SetTcmEnabledAsync(true);
+        var office = new CommunicationProfile { Id = "office", Name = "Office", Priority = 1, ServerHosts = ["ns1.corp:4443"] };
+        (await server.Admin.PostAsJsonAsync("/tcm/admin/profiles", office, ProtocolJsonContext.Default.CommunicationProfile)).EnsureSuccessStatusCode();
+        for (var priority = 2; priority <= 29; priority++)
+        {
+            await server.PutProfileAsync(office with { Priority = priority });
+        }
+
+        await using var browser = await ConsoleBrowser.LaunchAsync(server.BaseUrl, output);
+        var page = await browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, server.Info.AdminApiKey);
+        await page.ClickAsync("nav a[data-nav=audit]");
+        var rows = page.Locator("#audit-table > table > tbody > tr");
+        await Assertions.Expect(page.Locator("#audit-info")).ToHaveTextAsync("1–25 of 30 changes");
+        await Assertions.Expect(rows).ToHaveCountAsync(25);
+        await Assertions.Expect(page.Locator("#audit-prev")).ToBeDisabledAsync();
+        await Assertions.Expect(page.Locator("#audit-next")).ToBeEnabledAsync();
+
+        await page.ClickAsync("#audit-next");
+        await Assertions.Expect(page.Locator("#audit-info")).ToHaveTextAsync("26–30 of 30 changes");
+        await Assertions.Expect(rows).ToHaveCountAsync(5);
+        await Assertions.Expect(page.Locator("#audit-next")).ToBeDisabledAsync();
+        await Assertions.Expect(page.Locator("#audit-prev")).ToBeEnabledAsync();
+
+        await page.ClickAsync("#audit-prev");
+        await Assertions.Expect(page.Locator("#audit-info")).ToHaveTextAsync("1–25 of 30 changes");
+        await Assertions.Expect(page.Locator("#audit-prev")).ToBeDisabledAsync();
+        browser.Errors.Should().BeEmpty("the console must run without script errors");
+    }
+
+    [ChromiumFact]
     public async Task A_viewers_console_shows_everything_and_no_control_that_changes_something_and_an_operators_shows_actions()
     {
         ChromiumFactAttribute.EnsureInstalled();

@@ -121,6 +121,29 @@ export function emptyState(title, text, action = '') {
   return html`<div class="empty"><div class="empty-icon"></div><h3>${title}</h3><p class="muted">${text}</p>${action}</div>`;
 }
 
+// A server-side paged list's bar: the range shown and its total ("<id>-info"), and the buttons to the page before and after
+// ("<id>-prev", "<id>-next"). One place, so every paged list moves, counts and disables its buttons alike.
+export const pagerBar = (id, previous, next) => html`<div class="pager">
+  <span class="muted" id="${id}-info"></span>
+  <span class="spacer"></span>
+  <button class="btn btn-small" id="${id}-prev" type="button">${previous}</button>
+  <button class="btn btn-small" id="${id}-next" type="button">${next}</button>
+</div>`;
+
+// Wires a mounted pagerBar to the list's state ({ skip }) and its load(); returns what shows each loaded page (the items shown,
+// the total). An empty list shows "0–0 of 0 <noun>", or nothing with blankWhenEmpty.
+export function pager(id, state, pageSize, load, noun, { blankWhenEmpty = false } = {}) {
+  $(`#${id}-prev`).addEventListener('click', () => { state.skip = Math.max(0, state.skip - pageSize); load(); });
+  $(`#${id}-next`).addEventListener('click', () => { state.skip += pageSize; load(); });
+  return (shown, total) => {
+    $(`#${id}-info`).textContent = total === 0 && blankWhenEmpty
+      ? ''
+      : `${fmtNumber(total === 0 ? 0 : state.skip + 1)}–${fmtNumber(state.skip + shown)} of ${fmtNumber(total)} ${noun}`;
+    $(`#${id}-prev`).disabled = state.skip === 0;
+    $(`#${id}-next`).disabled = state.skip + pageSize >= total;
+  };
+}
+
 export function lines(text) {
   return String(text ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
 }

@@ -1,6 +1,6 @@
 // Audit trail: every change administrators made (who, when, what, the values before and after), newest first, filtered and paged.
 import { api } from '../api.js';
-import { html, $, mount, fmtTime, fmtNumber, emptyState, debounce } from '../ui.js';
+import { html, $, mount, fmtTime, emptyState, debounce, pagerBar, pager } from '../ui.js';
 
 const pageSize = 25;
 const kinds = ['settings', 'profile', 'agent-settings', 'install-package', 'action', 'terminate', 'certificate', 'site-server', 'key'];
@@ -53,15 +53,11 @@ export async function show(ctx) {
         <span class="spacer"></span>
       </div>
       <div id="audit-table"></div>
-      <div class="pager">
-        <span class="muted" id="audit-info"></span>
-        <span class="spacer"></span>
-        <button class="btn btn-small" id="audit-prev" type="button">← Newer</button>
-        <button class="btn btn-small" id="audit-next" type="button">Older →</button>
-      </div>
+      ${pagerBar('audit', '← Newer', 'Older →')}
     </section>`);
 
   let total = 0;
+  const showPage = pager('audit', state, pageSize, load, 'changes', { blankWhenEmpty: true });
   async function load() {
     const page = await api.audit({ skip: state.skip, take: pageSize, who: state.who, kind: state.kind, from: localInput(state.from), to: localInput(state.to) });
     if (!ctx.isCurrent()) return;
@@ -75,9 +71,7 @@ export async function show(ctx) {
           <td><span class="badge badge-blue">${e.kind}</span></td>
           <td><div class="mono small">${e.operation}</div>${e.target ? html`<div class="mono tiny muted">${e.target}</div>` : ''}<div class="tiny muted">${e.status}</div></td>
           <td>${changeTable(e)}</td></tr>`)}</tbody></table>`);
-    $('#audit-info').textContent = total === 0 ? '' : `${fmtNumber(state.skip + 1)}–${fmtNumber(state.skip + page.items.length)} of ${fmtNumber(total)} changes`;
-    $('#audit-prev').disabled = state.skip === 0;
-    $('#audit-next').disabled = state.skip + pageSize >= total;
+    showPage(page.items.length, total);
   }
 
   const reload = () => { state.skip = 0; load(); };
@@ -85,7 +79,5 @@ export async function show(ctx) {
   $('#audit-kind').addEventListener('change', (e) => { state.kind = e.target.value; reload(); });
   $('#audit-from').addEventListener('change', (e) => { state.from = e.target.value; reload(); });
   $('#audit-to').addEventListener('change', (e) => { state.to = e.target.value; reload(); });
-  $('#audit-prev').addEventListener('click', () => { state.skip = Math.max(0, state.skip - pageSize); load(); });
-  $('#audit-next').addEventListener('click', () => { state.skip += pageSize; load(); });
   await load();
 }

@@ -1,6 +1,6 @@
 // Fleet: live counts (server-sent events, once a second) and a searchable, server-side paged agent list.
 import { api } from '../api.js';
-import { html, $, $$, mount, fmtNumber, fmtAgo, fmtBytes, modeBadge, transportBadge, debounce, emptyState, errorBox } from '../ui.js';
+import { html, $, $$, mount, fmtNumber, fmtAgo, fmtBytes, modeBadge, transportBadge, debounce, emptyState, errorBox, pagerBar, pager } from '../ui.js';
 
 const pageSize = 50;
 const state = { skip: 0, search: '', connected: '', selected: new Map() };
@@ -51,16 +51,12 @@ export async function show(ctx) {
         <button class="btn" data-needs="operator" id="act-on-selection" type="button" disabled>Run action on selection</button>
       </div>
       <div id="agent-table"></div>
-      <div class="pager">
-        <span class="muted" id="page-info"></span>
-        <span class="spacer"></span>
-        <button class="btn btn-small" id="page-prev" type="button">← Previous</button>
-        <button class="btn btn-small" id="page-next" type="button">Next →</button>
-      </div>
+      ${pagerBar('page', '← Previous', 'Next →')}
     </section>`);
   drawComposition(initial);
 
   let total = 0;
+  const showPage = pager('page', state, pageSize, load, 'agents');
   let loading = false;
   let again = false;
   async function load() {
@@ -105,10 +101,7 @@ export async function show(ctx) {
           </tr>`)}
         </tbody></table>`);
     }
-    const first = total === 0 ? 0 : state.skip + 1;
-    $('#page-info').textContent = `${fmtNumber(first)}–${fmtNumber(state.skip + page.items.length)} of ${fmtNumber(total)} agents`;
-    $('#page-prev').disabled = state.skip === 0;
-    $('#page-next').disabled = state.skip + pageSize >= total;
+    showPage(page.items.length, total);
     updateSelection();
   }
 
@@ -124,8 +117,6 @@ export async function show(ctx) {
   const view = ctx.view;
   $('#agent-search').addEventListener('input', debounce((e) => { state.search = e.target.value.trim(); state.skip = 0; load(); }, 250));
   $('#agent-filter').addEventListener('change', (e) => { state.connected = e.target.value; state.skip = 0; load(); });
-  $('#page-prev').addEventListener('click', () => { state.skip = Math.max(0, state.skip - pageSize); load(); });
-  $('#page-next').addEventListener('click', () => { state.skip += pageSize; load(); });
   view.addEventListener('change', (e) => {
     if (e.target.id === 'select-page') {
       for (const box of $$('.select-agent')) {
