@@ -52,6 +52,23 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
     }
 
     [Fact]
+    public async Task TaskPastItsTimeLimit_IsStoppedOnTheAgent_WhichReportsTimedOut()
+    {
+        var ns = await StartNotificationServerAsync();
+        var executor = new CountingExecutor(TimeProvider.System);
+        var agent = await StartAgentAsync(RealAgents.Options(await ns.Info.CreateInstallPackageAsync(), "PC-SLOW"), executor: executor);
+        var id = await RealAgents.WaitForIdAsync(agent);
+        await WaitForStatusAsync(agent, s => s.Transport == TransportKind.Persistent, "the channel");
+
+        var action = await ns.PushTaskAsync(TestTasks.Sleep(3600, id) with { TimeoutSeconds = 1 });
+
+        var target = (await WaitForStateAsync(ns, action.ActionId, TaskState.TimedOut)).Targets.Single();
+        target.ResultCount.Should().Be(1, "the agent stopped the hour-long task at its one-second limit and reported it");
+        target.Output.Should().Be("timed out after 1 s");
+        executor.Runs.Should().ContainSingle();
+    }
+
+    [Fact]
     public async Task CancelOfAPollersPendingTask_MarksItCancelled_AndThePollerNeverRunsIt()
     {
         var (ns, away) = await RegisterAgentThatGoesAwayAsync();
