@@ -108,15 +108,16 @@ public sealed record WelcomeMessage : Message
 /// </summary>
 public sealed record AckMessage : Message
 {
-    public long? UpToSeq { get; init; }
-    public IReadOnlyList<string>? Keys { get; init; }
+    public long? UpToSeq { get; set; }
+    public IReadOnlyList<string>? Keys { get; set; }
 }
 
 /// <summary>A server-to-agent message that must be delivered: it carries a per-agent, per-role sequence number.</summary>
 public abstract record PushMessage : Message
 {
     /// <summary>Per agent and channel role, starting at 1, gap-free, increasing.</summary>
-    public required long Seq { get; init; }
+    [JsonRequired]
+    public long Seq { get; set; }
 }
 
 /// <summary>PushPolicy: the agent's new policy, to apply at once.</summary>
@@ -128,24 +129,26 @@ public sealed record PolicyPushMessage : PushMessage
 /// <summary>PushTask: run a task now.</summary>
 public sealed record TaskPushMessage : PushMessage, ITaskDefinition
 {
-    public required string TaskId { get; init; }
+    [JsonRequired]
+    public string TaskId { get; set; } = null!;
     /// <summary>What to run: <c>echo</c>, <c>sleep</c>, <c>inventory</c>, or an executor-specific name.</summary>
-    public required string Command { get; init; }
-    public string? Name { get; init; }
-    public IReadOnlyDictionary<string, string>? Parameters { get; init; }
+    [JsonRequired]
+    public string Command { get; set; } = null!;
+    public string? Name { get; set; }
+    public IReadOnlyDictionary<string, string>? Parameters { get; set; }
     /// <summary>How long the task may run before the agent reports it timed out.</summary>
     public int TimeoutSeconds { get; set; } = 300;
     /// <summary>When the server created the push (UTC), for delivery-latency measurement.</summary>
-    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset CreatedAt { get; set; }
     /// <summary>
     /// Optional: the task must not start after this time (UTC); an agent that gets it later, or whose maintenance window opens later,
     /// does not run it and reports <see cref="TaskState.Expired"/>. Null: no limit.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public DateTimeOffset? NotAfter { get; init; }
+    public DateTimeOffset? NotAfter { get; set; }
     /// <summary>Optional: run at once, even outside the agent's maintenance windows (<see cref="AgentSettings.MaintenanceWindows"/>).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool Urgent { get; init; }
+    public bool Urgent { get; set; }
 }
 
 /// <summary>Task states an agent reports.</summary>
@@ -169,30 +172,35 @@ public enum TaskState
 /// <summary>Agent to server: progress of a task.</summary>
 public sealed record TaskStatusMessage : Message
 {
-    public required string TaskId { get; init; }
-    public required TaskState State { get; init; }
-    public string? Detail { get; init; }
-    public DateTimeOffset At { get; init; }
+    [JsonRequired]
+    public string TaskId { get; set; } = null!;
+    [JsonRequired]
+    public TaskState State { get; set; }
+    public string? Detail { get; set; }
+    public DateTimeOffset At { get; set; }
 }
 
 /// <summary>Agent to server: the outcome of a task. Stored once per <see cref="IdempotencyKey"/>; the server answers with an <see cref="AckMessage"/> naming the key.</summary>
 public sealed record TaskResultMessage : Message
 {
-    public required string TaskId { get; init; }
+    [JsonRequired]
+    public string TaskId { get; set; } = null!;
     /// <summary><c>{agentId}:{taskId}</c> by convention; unique per result.</summary>
-    public required string IdempotencyKey { get; init; }
+    [JsonRequired]
+    public string IdempotencyKey { get; set; } = null!;
     /// <summary><see cref="TaskState.Succeeded"/>, <see cref="TaskState.Failed"/>, <see cref="TaskState.TimedOut"/>, <see cref="TaskState.Expired"/> or <see cref="TaskState.Cancelled"/>.</summary>
-    public required TaskState State { get; init; }
-    public int ExitCode { get; init; }
-    public string? Output { get; init; }
-    public DateTimeOffset StartedAt { get; init; }
-    public DateTimeOffset FinishedAt { get; init; }
+    [JsonRequired]
+    public TaskState State { get; set; }
+    public int ExitCode { get; set; }
+    public string? Output { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset FinishedAt { get; set; }
     /// <summary>
     /// Optional: a cumulative acknowledgement riding with the result, meaning what <see cref="AckMessage.UpToSeq"/> means; sent only to a
     /// server whose welcome said <see cref="WelcomeMessage.AcksWithResults"/>, so the push, the result and the two acknowledgements
     /// take three messages instead of four. A server that does not know it ignores it.
     /// </summary>
-    public long? AckUpToSeq { get; init; }
+    public long? AckUpToSeq { get; set; }
 }
 
 /// <summary>Server to agent: collect inventory now (on-demand inventory).</summary>

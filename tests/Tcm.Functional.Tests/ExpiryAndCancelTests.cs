@@ -34,11 +34,7 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
     [Fact]
     public async Task CancelOfARunningTask_StopsItOnTheAgent_WhichReportsCancelled()
     {
-        var ns = await StartNotificationServerAsync();
-        var executor = new CountingExecutor(TimeProvider.System);
-        var agent = await StartAgentAsync(RealAgents.Options(await ns.Info.CreateInstallPackageAsync(), "PC-LONG"), executor: executor);
-        var id = await RealAgents.WaitForIdAsync(agent);
-        await WaitForStatusAsync(agent, s => s.Transport == TransportKind.Persistent, "the channel");
+        var (ns, id, executor) = await StartWithAConnectedAgentAsync("PC-LONG");
         var action = await ns.PushTaskAsync(TestTasks.Sleep(3600, id));
         await WaitForStateAsync(ns, action.ActionId, TaskState.Running);
 
@@ -48,6 +44,19 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
         var target = (await WaitForStateAsync(ns, action.ActionId, TaskState.Cancelled)).Targets.Single();
         target.ResultCount.Should().Be(1, "the agent stopped the hour-long task and reported it");
         target.Output.Should().Be("cancelled by an administrator");
+        executor.Runs.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task TaskPastItsTimeLimit_IsStoppedOnTheAgent_WhichReportsTimedOut()
+    {
+        var (ns, id, executor) = await StartWithAConnectedAgentAsync("PC-SLOW");
+
+        var action = await ns.PushTaskAsync(TestTasks.Sleep(3600, id) with { TimeoutSeconds = 1 });
+
+        var target = (await WaitForStateAsync(ns, action.ActionId, TaskState.TimedOut)).Targets.Single();
+        target.ResultCount.Should().Be(1, "the agent stopped the hour-long task at its one-second limit and reported it");
+        target.Output.Should().Be("timed out after 1 s");
         executor.Runs.Should().ContainSingle();
     }
 
@@ -118,6 +127,17 @@ public sealed class ExpiryAndCancelTests(ITestOutputHelper output) : SystemTest(
         await using var first = await StartAsync(TimeSpan.FromHours(1));
         var id = await RealAgents.WaitForIdAsync(first);
         return (ns, new AwayAgent(id, executor, async () => Own(await StartAsync(TimeSpan.FromMilliseconds(300)))));
+    }
+
+    /// <summary>A server and one agent on its channel, running tasks with the built-in executor on the real clock.</summary>
+    private async Task<(NotificationServerHost Ns, string AgentId, CountingExecutor Executor)> StartWithAConnectedAgentAsync(string computerName)
+    {
+        var ns = await StartNotificationServerAsync();
+        var executor = new CountingExecutor(TimeProvider.System);
+        var agent = await StartAgentAsync(RealAgents.Options(await ns.Info.CreateInstallPackageAsync(), computerName), executor: executor);
+        var id = await RealAgents.WaitForIdAsync(agent);
+        await WaitForStatusAsync(agent, s => s.Transport == TransportKind.Persistent, "the channel");
+        return (ns, id, executor);
     }
 
     /// <summary>The agent comes back and polls: its one result for the action says it did not run the task, and it did not.</summary>

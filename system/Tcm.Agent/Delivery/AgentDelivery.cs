@@ -132,13 +132,17 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
                 startedAt = agent.Time.GetUtcNow();
                 // why: a stop or a cancel cancels the time limit's own source (one registration), rather than a second linked source
                 // made per task; a time-out is told apart from them by stopOrCancel, as before.
-                using var timeout = new CancellationTokenSource(limit, agent.Time);
+                using var timeout = new CancellationTokenSource();
                 using var onStopOrCancel = stopOrCancel.Token.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeout);
+                ITimer? limitTimer = null;
                 try
                 {
                     var execution = executor.ExecuteAsync(task, timeout.Token);
                     if (!execution.IsCompleted)
                     {
+                        // why: the time limit is armed only for a task its executor did not finish at once: one that did needs no limit,
+                        // so no timer is made and disposed for it.
+                        limitTimer = limit == Timeout.InfiniteTimeSpan ? null : agent.Time.CreateTimer(CancelOnLimit, timeout, limit, Timeout.InfiniteTimeSpan);
                         // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task),
                         // and carry the acknowledgement of its push (another one less), which a task that runs on sends now.
                         await SendHeldAckAsync(connection, stop).ConfigureAwait(false);
@@ -152,6 +156,10 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
                 {
                     state = TaskState.TimedOut;
                     outcome = new TaskOutcome(false, -1, $"timed out after {task.TimeoutSeconds} s");
+                }
+                finally
+                {
+                    limitTimer?.Dispose();
                 }
             }
         }
@@ -184,6 +192,18 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         };
         Log.TaskFinished(_logger, task.TaskId, state, outcome.ExitCode);
         await KeepAndDeliverAsync(connection, result, stop).ConfigureAwait(false);
+    }
+
+    private static void CancelOnLimit(object? source)
+    {
+        try
+        {
+            ((CancellationTokenSource)source!).Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The task ended as its limit passed: a disposed timer's callback may still run once.
+        }
     }
 
     /// <summary>
