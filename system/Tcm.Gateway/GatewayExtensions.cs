@@ -40,6 +40,7 @@ public static class GatewayExtensions
             .AddHostedServiceAfterRegistration<TunnelWatch>();
         // why: YARP logs every forwarded request at Information; the gateway's own log says what matters (refusals, relay ends).
         builder.Logging.AddFilter("Yarp.ReverseProxy.Forwarder", LogLevel.Warning);
+        EmptyContext.Use(builder.Logging, builder.Configuration);
         // why: Kestrel's memory pool meter records every block rented and returned, and the exporters aggregate each one: at 4,000
         // idle agents that was 2% of the gateway's CPU in the profile (docs/benchmarks.md, issue 16), for a figure nobody reads here.
         builder.Services.ConfigureOpenTelemetryMeterProvider(static metrics => metrics.AddView(static instrument =>
@@ -84,8 +85,9 @@ public static class GatewayExtensions
     }
 
     /// <summary>
-    /// The gateway's part of the listener: its Kestrel limits, and a count of connections around the handshake (failed, or an
-    /// agent connection open until it closes).
+    /// The gateway's part of the listener: its Kestrel limits, a count of connections around the handshake (failed, or an
+    /// agent connection open until it closes), and the connection from its TLS handshake on run on an empty execution context
+    /// (<see cref="EmptyContext"/>).
     /// </summary>
     private static void ConfigureListeners(GatewayOptions options, GatewayMetrics metrics, TcmListenerSettings listeners)
     {
@@ -97,5 +99,11 @@ public static class GatewayExtensions
             GatewayKeepAlive.Apply(options, kestrel.Limits.Http2);
         };
         listeners.CountHandshakes(metrics.HandshakeFailed, metrics.Connected, metrics.Disconnected);
+        var counting = listeners.BeforeTls;
+        listeners.BeforeTls = listen =>
+        {
+            counting?.Invoke(listen);
+            EmptyContext.Use(listen);
+        };
     }
 }
