@@ -44,7 +44,7 @@ public static class NotificationServerExtensions
             .ConfigureListeners(static (sp, options, listeners) =>
             {
                 // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
-                listeners.Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = 5_000;
+                listeners.AllowGatewayMultiplexing();
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
             })
             .AddStoreHealthCheck<TcmStore>(static store => store.IsOpen, static store => store.Path);

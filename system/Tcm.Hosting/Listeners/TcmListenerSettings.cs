@@ -15,6 +15,17 @@ public sealed class TcmListenerSettings
     /// <summary>Kestrel limits and server settings. Default: none beyond Kestrel's.</summary>
     public Action<KestrelServerOptions>? Kestrel { get; set; }
 
+    /// <summary>Most HTTP/2 streams on one connection of a channel server (<see cref="AllowGatewayMultiplexing"/>).</summary>
+    public const int GatewayStreamsPerConnection = 5_000;
+
+    /// <summary>
+    /// Lets a CEM gateway carry many agents' channels on one HTTP/2 connection: <see cref="GatewayStreamsPerConnection"/> streams
+    /// instead of Kestrel's default of 100 (sets <see cref="Kestrel"/>). Why: the gateway opens another connection to its backend each
+    /// time one is full, so at the default a fan-out to 2,000 agents through the gateway left the channel server on 20 connections,
+    /// each writing its share of the pushes with its own flushes and TLS records, and the gateway reading them on 20 connections.
+    /// </summary>
+    public void AllowGatewayMultiplexing() => Kestrel = static kestrel => kestrel.Limits.Http2.MaxStreamsPerConnection = GatewayStreamsPerConnection;
+
     /// <summary>Connection middleware added before TLS (it sees every connection, also those whose handshake fails).</summary>
     public Action<ListenOptions>? BeforeTls { get; set; }
 
