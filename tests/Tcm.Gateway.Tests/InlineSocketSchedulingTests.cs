@@ -15,9 +15,14 @@ public sealed class InlineSocketSchedulingTests
     public void TheGatewaysSocketTransport_FollowsTheSetting(string? configured, bool inline)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        var section = GatewayOptions.SectionName;
+        // The gateway's options are validated when read: one backend makes them valid.
+        builder.Configuration[$"{section}:{nameof(GatewayOptions.Name)}"] = "gw1";
+        builder.Configuration[$"{section}:{nameof(GatewayOptions.Backends)}:0:{nameof(GatewayBackendOptions.Name)}"] = "ns1";
+        builder.Configuration[$"{section}:{nameof(GatewayOptions.Backends)}:0:{nameof(GatewayBackendOptions.Address)}"] = "ns1.corp:4443";
         if (configured is not null)
         {
-            builder.Configuration[$"{GatewayOptions.SectionName}:{nameof(GatewayOptions.InlineSocketScheduling)}"] = configured;
+            builder.Configuration[$"{section}:{nameof(GatewayOptions.InlineSocketScheduling)}"] = configured;
         }
 
         builder.AddGateway();
