@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,8 @@ public static class GatewayExtensions
         builder.Services.ConfigureOpenTelemetryMeterProvider(static metrics => metrics.AddView(static instrument =>
             instrument.Meter.Name == KestrelMemoryPoolMeter ? MetricStreamConfiguration.Drop : null));
         var services = server.Services;
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<GatewayOptions>>(static (transport, options) =>
+            transport.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling);
         services.AddSingleton(sp => new CertificateApprovals(sp.GetRequiredService<DataFolder>().Path, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CertificateApprovals>>()));
         services.AddSingleton<AgentCertificateValidator>();
         services.AddSingleton<BackendRegistry>();

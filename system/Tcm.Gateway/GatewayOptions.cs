@@ -101,6 +101,14 @@ public sealed class GatewayOptions : TcmServerOptions
 
     /// <summary>Largest number of concurrent HTTP/2 streams (tunnels, requests) one agent connection may open. Default 8.</summary>
     public int MaxStreamsPerAgentConnection { get; set; } = 8;
+
+    /// <summary>
+    /// Kestrel's socket transport goes on with the TLS and HTTP work of a received segment on the thread that received it, and
+    /// sends on the thread that wrote (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>), instead of handing each step
+    /// to the thread pool. Default true: the gateway's work never blocks, and at 4,000 idle agents nearly every such hand-over woke
+    /// a parked worker (a futex call and a context switch, about four per segment received; docs/benchmarks.md, issue 16).
+    /// </summary>
+    public bool InlineSocketScheduling { get; set; } = true;
 }
 
 /// <summary>One backend the gateway relays to.</summary>
