@@ -51,7 +51,8 @@ public readonly record struct ChannelKeepAlive(TimeSpan Interval, TimeSpan Timeo
     public void AnnounceTo(HttpRequestHeaders headers)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        if (Announced is { } seconds)
+        // Once: a request sent again (a retried upgrade) keeps the one value.
+        if (Announced is { } seconds && !headers.Contains(ProtocolConstants.KeepAliveHeader))
         {
             headers.TryAddWithoutValidation(ProtocolConstants.KeepAliveHeader, seconds);
         }

@@ -67,8 +67,11 @@ public sealed class PingedStreamTests
         _inner.Writes.Should().HaveCount(2, "the ping and the next frame; the cancelled frame never went");
     }
 
-    /// <summary>Records each write; a write finishes when <see cref="FinishWrites"/> is called (those waiting then, and later ones at once until the next wait).</summary>
-    private sealed class GatedStream : Stream
+    /// <summary>
+    /// Records each write; a write finishes when <see cref="FinishWrites"/> is called (those waiting then; later ones wait for the next
+    /// call). Only its asynchronous write is used: the rest is the memory stream's.
+    /// </summary>
+    private sealed class GatedStream : MemoryStream
     {
         private TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -95,23 +98,5 @@ public sealed class PingedStreamTests
 
             return new ValueTask(_gate.Task);
         }
-
-        public override bool CanRead => false;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
