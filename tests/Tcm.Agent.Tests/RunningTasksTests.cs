@@ -48,4 +48,22 @@ public sealed class RunningTasksTests
         using var newest = running.Start($"t{RunningTasks.RememberedCancels}");
         newest.IsCancelled.Should().BeTrue();
     }
+
+    [Fact]
+    public void AnAgentBetweenTasks_HoldsNoStorage_AndTasksOverlapping_AreEachKept()
+    {
+        var running = new RunningTasks();
+        running.HoldsStorage.Should().BeFalse("an agent that never ran a task holds no map");
+
+        var first = running.Start("t1");
+        var second = running.Start("t2");
+        first.Dispose();
+        running.Cancel("t2").Should().BeTrue("the other task is still here");
+        second.IsCancelled.Should().BeTrue();
+        second.Dispose();
+
+        running.HoldsStorage.Should().BeFalse("the last task ended and no cancel came early");
+        running.Cancel("t1").Should().BeFalse();
+        running.HoldsStorage.Should().BeTrue("a cancel for a task not here is remembered");
+    }
 }

@@ -39,11 +39,13 @@ internal sealed partial class AgentContext : IDisposable
     private string? _gatewayKey;
 
     // While on a fallback route (CEM because the NS did not answer): one timer that probes the preferred route again, with back-off.
-    private readonly Backoff _probeBackoff;
+    // Both made under _gate at the first fallback (thousands of simulated agents never have one).
+    private Backoff? _probeBackoff;
     private ITimer? _probeTimer;
 
-    // After a connection went directly because the proxy failed: asks the proxy again, with back-off, and returns through it.
-    private readonly ProxyReturn _proxyReturn;
+    // After a connection went directly because the proxy failed: asks the proxy again, with back-off, and returns through it. Made
+    // under _gate at the first such connection: most agents have no proxy, and a simulator holds thousands of agents.
+    private ProxyReturn? _proxyReturn;
 
     public AgentContext(AgentOptions options, INetwork network, IAgentStateStore store, TimeProvider time, ILogger logger, AgentCounters counters)
     {
@@ -61,9 +63,7 @@ internal sealed partial class AgentContext : IDisposable
             Evaluated = ScheduleProbeOfPreferredRoute,
             ServerHost = () => ServerHost,
         };
-        _probeBackoff = new Backoff(options.Backoff);
-        _proxyReturn = new ProxyReturn(Proxied, time, options.Backoff, options.ProbeTimeout, logger, StartBackground, ReopenConnectionsAsync);
-        Proxied.WentDirect = _proxyReturn.WentDirect;
+        Proxied.WentDirect = WentDirect;
     }
 
     public AgentOptions Options { get; }
@@ -155,7 +155,7 @@ internal sealed partial class AgentContext : IDisposable
             _probeTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
-        _proxyReturn.Reset(stop: true);
+        ResetProxyReturn(stop: true);
         await _stopCts.CancelAsync().ConfigureAwait(false);
         SignalAll();
     }
@@ -222,7 +222,7 @@ internal sealed partial class AgentContext : IDisposable
         {
             // Connections opened under the old proxy settings would keep them: both move now, on handlers built anew.
             Log.ProxyChanged(Logger, policy.Communication.Proxy?.Mode ?? ProxyMode.None);
-            _proxyReturn.Reset();
+            ResetProxyReturn(stop: false);
             await ReopenConnectionsAsync(ct).ConfigureAwait(false);
         }
 
@@ -264,18 +264,39 @@ internal sealed partial class AgentContext : IDisposable
             if (!fallback || _stopping)
             {
                 // Back on the preferred route: nothing to probe, and no timer kept (thousands of simulated agents hold none).
-                _probeBackoff.Reset();
+                _probeBackoff?.Reset();
                 _probeTimer?.Dispose();
                 _probeTimer = null;
                 return;
             }
 
+            _probeBackoff ??= new Backoff(Options.Backoff);
             var delay = _probeBackoff.Next();
             _probeTimer ??= Time.CreateTimer(static state => ((AgentContext)state!).ProbePreferredRoute(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _probeTimer.Change(delay, Timeout.InfiniteTimeSpan);
             Log.ProbeScheduled(Logger, DelayText.Format(delay), _probeBackoff.Attempt);
         }
     }
+
+    /// <summary>A connection went directly because the proxy failed (the profile allows it): the agent asks the proxy again later.</summary>
+    private void WentDirect(string destination)
+    {
+        ProxyReturn proxyReturn;
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            proxyReturn = _proxyReturn ??= new ProxyReturn(Proxied, Time, Options.Backoff, Options.ProbeTimeout, Logger, StartBackground, ReopenConnectionsAsync);
+        }
+
+        proxyReturn.WentDirect(destination);
+    }
+
+    /// <summary>The proxy settings changed, or the agent stops: no direct connection to bring back through the proxy.</summary>
+    private void ResetProxyReturn(bool stop) => Volatile.Read(ref _proxyReturn)?.Reset(stop);
 
     private void ProbePreferredRoute()
     {
@@ -357,7 +378,7 @@ internal sealed partial class AgentContext : IDisposable
 
         gateway?.Dispose();
         Pings.Dispose();
-        _proxyReturn.Reset(stop: true);
+        ResetProxyReturn(stop: true);
         _stopCts.Dispose();
     }
 

@@ -7,6 +7,9 @@ namespace Tcm.Agent.Connection;
 /// </summary>
 internal sealed class Backoff
 {
+    // why: one delegate for every back-off in the process (an agent has four; a simulator thousands of agents), not one each.
+    private static readonly Func<double> SharedRandom = Random.Shared.NextDouble;
+
     private readonly BackoffOptions _options;
     private readonly Func<double> _random;
 
@@ -21,7 +24,7 @@ internal sealed class Backoff
         }
 
         _options = options;
-        _random = random ?? Random.Shared.NextDouble;
+        _random = random ?? SharedRandom;
     }
 
     /// <summary>Failed attempts since the last <see cref="Reset"/>.</summary>

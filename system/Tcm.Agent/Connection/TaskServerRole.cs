@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent.Routing;
 using Tcm.Protocol;
@@ -18,10 +19,11 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
     private readonly ILogger _logger = agent.Logger;
     private readonly Lock _gate = new();
 
-    // Task Server id -> until when it is tried last; under _gate.
-    private readonly Dictionary<string, DateTimeOffset> _excluded = new(StringComparer.Ordinal);
 
-    private readonly TaskServerConnectTimes _connectTimes = new(agent.Network, agent.Time, agent.Options.ProbeTimeout, agent.Logger);
+    // Task Server id -> until when it is tried last; under _gate. Made at the first failure, and the connect times when a policy first
+    // asks for the fastest connection: a simulator holds thousands of agents that need neither.
+    private Dictionary<string, DateTimeOffset>? _excluded;
+    private TaskServerConnectTimes? _connectTimes;
 
     public RoleTraits Traits => RoleTraits.TaskServer;
 
@@ -40,7 +42,9 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
         }
 
         var plan = agent.Routes.Plan;
-        return _connectTimes.MeasureMissingAsync(
+        var connectTimes = LazyInitializer.EnsureInitialized(ref _connectTimes,
+            () => new TaskServerConnectTimes(agent.Network, agent.Time, agent.Options.ProbeTimeout, agent.Logger));
+        return connectTimes.MeasureMissingAsync(
             [.. servers.Servers.Select(s => (s, RouteResolver.ResolveRoute(agent.Options.Package, policy, plan, s)))], stop);
     }
 
@@ -52,8 +56,8 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
         IReadOnlyList<TaskServerEntry> order;
         lock (_gate)
         {
-            order = TaskServerSelector.Order(policy?.TaskServers, previous, _excluded, now,
-                policy?.TaskServers?.Selection == TaskServerSelection.FastestConnection ? _connectTimes.Snapshot() : null);
+            order = TaskServerSelector.Order(policy?.TaskServers, previous, (IReadOnlyDictionary<string, DateTimeOffset>?)_excluded ?? ReadOnlyDictionary<string, DateTimeOffset>.Empty, now,
+                policy?.TaskServers?.Selection == TaskServerSelection.FastestConnection ? Volatile.Read(ref _connectTimes)?.Snapshot() ?? ReadOnlyDictionary<string, TimeSpan>.Empty : null);
         }
 
         if (order.Count == 0)
@@ -124,7 +128,7 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
     public DateTimeOffset NextHttpWork() => connection.State.NextTaskPoll;
 
     /// <summary>Connect times measured on the old route say nothing about the new one.</summary>
-    public void OnRouteChanged() => _connectTimes.Clear();
+    public void OnRouteChanged() => Volatile.Read(ref _connectTimes)?.Clear();
 
     public bool OnUnknownAgent(UnknownAgentException ex) => false;
 
@@ -141,16 +145,16 @@ internal sealed partial class TaskServerRole(AgentContext agent, ConnectionLoop 
         {
             if (failed is not null)
             {
-                _excluded[failed] = now + TaskServerCooldown;
+                (_excluded ??= new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal))[failed] = now + TaskServerCooldown;
             }
 
             var servers = agent.Policy?.TaskServers?.Servers ?? [];
-            allExcluded = servers.All(s => _excluded.TryGetValue(s.Id, out var until) && until > now);
+            allExcluded = servers.All(s => _excluded?.TryGetValue(s.Id, out var until) == true && until > now);
             if (allExcluded)
             {
-                _excluded.Clear();
+                _excluded = null;
                 // A new round measures again: the servers that all failed may answer differently now.
-                _connectTimes.Clear();
+                Volatile.Read(ref _connectTimes)?.Clear();
             }
         }
 

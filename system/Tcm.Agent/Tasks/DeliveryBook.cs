@@ -146,7 +146,14 @@ internal sealed class DeliveryBook
         lock (_gate)
         {
             _resultRoles.Remove(idempotencyKey);
-            return _results.RemoveAll(r => r.Key == idempotencyKey) > 0;
+            var removed = _results.RemoveAll(r => r.Key == idempotencyKey) > 0;
+            if (_results.Count == 0)
+            {
+                // why: an idle agent keeps no array for the results of its last task (a simulator holds thousands of agents).
+                _results.Capacity = 0;
+            }
+
+            return removed;
         }
     }
 

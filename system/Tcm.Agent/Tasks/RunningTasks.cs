@@ -10,10 +10,17 @@ internal sealed class RunningTasks
     /// <summary>How many cancels of tasks not (yet) here are remembered.</summary>
     public const int RememberedCancels = 256;
 
-    // why: one per agent, and a simulator holds thousands of agents that run nothing: empty collections allocate no storage.
-    private readonly Dictionary<string, CancellationTokenSource> _tasks = new(StringComparer.Ordinal);
+    // why: one per agent, and a simulator holds thousands of agents that are idle between tasks and never see an early cancel: the
+    // map exists only while a task is here (an emptied dictionary keeps its entries), the remembered cancels from the first one.
     private readonly Lock _lock = new();
-    private readonly RecentIds _cancelledEarly = new(RememberedCancels);
+    private Dictionary<string, CancellationTokenSource>? _tasks;
+    private RecentIds? _cancelledEarly;
+
+    /// <summary>Whether the map of tasks or the remembered cancels exist (for tests: an idle agent holds neither).</summary>
+    internal bool HoldsStorage
+    {
+        get { lock (_lock) { return _tasks is not null || _cancelledEarly is not null; } }
+    }
 
     /// <summary>Registers <paramref name="taskId"/>, already cancelled when a cancel came first; dispose the result when the task ended.</summary>
     public Registration Start(string taskId)
@@ -21,8 +28,8 @@ internal sealed class RunningTasks
         var source = new CancellationTokenSource();
         lock (_lock)
         {
-            _tasks[taskId] = source;
-            if (_cancelledEarly.Contains(taskId))
+            (_tasks ??= new Dictionary<string, CancellationTokenSource>(StringComparer.Ordinal))[taskId] = source;
+            if (_cancelledEarly?.Contains(taskId) == true)
             {
                 source.Cancel();
             }
@@ -37,9 +44,9 @@ internal sealed class RunningTasks
         CancellationTokenSource? source;
         lock (_lock)
         {
-            if (!_tasks.TryGetValue(taskId, out source))
+            if (_tasks is null || !_tasks.TryGetValue(taskId, out source))
             {
-                _cancelledEarly.Add(taskId);
+                (_cancelledEarly ??= new RecentIds(RememberedCancels)).Add(taskId);
                 return false;
             }
         }
@@ -69,9 +76,13 @@ internal sealed class RunningTasks
         {
             lock (owner._lock)
             {
-                if (owner._tasks.TryGetValue(taskId, out var current) && ReferenceEquals(current, source))
+                if (owner._tasks is { } tasks && tasks.TryGetValue(taskId, out var current) && ReferenceEquals(current, source))
                 {
-                    owner._tasks.Remove(taskId);
+                    tasks.Remove(taskId);
+                    if (tasks.Count == 0)
+                    {
+                        owner._tasks = null;
+                    }
                 }
             }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using Tcm.Protocol;
 
@@ -37,9 +38,27 @@ public readonly record struct ChannelKeepAlive(TimeSpan Interval, TimeSpan Timeo
     public void AnnounceTo(ClientWebSocketOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (Interval >= TimeSpan.FromSeconds(1))
+        if (Announced is { } seconds)
         {
-            options.SetRequestHeader(ProtocolConstants.KeepAliveHeader, ((long)Math.Ceiling(Interval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            options.SetRequestHeader(ProtocolConstants.KeepAliveHeader, seconds);
         }
     }
+
+    /// <summary>
+    /// Announces the interval on the upgrade request itself, for a client that sends it through its own handler: the client WebSocket's
+    /// options then hold no header collection for the life of the channel (a simulator holds thousands of agents).
+    /// </summary>
+    public void AnnounceTo(HttpRequestHeaders headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        // Once: a request sent again (a retried upgrade) keeps the one value.
+        if (Announced is { } seconds && !headers.Contains(ProtocolConstants.KeepAliveHeader))
+        {
+            headers.TryAddWithoutValidation(ProtocolConstants.KeepAliveHeader, seconds);
+        }
+    }
+
+    /// <summary>The announced interval in whole seconds, or null when it is under a second (nothing is announced).</summary>
+    private string? Announced =>
+        Interval >= TimeSpan.FromSeconds(1) ? ((long)Math.Ceiling(Interval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
 }

@@ -17,12 +17,11 @@ namespace Tcm.Agent.Connection;
 internal sealed class ChannelPings(TimeProvider time) : IDisposable
 {
     private readonly Lock _gate = new();
-    private readonly List<Pinged> _channels = new(capacity: 2);
+    // why: the streams themselves, which carry their keep-alive (a simulator holds thousands of agents, each with two channels).
+    private readonly List<PingedStream> _channels = new(capacity: 2);
     private ITimer? _timer;
     private long _nextPing;
     private bool _disposed;
-
-    private sealed record Pinged(PingedStream Stream, long Interval, long Timeout, string Failure);
 
     /// <summary>How many channels are pinged.</summary>
     public int Count
@@ -33,22 +32,19 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
     /// <summary>Wraps a channel's upgraded stream and pings it from now on, until the stream is disposed.</summary>
     public PingedStream Add(Stream upgraded, ChannelKeepAlive keepAlive)
     {
-        var stream = new PingedStream(upgraded, time, Remove);
         if (keepAlive.Interval <= TimeSpan.Zero)
         {
-            return stream;
+            return new PingedStream(upgraded, time, keepAlive, owner: null);
         }
 
-        var frequency = time.TimestampFrequency;
-        var pinged = new Pinged(stream, Ticks(keepAlive.Interval, frequency), Ticks(keepAlive.Timeout, frequency),
-            $"no answer to the keep-alive ping within {DelayText.Format(keepAlive.Timeout)}");
+        var stream = new PingedStream(upgraded, time, keepAlive, this);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var now = time.GetTimestamp();
-            var next = now + pinged.Interval;
+            var next = now + IntervalOf(stream);
             _nextPing = _channels.Count == 0 ? next : Math.Min(_nextPing, next);
-            _channels.Add(pinged);
+            _channels.Add(stream);
             _timer ??= time.CreateTimer(static state => ((ChannelPings)state!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             ScheduleLocked(now, pinging: false);
         }
@@ -67,11 +63,12 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
         }
     }
 
-    private void Remove(PingedStream stream)
+    /// <summary>A pinged stream was disposed: it is pinged no more.</summary>
+    internal void Remove(PingedStream stream)
     {
         lock (_gate)
         {
-            _channels.RemoveAll(c => c.Stream == stream);
+            _channels.Remove(stream);
             if (_channels.Count == 0)
             {
                 _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -81,7 +78,7 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
 
     private void Tick()
     {
-        List<Pinged>? failed = null;
+        List<PingedStream>? failed = null;
         PingedStream[] ping = [];
         lock (_gate)
         {
@@ -93,7 +90,7 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
             var now = time.GetTimestamp();
             foreach (var channel in _channels)
             {
-                if (channel.Stream.PingedAt is not 0 and var pingedAt && now - pingedAt >= channel.Timeout)
+                if (channel.PingedAt is not 0 and var pingedAt && now - pingedAt >= TimeoutOf(channel))
                 {
                     (failed ??= []).Add(channel);
                 }
@@ -113,8 +110,8 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
             {
                 if (now >= _nextPing)
                 {
-                    ping = [.. _channels.Select(c => c.Stream)];
-                    _nextPing = now + _channels.Min(c => c.Interval);
+                    ping = [.. _channels];
+                    _nextPing = now + _channels.Min(IntervalOf);
                 }
 
                 ScheduleLocked(now, pinging: ping.Length > 0);
@@ -128,7 +125,7 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
 
         foreach (var channel in failed ?? [])
         {
-            channel.Stream.Fail(channel.Failure);
+            channel.Fail($"no answer to the keep-alive ping within {DelayText.Format(channel.KeepAlive.Timeout)}");
         }
     }
 
@@ -160,9 +157,9 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
         foreach (var channel in _channels)
         {
             // A channel pinged at this tick (its ping is written after the lock) is checked a timeout from now.
-            if ((pinging ? now : channel.Stream.PingedAt) is not 0 and var pingedAt)
+            if ((pinging ? now : channel.PingedAt) is not 0 and var pingedAt)
             {
-                due = Math.Min(due, pingedAt + channel.Timeout);
+                due = Math.Min(due, pingedAt + TimeoutOf(channel));
             }
         }
 
@@ -170,5 +167,9 @@ internal sealed class ChannelPings(TimeProvider time) : IDisposable
         _timer?.Change(wait, Timeout.InfiniteTimeSpan);
     }
 
-    private static long Ticks(TimeSpan span, long frequency) => (long)(span.TotalSeconds * frequency);
+    private long IntervalOf(PingedStream stream) => Ticks(stream.KeepAlive.Interval);
+
+    private long TimeoutOf(PingedStream stream) => Ticks(stream.KeepAlive.Timeout);
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Tcm.Channels.Framing;
 
 namespace Tcm.Agent.Connection;
 
@@ -20,24 +21,39 @@ internal sealed class PingedStream : Stream
     private const int PayloadLength = 8;
     private const int FrameLength = 2 + 4 + PayloadLength;
 
+    // Who writes to the inner stream now (_writer): the WebSocket writes one frame at a time, and a ping goes only between two.
+    private const int Idle = 0;
+    private const int WritingFrame = 1;
+    private const int WritingPing = 2;
+    private const int WritingPingFrameWaits = 3;
+
     private readonly Stream _inner;
     private readonly TimeProvider _time;
-    private readonly Action<PingedStream> _disposed;
-    // why: not disposed with the stream; a ping still finishing releases it after the WebSocket disposed the stream.
-    private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly ChannelPings? _owner;
+    // why: a state and, only while a frame waits for a ping, a completion: thousands of simulated channels need no semaphore each.
+    private int _writer;
+    private TaskCompletionSource? _pingWritten;
     private long _lastHeard;
     private long _pingedAt;
     private long _pings;
     private volatile string? _failure;
     private int _isDisposed;
 
-    public PingedStream(Stream inner, TimeProvider time, Action<PingedStream> disposed)
+    /// <param name="inner">The upgraded stream.</param>
+    /// <param name="time">The agent's clock.</param>
+    /// <param name="keepAlive">The channel's keep-alive (its interval and the timeout of a ping's answer).</param>
+    /// <param name="owner">The agent's pings, told when the stream is disposed; null when nobody pings it.</param>
+    internal PingedStream(Stream inner, TimeProvider time, ChannelKeepAlive keepAlive, ChannelPings? owner)
     {
         _inner = inner;
         _time = time;
-        _disposed = disposed;
+        KeepAlive = keepAlive;
+        _owner = owner;
         _lastHeard = time.GetTimestamp();
     }
+
+    /// <summary>The channel's keep-alive interval and the timeout of a ping's answer.</summary>
+    public ChannelKeepAlive KeepAlive { get; }
 
     /// <summary>How many pings were written.</summary>
     public long Pings => Interlocked.Read(ref _pings);
@@ -56,7 +72,7 @@ internal sealed class PingedStream : Stream
     /// </summary>
     public async Task<bool> WritePingAsync()
     {
-        if (_failure is not null || AwaitingAnswer || !_writing.Wait(0))
+        if (_failure is not null || AwaitingAnswer || Interlocked.CompareExchange(ref _writer, WritingPing, Idle) != Idle)
         {
             return false;
         }
@@ -84,7 +100,7 @@ internal sealed class PingedStream : Stream
         }
         finally
         {
-            _writing.Release();
+            PingWritten();
         }
     }
 
@@ -144,17 +160,31 @@ internal sealed class PingedStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Interlocked.CompareExchange(ref _writer, WritingFrame, Idle) != Idle)
+        {
+            return WriteAfterPingAsync(buffer, cancellationToken);
+        }
+
+        ValueTask write;
         try
         {
-            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            write = _inner.WriteAsync(buffer, cancellationToken);
         }
-        finally
+        catch
         {
-            _writing.Release();
+            Volatile.Write(ref _writer, Idle);
+            throw;
         }
+
+        if (write.IsCompleted)
+        {
+            Volatile.Write(ref _writer, Idle);
+            return write;
+        }
+
+        return FrameWrittenAsync(write);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -174,11 +204,84 @@ internal sealed class PingedStream : Stream
     {
         if (disposing && Interlocked.Exchange(ref _isDisposed, 1) == 0)
         {
-            _disposed(this);
+            _owner?.Remove(this);
             _inner.Dispose();
         }
 
         base.Dispose(disposing);
+    }
+
+    private async ValueTask FrameWrittenAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _writer, Idle);
+        }
+    }
+
+    /// <summary>A frame that found a ping being written waits for it, then writes (the WebSocket never writes two frames at once).</summary>
+    private async ValueTask WriteAfterPingAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var seen = Interlocked.CompareExchange(ref _writer, WritingFrame, Idle);
+            if (seen == Idle)
+            {
+                break;
+            }
+
+            if (seen == WritingFrame)
+            {
+                throw new InvalidOperationException("the WebSocket wrote two frames at once");
+            }
+
+            var written = Volatile.Read(ref _pingWritten);
+            if (seen == WritingPingFrameWaits && written is null)
+            {
+                // The ping's end took the completion and is about to free the stream.
+                continue;
+            }
+
+            if (seen == WritingPing)
+            {
+                // Announced before the state says so: the ping's end reads it once it sees a frame waiting.
+                written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _pingWritten, written);
+                if (Interlocked.CompareExchange(ref _writer, WritingPingFrameWaits, WritingPing) != WritingPing)
+                {
+                    continue;
+                }
+            }
+
+            await written!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _writer, Idle);
+        }
+    }
+
+    /// <summary>The ping's write ended: the inner stream is free, and a frame waiting for it goes on.</summary>
+    private void PingWritten()
+    {
+        if (Interlocked.CompareExchange(ref _writer, Idle, WritingPing) == WritingPing)
+        {
+            return;
+        }
+
+        // A frame waits (WritingPingFrameWaits): its completion was published before the state changed.
+        var written = Interlocked.Exchange(ref _pingWritten, null);
+        Volatile.Write(ref _writer, Idle);
+        written?.TrySetResult();
     }
 
     private static bool IsConnectionGone(Exception ex) =>
