@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tcm.Hosting.Diagnostics;
+using Tcm.Hosting.Listeners;
 
 namespace Tcm.Hosting;
 
@@ -14,8 +15,9 @@ public static class TcmChannelServerHosting
 {
     /// <summary>
     /// <see cref="TcmServerHostingExtensions.AddTcmServer{TOptions, TValidator}"/>, and: the server's metrics
-    /// <typeparamref name="TMetrics"/> (also its <see cref="IChannelFigures"/>), failed TLS handshakes counted on them, and the
-    /// protocol's JSON for minimal API bodies.
+    /// <typeparamref name="TMetrics"/> (also its <see cref="IChannelFigures"/>), failed TLS handshakes counted on them, a CEM
+    /// gateway's multiplexing allowed (<see cref="TcmListenerSettings.AllowGatewayMultiplexing"/>: a gateway relays many agents'
+    /// channels to a channel server on few HTTP/2 connections), and the protocol's JSON for minimal API bodies.
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="sectionName">The configuration section of the options.</param>
@@ -27,7 +29,11 @@ public static class TcmChannelServerHosting
         where TMetrics : ChannelServerMeter
     {
         var server = builder.AddTcmServer<TOptions, TValidator>(sectionName, serverKind, configure)
-            .ConfigureListeners(static (sp, _, listeners) => listeners.CountHandshakes(sp.GetRequiredService<TMetrics>().HandshakeFailed))
+            .ConfigureListeners(static (sp, _, listeners) =>
+            {
+                listeners.CountHandshakes(sp.GetRequiredService<TMetrics>().HandshakeFailed);
+                listeners.AllowGatewayMultiplexing();
+            })
             .AddProtocolJson();
         server.Services.AddSingleton<TMetrics>();
         server.Services.AddSingleton<IChannelFigures>(static sp => sp.GetRequiredService<TMetrics>());

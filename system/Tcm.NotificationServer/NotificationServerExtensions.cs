@@ -43,8 +43,6 @@ public static class NotificationServerExtensions
         var server = builder.AddTcmChannelServer<NotificationServerOptions, NotificationServerOptionsValidator, NsMetrics>(NotificationServerOptions.SectionName, "Notification Server", configure)
             .ConfigureListeners(static (sp, options, listeners) =>
             {
-                // why: a CEM gateway multiplexes many agents' channels over a few HTTP/2 connections (Kestrel's default is 100 streams each).
-                listeners.AllowGatewayMultiplexing();
                 sp.GetRequiredService<ServerCertificateHolder>().Set(IssueServerCertificate(sp.GetRequiredService<CertificateAuthority>(), options));
             })
             .AddStoreHealthCheck<TcmStore>(static store => store.IsOpen, static store => store.Path);

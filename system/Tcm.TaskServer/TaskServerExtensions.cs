@@ -31,8 +31,6 @@ public static class TaskServerExtensions
         var server = builder.AddTcmChannelServer<TaskServerOptions, TaskServerOptionsValidator, TsMetrics>(TaskServerOptions.SectionName, "Task Server", configure)
             .ConfigureListeners(static (_, options, listeners) =>
             {
-                // why: as the NS: a CEM gateway relays its agents' Client Task Agent channels on few HTTP/2 connections.
-                listeners.AllowGatewayMultiplexing();
                 if (options.SecondPort is { } second)
                 {
                     listeners.MorePorts.Add(second);
