@@ -69,11 +69,10 @@ public sealed record TaskServerWork
     public IReadOnlyList<TaskServerTaskRef> Cancelled { get; set; } = [];
 }
 
-/// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>
-public sealed record TaskServerAssignment : ITaskDefinition
+/// <summary>A task the NS hands to a Task Server, without its agents: what <see cref="TaskServerAssignment"/> and <see cref="TaskServerTaskGroup"/> share.</summary>
+public abstract record TaskServerTask : ITaskDefinition
 {
     public required string ActionId { get; init; }
-    public required string AgentId { get; init; }
     public required string Command { get; init; }
     public string? Name { get; init; }
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
@@ -87,20 +86,16 @@ public sealed record TaskServerAssignment : ITaskDefinition
     public bool Urgent { get; init; }
 }
 
-/// <summary>One task for several agents (<see cref="TaskServerWork.Groups"/>): the same as one <see cref="TaskServerAssignment"/> per agent, in the list's order.</summary>
-public sealed record TaskServerTaskGroup : ITaskDefinition
+/// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>
+public sealed record TaskServerAssignment : TaskServerTask
 {
-    public required string ActionId { get; init; }
+    public required string AgentId { get; init; }
+}
+
+/// <summary>One task for several agents (<see cref="TaskServerWork.Groups"/>): the same as one <see cref="TaskServerAssignment"/> per agent, in the list's order.</summary>
+public sealed record TaskServerTaskGroup : TaskServerTask
+{
     public required IReadOnlyList<string> AgentIds { get; init; }
-    public required string Command { get; init; }
-    public string? Name { get; init; }
-    public IReadOnlyDictionary<string, string>? Parameters { get; init; }
-    public int TimeoutSeconds { get; set; } = 300;
-    public DateTimeOffset CreatedAt { get; init; }
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public DateTimeOffset? NotAfter { get; init; }
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool Urgent { get; init; }
 }
 
 /// <summary>A task of one agent.</summary>
