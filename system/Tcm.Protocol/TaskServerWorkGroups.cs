@@ -16,8 +16,8 @@ public static class TaskServerWorkGroups
             return work;
         }
 
-        // why the agent's last group: a task joins the latest group of its task only if that group comes after every group holding one
-        // of its agent's earlier tasks (else it starts a new one), so each agent's tasks keep their order once the groups are read back.
+        // why the agent's last group: a task joins the latest group of its task only if that group is not before the group of its
+        // agent's previous task (else it starts a new one), so each agent's tasks keep their order once the groups are read back.
         var groups = new List<(TaskServerAssignment Task, List<string> Agents)>();
         var latest = new Dictionary<(string ActionId, DateTimeOffset CreatedAt), int>();
         var agentsLast = new Dictionary<string, int>(StringComparer.Ordinal);
