@@ -12,8 +12,14 @@ public static class TaskServerPaths
     /// <summary>POST <see cref="TaskServerReport"/>: the agents the Task Server holds, its address and capacity.</summary>
     public const string Report = "/tcm/site/ts/report";
 
-    /// <summary>GET <c>?wait=seconds</c> (long poll, at most 60): <see cref="TaskServerWork"/>.</summary>
+    /// <summary>
+    /// GET <c>?wait=seconds</c> (long poll, at most 60): <see cref="TaskServerWork"/>; with <c>&amp;groups=1</c> (<see cref="WorkGroupsQuery"/>)
+    /// the NS answers a fan-out's tasks as <see cref="TaskServerWork.Groups"/>.
+    /// </summary>
     public const string Work = "/tcm/site/ts/work";
+
+    /// <summary>The work poll's query parameter by which a Task Server says it reads <see cref="TaskServerWork.Groups"/> (value <c>1</c>).</summary>
+    public const string WorkGroupsQuery = "groups";
 
     /// <summary>POST <see cref="TaskServerAccepted"/>: tasks the Task Server has stored; the NS stops offering them to it.</summary>
     public const string Accepted = "/tcm/site/ts/accepted";
@@ -45,6 +51,15 @@ public sealed record TaskServerAgentState(string AgentId, bool Connected);
 public sealed record TaskServerWork
 {
     public IReadOnlyList<TaskServerAssignment> Tasks { get; set; } = [];
+
+    /// <summary>
+    /// The tasks as one task for several agents, each agent's tasks in the order <see cref="Tasks"/> would list them; sent instead of
+    /// <see cref="Tasks"/> only to a Task Server that asked for them (<see cref="TaskServerPaths.WorkGroupsQuery"/>). Why: a fan-out's
+    /// tasks differ only in their agent, and 2,000 copies of one task parsed at the Task Server stood at the start of every delivery.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<TaskServerTaskGroup>? Groups { get; set; }
+
     /// <summary>Agents now held by another Task Server: the Task Server forgets them (frees its registrations).</summary>
     public IReadOnlyList<string> Released { get; set; } = [];
     /// <summary>
@@ -54,11 +69,10 @@ public sealed record TaskServerWork
     public IReadOnlyList<TaskServerTaskRef> Cancelled { get; set; } = [];
 }
 
-/// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>
-public sealed record TaskServerAssignment : ITaskDefinition
+/// <summary>A task the NS hands to a Task Server, without its agents: what <see cref="TaskServerAssignment"/> and <see cref="TaskServerTaskGroup"/> share.</summary>
+public abstract record TaskServerTask : ITaskDefinition
 {
     public required string ActionId { get; init; }
-    public required string AgentId { get; init; }
     public required string Command { get; init; }
     public string? Name { get; init; }
     public IReadOnlyDictionary<string, string>? Parameters { get; init; }
@@ -70,6 +84,18 @@ public sealed record TaskServerAssignment : ITaskDefinition
     /// <summary>Runs outside the agent's maintenance windows (<see cref="TaskPushMessage.Urgent"/>).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Urgent { get; init; }
+}
+
+/// <summary>One task for one agent. The Task Server numbers it in the agent's <c>ts</c> push sequence.</summary>
+public sealed record TaskServerAssignment : TaskServerTask
+{
+    public required string AgentId { get; init; }
+}
+
+/// <summary>One task for several agents (<see cref="TaskServerWork.Groups"/>): the same as one <see cref="TaskServerAssignment"/> per agent, in the list's order.</summary>
+public sealed record TaskServerTaskGroup : TaskServerTask
+{
+    public required IReadOnlyList<string> AgentIds { get; init; }
 }
 
 /// <summary>A task of one agent.</summary>

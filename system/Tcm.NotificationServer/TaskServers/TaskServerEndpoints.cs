@@ -124,6 +124,12 @@ internal static partial class TaskServerEndpoints
                 }
             }
 
+            // why: a Task Server of today reads a fan-out as one task and its agents; one of before gets a task per agent.
+            if (context.Request.Query[TaskServerPaths.WorkGroupsQuery] == "1")
+            {
+                work = work.Grouped();
+            }
+
             await AgentHttpEndpoints.WriteAsync(context, AgentApiResponse.Json(200, work, ProtocolJsonContext.Default.TaskServerWork));
         }
         finally

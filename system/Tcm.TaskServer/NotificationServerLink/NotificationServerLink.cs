@@ -138,7 +138,8 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 var wait = (int)Math.Clamp(_options.WorkPollWait.TotalSeconds, 0, 60);
                 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(wait + 15), _time);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
-                var work = await _client.GetFromJsonAsync(new Uri(node.Url, $"{TaskServerPaths.Work}?wait={wait}"), ProtocolJsonContext.Default.TaskServerWork, timeout.Token).ConfigureAwait(false)
+                var work = await _client.GetFromJsonAsync(
+                    new Uri(node.Url, $"{TaskServerPaths.Work}?wait={wait}&{TaskServerPaths.WorkGroupsQuery}=1"), ProtocolJsonContext.Default.TaskServerWork, timeout.Token).ConfigureAwait(false)
                     ?? new TaskServerWork();
                 SetReachable(true);
                 attempt = 0;
@@ -152,10 +153,12 @@ internal sealed partial class NotificationServerLink : BackgroundService
                     _delivery.Cancel(task.ActionId, task.AgentId);
                 }
 
-                if (work.Tasks.Count > 0)
+                // why: an NS of before ignores the groups query and lists a task per agent; both forms read as one list.
+                var tasks = work.AllTasks();
+                if (tasks.Count > 0)
                 {
-                    var accepted = await _delivery.AcceptAsync(work.Tasks, stop).ConfigureAwait(false);
-                    Log.TasksReceived(_logger, work.Tasks.Count);
+                    var accepted = await _delivery.AcceptAsync(tasks, stop).ConfigureAwait(false);
+                    Log.TasksReceived(_logger, tasks.Count);
                     await PostAsync(TaskServerPaths.Accepted, new TaskServerAccepted { Items = accepted }, ProtocolJsonContext.Default.TaskServerAccepted, TimeSpan.FromSeconds(30), stop).ConfigureAwait(false);
                 }
             }

@@ -22,11 +22,15 @@ internal sealed class TestTaskServer(string name, X509Certificate2 certificate) 
         (await client.PostAsJsonAsync(TaskServerPaths.Report, report, ProtocolJsonContext.Default.TaskServerReport)).StatusCode.Should().Be(HttpStatusCode.NoContent);
     }
 
-    /// <summary>One long poll of <paramref name="node"/> for work, waiting up to <paramref name="waitSeconds"/>.</summary>
-    public async Task<TaskServerWork> PollAsync(NotificationServerHost node, int waitSeconds, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One long poll of <paramref name="node"/> for work, waiting up to <paramref name="waitSeconds"/>; with <paramref name="groups"/>, as a
+    /// Task Server of today asks (a fan-out as one task and its agents), else as one of before.
+    /// </summary>
+    public async Task<TaskServerWork> PollAsync(NotificationServerHost node, int waitSeconds, CancellationToken cancellationToken = default, bool groups = false)
     {
         using var client = node.CreateClient(certificate);
-        return (await client.GetFromJsonAsync($"{TaskServerPaths.Work}?wait={waitSeconds}", ProtocolJsonContext.Default.TaskServerWork, cancellationToken))!;
+        var query = groups ? $"&{TaskServerPaths.WorkGroupsQuery}=1" : "";
+        return (await client.GetFromJsonAsync($"{TaskServerPaths.Work}?wait={waitSeconds}{query}", ProtocolJsonContext.Default.TaskServerWork, cancellationToken))!;
     }
 
     /// <summary>This Task Server as <paramref name="node"/>'s admin API lists it.</summary>
