@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tcm.Protocol.Admin;
+using Tcm.LoadTests.TcmVariant.Client;
 
 namespace Tcm.LoadTests.TcmVariant;
 
@@ -9,7 +10,9 @@ namespace Tcm.LoadTests.TcmVariant;
 /// </summary>
 internal sealed partial class TcmTarget : IRoundTripsAfterRun
 {
+    private readonly ConcurrentDictionary<TcmAgentChannel, (long Round, long Acknowledged)> _firstRounds = new();
     private ConcurrentQueue<(string ActionId, TimeSpan Timeout)>? _roundTripsLater;
+    private long _rounds;
 
     public void ReadRoundTripsAfterRun() => Interlocked.Exchange(ref _roundTripsLater, new());
 
@@ -23,6 +26,24 @@ internal sealed partial class TcmTarget : IRoundTripsAfterRun
         }
 
         return roundTrip.ToData();
+    }
+
+    /// <summary>
+    /// For fan-out <paramref name="round"/> (this target's first is 1), how many results each of <paramref name="fleet"/> has had
+    /// acknowledged once it answered this one. Not "more than when the round started": an agent that accepts held acknowledgements gets
+    /// the previous round's on this round's push, before it has even answered. Every round gives each agent one task, so round r is
+    /// answered when the agent has r results acknowledged since before its first round (counted from the round it joined).
+    /// </summary>
+    private long[] AnsweredWhen(List<TcmAgentChannel> fleet, long round)
+    {
+        var answered = new long[fleet.Count];
+        for (var i = 0; i < fleet.Count; i++)
+        {
+            var (first, before) = _firstRounds.GetOrAdd(fleet[i], static (c, r) => (r, c.Agent.Counters.ResultsAcknowledged), round);
+            answered[i] = before + (round - first + 1);
+        }
+
+        return answered;
     }
 
     /// <summary>A fan-out as the agents saw it: <paramref name="acknowledged"/> of them had a result acknowledged since it started.</summary>

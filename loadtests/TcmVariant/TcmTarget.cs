@@ -229,7 +229,7 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
     public async Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var fleet = _running.Keys.Where(c => c.AgentIndex >= 0).ToList();
-        var acknowledgedBefore = fleet.ToDictionary(c => c, c => c.Agent.Counters.ResultsAcknowledged);
+        var answered = AnsweredWhen(fleet, Interlocked.Increment(ref _rounds));
         List<TargetRule> rules = [new("loadtest", "fleet")];
         if (_settings.Shards > 1)
         {
@@ -252,10 +252,22 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
             cancellationToken).ConfigureAwait(false);
         _fanOuts.Enqueue((created.ActionId, timeout));
 
-        // Every agent's result acknowledged (seen in-process, no polling of the server), or the timeout.
+        // Every agent's result acknowledged (seen in-process, no polling of the server), or the timeout. Acknowledgements only grow,
+        // so each look starts at the first agent still waiting.
         var deadline = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < deadline && fleet.Any(c => c.Agent.Counters.ResultsAcknowledged <= acknowledgedBefore[c]))
+        var waiting = 0;
+        while (true)
         {
+            while (waiting < fleet.Count && fleet[waiting].Agent.Counters.ResultsAcknowledged >= answered[waiting])
+            {
+                waiting++;
+            }
+
+            if (waiting == fleet.Count || Stopwatch.GetTimestamp() >= deadline)
+            {
+                break;
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
 
@@ -267,7 +279,7 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         if (_roundTripsLater is { } later && !_settings.TaskServer)
         {
             later.Enqueue((created.ActionId, timeout));
-            return AsSeenByAgents(created, viaChannel, fleet.Count(c => c.Agent.Counters.ResultsAcknowledged > acknowledgedBefore[c]), started);
+            return AsSeenByAgents(created, viaChannel, fleet.Where((c, i) => c.Agent.Counters.ResultsAcknowledged >= answered[i]).Count(), started);
         }
 
         // The server's word is final: overlapping rounds can make the acknowledgement count run ahead of this action.

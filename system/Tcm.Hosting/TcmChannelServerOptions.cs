@@ -41,4 +41,18 @@ public abstract class TcmChannelServerOptions : TcmServerOptions
     /// in waves as acknowledgements come back. Default 10,000.
     /// </summary>
     public int MaxPushesInFlight { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long the server may hold its acknowledgement of a stored result for an agent whose hello accepts held acknowledgements: it
+    /// rides on the next push to that agent (<c>ackKeys</c>), or goes in one <c>ack</c> with every key held once the oldest waited this
+    /// long (checked by the channels' heartbeat, so up to a second later), or at once when 64 are held. Zero acknowledges every result
+    /// at once, as for an agent that did not say so. At most 1 minute. Default 2 seconds.
+    /// </summary>
+    public TimeSpan ResultAckDelay { get; set; } = DefaultResultAckDelay;
+
+    /// <summary>The default of <see cref="ResultAckDelay"/>: 2 seconds, past a fan-out every second or two, far below any timeout.</summary>
+    public static TimeSpan DefaultResultAckDelay { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The largest <see cref="ResultAckDelay"/>: 1 minute.</summary>
+    public static TimeSpan MaxResultAckDelay { get; } = TimeSpan.FromMinutes(1);
 }

@@ -78,6 +78,13 @@ public sealed record HelloMessage : Message
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool AcceptsTaskCancel { get; init; }
+    /// <summary>
+    /// The agent applies <see cref="PushMessage.AckKeys"/>, so the server may hold its acknowledgements of stored results and send them
+    /// on the next push, or in one <c>ack</c> after a short delay. Optional, false when absent: an agent that does not say so gets an
+    /// <c>ack</c> for every result at once.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AcceptsHeldResultAcks { get; init; }
 }
 
 /// <summary>Server to agent, answer to <see cref="HelloMessage"/>.</summary>
@@ -118,6 +125,13 @@ public abstract record PushMessage : Message
     /// <summary>Per agent and channel role, starting at 1, gap-free, increasing.</summary>
     [JsonRequired]
     public long Seq { get; set; }
+    /// <summary>
+    /// Optional: results with these idempotency keys are stored, meaning what <see cref="AckMessage.Keys"/> means; sent only to an agent
+    /// whose hello said <see cref="HelloMessage.AcceptsHeldResultAcks"/>. Added to the push's bytes as it is written to the channel (it is
+    /// the last member, never stored with the push), so it is not part of the push itself: a re-sent push carries the keys held then.
+    /// </summary>
+    [JsonPropertyOrder(int.MaxValue)]
+    public IReadOnlyList<string>? AckKeys { get; set; }
 }
 
 /// <summary>PushPolicy: the agent's new policy, to apply at once.</summary>

@@ -110,6 +110,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
             LastReceivedSeq = agent.Book.LastReceivedSeq(loop.Role),
             Route = route.Mode == ConnectionMode.Cem ? "cem" : "direct",
             AcceptsTaskCancel = true,
+            AcceptsHeldResultAcks = true,
         }, stop).ConfigureAwait(false);
 
         Message? first;

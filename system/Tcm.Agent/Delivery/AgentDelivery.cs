@@ -22,13 +22,15 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
     {
         agent.Counters.AddPushReceived();
         var book = agent.Book;
+        // why: acknowledgements of results riding on the push (held by the server for a push to carry them) are saved with the push.
+        var acknowledged = push.AckKeys is { Count: > 0 } keys && Acknowledge(keys);
         var disposition = book.Record(connection.Role, push);
         if (disposition != PushDisposition.New)
         {
             Log.DuplicatePush(_logger, push.Seq, disposition.ToString());
         }
 
-        if (disposition != PushDisposition.DuplicateSeq)
+        if (disposition != PushDisposition.DuplicateSeq || acknowledged)
         {
             await agent.SaveStateAsync(ct).ConfigureAwait(false);
         }
@@ -62,6 +64,15 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
 
     public async Task AcknowledgeAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken ct)
     {
+        if (Acknowledge(idempotencyKeys))
+        {
+            await agent.SaveStateAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Forgets the results the server stored; true when any was still held (the state must be saved).</summary>
+    private bool Acknowledge(IReadOnlyList<string> idempotencyKeys)
+    {
         var any = false;
         foreach (var key in idempotencyKeys)
         {
@@ -72,10 +83,7 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
             }
         }
 
-        if (any)
-        {
-            await agent.SaveStateAsync(ct).ConfigureAwait(false);
-        }
+        return any;
     }
 
     public async Task PollOverHttpAsync(ConnectionLoop connection, CancellationToken ct)

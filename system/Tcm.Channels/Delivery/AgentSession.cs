@@ -18,8 +18,13 @@ public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
     private static readonly FrozenDictionary<Type, string> Kinds = ProtocolJsonContext.Default.Message.PolymorphismOptions!.DerivedTypes
         .ToFrozenDictionary(derived => derived.DerivedType, derived => (string)derived.TypeDiscriminator!);
 
+    // ,"ackKeys": before the keys' array, when they ride on a push.
+    private const int AckKeysMemberLength = 11;
+
     private readonly string _agentId;
     private readonly int _maxMessageBytes;
+    private readonly long _resultAckDelayMs;
+    private HeldResultAcks? _heldAcks;
 
     /// <summary>A channel of <paramref name="agent"/> (id <paramref name="agentId"/>) over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
     protected AgentSession(WebSocket socket, TAgent agent, string agentId, string connectionId, ServerChannelSettings settings, ILogger logger)
@@ -28,6 +33,7 @@ public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
         Agent = agent;
         _agentId = agentId;
         _maxMessageBytes = settings.MaxMessageBytes;
+        _resultAckDelayMs = (long)settings.ResultAckDelay.TotalMilliseconds;
         Logger = logger;
     }
 
@@ -69,6 +75,69 @@ public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
         ConnectionId = ConnectionId,
         MaxMessageBytes = _maxMessageBytes,
     };
+
+    /// <summary>
+    /// Whether this session holds its agent's result acknowledgements (docs/protocol.md section 7): set from the agent's
+    /// <paramref name="hello"/> before the session starts, only while the server's delay is above zero.
+    /// </summary>
+    protected void AgreeOnResultAcks(HelloMessage hello)
+    {
+        ArgumentNullException.ThrowIfNull(hello);
+        Volatile.Write(ref _heldAcks, hello.AcceptsHeldResultAcks && _resultAckDelayMs > 0 ? new HeldResultAcks(_resultAckDelayMs) : null);
+    }
+
+    /// <summary>
+    /// A result with <paramref name="idempotencyKey"/> is durably stored: an <c>ack</c> goes out at once, or, for an agent that accepts
+    /// held acknowledgements, the key waits for the next push (or the delay, or the cap) to carry it with the others held.
+    /// </summary>
+    protected void AcknowledgeResult(string idempotencyKey)
+    {
+        if (Volatile.Read(ref _heldAcks) is not { } held)
+        {
+            SendPayload(ResultAckEncoding.For(idempotencyKey));
+        }
+        else if (held.Hold(idempotencyKey, Time.GetUtcNow().ToUnixTimeMilliseconds()) is { } full)
+        {
+            SendPayload(ResultAckEncoding.For(full));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SendPush(byte[] utf8Json)
+    {
+        if (Volatile.Read(ref _heldAcks)?.Take() is { } keys)
+        {
+            // why: the keys ride on the push unless that would make it larger than the agent reads; then they go just before it.
+            if ((long)utf8Json.Length + AckKeysMemberLength + ResultAckEncoding.KeysLength(keys) <= _maxMessageBytes)
+            {
+                utf8Json = ResultAckEncoding.WithAckKeys(utf8Json, keys);
+            }
+            else
+            {
+                SendPayload(ResultAckEncoding.For(keys), offload: true);
+            }
+        }
+
+        SendPayload(utf8Json, offload: true);
+    }
+
+    /// <summary>The heartbeat: held acknowledgements whose oldest waited the delay go out in one <c>ack</c>.</summary>
+    protected override void OnHeartbeat(long nowMs)
+    {
+        if (Volatile.Read(ref _heldAcks)?.TakeDue(nowMs) is { } keys)
+        {
+            SendPayload(ResultAckEncoding.For(keys), offload: true);
+        }
+    }
+
+    /// <summary>The server closes the channel: what it holds goes before the close, so the agent need not send those results again.</summary>
+    protected override void OnClosing()
+    {
+        if (Volatile.Read(ref _heldAcks)?.Take() is { } keys)
+        {
+            SendPayload(ResultAckEncoding.For(keys), offload: true);
+        }
+    }
 
     /// <summary>Closes the channel for a first message that is not a <c>hello</c>.</summary>
     protected void RefuseBeforeHello(Message message) =>

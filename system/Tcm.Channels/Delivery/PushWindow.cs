@@ -281,7 +281,7 @@ public sealed class PushWindow
                 return (0, QueueCatchUpIfRoom(agent));
             }
 
-            channel.SendPayload(payload, offload: true);
+            channel.SendPush(payload);
             agent.SentSeq = seq;
             Recount(agent);
             return (1, false);
@@ -315,7 +315,7 @@ public sealed class PushWindow
                         break;
                     }
 
-                    channel.SendPayload(payload, offload: true);
+                    channel.SendPush(payload);
                     agent.SentSeq = seq;
                     sent++;
                 }

@@ -171,6 +171,7 @@ public abstract class ServerChannel : ChannelEnd
         }
         while (Interlocked.CompareExchange(ref _state, Closing, state) != state);
 
+        OnClosing();
         if (sendError)
         {
             Send(new ErrorMessage { Code = code, Detail = detail, Fatal = true });
@@ -200,6 +201,20 @@ public abstract class ServerChannel : ChannelEnd
             BeginClose(WebSocketCloseStatus.PolicyViolation, CloseReasons.KeepAliveTimeout,
                 $"nothing heard for {(nowMs - heard.LastHeardMs) / 1000.0:0.#} s, two keep-alive intervals are {SilenceLimit.TotalSeconds:0.#} s");
         }
+        else if (!IsAwaitingHello)
+        {
+            OnHeartbeat(nowMs);
+        }
+    }
+
+    /// <summary>The heartbeat's pass over an open, welcomed channel at <paramref name="nowMs"/>: what the session does on a clock (never blocks).</summary>
+    protected virtual void OnHeartbeat(long nowMs)
+    {
+    }
+
+    /// <summary>The server starts closing the channel: what the session still sends goes before the close.</summary>
+    protected virtual void OnClosing()
+    {
     }
 
     private async ValueTask AnswerPeerCloseAsync()

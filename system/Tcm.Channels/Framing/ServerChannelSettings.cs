@@ -8,4 +8,10 @@ public sealed record ServerChannelSettings(TimeProvider Time, int MaxMessageByte
 {
     /// <summary>The close timeout of both servers: 5 seconds.</summary>
     public static readonly TimeSpan DefaultCloseTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the server may hold a stored result's acknowledgement for an agent that accepts it, waiting for a push to carry it;
+    /// zero acknowledges every result at once. Default zero.
+    /// </summary>
+    public TimeSpan ResultAckDelay { get; init; }
 }

@@ -72,7 +72,7 @@ public sealed class OptionsFailures(string sectionName)
 
     /// <summary>
     /// The checks of <see cref="TcmChannelServerOptions"/>: the largest message (4 KiB to <paramref name="maxMessageBytesCeiling"/>),
-    /// the hello deadline (at most 5 minutes), the keep-alive and the pushes in flight.
+    /// the hello deadline (at most 5 minutes), the keep-alive, the pushes in flight and the result acknowledgements' delay (zero, or up to a minute).
     /// </summary>
     public void Channel(TcmChannelServerOptions options, int maxMessageBytesCeiling)
     {
@@ -82,6 +82,10 @@ public sealed class OptionsFailures(string sectionName)
         NotNegative(options.KeepAliveInterval, nameof(TcmChannelServerOptions.KeepAliveInterval), "zero disables pings");
         NotNegative(options.KeepAliveTimeout, nameof(TcmChannelServerOptions.KeepAliveTimeout));
         Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TcmChannelServerOptions.MaxPushesInFlight));
+        if (options.ResultAckDelay != TimeSpan.Zero)
+        {
+            Between(options.ResultAckDelay, TcmChannelServerOptions.MaxResultAckDelay, nameof(TcmChannelServerOptions.ResultAckDelay));
+        }
     }
 
     /// <summary>A port in 0..65535 (0 picks a free port).</summary>

@@ -38,6 +38,9 @@ internal sealed class ChannelServices(
     public NotificationServerOptions Options { get; } = options.Value;
     public string ServerName { get; } = options.Value.ServerName;
 
-    /// <summary>The clock, the largest message and the close timeout of every channel.</summary>
-    public ServerChannelSettings Channel { get; } = new(time, options.Value.MaxMessageBytes, ServerChannelSettings.DefaultCloseTimeout);
+    /// <summary>The clock, the largest message, the close timeout and the result acknowledgements' delay of every channel.</summary>
+    public ServerChannelSettings Channel { get; } = new(time, options.Value.MaxMessageBytes, ServerChannelSettings.DefaultCloseTimeout)
+    {
+        ResultAckDelay = options.Value.ResultAckDelay,
+    };
 }

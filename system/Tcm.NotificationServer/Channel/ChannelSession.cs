@@ -119,6 +119,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
 
         Agent.Route = ViaGateway is { } gateway ? AgentAuthenticator.CemRoute(gateway) : hello.Route;
         Agent.AcceptsTaskCancel = hello.AcceptsTaskCancel;
+        AgreeOnResultAcks(hello);
         var replaced = _services.Registry.Activate(this);
         Agent.HeldBy(_services.Node.Name);
         replaced?.BeginClose(WebSocketCloseStatus.NormalClosure, CloseReasons.Replaced, "a newer connection of this agent replaced this one");
@@ -137,7 +138,7 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         {
             var carriedAck = (result as TaskResultMessage)?.AckUpToSeq;
             var receipt = await _services.Delivery.StoreResultAsync(Agent, result, carriedAck, Aborted).ConfigureAwait(false);
-            SendPayload(ResultAckEncoding.For(receipt.IdempotencyKey));
+            AcknowledgeResult(receipt.IdempotencyKey);
         }
         catch (ArgumentException ex)
         {

@@ -20,6 +20,9 @@ internal sealed class TsChannelServices(
     /// <summary>Every open channel, for the one heartbeat (<see cref="TsChannelHousekeeping"/>).</summary>
     public ChannelSet<TsSession> Channels { get; } = new();
 
-    /// <summary>The clock, the largest message and the close timeout of every channel.</summary>
-    public ServerChannelSettings Channel { get; } = new(time, options.Value.MaxMessageBytes, ServerChannelSettings.DefaultCloseTimeout);
+    /// <summary>The clock, the largest message, the close timeout and the result acknowledgements' delay of every channel.</summary>
+    public ServerChannelSettings Channel { get; } = new(time, options.Value.MaxMessageBytes, ServerChannelSettings.DefaultCloseTimeout)
+    {
+        ResultAckDelay = options.Value.ResultAckDelay,
+    };
 }

@@ -73,7 +73,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
                 try
                 {
                     var receipt = await _services.Delivery.StoreResultAsync(Agent, message, (message as TaskResultMessage)?.AckUpToSeq, Aborted).ConfigureAwait(false);
-                    Send(new AckMessage { Keys = [receipt.IdempotencyKey] });
+                    AcknowledgeResult(receipt.IdempotencyKey);
                 }
                 catch (ArgumentException ex)
                 {
@@ -107,6 +107,7 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
         Log.Welcomed(_services.Logger, ConnectionId, Agent.Id, hello.LastReceivedSeq);
         _welcomed = true;
         Agent.AcceptsTaskCancel = hello.AcceptsTaskCancel;
+        AgreeOnResultAcks(hello);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, CancellationToken.None).ConfigureAwait(false);
         Welcomed?.Invoke();
     }

@@ -2,6 +2,7 @@ using Tcm.Agent.Network;
 using Tcm.Agent.Tasks;
 using Tcm.Lab.Network;
 using Tcm.Lab.Packages;
+using Tcm.NotificationServer;
 
 namespace Tcm.Functional.Tests.Infrastructure;
 
@@ -49,8 +50,8 @@ public abstract class SystemTest(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>A real Notification Server logging to the test's output.</summary>
-    protected async Task<NotificationServerHost> StartNotificationServerAsync(bool tcmEnabled = true) =>
-        Own(await NotificationServerHost.StartAsync(Output, tcmEnabled));
+    protected async Task<NotificationServerHost> StartNotificationServerAsync(bool tcmEnabled = true, Action<NotificationServerOptions>? configure = null) =>
+        Own(await NotificationServerHost.StartAsync(Output, tcmEnabled, configure));
 
     /// <summary>
     /// A real agent with <paramref name="options"/> (on the machine's network unless <paramref name="network"/> is given), also logging

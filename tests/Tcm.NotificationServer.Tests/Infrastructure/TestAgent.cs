@@ -33,12 +33,26 @@ internal sealed class TestAgent : IDisposable
             ownsInvoker: true,
             configure: configure);
 
-    /// <summary>Opens the channel, says hello (reporting <paramref name="route"/>) and returns the welcome.</summary>
+    /// <summary>
+    /// Opens the channel, says hello (reporting <paramref name="route"/>, and accepting held result acknowledgements when
+    /// <paramref name="acceptsHeldResultAcks"/>) and returns the welcome.
+    /// </summary>
     public async Task<(TestChannel Channel, WelcomeMessage Welcome)> ConnectAsync(
-        Version? httpVersion = null, long lastReceivedSeq = 0, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null, string route = "direct")
+        Version? httpVersion = null,
+        long lastReceivedSeq = 0,
+        Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null,
+        string route = "direct",
+        bool acceptsHeldResultAcks = false)
     {
         var channel = await OpenAsync(httpVersion, configure: configure);
-        await channel.SendAsync(new HelloMessage { ProtocolVersion = ProtocolConstants.Version, AgentId = Id, LastReceivedSeq = lastReceivedSeq, Route = route });
+        await channel.SendAsync(new HelloMessage
+        {
+            ProtocolVersion = ProtocolConstants.Version,
+            AgentId = Id,
+            LastReceivedSeq = lastReceivedSeq,
+            Route = route,
+            AcceptsHeldResultAcks = acceptsHeldResultAcks,
+        });
         var welcome = await channel.ReceiveAsync<WelcomeMessage>();
         return (channel, welcome);
     }
