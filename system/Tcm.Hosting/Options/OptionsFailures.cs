@@ -82,9 +82,9 @@ public sealed class OptionsFailures(string sectionName)
         NotNegative(options.KeepAliveInterval, nameof(TcmChannelServerOptions.KeepAliveInterval), "zero disables pings");
         NotNegative(options.KeepAliveTimeout, nameof(TcmChannelServerOptions.KeepAliveTimeout));
         Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TcmChannelServerOptions.MaxPushesInFlight));
-        if (options.ResultAckDelay != TimeSpan.Zero)
+        if (options.ResultAckDelay < TimeSpan.Zero || options.ResultAckDelay > TcmChannelServerOptions.MaxResultAckDelay)
         {
-            Between(options.ResultAckDelay, TcmChannelServerOptions.MaxResultAckDelay, nameof(TcmChannelServerOptions.ResultAckDelay));
+            Add($"{Prefix}{nameof(TcmChannelServerOptions.ResultAckDelay)} {options.ResultAckDelay} must be between zero (every result acknowledged at once) and 1 minute.");
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class OptionsFailuresTests
         var failures = new OptionsFailures("Test");
 
         failures.Channel(
-            new TestChannelOptions { MaxMessageBytes = 100, HelloTimeout = TimeSpan.Zero, KeepAliveInterval = TimeSpan.FromSeconds(-1), KeepAliveTimeout = TimeSpan.FromSeconds(-1), MaxPushesInFlight = 0 },
+            new TestChannelOptions { MaxMessageBytes = 100, HelloTimeout = TimeSpan.Zero, KeepAliveInterval = TimeSpan.FromSeconds(-1), KeepAliveTimeout = TimeSpan.FromSeconds(-1), MaxPushesInFlight = 0, ResultAckDelay = TimeSpan.FromSeconds(61) },
             1024 * 1024);
 
         failures.All.Should().BeEquivalentTo(
@@ -44,7 +44,23 @@ public sealed class OptionsFailuresTests
             "Test:HelloTimeout 00:00:00 must be greater than zero and at most 5 minutes.",
             "Test:KeepAliveInterval -00:00:01 must not be negative (zero disables pings).",
             "Test:KeepAliveTimeout -00:00:01 must not be negative.",
-            "Test:MaxPushesInFlight 0 is outside 1..10000000.");
+            "Test:MaxPushesInFlight 0 is outside 1..10000000.",
+            "Test:ResultAckDelay 00:01:01 must be between zero (every result acknowledged at once) and 1 minute.");
+    }
+
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(2_000, true)]
+    [InlineData(60_000, true)]
+    [InlineData(-1, false)]
+    [InlineData(60_001, false)]
+    public void ResultAckDelay_IsZeroOrUpToAMinute(int milliseconds, bool valid)
+    {
+        var failures = new OptionsFailures("Test");
+
+        failures.Channel(new TestChannelOptions { ResultAckDelay = TimeSpan.FromMilliseconds(milliseconds) }, 1024 * 1024);
+
+        failures.All.Should().HaveCount(valid ? 0 : 1);
     }
 
     [Fact]
