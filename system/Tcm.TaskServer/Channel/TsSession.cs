@@ -10,7 +10,7 @@ namespace Tcm.TaskServer.Channel;
 
 /// <summary>
 /// One Client Task Agent channel: hello (role <c>ts</c>) and welcome, re-sent pushes, acks, task statuses and results (stored once,
-/// then acknowledged with <c>ack.keys</c>). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
+/// then acknowledged with <c>ack.keys</c>, or held for the next push when the hello accepts it). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
 internal sealed partial class TsSession : AgentSession<TsAgent>
 {
