@@ -6,11 +6,11 @@ namespace Tcm.LoadTests.TcmVariant;
 
 /// <summary>
 /// The round trips read after the run (<see cref="IRoundTripsAfterRun"/>): a fan-out of the direct route is decided by the agents'
-/// acknowledged results, and each target's <c>CompletedAt</c> is read once the measured phase is over.
+/// answers (results sent; the audit checks each was stored once), and each target's <c>CompletedAt</c> is read once the measured phase is over.
 /// </summary>
 internal sealed partial class TcmTarget : IRoundTripsAfterRun
 {
-    private readonly ConcurrentDictionary<TcmAgentChannel, (long Round, long Acknowledged)> _firstRounds = new();
+    private readonly ConcurrentDictionary<TcmAgentChannel, (long Round, long Sent)> _firstRounds = new();
     private ConcurrentQueue<(string ActionId, TimeSpan Timeout)>? _roundTripsLater;
     private long _rounds;
 
@@ -29,28 +29,30 @@ internal sealed partial class TcmTarget : IRoundTripsAfterRun
     }
 
     /// <summary>
-    /// For fan-out <paramref name="round"/> (this target's first is 1), how many results each of <paramref name="fleet"/> has had
-    /// acknowledged once it answered this one. Not "more than when the round started": an agent that accepts held acknowledgements gets
-    /// the previous round's on this round's push, before it has even answered. Every round gives each agent one task, so round r is
-    /// answered when the agent has r results acknowledged since before its first round (counted from the round it joined).
+    /// For fan-out <paramref name="round"/> (this target's first is 1), how many results each of <paramref name="fleet"/> has sent once
+    /// it answered this one. Every round gives each agent one task, so round r is answered when the agent has sent r results since
+    /// before its first round (counted from the round it joined). Why sent, not acknowledged: an agent that accepts held
+    /// acknowledgements hears that its result is stored with the next push or after the server's delay (seconds later), which would
+    /// stretch every round by the hold; that the server stored each result once is what the audit after the run checks
+    /// (<see cref="AuditAsync"/>: complete, missing, duplicated), and each target's round trip is the server's <c>CompletedAt</c>.
     /// </summary>
     private long[] AnsweredWhen(List<TcmAgentChannel> fleet, long round)
     {
         var answered = new long[fleet.Count];
         for (var i = 0; i < fleet.Count; i++)
         {
-            var (first, before) = _firstRounds.GetOrAdd(fleet[i], static (c, r) => (r, c.Agent.Counters.ResultsAcknowledged), round);
+            var (first, before) = _firstRounds.GetOrAdd(fleet[i], static (c, r) => (r, c.Agent.Counters.ResultsSent), round);
             answered[i] = before + (round - first + 1);
         }
 
         return answered;
     }
 
-    /// <summary>A fan-out as the agents saw it: <paramref name="acknowledged"/> of them had a result acknowledged since it started.</summary>
-    private static FanoutResult AsSeenByAgents(ActionCreated created, int viaChannel, int acknowledged, long started) => new()
+    /// <summary>A fan-out as the agents saw it: <paramref name="answered"/> of them sent its result.</summary>
+    private static FanoutResult AsSeenByAgents(ActionCreated created, int viaChannel, int answered, long started) => new()
     {
         Sent = viaChannel,
-        Echoed = Math.Min(acknowledged, viaChannel),
+        Echoed = Math.Min(answered, viaChannel),
         SendFailures = created.TargetCount - viaChannel,
         TimeToAllEchoedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
     };

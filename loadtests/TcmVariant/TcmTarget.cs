@@ -22,8 +22,7 @@ namespace Tcm.LoadTests.TcmVariant;
 /// one attempt: a fallback to HTTP fails it. <c>Closed</c> completes when the agent falls back.</item>
 /// <item><see cref="PushToAllAsync"/>: an <c>echo</c> task through the admin API (<c>POST /tcm/admin/actions/task</c>) to this
 /// process's fleet; delivery is seen by the agents' executor (<c>now - TaskPushMessage.CreatedAt</c>), the round trip is
-/// <c>CompletedAt - CreatedAt</c> per target from <c>GET /tcm/admin/actions/{id}</c>, read once every agent had its result
-/// acknowledged, or, for push-fanout on the direct route, once after the measured phase (<see cref="IRoundTripsAfterRun"/>).</item>
+/// <c>CompletedAt - CreatedAt</c> per target from <c>GET /tcm/admin/actions/{id}</c>, read once every agent sent its result, or, for push-fanout on the direct route, once after the measured phase (<see cref="IRoundTripsAfterRun"/>).</item>
 /// <item><see cref="RestartAsync"/>: kills the server process and starts it again on the same port and data folder.</item>
 /// <item><see cref="MeasureAsync"/>: <c>GET /tcm/admin/diagnostics/process?collect=true</c>.</item>
 /// </list>
@@ -252,13 +251,13 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
             cancellationToken).ConfigureAwait(false);
         _fanOuts.Enqueue((created.ActionId, timeout));
 
-        // Every agent's result acknowledged (seen in-process, no polling of the server), or the timeout. Acknowledgements only grow,
-        // so each look starts at the first agent still waiting.
+        // Every agent's result sent (seen in-process, no polling of the server; AnsweredWhen says why not acknowledged), or the
+        // timeout. The counts only grow, so each look starts at the first agent still waiting.
         var deadline = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         var waiting = 0;
         while (true)
         {
-            while (waiting < fleet.Count && fleet[waiting].Agent.Counters.ResultsAcknowledged >= answered[waiting])
+            while (waiting < fleet.Count && fleet[waiting].Agent.Counters.ResultsSent >= answered[waiting])
             {
                 waiting++;
             }
@@ -279,7 +278,7 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         if (_roundTripsLater is { } later && !_settings.TaskServer)
         {
             later.Enqueue((created.ActionId, timeout));
-            return AsSeenByAgents(created, viaChannel, fleet.Where((c, i) => c.Agent.Counters.ResultsAcknowledged >= answered[i]).Count(), started);
+            return AsSeenByAgents(created, viaChannel, fleet.Where((c, i) => c.Agent.Counters.ResultsSent >= answered[i]).Count(), started);
         }
 
         // The server's word is final: overlapping rounds can make the acknowledgement count run ahead of this action.
