@@ -13,9 +13,10 @@ namespace Tcm.Protocol;
 /// why: the serializer's dictionary converter reads the object as a nested frame of its own, and the first nested frame of a message makes
 /// it allocate an array of four frames (about 600 bytes) per message read; a push carries its parameters, so every push an agent read
 /// paid for it (about half of a push's decoding allocations, the largest single allocation of a 2,000-agent load generator). A value
-/// converter reads the object in the property's own frame.
+/// converter reads the object in the property's own frame. Public: the other assemblies' source-generated contexts that hold a
+/// <see cref="TaskPushMessage"/> (the agent's saved state) make their own instance.
 /// </remarks>
-internal sealed class TaskParametersConverter : JsonConverter<IReadOnlyDictionary<string, string>>
+public sealed class TaskParametersConverter : JsonConverter<IReadOnlyDictionary<string, string>>
 {
     public override IReadOnlyDictionary<string, string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
