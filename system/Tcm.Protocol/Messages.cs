@@ -149,6 +149,7 @@ public sealed record TaskPushMessage : PushMessage, ITaskDefinition
     [JsonRequired]
     public string Command { get; set; } = null!;
     public string? Name { get; set; }
+    [JsonConverter(typeof(TaskParametersConverter))]
     public IReadOnlyDictionary<string, string>? Parameters { get; set; }
     /// <summary>How long the task may run before the agent reports it timed out.</summary>
     public int TimeoutSeconds { get; set; } = 300;

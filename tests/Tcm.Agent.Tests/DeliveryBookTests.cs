@@ -143,6 +143,32 @@ public sealed class DeliveryBookTests
     }
 
     [Fact]
+    public void ASnapshotWithAPolicy_HoldsTheIdentityThePolicyAndTheBookkeeping_AndLeavesTheIdentityAsItWas()
+    {
+        var book = new DeliveryBook();
+        book.Record(ChannelRole.NotificationServer, TestData.Task(4, "t4"));
+        book.AddResult(TestData.Result("t4"));
+        var identity = TestData.State() with { Policy = TestData.Policy(etag: "old") };
+        var policy = TestData.Policy(etag: "new");
+
+        var snapshot = book.WriteTo(identity, policy);
+        var withoutPolicy = book.WriteTo(identity, null);
+
+        snapshot.Policy.Should().BeSameAs(policy);
+        snapshot.AgentId.Should().Be(identity.AgentId);
+        snapshot.ClientCertificatePem.Should().Be(identity.ClientCertificatePem);
+        snapshot.PrivateKeyPem.Should().Be(identity.PrivateKeyPem);
+        snapshot.CaCertificatePem.Should().Be(identity.CaCertificatePem);
+        snapshot.CompletedTaskIds.Should().Equal("task:t4");
+        snapshot.LastReceivedSeq[ChannelRole.NotificationServer].Should().Be(4);
+        snapshot.UnacknowledgedResults.Should().ContainSingle();
+        withoutPolicy.Policy.Should().BeNull("an agent without a policy saves none, whatever the identity held");
+        identity.Policy!.Etag.Should().Be("old");
+        identity.CompletedTaskIds.Should().BeEmpty();
+        book.WriteTo(identity).Policy.Should().BeSameAs(identity.Policy, "without a policy given, the state's own is kept");
+    }
+
+    [Fact]
     public void AddResult_NotAResult_Throws()
     {
         var act = () => new DeliveryBook().AddResult(new AckMessage { UpToSeq = 1 });

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Tcm.Channels.Framing;
 using Tcm.Protocol;
@@ -92,6 +93,8 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
     protected override TimeSpan CloseTimeout => CloseGrace;
 
     /// <summary>Sends one message as one text frame, after everything queued before it; returns once it went out.</summary>
+    /// <remarks>why pooled (here and in <see cref="ReceiveAsync"/>): every message of a task passes here, each once awaited.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(Message message, CancellationToken ct)
     {
         var bytes = MessageCodec.Encode(message);
@@ -165,6 +168,7 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
     /// no buffer; rents one from the pool only while a message arrives. Throws <see cref="ChannelProtocolException"/> for binary,
     /// oversized or undecodable messages, with the close status of the one table (<see cref="ChannelFault"/>).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Message?> ReceiveAsync(CancellationToken ct)
     {
         var first = await ChannelReader.WaitAsync(Socket, ct).ConfigureAwait(false);

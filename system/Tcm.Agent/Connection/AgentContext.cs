@@ -178,7 +178,9 @@ internal sealed partial class AgentContext : IDisposable
 
     public Task WhenBackgroundDoneAsync(CancellationToken ct) => Task.WhenAll(_background.Keys).WaitAsync(ct);
 
-    public async Task SaveStateAsync(CancellationToken ct)
+    /// <remarks>why a pooled <see cref="ValueTask"/>: a task saves three times (its push, its result, the result's acknowledgement), each awaited once.</remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SaveStateAsync(CancellationToken ct)
     {
         if (_identity is null)
         {
@@ -189,7 +191,7 @@ internal sealed partial class AgentContext : IDisposable
         try
         {
             // Snapshot inside the gate: a later save always writes the newer state.
-            var snapshot = _book.WriteTo(_identity with { Policy = _policy });
+            var snapshot = _book.WriteTo(_identity, _policy);
             await _store.SaveAsync(snapshot, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tcm.Protocol;
@@ -54,7 +55,9 @@ internal sealed partial class ServerRequests(AgentContext agent, ConnectionLoop 
     /// A message with an HTTP twin (a result, a task status): sent over the channel while it is up (null then), else POSTed to
     /// <paramref name="httpPath"/> and the answer returned.
     /// </summary>
-    public async Task<AgentResponse?> SendOrPostAsync(Message message, string httpPath, CancellationToken ct)
+    /// <remarks>why a pooled <see cref="ValueTask"/>: each task's result and any <c>running</c> status come here, each awaited once.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<AgentResponse?> SendOrPostAsync(Message message, string httpPath, CancellationToken ct)
     {
         if (connection.State.Channel is { } channel)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Tcm.Agent.Connection;
 using Tcm.Agent.Tasks;
@@ -123,34 +124,31 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
 
     private async Task RunTaskAsync(ConnectionLoop connection, TaskPushMessage task, CancellationToken stop)
     {
+        // why one source (TaskRun) for the server's cancel, the agent's stop and the time limit, not one each: see TaskRun.
         using var run = _running.Start(task.TaskId);
-        using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(stop, run.Token);
+        run.StopWith(stop);
         var startedAt = agent.Time.GetUtcNow();
         TaskState state;
         TaskOutcome outcome;
         var limit = task.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(task.TimeoutSeconds) : Timeout.InfiniteTimeSpan;
         try
         {
-            if (await WaitForStartAsync(connection, task, stopOrCancel.Token).ConfigureAwait(false) is { } notRun)
+            if (await WaitForStartAsync(connection, task, run.Token).ConfigureAwait(false) is { } notRun)
             {
                 (state, outcome) = notRun;
             }
             else
             {
                 startedAt = agent.Time.GetUtcNow();
-                // why: a stop or a cancel cancels the time limit's own source (one registration), rather than a second linked source
-                // made per task; a time-out is told apart from them by stopOrCancel, as before.
-                using var timeout = new CancellationTokenSource();
-                using var onStopOrCancel = stopOrCancel.Token.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeout);
                 ITimer? limitTimer = null;
                 try
                 {
-                    var execution = executor.ExecuteAsync(task, timeout.Token);
+                    var execution = executor.ExecuteAsync(task, run.Token);
                     if (!execution.IsCompleted)
                     {
                         // why: the time limit is armed only for a task its executor did not finish at once: one that did needs no limit,
                         // so no timer is made and disposed for it.
-                        limitTimer = limit == Timeout.InfiniteTimeSpan ? null : agent.Time.CreateTimer(CancelOnLimit, timeout, limit, Timeout.InfiniteTimeSpan);
+                        limitTimer = limit == Timeout.InfiniteTimeSpan ? null : agent.Time.CreateTimer(static limited => ((TaskRun)limited!).CancelOnLimit(), run, limit, Timeout.InfiniteTimeSpan);
                         // why: only a task still running says so; one that finished at once lets its result say it ran (a message less per task),
                         // and carry the acknowledgement of its push (another one less), which a task that runs on sends now.
                         await SendHeldAckAsync(connection, stop).ConfigureAwait(false);
@@ -160,7 +158,7 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
                     outcome = await execution.ConfigureAwait(false);
                     state = outcome.Succeeded ? TaskState.Succeeded : TaskState.Failed;
                 }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopOrCancel.IsCancellationRequested)
+                catch (OperationCanceledException) when (run.IsTimedOut && !run.IsCancelled && !stop.IsCancellationRequested)
                 {
                     state = TaskState.TimedOut;
                     outcome = new TaskOutcome(false, -1, $"timed out after {task.TimeoutSeconds} s");
@@ -200,18 +198,6 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
         };
         Log.TaskFinished(_logger, task.TaskId, state, outcome.ExitCode);
         await KeepAndDeliverAsync(connection, result, stop).ConfigureAwait(false);
-    }
-
-    private static void CancelOnLimit(object? source)
-    {
-        try
-        {
-            ((CancellationTokenSource)source!).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The task ended as its limit passed: a disposed timer's callback may still run once.
-        }
     }
 
     /// <summary>
@@ -276,7 +262,8 @@ internal sealed partial class AgentDelivery(AgentContext agent, ITaskExecutor ex
     }
 
     /// <summary>Keeps the result (persisted) until acknowledged, then sends it: over the channel, else over HTTP.</summary>
-    private async Task KeepAndDeliverAsync(ConnectionLoop connection, Message result, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask KeepAndDeliverAsync(ConnectionLoop connection, Message result, CancellationToken ct)
     {
         agent.Book.AddResult(result, connection.Role);
         await agent.SaveStateAsync(ct).ConfigureAwait(false);

@@ -127,7 +127,15 @@ internal sealed class DeliveryBook
         var key = GetIdempotencyKey(result) ?? throw new ArgumentException("not a result message", nameof(result));
         lock (_gate)
         {
-            _results.RemoveAll(r => r.Key == key);
+            // why a loop, not RemoveAll: a lambda over the key would be one more object per task.
+            for (var i = _results.Count - 1; i >= 0; i--)
+            {
+                if (_results[i].Key == key)
+                {
+                    _results.RemoveAt(i);
+                }
+            }
+
             _results.Add(new(key, result));
             if (role == ChannelRole.NotificationServer)
             {
@@ -188,12 +196,19 @@ internal sealed class DeliveryBook
     }
 
     /// <summary>The bookkeeping part of a state snapshot, on top of <paramref name="state"/>'s identity and policy.</summary>
-    public AgentState WriteTo(AgentState state)
+    public AgentState WriteTo(AgentState state) => WriteTo(state, state.Policy);
+
+    /// <summary>
+    /// A state snapshot: <paramref name="identity"/>'s identity, <paramref name="policy"/>, and the bookkeeping. One copy of the state
+    /// per save (the policy set in the same copy, not in one made for it first).
+    /// </summary>
+    public AgentState WriteTo(AgentState identity, PolicyDocument? policy)
     {
         lock (_gate)
         {
-            return state with
+            return identity with
             {
+                Policy = policy,
                 LastReceivedSeq = _seqSnapshot ??= new Dictionary<ChannelRole, long>
                 {
                     [ChannelRole.NotificationServer] = _lastNsSeq,

@@ -1,92 +1,88 @@
 namespace Tcm.Agent.Tasks;
 
 /// <summary>
-/// The tasks this agent has started and not finished (waiting for a maintenance window or running), each with the source that cancels it
-/// when the server sends <c>task.cancel</c>. A cancel for a task not here is remembered (the last <see cref="RememberedCancels"/>): the
-/// cancel goes straight to the channel while the task's push may still wait for room behind other pushes, and must not run when it comes.
+/// The tasks this agent has started and not finished (waiting for a maintenance window or running), each with its <see cref="TaskRun"/>,
+/// which <c>task.cancel</c> cancels. A cancel for a task not here is remembered (the last <see cref="RememberedCancels"/>): the cancel goes
+/// straight to the channel while the task's push may still wait for room behind other pushes, and must not run when it comes.
 /// </summary>
 internal sealed class RunningTasks
 {
     /// <summary>How many cancels of tasks not (yet) here are remembered.</summary>
     public const int RememberedCancels = 256;
 
-    // why: one per agent, and a simulator holds thousands of agents that are idle between tasks and never see an early cancel: the
-    // map exists only while a task is here (an emptied dictionary keeps its entries), the remembered cancels from the first one.
+    // why: one per agent, and a simulator holds thousands of agents that are idle between tasks and never see an early cancel. An agent
+    // mostly has one task at a time: it sits in a field of its own, so neither one task nor an idle agent holds a map (a map made and
+    // dropped per task was one of the largest allocations of a fan-out to 2,000 agents in one process); the map exists only while two
+    // or more are here, the remembered cancels from the first early one.
     private readonly Lock _lock = new();
-    private Dictionary<string, CancellationTokenSource>? _tasks;
+    private TaskRun? _sole;
+    private Dictionary<string, TaskRun>? _more;
     private RecentIds? _cancelledEarly;
 
-    /// <summary>Whether the map of tasks or the remembered cancels exist (for tests: an idle agent holds neither).</summary>
+    /// <summary>Whether any task, the map of tasks or the remembered cancels are held (for tests: an idle agent holds none).</summary>
     internal bool HoldsStorage
     {
-        get { lock (_lock) { return _tasks is not null || _cancelledEarly is not null; } }
+        get { lock (_lock) { return _sole is not null || _more is not null || _cancelledEarly is not null; } }
     }
 
     /// <summary>Registers <paramref name="taskId"/>, already cancelled when a cancel came first; dispose the result when the task ended.</summary>
-    public Registration Start(string taskId)
+    public TaskRun Start(string taskId)
     {
-        var source = new CancellationTokenSource();
+        var run = new TaskRun(this, taskId);
         lock (_lock)
         {
-            (_tasks ??= new Dictionary<string, CancellationTokenSource>(StringComparer.Ordinal))[taskId] = source;
+            if (_sole is null)
+            {
+                _sole = run;
+            }
+            else
+            {
+                (_more ??= new Dictionary<string, TaskRun>(StringComparer.Ordinal))[taskId] = run;
+            }
+
             if (_cancelledEarly?.Contains(taskId) == true)
             {
-                source.Cancel();
+                run.CancelByServer();
             }
         }
 
-        return new Registration(this, taskId, source);
+        return run;
     }
 
     /// <summary>Cancels <paramref name="taskId"/>; false when it is not waiting or running here.</summary>
     public bool Cancel(string taskId)
     {
-        CancellationTokenSource? source;
+        TaskRun? run;
         lock (_lock)
         {
-            if (_tasks is null || !_tasks.TryGetValue(taskId, out source))
+            run = _sole?.TaskId == taskId ? _sole : _more?.GetValueOrDefault(taskId);
+            if (run is null)
             {
                 (_cancelledEarly ??= new RecentIds(RememberedCancels)).Add(taskId);
                 return false;
             }
         }
 
-        try
-        {
-            source.Cancel();
-            return true;
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
+        return run.CancelByServer();
     }
 
-    /// <summary>One started task: its cancellation, removed and disposed at the end.</summary>
-    public readonly struct Registration(RunningTasks owner, string taskId, CancellationTokenSource source) : IDisposable
+    /// <summary>A task ended: it is here no more.</summary>
+    internal void Remove(TaskRun run)
     {
-        /// <summary>Cancelled by <see cref="Cancel"/>.</summary>
-        public CancellationToken Token => source.Token;
-
-        /// <summary>Whether the server cancelled the task.</summary>
-        public bool IsCancelled => source.IsCancellationRequested;
-
-        /// <inheritdoc/>
-        public void Dispose()
+        lock (_lock)
         {
-            lock (owner._lock)
+            if (ReferenceEquals(_sole, run))
             {
-                if (owner._tasks is { } tasks && tasks.TryGetValue(taskId, out var current) && ReferenceEquals(current, source))
+                _sole = null;
+            }
+            else if (_more is { } more && more.TryGetValue(run.TaskId, out var current) && ReferenceEquals(current, run))
+            {
+                more.Remove(run.TaskId);
+                if (more.Count == 0)
                 {
-                    tasks.Remove(taskId);
-                    if (tasks.Count == 0)
-                    {
-                        owner._tasks = null;
-                    }
+                    _more = null;
                 }
             }
-
-            source.Dispose();
         }
     }
 }

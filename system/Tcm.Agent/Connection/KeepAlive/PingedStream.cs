@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Tcm.Channels.Framing;
 
@@ -130,6 +131,9 @@ internal sealed class PingedStream : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    // why pooled: every message a channel receives comes through here, and a fan-out to a fleet of agents in one process (the
+    // simulator, the load tests) made a state machine box per read; the WebSocket awaits each read once.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ThrowIfFailed();
@@ -211,6 +215,7 @@ internal sealed class PingedStream : Stream
         base.Dispose(disposing);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FrameWrittenAsync(ValueTask write)
     {
         try
