@@ -37,14 +37,15 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
         await WaitForTaskServerTransportAsync(persistent, TransportKind.Persistent);
         await WaitForTaskServersAsync(_ns, l => l.Sum(t => t.RegisteredAgents) == 2, "both agents to be held by a Task Server");
 
-        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Echo("through the task server", persistentId, httpId));
+        // why a sleep: an echo can complete in the millisecond it was delivered, and the two times must be told apart below.
+        var action = await _ns.PushThroughTaskServersAsync(TestTasks.Sleep(0.05, persistentId, httpId));
         var status = await WaitForActionAsync(action.ActionId, s => s.Counts["succeeded"] == 2, "both agents to succeed");
 
         action.Kind.Should().Be(TaskServerActionKinds.TsTask);
         var viaChannel = status.Targets.Single(t => t.AgentId == persistentId);
         viaChannel.DeliveredVia.Should().Be("persistent");
         viaChannel.DeliveredAt.Should().BeBefore(viaChannel.CompletedAt!.Value, "the acknowledgement's own time travels with the result (not the completion's)");
-        viaChannel.Output.Should().Be("through the task server");
+        viaChannel.Output.Should().Be("slept 0.05 s");
         viaChannel.ResultCount.Should().Be(1);
         var viaPoll = status.Targets.Single(t => t.AgentId == httpId);
         viaPoll.DeliveredVia.Should().Be("http");
