@@ -39,7 +39,9 @@ public sealed class TaskServerTests(ITestOutputHelper output) : SystemTest(outpu
 
         // why a sleep: an echo can complete in the millisecond it was delivered, and the two times must be told apart below.
         var action = await _ns.PushThroughTaskServersAsync(TestTasks.Sleep(0.05, persistentId, httpId));
-        var status = await WaitForActionAsync(action.ActionId, s => s.Counts["succeeded"] == 2, "both agents to succeed");
+        // why the deliveries waited for too: over HTTP an agent acknowledges a task with its next poll, which can come after its result.
+        var status = await WaitForActionAsync(
+            action.ActionId, s => s.Counts["succeeded"] == 2 && s.Targets.All(t => t.DeliveredVia is not null), "both agents to succeed and their deliveries to be recorded");
 
         action.Kind.Should().Be(TaskServerActionKinds.TsTask);
         var viaChannel = status.Targets.Single(t => t.AgentId == persistentId);
