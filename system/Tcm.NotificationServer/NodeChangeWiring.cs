@@ -54,7 +54,17 @@ internal static class NodeChangeWiring
         changes.On(NodeChangeKind.AdminKeys, (_, _) => Sync(keys.Reload));
         changes.On(NodeChangeKind.Agent, (id, ct) => Sync(() => directory.Load(id, out var _)));
         changes.On(NodeChangeKind.InstallPackages, (_, _) => Sync(directory.ReloadPackages));
-        changes.On(NodeChangeKind.TaskServerTasks, (id, _) => id is null ? Task.CompletedTask : Sync(() => taskServers.LoadTasks(id)));
+        changes.On(NodeChangeKind.TaskServerTasks, (id, _) => Sync(() =>
+        {
+            if (id is null)
+            {
+                taskServers.LoadAllTasks();
+            }
+            else
+            {
+                taskServers.LoadTasks(id);
+            }
+        }));
         changes.On(NodeChangeKind.TaskServerCancel, (id, _) => Sync(() => taskServers.CancelHeld(id)));
         changes.On(NodeChangeKind.TaskServerAgent, (id, _) => Sync(() => taskServers.ReadHolder(id)));
         changes.On(NodeChangeKind.AgentState, (id, _) => Sync(() => directory.ReloadStates(id is null ? [.. directory.All.Select(static a => a.Id)] : AgentStateChange.Ids(id))));

@@ -68,6 +68,30 @@ internal sealed partial class TaskServerRegistry
         }
     }
 
+    /// <summary>
+    /// Reads the tasks of every action again (signals were missed, so another node may have stored, accepted or delivered some meanwhile):
+    /// each action the store holds tasks of or this node offers, as <see cref="LoadTasks"/> does for one.
+    /// </summary>
+    public void LoadAllTasks()
+    {
+        var actions = new HashSet<string>(_store.Query("SELECT DISTINCT action_id FROM ts_tasks", static r => r.GetString(0)), StringComparer.Ordinal);
+        foreach (var list in _pending.Values)
+        {
+            lock (list)
+            {
+                foreach (var task in list)
+                {
+                    actions.Add(task.ActionId);
+                }
+            }
+        }
+
+        foreach (var actionId in actions)
+        {
+            LoadTasks(actionId);
+        }
+    }
+
     /// <summary>Tells the other nodes that tasks of these actions were accepted or delivered here: they read them again (<see cref="LoadTasks"/>).</summary>
     public void TellOthers(IEnumerable<string> actionIds)
     {
@@ -265,24 +289,27 @@ internal sealed partial class TaskServerRegistry
 
     /// <summary>
     /// Agent <paramref name="agentId"/> moved to a Task Server that calls another node: the one it left, if it calls this node, releases
-    /// it. Null (signals were missed): the next full report of each Task Server puts it right.
+    /// it. Null (signals were missed): every agent's holder is read again, in one query.
     /// </summary>
     public void ReadHolder(string? agentId)
     {
-        if (agentId is null
-            || _store.Query("SELECT server_id FROM ts_holders WHERE agent_id=@p0", r => r.GetString(0), agentId) is not [var holder]
-            || _holder.GetValueOrDefault(agentId) is not { } previous
-            || previous == holder)
+        var holders = agentId is null
+            ? _store.Query("SELECT agent_id, server_id FROM ts_holders", static r => (r.GetString(0), r.GetString(1)))
+            : _store.Query("SELECT agent_id, server_id FROM ts_holders WHERE agent_id=@p0", static r => (r.GetString(0), r.GetString(1)), agentId);
+        foreach (var (agent, holder) in holders)
         {
-            return;
-        }
+            if (_holder.GetValueOrDefault(agent) is not { } previous || previous == holder)
+            {
+                continue;
+            }
 
-        _holder[agentId] = holder;
-        if (_servers.TryGetValue(previous, out var old))
-        {
-            old.Release(agentId);
-            _counts.Changed(old);
-            Log.AgentMoved(_logger, agentId, old.Record.Name, _servers.TryGetValue(holder, out var now) ? now.Record.Name : holder);
+            _holder[agent] = holder;
+            if (_servers.TryGetValue(previous, out var old))
+            {
+                old.Release(agent);
+                _counts.Changed(old);
+                Log.AgentMoved(_logger, agent, old.Record.Name, _servers.TryGetValue(holder, out var now) ? now.Record.Name : holder);
+            }
         }
     }
 

@@ -94,12 +94,16 @@ internal sealed record TwoNodes(NotificationServerHost A, NotificationServerHost
 
 /// <summary>
 /// A node signal inside one process: what a node stored goes straight to the other node's receiver (<see cref="Peer"/>), or, once
-/// <see cref="Inner"/> is set, through that signal instead.
+/// <see cref="Inner"/> is set, through that signal instead; while <see cref="Lost"/>, nowhere, as when the other node's listening
+/// connection is down.
 /// </summary>
 internal sealed class LoopbackNodeSignal : INodeSignal
 {
     private readonly Lock _lock = new();
     private Task _last = Task.CompletedTask;
+
+    /// <summary>Whether signals are lost (the other node does not listen), until it is set false again.</summary>
+    public bool Lost { get; set; }
 
     public INodeSignalReceiver? Peer { get; set; }
 
@@ -116,7 +120,7 @@ internal sealed class LoopbackNodeSignal : INodeSignal
         }
 
         var list = pushes.ToList();
-        if (Peer is { } peer)
+        if (Peer is { } peer && !Lost)
         {
             // why: in the order stored, off the storing node's thread, as a real signal would arrive.
             lock (_lock)
@@ -137,7 +141,7 @@ internal sealed class LoopbackNodeSignal : INodeSignal
             return;
         }
 
-        if (PeerChanges is { } peer)
+        if (PeerChanges is { } peer && !Lost)
         {
             lock (_lock)
             {
