@@ -40,8 +40,9 @@ public sealed class PostgresNodeSignalTests(ITestOutputHelper output) : IAsyncDi
 
         await using (var admin = NpgsqlDataSource.Create(await ConnectionStringAsync()))
         {
+            // why this database only: the tests of other projects run their nodes on the same server at the same time.
             await using var kill = admin.CreateCommand(
-                $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN {PostgresNodeSignal.ChannelName}' AND pid <> pg_backend_pid()");
+                $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN {PostgresNodeSignal.ChannelName}' AND pid <> pg_backend_pid()");
             await kill.ExecuteNonQueryAsync();
         }
 
