@@ -9,13 +9,18 @@ namespace Tcm.NotificationServer.Tests.Cluster;
 /// Servers calling this node, as if it had heard every signal. Two real nodes on one store (<see cref="TwoNodes"/>), whose signal to the
 /// other is lost while <see cref="LoopbackNodeSignal.Lost"/>.
 /// </summary>
-public sealed class MissedSignalTests
+public sealed class MissedSignalTests : IAsyncLifetime
 {
+    private TwoNodes _nodes = null!;
+
+    public async Task InitializeAsync() => _nodes = await TwoNodes.StartAsync();
+
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
+
     [Fact]
     public async Task TaskStoredOnA_WhileBMissedTheSignal_IsOfferedByB_ToTheTaskServerCallingIt_OnceBCatchesUp()
     {
-        await using var nodes = await TwoNodes.StartAsync();
-        var agent = nodes.Agents[0];
+        var (nodes, agent) = (_nodes, _nodes.Agents[0]);
         using var ts = await TestTaskServer.RegisterAsync(nodes.B);
         await ts.ReportAsync(nodes.B, (agent.Id, true));
         var toB = (LoopbackNodeSignal)nodes.SignalA;
@@ -35,8 +40,7 @@ public sealed class MissedSignalTests
     [Fact]
     public async Task AgentMovedToATaskServerOnB_WhileAMissedTheSignal_IsReleasedByTheOneItLeftOnA_OnceACatchesUp()
     {
-        await using var nodes = await TwoNodes.StartAsync();
-        var agent = nodes.Agents[0];
+        var (nodes, agent) = (_nodes, _nodes.Agents[0]);
         using var left = await TestTaskServer.RegisterAsync(nodes.A, "ts-left");
         using var joined = await TestTaskServer.RegisterAsync(nodes.B, "ts-joined");
         await left.ReportAsync(nodes.A, (agent.Id, true));
