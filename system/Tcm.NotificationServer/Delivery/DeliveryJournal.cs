@@ -38,10 +38,7 @@ internal sealed class DeliveryJournal(TcmStore store, ActionLedger ledger, NsMet
         TargetProgress? own = null;
         foreach (var ack in acks)
         {
-            var pushes = context.Query(
-                "UPDATE pushes SET acked_at=@p3 WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL RETURNING created_at, action_id",
-                static r => (CreatedMs: r.GetInt64(0), ActionId: r.IsDBNull(1) ? null : r.GetString(1)), agentId, ack.AfterSeq, ack.UpToSeq, ack.AtMs);
-            foreach (var (createdMs, actionId) in pushes)
+            foreach (var (createdMs, actionId) in MarkAcknowledged(context, agentId, ack))
             {
                 metrics.DeliveryLatency(ack.AtMs - createdMs);
                 if (actionId is null)
@@ -63,5 +60,36 @@ internal sealed class DeliveryJournal(TcmStore store, ActionLedger ledger, NsMet
         }
 
         return own;
+    }
+
+    private const string AcknowledgeReturning =
+        "UPDATE pushes SET acked_at=@p3 WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL RETURNING created_at, action_id";
+
+    private const string FindUnacknowledged =
+        "SELECT rowid, created_at, action_id FROM pushes WHERE agent_id=@p0 AND seq>@p1 AND seq<=@p2 AND acked_at IS NULL";
+
+    private const string AcknowledgeRow = "UPDATE pushes SET acked_at=@p1 WHERE rowid=@p0";
+
+    // Marks the pushes of (AfterSeq, UpToSeq] not acknowledged yet, and returns when each was stored and for which action. Why two
+    // statements on SQLite: there a RETURNING clause opens and closes an ephemeral table on every run (a page cache made and
+    // cleared), which made this update, run once per result in a fan-out, the dearest of a result's statements; the same rows found
+    // by the index and then updated by rowid cost less. On PostgreSQL the one statement saves a round trip.
+    private static List<(long CreatedMs, string? ActionId)> MarkAcknowledged(WriteContext context, string agentId, PendingAck ack)
+    {
+        if (context.IsPostgres)
+        {
+            return context.Query(AcknowledgeReturning, static r => (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1)), agentId, ack.AfterSeq, ack.UpToSeq, ack.AtMs);
+        }
+
+        var rows = context.Query(
+            FindUnacknowledged, static r => (RowId: r.GetInt64(0), CreatedMs: r.GetInt64(1), ActionId: r.IsDBNull(2) ? null : r.GetString(2)), agentId, ack.AfterSeq, ack.UpToSeq);
+        var pushes = new List<(long CreatedMs, string? ActionId)>(rows.Count);
+        foreach (var (rowId, createdMs, actionId) in rows)
+        {
+            context.Execute(AcknowledgeRow, rowId, ack.AtMs);
+            pushes.Add((createdMs, actionId));
+        }
+
+        return pushes;
     }
 }

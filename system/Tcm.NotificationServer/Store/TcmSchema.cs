@@ -168,6 +168,24 @@ internal static class TcmSchema
             server_id TEXT PRIMARY KEY, node TEXT NOT NULL, agents INTEGER NOT NULL, connected INTEGER NOT NULL, contact_at INTEGER NOT NULL) WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// Version 11: <c>results</c> in the order they arrived (a rowid table) and unique by task first (<c>ref_id</c>, then the idempotency
+    /// key), instead of keyed by the idempotency key alone. Why: the key is <c>agentId:taskId</c>, so a fan-out's results landed all over
+    /// an index that grows with every fan-out, and each commit of a burst of them rewrote one index page per result to the WAL. Keyed by
+    /// task first, a fan-out's entries share their pages. Still one row per key: the key names its task (<see cref="Tcm.Channels.Delivery.ResultIdentity"/>),
+    /// so two rows with one key have one <c>ref_id</c>, as the Task Server's results (its schema's version 2).
+    /// </summary>
+    private const string ResultsByTask = """
+        CREATE TABLE results_by_task(
+            idempotency_key TEXT NOT NULL, agent_id TEXT NOT NULL, kind TEXT NOT NULL, ref_id TEXT NOT NULL,
+            payload TEXT NOT NULL, received_at INTEGER NOT NULL);
+        INSERT INTO results_by_task(idempotency_key, agent_id, kind, ref_id, payload, received_at)
+            SELECT idempotency_key, agent_id, kind, ref_id, payload, received_at FROM results ORDER BY received_at, idempotency_key;
+        DROP TABLE results;
+        ALTER TABLE results_by_task RENAME TO results;
+        CREATE UNIQUE INDEX results_task_key ON results(ref_id, idempotency_key);
+        """;
+
     /// <summary>The schema of <c>tcm.db</c>.</summary>
     public static StoreSchema Definition { get; } = new(
         TcmStore.FileName,
@@ -182,6 +200,7 @@ internal static class TcmSchema
             new SchemaMigration(8, "Task Servers' cancels until taken, and which Task Server holds each agent", TaskServersAcrossNodes),
             new SchemaMigration(9, "gateways' reports and pending decisions", GatewayStates),
             new SchemaMigration(10, "agents' routes and Task Servers' counts for every node", StateAcrossNodes),
+            new SchemaMigration(11, "results in arrival order, unique by task and key", ResultsByTask),
         ],
         ["settings", "profiles", "targeted_settings", "install_packages", "agents", "pushes", "actions", "action_targets", "results", "site_servers", "ts_tasks"]);
 }

@@ -44,6 +44,32 @@ public sealed class DeliveryJournalTests : LedgerTest
     }
 
     [Fact]
+    public async Task AcknowledgementOverlappingAnEarlierOne_MarksOnlyThePushesNotYetAcknowledged_KeepingEachOnesFirstTime()
+    {
+        await WriteAsync(ctx =>
+        {
+            Ledger.Create(ctx, new NewAction("first", "task", null), T0, ["a", "b"]);
+            Ledger.Create(ctx, new NewAction("second", "task", null), T0, ["a"]);
+            InsertPush(ctx, "a", 1, "first");
+            InsertPush(ctx, "b", 1, "first");
+            InsertPush(ctx, "a", 2, "second");
+            InsertPush(ctx, "a", 3, null);
+        });
+        await AcknowledgeAsync("a", afterSeq: 0, upToSeq: 1, "persistent", T0 + 10);
+
+        // An acknowledgement from before the first one was seen (a poll's) covers seq 1 again: only seqs 2 and 3 take its time.
+        await AcknowledgeAsync("a", afterSeq: 0, upToSeq: 3, "http", T0 + 20);
+
+        AckedAt("a").Should().Equal(T0 + 10, T0 + 20, T0 + 20);
+        AckedAt("b").Should().Equal([null], "another agent's push of the same action is not its to acknowledge");
+        var first = Find("first").Targets.ToDictionary(t => t.AgentId);
+        (first["a"].State, first["a"].DeliveredVia, first["a"].DeliveredAt).Should().Be((TaskState.Delivered, "persistent", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 10)));
+        first["b"].State.Should().Be(TaskState.Pending);
+        var second = Find("second").Targets.Single();
+        (second.State, second.DeliveredVia, second.DeliveredAt).Should().Be((TaskState.Delivered, "http", DateTimeOffset.FromUnixTimeMilliseconds(T0 + 20)));
+    }
+
+    [Fact]
     public async Task LateAcknowledgement_KeepsTheFirstDelivery_AndNeverMovesATargetBack()
     {
         await WriteAsync(ctx =>

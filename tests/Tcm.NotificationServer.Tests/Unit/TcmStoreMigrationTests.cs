@@ -70,6 +70,29 @@ public sealed class TcmStoreMigrationTests : IDisposable
     }
 
     [SqliteOnlyFact(WhySqliteOnly)]
+    public async Task DatabaseFromBeforeVersioning_KeepsItsResults_AndStillStoresEachKeyOnce_AfterTheyAreKeyedByTask()
+    {
+        UnversionedNsDatabase.Create(DatabasePath);
+        const string OtherAgent = "fedcba9876543210fedcba9876543210";
+        var key = $"{UnversionedNsDatabase.AgentId}:{UnversionedNsDatabase.ActionId}";
+        SqliteFile.Execute(DatabasePath, $$"""
+            INSERT INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at)
+                VALUES('{{key}}', '{{UnversionedNsDatabase.AgentId}}', 'task.result', '{{UnversionedNsDatabase.ActionId}}', '{"old":1}', {{UnversionedNsDatabase.RegisteredAtMs}});
+            """);
+        await using var store = new TcmStore(_folder.Path, NullLogger.Instance);
+
+        const string Insert = "INSERT INTO results(idempotency_key, agent_id, kind, ref_id, payload, received_at) VALUES(@p0,@p1,'task.result',@p2,'{}',@p3) ON CONFLICT DO NOTHING";
+        var again = await store.Writer.WriteAsync(ctx => ctx.Execute(Insert, key, UnversionedNsDatabase.AgentId, UnversionedNsDatabase.ActionId, UnversionedNsDatabase.RegisteredAtMs + 1));
+        var otherAgents = await store.Writer.WriteAsync(ctx => ctx.Execute(
+            Insert, $"{OtherAgent}:{UnversionedNsDatabase.ActionId}", OtherAgent, UnversionedNsDatabase.ActionId, UnversionedNsDatabase.RegisteredAtMs + 2));
+
+        again.Should().Be(0, "a result already stored before the migration is a duplicate after it");
+        otherAgents.Should().Be(1);
+        store.Query("SELECT idempotency_key, payload FROM results ORDER BY received_at", r => (r.GetString(0), r.GetString(1)))
+            .Should().Equal((key, "{\"old\":1}"), ($"{OtherAgent}:{UnversionedNsDatabase.ActionId}", "{}"));
+    }
+
+    [SqliteOnlyFact(WhySqliteOnly)]
     public async Task DatabaseFromBeforeVersioning_WithoutTheLaterTables_GetsThem_AndKeepsItsData()
     {
         UnversionedNsDatabase.Create(DatabasePath, withLaterTables: false);
