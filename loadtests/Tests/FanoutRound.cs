@@ -13,8 +13,8 @@ internal static class FanoutRound
         new("--size", "message size in bytes (at least 16)", "64"),
         new("--timeout", "how long a fan-out waits for the echoes", "10s"),
         new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
-        new("--warmup", "full fan-outs (to every agent) before the measured phase, in no figure: the per-agent paths of every process compile and recompile there (tiered PGO), not in the figures", "3"),
-        new("--warmup-interval", "time between the starts of two full warm-up fan-outs (one that takes longer starts the next at once)", "1s"),
+        new("--warmup", "full fan-outs (to every agent) before the measured phase, in no figure: the per-agent paths of every process compile and recompile there (tiered PGO), not in the figures", "10"),
+        new("--warmup-interval", "time between the starts of two full warm-up fan-outs (one that takes longer starts the next at once)", "500ms"),
         new("--warmup-small", "then small fan-outs to the warm-up agents only (--warmup-agents), in no figure: the code every fan-out runs once (the admin request, the action, the round's bookkeeping, in the server and in this process) runs this many more times, past the runtime's tier-1 promotion (30 calls, twice with PGO's instrumented tier)", "80"),
         new("--warmup-small-interval", "time between the starts of two small warm-up fan-outs", "100ms"),
         new("--warmup-agents", "agents outside the fleet that receive the small warm-up fan-outs, connected for them and closed before the measured phase", "8"),
@@ -101,7 +101,8 @@ internal static class FanoutRound
 
     // why: a fresh process compiles its hot paths at tier 0, then (tiered PGO) at an instrumented tier and at tier 1, each step after
     // 30 calls and a 100 ms call-counting delay that new tier-0 work restarts, on one background thread. The per-agent paths get their
-    // calls from a few full fan-outs (2,000 an agent's path, each); the code a fan-out runs once (the admin request and the action in the
+    // calls from the full fan-outs (2,000 an agent's path, each; ten, since the Task Server's paths under a burst, such as TLS's chunked
+    // writes, get a few calls a fan-out, and three left them compiling in the window); the code a fan-out runs once (the admin request and the action in the
     // server, the admin client and the round's bookkeeping here) got 10 calls from the paced full warm-up and reached tier 1 only about
     // 20 s into the measured phase (JIT in the window: 7 to 10% of the NS's CPU, 12.8% of this process's tiering thread). So the warm-up
     // ends with many small fan-outs to a few agents of its own, through the measured round's own code, then a pause for the tiering
