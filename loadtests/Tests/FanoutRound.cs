@@ -142,7 +142,8 @@ internal static class FanoutRound
         ctx.Gauges.Set("warmup-fanouts", full + (warmUpAgents > 0 ? small : 0), "", GaugeMerge.Max,
             $"fan-outs before the measured phase, in no figure: {full} to every agent (--warmup, one every {DurationText.Format(pace)}), "
             + (warmUpAgents > 0 ? $"{small} to {warmUpAgents} warm-up agents (--warmup-small, one every {DurationText.Format(smallPace)}), " : "")
-            + $"then {DurationText.Format(settle)} for the tiering thread; {failed} failed");
+            + $"then {DurationText.Format(settle)} for the tiering thread");
+        ctx.Gauges.Set("warmup-fanouts-failed", failed, "", GaugeMerge.Sum, "warm-up fan-outs that failed (an agent not reached or not answering within --timeout)");
     }
 
     /// <summary>Runs <paramref name="round"/> <paramref name="rounds"/> times, starting one every <paramref name="pace"/> (at once after one that took longer).</summary>
