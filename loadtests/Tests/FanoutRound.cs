@@ -102,9 +102,9 @@ internal static class FanoutRound
     // why: a fresh process compiles its hot paths at tier 0, then (tiered PGO) at an instrumented tier and at tier 1, each step after
     // 30 calls and a 100 ms call-counting delay that new tier-0 work restarts, on one background thread. The per-agent paths get their
     // calls from the full fan-outs (2,000 an agent's path, each; ten, since the Task Server's paths under a burst, such as TLS's chunked
-    // writes, get a few calls a fan-out, and three left them compiling in the window); the code a fan-out runs once (the admin request and the action in the
-    // server, the admin client and the round's bookkeeping here) got 10 calls from the paced full warm-up and reached tier 1 only about
-    // 20 s into the measured phase (JIT in the window: 7 to 10% of the NS's CPU, 12.8% of this process's tiering thread). So the warm-up
+    // writes, get a few calls a fan-out, and three left them compiling in the window); the code a fan-out runs once (the admin request
+    // and the action in the server, the admin client and the round's bookkeeping here) got 10 calls from the paced full warm-up and
+    // reached tier 1 only about 20 s into the measured phase (JIT in the window: 7 to 10% of the NS's CPU, 12.8% of this process's tiering thread). So the warm-up
     // ends with many small fan-outs to a few agents of its own, through the measured round's own code, then a pause for the tiering
     // thread. The baseline gets exactly the same warm-up; nothing a running server keeps paying moves out of the window.
     private static async Task WarmUpAsync(ScenarioInitContext ctx, ScenarioContext warmUp, TestContext context, int agents, DeliveryObserver observer)
