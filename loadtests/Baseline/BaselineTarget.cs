@@ -83,16 +83,25 @@ internal sealed class BaselineTarget : ILoadTarget
     }
 
     public async Task<IAgentChannel> ConnectAsync(int agentIndex, IPushObserver observer, CancellationToken cancellationToken) =>
-        await BaselineAgentChannel.ConnectAsync(_server, _settings.Protocol, ChannelsPerAgent, agentIndex, _settings.Shard, _validator, observer, cancellationToken).ConfigureAwait(false);
+        await BaselineAgentChannel.ConnectAsync(_server, _settings.Protocol, ChannelsPerAgent, agentIndex, GroupOf(agentIndex), _validator, observer, cancellationToken).ConfigureAwait(false);
 
-    public async Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    // why -1 in lab mode: the server holds this process's agents only (the warm-up agents are closed before the fan-outs that use it).
+    public Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken) =>
+        FanoutAsync(sizeBytes, timeout, _settings.Target == "lab" ? -1 : _settings.Shard, cancellationToken);
+
+    public Task<FanoutResult> PushToWarmUpAgentsAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken) =>
+        FanoutAsync(sizeBytes, timeout, GroupOf(-1), cancellationToken);
+
+    /// <summary>The server's group of agent <paramref name="agentIndex"/>: this shard's, or its warm-up agents' (negative numbers).</summary>
+    private int GroupOf(int agentIndex) => agentIndex >= 0 ? _settings.Shard : BaselineServer.WarmUpGroup(_settings.Shard);
+
+    private async Task<FanoutResult> FanoutAsync(int sizeBytes, TimeSpan timeout, int group, CancellationToken cancellationToken)
     {
         if (_inProcess is not null)
         {
-            return await _inProcess.FanoutAsync(sizeBytes, timeout, -1, cancellationToken).ConfigureAwait(false);
+            return await _inProcess.FanoutAsync(sizeBytes, timeout, group, cancellationToken).ConfigureAwait(false);
         }
 
-        var group = _settings.Target == "lab" ? -1 : _settings.Shard;
         var url = string.Create(CultureInfo.InvariantCulture, $"/control/fanout?size={sizeBytes}&timeoutMs={(long)timeout.TotalMilliseconds}&group={group}");
         using var response = await Control.PostAsync(url, null, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();

@@ -14,6 +14,9 @@ internal sealed partial class TcmTarget : IRoundTripsAfterRun
     private ConcurrentQueue<(string ActionId, TimeSpan Timeout)>? _roundTripsLater;
     private long _rounds;
 
+    // why apart: a round counts on every agent of its audience having had each round before it, so the warm-up agents count their own.
+    private long _warmUpRounds;
+
     public void ReadRoundTripsAfterRun() => Interlocked.Exchange(ref _roundTripsLater, new());
 
     public async Task<HistogramData> ReadRoundTripsAsync(CancellationToken cancellationToken)

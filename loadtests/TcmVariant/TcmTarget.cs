@@ -225,11 +225,21 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
         _tcmOn = enabled;
     }
 
-    public async Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken) =>
+        PushAsync(warmUp: false, sizeBytes, timeout, cancellationToken);
+
+    public Task<FanoutResult> PushToWarmUpAgentsAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken) =>
+        PushAsync(warmUp: true, sizeBytes, timeout, cancellationToken);
+
+    /// <summary>
+    /// One fan-out to the fleet, or to the warm-up agents (attribute <c>loadtest</c> = <c>warmup</c>): the same request, the same
+    /// matching over every agent the server knows, the same wait. A warm-up agents' fan-out is left out of the audit.
+    /// </summary>
+    private async Task<FanoutResult> PushAsync(bool warmUp, int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var fleet = _running.Keys.Where(c => c.AgentIndex >= 0).ToList();
-        var answered = AnsweredWhen(fleet, Interlocked.Increment(ref _rounds));
-        List<TargetRule> rules = [new("loadtest", "fleet")];
+        var fleet = _running.Keys.Where(c => c.AgentIndex >= 0 != warmUp).ToList();
+        var answered = AnsweredWhen(fleet, warmUp ? Interlocked.Increment(ref _warmUpRounds) : Interlocked.Increment(ref _rounds));
+        List<TargetRule> rules = [new("loadtest", warmUp ? "warmup" : "fleet")];
         if (_settings.Shards > 1)
         {
             rules.Add(new TargetRule("loadtest-shard", _settings.Shard.ToString(CultureInfo.InvariantCulture)));
@@ -249,7 +259,10 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
                 Targets = new Targets { Rules = rules },
             },
             cancellationToken).ConfigureAwait(false);
-        _fanOuts.Enqueue((created.ActionId, timeout));
+        if (!warmUp)
+        {
+            _fanOuts.Enqueue((created.ActionId, timeout));
+        }
 
         // Every agent's result sent (seen in-process, no polling of the server; AnsweredWhen says why not acknowledged), or the
         // timeout. The counts only grow, so each look starts at the first agent still waiting.

@@ -13,17 +13,27 @@ internal static class FanoutRound
         new("--size", "message size in bytes (at least 16)", "64"),
         new("--timeout", "how long a fan-out waits for the echoes", "10s"),
         new("--connect-concurrency", "agents connecting at once while the fleet is set up", "256"),
-        new("--warmup", "fan-outs before the measured phase, measured nowhere: each server process (a fresh one) compiles and recompiles its hot paths there (tiered PGO), not in the figures", "10"),
-        new("--warmup-interval", "time between the starts of two warm-up fan-outs (one that takes longer starts the next at once)", "1s"),
+        new("--warmup", "full fan-outs (to every agent) before the measured phase, in no figure: the per-agent paths of every process compile and recompile there (tiered PGO), not in the figures", "10"),
+        new("--warmup-interval", "time between the starts of two full warm-up fan-outs (one that takes longer starts the next at once)", "500ms"),
+        new("--warmup-small", "then small fan-outs to the warm-up agents only (--warmup-agents), in no figure: the code every fan-out runs once (the admin request, the action, the round's bookkeeping, in the server and in this process) runs this many more times, past the runtime's tier-1 promotion (30 calls, twice with PGO's instrumented tier)", "80"),
+        new("--warmup-small-interval", "time between the starts of two small warm-up fan-outs", "100ms"),
+        new("--warmup-agents", "agents outside the fleet that receive the small warm-up fan-outs, connected for them and closed before the measured phase", "8"),
+        new("--warmup-settle", "pause after the warm-up before the measured phase, for the runtime's tiering thread to finish the recompiles the warm-up queued", "2s"),
     ];
 
     /// <summary>Runs one fan-out to the <paramref name="agents"/> agents this process holds.</summary>
-    public static async Task<Response> RunAsync(ScenarioContext ctx, TestContext context, int agents, int size, TimeSpan timeout, FanoutCost cost)
+    public static Task<Response> RunAsync(ScenarioContext ctx, TestContext context, int agents, int size, TimeSpan timeout, FanoutCost cost) =>
+        RunAsync(ctx, context, agents, size, timeout, cost, warmUpAgents: false);
+
+    // why one body for both: the warm-up runs the measured round's own code (into statistics it drops), so that code is compiled there.
+    private static async Task<Response> RunAsync(ScenarioContext ctx, TestContext context, int agents, int size, TimeSpan timeout, FanoutCost cost, bool warmUpAgents)
     {
         FanoutResult? result = null;
         var response = await Step.Run("fanout", ctx, async () =>
         {
-            result = await context.Target.PushToAllAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false);
+            result = warmUpAgents
+                ? await context.Target.PushToWarmUpAgentsAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false)
+                : await context.Target.PushToAllAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false);
             if (result.Sent + result.SendFailures < agents)
             {
                 return Response.Fail($"the server reached {result.Sent + result.SendFailures} of {agents} agents");
@@ -69,7 +79,8 @@ internal static class FanoutRound
     /// </summary>
     public static async Task ConnectFleetAsync(ScenarioInitContext ctx, TestContext context, ConnectedFleet fleet, FanoutCost cost)
     {
-        var observer = new DeliveryObserver(ctx, cost);
+        var warmUp = new ScenarioContext(new ScenarioRuntime(ctx.ScenarioName + " (warm-up)", ctx.TimeProvider, ctx.CancellationToken, _ => { }), 0, ctx.CancellationToken);
+        var observer = new DeliveryObserver(warmUp, new FanoutCost());
         if (context.Target is IAgentFleetTarget agents)
         {
             await agents.PrepareFleetAsync(context.AgentOffset, context.Agents, context.GetInt("--connect-concurrency"), ctx.CancellationToken).ConfigureAwait(false);
@@ -81,56 +92,89 @@ internal static class FanoutRound
 
         // A client sees its upgrade complete a moment before the server has registered the socket: let it settle.
         await Task.Delay(TimeSpan.FromSeconds(1), context.Time, ctx.CancellationToken).ConfigureAwait(false);
-        await WarmUpAsync(ctx, context, observer).ConfigureAwait(false);
+        await WarmUpAsync(ctx, warmUp, context, fleet.Count, observer).ConfigureAwait(false);
+
+        // why after: a late echo of the warm-up would be counted in the measured phase; each warm-up fan-out waited for its echoes (or its timeout).
+        observer.RecordInto(ctx, cost);
         await cost.StartAsync(context.Target, ctx.Gauges, ctx.CancellationToken).ConfigureAwait(false);
     }
 
-    // why: a fresh server process spends its first fan-outs in the JIT: tier-0 code, then the instrumented tier and the tier-1
-    // recompiles of tiered PGO, which the runtime's background thread works through over seconds, not calls. Two fan-outs back to back
-    // left it compiling through the first five measured fan-outs (about 15% of the Notification Server's CPU there, 17 to 23% of the
-    // Task Server's and the gateway's in a profile), so the warm-up runs at a pace, about as long as that took; the baseline gets the
-    // same warm-up, so the two stay comparable.
-    private static async Task WarmUpAsync(ScenarioInitContext ctx, TestContext context, DeliveryObserver observer)
+    // why: a fresh process compiles its hot paths at tier 0, then (tiered PGO) at an instrumented tier and at tier 1, each step after
+    // 30 calls and a 100 ms call-counting delay that new tier-0 work restarts, on one background thread. The per-agent paths get their
+    // calls from the full fan-outs (2,000 an agent's path, each; ten, since the Task Server's paths under a burst, such as TLS's chunked
+    // writes, get a few calls a fan-out, and three left them compiling in the window); the code a fan-out runs once (the admin request
+    // and the action in the server, the admin client and the round's bookkeeping here) got 10 calls from the paced full warm-up and
+    // reached tier 1 only about 20 s into the measured phase (JIT in the window: 7 to 10% of the NS's CPU, 12.8% of this process's tiering thread). So the warm-up
+    // ends with many small fan-outs to a few agents of its own, through the measured round's own code, then a pause for the tiering
+    // thread. The baseline gets exactly the same warm-up; nothing a running server keeps paying moves out of the window.
+    private static async Task WarmUpAsync(ScenarioInitContext ctx, ScenarioContext warmUp, TestContext context, int agents, DeliveryObserver observer)
     {
-        var rounds = Math.Max(0, context.GetInt("--warmup"));
-        var pace = context.GetDuration("--warmup-interval");
+        var (full, pace) = (Math.Max(0, context.GetInt("--warmup")), context.GetDuration("--warmup-interval"));
+        var (small, smallPace) = (Math.Max(0, context.GetInt("--warmup-small")), context.GetDuration("--warmup-small-interval"));
+        var warmUpAgents = small > 0 ? Math.Max(0, context.GetInt("--warmup-agents")) : 0;
+        var settle = context.GetDuration("--warmup-settle");
         var size = Math.Max(16, context.GetInt("--size"));
         var timeout = context.GetDuration("--timeout");
-        var echoed = 0;
-        for (var round = 0; round < rounds; round++)
+        var cost = new FanoutCost();
+        await PacedAsync(full, pace, () => RunAsync(warmUp, context, agents, size, timeout, cost, warmUpAgents: false), context, ctx.CancellationToken).ConfigureAwait(false);
+        if (warmUpAgents > 0)
         {
-            var started = context.Time.GetTimestamp();
-            var result = await context.Target.PushToAllAsync(size, timeout, ctx.CancellationToken).ConfigureAwait(false);
-            echoed += result.Echoed;
-            var left = pace - context.Time.GetElapsedTime(started);
-            if (round < rounds - 1 && left > TimeSpan.Zero)
+            var channels = await Task.WhenAll(Enumerable.Range(1, warmUpAgents).Select(i => context.Target.ConnectAsync(-i, observer, ctx.CancellationToken))).ConfigureAwait(false);
+            try
             {
-                await Task.Delay(left, context.Time, ctx.CancellationToken).ConfigureAwait(false);
+                await PacedAsync(small, smallPace, () => RunAsync(warmUp, context, warmUpAgents, size, timeout, cost, warmUpAgents: true), context, ctx.CancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var channel in channels)
+                {
+                    await channel.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
 
-        // why: a late echo of the warm-up would be counted in the measured phase; each warm-up fan-out waited for its echoes (or its timeout).
-        observer.Measuring = true;
-        if (rounds > 0)
+        if (full + warmUpAgents > 0 && settle > TimeSpan.Zero)
         {
-            ctx.Gauges.Set("warmup-fanouts", rounds, "", GaugeMerge.Max, $"fan-outs before the measured phase (--warmup, one every {DurationText.Format(pace)}), {echoed} echoes, in no figure");
+            await Task.Delay(settle, context.Time, ctx.CancellationToken).ConfigureAwait(false);
+        }
+
+        var failed = warmUp.Runtime.Step("fanout").FailCount;
+        ctx.Gauges.Set("warmup-fanouts", full + (warmUpAgents > 0 ? small : 0), "", GaugeMerge.Max,
+            $"fan-outs before the measured phase, in no figure: {full} to every agent (--warmup, one every {DurationText.Format(pace)}), "
+            + (warmUpAgents > 0 ? $"{small} to {warmUpAgents} warm-up agents (--warmup-small, one every {DurationText.Format(smallPace)}), " : "")
+            + $"then {DurationText.Format(settle)} for the tiering thread");
+        ctx.Gauges.Set("warmup-fanouts-failed", failed, "", GaugeMerge.Sum, "warm-up fan-outs that failed (an agent not reached or not answering within --timeout)");
+    }
+
+    /// <summary>Runs <paramref name="round"/> <paramref name="rounds"/> times, starting one every <paramref name="pace"/> (at once after one that took longer).</summary>
+    private static async Task PacedAsync(int rounds, TimeSpan pace, Func<Task<Response>> round, TestContext context, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < rounds; i++)
+        {
+            var started = context.Time.GetTimestamp();
+            await round().ConfigureAwait(false);
+            var left = pace - context.Time.GetElapsedTime(started);
+            if (i < rounds - 1 && left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, context.Time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
+    /// <summary>The agents' deliveries, into the warm-up's statistics (dropped) until <see cref="RecordInto"/> names the measured ones: the same code either way.</summary>
     private sealed class DeliveryObserver(ScenarioInitContext scenario, FanoutCost cost) : IPushObserver
     {
-        /// <summary>False during the warm-up: its deliveries are in no figure.</summary>
-        public volatile bool Measuring;
+        private volatile Sink _sink = new(scenario, cost);
+
+        public void RecordInto(ScenarioInitContext measured, FanoutCost measuredCost) => _sink = new Sink(measured, measuredCost);
 
         public void OnPushDelivered(TimeSpan latency, int sizeBytes)
         {
-            if (!Measuring)
-            {
-                return;
-            }
-
-            scenario.Measure("deliver", latency, sizeBytes);
-            cost.OnDelivered();
+            var sink = _sink;
+            sink.Scenario.Measure("deliver", latency, sizeBytes);
+            sink.Cost.OnDelivered();
         }
+
+        private sealed record Sink(ScenarioInitContext Scenario, FanoutCost Cost);
     }
 }

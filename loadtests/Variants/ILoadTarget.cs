@@ -37,6 +37,12 @@ internal interface ILoadTarget : IAsyncDisposable
     /// </summary>
     Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="PushToAllAsync"/>, by the same path, but to this process's warm-up agents only (those connected with a negative
+    /// number, outside the fleet): a small fan-out, so a warm-up can run the once-per-fan-out code many times at little cost.
+    /// </summary>
+    Task<FanoutResult> PushToWarmUpAgentsAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken);
+
     /// <summary>Stops the server (dropping every connection), waits <paramref name="downtime"/>, and starts it again on the same address.</summary>
     Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken);
 

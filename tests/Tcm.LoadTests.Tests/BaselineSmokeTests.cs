@@ -53,6 +53,9 @@ public sealed class BaselineSmokeTests : SmokeRun
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         EveryAgentAnsweredEveryRound(report, 10);
+        var scenario = report.Variants[0].Scenarios.Single();
+        scenario.FindGauge("warmup-fanouts")!.Value.Should().Be(90, "ten full warm-up fan-outs, then 80 small ones to the warm-up agents' group, by default");
+        scenario.FindGauge("warmup-fanouts-failed")!.Value.Should().Be(0);
     }
 
     [Fact]

@@ -19,7 +19,8 @@ public sealed class TcmPostgresSmokeTests : SmokeRun
 
         var (exitCode, output, report) = await RunAsync(
             ["push-fanout", "--variant", "tcm", "--agents", "6", "--duration", "1200ms", "--interval", "400ms", "--protocol", "h2",
-             "--store", admin, "--ns-nodes", "1,2", "--warmup", "2", "--warmup-interval", "200ms"]);
+             "--store", admin, "--ns-nodes", "1,2", "--warmup", "2", "--warmup-interval", "200ms",
+             "--warmup-small", "5", "--warmup-settle", "200ms"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         report.CommandLine.Should().NotContain(new Npgsql.NpgsqlConnectionStringBuilder(admin).Password ?? "\u0000", "the report keeps no password");
@@ -30,6 +31,7 @@ public sealed class TcmPostgresSmokeTests : SmokeRun
             EveryAgentAnsweredEveryRound(scenario, agents: 6);
             scenario.FindGauge("postgres-cpu").Should().NotBeNull("PostgreSQL's processes are read from /proc");
             scenario.FindGauge("ns-and-postgres-cpu-per-task").Should().NotBeNull();
+            scenario.FindGauge("warmup-fanouts-failed")!.Value.Should().Be(0, "the warm-up agents, on node 1, answer their small fan-outs");
         }
 
         scenarios[0].FindGauge("node1-cpu").Should().BeNull("one node is the server");

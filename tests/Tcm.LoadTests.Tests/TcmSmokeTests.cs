@@ -134,6 +134,8 @@ public sealed class TcmSmokeTests : SmokeRun
         rounds.Should().BeGreaterThan(0);
         scenario.FindStep("deliver")!.Ok.Count.Should().Be(rounds * 5, "every agent's Client Task Agent gets every task from the Task Server");
         scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 5);
+        scenario.FindGauge("warmup-fanouts")!.Value.Should().Be(90, "ten full warm-up fan-outs, then 80 small ones to the warm-up agents, by default");
+        scenario.FindGauge("warmup-fanouts-failed")!.Value.Should().Be(0, "the warm-up agents get their tasks through the Task Server too");
     }
 
     [Fact]

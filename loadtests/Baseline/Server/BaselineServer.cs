@@ -135,6 +135,9 @@ internal sealed class BaselineServer : IAsyncDisposable
         };
     }
 
+    /// <summary>The group of shard <paramref name="shard"/>'s warm-up agents: apart from every shard's fleet, so a fan-out can reach them alone.</summary>
+    public static int WarmUpGroup(int shard) => 1_000_000 + shard;
+
     /// <summary>Sends one message to every NS channel (of <paramref name="group"/>, or all when negative) and waits for the echoes.</summary>
     public async Task<FanoutResult> FanoutAsync(int sizeBytes, TimeSpan timeout, int group, CancellationToken cancellationToken)
     {
