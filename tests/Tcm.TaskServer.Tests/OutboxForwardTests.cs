@@ -128,15 +128,9 @@ public sealed class OutboxForwardTests : IDisposable
     [Fact]
     public async Task WithARequestOpen_AResultCommittedMeanwhile_GoesAtOnce_AndRowsLeaveOnlyOnceAnswered()
     {
-        var (delivery, agent, forwarder, sends) = await ForwarderAsync("t1", "t2");
-        await delivery.StoreResultAsync(agent, Result("t1").Result, CancellationToken.None);
         using var stop = new CancellationTokenSource(Deadline);
-        var drain = forwarder.DrainAsync(stop.Token);
-
-        var first = await sends.Reader.ReadAsync(stop.Token);
+        var (delivery, _, sends, drain, first, second) = await TwoRequestsOpenAsync(stop.Token);
         first.Body.Should().Contain(":t1\"").And.NotContain(":t2\"");
-        await delivery.StoreResultAsync(agent, Result("t2").Result, CancellationToken.None);
-        var second = await sends.Reader.ReadAsync(stop.Token);
         second.Body.Should().Contain(":t2\"").And.NotContain(":t1\"", "the result committed while the first request was open goes in a request of its own, at once");
         delivery.OutboxCount.Should().Be(2, "no row leaves before its request is answered");
 
@@ -151,13 +145,8 @@ public sealed class OutboxForwardTests : IDisposable
     [Fact]
     public async Task AFailedRequest_LeavesItsRowsAndThoseOfTheRequestsAfterIt_ToBeSentAgain()
     {
-        var (delivery, agent, forwarder, sends) = await ForwarderAsync("t1", "t2");
-        await delivery.StoreResultAsync(agent, Result("t1").Result, CancellationToken.None);
         using var stop = new CancellationTokenSource(Deadline);
-        var drain = forwarder.DrainAsync(stop.Token);
-        var first = await sends.Reader.ReadAsync(stop.Token);
-        await delivery.StoreResultAsync(agent, Result("t2").Result, CancellationToken.None);
-        var second = await sends.Reader.ReadAsync(stop.Token);
+        var (delivery, forwarder, sends, drain, first, second) = await TwoRequestsOpenAsync(stop.Token);
 
         second.Answer.SetResult();
         first.Answer.SetException(new HttpRequestException("the NS is unreachable"));
@@ -173,6 +162,19 @@ public sealed class OutboxForwardTests : IDisposable
         delivery.OutboxCount.Should().Be(0);
     }
 
+    // Agent A's result of t1 forwarded (the first request, not answered), then its result of t2 committed: the second request.
+    private async Task<(TaskDelivery Delivery, OutboxForwarder Forwarder, System.Threading.Channels.Channel<(string Body, TaskCompletionSource Answer)> Sends, Task Drain,
+        (string Body, TaskCompletionSource Answer) First, (string Body, TaskCompletionSource Answer) Second)> TwoRequestsOpenAsync(CancellationToken stop)
+    {
+        var (delivery, agent, forwarder, sends) = await ForwarderAsync("t1", "t2");
+        await delivery.StoreResultAsync(agent, Result("t1").Result, CancellationToken.None);
+        var drain = forwarder.DrainAsync(stop);
+        var first = await sends.Reader.ReadAsync(stop);
+        await delivery.StoreResultAsync(agent, Result("t2").Result, CancellationToken.None);
+        var second = await sends.Reader.ReadAsync(stop);
+        return (delivery, forwarder, sends, drain, first, second);
+    }
+
     // A delivery holding tasks for agent A, and a forwarder whose requests the test answers (each request as its body and its answer).
     private async Task<(TaskDelivery Delivery, TsAgent Agent, OutboxForwarder Forwarder, System.Threading.Channels.Channel<(string Body, TaskCompletionSource Answer)> Sends)> ForwarderAsync(params string[] taskIds)
     {
@@ -180,7 +182,7 @@ public sealed class OutboxForwardTests : IDisposable
         await delivery.AcceptAsync([.. taskIds.Select(static id => new TaskServerAssignment { ActionId = id, AgentId = AgentA, Command = "echo" })], CancellationToken.None);
         var agent = delivery.GetOrRegister(AgentA, out _)!;
         var written = new WorkSignal();
-        delivery.Changed += written.Set;
+        delivery.OutboxWritten += written.Set;
         var sends = System.Threading.Channels.Channel.CreateUnbounded<(string Body, TaskCompletionSource Answer)>();
         var forwarder = new OutboxForwarder(delivery, _metrics, written, TimeProvider.System, (_, body, _) =>
         {

@@ -58,9 +58,15 @@ internal sealed class TsOutbox : IWriteOutcomes
     // and this set always agree.
     private readonly HashSet<long> _removing = [];
 
-    public TsOutbox(TsStore store)
+    private readonly Action? _published;
+
+    /// <param name="store">The store whose <c>outbox</c> table this is.</param>
+    /// <param name="published">Runs on the writer's loop after a commit published entries (must not block): the link's drain wakes
+    /// once per commit rather than once per result.</param>
+    public TsOutbox(TsStore store, Action? published = null)
     {
         _store = store;
+        _published = published;
         _restoredUpTo = store.Query("SELECT COALESCE(MAX(id), 0) FROM outbox", static r => r.GetInt64(0))[0];
         store.ObserveWrites(this);
     }
@@ -135,6 +141,7 @@ internal sealed class TsOutbox : IWriteOutcomes
         }
 
         _adding.Clear();
+        _published?.Invoke();
     }
 
     void IWriteOutcomes.Abandoned() => _adding.Clear();

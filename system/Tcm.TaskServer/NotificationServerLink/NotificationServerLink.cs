@@ -52,8 +52,8 @@ internal sealed partial class NotificationServerLink : BackgroundService
     private readonly SocketsHttpHandler _handler;
     private readonly WorkSignal _changed = new();
 
-    // why: a second signal for the same changes, which the outbox's drain waits on between answers, so that the forward loop's
-    // own wait still sees an agent change that came meanwhile.
+    // why: what the outbox's drain waits on between answers: set once per commit that added to the outbox (not per result, which
+    // woke the drain thousands of times per fan-out to find the same entries), apart from the forward loop's signal.
     private readonly WorkSignal _written = new();
     private readonly OutboxForwarder _forwarder;
     private readonly IHostApplicationLifetime _lifetime;
@@ -85,16 +85,13 @@ internal sealed partial class NotificationServerLink : BackgroundService
         _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         _forwarder = new OutboxForwarder(delivery, metrics, _written, time, ForwardAsync);
         delivery.Changed += Wake;
+        delivery.OutboxWritten += _written.Set;
     }
 
     /// <summary>Whether the last exchange with the NS succeeded.</summary>
     public bool Reachable => _reachable;
 
-    private void Wake()
-    {
-        _changed.Set();
-        _written.Set();
-    }
+    private void Wake() => _changed.Set();
 
     /// <summary>The node called now: its index and URL.</summary>
     private (int Index, Uri Url) Node
@@ -277,6 +274,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
     public override void Dispose()
     {
         _delivery.Changed -= Wake;
+        _delivery.OutboxWritten -= _written.Set;
         _client.Dispose();
         _handler.Dispose();
         base.Dispose();
