@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Tcm.TaskServer;
@@ -14,7 +13,7 @@ public sealed class TaskDeliveryTests : IDisposable
     private const string AgentA = "0123456789abcdef0123456789abcdef";
     private const string AgentB = "fedcba9876543210fedcba9876543210";
     private readonly TemporaryFolder _folder = new("ts-unit");
-    private readonly TsStore _store;
+    private TsStore _store;
     private readonly TsMetrics _metrics = new(new TestMeterFactory());
 
     public TaskDeliveryTests() => _store = new TsStore(_folder.Path);
@@ -29,6 +28,13 @@ public sealed class TaskDeliveryTests : IDisposable
     private TaskDelivery Create(int maxAgents = 5000, int window = 10_000) =>
         new(_store, _metrics, Options.Create(new TaskServerOptions { MaxAgents = maxAgents, MaxPushesInFlight = window, NotificationServerUrl = "https://ns:4443" }),
             TimeProvider.System, NullLogger<TaskDelivery>.Instance);
+
+    // A restart of the Task Server's store: closed, and opened again on the same file.
+    private void RestartStore()
+    {
+        _store.Dispose();
+        _store = new TsStore(_folder.Path);
+    }
 
     // why: the store's writer commits in order, so a write queued now commits after every coalesced flush already posted.
     private Task CommittedAsync() => _store.WriteAsync(static _ => 0);
@@ -304,6 +310,7 @@ public sealed class TaskDeliveryTests : IDisposable
         await delivery.StoreResultAsync(agent, ResultOfT1() with { Output = "ok" }, carriedAck: 1, CancellationToken.None);
         var before = delivery.PeekOutbox(10);
 
+        RestartStore();
         var restarted = Create();
         var after = restarted.PeekOutbox(10);
 
@@ -317,7 +324,8 @@ public sealed class TaskDeliveryTests : IDisposable
         restarted.PeekOutbox(10).Should().BeEmpty();
         restarted.OutboxCount.Should().Be(0);
         await CommittedAsync();
-        delivery.PeekOutbox(10).Should().BeEmpty("once the writer committed the delete, the rows are gone for every reader");
+        RestartStore();
+        Create().PeekOutbox(10).Should().BeEmpty("once the writer committed the delete, the rows are gone after another restart too");
         _store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0)).Single().Should().Be(0);
     }
 
@@ -345,26 +353,6 @@ public sealed class TaskDeliveryTests : IDisposable
 
         public void BeginClose(System.Net.WebSockets.WebSocketCloseStatus status, string code, string detail, bool sendError = false)
         {
-        }
-    }
-
-    private sealed class TestMeterFactory : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            foreach (var meter in _meters)
-            {
-                meter.Dispose();
-            }
         }
     }
 }

@@ -54,7 +54,7 @@ internal sealed partial class TaskDelivery
         _logger = logger;
         _maxAgents = options.Value.MaxAgents;
         _window = new PushWindow(options.Value.MaxPushesInFlight, (agent, after, max) => PushesAfter((TsAgent)agent, after, max), onSent: metrics.PushesSent);
-        _outbox = new TsOutbox(store);
+        _outbox = new TsOutbox(store, () => OutboxWritten?.Invoke());
         _journal = new TsDeliveryJournal(store, _outbox, metrics, () => Changed?.Invoke());
 
         // why: an acknowledgement deletes the pushes it covers and leaves the agents row alone (TsDeliveryJournal), so the
@@ -71,6 +71,9 @@ internal sealed partial class TaskDelivery
 
     /// <summary>Raised when something was added to the outbox or the agent list changed (the NS link wakes up).</summary>
     public event Action? Changed;
+
+    /// <summary>Raised once per commit that added to the outbox, on the store's writer (must not block): the forward's drain wakes up.</summary>
+    public event Action? OutboxWritten;
 
     public int MaxAgents => _maxAgents;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Tcm.Hosting.Storage;
 using Tcm.Protocol;
 using Tcm.TaskServer.Store;
 
@@ -22,78 +23,128 @@ internal sealed record OutboxEntry(long Id, TaskServerStatusItem? Status, TaskSe
 
 /// <summary>
 /// The statuses and results not yet forwarded to the NS (store and forward). Each is a row of the store's <c>outbox</c> table,
-/// written in the same transaction as what it reports, so it survives a restart; the link reads the rows committed, in order,
+/// written in the same transaction as what it reports, so it survives a restart; the link reads the entries committed, in order,
 /// and drops them once the NS confirmed them.
 /// <para>
-/// why the items are also kept in memory: serialising each item into its row, reading the row back and deserialising it for the
-/// request to the NS was a visible share of the Task Server's CPU in a fan-out. An item added is kept by its row id, and
-/// <see cref="Peek"/> takes it from there, reading the row's JSON only for one it does not hold (written before a restart).
-/// Only rows committed are read, so a write rolled back never reaches the NS; its items stay behind under ids the next insert
-/// takes again (the table is <c>AUTOINCREMENT</c>: an id is reused only when the row holding it never committed), so a reused id
-/// always holds the item inserted last.
+/// why the entries are held in memory from their commit on: serialising each item into its row, reading the row back and
+/// deserialising it for the request to the NS was a visible share of the Task Server's CPU in a fan-out, and a read of the rows
+/// waited for the single writer's batch in progress (it holds the connection for the whole batch: tens of milliseconds in a
+/// fan-out), so each forward to the NS started that much later. The store tells the outbox what became of each write
+/// (<see cref="IWriteOutcomes"/>): an entry a write added is published when its transaction committed, and dropped when the write
+/// was rolled back, so a write rolled back never reaches the NS. Only the rows left from before a start are read from the store
+/// (<see cref="_restoredUpTo"/>): the table is <c>AUTOINCREMENT</c>, so every entry added since has a greater id, and those rows go first.
 /// </para>
 /// </summary>
-internal sealed class TsOutbox(TsStore store)
+internal sealed class TsOutbox : IWriteOutcomes
 {
     private static readonly JsonEncodedText ItemsName = JsonEncodedText.Encode("items");
     private static readonly JsonEncodedText StatusesName = JsonEncodedText.Encode("statuses");
 
+    private readonly TsStore _store;
     private readonly Lock _lock = new();
-    private readonly Dictionary<long, OutboxEntry> _items = [];
+
+    // why: the entries committed since the start and not yet confirmed by the NS, in the outbox's order.
+    private readonly SortedDictionary<long, OutboxEntry> _committed = [];
+
+    // why: the entries the writer's batch in progress added, published at its commit; the writer's loop alone touches them.
+    private readonly List<OutboxEntry> _adding = [];
+    private int _writeStart;
+
+    // why: the greatest id of the rows found at start, read from the store until none is left (0 then).
+    private long _restoredUpTo;
 
     // why: rows the NS confirmed whose delete is queued on the single writer but not yet committed; no reader sees them. Added
     // before the delete is queued, removed by the delete's own write (under the store's gate, as every query), so a query's rows
     // and this set always agree.
     private readonly HashSet<long> _removing = [];
 
+    private readonly Action? _published;
+
+    /// <param name="store">The store whose <c>outbox</c> table this is.</param>
+    /// <param name="published">Runs on the writer's loop after a commit published entries (must not block): the link's drain wakes
+    /// once per commit rather than once per result.</param>
+    public TsOutbox(TsStore store, Action? published = null)
+    {
+        _store = store;
+        _published = published;
+        _restoredUpTo = store.Query("SELECT COALESCE(MAX(id), 0) FROM outbox", static r => r.GetInt64(0))[0];
+        store.ObserveWrites(this);
+    }
+
     /// <summary>Statuses and results not yet forwarded.</summary>
-    public int Count => (int)store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0) - RemovingCount()).First();
+    public int Count => (int)_store.Query("SELECT COUNT(*) FROM outbox", r => r.GetInt64(0) - RemovingCount()).First();
 
     /// <summary>Queues a status for the NS (inside a write).</summary>
     public void Add(TsStore write, TaskServerStatusItem status)
     {
         var json = JsonSerializer.Serialize(status, ProtocolJsonContext.Default.TaskServerStatusItem);
-        Keep(new OutboxEntry(Insert(write, OutboxEntry.StatusKind, json), status, null, json));
+        _adding.Add(new OutboxEntry(Insert(write, OutboxEntry.StatusKind, json), status, null, json));
     }
 
     /// <summary>Queues a result for the NS (inside a write).</summary>
     public void Add(TsStore write, TaskServerResultItem result)
     {
         var json = JsonSerializer.Serialize(result, ProtocolJsonContext.Default.TaskServerResultItem);
-        Keep(new OutboxEntry(Insert(write, OutboxEntry.ResultKind, json), null, result, json));
+        _adding.Add(new OutboxEntry(Insert(write, OutboxEntry.ResultKind, json), null, result, json));
     }
 
     /// <summary>The oldest committed entries not being removed, at most <paramref name="max"/>, in order.</summary>
     public List<OutboxEntry> Peek(int max)
     {
-        var ids = store.Query("SELECT id FROM outbox ORDER BY id LIMIT @p0", r => IsRemoving(r.GetInt64(0)) ? -1 : r.GetInt64(0), max + RemovingCount())
-            .Where(static id => id >= 0).Take(max).ToList();
-        var entries = new List<OutboxEntry>(ids.Count);
-        List<long>? missing = null;
+        var entries = new List<OutboxEntry>(Math.Min(max, 1024));
+        var restoredUpTo = Volatile.Read(ref _restoredUpTo);
+        if (restoredUpTo > 0)
+        {
+            var read = _store.Query("SELECT id, kind, payload FROM outbox WHERE id <= @p0 ORDER BY id LIMIT @p1",
+                static r => (Id: r.GetInt64(0), Kind: r.GetString(1), Payload: r.GetString(2)), restoredUpTo, max + RemovingCount());
+            if (read.Count == 0)
+            {
+                Interlocked.CompareExchange(ref _restoredUpTo, 0, restoredUpTo);
+            }
+
+            entries.AddRange(read.Where(row => !IsRemoving(row.Id)).Take(max).Select(static row => Parse(row.Id, row.Kind, row.Payload)));
+        }
+
         lock (_lock)
         {
-            foreach (var id in ids)
+            foreach (var entry in _committed.Values)
             {
-                if (_items.TryGetValue(id, out var entry))
+                if (entries.Count >= max)
                 {
-                    entries.Add(entry);
+                    break;
                 }
-                else
-                {
-                    (missing ??= []).Add(id);
-                }
+
+                entries.Add(entry);
             }
         }
 
-        if (missing is null)
+        return entries;
+    }
+
+    void IWriteOutcomes.WriteStarting() => _writeStart = _adding.Count;
+
+    void IWriteOutcomes.WriteUndone() => _adding.RemoveRange(_writeStart, _adding.Count - _writeStart);
+
+    void IWriteOutcomes.Committed()
+    {
+        if (_adding.Count == 0)
         {
-            return entries;
+            return;
         }
 
-        var read = store.Query("SELECT id, kind, payload FROM outbox WHERE id IN (SELECT value FROM json_each(@p0))",
-            static r => Parse(r.GetInt64(0), r.GetString(1), r.GetString(2)), IdList(missing));
-        return [.. entries.Concat(read).OrderBy(static e => e.Id)];
+        lock (_lock)
+        {
+            foreach (var entry in _adding)
+            {
+                _committed[entry.Id] = entry;
+            }
+        }
+
+        _adding.Clear();
+        _published?.Invoke();
     }
+
+    void IWriteOutcomes.Abandoned() => _adding.Clear();
 
     /// <summary>
     /// Drops entries the NS confirmed: at once for every reader, and from the store by one statement queued on the single writer.
@@ -112,13 +163,13 @@ internal sealed class TsOutbox(TsStore store)
         {
             foreach (var id in ids)
             {
-                _items.Remove(id);
+                _committed.Remove(id);
                 _removing.Add(id);
             }
         }
 
         var list = IdList(ids);
-        store.Post(
+        _store.Post(
             write =>
             {
                 try
@@ -173,14 +224,6 @@ internal sealed class TsOutbox(TsStore store)
 
     private static long Insert(TsStore write, string kind, string payload) =>
         write.Query("INSERT INTO outbox(kind, payload) VALUES(@p0,@p1) RETURNING id", static r => r.GetInt64(0), kind, payload)[0];
-
-    private void Keep(OutboxEntry entry)
-    {
-        lock (_lock)
-        {
-            _items[entry.Id] = entry;
-        }
-    }
 
     private bool IsRemoving(long id)
     {

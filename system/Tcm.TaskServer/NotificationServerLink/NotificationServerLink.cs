@@ -32,9 +32,11 @@ internal sealed partial class NotificationServerLink : BackgroundService
     // bytes keep a batch of large outputs under the NS's request size limit.
     internal const int BatchSize = 1000;
 
-    // why: the next batch goes while the NS stores the one before (it reads a batch's results as they come, so they are not held
-    // behind the previous batch's commit); two, so a fan-out's results keep moving without many requests on the NS at once.
-    internal const int ForwardsInFlight = 2;
+    // why: the next batch goes while the NS stores the ones before (a result counts from its arrival at the NS, so it is not held
+    // behind an earlier batch's commit there). A fan-out's timeline showed the Task Server's commits of its results coming every
+    // 10 to 30 ms while each forward waited tens of milliseconds for the NS's commit, so with two open the last results waited for
+    // a free request; four keep them moving without many requests on the NS at once. The NS stores each result once by its key.
+    internal const int ForwardsInFlight = 4;
     internal const int BatchBytes = 4 * 1024 * 1024;
 
     /// <summary>How often the forward loop looks at the outbox when nothing changed (a write the loop missed, a retry).</summary>
@@ -49,6 +51,11 @@ internal sealed partial class NotificationServerLink : BackgroundService
     private readonly HttpClient _client;
     private readonly SocketsHttpHandler _handler;
     private readonly WorkSignal _changed = new();
+
+    // why: what the outbox's drain waits on between answers: set once per commit that added to the outbox (not per result, which
+    // woke the drain thousands of times per fan-out to find the same entries), apart from the forward loop's signal.
+    private readonly WorkSignal _written = new();
+    private readonly OutboxForwarder _forwarder;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly Uri[] _nodes;
     private int _node;
@@ -76,7 +83,9 @@ internal sealed partial class NotificationServerLink : BackgroundService
         };
         _nodes = [.. _options.NotificationServerNodes().Select(static n => n!)];
         _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        _forwarder = new OutboxForwarder(delivery, metrics, _written, time, ForwardAsync);
         delivery.Changed += Wake;
+        delivery.OutboxWritten += _written.Set;
     }
 
     /// <summary>Whether the last exchange with the NS succeeded.</summary>
@@ -206,7 +215,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
                 }
 
                 pending = null;
-                await DrainOutboxAsync(stop).ConfigureAwait(false);
+                await _forwarder.DrainAsync(stop).ConfigureAwait(false);
                 attempt = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -230,158 +239,6 @@ internal sealed partial class NotificationServerLink : BackgroundService
             }
         }
     }
-
-    /// <summary>
-    /// Forwards the outbox in batches, oldest first, with up to <see cref="ForwardsInFlight"/> requests open at once; a batch's rows
-    /// leave the outbox once the NS answered it. A failure leaves every row not confirmed in the outbox (sent again after the back-off;
-    /// the NS stores a result once per key and a status again changes nothing).
-    /// </summary>
-    private async Task DrainOutboxAsync(CancellationToken stop)
-    {
-        var inFlight = new List<Forward>(ForwardsInFlight);
-        try
-        {
-            while (true)
-            {
-                while (inFlight.Count < ForwardsInFlight && NextForward(inFlight, stop) is { } next)
-                {
-                    inFlight.Add(next);
-                }
-
-                if (inFlight.Count == 0)
-                {
-                    return;
-                }
-
-                var oldest = inFlight[0];
-                await oldest.Sending.ConfigureAwait(false);
-                inFlight.RemoveAt(0);
-                _delivery.RemoveFromOutbox(oldest.Ids);
-                _metrics.Forward(oldest.Ids.Count);
-            }
-        }
-        finally
-        {
-            // why: a request still open when another failed is awaited before the loop backs off; its rows stay (sent again).
-            foreach (var forward in inFlight)
-            {
-                try
-                {
-                    await forward.Sending.ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException)
-                {
-                }
-            }
-        }
-    }
-
-    /// <summary>The next batch after those in flight, sent; null when there is none to send now.</summary>
-    private Forward? NextForward(List<Forward> inFlight, CancellationToken stop)
-    {
-        var sending = inFlight.Sum(static f => f.Ids.Count);
-        var batch = _delivery.PeekOutbox(BatchSize + sending);
-        if (sending > 0)
-        {
-            var ids = inFlight.SelectMany(static f => f.Ids).ToHashSet();
-            batch = [.. batch.Where(e => !ids.Contains(e.Id)).Take(BatchSize)];
-        }
-
-        var statusesInFlight = inFlight.Count == 0 ? null : inFlight.SelectMany(static f => f.Statuses).ToHashSet();
-        var (statuses, results) = PlanBatch(batch, BatchBytes, statusesInFlight);
-        if (statuses.Count + results.Count == 0)
-        {
-            return null;
-        }
-
-        return new Forward(
-            [.. statuses.Select(static s => s.Id), .. results.Select(static r => r.Id)],
-            [.. statuses.Select(static s => (s.Status!.AgentId, s.Status.TaskId))],
-            ForwardAsync(statuses.Count, TsOutbox.WriteBatch(statuses, results), stop));
-    }
-
-    private async Task ForwardAsync(int statuses, byte[] batch, CancellationToken stop)
-    {
-        var response = await Tcm.Hosting.Registration.SiteServerHttp.PostAsync(_client, new Uri(Node.Url, TaskServerPaths.Results).ToString(), batch, TimeSpan.FromSeconds(30), _time, stop).ConfigureAwait(false);
-        using (response)
-        {
-            SetReachable(true);
-
-            // why: the receipts only feed the debug line; an entry leaves the outbox on the NS's success answer, as before, and the
-            // NS keeps what it refused out of the receipts. Parsing them per batch was a visible share of the Task Server's CPU.
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                var receipts = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.TaskServerResultReceipts, stop).ConfigureAwait(false);
-                Log.ResultsForwarded(_logger, statuses, receipts?.Receipts.Count ?? 0, receipts?.Refused.Count ?? 0);
-            }
-            else
-            {
-                await response.Content.CopyToAsync(Stream.Null, stop).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>One request to the NS: the outbox rows it carries, the tasks whose statuses it carries, and its sending.</summary>
-    private sealed record Forward(List<long> Ids, List<(string AgentId, string TaskId)> Statuses, Task Sending);
-
-    /// <summary>
-    /// Splits the head of the outbox into the statuses and the results of one request (the NS applies its statuses first). Outbox
-    /// entries may interleave (status, result, status, result, ...); sending runs of one kind made that one request per item. What
-    /// must hold is per task: a status never arrives after the result that follows it. So the batch is cut before any status of a
-    /// task whose result it already holds; its statuses go first, its results second (outbox order within each). It is also cut
-    /// before the entry that would take it past <paramref name="maxBytes"/> (but holds one entry at least), and before a result of a
-    /// task whose status is in a request still open (<paramref name="statusesInFlight"/>), which the NS may read after this one.
-    /// </summary>
-    internal static (List<OutboxEntry> Statuses, List<OutboxEntry> Results) PlanBatch(
-        IReadOnlyList<OutboxEntry> batch, int maxBytes = BatchBytes, IReadOnlySet<(string AgentId, string TaskId)>? statusesInFlight = null)
-    {
-        var statuses = new List<OutboxEntry>();
-        var results = new List<OutboxEntry>();
-        var resulted = new HashSet<(string AgentId, string TaskId)>();
-        long bytes = 0;
-        foreach (var entry in batch)
-        {
-            bytes += entry.Bytes;
-            if (bytes > maxBytes && statuses.Count + results.Count > 0)
-            {
-                break;
-            }
-
-            if (entry.Status is { } status)
-            {
-                if (resulted.Contains((status.AgentId, status.TaskId)))
-                {
-                    break;
-                }
-
-                statuses.Add(entry);
-            }
-            else
-            {
-                if (ResultKey(entry.Result!) is { } key)
-                {
-                    if (statusesInFlight?.Contains((entry.Result!.AgentId, key)) == true)
-                    {
-                        break;
-                    }
-
-                    resulted.Add((entry.Result!.AgentId, key));
-                }
-
-                results.Add(entry);
-            }
-        }
-
-        return (statuses, results);
-    }
-
-    /// <summary>The task a result answers (the request id for inventory), or null for a result of another kind.</summary>
-    private static string? ResultKey(TaskServerResultItem item) => item.Result switch
-    {
-        TaskResultMessage task => task.TaskId,
-        InventoryResultMessage inventory => inventory.RequestId,
-        _ => null,
-    };
 
     private async Task PostAsync<T>(string path, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, TimeSpan timeout, CancellationToken stop)
     {
@@ -417,6 +274,7 @@ internal sealed partial class NotificationServerLink : BackgroundService
     public override void Dispose()
     {
         _delivery.Changed -= Wake;
+        _delivery.OutboxWritten -= _written.Set;
         _client.Dispose();
         _handler.Dispose();
         base.Dispose();

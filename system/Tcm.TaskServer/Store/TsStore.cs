@@ -16,7 +16,7 @@ namespace Tcm.TaskServer.Store;
 /// 30,000.
 /// </para>
 /// </summary>
-internal sealed class TsStore : IDisposable
+internal sealed class TsStore : IDisposable, IWriteOutcomes
 {
     internal const string FileName = "ts.db";
 
@@ -41,6 +41,7 @@ internal sealed class TsStore : IDisposable
     // why: a fan-out runs the same few statements tens of thousands of times; each is parsed once and reused (under _gate).
     private readonly SqliteStatements _statements;
     private readonly StoreWriteQueue<TsStore> _writer;
+    private IWriteOutcomes? _outcomes;
 
     public TsStore(string dataDirectory, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -79,6 +80,20 @@ internal sealed class TsStore : IDisposable
 
     /// <summary>Queues a write nobody waits for (see <see cref="StoreWriteQueue{TContext}.Post"/>); <paramref name="committed"/> runs after its commit.</summary>
     public void Post(Action<TsStore> write, string what, Action? committed = null) => _writer.Post(write, what, committed);
+
+    /// <summary>
+    /// Tells <paramref name="outcomes"/> what became of each write of the single writer (the writer's loop calls the store, its context).
+    /// Why: the outbox publishes what a write added only once it committed (<see cref="Agents.TsOutbox"/>). One observer; set before writes start.
+    /// </summary>
+    public void ObserveWrites(IWriteOutcomes outcomes) => _outcomes = outcomes;
+
+    void IWriteOutcomes.WriteStarting() => _outcomes?.WriteStarting();
+
+    void IWriteOutcomes.WriteUndone() => _outcomes?.WriteUndone();
+
+    void IWriteOutcomes.Committed() => _outcomes?.Committed();
+
+    void IWriteOutcomes.Abandoned() => _outcomes?.Abandoned();
 
     /// <summary>The database file.</summary>
     public string Path { get; }
