@@ -136,6 +136,8 @@ public sealed class TcmSmokeTests : SmokeRun
         scenario.FindStep("round-trip")!.Ok.Count.Should().Be(rounds * 5);
         scenario.FindGauge("warmup-fanouts")!.Value.Should().Be(90, "ten full warm-up fan-outs, then 80 small ones to the warm-up agents, by default");
         scenario.FindGauge("warmup-fanouts-failed")!.Value.Should().Be(0, "the warm-up agents get their tasks through the Task Server too");
+        scenario.FindGauge("fanouts-audited")!.Value.Should().Be(rounds + 10, "the audit reads the measured fan-outs and the ten full warm-up ones");
+        scenario.FindGauge("fanouts-complete")!.Value.Should().Be(scenario.FindGauge("fanouts-audited")!.Value, "every audited fan-out has all its results");
     }
 
     [Fact]
