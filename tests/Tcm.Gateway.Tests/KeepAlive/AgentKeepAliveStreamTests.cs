@@ -1,6 +1,5 @@
 using System.Text;
 using Tcm.Gateway.KeepAlive;
-using Tcm.Gateway.Relay;
 using Tcm.Testing;
 using static Tcm.Gateway.Tests.KeepAlive.WebSocketFrames;
 
@@ -9,8 +8,6 @@ namespace Tcm.Gateway.Tests.KeepAlive;
 public sealed class AgentKeepAliveStreamTests
 {
     private static readonly byte[] Text = FromAgent(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"hello\"}"));
-    private static readonly byte[] ResultFromAgent = FromAgent(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.result\"}"));
-    private static readonly byte[] PushToAgent = FromServer(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.push\"}"));
     private readonly FakeTimeProvider _time = new();
     private readonly ScriptedStream _agent = new();
     private readonly List<KeepAliveOutcome> _outcomes = [];
@@ -204,47 +201,14 @@ public sealed class AgentKeepAliveStreamTests
         (await stream.ReadAsync(new byte[16])).Should().Be(0);
     }
 
-    [Fact]
-    public async Task AnAgentsDataFrame_WaitsForThePushesBeingWritten_WhileItsPingIsAnsweredAtOnce()
-    {
-        using var stream = Create(deliveriesFirst: new DeliveriesFirst(_time, TimeSpan.FromMilliseconds(250)));
-        await stream.WriteAsync(PushToAgent);
-        _agent.Send([.. Ping(), .. ResultFromAgent]);
-
-        var read = stream.ReadAsync(new byte[256]).AsTask();
-        await Eventually.WaitAsync(() => Task.FromResult(_agent.Written.Length), n => n == PushToAgent.Length + Pong().Length, Eventually.DefaultDeadline, "the ping answered");
-        read.IsCompleted.Should().BeFalse("a push was written to an agent less than the quiet time ago");
-
-        _time.Advance(DeliveriesFirst.Quiet);
-        (await read.WaitAsync(Eventually.DefaultDeadline)).Should().Be(ResultFromAgent.Length);
-        _agent.Written.Should().Equal([.. PushToAgent, .. Pong()]);
-    }
-
-    [Fact]
-    public async Task AnAgentsCloseFrame_NeverWaits()
-    {
-        using var stream = Create(deliveriesFirst: new DeliveriesFirst(_time, TimeSpan.FromMilliseconds(250)));
-        await stream.WriteAsync(PushToAgent);
-        var close = FromAgent(0x8, [0x03, 0xE8]);
-        _agent.Send(close);
-
-        var buffer = new byte[64];
-        var count = await stream.ReadAsync(buffer).AsTask().WaitAsync(Eventually.DefaultDeadline);
-
-        buffer[..count].Should().Equal(close);
-    }
-
-    private AgentKeepAliveStream Create(TimeSpan? backendInterval = null, DeliveriesFirst? deliveriesFirst = null) =>
+    private AgentKeepAliveStream Create(TimeSpan? backendInterval = null) =>
         new(_agent, backendInterval ?? TimeSpan.FromMinutes(5), _time, o =>
         {
             lock (_outcomes)
             {
                 _outcomes.Add(o);
             }
-        })
-        {
-            DeliveriesFirst = deliveriesFirst,
-        };
+        });
 
     /// <summary>Reads exactly <paramref name="count"/> bytes, in whatever pieces the stream gives them.</summary>
     private static async Task<byte[]> ReadAsync(Stream stream, int count)

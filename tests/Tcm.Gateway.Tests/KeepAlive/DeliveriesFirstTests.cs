@@ -1,11 +1,17 @@
+using System.Text;
+using Tcm.Gateway.KeepAlive;
 using Tcm.Gateway.Relay;
+using Tcm.Testing;
+using static Tcm.Gateway.Tests.KeepAlive.WebSocketFrames;
 
-namespace Tcm.Gateway.Tests;
+namespace Tcm.Gateway.Tests.KeepAlive;
 
-/// <summary>The order between tunnels (<see cref="DeliveriesFirst"/>); its use by a tunnel is in <c>AgentKeepAliveStreamTests</c>.</summary>
 public sealed class DeliveriesFirstTests
 {
+    private static readonly byte[] Result = FromAgent(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.result\"}"));
+    private static readonly byte[] Push = FromServer(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.push\"}"));
     private readonly FakeTimeProvider _time = new();
+    private readonly ScriptedStream _agent = new();
 
     [Fact]
     public void WithNothingWrittenToAgents_AnAgentsMessageGoesAtOnce()
@@ -61,5 +67,38 @@ public sealed class DeliveriesFirstTests
         first.Delivering();
 
         first.WhenDeliveredAsync().IsCompleted.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AnAgentsDataFrame_WaitsForThePushesBeingWritten_WhileItsPingIsAnsweredAtOnce()
+    {
+        var first = new DeliveriesFirst(_time, TimeSpan.FromMilliseconds(250));
+        using var stream = new AgentKeepAliveStream(_agent, TimeSpan.FromMinutes(5), _time) { DeliveriesFirst = first };
+        await stream.WriteAsync(Push);
+        _agent.Send([.. Ping(), .. Result]);
+
+        var read = stream.ReadAsync(new byte[256]).AsTask();
+        await Eventually.WaitAsync(() => Task.FromResult(_agent.Written.Length), n => n == Push.Length + Pong().Length, Eventually.DefaultDeadline, "the ping answered");
+        read.IsCompleted.Should().BeFalse("a push was written to an agent less than the quiet time ago");
+
+        _time.Advance(DeliveriesFirst.Quiet);
+        var count = await read.WaitAsync(Eventually.DefaultDeadline);
+        count.Should().Be(Result.Length);
+        _agent.Written.Should().Equal([.. Push, .. Pong()]);
+    }
+
+    [Fact]
+    public async Task AnAgentsCloseFrame_NeverWaits()
+    {
+        var first = new DeliveriesFirst(_time, TimeSpan.FromMilliseconds(250));
+        using var stream = new AgentKeepAliveStream(_agent, TimeSpan.FromMinutes(5), _time) { DeliveriesFirst = first };
+        await stream.WriteAsync(Push);
+        var close = FromAgent(0x8, [0x03, 0xE8]);
+        _agent.Send(close);
+
+        var buffer = new byte[64];
+        var count = await stream.ReadAsync(buffer).AsTask().WaitAsync(Eventually.DefaultDeadline);
+
+        buffer[..count].Should().Equal(close);
     }
 }
