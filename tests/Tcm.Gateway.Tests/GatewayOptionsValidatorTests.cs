@@ -119,20 +119,4 @@ public sealed class GatewayOptionsValidatorTests
 
         new GatewayOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
     }
-
-    [Theory]
-    [InlineData("00:00:00", true)]
-    [InlineData("00:00:10", true)]
-    [InlineData("00:00:10.001", false)]
-    [InlineData("-00:00:00.001", false)]
-    public void TheDeliveriesFirstHold_IsZeroOrAtMostTenSeconds(string hold, bool valid)
-    {
-        var options = Valid();
-        options.DeliveriesFirstHold = TimeSpan.Parse(hold, System.Globalization.CultureInfo.InvariantCulture);
-
-        var result = new GatewayOptionsValidator().Validate(null, options);
-
-        result.Succeeded.Should().Be(valid);
-        (result.Failures ?? []).Where(f => !f.StartsWith("Gateway:DeliveriesFirstHold", StringComparison.Ordinal)).Should().BeEmpty();
-    }
 }
