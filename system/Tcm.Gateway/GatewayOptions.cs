@@ -109,13 +109,6 @@ public sealed class GatewayOptions : TcmServerOptions
     /// a parked worker (a futex call and a context switch, about four per segment received; docs/benchmarks.md, issue 16).
     /// </summary>
     public bool InlineSocketScheduling { get; set; } = true;
-
-    /// <summary>
-    /// Longest an agent's data frame waits, before it goes on to its backend, while messages from backends to agents are being
-    /// relayed (a fan-out's pushes go out before the agents' answers to the first of them). Default 250 ms; zero: no wait. At
-    /// most 10 seconds. Why and how: <c>Relay.DeliveriesFirst</c>.
-    /// </summary>
-    public TimeSpan DeliveriesFirstHold { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>One backend the gateway relays to.</summary>

@@ -110,11 +110,6 @@ internal sealed class GatewayOptionsValidator()
         }
 
         failures.Range(options.MaxStreamsPerAgentConnection, 1, 1000, nameof(GatewayOptions.MaxStreamsPerAgentConnection));
-        failures.NotNegative(options.DeliveriesFirstHold, nameof(GatewayOptions.DeliveriesFirstHold), "zero: agents' messages never wait");
-        if (options.DeliveriesFirstHold > TimeSpan.FromSeconds(10))
-        {
-            failures.Add($"{prefix}{nameof(GatewayOptions.DeliveriesFirstHold)} {options.DeliveriesFirstHold} must be at most 10 seconds.");
-        }
     }
 
     private static void PingTime(OptionsFailures failures, TimeSpan value, TimeSpan max, string setting, bool zeroDisables)

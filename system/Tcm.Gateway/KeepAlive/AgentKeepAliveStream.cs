@@ -54,12 +54,6 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
         _lastHeard = _lastToBackend = time.GetTimestamp();
     }
 
-    /// <summary>
-    /// When set, each data frame from the agent waits for the messages to agents being relayed before it goes on
-    /// (<see cref="Relay.DeliveriesFirst"/>), and each write to the agent counts as one.
-    /// </summary>
-    public Relay.DeliveriesFirst? DeliveriesFirst { get; init; }
-
     /// <summary>When a byte last came from the agent (or the tunnel opened), in <see cref="TimeProvider.GetTimestamp"/> units.</summary>
     public long LastHeard => Volatile.Read(ref _lastHeard);
 
@@ -128,12 +122,6 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
                     {
                         _passing = header.FrameLength;
                         _agentClosed |= header.Opcode == FrameHeader.Close;
-                        if (header.Opcode < FrameHeader.Close && DeliveriesFirst is { } first)
-                        {
-                            // why: only data frames wait (a close, a pong for the backend go at once); the frame's bytes stay with Kestrel meanwhile.
-                            await first.WhenDeliveredAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-                        }
-
                         if (ping)
                         {
                             _counted?.Invoke(KeepAliveOutcome.Forwarded);
@@ -190,7 +178,6 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
         try
         {
             _toAgent.Advance(buffer.Span);
-            DeliveriesFirst?.Delivering();
             await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         finally

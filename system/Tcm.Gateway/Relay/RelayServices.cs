@@ -29,9 +29,6 @@ internal sealed class RelayServices(
     public TunnelWatch Watch { get; } = watch;
     public ILogger Logger { get; } = logger;
 
-    /// <summary>The order between tunnels: messages to agents before agents' messages (<see cref="Relay.DeliveriesFirst"/>).</summary>
-    public DeliveriesFirst DeliveriesFirst { get; } = new(time, options.Value.DeliveriesFirstHold);
-
     /// <summary>Cancelled when the gateway stops: ends every tunnel.</summary>
     public CancellationTokenSource Stopping { get; } = new();
 }
