@@ -116,6 +116,7 @@ public sealed record WelcomeMessage : Message
 public sealed record AckMessage : Message
 {
     public long? UpToSeq { get; set; }
+    [JsonConverter(typeof(KeyListConverter))]
     public IReadOnlyList<string>? Keys { get; set; }
 }
 
@@ -131,6 +132,7 @@ public abstract record PushMessage : Message
     /// the last member, never stored with the push), so it is not part of the push itself: a re-sent push carries the keys held then.
     /// </summary>
     [JsonPropertyOrder(int.MaxValue)]
+    [JsonConverter(typeof(KeyListConverter))]
     public IReadOnlyList<string>? AckKeys { get; set; }
 }
 

@@ -165,8 +165,7 @@ internal sealed partial class AgentContext : IDisposable
     /// <summary>Runs work beside the loops (a task, a policy request in the background); awaited when the agent stops.</summary>
     public void StartBackground(Func<CancellationToken, Task> work)
     {
-        var stop = _stopCts.Token;
-        var task = Task.Run(() => work(stop), CancellationToken.None);
+        var task = BackgroundWork.RunAsync(work, _stopCts.Token);
         _background.TryAdd(task, 0);
         _ = task.ContinueWith(
             static (t, state) => ((AgentContext)state!)._background.TryRemove(t, out _),

@@ -154,7 +154,17 @@ internal sealed class DeliveryBook
         lock (_gate)
         {
             _resultRoles.Remove(idempotencyKey);
-            var removed = _results.RemoveAll(r => r.Key == idempotencyKey) > 0;
+            // why a loop, not RemoveAll: a lambda over the key would be one more object per acknowledged result.
+            var removed = false;
+            for (var i = _results.Count - 1; i >= 0; i--)
+            {
+                if (_results[i].Key == idempotencyKey)
+                {
+                    _results.RemoveAt(i);
+                    removed = true;
+                }
+            }
+
             if (_results.Count == 0)
             {
                 // why: an idle agent keeps no array for the results of its last task (a simulator holds thousands of agents).

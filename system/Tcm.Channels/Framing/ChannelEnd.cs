@@ -62,6 +62,15 @@ public abstract class ChannelEnd
     /// </summary>
     public Task<bool> SendPayloadAsync(byte[] utf8Json, CancellationToken cancellationToken)
     {
+        if (TryStartSending())
+        {
+            // why: an idle queue is drained by its caller anyway; when the caller's message is the first, it awaits that send itself
+            // instead of a completion source whose continuation is queued to the thread pool (an agent sends every result this way:
+            // a hop and three objects per task).
+            var sent = SendFirstAsync(new Outgoing(utf8Json, null, null, null, cancellationToken));
+            return sent.IsCompleted || !cancellationToken.CanBeCanceled ? sent : sent.WaitAsync(cancellationToken);
+        }
+
         var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(new Outgoing(utf8Json, null, null, completion, cancellationToken));
         return completion.Task.WaitAsync(cancellationToken);
@@ -172,37 +181,76 @@ public abstract class ChannelEnd
         }
     }
 
+    /// <summary>Marks the queue busy when it is idle and no close was queued: the caller then sends first.</summary>
+    private bool TryStartSending()
+    {
+        lock (_sendLock)
+        {
+            if (_sending || _closeQueued is not null)
+            {
+                return false;
+            }
+
+            _sending = true;
+            return true;
+        }
+    }
+
+    private async Task<bool> SendFirstAsync(Outgoing item)
+    {
+        var sent = await SendOneAsync(item).ConfigureAwait(false);
+        if (NextQueued() is { } next)
+        {
+            _ = DrainAsync(next);
+        }
+
+        return sent;
+    }
+
     private async Task DrainAsync(Outgoing item)
     {
         while (true)
         {
             await SendOneAsync(item).ConfigureAwait(false);
-            lock (_sendLock)
+            if (NextQueued() is not { } next)
             {
-                if (_sendQueue is not { Count: > 0 } queue)
-                {
-                    _sending = false;
-                    return;
-                }
-
-                item = queue.Dequeue();
-                if (queue.Count == 0 && queue.EnsureCapacity(0) > 16)
-                {
-                    // why: after a burst, do not keep a large idle queue per connection.
-                    _sendQueue = null;
-                }
+                return;
             }
+
+            item = next;
         }
     }
 
-    private async Task SendOneAsync(Outgoing item)
+    /// <summary>The next message queued behind the one just sent; null (and the queue idle again) when there is none.</summary>
+    private Outgoing? NextQueued()
+    {
+        lock (_sendLock)
+        {
+            if (_sendQueue is not { Count: > 0 } queue)
+            {
+                _sending = false;
+                return null;
+            }
+
+            var item = queue.Dequeue();
+            if (queue.Count == 0 && queue.EnsureCapacity(0) > 16)
+            {
+                // why: after a burst, do not keep a large idle queue per connection.
+                _sendQueue = null;
+            }
+
+            return item;
+        }
+    }
+
+    private async Task<bool> SendOneAsync(Outgoing item)
     {
         var sent = false;
         try
         {
             if (_closeSent || item.Cancellation.IsCancellationRequested)
             {
-                return;
+                return false;
             }
 
             if (item.Payload is { } payload)
@@ -232,6 +280,8 @@ public abstract class ChannelEnd
         {
             item.Completion?.TrySetResult(sent);
         }
+
+        return sent;
     }
 
     private readonly record struct Outgoing(
