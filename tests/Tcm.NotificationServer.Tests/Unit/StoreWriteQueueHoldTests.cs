@@ -34,11 +34,7 @@ public sealed class StoreWriteQueueHoldTests : IAsyncDisposable
     [Fact]
     public async Task AWriteThatMayWait_IsNotRunWhileBusy_AndCommitsOnceTheHoldEnds()
     {
-        var busy = new Busy(on: true);
-        _queue.HoldWhile(busy.IsOn, TimeSpan.FromHours(1));
-
-        var held = _queue.WriteWhenIdleAsync(s => s.Execute("INSERT INTO t(k) VALUES('result')"));
-        await busy.AskedAtLeastAsync(3);
+        var (busy, held) = await HeldResultAsync(asked: 3);
 
         held.IsCompleted.Should().BeFalse("the writer was told three times that the process is busy");
         Keys().Should().BeEmpty();
@@ -50,11 +46,7 @@ public sealed class StoreWriteQueueHoldTests : IAsyncDisposable
     [Fact]
     public async Task AnotherWrite_EndsTheHold_AndBothCommitInQueueOrder()
     {
-        var busy = new Busy(on: true);
-        _queue.HoldWhile(busy.IsOn, TimeSpan.FromHours(1));
-
-        var held = _queue.WriteWhenIdleAsync(s => s.Execute("INSERT INTO t(k) VALUES('result')"));
-        await busy.AskedAtLeastAsync(1);
+        var (busy, held) = await HeldResultAsync(asked: 1);
         var urgent = _queue.WriteAsync(s => s.Execute("INSERT INTO t(k) VALUES('pushes')"));
 
         await Task.WhenAll(held, urgent).WaitAsync(Deadline);
@@ -108,6 +100,16 @@ public sealed class StoreWriteQueueHoldTests : IAsyncDisposable
     [Fact]
     public void HoldWhile_RefusesANegativeLongestHold() =>
         FluentActions.Invoking(() => _queue.HoldWhile(() => true, TimeSpan.FromMilliseconds(-1))).Should().Throw<ArgumentOutOfRangeException>();
+
+    // A busy process and a result's write the writer has held for it (asked whether it is busy at least that often).
+    private async Task<(Busy Busy, Task<int> Held)> HeldResultAsync(int asked)
+    {
+        var busy = new Busy(on: true);
+        _queue.HoldWhile(busy.IsOn, TimeSpan.FromHours(1));
+        var held = _queue.WriteWhenIdleAsync(s => s.Execute("INSERT INTO t(k) VALUES('result')"));
+        await busy.AskedAtLeastAsync(asked);
+        return (busy, held);
+    }
 
     private List<string> Keys() => _statements.Query("SELECT k FROM t ORDER BY n", r => r.GetString(0));
 
