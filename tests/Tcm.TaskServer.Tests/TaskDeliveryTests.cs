@@ -232,6 +232,57 @@ public sealed class TaskDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Accept_AFanOutLargerThanTheFirstWave_SendsTheFirstWaveOnceStored_BeforeTheRestIsStored_AndEveryPushOnceInOrder()
+    {
+        const int agentCount = TaskDelivery.FirstWave + 72;
+        var delivery = Create();
+        var agents = Enumerable.Range(0, agentCount).Select(i => delivery.GetOrRegister($"{i:x32}", out _)!).ToArray();
+        await delivery.AcceptAsync([Task("t0", agents[^1].Id)], CancellationToken.None);
+
+        // why a second connection: it reads only what was committed, so each send sees whether its push was stored before it left.
+        using var reader = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_store.Path};Mode=ReadOnly;Pooling=False");
+        reader.Open();
+        long Committed(string sql)
+        {
+            using var command = reader.CreateCommand();
+            command.CommandText = sql;
+            return (long)command.ExecuteScalar()!;
+        }
+
+        var storedAtSend = new List<(long Own, long All)>();
+        var channels = new List<RecordingChannel>();
+        foreach (var agent in agents)
+        {
+            var channel = new RecordingChannel { OnSend = push => storedAtSend.Add(
+                (Committed($"SELECT COUNT(*) FROM pushes WHERE action_id='{push.TaskId}' AND seq={push.Seq} AND agent_id='{agent.Id}'"), Committed("SELECT COUNT(*) FROM pushes WHERE action_id='t1'"))) };
+            channels.Add(channel);
+            await delivery.StartSessionAsync(agent, channel, Welcome(agent.Id), 0, CancellationToken.None);
+        }
+
+        storedAtSend.Clear();
+        await delivery.AcceptAsync([.. agents.Select(a => Task("t1", a.Id))], CancellationToken.None);
+
+        storedAtSend.Should().HaveCount(agentCount).And.OnlyContain(s => s.Own == 1, "a push is stored before it is sent");
+        storedAtSend.Take(TaskDelivery.FirstWave).Should().OnlyContain(s => s.All == TaskDelivery.FirstWave, "the first wave leaves before the rest is stored");
+        foreach (var channel in channels.Take(agentCount - 1))
+        {
+            channel.Pushes.Select(p => (p.Seq, p.TaskId)).Should().Equal((1, "t1"));
+        }
+
+        channels[^1].Pushes.Select(p => (p.Seq, p.TaskId)).Should().Equal((1, "t0"), (2, "t1"));
+
+        for (var i = 0; i < agentCount; i++)
+        {
+            delivery.Ack(agents[i], channels[i].Pushes[^1].Seq, TaskDelivery.ViaPersistent);
+        }
+
+        await CommittedAsync();
+        var restarted = Create();
+        restarted.GetOrRegister(agents[0].Id, out _)!.NextSeq.Should().Be(2, "the first wave's sequences were written");
+        restarted.GetOrRegister(agents[^1].Id, out _)!.NextSeq.Should().Be(3, "and the second wave's");
+    }
+
+    [Fact]
     public async Task AnAgentBackWithMorePushesThanItsShareOfTheWindow_GetsThemAShareAtATime_InOrder_OnceEach()
     {
         const int stored = 1_200;
@@ -345,9 +396,12 @@ public sealed class TaskDeliveryTests : IDisposable
         {
         }
 
+        public Action<TaskPushMessage>? OnSend { get; init; }
+
         public void SendPayload(byte[] utf8Json, bool offload = false)
         {
             Pushes.Add((TaskPushMessage)MessageCodec.Decode(utf8Json, int.MaxValue).Message!);
+            OnSend?.Invoke(Pushes[^1]);
             Unacknowledged++;
         }
 
