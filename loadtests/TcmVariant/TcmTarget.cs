@@ -97,7 +97,9 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
     }
 
     /// <summary>Messages the fleet's agents received and sent over their channels (both channels with a Task Server: through the gateway, every one was relayed).</summary>
-    public long ChannelMessages => _running.Keys.Where(c => c.AgentIndex >= 0).Sum(c => c.Agent.Counters.ChannelMessagesReceived + c.Agent.Counters.ChannelMessagesSent);
+    public long ChannelMessages => _running.Keys.Where(c => c.AgentIndex >= 0).Sum(c => Messages(c.Agent.Counters) + Messages(c.Agent.TaskServerCounters));
+
+    private static long Messages(Tcm.Agent.Status.AgentCounters counters) => counters.ChannelMessagesReceived + counters.ChannelMessagesSent;
 
     private string ProtocolText => (_settings.Protocol, _settings.TaskServer) switch
     {

@@ -75,6 +75,23 @@ public sealed class BaselineSmokeTests : SmokeRun
     }
 
     [Fact]
+    public async Task PushFanout_OnTheGatewayRoute_GoesThroughTheBareRelay_AndReportsItsCpuPerRelayedMessage()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "6", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--route", "gateway", "--task-server",
+            "--warmup", "2", "--warmup-interval", "200ms", "--warmup-small", "5", "--warmup-settle", "200ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Variants[0].Target.Should().Contain("through a bare relay");
+        var scenario = report.Variants[0].Scenarios.Single();
+        scenario.Name.Should().Be("push-fanout-h2-gw");
+        EveryAgentAnsweredEveryRound(scenario, 6);
+        scenario.FindGauge("relayed-messages-per-task")!.Value.Should().Be(2, "each push and its echo, nothing else, crossed the relay");
+        scenario.FindGauge("relay-cpu-per-relayed-message")!.Value.Should().BePositive("the relay runs in its own process, read from /proc");
+        scenario.FindGauge("relay-cpu-per-task")!.Value.Should().BePositive();
+        output.Should().Contain("bare relay process");
+    }
+
+    [Fact]
     public async Task Sharded_Run_MergesTheShards()
     {
         var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "12", "--processes", "2", "--duration", "1s", "--interval", "500ms", "--protocol", "h1"]);
