@@ -5,16 +5,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Tcm.LoadTests.Baseline.Server;
 
 namespace Tcm.LoadTests.Baseline.Relay;
 
@@ -76,25 +70,10 @@ internal sealed class BareRelay : IAsyncDisposable
     /// <summary>Starts listening.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = null;
-            kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            kestrel.Listen(IPAddress.Loopback, Port, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(_certificate);
-            });
-        });
-        var app = builder.Build();
+        var app = BareKestrel.Create(_certificate, Port);
         app.Run(RelayAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        Port = BareKestrel.PortOf(app);
         _app = app;
     }
 
@@ -102,17 +81,7 @@ internal sealed class BareRelay : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _app, null) is { } app)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await app.StopAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Forced stop; the tunnels are gone either way.
-            }
-
-            await app.DisposeAsync().ConfigureAwait(false);
+            await BareKestrel.StopAsync(app).ConfigureAwait(false);
         }
 
         _invoker.Dispose();

@@ -65,19 +65,7 @@ public sealed class AgentCounters
     }
 
     /// <summary>Messages sent over the persistent channels, every kind together.</summary>
-    public long ChannelMessagesSent
-    {
-        get
-        {
-            long sum = 0;
-            for (var i = 0; i < _messagesSent.Length; i++)
-            {
-                sum += Volatile.Read(ref _messagesSent[i]);
-            }
-
-            return sum;
-        }
-    }
+    public long ChannelMessagesSent => Enumerable.Range(0, _messagesSent.Length).Sum(i => Volatile.Read(ref _messagesSent[i]));
 
     /// <summary>Whole messages received over the persistent channels (pushes, acknowledgements, responses...; not pings or pongs).</summary>
     public long ChannelMessagesReceived => Volatile.Read(ref _messagesReceived);
