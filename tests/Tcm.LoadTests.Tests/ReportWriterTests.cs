@@ -132,6 +132,8 @@ public sealed class ReportWriterTests
         rows.Single(r => r.Metric == "gateway-cpu-per-task / baseline relay-cpu-per-task").Ratio.Should().BeApproximately(5, 1e-9);
         rows.Single(r => r.Metric == "server-cpu-per-task").Ratio.Should().BeApproximately(3, 1e-9, "the baseline run of the same route");
         floorOnly.Single(r => r.Metric == "server-cpu-per-task").Ratio.Should().BeApproximately(3.3, 1e-9, "without a relayed baseline run, the direct floor");
+        rows.Should().NotContain(r => r.Metric == "gateway-cpu-per-task / baseline server-cpu-per-task", "behind its relay the bare server is no floor for the gateway");
+        floorOnly.Single(r => r.Metric == "gateway-cpu-per-task / baseline server-cpu-per-task").Ratio.Should().BeApproximately(2, 1e-9);
         floorOnly.Should().NotContain(r => r.Metric.Contains("relay-cpu", StringComparison.Ordinal));
     }
 

@@ -142,8 +142,15 @@ internal static class Ratios
             }
 
             // The gateway holds the agents' connections as the bare server does, and the Task Server channels as it does: their figures against the floor's.
+            // why: behind its bare relay the bare server no longer holds the agents' connections; the relay is the gateway's floor there.
+            var relayed = b.FindGauge("relay-cpu-per-task") is not null;
             foreach (var (gatewayGauge, baselineGauge) in GatewayFloor)
             {
+                if (relayed && gatewayGauge.StartsWith("gateway-", StringComparison.Ordinal) && baselineGauge.StartsWith("server-", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 if (t.FindGauge(gatewayGauge) is { } tg && b.FindGauge(baselineGauge) is { } bg)
                 {
                     Add($"{gatewayGauge} / baseline {baselineGauge}", bg.Unit, bg.Value, tg.Value);
