@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Tcm.LoadTests.Baseline.Client;
 using Tcm.LoadTests.Baseline.Relay;
 using Tcm.LoadTests.Baseline.Server;
+using Tcm.LoadTests.Variants;
 using Tcm.Testing;
 
 namespace Tcm.LoadTests.Tests;
@@ -21,7 +22,7 @@ public sealed class BareRelayTests : IAsyncLifetime
 
     private BareRelay Relay => _relay!;
 
-    public async ValueTask InitializeAsync()
+    public async Task InitializeAsync()
     {
         _server = new BaselineServer(_certificates.Server, 0);
         await _server.StartAsync(CancellationToken.None);
@@ -29,7 +30,7 @@ public sealed class BareRelayTests : IAsyncLifetime
         await _relay.StartAsync(CancellationToken.None);
     }
 
-    public async ValueTask DisposeAsync()
+    public async Task DisposeAsync()
     {
         await Relay.DisposeAsync();
         await Server.DisposeAsync();
