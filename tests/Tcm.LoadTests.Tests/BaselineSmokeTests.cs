@@ -49,7 +49,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [Fact]
     public async Task PushFanout_ReportsDeliveryAndRoundTrip_ForEveryAgent()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         EveryAgentAnsweredEveryRound(report, 10);
