@@ -11,8 +11,10 @@ namespace Tcm.LoadTests.Baseline;
 /// The <c>baseline</c> variant: bare Kestrel and bare <see cref="System.Net.WebSockets.ClientWebSocket"/>, TLS on loopback.
 /// In lab mode it makes a CA and server certificate and starts <see cref="BaselineServer"/> in its own process (default)
 /// or in this one; given a URL it attaches to a server started by <c>serve-baseline</c> (how shards share one server).
+/// On the gateway route (lab mode) the agents reach that server through <see cref="Relay.BareRelay"/> in its own process, as TCM's
+/// reach their servers through the gateway's: the floor of carrying the same bytes through one more hop.
 /// </summary>
-internal sealed class BaselineTarget : ILoadTarget
+internal sealed class BaselineTarget : ILoadTarget, IChannelMessages
 {
     private readonly TargetSettings _settings;
     private BaselineCertificates? _certificates;
@@ -20,17 +22,24 @@ internal sealed class BaselineTarget : ILoadTarget
     private string? _tempFolder;
     private BaselineServer? _inProcess;
     private BaselineServerProcess? _process;
+    private BaselineServerProcess? _relay;
     private HttpClient? _control;
     private RemoteCertificateValidationCallback _validator = BaselineCertificates.Validator(null);
     private Uri _server = new("https://127.0.0.1:0");
+    private Uri? _agentsServer;
+    private readonly MessageCount _channelMessages = new();
 
     public BaselineTarget(TargetSettings settings) => _settings = settings;
 
     public string Variant => "baseline";
 
-    public string Description => _settings.Target == "lab"
+    public string Description => (_settings.Target == "lab"
         ? $"bare Kestrel + ClientWebSocket, TLS on loopback, {ProtocolText}, server {(_settings.ServerInOwnProcess ? "in its own process" : "in the load-test process")}"
-        : $"bare Kestrel at {_settings.Target}, {ProtocolText}";
+        : $"bare Kestrel at {_settings.Target}, {ProtocolText}")
+        + (_relay is not null ? ", through a bare relay (Kestrel copying each WebSocket's bytes to the server over HTTP/2, own process)" : "");
+
+    /// <summary>Data messages the agents received and sent over their channels so far (each crossed the bare relay, when there is one).</summary>
+    public long ChannelMessages => _channelMessages.Value;
 
     /// <summary>As many as the TCM agent of the run holds: its NS channel, and its Task Server channel with <c>--task-server</c>.</summary>
     public int ChannelsPerAgent => _settings.TaskServer ? 2 : 1;
@@ -80,10 +89,22 @@ internal sealed class BaselineTarget : ILoadTarget
             await _inProcess.StartAsync(cancellationToken).ConfigureAwait(false);
             _server = _inProcess.BaseAddress;
         }
+
+        if (_settings.Route == AgentRoute.Gateway)
+        {
+            _tempFolder ??= Directory.CreateTempSubdirectory("tcm-baseline-").FullName;
+            var pfx = Path.Combine(_tempFolder, "relay.pfx");
+            var ca = Path.Combine(_tempFolder, "ca.pem");
+            _certificates.WriteServerPfx(pfx);
+            _certificates.WriteCaPem(ca);
+            _relay = BaselineServerProcess.Relay(pfx, _server, ca, _settings.Log);
+            await _relay.StartAsync(0, cancellationToken).ConfigureAwait(false);
+            _agentsServer = new Uri($"https://127.0.0.1:{_relay.Port}");
+        }
     }
 
     public async Task<IAgentChannel> ConnectAsync(int agentIndex, IPushObserver observer, CancellationToken cancellationToken) =>
-        await BaselineAgentChannel.ConnectAsync(_server, _settings.Protocol, ChannelsPerAgent, agentIndex, GroupOf(agentIndex), _validator, observer, cancellationToken).ConfigureAwait(false);
+        await BaselineAgentChannel.ConnectAsync(_agentsServer ?? _server, _settings.Protocol, ChannelsPerAgent, agentIndex, GroupOf(agentIndex), _validator, observer, _channelMessages, cancellationToken).ConfigureAwait(false);
 
     // why -1 in lab mode: the server holds this process's agents only (the warm-up agents are closed before the fan-outs that use it).
     public Task<FanoutResult> PushToAllAsync(int sizeBytes, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -134,18 +155,21 @@ internal sealed class BaselineTarget : ILoadTarget
 
     public async Task<ServerSnapshot> MeasureAsync(bool fullCollect, CancellationToken cancellationToken)
     {
-        if (_inProcess is not null)
-        {
-            return _inProcess.Snapshot(fullCollect);
-        }
-
-        var snapshot = await Control.GetFromJsonAsync<ServerSnapshot>(fullCollect ? "/control/stats?collect=true" : "/control/stats", JsonReport.Options, cancellationToken).ConfigureAwait(false);
-        return snapshot ?? throw new InvalidOperationException("The server returned no figures.");
+        var snapshot = _inProcess is not null
+            ? _inProcess.Snapshot(fullCollect)
+            : await Control.GetFromJsonAsync<ServerSnapshot>(fullCollect ? "/control/stats?collect=true" : "/control/stats", JsonReport.Options, cancellationToken).ConfigureAwait(false)
+              ?? throw new InvalidOperationException("The server returned no figures.");
+        return _relay is null ? snapshot : snapshot with { RelayProcessId = _relay.ProcessId };
     }
 
     public async ValueTask DisposeAsync()
     {
         _control?.Dispose();
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_process is not null)
         {
             await _process.DisposeAsync().ConfigureAwait(false);

@@ -48,6 +48,18 @@ internal static class LoadProcessRuntime
         }
     }
 
+    /// <summary>
+    /// For the bare relay (<c>serve-relay</c>): the shared array pool as the gateway widens it for itself (<see cref="Tcm.Gateway.Relay.RelayBufferPool"/>),
+    /// since both rent a 64 KB buffer per relayed message and a fan-out has thousands of tunnels holding one at once. Call it first thing.
+    /// </summary>
+    public static void ApplyForRelay(string[] args)
+    {
+        if (args is ["serve-relay", ..])
+        {
+            Tcm.Gateway.Relay.RelayBufferPool.ConfigureProcess();
+        }
+    }
+
     /// <summary>Removes the settings this process made from a server's environment.</summary>
     public static void RemoveFrom(IDictionary<string, string?> environment)
     {

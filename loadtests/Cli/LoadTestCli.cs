@@ -9,7 +9,7 @@ namespace Tcm.LoadTests.Cli;
 /// <summary>
 /// The command line: <c>list</c>, one command per test with the common options (<c>--agents --duration --target
 /// --report --processes --variant --protocol --threshold</c>) and its own, <c>gateway-bench</c>, and the hidden
-/// <c>serve-baseline</c> and gateway-bench roles.
+/// <c>serve-baseline</c>, <c>serve-relay</c> and gateway-bench roles.
 /// Exit codes: 0 passed, 1 a threshold failed, 2 usage error, 3 the run failed.
 /// </summary>
 internal static class LoadTestCli
@@ -69,6 +69,20 @@ internal static class LoadTestCli
         serve.Options.Add(foreground);
         serve.SetAction((parse, ct) => ServeBaselineCommand.RunAsync(parse.GetValue(port), parse.GetValue(pfx)!, !parse.GetValue(foreground), ct));
         root.Subcommands.Add(serve);
+
+        var upstream = new Option<string>("--upstream") { Description = "The bare server to relay to (https://127.0.0.1:P).", Required = true };
+        var upstreamCa = new Option<string>("--ca") { Description = "PEM file of the CA that signed the bare server's certificate.", Required = true };
+        var relay = new Command("serve-relay", "Run the bare relay of the baseline's gateway route in front of a bare server (used by the tests as a child process).")
+        {
+            Hidden = true,
+        };
+        relay.Options.Add(port);
+        relay.Options.Add(pfx);
+        relay.Options.Add(upstream);
+        relay.Options.Add(upstreamCa);
+        relay.Options.Add(foreground);
+        relay.SetAction((parse, ct) => ServeBaselineCommand.RunRelayAsync(parse.GetValue(port), parse.GetValue(pfx)!, new Uri(parse.GetValue(upstream)!), parse.GetValue(upstreamCa)!, !parse.GetValue(foreground), ct));
+        root.Subcommands.Add(relay);
 
         root.Subcommands.Add(GatewayBenchCommand.Create());
         foreach (var role in GatewayBenchCommand.CreateRoles())
@@ -194,7 +208,7 @@ internal static class LoadTestCli
             var variantText = parse.GetValue(variant)!;
             var protocolText = parse.GetValue(protocol);
             var routeText = parse.GetValue(route);
-            if (routeText == "gateway" && variantText == "baseline")
+            if (routeText == "gateway" && variantText == "baseline" && !test.RelayBaseline)
             {
                 errors.Add("--route gateway needs the tcm variant: the baseline has no gateway (its direct run is the floor TCM's gateway runs are compared with).");
             }

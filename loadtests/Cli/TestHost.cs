@@ -52,9 +52,9 @@ internal sealed class TestHost
                 continue;
             }
 
-            if (_options.Routes.Except(factory.Routes).Any() && !_options.IsShard)
+            if (_options.Routes.Except(RoutesOf(factory)).Any() && !_options.IsShard)
             {
-                var missing = string.Join(", ", _options.Routes.Except(factory.Routes).Select(RunOptions.RouteName));
+                var missing = string.Join(", ", _options.Routes.Except(RoutesOf(factory)).Select(RunOptions.RouteName));
                 notes.Add($"variant '{factory.Variant}' has no {missing} route: it runs direct instead{(factory.Variant == "baseline" ? ", the floor of the stack TCM's gateway runs are compared with" : "")}");
             }
 
@@ -180,8 +180,17 @@ internal sealed class TestHost
     /// </summary>
     private IEnumerable<(ChannelProtocol Protocol, AgentRoute Route)> Runs(ILoadTargetFactory factory) =>
         from protocol in _options.Protocols
-        from route in _options.Routes.Select(r => factory.Routes.Contains(r) ? r : AgentRoute.Direct).Distinct()
+        from route in _options.Routes.Select(r => RoutesOf(factory).Contains(r) ? r : AgentRoute.Direct).Distinct()
         select (protocol, route);
+
+    /// <summary>
+    /// The routes a variant runs here: its own, and for a test with <see cref="ILoadTest.RelayBaseline"/> the baseline's gateway
+    /// route through its bare relay, which the lab starts in one load process (a sharded or attached baseline runs direct).
+    /// </summary>
+    private IReadOnlyList<AgentRoute> RoutesOf(ILoadTargetFactory factory) =>
+        factory.Variant == "baseline" && _test.RelayBaseline && _options.Processes == 1 && !_options.IsShard && _options.Target == "lab"
+            ? LoadTestInfo.DirectAndGateway
+            : factory.Routes;
 
     /// <summary>The agents of shard <paramref name="shard"/> of <paramref name="shards"/>, and its first agent number.</summary>
     internal static (int Count, int Offset) Share(int agents, int shard, int shards)

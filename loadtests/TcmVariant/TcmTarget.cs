@@ -34,7 +34,7 @@ namespace Tcm.LoadTests.TcmVariant;
 /// only once its Network Status says Persistent through CEM. Its figures come from <c>GET /gateway/status?collect=true</c>.
 /// </para>
 /// </summary>
-internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit
+internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanoutAudit, IChannelMessages
 {
     /// <summary>The environment variable carrying the admin key of a <c>--target URL</c> server (the simulator's convention).</summary>
     public const string AdminKeyVariable = "TCM_ADMIN_KEY";
@@ -95,6 +95,11 @@ internal sealed partial class TcmTarget : ILoadTarget, IAgentFleetTarget, IFanou
                 agents.Sum(c => c.BytesSent + c.BytesReceived));
         }
     }
+
+    /// <summary>Messages the fleet's agents received and sent over their channels (both channels with a Task Server: through the gateway, every one was relayed).</summary>
+    public long ChannelMessages => _running.Keys.Where(c => c.AgentIndex >= 0).Sum(c => Messages(c.Agent.Counters) + Messages(c.Agent.TaskServerCounters));
+
+    private static long Messages(Tcm.Agent.Status.AgentCounters counters) => counters.ChannelMessagesReceived + counters.ChannelMessagesSent;
 
     private string ProtocolText => (_settings.Protocol, _settings.TaskServer) switch
     {

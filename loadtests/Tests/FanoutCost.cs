@@ -6,6 +6,8 @@ namespace Tcm.LoadTests.Tests;
 /// What a run's fan-outs cost in CPU: every server process (the Notification Server or the bare server, the gateway, the
 /// Task Server) and the load generator are read at the start and the end of the measured phase (<see cref="ProcessCpu"/>),
 /// and their CPU time is divided by the tasks the agents received and the results the server stored. Thread-safe counters.
+/// A relay (the CEM gateway, or the baseline's bare relay on the gateway route) is also divided by the messages it relayed: every
+/// data message the agents received and sent over their channels (<see cref="IChannelMessages"/>), counted the same way for both.
 /// </summary>
 /// <remarks>
 /// Sharded, every shard reads the one shared server over its own phase and divides by its own tasks times the number of
@@ -16,6 +18,8 @@ internal sealed class FanoutCost
     private long _delivered;
     private long _results;
     private IReadOnlyList<(string Role, int Pid, TimeSpan? Cpu)> _start = [];
+    private IChannelMessages? _messages;
+    private long _messagesAtStart;
 
     /// <summary>An agent received a pushed task (or message).</summary>
     public void OnDelivered() => Interlocked.Increment(ref _delivered);
@@ -30,6 +34,8 @@ internal sealed class FanoutCost
         _start = Processes(server).Select(p => (p.Role, p.Pid, Read(p.Role, p.Pid))).ToList();
         Interlocked.Exchange(ref _delivered, 0);
         Interlocked.Exchange(ref _results, 0);
+        _messages = target as IChannelMessages;
+        _messagesAtStart = _messages?.ChannelMessages ?? 0;
         if (ProcessCpu.LoadAverage() is { } load)
         {
             gauges.Set("load-average-start", load, "", GaugeMerge.Max, "machine load average (1 min) when the fan-outs started");
@@ -45,6 +51,7 @@ internal sealed class FanoutCost
     {
         var delivered = Interlocked.Read(ref _delivered) * (double)Math.Max(1, shards);
         var results = Interlocked.Read(ref _results) * (double)Math.Max(1, shards);
+        var relayed = _messages is null ? 0 : (_messages.ChannelMessages - _messagesAtStart) * (double)Math.Max(1, shards);
         var used = new List<(string Role, double CpuMs)>();
         foreach (var (role, pid, start) in _start)
         {
@@ -76,9 +83,23 @@ internal sealed class FanoutCost
             gauges.Set($"{role}-cpu", cpuMs, "ms", GaugeMerge.Max, $"{what} CPU time (user + system, /proc) over the fan-outs");
             if (delivered > 0)
             {
-                gauges.Set($"{role}-cpu-per-task", 1000 * cpuMs / delivered, "us", GaugeMerge.Mean, variant == "baseline" && role == "server"
-                    ? "bare server CPU per echo: one message sent to an agent and echoed back"
-                    : $"{what} CPU per delivered task");
+                gauges.Set($"{role}-cpu-per-task", 1000 * cpuMs / delivered, "us", GaugeMerge.Mean, (variant, role) switch
+                {
+                    ("baseline", "server") => "bare server CPU per echo: one message sent to an agent and echoed back",
+                    (_, "relay") => "bare relay CPU per echo relayed: the message to the agent and its echo back",
+                    _ => $"{what} CPU per delivered task",
+                });
+            }
+
+            if (role is "gateway" or "relay" && relayed > 0)
+            {
+                gauges.Set($"{role}-cpu-per-relayed-message", 1000 * cpuMs / relayed, "us", GaugeMerge.Mean,
+                    $"{what} CPU per relayed message: each data message the agents received or sent over their channels");
+                if (delivered > 0)
+                {
+                    gauges.Set("relayed-messages-per-task", relayed / delivered, "", GaugeMerge.Mean,
+                        $"data messages relayed per delivered task ({(role == "relay" ? "the push and its echo" : "the task, its result, acknowledgements and whatever else the channels carried")})");
+                }
             }
 
             if (role == "server" && results > 0)
@@ -128,6 +149,11 @@ internal sealed class FanoutCost
             yield return ("gateway", gateway.ProcessId);
         }
 
+        if (server.RelayProcessId > 0)
+        {
+            yield return ("relay", server.RelayProcessId);
+        }
+
         if (server.TaskServer is { ProcessId: > 0 } taskServer)
         {
             yield return ("task-server", taskServer.ProcessId);
@@ -145,6 +171,7 @@ internal sealed class FanoutCost
     private static string Describe(string role, string variant, int nodes) => role switch
     {
         "gateway" => "CEM gateway",
+        "relay" => "bare relay",
         "task-server" => "Task Server",
         "postgres" => "PostgreSQL (the postmaster and its backends)",
         _ when NodeNumber(role) is { } node => $"Notification Server node {node.ToString(CultureInfo.InvariantCulture)}",

@@ -39,6 +39,12 @@ internal interface ILoadTest
     /// <summary>Whether the test takes <c>--store</c> and <c>--ns-nodes</c> (<see cref="NsDeployment"/>). Default: no.</summary>
     bool NsDeployments => false;
 
+    /// <summary>
+    /// Whether the baseline runs the gateway route too, through its bare relay (<see cref="Baseline.Relay.BareRelay"/>), so the
+    /// gateway's CPU per relayed message has a floor from the same run. Default: no (the baseline runs direct instead).
+    /// </summary>
+    bool RelayBaseline => false;
+
     /// <summary>The scenarios of one run.</summary>
     IReadOnlyList<ScenarioProps> Build(TestContext context);
 }
@@ -74,6 +80,9 @@ internal sealed record LoadTestInfo(string Name, string Description)
 
     /// <summary>Whether the test takes <c>--store</c> and <c>--ns-nodes</c> (the push tests: one fleet, fan-outs through node 1).</summary>
     public bool NsDeployments { get; init; }
+
+    /// <summary>Whether the baseline runs the gateway route through its bare relay (the push tests: CPU per relayed message).</summary>
+    public bool RelayBaseline { get; init; }
 }
 
 /// <summary>A load test described by a <see cref="LoadTestInfo"/>: a test adds only the scenarios of one run.</summary>
@@ -100,6 +109,8 @@ internal abstract class LoadTest(LoadTestInfo info) : ILoadTest
     public IReadOnlyList<string> Variants => info.Variants;
 
     public bool NsDeployments => info.NsDeployments;
+
+    public bool RelayBaseline => info.RelayBaseline;
 
     public abstract IReadOnlyList<ScenarioProps> Build(TestContext context);
 }
@@ -132,7 +143,8 @@ internal sealed record TestContext(ILoadTarget Target, TargetSettings Settings, 
 
     /// <summary>
     /// The scenario name of test <paramref name="test"/> in this run: <c>{test}-{h1|h2}</c>, with <c>-gw</c> through the gateway
-    /// (<see cref="ScenarioNames.GatewaySuffix"/>); the ratios compare a <c>-gw</c> scenario with the baseline's direct one.
+    /// (<see cref="ScenarioNames.GatewaySuffix"/>); the ratios compare a <c>-gw</c> scenario with the baseline's of the same name
+    /// (through its bare relay), or with its direct one when the baseline ran none.
     /// </summary>
     public string ScenarioName(string test) => $"{test}-{ProtocolName}{(Route == AgentRoute.Gateway ? ScenarioNames.GatewaySuffix : "")}{Settings.Deployment.ScenarioSuffix}";
 

@@ -30,6 +30,7 @@ internal sealed class PushFanoutRateTest() : LoadTest(Info)
             .. FanoutRound.Parameters,
         ],
         NsDeployments = true,
+        RelayBaseline = true,
         DefaultThresholds = ["max-sustained-rate > 0"],
     };
 

@@ -21,6 +21,7 @@ internal sealed class PushFanoutTest() : LoadTest(Info)
         ],
         DefaultRoutes = LoadTestInfo.DirectAndGateway,
         NsDeployments = true,
+        RelayBaseline = true,
         DefaultThresholds = ["fanout: fail% < 0.1", "deliver: p99 < 1s", "round-trip: p99 < 2s"],
     };
 

@@ -142,4 +142,7 @@ internal sealed record ServerSnapshot
 
     /// <summary>The PostgreSQL postmaster the Notification Server's store runs on (its backends are below it), when it is on this machine; else 0.</summary>
     public int PostgresProcessId { get; init; }
+
+    /// <summary>The baseline's bare relay (<see cref="Baseline.Relay.BareRelay"/>), on the gateway route; else 0.</summary>
+    public int RelayProcessId { get; init; }
 }

@@ -49,7 +49,7 @@ public sealed class BaselineSmokeTests : SmokeRun
     [Fact]
     public async Task PushFanout_ReportsDeliveryAndRoundTrip_ForEveryAgent()
     {
-        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc"]);
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "10", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--server", "inproc", "--route", "direct"]);
 
         exitCode.Should().Be(ExitCodes.Passed, output);
         EveryAgentAnsweredEveryRound(report, 10);
@@ -72,6 +72,23 @@ public sealed class BaselineSmokeTests : SmokeRun
         scenario.FindGauge("client-cpu-per-agent-task")!.Value.Should().BePositive();
         output.Should().Contain("server-cpu-per-task");
         File.ReadAllText(Path.Combine(Folder, "gauges.csv")).Should().Contain(",max-sustained-rate,4,/s,");
+    }
+
+    [Fact]
+    public async Task PushFanout_OnTheGatewayRoute_GoesThroughTheBareRelay_AndReportsItsCpuPerRelayedMessage()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "6", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--route", "gateway", "--task-server",
+            "--warmup", "2", "--warmup-interval", "200ms", "--warmup-small", "5", "--warmup-settle", "200ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Variants[0].Target.Should().Contain("through a bare relay");
+        var scenario = report.Variants[0].Scenarios.Single();
+        scenario.Name.Should().Be("push-fanout-h2-gw");
+        EveryAgentAnsweredEveryRound(scenario, 6);
+        scenario.FindGauge("relayed-messages-per-task")!.Value.Should().Be(2, "each push and its echo, nothing else, crossed the relay");
+        scenario.FindGauge("relay-cpu-per-relayed-message")!.Value.Should().BePositive("the relay runs in its own process, read from /proc");
+        scenario.FindGauge("relay-cpu-per-task")!.Value.Should().BePositive();
+        output.Should().Contain("bare relay process");
     }
 
     [Fact]

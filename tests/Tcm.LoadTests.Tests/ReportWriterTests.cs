@@ -116,6 +116,28 @@ public sealed class ReportWriterTests
     }
 
     [Fact]
+    public void Ratios_CompareAGatewayRun_WithTheBaselinesRunThroughItsBareRelay_WhenThereIsOne()
+    {
+        var scenario = SampleReport().Variants[0].Scenarios[0];
+        GaugeValue Gauge(string name, double value) => new() { Name = name, Value = value, Unit = "us", Description = name };
+        var direct = scenario with { Name = "push-fanout-h2", Gauges = [Gauge("server-cpu-per-task", 100)] };
+        var relayed = scenario with { Name = "push-fanout-h2-gw", Gauges = [Gauge("server-cpu-per-task", 110), Gauge("relay-cpu-per-task", 40), Gauge("relay-cpu-per-relayed-message", 20)] };
+        var gateway = scenario with { Name = "push-fanout-h2-gw", Gauges = [Gauge("server-cpu-per-task", 330), Gauge("gateway-cpu-per-task", 200), Gauge("gateway-cpu-per-relayed-message", 50)] };
+        var tcm = new VariantReport { Variant = "tcm", Scenarios = [gateway] };
+
+        var rows = Ratios.Compute(new VariantReport { Variant = "baseline", Scenarios = [direct, relayed] }, tcm);
+        var floorOnly = Ratios.Compute(new VariantReport { Variant = "baseline", Scenarios = [direct] }, tcm);
+
+        rows.Single(r => r.Metric == "gateway-cpu-per-relayed-message / baseline relay-cpu-per-relayed-message").Ratio.Should().BeApproximately(2.5, 1e-9);
+        rows.Single(r => r.Metric == "gateway-cpu-per-task / baseline relay-cpu-per-task").Ratio.Should().BeApproximately(5, 1e-9);
+        rows.Single(r => r.Metric == "server-cpu-per-task").Ratio.Should().BeApproximately(3, 1e-9, "the baseline run of the same route");
+        floorOnly.Single(r => r.Metric == "server-cpu-per-task").Ratio.Should().BeApproximately(3.3, 1e-9, "without a relayed baseline run, the direct floor");
+        rows.Should().NotContain(r => r.Metric == "gateway-cpu-per-task / baseline server-cpu-per-task", "behind its relay the bare server is no floor for the gateway");
+        floorOnly.Single(r => r.Metric == "gateway-cpu-per-task / baseline server-cpu-per-task").Ratio.Should().BeApproximately(2, 1e-9);
+        floorOnly.Should().NotContain(r => r.Metric.Contains("relay-cpu", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WriteAll_WritesEveryFile()
     {
         var folder = Path.Combine(Path.GetTempPath(), "tcm-report-test-" + Guid.NewGuid().ToString("N"));

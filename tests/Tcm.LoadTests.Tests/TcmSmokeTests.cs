@@ -138,6 +138,8 @@ public sealed class TcmSmokeTests : SmokeRun
         scenario.FindGauge("warmup-fanouts-failed")!.Value.Should().Be(0, "the warm-up agents get their tasks through the Task Server too");
         scenario.FindGauge("fanouts-audited")!.Value.Should().Be(rounds + 10, "the audit reads the measured fan-outs and the ten full warm-up ones");
         scenario.FindGauge("fanouts-complete")!.Value.Should().Be(scenario.FindGauge("fanouts-audited")!.Value, "every audited fan-out has all its results");
+        scenario.FindGauge("gateway-cpu-per-relayed-message")!.Value.Should().BePositive();
+        scenario.FindGauge("relayed-messages-per-task")!.Value.Should().BeGreaterThanOrEqualTo(2, "at least the task and its result crossed the gateway");
     }
 
     [Fact]

@@ -22,13 +22,15 @@ internal sealed class BaselineAgentChannel : IAgentChannel
     private readonly List<ClientWebSocket> _sockets;
     private readonly HttpMessageInvoker? _invoker;
     private readonly IPushObserver _observer;
+    private readonly MessageCount? _messages;
 
-    private BaselineAgentChannel(int agentIndex, List<ClientWebSocket> sockets, HttpMessageInvoker? invoker, IPushObserver observer)
+    private BaselineAgentChannel(int agentIndex, List<ClientWebSocket> sockets, HttpMessageInvoker? invoker, IPushObserver observer, MessageCount? messages)
     {
         AgentIndex = agentIndex;
         _sockets = sockets;
         _invoker = invoker;
         _observer = observer;
+        _messages = messages;
     }
 
     public int AgentIndex { get; }
@@ -37,7 +39,7 @@ internal sealed class BaselineAgentChannel : IAgentChannel
 
     /// <summary>
     /// Connects agent <paramref name="agentIndex"/> to <paramref name="server"/> (https://host:port) with
-    /// <paramref name="channels"/> channels (1: NS; 2: NS and TS).
+    /// <paramref name="channels"/> channels (1: NS; 2: NS and TS); every message it receives and sends is counted in <paramref name="messages"/>.
     /// </summary>
     public static async Task<BaselineAgentChannel> ConnectAsync(
         Uri server,
@@ -47,6 +49,7 @@ internal sealed class BaselineAgentChannel : IAgentChannel
         int group,
         RemoteCertificateValidationCallback validator,
         IPushObserver observer,
+        MessageCount? messages,
         CancellationToken cancellationToken)
     {
         var invoker = protocol == ChannelProtocol.Http2
@@ -89,7 +92,7 @@ internal sealed class BaselineAgentChannel : IAgentChannel
             throw;
         }
 
-        var agent = new BaselineAgentChannel(agentIndex, sockets, invoker, observer);
+        var agent = new BaselineAgentChannel(agentIndex, sockets, invoker, observer, messages);
         for (var i = 0; i < sockets.Count; i++)
         {
             _ = agent.ReceiveAsync(sockets[i], echo: i == 0);
@@ -129,6 +132,7 @@ internal sealed class BaselineAgentChannel : IAgentChannel
         {
             await BaselineReceiver.ReceiveAllAsync(socket, async (buffer, length) =>
             {
+                _messages?.Add();
                 if (length >= 16)
                 {
                     _observer.OnPushDelivered(Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(buffer)), length);
@@ -137,6 +141,7 @@ internal sealed class BaselineAgentChannel : IAgentChannel
                 if (echo)
                 {
                     await socket.SendAsync(buffer.AsMemory(0, length), WebSocketMessageType.Binary, true, token).ConfigureAwait(false);
+                    _messages?.Add();
                 }
             }, token).ConfigureAwait(false);
         }

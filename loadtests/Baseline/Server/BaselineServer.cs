@@ -1,17 +1,9 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Tcm.LoadTests.Harness.Reports;
 
 namespace Tcm.LoadTests.Baseline.Server;
@@ -211,22 +203,7 @@ internal sealed class BaselineServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = null;
-            kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            kestrel.Listen(IPAddress.Loopback, Port, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(_certificate);
-            });
-        });
-        var app = builder.Build();
+        var app = BareKestrel.Create(_certificate, Port);
         // why: like the TCM servers with an agent that announces its keep-alive: the client pings, the server only answers.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Map("/ws", AcceptAsync);
@@ -239,8 +216,7 @@ internal sealed class BaselineServer : IAsyncDisposable
             return Results.Accepted();
         });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Port = new Uri(address).Port;
+        Port = BareKestrel.PortOf(app);
         _acceptsPerSecond.Clear();
         Interlocked.Exchange(ref _accepted, 0);
         _startedAt = Stopwatch.GetTimestamp();
@@ -261,17 +237,7 @@ internal sealed class BaselineServer : IAsyncDisposable
             session.Socket.Abort();
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await app.StopAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Forced stop; connections are gone either way.
-        }
-
-        await app.DisposeAsync().ConfigureAwait(false);
+        await BareKestrel.StopAsync(app).ConfigureAwait(false);
         _sessions.Clear();
     }
 

@@ -2,22 +2,34 @@ namespace Tcm.LoadTests.Baseline.Server;
 
 /// <summary>
 /// The baseline server in its own process (<c>dotnet Tcm.LoadTests.dll serve-baseline --port P --pfx FILE</c>), so its
-/// memory is measured alone and its sockets do not count against this process's open-file limit. The child exits when its
-/// standard input closes, so it never outlives the load test.
+/// memory is measured alone and its sockets do not count against this process's open-file limit; or the bare relay in front of
+/// it (<c>serve-relay</c>, <see cref="Relay"/>), in its own process as the gateway is. The child exits when its standard input
+/// closes, so it never outlives the load test.
 /// </summary>
 internal sealed class BaselineServerProcess : IAsyncDisposable
 {
     /// <summary>The line the child prints when it listens: <c>READY port=5001 pid=123</c>.</summary>
     public const string ReadyPrefix = "READY port=";
 
-    private readonly string _pfxPath;
+    private readonly string _command;
+    private readonly string[] _arguments;
     private readonly ServerChildProcess _child;
 
     public BaselineServerProcess(string pfxPath, TextWriter log)
+        : this("baseline server", "serve-baseline", ["--pfx", pfxPath], log)
     {
-        _pfxPath = pfxPath;
-        _child = new ServerChildProcess("baseline server", log);
     }
+
+    private BaselineServerProcess(string role, string command, string[] arguments, TextWriter log)
+    {
+        _command = command;
+        _arguments = arguments;
+        _child = new ServerChildProcess(role, log);
+    }
+
+    /// <summary>The bare relay (<c>serve-relay</c>) with the server certificate <paramref name="pfxPath"/>, to the bare server at <paramref name="upstream"/> signed by the CA in <paramref name="caPemPath"/>.</summary>
+    public static BaselineServerProcess Relay(string pfxPath, Uri upstream, string caPemPath, TextWriter log) =>
+        new("bare relay", "serve-relay", ["--pfx", pfxPath, "--upstream", upstream.ToString(), "--ca", caPemPath], log);
 
     /// <summary>The port the child listens on (0 until started).</summary>
     public int Port => _child.Port;
@@ -28,7 +40,7 @@ internal sealed class BaselineServerProcess : IAsyncDisposable
     /// <summary>Starts the child on <paramref name="port"/> (0 for any) and waits until it listens.</summary>
     public Task StartAsync(int port, CancellationToken cancellationToken) =>
         _child.StartAsync(
-            SelfLauncher.StartInfo(["serve-baseline", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pfx", _pfxPath]),
+            SelfLauncher.StartInfo([_command, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. _arguments]),
             line => line.StartsWith(ReadyPrefix, StringComparison.Ordinal)
                 ? int.Parse(line[ReadyPrefix.Length..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)
                 : null,

@@ -90,8 +90,9 @@ internal static class Ratios
 {
     /// <summary>
     /// Ratios of every comparable figure: p50, p99, rps and fail% of iterations and steps, and every gauge. A TCM scenario is
-    /// compared with the baseline scenario of the same name; one through the gateway (<c>-gw</c>) with the baseline's direct
-    /// one, the floor of the stack (the baseline has no gateway). Rows are named by the TCM scenario.
+    /// compared with the baseline scenario of the same name: one through the gateway (<c>-gw</c>) with the baseline's through its
+    /// bare relay where the baseline ran one (the push tests), else with the baseline's direct one, the floor of the stack.
+    /// Rows are named by the TCM scenario.
     /// </summary>
     public static IReadOnlyList<RatioRow> Compute(VariantReport baseline, VariantReport tcm)
     {
@@ -99,7 +100,8 @@ internal static class Ratios
         foreach (var t in tcm.Scenarios)
         {
             var baseName = Tcm.LoadTests.Variants.ScenarioNames.BaselineOf(t.Name);
-            var b = baseline.Scenarios.FirstOrDefault(s => s.Name.Equals(baseName, StringComparison.OrdinalIgnoreCase));
+            var b = baseline.Scenarios.FirstOrDefault(s => s.Name.Equals(t.Name, StringComparison.OrdinalIgnoreCase))
+                    ?? baseline.Scenarios.FirstOrDefault(s => s.Name.Equals(baseName, StringComparison.OrdinalIgnoreCase));
             if (b is null)
             {
                 continue;
@@ -140,8 +142,15 @@ internal static class Ratios
             }
 
             // The gateway holds the agents' connections as the bare server does, and the Task Server channels as it does: their figures against the floor's.
+            // why: behind its bare relay the bare server no longer holds the agents' connections; the relay is the gateway's floor there.
+            var relayed = b.FindGauge("relay-cpu-per-task") is not null;
             foreach (var (gatewayGauge, baselineGauge) in GatewayFloor)
             {
+                if (relayed && gatewayGauge.StartsWith("gateway-", StringComparison.Ordinal) && baselineGauge.StartsWith("server-", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 if (t.FindGauge(gatewayGauge) is { } tg && b.FindGauge(baselineGauge) is { } bg)
                 {
                     Add($"{gatewayGauge} / baseline {baselineGauge}", bg.Unit, bg.Value, tg.Value);
@@ -157,7 +166,7 @@ internal static class Ratios
 
     /// <summary>
     /// Gateway, Task Server, NS node and PostgreSQL gauges and the baseline server's gauge each is compared with (each node and
-    /// PostgreSQL does part of what the bare server does alone).
+    /// PostgreSQL does part of what the bare server does alone); the gateway's CPU also with the bare relay's, when the baseline ran one.
     /// </summary>
     private static readonly (string Gateway, string Baseline)[] GatewayFloor =
     [
@@ -168,6 +177,8 @@ internal static class Ratios
         ("task-server-idle-cpu", "server-idle-cpu"),
         ("task-server-idle-cpu-per-1k-channels", "server-idle-cpu-per-1k-channels"),
         ("gateway-cpu-per-task", "server-cpu-per-task"),
+        ("gateway-cpu-per-task", "relay-cpu-per-task"),
+        ("gateway-cpu-per-relayed-message", "relay-cpu-per-relayed-message"),
         ("postgres-cpu-per-task", "server-cpu-per-task"),
         ("ns-and-postgres-cpu-per-task", "server-cpu-per-task"),
         .. Enumerable.Range(1, Tcm.LoadTests.Variants.NsDeployment.MaxNodes).Select(n => ($"node{n}-cpu-per-task", "server-cpu-per-task")),

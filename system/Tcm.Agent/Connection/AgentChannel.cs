@@ -183,7 +183,13 @@ internal sealed class AgentChannel : ChannelEnd, IDisposable
         }
 
         var read = await ChannelReader.ReadAsync(Socket, first, MaxMessageBytes, ct).ConfigureAwait(false);
-        return read.Fault is { } fault ? throw new ChannelProtocolException(fault) : read.Message;
+        if (read.Fault is { } fault)
+        {
+            throw new ChannelProtocolException(fault);
+        }
+
+        Counters?.AddMessageReceived();
+        return read.Message;
     }
 
     /// <summary>

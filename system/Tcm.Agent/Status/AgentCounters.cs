@@ -11,6 +11,7 @@ public sealed class AgentCounters
         .ToFrozenDictionary(derived => derived.DerivedType, derived => IndexOfKind((string)derived.TypeDiscriminator!));
 
     private readonly long[] _messagesSent = new long[MessageKinds.All.Count];
+    private long _messagesReceived;
     private long _httpRequests;
     private long _channelRequests;
     private long _bytesSent;
@@ -62,6 +63,14 @@ public sealed class AgentCounters
         var i = IndexOfKind(kind);
         return i < 0 ? 0 : Volatile.Read(ref _messagesSent[i]);
     }
+
+    /// <summary>Messages sent over the persistent channels, every kind together.</summary>
+    public long ChannelMessagesSent => Enumerable.Range(0, _messagesSent.Length).Sum(i => Volatile.Read(ref _messagesSent[i]));
+
+    /// <summary>Whole messages received over the persistent channels (pushes, acknowledgements, responses...; not pings or pongs).</summary>
+    public long ChannelMessagesReceived => Volatile.Read(ref _messagesReceived);
+
+    internal void AddMessageReceived() => Interlocked.Increment(ref _messagesReceived);
 
     internal void AddMessageSent(Message message)
     {
