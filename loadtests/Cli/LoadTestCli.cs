@@ -107,6 +107,8 @@ internal static class LoadTestCli
         protocol.AcceptOnlyFromAmong("h1", "h2", "both");
         var route = new Option<string>("--route") { Description = $"direct (agents call the Notification Server), gateway (agents prefer CEM: every connection through a CEM gateway in its own process; tcm only, compared with the baseline's direct run) or both. Default {(test.DefaultRoutes.Count > 1 ? "both" : "direct")}." };
         route.AcceptOnlyFromAmong("direct", "gateway", "both");
+        var bareRelay = new Option<string>("--bare-relay") { Description = "The baseline's gateway route: on (its bare agents through a bare relay of the same bytes in its own process, the gateway's floor) or off (the baseline runs direct only, and TCM's gateway runs are compared with that, the whole stack's floor). Default on where the test has a relay.", DefaultValueFactory = _ => "on" };
+        bareRelay.AcceptOnlyFromAmong("on", "off");
         var taskServer = new Option<bool>("--task-server") { Description = "tcm: run a Task Server (tcm ts, own process) too: every agent holds its NS and Task Server channels (one HTTP/2 connection with h2 through the gateway), tasks go through the Task Server; the baseline's bare agents then hold two WebSockets too (one HTTP/2 connection with h2)." };
         var threshold = new Option<string[]>("--threshold", "-t")
         {
@@ -125,7 +127,7 @@ internal static class LoadTestCli
         var parameters = test.Parameters.Select(p => (p, Option: new Option<string>(p.Name) { Description = $"{char.ToUpperInvariant(p.Description[0])}{p.Description[1..]}.", DefaultValueFactory = _ => p.Default })).ToList();
 
         Option[] all = [agents, duration, target, report, processes, variant, protocol, route, taskServer, threshold, noDefaults, server, ca, plain, shard, jsonOut];
-        foreach (var option in all.Concat(test.NsDeployments ? [store, nsNodes] : []).Concat(parameters.Select(p => (Option)p.Option)))
+        foreach (var option in all.Concat(test.NsDeployments ? [store, nsNodes] : []).Concat(test.RelayBaseline ? [bareRelay] : []).Concat(parameters.Select(p => (Option)p.Option)))
         {
             command.Options.Add(option);
         }
@@ -208,7 +210,8 @@ internal static class LoadTestCli
             var variantText = parse.GetValue(variant)!;
             var protocolText = parse.GetValue(protocol);
             var routeText = parse.GetValue(route);
-            if (routeText == "gateway" && variantText == "baseline" && !test.RelayBaseline)
+            var relayBaseline = test.RelayBaseline && parse.GetValue(bareRelay) != "off";
+            if (routeText == "gateway" && variantText == "baseline" && !relayBaseline)
             {
                 errors.Add("--route gateway needs the tcm variant: the baseline has no gateway (its direct run is the floor TCM's gateway runs are compared with).");
             }
@@ -245,6 +248,7 @@ internal static class LoadTestCli
                     _ => test.DefaultProtocols,
                 },
                 TaskServer = parse.GetValue(taskServer),
+                BareRelay = relayBaseline,
                 Deployments = deployments,
                 Routes = routeText switch
                 {

@@ -20,6 +20,9 @@ internal sealed record RunOptions
     /// <summary>tcm: run a Task Server too (two channels per agent, tasks through it).</summary>
     public bool TaskServer { get; init; }
 
+    /// <summary>The baseline's gateway route through its bare relay (<c>--bare-relay on</c>, where the test has one); off runs it direct only.</summary>
+    public bool BareRelay { get; init; } = true;
+
     /// <summary>tcm: the Notification Server deployments to run, in order (<c>--store</c> times <c>--ns-nodes</c>); the baseline runs once.</summary>
     public IReadOnlyList<NsDeployment> Deployments { get; init; } = [NsDeployment.Default];
 

@@ -188,7 +188,7 @@ internal sealed class TestHost
     /// route through its bare relay, which the lab starts in one load process (a sharded or attached baseline runs direct).
     /// </summary>
     private IReadOnlyList<AgentRoute> RoutesOf(ILoadTargetFactory factory) =>
-        factory.Variant == "baseline" && _test.RelayBaseline && _options.Processes == 1 && !_options.IsShard && _options.Target == "lab"
+        factory.Variant == "baseline" && _test.RelayBaseline && _options.BareRelay && _options.Processes == 1 && !_options.IsShard && _options.Target == "lab"
             ? LoadTestInfo.DirectAndGateway
             : factory.Routes;
 

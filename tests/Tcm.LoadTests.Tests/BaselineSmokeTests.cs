@@ -92,6 +92,20 @@ public sealed class BaselineSmokeTests : SmokeRun
     }
 
     [Fact]
+    public async Task PushFanout_WithTheBareRelayOff_RunsTheBaselineDirect_OnlyOnce_ForBothRoutes()
+    {
+        var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "4", "--duration", "1s", "--interval", "250ms", "--protocol", "h2", "--route", "both", "--bare-relay", "off",
+            "--warmup", "2", "--warmup-interval", "200ms", "--warmup-small", "5", "--warmup-settle", "200ms"]);
+
+        exitCode.Should().Be(ExitCodes.Passed, output);
+        report.Variants[0].Target.Should().NotContain("bare relay");
+        var scenario = report.Variants[0].Scenarios.Should().ContainSingle("the baseline's gateway route is its direct one without the relay").Subject;
+        scenario.Name.Should().Be("push-fanout-h2");
+        scenario.FindGauge("relay-cpu-per-task").Should().BeNull();
+        EveryAgentAnsweredEveryRound(scenario, 4);
+    }
+
+    [Fact]
     public async Task Sharded_Run_MergesTheShards()
     {
         var (exitCode, output, report) = await RunAsync(["push-fanout", "--variant", "baseline", "--agents", "12", "--processes", "2", "--duration", "1s", "--interval", "500ms", "--protocol", "h1"]);
@@ -122,6 +136,9 @@ public sealed class BaselineSmokeTests : SmokeRun
     [InlineData("connect-storm", "--variant", "baseline", "--route", "gateway")]
     [InlineData("connect-storm", "--route", "sideways")]
     [InlineData("push-fanout-rate", "--rate", "fast")]
+    [InlineData("push-fanout", "--bare-relay", "maybe")]
+    [InlineData("push-fanout", "--variant", "baseline", "--route", "gateway", "--bare-relay", "off")]
+    [InlineData("connect-storm", "--bare-relay", "on")]
     public async Task BadInput_GivesExitCodeTwo_AndAnError(params string[] args)
     {
         var output = new StringWriter();
