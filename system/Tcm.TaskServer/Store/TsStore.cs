@@ -55,7 +55,12 @@ internal sealed class TsStore : IDisposable, IWriteOutcomes
         {
             // why: as the NS's store: a checkpoint every 8,192 WAL pages instead of 1,000 (each copies every page the fan-outs touched
             // into the file and syncs it), and a larger cache and a mapped file for the pages the writes read again.
-            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=8192;");
+            // why temp_store=MEMORY: each write of the single writer runs in a savepoint, and SQLite keeps the savepoint's undo record
+            // (the sub-journal: the page number and old content of every page the write changes) in memory only up to 64 KiB, then in
+            // a temporary file. In a fan-out's profile those file writes were 83% of the Task Server's pwrite64 calls (6.8 per task,
+            // against 1.3 for the WAL and its checkpoints). The sub-journal only undoes a write inside its own transaction and is never
+            // read after a crash (the WAL is what commits), so keeping it in memory changes nothing the store promises.
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=8192; PRAGMA temp_store=MEMORY;");
             Schema = SchemaMigrator.Migrate(_connection, TsSchema.Definition);
         }
         catch
