@@ -18,10 +18,7 @@ public sealed class ResultsInFlightTests
     [Fact]
     public async Task Results_AreStoredWhileTheSessionReadsOn_EachAcknowledgedAfterItsOwnCommit_ARefusalSaysWhy()
     {
-        var socket = new ScriptedWebSocket();
-        var session = new StoringSession(socket, maxResultsInFlight: 32);
-        var run = session.RunAsync(CancellationToken.None);
-        socket.PeerSends(MessageCodec.Encode(Hello));
+        var (socket, session, run) = Start(maxResultsInFlight: 32);
 
         foreach (var key in new[] { "k1", "k2", "k3" })
         {
@@ -55,10 +52,7 @@ public sealed class ResultsInFlightTests
     [Fact]
     public async Task AtTheBound_TheReadLoopWaits_AndReadsOnOnceAResultCommits()
     {
-        var socket = new ScriptedWebSocket();
-        var session = new StoringSession(socket, maxResultsInFlight: 2);
-        var run = session.RunAsync(CancellationToken.None);
-        socket.PeerSends(MessageCodec.Encode(Hello));
+        var (socket, session, run) = Start(maxResultsInFlight: 2);
 
         foreach (var key in new[] { "k1", "k2", "k3" })
         {
@@ -84,10 +78,7 @@ public sealed class ResultsInFlightTests
     [Fact]
     public async Task APeerClose_IsAnsweredAfterTheResultsInFlightAreAcknowledged()
     {
-        var socket = new ScriptedWebSocket();
-        var session = new StoringSession(socket, maxResultsInFlight: 32);
-        var run = session.RunAsync(CancellationToken.None);
-        socket.PeerSends(MessageCodec.Encode(Hello));
+        var (socket, session, run) = Start(maxResultsInFlight: 32);
         socket.PeerSends(MessageCodec.Encode(Result("k1")));
         socket.PeerCloses();
 
@@ -105,10 +96,7 @@ public sealed class ResultsInFlightTests
     [Fact]
     public async Task AChannelThatVanishes_EndsOnlyOnceItsResultsInFlightAreStored()
     {
-        var socket = new ScriptedWebSocket();
-        var session = new StoringSession(socket, maxResultsInFlight: 32);
-        var run = session.RunAsync(CancellationToken.None);
-        socket.PeerSends(MessageCodec.Encode(Hello));
+        var (socket, session, run) = Start(maxResultsInFlight: 32);
         socket.PeerSends(MessageCodec.Encode(Result("k1")));
         socket.PeerSends(MessageCodec.Encode(Result("k2")));
         await Eventually.WaitAsync(() => session.StoresStarted.Count == 2, Deadline, "both results handed to the store");
@@ -127,10 +115,7 @@ public sealed class ResultsInFlightTests
     [Fact]
     public async Task AStoreThatFails_EndsTheChannel_AndIsThrownFromItsRun()
     {
-        var socket = new ScriptedWebSocket();
-        var session = new StoringSession(socket, maxResultsInFlight: 32);
-        var run = session.RunAsync(CancellationToken.None);
-        socket.PeerSends(MessageCodec.Encode(Hello));
+        var (socket, session, run) = Start(maxResultsInFlight: 32);
         socket.PeerSends(MessageCodec.Encode(Result("k1")));
         await Eventually.WaitAsync(() => session.StoresStarted.Count == 1, Deadline, "the result handed to the store");
 
@@ -150,6 +135,16 @@ public sealed class ResultsInFlightTests
         var create = () => new StoringSession(new ScriptedWebSocket(), settings);
 
         create.Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    /// <summary>A session over a scripted socket, running, its agent's hello sent.</summary>
+    private static (ScriptedWebSocket Socket, StoringSession Session, Task Run) Start(int maxResultsInFlight)
+    {
+        var socket = new ScriptedWebSocket();
+        var session = new StoringSession(socket, maxResultsInFlight);
+        var run = session.RunAsync(CancellationToken.None);
+        socket.PeerSends(MessageCodec.Encode(Hello));
+        return (socket, session, run);
     }
 
     private static HelloMessage Hello => new() { ProtocolVersion = ProtocolConstants.Version, AgentId = "agent-1" };

@@ -139,12 +139,6 @@ public sealed class ResultsInFlightTests
     private static long StoredCount(NotificationServerHost server, string key)
     {
         using var connection = server.OpenStore();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM results WHERE idempotency_key = @key";
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "key";
-        parameter.Value = key;
-        command.Parameters.Add(parameter);
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        return Cluster.SharedStoreDeliveryTests.Scalar(connection, "SELECT COUNT(*) FROM results WHERE idempotency_key = @id", key);
     }
 }
