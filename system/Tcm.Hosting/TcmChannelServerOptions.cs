@@ -50,6 +50,13 @@ public abstract class TcmChannelServerOptions : TcmServerOptions
     /// </summary>
     public TimeSpan ResultAckDelay { get; set; } = DefaultResultAckDelay;
 
+    /// <summary>
+    /// Most results one agent's channel hands to the store before the first of them committed: the channel reads the agent's next
+    /// message while its results commit (each acknowledged after its own commit), and at this many waits for one, so an agent that
+    /// sends faster than the store commits is slowed down. 1 to 1,024. Default 32.
+    /// </summary>
+    public int MaxResultsInFlight { get; set; } = 32;
+
     /// <summary>The default of <see cref="ResultAckDelay"/>: 2 seconds, past a fan-out every second or two, far below any timeout.</summary>
     public static TimeSpan DefaultResultAckDelay { get; } = TimeSpan.FromSeconds(2);
 

@@ -68,6 +68,9 @@ public static class NotificationServerExtensions
             var window = new PushWindow(options.MaxPushesInFlight, (agent, after, max) => store.GetPushesAfter(((AgentRecord)agent).Id, after, max),
                 Math.Min(PushWindow.DefaultPerChannel, Math.Max(1, options.MaxQueuedPerChannel / 2)), metrics.PushesSent);
             metrics.ObserveQueuedWork(() => window.Waiting, () => window.InFlight);
+
+            // why: results wait while a fan-out is being delivered (DeliveryBurst); the window exists once deliveries can start.
+            store.Writer.HoldWhile(new DeliveryBurst(window, TimeProvider.System).IsOn, DeliveryBurst.MaxHold, store.AfterHeldWrites);
             return window;
         });
         services.AddSingleton<DeliveryJournal>();

@@ -39,6 +39,18 @@ internal sealed class ScriptedWebSocket : WebSocket
 
     private WebSocketCloseStatus? _closeReceived;
 
+    /// <summary>What was sent so far, copied (sends may go on while the test reads).</summary>
+    public List<string> SentSoFar()
+    {
+        lock (_gate)
+        {
+            return [.. Sent];
+        }
+    }
+
+    /// <summary>Messages the peer sent that the channel has not started to read.</summary>
+    public int Unread => _incoming.Reader.Count;
+
     public void PeerSends(byte[] data, WebSocketMessageType type = WebSocketMessageType.Text) => _incoming.Writer.TryWrite((data, type));
 
     public void PeerCloses() => _incoming.Writer.TryWrite(([], WebSocketMessageType.Close));

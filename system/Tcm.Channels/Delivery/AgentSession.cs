@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Net.WebSockets;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Tcm.Channels.Framing;
 using Tcm.Protocol;
@@ -24,7 +25,10 @@ public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
     private readonly string _agentId;
     private readonly int _maxMessageBytes;
     private readonly long _resultAckDelayMs;
+    private readonly int _maxResultsInFlight;
     private HeldResultAcks? _heldAcks;
+    private ResultsInFlight? _resultsInFlight;
+    private Exception? _storeFailure;
 
     /// <summary>A channel of <paramref name="agent"/> (id <paramref name="agentId"/>) over an accepted <paramref name="socket"/>, waiting for its hello.</summary>
     protected AgentSession(WebSocket socket, TAgent agent, string agentId, string connectionId, ServerChannelSettings settings, ILogger logger)
@@ -34,6 +38,8 @@ public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
         _agentId = agentId;
         _maxMessageBytes = settings.MaxMessageBytes;
         _resultAckDelayMs = (long)settings.ResultAckDelay.TotalMilliseconds;
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxResultsInFlight, 1);
+        _maxResultsInFlight = settings.MaxResultsInFlight;
         Logger = logger;
     }
 
@@ -49,17 +55,100 @@ public abstract partial class AgentSession<TAgent> : ServerChannel, IPushChannel
     /// <summary>The server's channel log.</summary>
     protected ILogger Logger { get; }
 
-    /// <summary>Reads and handles messages until the channel closes, then <see cref="OnEnded"/>. Never throws for a peer that goes away.</summary>
+    /// <summary>Results of this channel handed to the store and not yet committed (see <see cref="AcceptResultAsync"/>).</summary>
+    internal ResultsInFlight? ResultsInFlight => Volatile.Read(ref _resultsInFlight);
+
+    /// <summary>
+    /// Reads and handles messages until the channel closes, waits for the results it read to be stored, then <see cref="OnEnded"/>.
+    /// Never throws for a peer that goes away; a store that failed otherwise is thrown from here, as when the read loop awaited it.
+    /// </summary>
     public async Task RunAsync(CancellationToken aborted)
     {
         Aborted = aborted;
         try
         {
             await ReceiveLoopAsync(aborted).ConfigureAwait(false);
+
+            // why: a result's write runs once queued; the request (and the socket) ends after it, not while it may still acknowledge.
+            await WhenHandledAsync().ConfigureAwait(false);
         }
         finally
         {
             OnEnded();
+        }
+
+        if (Volatile.Read(ref _storeFailure) is { } failure and not (IOException or ObjectDisposedException or OperationCanceledException))
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override Task WhenHandledAsync() => ResultsInFlight?.WhenNoneAsync() ?? Task.CompletedTask;
+
+    /// <summary>
+    /// A result read from the channel, handed to the store: <paramref name="storing"/> has queued its write already (so the store sees
+    /// the agent's messages in the order they came, a carried acknowledgement applied with it), and the session reads on while it
+    /// commits. Once it committed, the result is acknowledged (<see cref="AcknowledgeResult"/>); a result the store refuses
+    /// (<see cref="ArgumentException"/>) gets a non-fatal <c>malformed-message</c> error that says why; any other failure ends the
+    /// channel. At most <see cref="ServerChannelSettings.MaxResultsInFlight"/> are in flight: the returned task, which the read loop
+    /// awaits, completes once there is room for the next.
+    /// </summary>
+    protected ValueTask AcceptResultAsync(Task<ResultReceipt> storing)
+    {
+        ArgumentNullException.ThrowIfNull(storing);
+        if (storing.IsCompleted)
+        {
+            // why: a refusal often completes at once, and then needs no tracking.
+            Stored(storing);
+            return ValueTask.CompletedTask;
+        }
+
+        // why: made by the first result that waits for its commit (only the read loop gets here): an idle channel keeps nothing for it.
+        var inFlight = Volatile.Read(ref _resultsInFlight);
+        if (inFlight is null)
+        {
+            inFlight = new ResultsInFlight(_maxResultsInFlight);
+            Volatile.Write(ref _resultsInFlight, inFlight);
+        }
+
+        var room = inFlight.AddAsync();
+        storing.ContinueWith(
+            static (stored, state) =>
+            {
+                var (session, inFlight) = ((AgentSession<TAgent>, ResultsInFlight))state!;
+                try
+                {
+                    session.Stored(stored);
+                }
+                finally
+                {
+                    inFlight.Remove();
+                }
+            },
+            (this, inFlight),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return room.IsCompleted ? ValueTask.CompletedTask : new ValueTask(room);
+    }
+
+    private void Stored(Task<ResultReceipt> stored)
+    {
+        if (stored.IsCompletedSuccessfully)
+        {
+            AcknowledgeResult(stored.Result.IdempotencyKey);
+        }
+        else if (stored.Exception?.InnerException is ArgumentException refused)
+        {
+            Send(new ErrorMessage { Code = CloseReasons.Malformed, Detail = refused.Message, Fatal = false });
+        }
+        else
+        {
+            // why: as when the read loop awaited the store: the channel ends (the agent sends its unacknowledged results again after its
+            // next hello), and the failure is thrown from the session's run.
+            Interlocked.CompareExchange(ref _storeFailure, stored.Exception?.InnerException ?? new OperationCanceledException(), null);
+            Abort();
         }
     }
 

@@ -217,9 +217,16 @@ public abstract class ServerChannel : ChannelEnd
     {
     }
 
+    /// <summary>
+    /// Completes when what the session handed on from the messages it read (results being stored) has finished, so that what it sends
+    /// about them goes before the answer to the peer's close. Nothing, by default.
+    /// </summary>
+    protected virtual Task WhenHandledAsync() => Task.CompletedTask;
+
     private async ValueTask AnswerPeerCloseAsync()
     {
         Volatile.Write(ref _state, Closing);
+        await WhenHandledAsync().ConfigureAwait(false);
         await QueueClose(Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, startDeadline: false).ConfigureAwait(false);
     }
 }

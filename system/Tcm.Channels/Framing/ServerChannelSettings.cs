@@ -14,4 +14,13 @@ public sealed record ServerChannelSettings(TimeProvider Time, int MaxMessageByte
     /// zero acknowledges every result at once. Default zero.
     /// </summary>
     public TimeSpan ResultAckDelay { get; init; }
+
+    /// <summary>
+    /// Most results one channel hands to the store before the first of them committed: the session reads on while they commit, and
+    /// at this many waits for one (the agent meets back-pressure). Default <see cref="DefaultMaxResultsInFlight"/>.
+    /// </summary>
+    public int MaxResultsInFlight { get; init; } = DefaultMaxResultsInFlight;
+
+    /// <summary>The default of <see cref="MaxResultsInFlight"/>: 32.</summary>
+    public const int DefaultMaxResultsInFlight = 32;
 }

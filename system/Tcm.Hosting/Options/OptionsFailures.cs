@@ -72,7 +72,7 @@ public sealed class OptionsFailures(string sectionName)
 
     /// <summary>
     /// The checks of <see cref="TcmChannelServerOptions"/>: the largest message (4 KiB to <paramref name="maxMessageBytesCeiling"/>),
-    /// the hello deadline (at most 5 minutes), the keep-alive, the pushes in flight and the result acknowledgements' delay (zero, or up to a minute).
+    /// the hello deadline (at most 5 minutes), the keep-alive, the pushes and each channel's results in flight and the result acknowledgements' delay (zero, or up to a minute).
     /// </summary>
     public void Channel(TcmChannelServerOptions options, int maxMessageBytesCeiling)
     {
@@ -82,6 +82,7 @@ public sealed class OptionsFailures(string sectionName)
         NotNegative(options.KeepAliveInterval, nameof(TcmChannelServerOptions.KeepAliveInterval), "zero disables pings");
         NotNegative(options.KeepAliveTimeout, nameof(TcmChannelServerOptions.KeepAliveTimeout));
         Range(options.MaxPushesInFlight, 1, 10_000_000, nameof(TcmChannelServerOptions.MaxPushesInFlight));
+        Range(options.MaxResultsInFlight, 1, 1024, nameof(TcmChannelServerOptions.MaxResultsInFlight));
         if (options.ResultAckDelay < TimeSpan.Zero || options.ResultAckDelay > TcmChannelServerOptions.MaxResultAckDelay)
         {
             Add($"{Prefix}{nameof(TcmChannelServerOptions.ResultAckDelay)} {options.ResultAckDelay} must be between zero (every result acknowledged at once) and 1 minute.");

@@ -5,6 +5,12 @@ public sealed partial class StoreWriteQueue<TContext>
 {
     private abstract class Write
     {
+        /// <summary>Queued with <see cref="WriteWhenIdleAsync"/>: it may wait while the queue is held (<see cref="HoldWhile"/>).</summary>
+        public bool MayWait { get; init; }
+
+        /// <summary>When a write that may wait was queued (the gather clock's timestamp); 0 for the others.</summary>
+        public long QueuedAt { get; init; }
+
         /// <summary>
         /// Runs the write (again, when its transaction is retried); false when it threw (the exception is kept for its caller). An
         /// exception <paramref name="conflict"/> names is the transaction's, not the write's: it is thrown on, so the batch is retried.

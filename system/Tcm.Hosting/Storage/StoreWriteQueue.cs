@@ -27,6 +27,7 @@ namespace Tcm.Hosting.Storage;
 /// With an <see cref="IStatementPipeline"/> (a database server, where a round trip costs more than a statement), the savepoints go to it
 /// and travel with the writes' own statements, and what a write held back is sent when it returns, its failure the write's.
 /// </para>
+/// <para>With <see cref="HoldWhile"/>, writes that may wait (<see cref="WriteWhenIdleAsync"/>) wait while the process is busier.</para>
 /// </summary>
 /// <typeparam name="TContext">What a write sees: the store's statements, bound to the batch's transaction.</typeparam>
 public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
@@ -118,7 +119,9 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     /// if it threw. A write cancelled before it is queued is not run; once queued, it runs.
     /// Throws <see cref="ObjectDisposedException"/> when the store is closed.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<TContext, T> write, CancellationToken cancellationToken = default)
+    public Task<T> WriteAsync<T>(Func<TContext, T> write, CancellationToken cancellationToken = default) => Enqueue(write, mayWait: false, cancellationToken);
+
+    private Task<T> Enqueue<T>(Func<TContext, T> write, bool mayWait, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
         if (cancellationToken.IsCancellationRequested)
@@ -126,7 +129,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var item = new Write<T>(write);
+        var item = new Write<T>(write) { MayWait = mayWait, QueuedAt = mayWait ? _gatherClock.GetTimestamp() : 0 };
         if (!_queue.Writer.TryWrite(item))
         {
             throw new ObjectDisposedException(GetType().Name, "The store is closed.");
@@ -195,7 +198,8 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             Take(reader, batch);
-            if (batch.Count > 1 && batch.Count < MaxBatch && GatherWindow > TimeSpan.Zero)
+            var held = await HoldAsync(reader, batch).ConfigureAwait(false);
+            if (!held && batch.Count > 1 && batch.Count < MaxBatch && GatherWindow > TimeSpan.Zero)
             {
                 await Task.Delay(GatherWindow, _gatherClock).ConfigureAwait(false);
                 Take(reader, batch);
@@ -209,6 +213,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
                 write.Complete(failure);
             }
 
+            AfterHeld(reader, held && failure is null ? batch.Count : 0);
             batch.Clear();
         }
     }
@@ -352,6 +357,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     /// <summary>Refuses new writes, and waits until the queued ones are committed.</summary>
     public async ValueTask DisposeAsync()
     {
+        _closing = true;
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
         _connection.Dispose();
@@ -430,5 +436,8 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "A store's write context failed to take the outcome of a transaction")]
         public static partial void OutcomeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "The store's work after a held batch of writes failed")]
+        public static partial void AfterHeldFailed(ILogger logger, Exception exception);
     }
 }

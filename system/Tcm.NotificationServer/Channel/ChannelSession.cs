@@ -83,7 +83,8 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
                 _services.Delivery.RecordStatus(Agent, status);
                 break;
             case TaskResultMessage or InventoryResultMessage:
-                await OnResultAsync(message).ConfigureAwait(false);
+                // why: the session reads on while the result commits (its write is queued now, in the order the messages came).
+                await AcceptResultAsync(_services.Delivery.StoreResultAsync(Agent, message, (message as TaskResultMessage)?.AckUpToSeq, Aborted)).ConfigureAwait(false);
                 break;
             case HttpRequestMessage request:
                 await OnHttpRequestAsync(request).ConfigureAwait(false);
@@ -130,20 +131,6 @@ internal sealed partial class ChannelSession : AgentSession<AgentRecord>
         await _services.CatchUp.BeforeSessionAsync(Agent, Aborted).ConfigureAwait(false);
         await _services.Delivery.StartSessionAsync(Agent, this, welcome, hello.LastReceivedSeq, Aborted).ConfigureAwait(false);
         Welcomed?.Invoke();
-    }
-
-    private async ValueTask OnResultAsync(Message result)
-    {
-        try
-        {
-            var carriedAck = (result as TaskResultMessage)?.AckUpToSeq;
-            var receipt = await _services.Delivery.StoreResultAsync(Agent, result, carriedAck, Aborted).ConfigureAwait(false);
-            AcknowledgeResult(receipt.IdempotencyKey);
-        }
-        catch (ArgumentException ex)
-        {
-            Send(new ErrorMessage { Code = CloseReasons.Malformed, Detail = ex.Message, Fatal = false });
-        }
     }
 
     private async ValueTask OnHttpRequestAsync(HttpRequestMessage request)

@@ -288,7 +288,8 @@ internal sealed partial class DeliveryService(
 
         var payload = TcmStore.Serialize(result, ProtocolJsonContext.Default.Message);
         var taken = new JournalTake();
-        var duplicate = await store.Writer.WriteAsync(ctx =>
+        // why when idle: a result's write may wait while a fan-out is being delivered (DeliveryBurst); it is acknowledged after it commits.
+        var duplicate = await store.Writer.WriteWhenIdleAsync(ctx =>
         {
             // why the insert held back: on PostgreSQL it travels with the acknowledgements' update (one round trip for both).
             var inserted = ctx.DeferCount(

@@ -20,9 +20,10 @@ internal sealed class TsChannelServices(
     /// <summary>Every open channel, for the one heartbeat (<see cref="TsChannelHousekeeping"/>).</summary>
     public ChannelSet<TsSession> Channels { get; } = new();
 
-    /// <summary>The clock, the largest message, the close timeout and the result acknowledgements' delay of every channel.</summary>
+    /// <summary>The clock, the largest message, the close timeout, the result acknowledgements' delay and the results in flight of every channel.</summary>
     public ServerChannelSettings Channel { get; } = new(time, options.Value.MaxMessageBytes, ServerChannelSettings.DefaultCloseTimeout)
     {
         ResultAckDelay = options.Value.ResultAckDelay,
+        MaxResultsInFlight = options.Value.MaxResultsInFlight,
     };
 }

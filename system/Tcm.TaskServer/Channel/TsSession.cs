@@ -10,7 +10,7 @@ namespace Tcm.TaskServer.Channel;
 
 /// <summary>
 /// One Client Task Agent channel: hello (role <c>ts</c>) and welcome, re-sent pushes, acks, task statuses and results (stored once,
-/// then acknowledged with <c>ack.keys</c>, or held for the next push when the hello accepts it). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
+/// then acknowledged with <c>ack.keys</c>, or held for the next push when the hello accepts it; read on while they commit). Reading, the send queue and the close handshake are the shared <see cref="ServerChannel"/>'s.
 /// </summary>
 internal sealed partial class TsSession : AgentSession<TsAgent>
 {
@@ -70,16 +70,8 @@ internal sealed partial class TsSession : AgentSession<TsAgent>
                 _services.Delivery.RecordStatus(Agent, status, TaskDelivery.ViaPersistent);
                 break;
             case TaskResultMessage or InventoryResultMessage:
-                try
-                {
-                    var receipt = await _services.Delivery.StoreResultAsync(Agent, message, (message as TaskResultMessage)?.AckUpToSeq, Aborted).ConfigureAwait(false);
-                    AcknowledgeResult(receipt.IdempotencyKey);
-                }
-                catch (ArgumentException ex)
-                {
-                    Send(new ErrorMessage { Code = CloseReasons.Malformed, Detail = ex.Message, Fatal = false });
-                }
-
+                // why: the session reads on while the result commits (its write is queued now, in the order the messages came).
+                await AcceptResultAsync(_services.Delivery.StoreResultAsync(Agent, message, (message as TaskResultMessage)?.AckUpToSeq, Aborted)).ConfigureAwait(false);
                 break;
             case Tcm.Protocol.HttpRequestMessage request:
                 var body = request.Body is { } element ? Encoding.UTF8.GetBytes(element.GetRawText()) : ReadOnlyMemory<byte>.Empty;

@@ -36,7 +36,7 @@ public sealed class OptionsFailuresTests
         var failures = new OptionsFailures("Test");
 
         failures.Channel(
-            new TestChannelOptions { MaxMessageBytes = 100, HelloTimeout = TimeSpan.Zero, KeepAliveInterval = TimeSpan.FromSeconds(-1), KeepAliveTimeout = TimeSpan.FromSeconds(-1), MaxPushesInFlight = 0, ResultAckDelay = TimeSpan.FromSeconds(61) },
+            new TestChannelOptions { MaxMessageBytes = 100, HelloTimeout = TimeSpan.Zero, KeepAliveInterval = TimeSpan.FromSeconds(-1), KeepAliveTimeout = TimeSpan.FromSeconds(-1), MaxPushesInFlight = 0, MaxResultsInFlight = 1025, ResultAckDelay = TimeSpan.FromSeconds(61) },
             1024 * 1024);
 
         failures.All.Should().BeEquivalentTo(
@@ -45,6 +45,7 @@ public sealed class OptionsFailuresTests
             "Test:KeepAliveInterval -00:00:01 must not be negative (zero disables pings).",
             "Test:KeepAliveTimeout -00:00:01 must not be negative.",
             "Test:MaxPushesInFlight 0 is outside 1..10000000.",
+            "Test:MaxResultsInFlight 1025 is outside 1..1024.",
             "Test:ResultAckDelay 00:01:01 must be between zero (every result acknowledged at once) and 1 minute.");
     }
 

@@ -106,7 +106,8 @@ public sealed class SharedStoreDeliveryTests
         Scalar(check, "SELECT next_seq FROM agents WHERE id = @id", agent.Id).Should().Be(4);
     }
 
-    private static long Scalar(System.Data.Common.DbConnection connection, string sql, string agentId)
+    /// <summary>A count or number read with one <c>@id</c> parameter, on either engine.</summary>
+    internal static long Scalar(System.Data.Common.DbConnection connection, string sql, string agentId)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
