@@ -22,15 +22,16 @@ namespace Tcm.Agent.Tests.Connection;
 /// </summary>
 public sealed class AgentTransportPoolTests : IAsyncLifetime
 {
-    private static readonly TimeSpan ShortIdle = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-
     private readonly X509Certificate2 _ca = TestCertificates.Ca();
     private WebApplication? _app;
     private Uri _base = null!;
     private Uri _channelUri = null!;
     private int _accepted;
     private int _open;
+
+    private static TimeSpan ShortIdle => TimeSpan.FromSeconds(1);
+
+    private static TimeSpan Deadline => TimeSpan.FromSeconds(20);
 
     public async Task InitializeAsync()
     {
