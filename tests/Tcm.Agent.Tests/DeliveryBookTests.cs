@@ -77,6 +77,58 @@ public sealed class DeliveryBookTests
     }
 
     [Fact]
+    public void TaskIdSnapshots_StayAsTheyWere_WhileLaterTasksPushOutTheOldest_AndEachHoldsTheLastOnesInOrder()
+    {
+        // The snapshots share the book's storage (no copy per push): many more tasks than the capacity, so the storage is replaced
+        // several times, and every snapshot taken on the way must still read as it did when taken.
+        const int capacity = 5;
+        var book = new DeliveryBook(taskIdCapacity: capacity);
+        var taken = new List<(int Last, IReadOnlyList<string> Ids)>();
+        for (var i = 1; i <= 40; i++)
+        {
+            book.Record(ChannelRole.NotificationServer, TestData.Task(i, $"t{i}"));
+            taken.Add((i, book.WriteTo(TestData.State()).CompletedTaskIds));
+        }
+
+        foreach (var (last, ids) in taken)
+        {
+            var first = Math.Max(1, last - capacity + 1);
+            ids.Should().Equal(Enumerable.Range(first, last - first + 1).Select(i => $"task:t{i}"), "the snapshot after task {0}", last);
+        }
+
+        book.HasTask("t35").Should().BeFalse();
+        book.HasTask("t36").Should().BeTrue();
+        book.Record(ChannelRole.NotificationServer, TestData.Task(41, "t38")).Should().Be(PushDisposition.DuplicateTask);
+    }
+
+    [Fact]
+    public async Task ATaskIdSnapshot_SavedAndLoaded_IsTheSameIds_AndTheRestoredBookNeverRunsThemAgain()
+    {
+        var folder = Directory.CreateTempSubdirectory("tcm-book-");
+        try
+        {
+            var book = new DeliveryBook(taskIdCapacity: 3);
+            for (var i = 1; i <= 7; i++)
+            {
+                book.Record(ChannelRole.NotificationServer, TestData.Task(i, $"t{i}"));
+            }
+
+            var store = new Tcm.Agent.State.FileAgentStateStore(folder.FullName);
+            await store.SaveAsync(book.WriteTo(TestData.State()), CancellationToken.None);
+            var loaded = await new Tcm.Agent.State.FileAgentStateStore(folder.FullName).LoadAsync(CancellationToken.None);
+
+            loaded!.CompletedTaskIds.Should().Equal("task:t5", "task:t6", "task:t7");
+            var restored = new DeliveryBook(loaded, taskIdCapacity: 3);
+            restored.Record(ChannelRole.NotificationServer, TestData.Task(8, "t6")).Should().Be(PushDisposition.DuplicateTask);
+            restored.Record(ChannelRole.NotificationServer, TestData.Task(9, "t4")).Should().Be(PushDisposition.New, "t4 was forgotten before the save");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Results_AreKeptUntilAcknowledged_InOrder()
     {
         var book = new DeliveryBook();

@@ -12,10 +12,10 @@ using Tcm.Protocol;
 namespace Tcm.Agent.Connection;
 
 /// <summary>
-/// One agent's way to its server: a single <see cref="SocketsHttpHandler"/> whose every socket comes from <see cref="INetwork"/>,
-/// whose TLS trusts only the package CA and presents the agent's certificate, and which counts bytes and records the negotiated TLS.
-/// The channel's <see cref="System.Net.WebSockets.ClientWebSocket"/> uses the same handler through <see cref="Invoker"/>.
-/// Owns the client certificate it is given.
+/// One agent's way to its server: two <see cref="SocketsHttpHandler"/>s, one for requests (<see cref="Invoker"/>) and one for the
+/// channel's <see cref="System.Net.WebSockets.ClientWebSocket"/> (<see cref="ChannelInvoker"/>), configured alike but for how long an
+/// idle connection stays pooled: every socket comes from <see cref="INetwork"/>, TLS trusts only the package CA and presents the agent's
+/// certificate, and both count bytes and record the negotiated TLS. Owns the client certificate it is given.
 /// </summary>
 internal sealed class AgentTransport : IDisposable
 {
@@ -35,7 +35,29 @@ internal sealed class AgentTransport : IDisposable
     /// </summary>
     internal const int DownloadStreamWindow = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How long a request's connection stays pooled once idle: an HTTP-only agent polls rarely; it must not hold a socket (an open file)
+    /// between polls.
+    /// </summary>
+    internal static readonly TimeSpan RequestIdleTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long the channel's connection stays pooled once idle (its WebSocket closed; a live channel is a stream in use, never idle).
+    /// </summary>
+    /// <remarks>
+    /// why a handler of its own with a longer timeout: a handler's pool scans its connections on a timer every idle timeout / 4 while it
+    /// holds any (.NET's <c>HttpConnectionPoolManager</c>: at least 1 s, 30 s when the timeout is infinite), and an HTTP/2 channel keeps
+    /// its connection pooled for as long as it is up. With the requests' 15 s that was a scan every 3.75 s per agent for nothing (about
+    /// 530 timer firings a second in a process of 2,000 agents, the timer queue 4-7% of its CPU); two minutes scan every 30 s, and a
+    /// connection left idle by a closed channel (the agent fell back to HTTP, which goes through the requests' handler) is still closed
+    /// within two and a half minutes instead of being held for as long as the agent runs. Requests take the other handler: while the
+    /// channel is up they go over the channel itself (<see cref="ServerRequests"/>), so the two handlers do not hold two sockets at once
+    /// in the steady state.
+    /// </remarks>
+    internal static readonly TimeSpan ChannelIdleTimeout = TimeSpan.FromMinutes(2);
+
     private readonly SocketsHttpHandler _handler;
+    private readonly SocketsHttpHandler _channelHandler;
     private readonly AgentCounters _counters;
     private readonly Version _httpVersion;
     private readonly X509Certificate2? _clientCertificate;
@@ -45,6 +67,13 @@ internal sealed class AgentTransport : IDisposable
 
     public AgentTransport(INetwork network, string caPem, X509Certificate2? clientCertificate, AgentCounters counters, Version httpVersion, TimeSpan connectTimeout,
         TrafficPurpose purpose = TrafficPurpose.Management)
+        : this(network, caPem, clientCertificate, counters, httpVersion, connectTimeout, purpose, RequestIdleTimeout, ChannelIdleTimeout)
+    {
+    }
+
+    /// <summary>With the two idle timeouts given (tests wait for a pool's scan in seconds, not minutes).</summary>
+    internal AgentTransport(INetwork network, string caPem, X509Certificate2? clientCertificate, AgentCounters counters, Version httpVersion, TimeSpan connectTimeout,
+        TrafficPurpose purpose, TimeSpan requestIdleTimeout, TimeSpan channelIdleTimeout)
     {
         _purpose = purpose;
         ArgumentNullException.ThrowIfNull(network);
@@ -52,7 +81,17 @@ internal sealed class AgentTransport : IDisposable
         _httpVersion = httpVersion;
         _clientCertificate = clientCertificate;
         var trust = GetTrust(caPem);
-        _handler = new SocketsHttpHandler
+        // One context for both handlers: making it builds the certificate's chain.
+        var clientContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, null, offline: true);
+        _handler = CreateHandler(network, trust, clientContext, connectTimeout, requestIdleTimeout);
+        _channelHandler = CreateHandler(network, trust, clientContext, connectTimeout, channelIdleTimeout);
+        Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
+        ChannelInvoker = new HttpMessageInvoker(_channelHandler, disposeHandler: false);
+    }
+
+    /// <summary>A handler of this agent's: every socket from <paramref name="network"/>, the package CA's trust, the agent's certificate.</summary>
+    private SocketsHttpHandler CreateHandler(INetwork network, PackageTrust trust, SslStreamCertificateContext? clientContext, TimeSpan connectTimeout, TimeSpan idleTimeout) =>
+        new()
         {
             // The profile's proxy is tunnelled inside INetwork (ProxiedNetwork), so the simulator models it; never the handler's own.
             UseProxy = false,
@@ -60,9 +99,8 @@ internal sealed class AgentTransport : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = connectTimeout,
-            // An HTTP-only agent polls rarely; it must not hold a socket (an open file) between polls.
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(15),
-            InitialHttp2StreamWindowSize = purpose == TrafficPurpose.Download ? DownloadStreamWindow : 65_535,
+            PooledConnectionIdleTimeout = idleTimeout,
+            InitialHttp2StreamWindowSize = _purpose == TrafficPurpose.Download ? DownloadStreamWindow : 65_535,
             ConnectCallback = async (context, ct) =>
             {
                 var purpose = context.InitialRequestMessage.Options.TryGetValue(PurposeKey, out var p) ? p : _purpose;
@@ -97,14 +135,15 @@ internal sealed class AgentTransport : IDisposable
                 // is shared by every handler that trusts this CA.
                 CertificateChainPolicy = trust.ChainPolicy,
                 // A context is sent whatever issuers the server lists; a collection would be filtered by them.
-                ClientCertificateContext = clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate, null, offline: true),
+                ClientCertificateContext = clientContext,
             },
         };
-        Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
-    }
+
+    /// <summary>For requests (<see cref="SendAsync"/>, a download); the handler outlives it.</summary>
+    public HttpMessageInvoker Invoker { get; }
 
     /// <summary>For the channel's <c>ClientWebSocket.ConnectAsync(uri, invoker, ct)</c>; the handler outlives it.</summary>
-    public HttpMessageInvoker Invoker { get; }
+    public HttpMessageInvoker ChannelInvoker { get; }
 
     /// <summary>The identity whose certificate this handler presents, when a connection keeps a handler per identity.</summary>
     public State.AgentState? Identity { get; init; }
@@ -243,7 +282,9 @@ internal sealed class AgentTransport : IDisposable
     public void Dispose()
     {
         Invoker.Dispose();
+        ChannelInvoker.Dispose();
         _handler.Dispose();
+        _channelHandler.Dispose();
         _clientCertificate?.Dispose();
     }
 

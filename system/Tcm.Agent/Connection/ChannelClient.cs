@@ -60,7 +60,7 @@ internal sealed partial class ChannelClient(AgentContext agent, ConnectionLoop l
         // why: the WebSocket sends no pings of its own; the agent pings all its channels on one tick (ChannelPings).
         var keepAlive = ChannelKeepAlive.FromPolicy(agent.Policy?.Settings);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        using var upgrade = new UpgradeCapture(transport.Invoker, keepAlive, stream => agent.Pings.Add(stream, keepAlive));
+        using var upgrade = new UpgradeCapture(transport.ChannelInvoker, keepAlive, stream => agent.Pings.Add(stream, keepAlive));
         using var invoker = new HttpMessageInvoker(upgrade, disposeHandler: false);
 
         using var timeout = new CancellationTokenSource(options.RequestTimeout, agent.Time);

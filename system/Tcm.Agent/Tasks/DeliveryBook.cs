@@ -224,7 +224,7 @@ internal sealed class DeliveryBook
                     [ChannelRole.NotificationServer] = _lastNsSeq,
                     [ChannelRole.TaskServer] = _lastTsSeq,
                 },
-                CompletedTaskIds = _taskIdsSnapshot ??= _taskIds.ToArray(),
+                CompletedTaskIds = _taskIdsSnapshot ??= _taskIds.Snapshot(),
                 UnacknowledgedResults = _results.ConvertAll(r => r.Value),
                 // An empty map is the shared empty one: a saved state of an idle agent holds nothing it does not need.
                 ResultRoles = _resultRoles.Count == 0 ? System.Collections.ObjectModel.ReadOnlyDictionary<string, ChannelRole>.Empty : new Dictionary<string, ChannelRole>(_resultRoles, StringComparer.Ordinal),

@@ -5,7 +5,7 @@ namespace Tcm.Agent.Connection;
 
 /// <summary>
 /// The handler one channel's <see cref="System.Net.WebSockets.ClientWebSocket"/> connects through (over the agent's own
-/// <see cref="AgentTransport.Invoker"/>): when the upgrade succeeds (HTTP/1.1 101, or HTTP/2's extended CONNECT answered 2xx) it
+/// <see cref="AgentTransport.ChannelInvoker"/>): when the upgrade succeeds (HTTP/1.1 101, or HTTP/2's extended CONNECT answered 2xx) it
 /// hands the WebSocket the upgraded stream wrapped by <paramref name="wrap"/>, so that the agent's keep-alive can write its pings
 /// between the WebSocket's frames. The upgrade request announces <paramref name="keepAlive"/>. Anything else (refusals, errors) is
 /// returned untouched. One per connect attempt.
