@@ -118,9 +118,9 @@ public sealed class AgentKeepAliveStreamTests
     }
 
     [Fact]
-    public async Task OnePingPerBackendInterval_IsForwarded_TheOthersAreAnswered()
+    public async Task OnePingPerForwardingInterval_IsForwarded_TheOthersAreAnswered()
     {
-        using var stream = Create(backendInterval: TimeSpan.FromSeconds(60));
+        using var stream = Create(forwardAfter: TimeSpan.FromSeconds(60));
         var forwarded = new List<byte>();
         var reading = Task.Run(async () =>
         {
@@ -163,6 +163,17 @@ public sealed class AgentKeepAliveStreamTests
     }
 
     [Fact]
+    public async Task WithNothingToWaitFor_EveryPingIsForwarded()
+    {
+        using var stream = Create(forwardAfter: TimeSpan.Zero);
+        _agent.Send([.. Ping(), .. Ping()]);
+
+        (await ReadAsync(stream, 2 * Ping().Length)).Should().Equal([.. Ping(), .. Ping()]);
+        _agent.Written.Should().BeEmpty();
+        _outcomes.Should().Equal(KeepAliveOutcome.Forwarded, KeepAliveOutcome.Forwarded);
+    }
+
+    [Fact]
     public async Task AZeroByteRead_WaitsThroughAnsweredPings_AndReturnsWhenABackendFrameCame()
     {
         using var stream = Create();
@@ -201,8 +212,8 @@ public sealed class AgentKeepAliveStreamTests
         (await stream.ReadAsync(new byte[16])).Should().Be(0);
     }
 
-    private AgentKeepAliveStream Create(TimeSpan? backendInterval = null) =>
-        new(_agent, backendInterval ?? TimeSpan.FromMinutes(5), _time, o =>
+    private AgentKeepAliveStream Create(TimeSpan? forwardAfter = null) =>
+        new(_agent, forwardAfter ?? TimeSpan.FromMinutes(5), _time, o =>
         {
             lock (_outcomes)
             {
