@@ -201,6 +201,25 @@ public sealed class AgentKeepAliveStreamTests
         pending.IsCompleted.Should().BeFalse("the ping was answered");
     }
 
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(3)]
+    public async Task EveryByteEitherWay_AnsweredPingsAndTheirPongsIncluded_IsCountedOnce(int chunk)
+    {
+        var (read, written) = (0, 0);
+        using var stream = new AgentKeepAliveStream(_agent, TimeSpan.FromMinutes(5), _time, onRead: n => read += n, onWrite: n => written += n);
+        var welcome = FromServer(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"welcome\"}"));
+        var result = FromAgent(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.result\",\"output\":\"" + new string('x', 900) + "\"}"));
+        await stream.WriteAsync(welcome);
+        _agent.Send([.. Ping(), .. Text, .. result], chunk);
+
+        (await ReadAsync(stream, Text.Length + result.Length)).Should().Equal([.. Text, .. result]);
+
+        _agent.Written.Should().Equal([.. welcome, .. Pong()]);
+        read.Should().Be(Ping().Length + Text.Length + result.Length, "what the agent sent, its answered ping too");
+        written.Should().Be(welcome.Length + Pong().Length, "what the agent was sent, the gateway's pong too");
+    }
+
     [Fact]
     public async Task TheAgentsEnd_IsTheEndOfTheStream_EvenInsideAFrame()
     {
