@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Http;
 using Tcm.Gateway.KeepAlive;
 using Tcm.Testing;
-using static Tcm.Gateway.Tests.KeepAlive.WebSocketFrames;
 
 namespace Tcm.Gateway.Tests.KeepAlive;
 
+/// <summary>What the gateway announces to the backend and when it forwards a ping, so that the backend never closes a channel the gateway keeps.</summary>
 public sealed class RelayedKeepAliveTests
 {
     [Fact]
@@ -98,7 +98,7 @@ public sealed class RelayedKeepAliveTests
             time.Advance(TimeSpan.FromSeconds(at - now));
             now = at;
             var (handled, passed) = (Count(), Volatile.Read(ref forwarded));
-            agent.Send(Ping());
+            agent.Send(WebSocketFrames.Ping());
             await Eventually.WaitAsync(() => Task.FromResult((Count(), Volatile.Read(ref forwarded))),
                 s => s.Item1 > handled && (Last() == KeepAliveOutcome.Answered || s.Item2 > passed), Eventually.DefaultDeadline, "the ping handled");
             if (Last() == KeepAliveOutcome.Forwarded)
