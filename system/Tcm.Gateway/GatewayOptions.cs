@@ -61,9 +61,10 @@ public sealed class GatewayOptions : TcmServerOptions
     /// For a channel whose agent announced its keep-alive interval (<c>X-Tcm-Keep-Alive</c>), the gateway answers the agent's
     /// WebSocket pings itself, ends the tunnel when the agent sent nothing for two of its intervals, and keeps the backend leg
     /// alive with one of the agent's pings per this interval (the agent's own when longer), which it announces to the backend in
-    /// the agent's stead. Zero relays every ping end to end, as before. Default 5 minutes: the backend leg is an HTTP/2 stream on
-    /// a connection the gateway pings every <see cref="BackendKeepAlivePingDelay"/>, so no middlebox sees it idle; a backend then
-    /// closes the channel of a gateway that vanished without a reset after 10 minutes.
+    /// the agent's stead (half of it and the agent's when that is longer, see <c>KeepAlive/RelayedKeepAlive</c>). Zero relays
+    /// every ping end to end, as before. Default 5 minutes: the backend leg is an HTTP/2 stream on a connection the gateway pings
+    /// every <see cref="BackendKeepAlivePingDelay"/>, so no middlebox sees it idle; a backend then closes the channel of a gateway
+    /// that vanished without a reset after 10 minutes (for agents whose interval is at most half of it).
     /// </summary>
     public TimeSpan RelayedKeepAliveInterval { get; set; } = TimeSpan.FromMinutes(5);
 

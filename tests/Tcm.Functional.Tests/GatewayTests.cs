@@ -410,6 +410,44 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
     }
 
     [Fact]
+    public async Task AnnouncedKeepAlive_AnAgentPingingJustUnderTheRelayedInterval_KeepsItsChannelAtTheNs_WhenAPingLeavesLateByLessThanItsInterval()
+    {
+        // why: the edge scaled down: 6 s against a relayed 7 s (as 299 s against the default 300 s). The gateway forwards every second
+        // ping (12 s apart, where the NS was told 7 s and closes after 14 s) and answers the others; the agent's pings are the real
+        // agent's (one tick, ChannelPings), written to a stream that can hold one of them back.
+        var ns = await StartServerAsync();
+        var gateway = await StartGatewayAsync([ns], o => o.RelayedKeepAliveInterval = TimeSpan.FromSeconds(7));
+        var agent = await RegisterAsync(ns, "PC-A");
+        var keepAlive = new ChannelKeepAlive(TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(30));
+        using var pings = new Tcm.Agent.Connection.ChannelPings(TimeProvider.System);
+        StallingStream? stalling = null;
+        using var link = new HttpMessageInvoker(CemAgent.CreateHandler(gateway.Trust, agent.Certificate));
+        using var invoker = new HttpMessageInvoker(new Tcm.Agent.Connection.UpgradeCapture(link, keepAlive, upgraded => pings.Add(stalling = new StallingStream(upgraded), keepAlive)));
+        var (channel, _) = await agent.ConnectAsync(gateway, HttpVersion.Version20, invoker: invoker);
+        await using var _1 = channel;
+        // why: the WebSocket reads the pongs only while a receive is pending.
+        var pending = ResponseOrCloseAsync(channel, id: 1);
+
+        // :: The third ping (18 s) is answered by the gateway; the fourth (24 s) is the next the NS is to hear. It leaves 4 s late:
+        // 10 s after the agent's last ping, less than the two intervals (12 s) the gateway and a direct NS give the agent.
+        var before = await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct), m => m.Sum("tcm_gateway_keepalive_total") >= 3, Deadline, "three pings handled");
+        before.Sum("tcm_gateway_keepalive_total", "outcome=\"forwarded\"").Should().Be(1, "the second ping was forwarded, the first and third answered");
+        stalling!.StallNextWrite(TimeSpan.FromSeconds(4));
+
+        await Eventually.WaitAsync(ct => PrometheusScrape.ScrapeAsync(gateway.Admin, ct),
+            m => m.Sum("tcm_gateway_keepalive_total", "outcome=\"forwarded\"") >= 2 || pending.IsCompleted, Deadline, "the late ping forwarded, or the channel closed");
+        if (pending.IsCompleted)
+        {
+            (await pending).Closed.Should().BeNull("the NS must keep a channel whose agent pings within its interval");
+        }
+
+        stalling.Stalled.Should().Be(1);
+        await channel.SendAsync(new Tcm.Protocol.HttpRequestMessage { Id = 1, Method = "GET", Path = TcmPaths.Policy });
+        (await pending).Response!.Status.Should().Be(200);
+        (await PrometheusScrape.ScrapeAsync(ns.Admin)).Sum("tcm_ns_connections_live", "route=\"gateway\"").Should().Be(1);
+    }
+
+    [Fact]
     public async Task RelayedKeepAliveOff_EveryPingReachesTheNs_AndTheAgentsAnnouncementIsPassedOn()
     {
         var ns = await StartServerAsync();
@@ -504,6 +542,31 @@ public sealed class GatewayTests(ITestOutputHelper output) : SystemTest(output)
         using var timeout = new CancellationTokenSource(Deadline);
         var result = await socket.ReceiveAsync(buffer, timeout.Token);
         return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    /// <summary>Reads until the response with <paramref name="id"/> arrives (skipping other messages), or the channel ends and why.</summary>
+    private static async Task<(Tcm.Protocol.HttpResponseMessage? Response, string? Closed)> ResponseOrCloseAsync(TestChannel channel, long id)
+    {
+        try
+        {
+            while (true)
+            {
+                var (message, status, description) = await channel.ReceiveOrCloseAsync(TimeSpan.FromSeconds(90));
+                if (message is null)
+                {
+                    return (null, $"{status} {description}");
+                }
+
+                if (message is Tcm.Protocol.HttpResponseMessage response && response.Id == id)
+                {
+                    return (response, null);
+                }
+            }
+        }
+        catch (WebSocketException ex)
+        {
+            return (null, ex.Message);
+        }
     }
 
     /// <summary>Whether the socket ends (a close frame, or the stream cut) within the deadline.</summary>

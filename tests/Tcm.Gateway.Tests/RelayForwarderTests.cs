@@ -37,7 +37,7 @@ public sealed class RelayForwarderTests
         var options = new GatewayOptions();
 
         // why: the backend's answer to the upgrade keeps the time YARP's activity timeout of such a tunnel gave it.
-        keepAlive.HandshakeTimeout(options.TunnelIdleTimeout).Should().BeGreaterThan(keepAlive.BackendInterval + keepAlive.AgentInterval + Protocol.ProtocolConstants.DefaultKeepAliveTimeout);
+        keepAlive.HandshakeTimeout(options.TunnelIdleTimeout).Should().BeGreaterThan(keepAlive.RelayedInterval + keepAlive.AgentInterval + Protocol.ProtocolConstants.DefaultKeepAliveTimeout);
         keepAlive.HandshakeTimeout(options.TunnelIdleTimeout).Should().BeGreaterThanOrEqualTo(options.TunnelIdleTimeout);
     }
 

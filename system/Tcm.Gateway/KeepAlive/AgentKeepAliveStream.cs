@@ -11,7 +11,7 @@ namespace Tcm.Gateway.KeepAlive;
 /// <item>Frame the agent's bytes (RFC 6455 5.2). Only a well-formed ping is taken: FIN set, no RSV bit, masked (a client's
 /// frames are), a 7-bit length of at most 125, and no close from the agent before it. Anything else (data frames and their
 /// fragments, pongs, closes, malformed frames) passes through unchanged, for the backend to judge.</item>
-/// <item>Forward it when the backend has heard nothing from the agent for <see cref="RelayedKeepAlive.BackendInterval"/>: the
+/// <item>Forward it when the backend has heard nothing from the agent for <see cref="RelayedKeepAlive.ForwardAfter"/>: the
 /// backend's pong then answers it end to end, which is how the backend leg stays alive and the agent checks it.</item>
 /// <item>Otherwise answer it: a pong with the ping's payload unmasked, written between two of the backend's frames (never inside
 /// one, never after the backend's close); when the backend's bytes are mid-frame or being written, the ping is forwarded
@@ -27,7 +27,7 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
     private const int PingHeaderLength = 6;
 
     private readonly TimeProvider _time;
-    private readonly long _backendInterval;
+    private readonly long _forwardAfter;
     private readonly Action<KeepAliveOutcome>? _counted;
     private readonly byte[] _buffer = new byte[BufferSize];
     private readonly FrameCursor _toAgent = new();
@@ -45,11 +45,11 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
     /// The agent's side of a tunnel over <paramref name="inner"/>, which it does not own (Kestrel ends it with the request); the
     /// agent's bytes, pings and pongs included, are counted to <paramref name="onRead"/> and <paramref name="onWrite"/>.
     /// </summary>
-    public AgentKeepAliveStream(Stream inner, TimeSpan backendInterval, TimeProvider time, Action<KeepAliveOutcome>? counted = null, Action<int>? onRead = null, Action<int>? onWrite = null)
+    public AgentKeepAliveStream(Stream inner, TimeSpan forwardAfter, TimeProvider time, Action<KeepAliveOutcome>? counted = null, Action<int>? onRead = null, Action<int>? onWrite = null)
         : base(inner, onRead, onWrite, ownsInner: false)
     {
         _time = time;
-        _backendInterval = (long)(backendInterval.TotalSeconds * time.TimestampFrequency);
+        _forwardAfter = (long)(forwardAfter.TotalSeconds * time.TimestampFrequency);
         _counted = counted;
         _lastHeard = _lastToBackend = time.GetTimestamp();
     }
@@ -198,7 +198,7 @@ internal sealed class AgentKeepAliveStream : Tcm.Protocol.CountingStream
     /// <summary>Answers the whole ping at the buffer's start with a pong, unless it is the backend's turn to hear one or a pong cannot go now.</summary>
     private async ValueTask<bool> TryAnswerAsync(int payloadLength, CancellationToken cancellationToken)
     {
-        if (_time.GetTimestamp() - Volatile.Read(ref _lastToBackend) >= _backendInterval || !_writing.Wait(0))
+        if (_time.GetTimestamp() - Volatile.Read(ref _lastToBackend) >= _forwardAfter || !_writing.Wait(0))
         {
             return false;
         }

@@ -120,7 +120,7 @@ internal sealed class TunnelUpgrade : IHttpUpgradeFeature, IHttpExtendedConnectF
             return new Tcm.Protocol.CountingStream(agent, _metrics.ToBackend, _metrics.ToAgent, ownsInner: false);
         }
 
-        var answering = new AgentKeepAliveStream(agent, keepAlive.BackendInterval, _services.Time, _metrics.CountKeepAlive, _metrics.ToBackend, _metrics.ToAgent);
+        var answering = new AgentKeepAliveStream(agent, keepAlive.ForwardAfter, _services.Time, _metrics.CountKeepAlive, _metrics.ToBackend, _metrics.ToAgent);
         _watched = _services.Watch.Watch(_context, answering, keepAlive.SilenceLimit);
         return answering;
     }

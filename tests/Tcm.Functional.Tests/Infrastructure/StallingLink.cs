@@ -53,24 +53,32 @@ internal sealed class StallingLink(X509Certificate2 trust, X509Certificate2 clie
         }
     }
 
-    private sealed class StallingStream(Stream inner) : Tcm.Protocol.CountingStream(inner, onRead: null, onWrite: null, ownsInner: true)
+}
+
+/// <summary>
+/// A stream whose next write, after <see cref="StallNextWrite"/>, leaves only after the given time (and everything queued behind it):
+/// under a client's TLS connection (<see cref="StallingLink"/>), or under one channel's WebSocket, where its next write is the agent's
+/// next ping.
+/// </summary>
+internal sealed class StallingStream(Stream inner) : Tcm.Protocol.CountingStream(inner, onRead: null, onWrite: null, ownsInner: true)
+{
+    private long _stallTicks;
+    private int _stalled;
+
+    /// <summary>How many writes were held.</summary>
+    public int Stalled => Volatile.Read(ref _stalled);
+
+    /// <summary>Holds the next write for <paramref name="stall"/>.</summary>
+    public void StallNextWrite(TimeSpan stall) => Interlocked.Exchange(ref _stallTicks, stall.Ticks);
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        private long _stallTicks;
-        private int _stalled;
-
-        public int Stalled => Volatile.Read(ref _stalled);
-
-        public void StallNextWrite(TimeSpan stall) => Interlocked.Exchange(ref _stallTicks, stall.Ticks);
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        if (Interlocked.Exchange(ref _stallTicks, 0) is > 0 and var ticks)
         {
-            if (Interlocked.Exchange(ref _stallTicks, 0) is > 0 and var ticks)
-            {
-                await Task.Delay(TimeSpan.FromTicks(ticks), cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _stalled);
-            }
-
-            await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromTicks(ticks), cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _stalled);
         }
+
+        await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 }

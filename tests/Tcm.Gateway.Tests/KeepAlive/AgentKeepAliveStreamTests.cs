@@ -118,9 +118,9 @@ public sealed class AgentKeepAliveStreamTests
     }
 
     [Fact]
-    public async Task OnePingPerBackendInterval_IsForwarded_TheOthersAreAnswered()
+    public async Task OnePingPerForwardingInterval_IsForwarded_TheOthersAreAnswered()
     {
-        using var stream = Create(backendInterval: TimeSpan.FromSeconds(60));
+        using var stream = Create(forwardAfter: TimeSpan.FromSeconds(60));
         var forwarded = new List<byte>();
         var reading = Task.Run(async () =>
         {
@@ -163,6 +163,17 @@ public sealed class AgentKeepAliveStreamTests
     }
 
     [Fact]
+    public async Task WithNothingToWaitFor_EveryPingIsForwarded()
+    {
+        using var stream = Create(forwardAfter: TimeSpan.Zero);
+        _agent.Send([.. Ping(), .. Ping()]);
+
+        (await ReadAsync(stream, 2 * Ping().Length)).Should().Equal([.. Ping(), .. Ping()]);
+        _agent.Written.Should().BeEmpty();
+        _outcomes.Should().Equal(KeepAliveOutcome.Forwarded, KeepAliveOutcome.Forwarded);
+    }
+
+    [Fact]
     public async Task AZeroByteRead_WaitsThroughAnsweredPings_AndReturnsWhenABackendFrameCame()
     {
         using var stream = Create();
@@ -190,6 +201,25 @@ public sealed class AgentKeepAliveStreamTests
         pending.IsCompleted.Should().BeFalse("the ping was answered");
     }
 
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(3)]
+    public async Task EveryByteEitherWay_AnsweredPingsAndTheirPongsIncluded_IsCountedOnce(int chunk)
+    {
+        var (read, written) = (0, 0);
+        using var stream = new AgentKeepAliveStream(_agent, TimeSpan.FromMinutes(5), _time, onRead: n => read += n, onWrite: n => written += n);
+        var welcome = FromServer(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"welcome\"}"));
+        var result = FromAgent(0x1, Encoding.UTF8.GetBytes("{\"kind\":\"task.result\",\"output\":\"" + new string('x', 900) + "\"}"));
+        await stream.WriteAsync(welcome);
+        _agent.Send([.. Ping(), .. Text, .. result], chunk);
+
+        (await ReadAsync(stream, Text.Length + result.Length)).Should().Equal([.. Text, .. result]);
+
+        _agent.Written.Should().Equal([.. welcome, .. Pong()]);
+        read.Should().Be(Ping().Length + Text.Length + result.Length, "what the agent sent, its answered ping too");
+        written.Should().Be(welcome.Length + Pong().Length, "what the agent was sent, the gateway's pong too");
+    }
+
     [Fact]
     public async Task TheAgentsEnd_IsTheEndOfTheStream_EvenInsideAFrame()
     {
@@ -201,8 +231,8 @@ public sealed class AgentKeepAliveStreamTests
         (await stream.ReadAsync(new byte[16])).Should().Be(0);
     }
 
-    private AgentKeepAliveStream Create(TimeSpan? backendInterval = null) =>
-        new(_agent, backendInterval ?? TimeSpan.FromMinutes(5), _time, o =>
+    private AgentKeepAliveStream Create(TimeSpan? forwardAfter = null) =>
+        new(_agent, forwardAfter ?? TimeSpan.FromMinutes(5), _time, o =>
         {
             lock (_outcomes)
             {
