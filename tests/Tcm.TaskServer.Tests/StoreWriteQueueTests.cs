@@ -65,6 +65,36 @@ public sealed class StoreWriteQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SavepointsOnSqlitesOwnStatements_RollBackAWriteWhoseStatementFailed_BatchAfterBatch()
+    {
+        // The savepoints run on statements prepared once (not a command per run): each is stepped, reset and stepped again in every
+        // batch, after a rollback to it too, and a write whose own statement SQLite refused (a duplicate key) leaves nothing behind.
+        await using var queue = Create(maxBatch: 100);
+        for (var round = 0; round < 3; round++)
+        {
+            var gate = new TaskCompletionSource();
+            var blocker = queue.WriteAsync(_ => gate.Task.Wait(TimeSpan.FromSeconds(10)));
+            var kept = queue.WriteAsync(s => s.Execute("INSERT INTO t(k) VALUES(@p0)", $"kept-{round}"));
+            var refused = queue.WriteAsync(s =>
+            {
+                s.Execute("INSERT INTO t(k) VALUES(@p0)", $"half-done-{round}");
+                return s.Execute("INSERT INTO t(k) VALUES(@p0)", $"kept-{round}");
+            });
+            var after = queue.WriteAsync(s => s.Execute("INSERT INTO t(k) VALUES(@p0)", $"after-{round}"));
+            gate.SetResult();
+
+            await blocker;
+            (await kept).Should().Be(1);
+            (await after).Should().Be(1);
+            await FluentActions.Awaiting(() => refused).Should().ThrowAsync<SqliteException>();
+            Count($"half-done-{round}").Should().Be(0, "the refused write is rolled back to its savepoint, in round {0}", round);
+        }
+
+        Count().Should().Be(6);
+        queue.TransactionCount.Should().BeGreaterThanOrEqualTo(3);
+    }
+
+    [Fact]
     public async Task ATransactionThatFails_FailsAllItsCallers_AndTheWriterGoesOn()
     {
         await using var queue = Create(maxBatch: 100);

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Tcm.Hosting.Storage;
@@ -367,9 +368,13 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
     /// What the writer does on its connection: each batch's transaction, and the savepoint each write of a batch runs in, as three
     /// statements prepared once (the same text on SQLite and PostgreSQL). Why not <see cref="DbTransaction.Save"/>: SQLite's compiles its
     /// statement on every call, and a fan-out's results pay two of them per result. With a <paramref name="pipeline"/>, the savepoints are its.
+    /// On SQLite without one they run on SQLite's own prepared statements (<see cref="SqliteStatements"/>): a <see cref="SqliteCommand"/>
+    /// allocates a data reader and a statement enumerator on every run, and two runs per write made the savepoints a twentieth of the
+    /// bytes a Notification Server allocated in a 2,000-agent fan-out (docs/benchmarks.md, issue 15, branch h29-ns).
     /// </summary>
     private sealed class WriterConnection(DbConnection connection, Action<DbConnection>? opened, IStatementPipeline? pipeline) : IDisposable
     {
+        private readonly SqliteStatements? _sqlite = pipeline is null && connection is SqliteConnection sqlite ? new SqliteStatements(sqlite) : null;
         private readonly DbCommand _begin = Command(connection, "SAVEPOINT write");
         private readonly DbCommand _rollBack = Command(connection, "ROLLBACK TO SAVEPOINT write");
         private readonly DbCommand _release = Command(connection, "RELEASE SAVEPOINT write");
@@ -398,6 +403,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
 
         public void Dispose()
         {
+            _sqlite?.Dispose();
             _begin.Dispose();
             _rollBack.Dispose();
             _release.Dispose();
@@ -407,7 +413,7 @@ public sealed partial class StoreWriteQueue<TContext> : IAsyncDisposable
         {
             if (pipeline is null)
             {
-                command.ExecuteNonQuery();
+                _ = _sqlite?.Execute(command.CommandText) ?? command.ExecuteNonQuery();
             }
             else
             {

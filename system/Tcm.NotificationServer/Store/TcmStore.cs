@@ -33,12 +33,13 @@ internal sealed partial class TcmStore : IAsyncDisposable
     internal const int ChangeOutputLimit = 1024;
 
     // why a trigger: it sees every change of a target's state, whichever statement (and whichever state text) made it, and only
-    // real changes; TEMP, so it lives on the writer's connection only and nothing of it is stored in the file. tcm_capturing() first:
-    // with nobody listening, a change costs one call without arguments instead of ten values marshalled and a record.
-    private static readonly string TargetStateTrigger =
+    // real changes; TEMP, so it lives on the writer's connection only and nothing of it is stored in the file. It exists only while
+    // the capture is on: the writer creates and drops it in a batch's transaction (WriteContext.Bind). Why not a function the trigger
+    // asks first: that was a call into this process and five objects per target update with nobody listening (a fan-out's results).
+    internal static readonly string TargetStateTrigger =
         $"""
         CREATE TEMP TRIGGER IF NOT EXISTS tcm_target_state AFTER UPDATE OF status, result_count ON main.action_targets
-        WHEN tcm_capturing() AND (old.status IS NOT new.status OR old.result_count IS NOT new.result_count)
+        WHEN old.status IS NOT new.status OR old.result_count IS NOT new.result_count
         BEGIN
             SELECT tcm_target_state(new.action_id, new.agent_id, new.status, new.delivered_via, new.delivered_at, new.completed_at,
                 new.exit_code, substr(new.output, 1, {ChangeOutputLimit}), coalesce(length(new.output), 0) > {ChangeOutputLimit}, new.result_count);
@@ -293,9 +294,7 @@ internal sealed partial class TcmStore : IAsyncDisposable
         _writeContext.SessionOpened();
     }
 
-    private static void CaptureTargetStates(SqliteConnection connection, WriteContext context)
-    {
-        connection.CreateFunction("tcm_capturing", () => context.CapturesTargetStates);
+    private static void CaptureTargetStates(SqliteConnection connection, WriteContext context) =>
         connection.CreateFunction<string, string, string, string?, long?, long?, long?, string?, bool, long, int>(
             "tcm_target_state",
             (actionId, agentId, state, via, deliveredAt, completedAt, exitCode, output, truncated, results) =>
@@ -307,10 +306,6 @@ internal sealed partial class TcmStore : IAsyncDisposable
 
                 return 0;
             });
-        using var command = connection.CreateCommand();
-        command.CommandText = TargetStateTrigger;
-        command.ExecuteNonQuery();
-    }
 
     internal static string Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
         JsonSerializer.Serialize(value, typeInfo);

@@ -21,14 +21,20 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
     private bool _batchCaptures;
     private bool? _sessionCaptures = true;
 
-    /// <summary>Writes on the SQLite file's writer connection.</summary>
-    public WriteContext(SqliteConnection connection) => _sqlite = new SqliteStatements(connection);
+    private const string DropTargetStateTrigger = "DROP TRIGGER IF EXISTS temp.tcm_target_state";
+
+    /// <summary>Writes on the SQLite file's writer connection, whose trigger the first batch creates (<see cref="TcmStore.TargetStateTrigger"/>).</summary>
+    public WriteContext(SqliteConnection connection)
+    {
+        _sqlite = new SqliteStatements(connection);
+        _sessionCaptures = false;
+    }
 
     /// <summary>Writes on a PostgreSQL writer connection, whose targets' changes a trigger leaves in a temporary table (<see cref="PostgresTargetStates"/>).</summary>
     public WriteContext(NpgsqlConnection connection) => _postgres = new PostgresStatements(connection);
 
     /// <summary>
-    /// Whether the writes capture targets' state changes (on at start). Off, the SQLite trigger does not call into this process and the
+    /// Whether the writes capture targets' state changes (on at start). Off, the SQLite trigger is dropped (by the next batch) and the
     /// PostgreSQL one copies nothing; a write that started before it was turned on may still run without it (see <see cref="TcmStore.CaptureTargetStatesAsync"/>).
     /// </summary>
     internal bool CapturesTargetStates
@@ -43,15 +49,25 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
         if (_sqlite is not null)
         {
             _sqlite.Transaction = (SqliteTransaction?)transaction;
-            return;
+        }
+        else
+        {
+            _postgres!.Transaction = (NpgsqlTransaction?)transaction;
         }
 
-        _postgres!.Transaction = (NpgsqlTransaction?)transaction;
         _batchCaptures = CapturesTargetStates;
         if (transaction is not null && _sessionCaptures != _batchCaptures)
         {
-            // why in the batch's transaction: a batch rolled back takes the setting back with it, and the next batch sets it again.
-            PostgresTargetStates.SetCapture(_postgres, _batchCaptures);
+            // why in the batch's transaction: a batch rolled back takes the setting (SQLite: the TEMP trigger) back with it, and the next
+            // batch sets it again.
+            if (_sqlite is not null)
+            {
+                _sqlite.Execute(_batchCaptures ? TcmStore.TargetStateTrigger : DropTargetStateTrigger);
+            }
+            else
+            {
+                PostgresTargetStates.SetCapture(_postgres!, _batchCaptures);
+            }
         }
     }
 
@@ -117,9 +133,9 @@ internal sealed class WriteContext : IDisposable, IWriteOutcomes
     {
         // why: PostgreSQL's trigger cannot call back into this process; it leaves the batch's changes in a temporary table that is read
         // (and emptied) here, inside the transaction, so a write rolled back to its savepoint left nothing there.
+        _sessionCaptures = _batchCaptures;
         if (_postgres is not null)
         {
-            _sessionCaptures = _batchCaptures;
             if (_batchCaptures)
             {
                 PostgresTargetStates.Take(_postgres, _changes);

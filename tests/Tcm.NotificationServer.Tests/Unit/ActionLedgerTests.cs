@@ -60,6 +60,31 @@ public sealed class ActionLedgerTests() : LedgerTest("ns-ledger")
     }
 
     [Fact]
+    public async Task HearTargets_SwitchedOffAndOnAgainAndAgain_TellsTheChangesOfEveryOnPhase_AndNoneOfTheOthers()
+    {
+        // On SQLite the writer drops and creates the store's trigger as the hearing is switched (each statement prepared once and run
+        // again after the schema changed under it); on PostgreSQL it sets its session's capture.
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<TargetStateChange>();
+        Ledger.OnTargetsChanged(changes =>
+        {
+            foreach (var change in changes)
+            {
+                heard.Enqueue(change);
+            }
+        });
+        string[] agents = ["a0", "a1", "a2", "a3", "a4", "a5"];
+        await WriteAsync(ctx => Ledger.Create(ctx, new NewAction("act", "task", null), T0, agents));
+
+        foreach (var (agent, index) in agents.Select((a, i) => (a, i)))
+        {
+            await Ledger.HearTargetsAsync(index % 2 == 1, CancellationToken.None);
+            await Store.Writer.WriteAsync(ctx => ctx.Execute("UPDATE action_targets SET status='delivered' WHERE agent_id=@p0", agent));
+        }
+
+        heard.Select(c => c.AgentId).Should().Equal(["a1", "a3", "a5"], "a change is told only when it was made while the ledger heard them");
+    }
+
+    [Fact]
     public async Task Create_InOneStatementOverTheIds_StoresEachIdAsItIs_EvenOnesJsonMustEscape()
     {
         string[] ids = ["plain", "with \"quotes\"", "back\\slash", "new\nline", "ünï-çødé ✓", "", "0123456789abcdef0123456789abcdef"];
