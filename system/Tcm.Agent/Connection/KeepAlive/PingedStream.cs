@@ -16,6 +16,14 @@ namespace Tcm.Agent.Connection;
 /// write, and a write waits while a ping is being written; a ping finding a frame being written is left out (the frame's bytes
 /// keep the channel open as a ping would). The server's pong reaches the WebSocket, which drops an unasked pong; what the agent
 /// checks is that anything came from the server after the ping, the pong at the latest, within the keep-alive timeout.
+/// <para>
+/// Reads pass to the upgraded stream one at a time. The WebSocket reads one at a time too, except when the agent's close crosses the
+/// server's: .NET 10's WebSocket then waits for the server's end of the connection with a read from its receive and another from its
+/// close, both at once (dotnet/runtime#121157, fixed by dotnet/runtime#127183 after 10.0.12). An HTTP/2 stream has one waiter for
+/// its data: a second read at once loses the first one's wake-up (that receive never ends), or, when it comes between the first's
+/// check and its wait, throws from the wait's registration on the thread pool and ends the process (InvalidOperationException in
+/// Http2Stream's IValueTaskSource.OnCompleted, seen in a load test). Here the second read waits for the first to end.
+/// </para>
 /// </remarks>
 internal sealed class PingedStream : Stream
 {
@@ -39,6 +47,9 @@ internal sealed class PingedStream : Stream
     private long _pings;
     private volatile string? _failure;
     private int _isDisposed;
+    // Reads entered and not yet ended (one reading, the others waiting for their turn), and the turns, made at the first overlap only.
+    private int _readers;
+    private SemaphoreSlim? _readTurns;
 
     /// <param name="inner">The upgraded stream.</param>
     /// <param name="time">The agent's clock.</param>
@@ -137,6 +148,13 @@ internal sealed class PingedStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ThrowIfFailed();
+        if (Interlocked.Increment(ref _readers) > 1)
+        {
+            // why not cancellable: a turn handed to a read that stopped waiting would be lost. The read before this one ends soon: the
+            // WebSocket that overlaps two reads aborts after a second, which disposes this stream and ends the read under it.
+            await ReadTurns.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         int read;
         try
         {
@@ -145,6 +163,13 @@ internal sealed class PingedStream : Stream
         catch (Exception) when (_failure is not null)
         {
             throw new IOException(_failure);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _readers) > 0)
+            {
+                ReadTurns.Release();
+            }
         }
 
         if (read > 0)
@@ -213,6 +238,20 @@ internal sealed class PingedStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private SemaphoreSlim ReadTurns => Volatile.Read(ref _readTurns) ?? CreateReadTurns();
+
+    private SemaphoreSlim CreateReadTurns()
+    {
+        var created = new SemaphoreSlim(0, int.MaxValue);
+        if (Interlocked.CompareExchange(ref _readTurns, created, null) is { } other)
+        {
+            created.Dispose();
+            return other;
+        }
+
+        return created;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
