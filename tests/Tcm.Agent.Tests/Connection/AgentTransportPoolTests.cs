@@ -2,13 +2,8 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tcm.Agent.Network;
 using Tcm.Agent.Status;
 
@@ -35,12 +30,9 @@ public sealed class AgentTransportPoolTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        var certificate = TestCertificates.Issue(_ca, "CN=localhost", clientAuth: false, serverAuth: true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        int port;
+        (_app, port) = await LoopbackKestrel.StartAsync(_ca, HttpProtocols.Http1AndHttp2, EchoOrAnswerAsync, listen =>
         {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
             // Before TLS: sees each TCP connection from its accept to its close.
             listen.Use(next => async connection =>
             {
@@ -55,25 +47,14 @@ public sealed class AgentTransportPoolTests : IAsyncLifetime
                     Interlocked.Decrement(ref _open);
                 }
             });
-            listen.UseHttps(certificate);
-        }));
-        _app = builder.Build();
-        _app.UseWebSockets();
-        _app.Run(EchoOrAnswerAsync);
-        await _app.StartAsync();
-        var address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        _base = new Uri($"https://127.0.0.1:{address.Port}/");
-        _channelUri = new Uri($"wss://127.0.0.1:{address.Port}/channel");
+        }, webSockets: true);
+        _base = new Uri($"https://127.0.0.1:{port}/");
+        _channelUri = new Uri($"wss://127.0.0.1:{port}/channel");
     }
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-
+        await LoopbackKestrel.StopAsync(_app);
         _ca.Dispose();
     }
 

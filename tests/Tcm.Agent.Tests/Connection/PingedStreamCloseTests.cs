@@ -1,14 +1,9 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tcm.Agent.Network;
 using Tcm.Agent.Status;
 using Tcm.Channels.Framing;
@@ -32,30 +27,15 @@ public sealed class PingedStreamCloseTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        var certificate = TestCertificates.Issue(_ca, "CN=localhost", clientAuth: false, serverAuth: true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http2;
-            listen.UseHttps(certificate);
-        }));
-        _app = builder.Build();
-        _app.Run(AcceptAsync);
-        await _app.StartAsync();
-        var address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        _channelUri = new Uri($"https://127.0.0.1:{address.Port}/channel");
+        int port;
+        (_app, port) = await LoopbackKestrel.StartAsync(_ca, HttpProtocols.Http2, AcceptAsync);
+        _channelUri = new Uri($"https://127.0.0.1:{port}/channel");
     }
 
     public async Task DisposeAsync()
     {
         _serverDone.TrySetResult();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-
+        await LoopbackKestrel.StopAsync(_app);
         _ca.Dispose();
     }
 
@@ -114,18 +94,15 @@ public sealed class PingedStreamCloseTests : IAsyncLifetime
         await _serverDone.Task;
     }
 
-    /// <summary>Counts the WebSocket's reads entered and not yet ended (on top of the pinged stream, so a read waiting for its turn counts).</summary>
-    private sealed class ReadCounting(Stream inner) : Stream
+    /// <summary>
+    /// Counts the WebSocket's reads entered and not yet ended (on top of the pinged stream, so a read waiting for its turn counts). Only
+    /// what the WebSocket uses is passed on: the rest is the memory stream's.
+    /// </summary>
+    private sealed class ReadCounting(Stream inner) : MemoryStream
     {
         private int _inFlight;
 
         public int InFlight => Volatile.Read(ref _inFlight);
-
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -143,16 +120,6 @@ public sealed class PingedStreamCloseTests : IAsyncLifetime
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Flush() => inner.Flush();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
