@@ -19,7 +19,7 @@ namespace Tcm.Agent.Connection;
 /// <para>
 /// Reads pass to the upgraded stream one at a time. The WebSocket reads one at a time too, except when the agent's close crosses the
 /// server's: .NET 10's WebSocket then waits for the server's end of the connection with a read from its receive and another from its
-/// close, both at once (dotnet/runtime#121157, fixed by dotnet/runtime#127183 after 10.0.12). An HTTP/2 stream has one waiter for
+/// close, both at once (dotnet/runtime#121157; the fix, dotnet/runtime#127183, is not in 10.0.12). An HTTP/2 stream has one waiter for
 /// its data: a second read at once loses the first one's wake-up (that receive never ends), or, when it comes between the first's
 /// check and its wait, throws from the wait's registration on the thread pool and ends the process (InvalidOperationException in
 /// Http2Stream's IValueTaskSource.OnCompleted, seen in a load test). Here the second read waits for the first to end.
